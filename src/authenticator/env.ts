@@ -1,0 +1,58 @@
+/**
+ * Ports: every effect the authenticator core has arrives through these. The core never calls
+ * Date.now, timers, Math.random, crypto.randomBytes or fs (architecture.md habit 5).
+ */
+import type { CredentialStore } from '../store/credentialStore.js';
+import type { Vault } from '../store/vault.js';
+
+export interface Clock {
+  /** Milliseconds; monotonic within a power cycle. */
+  now(): number;
+}
+
+export interface Rng {
+  bytes(n: number): Uint8Array;
+}
+
+export type PresenceOperation =
+  | 'makeCredential'
+  | 'getAssertion'
+  | 'reset'
+  | 'selection'
+  | 'u2fRegister'
+  | 'u2fAuthenticate'
+  | 'credentialManagement'
+  | 'config'
+  | 'largeBlobs';
+
+export interface PresenceRequest {
+  operation: PresenceOperation;
+  /** The relying party the prompt approves; always set except for reset/selection. */
+  rpId?: string;
+  rpName?: string;
+  userName?: string;
+  userDisplayName?: string;
+  /** Human-readable prompt, e.g. "Register with Example (example.com) as alice?" */
+  message: string;
+}
+
+export type PresenceResult = 'approved' | 'denied' | 'timeout';
+
+export interface UserPresence {
+  request(req: PresenceRequest, signal: AbortSignal): Promise<PresenceResult>;
+}
+
+/** Built-in user verification (simulated fingerprint etc.); off by default. */
+export interface UserVerification {
+  readonly available: boolean;
+  verify(req: PresenceRequest, signal: AbortSignal): Promise<'verified' | 'failed' | 'timeout'>;
+}
+
+export interface Env {
+  clock: Clock;
+  rng: Rng;
+  presence: UserPresence;
+  uv?: UserVerification;
+  store: CredentialStore;
+  vault: Vault;
+}

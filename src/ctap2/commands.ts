@@ -1,0 +1,97 @@
+/**
+ * CTAP 2.1 §6 "Authenticator API": command bytes, and the CBOR map keys of each request and
+ * response, with the spec's member names.
+ */
+export const Command = {
+  authenticatorMakeCredential: 0x01,
+  authenticatorGetAssertion: 0x02,
+  authenticatorGetInfo: 0x04,
+  authenticatorClientPIN: 0x06,
+  authenticatorReset: 0x07,
+  authenticatorGetNextAssertion: 0x08,
+  authenticatorBioEnrollment: 0x09,
+  authenticatorCredentialManagement: 0x0a,
+  authenticatorSelection: 0x0b,
+  authenticatorLargeBlobs: 0x0c,
+  authenticatorConfig: 0x0d,
+  authenticatorBioEnrollmentPreview: 0x40,
+  authenticatorCredentialManagementPreview: 0x41,
+} as const;
+export type CommandName = keyof typeof Command;
+
+const COMMAND_NAMES = new Map<number, CommandName>(
+  (Object.entries(Command) as Array<[CommandName, number]>).map(([n, c]) => [c, n]),
+);
+export function commandName(code: number): string {
+  return COMMAND_NAMES.get(code) ?? `0x${code.toString(16).padStart(2, '0')}`;
+}
+
+/** §6.1 authenticatorMakeCredential request keys. */
+export const MakeCredentialKey = {
+  clientDataHash: 0x01,
+  rp: 0x02,
+  user: 0x03,
+  pubKeyCredParams: 0x04,
+  excludeList: 0x05,
+  extensions: 0x06,
+  options: 0x07,
+  pinUvAuthParam: 0x08,
+  pinUvAuthProtocol: 0x09,
+  enterpriseAttestation: 0x0a,
+} as const;
+
+/** §6.1 authenticatorMakeCredential response keys. */
+export const MakeCredentialResponseKey = {
+  fmt: 0x01,
+  authData: 0x02,
+  attStmt: 0x03,
+  epAtt: 0x04,
+  largeBlobKey: 0x05,
+} as const;
+
+/** §6.2 authenticatorGetAssertion request keys. */
+export const GetAssertionKey = {
+  rpId: 0x01,
+  clientDataHash: 0x02,
+  allowList: 0x03,
+  extensions: 0x04,
+  options: 0x05,
+  pinUvAuthParam: 0x06,
+  pinUvAuthProtocol: 0x07,
+} as const;
+
+/** §6.2 authenticatorGetAssertion / getNextAssertion response keys. */
+export const GetAssertionResponseKey = {
+  credential: 0x01,
+  authData: 0x02,
+  signature: 0x03,
+  user: 0x04,
+  numberOfCredentials: 0x05,
+  userSelected: 0x06,
+  largeBlobKey: 0x07,
+} as const;
+
+/** §6.4 authenticatorGetInfo response keys. */
+export const GetInfoKey = {
+  versions: 0x01,
+  extensions: 0x02,
+  aaguid: 0x03,
+  options: 0x04,
+  maxMsgSize: 0x05,
+  pinUvAuthProtocols: 0x06,
+  maxCredentialCountInList: 0x07,
+  maxCredentialIdLength: 0x08,
+  transports: 0x09,
+  algorithms: 0x0a,
+  maxSerializedLargeBlobArray: 0x0b,
+  forcePINChange: 0x0c,
+  minPINLength: 0x0d,
+  firmwareVersion: 0x0e,
+  maxCredBlobLength: 0x0f,
+  maxRPIDsForSetMinPINLength: 0x10,
+  preferredPlatformUvAttempts: 0x11,
+  uvModality: 0x12,
+  certifications: 0x13,
+  remainingDiscoverableCredentials: 0x14,
+  vendorPrototypeConfigCommands: 0x15,
+} as const;
