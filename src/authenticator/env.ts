@@ -6,7 +6,7 @@ import type { CredentialStore } from '../store/credentialStore.js';
 import type { Vault } from '../store/vault.js';
 
 export interface Clock {
-  /** Milliseconds; monotonic within a power cycle. */
+  /** Milliseconds since the epoch (tests use a clock they advance). */
   now(): number;
 }
 

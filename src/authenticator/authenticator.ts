@@ -1,0 +1,63 @@
+/**
+ * The CTAP2 authenticator: composes one handler per command over a shared Core.
+ */
+import { createAttestationIdentity } from '../crypto/attestationCertificate.js';
+import type { Ctap2Authenticator, GetAssertionResponse, GetInfoResponse, MakeCredentialResponse, RequestContext } from '../ctap2/api.js';
+import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
+import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
+import { defaultConfig, type AuthenticatorConfig } from './config.js';
+import { Core, SECRET_ATTESTATION_CERT, SECRET_ATTESTATION_KEY } from './core.js';
+import type { Env } from './env.js';
+import { toHex } from '../encoding/bytes.js';
+import { getAssertion, getNextAssertion } from './getAssertion.js';
+import { getInfo } from './getInfo.js';
+import { makeCredential } from './makeCredential.js';
+import { reset } from './reset.js';
+import { selection } from './selection.js';
+
+export class Authenticator implements Ctap2Authenticator {
+  constructor(readonly core: Core) {}
+
+  getInfo(): GetInfoResponse {
+    return getInfo(this.core);
+  }
+  makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
+    return makeCredential(this.core, req, ctx);
+  }
+  getAssertion(req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
+    return getAssertion(this.core, req, ctx);
+  }
+  getNextAssertion(ctx: RequestContext): Promise<GetAssertionResponse> {
+    return getNextAssertion(this.core, ctx);
+  }
+  reset(ctx: RequestContext): Promise<void> {
+    return reset(this.core, ctx);
+  }
+  selection(ctx: RequestContext): Promise<void> {
+    return selection(this.core, ctx);
+  }
+  powerCycle(): void {
+    this.core.powerCycle();
+  }
+}
+
+/** Creates the authenticator; makes the device attestation identity on first start. */
+export async function createAuthenticator(env: Env, config: AuthenticatorConfig = defaultConfig()): Promise<Authenticator> {
+  // One attestation identity per AAGUID: the certificate carries the AAGUID (profiles differ).
+  const keyName = `${SECRET_ATTESTATION_KEY}:${toHex(config.aaguid)}`;
+  const certName = `${SECRET_ATTESTATION_CERT}:${toHex(config.aaguid)}`;
+  let secret = env.vault.get(keyName);
+  let certificate = env.vault.get(certName);
+  if (!secret || !certificate) {
+    const identity = await createAttestationIdentity({
+      aaguid: config.aaguid,
+      serialNumber: env.rng.bytes(16),
+      notBefore: new Date(env.clock.now() - 24 * 3600 * 1000),
+    });
+    env.vault.set(keyName, identity.secret);
+    env.vault.set(certName, identity.certificate);
+    secret = identity.secret;
+    certificate = identity.certificate;
+  }
+  return new Authenticator(new Core(env, config, { secret, certificate }));
+}

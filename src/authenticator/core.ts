@@ -1,0 +1,95 @@
+/**
+ * The authenticator's shared parts: ports, config, device secrets and runtime (volatile) state.
+ * Persistent state lives in the store and vault; RuntimeState is lost on a power cycle.
+ */
+import { SigningKeyCache, signWithKey } from '../crypto/credentialKeys.js';
+import { sha256 } from '../crypto/hash.js';
+import { toHex } from '../encoding/bytes.js';
+import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
+import { openCredentialId, type CredentialIdPayload } from '../store/credentialId.js';
+import type { ResidentCredential } from '../store/credentialStore.js';
+import type { AuthenticatorConfig } from './config.js';
+import type { Env } from './env.js';
+
+export const SECRET_WRAP_KEY = 'credential-wrap-key';
+export const SECRET_ATTESTATION_KEY = 'attestation-key';
+export const SECRET_ATTESTATION_CERT = 'attestation-certificate';
+
+export interface ResolvedCredential {
+  id: Uint8Array;
+  payload: CredentialIdPayload;
+  /** Present for discoverable credentials (their record in the store). */
+  resident?: ResidentCredential;
+}
+
+export interface PendingAssertions {
+  credentials: ResolvedCredential[];
+  next: number;
+  rpId: string;
+  rpIdHash: Uint8Array;
+  clientDataHash: Uint8Array;
+  flags: number;
+  uv: boolean;
+  issuedAt: number;
+}
+
+export interface RuntimeState {
+  powerUpAt: number;
+  pending?: PendingAssertions;
+}
+
+export class Core {
+  readonly keys = new SigningKeyCache();
+  runtime: RuntimeState;
+  private wrapKey: Uint8Array | undefined;
+
+  constructor(
+    readonly env: Env,
+    readonly config: AuthenticatorConfig,
+    readonly attestation: { secret: Uint8Array; certificate: Uint8Array },
+  ) {
+    this.runtime = { powerUpAt: env.clock.now() };
+  }
+
+  /** Volatile state is dropped; persistent state stays (a power cycle). */
+  powerCycle(): void {
+    this.runtime = { powerUpAt: this.env.clock.now() };
+  }
+
+  credentialWrapKey(): Uint8Array {
+    this.wrapKey ??= this.env.vault.secret(SECRET_WRAP_KEY, () => this.env.rng.bytes(32));
+    return this.wrapKey;
+  }
+
+  /** authenticatorReset: new wrapping key, so every earlier credential ID stops opening. */
+  rotateSecrets(): void {
+    this.wrapKey = this.env.rng.bytes(32);
+    this.env.vault.set(SECRET_WRAP_KEY, this.wrapKey);
+    this.keys.clear();
+  }
+
+  rpIdHash(rpId: string): Uint8Array {
+    return sha256(new TextEncoder().encode(rpId));
+  }
+
+  /** Opens a credential ID for this RP; a discoverable one must still be in the store. */
+  resolve(id: Uint8Array, rpIdHash: Uint8Array): ResolvedCredential | undefined {
+    const payload = openCredentialId(this.credentialWrapKey(), rpIdHash, id);
+    if (!payload) return undefined;
+    if (!payload.discoverable) return { id, payload };
+    const resident = this.env.store.getResident(id);
+    return resident ? { id, payload, resident } : undefined;
+  }
+
+  /** Signs with a credential's key (imported once, then cached by credential ID). */
+  sign(cred: { id: Uint8Array; payload: { alg: CredentialAlg; secret: Uint8Array } }, data: Uint8Array): Uint8Array {
+    const key = this.keys.get(toHex(cred.id), cred.payload.alg, () => cred.payload.secret);
+    return signWithKey(cred.payload.alg, key, data);
+  }
+
+  /** Signs with the device attestation key (packed attestation, §8.2). */
+  attestationSign(data: Uint8Array): Uint8Array {
+    const key = this.keys.get('attestation', CoseAlg.ES256, () => this.attestation.secret);
+    return signWithKey(CoseAlg.ES256, key, data);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * CTAP 2.1 §6.2.2 authenticatorGetAssertion and §6.3 authenticatorGetNextAssertion.
+ * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-getAssert-authnr-alg
+ */
+import { concat } from '../encoding/bytes.js';
+import type { Encodable } from '../encoding/cbor.js';
+import type { GetAssertionResponse, RequestContext } from '../ctap2/api.js';
+import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
+import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
+import { CtapError, Status } from '../ctap2/status.js';
+import type { Core, PendingAssertions, ResolvedCredential } from './core.js';
+import { checkPinUvAuthParam } from './pinUvAuth.js';
+import { collectUserPresence } from './userPresence.js';
+
+export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
+  const { env, config } = core;
+  core.runtime.pending = undefined;
+  const prompt = { operation: 'getAssertion' as const, rpId: req.rpId, message: `Sign in to ${req.rpId}?` };
+
+  // Steps 1–2: pinUvAuthParam.
+  let uv = await checkPinUvAuthParam(core, req, ctx, prompt);
+
+  // Step 5: options.
+  if (req.options.has('rk')) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'rk in getAssertion');
+  const up = req.options.get('up') !== false;
+  if (req.options.get('uv') === true) {
+    if (!env.uv?.available) {
+      throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
+    }
+    const result = await env.uv.verify(prompt, ctx.signal);
+    if (result !== 'verified') throw new CtapError(result === 'timeout' ? Status.CTAP2_ERR_USER_ACTION_TIMEOUT : Status.CTAP2_ERR_OPERATION_DENIED);
+    uv = true;
+  }
+
+  // Step 7: locate credentials, applying credProtect (§12.1).
+  const rpIdHash = core.rpIdHash(req.rpId);
+  let credentials: ResolvedCredential[];
+  if (req.allowList) {
+    credentials = [];
+    for (const d of req.allowList) {
+      if (d.type !== 'public-key') continue;
+      const c = core.resolve(d.id, rpIdHash);
+      if (c && (c.payload.credProtect !== 3 || uv)) {
+        credentials.push(c);
+        break; // §6.2.2 step 11: with an allowList, one credential answers.
+      }
+    }
+  } else {
+    credentials = env.store
+      .listResident(req.rpId)
+      .filter((r) => r.credProtect === 1 || uv)
+      .flatMap((r) => {
+        const c = core.resolve(r.credentialId, rpIdHash);
+        return c ? [c] : [];
+      });
+  }
+  if (credentials.length === 0) {
+    throw new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS);
+  }
+
+  // Step 9: user presence.
+  if (up) await collectUserPresence(env.presence, prompt, ctx);
+
+  const flags = (up ? Flag.UP : 0) | (uv ? Flag.UV : 0);
+  const first = credentials[0]!;
+  const response = assert(core, first, rpIdHash, req.clientDataHash, flags, uv);
+  if (!req.allowList && credentials.length > 1) {
+    response.numberOfCredentials = credentials.length;
+    core.runtime.pending = {
+      credentials,
+      next: 1,
+      rpId: req.rpId,
+      rpIdHash,
+      clientDataHash: req.clientDataHash,
+      flags,
+      uv,
+      issuedAt: env.clock.now(),
+    };
+  }
+  return response;
+}
+
+export async function getNextAssertion(core: Core, _ctx: RequestContext): Promise<GetAssertionResponse> {
+  const p: PendingAssertions | undefined = core.runtime.pending;
+  const now = core.env.clock.now();
+  if (!p || p.next >= p.credentials.length || now - p.issuedAt > core.config.nextAssertionTimeoutMs) {
+    core.runtime.pending = undefined;
+    throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED);
+  }
+  const cred = p.credentials[p.next++]!;
+  p.issuedAt = now; // §6.3: the timer restarts with each getNextAssertion.
+  // A credential deleted since the getAssertion is skipped by resolving it again.
+  const still = core.resolve(cred.id, p.rpIdHash);
+  if (!still) throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED);
+  return assert(core, still, p.rpIdHash, p.clientDataHash, p.flags, p.uv);
+}
+
+/** Steps 10–13: counter, authenticator data, signature, response members. */
+function assert(core: Core, cred: ResolvedCredential, rpIdHash: Uint8Array, clientDataHash: Uint8Array, flags: number, uv: boolean): GetAssertionResponse {
+  const signCount = core.env.store.incrementCounter(cred.id);
+  const extensions = new Map<string, Encodable>();
+  const authData = buildAuthenticatorData({ rpIdHash, flags, signCount, extensions });
+  const signature = core.sign(cred, concat(authData, clientDataHash));
+  const response: GetAssertionResponse = { credential: { type: 'public-key', id: cred.id }, authData, signature };
+  const r = cred.resident;
+  if (r) {
+    response.user = { id: r.userId };
+    // User-identifying information only after user verification (§6.2.2 step 12).
+    if (uv) {
+      if (r.userName !== undefined) response.user.name = r.userName;
+      if (r.userDisplayName !== undefined) response.user.displayName = r.userDisplayName;
+    }
+  }
+  return response;
+}

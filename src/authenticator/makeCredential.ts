@@ -1,0 +1,129 @@
+/**
+ * CTAP 2.1 §6.1.2 authenticatorMakeCredential algorithm.
+ * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-makeCred-authnr-alg
+ */
+import { generateCredentialKey } from '../crypto/credentialKeys.js';
+import { concat, equal } from '../encoding/bytes.js';
+import type { Encodable } from '../encoding/cbor.js';
+import { CoseAlg, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js';
+import type { MakeCredentialResponse, RequestContext } from '../ctap2/api.js';
+import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
+import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
+import { CtapError, Status } from '../ctap2/status.js';
+import { sealCredentialId } from '../store/credentialId.js';
+import type { CredProtectLevel } from '../store/credentialStore.js';
+import type { Core } from './core.js';
+import { checkPinUvAuthParam } from './pinUvAuth.js';
+import { collectUserPresence } from './userPresence.js';
+
+export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
+  const { config, env } = core;
+  core.runtime.pending = undefined;
+  const prompt = {
+    operation: 'makeCredential' as const,
+    rpId: req.rp.id,
+    ...(req.rp.name !== undefined && { rpName: req.rp.name }),
+    ...(req.user.name !== undefined && { userName: req.user.name }),
+    ...(req.user.displayName !== undefined && { userDisplayName: req.user.displayName }),
+    message: `Register with ${req.rp.name ?? req.rp.id} (${req.rp.id}) as ${req.user.displayName ?? req.user.name ?? 'this user'}?`,
+  };
+
+  // Steps 1–2: pinUvAuthParam probe and protocol checks.
+  const uvByToken = await checkPinUvAuthParam(core, req, ctx, prompt);
+
+  // Step 3: the first supported entry of pubKeyCredParams wins.
+  let alg: CredentialAlg | undefined;
+  for (const p of req.pubKeyCredParams) {
+    if (p.type === 'public-key' && (config.algorithms as number[]).includes(p.alg)) {
+      alg = p.alg as CredentialAlg;
+      break;
+    }
+  }
+  if (alg === undefined) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
+
+  // Step 5: options.
+  const rk = req.options.get('rk') === true;
+  if (req.options.get('up') === false) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up=false in makeCredential');
+  let uv = uvByToken;
+  if (req.options.get('uv') === true) {
+    if (!env.uv?.available) {
+      throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
+    }
+    const result = await env.uv.verify(prompt, ctx.signal);
+    if (result !== 'verified') throw new CtapError(result === 'timeout' ? Status.CTAP2_ERR_USER_ACTION_TIMEOUT : Status.CTAP2_ERR_OPERATION_DENIED);
+    uv = true;
+  }
+
+  // Extensions (§12): credProtect.
+  const rpIdHash = core.rpIdHash(req.rp.id);
+  let credProtect: CredProtectLevel = 1;
+  const extOut = new Map<string, Encodable>();
+  const requestedProtect = req.extensions?.get('credProtect');
+  if (typeof requestedProtect === 'number' && requestedProtect >= 1 && requestedProtect <= 3) {
+    credProtect = requestedProtect as CredProtectLevel;
+    extOut.set('credProtect', credProtect);
+  }
+
+  // Step 11: excludeList. A credential of ours for this RP (and visible: credProtect 3 needs UV)
+  // makes the operation fail after the user confirms presence.
+  for (const d of req.excludeList ?? []) {
+    if (d.type !== 'public-key') continue;
+    const found = core.resolve(d.id, rpIdHash);
+    if (found && (found.payload.credProtect !== 3 || uv)) {
+      await collectUserPresence(env.presence, { ...prompt, message: `${prompt.message} (already registered)` }, ctx);
+      throw new CtapError(Status.CTAP2_ERR_CREDENTIAL_EXCLUDED);
+    }
+  }
+
+  if (rk && env.store.countResident() >= config.maxResidentCredentials) {
+    const replacing = env.store.listResident(req.rp.id).some((c) => equal(c.userId, req.user.id));
+    if (!replacing) throw new CtapError(Status.CTAP2_ERR_KEY_STORE_FULL);
+  }
+
+  // Step 13: user presence (makeCredential always needs it).
+  await collectUserPresence(env.presence, prompt, ctx);
+
+  // Step 15: generate the credential.
+  const key = generateCredentialKey(alg);
+  const id = sealCredentialId(core.credentialWrapKey(), rpIdHash, { discoverable: rk, u2f: false, alg, credProtect, secret: key.secret }, env.rng.bytes(12));
+  const publicKey = encodeCoseKey(key.publicKey);
+  if (rk) {
+    env.store.putResident({
+      credentialId: id,
+      rpId: req.rp.id,
+      ...(req.rp.name !== undefined && { rpName: req.rp.name }),
+      userId: req.user.id,
+      ...(req.user.name !== undefined && { userName: req.user.name }),
+      ...(req.user.displayName !== undefined && { userDisplayName: req.user.displayName }),
+      alg,
+      publicKey,
+      credProtect,
+      createdAt: env.clock.now(),
+    });
+  }
+
+  // Step 17–19: authenticator data and attestation statement.
+  const flags = Flag.UP | (uv ? Flag.UV : 0);
+  const attestationNone = config.attestation === 'none';
+  const authData = buildAuthenticatorData({
+    rpIdHash,
+    flags,
+    signCount: 0,
+    attestedCredentialData: { aaguid: attestationNone ? new Uint8Array(16) : config.aaguid, credentialId: id, credentialPublicKey: publicKey },
+    extensions: extOut,
+  });
+  const signed = concat(authData, req.clientDataHash);
+  if (config.attestation === 'none') return { fmt: 'none', authData, attStmt: new Map() };
+  if (config.attestation === 'self') {
+    return { fmt: 'packed', authData, attStmt: new Map<string, Encodable>([['alg', alg], ['sig', core.sign({ id, payload: { alg, secret: key.secret } }, signed)]]) };
+  }
+  return {
+    fmt: 'packed',
+    authData,
+    attStmt: new Map<string, Encodable>([
+      ['alg', CoseAlg.ES256],
+      ['sig', core.attestationSign(signed)],
+      ['x5c', [core.attestation.certificate]],
+    ]),
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * CTAP 2.1 §6.6 authenticatorReset: only within the reset window after power-up, and only with
+ * user presence. Forgets every credential (stored ones are deleted, non-discoverable ones stop
+ * opening because the wrapping key is replaced), PIN state and large blobs.
+ */
+import type { RequestContext } from '../ctap2/api.js';
+import { CtapError, Status } from '../ctap2/status.js';
+import type { Core } from './core.js';
+import { collectUserPresence } from './userPresence.js';
+
+export async function reset(core: Core, ctx: RequestContext): Promise<void> {
+  core.runtime.pending = undefined;
+  if (core.env.clock.now() - core.runtime.powerUpAt > core.config.resetWindowMs) {
+    throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED, 'reset is only allowed shortly after power-up');
+  }
+  await collectUserPresence(core.env.presence, { operation: 'reset', message: 'Reset softkey? All credentials will be erased.' }, ctx);
+  core.env.store.wipe();
+  core.rotateSecrets();
+}

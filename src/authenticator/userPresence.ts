@@ -1,0 +1,29 @@
+/**
+ * Collecting user presence (CTAP 2.1 §6.1.2 step 13, §6.2.2 step 9, §6.6, §6.9): asks the
+ * UserPresence port, shows UPNEEDED in keepalives meanwhile, and maps the outcome to the spec's
+ * errors. CTAPHID_CANCEL ends a pending prompt with CTAP2_ERR_KEEPALIVE_CANCEL.
+ */
+import type { RequestContext } from '../ctap2/api.js';
+import { CtapError, Status } from '../ctap2/status.js';
+import type { PresenceRequest, UserPresence } from './env.js';
+
+function cancelled(signal: AbortSignal): Promise<'cancelled'> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve('cancelled');
+    else signal.addEventListener('abort', () => resolve('cancelled'), { once: true });
+  });
+}
+
+export async function collectUserPresence(presence: UserPresence, req: PresenceRequest, ctx: RequestContext): Promise<void> {
+  if (ctx.signal.aborted) throw new CtapError(Status.CTAP2_ERR_KEEPALIVE_CANCEL);
+  ctx.setStatus('upneeded');
+  try {
+    const result = await Promise.race([presence.request(req, ctx.signal), cancelled(ctx.signal)]);
+    if (result === 'approved') return;
+    if (result === 'cancelled') throw new CtapError(Status.CTAP2_ERR_KEEPALIVE_CANCEL);
+    if (result === 'denied') throw new CtapError(Status.CTAP2_ERR_OPERATION_DENIED);
+    throw new CtapError(Status.CTAP2_ERR_USER_ACTION_TIMEOUT);
+  } finally {
+    ctx.setStatus('processing');
+  }
+}

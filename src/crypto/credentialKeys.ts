@@ -1,0 +1,152 @@
+/**
+ * Credential key pairs for ES256 (P-256), EdDSA (Ed25519) and RS256 (RSA-2048), on node:crypto.
+ *
+ * A private key travels in a compact "secret" form that also carries the public part, so that it
+ * can be imported as a JWK without recomputing the public point (importing a bare PKCS#8 P-256 key
+ * costs ~20 signatures; a JWK with x/y ~4):
+ *   ES256: d(32) ‖ x(32) ‖ y(32)
+ *   EdDSA: seed(32) ‖ x(32)
+ *   RS256: len(p)(2, BE) ‖ p ‖ q      (n, d and the CRT values are recomputed from the primes)
+ * Imported KeyObjects are kept in a bounded LRU cache, so a credential used again signs at the
+ * speed of a ready KeyObject. The trade: up to `capacity` private keys stay in process memory.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import * as b64u from '../encoding/base64url.js';
+import { concat, toHex, u16be } from '../encoding/bytes.js';
+import { CoseAlg, type CoseKey, type CredentialAlg } from '../encoding/cose.js';
+
+export interface CredentialKeyPair {
+  alg: CredentialAlg;
+  secret: Uint8Array;
+  publicKey: CoseKey;
+}
+
+const RSA_E = new Uint8Array([1, 0, 1]);
+
+export function generateCredentialKey(alg: CredentialAlg): CredentialKeyPair {
+  if (alg === CoseAlg.ES256) {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = privateKey.export({ format: 'jwk' });
+    const [d, x, y] = [b64u.decode(jwk.d!), b64u.decode(jwk.x!), b64u.decode(jwk.y!)];
+    return { alg, secret: concat(d, x, y), publicKey: { kty: 'EC2', alg, x, y } };
+  }
+  if (alg === CoseAlg.EdDSA) {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const jwk = privateKey.export({ format: 'jwk' });
+    const [d, x] = [b64u.decode(jwk.d!), b64u.decode(jwk.x!)];
+    return { alg, secret: concat(d, x), publicKey: { kty: 'OKP', alg, x } };
+  }
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const [p, q] = [b64u.decode(jwk.p!), b64u.decode(jwk.q!)];
+  return { alg, secret: concat(u16be(p.length), p, q), publicKey: { kty: 'RSA', alg, n: b64u.decode(jwk.n!), e: RSA_E } };
+}
+
+// --- RSA from its primes. node:crypto cannot import an RSA key from p and q alone, so the other
+// JWK members are computed here with BigInt (a modular inverse is all that is needed).
+const big = (b: Uint8Array): bigint => (b.length === 0 ? 0n : BigInt('0x' + toHex(b)));
+function bigToBytes(n: bigint): Uint8Array {
+  let hex = n.toString(16);
+  if (hex.length % 2) hex = '0' + hex;
+  return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+function modInverse(a: bigint, m: bigint): bigint {
+  let [oldR, r] = [((a % m) + m) % m, m];
+  let [oldS, s] = [1n, 0n];
+  while (r !== 0n) {
+    const q = oldR / r;
+    [oldR, r] = [r, oldR - q * r];
+    [oldS, s] = [s, oldS - q * s];
+  }
+  return ((oldS % m) + m) % m;
+}
+function rsaJwk(secret: Uint8Array) {
+  const pLen = (secret[0]! << 8) | secret[1]!;
+  const pBytes = secret.subarray(2, 2 + pLen);
+  const qBytes = secret.subarray(2 + pLen);
+  const [p, q, e] = [big(pBytes), big(qBytes), 65537n];
+  const n = p * q;
+  const d = modInverse(e, (p - 1n) * (q - 1n));
+  const enc = (v: bigint) => b64u.encode(bigToBytes(v));
+  return {
+    kty: 'RSA',
+    n: enc(n),
+    e: b64u.encode(RSA_E),
+    d: enc(d),
+    p: b64u.encode(pBytes),
+    q: b64u.encode(qBytes),
+    dp: enc(d % (p - 1n)),
+    dq: enc(d % (q - 1n)),
+    qi: enc(modInverse(q, p)),
+  };
+}
+
+/** The public COSE key of a compact secret (for RS256 this recomputes n). */
+export function publicKeyOfSecret(alg: CredentialAlg, secret: Uint8Array): CoseKey {
+  if (alg === CoseAlg.ES256) return { kty: 'EC2', alg, x: secret.slice(32, 64), y: secret.slice(64, 96) };
+  if (alg === CoseAlg.EdDSA) return { kty: 'OKP', alg, x: secret.slice(32, 64) };
+  return { kty: 'RSA', alg, n: b64u.decode(rsaJwk(secret).n), e: RSA_E };
+}
+
+function importSecret(alg: CredentialAlg, secret: Uint8Array): KeyObject {
+  const e = b64u.encode;
+  if (alg === CoseAlg.ES256) {
+    const jwk = { kty: 'EC', crv: 'P-256', d: e(secret.subarray(0, 32)), x: e(secret.subarray(32, 64)), y: e(secret.subarray(64, 96)) };
+    return createPrivateKey({ key: jwk, format: 'jwk' });
+  }
+  if (alg === CoseAlg.EdDSA) {
+    return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: e(secret.subarray(0, 32)), x: e(secret.subarray(32, 64)) }, format: 'jwk' });
+  }
+  return createPrivateKey({ key: rsaJwk(secret), format: 'jwk' });
+}
+
+/** Bounded LRU of imported private keys, keyed by the caller (e.g. the credential ID). */
+export class SigningKeyCache {
+  private keys = new Map<string, KeyObject>();
+  constructor(readonly capacity = 4096) {}
+  get(cacheKey: string, alg: CredentialAlg, secret: () => Uint8Array): KeyObject {
+    let k = this.keys.get(cacheKey);
+    if (k) {
+      this.keys.delete(cacheKey);
+    } else {
+      k = importSecret(alg, secret());
+      if (this.keys.size >= this.capacity) this.keys.delete(this.keys.keys().next().value!);
+    }
+    this.keys.set(cacheKey, k);
+    return k;
+  }
+  clear(): void {
+    this.keys.clear();
+  }
+}
+
+/** Signs per the COSE algorithm: ES256 → DER ECDSA, EdDSA → raw 64 bytes, RS256 → PKCS#1 v1.5. */
+export function signWithKey(alg: number, key: KeyObject, data: Uint8Array): Uint8Array {
+  if (alg === CoseAlg.EdDSA) return new Uint8Array(sign(null, data, key));
+  if (alg === CoseAlg.ES256) return new Uint8Array(sign('sha256', data, { key, dsaEncoding: 'der' }));
+  return new Uint8Array(sign('sha256', data, key));
+}
+
+export function signWithSecret(alg: CredentialAlg, secret: Uint8Array, data: Uint8Array): Uint8Array {
+  return signWithKey(alg, importSecret(alg, secret), data);
+}
+
+/** node:crypto KeyObject for a COSE public key (for verification in tests and the client). */
+export function publicKeyObject(key: CoseKey): KeyObject {
+  const e = b64u.encode;
+  if (key.kty === 'EC2') return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: e(key.x), y: e(key.y) }, format: 'jwk' });
+  if (key.kty === 'OKP') return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: e(key.x) }, format: 'jwk' });
+  return createPublicKey({ key: { kty: 'RSA', n: e(key.n), e: e(key.e) }, format: 'jwk' });
+}
+
+/** SubjectPublicKeyInfo DER of a COSE public key (WebAuthn's getPublicKey()). */
+export function spkiOf(key: CoseKey): Uint8Array {
+  return new Uint8Array(publicKeyObject(key).export({ format: 'der', type: 'spki' }));
+}
+
+export function verifySignature(key: CoseKey, data: Uint8Array, signature: Uint8Array): boolean {
+  const k = publicKeyObject(key);
+  if (key.kty === 'OKP') return verify(null, data, k, signature);
+  if (key.kty === 'EC2') return verify('sha256', data, { key: k, dsaEncoding: 'der' }, signature);
+  return verify('sha256', data, k, signature);
+}

@@ -1,0 +1,63 @@
+/**
+ * The CTAP2 authenticator API (CTAP 2.1 §6): typed requests in, typed responses out.
+ * src/authenticator implements it; ctap2/dispatch.ts turns bytes into calls and back.
+ */
+import type { Encodable } from '../encoding/cbor.js';
+import type { GetAssertionRequest } from './requests/getAssertion.js';
+import type { MakeCredentialRequest, PublicKeyCredentialUserEntity } from './requests/makeCredential.js';
+
+export interface RequestContext {
+  /** Aborted on CTAPHID_CANCEL: a pending presence prompt must end with CTAP2_ERR_KEEPALIVE_CANCEL. */
+  readonly signal: AbortSignal;
+  /** 'upneeded' while waiting for the user (shown in KEEPALIVE). */
+  setStatus(status: 'processing' | 'upneeded'): void;
+}
+
+export interface MakeCredentialResponse {
+  fmt: string;
+  authData: Uint8Array;
+  attStmt: ReadonlyMap<string, Encodable>;
+  epAtt?: boolean;
+  largeBlobKey?: Uint8Array;
+}
+
+export interface GetAssertionResponse {
+  credential: { type: 'public-key'; id: Uint8Array };
+  authData: Uint8Array;
+  signature: Uint8Array;
+  user?: PublicKeyCredentialUserEntity;
+  numberOfCredentials?: number;
+  userSelected?: boolean;
+  largeBlobKey?: Uint8Array;
+}
+
+export interface GetInfoResponse {
+  versions: string[];
+  extensions?: string[];
+  aaguid: Uint8Array;
+  options?: Record<string, boolean>;
+  maxMsgSize?: number;
+  pinUvAuthProtocols?: number[];
+  maxCredentialCountInList?: number;
+  maxCredentialIdLength?: number;
+  transports?: string[];
+  algorithms?: Array<{ type: 'public-key'; alg: number }>;
+  maxSerializedLargeBlobArray?: number;
+  forcePINChange?: boolean;
+  minPINLength?: number;
+  firmwareVersion?: number;
+  maxCredBlobLength?: number;
+  maxRPIDsForSetMinPINLength?: number;
+  preferredPlatformUvAttempts?: number;
+  uvModality?: number;
+  remainingDiscoverableCredentials?: number;
+}
+
+export interface Ctap2Authenticator {
+  getInfo(): GetInfoResponse;
+  makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse>;
+  getAssertion(req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse>;
+  getNextAssertion(ctx: RequestContext): Promise<GetAssertionResponse>;
+  reset(ctx: RequestContext): Promise<void>;
+  selection(ctx: RequestContext): Promise<void>;
+}

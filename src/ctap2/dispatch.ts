@@ -1,0 +1,55 @@
+/**
+ * CTAP 2.1 §6 / §8: command byte ‖ CBOR parameters → status byte ‖ CBOR response.
+ * The only place a CtapError becomes a status byte; anything unexpected is CTAP1_ERR_OTHER.
+ */
+import { Command } from './commands.js';
+import type { Ctap2Authenticator, RequestContext } from './api.js';
+import { decodeGetAssertion } from './requests/getAssertion.js';
+import { decodeMakeCredential } from './requests/makeCredential.js';
+import { encodeGetAssertionResponse, encodeGetInfoResponse, encodeMakeCredentialResponse } from './responses.js';
+import { CtapError, Status } from './status.js';
+
+type Handler = (a: Ctap2Authenticator, params: Uint8Array, ctx: RequestContext) => Promise<Uint8Array | undefined>;
+
+const EMPTY = new Uint8Array(0);
+
+/** Commands and their decode → call → encode. Extended by later command families. */
+export const COMMAND_TABLE = new Map<number, Handler>([
+  [Command.authenticatorGetInfo, async (a) => encodeGetInfoResponse(a.getInfo())],
+  [Command.authenticatorMakeCredential, async (a, p, ctx) => encodeMakeCredentialResponse(await a.makeCredential(decodeMakeCredential(p), ctx))],
+  [Command.authenticatorGetAssertion, async (a, p, ctx) => encodeGetAssertionResponse(await a.getAssertion(decodeGetAssertion(p), ctx))],
+  [Command.authenticatorGetNextAssertion, async (a, _p, ctx) => encodeGetAssertionResponse(await a.getNextAssertion(ctx))],
+  [Command.authenticatorReset, async (a, _p, ctx) => (await a.reset(ctx), undefined)],
+  [Command.authenticatorSelection, async (a, _p, ctx) => (await a.selection(ctx), undefined)],
+]);
+
+export interface DispatchOptions {
+  /** Commands this device answers (a profile may hide some); default: every command in the table. */
+  enabled?: (command: number) => boolean;
+  /** Called with unexpected (non-CtapError) exceptions. */
+  onInternalError?: (error: unknown) => void;
+}
+
+export async function dispatchCtap2(
+  authenticator: Ctap2Authenticator,
+  request: Uint8Array,
+  ctx: RequestContext,
+  options: DispatchOptions = {},
+): Promise<Uint8Array> {
+  if (request.length === 0) return new Uint8Array([Status.CTAP1_ERR_INVALID_LENGTH]);
+  const command = request[0]!;
+  const handler = COMMAND_TABLE.get(command);
+  if (!handler || (options.enabled && !options.enabled(command))) {
+    return new Uint8Array([Status.CTAP1_ERR_INVALID_COMMAND]);
+  }
+  try {
+    const body = (await handler(authenticator, request.subarray(1), ctx)) ?? EMPTY;
+    const out = new Uint8Array(1 + body.length);
+    out.set(body, 1);
+    return out;
+  } catch (e) {
+    if (e instanceof CtapError) return new Uint8Array([e.status]);
+    options.onInternalError?.(e);
+    return new Uint8Array([Status.CTAP1_ERR_OTHER]);
+  }
+}
