@@ -1,0 +1,269 @@
+/**
+ * CredentialStore on SQLite (better-sqlite3), in `<dataDir>/softkey.db`. Same contract as
+ * MemoryStore; every method is synchronous and committed before it returns (architecture habit 9).
+ *
+ * What is stored in the clear: credential IDs (already sealed blobs, see credentialId.ts), RP ID and
+ * name, user ID, name and display name (for listing and the (rpId, userId) replacement rule),
+ * creation time and counters. Everything else about a resident credential (algorithm, public key,
+ * credProtect, credBlob, largeBlobKey, extension flags) is one CBOR record sealed with AES-256-GCM
+ * under a key derived from the master key, bound to its credential ID. State values and the
+ * large-blob array are sealed too, so nothing a future caller puts there can leak.
+ */
+import { toUint8, utf8 } from '../encoding/bytes.js';
+import { decode, encode, isMap, type CborMap } from '../encoding/cbor.js';
+import type { CredentialStore, CredProtectLevel, ResidentCredential, RpSummary } from './credentialStore.js';
+import { openDatabase, type SqliteDatabase } from './database.js';
+import { aad, deriveStoreKeys, seal, unseal } from './sealing.js';
+import type Database from 'better-sqlite3';
+
+/** Version of the sealed payload of `resident`, `state` and `large_blob` rows. */
+export const RECORD_FORMAT = 1;
+
+const RESIDENT_AAD = `resident v${RECORD_FORMAT}`;
+const STATE_AAD = `state v${RECORD_FORMAT}`;
+const LARGE_BLOB_AAD = `large blob v${RECORD_FORMAT}`;
+
+/** Keys of the sealed resident record (a CBOR map). Never reuse a retired key. */
+const R = {
+  alg: 1,
+  publicKey: 2,
+  credProtect: 3,
+  credBlob: 4,
+  largeBlobKey: 5,
+  hmacSecret: 6,
+  thirdPartyPayment: 7,
+} as const;
+
+interface ResidentRow {
+  credential_id: Buffer;
+  rp_id: string;
+  rp_name: string | null;
+  user_id: Buffer;
+  user_name: string | null;
+  user_display_name: string | null;
+  created_at: number;
+  format: number;
+  sealed: Buffer;
+}
+
+interface SealedRow {
+  format: number;
+  sealed: Buffer;
+}
+
+const RESIDENT_COLUMNS = 'credential_id, rp_id, rp_name, user_id, user_name, user_display_name, created_at, format, sealed';
+
+export class SqliteStore implements CredentialStore {
+  private readonly recordKey: Uint8Array;
+  private readonly stmt;
+  private readonly putTx;
+  private readonly wipeTx;
+  private readonly deleteTx;
+
+  /** Opens (creating and migrating) a database file, or ':memory:'. The store owns the connection. */
+  static open(file: string, masterKey: Uint8Array): SqliteStore {
+    return new SqliteStore(openDatabase(file, masterKey), masterKey);
+  }
+
+  /**
+   * `db` must already be migrated (see openDatabase). close() closes `db`, which a SqliteVault on the
+   * same connection shares.
+   */
+  constructor(
+    readonly db: SqliteDatabase,
+    masterKey: Uint8Array,
+  ) {
+    this.recordKey = deriveStoreKeys(masterKey).recordKey;
+    const p = <R = unknown>(sql: string): Database.Statement<unknown[], R> => db.prepare<unknown[], R>(sql);
+    this.stmt = {
+      residentByRpUser: p<{ credential_id: Buffer }>('SELECT credential_id FROM resident WHERE rp_id = ? AND user_id = ? ORDER BY seq'),
+      insertResident: p(`INSERT INTO resident (${RESIDENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      deleteResident: p('DELETE FROM resident WHERE credential_id = ?'),
+      getResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE credential_id = ?`),
+      listResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE rp_id = ? ORDER BY seq DESC`),
+      listAllResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident ORDER BY seq DESC`),
+      listRps: p<{ rp_id: string; rp_name: string | null; n: number }>(
+        `SELECT rp_id, COUNT(*) AS n, MIN(seq) AS first,
+                (SELECT r2.rp_name FROM resident r2 WHERE r2.rp_id = r.rp_id AND r2.rp_name IS NOT NULL
+                 ORDER BY r2.seq DESC LIMIT 1) AS rp_name
+         FROM resident r GROUP BY rp_id ORDER BY first`,
+      ),
+      countResident: p<{ n: number }>('SELECT COUNT(*) AS n FROM resident'),
+      updateUser: p('UPDATE resident SET user_id = ?, user_name = ?, user_display_name = ? WHERE credential_id = ?'),
+      getCounter: p<{ value: number }>('SELECT value FROM counters WHERE credential_id = ?'),
+      incrementCounter: p<{ value: number }>(
+        `INSERT INTO counters (credential_id, value) VALUES (?, ?)
+         ON CONFLICT (credential_id) DO UPDATE SET value = counters.value + excluded.value RETURNING value`,
+      ),
+      setCounter: p('INSERT INTO counters (credential_id, value) VALUES (?, ?) ON CONFLICT (credential_id) DO UPDATE SET value = excluded.value'),
+      deleteCounter: p('DELETE FROM counters WHERE credential_id = ?'),
+      getState: p<SealedRow>('SELECT format, sealed FROM state WHERE key = ?'),
+      setState: p('INSERT INTO state (key, format, sealed) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET format = excluded.format, sealed = excluded.sealed'),
+      deleteState: p('DELETE FROM state WHERE key = ?'),
+      getLargeBlob: p<SealedRow>('SELECT format, sealed FROM large_blob WHERE id = 1'),
+      setLargeBlob: p('INSERT INTO large_blob (id, format, sealed) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET format = excluded.format, sealed = excluded.sealed'),
+      wipe: ['resident', 'counters', 'state', 'large_blob'].map((t) => p(`DELETE FROM ${t}`)),
+    };
+    this.putTx = db.transaction((cred: ResidentCredential): Uint8Array | undefined => {
+      let replaced: Uint8Array | undefined;
+      for (const row of this.stmt.residentByRpUser.all(cred.rpId, cred.userId)) {
+        this.stmt.deleteResident.run(row.credential_id);
+        this.stmt.deleteCounter.run(row.credential_id);
+        replaced = toUint8(row.credential_id);
+      }
+      // Same credential ID under another user: a plain overwrite, as in MemoryStore.
+      this.stmt.deleteResident.run(cred.credentialId);
+      this.stmt.insertResident.run(
+        cred.credentialId,
+        cred.rpId,
+        cred.rpName ?? null,
+        cred.userId,
+        cred.userName ?? null,
+        cred.userDisplayName ?? null,
+        cred.createdAt,
+        RECORD_FORMAT,
+        this.sealResident(cred),
+      );
+      return replaced;
+    });
+    this.deleteTx = db.transaction((credentialId: Uint8Array): boolean => {
+      this.stmt.deleteCounter.run(credentialId);
+      return this.stmt.deleteResident.run(credentialId).changes > 0;
+    });
+    this.wipeTx = db.transaction(() => {
+      for (const s of this.stmt.wipe) s.run();
+    });
+  }
+
+  putResident(cred: ResidentCredential): Uint8Array | undefined {
+    return this.putTx.immediate(cred);
+  }
+
+  getResident(credentialId: Uint8Array): ResidentCredential | undefined {
+    const row = this.stmt.getResident.get(credentialId);
+    return row && this.fromRow(row);
+  }
+
+  listResident(rpId: string): ResidentCredential[] {
+    return this.stmt.listResident.all(rpId).map((r) => this.fromRow(r));
+  }
+
+  listAllResident(): ResidentCredential[] {
+    return this.stmt.listAllResident.all().map((r) => this.fromRow(r));
+  }
+
+  listRps(): RpSummary[] {
+    return this.stmt.listRps.all().map((r) => {
+      const rp: RpSummary = { rpId: r.rp_id, credentialCount: r.n };
+      if (r.rp_name !== null) rp.rpName = r.rp_name;
+      return rp;
+    });
+  }
+
+  countResident(): number {
+    return this.stmt.countResident.get()!.n;
+  }
+
+  deleteResident(credentialId: Uint8Array): boolean {
+    return this.deleteTx.immediate(credentialId);
+  }
+
+  updateUser(credentialId: Uint8Array, user: { id: Uint8Array; name?: string; displayName?: string }): boolean {
+    return this.stmt.updateUser.run(user.id, user.name ?? null, user.displayName ?? null, credentialId).changes > 0;
+  }
+
+  getCounter(credentialId: Uint8Array): number {
+    return this.stmt.getCounter.get(credentialId)?.value ?? 0;
+  }
+
+  incrementCounter(credentialId: Uint8Array, by = 1): number {
+    if (!Number.isSafeInteger(by) || by < 1) throw new RangeError(`counter increment must be a positive integer, got ${by}`);
+    return this.stmt.incrementCounter.get(credentialId, by)!.value;
+  }
+
+  setCounter(credentialId: Uint8Array, value: number): void {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`counter must be a non-negative integer, got ${value}`);
+    this.stmt.setCounter.run(credentialId, value);
+  }
+
+  getState<T>(key: string): T | undefined {
+    const row = this.stmt.getState.get(key);
+    if (!row) return undefined;
+    checkFormat(row.format, `state "${key}"`);
+    const json = unseal(this.recordKey, aad(STATE_AAD, utf8.encode(key)), row.sealed, `state "${key}"`);
+    return JSON.parse(utf8.decode(json)) as T;
+  }
+
+  setState<T>(key: string, value: T | undefined): void {
+    const json = value === undefined ? undefined : JSON.stringify(value);
+    if (json === undefined) {
+      this.stmt.deleteState.run(key);
+      return;
+    }
+    this.stmt.setState.run(key, RECORD_FORMAT, seal(this.recordKey, aad(STATE_AAD, utf8.encode(key)), utf8.encode(json)));
+  }
+
+  getLargeBlobArray(): Uint8Array | undefined {
+    const row = this.stmt.getLargeBlob.get();
+    if (!row) return undefined;
+    checkFormat(row.format, 'large-blob array');
+    return unseal(this.recordKey, aad(LARGE_BLOB_AAD, new Uint8Array(0)), row.sealed, 'large-blob array');
+  }
+
+  setLargeBlobArray(value: Uint8Array): void {
+    this.stmt.setLargeBlob.run(RECORD_FORMAT, seal(this.recordKey, aad(LARGE_BLOB_AAD, new Uint8Array(0)), value));
+  }
+
+  wipe(): void {
+    this.wipeTx.immediate();
+  }
+
+  /** Closes the database connection (shared with a SqliteVault on it). Idempotent. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private sealResident(cred: ResidentCredential): Uint8Array {
+    const m: CborMap = new Map();
+    m.set(R.alg, cred.alg);
+    m.set(R.publicKey, cred.publicKey);
+    m.set(R.credProtect, cred.credProtect);
+    if (cred.credBlob !== undefined) m.set(R.credBlob, cred.credBlob);
+    if (cred.largeBlobKey !== undefined) m.set(R.largeBlobKey, cred.largeBlobKey);
+    if (cred.hmacSecret !== undefined) m.set(R.hmacSecret, cred.hmacSecret);
+    if (cred.thirdPartyPayment !== undefined) m.set(R.thirdPartyPayment, cred.thirdPartyPayment);
+    return seal(this.recordKey, aad(RESIDENT_AAD, cred.credentialId), encode(m));
+  }
+
+  private fromRow(row: ResidentRow): ResidentCredential {
+    const credentialId = toUint8(row.credential_id);
+    checkFormat(row.format, 'resident credential record');
+    const m = decode(unseal(this.recordKey, aad(RESIDENT_AAD, credentialId), row.sealed, 'resident credential record'));
+    if (!isMap(m)) throw new Error('resident credential record is not a CBOR map');
+    const cred: ResidentCredential = {
+      credentialId,
+      rpId: row.rp_id,
+      userId: toUint8(row.user_id),
+      alg: m.get(R.alg) as number,
+      publicKey: m.get(R.publicKey) as Uint8Array,
+      credProtect: m.get(R.credProtect) as CredProtectLevel,
+      createdAt: row.created_at,
+    };
+    if (row.rp_name !== null) cred.rpName = row.rp_name;
+    if (row.user_name !== null) cred.userName = row.user_name;
+    if (row.user_display_name !== null) cred.userDisplayName = row.user_display_name;
+    const credBlob = m.get(R.credBlob);
+    if (credBlob instanceof Uint8Array) cred.credBlob = credBlob;
+    const largeBlobKey = m.get(R.largeBlobKey);
+    if (largeBlobKey instanceof Uint8Array) cred.largeBlobKey = largeBlobKey;
+    const hmacSecret = m.get(R.hmacSecret);
+    if (typeof hmacSecret === 'boolean') cred.hmacSecret = hmacSecret;
+    const thirdPartyPayment = m.get(R.thirdPartyPayment);
+    if (typeof thirdPartyPayment === 'boolean') cred.thirdPartyPayment = thirdPartyPayment;
+    return cred;
+  }
+}
+
+function checkFormat(format: number, what: string): void {
+  if (format !== RECORD_FORMAT) throw new Error(`${what} has record format ${format}, this softkey reads format ${RECORD_FORMAT}`);
+}
