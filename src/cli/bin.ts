@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+/** The `softkey` executable. */
+import { main } from './main.js';
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

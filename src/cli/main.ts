@@ -1,0 +1,211 @@
+/**
+ * The `softkey` command.
+ *   softkey start [--data-dir D] [--udp HOST:PORT] [--reply-to HOST:PORT] [--presence MODE]
+ *   softkey info [--data-dir D | --udp HOST:PORT [--reply-to HOST:PORT]]
+ *   softkey credentials list [--data-dir D]
+ *   softkey reset [--data-dir D] [--yes]
+ * Usage mistakes print a clear message and exit with code 2.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createInterface } from 'node:readline/promises';
+import { UsageError } from '../main/address.js';
+import { DEFAULT_DATA_DIR } from '../main/device.js';
+import { PRESENCE_MODES, type PresenceMode } from '../main/presence.js';
+import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
+import { Command } from '../ctap2/commands.js';
+import { decodeGetInfoResponse, encodeSimpleCommand } from '../ctap2/hostCodec.js';
+import { statusName } from '../ctap2/status.js';
+import { toHex } from '../encoding/bytes.js';
+
+const HELP = `softkey — a software FIDO2 security key
+
+Usage:
+  softkey start [options]          run the device until Ctrl-C
+      --data-dir DIR               where credentials live (default ${DEFAULT_DATA_DIR})
+      --udp HOST:PORT              CTAPHID over UDP, SoloKeys convention (default 127.0.0.1:8111)
+      --reply-to HOST:PORT         where UDP reports go (default 127.0.0.1:7112)
+      --presence MODE              auto | deny | timeout | prompt (default auto)
+      --presence-timeout MS        how long timeout/prompt wait for the user (default 30000)
+      --attestation FMT            packed (x5c, default) | self | none
+  softkey info [--data-dir DIR | --udp HOST:PORT [--reply-to HOST:PORT]]
+                                   authenticatorGetInfo, pretty-printed
+  softkey credentials list [--data-dir DIR]
+                                   the discoverable credentials on the device
+  softkey reset [--data-dir DIR] [--yes]
+                                   erase every credential (asks first unless --yes)
+  softkey --version | --help
+`;
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const common = { 'data-dir': { type: 'string' } } as const;
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function presenceMode(value: string | undefined): PresenceMode {
+  const mode = value ?? 'auto';
+  if (!(PRESENCE_MODES as readonly string[]).includes(mode)) {
+    throw new UsageError(`--presence must be one of ${PRESENCE_MODES.join(', ')}, got "${mode}"`);
+  }
+  return mode as PresenceMode;
+}
+
+function positiveInt(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
+async function start(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, {
+    ...common,
+    udp: { type: 'string' },
+    'reply-to': { type: 'string' },
+    presence: { type: 'string' },
+    'presence-timeout': { type: 'string' },
+    attestation: { type: 'string' },
+  });
+  const attestation = values.attestation ?? 'packed';
+  if (!['packed', 'self', 'none'].includes(attestation)) throw new UsageError(`--attestation must be packed, self or none, got "${attestation}"`);
+  const timeout = positiveInt(values['presence-timeout'], '--presence-timeout');
+  const key = await openSoftKey({
+    dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
+    presence: presenceMode(values.presence),
+    ...(timeout !== undefined && { userActionTimeoutMs: timeout }),
+    udp: values.udp ?? '127.0.0.1:8111',
+    replyTo: values['reply-to'] ?? '127.0.0.1:7112',
+    config: { attestation: attestation as 'packed' | 'self' | 'none' },
+  });
+  io.out(`softkey ${VERSION} data in ${values['data-dir'] ?? DEFAULT_DATA_DIR}`);
+  io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
+  io.out(`presence: ${values.presence ?? 'auto'} — press Ctrl-C to stop`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await key.close();
+  io.out('softkey stopped');
+  return 0;
+}
+
+async function withTransport<T>(values: { 'data-dir'?: string; udp?: string; 'reply-to'?: string }, fn: (t: CtapTransport) => Promise<T>): Promise<T> {
+  if (values.udp) {
+    const conn = await connectSoftKey({ udp: values.udp, ...(values['reply-to'] && { replyTo: values['reply-to'] }) });
+    try {
+      return await fn(conn);
+    } finally {
+      await conn.close();
+    }
+  }
+  const key = await openSoftKey({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR, presence: 'auto' });
+  try {
+    return await fn(key);
+  } finally {
+    await key.close();
+  }
+}
+
+async function info(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { ...common, udp: { type: 'string' }, 'reply-to': { type: 'string' } });
+  const response = await withTransport(values, (t) => t.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)));
+  const i = decodeGetInfoResponse(response);
+  const { raw: _raw, ...rest } = i;
+  const pretty = { ...rest, aaguid: toHex(i.aaguid) };
+  io.out(JSON.stringify(pretty, null, 2));
+  return 0;
+}
+
+async function credentials(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'list') throw new UsageError(`softkey credentials: expected "list", got ${sub ? `"${sub}"` : 'nothing'}`);
+  const { values } = parse(rest, common);
+  const key = await openSoftKey({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR, presence: 'auto' });
+  try {
+    const list = key.device.store.listAllResident();
+    if (list.length === 0) io.out('no discoverable credentials');
+    for (const c of list) {
+      const counter = key.device.store.getCounter(c.credentialId);
+      io.out(
+        [c.rpId, c.userName ?? '', c.userDisplayName ?? '', `alg ${c.alg}`, `credProtect ${c.credProtect}`, `counter ${counter}`, new Date(c.createdAt).toISOString(), toHex(c.credentialId).slice(0, 16) + '…'].join('\t'),
+      );
+    }
+  } finally {
+    await key.close();
+  }
+  return 0;
+}
+
+async function reset(args: string[], io: Io): Promise<number> {
+  const { values } = parse(args, { ...common, yes: { type: 'boolean' } });
+  const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+  if (!values.yes) {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await rl.question(`Erase every credential in ${dataDir}? [y/N] `);
+    rl.close();
+    if (!/^\s*y(es)?\s*$/i.test(answer)) {
+      io.err('not reset');
+      return 1;
+    }
+  }
+  // A fresh in-process power-up is inside the 10 s reset window; presence was given above.
+  const key = await openSoftKey({ dataDir, presence: 'auto' });
+  try {
+    const status = (await key.cbor(encodeSimpleCommand(Command.authenticatorReset)))[0]!;
+    if (status !== 0) {
+      io.err(`reset failed: ${statusName(status)}`);
+      return 1;
+    }
+  } finally {
+    await key.close();
+  }
+  io.out(`softkey in ${dataDir} was reset`);
+  return 0;
+}
+
+const VERSION = '0.1.0';
+
+export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await start(args, io);
+      case 'info':
+        return await info(args, io);
+      case 'credentials':
+        return await credentials(args, io);
+      case 'reset':
+        return await reset(args, io);
+      case '--version':
+      case '-v':
+        io.out(VERSION);
+        return 0;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.out(HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`softkey: ${e.message}\nRun "softkey --help" for usage.`);
+      return 2;
+    }
+    io.err(`softkey: ${(e as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * User presence policies for a running device (`--presence MODE`): the UserPresence port's
+ * adapters. auto approves at once (tests), deny refuses, timeout never answers (the prompt
+ * times out), prompt asks on the terminal.
+ */
+import { createInterface } from 'node:readline';
+import type { PresenceRequest, PresenceResult, UserPresence } from '../authenticator/env.js';
+
+export const PRESENCE_MODES = ['auto', 'deny', 'timeout', 'prompt'] as const;
+export type PresenceMode = (typeof PRESENCE_MODES)[number];
+
+export const DEFAULT_USER_ACTION_TIMEOUT_MS = 30_000;
+
+/** Resolves 'timeout' after `ms`, or when the request is cancelled. */
+function waitForTimeout(ms: number, signal: AbortSignal): Promise<PresenceResult> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve('timeout'), ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve('timeout')), { once: true });
+  });
+}
+
+/** Asks "Touch softkey for <rpId> (<operation>)? [y/N]" on a terminal. */
+export class TerminalPresence implements UserPresence {
+  constructor(
+    private readonly input: NodeJS.ReadableStream = process.stdin,
+    private readonly output: NodeJS.WritableStream = process.stderr,
+    private readonly timeoutMs = DEFAULT_USER_ACTION_TIMEOUT_MS,
+  ) {}
+
+  request(req: PresenceRequest, signal: AbortSignal): Promise<PresenceResult> {
+    return new Promise((resolve) => {
+      const rl = createInterface({ input: this.input, output: this.output, terminal: false });
+      const subject = req.rpId ?? 'this device';
+      const finish = (result: PresenceResult) => {
+        clearTimeout(timer);
+        rl.close();
+        resolve(result);
+      };
+      const timer = setTimeout(() => finish('timeout'), this.timeoutMs);
+      signal.addEventListener('abort', () => finish('timeout'), { once: true });
+      this.output.write(`${req.message}\nTouch softkey for ${subject} (${req.operation})? [y/N] `);
+      rl.once('line', (line) => finish(/^\s*y(es)?\s*$/i.test(line) ? 'approved' : 'denied'));
+    });
+  }
+}
+
+export function presenceFor(mode: PresenceMode, opts: { timeoutMs?: number } = {}): UserPresence {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_USER_ACTION_TIMEOUT_MS;
+  switch (mode) {
+    case 'auto':
+      return { request: async () => 'approved' };
+    case 'deny':
+      return { request: async () => 'denied' };
+    case 'timeout':
+      return { request: (_req, signal) => waitForTimeout(timeoutMs, signal) };
+    case 'prompt':
+      return new TerminalPresence(process.stdin, process.stderr, timeoutMs);
+  }
+}
