@@ -12,10 +12,7 @@ import { UsageError } from '../main/address.js';
 import { DEFAULT_DATA_DIR } from '../main/device.js';
 import { PRESENCE_MODES, type PresenceMode } from '../main/presence.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
-import { Command } from '../ctap2/commands.js';
-import { decodeGetInfoResponse, encodeSimpleCommand } from '../ctap2/hostCodec.js';
-import { statusName } from '../ctap2/status.js';
-import { toHex } from '../encoding/bytes.js';
+import { hex, readInfo, resetDevice } from '../main/operations.js';
 
 const HELP = `softkey — a software FIDO2 security key
 
@@ -118,11 +115,7 @@ async function withTransport<T>(values: { 'data-dir'?: string; udp?: string; 're
 
 async function info(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, { ...common, udp: { type: 'string' }, 'reply-to': { type: 'string' } });
-  const response = await withTransport(values, (t) => t.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)));
-  const i = decodeGetInfoResponse(response);
-  const { raw: _raw, ...rest } = i;
-  const pretty = { ...rest, aaguid: toHex(i.aaguid) };
-  io.out(JSON.stringify(pretty, null, 2));
+  io.out(JSON.stringify(await withTransport(values, readInfo), null, 2));
   return 0;
 }
 
@@ -137,7 +130,7 @@ async function credentials(args: string[], io: Io): Promise<number> {
     for (const c of list) {
       const counter = key.device.store.getCounter(c.credentialId);
       io.out(
-        [c.rpId, c.userName ?? '', c.userDisplayName ?? '', `alg ${c.alg}`, `credProtect ${c.credProtect}`, `counter ${counter}`, new Date(c.createdAt).toISOString(), toHex(c.credentialId).slice(0, 16) + '…'].join('\t'),
+        [c.rpId, c.userName ?? '', c.userDisplayName ?? '', `alg ${c.alg}`, `credProtect ${c.credProtect}`, `counter ${counter}`, new Date(c.createdAt).toISOString(), hex(c.credentialId).slice(0, 16) + '…'].join('\t'),
       );
     }
   } finally {
@@ -161,9 +154,9 @@ async function reset(args: string[], io: Io): Promise<number> {
   // A fresh in-process power-up is inside the 10 s reset window; presence was given above.
   const key = await openSoftKey({ dataDir, presence: 'auto' });
   try {
-    const status = (await key.cbor(encodeSimpleCommand(Command.authenticatorReset)))[0]!;
-    if (status !== 0) {
-      io.err(`reset failed: ${statusName(status)}`);
+    const failure = await resetDevice(key);
+    if (failure) {
+      io.err(`reset failed: ${failure}`);
       return 1;
     }
   } finally {

@@ -1,0 +1,82 @@
+/**
+ * One-way imports (../shared/specs/architecture.md): reads every import in src/ and fails on any
+ * edge outside the allowed table.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { it } from 'node:test';
+import { REPO_ROOT as ROOT } from './helpers/paths.js';
+
+const SRC = join(ROOT, 'src');
+
+/** folder → folders it may import (besides itself). encoding is the base every layer may use. */
+const ALLOWED: Record<string, string[]> = {
+  encoding: [],
+  crypto: ['encoding'],
+  ctaphid: ['encoding'],
+  ctap2: ['encoding', 'crypto'],
+  ctap1: ['encoding'],
+  authenticator: ['encoding', 'ctap2', 'ctap1', 'store', 'crypto'],
+  store: ['encoding', 'crypto'],
+  wallet: ['encoding', 'crypto', 'store'],
+  transport: ['encoding'],
+  client: ['encoding', 'crypto', 'ctaphid', 'ctap2'],
+  bridge: ['encoding', 'client', 'transport'],
+  panel: ['encoding', 'control'],
+  control: ['encoding', 'authenticator', 'store', 'wallet'],
+  'rp-demo': [],
+  main: ['*'],
+  cli: ['main'],
+  '.': ['*'], // src/index.ts, the package entry (a composition root like main)
+};
+
+/** Packages only some folders may use (crypto libraries live behind src/crypto). */
+const PACKAGE_RULES: Array<[RegExp, string[]]> = [
+  [/^(node:)?crypto$|^@noble\/|^@scure\/|^@peculiar\//, ['crypto']],
+  [/^better-sqlite3$/, ['store']],
+];
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const layerOf = (file: string) => {
+  const rel = relative(SRC, file).split('/');
+  return rel.length === 1 ? '.' : rel[0]!;
+};
+
+it('imports follow the layer table', () => {
+  const violations: string[] = [];
+  const all = files(SRC);
+  assert.ok(all.length > 20, 'source files found');
+  for (const file of all) {
+    const from = layerOf(file);
+    assert.ok(from in ALLOWED, `${relative(ROOT, file)} is in a folder the architecture does not name`);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g)) {
+      const spec = (m[1] ?? m[2] ?? m[3])!;
+      if (spec.startsWith('.')) {
+        const target = resolve(dirname(file), spec);
+        if (!target.startsWith(SRC)) {
+          violations.push(`${relative(ROOT, file)} imports outside src: ${spec}`);
+          continue;
+        }
+        const to = layerOf(target);
+        const allowed = ALLOWED[from]!;
+        if (to !== from && !allowed.includes('*') && !allowed.includes(to)) violations.push(`${relative(ROOT, file)} (${from}) → ${spec} (${to})`);
+      } else {
+        for (const [re, layers] of PACKAGE_RULES) {
+          // rp-demo is a separate program with its own SQLite database.
+          if (re.test(spec) && !layers.includes(from) && from !== 'main' && from !== 'rp-demo') {
+            violations.push(`${relative(ROOT, file)} (${from}) uses package ${spec}`);
+          }
+        }
+      }
+    }
+  }
+  assert.deepEqual(violations, []);
+});
