@@ -1,0 +1,104 @@
+/**
+ * One create()/get() in flight: its timer (WebAuthn L3 §5.1.3 step 10 / §5.1.4 step 9, "lifetimeTimer"),
+ * the caller's AbortSignal (§5.6 "Abort Operations with AbortSignal"), and every device round trip
+ * raced against both. When either fires, the transport is asked to cancel (its signal aborts) and the
+ * ceremony fails with AbortError (caller abort) or NotAllowedError (timer expired).
+ */
+import { WebAuthnError } from './errors.js';
+import type { CtapTransport } from './transport.js';
+
+export interface TimeoutRange {
+  min: number;
+  max: number;
+  default: number;
+}
+
+/**
+ * L3 §15.1 recommended ceremony timeouts: with userVerification "discouraged" 30 s–180 s
+ * (default 120 s), otherwise 300 s–600 s (default 300 s). A given timeout is clamped into the range.
+ */
+export const DEFAULT_TIMEOUTS: { uvDiscouraged: TimeoutRange; uv: TimeoutRange } = {
+  uvDiscouraged: { min: 30_000, max: 180_000, default: 120_000 },
+  uv: { min: 300_000, max: 600_000, default: 300_000 },
+};
+
+export function effectiveTimeout(requested: number | undefined, range: TimeoutRange): number {
+  if (requested === undefined || !Number.isFinite(requested)) return range.default;
+  return Math.min(range.max, Math.max(range.min, Math.floor(requested)));
+}
+
+type Reason = { kind: 'abort'; reason: unknown } | { kind: 'timeout'; ms: number };
+
+export class Ceremony {
+  private readonly controller = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onUserAbort: (() => void) | undefined;
+  private why: Reason | undefined;
+
+  constructor(
+    private readonly transport: CtapTransport,
+    private readonly userSignal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+  ) {
+    if (userSignal) {
+      this.onUserAbort = () => this.stop({ kind: 'abort', reason: userSignal.reason });
+      if (userSignal.aborted) this.onUserAbort();
+      else userSignal.addEventListener('abort', this.onUserAbort, { once: true });
+    }
+    if (timeoutMs !== undefined && !this.why) this.timer = setTimeout(() => this.stop({ kind: 'timeout', ms: timeoutMs }), timeoutMs);
+  }
+
+  /** Aborted when the caller aborts or the timer expires; handed to the transport. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private stop(why: Reason): void {
+    if (this.why) return;
+    this.why = why;
+    this.controller.abort(this.error());
+  }
+
+  /** The error this ceremony ends with once stopped (undefined while it runs). */
+  error(): WebAuthnError | undefined {
+    const why = this.why;
+    if (!why) return undefined;
+    if (why.kind === 'timeout') return new WebAuthnError('NotAllowedError', `the operation timed out after ${why.ms} ms`);
+    // L3 says "reject with the signal's abort reason"; we report it as an AbortError carrying the reason.
+    return new WebAuthnError('AbortError', 'the operation was aborted', { cause: why.reason });
+  }
+
+  /** Waits for `p`, or rejects as soon as the ceremony stops. */
+  guard<T>(p: Promise<T>): Promise<T> {
+    const signal = this.controller.signal;
+    if (signal.aborted) {
+      p.catch(() => undefined);
+      return Promise.reject(this.error());
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(this.error());
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** One CTAP2 round trip. */
+  send(request: Uint8Array): Promise<Uint8Array> {
+    if (this.controller.signal.aborted) return Promise.reject(this.error());
+    return this.guard(this.transport.cbor(request, { signal: this.controller.signal }));
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.userSignal && this.onUserAbort) this.userSignal.removeEventListener('abort', this.onUserAbort);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Client extension processing (WebAuthn L3 §9, §10; CTAP 2.1 §12): client inputs → authenticator
+ * extension inputs, and authenticator outputs → client extension outputs.
+ *
+ *   credProps            L3 §10.1.3   client-only: { rk }
+ *   credProtect          CTAP §12.1   credentialProtectionPolicy / enforceCredentialProtectionPolicy → credProtect
+ *   credBlob/getCredBlob CTAP §12.2   credBlob bytes → credBlob: boolean; getCredBlob → bytes
+ *   minPinLength         CTAP §12.4   minPinLength: true → minPinLength: uint
+ *   largeBlob            L3 §10.1.5   create: largeBlobKey → { supported }; get read/write need
+ *                                     authenticatorLargeBlobs (TODO) unless the device lacks it
+ *   prf                  L3 §10.1.4   over hmac-secret: create → { enabled }; evaluation needs the PIN
+ *                                     protocol's shared secret (TODO: NotSupportedError for now)
+ *   appid                L3 §10.1.1   this client never uses a FIDO AppID: { appid: false }
+ * An extension the authenticator does not list in getInfo is not sent to it; its client output is
+ * what the spec says for "not supported" (or absent). Unknown client extensions are ignored.
+ */
+import * as b64u from '../encoding/base64url.js';
+import type { CborMap, Encodable } from '../encoding/cbor.js';
+import type { GetInfoResponse } from '../ctap2/api.js';
+import { WebAuthnError } from './errors.js';
+import type { AuthenticationExtensionsClientInputs, PublicKeyCredentialDescriptor } from './json.js';
+
+/** CTAP 2.1 §12.1 credProtect levels by their WebAuthn names. */
+export const CredentialProtectionPolicy: Readonly<Record<string, number>> = {
+  userVerificationOptional: 1,
+  userVerificationOptionalWithCredentialIDList: 2,
+  userVerificationRequired: 3,
+};
+
+/** CTAP 2.1 §6.4: "If maxCredBlobLength is absent, the authenticator supports 32 bytes". */
+const DEFAULT_MAX_CRED_BLOB_LENGTH = 32;
+
+export interface AuthenticatorExtensionResult {
+  /** The decoded extensions map of authenticatorData, if any. */
+  outputs: CborMap | undefined;
+  /** largeBlobKey from the makeCredential / getAssertion response. */
+  largeBlobKey?: Uint8Array | undefined;
+}
+
+export interface ExtensionPlan {
+  /** The authenticator extension inputs (CTAP `extensions` parameter); empty when none. */
+  inputs: Map<string, Encodable>;
+  /** Client extension outputs (binary form) from the authenticator's result. */
+  outputs(result: AuthenticatorExtensionResult): Record<string, unknown>;
+}
+
+const supports = (info: GetInfoResponse, name: string) => info.extensions?.includes(name) === true;
+const notSupported = (what: string) => new WebAuthnError('NotSupportedError', what);
+
+export function planCreateExtensions(ext: AuthenticationExtensionsClientInputs | undefined, info: GetInfoResponse, ctx: { rk: boolean }): ExtensionPlan {
+  const inputs = new Map<string, Encodable>();
+  const out: Array<(r: AuthenticatorExtensionResult, o: Record<string, unknown>) => void> = [];
+  if (!ext) return { inputs, outputs: () => ({}) };
+
+  if (ext.credProps === true) out.push((_r, o) => (o.credProps = { rk: ctx.rk }));
+
+  if (ext.credentialProtectionPolicy !== undefined) {
+    const level = CredentialProtectionPolicy[ext.credentialProtectionPolicy];
+    if (level !== undefined) {
+      if (supports(info, 'credProtect')) inputs.set('credProtect', level);
+      else if (ext.enforceCredentialProtectionPolicy === true && level > 1) {
+        // §12.1: with enforcement, a policy above userVerificationOptional must not be silently dropped.
+        throw notSupported(`the authenticator does not support credProtect (${ext.credentialProtectionPolicy})`);
+      }
+    }
+  }
+
+  if (ext.credBlob !== undefined) {
+    const blob = ext.credBlob as Uint8Array;
+    const sent = supports(info, 'credBlob') && blob.length <= (info.maxCredBlobLength ?? DEFAULT_MAX_CRED_BLOB_LENGTH);
+    if (sent) inputs.set('credBlob', blob);
+    out.push((r, o) => (o.credBlob = sent && r.outputs?.get('credBlob') === true));
+  }
+
+  if (ext.minPinLength === true && supports(info, 'minPinLength')) {
+    inputs.set('minPinLength', true);
+    out.push((r, o) => {
+      const n = r.outputs?.get('minPinLength');
+      if (typeof n === 'number') o.minPinLength = n;
+    });
+  }
+
+  if (ext.largeBlob !== undefined) {
+    const lb = ext.largeBlob;
+    if (lb.read !== undefined || lb.write !== undefined) throw notSupported('largeBlob read/write are for get()');
+    const capable = info.options?.largeBlobs === true && supports(info, 'largeBlobKey');
+    if (!capable && lb.support === 'required') throw notSupported('the authenticator has no large-blob storage');
+    if (capable) inputs.set('largeBlobKey', true);
+    out.push((r, o) => (o.largeBlob = { supported: capable && r.largeBlobKey !== undefined }));
+  }
+
+  if (ext.prf !== undefined) {
+    if (ext.prf.evalByCredential !== undefined) throw notSupported('prf.evalByCredential is for get()');
+    const capable = supports(info, 'hmac-secret');
+    // TODO(prf): evaluating at creation needs hmac-secret-mc and the PIN protocol's shared secret.
+    if (capable && ext.prf.eval !== undefined) throw notSupported('prf evaluation is not implemented yet');
+    if (capable) inputs.set('hmac-secret', true);
+    out.push((r, o) => (o.prf = { enabled: capable && r.outputs?.get('hmac-secret') === true }));
+  }
+
+  return {
+    inputs,
+    outputs(result) {
+      const o: Record<string, unknown> = {};
+      for (const f of out) f(result, o);
+      return o;
+    },
+  };
+}
+
+export function planGetExtensions(
+  ext: AuthenticationExtensionsClientInputs | undefined,
+  info: GetInfoResponse,
+  ctx: { allowCredentials: PublicKeyCredentialDescriptor[] },
+): ExtensionPlan {
+  const inputs = new Map<string, Encodable>();
+  const out: Array<(r: AuthenticatorExtensionResult, o: Record<string, unknown>) => void> = [];
+  if (!ext) return { inputs, outputs: () => ({}) };
+
+  if (ext.appid !== undefined) out.push((_r, o) => (o.appid = false));
+
+  if (ext.getCredBlob === true && supports(info, 'credBlob')) {
+    inputs.set('getCredBlob', true);
+    out.push((r, o) => {
+      const blob = r.outputs?.get('credBlob');
+      o.getCredBlob = blob instanceof Uint8Array ? blob : new Uint8Array(0);
+    });
+  }
+
+  if (ext.largeBlob !== undefined) {
+    const lb = ext.largeBlob;
+    if (lb.support !== undefined) throw notSupported('largeBlob.support is for create()');
+    if (lb.read === true && lb.write !== undefined) throw notSupported('largeBlob read and write together');
+    const capable = info.options?.largeBlobs === true && supports(info, 'largeBlobKey');
+    // TODO(largeBlob): reading/writing needs authenticatorLargeBlobs (0x0C) in the host codec.
+    if (capable && (lb.read === true || lb.write !== undefined)) throw notSupported('largeBlob read/write is not implemented yet');
+    if (lb.read === true) out.push((_r, o) => (o.largeBlob = {}));
+    else if (lb.write !== undefined) out.push((_r, o) => (o.largeBlob = { written: false }));
+  }
+
+  if (ext.prf !== undefined) {
+    const byCred = ext.prf.evalByCredential;
+    if (byCred !== undefined && Object.keys(byCred).length > 0) {
+      if (ctx.allowCredentials.length === 0) throw notSupported('prf.evalByCredential needs allowCredentials');
+      const ids = new Set(ctx.allowCredentials.map((d) => b64u.encode(d.id)));
+      for (const key of Object.keys(byCred)) {
+        if (key === '' || !/^[A-Za-z0-9_-]+$/.test(key) || !ids.has(key)) {
+          throw new WebAuthnError('SyntaxError', `prf.evalByCredential key ${key} is not an allowed credential ID`);
+        }
+      }
+    }
+    const evaluating = ext.prf.eval !== undefined || (byCred !== undefined && Object.keys(byCred).length > 0);
+    // TODO(prf): hmac-secret salts must be encrypted under the PIN protocol's shared secret.
+    if (supports(info, 'hmac-secret') && evaluating) throw notSupported('prf evaluation is not implemented yet');
+    out.push((_r, o) => (o.prf = {}));
+  }
+
+  return {
+    inputs,
+    outputs(result) {
+      const o: Record<string, unknown> = {};
+      for (const f of out) f(result, o);
+      return o;
+    },
+  };
+}

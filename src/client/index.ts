@@ -1,0 +1,14 @@
+/** The WebAuthn client: what the bridge, the CLI and tests use. */
+export { WebAuthnClient, DEFAULT_PUB_KEY_CRED_PARAMS } from './webauthnClient.js';
+export type { WebAuthnClientOptions, CreateContext, GetContext, AssertionCandidate, UserVerificationRequirement, CredentialMediationRequirement } from './webauthnClient.js';
+export type { CtapTransport } from './transport.js';
+export { WebAuthnError, CTAP_STATUS_TO_WEBAUTHN, WEBAUTHN_ERROR_NAMES, webAuthnNameOfStatus, toWebAuthnError } from './errors.js';
+export type { WebAuthnErrorName } from './errors.js';
+export { PinUvAuthTokenPermission, pinUvAuthenticate } from './userVerifier.js';
+export type { UserVerifier, PinUvAuthToken } from './userVerifier.js';
+export { parseCreationOptionsFromJSON, parseRequestOptionsFromJSON } from './json.js';
+export type * from './json.js';
+export { callerOrigin, resolveRpId } from './origin.js';
+export { collectClientData } from './clientData.js';
+export { DEFAULT_TIMEOUTS, type TimeoutRange } from './ceremony.js';
+export type { NoneAttestationAaguid, AttestationConveyance } from './attestation.js';

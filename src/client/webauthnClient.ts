@@ -1,0 +1,425 @@
+/**
+ * The WebAuthn client (platform role): WebAuthn L3 §5.1.3 "Create a New Credential" ([[Create]]) and
+ * §5.1.4 "Use an Existing Credential to Make an Assertion" ([[DiscoverFromExternalSource]]), speaking
+ * CTAP 2.1 (§6.1 authenticatorMakeCredential, §6.2 authenticatorGetAssertion, §6.4 getInfo) to one
+ * authenticator through a CtapTransport, and answering in the PublicKeyCredential.toJSON() shape.
+ * https://w3c.github.io/webauthn/#sctn-createCredential
+ * https://w3c.github.io/webauthn/#sctn-getAssertion
+ *
+ * Long allow/exclude lists are split into chunks of getInfo.maxCredentialCountInList; when there is
+ * more than one chunk, each is first probed with a silent (up=false) getAssertion, as Chromium does,
+ * and the real request carries only the credential the probe found.
+ */
+import * as b64u from '../encoding/base64url.js';
+import { equal, utf8 } from '../encoding/bytes.js';
+import { decode as decodeCbor } from '../encoding/cbor.js';
+import { sha256 } from '../crypto/hash.js';
+import { spkiOf } from '../crypto/credentialKeys.js';
+import { coseKeyFromMap } from '../encoding/cose.js';
+import type { GetAssertionResponse, GetInfoResponse } from '../ctap2/api.js';
+import { extensionsOf, parseAuthenticatorData, type AuthenticatorData } from '../ctap2/authenticatorData.js';
+import { Command } from '../ctap2/commands.js';
+import type { CredentialDescriptor } from '../ctap2/decode.js';
+import {
+  decodeGetAssertionResponse,
+  decodeGetInfoResponse,
+  decodeMakeCredentialResponse,
+  encodeGetAssertionRequest,
+  encodeMakeCredentialRequest,
+  encodeSimpleCommand,
+} from '../ctap2/hostCodec.js';
+import { CtapError, Status } from '../ctap2/status.js';
+import { anonymize, attestationConveyance, encodeAttestationObject, type NoneAttestationAaguid } from './attestation.js';
+import { Ceremony, DEFAULT_TIMEOUTS, effectiveTimeout, type TimeoutRange } from './ceremony.js';
+import { collectClientData } from './clientData.js';
+import { toWebAuthnError, WebAuthnError } from './errors.js';
+import { planCreateExtensions, planGetExtensions } from './extensions.js';
+import {
+  extensionOutputsToJSON,
+  parseCreationOptionsFromJSON,
+  parseRequestOptionsFromJSON,
+  type AuthenticationResponseJSON,
+  type CreationOptionsInput,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialDescriptor,
+  type PublicKeyCredentialParameters,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+  type RequestOptionsInput,
+} from './json.js';
+import { callerOrigin, resolveRpId } from './origin.js';
+import { PinUvAuthTokenPermission, pinUvAuthenticate, type PinUvAuthToken, type UserVerifier } from './userVerifier.js';
+import type { CtapTransport } from './transport.js';
+
+/** L3 §5.4 pubKeyCredParams: "If this sequence is empty, the client selects ES256 and RS256". */
+export const DEFAULT_PUB_KEY_CRED_PARAMS: readonly PublicKeyCredentialParameters[] = [
+  { type: 'public-key', alg: -7 },
+  { type: 'public-key', alg: -257 },
+];
+
+/** clientDataHash of silent probes: a fixed value, so no signature over real client data escapes without presence. */
+const PREFLIGHT_CLIENT_DATA_HASH = sha256(utf8.encode('softkey: silent pre-flight probe'));
+
+export type UserVerificationRequirement = 'required' | 'preferred' | 'discouraged';
+export type CredentialMediationRequirement = 'silent' | 'optional' | 'conditional' | 'required';
+
+export interface AssertionCandidate {
+  credentialId: Uint8Array;
+  userHandle?: Uint8Array;
+  name?: string;
+  displayName?: string;
+}
+
+export interface WebAuthnClientOptions {
+  /** Obtains pinUvAuthTokens (clientPIN or built-in UV with permissions); without it only built-in `uv` is used. */
+  userVerifier?: UserVerifier;
+  /** Transports to report in create() output when getInfo has none (default: []). */
+  transports?: string[];
+  /** Conveyance "none": zero the AAGUID (Level 2 behaviour, the default here) or keep it (L3 text). */
+  noneAttestationAaguid?: NoneAttestationAaguid;
+  /** RP IDs allowed platform-managed enterprise attestation (CTAP 2.1 §7.1, enterpriseAttestation 2). */
+  enterpriseRpIds?: readonly string[];
+  /** Timeout ranges (L3 §15.1); override for tests. */
+  timeouts?: { uvDiscouraged?: TimeoutRange; uv?: TimeoutRange };
+  /**
+   * Account choice when a discoverable-credential get() finds several (CTAP 2.1 §6.3
+   * getNextAssertion). Default: the first, the one the authenticator returned.
+   */
+  selectCredential?: (candidates: AssertionCandidate[]) => number | Promise<number>;
+}
+
+export interface CreateContext {
+  /** The caller's origin, e.g. "https://example.com" (its ASCII serialization goes into clientDataJSON). */
+  origin: string;
+  signal?: AbortSignal;
+}
+
+export interface GetContext extends CreateContext {
+  mediation?: CredentialMediationRequirement;
+}
+
+const typeError = (m: string) => new WebAuthnError('TypeError', m);
+const notAllowed = (m: string, cause?: unknown) => new WebAuthnError('NotAllowedError', m, cause === undefined ? undefined : { cause });
+
+function uvRequirement(value: string | undefined): UserVerificationRequirement {
+  return value === 'required' || value === 'discouraged' ? value : 'preferred';
+}
+
+export class WebAuthnClient {
+  private info: GetInfoResponse | undefined;
+  private readonly timeouts: { uvDiscouraged: TimeoutRange; uv: TimeoutRange };
+
+  constructor(
+    readonly transport: CtapTransport,
+    private readonly options: WebAuthnClientOptions = {},
+  ) {
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  }
+
+  /** authenticatorGetInfo, asked once and cached. */
+  async getInfo(signal?: AbortSignal): Promise<GetInfoResponse> {
+    if (!this.info) {
+      const response = await this.transport.cbor(encodeSimpleCommand(Command.authenticatorGetInfo), signal ? { signal } : {});
+      this.info = decodeGetInfoResponse(response);
+    }
+    return this.info;
+  }
+
+  /** Drops the cached getInfo (after a reset, a PIN change or a device swap). */
+  forgetInfo(): void {
+    this.info = undefined;
+  }
+
+  /** navigator.credentials.create({ publicKey }) → PublicKeyCredential.toJSON(). */
+  async create(input: CreationOptionsInput | PublicKeyCredentialCreationOptionsJSON, ctx: CreateContext): Promise<RegistrationResponseJSON> {
+    if (ctx.signal?.aborted) throw new WebAuthnError('AbortError', 'the operation was aborted', { cause: ctx.signal.reason });
+    const options = parseCreationOptionsFromJSON(input);
+    // L3 §5.1.3 step 3 checks user.id before the origin; the 16-byte challenge minimum is ours.
+    if (options.user.id.length < 1 || options.user.id.length > 64) throw typeError('user.id must be 1 to 64 bytes');
+    if (options.challenge.length < 16) throw typeError('challenge must be at least 16 bytes');
+    const caller = callerOrigin(ctx.origin);
+    const rpId = resolveRpId(caller, options.rp.id);
+
+    let params: PublicKeyCredentialParameters[] = [...DEFAULT_PUB_KEY_CRED_PARAMS];
+    if (options.pubKeyCredParams.length > 0) {
+      params = options.pubKeyCredParams.filter((p) => p.type === 'public-key').map((p) => ({ type: p.type, alg: p.alg }));
+      if (params.length === 0) throw new WebAuthnError('NotSupportedError', 'no pubKeyCredParams of type public-key');
+    }
+
+    const selection = options.authenticatorSelection ?? {};
+    const rkRequirement =
+      selection.residentKey === 'required' || selection.residentKey === 'preferred' || selection.residentKey === 'discouraged'
+        ? selection.residentKey
+        : selection.requireResidentKey === true
+          ? 'required'
+          : 'discouraged';
+    const uv = uvRequirement(selection.userVerification);
+    const conveyance = attestationConveyance(options.attestation);
+    const clientData = collectClientData('webauthn.create', options.challenge, caller.origin);
+    const timeout = effectiveTimeout(options.timeout, uv === 'discouraged' ? this.timeouts.uvDiscouraged : this.timeouts.uv);
+
+    return this.run(ctx.signal, timeout, async (c) => {
+      const info = await this.cachedInfo(c);
+      const deviceRk = info.options?.rk === true;
+      if (rkRequirement === 'required' && !deviceRk) throw new WebAuthnError('ConstraintError', 'the authenticator cannot store discoverable credentials');
+      const rk = rkRequirement === 'required' || (rkRequirement === 'preferred' && deviceRk);
+      const extensions = planCreateExtensions(options.extensions, info, { rk });
+
+      // excludeCredentials → excludeList (pre-flighted in chunks when longer than the device takes).
+      let excludeList: CredentialDescriptor[] | undefined;
+      const eligible = this.eligible(options.excludeCredentials ?? [], info);
+      const chunks = this.chunks(eligible, info);
+      if (chunks.length === 1) excludeList = chunks[0];
+      else if (chunks.length > 1) {
+        const found = await this.silentProbe(c, rpId, chunks);
+        if (found) excludeList = [found];
+      }
+
+      const verification = await this.userVerification(c, info, uv, PinUvAuthTokenPermission.mc, rpId, true);
+      const ctapOptions: Record<string, boolean> = {};
+      if (rk) ctapOptions.rk = true;
+      if (verification.uv) ctapOptions.uv = true;
+      let enterpriseAttestation: number | undefined;
+      if (conveyance === 'enterprise' && info.options?.ep === true && this.options.enterpriseRpIds?.includes(rpId)) enterpriseAttestation = 2;
+
+      const request = encodeMakeCredentialRequest({
+        clientDataHash: clientData.hash,
+        rp: { id: rpId, name: options.rp.name },
+        user: { id: options.user.id, name: options.user.name, displayName: options.user.displayName },
+        pubKeyCredParams: params,
+        ...(excludeList && { excludeList }),
+        ...(extensions.inputs.size > 0 && { extensions: extensions.inputs }),
+        ...(Object.keys(ctapOptions).length > 0 && { options: ctapOptions }),
+        ...(verification.token && {
+          pinUvAuthParam: pinUvAuthenticate(verification.token, clientData.hash),
+          pinUvAuthProtocol: verification.token.protocol,
+        }),
+        ...(enterpriseAttestation !== undefined && { enterpriseAttestation }),
+      });
+      let result = decodeMakeCredentialResponse(await c.send(request));
+
+      const authData = this.checkAuthData(result.authData, rpId);
+      const acd = authData.attestedCredentialData;
+      if (!acd) throw new WebAuthnError('UnknownError', 'authenticatorData has no attested credential data');
+      const clientExtensionResults = extensions.outputs({ outputs: extensionsOf(authData), largeBlobKey: result.largeBlobKey });
+      // "indirect" may be anonymized by the client; this one conveys it unaltered, like "direct".
+      if (conveyance === 'none') result = anonymize(result, this.options.noneAttestationAaguid ?? 'zero');
+
+      const { alg, spki } = publicKeyOf(acd.credentialPublicKey);
+      const transports = [...new Set(info.transports ?? this.options.transports ?? [])].sort();
+      const id = b64u.encode(acd.credentialId);
+      return {
+        id,
+        rawId: id,
+        response: {
+          clientDataJSON: b64u.encode(clientData.json),
+          authenticatorData: b64u.encode(result.authData),
+          transports,
+          ...(spki && { publicKey: b64u.encode(spki) }),
+          publicKeyAlgorithm: alg,
+          attestationObject: b64u.encode(encodeAttestationObject(result)),
+        },
+        authenticatorAttachment: 'cross-platform',
+        clientExtensionResults: extensionOutputsToJSON(clientExtensionResults),
+        type: 'public-key',
+      };
+    });
+  }
+
+  /** navigator.credentials.get({ publicKey, mediation }) → PublicKeyCredential.toJSON(). */
+  async get(input: RequestOptionsInput | PublicKeyCredentialRequestOptionsJSON, ctx: GetContext): Promise<AuthenticationResponseJSON> {
+    if (ctx.signal?.aborted) throw new WebAuthnError('AbortError', 'the operation was aborted', { cause: ctx.signal.reason });
+    const options = parseRequestOptionsFromJSON(input);
+    const caller = callerOrigin(ctx.origin);
+    // A public key credential always needs the user (user presence); silent mediation cannot produce one.
+    if (ctx.mediation === 'silent') throw notAllowed('silent mediation is not possible for public key credentials');
+    const rpId = resolveRpId(caller, options.rpId);
+    if (options.challenge.length < 16) throw typeError('challenge must be at least 16 bytes');
+    const uv = uvRequirement(options.userVerification);
+    const clientData = collectClientData('webauthn.get', options.challenge, caller.origin);
+    const allowCredentials = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
+    // L3 §5.1.4.1: with conditional mediation the timeout is ignored.
+    const timeout = ctx.mediation === 'conditional' ? undefined : effectiveTimeout(options.timeout, uv === 'discouraged' ? this.timeouts.uvDiscouraged : this.timeouts.uv);
+
+    return this.run(ctx.signal, timeout, async (c) => {
+      const info = await this.cachedInfo(c);
+      const extensions = planGetExtensions(options.extensions, info, { allowCredentials });
+
+      let allowList: CredentialDescriptor[] | undefined;
+      if ((options.allowCredentials ?? []).length > 0) {
+        const eligible = this.eligible(allowCredentials, info);
+        if (eligible.length === 0) throw notAllowed('no allowed credential can be on this authenticator');
+        const chunks = this.chunks(eligible, info);
+        if (chunks.length === 1) allowList = chunks[0];
+        else {
+          const found = await this.silentProbe(c, rpId, chunks);
+          if (!found) throw notAllowed('no allowed credential is on this authenticator', new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS));
+          allowList = [found];
+        }
+      }
+
+      const verification = await this.userVerification(c, info, uv, PinUvAuthTokenPermission.ga, rpId, false);
+      const request = encodeGetAssertionRequest({
+        rpId,
+        clientDataHash: clientData.hash,
+        ...(allowList && { allowList }),
+        ...(extensions.inputs.size > 0 && { extensions: extensions.inputs }),
+        ...(verification.uv && { options: { uv: true } }),
+        ...(verification.token && {
+          pinUvAuthParam: pinUvAuthenticate(verification.token, clientData.hash),
+          pinUvAuthProtocol: verification.token.protocol,
+        }),
+      });
+      let result = decodeGetAssertionResponse(await c.send(request));
+      if (!allowList && (result.numberOfCredentials ?? 1) > 1 && this.options.selectCredential) {
+        result = await this.chooseAccount(c, result);
+      }
+      if (allowList && !allowList.some((d) => equal(d.id, result.credential.id))) {
+        throw new WebAuthnError('UnknownError', 'the authenticator answered with a credential that was not allowed');
+      }
+      const authData = this.checkAuthData(result.authData, rpId);
+      const clientExtensionResults = extensions.outputs({ outputs: extensionsOf(authData), largeBlobKey: result.largeBlobKey });
+
+      const id = b64u.encode(result.credential.id);
+      return {
+        id,
+        rawId: id,
+        response: {
+          clientDataJSON: b64u.encode(clientData.json),
+          authenticatorData: b64u.encode(result.authData),
+          signature: b64u.encode(result.signature),
+          ...(result.user && { userHandle: b64u.encode(result.user.id) }),
+        },
+        authenticatorAttachment: 'cross-platform',
+        clientExtensionResults: extensionOutputsToJSON(clientExtensionResults),
+        type: 'public-key',
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async run<T>(signal: AbortSignal | undefined, timeoutMs: number | undefined, body: (c: Ceremony) => Promise<T>): Promise<T> {
+    const c = new Ceremony(this.transport, signal, timeoutMs);
+    try {
+      return await body(c);
+    } catch (e) {
+      throw c.error() ?? toWebAuthnError(e);
+    } finally {
+      c.close();
+    }
+  }
+
+  private async cachedInfo(c: Ceremony): Promise<GetInfoResponse> {
+    return this.info ?? c.guard(this.getInfo(c.signal));
+  }
+
+  /** Descriptors the device can take: type public-key, ID no longer than getInfo.maxCredentialIdLength. */
+  private eligible(list: readonly PublicKeyCredentialDescriptor[], info: GetInfoResponse): CredentialDescriptor[] {
+    const maxId = info.maxCredentialIdLength;
+    return list
+      .filter((d) => d.type === 'public-key' && (maxId === undefined || d.id.length <= maxId))
+      .map((d) => ({ type: 'public-key', id: d.id }));
+  }
+
+  /** Chunks of getInfo.maxCredentialCountInList (CTAP 2.1 §6.4: absent means one at a time). */
+  private chunks(list: CredentialDescriptor[], info: GetInfoResponse): CredentialDescriptor[][] {
+    const size = Math.max(1, info.maxCredentialCountInList ?? 1);
+    const out: CredentialDescriptor[][] = [];
+    for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+    return out;
+  }
+
+  /**
+   * Silent getAssertion (up=false) over each chunk in turn; the first credential the device
+   * recognises, or undefined when every chunk answers NO_CREDENTIALS.
+   * Limitation: no pinUvAuthParam is sent, so credProtect level 3 credentials are not found here.
+   */
+  private async silentProbe(c: Ceremony, rpId: string, chunks: CredentialDescriptor[][]): Promise<CredentialDescriptor | undefined> {
+    for (const chunk of chunks) {
+      let response: GetAssertionResponse;
+      try {
+        response = decodeGetAssertionResponse(
+          await c.send(encodeGetAssertionRequest({ rpId, clientDataHash: PREFLIGHT_CLIENT_DATA_HASH, allowList: chunk, options: { up: false } })),
+        );
+      } catch (e) {
+        if (e instanceof CtapError && e.status === Status.CTAP2_ERR_NO_CREDENTIALS) continue;
+        throw e;
+      }
+      const id = response.credential.id;
+      return chunk.find((d) => equal(d.id, id)) ?? { type: 'public-key', id };
+    }
+    return undefined;
+  }
+
+  /**
+   * Decides how user verification happens (CTAP 2.1 §6.1.1 / §6.2.1 platform steps): a
+   * pinUvAuthToken from the UserVerifier when the device has clientPIN or pinUvAuthToken, else the
+   * built-in `uv` option. makeCredential on a device with a PIN set needs a token unless
+   * makeCredUvNotRqd. "required" with neither → NotAllowedError.
+   */
+  private async userVerification(
+    c: Ceremony,
+    info: GetInfoResponse,
+    requirement: UserVerificationRequirement,
+    permission: number,
+    rpId: string,
+    makeCredential: boolean,
+  ): Promise<{ uv?: true; token?: PinUvAuthToken }> {
+    const o = info.options ?? {};
+    const pinSet = o.clientPin === true;
+    const builtInUv = o.uv === true;
+    const tokens = pinSet || (o.pinUvAuthToken === true && builtInUv);
+    const mcNeedsToken = makeCredential && pinSet && o.makeCredUvNotRqd !== true;
+    const wanted = requirement === 'required' || (requirement === 'preferred' && (pinSet || builtInUv)) || mcNeedsToken;
+    if (!wanted) return {};
+    if (tokens && this.options.userVerifier) {
+      const token = await c.guard(this.options.userVerifier.getPinUvAuthToken(permission, rpId, { signal: c.signal }));
+      if (token) return { token };
+    }
+    if (builtInUv) return { uv: true };
+    if (requirement === 'required') throw notAllowed('user verification is required but not available');
+    return {};
+  }
+
+  private async chooseAccount(c: Ceremony, first: GetAssertionResponse): Promise<GetAssertionResponse> {
+    const all = [first];
+    for (let i = 1; i < first.numberOfCredentials!; i++) {
+      all.push(decodeGetAssertionResponse(await c.send(encodeSimpleCommand(Command.authenticatorGetNextAssertion))));
+    }
+    const candidates = all.map((r) => ({
+      credentialId: r.credential.id,
+      ...(r.user && { userHandle: r.user.id }),
+      ...(r.user?.name !== undefined && { name: r.user.name }),
+      ...(r.user?.displayName !== undefined && { displayName: r.user.displayName }),
+    }));
+    const index = await c.guard(Promise.resolve(this.options.selectCredential!(candidates)));
+    const chosen = all[index];
+    if (!chosen) throw notAllowed('no account was chosen');
+    return chosen;
+  }
+
+  private checkAuthData(raw: Uint8Array, rpId: string): AuthenticatorData {
+    let parsed: AuthenticatorData;
+    try {
+      parsed = parseAuthenticatorData(raw);
+    } catch (e) {
+      throw new WebAuthnError('UnknownError', 'the authenticator returned malformed authenticatorData', { cause: e });
+    }
+    if (!equal(parsed.rpIdHash, sha256(utf8.encode(rpId)))) throw new WebAuthnError('UnknownError', 'authenticatorData is for another RP ID');
+    return parsed;
+  }
+}
+
+/** COSE alg and SPKI DER of a credential public key (L3 getPublicKey(): SPKI only for known key types). */
+function publicKeyOf(coseKey: Uint8Array): { alg: number; spki?: Uint8Array } {
+  const map = decodeCbor(coseKey);
+  if (!(map instanceof Map) || typeof map.get(3) !== 'number') throw new WebAuthnError('UnknownError', 'credential public key has no alg');
+  const alg = map.get(3) as number;
+  try {
+    return { alg, spki: spkiOf(coseKeyFromMap(map)) };
+  } catch {
+    return { alg };
+  }
+}
+

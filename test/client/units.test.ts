@@ -1,0 +1,191 @@
+/** The client's pieces on their own: error table, clientData, origin rules, extensions, attestation, JSON. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { anonymize, attestationConveyance } from '../../src/client/attestation.js';
+import { effectiveTimeout } from '../../src/client/ceremony.js';
+import { collectClientData } from '../../src/client/clientData.js';
+import { CTAP_STATUS_TO_WEBAUTHN, toWebAuthnError, WEBAUTHN_ERROR_NAMES, webAuthnNameOfStatus, WebAuthnError } from '../../src/client/errors.js';
+import { planCreateExtensions, planGetExtensions } from '../../src/client/extensions.js';
+import { extensionOutputsToJSON, parseCreationOptionsFromJSON, parseRequestOptionsFromJSON } from '../../src/client/json.js';
+import { callerOrigin, resolveRpId } from '../../src/client/origin.js';
+import { pinUvAuthenticate } from '../../src/client/userVerifier.js';
+import * as b64u from '../../src/encoding/base64url.js';
+import { fromHex, toHex, utf8 } from '../../src/encoding/bytes.js';
+import type { GetInfoResponse } from '../../src/ctap2/api.js';
+import { CtapError, Status } from '../../src/ctap2/status.js';
+import { sha256 } from '../../src/crypto/hash.js';
+
+const throwsNamed = (fn: () => unknown, name: string) =>
+  assert.throws(fn, (e: unknown) => e instanceof WebAuthnError && e.name === name);
+
+describe('CTAP status → WebAuthn error (one table)', () => {
+  it('maps the statuses the issue names', () => {
+    assert.equal(webAuthnNameOfStatus(Status.CTAP2_ERR_CREDENTIAL_EXCLUDED), 'InvalidStateError');
+    for (const s of ['CTAP2_ERR_OPERATION_DENIED', 'CTAP2_ERR_USER_ACTION_TIMEOUT', 'CTAP2_ERR_NO_CREDENTIALS', 'CTAP2_ERR_KEEPALIVE_CANCEL', 'CTAP2_ERR_NOT_ALLOWED'] as const) {
+      assert.equal(webAuthnNameOfStatus(Status[s]), 'NotAllowedError', s);
+    }
+    assert.equal(webAuthnNameOfStatus(Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM), 'NotSupportedError');
+    assert.equal(webAuthnNameOfStatus(Status.CTAP2_ERR_INVALID_CBOR), 'UnknownError');
+    assert.equal(webAuthnNameOfStatus(Status.CTAP1_ERR_OTHER), 'UnknownError');
+    assert.equal(webAuthnNameOfStatus(0xf3), 'UnknownError');
+  });
+
+  it('every row is a spec status name and a WebAuthn error name', () => {
+    for (const [status, name] of Object.entries(CTAP_STATUS_TO_WEBAUTHN)) {
+      assert.ok(status in Status, status);
+      assert.ok((WEBAUTHN_ERROR_NAMES as readonly string[]).includes(name!), name);
+    }
+  });
+
+  it('keeps the CtapError as cause', () => {
+    const e = toWebAuthnError(new CtapError(Status.CTAP2_ERR_PIN_BLOCKED));
+    assert.equal(e.name, 'NotAllowedError');
+    assert.equal(e.ctapStatus, Status.CTAP2_ERR_PIN_BLOCKED);
+    assert.ok(e.cause instanceof CtapError);
+    assert.equal(toWebAuthnError(new Error('boom')).name, 'UnknownError');
+  });
+});
+
+describe('collectClientData', () => {
+  it('serializes type, challenge, origin, crossOrigin in order, and hashes the exact bytes', () => {
+    const challenge = fromHex('000102030405060708090a0b0c0d0e0f');
+    const cd = collectClientData('webauthn.get', challenge, 'https://example.com');
+    const text = '{"type":"webauthn.get","challenge":"AAECAwQFBgcICQoLDA0ODw","origin":"https://example.com","crossOrigin":false}';
+    assert.equal(utf8.decode(cd.json), text);
+    assert.deepEqual(JSON.parse(text), { type: 'webauthn.get', challenge: 'AAECAwQFBgcICQoLDA0ODw', origin: 'https://example.com', crossOrigin: false });
+    assert.equal(toHex(cd.hash), toHex(sha256(cd.json)));
+  });
+});
+
+describe('origin rules', () => {
+  it('secure contexts', () => {
+    assert.equal(callerOrigin('http://localhost:5173/path?q').origin, 'http://localhost:5173');
+    assert.equal(callerOrigin('https://Example.COM').effectiveDomain, 'example.com');
+    assert.equal(callerOrigin('http://app.localhost').effectiveDomain, 'app.localhost');
+    assert.equal(callerOrigin('http://127.0.0.1:1').isIp, true);
+    assert.equal(callerOrigin('http://[::1]:8080').effectiveDomain, '[::1]');
+    for (const bad of ['http://example.com', 'http://evil.example', 'http://192.168.1.1', 'ws://localhost', 'x']) {
+      throwsNamed(() => callerOrigin(bad), 'SecurityError');
+    }
+    for (const opaque of ['file:///tmp/x', 'data:text/html,x']) throwsNamed(() => callerOrigin(opaque), 'NotAllowedError');
+  });
+
+  it('RP IDs', () => {
+    const c = callerOrigin('https://a.b.example.co.uk');
+    assert.equal(resolveRpId(c, undefined), 'a.b.example.co.uk');
+    assert.equal(resolveRpId(c, 'example.co.uk'), 'example.co.uk');
+    // Without a public suffix list "co.uk" passes (documented limitation); a single label does not.
+    assert.equal(resolveRpId(c, 'co.uk'), 'co.uk');
+    throwsNamed(() => resolveRpId(c, 'uk'), 'SecurityError');
+    throwsNamed(() => resolveRpId(c, 'EXAMPLE.co.uk'), 'SecurityError');
+    throwsNamed(() => resolveRpId(c, '.example.co.uk'), 'SecurityError');
+    throwsNamed(() => resolveRpId(callerOrigin('http://127.0.0.1'), '0.0.1'), 'SecurityError');
+    throwsNamed(() => resolveRpId(callerOrigin('http://localhost'), 'host'), 'SecurityError');
+  });
+});
+
+const info = (extra: Partial<GetInfoResponse> = {}): GetInfoResponse => ({ versions: ['FIDO_2_1'], aaguid: new Uint8Array(16), ...extra });
+
+describe('extensions', () => {
+  it('credProtect maps to the authenticator input, enforcement without support is NotSupportedError', () => {
+    const p = planCreateExtensions({ credentialProtectionPolicy: 'userVerificationOptionalWithCredentialIDList' }, info({ extensions: ['credProtect'] }), { rk: true });
+    assert.equal(p.inputs.get('credProtect'), 2);
+    assert.equal(planCreateExtensions({ credentialProtectionPolicy: 'userVerificationRequired' }, info(), { rk: false }).inputs.size, 0);
+    throwsNamed(() => planCreateExtensions({ credentialProtectionPolicy: 'userVerificationRequired', enforceCredentialProtectionPolicy: true }, info(), { rk: false }), 'NotSupportedError');
+    assert.equal(planCreateExtensions({ credentialProtectionPolicy: 'bogus', enforceCredentialProtectionPolicy: true }, info(), { rk: false }).inputs.size, 0);
+  });
+
+  it('prf over hmac-secret: enabled output, evaluation TODO → NotSupportedError', () => {
+    const hs = info({ extensions: ['hmac-secret'] });
+    const p = planCreateExtensions({ prf: {} }, hs, { rk: true });
+    assert.equal(p.inputs.get('hmac-secret'), true);
+    assert.deepEqual(p.outputs({ outputs: new Map([['hmac-secret', true]]) }), { prf: { enabled: true } });
+    throwsNamed(() => planCreateExtensions({ prf: { eval: { first: new Uint8Array(32) } } }, hs, { rk: true }), 'NotSupportedError');
+    throwsNamed(() => planGetExtensions({ prf: { eval: { first: new Uint8Array(32) } } }, hs, { allowCredentials: [] }), 'NotSupportedError');
+    assert.deepEqual(planGetExtensions({ prf: { eval: { first: new Uint8Array(32) } } }, info(), { allowCredentials: [] }).outputs({ outputs: undefined }), { prf: {} });
+    const allow = [{ type: 'public-key', id: new Uint8Array([1, 2, 3]) }];
+    throwsNamed(() => planGetExtensions({ prf: { evalByCredential: { AQID: { first: new Uint8Array(1) } } } }, info(), { allowCredentials: [] }), 'NotSupportedError');
+    throwsNamed(() => planGetExtensions({ prf: { evalByCredential: { AQIE: { first: new Uint8Array(1) } } } }, info(), { allowCredentials: allow }), 'SyntaxError');
+    planGetExtensions({ prf: { evalByCredential: { AQID: { first: new Uint8Array(1) } } } }, info(), { allowCredentials: allow });
+  });
+
+  it('credBlob, getCredBlob, minPinLength, largeBlob with a device that supports them', () => {
+    const dev = info({ extensions: ['credBlob', 'minPinLength', 'largeBlobKey'], options: { largeBlobs: true }, maxCredBlobLength: 32 });
+    const c = planCreateExtensions({ credBlob: new Uint8Array(16), minPinLength: true, largeBlob: { support: 'required' } }, dev, { rk: true });
+    assert.deepEqual([...c.inputs.keys()].sort(), ['credBlob', 'largeBlobKey', 'minPinLength']);
+    assert.deepEqual(c.outputs({ outputs: new Map<string, boolean | number>([['credBlob', true], ['minPinLength', 6]]), largeBlobKey: new Uint8Array(32) }), {
+      credBlob: true,
+      minPinLength: 6,
+      largeBlob: { supported: true },
+    });
+    const tooBig = planCreateExtensions({ credBlob: new Uint8Array(33) }, dev, { rk: true });
+    assert.equal(tooBig.inputs.size, 0);
+    const g = planGetExtensions({ getCredBlob: true }, dev, { allowCredentials: [] });
+    assert.equal(g.inputs.get('getCredBlob'), true);
+    const out = g.outputs({ outputs: new Map([['credBlob', new Uint8Array([9])]]) });
+    assert.deepEqual(extensionOutputsToJSON(out), { getCredBlob: 'CQ' });
+    throwsNamed(() => planGetExtensions({ largeBlob: { read: true } }, dev, { allowCredentials: [] }), 'NotSupportedError');
+    throwsNamed(() => planCreateExtensions({ largeBlob: { read: true } }, dev, { rk: true }), 'NotSupportedError');
+  });
+});
+
+describe('attestation conveyance', () => {
+  const authData = (aaguid: Uint8Array) => {
+    const a = new Uint8Array(37 + 16 + 2);
+    a[32] = 0x41; // UP | AT
+    a.set(aaguid, 37);
+    return a;
+  };
+  it('none replaces fmt and attStmt, zeroes the AAGUID, and leaves self attestation alone', () => {
+    const aaguid = new Uint8Array(16).fill(0xab);
+    const full = { fmt: 'packed', authData: authData(aaguid), attStmt: new Map([['x5c', [new Uint8Array(1)]]]) };
+    const none = anonymize(full, 'zero');
+    assert.equal(none.fmt, 'none');
+    assert.equal(none.attStmt.size, 0);
+    assert.equal(toHex(none.authData.subarray(37, 53)), '00'.repeat(16));
+    assert.equal(toHex(full.authData.subarray(37, 53)), 'ab'.repeat(16), 'input untouched');
+    assert.equal(toHex(anonymize(full, 'keep').authData.subarray(37, 53)), 'ab'.repeat(16));
+    const self = { fmt: 'packed', authData: authData(new Uint8Array(16)), attStmt: new Map([['alg', -7]]) };
+    assert.equal(anonymize(self, 'zero'), self);
+    assert.equal(attestationConveyance('bogus'), 'none');
+    assert.equal(attestationConveyance(undefined), 'none');
+    assert.equal(attestationConveyance('indirect'), 'indirect');
+  });
+});
+
+describe('JSON options', () => {
+  it('parse the JSON form into bytes, including extension byte members', () => {
+    const o = parseCreationOptionsFromJSON({
+      rp: { name: 'r' },
+      user: { id: 'AQID', name: 'u', displayName: 'U' },
+      challenge: b64u.encode(new Uint8Array(16)),
+      pubKeyCredParams: [{ type: 'public-key', alg: -8 }],
+      excludeCredentials: [{ type: 'public-key', id: 'BAU', transports: ['usb'] }],
+      extensions: { credBlob: 'Bg', prf: { eval: { first: 'Bw' } }, largeBlob: { support: 'preferred' }, credProps: true },
+    });
+    assert.deepEqual(o.user.id, new Uint8Array([1, 2, 3]));
+    assert.deepEqual(o.excludeCredentials, [{ type: 'public-key', id: new Uint8Array([4, 5]), transports: ['usb'] }]);
+    assert.deepEqual(o.extensions?.credBlob, new Uint8Array([6]));
+    assert.deepEqual(o.extensions?.prf?.eval?.first, new Uint8Array([7]));
+    assert.equal(o.extensions?.credProps, true);
+    const r = parseRequestOptionsFromJSON({ challenge: new Uint8Array(16).buffer, allowCredentials: [{ type: 'public-key', id: new Uint16Array([1]) }] });
+    assert.deepEqual(r.allowCredentials![0]!.id, new Uint8Array(new Uint16Array([1]).buffer));
+    throwsNamed(() => parseRequestOptionsFromJSON({ challenge: 42 } as never), 'TypeError');
+    throwsNamed(() => parseRequestOptionsFromJSON({ challenge: '***' }), 'EncodingError');
+  });
+
+  it('timeouts are clamped', () => {
+    const range = { min: 300_000, max: 600_000, default: 300_000 };
+    assert.equal(effectiveTimeout(undefined, range), 300_000);
+    assert.equal(effectiveTimeout(1000, range), 300_000);
+    assert.equal(effectiveTimeout(9e9, range), 600_000);
+    assert.equal(effectiveTimeout(450_000.7, range), 450_000);
+  });
+
+  it('pinUvAuthenticate: protocol 1 truncates to 16 bytes, protocol 2 is the full HMAC', () => {
+    const token = new Uint8Array(32).fill(1);
+    assert.equal(pinUvAuthenticate({ protocol: 1, token }, new Uint8Array(32)).length, 16);
+    assert.equal(pinUvAuthenticate({ protocol: 2, token }, new Uint8Array(32)).length, 32);
+    assert.deepEqual(pinUvAuthenticate({ protocol: 2, token }, new Uint8Array(32)).subarray(0, 16), pinUvAuthenticate({ protocol: 1, token }, new Uint8Array(32)));
+  });
+});
