@@ -10,6 +10,7 @@ import { openCredentialId, type CredentialIdPayload } from '../store/credentialI
 import type { ResidentCredential } from '../store/credentialStore.js';
 import type { AuthenticatorConfig } from './config.js';
 import type { Env } from './env.js';
+import type { PinUvAuthRuntime } from './pinUvAuthToken.js';
 
 export const SECRET_WRAP_KEY = 'credential-wrap-key';
 export const SECRET_ATTESTATION_KEY = 'attestation-key';
@@ -36,12 +37,24 @@ export interface PendingAssertions {
 export interface RuntimeState {
   powerUpAt: number;
   pending?: PendingAssertions;
+  /** Key-agreement keys, pinUvAuthTokens and their state (pinUvAuthToken.ts); made at first use. */
+  pinUvAuth?: PinUvAuthRuntime;
+}
+
+const CACHE_SIZE = 4096;
+
+/** Bounded insertion-order cache: the oldest entry goes first. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  if (map.size >= CACHE_SIZE) map.delete(map.keys().next().value!);
+  map.set(key, value);
 }
 
 export class Core {
   readonly keys = new SigningKeyCache();
   runtime: RuntimeState;
   private wrapKey: Uint8Array | undefined;
+  private readonly rpIdHashes = new Map<string, Uint8Array>();
+  private readonly opened = new Map<string, CredentialIdPayload>();
 
   constructor(
     readonly env: Env,
@@ -66,16 +79,30 @@ export class Core {
     this.wrapKey = this.env.rng.bytes(32);
     this.env.vault.set(SECRET_WRAP_KEY, this.wrapKey);
     this.keys.clear();
+    this.opened.clear();
   }
 
   rpIdHash(rpId: string): Uint8Array {
-    return sha256(new TextEncoder().encode(rpId));
+    let h = this.rpIdHashes.get(rpId);
+    if (!h) {
+      h = sha256(new TextEncoder().encode(rpId));
+      remember(this.rpIdHashes, rpId, h);
+    }
+    return h;
   }
 
-  /** Opens a credential ID for this RP; a discoverable one must still be in the store. */
+  /**
+   * Opens a credential ID for this RP; a discoverable one must still be in the store. Opened IDs
+   * are remembered (keyed by ID and RP ID hash), so a credential used again skips AES-GCM.
+   */
   resolve(id: Uint8Array, rpIdHash: Uint8Array): ResolvedCredential | undefined {
-    const payload = openCredentialId(this.credentialWrapKey(), rpIdHash, id);
-    if (!payload) return undefined;
+    const cacheKey = toHex(rpIdHash) + toHex(id);
+    let payload = this.opened.get(cacheKey);
+    if (!payload) {
+      payload = openCredentialId(this.credentialWrapKey(), rpIdHash, id);
+      if (!payload) return undefined;
+      remember(this.opened, cacheKey, payload);
+    }
     if (!payload.discoverable) return { id, payload };
     const resident = this.env.store.getResident(id);
     return resident ? { id, payload, resident } : undefined;

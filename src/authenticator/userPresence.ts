@@ -7,18 +7,25 @@ import type { RequestContext } from '../ctap2/api.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import type { PresenceRequest, UserPresence } from './env.js';
 
-function cancelled(signal: AbortSignal): Promise<'cancelled'> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve('cancelled');
-    else signal.addEventListener('abort', () => resolve('cancelled'), { once: true });
+/** Races the prompt against CTAPHID_CANCEL, removing its abort listener afterwards. */
+async function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'cancelled'> {
+  let onAbort: (() => void) | undefined;
+  const cancelled = new Promise<'cancelled'>((resolve) => {
+    onAbort = () => resolve('cancelled');
+    signal.addEventListener('abort', onAbort, { once: true });
   });
+  try {
+    return await Promise.race([work, cancelled]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
 }
 
 export async function collectUserPresence(presence: UserPresence, req: PresenceRequest, ctx: RequestContext): Promise<void> {
   if (ctx.signal.aborted) throw new CtapError(Status.CTAP2_ERR_KEEPALIVE_CANCEL);
   ctx.setStatus('upneeded');
   try {
-    const result = await Promise.race([presence.request(req, ctx.signal), cancelled(ctx.signal)]);
+    const result = await untilCancelled(presence.request(req, ctx.signal), ctx.signal);
     if (result === 'approved') return;
     if (result === 'cancelled') throw new CtapError(Status.CTAP2_ERR_KEEPALIVE_CANCEL);
     if (result === 'denied') throw new CtapError(Status.CTAP2_ERR_OPERATION_DENIED);

@@ -19,6 +19,8 @@ import type { Vault } from '../store/vault.js';
 export const DEFAULT_DATA_DIR = join(homedir(), '.softkey');
 export const DEVICE_VERSION = [0, 1, 0] as const;
 
+const NEVER_ABORTED = new AbortController().signal;
+
 export const systemClock: Clock = { now: () => Date.now() };
 export const systemRng = { bytes: randomBytes };
 
@@ -72,7 +74,7 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     store: opened.store,
     vault: opened.vault,
     cbor(request, opts = {}) {
-      const ctx = { signal: opts.signal ?? new AbortController().signal, setStatus: opts.setStatus ?? (() => {}) };
+      const ctx = { signal: opts.signal ?? NEVER_ABORTED, setStatus: opts.setStatus ?? (() => {}) };
       const result = queue.then(() => run(request, ctx));
       queue = result.catch(() => undefined);
       return result;

@@ -9,7 +9,7 @@
  * under a key derived from the master key, bound to its credential ID. State values and the
  * large-blob array are sealed too, so nothing a future caller puts there can leak.
  */
-import { toUint8, utf8 } from '../encoding/bytes.js';
+import { toHex, toUint8, utf8 } from '../encoding/bytes.js';
 import { decode, encode, isMap, type CborMap } from '../encoding/cbor.js';
 import type { CredentialStore, CredProtectLevel, ResidentCredential, RpSummary } from './credentialStore.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
@@ -18,6 +18,9 @@ import type Database from 'better-sqlite3';
 
 /** Version of the sealed payload of `resident`, `state` and `large_blob` rows. */
 export const RECORD_FORMAT = 1;
+/** Counter values reserved per write (see incrementCounter). */
+export const COUNTER_RESERVATION = 64;
+const COUNTER_CACHE_SIZE = 4096;
 
 const RESIDENT_AAD = `resident v${RECORD_FORMAT}`;
 const STATE_AAD = `state v${RECORD_FORMAT}`;
@@ -59,6 +62,7 @@ export class SqliteStore implements CredentialStore {
   private readonly putTx;
   private readonly wipeTx;
   private readonly deleteTx;
+  private readonly counterCache = new Map<string, { id: Uint8Array; value: number; ceiling: number }>();
 
   /** Opens (creating and migrating) a database file, or ':memory:'. The store owns the connection. */
   static open(file: string, masterKey: Uint8Array): SqliteStore {
@@ -136,7 +140,10 @@ export class SqliteStore implements CredentialStore {
   }
 
   putResident(cred: ResidentCredential): Uint8Array | undefined {
-    return this.putTx.immediate(cred);
+    const replaced = this.putTx.immediate(cred);
+    if (replaced) this.counterCache.delete(toHex(replaced));
+    this.counterCache.delete(toHex(cred.credentialId));
+    return replaced;
   }
 
   getResident(credentialId: Uint8Array): ResidentCredential | undefined {
@@ -165,6 +172,7 @@ export class SqliteStore implements CredentialStore {
   }
 
   deleteResident(credentialId: Uint8Array): boolean {
+    this.counterCache.delete(toHex(credentialId));
     return this.deleteTx.immediate(credentialId);
   }
 
@@ -173,17 +181,50 @@ export class SqliteStore implements CredentialStore {
   }
 
   getCounter(credentialId: Uint8Array): number {
-    return this.stmt.getCounter.get(credentialId)?.value ?? 0;
+    return this.counterCache.get(toHex(credentialId))?.value ?? this.stmt.getCounter.get(credentialId)?.value ?? 0;
   }
 
+  /**
+   * Counters are persisted as a reserved ceiling: a write happens once every COUNTER_RESERVATION
+   * uses, and what is on disk is always ≥ every value handed out, so a counter never goes
+   * backwards, even after a crash (it may then jump forward by less than the reservation).
+   * A clean close() writes the exact values. This keeps an assertion off the SQLite commit path
+   * (~10 µs) on all but one use in COUNTER_RESERVATION.
+   */
   incrementCounter(credentialId: Uint8Array, by = 1): number {
     if (!Number.isSafeInteger(by) || by < 1) throw new RangeError(`counter increment must be a positive integer, got ${by}`);
-    return this.stmt.incrementCounter.get(credentialId, by)!.value;
+    const key = toHex(credentialId);
+    let c = this.counterCache.get(key);
+    if (!c) {
+      const persisted = this.stmt.getCounter.get(credentialId)?.value ?? 0;
+      c = { id: credentialId, value: persisted, ceiling: persisted };
+      if (this.counterCache.size >= COUNTER_CACHE_SIZE) this.evictCounter();
+      this.counterCache.set(key, c);
+    }
+    c.value += by;
+    if (c.value > c.ceiling) {
+      c.ceiling = c.value + COUNTER_RESERVATION - 1;
+      this.stmt.setCounter.run(credentialId, c.ceiling);
+    }
+    return c.value;
   }
 
   setCounter(credentialId: Uint8Array, value: number): void {
     if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`counter must be a non-negative integer, got ${value}`);
     this.stmt.setCounter.run(credentialId, value);
+    this.counterCache.delete(toHex(credentialId));
+  }
+
+  /** Writes the exact value of the oldest cached counter and forgets it. */
+  private evictCounter(): void {
+    const [key, c] = this.counterCache.entries().next().value!;
+    this.stmt.setCounter.run(c.id, c.value);
+    this.counterCache.delete(key);
+  }
+
+  private flushCounters(): void {
+    for (const c of this.counterCache.values()) if (c.value !== c.ceiling) this.stmt.setCounter.run(c.id, c.value);
+    this.counterCache.clear();
   }
 
   getState<T>(key: string): T | undefined {
@@ -215,12 +256,15 @@ export class SqliteStore implements CredentialStore {
   }
 
   wipe(): void {
+    this.counterCache.clear();
     this.wipeTx.immediate();
   }
 
-  /** Closes the database connection (shared with a SqliteVault on it). Idempotent. */
+  /** Writes exact counters, then closes the database connection (shared with a SqliteVault on it). Idempotent. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.flushCounters();
+    this.db.close();
   }
 
   private sealResident(cred: ResidentCredential): Uint8Array {
