@@ -2,13 +2,15 @@
  * The CTAP2 authenticator: composes one handler per command over a shared Core.
  */
 import { createAttestationIdentity } from '../crypto/attestationCertificate.js';
-import type { Ctap2Authenticator, GetAssertionResponse, GetInfoResponse, MakeCredentialResponse, RequestContext } from '../ctap2/api.js';
+import type { ClientPinResponse, Ctap2Authenticator, GetAssertionResponse, GetInfoResponse, MakeCredentialResponse, RequestContext } from '../ctap2/api.js';
+import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
 import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
 import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
 import { defaultConfig, type AuthenticatorConfig } from './config.js';
 import { Core, SECRET_ATTESTATION_CERT, SECRET_ATTESTATION_KEY } from './core.js';
 import type { Env } from './env.js';
 import { toHex } from '../encoding/bytes.js';
+import { clientPin } from './clientPin.js';
 import { getAssertion, getNextAssertion } from './getAssertion.js';
 import { getInfo } from './getInfo.js';
 import { makeCredential } from './makeCredential.js';
@@ -29,6 +31,9 @@ export class Authenticator implements Ctap2Authenticator {
   }
   getNextAssertion(ctx: RequestContext): Promise<GetAssertionResponse> {
     return getNextAssertion(this.core, ctx);
+  }
+  clientPin(req: ClientPinRequest, ctx: RequestContext): Promise<ClientPinResponse> {
+    return clientPin(this.core, req, ctx);
   }
   reset(ctx: RequestContext): Promise<void> {
     return reset(this.core, ctx);

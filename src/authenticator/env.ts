@@ -23,7 +23,8 @@ export type PresenceOperation =
   | 'u2fAuthenticate'
   | 'credentialManagement'
   | 'config'
-  | 'largeBlobs';
+  | 'largeBlobs'
+  | 'signTransaction';
 
 export interface PresenceRequest {
   operation: PresenceOperation;

@@ -6,30 +6,37 @@ import { concat } from '../encoding/bytes.js';
 import type { Encodable } from '../encoding/cbor.js';
 import type { GetAssertionResponse, RequestContext } from '../ctap2/api.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
+import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
 import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import type { Core, PendingAssertions, ResolvedCredential } from './core.js';
-import { checkPinUvAuthParam } from './pinUvAuth.js';
-import { collectUserPresence } from './userPresence.js';
+import { builtInUvForOperation, consumePinUvAuthToken, ensureUserPresence, pinUvAuthPreamble, verifyPinUvAuthParam } from './pinUvAuth.js';
 
 export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
   const { env, config } = core;
   core.runtime.pending = undefined;
   const prompt = { operation: 'getAssertion' as const, rpId: req.rpId, message: `Sign in to ${req.rpId}?` };
 
-  // Steps 1–2: pinUvAuthParam.
-  let uv = await checkPinUvAuthParam(core, req, ctx, prompt);
+  // Steps 1–2: pinUvAuthParam probe and protocol checks.
+  const protocol = await pinUvAuthPreamble(core, req, ctx, prompt);
 
-  // Step 5: options.
+  // Step 4: options. pinUvAuthParam takes precedence over the "uv" option.
   if (req.options.has('rk')) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'rk in getAssertion');
   const up = req.options.get('up') !== false;
-  if (req.options.get('uv') === true) {
-    if (!env.uv?.available) {
-      throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
-    }
-    const result = await env.uv.verify(prompt, ctx.signal);
-    if (result !== 'verified') throw new CtapError(result === 'timeout' ? Status.CTAP2_ERR_USER_ACTION_TIMEOUT : Status.CTAP2_ERR_OPERATION_DENIED);
+  const uvOption = protocol === undefined && req.options.get('uv') === true;
+  if (uvOption && !env.uv?.available) {
+    throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
+  }
+
+  // Step 6: user verification by pinUvAuthToken, or by built-in UV (which is also user presence).
+  let uv = false;
+  let presentByUv = false;
+  if (protocol) {
+    verifyPinUvAuthParam(core, protocol, req.pinUvAuthParam!, req.clientDataHash, PinUvAuthTokenPermission.ga, req.rpId);
     uv = true;
+  } else if (uvOption) {
+    await builtInUvForOperation(core, prompt, ctx);
+    uv = presentByUv = true;
   }
 
   // Step 7: locate credentials, applying credProtect (§12.1).
@@ -58,10 +65,14 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
     throw new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS);
   }
 
-  // Step 9: user presence.
-  if (up) await collectUserPresence(env.presence, prompt, ctx);
+  // Step 9: user presence (unless built-in UV or the token's userPresent flag gave it), after which
+  // the token's cached UP and UV are used up.
+  if (up) {
+    await ensureUserPresence(core, protocol !== undefined, presentByUv, prompt, ctx);
+    consumePinUvAuthToken(core);
+  }
 
-  const flags = (up ? Flag.UP : 0) | (uv ? Flag.UV : 0);
+  const flags = (up || presentByUv ? Flag.UP : 0) | (uv ? Flag.UV : 0);
   const first = credentials[0]!;
   const response = assert(core, first, rpIdHash, req.clientDataHash, flags, uv);
   if (!req.allowList && credentials.length > 1) {

@@ -7,14 +7,15 @@ import { concat, equal } from '../encoding/bytes.js';
 import type { Encodable } from '../encoding/cbor.js';
 import { CoseAlg, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js';
 import type { MakeCredentialResponse, RequestContext } from '../ctap2/api.js';
+import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
 import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { sealCredentialId } from '../store/credentialId.js';
 import type { CredProtectLevel } from '../store/credentialStore.js';
 import type { Core } from './core.js';
-import { checkPinUvAuthParam } from './pinUvAuth.js';
-import { collectUserPresence } from './userPresence.js';
+import { builtInUvForOperation, consumePinUvAuthToken, ensureUserPresence, isProtectedByUv, pinUvAuthPreamble, verifyPinUvAuthParam } from './pinUvAuth.js';
+import { isPinSet } from './pinUvAuthToken.js';
 
 export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
   const { config, env } = core;
@@ -29,7 +30,7 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   };
 
   // Steps 1–2: pinUvAuthParam probe and protocol checks.
-  const uvByToken = await checkPinUvAuthParam(core, req, ctx, prompt);
+  const protocol = await pinUvAuthPreamble(core, req, ctx, prompt);
 
   // Step 3: the first supported entry of pubKeyCredParams wins.
   let alg: CredentialAlg | undefined;
@@ -41,17 +42,30 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   }
   if (alg === undefined) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
 
-  // Step 5: options.
+  // Step 5: options. pinUvAuthParam takes precedence over the "uv" option.
   const rk = req.options.get('rk') === true;
   if (req.options.get('up') === false) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up=false in makeCredential');
-  let uv = uvByToken;
-  if (req.options.get('uv') === true) {
-    if (!env.uv?.available) {
-      throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
-    }
-    const result = await env.uv.verify(prompt, ctx.signal);
-    if (result !== 'verified') throw new CtapError(result === 'timeout' ? Status.CTAP2_ERR_USER_ACTION_TIMEOUT : Status.CTAP2_ERR_OPERATION_DENIED);
+  const uvOption = protocol === undefined && req.options.get('uv') === true;
+  if (uvOption && !env.uv?.available) {
+    throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
+  }
+
+  // Step 7 (makeCredUvNotRqd is true): a discoverable credential on a protected authenticator
+  // needs user verification. Step 10: a non-discoverable one may be made without it.
+  if (rk && protocol === undefined && !uvOption && isProtectedByUv(core)) {
+    if (isPinSet(core)) throw new CtapError(Status.CTAP2_ERR_PUAT_REQUIRED, 'rk with a PIN set needs a pinUvAuthParam');
+    throw new CtapError(Status.CTAP2_ERR_OPERATION_DENIED, 'rk needs user verification');
+  }
+
+  // Step 11: user verification by pinUvAuthToken, or by built-in UV (which is also user presence).
+  let uv = false;
+  let presentByUv = false;
+  if (protocol) {
+    verifyPinUvAuthParam(core, protocol, req.pinUvAuthParam!, req.clientDataHash, PinUvAuthTokenPermission.mc, req.rp.id);
     uv = true;
+  } else if (uvOption) {
+    await builtInUvForOperation(core, prompt, ctx);
+    uv = presentByUv = true;
   }
 
   // Extensions (§12): credProtect.
@@ -64,13 +78,13 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     extOut.set('credProtect', credProtect);
   }
 
-  // Step 11: excludeList. A credential of ours for this RP (and visible: credProtect 3 needs UV)
+  // Step 12: excludeList. A credential of ours for this RP (and visible: credProtect 3 needs UV)
   // makes the operation fail after the user confirms presence.
   for (const d of req.excludeList ?? []) {
     if (d.type !== 'public-key') continue;
     const found = core.resolve(d.id, rpIdHash);
     if (found && (found.payload.credProtect !== 3 || uv)) {
-      await collectUserPresence(env.presence, { ...prompt, message: `${prompt.message} (already registered)` }, ctx);
+      await ensureUserPresence(core, protocol !== undefined, presentByUv, { ...prompt, message: `${prompt.message} (already registered)` }, ctx);
       throw new CtapError(Status.CTAP2_ERR_CREDENTIAL_EXCLUDED);
     }
   }
@@ -80,10 +94,12 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     if (!replacing) throw new CtapError(Status.CTAP2_ERR_KEY_STORE_FULL);
   }
 
-  // Step 13: user presence (makeCredential always needs it).
-  await collectUserPresence(env.presence, prompt, ctx);
+  // Steps 13–14: user presence (makeCredential always needs it), then the token's cached UP and
+  // UV are used up.
+  await ensureUserPresence(core, protocol !== undefined, presentByUv, prompt, ctx);
+  consumePinUvAuthToken(core);
 
-  // Step 15: generate the credential.
+  // Steps 16–18: generate the credential.
   const key = generateCredentialKey(alg);
   const id = sealCredentialId(core.credentialWrapKey(), rpIdHash, { discoverable: rk, u2f: false, alg, credProtect, secret: key.secret }, env.rng.bytes(12));
   const publicKey = encodeCoseKey(key.publicKey);

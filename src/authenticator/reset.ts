@@ -6,6 +6,7 @@
 import type { RequestContext } from '../ctap2/api.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import type { Core } from './core.js';
+import { resetPinUvAuthRuntime } from './pinUvAuthToken.js';
 import { collectUserPresence } from './userPresence.js';
 
 export async function reset(core: Core, ctx: RequestContext): Promise<void> {
@@ -14,6 +15,7 @@ export async function reset(core: Core, ctx: RequestContext): Promise<void> {
     throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED, 'reset is only allowed shortly after power-up');
   }
   await collectUserPresence(core.env.presence, { operation: 'reset', message: 'Reset softkey? All credentials will be erased.' }, ctx);
-  core.env.store.wipe();
+  core.env.store.wipe(); // includes the PIN state (pinUvAuthToken.ts)
   core.rotateSecrets();
+  resetPinUvAuthRuntime(core); // new key-agreement keys and pinUvAuthTokens
 }

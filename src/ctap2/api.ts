@@ -2,7 +2,8 @@
  * The CTAP2 authenticator API (CTAP 2.1 §6): typed requests in, typed responses out.
  * src/authenticator implements it; ctap2/dispatch.ts turns bytes into calls and back.
  */
-import type { Encodable } from '../encoding/cbor.js';
+import type { CborValue, Encodable } from '../encoding/cbor.js';
+import type { ClientPinRequest } from './requests/clientPin.js';
 import type { GetAssertionRequest } from './requests/getAssertion.js';
 import type { MakeCredentialRequest, PublicKeyCredentialUserEntity } from './requests/makeCredential.js';
 
@@ -53,11 +54,23 @@ export interface GetInfoResponse {
   remainingDiscoverableCredentials?: number;
 }
 
+/** §6.5 authenticatorClientPIN response (every member optional; setPIN/changePIN return none). */
+export interface ClientPinResponse {
+  /** The authenticator's key-agreement key, a COSE_Key. */
+  keyAgreement?: Map<number, CborValue>;
+  /** The pinUvAuthToken, encrypted to the shared secret. */
+  pinUvAuthToken?: Uint8Array;
+  pinRetries?: number;
+  powerCycleState?: boolean;
+  uvRetries?: number;
+}
+
 export interface Ctap2Authenticator {
   getInfo(): GetInfoResponse;
   makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse>;
   getAssertion(req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse>;
   getNextAssertion(ctx: RequestContext): Promise<GetAssertionResponse>;
+  clientPin(req: ClientPinRequest, ctx: RequestContext): Promise<ClientPinResponse>;
   reset(ctx: RequestContext): Promise<void>;
   selection(ctx: RequestContext): Promise<void>;
 }

@@ -95,3 +95,46 @@ export const GetInfoKey = {
   remainingDiscoverableCredentials: 0x14,
   vendorPrototypeConfigCommands: 0x15,
 } as const;
+
+/** §6.5 authenticatorClientPIN request keys. */
+export const ClientPinKey = {
+  pinUvAuthProtocol: 0x01,
+  subCommand: 0x02,
+  keyAgreement: 0x03,
+  pinUvAuthParam: 0x04,
+  newPinEnc: 0x05,
+  pinHashEnc: 0x06,
+  permissions: 0x09,
+  rpId: 0x0a,
+} as const;
+
+/** §6.5 authenticatorClientPIN response keys. */
+export const ClientPinResponseKey = {
+  keyAgreement: 0x01,
+  pinUvAuthToken: 0x02,
+  pinRetries: 0x03,
+  powerCycleState: 0x04,
+  uvRetries: 0x05,
+} as const;
+
+/** §6.5 authenticatorClientPIN subCommand values. */
+export const ClientPinSubCommand = {
+  getPINRetries: 0x01,
+  getKeyAgreement: 0x02,
+  setPIN: 0x03,
+  changePIN: 0x04,
+  getPinToken: 0x05,
+  getPinUvAuthTokenUsingUvWithPermissions: 0x06,
+  getUVRetries: 0x07,
+  getPinUvAuthTokenUsingPinWithPermissions: 0x09,
+} as const;
+
+/** §6.5.5.7 pinUvAuthToken permissions (bit flags). */
+export const PinUvAuthTokenPermission = {
+  mc: 0x01,
+  ga: 0x02,
+  cm: 0x04,
+  be: 0x08,
+  lbw: 0x10,
+  acfg: 0x20,
+} as const;

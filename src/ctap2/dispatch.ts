@@ -4,6 +4,7 @@
  */
 import { Command } from './commands.js';
 import type { Ctap2Authenticator, RequestContext } from './api.js';
+import { decodeClientPin, encodeClientPinResponse } from './requests/clientPin.js';
 import { decodeGetAssertion } from './requests/getAssertion.js';
 import { decodeMakeCredential } from './requests/makeCredential.js';
 import { encodeGetAssertionResponse, encodeGetInfoResponse, encodeMakeCredentialResponse } from './responses.js';
@@ -19,6 +20,7 @@ export const COMMAND_TABLE = new Map<number, Handler>([
   [Command.authenticatorMakeCredential, async (a, p, ctx) => encodeMakeCredentialResponse(await a.makeCredential(decodeMakeCredential(p), ctx))],
   [Command.authenticatorGetAssertion, async (a, p, ctx) => encodeGetAssertionResponse(await a.getAssertion(decodeGetAssertion(p), ctx))],
   [Command.authenticatorGetNextAssertion, async (a, _p, ctx) => encodeGetAssertionResponse(await a.getNextAssertion(ctx))],
+  [Command.authenticatorClientPIN, async (a, p, ctx) => encodeClientPinResponse(await a.clientPin(decodeClientPin(p), ctx))],
   [Command.authenticatorReset, async (a, _p, ctx) => (await a.reset(ctx), undefined)],
   [Command.authenticatorSelection, async (a, _p, ctx) => (await a.selection(ctx), undefined)],
 ]);

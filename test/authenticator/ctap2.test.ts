@@ -56,7 +56,8 @@ describe('authenticatorGetInfo', () => {
     const info = decodeGetInfoResponse(await call(encodeSimpleCommand(Command.authenticatorGetInfo)));
     assert.deepEqual(info.versions, ['FIDO_2_0', 'FIDO_2_1']);
     assert.equal(info.aaguid.length, 16);
-    assert.deepEqual(info.options, { rk: true, up: true, plat: false });
+    assert.deepEqual(info.options, { rk: true, up: true, plat: false, clientPin: false, pinUvAuthToken: true, makeCredUvNotRqd: true });
+    assert.deepEqual(info.pinUvAuthProtocols, [2, 1]);
     assert.deepEqual(info.algorithms?.map((a) => a.alg), [-7, -8, -257]);
     assert.equal(info.maxMsgSize, 7609);
     assert.ok((info.maxCredentialCountInList ?? 0) > 0);

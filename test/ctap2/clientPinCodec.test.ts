@@ -1,0 +1,77 @@
+/**
+ * authenticatorClientPIN wire format (CTAP 2.1 §6.5): the constant tables against the spec's values,
+ * and host encoder ↔ authenticator decoder, authenticator encoder ↔ host decoder round trips.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { ClientPinKey, ClientPinResponseKey, ClientPinSubCommand, Command, PinUvAuthTokenPermission } from '../../src/ctap2/commands.js';
+import { decodeClientPinResponse, encodeClientPinRequest, type ClientPinParams } from '../../src/ctap2/hostCodec.js';
+import { keyAgreementCoseKey } from '../../src/ctap2/pinUvAuthProtocol.js';
+import { decodeClientPin, encodeClientPinResponse } from '../../src/ctap2/requests/clientPin.js';
+import type { ClientPinResponse } from '../../src/ctap2/api.js';
+
+describe('clientPIN constant tables', () => {
+  it('match CTAP 2.1 §6.5', () => {
+    assert.equal(Command.authenticatorClientPIN, 0x06);
+    assert.deepEqual(ClientPinKey, { pinUvAuthProtocol: 1, subCommand: 2, keyAgreement: 3, pinUvAuthParam: 4, newPinEnc: 5, pinHashEnc: 6, permissions: 9, rpId: 10 });
+    assert.deepEqual(ClientPinResponseKey, { keyAgreement: 1, pinUvAuthToken: 2, pinRetries: 3, powerCycleState: 4, uvRetries: 5 });
+    assert.deepEqual(ClientPinSubCommand, {
+      getPINRetries: 1,
+      getKeyAgreement: 2,
+      setPIN: 3,
+      changePIN: 4,
+      getPinToken: 5,
+      getPinUvAuthTokenUsingUvWithPermissions: 6,
+      getUVRetries: 7,
+      getPinUvAuthTokenUsingPinWithPermissions: 9,
+    });
+    assert.deepEqual(PinUvAuthTokenPermission, { mc: 1, ga: 2, cm: 4, be: 8, lbw: 0x10, acfg: 0x20 });
+  });
+});
+
+describe('clientPIN codecs', () => {
+  const key = keyAgreementCoseKey(new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));
+
+  it('host request → authenticator decoder round-trips every member (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            pinUvAuthProtocol: fc.integer({ min: 0, max: 255 }),
+            subCommand: fc.integer({ min: 0, max: 255 }),
+            keyAgreement: fc.constant(key),
+            pinUvAuthParam: fc.uint8Array({ maxLength: 40 }),
+            newPinEnc: fc.uint8Array({ maxLength: 96 }),
+            pinHashEnc: fc.uint8Array({ maxLength: 40 }),
+            permissions: fc.integer({ min: 0, max: 0xffff }),
+            rpId: fc.string({ maxLength: 20 }),
+          },
+          { requiredKeys: ['subCommand'] },
+        ),
+        (params: ClientPinParams) => {
+          const bytes = encodeClientPinRequest(params);
+          assert.equal(bytes[0], Command.authenticatorClientPIN);
+          assert.deepEqual(decodeClientPin(bytes.subarray(1)), { ...params });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('authenticator response → host decoder round-trips; an empty response is the status byte alone', () => {
+    const cases: ClientPinResponse[] = [
+      {},
+      { keyAgreement: key },
+      { pinUvAuthToken: new Uint8Array(48).fill(9) },
+      { pinRetries: 8, powerCycleState: false },
+      { uvRetries: 3 },
+    ];
+    for (const r of cases) {
+      const body = encodeClientPinResponse(r);
+      const wire = body ? new Uint8Array([0, ...body]) : new Uint8Array([0]);
+      assert.deepEqual(decodeClientPinResponse(wire), r);
+    }
+    assert.equal(encodeClientPinResponse({}), undefined);
+  });
+});
