@@ -8,9 +8,13 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createInterface } from 'node:readline/promises';
-import { UsageError } from '../main/address.js';
+import { parseHostPort, UsageError } from '../main/address.js';
 import { DEFAULT_DATA_DIR } from '../main/device.js';
-import { PRESENCE_MODES, type PresenceMode } from '../main/presence.js';
+import { PRESENCE_MODES, reviewFor, type PresenceMode } from '../main/presence.js';
+import { createWalletApp, startWalletServer } from '../main/wallet.js';
+import { openDataDir } from '../main/dataDir.js';
+import { walletCommand } from './walletCommands.js';
+import { serveTcpHid, serveUhid, serveUsbip } from '../main/hidTransports.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
 import { hex, readInfo, resetDevice } from '../main/operations.js';
 
@@ -24,12 +28,19 @@ Usage:
       --presence MODE              auto | deny | timeout | prompt (default auto)
       --presence-timeout MS        how long timeout/prompt wait for the user (default 30000)
       --attestation FMT            packed (x5c, default) | self | none
+      --apdu HOST:PORT             Filecoin app, Speculos APDU protocol (default 127.0.0.1:9999)
+      --no-apdu                    do not serve the Filecoin app
+      --uhid                       appear as a USB HID security key through Linux /dev/uhid
+      --usbip [HOST:PORT]          export over USB/IP (default 127.0.0.1:3240)
+      --tcp-hid [HOST:PORT]        CTAPHID over TCP, 2-byte length framing (default 127.0.0.1:35962)
   softkey info [--data-dir DIR | --udp HOST:PORT [--reply-to HOST:PORT]]
                                    authenticatorGetInfo, pretty-printed
   softkey credentials list [--data-dir DIR]
                                    the discoverable credentials on the device
   softkey reset [--data-dir DIR] [--yes]
                                    erase every credential (asks first unless --yes)
+  softkey wallet init | import | address PATH [--data-dir DIR]
+                                   the Filecoin app's seed and addresses
   softkey --version | --help
 `;
 
@@ -63,7 +74,20 @@ function positiveInt(value: string | undefined, what: string): number | undefine
   return n;
 }
 
-async function start(args: string[], io: Io): Promise<number> {
+/** Flags whose value is optional get their default when none follows. */
+function withDefaults(args: string[], defaults: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    out.push(a);
+    const next = args[i + 1];
+    if (a in defaults && (next === undefined || next.startsWith('--'))) out.push(defaults[a]!);
+  }
+  return out;
+}
+
+async function start(rawArgs: string[], io: Io): Promise<number> {
+  const args = withDefaults(rawArgs, { '--usbip': '127.0.0.1:3240', '--tcp-hid': '127.0.0.1:35962' });
   const { values } = parse(args, {
     ...common,
     udp: { type: 'string' },
@@ -71,7 +95,16 @@ async function start(args: string[], io: Io): Promise<number> {
     presence: { type: 'string' },
     'presence-timeout': { type: 'string' },
     attestation: { type: 'string' },
+    apdu: { type: 'string' },
+    'no-apdu': { type: 'boolean' },
+    uhid: { type: 'boolean' },
+    usbip: { type: 'string' },
+    'tcp-hid': { type: 'string' },
   });
+  const usbip = values.usbip !== undefined ? parseHostPort(values.usbip, '--usbip') : undefined;
+  const tcpHid = values['tcp-hid'] !== undefined ? parseHostPort(values['tcp-hid'], '--tcp-hid') : undefined;
+  if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
+  const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
   const attestation = values.attestation ?? 'packed';
   if (!['packed', 'self', 'none'].includes(attestation)) throw new UsageError(`--attestation must be packed, self or none, got "${attestation}"`);
   const timeout = positiveInt(values['presence-timeout'], '--presence-timeout');
@@ -85,12 +118,36 @@ async function start(args: string[], io: Io): Promise<number> {
   });
   io.out(`softkey ${VERSION} data in ${values['data-dir'] ?? DEFAULT_DATA_DIR}`);
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
+  const served: Array<{ description: string; close(): Promise<void> }> = [];
+  try {
+    if (values.uhid) served.push(await serveUhid(key.device));
+    if (usbip) served.push(await serveUsbip(key.device, usbip));
+    if (tcpHid) served.push(await serveTcpHid(key.device, tcpHid));
+  } catch (e) {
+    for (const t of served) await t.close();
+    await key.close();
+    throw e;
+  }
+  for (const t of served) io.out(t.description);
+  let wallet: Awaited<ReturnType<typeof startWalletServer>> | undefined;
+  if (apdu) {
+    const app = createWalletApp({ vault: key.device.vault, review: reviewFor(presenceMode(values.presence), timeout !== undefined ? { timeoutMs: timeout } : {}) });
+    try {
+      wallet = await startWalletServer({ app, host: apdu.host, port: apdu.port });
+    } catch (e) {
+      await key.close();
+      throw e;
+    }
+    io.out(`Filecoin app (APDU, Speculos protocol) listening on ${wallet.address.host}:${wallet.address.port}`);
+  }
   io.out(`presence: ${values.presence ?? 'auto'} — press Ctrl-C to stop`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await wallet?.close();
+  for (const t of served) await t.close();
   await key.close();
   io.out('softkey stopped');
   return 0;
@@ -180,6 +237,13 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await credentials(args, io);
       case 'reset':
         return await reset(args, io);
+      case 'wallet':
+        return await walletCommand(args, {
+          stdin: process.stdin,
+          stdout: io.out,
+          stderr: io.err,
+          openVault: (dir) => openDataDir(dir),
+        });
       case '--version':
       case '-v':
         io.out(VERSION);

@@ -5,6 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { PresenceRequest, PresenceResult, UserPresence } from '../authenticator/env.js';
+import type { TransactionReview } from '../wallet/review.js';
 
 export const PRESENCE_MODES = ['auto', 'deny', 'timeout', 'prompt'] as const;
 export type PresenceMode = (typeof PRESENCE_MODES)[number];
@@ -56,4 +57,22 @@ export function presenceFor(mode: PresenceMode, opts: { timeoutMs?: number } = {
     case 'prompt':
       return new TerminalPresence(process.stdin, process.stderr, timeoutMs);
   }
+}
+
+/**
+ * The same policy for the Filecoin app's review screen: the prompt lists every review item
+ * (To, From, Value, …) under the title of what is approved.
+ */
+export function reviewFor(mode: PresenceMode, opts: { timeoutMs?: number } = {}): TransactionReview {
+  const presence = presenceFor(mode, opts);
+  return {
+    review: (req, signal) =>
+      presence.request(
+        {
+          operation: 'signTransaction',
+          message: [req.title, ...req.items.map((i) => `  ${i.label}: ${i.value}`)].join('\n'),
+        },
+        signal ?? new AbortController().signal,
+      ),
+  };
 }
