@@ -15,7 +15,7 @@ import { CtapError, Status } from '../ctap2/status.js';
 import type { Core } from './core.js';
 import type { PresenceRequest } from './env.js';
 import { isPinSet, MAX_UV_RETRIES, pinUvAuthRuntime, readPinState, updatePinState } from './pinUvAuthToken.js';
-import { collectUserPresence } from './userPresence.js';
+import { collectUserPresence, untilCancelled } from './userPresence.js';
 
 export interface PinUvAuthInput {
   pinUvAuthParam?: Uint8Array;
@@ -91,20 +91,6 @@ export function consumePinUvAuthToken(core: Core): void {
 
 export type BuiltInUvResult = 'verified' | 'failed' | 'timeout' | 'blocked';
 
-/** Waits for `work` unless CTAPHID_CANCEL comes first. */
-async function unlessCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'cancelled'> {
-  let onAbort: (() => void) | undefined;
-  const cancelled = new Promise<'cancelled'>((resolve) => {
-    onAbort = () => resolve('cancelled');
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([work, cancelled]);
-  } finally {
-    signal.removeEventListener('abort', onAbort!);
-  }
-}
-
 /**
  * performBuiltInUv (one attempt): refuses when uvRetries is 0; a failure decrements uvRetries
  * (persisted before the answer), a success restores them. CTAPHID_CANCEL → KEEPALIVE_CANCEL.
@@ -119,7 +105,7 @@ export async function performBuiltInUv(core: Core, prompt: PresenceRequest, ctx:
   ctx.setStatus('upneeded');
   let result: Awaited<ReturnType<typeof env.uv.verify>> | 'cancelled';
   try {
-    result = await unlessCancelled(env.uv.verify(prompt, ctx.signal), ctx.signal);
+    result = await untilCancelled(env.uv.verify(prompt, ctx.signal), ctx.signal);
   } finally {
     ctx.setStatus('processing');
   }

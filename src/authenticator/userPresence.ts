@@ -8,7 +8,7 @@ import { CtapError, Status } from '../ctap2/status.js';
 import type { PresenceRequest, UserPresence } from './env.js';
 
 /** Races the prompt against CTAPHID_CANCEL, removing its abort listener afterwards. */
-async function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'cancelled'> {
+export async function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'cancelled'> {
   let onAbort: (() => void) | undefined;
   const cancelled = new Promise<'cancelled'>((resolve) => {
     onAbort = () => resolve('cancelled');
