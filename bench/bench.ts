@@ -6,35 +6,12 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { opsPerSecond, type BenchResult } from './measure.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../src/main/softkey.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
 import { decodeMakeCredentialResponse, encodeGetAssertionRequest, encodeMakeCredentialRequest, type MakeCredentialParams } from '../src/ctap2/hostCodec.js';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  ratio?: number;
-}
-
-const DURATION_MS = Number(process.env.SOFTKEY_BENCH_MS ?? 1500);
-
-/** Runs `op` repeatedly for DURATION_MS after a short warm-up; returns operations per second. */
-export async function opsPerSecond(op: () => unknown | Promise<unknown>, durationMs = DURATION_MS): Promise<number> {
-  const warmUntil = performance.now() + Math.min(300, durationMs / 5);
-  while (performance.now() < warmUntil) await op();
-  let n = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < durationMs) {
-    await op();
-    n++;
-    if ((n & 15) === 0) now = performance.now();
-  }
-  now = performance.now();
-  return (n * 1000) / (now - start);
-}
+export type { BenchResult };
 
 const mcParams = (alg = -7): MakeCredentialParams => ({
   clientDataHash: new Uint8Array(32).fill(7),

@@ -8,6 +8,7 @@
  * device path keeps).
  */
 import { connect } from 'node:net';
+import { opsPerSecond, type BenchResult } from './measure.js';
 import { performance } from 'node:perf_hooks';
 import { secp256k1SignDigest } from '../src/crypto/secp256k1.js';
 import { fromHex } from '../src/encoding/bytes.js';
@@ -18,13 +19,7 @@ import { encodeCommandApdu } from '../src/wallet/apdu.js';
 import { encodePath } from '../src/wallet/bip32Path.js';
 import { importMnemonic } from '../src/wallet/keyring.js';
 
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: string;
-  ratio?: number;
-}
+export type { BenchResult };
 
 const MNEMONIC = 'equip will roof matter pink blind book anxiety banner elbow sun young';
 /** The spec's "manual basic" transfer (f1 → f1, value 100000 attoFIL). */
@@ -32,20 +27,6 @@ const TYPICAL_TX = fromHex(
   '8a005501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c6285501b882619d46558f3d9e316d11b48dcf211327025a0144000186a01961a8420000430009c40040',
 );
 const PATH = encodePath([0x8000002c, 0x800001cd, 0x80000000, 0, 1]);
-
-async function measure(durationMs: number, op: () => Promise<void> | void): Promise<number> {
-  const warmUntil = performance.now() + Math.min(200, durationMs / 4);
-  while (performance.now() < warmUntil) await op();
-  let n = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < durationMs) {
-    await op();
-    n++;
-    now = performance.now();
-  }
-  return (n * 1000) / (now - start);
-}
 
 async function signOverTcp(durationMs: number): Promise<number> {
   const vault = new MemoryVault();
@@ -72,9 +53,9 @@ async function signOverTcp(durationMs: number): Promise<number> {
   const init = encodeCommandApdu(0x06, 0x02, 0x00, 0x00, PATH);
   const last = encodeCommandApdu(0x06, 0x02, 0x02, 0x00, TYPICAL_TX);
   try {
-    return await measure(durationMs, async () => {
+    return await opsPerSecond(async () => {
       if ((await exchange(init)) !== 0x9000 || (await exchange(last)) !== 0x9000) throw new Error('sign failed');
-    });
+    }, durationMs);
   } finally {
     socket.destroy();
     await server.close();
@@ -85,11 +66,11 @@ function rawSign(durationMs: number): Promise<number> {
   const priv = fromHex('0c64a9d9cf934fb7b3dadbc1f8b2a36db5d05eebfa0d5e43ea42dbf9ceff2909');
   const digest = new Uint8Array(32);
   let i = 0;
-  return measure(durationMs, () => {
+  return opsPerSecond(() => {
     digest[0] = i & 0xff;
     digest[1] = (i++ >>> 8) & 0xff;
     secp256k1SignDigest(digest, priv);
-  });
+  }, durationMs);
 }
 
 export async function benchWallet(options: { durationMs?: number } = {}): Promise<BenchResult[]> {
