@@ -34,7 +34,7 @@ const ALLOWED: Record<string, string[]> = {
 /** Packages only some folders may use (crypto libraries live behind src/crypto). */
 const PACKAGE_RULES: Array<[RegExp, string[]]> = [
   [/^(node:)?crypto$|^@noble\/|^@scure\/|^@peculiar\//, ['crypto']],
-  [/^better-sqlite3$/, ['store']],
+  [/^better-sqlite3$/, ['store', 'rp-demo']], // the demo RP is a separate program with its own database
 ];
 
 function files(dir: string): string[] {
