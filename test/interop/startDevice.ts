@@ -158,6 +158,8 @@ function launch(o: LaunchOptions): Promise<SoftkeyProcess> {
     `${o.host}:${o.replyPort}`,
     '--presence',
     o.presence ?? 'auto',
+    // The Filecoin app's fixed default port would collide between devices run in parallel.
+    ...(o.args?.some((a) => a.startsWith('--apdu')) ? [] : ['--no-apdu']),
     ...(o.args ?? []),
   ];
   const child = spawn(command, [...args, ...cliArgs], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });

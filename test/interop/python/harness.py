@@ -26,6 +26,7 @@ from fido2.webauthn import (  # noqa: E402
     PublicKeyCredentialUserEntity,
 )
 
+from softkey_tcp import TcpCtapHidConnection  # noqa: E402
 from softkey_udp import UdpCtapHidConnection  # noqa: E402
 
 
@@ -100,19 +101,28 @@ def run_suite(flows, doc=__doc__):
     parser.add_argument("--reply-port", type=int, default=7112)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--timeout", type=float, default=15.0, help="seconds per report")
+    parser.add_argument(
+        "--tcp-hid-port", type=int, help="use TCP HID on this port instead of UDP reports"
+    )
     args = parser.parse_args()
 
     info("python-fido2 %s, python %s" % (fido2.__version__, sys.version.split()[0]))
     try:
-        connection = UdpCtapHidConnection(
-            device_port=args.device_port,
-            reply_port=args.reply_port,
-            device_host=args.host,
-            reply_host=args.host,
-            timeout=args.timeout,
-        )
+        if args.tcp_hid_port:
+            info("transport: TCP HID %s:%d" % (args.host, args.tcp_hid_port))
+            connection = TcpCtapHidConnection(
+                args.host, args.tcp_hid_port, args.device_port, timeout=args.timeout
+            )
+        else:
+            connection = UdpCtapHidConnection(
+                device_port=args.device_port,
+                reply_port=args.reply_port,
+                device_host=args.host,
+                reply_host=args.host,
+                timeout=args.timeout,
+            )
     except OSError as e:
-        print("FAIL udp.bind: cannot bind %s:%d: %s" % (args.host, args.reply_port, e), flush=True)
+        print("FAIL transport.open: %s" % e, flush=True)
         print("0 passed, 1 failed", flush=True)
         return 1
     run = Runner(connection)
