@@ -118,10 +118,14 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   });
   io.out(`softkey ${VERSION} data in ${values['data-dir'] ?? DEFAULT_DATA_DIR}`);
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
+  // The Filecoin app (unless --no-apdu): served on --apdu and as USB/IP's second device.
+  const walletApp = apdu
+    ? createWalletApp({ vault: key.device.vault, review: reviewFor(presenceMode(values.presence), timeout !== undefined ? { timeoutMs: timeout } : {}) })
+    : undefined;
   const served: Array<{ description: string; close(): Promise<void> }> = [];
   try {
     if (values.uhid) served.push(await serveUhid(key.device));
-    if (usbip) served.push(await serveUsbip(key.device, usbip));
+    if (usbip) served.push(await serveUsbip(key.device, { ...usbip, ...(walletApp && { wallet: walletApp }) }));
     if (tcpHid) served.push(await serveTcpHid(key.device, tcpHid));
   } catch (e) {
     for (const t of served) await t.close();
@@ -130,8 +134,8 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   }
   for (const t of served) io.out(t.description);
   let wallet: Awaited<ReturnType<typeof startWalletServer>> | undefined;
-  if (apdu) {
-    const app = createWalletApp({ vault: key.device.vault, review: reviewFor(presenceMode(values.presence), timeout !== undefined ? { timeoutMs: timeout } : {}) });
+  if (apdu && walletApp) {
+    const app = walletApp;
     try {
       wallet = await startWalletServer({ app, host: apdu.host, port: apdu.port });
     } catch (e) {

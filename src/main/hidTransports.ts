@@ -9,7 +9,8 @@
 import type { CtapHidDevice } from '../ctaphid/channels.js';
 import { startTcpHidServer, DEFAULT_TCP_HID_HOST, DEFAULT_TCP_HID_PORT, type TcpHidConnection } from '../transport/tcpHid.js';
 import { startUhidTransport, DEFAULT_UHID_NAME, DEFAULT_UHID_PATH, type UhidFile, type UhidStatus } from '../transport/uhid.js';
-import { FIDO_REPORT_DESCRIPTOR } from '../transport/usbDescriptors.js';
+import { HidAssembler, makeBlocks } from '../transport/ledgerHidFraming.js';
+import { FIDO_REPORT_DESCRIPTOR, LEDGER_REPORT_DESCRIPTOR } from '../transport/usbDescriptors.js';
 import { DEFAULT_USBIP_HOST, DEFAULT_USBIP_PORT, startUsbipServer, type UsbipDeviceOptions } from '../transport/usbip.js';
 import { formatHostPort } from './address.js';
 import { DEVICE_VERSION, type Device } from './device.js';
@@ -23,6 +24,15 @@ export const SOFTKEY_USB_PRODUCT_ID = 0x0001;
 export const SOFTKEY_PRODUCT_NAME = 'softkey FIDO2';
 export const SOFTKEY_BCD_DEVICE = (DEVICE_VERSION[0] << 8) | (DEVICE_VERSION[1] << 4) | DEVICE_VERSION[2];
 export const DEFAULT_USBIP_BUSID = '1-1';
+/** The Filecoin app's Ledger-style HID interface: Ledger's vendor id (what Ledger clients look for). */
+export const LEDGER_USB_VENDOR_ID = 0x2c97;
+export const LEDGER_USB_PRODUCT_ID = 0x0001;
+export const WALLET_USBIP_BUSID = '1-2';
+
+/** What the USB/IP wallet device needs of the Filecoin app: one APDU in, one response out. */
+export interface ApduExchange {
+  exchange(apdu: Uint8Array): Promise<Uint8Array>;
+}
 
 export interface ServedTransport {
   /** One line for the CLI: where the transport is and how a client reaches it. */
@@ -83,7 +93,9 @@ export interface ServeUsbipOptions extends Ids {
   port?: number;
   /** Default "1-1". */
   busid?: string;
-  /** More devices exported by the same server (e.g. the wallet's Ledger-style HID interface). */
+  /** The Filecoin app, exported as a second, Ledger-style HID device (busid 1-2, usage page 0xFFA0). */
+  wallet?: ApduExchange;
+  /** More devices exported by the same server. */
   extraDevices?: UsbipDeviceOptions[];
   onAttach?: () => void;
   onDetach?: () => void;
@@ -120,6 +132,7 @@ export async function serveUsbip(
           options.onDetach?.();
         },
       },
+      ...(options.wallet ? [ledgerDevice(options.wallet, (report) => server.sendReport(WALLET_USBIP_BUSID, report), options.onError)] : []),
       ...(options.extraDevices ?? []),
     ],
     ...(options.onError && { onError: options.onError }),
@@ -130,8 +143,36 @@ export async function serveUsbip(
   return {
     address: server.address,
     busid,
-    description: `USB/IP on ${where}, busid ${busid} (attach: sudo modprobe vhci-hcd && sudo usbip${portFlag} attach -r ${server.address.host} -b ${busid})`,
+    description:
+      `USB/IP on ${where}, busid ${busid} (attach: sudo modprobe vhci-hcd && sudo usbip${portFlag} attach -r ${server.address.host} -b ${busid})` +
+      (options.wallet ? `; the Filecoin app is busid ${WALLET_USBIP_BUSID}` : ''),
     close: () => server.close(),
+  };
+}
+
+/**
+ * The Filecoin app as a USB HID device speaking Ledger's HID framing (channel, tag 0x05, sequence,
+ * 64-byte reports): whole APDUs go to the app one at a time, answers go back on the host's channel.
+ */
+function ledgerDevice(app: ApduExchange, send: (report: Uint8Array) => void, onError?: (e: unknown) => void): UsbipDeviceOptions {
+  const assembler = new HidAssembler();
+  let queue: Promise<void> = Promise.resolve();
+  return {
+    busid: WALLET_USBIP_BUSID,
+    vendor: LEDGER_USB_VENDOR_ID,
+    product: LEDGER_USB_PRODUCT_ID,
+    bcdDevice: SOFTKEY_BCD_DEVICE,
+    manufacturer: 'softkey',
+    productName: 'softkey Filecoin (Ledger-style)',
+    reportDescriptor: LEDGER_REPORT_DESCRIPTOR,
+    onReport: (report) => {
+      const r = assembler.push(report);
+      if (r.kind !== 'message') return; // need-more, or a malformed packet that resets the assembler
+      queue = queue
+        .then(() => app.exchange(r.message))
+        .then((answer) => makeBlocks(r.channel, answer).forEach(send))
+        .catch((e: unknown) => onError?.(e));
+    },
   };
 }
 
