@@ -6,7 +6,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { opsPerSecond, type BenchResult } from './measure.js';
+import { opsPerSecond, phase, startWatchdog, type BenchResult } from './measure.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../src/main/softkey.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
 import { decodeMakeCredentialResponse, encodeGetAssertionRequest, encodeMakeCredentialRequest, type MakeCredentialParams } from '../src/ctap2/hostCodec.js';
@@ -36,6 +36,7 @@ async function checkOk(response: Uint8Array): Promise<void> {
 export async function benchCtap2(): Promise<BenchResult[]> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const data = new Uint8Array(69);
+  phase('crypto.es256.sign');
   const raw = await opsPerSecond(() => sign('sha256', data, { key: privateKey, dsaEncoding: 'der' }));
   const results: BenchResult[] = [{ name: 'crypto.es256.sign', value: raw, unit: 'ops/s' }];
   const ratio = (name: string, value: number): BenchResult => ({ name, value, unit: 'ops/s', baseline: 'crypto.es256.sign', ratio: value / raw });
@@ -45,19 +46,24 @@ export async function benchCtap2(): Promise<BenchResult[]> {
   const replyPort = devicePort + 1;
   const key = await openSoftKey({ dataDir: dir, udp: `127.0.0.1:${devicePort}`, replyTo: `127.0.0.1:${replyPort}` });
   try {
+    phase('ctap2 setup');
     const id = await credentialOn(key);
     const request = assertionRequest(id);
+    phase('ctap2.getAssertion.inprocess');
     results.push(ratio('ctap2.getAssertion.inprocess', await opsPerSecond(async () => checkOk(await key.cbor(request)))));
 
+    phase('ctap2.getAssertion.udp');
     const client = await connectSoftKey({ udp: `127.0.0.1:${devicePort}`, replyTo: `127.0.0.1:${replyPort}` });
     try {
       results.push(ratio('ctap2.getAssertion.udp', await opsPerSecond(async () => checkOk(await client.cbor(request)))));
     } finally {
       await client.close();
     }
+    phase('ctap2.makeCredential.inprocess');
     const mc = encodeMakeCredentialRequest(mcParams());
     results.push(ratio('ctap2.makeCredential.inprocess', await opsPerSecond(async () => checkOk(await key.cbor(mc)))));
   } finally {
+    phase('ctap2 close');
     await key.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -66,11 +72,13 @@ export async function benchCtap2(): Promise<BenchResult[]> {
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
+  startWatchdog();
   const results = await benchCtap2();
   // Later capabilities add their suites here (wallet over TCP, browser latency).
   for (const extra of ['./wallet.js']) {
     try {
       const mod = (await import(extra)) as Record<string, () => Promise<BenchResult[]>>;
+      phase(extra);
       const fn = Object.values(mod).find((f) => typeof f === 'function' && f.name.startsWith('bench'));
       if (fn) results.push(...(await fn()));
     } catch (e) {

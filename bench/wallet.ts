@@ -8,7 +8,7 @@
  * device path keeps).
  */
 import { connect } from 'node:net';
-import { opsPerSecond, type BenchResult } from './measure.js';
+import { opsPerSecond, phase, type BenchResult } from './measure.js';
 import { performance } from 'node:perf_hooks';
 import { secp256k1SignDigest } from '../src/crypto/secp256k1.js';
 import { fromHex } from '../src/encoding/bytes.js';
@@ -75,7 +75,9 @@ function rawSign(durationMs: number): Promise<number> {
 
 export async function benchWallet(options: { durationMs?: number } = {}): Promise<BenchResult[]> {
   const durationMs = options.durationMs ?? Number(process.env.SOFTKEY_BENCH_MS ?? 1500);
+  phase('wallet.sign.tcp');
   const tcp = await signOverTcp(durationMs);
+  phase('crypto.secp256k1.sign');
   const sign = await rawSign(durationMs);
   return [
     { name: 'wallet.sign.tcp', value: tcp, unit: 'signs/s', baseline: 'crypto.secp256k1.sign', ratio: tcp / sign },
