@@ -3,11 +3,17 @@
  * key, sealed with AES-256-GCM under the device's wrapping key and bound to the RP ID hash, so
  * non-discoverable credentials are unlimited and nothing about them is stored.
  *
- *   credentialId = version (0x01) ‖ nonce (12) ‖ AES-256-GCM(wrapKey, nonce, plaintext, aad = version ‖ rpIdHash)
+ *   credentialId = version (1) ‖ nonce (12) ‖ AES-256-GCM(wrapKey, nonce, plaintext, aad = version ‖ rpIdHash)
  *   plaintext    = flags (1) ‖ algCode (1) ‖ credProtect (1) ‖ credBlobLength (1) ‖ credBlob ‖ key secret
  *
  * flags: bit 0 discoverable (such an ID is valid only while the store still holds its record),
- *        bit 1 made through CTAP1/U2F (its rpIdHash is the U2F application parameter).
+ *        bit 1 made through CTAP1/U2F (its rpIdHash is the U2F application parameter),
+ *        bit 2 made with hmac-secret (CTAP 2.1 §12.5; version 0x02 only),
+ *        bit 3 a thirdPartyPayment credential (CTAP 2.2 §12.9; version 0x02 only).
+ * Versions: 0x01 (bits 0–1 only; still opened, never written) and 0x02 (written now). Any other
+ * flag bit makes the ID unreadable, so a newer format is never half-understood.
+ * The CredRandom values of hmac-secret are not in the ID: they are derived from it (see
+ * authenticator/extensions/hmacSecret.ts).
  * Sizes: ES256 129 bytes (+credBlob), EdDSA 97, RS256 291 (all ≤ 255 for U2F key handles except RS256,
  * which U2F never uses).
  */
@@ -16,7 +22,12 @@ import { concat } from '../encoding/bytes.js';
 import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
 import type { CredProtectLevel } from './credentialStore.js';
 
-export const CREDENTIAL_ID_VERSION = 0x01;
+/** The version written; VERSION_FLAGS lists every version opened and the flag bits it defines. */
+export const CREDENTIAL_ID_VERSION = 0x02;
+const VERSION_FLAGS: ReadonlyMap<number, number> = new Map([
+  [0x01, 0b0011],
+  [0x02, 0b1111],
+]);
 const NONCE_LENGTH = 12;
 /** Never reuse a retired code; a test checks these stay distinct. */
 export const ALG_CODES: ReadonlyArray<readonly [number, CredentialAlg]> = [
@@ -31,29 +42,37 @@ export interface CredentialIdPayload {
   alg: CredentialAlg;
   credProtect: CredProtectLevel;
   credBlob?: Uint8Array;
+  /** Made with hmac-secret: its CredRandom values exist (version 0x02). */
+  hmacSecret?: boolean;
+  /** A thirdPartyPayment credential (version 0x02). */
+  thirdPartyPayment?: boolean;
   secret: Uint8Array;
 }
 
-export function sealCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, payload: CredentialIdPayload, nonce: Uint8Array): Uint8Array {
+/** Seals a credential ID; `version` is for tests that need an older format (its flags must fit). */
+export function sealCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, payload: CredentialIdPayload, nonce: Uint8Array, version = CREDENTIAL_ID_VERSION): Uint8Array {
   const algCode = ALG_CODES.find(([, a]) => a === payload.alg)?.[0];
   if (algCode === undefined) throw new RangeError(`unsupported algorithm ${payload.alg}`);
   if (nonce.length !== NONCE_LENGTH) throw new RangeError('nonce must be 12 bytes');
   const blob = payload.credBlob ?? new Uint8Array(0);
   if (blob.length > 255) throw new RangeError('credBlob too long');
-  const flags = (payload.discoverable ? 1 : 0) | (payload.u2f ? 2 : 0);
+  const flags = (payload.discoverable ? 1 : 0) | (payload.u2f ? 2 : 0) | (payload.hmacSecret ? 4 : 0) | (payload.thirdPartyPayment ? 8 : 0);
+  const knownFlags = VERSION_FLAGS.get(version);
+  if (knownFlags === undefined || (flags & ~knownFlags) !== 0) throw new RangeError(`credential ID version ${version} cannot carry flags ${flags}`);
   const plaintext = concat(new Uint8Array([flags, algCode, payload.credProtect, blob.length]), blob, payload.secret);
-  const header = new Uint8Array([CREDENTIAL_ID_VERSION]);
+  const header = new Uint8Array([version]);
   return concat(header, nonce, aesGcmSeal(wrapKey, nonce, plaintext, concat(header, rpIdHash)));
 }
 
 /** Opens a credential ID made by this device for this rpIdHash; undefined for anything else. */
 export function openCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, id: Uint8Array): CredentialIdPayload | undefined {
-  if (id.length < 1 + NONCE_LENGTH + 4 + 16 || id[0] !== CREDENTIAL_ID_VERSION) return undefined;
+  const knownFlags = VERSION_FLAGS.get(id[0]!);
+  if (id.length < 1 + NONCE_LENGTH + 4 + 16 || knownFlags === undefined) return undefined;
   const plaintext = aesGcmOpen(wrapKey, id.subarray(1, 1 + NONCE_LENGTH), id.subarray(1 + NONCE_LENGTH), concat(id.subarray(0, 1), rpIdHash));
   if (!plaintext || plaintext.length < 4) return undefined;
   const [flags, algCode, credProtect, blobLength] = plaintext as unknown as [number, number, number, number];
   const alg = ALG_CODES.find(([c]) => c === algCode)?.[1];
-  if (alg === undefined || credProtect < 1 || credProtect > 3 || plaintext.length < 4 + blobLength) return undefined;
+  if (alg === undefined || credProtect < 1 || credProtect > 3 || plaintext.length < 4 + blobLength || (flags & ~knownFlags) !== 0) return undefined;
   const payload: CredentialIdPayload = {
     discoverable: (flags & 1) !== 0,
     u2f: (flags & 2) !== 0,
@@ -62,5 +81,7 @@ export function openCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, id: 
     secret: plaintext.slice(4 + blobLength),
   };
   if (blobLength > 0) payload.credBlob = plaintext.slice(4, 4 + blobLength);
+  if (flags & 4) payload.hmacSecret = true;
+  if (flags & 8) payload.thirdPartyPayment = true;
   return payload;
 }

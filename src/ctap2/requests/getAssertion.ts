@@ -2,15 +2,16 @@
  * CTAP 2.1 §6.2 authenticatorGetAssertion (0x02): request decoder.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorGetAssertion
  */
-import type { CborMap } from '../../encoding/cbor.js';
 import { GetAssertionKey as K } from '../commands.js';
+import { decodeGetAssertionExtensions, type GetAssertionExtensionInputs } from './extensions.js';
 import { asFields, decodeDescriptorList, decodeRequestMap, type CredentialDescriptor } from '../decode.js';
 
 export interface GetAssertionRequest {
   rpId: string;
   clientDataHash: Uint8Array;
   allowList?: CredentialDescriptor[];
-  extensions?: CborMap;
+  /** Typed inputs of the extensions this authenticator implements (others are dropped). */
+  extensions?: GetAssertionExtensionInputs;
   options: Map<string, boolean>;
   pinUvAuthParam?: Uint8Array;
   pinUvAuthProtocol?: number;
@@ -26,7 +27,7 @@ export function decodeGetAssertion(params: Uint8Array): GetAssertionRequest {
   const allowList = decodeDescriptorList(f.array(K.allowList, true), 'allowList');
   if (allowList && allowList.length > 0) req.allowList = allowList;
   const ext = f.submap(K.extensions, true);
-  if (ext) req.extensions = ext.map;
+  if (ext) req.extensions = decodeGetAssertionExtensions(ext.map);
   const pinUvAuthParam = f.bytes(K.pinUvAuthParam, true);
   if (pinUvAuthParam) req.pinUvAuthParam = pinUvAuthParam;
   const protocol = f.uint(K.pinUvAuthProtocol, true);

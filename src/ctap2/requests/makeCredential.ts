@@ -2,8 +2,8 @@
  * CTAP 2.1 §6.1 authenticatorMakeCredential (0x01): request decoder.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorMakeCredential
  */
-import type { CborMap } from '../../encoding/cbor.js';
 import { MakeCredentialKey as K } from '../commands.js';
+import { decodeMakeCredentialExtensions, type MakeCredentialExtensionInputs } from './extensions.js';
 import { asFields, decodeDescriptorList, decodeRequestMap, type CredentialDescriptor } from '../decode.js';
 import { CtapError, Status } from '../status.js';
 
@@ -29,7 +29,8 @@ export interface MakeCredentialRequest {
   user: PublicKeyCredentialUserEntity;
   pubKeyCredParams: PublicKeyCredentialParameters[];
   excludeList?: CredentialDescriptor[];
-  extensions?: CborMap;
+  /** Typed inputs of the extensions this authenticator implements (others are dropped). */
+  extensions?: MakeCredentialExtensionInputs;
   options: Map<string, boolean>;
   pinUvAuthParam?: Uint8Array;
   pinUvAuthProtocol?: number;
@@ -63,7 +64,7 @@ export function decodeMakeCredential(params: Uint8Array): MakeCredentialRequest 
   const excludeList = decodeDescriptorList(f.array(K.excludeList, true), 'excludeList');
   if (excludeList) req.excludeList = excludeList;
   const ext = f.submap(K.extensions, true);
-  if (ext) req.extensions = ext.map;
+  if (ext) req.extensions = decodeMakeCredentialExtensions(ext.map);
   const pinUvAuthParam = f.bytes(K.pinUvAuthParam, true);
   if (pinUvAuthParam) req.pinUvAuthParam = pinUvAuthParam;
   const protocol = f.uint(K.pinUvAuthProtocol, true);
