@@ -4,6 +4,9 @@
  */
 import type { CborValue, Encodable } from '../encoding/cbor.js';
 import type { ClientPinRequest } from './requests/clientPin.js';
+import type { ConfigRequest } from './requests/authenticatorConfig.js';
+import type { CredentialManagementRequest, CredentialManagementResponse } from './requests/credentialManagement.js';
+import type { LargeBlobsRequest, LargeBlobsResponse } from './requests/largeBlobs.js';
 import type { GetAssertionRequest } from './requests/getAssertion.js';
 import type { MakeCredentialRequest, PublicKeyCredentialUserEntity } from './requests/makeCredential.js';
 
@@ -73,4 +76,9 @@ export interface Ctap2Authenticator {
   clientPin(req: ClientPinRequest, ctx: RequestContext): Promise<ClientPinResponse>;
   reset(ctx: RequestContext): Promise<void>;
   selection(ctx: RequestContext): Promise<void>;
+  credentialManagement(req: CredentialManagementRequest, ctx: RequestContext): Promise<CredentialManagementResponse>;
+  largeBlobs(req: LargeBlobsRequest, ctx: RequestContext): Promise<LargeBlobsResponse>;
+  authenticatorConfig(req: ConfigRequest, ctx: RequestContext): Promise<void>;
+  /** Called with each command byte before its handler: stateful commands drop their state (§6.8). */
+  beforeCommand?(command: number): void;
 }

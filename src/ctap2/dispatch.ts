@@ -4,8 +4,11 @@
  */
 import { Command } from './commands.js';
 import type { Ctap2Authenticator, RequestContext } from './api.js';
+import { decodeConfig } from './requests/authenticatorConfig.js';
 import { decodeClientPin, encodeClientPinResponse } from './requests/clientPin.js';
+import { decodeCredentialManagement, encodeCredentialManagementResponse } from './requests/credentialManagement.js';
 import { decodeGetAssertion } from './requests/getAssertion.js';
+import { decodeLargeBlobs, encodeLargeBlobsResponse } from './requests/largeBlobs.js';
 import { decodeMakeCredential } from './requests/makeCredential.js';
 import { encodeGetAssertionResponse, encodeGetInfoResponse, encodeMakeCredentialResponse } from './responses.js';
 import { CtapError, Status } from './status.js';
@@ -13,6 +16,10 @@ import { CtapError, Status } from './status.js';
 type Handler = (a: Ctap2Authenticator, params: Uint8Array, ctx: RequestContext) => Promise<Uint8Array | undefined>;
 
 const EMPTY = new Uint8Array(0);
+
+/** §6.8 authenticatorCredentialManagement, and 0x41, its FIDO_2_1_PRE form with the same parameters. */
+const credentialManagement: Handler = async (a, p, ctx) =>
+  encodeCredentialManagementResponse(await a.credentialManagement(decodeCredentialManagement(p), ctx));
 
 /** Commands and their decode → call → encode. Extended by later command families. */
 export const COMMAND_TABLE = new Map<number, Handler>([
@@ -23,11 +30,17 @@ export const COMMAND_TABLE = new Map<number, Handler>([
   [Command.authenticatorClientPIN, async (a, p, ctx) => encodeClientPinResponse(await a.clientPin(decodeClientPin(p), ctx))],
   [Command.authenticatorReset, async (a, _p, ctx) => (await a.reset(ctx), undefined)],
   [Command.authenticatorSelection, async (a, _p, ctx) => (await a.selection(ctx), undefined)],
+  [Command.authenticatorCredentialManagement, credentialManagement],
+  [Command.authenticatorCredentialManagementPreview, credentialManagement],
+  [Command.authenticatorLargeBlobs, async (a, p, ctx) => encodeLargeBlobsResponse(await a.largeBlobs(decodeLargeBlobs(p), ctx))],
+  [Command.authenticatorConfig, async (a, p, ctx) => (await a.authenticatorConfig(decodeConfig(p), ctx), undefined)],
 ]);
 
 export interface DispatchOptions {
   /** Commands this device answers (a profile may hide some); default: every command in the table. */
   enabled?: (command: number) => boolean;
+  /** Commands a profile answers with CTAP2_ERR_UNSUPPORTED_OPTION, parameters unread (the badge's largeBlobs/config). */
+  refused?: (command: number) => boolean;
   /** Called with unexpected (non-CtapError) exceptions. */
   onInternalError?: (error: unknown) => void;
 }
@@ -40,11 +53,13 @@ export async function dispatchCtap2(
 ): Promise<Uint8Array> {
   if (request.length === 0) return new Uint8Array([Status.CTAP1_ERR_INVALID_LENGTH]);
   const command = request[0]!;
+  if (options.refused?.(command)) return new Uint8Array([Status.CTAP2_ERR_UNSUPPORTED_OPTION]);
   const handler = COMMAND_TABLE.get(command);
   if (!handler || (options.enabled && !options.enabled(command))) {
     return new Uint8Array([Status.CTAP1_ERR_INVALID_COMMAND]);
   }
   try {
+    authenticator.beforeCommand?.(command);
     const body = (await handler(authenticator, request.subarray(1), ctx)) ?? EMPTY;
     const out = new Uint8Array(1 + body.length);
     out.set(body, 1);

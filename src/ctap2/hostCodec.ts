@@ -119,11 +119,19 @@ export function decodeMakeCredentialResponse(response: Uint8Array): MakeCredenti
   return out;
 }
 
-export function decodeGetAssertionResponse(response: Uint8Array): GetAssertionResponse {
+/**
+ * CTAP 2.1 §6.2.2: the authenticator "MAY omit" credential (0x01) when the allowList had exactly
+ * one entry; pass that allowList and the credential is filled in from it.
+ */
+export function decodeGetAssertionResponse(response: Uint8Array, allowList?: readonly CredentialDescriptor[]): GetAssertionResponse {
   const m = responseBody(response)!;
-  const cred = req<CborMap>(m, GAR.credential);
+  const cred = m.get(GAR.credential);
+  let id: Uint8Array;
+  if (cred instanceof Map && cred.get('id') instanceof Uint8Array) id = cred.get('id') as Uint8Array;
+  else if (cred === undefined && allowList?.length === 1) id = allowList[0]!.id;
+  else throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, `response member ${GAR.credential}`);
   const out: GetAssertionResponse = {
-    credential: { type: 'public-key', id: cred.get('id') as Uint8Array },
+    credential: { type: 'public-key', id },
     authData: req<Uint8Array>(m, GAR.authData),
     signature: req<Uint8Array>(m, GAR.signature),
   };
@@ -168,6 +176,7 @@ export function decodeGetInfoResponse(response: Uint8Array): GetInfoResponse & {
   assign('minPINLength', get<number>(GI.minPINLength));
   assign('firmwareVersion', get<number>(GI.firmwareVersion));
   assign('maxCredBlobLength', get<number>(GI.maxCredBlobLength));
+  assign('maxRPIDsForSetMinPINLength', get<number>(GI.maxRPIDsForSetMinPINLength));
   assign('remainingDiscoverableCredentials', get<number>(GI.remainingDiscoverableCredentials));
   return out;
 }
