@@ -3,6 +3,7 @@
  * plaintext: a credential's key is sealed inside its credential ID (see credentialId.ts).
  * Every write a response depends on is committed before the method returns.
  */
+import type { CredentialSlot } from './credentialSlot.js';
 
 export type CredProtectLevel = 1 | 2 | 3;
 
@@ -61,7 +62,15 @@ export interface CredentialStore {
   getLargeBlobArray(): Uint8Array | undefined;
   setLargeBlobArray(value: Uint8Array): void;
 
-  /** authenticatorReset: forget all credentials, counters, state and large blobs. */
+  /**
+   * Credential slots (credentialSlot.ts), for profiles where every credential is stored. A slot is
+   * freed with its discoverable credential (deleteResident, or replaced by putResident) and by wipe.
+   */
+  putSlot(slot: CredentialSlot): void;
+  getSlot(credentialId: Uint8Array): CredentialSlot | undefined;
+  countSlots(): number;
+
+  /** authenticatorReset: forget all credentials, slots, counters, state and large blobs. */
   wipe(): void;
   close(): void;
 }

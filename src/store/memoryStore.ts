@@ -3,6 +3,7 @@
  * throwaway devices. Same contract as the SQLite store.
  */
 import { toHex } from '../encoding/bytes.js';
+import type { CredentialSlot } from './credentialSlot.js';
 import type { CredentialStore, ResidentCredential, RpSummary } from './credentialStore.js';
 import type { Vault } from './vault.js';
 
@@ -13,6 +14,7 @@ export class MemoryStore implements CredentialStore {
   private counters = new Map<string, number>();
   private state = new Map<string, string>();
   private largeBlob: Uint8Array | undefined;
+  private slots = new Map<string, CredentialSlot>();
 
   putResident(cred: ResidentCredential): Uint8Array | undefined {
     let replaced: Uint8Array | undefined;
@@ -20,6 +22,7 @@ export class MemoryStore implements CredentialStore {
       if (c.rpId === cred.rpId && toHex(c.userId) === toHex(cred.userId)) {
         this.resident.delete(key);
         this.counters.delete(key);
+        this.slots.delete(key);
         replaced = c.credentialId;
       }
     }
@@ -51,6 +54,7 @@ export class MemoryStore implements CredentialStore {
   }
   deleteResident(id: Uint8Array): boolean {
     this.counters.delete(toHex(id));
+    this.slots.delete(toHex(id));
     return this.resident.delete(toHex(id));
   }
   updateUser(id: Uint8Array, user: { id: Uint8Array; name?: string; displayName?: string }): boolean {
@@ -88,7 +92,18 @@ export class MemoryStore implements CredentialStore {
   setLargeBlobArray(value: Uint8Array): void {
     this.largeBlob = value.slice();
   }
+  putSlot(slot: CredentialSlot): void {
+    this.slots.set(toHex(slot.credentialId), { ...slot, payload: { ...slot.payload } });
+  }
+  getSlot(id: Uint8Array): CredentialSlot | undefined {
+    const s = this.slots.get(toHex(id));
+    return s && { ...s, payload: { ...s.payload } };
+  }
+  countSlots(): number {
+    return this.slots.size;
+  }
   wipe(): void {
+    this.slots.clear();
     this.resident.clear();
     this.counters.clear();
     this.state.clear();

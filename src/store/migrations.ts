@@ -66,6 +66,21 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'credential slots: profiles where every credential is stored (credentialSlot.ts)',
+    up(db) {
+      db.exec(`
+        CREATE TABLE credential_slot (
+          credential_id BLOB    PRIMARY KEY,                   -- the handle the relying party sees
+          rp_id_hash    BLOB    NOT NULL,
+          created_at    INTEGER NOT NULL,
+          format        INTEGER NOT NULL,                      -- version of the sealed payload
+          sealed        BLOB    NOT NULL                       -- flags, alg, credProtect, credBlob, key secret
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

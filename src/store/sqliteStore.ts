@@ -8,9 +8,13 @@
  * credProtect, credBlob, largeBlobKey, extension flags) is one CBOR record sealed with AES-256-GCM
  * under a key derived from the master key, bound to its credential ID. State values and the
  * large-blob array are sealed too, so nothing a future caller puts there can leak.
+ * Credential slots (credentialSlot.ts) keep their RP ID hash in the clear and their payload (key
+ * secret included) sealed, bound to the slot handle.
  */
 import { toHex, toUint8, utf8 } from '../encoding/bytes.js';
 import { decode, encode, isMap, type CborMap } from '../encoding/cbor.js';
+import { ALG_CODES } from './credentialId.js';
+import type { CredentialSlot } from './credentialSlot.js';
 import type { CredentialStore, CredProtectLevel, ResidentCredential, RpSummary } from './credentialStore.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { aad, deriveStoreKeys, seal, unseal } from './sealing.js';
@@ -25,6 +29,10 @@ const COUNTER_CACHE_SIZE = 4096;
 const RESIDENT_AAD = `resident v${RECORD_FORMAT}`;
 const STATE_AAD = `state v${RECORD_FORMAT}`;
 const LARGE_BLOB_AAD = `large blob v${RECORD_FORMAT}`;
+const SLOT_AAD = `slot v${RECORD_FORMAT}`;
+
+/** Keys of the sealed slot payload (a CBOR map). Never reuse a retired key. */
+const S = { flags: 1, alg: 2, credProtect: 3, credBlob: 4, secret: 5 } as const;
 
 /** Keys of the sealed resident record (a CBOR map). Never reuse a retired key. */
 const R = {
@@ -106,13 +114,18 @@ export class SqliteStore implements CredentialStore {
       deleteState: p('DELETE FROM state WHERE key = ?'),
       getLargeBlob: p<SealedRow>('SELECT format, sealed FROM large_blob WHERE id = 1'),
       setLargeBlob: p('INSERT INTO large_blob (id, format, sealed) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET format = excluded.format, sealed = excluded.sealed'),
-      wipe: ['resident', 'counters', 'state', 'large_blob'].map((t) => p(`DELETE FROM ${t}`)),
+      putSlot: p('INSERT INTO credential_slot (credential_id, rp_id_hash, created_at, format, sealed) VALUES (?, ?, ?, ?, ?)'),
+      getSlot: p<{ rp_id_hash: Buffer; created_at: number; format: number; sealed: Buffer }>('SELECT rp_id_hash, created_at, format, sealed FROM credential_slot WHERE credential_id = ?'),
+      deleteSlot: p('DELETE FROM credential_slot WHERE credential_id = ?'),
+      countSlots: p<{ n: number }>('SELECT COUNT(*) AS n FROM credential_slot'),
+      wipe: ['resident', 'counters', 'state', 'large_blob', 'credential_slot'].map((t) => p(`DELETE FROM ${t}`)),
     };
     this.putTx = db.transaction((cred: ResidentCredential): Uint8Array | undefined => {
       let replaced: Uint8Array | undefined;
       for (const row of this.stmt.residentByRpUser.all(cred.rpId, cred.userId)) {
         this.stmt.deleteResident.run(row.credential_id);
         this.stmt.deleteCounter.run(row.credential_id);
+        this.stmt.deleteSlot.run(row.credential_id);
         replaced = toUint8(row.credential_id);
       }
       // Same credential ID under another user: a plain overwrite, as in MemoryStore.
@@ -132,6 +145,7 @@ export class SqliteStore implements CredentialStore {
     });
     this.deleteTx = db.transaction((credentialId: Uint8Array): boolean => {
       this.stmt.deleteCounter.run(credentialId);
+      this.stmt.deleteSlot.run(credentialId);
       return this.stmt.deleteResident.run(credentialId).changes > 0;
     });
     this.wipeTx = db.transaction(() => {
@@ -253,6 +267,50 @@ export class SqliteStore implements CredentialStore {
 
   setLargeBlobArray(value: Uint8Array): void {
     this.stmt.setLargeBlob.run(RECORD_FORMAT, seal(this.recordKey, aad(LARGE_BLOB_AAD, new Uint8Array(0)), value));
+  }
+
+  putSlot(slot: CredentialSlot): void {
+    const { payload } = slot;
+    const m: CborMap = new Map();
+    m.set(S.flags, (payload.discoverable ? 1 : 0) | (payload.u2f ? 2 : 0) | (payload.hmacSecret ? 4 : 0) | (payload.thirdPartyPayment ? 8 : 0));
+    m.set(S.alg, payload.alg);
+    m.set(S.credProtect, payload.credProtect);
+    if (payload.credBlob !== undefined) m.set(S.credBlob, payload.credBlob);
+    m.set(S.secret, payload.secret);
+    const sealed = seal(this.recordKey, aad(SLOT_AAD, slot.credentialId), encode(m));
+    this.stmt.putSlot.run(slot.credentialId, slot.rpIdHash, slot.createdAt, RECORD_FORMAT, sealed);
+  }
+
+  getSlot(credentialId: Uint8Array): CredentialSlot | undefined {
+    const row = this.stmt.getSlot.get(credentialId);
+    if (!row) return undefined;
+    checkFormat(row.format, 'credential slot');
+    const m = decode(unseal(this.recordKey, aad(SLOT_AAD, credentialId), row.sealed, 'credential slot'));
+    if (!isMap(m)) throw new Error('credential slot record is not a CBOR map');
+    const flags = m.get(S.flags) as number;
+    const alg = m.get(S.alg) as number;
+    if (!ALG_CODES.some(([, a]) => a === alg)) throw new Error(`credential slot has unknown algorithm ${alg}`);
+    const slot: CredentialSlot = {
+      credentialId,
+      rpIdHash: toUint8(row.rp_id_hash),
+      createdAt: row.created_at,
+      payload: {
+        discoverable: (flags & 1) !== 0,
+        u2f: (flags & 2) !== 0,
+        alg: alg as CredentialSlot['payload']['alg'],
+        credProtect: m.get(S.credProtect) as CredProtectLevel,
+        secret: m.get(S.secret) as Uint8Array,
+      },
+    };
+    const credBlob = m.get(S.credBlob);
+    if (credBlob instanceof Uint8Array) slot.payload.credBlob = credBlob;
+    if (flags & 4) slot.payload.hmacSecret = true;
+    if (flags & 8) slot.payload.thirdPartyPayment = true;
+    return slot;
+  }
+
+  countSlots(): number {
+    return this.stmt.countSlots.get()!.n;
   }
 
   wipe(): void {

@@ -26,7 +26,7 @@ test('a fresh database ends at the latest user_version with every table', (t) =>
   assert.equal(schemaVersion(db), 0);
   assert.equal(migrate(db), LATEST_SCHEMA_VERSION);
   assert.equal(db.pragma('user_version', { simple: true }), LATEST_SCHEMA_VERSION);
-  assert.deepEqual(tables(db), ['counters', 'large_blob', 'meta', 'resident', 'secrets', 'state']);
+  assert.deepEqual(tables(db), ['counters', 'credential_slot', 'large_blob', 'meta', 'resident', 'secrets', 'state']);
   // Idempotent: migrating again changes nothing.
   assert.equal(migrate(db), LATEST_SCHEMA_VERSION);
   assert.equal(schemaVersion(db), LATEST_SCHEMA_VERSION);
@@ -36,7 +36,7 @@ test('every sealed table carries a format (record version) column', (t) => {
   const db = new Database(':memory:');
   t.after(() => db.close());
   migrate(db);
-  for (const table of ['resident', 'state', 'large_blob', 'secrets']) {
+  for (const table of ['resident', 'state', 'large_blob', 'secrets', 'credential_slot']) {
     const cols = (db.pragma(`table_info(${table})`) as Array<{ name: string; notnull: number }>).filter((c) => c.name === 'format');
     assert.equal(cols.length, 1, table);
     assert.equal(cols[0]!.notnull, 1, table);
