@@ -30,6 +30,16 @@ import {
 
 export async function clientPin(core: Core, req: ClientPinRequest, ctx: RequestContext): Promise<ClientPinResponse> {
   core.runtime.pending = undefined;
+  // Profile switches (config.ts): the subcommands it answers, a PIN set only on the device, and a
+  // protocol assumed when none (or 0) is given.
+  const { config } = core;
+  if (config.clientPinSubCommands && !config.clientPinSubCommands.includes(req.subCommand)) {
+    throw new CtapError(Status.CTAP2_ERR_INVALID_SUBCOMMAND, `clientPIN subCommand ${req.subCommand} is not in this profile`);
+  }
+  if (!config.pinSettableOverWire && (req.subCommand === Sub.setPIN || req.subCommand === Sub.changePIN)) {
+    throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'the PIN is set on the device');
+  }
+  if (config.defaultPinUvAuthProtocol !== undefined && !req.pinUvAuthProtocol) req = { ...req, pinUvAuthProtocol: config.defaultPinUvAuthProtocol };
   switch (req.subCommand) {
     case Sub.getPINRetries:
       return getPINRetries(core);
@@ -105,7 +115,7 @@ function checkPinHash(core: Core, protocol: PinUvAuthProtocol, sharedSecret: Uin
   writePinState(core.env.store, state);
 }
 
-interface NewPin {
+export interface NewPin {
   /** LEFT(SHA-256(newPin), 16). */
   hash: Uint8Array;
   codePoints: number;
@@ -122,7 +132,11 @@ function decryptNewPin(protocol: PinUvAuthProtocol, sharedSecret: Uint8Array, ne
   if (padded.length !== 64) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'paddedNewPin must be 64 bytes');
   let end = padded.length;
   while (end > 0 && padded[end - 1] === 0) end--;
-  const pin = padded.subarray(0, end);
+  return checkPinPolicy(padded.subarray(0, end), minPINLength);
+}
+
+/** §6.5.1 PIN policy on a PIN's bytes (also used for a PIN entered on the device, setDevicePin.ts). */
+export function checkPinPolicy(pin: Uint8Array, minPINLength: number): NewPin {
   const violation = (why: string) => new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, why);
   if (pin.length > 63) throw violation('a PIN is at most 63 bytes');
   let text: string;

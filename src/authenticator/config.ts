@@ -4,6 +4,7 @@
  */
 import { fromHex } from '../encoding/bytes.js';
 import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
+import { SUPPORTED_EXTENSIONS } from './extensions/supported.js';
 
 export type AttestationMode = 'packed' | 'self' | 'none';
 
@@ -25,6 +26,36 @@ export interface AuthenticatorConfig {
   resetWindowMs: number;
   /** §6.3: getNextAssertion state lifetime. */
   nextAssertionTimeoutMs: number;
+
+  // Profile switches (src/main/profiles.ts). Lists say what a profile allows, so a command or
+  // extension added later stays hidden from profiles that list theirs.
+  /** Profile name, for display. */
+  profile: string;
+  /** CTAP2 command bytes dispatched; others → CTAP1_ERR_INVALID_COMMAND. undefined: every command. */
+  commands?: number[];
+  /** Command bytes answered CTAP2_ERR_UNSUPPORTED_OPTION without running (the badge's largeBlobs/config). */
+  refusedCommands: number[];
+  /** clientPIN subCommands answered; others → CTAP2_ERR_INVALID_SUBCOMMAND. undefined: all. */
+  clientPinSubCommands?: number[];
+  /** false: setPIN/changePIN → CTAP2_ERR_UNSUPPORTED_OPTION; the PIN is set on the device (setDevicePin). */
+  pinSettableOverWire: boolean;
+  /** pinUvAuthProtocols offered, in order of preference (§6.5.4). */
+  pinUvAuthProtocols: number[];
+  /** clientPIN requests without pinUvAuthProtocol (or 0) use this one (a badge quirk); undefined: spec. */
+  defaultPinUvAuthProtocol?: number;
+  /** Extension identifiers offered and processed; inputs of others are ignored. undefined: all implemented. */
+  extensions?: string[];
+  /** §6.1.2 step 7: non-discoverable credentials without UV when protected (getInfo makeCredUvNotRqd). */
+  makeCredUvNotRqd: boolean;
+  /**
+   * Every credential, discoverable or not, is stored in one of this many slots and its ID is a short
+   * handle (credentialSlot.ts); KEY_STORE_FULL when none is free. undefined: sealed IDs, unlimited.
+   */
+  credentialSlots?: number;
+  /** getInfo members emitted (spec names); undefined: every member the device computes. */
+  getInfoMembers?: string[];
+  /** getInfo options emitted: true/false fixed, null as the device computes; undefined: all computed. */
+  getInfoOptions?: Record<string, boolean | null>;
 }
 
 /** softkey's own AAGUID (random, fixed for the project). */
@@ -33,7 +64,7 @@ export const SOFTKEY_AAGUID = fromHex('5f0c6a2e8d1b4e3a9c7f2b6d1e4a8c30');
 export function defaultConfig(overrides: Partial<AuthenticatorConfig> = {}): AuthenticatorConfig {
   return {
     aaguid: SOFTKEY_AAGUID,
-    versions: ['FIDO_2_0', 'FIDO_2_1'],
+    versions: ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1'],
     algorithms: [CoseAlg.ES256, CoseAlg.EdDSA, CoseAlg.RS256],
     attestation: 'packed',
     maxMsgSize: 7609,
@@ -45,6 +76,51 @@ export function defaultConfig(overrides: Partial<AuthenticatorConfig> = {}): Aut
     ctap20: false,
     resetWindowMs: 10_000,
     nextAssertionTimeoutMs: 30_000,
+    profile: 'default',
+    refusedCommands: [],
+    pinSettableOverWire: true,
+    pinUvAuthProtocols: [2, 1],
+    makeCredUvNotRqd: true,
     ...overrides,
+  };
+}
+
+/** Extension identifier of each typed extension input (ctap2/requests/extensions.ts) not named alike. */
+const EXTENSION_OF_INPUT: Record<string, string> = { hmacSecret: 'hmac-secret', hmacSecretMc: 'hmac-secret-mc', getCredBlob: 'credBlob' };
+
+/**
+ * Drops the extension inputs of extensions this profile does not offer (§12: ignored, not refused);
+ * without a profile list, those softkey implements (appid/appidExclude only when a profile lists them).
+ */
+export function allowedExtensionInputs<T extends object>(config: AuthenticatorConfig, inputs: T | undefined): T | undefined {
+  const allowed = config.extensions ?? SUPPORTED_EXTENSIONS;
+  if (!inputs) return inputs;
+  const kept = Object.entries(inputs).filter(([key]) => allowed.includes(EXTENSION_OF_INPUT[key] ?? key));
+  return kept.length > 0 ? (Object.fromEntries(kept) as T) : undefined;
+}
+
+/** The profile's view of getInfo: only its members and options, with its fixed option values. */
+export function profileGetInfoView<T extends { options?: Record<string, boolean>; extensions?: string[] }>(config: AuthenticatorConfig, info: T): T {
+  const out: Record<string, unknown> = { ...info };
+  if (config.extensions) out.extensions = [...config.extensions];
+  if (config.getInfoOptions && info.options) {
+    const options: Record<string, boolean> = {};
+    for (const [id, fixed] of Object.entries(config.getInfoOptions)) {
+      const value = fixed ?? info.options[id];
+      if (value !== undefined) options[id] = value;
+    }
+    out.options = options;
+  }
+  if (config.getInfoMembers) {
+    for (const member of Object.keys(out)) if (!config.getInfoMembers.includes(member)) delete out[member];
+  }
+  return out as T;
+}
+
+/** The profile's command switches, as ctap2/dispatch.ts DispatchOptions takes them. */
+export function commandPolicy(config: AuthenticatorConfig): { enabled: (command: number) => boolean; refused: (command: number) => boolean } {
+  return {
+    enabled: (command) => config.commands === undefined || config.commands.includes(command),
+    refused: (command) => config.refusedCommands.includes(command),
   };
 }

@@ -4,12 +4,17 @@
  */
 import { SigningKeyCache, signWithKey } from '../crypto/credentialKeys.js';
 import { sha256 } from '../crypto/hash.js';
-import { toHex } from '../encoding/bytes.js';
+import { equal, toHex } from '../encoding/bytes.js';
 import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
-import { openCredentialId, type CredentialIdPayload } from '../store/credentialId.js';
+import { openCredentialId, sealCredentialId, type CredentialIdPayload } from '../store/credentialId.js';
+import { isSlotHandle, slotHandle, SLOT_HANDLE_LENGTH } from '../store/credentialSlot.js';
 import type { ResidentCredential } from '../store/credentialStore.js';
 import type { AuthenticatorConfig } from './config.js';
 import type { Env } from './env.js';
+import type { AssertionExtensions } from './extensions/getAssertionExtensions.js';
+import type { ConfigSettings } from './authenticatorConfig.js';
+import type { CredentialEnumeration } from './credentialManagement.js';
+import type { LargeBlobWrite } from './largeBlobs.js';
 import type { PinUvAuthRuntime } from './pinUvAuthToken.js';
 
 export const SECRET_WRAP_KEY = 'credential-wrap-key';
@@ -32,6 +37,8 @@ export interface PendingAssertions {
   flags: number;
   uv: boolean;
   issuedAt: number;
+  /** The getAssertion's checked extension inputs (§12), answered again for each credential. */
+  extensions?: AssertionExtensions;
 }
 
 export interface RuntimeState {
@@ -39,6 +46,14 @@ export interface RuntimeState {
   pending?: PendingAssertions;
   /** Key-agreement keys, pinUvAuthTokens and their state (pinUvAuthToken.ts); made at first use. */
   pinUvAuth?: PinUvAuthRuntime;
+  /** authenticatorCredentialManagement enumeration in progress (credentialManagement.ts). */
+  credentialManagement?: CredentialEnumeration;
+  /** authenticatorLargeBlobs write in progress (largeBlobs.ts). */
+  largeBlobWrite?: LargeBlobWrite;
+  /** authenticatorConfig settings, cached from the store (authenticatorConfig.ts). */
+  configSettings?: ConfigSettings;
+  /** Backup flags (BE/BS) the control API set, by credential ID hex, cached from the store (importCredential.ts). */
+  backupFlags?: Record<string, number> | undefined;
 }
 
 const CACHE_SIZE = 4096;
@@ -98,7 +113,12 @@ export class Core {
   resolve(id: Uint8Array, rpIdHash: Uint8Array): ResolvedCredential | undefined {
     const cacheKey = toHex(rpIdHash) + toHex(id);
     let payload = this.opened.get(cacheKey);
-    if (!payload) {
+    if (!payload && isSlotHandle(id)) {
+      // A slot credential (credentialSlot.ts): its payload is in the store, not cached.
+      const slot = this.env.store.getSlot(id);
+      if (!slot || !equal(slot.rpIdHash, rpIdHash)) return undefined;
+      payload = slot.payload;
+    } else if (!payload) {
       payload = openCredentialId(this.credentialWrapKey(), rpIdHash, id);
       if (!payload) return undefined;
       remember(this.opened, cacheKey, payload);
@@ -106,6 +126,29 @@ export class Core {
     if (!payload.discoverable) return { id, payload };
     const resident = this.env.store.getResident(id);
     return resident ? { id, payload, resident } : undefined;
+  }
+
+  /**
+   * A new credential's ID: sealed (it carries its key), or, when the profile has credential slots,
+   * a short handle to a stored slot. The caller checked hasFreeCredentialSlot() before user presence.
+   */
+  newCredentialId(rpIdHash: Uint8Array, payload: CredentialIdPayload): Uint8Array {
+    if (this.config.credentialSlots === undefined) return sealCredentialId(this.credentialWrapKey(), rpIdHash, payload, this.env.rng.bytes(12));
+    const id = slotHandle(this.env.rng.bytes(SLOT_HANDLE_LENGTH - 1));
+    this.env.store.putSlot({ credentialId: id, rpIdHash, payload, createdAt: this.env.clock.now() });
+    return id;
+  }
+
+  /** False when every credential slot is taken (KEY_STORE_FULL); always true without slots. */
+  hasFreeCredentialSlot(): boolean {
+    return this.config.credentialSlots === undefined || this.env.store.countSlots() < this.config.credentialSlots;
+  }
+
+  /** getInfo remainingDiscoverableCredentials: free resident places, or free slots. */
+  remainingDiscoverableCredentials(): number {
+    const { config, env } = this;
+    if (config.credentialSlots !== undefined) return Math.max(0, Math.min(config.credentialSlots - env.store.countSlots(), config.maxResidentCredentials - env.store.countResident()));
+    return Math.max(0, config.maxResidentCredentials - env.store.countResident());
   }
 
   /** Signs with a credential's key (imported once, then cached by credential ID). */

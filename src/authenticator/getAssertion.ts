@@ -3,13 +3,16 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-getAssert-authnr-alg
  */
 import { concat } from '../encoding/bytes.js';
-import type { Encodable } from '../encoding/cbor.js';
 import type { GetAssertionResponse, RequestContext } from '../ctap2/api.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
 import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
 import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
 import { CtapError, Status } from '../ctap2/status.js';
+import { alwaysUvForGetAssertion } from './authenticatorConfig.js';
 import type { Core, PendingAssertions, ResolvedCredential } from './core.js';
+import { credProtectAllows } from './extensions/credProtect.js';
+import { assertionOutputs, processGetAssertionExtensions, type AssertionExtensions } from './extensions/getAssertionExtensions.js';
+import { backupFlagBits } from './importCredential.js';
 import { builtInUvForOperation, consumePinUvAuthToken, ensureUserPresence, pinUvAuthPreamble, verifyPinUvAuthParam } from './pinUvAuth.js';
 
 export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
@@ -28,34 +31,43 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
     throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
   }
 
+  // Step 5: alwaysUv (authenticatorConfig.ts): with "up", user verification is required, by
+  // built-in UV when neither a pinUvAuthParam nor the "uv" option asks for it.
+  const uvByAlwaysUv = alwaysUvForGetAssertion(core, up, protocol !== undefined, uvOption);
+
   // Step 6: user verification by pinUvAuthToken, or by built-in UV (which is also user presence).
   let uv = false;
   let presentByUv = false;
   if (protocol) {
     verifyPinUvAuthParam(core, protocol, req.pinUvAuthParam!, req.clientDataHash, PinUvAuthTokenPermission.ga, req.rpId);
     uv = true;
-  } else if (uvOption) {
+  } else if (uvOption || uvByAlwaysUv) {
     await builtInUvForOperation(core, prompt, ctx);
     uv = presentByUv = true;
   }
 
   // Step 7: locate credentials, applying credProtect (§12.1).
-  const rpIdHash = core.rpIdHash(req.rpId);
+  let rpIdHash = core.rpIdHash(req.rpId);
+  // appid (WebAuthn §10.1.1), processed here by profiles that offer it (the badge): an allowList
+  // credential made for that AppID (a U2F credential) answers, signing for the AppID's hash.
+  const appIdHash = req.extensions?.appid !== undefined ? core.rpIdHash(req.extensions.appid) : undefined;
   let credentials: ResolvedCredential[];
   if (req.allowList) {
     credentials = [];
     for (const d of req.allowList) {
       if (d.type !== 'public-key') continue;
-      const c = core.resolve(d.id, rpIdHash);
-      if (c && (c.payload.credProtect !== 3 || uv)) {
+      const viaAppId = appIdHash && !core.resolve(d.id, rpIdHash) ? core.resolve(d.id, appIdHash) : undefined;
+      const c = viaAppId ?? core.resolve(d.id, rpIdHash);
+      if (c && credProtectAllows(c.payload.credProtect, uv, true)) {
         credentials.push(c);
+        if (viaAppId) rpIdHash = appIdHash!;
         break; // §6.2.2 step 11: with an allowList, one credential answers.
       }
     }
   } else {
     credentials = env.store
       .listResident(req.rpId)
-      .filter((r) => r.credProtect === 1 || uv)
+      .filter((r) => credProtectAllows(r.credProtect, uv, false))
       .flatMap((r) => {
         const c = core.resolve(r.credentialId, rpIdHash);
         return c ? [c] : [];
@@ -72,9 +84,12 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
     consumePinUvAuthToken(core);
   }
 
+  // Step 10: extensions (§12).
+  const extensions = processGetAssertionExtensions(core, req.extensions, up);
+
   const flags = (up || presentByUv ? Flag.UP : 0) | (uv ? Flag.UV : 0);
   const first = credentials[0]!;
-  const response = assert(core, first, rpIdHash, req.clientDataHash, flags, uv);
+  const response = assert(core, first, rpIdHash, req.clientDataHash, flags, uv, extensions);
   if (!req.allowList && credentials.length > 1) {
     response.numberOfCredentials = credentials.length;
     core.runtime.pending = {
@@ -86,6 +101,7 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
       flags,
       uv,
       issuedAt: env.clock.now(),
+      ...(extensions && { extensions }),
     };
   }
   return response;
@@ -103,16 +119,25 @@ export async function getNextAssertion(core: Core, _ctx: RequestContext): Promis
   // A credential deleted since the getAssertion is skipped by resolving it again.
   const still = core.resolve(cred.id, p.rpIdHash);
   if (!still) throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED);
-  return assert(core, still, p.rpIdHash, p.clientDataHash, p.flags, p.uv);
+  return assert(core, still, p.rpIdHash, p.clientDataHash, p.flags, p.uv, p.extensions);
 }
 
 /** Steps 10–13: counter, authenticator data, signature, response members. */
-function assert(core: Core, cred: ResolvedCredential, rpIdHash: Uint8Array, clientDataHash: Uint8Array, flags: number, uv: boolean): GetAssertionResponse {
+function assert(
+  core: Core,
+  cred: ResolvedCredential,
+  rpIdHash: Uint8Array,
+  clientDataHash: Uint8Array,
+  flags: number,
+  uv: boolean,
+  ext: AssertionExtensions | undefined,
+): GetAssertionResponse {
   const signCount = core.env.store.incrementCounter(cred.id);
-  const extensions = new Map<string, Encodable>();
-  const authData = buildAuthenticatorData({ rpIdHash, flags, signCount, extensions });
+  const { extensions, largeBlobKey } = assertionOutputs(core, ext, cred, uv);
+  const authData = buildAuthenticatorData({ rpIdHash, flags: flags | backupFlagBits(core, cred.id), signCount, extensions });
   const signature = core.sign(cred, concat(authData, clientDataHash));
   const response: GetAssertionResponse = { credential: { type: 'public-key', id: cred.id }, authData, signature };
+  if (largeBlobKey) response.largeBlobKey = largeBlobKey;
   const r = cred.resident;
   if (r) {
     response.user = { id: r.userId };

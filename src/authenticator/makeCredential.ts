@@ -11,9 +11,10 @@ import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
 import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
 import { CtapError, Status } from '../ctap2/status.js';
-import { sealCredentialId } from '../store/credentialId.js';
-import type { CredProtectLevel } from '../store/credentialStore.js';
+import { alwaysUvForMakeCredential, enterpriseAttestationRequested } from './authenticatorConfig.js';
 import type { Core } from './core.js';
+import { credProtectAllows } from './extensions/credProtect.js';
+import { makeCredentialOutputs, processMakeCredentialExtensions } from './extensions/makeCredentialExtensions.js';
 import { builtInUvForOperation, consumePinUvAuthToken, ensureUserPresence, isProtectedByUv, pinUvAuthPreamble, verifyPinUvAuthParam } from './pinUvAuth.js';
 import { isPinSet } from './pinUvAuthToken.js';
 
@@ -50,12 +51,19 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
   }
 
+  // Step 6: alwaysUv (authenticatorConfig.ts) requires user verification for every credential.
+  alwaysUvForMakeCredential(core, protocol !== undefined, uvOption);
+
   // Step 7 (makeCredUvNotRqd is true): a discoverable credential on a protected authenticator
-  // needs user verification. Step 10: a non-discoverable one may be made without it.
-  if (rk && protocol === undefined && !uvOption && isProtectedByUv(core)) {
-    if (isPinSet(core)) throw new CtapError(Status.CTAP2_ERR_PUAT_REQUIRED, 'rk with a PIN set needs a pinUvAuthParam');
+  // needs user verification; a non-discoverable one may be made without it (step 10). Step 8
+  // (makeCredUvNotRqd false or absent, as in the badge and ctap20 profiles): every credential needs it.
+  if ((rk || !config.makeCredUvNotRqd) && protocol === undefined && !uvOption && isProtectedByUv(core)) {
+    if (isPinSet(core)) throw new CtapError(Status.CTAP2_ERR_PUAT_REQUIRED, 'a PIN is set: pinUvAuthParam needed');
     throw new CtapError(Status.CTAP2_ERR_OPERATION_DENIED, 'rk needs user verification');
   }
+
+  // Step 9: enterpriseAttestation (authenticatorConfig.ts), answered with epAtt below.
+  const enterprise = enterpriseAttestationRequested(core, req.enterpriseAttestation);
 
   // Step 11: user verification by pinUvAuthToken, or by built-in UV (which is also user presence).
   let uv = false;
@@ -68,22 +76,17 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     uv = presentByUv = true;
   }
 
-  // Extensions (§12): credProtect.
   const rpIdHash = core.rpIdHash(req.rp.id);
-  let credProtect: CredProtectLevel = 1;
-  const extOut = new Map<string, Encodable>();
-  const requestedProtect = req.extensions?.get('credProtect');
-  if (typeof requestedProtect === 'number' && requestedProtect >= 1 && requestedProtect <= 3) {
-    credProtect = requestedProtect as CredProtectLevel;
-    extOut.set('credProtect', credProtect);
-  }
 
   // Step 12: excludeList. A credential of ours for this RP (and visible: credProtect 3 needs UV)
   // makes the operation fail after the user confirms presence.
+  // appidExclude (WebAuthn §10.1.2), processed here by profiles that offer it (the badge): a
+  // credential made for that AppID (a U2F credential) excludes too.
+  const appIdHash = req.extensions?.appidExclude !== undefined ? core.rpIdHash(req.extensions.appidExclude) : undefined;
   for (const d of req.excludeList ?? []) {
     if (d.type !== 'public-key') continue;
-    const found = core.resolve(d.id, rpIdHash);
-    if (found && (found.payload.credProtect !== 3 || uv)) {
+    const found = core.resolve(d.id, rpIdHash) ?? (appIdHash && core.resolve(d.id, appIdHash));
+    if (found && credProtectAllows(found.payload.credProtect, uv, true)) {
       await ensureUserPresence(core, protocol !== undefined, presentByUv, { ...prompt, message: `${prompt.message} (already registered)` }, ctx);
       throw new CtapError(Status.CTAP2_ERR_CREDENTIAL_EXCLUDED);
     }
@@ -93,15 +96,33 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     const replacing = env.store.listResident(req.rp.id).some((c) => equal(c.userId, req.user.id));
     if (!replacing) throw new CtapError(Status.CTAP2_ERR_KEY_STORE_FULL);
   }
+  // Profiles with credential slots (the badge): every credential takes one; a discoverable one
+  // replacing the same (RP, user) frees the old one's.
+  if (!core.hasFreeCredentialSlot() && !(rk && env.store.listResident(req.rp.id).some((c) => equal(c.userId, req.user.id)))) {
+    throw new CtapError(Status.CTAP2_ERR_KEY_STORE_FULL, 'every credential slot is taken');
+  }
 
   // Steps 13–14: user presence (makeCredential always needs it), then the token's cached UP and
   // UV are used up.
   await ensureUserPresence(core, protocol !== undefined, presentByUv, prompt, ctx);
   consumePinUvAuthToken(core);
 
+  // Step 15: extensions (§12).
+  const ext = processMakeCredentialExtensions(core, req.extensions, { rpId: req.rp.id, rk });
+  const { credProtect } = ext;
+
   // Steps 16–18: generate the credential.
   const key = generateCredentialKey(alg);
-  const id = sealCredentialId(core.credentialWrapKey(), rpIdHash, { discoverable: rk, u2f: false, alg, credProtect, secret: key.secret }, env.rng.bytes(12));
+  const id = core.newCredentialId(rpIdHash, {
+    discoverable: rk,
+    u2f: false,
+    alg,
+    credProtect,
+    ...(ext.credBlob && { credBlob: ext.credBlob }),
+    ...(ext.hmacSecret && { hmacSecret: true }),
+    ...(ext.thirdPartyPayment && { thirdPartyPayment: true }),
+    secret: key.secret,
+  });
   const publicKey = encodeCoseKey(key.publicKey);
   if (rk) {
     env.store.putResident({
@@ -114,6 +135,10 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
       alg,
       publicKey,
       credProtect,
+      ...(ext.credBlob && { credBlob: ext.credBlob }),
+      ...(ext.largeBlobKey && { largeBlobKey: ext.largeBlobKey }),
+      ...(ext.hmacSecret && { hmacSecret: true }),
+      ...(ext.thirdPartyPayment && { thirdPartyPayment: true }),
       createdAt: env.clock.now(),
     });
   }
@@ -126,12 +151,13 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     flags,
     signCount: 0,
     attestedCredentialData: { aaguid: attestationNone ? new Uint8Array(16) : config.aaguid, credentialId: id, credentialPublicKey: publicKey },
-    extensions: extOut,
+    extensions: makeCredentialOutputs(core, ext, id, uv),
   });
+  const largeBlobKey = ext.largeBlobKey && { largeBlobKey: ext.largeBlobKey };
   const signed = concat(authData, req.clientDataHash);
-  if (config.attestation === 'none') return { fmt: 'none', authData, attStmt: new Map() };
+  if (config.attestation === 'none') return { fmt: 'none', authData, attStmt: new Map(), ...largeBlobKey };
   if (config.attestation === 'self') {
-    return { fmt: 'packed', authData, attStmt: new Map<string, Encodable>([['alg', alg], ['sig', core.sign({ id, payload: { alg, secret: key.secret } }, signed)]]) };
+    return { fmt: 'packed', authData, attStmt: new Map<string, Encodable>([['alg', alg], ['sig', core.sign({ id, payload: { alg, secret: key.secret } }, signed)]]), ...largeBlobKey };
   }
   return {
     fmt: 'packed',
@@ -141,5 +167,7 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
       ['sig', core.attestationSign(signed)],
       ['x5c', [core.attestation.certificate]],
     ]),
+    ...(enterprise && { epAtt: true }),
+    ...largeBlobKey,
   };
 }

@@ -36,6 +36,8 @@ interface PinStateRecord {
   uvRetries: number;
   minPINLength: number;
   forcePINChange: boolean;
+  /** RP IDs that may read minPINLength through the minPinLength extension (§12.4); absent = []. */
+  minPinLengthRPIDs?: string[];
 }
 
 export interface PinState {
@@ -45,13 +47,15 @@ export interface PinState {
   uvRetries: number;
   minPINLength: number;
   forcePINChange: boolean;
+  /** RP IDs that may read minPINLength through the minPinLength extension (§12.4). */
+  minPinLengthRPIDs: string[];
 }
 
 export function readPinState(store: CredentialStore): PinState {
   const r = store.getState<PinStateRecord>(STATE_KEY);
-  if (!r) return { pinRetries: MAX_PIN_RETRIES, uvRetries: MAX_UV_RETRIES, minPINLength: DEFAULT_MIN_PIN_LENGTH, forcePINChange: false };
+  if (!r) return { pinRetries: MAX_PIN_RETRIES, uvRetries: MAX_UV_RETRIES, minPINLength: DEFAULT_MIN_PIN_LENGTH, forcePINChange: false, minPinLengthRPIDs: [] };
   if (r.v !== 1) throw new Error(`unknown clientPin state version ${String(r.v)}`);
-  const s: PinState = { pinRetries: r.pinRetries, uvRetries: r.uvRetries, minPINLength: r.minPINLength, forcePINChange: r.forcePINChange };
+  const s: PinState = { pinRetries: r.pinRetries, uvRetries: r.uvRetries, minPINLength: r.minPINLength, forcePINChange: r.forcePINChange, minPinLengthRPIDs: r.minPinLengthRPIDs ?? [] };
   if (r.pinHash !== undefined) s.pinHash = fromHex(r.pinHash);
   if (r.pinCodePointLength !== undefined) s.pinCodePointLength = r.pinCodePointLength;
   return s;
@@ -62,6 +66,7 @@ export function writePinState(store: CredentialStore, s: PinState): void {
   const r: PinStateRecord = { v: 1, pinRetries: s.pinRetries, uvRetries: s.uvRetries, minPINLength: s.minPINLength, forcePINChange: s.forcePINChange };
   if (s.pinHash) r.pinHash = toHex(s.pinHash);
   if (s.pinCodePointLength !== undefined) r.pinCodePointLength = s.pinCodePointLength;
+  if (s.minPinLengthRPIDs.length > 0) r.minPinLengthRPIDs = s.minPinLengthRPIDs;
   store.setState(STATE_KEY, r);
 }
 
@@ -171,16 +176,19 @@ export class PinUvAuthRuntime {
   readonly token: PinUvAuthTokenState;
   /** Wrong PINs since power-up, reset by a right one. */
   consecutivePinFailures = 0;
+  /** The profile's pinUvAuthProtocols (config.ts); others are CTAP1_ERR_INVALID_PARAMETER. */
+  private readonly offered: readonly number[];
 
   constructor(core: Core) {
     const random = (n: number) => core.env.rng.bytes(n);
     // initialize() of every protocol happens in the constructor (power-on).
     this.protocols = new Map(PIN_UV_AUTH_PROTOCOLS.map((v) => [v, authenticatorProtocol(v, random)] as const));
     this.token = new PinUvAuthTokenState(core.env.clock);
+    this.offered = core.config.pinUvAuthProtocols;
   }
 
   protocol(version: number | undefined): PinUvAuthProtocol | undefined {
-    return version === 1 || version === 2 ? this.protocols.get(version) : undefined;
+    return (version === 1 || version === 2) && this.offered.includes(version) ? this.protocols.get(version) : undefined;
   }
 
   /** resetPinUvAuthToken() for every protocol, and the old token stops being in use. */

@@ -6,6 +6,7 @@
 import type { RequestContext } from '../ctap2/api.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import type { Core } from './core.js';
+import { resetManagementState } from './authenticatorConfig.js';
 import { resetPinUvAuthRuntime } from './pinUvAuthToken.js';
 import { collectUserPresence } from './userPresence.js';
 
@@ -15,7 +16,15 @@ export async function reset(core: Core, ctx: RequestContext): Promise<void> {
     throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED, 'reset is only allowed shortly after power-up');
   }
   await collectUserPresence(core.env.presence, { operation: 'reset', message: 'Reset softkey? All credentials will be erased.' }, ctx);
+  eraseAuthenticator(core);
+}
+
+/** What a reset erases; also the control API's reset, which needs neither the window nor presence. */
+export function eraseAuthenticator(core: Core): void {
+  core.runtime.pending = undefined;
+  core.runtime.backupFlags = undefined;
   core.env.store.wipe(); // includes the PIN state (pinUvAuthToken.ts)
   core.rotateSecrets();
   resetPinUvAuthRuntime(core); // new key-agreement keys and pinUvAuthTokens
+  resetManagementState(core); // ep and alwaysUv off again (the store was wiped), no write or enumeration pending
 }

@@ -54,9 +54,23 @@ describe('authenticatorGetInfo', () => {
   it('reports versions, AAGUID, options, algorithms and limits', async () => {
     const { call } = await device();
     const info = decodeGetInfoResponse(await call(encodeSimpleCommand(Command.authenticatorGetInfo)));
-    assert.deepEqual(info.versions, ['FIDO_2_0', 'FIDO_2_1']);
+    assert.deepEqual(info.versions, ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']);
     assert.equal(info.aaguid.length, 16);
-    assert.deepEqual(info.options, { rk: true, up: true, plat: false, clientPin: false, pinUvAuthToken: true, makeCredUvNotRqd: true });
+    assert.deepEqual(info.options, {
+      rk: true,
+      up: true,
+      plat: false,
+      clientPin: false,
+      pinUvAuthToken: true,
+      makeCredUvNotRqd: true,
+      credMgmt: true,
+      credentialMgmtPreview: true,
+      largeBlobs: true,
+      authnrCfg: true,
+      setMinPINLength: true,
+      ep: false,
+      alwaysUv: false,
+    });
     assert.deepEqual(info.pinUvAuthProtocols, [2, 1]);
     assert.deepEqual(info.algorithms?.map((a) => a.alg), [-7, -8, -257]);
     assert.equal(info.maxMsgSize, 7609);
