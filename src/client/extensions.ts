@@ -6,10 +6,11 @@
  *   credProtect          CTAP §12.1   credentialProtectionPolicy / enforceCredentialProtectionPolicy → credProtect
  *   credBlob/getCredBlob CTAP §12.2   credBlob bytes → credBlob: boolean; getCredBlob → bytes
  *   minPinLength         CTAP §12.4   minPinLength: true → minPinLength: uint
- *   largeBlob            L3 §10.1.5   create: largeBlobKey → { supported }; get read/write need
- *                                     authenticatorLargeBlobs (TODO) unless the device lacks it
- *   prf                  L3 §10.1.4   over hmac-secret: create → { enabled }; evaluation needs the PIN
- *                                     protocol's shared secret (TODO: NotSupportedError for now)
+ *   largeBlob            L3 §10.1.5   create: largeBlobKey (discoverable credentials) → { supported };
+ *                                     get: read → { blob? }, write → { written } through
+ *                                     authenticatorLargeBlobs (largeBlob.ts), write needs an lbw token
+ *   prf                  L3 §10.1.4   over hmac-secret: create → { enabled, results? } (results through
+ *                                     hmac-secret-mc when listed); get → { results? } (prf.ts)
  *   appid                L3 §10.1.1   this client never uses a FIDO AppID: { appid: false }
  * An extension the authenticator does not list in getInfo is not sent to it; its client output is
  * what the spec says for "not supported" (or absent). Unknown client extensions are ignored.
@@ -18,7 +19,9 @@ import * as b64u from '../encoding/base64url.js';
 import type { CborMap, Encodable } from '../encoding/cbor.js';
 import type { GetInfoResponse } from '../ctap2/api.js';
 import { WebAuthnError } from './errors.js';
-import type { AuthenticationExtensionsClientInputs, PublicKeyCredentialDescriptor } from './json.js';
+import type { AuthenticationExtensionsClientInputs, AuthenticationExtensionsPRFValues, PublicKeyCredentialDescriptor } from './json.js';
+import { prfSalts } from './prf.js';
+import { PinUvAuthTokenPermission } from './userVerifier.js';
 
 /** CTAP 2.1 §12.1 credProtect levels by their WebAuthn names. */
 export const CredentialProtectionPolicy: Readonly<Record<string, number>> = {
@@ -35,11 +38,29 @@ export interface AuthenticatorExtensionResult {
   outputs: CborMap | undefined;
   /** largeBlobKey from the makeCredential / getAssertion response. */
   largeBlobKey?: Uint8Array | undefined;
+  /** The decrypted hmac-secret / hmac-secret-mc output, when prf asked for one. */
+  prf?: AuthenticationExtensionsPRFValues | undefined;
+  /** What the largeBlob read or write after the assertion found or did. */
+  largeBlob?: { blob?: Uint8Array; written?: boolean } | undefined;
+}
+
+/** prf evaluation: salts for the hmac-secret input under `inputKey`, once the credential is known. */
+export interface PrfEvaluation {
+  inputKey: 'hmac-secret' | 'hmac-secret-mc';
+  /** The salts for this credential (get: evalByCredential, else eval), or undefined for none. */
+  salts(credentialId: Uint8Array | undefined): Uint8Array[] | undefined;
+  /** evalByCredential is in play: the client must know the credential before asking. */
+  byCredential: boolean;
 }
 
 export interface ExtensionPlan {
   /** The authenticator extension inputs (CTAP `extensions` parameter); empty when none. */
   inputs: Map<string, Encodable>;
+  prf?: PrfEvaluation;
+  /** largeBlob on get: read the blob, or write these bytes, after the assertion. */
+  largeBlob?: { read: true } | { write: Uint8Array };
+  /** pinUvAuthToken permissions beyond mc/ga (lbw for a largeBlob write). */
+  permissions: number;
   /** Client extension outputs (binary form) from the authenticator's result. */
   outputs(result: AuthenticatorExtensionResult): Record<string, unknown>;
 }
@@ -50,7 +71,8 @@ const notSupported = (what: string) => new WebAuthnError('NotSupportedError', wh
 export function planCreateExtensions(ext: AuthenticationExtensionsClientInputs | undefined, info: GetInfoResponse, ctx: { rk: boolean }): ExtensionPlan {
   const inputs = new Map<string, Encodable>();
   const out: Array<(r: AuthenticatorExtensionResult, o: Record<string, unknown>) => void> = [];
-  if (!ext) return { inputs, outputs: () => ({}) };
+  if (!ext) return { inputs, permissions: 0, outputs: () => ({}) };
+  let prf: PrfEvaluation | undefined;
 
   if (ext.credProps === true) out.push((_r, o) => (o.credProps = { rk: ctx.rk }));
 
@@ -83,8 +105,9 @@ export function planCreateExtensions(ext: AuthenticationExtensionsClientInputs |
   if (ext.largeBlob !== undefined) {
     const lb = ext.largeBlob;
     if (lb.read !== undefined || lb.write !== undefined) throw notSupported('largeBlob read/write are for get()');
-    const capable = info.options?.largeBlobs === true && supports(info, 'largeBlobKey');
-    if (!capable && lb.support === 'required') throw notSupported('the authenticator has no large-blob storage');
+    // largeBlobKey is for discoverable credentials only (CTAP 2.1 §12.3).
+    const capable = info.options?.largeBlobs === true && supports(info, 'largeBlobKey') && ctx.rk;
+    if (!capable && lb.support === 'required') throw notSupported('the authenticator has no large-blob storage for this credential');
     if (capable) inputs.set('largeBlobKey', true);
     out.push((r, o) => (o.largeBlob = { supported: capable && r.largeBlobKey !== undefined }));
   }
@@ -92,14 +115,20 @@ export function planCreateExtensions(ext: AuthenticationExtensionsClientInputs |
   if (ext.prf !== undefined) {
     if (ext.prf.evalByCredential !== undefined) throw notSupported('prf.evalByCredential is for get()');
     const capable = supports(info, 'hmac-secret');
-    // TODO(prf): evaluating at creation needs hmac-secret-mc and the PIN protocol's shared secret.
-    if (capable && ext.prf.eval !== undefined) throw notSupported('prf evaluation is not implemented yet');
     if (capable) inputs.set('hmac-secret', true);
-    out.push((r, o) => (o.prf = { enabled: capable && r.outputs?.get('hmac-secret') === true }));
+    const values = ext.prf.eval;
+    // Results at creation only through hmac-secret-mc (CTAP 2.2 §12.8); without it, { enabled } alone.
+    if (capable && values !== undefined && supports(info, 'hmac-secret-mc')) {
+      const salts = prfSalts(values);
+      prf = { inputKey: 'hmac-secret-mc', salts: () => salts, byCredential: false };
+    }
+    out.push((r, o) => (o.prf = { enabled: capable && r.outputs?.get('hmac-secret') === true, ...(r.prf && { results: r.prf }) }));
   }
 
   return {
     inputs,
+    ...(prf && { prf }),
+    permissions: 0,
     outputs(result) {
       const o: Record<string, unknown> = {};
       for (const f of out) f(result, o);
@@ -115,7 +144,10 @@ export function planGetExtensions(
 ): ExtensionPlan {
   const inputs = new Map<string, Encodable>();
   const out: Array<(r: AuthenticatorExtensionResult, o: Record<string, unknown>) => void> = [];
-  if (!ext) return { inputs, outputs: () => ({}) };
+  if (!ext) return { inputs, permissions: 0, outputs: () => ({}) };
+  let prf: PrfEvaluation | undefined;
+  let largeBlob: ExtensionPlan['largeBlob'];
+  let permissions = 0;
 
   if (ext.appid !== undefined) out.push((_r, o) => (o.appid = false));
 
@@ -131,11 +163,19 @@ export function planGetExtensions(
     const lb = ext.largeBlob;
     if (lb.support !== undefined) throw notSupported('largeBlob.support is for create()');
     if (lb.read === true && lb.write !== undefined) throw notSupported('largeBlob read and write together');
+    if (lb.write !== undefined && ctx.allowCredentials.length !== 1) throw notSupported('largeBlob.write needs exactly one allowCredentials entry');
     const capable = info.options?.largeBlobs === true && supports(info, 'largeBlobKey');
-    // TODO(largeBlob): reading/writing needs authenticatorLargeBlobs (0x0C) in the host codec.
-    if (capable && (lb.read === true || lb.write !== undefined)) throw notSupported('largeBlob read/write is not implemented yet');
-    if (lb.read === true) out.push((_r, o) => (o.largeBlob = {}));
-    else if (lb.write !== undefined) out.push((_r, o) => (o.largeBlob = { written: false }));
+    if (capable && (lb.read === true || lb.write !== undefined)) inputs.set('largeBlobKey', true);
+    if (lb.read === true) {
+      if (capable) largeBlob = { read: true };
+      out.push((r, o) => (o.largeBlob = r.largeBlob?.blob ? { blob: r.largeBlob.blob } : {}));
+    } else if (lb.write !== undefined) {
+      if (capable) {
+        largeBlob = { write: lb.write as Uint8Array };
+        permissions |= PinUvAuthTokenPermission.lbw;
+      }
+      out.push((r, o) => (o.largeBlob = { written: r.largeBlob?.written === true }));
+    }
   }
 
   if (ext.prf !== undefined) {
@@ -149,14 +189,27 @@ export function planGetExtensions(
         }
       }
     }
-    const evaluating = ext.prf.eval !== undefined || (byCred !== undefined && Object.keys(byCred).length > 0);
-    // TODO(prf): hmac-secret salts must be encrypted under the PIN protocol's shared secret.
-    if (supports(info, 'hmac-secret') && evaluating) throw notSupported('prf evaluation is not implemented yet');
-    out.push((_r, o) => (o.prf = {}));
+    const byCredential = byCred !== undefined && Object.keys(byCred).length > 0;
+    const evaluating = ext.prf.eval !== undefined || byCredential;
+    if (supports(info, 'hmac-secret') && evaluating) {
+      const fallback = ext.prf.eval;
+      prf = {
+        inputKey: 'hmac-secret',
+        byCredential,
+        salts(credentialId) {
+          const chosen = (credentialId && byCred?.[b64u.encode(credentialId)]) ?? fallback;
+          return chosen && prfSalts(chosen as AuthenticationExtensionsPRFValues);
+        },
+      };
+    }
+    out.push((r, o) => (o.prf = r.prf ? { results: r.prf } : {}));
   }
 
   return {
     inputs,
+    ...(prf && { prf }),
+    ...(largeBlob && { largeBlob }),
+    permissions,
     outputs(result) {
       const o: Record<string, unknown> = {};
       for (const f of out) f(result, o);

@@ -2,6 +2,8 @@
 export { WebAuthnClient, DEFAULT_PUB_KEY_CRED_PARAMS } from './webauthnClient.js';
 export type { WebAuthnClientOptions, CreateContext, GetContext, AssertionCandidate, UserVerificationRequirement, CredentialMediationRequirement } from './webauthnClient.js';
 export type { CtapTransport } from './transport.js';
+export { ClientPin } from './clientPin.js';
+export type { PinSource, PinRequest } from './clientPin.js';
 export { WebAuthnError, CTAP_STATUS_TO_WEBAUTHN, WEBAUTHN_ERROR_NAMES, webAuthnNameOfStatus, toWebAuthnError } from './errors.js';
 export type { WebAuthnErrorName } from './errors.js';
 export { PinUvAuthTokenPermission, pinUvAuthenticate } from './userVerifier.js';

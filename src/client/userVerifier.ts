@@ -2,12 +2,11 @@
  * The platform side of user verification, behind a small interface (CTAP 2.1 §6.5 authenticatorClientPIN,
  * §6.5.5.7 getPinUvAuthTokenUsingPinWithPermissions / getPinUvAuthTokenUsingUvWithPermissions).
  *
- * The client only needs a pinUvAuthToken with the right permissions for the RP ID; how it is
- * obtained (asking the user for a PIN, built-in UV, key agreement with the device) is the verifier's
- * business. The composition root implements UserVerifier over clientPIN once src/ctap2's PIN/UV auth
- * protocols land.
+ * The client gets pinUvAuthTokens itself (clientPin.ts: the PIN from `client.pin`, or built-in UV);
+ * a UserVerifier replaces that logic when a platform obtains tokens its own way (tests, a UI that
+ * runs clientPIN elsewhere).
  */
-import { hmacSha256 } from '../crypto/hash.js';
+import { pinUvAuthPrimitives } from '../ctap2/pinUvAuthProtocol.js';
 
 /** CTAP 2.1 §6.5.5.7 pinUvAuthToken permissions. */
 export const PinUvAuthTokenPermission = {
@@ -37,11 +36,8 @@ export interface UserVerifier {
 /**
  * authenticate(pinUvAuthToken, message) (CTAP 2.1 §6.5.6 protocol one: the first 16 bytes of
  * HMAC-SHA-256; §6.5.7 protocol two: all 32 bytes).
- * TODO(clientPIN): use the `authenticate` of src/ctap2/pinUvAuthProtocol.ts once it lands.
  */
 export function pinUvAuthenticate(token: PinUvAuthToken, message: Uint8Array): Uint8Array {
-  const mac = hmacSha256(token.token, message);
-  if (token.protocol === 1) return mac.slice(0, 16);
-  if (token.protocol === 2) return mac;
-  throw new RangeError(`unknown pinUvAuthProtocol ${token.protocol}`);
+  if (token.protocol !== 1 && token.protocol !== 2) throw new RangeError(`unknown pinUvAuthProtocol ${token.protocol}`);
+  return pinUvAuthPrimitives(token.protocol).authenticate(token.token, message);
 }

@@ -6,6 +6,12 @@
  * https://w3c.github.io/webauthn/#sctn-createCredential
  * https://w3c.github.io/webauthn/#sctn-getAssertion
  *
+ * User verification (CTAP 2.1 §6.1.1 / §6.2.1 platform steps, L3 §6.3): built-in UV through
+ * getPinUvAuthTokenUsingUvWithPermissions (or the uv option on devices without pinUvAuthToken), else
+ * the PIN from `client.pin` (a string or a callback) through clientPIN (clientPin.ts), with the mc
+ * or ga permission and the RP ID; "required" with neither is a NotAllowedError, "preferred" goes on
+ * without.
+ *
  * Long allow/exclude lists are split into chunks of getInfo.maxCredentialCountInList; when there is
  * more than one chunk, each is first probed with a silent (up=false) getAssertion, as Chromium does,
  * and the real request carries only the credential the probe found.
@@ -33,7 +39,10 @@ import { anonymize, attestationConveyance, encodeAttestationObject, type NoneAtt
 import { Ceremony, DEFAULT_TIMEOUTS, effectiveTimeout, type TimeoutRange } from './ceremony.js';
 import { collectClientData } from './clientData.js';
 import { toWebAuthnError, WebAuthnError } from './errors.js';
-import { planCreateExtensions, planGetExtensions } from './extensions.js';
+import { ClientPin, preferredProtocol, resolvePin, type PinSource, type SharedSecret } from './clientPin.js';
+import { planCreateExtensions, planGetExtensions, type ExtensionPlan } from './extensions.js';
+import { readLargeBlob, writeLargeBlob } from './largeBlob.js';
+import { hmacSecretInput, prfResults } from './prf.js';
 import {
   extensionOutputsToJSON,
   parseCreationOptionsFromJSON,
@@ -71,11 +80,16 @@ export interface AssertionCandidate {
 }
 
 export interface WebAuthnClientOptions {
-  /** Obtains pinUvAuthTokens (clientPIN or built-in UV with permissions); without it only built-in `uv` is used. */
+  /** The PIN for user verification through clientPIN, or a callback asking for it (also `client.pin`). */
+  pin?: PinSource;
+  /** Replaces the built-in clientPIN / built-in UV token logic (tests, custom platforms). */
   userVerifier?: UserVerifier;
   /** Transports to report in create() output when getInfo has none (default: []). */
   transports?: string[];
-  /** Conveyance "none": zero the AAGUID (Level 2 behaviour, the default here) or keep it (L3 text). */
+  /**
+   * Conveyance "none": keep the AAGUID (the default: L3 §5.1.3 only replaces fmt and attStmt, as the
+   * seed's own example shows) or zero it too ('zero', the Level 2 text that Safari still follows).
+   */
   noneAttestationAaguid?: NoneAttestationAaguid;
   /** RP IDs allowed platform-managed enterprise attestation (CTAP 2.1 §7.1, enterpriseAttestation 2). */
   enterpriseRpIds?: readonly string[];
@@ -108,12 +122,51 @@ function uvRequirement(value: string | undefined): UserVerificationRequirement {
 export class WebAuthnClient {
   private info: GetInfoResponse | undefined;
   private readonly timeouts: { uvDiscouraged: TimeoutRange; uv: TimeoutRange };
+  /** The PIN (or a callback asking for it) used when a ceremony needs user verification through clientPIN. */
+  pin: PinSource | undefined;
 
   constructor(
     readonly transport: CtapTransport,
     private readonly options: WebAuthnClientOptions = {},
   ) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.pin = options.pin;
+  }
+
+  /**
+   * Sets the device PIN (CTAP 2.1 §6.5.5.5 setPIN), or changes it (§6.5.5.6 changePIN) when one is
+   * set, with `currentPin` or else what `client.pin` gives. When `client.pin` is unset or a string, it
+   * becomes the new PIN.
+   */
+  async setPin(newPin: string, currentPin?: string): Promise<void> {
+    try {
+      this.forgetInfo();
+      const info = await this.getInfo();
+      const clientPin = new ClientPin((r) => this.transport.cbor(r), info);
+      if (info.options?.clientPin === true) {
+        const current = currentPin ?? (await resolvePin(this.pin, { purpose: 'current' }));
+        if (current === undefined) throw notAllowed('changing the PIN needs the current PIN');
+        await clientPin.changePin(current, newPin);
+      } else if (info.options?.clientPin === false) {
+        await clientPin.setPin(newPin);
+      } else {
+        throw new WebAuthnError('NotSupportedError', 'the authenticator has no clientPIN');
+      }
+    } catch (e) {
+      throw toWebAuthnError(e);
+    } finally {
+      this.forgetInfo();
+    }
+    if (this.pin === undefined || typeof this.pin === 'string') this.pin = newPin;
+  }
+
+  /** pinRetries (CTAP 2.1 §6.5.5.2 getPINRetries). */
+  async pinRetries(): Promise<number | undefined> {
+    try {
+      return await new ClientPin((r) => this.transport.cbor(r), await this.getInfo()).pinRetries();
+    } catch (e) {
+      throw toWebAuthnError(e);
+    }
   }
 
   /** authenticatorGetInfo, asked once and cached. */
@@ -175,7 +228,8 @@ export class WebAuthnClient {
         if (found) excludeList = [found];
       }
 
-      const verification = await this.userVerification(c, info, uv, PinUvAuthTokenPermission.mc, rpId, true);
+      const verification = await this.userVerification(c, info, uv, PinUvAuthTokenPermission.mc, rpId, { makeCredential: { rk } });
+      const prf = await this.prfInput(c, info, extensions, verification.token, undefined);
       const ctapOptions: Record<string, boolean> = {};
       if (rk) ctapOptions.rk = true;
       if (verification.uv) ctapOptions.uv = true;
@@ -201,9 +255,14 @@ export class WebAuthnClient {
       const authData = this.checkAuthData(result.authData, rpId);
       const acd = authData.attestedCredentialData;
       if (!acd) throw new WebAuthnError('UnknownError', 'authenticatorData has no attested credential data');
-      const clientExtensionResults = extensions.outputs({ outputs: extensionsOf(authData), largeBlobKey: result.largeBlobKey });
+      const outputs = extensionsOf(authData);
+      const clientExtensionResults = extensions.outputs({
+        outputs,
+        largeBlobKey: result.largeBlobKey,
+        prf: prf && prfResults(prf.secret, outputs?.get(prf.inputKey), prf.saltCount),
+      });
       // "indirect" may be anonymized by the client; this one conveys it unaltered, like "direct".
-      if (conveyance === 'none') result = anonymize(result, this.options.noneAttestationAaguid ?? 'zero');
+      if (conveyance === 'none') result = anonymize(result, this.options.noneAttestationAaguid ?? 'keep');
 
       const { alg, spki } = publicKeyOf(acd.credentialPublicKey);
       const transports = [...new Set(info.transports ?? this.options.transports ?? [])].sort();
@@ -258,7 +317,17 @@ export class WebAuthnClient {
         }
       }
 
-      const verification = await this.userVerification(c, info, uv, PinUvAuthTokenPermission.ga, rpId, false);
+      // prf.evalByCredential: the salts depend on the credential, so single it out first.
+      if (extensions.prf?.byCredential && allowList && allowList.length > 1) {
+        const found = await this.silentProbe(c, rpId, [allowList]);
+        if (!found) throw notAllowed('no allowed credential is on this authenticator', new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS));
+        allowList = [found];
+      }
+
+      const verification = await this.userVerification(c, info, uv, PinUvAuthTokenPermission.ga | extensions.permissions, rpId, {
+        tokenWanted: extensions.permissions !== 0,
+      });
+      const prf = await this.prfInput(c, info, extensions, verification.token, allowList?.length === 1 ? allowList[0]!.id : undefined);
       const request = encodeGetAssertionRequest({
         rpId,
         clientDataHash: clientData.hash,
@@ -270,7 +339,7 @@ export class WebAuthnClient {
           pinUvAuthProtocol: verification.token.protocol,
         }),
       });
-      let result = decodeGetAssertionResponse(await c.send(request));
+      let result = decodeGetAssertionResponse(await c.send(request), allowList);
       if (!allowList && (result.numberOfCredentials ?? 1) > 1 && this.options.selectCredential) {
         result = await this.chooseAccount(c, result);
       }
@@ -278,7 +347,13 @@ export class WebAuthnClient {
         throw new WebAuthnError('UnknownError', 'the authenticator answered with a credential that was not allowed');
       }
       const authData = this.checkAuthData(result.authData, rpId);
-      const clientExtensionResults = extensions.outputs({ outputs: extensionsOf(authData), largeBlobKey: result.largeBlobKey });
+      const outputs = extensionsOf(authData);
+      const clientExtensionResults = extensions.outputs({
+        outputs,
+        largeBlobKey: result.largeBlobKey,
+        prf: prf && prfResults(prf.secret, outputs?.get(prf.inputKey), prf.saltCount),
+        largeBlob: await this.largeBlobAfterAssertion(c, info, extensions, result.largeBlobKey, verification.token),
+      });
 
       const id = b64u.encode(result.credential.id);
       return {
@@ -341,6 +416,7 @@ export class WebAuthnClient {
       try {
         response = decodeGetAssertionResponse(
           await c.send(encodeGetAssertionRequest({ rpId, clientDataHash: PREFLIGHT_CLIENT_DATA_HASH, allowList: chunk, options: { up: false } })),
+          chunk,
         );
       } catch (e) {
         if (e instanceof CtapError && e.status === Status.CTAP2_ERR_NO_CREDENTIALS) continue;
@@ -353,10 +429,15 @@ export class WebAuthnClient {
   }
 
   /**
-   * Decides how user verification happens (CTAP 2.1 §6.1.1 / §6.2.1 platform steps): a
-   * pinUvAuthToken from the UserVerifier when the device has clientPIN or pinUvAuthToken, else the
-   * built-in `uv` option. makeCredential on a device with a PIN set needs a token unless
-   * makeCredUvNotRqd. "required" with neither → NotAllowedError.
+   * Decides how user verification happens (CTAP 2.1 §6.1.1 / §6.2.1 platform steps, L3 §6.3):
+   *   - wanted when "required", when "preferred" and the device is protected by UV (a PIN set or
+   *     built-in UV), when makeCredential would otherwise fail (a protected device without
+   *     makeCredUvNotRqd, or a discoverable credential, or alwaysUv), or when an extension needs a
+   *     token (largeBlob write: lbw);
+   *   - built-in UV first: a token through getPinUvAuthTokenUsingUvWithPermissions when the device
+   *     has pinUvAuthToken, else the `uv` option; when built-in UV fails and a PIN is set, the PIN;
+   *   - the PIN from `client.pin` → getPinUvAuthTokenUsingPinWithPermissions (getPinToken on CTAP 2.0);
+   *   - neither: "required" → NotAllowedError, otherwise on without UV.
    */
   private async userVerification(
     c: Ceremony,
@@ -364,22 +445,95 @@ export class WebAuthnClient {
     requirement: UserVerificationRequirement,
     permission: number,
     rpId: string,
-    makeCredential: boolean,
+    why: { makeCredential?: { rk: boolean }; tokenWanted?: boolean },
   ): Promise<{ uv?: true; token?: PinUvAuthToken }> {
     const o = info.options ?? {};
     const pinSet = o.clientPin === true;
     const builtInUv = o.uv === true;
-    const tokens = pinSet || (o.pinUvAuthToken === true && builtInUv);
-    const mcNeedsToken = makeCredential && pinSet && o.makeCredUvNotRqd !== true;
-    const wanted = requirement === 'required' || (requirement === 'preferred' && (pinSet || builtInUv)) || mcNeedsToken;
+    const tokens = o.pinUvAuthToken === true;
+    const protectedByUv = pinSet || builtInUv;
+    const mc = why.makeCredential;
+    const mcNeedsUv = mc !== undefined && (o.alwaysUv === true || (protectedByUv && (o.makeCredUvNotRqd !== true || mc.rk)));
+    // alwaysUv (CTAP 2.1 §7.2.3): every makeCredential and getAssertion needs user verification.
+    const needed = requirement === 'required' || mcNeedsUv || o.alwaysUv === true;
+    const wanted = needed || (requirement === 'preferred' && protectedByUv) || (why.tokenWanted === true && protectedByUv);
     if (!wanted) return {};
-    if (tokens && this.options.userVerifier) {
-      const token = await c.guard(this.options.userVerifier.getPinUvAuthToken(permission, rpId, { signal: c.signal }));
-      if (token) return { token };
+
+    if (this.options.userVerifier) {
+      if (pinSet || (tokens && builtInUv)) {
+        const token = await c.guard(this.options.userVerifier.getPinUvAuthToken(permission, rpId, { signal: c.signal }));
+        if (token) return { token };
+      }
+      if (builtInUv) return { uv: true };
+      if (requirement === 'required') throw notAllowed('user verification is required but not available');
+      return {};
     }
-    if (builtInUv) return { uv: true };
+
+    const clientPin = () => new ClientPin((r) => c.send(r), info);
+    if (builtInUv) {
+      if (!tokens) return { uv: true };
+      try {
+        return { token: await clientPin().tokenFromUv(permission, rpId) };
+      } catch (e) {
+        const uvFailed = e instanceof CtapError && (e.status === Status.CTAP2_ERR_UV_INVALID || e.status === Status.CTAP2_ERR_UV_BLOCKED);
+        if (!(uvFailed && pinSet)) throw e;
+      }
+    }
+    if (pinSet) {
+      const retries = typeof this.pin === 'function' ? await clientPin().pinRetries() : undefined;
+      const pin = await c.guard(resolvePin(this.pin, { purpose: 'verify', rpId, ...(retries !== undefined && { retries }) }));
+      if (pin !== undefined) return { token: await clientPin().tokenFromPin(pin, permission, rpId) };
+      if (needed) throw notAllowed('user verification needs the PIN, and none was given');
+      return {};
+    }
     if (requirement === 'required') throw notAllowed('user verification is required but not available');
     return {};
+  }
+
+  /**
+   * prf: a shared secret with the authenticator (getKeyAgreement under the token's protocol, else the
+   * preferred one) and the hmac-secret / hmac-secret-mc input for the salts, set into the plan's inputs.
+   */
+  private async prfInput(
+    c: Ceremony,
+    info: GetInfoResponse,
+    plan: ExtensionPlan,
+    token: PinUvAuthToken | undefined,
+    credentialId: Uint8Array | undefined,
+  ): Promise<{ secret: SharedSecret; inputKey: string; saltCount: number } | undefined> {
+    const salts = plan.prf?.salts(credentialId);
+    if (!plan.prf || !salts) return undefined;
+    const protocol = token ? preferredProtocol({ ...info, pinUvAuthProtocols: [token.protocol] }) : preferredProtocol(info);
+    if (!protocol) return undefined;
+    const secret = await new ClientPin((r) => c.send(r), info, protocol).sharedSecret();
+    plan.inputs.set(plan.prf.inputKey, hmacSecretInput(secret, salts));
+    return { secret, inputKey: plan.prf.inputKey, saltCount: salts.length };
+  }
+
+  /** largeBlob read or write (L3 §10.1.5) once the assertion gave the credential's largeBlobKey. */
+  private async largeBlobAfterAssertion(
+    c: Ceremony,
+    info: GetInfoResponse,
+    plan: ExtensionPlan,
+    largeBlobKey: Uint8Array | undefined,
+    token: PinUvAuthToken | undefined,
+  ): Promise<{ blob?: Uint8Array; written?: boolean } | undefined> {
+    const lb = plan.largeBlob;
+    if (!lb || !largeBlobKey) return undefined;
+    const send = (r: Uint8Array) => c.send(r);
+    if ('read' in lb) {
+      const blob = await readLargeBlob(send, info, largeBlobKey);
+      return blob ? { blob } : {};
+    }
+    const o = info.options ?? {};
+    if (!token && (o.clientPin === true || o.uv === true || o.alwaysUv === true)) return { written: false };
+    try {
+      await writeLargeBlob(send, info, largeBlobKey, lb.write, token);
+      return { written: true };
+    } catch (e) {
+      if (e instanceof CtapError) return { written: false };
+      throw e;
+    }
   }
 
   private async chooseAccount(c: Ceremony, first: GetAssertionResponse): Promise<GetAssertionResponse> {

@@ -12,7 +12,7 @@ import * as b64u from '../../src/encoding/base64url.js';
 import { decode, encode, type CborMap } from '../../src/encoding/cbor.js';
 import { extensionsOf, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Status } from '../../src/ctap2/status.js';
-import { makeDevice, ORIGIN, RP_ID, randomBytes } from './device.js';
+import { makeDevice, ORIGIN, patchInfo, RP_ID, randomBytes } from './device.js';
 
 const creation = (extra: Record<string, unknown> = {}) => ({
   rp: { name: 'Demo', id: RP_ID },
@@ -184,6 +184,25 @@ describe('excludeCredentials and allowCredentials', () => {
     assert.equal(v.verified, true);
   });
 
+  it('an authenticator that omits credential (allowList of one, CTAP 2.1 §6.2.2): the client fills it in', async () => {
+    const device = await makeDevice();
+    const omitting = {
+      async cbor(req: Uint8Array, opts?: { signal?: AbortSignal }) {
+        const res = await device.transport.cbor(req, opts);
+        if (req[0] !== 0x02 || res[0] !== 0) return res;
+        const m = decode(res.subarray(1)) as CborMap;
+        m.delete(1);
+        return new Uint8Array([0, ...encode(m)]);
+      },
+    };
+    const client = new WebAuthnClient(omitting);
+    const r = await client.create(creation({ authenticatorSelection: { residentKey: 'required', userVerification: 'discouraged' } }), { origin: ORIGIN });
+    const a = await client.get(request({ allowCredentials: [{ type: 'public-key', id: r.id }] }), { origin: ORIGIN });
+    assert.equal(a.id, r.id);
+    // Without an allow list the credential cannot be known: the response is malformed.
+    await rejectsWith(client.get(request(), { origin: ORIGIN }), 'UnknownError', Status.CTAP2_ERR_MISSING_PARAMETER);
+  });
+
   it('a discoverable get with several accounts asks selectCredential', async () => {
     const seen: number[] = [];
     const { client } = await makeDevice({}, { selectCredential: (c) => (seen.push(c.length), 1) });
@@ -221,7 +240,7 @@ describe('user verification', () => {
       },
     };
     const device = await makeDevice();
-    // A device that says it has a PIN (this authenticator has no clientPIN yet, so it answers PIN_NOT_SET).
+    // A device that says it has a PIN when none is set, so the token-protected requests answer PIN_NOT_SET.
     const transport = {
       async cbor(req: Uint8Array, opts?: { signal?: AbortSignal }) {
         const res = await device.transport.cbor(req, opts);
@@ -282,7 +301,8 @@ describe('extensions end to end', () => {
   });
 
   it('extensions the device lacks get the spec outputs for "not supported"', async () => {
-    const { client } = await makeDevice();
+    const device = await makeDevice();
+    const client = new WebAuthnClient(patchInfo(device.transport, (info) => info.set(2, ['credProtect'])));
     const r = await client.create(
       creation({ extensions: { prf: { eval: { first: b64u.encode(randomBytes(32)) } }, credBlob: b64u.encode(randomBytes(8)), largeBlob: { support: 'preferred' }, minPinLength: true } }),
       { origin: ORIGIN },

@@ -1,5 +1,6 @@
 /** The client's pieces on their own: error table, clientData, origin rules, extensions, attestation, JSON. */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { anonymize, attestationConveyance } from '../../src/client/attestation.js';
 import { effectiveTimeout } from '../../src/client/ceremony.js';
@@ -95,18 +96,33 @@ describe('extensions', () => {
     assert.equal(planCreateExtensions({ credentialProtectionPolicy: 'bogus', enforceCredentialProtectionPolicy: true }, info(), { rk: false }).inputs.size, 0);
   });
 
-  it('prf over hmac-secret: enabled output, evaluation TODO → NotSupportedError', () => {
+  it('prf over hmac-secret: enabled output; salts are SHA-256("WebAuthn PRF" ‖ 0x00 ‖ input); eval at create only with hmac-secret-mc', () => {
     const hs = info({ extensions: ['hmac-secret'] });
     const p = planCreateExtensions({ prf: {} }, hs, { rk: true });
     assert.equal(p.inputs.get('hmac-secret'), true);
+    assert.equal(p.prf, undefined);
     assert.deepEqual(p.outputs({ outputs: new Map([['hmac-secret', true]]) }), { prf: { enabled: true } });
-    throwsNamed(() => planCreateExtensions({ prf: { eval: { first: new Uint8Array(32) } } }, hs, { rk: true }), 'NotSupportedError');
-    throwsNamed(() => planGetExtensions({ prf: { eval: { first: new Uint8Array(32) } } }, hs, { allowCredentials: [] }), 'NotSupportedError');
-    assert.deepEqual(planGetExtensions({ prf: { eval: { first: new Uint8Array(32) } } }, info(), { allowCredentials: [] }).outputs({ outputs: undefined }), { prf: {} });
-    const allow = [{ type: 'public-key', id: new Uint8Array([1, 2, 3]) }];
-    throwsNamed(() => planGetExtensions({ prf: { evalByCredential: { AQID: { first: new Uint8Array(1) } } } }, info(), { allowCredentials: [] }), 'NotSupportedError');
-    throwsNamed(() => planGetExtensions({ prf: { evalByCredential: { AQIE: { first: new Uint8Array(1) } } } }, info(), { allowCredentials: allow }), 'SyntaxError');
-    planGetExtensions({ prf: { evalByCredential: { AQID: { first: new Uint8Array(1) } } } }, info(), { allowCredentials: allow });
+    const first = utf8.encode('first input');
+    const second = utf8.encode('second input');
+    // The L3 §10.1.4 salt, computed here independently with node:crypto.
+    const salt = (x: Uint8Array) => new Uint8Array(createHash('sha256').update('WebAuthn PRF').update(new Uint8Array([0])).update(x).digest());
+    assert.equal(planCreateExtensions({ prf: { eval: { first } } }, hs, { rk: true }).prf, undefined, 'no hmac-secret-mc: enabled only');
+    const mc = planCreateExtensions({ prf: { eval: { first, second } } }, info({ extensions: ['hmac-secret', 'hmac-secret-mc'] }), { rk: false });
+    assert.equal(mc.prf?.inputKey, 'hmac-secret-mc');
+    assert.deepEqual(mc.prf?.salts(undefined), [salt(first), salt(second)]);
+
+    const g = planGetExtensions({ prf: { eval: { first } } }, hs, { allowCredentials: [] });
+    assert.equal(g.prf?.inputKey, 'hmac-secret');
+    assert.deepEqual(g.prf?.salts(undefined), [salt(first)]);
+    assert.deepEqual(g.outputs({ outputs: undefined, prf: { first: salt(second) } }), { prf: { results: { first: salt(second) } } });
+    assert.deepEqual(planGetExtensions({ prf: { eval: { first } } }, info(), { allowCredentials: [] }).outputs({ outputs: undefined }), { prf: {} });
+    const allow = [{ type: 'public-key', id: new Uint8Array([1, 2, 3]) }, { type: 'public-key', id: new Uint8Array([4]) }];
+    throwsNamed(() => planGetExtensions({ prf: { evalByCredential: { AQID: { first } } } }, info(), { allowCredentials: [] }), 'NotSupportedError');
+    throwsNamed(() => planGetExtensions({ prf: { evalByCredential: { AQIE: { first } } } }, info(), { allowCredentials: allow }), 'SyntaxError');
+    const byCred = planGetExtensions({ prf: { eval: { first }, evalByCredential: { AQID: { first: second } } } }, hs, { allowCredentials: allow });
+    assert.equal(byCred.prf?.byCredential, true);
+    assert.deepEqual(byCred.prf?.salts(new Uint8Array([1, 2, 3])), [salt(second)], 'evalByCredential for its credential');
+    assert.deepEqual(byCred.prf?.salts(new Uint8Array([4])), [salt(first)], 'eval for the others');
   });
 
   it('credBlob, getCredBlob, minPinLength, largeBlob with a device that supports them', () => {
@@ -124,8 +140,19 @@ describe('extensions', () => {
     assert.equal(g.inputs.get('getCredBlob'), true);
     const out = g.outputs({ outputs: new Map([['credBlob', new Uint8Array([9])]]) });
     assert.deepEqual(extensionOutputsToJSON(out), { getCredBlob: 'CQ' });
-    throwsNamed(() => planGetExtensions({ largeBlob: { read: true } }, dev, { allowCredentials: [] }), 'NotSupportedError');
+    const read = planGetExtensions({ largeBlob: { read: true } }, dev, { allowCredentials: [] });
+    assert.deepEqual(read.largeBlob, { read: true });
+    assert.equal(read.inputs.get('largeBlobKey'), true);
+    assert.deepEqual(read.outputs({ outputs: undefined, largeBlob: {} }), { largeBlob: {} });
+    const allowOne = [{ type: 'public-key', id: new Uint8Array([1]) }];
+    const write = planGetExtensions({ largeBlob: { write: new Uint8Array([5]) } }, dev, { allowCredentials: allowOne });
+    assert.equal(write.permissions, 0x10, 'a write needs the lbw permission');
+    assert.deepEqual(write.outputs({ outputs: undefined, largeBlob: { written: true } }), { largeBlob: { written: true } });
+    throwsNamed(() => planGetExtensions({ largeBlob: { write: new Uint8Array([5]) } }, dev, { allowCredentials: [] }), 'NotSupportedError');
+    throwsNamed(() => planGetExtensions({ largeBlob: { read: true, write: new Uint8Array([5]) } }, dev, { allowCredentials: allowOne }), 'NotSupportedError');
+    throwsNamed(() => planGetExtensions({ largeBlob: { support: 'preferred' } }, dev, { allowCredentials: allowOne }), 'NotSupportedError');
     throwsNamed(() => planCreateExtensions({ largeBlob: { read: true } }, dev, { rk: true }), 'NotSupportedError');
+    throwsNamed(() => planCreateExtensions({ largeBlob: { support: 'required' } }, dev, { rk: false }), 'NotSupportedError');
   });
 });
 
