@@ -21,6 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   store: ['encoding', 'crypto'],
   wallet: ['encoding', 'crypto', 'store'],
   transport: ['encoding'],
+  securecore: ['encoding'], // the split secure core's fixed-layout messages (seed 004), docs/split.md
   client: ['encoding', 'crypto', 'ctaphid', 'ctap2'],
   bridge: ['encoding', 'client', 'transport'],
   panel: ['encoding', 'control'],
