@@ -1,0 +1,110 @@
+/**
+ * The control API over HTTP+JSON (Hono), loopback only. Every request needs the per-run token
+ * (`Authorization: Bearer <token>` or `x-softkey-token: <token>`); a request carrying an Origin
+ * header must come from the panel's own origin (a web page elsewhere gets 403, before the token is
+ * even looked at). Errors are `{ "error": "…" }` with 400, 401, 403 or 404.
+ *
+ *   GET  /api/state                      everything below at once
+ *   GET  /api/presence    PUT {mode, timeoutMs}
+ *   GET  /api/uv          PUT {available, result: match|nomatch}
+ *   GET  /api/pin         PUT {pin}                       (set on the device, as its own keypad would)
+ *   GET  /api/prompts     POST /api/prompts/:id/approve | /deny
+ *   GET  /api/credentials POST {rpId, userId, privateKey, …}   DELETE (all)
+ *        PATCH /api/credentials/:id {signCount, backupEligible, backupState}   DELETE /api/credentials/:id
+ *   POST /api/reset       POST /api/power-cycle
+ *   GET  /api/faults      PUT {delayMs, dropReport, corruptReport, ctapError, badSignature, withholdPresence}   DELETE
+ *   GET  /api/trace?since=N   DELETE /api/trace
+ *   GET  /api/wallet/addresses?count=N
+ */
+import { Hono, type Context } from 'hono';
+import { ControlError, type Controller } from './controller.js';
+
+export interface ControlApiOptions {
+  controller: Controller;
+  token: string;
+  /** The origins allowed to call: the panel's own (http://127.0.0.1:5174, and its localhost spelling). */
+  origins: () => readonly string[];
+}
+
+/** Compares without an early exit, so timing does not reveal how much of a token matched. */
+export function sameToken(given: string | undefined, token: string): boolean {
+  if (given === undefined || given.length !== token.length) return false;
+  let diff = 0;
+  for (let i = 0; i < token.length; i++) diff |= given.charCodeAt(i) ^ token.charCodeAt(i);
+  return diff === 0;
+}
+
+/** The token of a request: header, or `?token=` for what a browser loads by URL (page, WebSocket). */
+export function tokenOf(headers: { get(name: string): string | null | undefined }, url: string, allowQuery: boolean): string | undefined {
+  const auth = headers.get('authorization');
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  const header = headers.get('x-softkey-token');
+  if (header) return header.trim();
+  if (allowQuery) return new URL(url, 'http://localhost').searchParams.get('token') ?? undefined;
+  return undefined;
+}
+
+/** 403 for a foreign Origin, 401 for a missing or wrong token; undefined when the request may go on. */
+export function guard(c: Context, options: ControlApiOptions, allowQueryToken: boolean): Response | undefined {
+  const origin = c.req.header('origin');
+  if (origin !== undefined && !options.origins().includes(origin)) return c.json({ error: `origin ${origin} is not allowed` }, 403);
+  if (!sameToken(tokenOf({ get: (n) => c.req.header(n) }, c.req.url, allowQueryToken), options.token)) {
+    return c.json({ error: 'missing or wrong token (Authorization: Bearer <token>)' }, 401);
+  }
+  return undefined;
+}
+
+async function body(c: Context): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ControlError('the body must be a JSON object');
+    return value as Record<string, unknown>;
+  } catch (e) {
+    throw e instanceof ControlError ? e : new ControlError('the body is not JSON');
+  }
+}
+
+export function createControlApi(options: ControlApiOptions): Hono {
+  const { controller: ctl } = options;
+  const api = new Hono();
+  api.use('/api/*', async (c, next) => {
+    const refused = guard(c, options, false);
+    if (refused) return refused;
+    await next();
+  });
+  api.onError((e, c) => {
+    if (e instanceof ControlError) return c.json({ error: e.message }, e.kind === 'not-found' ? 404 : 400);
+    return c.json({ error: `internal error: ${(e as Error).message}` }, 500);
+  });
+
+  api.get('/api/state', (c) => c.json(ctl.state()));
+  api.get('/api/presence', (c) => c.json(ctl.presence()));
+  api.put('/api/presence', async (c) => c.json(ctl.setPresence(await body(c))));
+  api.get('/api/uv', (c) => c.json(ctl.uv()));
+  api.put('/api/uv', async (c) => c.json(ctl.setUv(await body(c))));
+  api.get('/api/pin', (c) => c.json(ctl.pin()));
+  api.put('/api/pin', async (c) => c.json(ctl.setPin(await body(c))));
+  api.get('/api/prompts', (c) => c.json(ctl.prompts()));
+  api.post('/api/prompts/:id/approve', (c) => c.json(ctl.answerPrompt(c.req.param('id'), true)));
+  api.post('/api/prompts/:id/deny', (c) => c.json(ctl.answerPrompt(c.req.param('id'), false)));
+  api.get('/api/credentials', (c) => c.json(ctl.credentials()));
+  api.post('/api/credentials', async (c) => c.json(ctl.addCredential((await body(c)) as never), 201));
+  api.delete('/api/credentials', (c) => c.json(ctl.clearCredentials()));
+  api.patch('/api/credentials/:id', async (c) => c.json(ctl.setCredential(c.req.param('id'), await body(c))));
+  api.delete('/api/credentials/:id', (c) => c.json(ctl.removeCredential(c.req.param('id'))));
+  api.post('/api/reset', (c) => c.json(ctl.reset()));
+  api.post('/api/power-cycle', (c) => c.json(ctl.powerCycle()));
+  api.get('/api/faults', (c) => c.json(ctl.faults()));
+  api.put('/api/faults', async (c) => c.json(ctl.setFaults(await body(c))));
+  api.delete('/api/faults', (c) => c.json(ctl.clearFaults()));
+  api.get('/api/trace', (c) => c.json(ctl.trace(Number(c.req.query('since') ?? 0) || 0)));
+  api.delete('/api/trace', (c) => c.json(ctl.clearTrace()));
+  api.get('/api/wallet/addresses', (c) => {
+    const count = c.req.query('count');
+    return c.json(ctl.walletAddresses(count === undefined ? undefined : Number(count)));
+  });
+  api.all('/api/*', (c) => c.json({ error: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+  return api;
+}
