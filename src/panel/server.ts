@@ -1,0 +1,116 @@
+/**
+ * The device panel's server: one loopback HTTP server (default http://127.0.0.1:5174) serving the
+ * panel page, the control API (src/control/httpApi.ts) and a WebSocket (`ws`) of live events.
+ * The per-run token guards all three: `?token=` in the page URL and the WebSocket URL,
+ * `Authorization: Bearer` for the API. Requests from any other Origin are refused (403).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { getRequestListener } from '@hono/node-server';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Controller } from '../control/controller.js';
+import { createControlApi, guard, sameToken, tokenOf } from '../control/httpApi.js';
+import { panelPage } from './page.js';
+
+export const DEFAULT_PANEL_HOST = '127.0.0.1';
+export const DEFAULT_PANEL_PORT = 5174;
+
+export interface PanelServerOptions {
+  controller: Controller;
+  token: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** When the port is taken, take a free one instead of failing (the default port, not one asked for). */
+  fallbackToFreePort?: boolean;
+}
+
+export interface PanelServer {
+  readonly host: string;
+  readonly port: number;
+  /** http://HOST:PORT */
+  readonly origin: string;
+  /** The panel page with the token: open this in a browser. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => (server.off('listening', onListening), reject(e));
+    const onListening = () => (server.off('error', onError), resolve());
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+export async function startPanelServer(options: PanelServerOptions): Promise<PanelServer> {
+  const host = options.host ?? DEFAULT_PANEL_HOST;
+  if (options.token.length < 16) throw new RangeError('the panel token must be at least 16 characters');
+  let origin = '';
+  let origins: string[] = [];
+  const apiOptions = { controller: options.controller, token: options.token, origins: () => origins };
+  const app = createControlApi(apiOptions);
+  app.get('/', (c) => {
+    const refused = guard(c, apiOptions, true);
+    if (refused) return refused;
+    return c.html(panelPage(), 200, SECURITY_HEADERS);
+  });
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+  app.all('*', (c) => c.json({ error: 'not found' }, 404));
+
+  const server = createServer(getRequestListener(app.fetch));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const sockets = new Set<WebSocket>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const headers = { get: (n: string) => req.headers[n] as string | undefined };
+    const allowed = url.pathname === '/ws' && (req.headers.origin === undefined || origins.includes(req.headers.origin)) && sameToken(tokenOf(headers, req.url ?? '/', true), options.token);
+    if (!allowed) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      const unsubscribe = options.controller.subscribe((event) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));
+      });
+      ws.on('close', () => (unsubscribe(), sockets.delete(ws)));
+      ws.on('error', () => ws.terminate());
+      ws.on('message', () => {}); // the panel acts through the HTTP API; messages are ignored
+    });
+  });
+
+  const port = options.port ?? DEFAULT_PANEL_PORT;
+  try {
+    await listen(server, host, port);
+  } catch (e) {
+    if (!(options.fallbackToFreePort && (e as NodeJS.ErrnoException).code === 'EADDRINUSE')) throw e;
+    await listen(server, host, 0);
+  }
+  const address = server.address() as AddressInfo;
+  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  origin = `http://${hostPart}:${address.port}`;
+  origins = [origin, ...(['127.0.0.1', '::1'].includes(address.address) ? [`http://localhost:${address.port}`] : [])];
+  return {
+    host: address.address,
+    port: address.port,
+    origin,
+    url: `${origin}/?token=${encodeURIComponent(options.token)}`,
+    async close() {
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
