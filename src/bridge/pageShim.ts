@@ -1,0 +1,337 @@
+/**
+ * The page shim: a self-contained browser script (plain ES2020, no imports) that takes over the
+ * page-facing half of WebAuthn L3: §5.1.3 navigator.credentials.create({ publicKey }), §5.1.4
+ * navigator.credentials.get({ publicKey }), the PublicKeyCredential statics (§5.1.7
+ * isUserVerifyingPlatformAuthenticatorAvailable, §5.1.6 isConditionalMediationAvailable, §5.1.9 /
+ * §5.1.10 parse…OptionsFromJSON, §5.1.11 getClientCapabilities) and the objects they return
+ * (PublicKeyCredential, AuthenticatorAttestationResponse, AuthenticatorAssertionResponse, with
+ * ArrayBuffers, getters and toJSON()). The ceremony itself runs in softkey (protocol.ts): options go
+ * out as JSON with the page's origin, a toJSON()-shaped credential or an error name comes back.
+ *
+ * Credentials are built on the browser's own prototypes when it has them, so `instanceof
+ * PublicKeyCredential` holds; every field is an own property (the native getters are never called).
+ * Other credential types (password, federated, identity) go to the browser untouched.
+ *
+ * It is kept as a string (not a function's source) so no bundler or transpiler helper can leak
+ * into it.
+ */
+
+export type ShimChannel =
+  /** A WebSocket to the bridge server, token in the URL. */
+  | { kind: 'ws'; url: string }
+  /** A Playwright binding (page.exposeBinding) called with the request JSON. */
+  | { kind: 'binding'; name: string };
+
+/** The shim, configured: evaluate it in a page before the page's own scripts run. */
+export function pageShimScript(channel: ShimChannel): string {
+  return `(${SHIM_SOURCE})(${JSON.stringify({ channel })});\n`;
+}
+
+const SHIM_SOURCE = String.raw`function softkeyShim(config) {
+  'use strict';
+  if (typeof window === 'undefined' || window.__softkeyShimInstalled) return;
+  if (!window.isSecureContext || !navigator.credentials) return; // WebAuthn needs a secure context
+  Object.defineProperty(window, '__softkeyShimInstalled', { value: true });
+
+  // ---- bytes ----------------------------------------------------------------------------------
+  function toB64u(buf) {
+    var bytes = buf instanceof ArrayBuffer ? new Uint8Array(buf) : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    var s = '';
+    for (var i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+  function fromB64u(str, field) {
+    if (typeof str !== 'string' || !/^[A-Za-z0-9_-]*$/.test(str) || str.length % 4 === 1) {
+      throw new DOMException(field + ' is not base64url', 'EncodingError');
+    }
+    var s = atob(str.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((str.length + 3) % 4));
+    var out = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out.buffer;
+  }
+  function isBufferSource(v) {
+    return v instanceof ArrayBuffer || ArrayBuffer.isView(v);
+  }
+  function bin(v, field) {
+    if (!isBufferSource(v)) throw new TypeError(field + ' must be a BufferSource');
+    return toB64u(v);
+  }
+
+  // ---- options → JSON (the ...OptionsJSON dictionaries) ------------------------------------------
+  function copyPlain(v) {
+    if (isBufferSource(v)) return toB64u(v);
+    if (Array.isArray(v)) return v.map(copyPlain);
+    if (v && typeof v === 'object') {
+      var o = {};
+      Object.keys(v).forEach(function (k) { if (v[k] !== undefined) o[k] = copyPlain(v[k]); });
+      return o;
+    }
+    return v;
+  }
+  function descriptorsJSON(list, field) {
+    if (list === undefined) return undefined;
+    return Array.prototype.map.call(list, function (d, i) {
+      var out = { type: d.type, id: bin(d.id, field + '[' + i + '].id') };
+      if (d.transports !== undefined) out.transports = Array.prototype.slice.call(d.transports);
+      return out;
+    });
+  }
+  function creationJSON(pk) {
+    if (!pk || typeof pk !== 'object') throw new TypeError('publicKey must be an object');
+    if (!pk.rp || !pk.user) throw new TypeError('rp and user are required');
+    var out = copyPlain(pk);
+    out.challenge = bin(pk.challenge, 'challenge');
+    out.user = copyPlain(pk.user);
+    out.user.id = bin(pk.user.id, 'user.id');
+    if (pk.excludeCredentials !== undefined) out.excludeCredentials = descriptorsJSON(pk.excludeCredentials, 'excludeCredentials');
+    return out;
+  }
+  function requestJSON(pk) {
+    if (!pk || typeof pk !== 'object') throw new TypeError('publicKey must be an object');
+    var out = copyPlain(pk);
+    out.challenge = bin(pk.challenge, 'challenge');
+    if (pk.allowCredentials !== undefined) out.allowCredentials = descriptorsJSON(pk.allowCredentials, 'allowCredentials');
+    return out;
+  }
+
+  // ---- JSON → options (parse...OptionsFromJSON, §5.1.9 / §5.1.10) --------------------------------
+  function descriptorsFromJSON(list, field) {
+    if (list === undefined) return undefined;
+    return list.map(function (d, i) {
+      var out = { type: d.type, id: fromB64u(d.id, field + '[' + i + '].id') };
+      if (d.transports !== undefined) out.transports = d.transports.slice();
+      return out;
+    });
+  }
+  function prfValuesFromJSON(v, field) {
+    var out = { first: fromB64u(v.first, field + '.first') };
+    if (v.second !== undefined) out.second = fromB64u(v.second, field + '.second');
+    return out;
+  }
+  function extensionsFromJSON(e) {
+    if (e === undefined) return undefined;
+    var out = Object.assign({}, e);
+    if (e.prf) {
+      out.prf = {};
+      if (e.prf.eval) out.prf.eval = prfValuesFromJSON(e.prf.eval, 'extensions.prf.eval');
+      if (e.prf.evalByCredential) {
+        out.prf.evalByCredential = {};
+        Object.keys(e.prf.evalByCredential).forEach(function (k) {
+          out.prf.evalByCredential[k] = prfValuesFromJSON(e.prf.evalByCredential[k], 'extensions.prf.evalByCredential.' + k);
+        });
+      }
+    }
+    if (e.largeBlob && e.largeBlob.write !== undefined) out.largeBlob = Object.assign({}, e.largeBlob, { write: fromB64u(e.largeBlob.write, 'extensions.largeBlob.write') });
+    if (e.credBlob !== undefined) out.credBlob = fromB64u(e.credBlob, 'extensions.credBlob');
+    return out;
+  }
+  function parseCreationOptionsFromJSON(json) {
+    if (!json || typeof json !== 'object' || !json.rp || !json.user || json.challenge === undefined || !Array.isArray(json.pubKeyCredParams)) {
+      throw new TypeError('rp, user, challenge and pubKeyCredParams are required');
+    }
+    var out = Object.assign({}, json);
+    out.user = Object.assign({}, json.user, { id: fromB64u(json.user.id, 'user.id') });
+    out.challenge = fromB64u(json.challenge, 'challenge');
+    if (json.excludeCredentials !== undefined) out.excludeCredentials = descriptorsFromJSON(json.excludeCredentials, 'excludeCredentials');
+    if (json.extensions !== undefined) out.extensions = extensionsFromJSON(json.extensions);
+    return out;
+  }
+  function parseRequestOptionsFromJSON(json) {
+    if (!json || typeof json !== 'object' || json.challenge === undefined) throw new TypeError('challenge is required');
+    var out = Object.assign({}, json);
+    out.challenge = fromB64u(json.challenge, 'challenge');
+    if (json.allowCredentials !== undefined) out.allowCredentials = descriptorsFromJSON(json.allowCredentials, 'allowCredentials');
+    if (json.extensions !== undefined) out.extensions = extensionsFromJSON(json.extensions);
+    return out;
+  }
+
+  // ---- credentials (§5.1 PublicKeyCredential, §5.2.1, §5.2.2) ------------------------------------
+  var NativePKC = typeof window.PublicKeyCredential === 'function' ? window.PublicKeyCredential : null;
+  function protoOf(name) {
+    var C = window[name];
+    return typeof C === 'function' && C.prototype ? C.prototype : Object.prototype;
+  }
+  function define(obj, props) {
+    Object.keys(props).forEach(function (k) {
+      Object.defineProperty(obj, k, { value: props[k], enumerable: typeof props[k] !== 'function', configurable: true });
+    });
+    return obj;
+  }
+  function clientExtensionResults(json) {
+    var out = {};
+    Object.keys(json || {}).forEach(function (k) { out[k] = json[k]; });
+    if (json && json.prf) {
+      out.prf = Object.assign({}, json.prf);
+      if (json.prf.results) {
+        out.prf.results = { first: fromB64u(json.prf.results.first, 'prf.first') };
+        if (json.prf.results.second !== undefined) out.prf.results.second = fromB64u(json.prf.results.second, 'prf.second');
+      }
+    }
+    if (json && json.largeBlob && json.largeBlob.blob !== undefined) out.largeBlob = Object.assign({}, json.largeBlob, { blob: fromB64u(json.largeBlob.blob, 'largeBlob.blob') });
+    if (json && json.getCredBlob !== undefined) out.getCredBlob = fromB64u(json.getCredBlob, 'getCredBlob');
+    return out;
+  }
+  function credentialFrom(json, kind) {
+    var r = json.response;
+    var response;
+    if (kind === 'create') {
+      var publicKey = r.publicKey === undefined ? null : fromB64u(r.publicKey, 'publicKey');
+      var authData = fromB64u(r.authenticatorData, 'authenticatorData');
+      response = define(Object.create(protoOf('AuthenticatorAttestationResponse')), {
+        clientDataJSON: fromB64u(r.clientDataJSON, 'clientDataJSON'),
+        attestationObject: fromB64u(r.attestationObject, 'attestationObject'),
+        getTransports: function () { return (r.transports || []).slice(); },
+        getAuthenticatorData: function () { return authData.slice(0); },
+        getPublicKey: function () { return publicKey === null ? null : publicKey.slice(0); },
+        getPublicKeyAlgorithm: function () { return r.publicKeyAlgorithm; },
+      });
+    } else {
+      response = define(Object.create(protoOf('AuthenticatorAssertionResponse')), {
+        clientDataJSON: fromB64u(r.clientDataJSON, 'clientDataJSON'),
+        authenticatorData: fromB64u(r.authenticatorData, 'authenticatorData'),
+        signature: fromB64u(r.signature, 'signature'),
+        userHandle: r.userHandle === undefined ? null : fromB64u(r.userHandle, 'userHandle'),
+      });
+    }
+    var frozen = JSON.stringify(json);
+    return define(Object.create(NativePKC ? NativePKC.prototype : Object.prototype), {
+      id: json.id,
+      rawId: fromB64u(json.rawId, 'rawId'),
+      type: 'public-key',
+      authenticatorAttachment: json.authenticatorAttachment || null,
+      response: response,
+      getClientExtensionResults: function () { return clientExtensionResults(json.clientExtensionResults); },
+      toJSON: function () { return JSON.parse(frozen); },
+    });
+  }
+  function errorFrom(e) {
+    var name = e && typeof e.name === 'string' ? e.name : 'UnknownError';
+    var message = e && typeof e.message === 'string' ? e.message : 'softkey bridge error';
+    return name === 'TypeError' ? new TypeError(message) : new DOMException(message, name);
+  }
+
+  // ---- channel to softkey --------------------------------------------------------------------------
+  var counter = 0;
+  var prefix = Math.random().toString(36).slice(2, 10);
+  var waiting = {};
+  var socket = null;
+  var opened = null;
+  function failAll(err) {
+    Object.keys(waiting).forEach(function (id) { var w = waiting[id]; delete waiting[id]; w.reject(err); });
+  }
+  function connect() {
+    if (opened) return opened;
+    opened = new Promise(function (resolve, reject) {
+      var ws;
+      try { ws = new WebSocket(config.channel.url); } catch (e) { opened = null; reject(new DOMException('cannot reach the softkey bridge', 'NotAllowedError')); return; }
+      var ready = false;
+      ws.onopen = function () { ready = true; socket = ws; resolve(ws); };
+      ws.onmessage = function (ev) {
+        var reply;
+        try { reply = JSON.parse(ev.data); } catch (e) { return; }
+        var w = reply && waiting[reply.id];
+        if (!w) return;
+        delete waiting[reply.id];
+        if (reply.ok) w.resolve(reply.credential); else w.reject(errorFrom(reply.error));
+      };
+      ws.onclose = function () {
+        socket = null;
+        opened = null;
+        var err = new DOMException(ready ? 'the softkey bridge closed the connection' : 'the softkey bridge refused the connection (origin or token)', 'NotAllowedError');
+        if (!ready) reject(err);
+        failAll(err);
+      };
+    });
+    return opened;
+  }
+  function post(message) {
+    if (config.channel.kind === 'binding') {
+      var fn = window[config.channel.name];
+      if (typeof fn !== 'function') return Promise.reject(new DOMException('softkey is not attached to this page', 'NotAllowedError'));
+      return fn(message);
+    }
+    return connect().then(function (ws) { ws.send(JSON.stringify(message)); });
+  }
+  function call(type, options, signal, mediation) {
+    return new Promise(function (resolve, reject) {
+      if (signal && signal.aborted) { reject(signal.reason); return; }
+      var id = prefix + '-' + ++counter;
+      var done = false;
+      var onAbort = function () {
+        if (done) return;
+        done = true;
+        delete waiting[id];
+        post({ type: 'abort', id: id }).catch(function () {});
+        reject(signal.reason);
+      };
+      var finish = function (ok, value) {
+        if (done) return;
+        done = true;
+        if (signal) signal.removeEventListener('abort', onAbort);
+        if (!ok) { reject(value); return; }
+        try { resolve(credentialFrom(value, type)); } catch (e) { reject(e); }
+      };
+      if (signal) signal.addEventListener('abort', onAbort);
+      var message = { type: type, id: id, origin: location.origin, options: options };
+      if (mediation !== undefined) message.mediation = mediation;
+      if (config.channel.kind === 'binding') {
+        post(message).then(function (reply) {
+          if (reply && reply.ok) finish(true, reply.credential); else finish(false, errorFrom(reply && reply.error));
+        }, function () { finish(false, new DOMException('the softkey bridge failed', 'NotAllowedError')); });
+      } else {
+        waiting[id] = { resolve: function (c) { finish(true, c); }, reject: function (e) { finish(false, e); } };
+        post(message).catch(function (e) { delete waiting[id]; finish(false, e); });
+      }
+    });
+  }
+
+  // ---- navigator.credentials ---------------------------------------------------------------------
+  var container = Object.getPrototypeOf(navigator.credentials);
+  var nativeCreate = container.create;
+  var nativeGet = container.get;
+  function replace(obj, name, fn) {
+    Object.defineProperty(obj, name, { value: fn, writable: true, configurable: true, enumerable: false });
+  }
+  replace(container, 'create', function create(options) {
+    if (!options || options.publicKey === undefined) return nativeCreate.apply(this, arguments);
+    var json;
+    try { json = creationJSON(options.publicKey); } catch (e) { return Promise.reject(e); }
+    return call('create', json, options.signal, options.mediation);
+  });
+  replace(container, 'get', function get(options) {
+    if (!options || options.publicKey === undefined) return nativeGet.apply(this, arguments);
+    var json;
+    try { json = requestJSON(options.publicKey); } catch (e) { return Promise.reject(e); }
+    return call('get', json, options.signal, options.mediation);
+  });
+
+  // ---- PublicKeyCredential statics ---------------------------------------------------------------
+  var PKC = NativePKC;
+  if (!PKC) {
+    PKC = function PublicKeyCredential() { throw new TypeError('Illegal constructor'); };
+    window.PublicKeyCredential = PKC;
+  }
+  replace(PKC, 'isUserVerifyingPlatformAuthenticatorAvailable', function () { return Promise.resolve(false); });
+  replace(PKC, 'isConditionalMediationAvailable', function () { return Promise.resolve(false); });
+  replace(PKC, 'getClientCapabilities', function () {
+    return Promise.resolve({
+      conditionalCreate: false,
+      conditionalGet: false,
+      hybridTransport: false,
+      passkeyPlatformAuthenticator: false,
+      userVerifyingPlatformAuthenticator: false,
+      relatedOrigins: false,
+      signalAllAcceptedCredentials: false,
+      signalCurrentUserDetails: false,
+      signalUnknownCredential: false,
+      'extension:credProps': true,
+      'extension:credProtect': true,
+      'extension:credBlob': true,
+      'extension:largeBlob': true,
+      'extension:minPinLength': true,
+      'extension:prf': true,
+    });
+  });
+  replace(PKC, 'parseCreationOptionsFromJSON', parseCreationOptionsFromJSON);
+  replace(PKC, 'parseRequestOptionsFromJSON', parseRequestOptionsFromJSON);
+}`;

@@ -1,0 +1,42 @@
+/**
+ * The bridge protocol: what the page shim (pageShim.ts) and softkey exchange, one JSON message per
+ * WebSocket frame (or per Playwright binding call). The page runs the WebAuthn L3 §5.1.3 / §5.1.4
+ * entry points (navigator.credentials.create/get); softkey runs the client algorithm itself
+ * (src/client), so origin, rpId and challenge rules are applied in Node, with the page's origin.
+ *
+ *   page → softkey   { "type": "create", "id": "r1", "origin": "http://localhost:5173",
+ *                      "options": PublicKeyCredentialCreationOptionsJSON }
+ *   page → softkey   { "type": "get", "id": "r2", "origin": "…", "options": PublicKeyCredentialRequestOptionsJSON,
+ *                      "mediation": "optional" }
+ *   page → softkey   { "type": "abort", "id": "r1" }            AbortSignal fired: cancel request r1
+ *   softkey → page   { "id": "r1", "ok": true, "credential": RegistrationResponseJSON | AuthenticationResponseJSON }
+ *   softkey → page   { "id": "r1", "ok": false, "error": { "name": "NotAllowedError", "message": "…" } }
+ *
+ * `origin` is what the page believes its origin is; softkey only trusts the origin it learned
+ * itself (the WebSocket Origin header, or the Playwright frame URL) and refuses a mismatch with
+ * SecurityError. The WebSocket URL carries the per-run token: ws://127.0.0.1:5175/?token=…
+ */
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../client/index.js';
+
+export type BridgeRequest =
+  | { type: 'create'; id: string; origin: string; options: unknown }
+  | { type: 'get'; id: string; origin: string; options: unknown; mediation?: string }
+  | { type: 'abort'; id: string };
+
+export interface BridgeErrorJSON {
+  /** A DOMException name (NotAllowedError, …) or "TypeError". */
+  name: string;
+  message: string;
+}
+
+export type BridgeReply =
+  | { id: string; ok: true; credential: RegistrationResponseJSON | AuthenticationResponseJSON }
+  | { id: string; ok: false; error: BridgeErrorJSON };
+
+/** Largest message accepted from a page (options with long allow lists stay far below it). */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+/** Default loopback address of the bridge. */
+export const DEFAULT_BRIDGE_HOST = '127.0.0.1';
+export const DEFAULT_BRIDGE_PORT = 5175;
+/** Origins the bridge accepts when none are configured: the demo relying party. */
+export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['http://localhost:5173'];

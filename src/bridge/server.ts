@@ -1,0 +1,161 @@
+/**
+ * The bridge server: a loopback HTTP + WebSocket server (package `ws`) through which pages that
+ * load the shim reach softkey. Messages are those of protocol.ts.
+ *
+ * A connection is accepted only when BOTH hold:
+ *  - its Origin header (set by the browser, not by page script) is on the allow-list, and
+ *  - its URL carries this run's token: ws://HOST:PORT/?token=TOKEN
+ * Otherwise the upgrade is answered 403 and nothing reaches the device. Each request then runs
+ * through the WebAuthn client with that Origin as the caller's origin, so the client's own origin /
+ * rpId rules (WebAuthn L3 §5.1.3 step 7-8) apply to the page as they would in a browser.
+ *
+ * GET /shim.js?token=TOKEN serves the shim, already pointing at this server, for pages that want
+ * to include it with a <script> tag.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { pageShimScript } from './pageShim.js';
+import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_BRIDGE_HOST, DEFAULT_BRIDGE_PORT, MAX_MESSAGE_BYTES } from './protocol.js';
+import { BridgeSession, type BridgeClient } from './session.js';
+
+export interface BridgeServerOptions {
+  /** Runs each request (a WebAuthnClient over the device). */
+  client: BridgeClient;
+  /** The per-run secret pages must present; at least 16 characters (the composition root makes it random). */
+  token: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Exact origins (scheme://host[:port]) allowed to connect. */
+  allowedOrigins?: readonly string[];
+  /** Called for refused connections and protocol trouble (for logs); never throws. */
+  onEvent?: (event: string) => void;
+}
+
+export interface BridgeServer {
+  readonly host: string;
+  readonly port: number;
+  /** ws://HOST:PORT/?token=… */
+  readonly url: string;
+  /** http://HOST:PORT/shim.js?token=… */
+  readonly scriptUrl: string;
+  readonly allowedOrigins: readonly string[];
+  /** Adds an origin to the allow-list (e.g. a server whose port was only known after it started). */
+  allow(origin: string): void;
+  /** The shim configured for this server, to inline into pages. */
+  shimScript(): string;
+  close(): Promise<void>;
+}
+
+/** Byte-wise comparison that takes the same time wherever the strings differ. */
+function sameSecret(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+/** The ASCII serialization of an origin, or undefined when the text is not one. */
+export function normalizeOrigin(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    return url.origin === 'null' ? undefined : url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
+  if (options.token.length < 16) throw new Error('bridge token must be at least 16 characters');
+  const allowed = (options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS).map((o) => {
+    const n = normalizeOrigin(o);
+    if (!n) throw new Error(`not an origin: ${o}`);
+    return n;
+  });
+  const log = (e: string) => {
+    try {
+      options.onEvent?.(e);
+    } catch {
+      // logging must not break the bridge
+    }
+  };
+  const host = options.host ?? DEFAULT_BRIDGE_HOST;
+  const tokenOf = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://bridge').searchParams.get('token') ?? '';
+
+  let self: BridgeServer | undefined;
+  const http: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://bridge').pathname;
+    if (req.method === 'GET' && path === '/shim.js' && sameSecret(tokenOf(req), options.token) && self) {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(self.shimScript());
+      return;
+    }
+    res.writeHead(path === '/shim.js' ? 403 : 404, { 'content-type': 'text/plain' });
+    res.end(path === '/shim.js' ? 'token required\n' : 'softkey bridge\n');
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+
+  http.on('upgrade', (req, socket, head) => {
+    const origin = normalizeOrigin(String(req.headers.origin ?? ''));
+    const refuse = (why: string) => {
+      log(`refused bridge connection from ${req.headers.origin ?? '(no origin)'}: ${why}`);
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${why}\n`);
+    };
+    if (!origin || !allowed.includes(origin)) return refuse('origin not allowed');
+    if (!sameSecret(tokenOf(req), options.token)) return refuse('missing or wrong token');
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, origin));
+  });
+
+  function serve(ws: WebSocket, origin: string): void {
+    const session = new BridgeSession(options.client);
+    ws.on('message', (data, isBinary) => {
+      let message: unknown;
+      try {
+        message = isBinary ? undefined : JSON.parse(data.toString());
+      } catch {
+        message = undefined;
+      }
+      void session.handle(message, origin).then((reply) => {
+        if (reply && ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
+      });
+    });
+    ws.on('close', () => session.close());
+    ws.on('error', (e) => log(`bridge connection error: ${e.message}`));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? DEFAULT_BRIDGE_PORT, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const base = `${hostForUrl(host)}:${port}`;
+  const token = encodeURIComponent(options.token);
+  self = {
+    host,
+    port,
+    url: `ws://${base}/?token=${token}`,
+    scriptUrl: `http://${base}/shim.js?token=${token}`,
+    allowedOrigins: allowed,
+    allow(origin: string) {
+      const n = normalizeOrigin(origin);
+      if (!n) throw new Error(`not an origin: ${origin}`);
+      if (!allowed.includes(n)) allowed.push(n);
+    },
+    shimScript: () => pageShimScript({ kind: 'ws', url: `ws://${base}/?token=${token}` }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        http.close(() => resolve());
+        http.closeAllConnections();
+      }),
+  };
+  return self;
+}

@@ -1,0 +1,71 @@
+/**
+ * One page's conversation with softkey: turns bridge requests (protocol.ts) into WebAuthn L3
+ * §5.1.3 [[Create]] / §5.1.4 [[DiscoverFromExternalSource]] calls on a WebAuthnClient, with the
+ * origin the bridge itself established (never the one the page claims), and the result or a
+ * WebAuthn error name back. Messages come from untrusted pages: anything malformed is answered with
+ * an error, nothing throws.
+ */
+import { WebAuthnError, type WebAuthnClient } from '../client/index.js';
+import type { BridgeErrorJSON, BridgeReply } from './protocol.js';
+
+export type BridgeClient = Pick<WebAuthnClient, 'create' | 'get'>;
+
+const ID = /^[\w.:-]{1,64}$/;
+
+function errorJSON(e: unknown): BridgeErrorJSON {
+  if (e instanceof WebAuthnError) return { name: e.name, message: e.message };
+  if (e instanceof Error && e.name === 'AbortError') return { name: 'AbortError', message: e.message };
+  return { name: 'UnknownError', message: e instanceof Error ? e.message : String(e) };
+}
+
+export class BridgeSession {
+  private readonly pending = new Map<string, AbortController>();
+
+  constructor(private readonly client: BridgeClient) {}
+
+  /** How many requests are running. */
+  get active(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Handles one message. `trustedOrigin` is the page's origin as the bridge knows it (WebSocket
+   * Origin header, Playwright frame URL). Resolves to the reply to send, or undefined (abort).
+   */
+  async handle(message: unknown, trustedOrigin: string): Promise<BridgeReply | undefined> {
+    const m = (typeof message === 'object' && message !== null ? message : {}) as Record<string, unknown>;
+    const id = typeof m.id === 'string' && ID.test(m.id) ? m.id : '';
+    const fail = (name: string, text: string): BridgeReply => ({ id, ok: false, error: { name, message: text } });
+    if (!id) return fail('TypeError', 'bridge message without a valid id');
+    if (m.type === 'abort') {
+      this.pending.get(id)?.abort(new WebAuthnError('AbortError', 'the page aborted the request'));
+      return undefined;
+    }
+    if (m.type !== 'create' && m.type !== 'get') return fail('NotSupportedError', `unknown bridge request type ${JSON.stringify(m.type)}`);
+    if (m.origin !== trustedOrigin) return fail('SecurityError', 'the page origin does not match the connection origin');
+    if (this.pending.has(id)) return fail('InvalidStateError', `request ${id} is already running`);
+    const controller = new AbortController();
+    this.pending.set(id, controller);
+    try {
+      const ctx = { origin: trustedOrigin, signal: controller.signal };
+      const credential =
+        m.type === 'create'
+          ? await this.client.create(m.options as never, ctx)
+          : await this.client.get(m.options as never, {
+              ...ctx,
+              ...(typeof m.mediation === 'string' && { mediation: m.mediation as 'optional' }),
+            });
+      return { id, ok: true, credential };
+    } catch (e) {
+      return { id, ok: false, error: errorJSON(e) };
+    } finally {
+      this.pending.delete(id);
+    }
+  }
+
+  /** The page went away: cancel everything it started. */
+  close(): void {
+    for (const c of this.pending.values()) c.abort(new WebAuthnError('AbortError', 'the page closed'));
+    this.pending.clear();
+  }
+}
