@@ -1,0 +1,291 @@
+/**
+ * The "WebAuthn Demo" relying party: WebAuthn L3 §7.1 "Registering a New Credential" and §7.2
+ * "Verifying an Authentication Assertion", done by @simplewebauthn/server, served by Hono, with
+ * users and credentials in its own SQLite database and one challenge per browser session.
+ *
+ *   GET  /                       register page        GET /login            sign-in page
+ *   GET  /credentials            all credentials      GET /credentials/:id  one credential, decoded
+ *   POST /api/register/options   { username, attestation: "none" | "direct" } → creation options JSON
+ *   POST /api/register/verify    { credential: RegistrationResponseJSON } → { verified, credentialId, username, url }
+ *   POST /api/login/options      { username? } → request options JSON (empty allowCredentials: discoverable)
+ *   POST /api/login/verify       { credential: AuthenticationResponseJSON } → { verified, username, counter, userVerified, url }
+ *
+ * A separate program: it imports only its own dependencies, never softkey's layers.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { getRequestListener } from '@hono/node-server';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { isoBase64URL } from '@simplewebauthn/server/helpers';
+import { Hono, type Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { DemoDb } from './db.js';
+import { decodeRegistration } from './decode.js';
+import { APP_SCRIPT, credentialListPage, credentialPage, loginPage, notFoundPage, registerPage } from './pages.js';
+
+export interface DemoServerOptions {
+  /** Default 5173; 0 picks a free port. */
+  port?: number;
+  /** Default "localhost" (binds 127.0.0.1 and, when available, ::1). */
+  host?: string;
+  /** SQLite file; ":memory:" keeps nothing. */
+  dbPath: string;
+  /** The RP's origin; default http://localhost:<port>. */
+  origin?: string;
+  /** Default "localhost". */
+  rpId?: string;
+  /** A script every page loads first (the softkey bridge shim), served at /softkey-bridge.js. */
+  bridgeScript?: string;
+}
+
+export interface DemoServer {
+  readonly url: string;
+  readonly origin: string;
+  readonly rpId: string;
+  readonly port: number;
+  readonly db: DemoDb;
+  close(): Promise<void>;
+}
+
+export const RP_NAME = 'WebAuthn Demo';
+/** Seed 001: ES256, EdDSA, RS256, in this order. */
+export const SUPPORTED_ALGORITHMS = [-7, -8, -257];
+
+interface Session {
+  challenge?: string;
+  registration?: { username: string; webauthnUserId: string };
+}
+
+/** The browser build of @simplewebauthn/browser (UMD, defines window.SimpleWebAuthnBrowser). */
+function browserBundle(): string | undefined {
+  try {
+    const entry = createRequire(import.meta.url).resolve('@simplewebauthn/browser');
+    // The package exports only its entry; its bundle sits at <package>/dist/bundle/.
+    for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+      if (dir.endsWith(join('@simplewebauthn', 'browser'))) return readFileSync(join(dir, 'dist', 'bundle', 'index.umd.min.js'), 'utf8');
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function createDemoServer(options: DemoServerOptions): Promise<DemoServer> {
+  const rpId = options.rpId ?? 'localhost';
+  const host = options.host ?? 'localhost';
+  const db = new DemoDb(options.dbPath);
+  const sessions = new Map<string, Session>();
+  const bundle = browserBundle();
+  const bridge = options.bridgeScript !== undefined;
+  let origin = options.origin ?? '';
+
+  const session = (c: Context): Session => {
+    let sid = getCookie(c, 'demo_sid');
+    if (!sid || !sessions.has(sid)) {
+      sid = randomBytes(24).toString('base64url');
+      sessions.set(sid, {});
+      setCookie(c, 'demo_sid', sid, { httpOnly: true, sameSite: 'Strict', path: '/' });
+    }
+    return sessions.get(sid)!;
+  };
+  const takeChallenge = (s: Session) => {
+    const challenge = s.challenge;
+    delete s.challenge;
+    return challenge;
+  };
+  const body = async (c: Context): Promise<Record<string, unknown>> => {
+    const b = (await c.req.json().catch(() => ({}))) as unknown;
+    return typeof b === 'object' && b !== null ? (b as Record<string, unknown>) : {};
+  };
+  const fail = (c: Context, status: 400 | 404, error: string) => c.json({ error }, status);
+
+  const app = new Hono();
+  app.use(async (c, next) => {
+    await next();
+    c.header('x-content-type-options', 'nosniff');
+  });
+  app.get('/', (c) => c.html(registerPage(bridge)));
+  app.get('/login', (c) => c.html(loginPage(bridge)));
+  app.get('/credentials', (c) => c.html(credentialListPage(db.allCredentials(), bridge)));
+  app.get('/credentials/:id', (c) => {
+    const cred = db.credential(c.req.param('id'));
+    if (!cred) return c.html(notFoundPage(bridge), 404);
+    const user = db.userById(cred.userId);
+    const registration = JSON.parse(cred.registrationJson) as RegistrationResponseJSON;
+    return c.html(credentialPage(cred, user?.name ?? '?', decodeRegistration(registration.response), bridge));
+  });
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+  app.get('/app.js', (c) => c.body(APP_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
+  app.get('/vendor/simplewebauthn-browser.js', (c) =>
+    bundle
+      ? c.body(bundle, 200, { 'content-type': 'text/javascript; charset=utf-8' })
+      : c.body('console.error("@simplewebauthn/browser is not installed: npm install @simplewebauthn/browser")', 200, { 'content-type': 'text/javascript' }),
+  );
+  if (bridge) app.get('/softkey-bridge.js', (c) => c.body(options.bridgeScript!, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }));
+
+  app.post('/api/register/options', async (c) => {
+    const b = await body(c);
+    const username = typeof b.username === 'string' ? b.username.trim() : '';
+    if (!username || username.length > 64) return fail(c, 400, 'a user name of 1 to 64 characters is required');
+    const attestation = b.attestation === 'direct' ? 'direct' : 'none';
+    const existing = db.userByName(username);
+    const webauthnUserId = existing?.webauthnUserId ?? isoBase64URL.fromBuffer(randomBytes(32));
+    const options = await generateRegistrationOptions({
+      rpName: RP_NAME,
+      rpID: rpId,
+      userName: username,
+      userDisplayName: username,
+      userID: isoBase64URL.toBuffer(webauthnUserId),
+      timeout: 60000,
+      attestationType: attestation,
+      excludeCredentials: (existing ? db.credentialsOf(existing.id) : []).map((cr) => ({ id: cr.id, transports: cr.transports })),
+      authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
+      supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
+    });
+    const s = session(c);
+    s.challenge = options.challenge;
+    s.registration = { username, webauthnUserId };
+    return c.json(options);
+  });
+
+  app.post('/api/register/verify', async (c) => {
+    const s = session(c);
+    const challenge = takeChallenge(s);
+    const pending = s.registration;
+    delete s.registration;
+    if (!challenge || !pending) return fail(c, 400, 'no registration in progress');
+    const response = (await body(c)).credential as RegistrationResponseJSON | undefined;
+    if (!response || typeof response !== 'object') return fail(c, 400, 'credential missing');
+    let verification;
+    try {
+      verification = await verifyRegistrationResponse({
+        response,
+        expectedChallenge: challenge,
+        expectedOrigin: origin,
+        expectedRPID: rpId,
+        requireUserVerification: false,
+        supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
+      });
+    } catch (e) {
+      return fail(c, 400, `registration not verified: ${(e as Error).message}`);
+    }
+    if (!verification.verified) return fail(c, 400, 'registration not verified');
+    const info = verification.registrationInfo;
+    if (db.credential(info.credential.id)) return fail(c, 400, 'this credential is already registered');
+    const user = db.userByName(pending.username) ?? db.createUser(pending.username, pending.webauthnUserId, Date.now());
+    db.addCredential({
+      id: info.credential.id,
+      userId: user.id,
+      publicKey: info.credential.publicKey,
+      counter: info.credential.counter,
+      transports: response.response.transports ?? [],
+      alg: response.response.publicKeyAlgorithm ?? 0,
+      fmt: info.fmt,
+      aaguid: info.aaguid,
+      deviceType: info.credentialDeviceType,
+      backedUp: info.credentialBackedUp,
+      registrationJson: JSON.stringify(response),
+      createdAt: Date.now(),
+    });
+    return c.json({ verified: true, credentialId: info.credential.id, username: user.name, url: `/credentials/${encodeURIComponent(info.credential.id)}` });
+  });
+
+  app.post('/api/login/options', async (c) => {
+    const b = await body(c);
+    const username = typeof b.username === 'string' ? b.username.trim() : '';
+    let allowCredentials: Array<{ id: string; transports?: string[] }> = [];
+    if (username) {
+      const user = db.userByName(username);
+      if (!user) return fail(c, 404, `no user named ${username}`);
+      allowCredentials = db.credentialsOf(user.id).map((cr) => ({ id: cr.id, transports: cr.transports }));
+    }
+    const options = await generateAuthenticationOptions({ rpID: rpId, allowCredentials, userVerification: 'preferred', timeout: 60000 });
+    session(c).challenge = options.challenge;
+    return c.json(options);
+  });
+
+  app.post('/api/login/verify', async (c) => {
+    const challenge = takeChallenge(session(c));
+    if (!challenge) return fail(c, 400, 'no sign-in in progress');
+    const response = (await body(c)).credential as AuthenticationResponseJSON | undefined;
+    if (!response || typeof response.id !== 'string') return fail(c, 400, 'credential missing');
+    const cred = db.credential(response.id);
+    if (!cred) return fail(c, 400, 'unknown credential');
+    const user = db.userById(cred.userId)!;
+    // §7.2 step 6: a returned user handle must be the credential's owner.
+    if (response.response.userHandle && response.response.userHandle !== user.webauthnUserId) return fail(c, 400, 'user handle does not match the credential owner');
+    let verification;
+    try {
+      verification = await verifyAuthenticationResponse({
+        response,
+        expectedChallenge: challenge,
+        expectedOrigin: origin,
+        expectedRPID: rpId,
+        credential: { id: cred.id, publicKey: cred.publicKey as Uint8Array<ArrayBuffer>, counter: cred.counter, transports: cred.transports },
+        requireUserVerification: false,
+      });
+    } catch (e) {
+      return fail(c, 400, `sign-in not verified: ${(e as Error).message}`);
+    }
+    if (!verification.verified) return fail(c, 400, 'sign-in not verified');
+    const a = verification.authenticationInfo;
+    db.recordLogin(cred.id, a.newCounter, a.credentialBackedUp, Date.now());
+    return c.json({ verified: true, username: user.name, counter: a.newCounter, userVerified: a.userVerified, credentialId: cred.id, url: `/credentials/${encodeURIComponent(cred.id)}` });
+  });
+
+  const listener = getRequestListener(app.fetch);
+  const servers: Server[] = [];
+  const listen = (h: string, p: number) =>
+    new Promise<Server>((resolve, reject) => {
+      const s = createServer(listener);
+      s.once('error', reject);
+      s.listen(p, h, () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+    });
+  try {
+    const first = await listen(host === 'localhost' ? '127.0.0.1' : host, options.port ?? 5173);
+    servers.push(first);
+    if (host === 'localhost') {
+      // Browsers may resolve localhost to ::1; serve it too when the machine has IPv6 loopback.
+      servers.push(await listen('::1', (first.address() as AddressInfo).port).catch(() => first));
+    }
+  } catch (e) {
+    for (const s of servers) s.close();
+    db.close();
+    throw e;
+  }
+  const port = (servers[0]!.address() as AddressInfo).port;
+  origin ||= `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    url: `${origin}/`,
+    origin,
+    rpId,
+    port,
+    db,
+    async close() {
+      await Promise.all(
+        [...new Set(servers)].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
+      db.close();
+    },
+  };
+}
