@@ -1,0 +1,87 @@
+/**
+ * `softkey start --split` and its hidden partner `softkey secure-core` (docs/split.md): the front
+ * serves CTAPHID over UDP and starts the secure core as a child process of the same program.
+ * The secure core keeps the data directory; the front opens no store and no vault.
+ */
+import { parseArgs } from 'node:util';
+import type { AttestationMode } from '../authenticator/config.js';
+import { DEFAULT_DATA_DIR } from './device.js';
+import { UsageError } from './address.js';
+import { PRESENCE_MODES, type PresenceMode } from './presence.js';
+import { runSecureCore } from './splitCore.js';
+import { openSplitSoftKey, secureCoreCommand, type SecureCoreSettings } from './splitDevice.js';
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const OPTIONS = {
+  'data-dir': { type: 'string' },
+  udp: { type: 'string' },
+  'reply-to': { type: 'string' },
+  presence: { type: 'string' },
+  'presence-timeout': { type: 'string' },
+  attestation: { type: 'string' },
+  'no-apdu': { type: 'boolean' },
+  split: { type: 'boolean' },
+} as const;
+
+function settings(args: string[], allowed: ReadonlyArray<keyof typeof OPTIONS>) {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}: not available in split mode, which takes ${allowed.map((o) => `--${o}`).join(', ')}`);
+  }
+  for (const name of Object.keys(values)) {
+    if (!allowed.includes(name as keyof typeof OPTIONS)) throw new UsageError(`--${name} is not available in split mode`);
+  }
+  const presence = values.presence ?? 'auto';
+  if (!(PRESENCE_MODES as readonly string[]).includes(presence)) throw new UsageError(`--presence must be one of ${PRESENCE_MODES.join(', ')}, got "${presence}"`);
+  const attestation = values.attestation ?? 'packed';
+  if (!['packed', 'self', 'none'].includes(attestation)) throw new UsageError(`--attestation must be packed, self or none, got "${attestation}"`);
+  let timeout: number | undefined;
+  if (values['presence-timeout'] !== undefined) {
+    timeout = Number(values['presence-timeout']);
+    if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--presence-timeout must be a positive whole number, got "${values['presence-timeout']}"`);
+  }
+  const core: SecureCoreSettings = {
+    dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
+    presence: presence as PresenceMode,
+    attestation: attestation as AttestationMode,
+    ...(timeout !== undefined && { userActionTimeoutMs: timeout }),
+  };
+  return { values, core };
+}
+
+/** `softkey start --split …`: runs until SIGINT/SIGTERM. */
+export async function startSplit(args: string[], io: Io): Promise<number> {
+  // The Filecoin app keeps its seed in the vault, which is the core's: not served in split mode.
+  const { values, core } = settings(args, ['split', 'data-dir', 'udp', 'reply-to', 'presence', 'presence-timeout', 'attestation', 'no-apdu']);
+  const key = await openSplitSoftKey({
+    core: secureCoreCommand(core),
+    config: { attestation: core.attestation! },
+    udp: values.udp ?? '127.0.0.1:8111',
+    replyTo: values['reply-to'] ?? '127.0.0.1:7112',
+  });
+  io.out(`softkey (split: secure core pid ${key.device.link.child?.pid}) data in ${core.dataDir}`);
+  io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
+  io.out(`presence: ${core.presence} — press Ctrl-C to stop`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await key.close();
+  io.out('softkey stopped');
+  return 0;
+}
+
+/** `softkey secure-core …` (started by the front, stream on fd 3): runs until the front closes it. */
+export async function secureCoreMain(args: string[]): Promise<number> {
+  const { core } = settings(args, ['data-dir', 'presence', 'presence-timeout', 'attestation']);
+  // The front owns the terminal's Ctrl-C; the core ends when its stream closes.
+  process.on('SIGINT', () => {});
+  await runSecureCore(core);
+  return 0;
+}
