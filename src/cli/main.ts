@@ -10,13 +10,18 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { parseHostPort, UsageError } from '../main/address.js';
 import { DEFAULT_DATA_DIR } from '../main/device.js';
-import { PRESENCE_MODES, reviewFor, type PresenceMode } from '../main/presence.js';
+import { PRESENCE_MODES, type PresenceMode } from '../main/presence.js';
 import { createWalletApp, startWalletServer } from '../main/wallet.js';
 import { openDataDir } from '../main/dataDir.js';
 import { walletCommand } from './walletCommands.js';
 import { serveTcpHid, serveUhid, serveUsbip } from '../main/hidTransports.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
 import { hex, readInfo, resetDevice } from '../main/operations.js';
+import { secureCoreMain, startSplit } from '../main/splitStart.js';
+import { ProfileError, profileConfig } from '../main/profiles.js';
+import { startWebServices, WEB_FLAGS, webServicesFromFlags, type WebServices } from '../main/webServices.js';
+import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices } from '../main/panel.js';
+import { ctlCommand } from './ctlCommands.js';
 
 const HELP = `softkey — a software FIDO2 security key
 
@@ -25,7 +30,7 @@ Usage:
       --data-dir DIR               where credentials live (default ${DEFAULT_DATA_DIR})
       --udp HOST:PORT              CTAPHID over UDP, SoloKeys convention (default 127.0.0.1:8111)
       --reply-to HOST:PORT         where UDP reports go (default 127.0.0.1:7112)
-      --presence MODE              auto | deny | timeout | prompt (default auto)
+      --presence MODE              auto | deny | timeout | prompt | panel (default auto)
       --presence-timeout MS        how long timeout/prompt wait for the user (default 30000)
       --attestation FMT            packed (x5c, default) | self | none
       --apdu HOST:PORT             Filecoin app, Speculos APDU protocol (default 127.0.0.1:9999)
@@ -33,20 +38,48 @@ Usage:
       --uhid                       appear as a USB HID security key through Linux /dev/uhid
       --usbip [HOST:PORT]          export over USB/IP (default 127.0.0.1:3240)
       --tcp-hid [HOST:PORT]        CTAPHID over TCP, 2-byte length framing (default 127.0.0.1:35962)
-  softkey info [--data-dir DIR | --udp HOST:PORT [--reply-to HOST:PORT]]
+      --split                      keys, store and prompts in a separate secure-core process (docs/split.md)
+      --profile NAME|FILE.json     default | badge | ctap20 | a profile file (docs/profiles.md)
+      --bridge [HOST:PORT]         browser bridge (WebSocket) for the page shim (default 127.0.0.1:5175)
+      --allow-origin ORIGIN        a page origin the bridge accepts (repeatable; default http://localhost:5173)
+      --demo [HOST:PORT]           the WebAuthn Demo relying party, with the bridge (default localhost:5173;
+                                   on by default under npm start in softkey's checkout; --no-demo skips it)
+      --no-bridge, --no-demo       serve neither
+      --panel HOST:PORT            device panel + control API (default 127.0.0.1:5174, or a free port
+                                   when that is taken; URL and token in DIR/control.json)
+      --no-panel                   no device panel or control API
+  softkey info [--data-dir DIR [--profile P] | --udp HOST:PORT [--reply-to HOST:PORT]]
                                    authenticatorGetInfo, pretty-printed
   softkey credentials list [--data-dir DIR]
                                    the discoverable credentials on the device
   softkey reset [--data-dir DIR] [--yes]
                                    erase every credential (asks first unless --yes)
+  softkey pin set [--data-dir DIR]
+                                   set the PIN on the device itself (read from stdin; the badge
+                                   profile refuses setPIN/changePIN over the wire)
   softkey wallet init | import | address PATH [--data-dir DIR]
                                    the Filecoin app's seed and addresses
+  softkey ctl OPERATION [ARGS]     drive a running device: presence, prompts, credentials, faults…
+                                   (softkey ctl --help)
   softkey --version | --help
 `;
 
 interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Where `softkey pin set` reads the PIN; default process.stdin. */
+  stdin?: NodeJS.ReadableStream;
+}
+
+/** A --profile value, checked before anything starts: a mistake in it is a usage error. */
+function checkProfile(value: string): string {
+  try {
+    profileConfig(value);
+  } catch (e) {
+    if (e instanceof ProfileError) throw new UsageError(e.message);
+    throw e;
+  }
+  return value;
 }
 
 const common = { 'data-dir': { type: 'string' } } as const;
@@ -87,7 +120,8 @@ function withDefaults(args: string[], defaults: Record<string, string>): string[
 }
 
 async function start(rawArgs: string[], io: Io): Promise<number> {
-  const args = withDefaults(rawArgs, { '--usbip': '127.0.0.1:3240', '--tcp-hid': '127.0.0.1:35962' });
+  if (rawArgs.includes('--split')) return startSplit(rawArgs, io); // docs/split.md
+  const args = withDefaults(rawArgs, { '--usbip': '127.0.0.1:3240', '--tcp-hid': '127.0.0.1:35962', '--bridge': '127.0.0.1:5175', '--demo': 'localhost:5173', '--panel': PANEL_DEFAULT });
   const { values } = parse(args, {
     ...common,
     udp: { type: 'string' },
@@ -100,27 +134,35 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     uhid: { type: 'boolean' },
     usbip: { type: 'string' },
     'tcp-hid': { type: 'string' },
+    profile: { type: 'string' },
+    ...WEB_FLAGS,
+    ...PANEL_FLAGS,
   });
   const usbip = values.usbip !== undefined ? parseHostPort(values.usbip, '--usbip') : undefined;
   const tcpHid = values['tcp-hid'] !== undefined ? parseHostPort(values['tcp-hid'], '--tcp-hid') : undefined;
   if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
-  const attestation = values.attestation ?? 'packed';
-  if (!['packed', 'self', 'none'].includes(attestation)) throw new UsageError(`--attestation must be packed, self or none, got "${attestation}"`);
+  const attestation = values.attestation;
+  const profile = values.profile !== undefined ? checkProfile(values.profile) : undefined;
+  if (attestation !== undefined && !['packed', 'self', 'none'].includes(attestation)) throw new UsageError(`--attestation must be packed, self or none, got "${attestation}"`);
   const timeout = positiveInt(values['presence-timeout'], '--presence-timeout');
+  const webOptions = webServicesFromFlags(values, values['data-dir'] ?? DEFAULT_DATA_DIR);
+  if (values.panel !== undefined && values['no-panel']) throw new UsageError('--panel and --no-panel exclude each other');
   const key = await openSoftKey({
     dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
+    trace: !values['no-panel'],
     presence: presenceMode(values.presence),
     ...(timeout !== undefined && { userActionTimeoutMs: timeout }),
     udp: values.udp ?? '127.0.0.1:8111',
     replyTo: values['reply-to'] ?? '127.0.0.1:7112',
-    config: { attestation: attestation as 'packed' | 'self' | 'none' },
+    ...(profile !== undefined && { profile }),
+    ...(attestation !== undefined && { config: { attestation: attestation as 'packed' | 'self' | 'none' } }),
   });
-  io.out(`softkey ${VERSION} data in ${values['data-dir'] ?? DEFAULT_DATA_DIR}`);
+  io.out(`softkey ${VERSION} data in ${values['data-dir'] ?? DEFAULT_DATA_DIR}, profile ${key.device.authenticator.core.config.profile}`);
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
   // The Filecoin app (unless --no-apdu): served on --apdu and as USB/IP's second device.
   const walletApp = apdu
-    ? createWalletApp({ vault: key.device.vault, review: reviewFor(presenceMode(values.presence), timeout !== undefined ? { timeoutMs: timeout } : {}) })
+    ? key.traceWallet(createWalletApp({ vault: key.device.vault, review: key.review }))
     : undefined;
   const served: Array<{ description: string; close(): Promise<void> }> = [];
   try {
@@ -144,12 +186,35 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     }
     io.out(`Filecoin app (APDU, Speculos protocol) listening on ${wallet.address.host}:${wallet.address.port}`);
   }
+  let web: WebServices | undefined;
+  try {
+    if (webOptions) web = await startWebServices(key, webOptions);
+  } catch (e) {
+    await wallet?.close();
+    for (const t of served) await t.close();
+    await key.close();
+    throw e;
+  }
+  for (const line of web?.lines ?? []) io.out(line);
+  let panel: ControlServices | undefined;
+  try {
+    if (!values['no-panel']) panel = await startControlServices(key, { ...(values.panel !== undefined && { listen: values.panel }), dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR });
+  } catch (e) {
+    await web?.close();
+    await wallet?.close();
+    for (const t of served) await t.close();
+    await key.close();
+    throw e;
+  }
+  for (const line of panel?.lines ?? []) io.out(line);
   io.out(`presence: ${values.presence ?? 'auto'} — press Ctrl-C to stop`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await panel?.close();
+  await web?.close();
   await wallet?.close();
   for (const t of served) await t.close();
   await key.close();
@@ -157,7 +222,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   return 0;
 }
 
-async function withTransport<T>(values: { 'data-dir'?: string; udp?: string; 'reply-to'?: string }, fn: (t: CtapTransport) => Promise<T>): Promise<T> {
+async function withTransport<T>(values: { 'data-dir'?: string; udp?: string; 'reply-to'?: string; profile?: string }, fn: (t: CtapTransport) => Promise<T>): Promise<T> {
   if (values.udp) {
     const conn = await connectSoftKey({ udp: values.udp, ...(values['reply-to'] && { replyTo: values['reply-to'] }) });
     try {
@@ -166,7 +231,7 @@ async function withTransport<T>(values: { 'data-dir'?: string; udp?: string; 're
       await conn.close();
     }
   }
-  const key = await openSoftKey({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR, presence: 'auto' });
+  const key = await openSoftKey({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR, presence: 'auto', ...(values.profile !== undefined && { profile: checkProfile(values.profile) }) });
   try {
     return await fn(key);
   } finally {
@@ -175,7 +240,8 @@ async function withTransport<T>(values: { 'data-dir'?: string; udp?: string; 're
 }
 
 async function info(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, { ...common, udp: { type: 'string' }, 'reply-to': { type: 'string' } });
+  const { values } = parse(args, { ...common, udp: { type: 'string' }, 'reply-to': { type: 'string' }, profile: { type: 'string' } });
+  if (values.profile !== undefined && values.udp) throw new UsageError('--profile is for --data-dir: a running device has its own');
   io.out(JSON.stringify(await withTransport(values, readInfo), null, 2));
   return 0;
 }
@@ -227,6 +293,37 @@ async function reset(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** `softkey pin set`: the PIN from stdin (a prompt on a terminal), set on the device. */
+async function pin(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'set') throw new UsageError(`softkey pin: expected "set", got ${sub ? `"${sub}"` : 'nothing'}`);
+  const { values } = parse(rest, common);
+  const stdin = io.stdin ?? process.stdin;
+  let text: string;
+  if ((stdin as { isTTY?: boolean }).isTTY) {
+    const rl = createInterface({ input: stdin, output: process.stderr });
+    text = await rl.question('New PIN: ');
+    rl.close();
+  } else {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stdin as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk));
+    text = Buffer.concat(chunks).toString('utf8');
+  }
+  const newPin = text.replace(/\r?\n$/, '');
+  const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+  const key = await openSoftKey({ dataDir, presence: 'auto' });
+  try {
+    key.setDevicePin(newPin);
+  } catch (e) {
+    io.err(`PIN not set: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    await key.close();
+  }
+  io.out(`PIN set on softkey in ${dataDir}`);
+  return 0;
+}
+
 const VERSION = '0.1.0';
 
 export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
@@ -235,12 +332,18 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     switch (command) {
       case 'start':
         return await start(args, io);
+      case 'secure-core': // started by `start --split`, not by people (docs/split.md)
+        return await secureCoreMain(args);
       case 'info':
         return await info(args, io);
       case 'credentials':
         return await credentials(args, io);
+      case 'pin':
+        return await pin(args, io);
       case 'reset':
         return await reset(args, io);
+      case 'ctl':
+        return await ctlCommand(args, io);
       case 'wallet':
         return await walletCommand(args, {
           stdin: process.stdin,

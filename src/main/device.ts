@@ -5,11 +5,15 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createAuthenticator, type Authenticator } from '../authenticator/authenticator.js';
-import { defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
+import { commandPolicy, defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
+import { profileConfig, type ProfileSpec } from './profiles.js';
 import type { Clock, Env, UserPresence, UserVerification } from '../authenticator/env.js';
 import { randomBytes } from '../crypto/aead.js';
+import { U2fAuthenticator, u2fOffered } from '../authenticator/u2f.js';
+import { dispatchCtap1 } from '../ctap1/dispatch.js';
 import { dispatchCtap2 } from '../ctap2/dispatch.js';
 import { CtapHidDevice, type CtapHidTraceEvent } from '../ctaphid/channels.js';
+import { CtapHidCapability, CtapHidError, CtapHidErrorCode } from '../ctaphid/constants.js';
 import { realScheduler, type MessageHandler, type TransactionContext } from '../ctaphid/handler.js';
 import { MemoryStore, MemoryVault } from '../store/memoryStore.js';
 import { openDataDir } from '../store/dataDir.js';
@@ -29,9 +33,21 @@ export interface DeviceOptions {
   dataDir?: string;
   presence: UserPresence;
   uv?: UserVerification;
+  /** A device profile (profiles.ts): 'default', 'badge', 'ctap20', a JSON file's path, or a spec. */
+  profile?: string | ProfileSpec;
+  /** Overrides on top of the profile. */
   config?: Partial<AuthenticatorConfig>;
   onInternalError?: (error: unknown) => void;
   trace?: (event: CtapHidTraceEvent) => void;
+  /** Wrappers around the CTAP2/CTAP1 exchanges and outgoing reports (faults and trace, main/control.ts). */
+  interpose?: DeviceInterposer;
+}
+
+type Exchange = (request: Uint8Array, ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus']; cid?: number }) => Promise<Uint8Array>;
+export interface DeviceInterposer {
+  ctap2?(next: Exchange): Exchange;
+  ctap1?(next: Exchange): Exchange;
+  send?(send: (report: Uint8Array) => void): (report: Uint8Array) => void;
 }
 
 export interface Device {
@@ -55,18 +71,29 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
       : openDataDir(dataDir);
   const env: Env = { clock: systemClock, rng: systemRng, presence: options.presence, store: opened.store, vault: opened.vault };
   if (options.uv) env.uv = options.uv;
-  const authenticator = await createAuthenticator(env, defaultConfig(options.config));
+  const authenticator = await createAuthenticator(env, defaultConfig({ ...profileConfig(options.profile ?? 'default'), ...options.config }));
   const hidDevices = new Set<CtapHidDevice>();
   const onInternalError = options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e));
 
+  const u2f = new U2fAuthenticator(authenticator.core);
+  // The profile's commands: enabled, refused (UNSUPPORTED_OPTION), or INVALID_COMMAND.
+  const policy = commandPolicy(authenticator.core.config);
   let queue: Promise<unknown> = Promise.resolve();
-  const run = (request: Uint8Array, ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus'] }) =>
-    dispatchCtap2(authenticator, request, ctx, { onInternalError });
+  const dispatch: Exchange = (request, ctx) =>
+    dispatchCtap2(authenticator, request, ctx, { onInternalError, ...policy });
+
+  const run = options.interpose?.ctap2?.(dispatch) ?? dispatch;
+  // Unavailable U2F (profile without U2F_V2, or alwaysUv on): CTAPHID_MSG is ERR_INVALID_CMD.
+  const dispatchMsg: Exchange = async (apdu, ctx) => {
+    if (!u2f.available) throw new CtapHidError(CtapHidErrorCode.ERR_INVALID_CMD, 'U2F is disabled');
+    return dispatchCtap1(u2f, apdu, ctx, { onInternalError });
+  };
+  const msg = options.interpose?.ctap1?.(dispatchMsg) ?? dispatchMsg;
 
   const handler: MessageHandler = {
     cbor: (request, ctx) => run(request, ctx),
-    // CTAP1/U2F arrives with the CTAP 2.1 surface; until then every APDU is SW_INS_NOT_SUPPORTED.
-    msg: async () => new Uint8Array([0x6d, 0x00]),
+    // CTAP1/U2F (CTAP 2.1 §11.2.9.1.1 CTAPHID_MSG), over the same Core as CTAP2.
+    msg: (apdu, ctx) => msg(apdu, ctx),
   };
 
   return {
@@ -82,10 +109,12 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     createHidDevice(send) {
       const hid = new CtapHidDevice({
         handler,
-        send,
+        send: options.interpose?.send?.(send) ?? send,
         scheduler: realScheduler,
         rng: randomBytes,
         deviceVersion: DEVICE_VERSION,
+        // §11.2.9.1.3: NMSG is set only when the profile offers no CTAP1/U2F.
+        capabilities: CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR | (u2fOffered(authenticator.core) ? 0 : CtapHidCapability.CAPABILITY_NMSG),
         onError: onInternalError,
         ...(options.trace && { trace: options.trace }),
       });

@@ -6,9 +6,10 @@
 import { createInterface } from 'node:readline';
 import type { PresenceRequest, PresenceResult, UserPresence } from '../authenticator/env.js';
 import type { TransactionReview } from '../wallet/review.js';
+import { PRESENCE_MODES, PresenceBroker, type PresenceMode } from '../control/presence.js';
 
-export const PRESENCE_MODES = ['auto', 'deny', 'timeout', 'prompt'] as const;
-export type PresenceMode = (typeof PRESENCE_MODES)[number];
+/** auto | deny | timeout | prompt | panel (prompts wait for the device panel or the control API). */
+export { PRESENCE_MODES, type PresenceMode };
 
 export const DEFAULT_USER_ACTION_TIMEOUT_MS = 30_000;
 
@@ -56,6 +57,8 @@ export function presenceFor(mode: PresenceMode, opts: { timeoutMs?: number } = {
       return { request: (_req, signal) => waitForTimeout(timeoutMs, signal) };
     case 'prompt':
       return new TerminalPresence(process.stdin, process.stderr, timeoutMs);
+    case 'panel':
+      return new PresenceBroker({ mode: 'panel', timeoutMs });
   }
 }
 

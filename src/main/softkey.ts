@@ -4,12 +4,17 @@
  */
 import type { UserPresence, UserVerification } from '../authenticator/env.js';
 import type { AuthenticatorConfig } from '../authenticator/config.js';
+import { setDevicePin } from '../authenticator/setDevicePin.js';
+import { WebAuthnClient, type WebAuthnClientOptions } from '../client/webauthnClient.js';
 import { randomBytes } from '../crypto/aead.js';
 import { CtapHidHost } from '../ctaphid/hostDevice.js';
 import { connectUdpHost, startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
 import { formatHostPort, parseHostPort } from './address.js';
 import { openDevice, type Device } from './device.js';
-import { presenceFor, type PresenceMode } from './presence.js';
+import type { ProfileSpec } from './profiles.js';
+import { TerminalPresence, type PresenceMode } from './presence.js';
+import { prepareControl, traceWalletApp, type Controller } from './control.js';
+import type { TransactionReview, WalletApp } from './wallet.js';
 
 export interface CtapTransport {
   /** CTAP2 request (command ‖ CBOR) → response (status ‖ CBOR). */
@@ -28,26 +33,60 @@ export interface OpenSoftKeyOptions {
   udp?: string;
   /** Where UDP reports go; default 127.0.0.1:7112. */
   replyTo?: string;
+  /** Device profile (profiles.ts): 'default', 'badge', 'ctap20', a profile .json file, or a spec. */
+  profile?: string | ProfileSpec;
+  /** Overrides on top of the profile. */
   config?: Partial<AuthenticatorConfig>;
+  /** Options of `key.client` (its PIN, timeouts, account selection…). */
+  client?: WebAuthnClientOptions;
+  /** Record decoded traffic for `key.control.trace()` and the panel (costs time per exchange); default false. */
+  trace?: boolean;
 }
 
 export interface SoftKey extends CtapTransport {
   readonly device: Device;
+  /**
+   * A WebAuthn client on this device (navigator.credentials semantics):
+   * `await key.client.create(creationOptionsJSON, { origin })`, `await key.client.get(requestOptionsJSON, { origin })`,
+   * `key.client.pin = '1234'` (or a callback), `await key.client.setPin('1234')`.
+   */
+  readonly client: WebAuthnClient;
   /** Where the UDP transport listens, when asked for. */
   readonly udpAddress?: string;
   powerCycle(): void;
+  /**
+   * The control API from Node (the same operations as `softkey ctl` and the HTTP API): presence
+   * mode and prompts, UV simulation, credentials, counters and backup flags, reset, power cycle,
+   * faults, trace. See src/control/controller.ts.
+   */
+  readonly control: Controller;
+  /** The presence policy as the Filecoin app's review screen (prompts appear in the panel too). */
+  readonly review: TransactionReview;
+  /** Puts a Filecoin app's APDUs into the control trace. */
+  traceWallet(app: WalletApp): WalletApp;
+  /**
+   * Sets the PIN on the device itself, as a badge's own keypad would (profiles whose PIN is not
+   * settable over the wire); throws CtapError(CTAP2_ERR_PIN_POLICY_VIOLATION) for a PIN the policy refuses.
+   */
+  setDevicePin(pin: string): void;
   close(): Promise<void>;
 }
 
 export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<SoftKey> {
-  const presence =
-    typeof options.presence === 'object'
-      ? options.presence
-      : presenceFor(options.presence ?? 'auto', options.userActionTimeoutMs !== undefined ? { timeoutMs: options.userActionTimeoutMs } : {});
+  // Presence goes through the control API's broker, so modes can change and prompts be answered.
+  const control = prepareControl({
+    ...(typeof options.presence === 'object' ? { custom: options.presence } : { mode: options.presence ?? 'auto' }),
+    ...(options.userActionTimeoutMs !== undefined && { timeoutMs: options.userActionTimeoutMs }),
+    terminal: new TerminalPresence(process.stdin, process.stderr, options.userActionTimeoutMs),
+  });
+  control.trace.enabled = options.trace ?? false;
   const device = await openDevice({
     ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
-    presence,
+    presence: control.presence,
+    interpose: control.interpose,
+    trace: control.hidTrace,
     ...(options.uv && { uv: options.uv }),
+    ...(options.profile !== undefined && { profile: options.profile }),
     ...(options.config && { config: options.config }),
   });
   let udp: UdpDeviceTransport | undefined;
@@ -64,11 +103,17 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     });
     hid = device.createHidDevice((report) => udp!.send(report));
   }
+  const cbor: CtapTransport['cbor'] = (request, opts) => device.cbor(request, opts);
   return {
     device,
+    control: control.attach(device),
+    review: control.presence,
+    traceWallet: (app) => traceWalletApp(app, control.tracer),
     ...(udp && { udpAddress: formatHostPort({ host: udp.address.address, port: udp.address.port }) }),
-    cbor: (request, opts) => device.cbor(request, opts),
+    client: new WebAuthnClient({ cbor }, options.client),
+    cbor,
     powerCycle: () => device.powerCycle(),
+    setDevicePin: (pin) => setDevicePin(device.authenticator.core, pin),
     async close() {
       await udp?.close();
       device.close();
@@ -82,10 +127,14 @@ export interface ConnectSoftKeyOptions {
   /** Our reply address (must be where the device sends); default 127.0.0.1:7112. */
   replyTo?: string;
   timeoutMs?: number;
+  /** Options of `connection.client`. */
+  client?: WebAuthnClientOptions;
 }
 
 export interface SoftKeyConnection extends CtapTransport {
   readonly hid: CtapHidHost;
+  /** A WebAuthn client over this connection (see SoftKey.client). */
+  readonly client: WebAuthnClient;
   /** Sends the magic reboot report. */
   powerCycle(): void;
   close(): Promise<void>;
@@ -102,9 +151,11 @@ export async function connectSoftKey(options: ConnectSoftKeyOptions = {}): Promi
     await pipe.close();
     throw e;
   }
+  const cbor: CtapTransport['cbor'] = (request, opts) => hid.cbor(request, opts?.signal ? { signal: opts.signal } : {});
   return {
     hid,
-    cbor: (request, opts) => hid.cbor(request, opts?.signal ? { signal: opts.signal } : {}),
+    client: new WebAuthnClient({ cbor }, options.client),
+    cbor,
     powerCycle: () => pipe.sendPowerCycle(),
     close: () => pipe.close(),
   };

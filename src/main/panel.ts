@@ -1,0 +1,61 @@
+/**
+ * Composition for `softkey start`'s device panel and control API: one loopback server (default
+ * http://127.0.0.1:5174; a free port when that one is taken and none was asked for), a random
+ * per-run token, and <dataDir>/control.json (mode 0600: url, token, pid) so `softkey ctl` finds it.
+ */
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from '../crypto/aead.js';
+import * as b64u from '../encoding/base64url.js';
+import { DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT, startPanelServer, type PanelServer } from '../panel/server.js';
+import { parseHostPort } from './address.js';
+import type { SoftKey } from './softkey.js';
+
+export const CONTROL_FILE = 'control.json';
+export const PANEL_FLAGS = { panel: { type: 'string' }, 'no-panel': { type: 'boolean' } } as const;
+export const PANEL_DEFAULT = `${DEFAULT_PANEL_HOST}:${DEFAULT_PANEL_PORT}`;
+
+/** What control.json holds. */
+export interface ControlInfo {
+  /** Base URL of the control API and panel (http://127.0.0.1:5174). */
+  url: string;
+  token: string;
+  /** The panel page, token included. */
+  panel: string;
+  pid: number;
+}
+
+export interface ControlServices {
+  readonly server: PanelServer;
+  readonly lines: string[];
+  close(): Promise<void>;
+}
+
+/** Starts the panel + control API for a running key; `dataDir` ':memory:' writes no control file. */
+export async function startControlServices(key: SoftKey, options: { listen?: string; dataDir: string }): Promise<ControlServices> {
+  const asked = options.listen !== undefined && options.listen !== PANEL_DEFAULT;
+  const { host, port } = parseHostPort(options.listen ?? PANEL_DEFAULT, '--panel');
+  const token = b64u.encode(randomBytes(24));
+  const server = await startPanelServer({ controller: key.control, token, host, port, fallbackToFreePort: !asked });
+  const file = options.dataDir === ':memory:' ? undefined : join(options.dataDir, CONTROL_FILE);
+  if (file) {
+    const info: ControlInfo = { url: server.origin, token, panel: server.url, pid: process.pid };
+    writeFileSync(file, JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600); // an existing file keeps its mode on write
+  }
+  return {
+    server,
+    lines: [`device panel: ${server.url}`, `control API: ${server.origin}/api (token in ${file ?? 'this output'})`],
+    async close() {
+      await server.close();
+      if (file) {
+        try {
+          const current = JSON.parse(readFileSync(file, 'utf8')) as ControlInfo;
+          if (current.token === token) rmSync(file, { force: true }); // a newer run's file stays
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+}
