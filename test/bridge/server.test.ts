@@ -1,0 +1,161 @@
+/**
+ * The bridge server without a browser: the `ws` client plays the page. Only connections with an
+ * allowed Origin AND this run's token get through; requests run with the connection's origin and
+ * their results verify with @simplewebauthn/server; malformed messages get errors, not crashes.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { verifyRegistrationResponse } from '@simplewebauthn/server';
+import WebSocket from 'ws';
+import { startBridgeServer, type BridgeServer } from '../../src/bridge/server.js';
+import type { BridgeReply } from '../../src/bridge/protocol.js';
+import { WebAuthnClient } from '../../src/client/webauthnClient.js';
+import * as b64u from '../../src/encoding/base64url.js';
+import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
+
+const ORIGIN = 'http://localhost:5173';
+const TOKEN = 'test-token-0123456789abcdef';
+let key: SoftKey;
+let bridge: BridgeServer;
+
+before(async () => {
+  key = await openSoftKey({ dataDir: ':memory:' });
+  bridge = await startBridgeServer({ client: new WebAuthnClient(key), token: TOKEN, port: 0, allowedOrigins: [ORIGIN] });
+});
+after(async () => {
+  await bridge.close();
+  await key.close();
+});
+
+const wsUrl = (token?: string) => `ws://127.0.0.1:${bridge.port}/${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
+
+/** Resolves to the HTTP status of a refused upgrade, or 101 when the socket opened. */
+function connectStatus(url: string, origin?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, origin === undefined ? {} : { origin });
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', (e) => (e.message.includes('Unexpected server response') ? undefined : reject(e)));
+  });
+}
+
+async function open(origin = ORIGIN): Promise<{ ws: WebSocket; send(m: unknown): void; next(): Promise<BridgeReply> }> {
+  const ws = new WebSocket(wsUrl(TOKEN), { origin });
+  const queue: BridgeReply[] = [];
+  const waiters: Array<(r: BridgeReply) => void> = [];
+  ws.on('message', (d) => {
+    const r = JSON.parse(d.toString()) as BridgeReply;
+    const w = waiters.shift();
+    if (w) w(r);
+    else queue.push(r);
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    send: (m) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)),
+    next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((resolve) => waiters.push(resolve))),
+  };
+}
+
+const challenge = b64u.encode(crypto.getRandomValues(new Uint8Array(32)));
+const creation = (rpId = 'localhost') => ({
+  rp: { name: 'WebAuthn Demo', id: rpId },
+  user: { id: b64u.encode(new Uint8Array([1, 2, 3])), name: 'Fred Porlock', displayName: 'Fred Porlock' },
+  challenge,
+  pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+  attestation: 'none',
+});
+
+describe('bridge server', () => {
+  it('refuses a wrong Origin, a missing Origin, a wrong token and a missing token with 403', async () => {
+    assert.equal(await connectStatus(wsUrl(TOKEN), 'http://evil.example'), 403);
+    assert.equal(await connectStatus(wsUrl(TOKEN), 'http://localhost:5174'), 403);
+    assert.equal(await connectStatus(wsUrl(TOKEN)), 403);
+    assert.equal(await connectStatus(wsUrl('wrong-token-0123456789abcdef'), ORIGIN), 403);
+    assert.equal(await connectStatus(wsUrl(TOKEN.slice(0, -1)), ORIGIN), 403);
+    assert.equal(await connectStatus(wsUrl(), ORIGIN), 403);
+    assert.equal(await connectStatus(wsUrl(TOKEN), ORIGIN), 101);
+  });
+
+  it('serves the configured shim only with the token', async () => {
+    const base = `http://127.0.0.1:${bridge.port}/shim.js`;
+    assert.equal((await fetch(base)).status, 403);
+    assert.equal((await fetch(`${base}?token=nope`)).status, 403);
+    const ok = await fetch(bridge.scriptUrl);
+    assert.equal(ok.status, 200);
+    const text = await ok.text();
+    assert.ok(text.includes(JSON.stringify(bridge.url)), 'the shim points at this bridge with the token');
+  });
+
+  it('runs create with the connection origin; @simplewebauthn/server verifies the result', async () => {
+    const c = await open();
+    c.send({ type: 'create', id: 'r1', origin: ORIGIN, options: creation() });
+    const reply = await c.next();
+    assert.equal(reply.id, 'r1');
+    assert.ok(reply.ok, JSON.stringify(reply));
+    const v = await verifyRegistrationResponse({ response: reply.credential as never, expectedChallenge: challenge, expectedOrigin: ORIGIN, expectedRPID: 'localhost', requireUserVerification: false });
+    assert.equal(v.verified, true);
+    c.ws.close();
+  });
+
+  it('answers a claimed origin that differs from the connection with SecurityError, a foreign rpId with SecurityError', async () => {
+    const c = await open();
+    c.send({ type: 'create', id: 'r2', origin: 'https://bank.example', options: creation() });
+    const r2 = await c.next();
+    assert.equal(r2.ok, false);
+    assert.equal(!r2.ok && r2.error.name, 'SecurityError');
+    c.send({ type: 'create', id: 'r3', origin: ORIGIN, options: creation('bank.example') });
+    const r3 = await c.next();
+    assert.equal(!r3.ok && r3.error.name, 'SecurityError');
+    c.ws.close();
+  });
+
+  it('answers malformed messages with errors and keeps serving', async () => {
+    const c = await open();
+    c.send('not json');
+    assert.equal((await c.next()).ok, false);
+    c.send({ type: 'frobnicate', id: 'x1' });
+    const r = await c.next();
+    assert.equal(!r.ok && r.error.name, 'NotSupportedError');
+    c.send({ type: 'create', id: 'x2', origin: ORIGIN, options: { rp: {} } });
+    const bad = await c.next();
+    assert.equal(bad.id, 'x2');
+    assert.equal(!bad.ok && bad.error.name, 'TypeError');
+    c.send({ type: 'get', id: 'x3', origin: ORIGIN, options: { challenge: '!!!' } });
+    const enc = await c.next();
+    assert.equal(!enc.ok && enc.error.name, 'EncodingError');
+    c.send({ type: 'create', id: 'x4', origin: ORIGIN, options: creation() });
+    assert.equal((await c.next()).ok, true);
+    c.ws.close();
+  });
+});
+
+describe('bridge server: abort', () => {
+  it('an abort message cancels the running request with AbortError', async () => {
+    const hanging = await openSoftKey({ dataDir: ':memory:', presence: 'timeout', userActionTimeoutMs: 60_000 });
+    const b = await startBridgeServer({ client: new WebAuthnClient(hanging), token: TOKEN, port: 0, allowedOrigins: [ORIGIN] });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${b.port}/?token=${TOKEN}`, { origin: ORIGIN });
+      await new Promise((resolve) => ws.once('open', resolve));
+      const reply = new Promise<BridgeReply>((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()) as BridgeReply)));
+      ws.send(JSON.stringify({ type: 'create', id: 'slow', origin: ORIGIN, options: creation() }));
+      setTimeout(() => ws.send(JSON.stringify({ type: 'abort', id: 'slow' })), 200);
+      const r = await reply;
+      assert.equal(r.id, 'slow');
+      assert.equal(!r.ok && r.error.name, 'AbortError');
+      ws.close();
+    } finally {
+      await b.close();
+      await hanging.close();
+    }
+  });
+});

@@ -1,0 +1,233 @@
+/**
+ * The page shim as page code sees it, in Chromium through attach(): PublicKeyCredential objects that
+ * behave like the browser's own (prototypes, ArrayBuffers, getters, toJSON), the statics, errors as
+ * DOMExceptions with WebAuthn names, AbortSignal. The page's toJSON() output is verified by
+ * @simplewebauthn/server.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { attach } from '../../src/bridge/playwright.js';
+import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
+import { ScriptedPresence } from '../helpers/env.js';
+import { KEEP_NAMES_SHIM, launchChromium, pageServer, SKIP } from './chromium.js';
+
+describe('page shim in Chromium', { skip: SKIP }, () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let key: SoftKey;
+  const presence = new ScriptedPresence();
+  let site: Awaited<ReturnType<typeof pageServer>>;
+
+  before(async () => {
+    browser = await launchChromium();
+    key = await openSoftKey({ dataDir: ':memory:', presence });
+    site = await pageServer();
+    context = await browser.newContext();
+    await context.addInitScript({ content: KEEP_NAMES_SHIM });
+    page = await context.newPage();
+    await attach(page, key);
+    await page.goto(site.origin);
+  });
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await key?.close();
+    await site?.close();
+  });
+
+  it('create() returns a PublicKeyCredential like the browser’s, and its toJSON() verifies', async () => {
+    const r = await page.evaluate(async () => {
+      const challenge = crypto.getRandomValues(new Uint8Array(32));
+      const cred = (await navigator.credentials.create({
+        publicKey: {
+          rp: { name: 'Demo', id: 'localhost' },
+          user: { id: new Uint8Array([9, 8, 7]), name: 'fred', displayName: 'Fred' },
+          challenge,
+          pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+          authenticatorSelection: { residentKey: 'required' },
+          extensions: { credProps: true },
+        },
+      })) as PublicKeyCredential;
+      const res = cred.response as AuthenticatorAttestationResponse;
+      const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      window.__lastId = cred.rawId;
+      return {
+        challenge: b64u(challenge.buffer),
+        isPkc: cred instanceof PublicKeyCredential,
+        isAttestation: res instanceof AuthenticatorAttestationResponse,
+        tag: Object.prototype.toString.call(cred),
+        rawIdIsBuffer: cred.rawId instanceof ArrayBuffer,
+        idMatches: cred.id === b64u(cred.rawId),
+        type: cred.type,
+        attachment: cred.authenticatorAttachment,
+        transports: res.getTransports(),
+        alg: res.getPublicKeyAlgorithm(),
+        spkiLength: res.getPublicKey()!.byteLength,
+        authDataMatches: b64u(res.getAuthenticatorData()) === (cred.toJSON() as { response: { authenticatorData: string } }).response.authenticatorData,
+        ext: cred.getClientExtensionResults(),
+        json: cred.toJSON(),
+      };
+    });
+    assert.deepEqual(
+      { isPkc: r.isPkc, isAttestation: r.isAttestation, tag: r.tag, rawIdIsBuffer: r.rawIdIsBuffer, idMatches: r.idMatches, type: r.type, alg: r.alg, spki: r.spkiLength, authData: r.authDataMatches },
+      { isPkc: true, isAttestation: true, tag: '[object PublicKeyCredential]', rawIdIsBuffer: true, idMatches: true, type: 'public-key', alg: -7, spki: 91, authData: true },
+    );
+    assert.equal(r.attachment, 'cross-platform');
+    assert.ok(Array.isArray(r.transports));
+    assert.deepEqual(r.ext, { credProps: { rk: true } });
+    const v = await verifyRegistrationResponse({ response: r.json as never, expectedChallenge: r.challenge, expectedOrigin: site.origin, expectedRPID: 'localhost', requireUserVerification: false });
+    assert.equal(v.verified, true);
+    credential = v.registrationInfo!.credential;
+  });
+
+  let credential: { id: string; publicKey: Uint8Array<ArrayBuffer>; counter: number };
+
+  it('get() returns an assertion with userHandle and signature as ArrayBuffers; toJSON() verifies', async () => {
+    const r = await page.evaluate(async () => {
+      const challenge = crypto.getRandomValues(new Uint8Array(32));
+      const cred = (await navigator.credentials.get({ publicKey: { challenge, rpId: 'localhost' } })) as PublicKeyCredential;
+      const res = cred.response as AuthenticatorAssertionResponse;
+      const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      return {
+        challenge: b64u(challenge.buffer),
+        isAssertion: res instanceof AuthenticatorAssertionResponse,
+        userHandle: [...new Uint8Array(res.userHandle!)],
+        signatureIsBuffer: res.signature instanceof ArrayBuffer,
+        json: cred.toJSON(),
+      };
+    });
+    assert.equal(r.isAssertion, true);
+    assert.deepEqual(r.userHandle, [9, 8, 7]);
+    assert.equal(r.signatureIsBuffer, true);
+    const v = await verifyAuthenticationResponse({ response: r.json as never, expectedChallenge: r.challenge, expectedOrigin: site.origin, expectedRPID: 'localhost', credential, requireUserVerification: false });
+    assert.equal(v.verified, true);
+    assert.ok(v.authenticationInfo.newCounter > 0);
+  });
+
+  it('prf: create and get give the same 32-byte ArrayBuffer for the same salt', async () => {
+    const r = await page.evaluate(async () => {
+      const salt = new Uint8Array(32).fill(1);
+      const b64 = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b)));
+      const made = (await navigator.credentials.create({
+        publicKey: {
+          rp: { name: 'Demo', id: 'localhost' },
+          user: { id: new Uint8Array([5]), name: 'p', displayName: 'P' },
+          challenge: new Uint8Array(32),
+          pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+          extensions: { prf: { eval: { first: salt } } } as AuthenticationExtensionsClientInputs,
+        },
+      })) as PublicKeyCredential;
+      const got = (await navigator.credentials.get({
+        publicKey: { challenge: new Uint8Array(32), rpId: 'localhost', allowCredentials: [{ type: 'public-key', id: made.rawId }], extensions: { prf: { eval: { first: salt } } } as AuthenticationExtensionsClientInputs },
+      })) as PublicKeyCredential;
+      type Prf = { prf?: { enabled?: boolean; results?: { first: ArrayBuffer } } };
+      const c = (made.getClientExtensionResults() as Prf).prf;
+      const g = (got.getClientExtensionResults() as Prf).prf;
+      return {
+        enabled: c?.enabled,
+        buffers: c?.results?.first instanceof ArrayBuffer && g?.results?.first instanceof ArrayBuffer,
+        length: g?.results?.first.byteLength,
+        same: b64(c!.results!.first) === b64(g!.results!.first),
+      };
+    });
+    assert.deepEqual(r, { enabled: true, buffers: true, length: 32, same: true });
+  });
+
+  it('statics: no platform authenticator, no conditional mediation, capabilities, parse…FromJSON', async () => {
+    const r = await page.evaluate(async () => {
+      const creation = PublicKeyCredential.parseCreationOptionsFromJSON({
+        rp: { name: 'x' },
+        user: { id: 'AQID', name: 'a', displayName: 'A' },
+        challenge: 'AAAAAAAAAAAAAAAAAAAAAA',
+        pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+        excludeCredentials: [{ type: 'public-key', id: 'BAUG' }],
+      });
+      let bad = '';
+      try {
+        PublicKeyCredential.parseRequestOptionsFromJSON({ challenge: '***' });
+      } catch (e) {
+        bad = `${(e as DOMException).name}:${e instanceof DOMException}`;
+      }
+      const caps = await PublicKeyCredential.getClientCapabilities();
+      return {
+        uvpa: await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable(),
+        cma: await PublicKeyCredential.isConditionalMediationAvailable(),
+        prf: caps['extension:prf'],
+        userId: [...new Uint8Array(creation.user.id as ArrayBuffer)],
+        challengeBytes: (creation.challenge as ArrayBuffer).byteLength,
+        excludeId: [...new Uint8Array(creation.excludeCredentials![0]!.id as ArrayBuffer)],
+        bad,
+      };
+    });
+    assert.deepEqual(r, { uvpa: false, cma: false, prf: true, userId: [1, 2, 3], challengeBytes: 16, excludeId: [4, 5, 6], bad: 'EncodingError:true' });
+  });
+
+  it('errors are DOMExceptions with WebAuthn names (TypeError for a non-BufferSource challenge)', async () => {
+    const r = await page.evaluate(async (existing) => {
+      const run = async (publicKey: PublicKeyCredentialCreationOptions) => {
+        try {
+          await navigator.credentials.create({ publicKey });
+          return 'ok';
+        } catch (e) {
+          return `${(e as Error).name}:${e instanceof DOMException ? 'DOMException' : (e as Error).constructor.name}`;
+        }
+      };
+      const base = {
+        rp: { name: 'Demo', id: 'localhost' },
+        user: { id: new Uint8Array([1]), name: 'a', displayName: 'A' },
+        challenge: new Uint8Array(32),
+        pubKeyCredParams: [{ type: 'public-key' as const, alg: -7 }],
+      };
+      return {
+        foreignRp: await run({ ...base, rp: { name: 'Bank', id: 'bank.example' } }),
+        excluded: await run({ ...base, excludeCredentials: [{ type: 'public-key', id: window.__lastId as ArrayBuffer }] }),
+        stringChallenge: await run({ ...base, challenge: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAA' as never }),
+        shortChallenge: await run({ ...base, challenge: new Uint8Array(4) }),
+        badAlg: await run({ ...base, pubKeyCredParams: [{ type: 'public-key', alg: -65535 }] }),
+      };
+    }, undefined);
+    assert.deepEqual(r, {
+      foreignRp: 'SecurityError:DOMException',
+      excluded: 'InvalidStateError:DOMException',
+      stringChallenge: 'TypeError:TypeError',
+      shortChallenge: 'TypeError:TypeError',
+      badAlg: 'NotSupportedError:DOMException',
+    });
+  });
+
+  it('AbortSignal: an aborted signal rejects at once, an abort while waiting for the user cancels', async () => {
+    presence.answer = 'hang';
+    try {
+      const r = await page.evaluate(async () => {
+        const options = (signal: AbortSignal) => ({
+          publicKey: {
+            rp: { name: 'Demo', id: 'localhost' },
+            user: { id: new Uint8Array([2]), name: 'b', displayName: 'B' },
+            challenge: new Uint8Array(32),
+            pubKeyCredParams: [{ type: 'public-key' as const, alg: -7 }],
+          },
+          signal,
+        });
+        const name = (p: Promise<unknown>) => p.then(() => 'ok', (e: Error) => `${e.name}:${e.message}`);
+        const pre = await name(navigator.credentials.create(options(AbortSignal.abort(new DOMException('early', 'AbortError')))));
+        const controller = new AbortController();
+        const pending = name(navigator.credentials.create(options(controller.signal)));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        controller.abort(new DOMException('user left', 'AbortError'));
+        return { pre, during: await pending };
+      });
+      assert.deepEqual(r, { pre: 'AbortError:early', during: 'AbortError:user left' });
+    } finally {
+      presence.answer = 'approved';
+    }
+  });
+});
+
+declare global {
+  interface Window {
+    __lastId?: ArrayBuffer;
+  }
+}
