@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   startWatchdog();
   const results = await benchCtap2();
   // Later capabilities add their suites here (wallet over TCP, browser latency).
-  for (const extra of ['./wallet.js']) {
+  for (const extra of ['./wallet.js', './browser.js']) {
     try {
       const mod = (await import(extra)) as Record<string, () => Promise<BenchResult[]>>;
       phase(extra);
