@@ -96,15 +96,12 @@ export interface WebFlags {
 
 /**
  * `softkey start` flags → what to serve. The bridge runs with --bridge or --demo; the demo with
- * --demo, or when started by `npm start` in softkey's own checkout (npm sets npm_lifecycle_event
- * and npm_package_name), so a newcomer's `npm start` opens the demo. undefined: nothing to serve.
+ * --demo (which `npm start` passes). undefined: nothing to serve.
  */
-export function webServicesFromFlags(flags: WebFlags, dataDir: string, env: NodeJS.ProcessEnv = process.env): WebServicesOptions | undefined {
+export function webServicesFromFlags(flags: WebFlags, dataDir: string): WebServicesOptions | undefined {
   if (flags.bridge !== undefined && flags['no-bridge']) throw new UsageError('--bridge and --no-bridge exclude each other');
   if (flags.demo !== undefined && flags['no-demo']) throw new UsageError('--demo and --no-demo exclude each other');
-  const npmStart = env.npm_lifecycle_event === 'start' && env.npm_package_name === 'softkey';
-  const demoAt = flags.demo ?? (npmStart && !flags['no-demo'] ? `${DEFAULT_DEMO.host}:${DEFAULT_DEMO.port}` : undefined);
-  const demo = demoAt !== undefined ? parseHostPort(demoAt, '--demo') : undefined;
+  const demo = flags.demo !== undefined && !flags['no-demo'] ? parseHostPort(flags.demo, '--demo') : undefined;
   const origins = (flags['allow-origin'] ?? []).map((o) => {
     const n = normalizeOrigin(o);
     if (!n) throw new UsageError(`--allow-origin must be an origin such as http://localhost:3000, got "${o}"`);

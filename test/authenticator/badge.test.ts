@@ -7,8 +7,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decode } from 'cbor2';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { createAuthenticator } from '../../src/authenticator/authenticator.js';
 import { commandPolicy, defaultConfig } from '../../src/authenticator/config.js';
 import { setDevicePin } from '../../src/authenticator/setDevicePin.js';
@@ -41,7 +43,7 @@ import { decodeRegisterResponse, U2fIns } from '../../src/ctap1/messages.js';
 import { StatusWord } from '../../src/ctap1/statusWords.js';
 import { testContext, testEnv } from '../helpers/env.js';
 
-const SEED = readFileSync(new URL('./fixtures/seed003-badge.txt', import.meta.url), 'utf8');
+const SEED = readFileSync(join(REPO_ROOT, 'test', 'authenticator', 'fixtures', 'seed003-badge.txt'), 'utf8');
 const hash = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
 
 /** The rows of the seed's markdown table that follows `heading`. */

@@ -7,24 +7,20 @@ import { openSoftKey } from '../../src/main/softkey.js';
 import { startWebServices, webServicesFromFlags } from '../../src/main/webServices.js';
 
 describe('webServicesFromFlags', () => {
-  it('serves nothing by default, the bridge with --bridge, bridge and demo with --demo or under npm start', () => {
-    assert.equal(webServicesFromFlags({}, '/d', {}), undefined);
-    assert.deepEqual(webServicesFromFlags({ bridge: '127.0.0.1:5175' }, '/d', {}), { bridge: { host: '127.0.0.1', port: 5175 } });
-    assert.deepEqual(webServicesFromFlags({ demo: 'localhost:5173' }, '/d', {}), {
+  it('serves nothing by default, the bridge with --bridge, bridge and demo with --demo', () => {
+    assert.equal(webServicesFromFlags({}, '/d'), undefined);
+    assert.deepEqual(webServicesFromFlags({ bridge: '127.0.0.1:5175' }, '/d'), { bridge: { host: '127.0.0.1', port: 5175 } });
+    assert.deepEqual(webServicesFromFlags({ demo: 'localhost:5173' }, '/d'), {
       bridge: { host: '127.0.0.1', port: 5175 },
       demo: { host: 'localhost', port: 5173, dbPath: '/d/rp-demo.sqlite' },
     });
-    const npmStart = { npm_lifecycle_event: 'start', npm_package_name: 'softkey' };
-    assert.equal(webServicesFromFlags({}, '/d', npmStart)?.demo?.port, 5173);
-    assert.equal(webServicesFromFlags({ 'no-demo': true }, '/d', npmStart), undefined);
-    assert.equal(webServicesFromFlags({}, '/d', { ...npmStart, npm_package_name: 'someone-else' }), undefined);
-    assert.deepEqual(webServicesFromFlags({ demo: 'localhost:5173', 'no-bridge': true }, '/d', {})?.bridge, false);
-    assert.deepEqual(webServicesFromFlags({ bridge: '127.0.0.1:1', 'allow-origin': ['http://localhost:3000/'] }, '/d', {})?.allowOrigins, ['http://localhost:3000']);
+    assert.deepEqual(webServicesFromFlags({ demo: 'localhost:5173', 'no-bridge': true }, '/d')?.bridge, false);
+    assert.deepEqual(webServicesFromFlags({ bridge: '127.0.0.1:1', 'allow-origin': ['http://localhost:3000/'] }, '/d')?.allowOrigins, ['http://localhost:3000']);
   });
 
   it('rejects contradictions and malformed values as usage errors', () => {
     for (const flags of [{ bridge: '127.0.0.1:1', 'no-bridge': true }, { demo: 'localhost:1', 'no-demo': true }, { bridge: 'nonsense' }, { demo: 'x' }, { 'allow-origin': ['not an origin'] }]) {
-      assert.throws(() => webServicesFromFlags(flags, '/d', {}), UsageError, JSON.stringify(flags));
+      assert.throws(() => webServicesFromFlags(flags, '/d'), UsageError, JSON.stringify(flags));
     }
   });
 });

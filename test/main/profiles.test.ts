@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { decode } from 'cbor2';
+import { REPO_ROOT } from '../helpers/paths.js';
 import { main } from '../../src/cli/main.js';
 import { ClientPinSubCommand as Sub, Command } from '../../src/ctap2/commands.js';
 import {
@@ -162,7 +163,7 @@ describe('profile JSON files', () => {
   });
 
   it('the example files under profiles/ load', async () => {
-    const file = new URL('../../profiles/badge-2-slots.json', import.meta.url).pathname;
+    const file = join(REPO_ROOT, 'profiles', 'badge-2-slots.json');
     const info = await getInfo(await key(file));
     assert.equal(Buffer.from(info.get(3) as Uint8Array).toString('hex'), 'cdcbad6e39c30001bad6e00100000002');
     assert.deepEqual(info.get(10), [{ type: 'public-key', alg: -8 }]);
