@@ -9,6 +9,7 @@ import { randomBytes } from '../crypto/aead.js';
 import { Command } from '../ctap2/commands.js';
 import { dispatchCtap2 } from '../ctap2/dispatch.js';
 import { CtapHidDevice, type CtapHidTraceEvent } from '../ctaphid/channels.js';
+import { CtapHidCapability } from '../ctaphid/constants.js';
 import { realScheduler, type MessageHandler, type TransactionContext } from '../ctaphid/handler.js';
 import { startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
 import { formatHostPort, parseHostPort } from './address.js';
@@ -102,6 +103,8 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
         scheduler: realScheduler,
         rng: randomBytes,
         deviceVersion: DEVICE_VERSION,
+        // No CTAP1/U2F in split mode: INIT says so with NMSG (CTAP 2.1 §11.2.9.1.3).
+        capabilities: CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR | CtapHidCapability.CAPABILITY_NMSG,
         onError: onInternalError,
         ...(options.trace && { trace: options.trace }),
       });

@@ -67,7 +67,6 @@ def flows(run, connection):
         )
         ensure(CAPABILITY.CBOR.supported(dev.capabilities), "CBOR capability clear")
         ensure(CAPABILITY.WINK.supported(dev.capabilities), "WINK capability clear")
-        ensure(not CAPABILITY.NMSG.supported(dev.capabilities), "NMSG capability set")
         return dev
 
     dev = run.check("hid.init", hid_init)
@@ -106,6 +105,9 @@ def flows(run, connection):
         need(state["info"])
         v = state["info"].versions
         ensure("FIDO_2_0" in v and "FIDO_2_1" in v, "versions %r" % (v,))
+        # CTAPHID INIT's NMSG bit says "no CTAPHID_MSG": clear exactly when U2F_V2 is listed.
+        nmsg = CAPABILITY.NMSG.supported(state["dev"].capabilities)
+        ensure(nmsg == ("U2F_V2" not in v), "NMSG %r with versions %r" % (nmsg, v))
 
     def info_aaguid():
         need(state["info"])
