@@ -43,7 +43,7 @@ Usage:
       --bridge [HOST:PORT]         browser bridge (WebSocket) for the page shim (default 127.0.0.1:5175)
       --allow-origin ORIGIN        a page origin the bridge accepts (repeatable; default http://localhost:5173)
       --demo [HOST:PORT]           the WebAuthn Demo relying party, with the bridge (default localhost:5173;
-                                   on by default under npm start in softkey's checkout; --no-demo skips it)
+                                   npm start passes it)
       --no-bridge, --no-demo       serve neither
       --panel HOST:PORT            device panel + control API (default 127.0.0.1:5174, or a free port
                                    when that is taken; URL and token in DIR/control.json)

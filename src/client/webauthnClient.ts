@@ -87,8 +87,9 @@ export interface WebAuthnClientOptions {
   /** Transports to report in create() output when getInfo has none (default: []). */
   transports?: string[];
   /**
-   * Conveyance "none": keep the AAGUID (the default: L3 §5.1.3 only replaces fmt and attStmt, as the
-   * seed's own example shows) or zero it too ('zero', the Level 2 text that Safari still follows).
+   * Conveyance "none": zero the AAGUID as well as replacing fmt and attStmt (the default:
+   * WebAuthn Level 2's text, and what Chromium does), or keep it ('keep': Level 3's
+   * §5.1.3 only replaces fmt and attStmt).
    */
   noneAttestationAaguid?: NoneAttestationAaguid;
   /** RP IDs allowed platform-managed enterprise attestation (CTAP 2.1 §7.1, enterpriseAttestation 2). */
@@ -262,7 +263,7 @@ export class WebAuthnClient {
         prf: prf && prfResults(prf.secret, outputs?.get(prf.inputKey), prf.saltCount),
       });
       // "indirect" may be anonymized by the client; this one conveys it unaltered, like "direct".
-      if (conveyance === 'none') result = anonymize(result, this.options.noneAttestationAaguid ?? 'keep');
+      if (conveyance === 'none') result = anonymize(result, this.options.noneAttestationAaguid ?? 'zero');
 
       const { alg, spki } = publicKeyOf(acd.credentialPublicKey);
       const transports = [...new Set(info.transports ?? this.options.transports ?? [])].sort();
