@@ -63,6 +63,8 @@ export interface CtapHidDeviceOptions {
   keepaliveIntervalMs?: number;
   /** Most channels remembered; the least recently used idle one is forgotten first. Default 256. */
   maxChannels?: number;
+  /** Largest request accepted (getInfo's maxMsgSize); larger BCNT → ERR_INVALID_LEN. Default 7609. */
+  maxMessageSize?: number;
   /** Unexpected errors (handler exceptions, send failures). Default: console.error. */
   onError?: (error: unknown) => void;
   /** Every complete message in and out. */
@@ -94,7 +96,7 @@ export class CtapHidDevice {
 
   /** Allocated CIDs, least recently used first. */
   private readonly channels = new Set<number>();
-  private readonly assembler = new Assembler();
+  private readonly assembler: Assembler;
   private assemblyTimer: unknown = undefined;
   private transaction: Transaction | undefined;
   private lock: { cid: number; until: number } | undefined;
@@ -110,6 +112,7 @@ export class CtapHidDevice {
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
     this.keepaliveIntervalMs = options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS;
     this.maxChannels = Math.max(1, options.maxChannels ?? 256);
+    this.assembler = new Assembler(options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {});
     this.onError = options.onError ?? ((error) => console.error('[ctaphid]', error));
     this.trace = options.trace;
     for (const v of this.deviceVersion) {

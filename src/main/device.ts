@@ -115,6 +115,8 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
         deviceVersion: DEVICE_VERSION,
         // §11.2.9.1.3: NMSG is set only when the profile offers no CTAP1/U2F.
         capabilities: CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR | (u2fOffered(authenticator.core) ? 0 : CtapHidCapability.CAPABILITY_NMSG),
+        // A request longer than getInfo's maxMsgSize is refused at the CTAPHID layer, as on hardware.
+        maxMessageSize: authenticator.core.config.maxMsgSize,
         onError: onInternalError,
         ...(options.trace && { trace: options.trace }),
       });

@@ -29,6 +29,9 @@ import {
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { Status } from '../../src/ctap2/status.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
+import { CtapHidHost } from '../../src/ctaphid/hostDevice.js';
+import { CtapHidError, CtapHidErrorCode } from '../../src/ctaphid/constants.js';
+import { randomBytes } from '../../src/crypto/aead.js';
 import { BUILT_IN_PROFILES, loadProfile, ProfileError, profileConfig, validateProfile } from '../../src/main/profiles.js';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
 
@@ -75,6 +78,23 @@ describe('built-in profiles', () => {
     const info = await getInfo(await key('default'));
     assert.deepEqual(info.get(1), ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']);
     assert.deepEqual(info.get(6), [2, 1]);
+  });
+
+  it("getInfo's maxMsgSize is what CTAPHID accepts: 1200 bytes on the badge, 7609 by default", async () => {
+    for (const [profile, max] of [['badge', 1200], ['default', 7609]] as const) {
+      const k = await key(profile);
+      assert.equal((await getInfo(k)).get(5), max, profile);
+      const listeners: Array<(r: Uint8Array) => void> = [];
+      const hid = k.device.createHidDevice((report) => listeners.forEach((l) => l(report)));
+      const host = new CtapHidHost({ send: (r) => hid.receive(r), onReport: (cb) => listeners.push(cb) }, { rng: randomBytes });
+      await host.init();
+      assert.equal((await host.ping(new Uint8Array(max).fill(1))).length, max, `${profile}: ${max} bytes echo`);
+      await assert.rejects(host.ping(new Uint8Array(max + 1)), (e: unknown) => {
+        assert.ok(e instanceof CtapHidError);
+        assert.equal(e.code, CtapHidErrorCode.ERR_INVALID_LEN, profile);
+        return true;
+      });
+    }
   });
 
   it('an unknown name is refused with the names that exist', async () => {
