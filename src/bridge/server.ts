@@ -15,6 +15,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { sameSecret } from '../encoding/secret.js';
 import { pageShimScript } from './pageShim.js';
 import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_BRIDGE_HOST, DEFAULT_BRIDGE_PORT, MAX_MESSAGE_BYTES } from './protocol.js';
 import { BridgeSession, type BridgeClient } from './session.js';
@@ -49,12 +50,6 @@ export interface BridgeServer {
 }
 
 /** Byte-wise comparison that takes the same time wherever the strings differ. */
-function sameSecret(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
-  return diff === 0;
-}
-
 /** The ASCII serialization of an origin, or undefined when the text is not one. */
 export function normalizeOrigin(text: string): string | undefined {
   try {

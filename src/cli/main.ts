@@ -14,7 +14,7 @@ import { PRESENCE_MODES, type PresenceMode } from '../main/presence.js';
 import { createWalletApp, startWalletServer } from '../main/wallet.js';
 import { openDataDir } from '../main/dataDir.js';
 import { walletCommand } from './walletCommands.js';
-import { serveTcpHid, serveUhid, serveUsbip } from '../main/hidTransports.js';
+import { serveTcpHid, serveUhid, serveUsbip, serveWebSocketHid } from '../main/hidTransports.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
 import { hex, readInfo, resetDevice } from '../main/operations.js';
 import { secureCoreMain, startSplit } from '../main/splitStart.js';
@@ -38,6 +38,8 @@ Usage:
       --uhid                       appear as a USB HID security key through Linux /dev/uhid
       --usbip [HOST:PORT]          export over USB/IP (default 127.0.0.1:3240)
       --tcp-hid [HOST:PORT]        CTAPHID over TCP, 2-byte length framing (default 127.0.0.1:35962)
+      --ws [HOST:PORT]             CTAPHID over WebSocket, one report per message, with a per-run token
+                                   (default 127.0.0.1:8112; the URL to give connectSoftKey is printed)
       --split                      keys, store and prompts in a separate secure-core process (docs/split.md)
       --profile NAME|FILE.json     default | badge | ctap20 | a profile file (docs/profiles.md)
       --bridge [HOST:PORT]         browser bridge (WebSocket) for the page shim (default 127.0.0.1:5175)
@@ -121,7 +123,7 @@ function withDefaults(args: string[], defaults: Record<string, string>): string[
 
 async function start(rawArgs: string[], io: Io): Promise<number> {
   if (rawArgs.includes('--split')) return startSplit(rawArgs, io); // docs/split.md
-  const args = withDefaults(rawArgs, { '--usbip': '127.0.0.1:3240', '--tcp-hid': '127.0.0.1:35962', '--bridge': '127.0.0.1:5175', '--demo': 'localhost:5173', '--panel': PANEL_DEFAULT });
+  const args = withDefaults(rawArgs, { '--usbip': '127.0.0.1:3240', '--tcp-hid': '127.0.0.1:35962', '--ws': '127.0.0.1:8112', '--bridge': '127.0.0.1:5175', '--demo': 'localhost:5173', '--panel': PANEL_DEFAULT });
   const { values } = parse(args, {
     ...common,
     udp: { type: 'string' },
@@ -134,12 +136,14 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     uhid: { type: 'boolean' },
     usbip: { type: 'string' },
     'tcp-hid': { type: 'string' },
+    ws: { type: 'string' },
     profile: { type: 'string' },
     ...WEB_FLAGS,
     ...PANEL_FLAGS,
   });
   const usbip = values.usbip !== undefined ? parseHostPort(values.usbip, '--usbip') : undefined;
   const tcpHid = values['tcp-hid'] !== undefined ? parseHostPort(values['tcp-hid'], '--tcp-hid') : undefined;
+  const wsHid = values.ws !== undefined ? parseHostPort(values.ws, '--ws') : undefined;
   if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
   const attestation = values.attestation;
@@ -169,6 +173,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     if (values.uhid) served.push(await serveUhid(key.device));
     if (usbip) served.push(await serveUsbip(key.device, { ...usbip, ...(walletApp && { wallet: walletApp }) }));
     if (tcpHid) served.push(await serveTcpHid(key.device, tcpHid));
+    if (wsHid) served.push(await serveWebSocketHid(key.device, wsHid));
   } catch (e) {
     for (const t of served) await t.close();
     await key.close();

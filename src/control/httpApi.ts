@@ -17,6 +17,7 @@
  *   GET  /api/wallet/addresses?count=N
  */
 import { Hono, type Context } from 'hono';
+import { sameSecret } from '../encoding/secret.js';
 import { ControlError, type Controller } from './controller.js';
 
 export interface ControlApiOptions {
@@ -27,12 +28,7 @@ export interface ControlApiOptions {
 }
 
 /** Compares without an early exit, so timing does not reveal how much of a token matched. */
-export function sameToken(given: string | undefined, token: string): boolean {
-  if (given === undefined || given.length !== token.length) return false;
-  let diff = 0;
-  for (let i = 0; i < token.length; i++) diff |= given.charCodeAt(i) ^ token.charCodeAt(i);
-  return diff === 0;
-}
+export const sameToken = sameSecret;
 
 /** The token of a request: header, or `?token=` for what a browser loads by URL (page, WebSocket). */
 export function tokenOf(headers: { get(name: string): string | null | undefined }, url: string, allowQuery: boolean): string | undefined {

@@ -5,9 +5,13 @@
  *   serveUhid   Linux /dev/uhid: the kernel creates a hidraw FIDO device (browsers, libfido2, ssh)
  *   serveUsbip  a USB/IP server: `usbip attach` plugs a USB FIDO key into Linux or Windows
  *   serveTcpHid pico-fido's emulation framing (u16 BE length ‖ report) on TCP, for python-fido2
+ *   serveWebSocketHid  one report per binary WebSocket message, behind a per-run token
  */
+import { randomBytes } from '../crypto/aead.js';
 import type { CtapHidDevice } from '../ctaphid/channels.js';
+import * as b64u from '../encoding/base64url.js';
 import { startTcpHidServer, DEFAULT_TCP_HID_HOST, DEFAULT_TCP_HID_PORT, type TcpHidConnection } from '../transport/tcpHid.js';
+import { startWebSocketHidServer, DEFAULT_WEBSOCKET_HID_HOST, DEFAULT_WEBSOCKET_HID_PORT } from '../transport/webSocketHid.js';
 import { startUhidTransport, DEFAULT_UHID_NAME, DEFAULT_UHID_PATH, type UhidFile, type UhidStatus } from '../transport/uhid.js';
 import { HidAssembler, makeBlocks } from '../transport/ledgerHidFraming.js';
 import { FIDO_REPORT_DESCRIPTOR, LEDGER_REPORT_DESCRIPTOR } from '../transport/usbDescriptors.js';
@@ -204,6 +208,43 @@ export async function serveTcpHid(
   return {
     address: server.address,
     description: `CTAPHID over TCP (pico-fido emulation framing) on ${formatHostPort(server.address)}`,
+    close: () => server.close(),
+  };
+}
+
+export interface ServeWebSocketHidOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 8112; 0 picks a free port. */
+  port?: number;
+  /** This run's secret (at least 16 characters); default a fresh random one. */
+  token?: string;
+  /** Web origins allowed to connect (a Node client sends no Origin); default none. */
+  allowOrigins?: readonly string[];
+  onRefused?: (reason: string) => void;
+  onError?: (error: unknown) => void;
+}
+
+/** Serves CTAPHID reports over WebSocket (ws://HOST:PORT/ctaphid?token=…). */
+export async function serveWebSocketHid(
+  device: Device,
+  options: ServeWebSocketHidOptions = {},
+): Promise<ServedTransport & { readonly url: string; readonly address: { host: string; port: number } }> {
+  let hid: CtapHidDevice | undefined;
+  const server = await startWebSocketHidServer({
+    host: options.host ?? DEFAULT_WEBSOCKET_HID_HOST,
+    port: options.port ?? DEFAULT_WEBSOCKET_HID_PORT,
+    token: options.token ?? b64u.encode(randomBytes(24)),
+    ...(options.allowOrigins && { allowOrigins: options.allowOrigins }),
+    onReport: (report) => hid?.receive(report),
+    ...(options.onRefused && { onRefused: options.onRefused }),
+    ...(options.onError && { onError: options.onError }),
+  });
+  hid = device.createHidDevice((report) => server.send(report));
+  return {
+    url: server.url,
+    address: server.address,
+    description: `CTAPHID over WebSocket on ${server.url} (connectSoftKey({ ws: url }))`,
     close: () => server.close(),
   };
 }

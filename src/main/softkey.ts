@@ -7,8 +7,9 @@ import type { AuthenticatorConfig } from '../authenticator/config.js';
 import { setDevicePin } from '../authenticator/setDevicePin.js';
 import { WebAuthnClient, type WebAuthnClientOptions } from '../client/webauthnClient.js';
 import { randomBytes } from '../crypto/aead.js';
-import { CtapHidHost } from '../ctaphid/hostDevice.js';
+import { CtapHidHost, type HidReportPipe } from '../ctaphid/hostDevice.js';
 import { connectUdpHost, startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
+import { connectWebSocketHid } from '../transport/webSocketHid.js';
 import { formatHostPort, parseHostPort } from './address.js';
 import { openDevice, type Device } from './device.js';
 import type { ProfileSpec } from './profiles.js';
@@ -124,6 +125,8 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
 export interface ConnectSoftKeyOptions {
   /** The device's UDP address; default 127.0.0.1:8111. */
   udp?: string;
+  /** A WebSocket CTAPHID URL printed by `softkey start --ws` (ws://HOST:PORT/ctaphid?token=…); replaces UDP. */
+  ws?: string;
   /** Our reply address (must be where the device sends); default 127.0.0.1:7112. */
   replyTo?: string;
   timeoutMs?: number;
@@ -135,15 +138,13 @@ export interface SoftKeyConnection extends CtapTransport {
   readonly hid: CtapHidHost;
   /** A WebAuthn client over this connection (see SoftKey.client). */
   readonly client: WebAuthnClient;
-  /** Sends the magic reboot report. */
+  /** Sends the magic reboot report (UDP only; a no-op over WebSocket, which has no reset line). */
   powerCycle(): void;
   close(): Promise<void>;
 }
 
 export async function connectSoftKey(options: ConnectSoftKeyOptions = {}): Promise<SoftKeyConnection> {
-  const device = parseHostPort(options.udp ?? '127.0.0.1:8111', 'udp');
-  const reply = parseHostPort(options.replyTo ?? '127.0.0.1:7112', 'replyTo');
-  const pipe = await connectUdpHost({ deviceHost: device.host, devicePort: device.port, bindHost: reply.host, bindPort: reply.port });
+  const pipe = options.ws !== undefined ? await connectWebSocket(options.ws) : await connectUdp(options);
   const hid = new CtapHidHost(pipe, { rng: randomBytes, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) });
   try {
     await hid.init();
@@ -159,4 +160,17 @@ export async function connectSoftKey(options: ConnectSoftKeyOptions = {}): Promi
     powerCycle: () => pipe.sendPowerCycle(),
     close: () => pipe.close(),
   };
+}
+
+type HostPipe = HidReportPipe & { sendPowerCycle(): void; close(): Promise<void> };
+
+async function connectUdp(options: ConnectSoftKeyOptions): Promise<HostPipe> {
+  const device = parseHostPort(options.udp ?? '127.0.0.1:8111', 'udp');
+  const reply = parseHostPort(options.replyTo ?? '127.0.0.1:7112', 'replyTo');
+  return connectUdpHost({ deviceHost: device.host, devicePort: device.port, bindHost: reply.host, bindPort: reply.port });
+}
+
+async function connectWebSocket(url: string): Promise<HostPipe> {
+  const client = await connectWebSocketHid(url);
+  return { send: (r) => client.send(r), onReport: (cb) => client.onReport(cb), sendPowerCycle: () => {}, close: () => client.close() };
 }

@@ -118,4 +118,29 @@ describe('key.client', () => {
       await registerAndLogIn(connection.client);
     });
   });
+
+  describe('connectSoftKey over WebSocket to a real `softkey start --ws`', () => {
+    let device: SoftkeyProcess;
+    let connection: SoftKeyConnection;
+    before(async () => {
+      device = await startSoftkeyProcess({ args: ['--no-apdu', '--no-panel', '--ws', '127.0.0.1:0'], readyPattern: /CTAPHID over WebSocket on ws:/ });
+      const url = /CTAPHID over WebSocket on (ws:\/\/\S+)/.exec(device.output())![1]!;
+      assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/ctaphid\?token=[\w-]{32}$/);
+      connection = await connectSoftKey({ ws: url });
+    });
+    after(async () => {
+      await connection?.close();
+      await device?.stop();
+    });
+
+    it('sets the PIN over the wire, registers and logs in with UV', async () => {
+      await connection.client.setPin('4321');
+      await registerAndLogIn(connection.client);
+    });
+
+    it('refuses a connection without the token', async () => {
+      const url = /CTAPHID over WebSocket on (ws:\/\/\S+)/.exec(device.output())![1]!;
+      await assert.rejects(connectSoftKey({ ws: url.replace(/token=.*/, 'token=wrong') }), /HTTP 403/);
+    });
+  });
 });
