@@ -76,7 +76,11 @@ export class Authenticator implements Ctap2Authenticator {
 }
 
 /** Creates the authenticator; makes the device attestation identity on first start. */
-export async function createAuthenticator(env: Env, config: AuthenticatorConfig = defaultConfig()): Promise<Authenticator> {
+export async function createAuthenticator(
+  env: Env,
+  config: AuthenticatorConfig = defaultConfig(),
+  makeCore: (env: Env, config: AuthenticatorConfig, attestation: { secret: Uint8Array; certificate: Uint8Array }) => Core = (e, c, a) => new Core(e, c, a),
+): Promise<Authenticator> {
   // One attestation identity per AAGUID: the certificate carries the AAGUID (profiles differ).
   const keyName = `${SECRET_ATTESTATION_KEY}:${toHex(config.aaguid)}`;
   const certName = `${SECRET_ATTESTATION_CERT}:${toHex(config.aaguid)}`;
@@ -93,5 +97,5 @@ export async function createAuthenticator(env: Env, config: AuthenticatorConfig 
     secret = identity.secret;
     certificate = identity.certificate;
   }
-  return new Authenticator(new Core(env, config, { secret, certificate }));
+  return new Authenticator(makeCore(env, config, { secret, certificate }));
 }

@@ -3,7 +3,8 @@
  * credential store, the vault (wrapping key, attestation key), the presence prompts and every
  * private key. It answers the seed's three operations (authenticate credential, make credential,
  * get assertion: seed 004 "FIDO2 messages details") and softkey's extension set (docs/split.md),
- * message by message, over one local stream.
+ * message by message, over one local stream; and whole CTAP2 commands (0x0113) and APDUs (0x0115,
+ * U2F and the Filecoin app) with the single-process implementation over the same Core.
  *
  * Credentials made here have the seed's 16-byte IDs: random handles. Each handle names a vault
  * entry holding the credential's sealed private key (store/credentialId.ts: AES-GCM under the
@@ -12,9 +13,14 @@
  */
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createAuthenticator } from '../authenticator/authenticator.js';
-import { defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
-import type { Core, ResolvedCredential } from '../authenticator/core.js';
+import { createAuthenticator, type Authenticator } from '../authenticator/authenticator.js';
+import { configSettings } from '../authenticator/authenticatorConfig.js';
+import { commandPolicy, defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
+import { Core, type ResolvedCredential } from '../authenticator/core.js';
+import { U2fAuthenticator } from '../authenticator/u2f.js';
+import { dispatchCtap1 } from '../ctap1/dispatch.js';
+import { dispatchCtap2 } from '../ctap2/dispatch.js';
+import type { CredentialIdPayload } from '../store/credentialId.js';
 import type { Env } from '../authenticator/env.js';
 import { reset } from '../authenticator/reset.js';
 import { selection } from '../authenticator/selection.js';
@@ -33,6 +39,7 @@ import { CoseAlg, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js'
 import { derToRawSignature } from '../securecore/ecdsaSignature.js';
 import { MessageFramer } from '../securecore/framing.js';
 import {
+  ApduApplication,
   AttestationKind,
   CREDENTIAL_ID_LENGTH,
   decodeMessage,
@@ -52,7 +59,9 @@ import {
 import { openCredentialId, sealCredentialId } from '../store/credentialId.js';
 import { openDataDir } from '../store/dataDir.js';
 import { systemClock, systemRng } from './device.js';
-import { presenceFor } from './presence.js';
+import { presenceFor, reviewFor } from './presence.js';
+import { createWalletApp, type WalletApp } from './wallet.js';
+import { profileConfig } from './profiles.js';
 import type { SecureCoreSettings } from './splitDevice.js';
 
 /** Vault entry holding the sealed key of the credential with this 16-byte handle. */
@@ -84,6 +93,34 @@ interface Pending {
   issuedAt: number;
 }
 
+/**
+ * The core's Core: every credential it makes, by the seed path or by the full implementation
+ * (extensions, U2F), is a 16-byte handle naming a vault entry, so both paths resolve each other's.
+ * Credential IDs of other forms (made before split mode, or slot handles of a profile) resolve as usual.
+ */
+export class SplitCore extends Core {
+  override newCredentialId(rpIdHash: Uint8Array, payload: CredentialIdPayload): Uint8Array {
+    if (this.config.credentialSlots !== undefined) return super.newCredentialId(rpIdHash, payload);
+    let id = this.env.rng.bytes(CREDENTIAL_ID_LENGTH);
+    while (this.env.vault.get(vaultName(id))) id = this.env.rng.bytes(CREDENTIAL_ID_LENGTH);
+    this.env.vault.set(vaultName(id), sealCredentialId(this.credentialWrapKey(), rpIdHash, payload, this.env.rng.bytes(12)));
+    return id;
+  }
+
+  override resolve(id: Uint8Array, rpIdHash: Uint8Array): ResolvedCredential | undefined {
+    if (id.length !== CREDENTIAL_ID_LENGTH) return super.resolve(id, rpIdHash);
+    const sealed = this.env.vault.get(vaultName(id));
+    const payload = sealed && openCredentialId(this.credentialWrapKey(), rpIdHash, sealed);
+    if (!payload) return undefined;
+    if (!payload.discoverable) return { id, payload };
+    const resident = this.env.store.getResident(id);
+    return resident ? { id, payload, resident } : undefined;
+  }
+}
+
+/** The seed and Ex messages cannot answer this request faithfully: the front sends the CTAP2 command (0x0113). */
+class FullPathRequired extends Error {}
+
 const pinInput = (p: PinUvAuth | undefined) => (p ? { pinUvAuthParam: p.param, ...(p.protocol !== 0 && { pinUvAuthProtocol: p.protocol }) } : {});
 
 export class SecureCoreService {
@@ -91,11 +128,39 @@ export class SecureCoreService {
   /** Aborted by a cancelRequest while the request in progress waits for the user. */
   private current = new AbortController();
 
-  private constructor(readonly core: Core) {}
+  readonly core: Core;
+  private readonly u2f: U2fAuthenticator;
+  private readonly policy: ReturnType<typeof commandPolicy>;
+
+  private walletApp: WalletApp | undefined;
+
+  private constructor(
+    readonly authenticator: Authenticator,
+    /** Makes the Filecoin app (its seed is in this process's vault) on its first APDU; none: not served. */
+    private readonly makeWallet?: () => WalletApp,
+  ) {
+    this.core = authenticator.core;
+    this.u2f = new U2fAuthenticator(this.core);
+    this.policy = commandPolicy(this.core.config);
+  }
 
   /** Makes the device attestation identity on first start (like the single-process device). */
-  static async create(env: Env, config: AuthenticatorConfig): Promise<SecureCoreService> {
-    return new SecureCoreService((await createAuthenticator(env, config)).core);
+  static async create(env: Env, config: AuthenticatorConfig, makeWallet?: () => WalletApp): Promise<SecureCoreService> {
+    return new SecureCoreService(await createAuthenticator(env, config, (e, c, a) => new SplitCore(e, c, a)), makeWallet);
+  }
+
+  /**
+   * Whether the seed and Ex messages answer as the full implementation would: not with a profile
+   * (its command, option and credential-slot rules live there), nor with alwaysUv on (§6.1.2 step 6).
+   */
+  private seedPathApplies(): boolean {
+    return this.core.config.profile === 'default' && this.core.config.credentialSlots === undefined && !configSettings(this.core).alwaysUv;
+  }
+
+  /** A credential the seed path may use: credProtect (§12.1) is applied by the full implementation. */
+  private seedCredential(c: ResolvedCredential | undefined): ResolvedCredential | undefined {
+    if (c && c.payload.credProtect > 1) throw new FullPathRequired();
+    return c;
   }
 
   /** One request message → one response message (none for a cancelRequest). Never throws. */
@@ -112,10 +177,13 @@ export class SecureCoreService {
       return new Uint8Array(0); // a notification: no answer
     }
     if (m.type !== 'getNextAssertionRequest') this.pending = undefined;
+    // Any command but credentialManagement ends a credential enumeration (§6.8.3).
+    if (m.type !== 'ctap2CommandRequest') this.authenticator.beforeCommand(-1);
     this.current = new AbortController();
     try {
       return encodeMessage(await this.answer(m));
     } catch (e) {
+      if (e instanceof FullPathRequired) return encodeMessage({ type: 'errorResponse', errorCode: ErrorCode.fullPath, ctapStatus: 0 });
       if (e instanceof CtapError) {
         const code = ERROR_CODE_OF.get(e.status);
         return encodeMessage(code !== undefined ? this.errorAnswer(m, code) : { type: 'errorResponse', errorCode: ErrorCode.ctapStatus, ctapStatus: e.status });
@@ -137,9 +205,29 @@ export class SecureCoreService {
 
   private async answer(m: SecureCoreMessage): Promise<SecureCoreMessage> {
     const { core } = this;
+    const seedPath = ['authenticateCredentialRequest', 'makeCredentialRequest', 'makeCredentialExRequest', 'getAssertionRequest', 'getAssertionExRequest'].includes(m.type);
+    if (seedPath && !this.seedPathApplies()) throw new FullPathRequired();
     switch (m.type) {
+      case 'ctap2CommandRequest': {
+        // The full implementation, as the single-process device runs it (profile command policy included).
+        const out = await dispatchCtap2(this.authenticator, concat(new Uint8Array([m.command]), m.parameters), this.ctx, {
+          onInternalError: (e) => console.error('[softkey secure core] internal error:', e),
+          ...this.policy,
+        });
+        return { type: 'ctap2CommandResponse', status: out[0]!, response: out.subarray(1) };
+      }
+      case 'apduRequest': {
+        const unavailable = { type: 'apduResponse' as const, application: m.application, apdu: new Uint8Array(0) };
+        if (m.application === ApduApplication.filecoin) {
+          this.walletApp ??= this.makeWallet?.();
+          return this.walletApp ? { ...unavailable, apdu: await this.walletApp.exchange(m.apdu, this.current.signal) } : unavailable;
+        }
+        if (!this.u2f.available) return unavailable;
+        const apdu = await dispatchCtap1(this.u2f, m.apdu, this.ctx, { onInternalError: (e) => console.error('[softkey secure core] internal error:', e) });
+        return { type: 'apduResponse', application: m.application, apdu };
+      }
       case 'authenticateCredentialRequest': {
-        const found = this.resolve(m.credentialId, core.rpIdHash(m.rpId));
+        const found = this.seedCredential(this.resolve(m.credentialId, core.rpIdHash(m.rpId)));
         return { type: 'authenticateCredentialResponse', credentialId: m.credentialId, userHandle: found?.resident?.userId ?? new Uint8Array(0), found: found !== undefined };
       }
       case 'makeCredentialRequest':
@@ -210,13 +298,7 @@ export class SecureCoreService {
 
   /** A 16-byte handle of this RP whose key still opens (and, if discoverable, whose row exists). */
   private resolve(id: Uint8Array, rpIdHash: Uint8Array): ResolvedCredential | undefined {
-    if (id.length !== CREDENTIAL_ID_LENGTH) return undefined;
-    const sealed = this.core.env.vault.get(vaultName(id));
-    const payload = sealed && openCredentialId(this.core.credentialWrapKey(), rpIdHash, sealed);
-    if (!payload) return undefined;
-    if (!payload.discoverable) return { id, payload };
-    const resident = this.core.env.store.getResident(id);
-    return resident ? { id, payload, resident } : undefined;
+    return id.length === CREDENTIAL_ID_LENGTH ? this.core.resolve(id, rpIdHash) : undefined;
   }
 
   /** CTAP 2.1 §6.1.2, the steps that need the core: UV by token, user presence, key, storage, signature. */
@@ -296,10 +378,10 @@ export class SecureCoreService {
     const rpIdHash = core.rpIdHash(m.rpId);
     let credentials: ResolvedCredential[];
     if (m.allowList.length > 0) {
-      const first = m.allowList.map((id) => this.resolve(id, rpIdHash)).find((c) => c !== undefined);
+      const first = m.allowList.map((id) => this.seedCredential(this.resolve(id, rpIdHash))).find((c) => c !== undefined);
       credentials = first ? [first] : [];
     } else {
-      credentials = core.env.store.listResident(m.rpId).flatMap((r) => this.resolve(r.credentialId, rpIdHash) ?? []);
+      credentials = core.env.store.listResident(m.rpId).flatMap((r) => this.seedCredential(this.resolve(r.credentialId, rpIdHash)) ?? []);
     }
     const first = credentials[0];
     if (!first) throw new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS);
@@ -430,7 +512,9 @@ export async function runSecureCore(s: SecureCoreSettings & { config?: Partial<A
       store: opened.store,
       vault: opened.vault,
     };
-    const service = await SecureCoreService.create(env, defaultConfig({ ...s.config, ...(s.attestation && { attestation: s.attestation }) }));
+    const timeout = s.userActionTimeoutMs !== undefined ? { timeoutMs: s.userActionTimeoutMs } : {};
+    const makeWallet = () => createWalletApp({ vault: opened.vault, review: reviewFor(s.presence, timeout) });
+    const service = await SecureCoreService.create(env, defaultConfig({ ...profileConfig(s.profile ?? 'default'), ...s.config, ...(s.attestation && { attestation: s.attestation }) }), makeWallet);
     await serveSecureCore(service, new Socket({ fd: 3, readable: true, writable: true }));
   } finally {
     opened.close();

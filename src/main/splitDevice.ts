@@ -9,7 +9,10 @@ import { randomBytes } from '../crypto/aead.js';
 import { Command } from '../ctap2/commands.js';
 import { dispatchCtap2 } from '../ctap2/dispatch.js';
 import { CtapHidDevice, type CtapHidTraceEvent } from '../ctaphid/channels.js';
-import { CtapHidCapability } from '../ctaphid/constants.js';
+import { CtapHidCapability, CtapHidError, CtapHidErrorCode } from '../ctaphid/constants.js';
+import { Status } from '../ctap2/status.js';
+import { decode as decodeCbor, type CborValue } from '../encoding/cbor.js';
+import { ApduApplication, CREDENTIAL_ID_LENGTH } from '../securecore/messages.js';
 import { realScheduler, type MessageHandler, type TransactionContext } from '../ctaphid/handler.js';
 import { startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
 import { formatHostPort, parseHostPort } from './address.js';
@@ -20,16 +23,46 @@ import { SecureCoreLink, spawnCore, type CoreCommand, type CoreConnection } from
 
 const NEVER_ABORTED = new AbortController().signal;
 
-/** Commands a split device answers; the others are CTAP1_ERR_INVALID_COMMAND (docs/split.md). */
-const SPLIT_COMMANDS = new Set<number>([
+/**
+ * Commands the front answers with the seed and Ex messages (docs/split.md); every other command,
+ * and these when the request needs what those messages do not carry, goes to the core's own
+ * implementation as a whole (ctap2CommandRequest, 0x0113).
+ */
+const FRONT_COMMANDS = new Set<number>([
   Command.authenticatorMakeCredential,
   Command.authenticatorGetAssertion,
-  Command.authenticatorGetInfo,
   Command.authenticatorReset,
   Command.authenticatorGetNextAssertion,
   Command.authenticatorSelection,
   Command.authenticatorClientPIN,
 ]);
+
+/**
+ * Whether a makeCredential/getAssertion needs the core's full implementation: extensions,
+ * built-in UV (uv option), enterprise attestation, a discoverable credential with an RP name, or
+ * a credential ID that is not one of the core's 16-byte handles. A request that does not decode is the front's to refuse.
+ */
+export function needsFullPath(request: Uint8Array): boolean {
+  const command = request[0];
+  if (command !== Command.authenticatorMakeCredential && command !== Command.authenticatorGetAssertion) return false;
+  let params: CborValue;
+  try {
+    params = decodeCbor(request.subarray(1));
+  } catch {
+    return false;
+  }
+  if (!(params instanceof Map)) return false;
+  const mc = command === Command.authenticatorMakeCredential;
+  const [extensions, options, list] = mc ? [6, 7, 5] : [4, 5, 3];
+  if (params.has(extensions) || (mc && params.has(10))) return true;
+  const opts = params.get(options);
+  if (opts instanceof Map && opts.get('uv') === true) return true;
+  // A discoverable credential keeps its RP's name (§6.8.3 enumerateRPs); the seed's messages have no field for it.
+  const rp = params.get(2);
+  if (mc && opts instanceof Map && opts.get('rk') === true && rp instanceof Map && typeof rp.get('name') === 'string') return true;
+  const descriptors = params.get(list);
+  return Array.isArray(descriptors) && descriptors.some((d) => d instanceof Map && d.get('id') instanceof Uint8Array && (d.get('id') as Uint8Array).length !== CREDENTIAL_ID_LENGTH);
+}
 
 /** What the secure core is told on its command line (the front forwards its own flags). */
 export interface SecureCoreSettings {
@@ -37,6 +70,8 @@ export interface SecureCoreSettings {
   presence: PresenceMode;
   userActionTimeoutMs?: number;
   attestation?: AuthenticatorConfig['attestation'];
+  /** --profile as given (a built-in name or a profile file); the core applies it, the front too. */
+  profile?: string;
 }
 
 export function secureCoreArgs(s: SecureCoreSettings): string[] {
@@ -48,6 +83,7 @@ export function secureCoreArgs(s: SecureCoreSettings): string[] {
     s.presence,
     ...(s.userActionTimeoutMs !== undefined ? ['--presence-timeout', String(s.userActionTimeoutMs)] : []),
     ...(s.attestation ? ['--attestation', s.attestation] : []),
+    ...(s.profile !== undefined ? ['--profile', s.profile] : []),
   ];
 }
 
@@ -70,6 +106,8 @@ export interface SplitDevice {
   link: SecureCoreLink;
   cbor(request: Uint8Array, opts?: { signal?: AbortSignal; setStatus?: TransactionContext['setStatus'] }): Promise<Uint8Array>;
   createHidDevice(send: (report: Uint8Array) => void): CtapHidDevice;
+  /** An APDU for the Filecoin app in the core → its response (SW 0x6E00 when the core serves none, 0x6F00 when it fails). */
+  filecoinApdu(apdu: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
   powerCycle(): void;
   close(): void;
 }
@@ -81,11 +119,32 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
   const onInternalError = options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e));
   const hidDevices = new Set<CtapHidDevice>();
   let queue: Promise<unknown> = Promise.resolve();
-  const run = (request: Uint8Array, ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus'] }) =>
-    dispatchCtap2(authenticator, request, ctx, { onInternalError, enabled: (c) => SPLIT_COMMANDS.has(c) });
+  // With a profile, the core's implementation answers everything (its rules are there).
+  const frontServes = authenticator.config.profile === 'default';
+  let assertionsInCore = false; // the last getAssertion went to the core whole: so does getNextAssertion
+  const run = async (request: Uint8Array, ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus'] }): Promise<Uint8Array> => {
+    const command = request[0];
+    if (command === undefined) return new Uint8Array([Status.CTAP1_ERR_INVALID_LENGTH]);
+    const front =
+      frontServes && FRONT_COMMANDS.has(command) && !(command === Command.authenticatorGetNextAssertion && assertionsInCore) && !needsFullPath(request);
+    if (front) {
+      const out = await dispatchCtap2(authenticator, request, ctx, { onInternalError });
+      if (!authenticator.takeFullPath()) {
+        if (command === Command.authenticatorGetAssertion) assertionsInCore = false;
+        return out;
+      }
+    }
+    if (command === Command.authenticatorGetAssertion) assertionsInCore = true;
+    return authenticator.forward(request, ctx);
+  };
   const handler: MessageHandler = {
     cbor: (request, ctx) => run(request, ctx),
-    msg: async () => new Uint8Array([0x6d, 0x00]), // no CTAP1/U2F in split mode: SW_INS_NOT_SUPPORTED
+    // CTAP1/U2F over CTAPHID_MSG: the APDU goes to the core, which holds the keys.
+    msg: async (apdu, ctx) => {
+      const answer = await authenticator.apdu(ApduApplication.u2f, apdu, ctx).catch(() => new Uint8Array([0x6f, 0x00])); // SW_UNKNOWN
+      if (!answer) throw new CtapHidError(CtapHidErrorCode.ERR_INVALID_CMD, 'U2F is not available');
+      return answer;
+    },
   };
   return {
     authenticator,
@@ -96,6 +155,13 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
       queue = result.catch(() => undefined);
       return result;
     },
+    async filecoinApdu(apdu, signal = NEVER_ABORTED) {
+      try {
+        return (await authenticator.apdu(ApduApplication.filecoin, apdu, { signal, setStatus: () => {} })) ?? new Uint8Array([0x6e, 0x00]);
+      } catch {
+        return new Uint8Array([0x6f, 0x00]);
+      }
+    },
     createHidDevice(send) {
       const hid = new CtapHidDevice({
         handler,
@@ -103,8 +169,10 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
         scheduler: realScheduler,
         rng: randomBytes,
         deviceVersion: DEVICE_VERSION,
-        // No CTAP1/U2F in split mode: INIT says so with NMSG (CTAP 2.1 §11.2.9.1.3).
-        capabilities: CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR | CtapHidCapability.CAPABILITY_NMSG,
+        // §11.2.9.1.3: NMSG is set only when the profile offers no CTAP1/U2F (the core answers it).
+        capabilities:
+          CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR | (authenticator.config.versions.includes('U2F_V2') ? 0 : CtapHidCapability.CAPABILITY_NMSG),
+        maxMessageSize: authenticator.config.maxMsgSize,
         onError: onInternalError,
         ...(options.trace && { trace: options.trace }),
       });

@@ -15,7 +15,9 @@
  *   getAssertion without an allowList   → getAssertionExRequest (0x0105), which counts credentials
  *   pinUvAuthParam present               → the Ex messages, which carry it to the core (UV by token)
  *   clientPIN                            → clientPinRequest (0x0111)
- * Split mode has no built-in UV and no extensions; getInfo says so.
+ * Everything else (extensions, built-in UV, getInfo, credentialManagement, largeBlobs, config, a
+ * profile, an errorCode 0x0b "full path" answer) goes whole to the core (0x0113), routed by
+ * splitDevice.ts; U2F and Filecoin APDUs go with apduRequest (0x0115).
  */
 import type { AuthenticatorConfig } from '../authenticator/config.js';
 import { sha256 } from '../crypto/hash.js';
@@ -30,10 +32,10 @@ import type {
 import { buildAuthenticatorData } from '../ctap2/authenticatorData.js';
 import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
 import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
-import { ClientPinSubCommand } from '../ctap2/commands.js';
+import { ClientPinSubCommand, Command } from '../ctap2/commands.js';
 import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
 import { CtapError, Status } from '../ctap2/status.js';
-import { equal, utf8 } from '../encoding/bytes.js';
+import { concat, equal, utf8 } from '../encoding/bytes.js';
 import type { Encodable } from '../encoding/cbor.js';
 import type { CborMap, CborValue } from '../encoding/cbor.js';
 import { CoseAlg, CoseCrv, CoseKty, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js';
@@ -43,6 +45,7 @@ import {
   CREDENTIAL_ID_LENGTH,
   ErrorCode,
   MAX_ALLOW_LIST,
+  MAX_BODY_LENGTH,
   RPID_SIZE,
   USER_NAME_SIZE,
   type AssertionExResponse,
@@ -94,12 +97,15 @@ function truncateUtf8(s: string | undefined, max: number): string {
 
 export class SplitAuthenticator implements Ctap2Authenticator {
   private deviceInfo: DeviceInfoResponse | undefined;
+  /** Set when the core answered errorCode fullPath: the request goes again as a whole CTAP2 command. */
+  private fullPathWanted = false;
 
   constructor(
     private readonly link: SecureCoreLink,
     readonly config: AuthenticatorConfig,
   ) {}
 
+  /** The seed path's own view (the device answers getInfo from the core with 0x0113: docs/split.md). */
   getInfo(): GetInfoResponse {
     const { config } = this;
     return {
@@ -285,6 +291,36 @@ export class SplitAuthenticator implements Ctap2Authenticator {
     return Promise.reject(new CtapError(Status.CTAP1_ERR_INVALID_COMMAND, 'no authenticatorConfig in split mode'));
   }
 
+  /** Whether the last request through this front wants the full implementation instead (and clears it). */
+  takeFullPath(): boolean {
+    const wanted = this.fullPathWanted;
+    this.fullPathWanted = false;
+    return wanted;
+  }
+
+  /** A whole CTAP2 request (command byte + CBOR) for the core's own implementation (0x0113) → status ‖ CBOR. */
+  async forward(request: Uint8Array, ctx: RequestContext): Promise<Uint8Array> {
+    try {
+      if (request.length - 1 > MAX_BODY_LENGTH) throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, 'request too long for the secure core');
+      const m: SecureCoreMessage = { type: 'ctap2CommandRequest', command: request[0]!, parameters: request.subarray(1) };
+      const r = await this.prompting(ctx, request[0] === Command.authenticatorGetInfo, m);
+      if (r.type !== 'ctap2CommandResponse') throw this.unexpected(r);
+      if (request[0] === Command.authenticatorClientPIN || request[0] === Command.authenticatorReset) this.deviceInfo = undefined;
+      return concat(new Uint8Array([r.status]), r.response);
+    } catch (e) {
+      if (e instanceof CtapError) return new Uint8Array([e.status]);
+      throw e;
+    }
+  }
+
+  /** An APDU for one of the core's applications (0x0115) → its response APDU, or undefined when the application is not available. */
+  async apdu(application: number, apdu: Uint8Array, ctx: RequestContext): Promise<Uint8Array | undefined> {
+    if (apdu.length > MAX_BODY_LENGTH) return undefined;
+    const r = await this.prompting(ctx, false, { type: 'apduRequest', application, apdu });
+    if (r.type !== 'apduResponse') throw this.unexpected(r);
+    return r.apdu.length > 0 ? r.apdu : undefined;
+  }
+
   /** A re-plug: the core drops its volatile state (getNextAssertion, reset window restarts). */
   powerCycle(): Promise<void> {
     return this.ask({ type: 'powerCycleRequest' }).then(
@@ -367,6 +403,10 @@ export class SplitAuthenticator implements Ctap2Authenticator {
       throw e;
     }
     if (r.type === 'errorResponse') {
+      if (r.errorCode === ErrorCode.fullPath) {
+        this.fullPathWanted = true;
+        throw new CtapError(Status.CTAP1_ERR_OTHER, 'the secure core asks for the full CTAP2 command');
+      }
       if (r.errorCode === ErrorCode.ctapStatus && r.ctapStatus !== 0) throw new CtapError(r.ctapStatus, 'secure core');
       this.check(r.errorCode);
       throw this.unexpected(r);

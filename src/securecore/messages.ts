@@ -6,8 +6,9 @@
  * Before byte 8, the envelope of that firmware:
  *   bytes 0–1 message type 0x0009 (FIDO2), 2–3 payload length (bytes from byte 4 to the end),
  *   bytes 4–5 FIDO2 message type, 6–7 reserved (zero).
- * Integers are little-endian except the counts the seed marks "BE". Messages 0x0101–0x010E are
- * softkey's extension set, same envelope and style, for what the seed's messages cannot carry.
+ * Integers are little-endian except the counts the seed marks "BE". Messages 0x0101–0x0116 and
+ * 0x01FE are softkey's extension set, same envelope and style, for what the seed's messages cannot
+ * carry; 0x0113–0x0116 carry a whole CTAP2 command or an APDU as a length-prefixed body.
  */
 import { SecureCoreMessageError, checkRange, checkZero, getBytes, getSized, getText, getU16le, getU32be, getU32le, putBytes, putSized, putText, putU16le, putU32be, putU32le } from './layout.js';
 
@@ -51,6 +52,12 @@ export const Fido2MessageType = {
   cancelRequest: 0x010f,
   clientPinRequest: 0x0111,
   clientPinResponse: 0x0112,
+  /** A whole CTAP2 command for the core's own implementation (command byte + CBOR parameters). */
+  ctap2CommandRequest: 0x0113,
+  ctap2CommandResponse: 0x0114,
+  /** An APDU for one of the core's applications (CTAP1/U2F over CTAPHID_MSG, the Filecoin app). */
+  apduRequest: 0x0115,
+  apduResponse: 0x0116,
   /** The core's answer to a request it could not decode or answer in the request's own response. */
   errorResponse: 0x01fe,
 } as const;
@@ -75,10 +82,17 @@ export const ErrorCode = {
   cancelled: 0x09,
   /** errorResponse only: the CTAP status in its byte 9 is the answer (PIN and UV errors). */
   ctapStatus: 0x0a,
+  /** errorResponse only: the seed and Ex messages cannot answer this faithfully; send the CTAP2 command with 0x0113. */
+  fullPath: 0x0b,
 } as const;
 const MAX_SEED_MAKE_CREDENTIAL_ERROR = 0x03;
 const MAX_SEED_GET_ASSERTION_ERROR = 0x04;
-const MAX_EXT_ERROR = 0x0a;
+const MAX_EXT_ERROR = 0x0b;
+/** Variable part of 0x0113–0x0116: the envelope's 16-bit length minus the fixed part. */
+export const MAX_BODY_LENGTH = 0xffff + 4 - 12;
+
+/** Applications an apduRequest addresses (byte 8). */
+export const ApduApplication = { u2f: 0, filecoin: 1 } as const;
 
 /** Attestation the core makes (deviceInfoResponse byte 24). */
 export const AttestationKind = { none: 0, self: 1, basic: 2 } as const;
@@ -214,6 +228,32 @@ export interface ClientPinResponse {
   powerCycleState?: boolean;
   uvRetries?: number;
 }
+export interface Ctap2CommandRequest {
+  type: 'ctap2CommandRequest';
+  /** CTAP2 command byte (CTAP 2.1 §6). */
+  command: number;
+  /** Its CBOR parameters, as the platform sent them (may be empty). */
+  parameters: Uint8Array;
+}
+export interface Ctap2CommandResponse {
+  type: 'ctap2CommandResponse';
+  /** CTAP status (0 = success). */
+  status: number;
+  /** The CBOR response (empty with an error, or for commands that answer none). */
+  response: Uint8Array;
+}
+export interface ApduRequest {
+  type: 'apduRequest';
+  /** ApduApplication: 0 CTAP1/U2F, 1 Filecoin. */
+  application: number;
+  apdu: Uint8Array;
+}
+export interface ApduResponse {
+  type: 'apduResponse';
+  application: number;
+  /** Response data ‖ SW1 SW2. */
+  apdu: Uint8Array;
+}
 export interface ErrorResponse {
   type: 'errorResponse';
   errorCode: number;
@@ -244,6 +284,10 @@ export type SecureCoreMessage =
   | StatusResponse
   | ClientPinRequest
   | ClientPinResponse
+  | Ctap2CommandRequest
+  | Ctap2CommandResponse
+  | ApduRequest
+  | ApduResponse
   | ErrorResponse;
 
 // ---- per-message layouts (offsets are absolute, as in the seed's tables) ---------------------
@@ -620,6 +664,40 @@ const clientPinResponse: Layout<ClientPinResponse> = {
   },
 };
 
+/** 8 a byte (command, status, application), 9 zero, 10–11 body length, 12… body. */
+function withBody<M extends SecureCoreMessage>(
+  type: M['type'],
+  byteName: string,
+  maxByte: number,
+  byteOf: (m: M) => number,
+  bodyOf: (m: M) => Uint8Array,
+  make: (byte: number, body: Uint8Array) => M,
+): Layout<M> {
+  return {
+    size: 12,
+    tail: (m) => bodyOf(m).length,
+    write(b, m) {
+      const byte = byteOf(m);
+      if (!Number.isInteger(byte) || byte < 0 || byte > maxByte) throw new RangeError(`${byteName} ${byte} is outside 0–${maxByte}`);
+      b[8] = byte;
+      const body = bodyOf(m);
+      putU16le(b, 10, checkLength(`${type} body`, body.length, MAX_BODY_LENGTH));
+      b.set(body, 12);
+    },
+    read(b) {
+      checkZero(b, 9, 10, 'byte 9');
+      const length = getU16le(b, 10);
+      exactTail(b, 12, length);
+      return make(checkRange(byteName, b[8]!, maxByte), getBytes(b, 12, length));
+    },
+  };
+}
+
+const ctap2CommandRequest = withBody<Ctap2CommandRequest>('ctap2CommandRequest', 'command', 0xff, (m) => m.command, (m) => m.parameters, (command, parameters) => ({ type: 'ctap2CommandRequest', command, parameters }));
+const ctap2CommandResponse = withBody<Ctap2CommandResponse>('ctap2CommandResponse', 'status', 0xff, (m) => m.status, (m) => m.response, (status, response) => ({ type: 'ctap2CommandResponse', status, response }));
+const apduRequest = withBody<ApduRequest>('apduRequest', 'application', 1, (m) => m.application, (m) => m.apdu, (application, apdu) => ({ type: 'apduRequest', application, apdu }));
+const apduResponse = withBody<ApduResponse>('apduResponse', 'application', 1, (m) => m.application, (m) => m.apdu, (application, apdu) => ({ type: 'apduResponse', application, apdu }));
+
 const errorResponse: Layout<ErrorResponse> = {
   size: 10,
   write(b, m) {
@@ -658,6 +736,10 @@ const LAYOUTS: { [K in MessageName]: Layout<any> } = {
   cancelRequest: empty('cancelRequest'),
   clientPinRequest,
   clientPinResponse,
+  ctap2CommandRequest,
+  ctap2CommandResponse,
+  apduRequest,
+  apduResponse,
   errorResponse,
 };
 

@@ -346,6 +346,41 @@ const FIXTURES: Fixture[] = [
     message: { type: 'resetResponse', errorCode: 5 },
   },
   {
+    name: 'ctap2CommandRequest (0x0113): credentialManagement getCredsMetadata, CBOR {1: 1}',
+    bytes: place(15, [0, [0x09, 0x00]], [2, [0x0b, 0x00]], [4, [0x13, 0x01]], [8, [0x0a, 0x00, 0x03, 0x00]], [12, [0xa1, 0x01, 0x01]]),
+    message: { type: 'ctap2CommandRequest', command: 0x0a, parameters: new Uint8Array([0xa1, 0x01, 0x01]) },
+  },
+  {
+    name: 'ctap2CommandRequest (0x0113): getInfo, no parameters',
+    bytes: place(12, [0, [0x09, 0x00]], [2, [0x08, 0x00]], [4, [0x13, 0x01]], [8, [0x04]]),
+    message: { type: 'ctap2CommandRequest', command: 0x04, parameters: new Uint8Array(0) },
+  },
+  {
+    name: 'ctap2CommandResponse (0x0114): success, CBOR {1: 0, 2: 25}',
+    bytes: place(17, [0, [0x09, 0x00]], [2, [0x0d, 0x00]], [4, [0x14, 0x01]], [8, [0x00, 0x00, 0x05, 0x00]], [12, [0xa2, 0x01, 0x00, 0x02, 0x18]]),
+    message: { type: 'ctap2CommandResponse', status: 0, response: new Uint8Array([0xa2, 0x01, 0x00, 0x02, 0x18]) },
+  },
+  {
+    name: 'ctap2CommandResponse (0x0114): CTAP2_ERR_PUAT_REQUIRED, no body',
+    bytes: place(12, [0, [0x09, 0x00]], [2, [0x08, 0x00]], [4, [0x14, 0x01]], [8, [0x36]]),
+    message: { type: 'ctap2CommandResponse', status: 0x36, response: new Uint8Array(0) },
+  },
+  {
+    name: 'apduRequest (0x0115): U2F_VERSION for the CTAP1 application',
+    bytes: place(19, [0, [0x09, 0x00]], [2, [0x0f, 0x00]], [4, [0x15, 0x01]], [8, [0x00, 0x00, 0x07, 0x00]], [12, [0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00]]),
+    message: { type: 'apduRequest', application: 0, apdu: new Uint8Array([0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00]) },
+  },
+  {
+    name: 'apduResponse (0x0116): the Filecoin app answers SW 0x9000',
+    bytes: place(14, [0, [0x09, 0x00]], [2, [0x0a, 0x00]], [4, [0x16, 0x01]], [8, [0x01, 0x00, 0x02, 0x00]], [12, [0x90, 0x00]]),
+    message: { type: 'apduResponse', application: 1, apdu: new Uint8Array([0x90, 0x00]) },
+  },
+  {
+    name: 'errorResponse (0x01fe), error 0x0b: send the whole CTAP2 command',
+    bytes: place(10, [0, [0x09, 0x00]], [2, [0x06, 0x00]], [4, [0xfe, 0x01]], [8, [0x0b, 0x00]]),
+    message: { type: 'errorResponse', errorCode: 11, ctapStatus: 0 },
+  },
+  {
     name: 'powerCycleRequest (0x010b)',
     bytes: place(8, [0, [0x09, 0x00]], [2, [0x04, 0x00]], [4, [0x0b, 0x01]]),
     message: { type: 'powerCycleRequest' },
@@ -421,6 +456,10 @@ describe('malformed messages get precise errors', () => {
     rejects(mutate(valid('getAssertionExResponse'), [261, 4]), 'length');
     rejects(mutate(valid('getAssertionExRequest'), [457, 0]), 'field', /pinUvAuth \(absent\)/);
     rejects(mutate(valid('clientPinRequest'), [10, 0b110001]), 'field', /pinHashEnc \(absent\)/);
+    rejects(mutate(valid('ctap2CommandRequest (0x0113): credentialManagement'), [9, 1]), 'field', /byte 9/);
+    rejects(mutate(valid('ctap2CommandRequest (0x0113): credentialManagement'), [10, 4]), 'length');
+    rejects(mutate(valid('apduRequest'), [8, 2]), 'field', /application: 2 is outside 0–1/);
+    rejects(mutate(valid('errorResponse (0x01fe), error 0x0b'), [8, 12]), 'field', /Error code: 12/);
   });
 
   it('values that do not fit their field are refused by the encoder', () => {
@@ -429,6 +468,10 @@ describe('malformed messages get precise errors', () => {
     assert.throws(() => encodeMessage({ ...base, allowList: Array.from({ length: 11 }, () => new Uint8Array(16)) } as SecureCoreMessage), RangeError);
     assert.throws(() => encodeMessage({ ...base, allowList: [new Uint8Array(17)] } as SecureCoreMessage), RangeError);
     assert.throws(() => encodeMessage({ ...FIXTURES[1]!.message, userHandle: new Uint8Array(65) } as SecureCoreMessage), RangeError);
+    // 0x0113–0x0116: the body fits the envelope's 16-bit length (65 535 − 8 bytes).
+    assert.equal(encodeMessage({ type: 'ctap2CommandRequest', command: 1, parameters: new Uint8Array(65527) }).length, 65539);
+    assert.throws(() => encodeMessage({ type: 'ctap2CommandRequest', command: 1, parameters: new Uint8Array(65528) }), RangeError);
+    assert.throws(() => encodeMessage({ type: 'apduRequest', application: 2, apdu: new Uint8Array(4) }), RangeError);
   });
 });
 
@@ -519,7 +562,10 @@ const messageArb: fc.Arbitrary<SecureCoreMessage> = fc.oneof(
     type: fc.constantFrom('deviceInfoRequest' as const, 'getNextAssertionRequest' as const, 'resetRequest' as const, 'powerCycleRequest' as const, 'selectionRequest' as const, 'cancelRequest' as const),
   }),
   fc.record({ type: fc.constantFrom('resetResponse' as const, 'powerCycleResponse' as const, 'selectionResponse' as const), errorCode: fc.nat({ max: 10 }) }),
-  fc.record({ type: fc.constant('errorResponse' as const), errorCode: fc.nat({ max: 10 }), ctapStatus: fc.nat({ max: 255 }) }),
+  fc.record({ type: fc.constant('errorResponse' as const), errorCode: fc.nat({ max: 11 }), ctapStatus: fc.nat({ max: 255 }) }),
+  fc.record({ type: fc.constant('ctap2CommandRequest' as const), command: fc.nat({ max: 255 }), parameters: fc.uint8Array({ maxLength: 2000 }) }),
+  fc.record({ type: fc.constant('ctap2CommandResponse' as const), status: fc.nat({ max: 255 }), response: fc.uint8Array({ maxLength: 2000 }) }),
+  fc.record({ type: fc.constantFrom('apduRequest' as const, 'apduResponse' as const), application: fc.nat({ max: 1 }), apdu: fc.uint8Array({ maxLength: 600 }) }),
   fc.record(
     {
       type: fc.constant('clientPinRequest' as const),
