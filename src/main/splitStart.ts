@@ -6,7 +6,9 @@
 import { parseArgs } from 'node:util';
 import type { AttestationMode } from '../authenticator/config.js';
 import { DEFAULT_DATA_DIR } from './device.js';
-import { UsageError } from './address.js';
+import { parseHostPort, UsageError } from './address.js';
+import { startApduTcpServer } from '../transport/apduTcp.js';
+import { ProfileError, profileConfig } from './profiles.js';
 import { PRESENCE_MODES, type PresenceMode } from './presence.js';
 import { runSecureCore } from './splitCore.js';
 import { openSplitSoftKey, secureCoreCommand, type SecureCoreSettings } from './splitDevice.js';
@@ -24,6 +26,8 @@ const OPTIONS = {
   'presence-timeout': { type: 'string' },
   attestation: { type: 'string' },
   'no-apdu': { type: 'boolean' },
+  apdu: { type: 'string' },
+  profile: { type: 'string' },
   split: { type: 'boolean' },
 } as const;
 
@@ -51,27 +55,49 @@ function settings(args: string[], allowed: ReadonlyArray<keyof typeof OPTIONS>) 
     presence: presence as PresenceMode,
     attestation: attestation as AttestationMode,
     ...(timeout !== undefined && { userActionTimeoutMs: timeout }),
+    ...(values.profile !== undefined && { profile: values.profile }),
   };
+  if (core.profile !== undefined) {
+    try {
+      profileConfig(core.profile);
+    } catch (e) {
+      if (e instanceof ProfileError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
   return { values, core };
 }
 
 /** `softkey start --split …`: runs until SIGINT/SIGTERM. */
 export async function startSplit(args: string[], io: Io): Promise<number> {
-  // The Filecoin app keeps its seed in the vault, which is the core's: not served in split mode.
-  const { values, core } = settings(args, ['split', 'data-dir', 'udp', 'reply-to', 'presence', 'presence-timeout', 'attestation', 'no-apdu']);
+  const { values, core } = settings(args, ['split', 'data-dir', 'udp', 'reply-to', 'presence', 'presence-timeout', 'attestation', 'no-apdu', 'apdu', 'profile']);
+  if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
+  const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
   const key = await openSplitSoftKey({
     core: secureCoreCommand(core),
-    config: { attestation: core.attestation! },
+    config: { ...profileConfig(core.profile ?? 'default'), attestation: core.attestation! },
     udp: values.udp ?? '127.0.0.1:8111',
     replyTo: values['reply-to'] ?? '127.0.0.1:7112',
   });
   io.out(`softkey (split: secure core pid ${key.device.link.child?.pid}) data in ${core.dataDir}`);
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
+  // The Filecoin app keeps its seed in the core's vault: its APDUs go to the core (apduRequest 0x0115).
+  let wallet: Awaited<ReturnType<typeof startApduTcpServer>> | undefined;
+  if (apdu) {
+    try {
+      wallet = await startApduTcpServer({ host: apdu.host, port: apdu.port, onApdu: (bytes, { signal }) => key.device.filecoinApdu(bytes, signal) });
+    } catch (e) {
+      await key.close();
+      throw e;
+    }
+    io.out(`Filecoin app (APDU, Speculos protocol, in the secure core) listening on ${wallet.address.host}:${wallet.address.port}`);
+  }
   io.out(`presence: ${core.presence} — press Ctrl-C to stop`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  await wallet?.close();
   await key.close();
   io.out('softkey stopped');
   return 0;
@@ -79,7 +105,7 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
 
 /** `softkey secure-core …` (started by the front, stream on fd 3): runs until the front closes it. */
 export async function secureCoreMain(args: string[]): Promise<number> {
-  const { core } = settings(args, ['data-dir', 'presence', 'presence-timeout', 'attestation']);
+  const { core } = settings(args, ['data-dir', 'presence', 'presence-timeout', 'attestation', 'profile']);
   // The front owns the terminal's Ctrl-C; the core ends when its stream closes.
   process.on('SIGINT', () => {});
   await runSecureCore(core);

@@ -9,6 +9,8 @@ it('start --split refuses what split mode cannot do', async () => {
     [['--tcp-hid', '127.0.0.1:1'], /'--tcp-hid'.*not available in split mode/],
     [['--presence', 'maybe'], /--presence must be one of/],
     [['--attestation', 'fido-u2f'], /--attestation must be packed, self or none/],
+    [['--profile', 'nope'], /unknown profile "nope"/],
+    [['--apdu', '127.0.0.1:1', '--no-apdu'], /--apdu and --no-apdu exclude each other/],
   ] as const) {
     const err: string[] = [];
     const code = await main(['start', '--split', ...args], { out: () => {}, err: (s) => err.push(s) });
