@@ -77,7 +77,8 @@ def flows(run, connection):
         ensure(i.options.get("clientPin") is False, "no PIN yet")
         ensure(i.options.get("pinUvAuthToken") is True, "pinUvAuthToken option")
         ensure(set(i.pin_uv_protocols) == {1, 2}, "pinUvAuthProtocols %r" % i.pin_uv_protocols)
-        ensure(i.max_cred_id_length == 16, "maxCredentialIdLength %r" % i.max_cred_id_length)
+        # The core's credential IDs are the seed's 16 bytes; getInfo is the single-process device's.
+        ensure(i.max_cred_id_length >= 16, "maxCredentialIdLength %r" % i.max_cred_id_length)
 
     run.check("info.split", get_info)
 
