@@ -23,6 +23,8 @@ export const SECRET_ATTESTATION_CERT = 'attestation-certificate';
 
 export interface ResolvedCredential {
   id: Uint8Array;
+  /** toHex(id), computed once by resolve() (the signing-key cache's key). */
+  hexId?: string;
   payload: CredentialIdPayload;
   /** Present for discoverable credentials (their record in the store). */
   resident?: ResidentCredential;
@@ -69,7 +71,8 @@ export class Core {
   runtime: RuntimeState;
   private wrapKey: Uint8Array | undefined;
   private readonly rpIdHashes = new Map<string, Uint8Array>();
-  private readonly opened = new Map<string, CredentialIdPayload>();
+  /** Opened credential IDs by toHex(id), with the RP ID hash they opened for. */
+  private readonly opened = new Map<string, { rpIdHash: Uint8Array; payload: CredentialIdPayload }>();
 
   constructor(
     readonly env: Env,
@@ -108,11 +111,13 @@ export class Core {
 
   /**
    * Opens a credential ID for this RP; a discoverable one must still be in the store. Opened IDs
-   * are remembered (keyed by ID and RP ID hash), so a credential used again skips AES-GCM.
+   * are remembered with their RP ID hash (an ID opens for one RP ID hash only: it is the AES-GCM
+   * associated data), so a credential used again skips AES-GCM.
    */
   resolve(id: Uint8Array, rpIdHash: Uint8Array): ResolvedCredential | undefined {
-    const cacheKey = toHex(rpIdHash) + toHex(id);
-    let payload = this.opened.get(cacheKey);
+    const hexId = toHex(id);
+    const cached = this.opened.get(hexId);
+    let payload = cached && equal(cached.rpIdHash, rpIdHash) ? cached.payload : undefined;
     if (!payload && isSlotHandle(id)) {
       // A slot credential (credentialSlot.ts): its payload is in the store, not cached.
       const slot = this.env.store.getSlot(id);
@@ -121,11 +126,11 @@ export class Core {
     } else if (!payload) {
       payload = openCredentialId(this.credentialWrapKey(), rpIdHash, id);
       if (!payload) return undefined;
-      remember(this.opened, cacheKey, payload);
+      remember(this.opened, hexId, { rpIdHash, payload });
     }
-    if (!payload.discoverable) return { id, payload };
+    if (!payload.discoverable) return { id, hexId, payload };
     const resident = this.env.store.getResident(id);
-    return resident ? { id, payload, resident } : undefined;
+    return resident ? { id, hexId, payload, resident } : undefined;
   }
 
   /**
@@ -152,8 +157,8 @@ export class Core {
   }
 
   /** Signs with a credential's key (imported once, then cached by credential ID). */
-  sign(cred: { id: Uint8Array; payload: { alg: CredentialAlg; secret: Uint8Array } }, data: Uint8Array): Uint8Array {
-    const key = this.keys.get(toHex(cred.id), cred.payload.alg, () => cred.payload.secret);
+  sign(cred: { id: Uint8Array; hexId?: string; payload: { alg: CredentialAlg; secret: Uint8Array } }, data: Uint8Array): Uint8Array {
+    const key = this.keys.get(cred.hexId ?? toHex(cred.id), cred.payload.alg, () => cred.payload.secret);
     return signWithKey(cred.payload.alg, key, data);
   }
 

@@ -2,7 +2,6 @@
  * CTAP 2.1 §6.2.2 authenticatorGetAssertion and §6.3 authenticatorGetNextAssertion.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-getAssert-authnr-alg
  */
-import { concat } from '../encoding/bytes.js';
 import type { GetAssertionResponse, RequestContext } from '../ctap2/api.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
 import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
@@ -122,6 +121,19 @@ export async function getNextAssertion(core: Core, _ctx: RequestContext): Promis
   return assert(core, still, p.rpIdHash, p.clientDataHash, p.flags, p.uv, p.extensions);
 }
 
+/**
+ * authenticatorData ‖ clientDataHash, the signed bytes, in a buffer reused by every assertion
+ * (signing reads it synchronously): a fresh array over 64 bytes costs V8 an off-heap allocation.
+ */
+let signInput = new Uint8Array(256);
+function signedData(authData: Uint8Array, clientDataHash: Uint8Array): Uint8Array {
+  const n = authData.length + clientDataHash.length;
+  if (signInput.length < n) signInput = new Uint8Array(n);
+  signInput.set(authData, 0);
+  signInput.set(clientDataHash, authData.length);
+  return signInput.subarray(0, n);
+}
+
 /** Steps 10–13: counter, authenticator data, signature, response members. */
 function assert(
   core: Core,
@@ -135,7 +147,7 @@ function assert(
   const signCount = core.env.store.incrementCounter(cred.id);
   const { extensions, largeBlobKey } = assertionOutputs(core, ext, cred, uv);
   const authData = buildAuthenticatorData({ rpIdHash, flags: flags | backupFlagBits(core, cred.id), signCount, extensions });
-  const signature = core.sign(cred, concat(authData, clientDataHash));
+  const signature = core.sign(cred, signedData(authData, clientDataHash));
   const response: GetAssertionResponse = { credential: { type: 'public-key', id: cred.id }, authData, signature };
   if (largeBlobKey) response.largeBlobKey = largeBlobKey;
   const r = cred.resident;

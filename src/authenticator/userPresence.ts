@@ -9,6 +9,20 @@ import type { PresenceRequest, UserPresence } from './env.js';
 
 /** Races the prompt against CTAPHID_CANCEL, removing its abort listener afterwards. */
 export async function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'cancelled'> {
+  // A port that answers at once (an approving policy) wins any race against a cancel arriving
+  // after this call, so it is taken without registering an abort listener: one turn is enough
+  // to see an already-settled promise.
+  let settled: { value: T } | { error: unknown } | undefined;
+  work.then(
+    (value) => (settled = { value }),
+    (error: unknown) => (settled = { error }),
+  );
+  await undefined;
+  if (settled) {
+    if ('value' in settled) return settled.value;
+    throw settled.error;
+  }
+  if (signal.aborted) return 'cancelled';
   let onAbort: (() => void) | undefined;
   const cancelled = new Promise<'cancelled'>((resolve) => {
     onAbort = () => resolve('cancelled');

@@ -103,9 +103,13 @@ function importSecret(alg: CredentialAlg, secret: Uint8Array): KeyObject {
 /** Bounded LRU of imported private keys, keyed by the caller (e.g. the credential ID). */
 export class SigningKeyCache {
   private keys = new Map<string, KeyObject>();
+  /** The most recently used key: already last in `keys`, so using it again reorders nothing. */
+  private newest: string | undefined;
   constructor(readonly capacity = 4096) {}
   get(cacheKey: string, alg: CredentialAlg, secret: () => Uint8Array): KeyObject {
     let k = this.keys.get(cacheKey);
+    if (k && cacheKey === this.newest) return k;
+    this.newest = cacheKey;
     if (k) {
       this.keys.delete(cacheKey);
     } else {
@@ -117,14 +121,20 @@ export class SigningKeyCache {
   }
   clear(): void {
     this.keys.clear();
+    this.newest = undefined;
   }
 }
 
 /** Signs per the COSE algorithm: ES256 → DER ECDSA, EdDSA → raw 64 bytes, RS256 → PKCS#1 v1.5. */
 export function signWithKey(alg: number, key: KeyObject, data: Uint8Array): Uint8Array {
-  if (alg === CoseAlg.EdDSA) return new Uint8Array(sign(null, data, key));
-  if (alg === CoseAlg.ES256) return new Uint8Array(sign('sha256', data, { key, dsaEncoding: 'der' }));
-  return new Uint8Array(sign('sha256', data, key));
+  if (alg === CoseAlg.EdDSA) return ownBytes(sign(null, data, key));
+  if (alg === CoseAlg.ES256) return ownBytes(sign('sha256', data, { key, dsaEncoding: 'der' }));
+  return ownBytes(sign('sha256', data, key));
+}
+
+/** A plain Uint8Array of a Buffer: its own memory when the Buffer has it alone (no copy), else a copy. */
+function ownBytes(b: Buffer): Uint8Array {
+  return b.byteOffset === 0 && b.buffer.byteLength === b.length ? new Uint8Array(b.buffer) : new Uint8Array(b);
 }
 
 export function signWithSecret(alg: CredentialAlg, secret: Uint8Array, data: Uint8Array): Uint8Array {

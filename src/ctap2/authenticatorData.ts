@@ -3,7 +3,7 @@
  * The parser keeps the raw bytes; signatures are always over the exact bytes (habit 7).
  */
 import { decodeFirst, encode, CborError, type CborMap, type Encodable } from '../encoding/cbor.js';
-import { concat, readU16be, readU32be, u16be, u32be } from '../encoding/bytes.js';
+import { readU16be, readU32be } from '../encoding/bytes.js';
 
 export const Flag = {
   UP: 0x01,
@@ -40,18 +40,34 @@ export function buildAuthenticatorData(input: {
   extensions?: ReadonlyMap<string, Encodable> | undefined;
 }): Uint8Array {
   let flags = input.flags & ~(Flag.AT | Flag.ED);
-  const parts: Uint8Array[] = [input.rpIdHash, new Uint8Array([0]), u32be(input.signCount)];
   const acd = input.attestedCredentialData;
+  if (acd) flags |= Flag.AT;
+  const extensions = input.extensions && input.extensions.size > 0 ? encode(input.extensions) : undefined;
+  if (extensions) flags |= Flag.ED;
+  // One allocation: rpIdHash ‖ flags ‖ signCount ‖ [attested credential data] ‖ [extensions].
+  const acdLength = acd ? acd.aaguid.length + 2 + acd.credentialId.length + acd.credentialPublicKey.length : 0;
+  const h = input.rpIdHash.length;
+  const out = new Uint8Array(h + 5 + acdLength + (extensions?.length ?? 0));
+  out.set(input.rpIdHash, 0);
+  out[h] = flags;
+  const n = input.signCount;
+  out[h + 1] = n >>> 24;
+  out[h + 2] = n >>> 16;
+  out[h + 3] = n >>> 8;
+  out[h + 4] = n;
+  let offset = h + 5;
   if (acd) {
-    flags |= Flag.AT;
-    parts.push(acd.aaguid, u16be(acd.credentialId.length), acd.credentialId, acd.credentialPublicKey);
+    out.set(acd.aaguid, offset);
+    offset += acd.aaguid.length;
+    out[offset] = acd.credentialId.length >>> 8;
+    out[offset + 1] = acd.credentialId.length;
+    out.set(acd.credentialId, offset + 2);
+    offset += 2 + acd.credentialId.length;
+    out.set(acd.credentialPublicKey, offset);
+    offset += acd.credentialPublicKey.length;
   }
-  if (input.extensions && input.extensions.size > 0) {
-    flags |= Flag.ED;
-    parts.push(encode(input.extensions));
-  }
-  parts[1] = new Uint8Array([flags]);
-  return concat(...parts);
+  if (extensions) out.set(extensions, offset);
+  return out;
 }
 
 export function parseAuthenticatorData(raw: Uint8Array): AuthenticatorData {

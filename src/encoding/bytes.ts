@@ -21,12 +21,9 @@ export function equal(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
+/** Lowercase hex (node's native encoder on a view of the same memory: ~3× a JS loop for an ID). */
 export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
-  return s;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 export function fromHex(hex: string): Uint8Array {
@@ -37,9 +34,12 @@ export function fromHex(hex: string): Uint8Array {
   return out;
 }
 
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
 export const utf8 = {
-  encode: (s: string): Uint8Array => new TextEncoder().encode(s),
-  decode: (b: Uint8Array): string => new TextDecoder('utf-8', { fatal: true }).decode(b),
+  encode: (s: string): Uint8Array => textEncoder.encode(s),
+  decode: (b: Uint8Array): string => textDecoder.decode(b),
 };
 
 export function u16be(n: number): Uint8Array {

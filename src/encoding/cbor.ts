@@ -48,8 +48,11 @@ export const MAX_NESTING_DEPTH = 4;
 // Encoding
 
 class Writer {
-  buf = new Uint8Array(256);
+  buf: Uint8Array;
   length = 0;
+  constructor(size = 256) {
+    this.buf = new Uint8Array(size);
+  }
   ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -66,6 +69,25 @@ class Writer {
     this.ensure(b.length);
     this.buf.set(b, this.length);
     this.length += b.length;
+  }
+  /** A text string's head and UTF-8 bytes; short ASCII strings skip the TextEncoder. */
+  text(s: string): void {
+    if (s.length < 64) {
+      this.ensure(2 + s.length);
+      const start = this.length;
+      this.head(3, s.length);
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.buf[this.length++] = c;
+      }
+      if (i === s.length) return;
+      this.length = start;
+    }
+    const b = textEncoder.encode(s);
+    this.head(3, b.length);
+    this.bytes(b);
   }
   head(major: number, value: number | bigint): void {
     const m = major << 5;
@@ -104,6 +126,30 @@ function compareKeys(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
+/** compareKeys on two ranges of one array ([aStart, aEnd) and [bStart, bEnd)). */
+function compareRanges(bytes: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+  if (aEnd - aStart !== bEnd - bStart) return aEnd - aStart - (bEnd - bStart);
+  for (let i = 0; i < aEnd - aStart; i++) if (bytes[aStart + i] !== bytes[bStart + i]) return bytes[aStart + i]! - bytes[bStart + i]!;
+  return 0;
+}
+
+/**
+ * Encoded map keys, remembered: keys are mostly the same few integers and names, and each one is
+ * encoded on its own to sort a map. Bounded (keys from a request's map must not grow it forever).
+ */
+const keyCache = new Map<CborKey, Uint8Array>();
+const KEY_CACHE_SIZE = 512;
+
+function encodeKey(k: CborKey): Uint8Array {
+  let b = keyCache.get(k);
+  if (b) return b;
+  const w = new Writer(typeof k === 'string' ? k.length * 3 + 9 : 9);
+  encodeInto(w, k);
+  b = w.buf.slice(0, w.length);
+  if (keyCache.size < KEY_CACHE_SIZE && (typeof k === 'number' || k.length <= 64)) keyCache.set(k, b);
+  return b;
+}
+
 function encodeInto(w: Writer, value: Encodable): void {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) throw new CborError(`cannot encode non-integer number ${value}`);
@@ -113,9 +159,7 @@ function encodeInto(w: Writer, value: Encodable): void {
     if (value >= 0n) w.head(0, value);
     else w.head(1, -1n - value);
   } else if (typeof value === 'string') {
-    const b = textEncoder.encode(value);
-    w.head(3, b.length);
-    w.bytes(b);
+    w.text(value);
   } else if (typeof value === 'boolean') {
     w.byte(value ? 0xf5 : 0xf4);
   } else if (value === null) {
@@ -127,29 +171,63 @@ function encodeInto(w: Writer, value: Encodable): void {
     w.head(4, value.length);
     for (const item of value as readonly Encodable[]) encodeInto(w, item);
   } else {
-    const entries: Array<[Uint8Array, Encodable]> = [];
-    const source: Iterable<[CborKey, Encodable | undefined]> =
-      value instanceof Map ? value.entries() : Object.entries(value as Record<string, Encodable | undefined>);
-    for (const [k, v] of source) {
-      if (v === undefined) continue;
-      entries.push([encode(k), v]);
-    }
-    entries.sort((a, b) => compareKeys(a[0], b[0]));
-    w.head(5, entries.length);
-    for (let i = 0; i < entries.length; i++) {
-      const [k, v] = entries[i]!;
-      if (i > 0 && compareKeys(entries[i - 1]![0], k) === 0) throw new CborError('duplicate map key');
-      w.bytes(k);
-      encodeInto(w, v);
-    }
+    encodeMap(w, value as ReadonlyMap<CborKey, Encodable | undefined> | { readonly [key: string]: Encodable | undefined });
   }
 }
 
+/** A map with its keys in canonical order (sorted by their encoding); undefined members are skipped. */
+function encodeMap(w: Writer, value: ReadonlyMap<CborKey, Encodable | undefined> | { readonly [key: string]: Encodable | undefined }): void {
+  const keys: Uint8Array[] = [];
+  const values: Encodable[] = [];
+  if (value instanceof Map) {
+    for (const [k, v] of value as ReadonlyMap<CborKey, Encodable | undefined>) {
+      if (v !== undefined) sortedInsert(keys, values, encodeKey(k), v);
+    }
+  } else {
+    const o = value as { readonly [key: string]: Encodable | undefined };
+    for (const k of Object.keys(o)) {
+      const v = o[k];
+      if (v !== undefined) sortedInsert(keys, values, encodeKey(k), v);
+    }
+  }
+  w.head(5, keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    w.bytes(keys[i]!);
+    encodeInto(w, values[i]!);
+  }
+}
+
+/** Insertion into parallel arrays sorted by key (maps are small: a getInfo has 19 members). */
+function sortedInsert(keys: Uint8Array[], values: Encodable[], key: Uint8Array, value: Encodable): void {
+  let i = keys.length;
+  keys.push(key);
+  values.push(value);
+  for (; i > 0; i--) {
+    const c = compareKeys(keys[i - 1]!, key);
+    if (c === 0) throw new CborError('duplicate map key');
+    if (c < 0) break;
+    keys[i] = keys[i - 1]!;
+    values[i] = values[i - 1]!;
+  }
+  keys[i] = key;
+  values[i] = value;
+}
+
+/** One writer reused by every encode() (a fresh one only when encode() is re-entered). */
+let shared: Writer | undefined = new Writer(1024);
+
 /** Encodes canonically (CTAP2 §8: minimal lengths, definite lengths, length-first sorted keys). */
 export function encode(value: Encodable): Uint8Array {
-  const w = new Writer();
-  encodeInto(w, value);
-  return w.buf.slice(0, w.length);
+  const w = shared ?? new Writer();
+  shared = undefined;
+  w.length = 0;
+  try {
+    encodeInto(w, value);
+    return w.buf.slice(0, w.length);
+  } finally {
+    // A writer grown for a large item (a large-blob array) is not kept.
+    if (w.buf.length <= 64 * 1024) shared = w;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,19 +237,22 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 class Reader {
   offset = 0;
+  /** The major type and additional information of the last head() read. */
+  major = 0;
+  info = 0;
   constructor(readonly bytes: Uint8Array) {}
 
   need(n: number): void {
     if (this.offset + n > this.bytes.length) throw new CborError('unexpected end of input');
   }
 
-  /** Reads an initial byte's argument; returns [major, value] enforcing minimal encoding. */
-  head(): [number, number | bigint, number] {
+  /** Reads an initial byte (into major, info) and returns its argument, enforcing minimal encoding. */
+  head(): number | bigint {
     this.need(1);
     const initial = this.bytes[this.offset++]!;
-    const major = initial >> 5;
-    const info = initial & 0x1f;
-    if (info < 24) return [major, info, info];
+    const major = (this.major = initial >> 5);
+    const info = (this.info = initial & 0x1f);
+    if (info < 24) return info;
     const b = this.bytes;
     let value: number | bigint;
     if (info === 24) {
@@ -200,7 +281,7 @@ class Reader {
     } else {
       throw new CborError('reserved additional information value');
     }
-    return [major, value, info];
+    return value;
   }
 
   length(value: number | bigint): number {
@@ -212,8 +293,9 @@ class Reader {
 
   item(depth: number): CborValue {
     const start = this.offset;
-    const [major, value, info] = this.head();
-    switch (major) {
+    const value = this.head();
+    const info = this.info;
+    switch (this.major) {
       case 0:
         return value;
       case 1:
@@ -228,6 +310,12 @@ class Reader {
         const n = this.length(value);
         const view = this.bytes.subarray(this.offset, this.offset + n);
         this.offset += n;
+        if (n <= 64) {
+          // Short ASCII (names, keys, RP IDs): no TextDecoder call.
+          let ascii = true;
+          for (let i = 0; i < n; i++) if (view[i]! >= 0x80) ascii = false;
+          if (ascii) return String.fromCharCode.apply(null, view as unknown as number[]);
+        }
         try {
           return textDecoder.decode(view);
         } catch {
@@ -245,18 +333,20 @@ class Reader {
         if (depth >= MAX_NESTING_DEPTH) throw new CborError('nesting deeper than 4');
         const n = this.length(value);
         const out: CborMap = new Map();
-        let previousKey: Uint8Array | undefined;
+        // The previous key's encoded bytes, as a range of the input.
+        let previousStart = -1;
+        let previousEnd = -1;
         for (let i = 0; i < n; i++) {
           const keyStart = this.offset;
           const key = this.item(depth + 1);
-          const keyBytes = this.bytes.subarray(keyStart, this.offset);
           if (typeof key !== 'number' && typeof key !== 'string') {
             throw new CborError('map keys must be integers or text strings');
           }
-          if (previousKey && compareKeys(previousKey, keyBytes) >= 0) {
+          if (previousStart >= 0 && compareRanges(this.bytes, previousStart, previousEnd, keyStart, this.offset) >= 0) {
             throw new CborError('map keys are not in canonical order or are duplicated');
           }
-          previousKey = keyBytes;
+          previousStart = keyStart;
+          previousEnd = this.offset;
           out.set(key, this.item(depth + 1));
         }
         return out;
