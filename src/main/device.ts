@@ -12,18 +12,17 @@ import { randomBytes } from '../crypto/aead.js';
 import { U2fAuthenticator, u2fOffered } from '../authenticator/u2f.js';
 import { dispatchCtap1 } from '../ctap1/dispatch.js';
 import { dispatchCtap2 } from '../ctap2/dispatch.js';
-import { CtapHidDevice, type CtapHidTraceEvent } from '../ctaphid/channels.js';
-import { CtapHidCapability, CtapHidError, CtapHidErrorCode } from '../ctaphid/constants.js';
-import { realScheduler, type MessageHandler, type TransactionContext } from '../ctaphid/handler.js';
+import type { CtapHidDevice, CtapHidTraceEvent } from '../ctaphid/channels.js';
+import { CtapHidError, CtapHidErrorCode } from '../ctaphid/constants.js';
+import type { MessageHandler, TransactionContext } from '../ctaphid/handler.js';
+import { hidFront, oneAtATime, type Exchange } from './hidFront.js';
 import { MemoryStore, MemoryVault } from '../store/memoryStore.js';
 import { openDataDir } from '../store/dataDir.js';
 import type { CredentialStore } from '../store/credentialStore.js';
 import type { Vault } from '../store/vault.js';
 
 export const DEFAULT_DATA_DIR = join(homedir(), '.softkey');
-export const DEVICE_VERSION = [0, 1, 0] as const;
-
-const NEVER_ABORTED = new AbortController().signal;
+export { DEVICE_VERSION } from './hidFront.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
 export const systemRng = { bytes: randomBytes };
@@ -43,7 +42,6 @@ export interface DeviceOptions {
   interpose?: DeviceInterposer;
 }
 
-type Exchange = (request: Uint8Array, ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus']; cid?: number }) => Promise<Uint8Array>;
 export interface DeviceInterposer {
   ctap2?(next: Exchange): Exchange;
   ctap1?(next: Exchange): Exchange;
@@ -72,13 +70,11 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
   const env: Env = { clock: systemClock, rng: systemRng, presence: options.presence, store: opened.store, vault: opened.vault };
   if (options.uv) env.uv = options.uv;
   const authenticator = await createAuthenticator(env, defaultConfig({ ...profileConfig(options.profile ?? 'default'), ...options.config }));
-  const hidDevices = new Set<CtapHidDevice>();
   const onInternalError = options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e));
 
   const u2f = new U2fAuthenticator(authenticator.core);
   // The profile's commands: enabled, refused (UNSUPPORTED_OPTION), or INVALID_COMMAND.
   const policy = commandPolicy(authenticator.core.config);
-  let queue: Promise<unknown> = Promise.resolve();
   const dispatch: Exchange = (request, ctx) =>
     dispatchCtap2(authenticator, request, ctx, { onInternalError, ...policy });
 
@@ -96,36 +92,24 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     msg: (apdu, ctx) => msg(apdu, ctx),
   };
 
+  const hid = hidFront({
+    handler,
+    offersU2f: () => u2fOffered(authenticator.core),
+    maxMessageSize: authenticator.core.config.maxMsgSize,
+    onError: onInternalError,
+    ...(options.trace && { trace: options.trace }),
+    ...(options.interpose?.send && { wrapSend: options.interpose.send }),
+  });
+
   return {
     authenticator,
     store: opened.store,
     vault: opened.vault,
-    cbor(request, opts = {}) {
-      const ctx = { signal: opts.signal ?? NEVER_ABORTED, setStatus: opts.setStatus ?? (() => {}) };
-      const result = queue.then(() => run(request, ctx));
-      queue = result.catch(() => undefined);
-      return result;
-    },
-    createHidDevice(send) {
-      const hid = new CtapHidDevice({
-        handler,
-        send: options.interpose?.send?.(send) ?? send,
-        scheduler: realScheduler,
-        rng: randomBytes,
-        deviceVersion: DEVICE_VERSION,
-        // §11.2.9.1.3: NMSG is set only when the profile offers no CTAP1/U2F.
-        capabilities: CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR | (u2fOffered(authenticator.core) ? 0 : CtapHidCapability.CAPABILITY_NMSG),
-        // A request longer than getInfo's maxMsgSize is refused at the CTAPHID layer, as on hardware.
-        maxMessageSize: authenticator.core.config.maxMsgSize,
-        onError: onInternalError,
-        ...(options.trace && { trace: options.trace }),
-      });
-      hidDevices.add(hid);
-      return hid;
-    },
+    cbor: oneAtATime(run),
+    createHidDevice: (send) => hid.create(send),
     powerCycle() {
       authenticator.powerCycle();
-      for (const hid of hidDevices) hid.powerCycle();
+      hid.powerCycle();
     },
     close() {
       opened.close();

@@ -5,23 +5,21 @@
  * runSecureCore in splitCore.ts.
  */
 import { defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
-import { randomBytes } from '../crypto/aead.js';
 import { Command } from '../ctap2/commands.js';
 import { dispatchCtap2 } from '../ctap2/dispatch.js';
-import { CtapHidDevice, type CtapHidTraceEvent } from '../ctaphid/channels.js';
-import { CtapHidCapability, CtapHidError, CtapHidErrorCode } from '../ctaphid/constants.js';
+import type { CtapHidDevice, CtapHidTraceEvent } from '../ctaphid/channels.js';
+import { CtapHidError, CtapHidErrorCode } from '../ctaphid/constants.js';
 import { Status } from '../ctap2/status.js';
 import { decode as decodeCbor, type CborValue } from '../encoding/cbor.js';
 import { ApduApplication, CREDENTIAL_ID_LENGTH } from '../securecore/messages.js';
-import { realScheduler, type MessageHandler, type TransactionContext } from '../ctaphid/handler.js';
+import type { MessageHandler, TransactionContext } from '../ctaphid/handler.js';
 import { startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
 import { formatHostPort, parseHostPort } from './address.js';
-import { DEVICE_VERSION } from './device.js';
+import { hidFront, NEVER_ABORTED, oneAtATime } from './hidFront.js';
 import type { PresenceMode } from './presence.js';
 import { SplitAuthenticator } from './splitFront.js';
 import { SecureCoreLink, spawnCore, type CoreCommand, type CoreConnection } from './splitLink.js';
 
-const NEVER_ABORTED = new AbortController().signal;
 
 /**
  * Commands the front answers with the seed and Ex messages (docs/split.md); every other command,
@@ -117,8 +115,6 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
   const link = new SecureCoreLink(start);
   const authenticator = new SplitAuthenticator(link, defaultConfig(options.config));
   const onInternalError = options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e));
-  const hidDevices = new Set<CtapHidDevice>();
-  let queue: Promise<unknown> = Promise.resolve();
   // With a profile, the core's implementation answers everything (its rules are there).
   const frontServes = authenticator.config.profile === 'default';
   let assertionsInCore = false; // the last getAssertion went to the core whole: so does getNextAssertion
@@ -146,15 +142,18 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
       return answer;
     },
   };
+  // NMSG only when the profile offers no CTAP1/U2F (the core answers it).
+  const hid = hidFront({
+    handler,
+    offersU2f: () => authenticator.config.versions.includes('U2F_V2'),
+    maxMessageSize: authenticator.config.maxMsgSize,
+    onError: onInternalError,
+    ...(options.trace && { trace: options.trace }),
+  });
   return {
     authenticator,
     link,
-    cbor(request, opts = {}) {
-      const ctx = { signal: opts.signal ?? NEVER_ABORTED, setStatus: opts.setStatus ?? (() => {}) };
-      const result = queue.then(() => run(request, ctx));
-      queue = result.catch(() => undefined);
-      return result;
-    },
+    cbor: oneAtATime(run),
     async filecoinApdu(apdu, signal = NEVER_ABORTED) {
       try {
         return (await authenticator.apdu(ApduApplication.filecoin, apdu, { signal, setStatus: () => {} })) ?? new Uint8Array([0x6e, 0x00]);
@@ -162,26 +161,10 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
         return new Uint8Array([0x6f, 0x00]);
       }
     },
-    createHidDevice(send) {
-      const hid = new CtapHidDevice({
-        handler,
-        send,
-        scheduler: realScheduler,
-        rng: randomBytes,
-        deviceVersion: DEVICE_VERSION,
-        // §11.2.9.1.3: NMSG is set only when the profile offers no CTAP1/U2F (the core answers it).
-        capabilities:
-          CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR | (authenticator.config.versions.includes('U2F_V2') ? 0 : CtapHidCapability.CAPABILITY_NMSG),
-        maxMessageSize: authenticator.config.maxMsgSize,
-        onError: onInternalError,
-        ...(options.trace && { trace: options.trace }),
-      });
-      hidDevices.add(hid);
-      return hid;
-    },
+    createHidDevice: (send) => hid.create(send),
     powerCycle() {
       void authenticator.powerCycle();
-      for (const hid of hidDevices) hid.powerCycle();
+      hid.powerCycle();
     },
     close() {
       link.close();

@@ -1,0 +1,66 @@
+/**
+ * What every device front shares, single-process or split: one request at a time across all
+ * transports (as one USB key answers one host at a time), and a CtapHidDevice per transport whose
+ * INIT capabilities and message limit follow the device's getInfo.
+ */
+import { randomBytes } from '../crypto/aead.js';
+import { CtapHidDevice, type CtapHidTraceEvent } from '../ctaphid/channels.js';
+import { CtapHidCapability } from '../ctaphid/constants.js';
+import { realScheduler, type MessageHandler, type TransactionContext } from '../ctaphid/handler.js';
+
+/** softkey's device version, reported in CTAPHID INIT. */
+export const DEVICE_VERSION = [0, 1, 0] as const;
+
+export const NEVER_ABORTED = new AbortController().signal;
+
+export type Exchange = (request: Uint8Array, ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus']; cid?: number }) => Promise<Uint8Array>;
+
+export type QueuedExchange = (request: Uint8Array, opts?: { signal?: AbortSignal; setStatus?: TransactionContext['setStatus'] }) => Promise<Uint8Array>;
+
+/** `run` behind one queue: a request starts when the previous one has answered. */
+export function oneAtATime(run: Exchange): QueuedExchange {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (request, opts = {}) => {
+    const ctx = { signal: opts.signal ?? NEVER_ABORTED, setStatus: opts.setStatus ?? (() => {}) };
+    const result = queue.then(() => run(request, ctx));
+    queue = result.catch(() => undefined);
+    return result;
+  };
+}
+
+export interface HidFrontOptions {
+  handler: MessageHandler;
+  /** Whether CTAP1/U2F is offered now (CTAP 2.1 §11.2.9.1.3: NMSG is set only when it is not). */
+  offersU2f: () => boolean;
+  /** getInfo's maxMsgSize: a longer request is refused at the CTAPHID layer, as on hardware. */
+  maxMessageSize: number;
+  onError: (error: unknown) => void;
+  trace?: (event: CtapHidTraceEvent) => void;
+  /** Wraps each transport's send (fault injection). */
+  wrapSend?: (send: (report: Uint8Array) => void) => (report: Uint8Array) => void;
+}
+
+/** Creates the CtapHidDevices of a device's transports and power-cycles them together. */
+export function hidFront(options: HidFrontOptions): { create(send: (report: Uint8Array) => void): CtapHidDevice; powerCycle(): void } {
+  const devices = new Set<CtapHidDevice>();
+  return {
+    create(send) {
+      const hid = new CtapHidDevice({
+        handler: options.handler,
+        send: options.wrapSend?.(send) ?? send,
+        scheduler: realScheduler,
+        rng: randomBytes,
+        deviceVersion: DEVICE_VERSION,
+        capabilities: CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR | (options.offersU2f() ? 0 : CtapHidCapability.CAPABILITY_NMSG),
+        maxMessageSize: options.maxMessageSize,
+        onError: options.onError,
+        ...(options.trace && { trace: options.trace }),
+      });
+      devices.add(hid);
+      return hid;
+    },
+    powerCycle() {
+      for (const hid of devices) hid.powerCycle();
+    },
+  };
+}
