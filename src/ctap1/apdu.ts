@@ -18,6 +18,7 @@
  * https://fidoalliance.org/specs/fido-u2f-v1.2-ps-20170411/fido-u2f-raw-message-formats-v1.2-ps-20170411.html#u2f-message-framing
  */
 import { Ctap1Error, StatusWord } from './statusWords.js';
+import { splitStatusWord, withStatusWord } from '../encoding/apdu.js';
 
 export const APDU_HEADER_LENGTH = 4;
 export const SHORT_MAX_LC = 255;
@@ -88,16 +89,7 @@ export function encodeCommandApdu(
 }
 
 /** `data ‖ SW1 SW2`. */
-export function encodeResponseApdu(data: Uint8Array, sw: number): Uint8Array {
-  const out = new Uint8Array(data.length + 2);
-  out.set(data, 0);
-  out[data.length] = (sw >>> 8) & 0xff;
-  out[data.length + 1] = sw & 0xff;
-  return out;
-}
+export const encodeResponseApdu = withStatusWord;
 
 /** Splits a response APDU into data and status word (the host side). */
-export function decodeResponseApdu(bytes: Uint8Array): { data: Uint8Array; sw: number } {
-  if (bytes.length < 2) throw new RangeError('response shorter than a status word');
-  return { data: bytes.subarray(0, bytes.length - 2), sw: (bytes[bytes.length - 2]! << 8) | bytes[bytes.length - 1]! };
-}
+export const decodeResponseApdu = splitStatusWord;

@@ -4,6 +4,7 @@
  * byte received after the 5-byte header (rx), whatever Lc says; a real device receives at most
  * 5 + 255 bytes, so longer input is refused by the dispatcher.
  */
+import { splitStatusWord, withStatusWord } from '../encoding/apdu.js';
 
 export const APDU_HEADER_LENGTH = 5;
 /** One-byte Lc: at most 255 data bytes. */
@@ -43,16 +44,10 @@ export function encodeCommandApdu(cla: number, ins: number, p1: number, p2: numb
 }
 
 /** `answer ‖ SW1 SW2`. */
-export function responseApdu(answer: Uint8Array, sw: number): Uint8Array {
-  const out = new Uint8Array(answer.length + 2);
-  out.set(answer, 0);
-  out[answer.length] = (sw >>> 8) & 0xff;
-  out[answer.length + 1] = sw & 0xff;
-  return out;
-}
+export const responseApdu = withStatusWord;
 
 /** Splits a response into answer and status word. */
 export function parseResponseApdu(bytes: Uint8Array): { answer: Uint8Array; sw: number } {
-  if (bytes.length < 2) throw new RangeError('response shorter than a status word');
-  return { answer: bytes.subarray(0, bytes.length - 2), sw: (bytes[bytes.length - 2]! << 8) | bytes[bytes.length - 1]! };
+  const { data, sw } = splitStatusWord(bytes);
+  return { answer: data, sw };
 }
