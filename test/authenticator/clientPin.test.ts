@@ -6,27 +6,21 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { createAuthenticator } from '../../src/authenticator/authenticator.js';
-import { defaultConfig } from '../../src/authenticator/config.js';
 import type { Env, UserVerification } from '../../src/authenticator/env.js';
 import { readPinState, updatePinState } from '../../src/authenticator/pinUvAuthToken.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { ClientPinSubCommand as Sub, Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
-import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
 import {
   changePinParams,
   decodeClientPinResponse,
   decodeGetAssertionResponse,
-  decodeGetInfoResponse,
   decodeMakeCredentialResponse,
   decryptPinUvAuthToken,
   encodeClientPinRequest,
   encodeGetAssertionRequest,
   encodeMakeCredentialRequest,
   encodeSimpleCommand,
-  getKeyAgreementParams,
   getPinTokenParams,
-  getPinUvAuthTokenUsingPinParams,
   getPinUvAuthTokenUsingUvParams,
   pinUvAuthParamFor,
   setPinParams,
@@ -34,11 +28,12 @@ import {
   type GetAssertionParams,
   type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
-import { pinHash, platformProtocol, type CoseKeyMap, type PinUvAuthProtocolVersion, type PlatformPinUvAuthProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
+import { pinHash, platformProtocol, type PinUvAuthProtocolVersion, type PlatformPinUvAuthProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { Status } from '../../src/ctap2/status.js';
 import { concat } from '../../src/encoding/bytes.js';
 import { encode, type Encodable } from '../../src/encoding/cbor.js';
-import { testContext, testEnv } from '../helpers/env.js';
+import { testEnv } from '../helpers/env.js';
+import { managementDevice, type TestEnv as ManagementEnv } from './managementDevice.js';
 
 const hash = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
 const PIN = '1234';
@@ -57,26 +52,18 @@ class ScriptedUv implements UserVerification {
 type TestEnv = ReturnType<typeof testEnv>;
 
 async function device(options: { uv?: UserVerification; env?: TestEnv } = {}) {
-  const env: TestEnv & Env = options.env ?? testEnv();
-  if (options.uv) env.uv = options.uv;
-  const auth = await createAuthenticator(env, defaultConfig());
-  const call = async (request: Uint8Array) => dispatchCtap2(auth, request, testContext());
+  const d = await managementDevice({ ...(options.env && { env: options.env as ManagementEnv }), ...(options.uv && { uv: options.uv }) });
+  const { auth, call, keyAgreement, info } = d;
+  const env = d.env as TestEnv & Env; // the test Env passed in (MemoryStore), or the one made here
   const status = async (request: Uint8Array) => (await call(request))[0];
   const pin = async (params: ClientPinParams) => call(encodeClientPinRequest(params));
   const pinStatus = async (params: ClientPinParams) => (await pin(params))[0];
-  const keyAgreement = async (p: PlatformPinUvAuthProtocol): Promise<CoseKeyMap> => decodeClientPinResponse(await pin(getKeyAgreementParams(p))).keyAgreement!;
   const retries = async () => decodeClientPinResponse(await pin({ subCommand: Sub.getPINRetries }));
-  const info = async () => decodeGetInfoResponse(await call(encodeSimpleCommand(Command.authenticatorGetInfo)));
   const setPin = async (p: PlatformPinUvAuthProtocol, newPin = PIN) => pinStatus(setPinParams(p, await keyAgreement(p), newPin).params);
   /** A token by getPinToken (no permissions given) or getPinUvAuthTokenUsingPinWithPermissions. */
   const token = async (p: PlatformPinUvAuthProtocol, pinText = PIN, permissions?: number, rpId?: string): Promise<Uint8Array | number> => {
-    const ka = await keyAgreement(p);
-    const ex = permissions === undefined ? getPinTokenParams(p, ka, pinText) : getPinUvAuthTokenUsingPinParams(p, ka, pinText, permissions, rpId);
-    const r = await pin(ex.params);
-    if (r[0] !== Status.CTAP2_OK) return r[0]!;
-    const t = decryptPinUvAuthToken(p, ex.sharedSecret, decodeClientPinResponse(r));
-    assert.ok(t);
-    return t;
+    const t = await d.tokenOrStatus(p.version, permissions, rpId, pinText);
+    return typeof t === 'number' ? t : t.pinUvAuthToken;
   };
   const uvToken = async (p: PlatformPinUvAuthProtocol, permissions: number, rpId?: string): Promise<Uint8Array | number> => {
     const ex = getPinUvAuthTokenUsingUvParams(p, await keyAgreement(p), permissions, rpId);

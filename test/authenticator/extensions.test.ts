@@ -11,28 +11,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { createAuthenticator } from '../../src/authenticator/authenticator.js';
-import { defaultConfig } from '../../src/authenticator/config.js';
 import { SECRET_WRAP_KEY } from '../../src/authenticator/core.js';
 import type { Env } from '../../src/authenticator/env.js';
 import { updatePinState } from '../../src/authenticator/pinUvAuthToken.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
-import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
 import {
-  decodeClientPinResponse,
   decodeGetAssertionResponse,
   decodeGetInfoResponse,
   decodeMakeCredentialResponse,
-  decryptPinUvAuthToken,
-  encodeClientPinRequest,
   encodeGetAssertionRequest,
   encodeMakeCredentialRequest,
   encodeSimpleCommand,
-  getKeyAgreementParams,
-  getPinUvAuthTokenUsingPinParams,
   pinUvAuthParamFor,
-  setPinParams,
   type GetAssertionParams,
   type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
@@ -45,7 +36,8 @@ import { CoseAlg } from '../../src/encoding/cose.js';
 import { generateCredentialKey } from '../../src/crypto/credentialKeys.js';
 import { sealCredentialId } from '../../src/store/credentialId.js';
 import { openDataDir } from '../../src/store/dataDir.js';
-import { testContext, testEnv } from '../helpers/env.js';
+import { testEnv } from '../helpers/env.js';
+import { managementDevice, type TestEnv } from './managementDevice.js';
 
 const sha = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
 const VERSIONS: PinUvAuthProtocolVersion[] = [1, 2];
@@ -54,10 +46,7 @@ const SALT2 = new Uint8Array(32).fill(0x96);
 const PIN = '123456';
 
 async function device(env: Env = testEnv()) {
-  const auth = await createAuthenticator(env, defaultConfig());
-  const call = (request: Uint8Array) => dispatchCtap2(auth, request, testContext());
-  const keyAgreement = async (p: PlatformPinUvAuthProtocol) =>
-    decodeClientPinResponse(await call(encodeClientPinRequest(getKeyAgreementParams(p)))).keyAgreement!;
+  const { auth, call, status, keyAgreement, setPin, token: sessionFor } = await managementDevice({ env: env as TestEnv });
   const mc = async (over: Partial<MakeCredentialParams> = {}) => {
     const r = await call(encodeMakeCredentialRequest(mcParams(over)));
     assert.equal(r[0], Status.CTAP2_OK, `makeCredential status 0x${r[0]!.toString(16)}`);
@@ -71,7 +60,6 @@ async function device(env: Env = testEnv()) {
     const got = decodeGetAssertionResponse(r);
     return { ...got, ext: extensionOutputs(got.authData), flags: parseAuthenticatorData(got.authData).flags };
   };
-  const status = async (request: Uint8Array) => (await call(request))[0];
   /** hmac-secret input for these salts under a fresh key agreement, and its output decoder. */
   const hmac = async (p: PlatformPinUvAuthProtocol, salt1: Uint8Array, salt2?: Uint8Array) => {
     const s = hmacSecretSession(p, await keyAgreement(p));
@@ -79,13 +67,10 @@ async function device(env: Env = testEnv()) {
   };
   /** Sets the PIN and returns a pinUvAuthToken with mc and ga for example.com. */
   const pinToken = async (p: PlatformPinUvAuthProtocol) => {
-    assert.equal(await status(encodeClientPinRequest(setPinParams(p, await keyAgreement(p), PIN).params)), Status.CTAP2_OK);
+    await setPin(p.version, PIN);
     return token(p);
   };
-  const token = async (p: PlatformPinUvAuthProtocol) => {
-    const ex = getPinUvAuthTokenUsingPinParams(p, await keyAgreement(p), PIN, Perm.mc | Perm.ga, 'example.com');
-    return decryptPinUvAuthToken(p, ex.sharedSecret, decodeClientPinResponse(await call(encodeClientPinRequest(ex.params))))!;
-  };
+  const token = async (p: PlatformPinUvAuthProtocol) => (await sessionFor(p.version, Perm.mc | Perm.ga, 'example.com', PIN)).pinUvAuthToken;
   return { env, auth, call, status, keyAgreement, mc, ga, hmac, pinToken, token };
 }
 

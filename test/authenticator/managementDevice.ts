@@ -27,6 +27,7 @@ import {
 } from '../../src/ctap2/hostCodec.js';
 import type { PinUvAuthSession } from '../../src/ctap2/hostManagement.js';
 import { platformProtocol, type PinUvAuthProtocolVersion, type PlatformPinUvAuthProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
+import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Status } from '../../src/ctap2/status.js';
 import type { Encodable } from '../../src/encoding/cbor.js';
 import { testContext, testEnv } from '../helpers/env.js';
@@ -77,8 +78,8 @@ export async function managementDevice(options: { env?: TestEnv; config?: Partia
     assert.ok(pinUvAuthToken);
     return { protocol: p, pinUvAuthToken };
   };
-  const token = async (version: PinUvAuthProtocolVersion, permissions?: number, rpId?: string): Promise<PinUvAuthSession> => {
-    const t = await tokenOrStatus(version, permissions, rpId);
+  const token = async (version: PinUvAuthProtocolVersion, permissions?: number, rpId?: string, pin = PIN): Promise<PinUvAuthSession> => {
+    const t = await tokenOrStatus(version, permissions, rpId, pin);
     if (typeof t === 'number') assert.fail(`expected a pinUvAuthToken, got status 0x${t.toString(16)}`);
     return t;
   };
@@ -111,9 +112,7 @@ export async function managementDevice(options: { env?: TestEnv; config?: Partia
       session,
     );
     assert.equal(r[0], Status.CTAP2_OK, `makeCredential for ${rpId}`);
-    const authData = decodeMakeCredentialResponse(r).authData;
-    const idLength = (authData[53]! << 8) | authData[54]!;
-    return authData.slice(55, 55 + idLength);
+    return parseAuthenticatorData(decodeMakeCredentialResponse(r).authData).attestedCredentialData!.credentialId;
   };
 
   return { env, auth, call, status, info, keyAgreement, setPin, token, tokenOrStatus, makeCredential, residentCredential };
