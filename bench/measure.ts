@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 /** Shared by every bench suite: the result shape and the throughput loop. */
 export interface BenchResult {
   name: string;
@@ -10,43 +11,80 @@ export interface BenchResult {
 export const DURATION_MS = Number(process.env.SOFTKEY_BENCH_MS ?? 1500);
 
 /** How long one operation may take before the bench gives up on it (a lost message, a hang). */
-export const OPERATION_DEADLINE_MS = 10_000;
+export const OPERATION_DEADLINE_MS = Number(process.env.SOFTKEY_BENCH_DEADLINE_MS ?? 10_000);
 
-/** What the bench is measuring right now, and since when its last operation has been running. */
-export const progress = { phase: 'setup', opStartedAt: performance.now() };
+/**
+ * What the bench is measuring right now, and since when its last operation has been running, kept
+ * in shared memory so that the watchdog, on a thread of its own, can read it while this thread is
+ * stuck (a freeze inside native code stops every timer of the thread it happens on).
+ */
+const PHASE_BYTES = 256;
+const shared = new SharedArrayBuffer(8 + 4 + PHASE_BYTES);
+const opStarted = new Float64Array(shared, 0, 1);
+const phaseLength = new Int32Array(shared, 8, 1);
+const phaseText = new Uint8Array(shared, 12, PHASE_BYTES);
+const now = (): number => performance.timeOrigin + performance.now();
+
+export const progress = {
+  /** Marks that an operation is starting now. */
+  tick(): void {
+    opStarted[0] = now();
+  },
+};
 
 /** Marks the start of a phase (for the watchdog's message). */
 export function phase(name: string): void {
-  progress.phase = name;
-  progress.opStartedAt = performance.now();
+  const bytes = new TextEncoder().encode(name).subarray(0, PHASE_BYTES);
+  phaseText.set(bytes);
+  Atomics.store(phaseLength, 0, bytes.length);
+  progress.tick();
 }
 
+const WATCHDOG_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { writeSync } = require('node:fs');
+const { shared, deadlineMs, phaseBytes } = workerData;
+const opStarted = new Float64Array(shared, 0, 1);
+const phaseLength = new Int32Array(shared, 8, 1);
+const phaseText = new Uint8Array(shared, 12, phaseBytes);
+setInterval(() => {
+  const stalled = performance.timeOrigin + performance.now() - opStarted[0];
+  if (stalled <= deadlineMs) return;
+  const name = new TextDecoder().decode(phaseText.slice(0, Atomics.load(phaseLength, 0)));
+  writeSync(2, 'bench: no progress for ' + Math.round(stalled / 1000) + ' s in phase "' + name + '"\\n');
+  process.kill(process.pid, 'SIGKILL');
+}, 500);
+`;
+
 /**
- * Exits the process with a message naming the phase when one operation has been running for
- * longer than OPERATION_DEADLINE_MS: a bench that hangs says where, instead of hanging CI.
+ * Starts a watchdog on a worker thread: when one operation has been running for longer than
+ * OPERATION_DEADLINE_MS it prints the phase and kills the whole process (a non-zero exit), even
+ * when the bench's own thread is frozen. Returns a function that stops it.
  */
 export function startWatchdog(): () => void {
-  const timer = setInterval(() => {
-    if (performance.now() - progress.opStartedAt > OPERATION_DEADLINE_MS) {
-      console.error(`bench: no progress for ${OPERATION_DEADLINE_MS / 1000} s in phase "${progress.phase}"`);
-      process.exit(1);
-    }
-  }, 1000);
-  timer.unref();
-  return () => clearInterval(timer);
+  progress.tick();
+  const worker = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: { shared, deadlineMs: OPERATION_DEADLINE_MS, phaseBytes: PHASE_BYTES } });
+  worker.unref();
+  return () => void worker.terminate();
 }
 
 /** Runs `op` repeatedly for `durationMs` after a short warm-up; returns operations per second. */
 export async function opsPerSecond(op: () => unknown | Promise<unknown>, durationMs = DURATION_MS): Promise<number> {
   const warmUntil = performance.now() + Math.min(300, durationMs / 5);
-  while ((progress.opStartedAt = performance.now()) < warmUntil) await op();
+  while (performance.now() < warmUntil) {
+    progress.tick();
+    await op();
+  }
   let n = 0;
   const start = performance.now();
   let now = start;
   while (now - start < durationMs) {
     await op();
     n++;
-    if ((n & 15) === 0) progress.opStartedAt = now = performance.now();
+    if ((n & 15) === 0) {
+      now = performance.now();
+      progress.tick();
+    }
   }
   now = performance.now();
   return (n * 1000) / (now - start);

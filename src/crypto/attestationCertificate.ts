@@ -9,6 +9,8 @@ import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import * as b64u from '../encoding/base64url.js';
 import { concat } from '../encoding/bytes.js';
+import { CoseAlg } from '../encoding/cose.js';
+import { generateCredentialKey } from './credentialKeys.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -27,7 +29,15 @@ export async function createAttestationIdentity(opts: {
   notBefore: Date;
 }): Promise<AttestationIdentity> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  // The key pair is made as every credential key is (no KeyGenJob: see generateCredentialKey),
+  // then imported into WebCrypto for @peculiar/x509.
+  const { secret, publicKey } = generateCredentialKey(CoseAlg.ES256);
+  if (publicKey.kty !== 'EC2') throw new Error('unreachable: ES256 gives an EC2 key');
+  const [d, x, y] = [b64u.encode(secret.subarray(0, 32)), b64u.encode(publicKey.x), b64u.encode(publicKey.y)];
+  const keys: CryptoKeyPair = {
+    privateKey: await webcrypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', d, x, y }, alg, false, ['sign']),
+    publicKey: await webcrypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x, y }, alg, true, ['verify']),
+  };
   // id-fido-gen-ce-aaguid: extnValue is an OCTET STRING wrapping an OCTET STRING of 16 bytes.
   const aaguidExtension = new x509.Extension(OID_FIDO_GEN_CE_AAGUID, false, concat(new Uint8Array([0x04, 0x10]), opts.aaguid).buffer as ArrayBuffer);
   const serial = opts.serialNumber.slice();
@@ -43,9 +53,8 @@ export async function createAttestationIdentity(opts: {
     signingAlgorithm: alg,
     extensions: [new x509.BasicConstraintsExtension(false, undefined, true), aaguidExtension],
   });
-  const jwk = await webcrypto.subtle.exportKey('jwk', keys.privateKey);
   return {
-    secret: concat(b64u.decode(jwk.d!), b64u.decode(jwk.x!), b64u.decode(jwk.y!)),
+    secret,
     certificate: new Uint8Array(cert.rawData),
   };
 }

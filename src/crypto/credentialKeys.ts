@@ -10,7 +10,7 @@
  * Imported KeyObjects are kept in a bounded LRU cache, so a credential used again signs at the
  * speed of a ready KeyObject. The trade: up to `capacity` private keys stay in process memory.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createECDH, createPrivateKey, createPublicKey, generatePrimeSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import * as b64u from '../encoding/base64url.js';
 import { concat, toHex, u16be } from '../encoding/bytes.js';
 import { CoseAlg, type CoseKey, type CredentialAlg } from '../encoding/cose.js';
@@ -23,23 +23,64 @@ export interface CredentialKeyPair {
 
 const RSA_E = new Uint8Array([1, 0, 1]);
 
+/**
+ * A fresh key pair. Never `generateKeyPairSync()` followed by `KeyObject.export({ format: 'jwk' })`:
+ * on Node 20 that export can hold the key's mutex while a garbage collection finalises the
+ * `KeyGenJob` that made it, whose destructor waits on the same mutex, and the process freezes at
+ * 0% CPU (seen within 20,000 ES256 keys). No KeyGenJob is involved here: P-256 comes from an ECDH
+ * object, Ed25519 from 32 random bytes, RSA from two primes of `generatePrimeSync`.
+ */
 export function generateCredentialKey(alg: CredentialAlg): CredentialKeyPair {
   if (alg === CoseAlg.ES256) {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const jwk = privateKey.export({ format: 'jwk' });
-    const [d, x, y] = [b64u.decode(jwk.d!), b64u.decode(jwk.x!), b64u.decode(jwk.y!)];
-    return { alg, secret: concat(d, x, y), publicKey: { kty: 'EC2', alg, x, y } };
+    const ecdh = createECDH('prime256v1');
+    const point = ecdh.generateKeys(); // 0x04 ‖ x ‖ y
+    const d = leftPad(ecdh.getPrivateKey(), 32);
+    const [x, y] = [point.subarray(1, 33), point.subarray(33, 65)];
+    return { alg, secret: concat(d, x, y), publicKey: { kty: 'EC2', alg, x: new Uint8Array(x), y: new Uint8Array(y) } };
   }
   if (alg === CoseAlg.EdDSA) {
-    const { privateKey } = generateKeyPairSync('ed25519');
-    const jwk = privateKey.export({ format: 'jwk' });
-    const [d, x] = [b64u.decode(jwk.d!), b64u.decode(jwk.x!)];
-    return { alg, secret: concat(d, x), publicKey: { kty: 'OKP', alg, x } };
+    const seed = new Uint8Array(randomBytes(32));
+    const x = ed25519PublicKey(seed);
+    return { alg, secret: concat(seed, x), publicKey: { kty: 'OKP', alg, x } };
   }
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 65537 });
-  const jwk = privateKey.export({ format: 'jwk' });
-  const [p, q] = [b64u.decode(jwk.p!), b64u.decode(jwk.q!)];
-  return { alg, secret: concat(u16be(p.length), p, q), publicKey: { kty: 'RSA', alg, n: b64u.decode(jwk.n!), e: RSA_E } };
+  const [p, q] = rsaPrimes();
+  const n = bigToBytes(big(p) * big(q));
+  return { alg, secret: concat(u16be(p.length), p, q), publicKey: { kty: 'RSA', alg, n, e: RSA_E } };
+}
+
+function leftPad(b: Uint8Array, length: number): Uint8Array {
+  if (b.length === length) return new Uint8Array(b);
+  const out = new Uint8Array(length);
+  out.set(b, length - b.length);
+  return out;
+}
+
+/** RFC 8410 PKCS#8 prefix of an Ed25519 private key; the 32-byte seed follows it. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** The Ed25519 public key of a seed (RFC 8032 §5.1.5), read from its SubjectPublicKeyInfo. */
+function ed25519PublicKey(seed: Uint8Array): Uint8Array {
+  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  return new Uint8Array(spki.subarray(spki.length - 32));
+}
+
+/**
+ * Two 1024-bit primes for an RSA-2048 key with e = 65537 (FIPS 186-5 §A.1.3's conditions that
+ * matter here: gcd(e, p − 1) = 1, p ≠ q, and n of exactly 2048 bits).
+ */
+function rsaPrimes(): [Uint8Array, Uint8Array] {
+  const prime = (): Uint8Array => {
+    for (;;) {
+      const p = new Uint8Array(generatePrimeSync(1024));
+      if ((big(p) - 1n) % 65537n !== 0n) return p;
+    }
+  };
+  for (;;) {
+    const [p, q] = [prime(), prime()];
+    const n = big(p) * big(q);
+    if (p.length === q.length && big(p) !== big(q) && n.toString(2).length === 2048) return [p, q];
+  }
 }
 
 // --- RSA from its primes. node:crypto cannot import an RSA key from p and q alone, so the other

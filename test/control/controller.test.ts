@@ -4,7 +4,7 @@
  * backup flags show in authenticatorData, faults change what a CTAP2 or CTAPHID client sees.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Command } from '../../src/ctap2/commands.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
@@ -16,10 +16,9 @@ import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
 import { createWalletApp, initWalletSeed } from '../../src/main/wallet.js';
 import { encodePath } from '../../src/wallet/bip32Path.js';
 import { clientDataHash, getAssertion, hidHost, makeCredential } from './helpers.js';
+import { p256KeyPair, rsaJwk } from '../helpers/keys.js';
 
-function p256(): { privateKey: KeyObject; publicKey: KeyObject } {
-  return generateKeyPairSync('ec', { namedCurve: 'P-256' });
-}
+const p256 = p256KeyPair;
 
 /** Verifies an assertion with a public key the test holds (not the device's). */
 function verifies(publicKey: KeyObject, response: Uint8Array, label = 'ga'): boolean {
@@ -40,7 +39,7 @@ describe('key.control', () => {
   for (const form of ['pkcs8', 'jwk', 'p256Scalar'] as const) {
     it(`adds a credential from a ${form} private key; assertions verify with that key`, async () => {
       const pair = p256();
-      const jwk = pair.privateKey.export({ format: 'jwk' });
+      const jwk = pair.jwk;
       const privateKey =
         form === 'pkcs8'
           ? { pkcs8: b64u.encode(new Uint8Array(pair.privateKey.export({ format: 'der', type: 'pkcs8' }))) }
@@ -72,13 +71,13 @@ describe('key.control', () => {
   it('refuses unusable keys and requests', () => {
     assert.throws(() => key.control.addCredential({ rpId: 'x.example', userId: 'AQ', privateKey: { p256Scalar: '00'.repeat(32) } }), /private key|scalar/i);
     assert.throws(() => key.control.addCredential({ rpId: 'x.example', privateKey: { jwk: { kty: 'oct', k: 'AA' } } }), /userId/);
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+    const rsa = rsaJwk();
     assert.throws(() => key.control.addCredential({ rpId: 'x.example', userId: 'AQ', privateKey: { jwk: rsa as Record<string, unknown> } }), /unsupported key type/);
   });
 
   it('sets the signature counter and backup flags, and assertions report them', async () => {
     const pair = p256();
-    const { credentialId } = key.control.addCredential({ rpId: 'counter.example', userId: 'AQ', privateKey: { jwk: pair.privateKey.export({ format: 'jwk' }) as Record<string, unknown> }, signCount: 41 });
+    const { credentialId } = key.control.addCredential({ rpId: 'counter.example', userId: 'AQ', privateKey: { jwk: pair.jwk as Record<string, unknown> }, signCount: 41 });
     const first = parseAuthenticatorData(decodeGetAssertionResponse(await key.cbor(getAssertion('counter.example'))).authData);
     assert.equal(first.signCount, 42);
     assert.equal(first.flags & (Flag.BE | Flag.BS), 0);
@@ -112,7 +111,7 @@ describe('key.control', () => {
 
   it('produces a bad signature on the next assertion only', async () => {
     const pair = p256();
-    key.control.addCredential({ rpId: 'badsig.example', userId: 'AQ', privateKey: { jwk: pair.privateKey.export({ format: 'jwk' }) as Record<string, unknown> } });
+    key.control.addCredential({ rpId: 'badsig.example', userId: 'AQ', privateKey: { jwk: pair.jwk as Record<string, unknown> } });
     key.control.setFaults({ badSignature: true });
     const bad = await key.cbor(getAssertion('badsig.example'));
     assert.equal(bad[0], Status.CTAP2_OK);

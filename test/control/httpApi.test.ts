@@ -3,7 +3,7 @@
  * every route, with effects checked through CTAP where they have one.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { p256KeyPair } from '../helpers/keys.js';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { decodeGetAssertionResponse } from '../../src/ctap2/hostCodec.js';
@@ -100,7 +100,7 @@ describe('control HTTP API', () => {
   });
 
   it('adds, lists, updates and removes credentials', async () => {
-    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const { jwk } = p256KeyPair();
     const added = await call('POST', '/api/credentials', { rpId: 'http.example', userId: 'dXNlcg', userName: 'user', privateKey: { jwk } });
     assert.equal(added.status, 201);
     const id = added.body.credentialId as string;
