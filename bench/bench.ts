@@ -6,7 +6,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { opsPerSecond, phase, startWatchdog, type BenchResult } from './measure.js';
+import { alternatingRounds, formatResult, phase, ROUNDS, startWatchdog, summarize, type BenchResult } from './measure.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../src/main/softkey.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
 import { decodeMakeCredentialResponse, encodeGetAssertionRequest, encodeMakeCredentialRequest, type MakeCredentialParams } from '../src/ctap2/hostCodec.js';
@@ -34,40 +34,36 @@ async function checkOk(response: Uint8Array): Promise<void> {
 }
 
 export async function benchCtap2(): Promise<BenchResult[]> {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' }); // never exported (see credentialKeys.ts)
   const data = new Uint8Array(69);
-  phase('crypto.es256.sign');
-  const raw = await opsPerSecond(() => sign('sha256', data, { key: privateKey, dsaEncoding: 'der' }));
-  const results: BenchResult[] = [{ name: 'crypto.es256.sign', value: raw, unit: 'ops/s' }];
-  const ratio = (name: string, value: number): BenchResult => ({ name, value, unit: 'ops/s', baseline: 'crypto.es256.sign', ratio: value / raw });
-
   const dir = mkdtempSync(join(tmpdir(), 'softkey-bench-'));
   const devicePort = 20000 + Math.floor(Math.random() * 30000);
   const replyPort = devicePort + 1;
+  phase('ctap2 setup');
   const key = await openSoftKey({ dataDir: dir, udp: `127.0.0.1:${devicePort}`, replyTo: `127.0.0.1:${replyPort}` });
+  const client = await connectSoftKey({ udp: `127.0.0.1:${devicePort}`, replyTo: `127.0.0.1:${replyPort}` });
   try {
-    phase('ctap2 setup');
-    const id = await credentialOn(key);
-    const request = assertionRequest(id);
-    phase('ctap2.getAssertion.inprocess');
-    results.push(ratio('ctap2.getAssertion.inprocess', await opsPerSecond(async () => checkOk(await key.cbor(request)))));
-
-    phase('ctap2.getAssertion.udp');
-    const client = await connectSoftKey({ udp: `127.0.0.1:${devicePort}`, replyTo: `127.0.0.1:${replyPort}` });
-    try {
-      results.push(ratio('ctap2.getAssertion.udp', await opsPerSecond(async () => checkOk(await client.cbor(request)))));
-    } finally {
-      await client.close();
-    }
-    phase('ctap2.makeCredential.inprocess');
+    const request = assertionRequest(await credentialOn(key));
     const mc = encodeMakeCredentialRequest(mcParams());
-    results.push(ratio('ctap2.makeCredential.inprocess', await opsPerSecond(async () => checkOk(await key.cbor(mc)))));
+    const s = await alternatingRounds({
+      'crypto.es256.sign': () => sign('sha256', data, { key: privateKey, dsaEncoding: 'der' }),
+      'ctap2.getAssertion.inprocess': async () => checkOk(await key.cbor(request)),
+      'ctap2.getAssertion.udp': async () => checkOk(await client.cbor(request)),
+      'ctap2.makeCredential.inprocess': async () => checkOk(await key.cbor(mc)),
+    });
+    const raw = { name: 'crypto.es256.sign', values: s['crypto.es256.sign']! };
+    return [
+      summarize('crypto.es256.sign', 'ops/s', raw.values),
+      summarize('ctap2.getAssertion.inprocess', 'ops/s', s['ctap2.getAssertion.inprocess']!, raw),
+      summarize('ctap2.getAssertion.udp', 'ops/s', s['ctap2.getAssertion.udp']!, raw),
+      summarize('ctap2.makeCredential.inprocess', 'ops/s', s['ctap2.makeCredential.inprocess']!, raw),
+    ];
   } finally {
     phase('ctap2 close');
+    await client.close();
     await key.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return results;
 }
 
 async function main(): Promise<void> {
@@ -89,10 +85,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ results }));
     return;
   }
-  for (const r of results) {
-    const ratio = r.ratio === undefined ? '' : `  ${r.ratio.toFixed(3)}× ${r.baseline}`;
-    console.log(`${r.name.padEnd(34)} ${r.value.toFixed(0).padStart(9)} ${r.unit}${ratio}`);
-  }
+  console.log(`median [min–max] over ${ROUNDS} alternating rounds; ratios are per round`);
+  for (const r of results) console.log(formatResult(r));
 }
 
 if (process.argv[1]?.endsWith('bench.js') || process.argv[1]?.endsWith('bench.ts')) {

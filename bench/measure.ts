@@ -1,12 +1,21 @@
 import { Worker } from 'node:worker_threads';
-/** Shared by every bench suite: the result shape and the throughput loop. */
+/** Shared by every bench suite: the result shape, the throughput loop and alternating rounds. */
 export interface BenchResult {
   name: string;
+  /** The median over the rounds (or the single measurement). */
   value: number;
   unit: string;
+  min?: number;
+  max?: number;
+  rounds?: number;
   baseline?: string;
+  /** value / baseline, per round; `ratio` is their median. */
   ratio?: number;
+  ratioMin?: number;
+  ratioMax?: number;
 }
+
+export const ROUNDS = Math.max(1, Number(process.env.SOFTKEY_BENCH_ROUNDS ?? 5));
 
 export const DURATION_MS = Number(process.env.SOFTKEY_BENCH_MS ?? 1500);
 
@@ -88,4 +97,48 @@ export async function opsPerSecond(op: () => unknown | Promise<unknown>, duratio
   }
   now = performance.now();
   return (n * 1000) / (now - start);
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Measures every operation in `ops` for `rounds` rounds, alternating them inside each round (so a
+ * slow moment of the machine hits all of them alike), and returns the ops/s of each round.
+ */
+export async function alternatingRounds(
+  ops: Record<string, () => unknown | Promise<unknown>>,
+  options: { rounds?: number; roundMs?: number } = {},
+): Promise<Record<string, number[]>> {
+  const rounds = options.rounds ?? ROUNDS;
+  const roundMs = options.roundMs ?? Math.max(200, DURATION_MS / 3);
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ops).map((k) => [k, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, op] of Object.entries(ops)) {
+      phase(`${name} (round ${r + 1}/${rounds})`);
+      samples[name]!.push(await opsPerSecond(op, roundMs));
+    }
+  }
+  return samples;
+}
+
+/** A result of per-round samples: median, min and max, and the per-round ratio to a baseline. */
+export function summarize(name: string, unit: string, values: readonly number[], baseline?: { name: string; values: readonly number[] }): BenchResult {
+  const result: BenchResult = { name, unit, value: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values.length };
+  if (baseline) {
+    const ratios = values.map((v, i) => v / baseline.values[i]!);
+    Object.assign(result, { baseline: baseline.name, ratio: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios) });
+  }
+  return result;
+}
+
+/** One line of the bench's table. */
+export function formatResult(r: BenchResult): string {
+  const n = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
+  const spread = r.min === undefined ? '' : ` [${n(r.min)}–${n(r.max!)}]`;
+  const ratio = r.ratio === undefined ? '' : `  ${r.ratio.toFixed(3)}× ${r.baseline}${r.ratioMin === undefined ? '' : ` [${r.ratioMin.toFixed(3)}–${r.ratioMax!.toFixed(3)}]`}`;
+  return `${r.name.padEnd(34)} ${n(r.value).padStart(9)} ${r.unit}${spread}${ratio}`;
 }

@@ -8,8 +8,7 @@
  * device path keeps).
  */
 import { connect } from 'node:net';
-import { opsPerSecond, phase, type BenchResult } from './measure.js';
-import { performance } from 'node:perf_hooks';
+import { alternatingRounds, formatResult, phase, summarize, type BenchResult } from './measure.js';
 import { secp256k1SignDigest } from '../src/crypto/secp256k1.js';
 import { fromHex } from '../src/encoding/bytes.js';
 import { autoApproveReview, createWalletApp, startWalletServer } from '../src/main/wallet.js';
@@ -28,7 +27,7 @@ const TYPICAL_TX = fromHex(
 );
 const PATH = encodePath([0x8000002c, 0x800001cd, 0x80000000, 0, 1]);
 
-async function signOverTcp(durationMs: number): Promise<number> {
+async function walletOverTcp(): Promise<{ op: () => Promise<void>; close: () => Promise<void> }> {
   const vault = new MemoryVault();
   importMnemonic(vault, MNEMONIC);
   const app = createWalletApp({ vault, review: autoApproveReview() });
@@ -52,39 +51,40 @@ async function signOverTcp(durationMs: number): Promise<number> {
   };
   const init = encodeCommandApdu(0x06, 0x02, 0x00, 0x00, PATH);
   const last = encodeCommandApdu(0x06, 0x02, 0x02, 0x00, TYPICAL_TX);
-  try {
-    return await opsPerSecond(async () => {
+  return {
+    op: async () => {
       if ((await exchange(init)) !== 0x9000 || (await exchange(last)) !== 0x9000) throw new Error('sign failed');
-    }, durationMs);
-  } finally {
-    socket.destroy();
-    await server.close();
-  }
+    },
+    close: async () => {
+      socket.destroy();
+      await server.close();
+    },
+  };
 }
 
-function rawSign(durationMs: number): Promise<number> {
+function rawSign(): () => void {
   const priv = fromHex('0c64a9d9cf934fb7b3dadbc1f8b2a36db5d05eebfa0d5e43ea42dbf9ceff2909');
   const digest = new Uint8Array(32);
   let i = 0;
-  return opsPerSecond(() => {
+  return () => {
     digest[0] = i & 0xff;
     digest[1] = (i++ >>> 8) & 0xff;
     secp256k1SignDigest(digest, priv);
-  }, durationMs);
+  };
 }
 
-export async function benchWallet(options: { durationMs?: number } = {}): Promise<BenchResult[]> {
-  const durationMs = options.durationMs ?? Number(process.env.SOFTKEY_BENCH_MS ?? 1500);
-  phase('wallet.sign.tcp');
-  const tcp = await signOverTcp(durationMs);
-  phase('crypto.secp256k1.sign');
-  const sign = await rawSign(durationMs);
-  return [
-    { name: 'wallet.sign.tcp', value: tcp, unit: 'signs/s', baseline: 'crypto.secp256k1.sign', ratio: tcp / sign },
-    { name: 'crypto.secp256k1.sign', value: sign, unit: 'signs/s' },
-  ];
+export async function benchWallet(): Promise<BenchResult[]> {
+  phase('wallet setup');
+  const wallet = await walletOverTcp();
+  try {
+    const s = await alternatingRounds({ 'crypto.secp256k1.sign': rawSign(), 'wallet.sign.tcp': wallet.op });
+    const raw = { name: 'crypto.secp256k1.sign', values: s['crypto.secp256k1.sign']! };
+    return [summarize('wallet.sign.tcp', 'signs/s', s['wallet.sign.tcp']!, raw), summarize(raw.name, 'signs/s', raw.values)];
+  } finally {
+    await wallet.close();
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const r of await benchWallet()) console.log(`${r.name}: ${r.value.toFixed(0)} ${r.unit}${r.ratio !== undefined ? ` (ratio ${r.ratio.toFixed(3)} of ${r.baseline})` : ''}`);
+  for (const r of await benchWallet()) console.log(formatResult(r));
 }
