@@ -73,6 +73,7 @@ async function main(): Promise<void> {
   // Later capabilities add their suites here (wallet over TCP, browser latency).
   for (const extra of ['./wallet.js', './browser.js']) {
     try {
+      phase(`loading ${extra}`);
       const mod = (await import(extra)) as Record<string, () => Promise<BenchResult[]>>;
       phase(extra);
       const fn = Object.values(mod).find((f) => typeof f === 'function' && f.name.startsWith('bench'));
