@@ -1,0 +1,912 @@
+/*
+ * libfido2 interop harness: Yubico's libfido2 (Debian libfido2-dev) drives a running softkey
+ * over the SoloKeys UDP convention (src/transport/udp.ts): the device listens on
+ * 127.0.0.1:DEVICE_PORT and sends every 64-byte CTAPHID report to 127.0.0.1:REPLY_PORT, one raw
+ * report per datagram, no report-ID byte. We hand libfido2 our own I/O functions
+ * (fido_dev_set_io_functions) that move those datagrams; everything above them, CTAPHID framing,
+ * CTAP2 CBOR, PIN/UV auth protocols and the signature checks, is libfido2's own code.
+ *
+ *   harness --device-port P --reply-port R [--mode full|self]
+ *
+ * mode full (device started with packed attestation, the default): getInfo, makeCredential +
+ * fido_cred_verify, getAssertion + fido_assert_verify (rk and non-rk, ES256 and EdDSA), PIN set
+ * and change, PIN-authorised ceremonies, credential management, large blobs, and reset in the
+ * window after a power cycle (the magic UDP report). mode self (device started with
+ * `--attestation self`): makeCredential + fido_cred_verify_self.
+ *
+ * Prints one `PASS name` / `FAIL name: why` line per check and, last, `N passed, M failed`.
+ * Exit status 0 when every check passed, 1 otherwise, 2 on a usage error.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fido.h>
+#include <fido/credman.h>
+#include <fido/eddsa.h>
+#include <fido/es256.h>
+
+#define REPORT_LEN 64
+#define IO_TIMEOUT_MS 20000
+
+static const unsigned char MAGIC_REBOOT[REPORT_LEN] = {
+	0xac, 0x10, 0x52, 0xca, 0x95, 0xe5, 0x69, 0xde, 0x69, 0xe0, 0x2e, 0xbf, 0xf3, 0x33, 0x48, 0x5f,
+	0x13, 0xf9, 0xb2, 0xda, 0x34, 0xc5, 0xa8, 0xa3, 0x40, 0x52, 0x66, 0x97, 0xa9, 0xab, 0x2e, 0x0b,
+	0x39, 0x4d, 0x8d, 0x04, 0x97, 0x3c, 0x13, 0x40, 0x05, 0xbe, 0x1a, 0x01, 0x40, 0xbf, 0xf6, 0x04,
+	0x5b, 0xb2, 0x6e, 0xb7, 0x7a, 0x73, 0xea, 0xa4, 0x78, 0x13, 0xf6, 0xb4, 0x9a, 0x72, 0x50, 0xdc,
+};
+
+/* ---- UDP I/O for libfido2 ------------------------------------------------------------------ */
+
+struct udp_handle {
+	int fd;
+	struct sockaddr_in device;
+};
+
+static int device_port, reply_port;
+
+static struct sockaddr_in loopback(int port)
+{
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return a;
+}
+
+/* libfido2 passes the path given to fido_dev_open; ours are fixed by the command line. */
+static void *udp_open(const char *path)
+{
+	(void)path;
+	struct udp_handle *h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return NULL;
+	h->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (h->fd < 0) {
+		free(h);
+		return NULL;
+	}
+	int one = 1, rcvbuf = 1 << 20;
+	setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* A large response is ~120 datagrams back to back: make room for them. */
+	setsockopt(h->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	struct sockaddr_in local = loopback(reply_port);
+	if (bind(h->fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
+		fprintf(stderr, "bind 127.0.0.1:%d: %s\n", reply_port, strerror(errno));
+		close(h->fd);
+		free(h);
+		return NULL;
+	}
+	h->device = loopback(device_port);
+	return h;
+}
+
+static void udp_close(void *handle)
+{
+	struct udp_handle *h = handle;
+	close(h->fd);
+	free(h);
+}
+
+/* One report of exactly `len` (64) bytes, or -1 after `ms` of silence (ms < 0: our default). */
+static int udp_read(void *handle, unsigned char *buf, size_t len, int ms)
+{
+	struct udp_handle *h = handle;
+	unsigned char datagram[2048];
+	if (ms < 0 || ms > IO_TIMEOUT_MS)
+		ms = IO_TIMEOUT_MS;
+	for (;;) {
+		struct pollfd p = { .fd = h->fd, .events = POLLIN };
+		int r = poll(&p, 1, ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		ssize_t n = recv(h->fd, datagram, sizeof(datagram), 0);
+		if (n < 0)
+			return -1;
+		if ((size_t)n != REPORT_LEN || len != REPORT_LEN)
+			continue; /* not a report of this convention */
+		memcpy(buf, datagram, REPORT_LEN);
+		return REPORT_LEN;
+	}
+}
+
+/* libfido2 writes a report-ID byte (0) and then the 64-byte report; the datagram is the report. */
+static int udp_write(void *handle, const unsigned char *buf, size_t len)
+{
+	struct udp_handle *h = handle;
+	if (len != REPORT_LEN + 1)
+		return -1;
+	ssize_t n = sendto(h->fd, buf + 1, REPORT_LEN, 0, (struct sockaddr *)&h->device, sizeof(h->device));
+	return n == REPORT_LEN ? (int)len : -1;
+}
+
+static const fido_dev_io_t UDP_IO = { udp_open, udp_close, udp_read, udp_write };
+
+/* ---- checks -------------------------------------------------------------------------------- */
+
+static int passed, failed;
+static char why[512];
+
+/* Records why a check failed; returns -1 so a check can `return fail(...)`. */
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int fail_r(const char *what, int r)
+{
+	return fail("%s: %s (%d)", what, fido_strerr(r), r);
+}
+
+static void check(const char *name, int (*fn)(void))
+{
+	why[0] = '\0';
+	if (fn() == 0) {
+		passed++;
+		printf("PASS %s\n", name);
+	} else {
+		failed++;
+		printf("FAIL %s: %s\n", name, why[0] ? why : "failed");
+	}
+	fflush(stdout);
+}
+
+#define EXPECT_OK(what, call)                                                                     \
+	do {                                                                                      \
+		int r_ = (call);                                                                  \
+		if (r_ != FIDO_OK)                                                                \
+			return fail_r(what, r_);                                                  \
+	} while (0)
+
+#define EXPECT_ERR(what, want, call)                                                              \
+	do {                                                                                      \
+		int r_ = (call);                                                                  \
+		if (r_ != (want))                                                                 \
+			return fail("%s: got %s (%d), want %s (%d)", what, fido_strerr(r_), r_,  \
+			    fido_strerr(want), want);                                             \
+	} while (0)
+
+#define NEED(cond) \
+	do { if (!(cond)) return fail("needs an earlier check: %s", #cond); } while (0)
+
+/* ---- device and fixtures ------------------------------------------------------------------- */
+
+static fido_dev_t *dev;
+
+static int open_device(void)
+{
+	if (dev != NULL) {
+		fido_dev_close(dev);
+		fido_dev_free(&dev);
+	}
+	if ((dev = fido_dev_new()) == NULL)
+		return fail("fido_dev_new");
+	EXPECT_OK("fido_dev_set_io_functions", fido_dev_set_io_functions(dev, &UDP_IO));
+	EXPECT_OK("fido_dev_set_timeout", fido_dev_set_timeout(dev, IO_TIMEOUT_MS));
+	int r = fido_dev_open(dev, "softkey-udp");
+	if (r != FIDO_OK) {
+		fido_dev_free(&dev);
+		return fail_r("fido_dev_open", r);
+	}
+	return 0;
+}
+
+/* The solo simulation's power cycle: the magic datagram, then a fresh open (CTAPHID INIT). */
+static int power_cycle_and_reopen(void)
+{
+	NEED(dev != NULL);
+	struct udp_handle *h = fido_dev_io_handle(dev);
+	if (sendto(h->fd, MAGIC_REBOOT, sizeof(MAGIC_REBOOT), 0, (struct sockaddr *)&h->device,
+	    sizeof(h->device)) != REPORT_LEN)
+		return fail("send magic report: %s", strerror(errno));
+	struct timespec settle = { 0, 100 * 1000 * 1000 };
+	nanosleep(&settle, NULL);
+	return open_device();
+}
+
+static void client_data_hash(unsigned char out[32], const char *label)
+{
+	/* Any 32 bytes will do for the device; a label makes each ceremony's distinct. */
+	memset(out, 0, 32);
+	for (size_t i = 0; i < 32; i++)
+		out[i] = (unsigned char)(label[i % strlen(label)] ^ (i * 37));
+}
+
+static void user_id(unsigned char out[16], const char *user)
+{
+	memset(out, 0, 16);
+	memcpy(out, user, strlen(user) < 16 ? strlen(user) : 16);
+}
+
+#define RP_MAIN "libfido2.softkey.test"
+#define RP_BLOB "largeblob.softkey.test"
+static const char *PIN1 = "1234", *PIN2 = "5678";
+
+struct made {
+	fido_cred_t *cred;
+	int alg;
+};
+static struct made es256_plain, eddsa_plain, es256_rk, eddsa_rk, blob_rk;
+
+/* makeCredential through libfido2, then fido_cred_verify (packed attestation over x5c). */
+static int make(struct made *m, int alg, int rk, const char *rp, const char *user, int ext, const char *pin)
+{
+	unsigned char cdh[32], uid[16];
+	client_data_hash(cdh, user);
+	user_id(uid, user);
+	fido_cred_free(&m->cred);
+	if ((m->cred = fido_cred_new()) == NULL)
+		return fail("fido_cred_new");
+	m->alg = alg;
+	EXPECT_OK("set_type", fido_cred_set_type(m->cred, alg));
+	EXPECT_OK("set_clientdata_hash", fido_cred_set_clientdata_hash(m->cred, cdh, sizeof(cdh)));
+	EXPECT_OK("set_rp", fido_cred_set_rp(m->cred, rp, "softkey libfido2 test"));
+	EXPECT_OK("set_user", fido_cred_set_user(m->cred, uid, sizeof(uid), user, user, NULL));
+	EXPECT_OK("set_rk", fido_cred_set_rk(m->cred, rk ? FIDO_OPT_TRUE : FIDO_OPT_OMIT));
+	if (ext)
+		EXPECT_OK("set_extensions", fido_cred_set_extensions(m->cred, ext));
+	EXPECT_OK("fido_dev_make_cred", fido_dev_make_cred(dev, m->cred, pin));
+	return 0;
+}
+
+static int verify_packed(struct made *m, int want_uv)
+{
+	if (strcmp(fido_cred_fmt(m->cred), "packed") != 0)
+		return fail("fmt %s, want packed", fido_cred_fmt(m->cred));
+	if (fido_cred_x5c_len(m->cred) == 0)
+		return fail("packed attestation without x5c");
+	if (want_uv)
+		EXPECT_OK("set_uv", fido_cred_set_uv(m->cred, FIDO_OPT_TRUE));
+	EXPECT_OK("fido_cred_verify", fido_cred_verify(m->cred));
+	if (fido_cred_type(m->cred) != m->alg)
+		return fail("credential type %d, want %d", fido_cred_type(m->cred), m->alg);
+	return 0;
+}
+
+/* fido_assert_verify of assertion `i` with the public key the credential's attestation gave. */
+static int verify_assertion(const fido_assert_t *a, size_t i, const struct made *m)
+{
+	const unsigned char *pk = fido_cred_pubkey_ptr(m->cred);
+	size_t pk_len = fido_cred_pubkey_len(m->cred);
+	int r;
+	if (m->alg == COSE_ES256) {
+		es256_pk_t *k = es256_pk_new();
+		if (k == NULL || es256_pk_from_ptr(k, pk, pk_len) != FIDO_OK) {
+			es256_pk_free(&k);
+			return fail("es256_pk_from_ptr");
+		}
+		r = fido_assert_verify(a, i, COSE_ES256, k);
+		es256_pk_free(&k);
+	} else {
+		eddsa_pk_t *k = eddsa_pk_new();
+		if (k == NULL || eddsa_pk_from_ptr(k, pk, pk_len) != FIDO_OK) {
+			eddsa_pk_free(&k);
+			return fail("eddsa_pk_from_ptr");
+		}
+		r = fido_assert_verify(a, i, COSE_EDDSA, k);
+		eddsa_pk_free(&k);
+	}
+	if (r != FIDO_OK)
+		return fail_r("fido_assert_verify", r);
+	return 0;
+}
+
+/* getAssertion for `rp`, allow-listing `m` when given (else discoverable), with `pin` if given. */
+static int get(fido_assert_t **a, const char *rp, const struct made *m, const char *pin)
+{
+	unsigned char cdh[32];
+	client_data_hash(cdh, rp);
+	fido_assert_free(a);
+	if ((*a = fido_assert_new()) == NULL)
+		return fail("fido_assert_new");
+	EXPECT_OK("set_rp", fido_assert_set_rp(*a, rp));
+	EXPECT_OK("set_clientdata_hash", fido_assert_set_clientdata_hash(*a, cdh, sizeof(cdh)));
+	EXPECT_OK("set_up", fido_assert_set_up(*a, FIDO_OPT_TRUE));
+	if (m != NULL)
+		EXPECT_OK("allow_cred", fido_assert_allow_cred(*a, fido_cred_id_ptr(m->cred), fido_cred_id_len(m->cred)));
+	return fido_dev_get_assert(dev, *a, pin);
+}
+
+static int same_id(const fido_assert_t *a, size_t i, const struct made *m)
+{
+	return fido_assert_id_len(a, i) == fido_cred_id_len(m->cred) &&
+	    memcmp(fido_assert_id_ptr(a, i), fido_cred_id_ptr(m->cred), fido_cred_id_len(m->cred)) == 0;
+}
+
+/* ---- full mode ----------------------------------------------------------------------------- */
+
+static int c_open(void)
+{
+	if (open_device() != 0)
+		return -1;
+	if (!fido_dev_is_fido2(dev))
+		return fail("INIT did not report CAPABILITY_CBOR");
+	if (!fido_dev_supports_pin(dev) || fido_dev_has_pin(dev))
+		return fail("getInfo should show clientPin supported and not set");
+	return 0;
+}
+
+static int has_string(char **list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static int c_get_info(void)
+{
+	NEED(dev != NULL);
+	fido_cbor_info_t *ci = fido_cbor_info_new();
+	int r = fido_dev_get_cbor_info(dev, ci), rc = 0;
+	if (r != FIDO_OK) {
+		rc = fail_r("fido_dev_get_cbor_info", r);
+		goto out;
+	}
+	char **v = fido_cbor_info_versions_ptr(ci), **x = fido_cbor_info_extensions_ptr(ci);
+	size_t nv = fido_cbor_info_versions_len(ci), nx = fido_cbor_info_extensions_len(ci);
+	if (!has_string(v, nv, "FIDO_2_0") || !has_string(v, nv, "FIDO_2_1")) {
+		rc = fail("versions lack FIDO_2_0/FIDO_2_1");
+		goto out;
+	}
+	if (!has_string(x, nx, "credProtect") || !has_string(x, nx, "largeBlobKey") || !has_string(x, nx, "hmac-secret")) {
+		rc = fail("extensions lack credProtect/largeBlobKey/hmac-secret");
+		goto out;
+	}
+	if (fido_cbor_info_aaguid_len(ci) != 16) {
+		rc = fail("aaguid is %zu bytes", fido_cbor_info_aaguid_len(ci));
+		goto out;
+	}
+	int es256 = 0, eddsa = 0;
+	for (size_t i = 0; i < fido_cbor_info_algorithm_count(ci); i++) {
+		es256 |= fido_cbor_info_algorithm_cose(ci, i) == COSE_ES256;
+		eddsa |= fido_cbor_info_algorithm_cose(ci, i) == COSE_EDDSA;
+	}
+	if (!es256 || !eddsa) {
+		rc = fail("algorithms lack ES256 or EdDSA");
+		goto out;
+	}
+	char **on = fido_cbor_info_options_name_ptr(ci);
+	const bool *ov = fido_cbor_info_options_value_ptr(ci);
+	const char *want[] = { "rk", "up", "credMgmt", "largeBlobs", "pinUvAuthToken" };
+	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		int found = 0;
+		for (size_t i = 0; i < fido_cbor_info_options_len(ci); i++)
+			found |= strcmp(on[i], want[w]) == 0 && ov[i];
+		if (!found) {
+			rc = fail("option %s is not true", want[w]);
+			goto out;
+		}
+	}
+	const uint8_t *pp = fido_cbor_info_protocols_ptr(ci);
+	int p1 = 0, p2 = 0;
+	for (size_t i = 0; i < fido_cbor_info_protocols_len(ci); i++) {
+		p1 |= pp[i] == 1;
+		p2 |= pp[i] == 2;
+	}
+	if (!p1 || !p2) {
+		rc = fail("pinUvAuthProtocols lack 1 or 2");
+		goto out;
+	}
+	if (fido_cbor_info_maxmsgsiz(ci) < 1024 || fido_cbor_info_maxlargeblob(ci) < 1024) {
+		rc = fail("maxMsgSize %llu / maxSerializedLargeBlobArray %llu below 1024",
+		    (unsigned long long)fido_cbor_info_maxmsgsiz(ci), (unsigned long long)fido_cbor_info_maxlargeblob(ci));
+		goto out;
+	}
+out:
+	fido_cbor_info_free(&ci);
+	return rc;
+}
+
+static int c_make_es256(void)
+{
+	NEED(dev != NULL);
+	if (make(&es256_plain, COSE_ES256, 0, RP_MAIN, "plain-es256", 0, NULL))
+		return -1;
+	return verify_packed(&es256_plain, 0);
+}
+
+static int c_make_eddsa(void)
+{
+	NEED(dev != NULL);
+	if (make(&eddsa_plain, COSE_EDDSA, 0, RP_MAIN, "plain-eddsa", 0, NULL))
+		return -1;
+	return verify_packed(&eddsa_plain, 0);
+}
+
+static int c_make_es256_rk(void)
+{
+	NEED(dev != NULL);
+	if (make(&es256_rk, COSE_ES256, 1, RP_MAIN, "rk-es256", 0, NULL))
+		return -1;
+	return verify_packed(&es256_rk, 0);
+}
+
+static int c_make_eddsa_rk(void)
+{
+	NEED(dev != NULL);
+	if (make(&eddsa_rk, COSE_EDDSA, 1, RP_MAIN, "rk-eddsa", 0, NULL))
+		return -1;
+	return verify_packed(&eddsa_rk, 0);
+}
+
+static int c_make_excluded(void)
+{
+	NEED(es256_plain.cred != NULL);
+	struct made m = { 0 };
+	unsigned char cdh[32], uid[1] = { 9 };
+	client_data_hash(cdh, "excluded");
+	int rc = -1;
+	if ((m.cred = fido_cred_new()) == NULL)
+		return fail("fido_cred_new");
+	if (fido_cred_set_type(m.cred, COSE_ES256) != FIDO_OK ||
+	    fido_cred_set_clientdata_hash(m.cred, cdh, sizeof(cdh)) != FIDO_OK ||
+	    fido_cred_set_rp(m.cred, RP_MAIN, NULL) != FIDO_OK ||
+	    fido_cred_set_user(m.cred, uid, sizeof(uid), "x", NULL, NULL) != FIDO_OK ||
+	    fido_cred_exclude(m.cred, fido_cred_id_ptr(es256_plain.cred), fido_cred_id_len(es256_plain.cred)) != FIDO_OK) {
+		fail("building the request");
+		goto out;
+	}
+	int r = fido_dev_make_cred(dev, m.cred, NULL);
+	if (r != FIDO_ERR_CREDENTIAL_EXCLUDED) {
+		fail("got %s (%d), want FIDO_ERR_CREDENTIAL_EXCLUDED", fido_strerr(r), r);
+		goto out;
+	}
+	rc = 0;
+out:
+	fido_cred_free(&m.cred);
+	return rc;
+}
+
+static fido_assert_t *assertion;
+
+static int assert_one(const struct made *m)
+{
+	NEED(m->cred != NULL);
+	EXPECT_OK("fido_dev_get_assert", get(&assertion, RP_MAIN, m, NULL));
+	if (fido_assert_count(assertion) != 1)
+		return fail("%zu assertions, want 1", fido_assert_count(assertion));
+	if (!same_id(assertion, 0, m))
+		return fail("the assertion names another credential");
+	return verify_assertion(assertion, 0, m);
+}
+
+static int c_assert_es256(void) { return assert_one(&es256_plain); }
+static int c_assert_eddsa(void) { return assert_one(&eddsa_plain); }
+
+static int c_assert_wrong_key(void)
+{
+	/* The oracle is not vacuous: the EdDSA assertion must not verify with another EdDSA key. */
+	NEED(assertion != NULL && eddsa_rk.cred != NULL && same_id(assertion, 0, &eddsa_plain));
+	const unsigned char *pk = fido_cred_pubkey_ptr(eddsa_rk.cred);
+	eddsa_pk_t *k = eddsa_pk_new();
+	if (k == NULL || eddsa_pk_from_ptr(k, pk, fido_cred_pubkey_len(eddsa_rk.cred)) != FIDO_OK) {
+		eddsa_pk_free(&k);
+		return fail("eddsa_pk_from_ptr");
+	}
+	int r = fido_assert_verify(assertion, 0, COSE_EDDSA, k);
+	eddsa_pk_free(&k);
+	if (r != FIDO_ERR_INVALID_SIG)
+		return fail("got %s (%d), want FIDO_ERR_INVALID_SIG", fido_strerr(r), r);
+	return 0;
+}
+
+static int c_assert_discoverable(void)
+{
+	NEED(es256_rk.cred != NULL && eddsa_rk.cred != NULL);
+	EXPECT_OK("fido_dev_get_assert", get(&assertion, RP_MAIN, NULL, NULL));
+	if (fido_assert_count(assertion) != 2)
+		return fail("%zu assertions, want 2 (the two discoverable credentials)", fido_assert_count(assertion));
+	int seen_es = 0, seen_ed = 0;
+	for (size_t i = 0; i < 2; i++) {
+		const struct made *m = same_id(assertion, i, &es256_rk) ? &es256_rk : same_id(assertion, i, &eddsa_rk) ? &eddsa_rk : NULL;
+		if (m == NULL)
+			return fail("assertion %zu names an unknown credential", i);
+		if (verify_assertion(assertion, i, m))
+			return -1;
+		/* user.id always; name and displayName only after UV (CTAP 2.1 §6.2.2 step 12). */
+		unsigned char uid[16];
+		user_id(uid, m == &es256_rk ? "rk-es256" : "rk-eddsa");
+		if (fido_assert_user_id_len(assertion, i) != sizeof(uid) ||
+		    memcmp(fido_assert_user_id_ptr(assertion, i), uid, sizeof(uid)) != 0)
+			return fail("assertion %zu carries another user.id", i);
+		if (fido_assert_user_name(assertion, i) != NULL)
+			return fail("assertion %zu reveals user.name %s without UV", i, fido_assert_user_name(assertion, i));
+		seen_es |= m == &es256_rk;
+		seen_ed |= m == &eddsa_rk;
+	}
+	if (!seen_es || !seen_ed)
+		return fail("the same credential was returned twice");
+	return 0;
+}
+
+static int c_assert_unknown_rp(void)
+{
+	NEED(dev != NULL);
+	fido_assert_t *a = NULL;
+	int r = get(&a, "nobody.softkey.test", NULL, NULL);
+	fido_assert_free(&a);
+	EXPECT_ERR("fido_dev_get_assert", FIDO_ERR_NO_CREDENTIALS, r);
+	return 0;
+}
+
+static int retries(int want)
+{
+	int n = -1;
+	EXPECT_OK("fido_dev_get_retry_count", fido_dev_get_retry_count(dev, &n));
+	if (n != want)
+		return fail("PIN retries %d, want %d", n, want);
+	return 0;
+}
+
+static int c_pin_set(void)
+{
+	NEED(dev != NULL);
+	EXPECT_OK("fido_dev_set_pin", fido_dev_set_pin(dev, PIN1, NULL));
+	if (retries(8))
+		return -1;
+	if (open_device())
+		return -1;
+	if (!fido_dev_has_pin(dev))
+		return fail("getInfo clientPin is not true after setPIN");
+	return 0;
+}
+
+static int c_pin_set_again(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	/* setPIN while a PIN is set: CTAP 2.1 §6.5.5.5 step 3. */
+	EXPECT_ERR("fido_dev_set_pin without the old PIN", FIDO_ERR_PIN_AUTH_INVALID, fido_dev_set_pin(dev, PIN2, NULL));
+	return retries(8);
+}
+
+static int c_pin_change(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	EXPECT_OK("fido_dev_set_pin", fido_dev_set_pin(dev, PIN2, PIN1));
+	return retries(8);
+}
+
+static int c_pin_old_refused(void)
+{
+	NEED(es256_plain.cred != NULL);
+	fido_assert_t *a = NULL;
+	int r = get(&a, RP_MAIN, &es256_plain, PIN1);
+	fido_assert_free(&a);
+	EXPECT_ERR("getAssertion with the old PIN", FIDO_ERR_PIN_INVALID, r);
+	return retries(7);
+}
+
+static int c_pin_assert(void)
+{
+	NEED(es256_plain.cred != NULL);
+	EXPECT_OK("fido_dev_get_assert", get(&assertion, RP_MAIN, &es256_plain, PIN2));
+	/* A correct PIN restores the retries (CTAP 2.1 §6.5.5.7). */
+	if (retries(8))
+		return -1;
+	EXPECT_OK("set_uv", fido_assert_set_uv(assertion, FIDO_OPT_TRUE));
+	return verify_assertion(assertion, 0, &es256_plain);
+}
+
+static int c_pin_make_rk_large_blob_key(void)
+{
+	NEED(dev != NULL);
+	if (make(&blob_rk, COSE_ES256, 1, RP_BLOB, "blob-owner", FIDO_EXT_LARGEBLOB_KEY, PIN2))
+		return -1;
+	if (verify_packed(&blob_rk, 1))
+		return -1;
+	if (fido_cred_largeblob_key_len(blob_rk.cred) != 32)
+		return fail("largeBlobKey is %zu bytes, want 32", fido_cred_largeblob_key_len(blob_rk.cred));
+	return 0;
+}
+
+static int c_credman_metadata(void)
+{
+	NEED(blob_rk.cred != NULL && es256_rk.cred != NULL && eddsa_rk.cred != NULL);
+	fido_credman_metadata_t *md = fido_credman_metadata_new();
+	int r = fido_credman_get_dev_metadata(dev, md, PIN2);
+	uint64_t existing = fido_credman_rk_existing(md), remaining = fido_credman_rk_remaining(md);
+	fido_credman_metadata_free(&md);
+	if (r != FIDO_OK)
+		return fail_r("fido_credman_get_dev_metadata", r);
+	if (existing != 3 || remaining == 0)
+		return fail("existing %llu (want 3), remaining %llu (want > 0)", (unsigned long long)existing,
+		    (unsigned long long)remaining);
+	return 0;
+}
+
+static int c_credman_rps(void)
+{
+	NEED(blob_rk.cred != NULL);
+	fido_credman_rp_t *rp = fido_credman_rp_new();
+	int r = fido_credman_get_dev_rp(dev, rp, PIN2), rc = 0;
+	if (r != FIDO_OK) {
+		rc = fail_r("fido_credman_get_dev_rp", r);
+	} else if (fido_credman_rp_count(rp) != 2) {
+		rc = fail("%zu RPs, want 2", fido_credman_rp_count(rp));
+	} else {
+		int main_seen = 0, blob_seen = 0;
+		for (size_t i = 0; i < 2; i++) {
+			const char *id = fido_credman_rp_id(rp, i);
+			main_seen |= id != NULL && strcmp(id, RP_MAIN) == 0;
+			blob_seen |= id != NULL && strcmp(id, RP_BLOB) == 0;
+			if (fido_credman_rp_id_hash_len(rp, i) != 32)
+				rc = fail("rpIDHash of RP %zu is %zu bytes", i, fido_credman_rp_id_hash_len(rp, i));
+		}
+		if (rc == 0 && (!main_seen || !blob_seen))
+			rc = fail("RP ids %s, %s", fido_credman_rp_id(rp, 0), fido_credman_rp_id(rp, 1));
+	}
+	fido_credman_rp_free(&rp);
+	return rc;
+}
+
+static size_t rk_count(const char *rp_id, const struct made *find, int *found)
+{
+	fido_credman_rk_t *rk = fido_credman_rk_new();
+	int r = fido_credman_get_dev_rk(dev, rp_id, rk, PIN2);
+	size_t n = r == FIDO_OK ? fido_credman_rk_count(rk) : (size_t)-1;
+	if (r == FIDO_ERR_NO_CREDENTIALS)
+		n = 0;
+	else if (r != FIDO_OK)
+		fail_r("fido_credman_get_dev_rk", r);
+	*found = 0;
+	for (size_t i = 0; r == FIDO_OK && i < n; i++) {
+		const fido_cred_t *c = fido_credman_rk(rk, i);
+		if (find != NULL && fido_cred_id_len(c) == fido_cred_id_len(find->cred) &&
+		    memcmp(fido_cred_id_ptr(c), fido_cred_id_ptr(find->cred), fido_cred_id_len(c)) == 0) {
+			const char *name = fido_cred_user_name(c), *want = fido_cred_user_name(find->cred);
+			*found = name != NULL && want != NULL && strcmp(name, want) == 0 &&
+			    fido_cred_pubkey_len(c) == fido_cred_pubkey_len(find->cred) &&
+			    memcmp(fido_cred_pubkey_ptr(c), fido_cred_pubkey_ptr(find->cred), fido_cred_pubkey_len(c)) == 0;
+		}
+	}
+	fido_credman_rk_free(&rk);
+	return n;
+}
+
+static int c_credman_rks(void)
+{
+	NEED(eddsa_rk.cred != NULL);
+	int found = 0;
+	size_t n = rk_count(RP_MAIN, &eddsa_rk, &found);
+	if (n == (size_t)-1)
+		return -1;
+	if (n != 2 || !found)
+		return fail("%zu credentials for %s (want 2), EdDSA one with its user and key %s", n, RP_MAIN,
+		    found ? "found" : "missing");
+	return 0;
+}
+
+static int c_credman_delete(void)
+{
+	NEED(eddsa_rk.cred != NULL);
+	EXPECT_OK("fido_credman_del_dev_rk",
+	    fido_credman_del_dev_rk(dev, fido_cred_id_ptr(eddsa_rk.cred), fido_cred_id_len(eddsa_rk.cred), PIN2));
+	int found = 0;
+	size_t n = rk_count(RP_MAIN, &eddsa_rk, &found);
+	if (n == (size_t)-1)
+		return -1;
+	if (n != 1 || found)
+		return fail("%zu credentials for %s after the delete (want 1, without the deleted one)", n, RP_MAIN);
+	fido_assert_t *a = NULL;
+	int r = get(&a, RP_MAIN, &eddsa_rk, PIN2);
+	fido_assert_free(&a);
+	EXPECT_ERR("getAssertion with the deleted credential", FIDO_ERR_NO_CREDENTIALS, r);
+	return 0;
+}
+
+static const unsigned char BLOB[] = "a large blob written by libfido2, compressed and encrypted by it";
+
+static int c_large_blob_set(void)
+{
+	NEED(blob_rk.cred != NULL && fido_cred_largeblob_key_len(blob_rk.cred) == 32);
+	EXPECT_OK("fido_dev_largeblob_set", fido_dev_largeblob_set(dev, fido_cred_largeblob_key_ptr(blob_rk.cred), 32,
+	    BLOB, sizeof(BLOB), PIN2));
+	return 0;
+}
+
+static int c_large_blob_get(void)
+{
+	NEED(blob_rk.cred != NULL && fido_cred_largeblob_key_len(blob_rk.cred) == 32);
+	unsigned char *out = NULL;
+	size_t len = 0;
+	EXPECT_OK("fido_dev_largeblob_get", fido_dev_largeblob_get(dev, fido_cred_largeblob_key_ptr(blob_rk.cred), 32,
+	    &out, &len));
+	int same = len == sizeof(BLOB) && memcmp(out, BLOB, len) == 0;
+	free(out);
+	if (!same)
+		return fail("read back %zu bytes that differ from the %zu written", len, sizeof(BLOB));
+	/* The same blob through the assertion's largeBlobKey (getAssertion extension). */
+	fido_assert_t *a = NULL;
+	int r = FIDO_OK;
+	unsigned char cdh[32];
+	client_data_hash(cdh, RP_BLOB);
+	if ((a = fido_assert_new()) == NULL || fido_assert_set_rp(a, RP_BLOB) != FIDO_OK ||
+	    fido_assert_set_clientdata_hash(a, cdh, 32) != FIDO_OK ||
+	    fido_assert_set_extensions(a, FIDO_EXT_LARGEBLOB_KEY) != FIDO_OK ||
+	    (r = fido_dev_get_assert(dev, a, PIN2)) != FIDO_OK) {
+		fido_assert_free(&a);
+		return r != FIDO_OK ? fail_r("fido_dev_get_assert largeBlobKey", r) : fail("building the assertion");
+	}
+	int key_ok = fido_assert_count(a) == 1 && fido_assert_largeblob_key_len(a, 0) == 32 &&
+	    memcmp(fido_assert_largeblob_key_ptr(a, 0), fido_cred_largeblob_key_ptr(blob_rk.cred), 32) == 0;
+	fido_assert_free(&a);
+	if (!key_ok)
+		return fail("getAssertion's largeBlobKey differs from makeCredential's");
+	return 0;
+}
+
+static int c_large_blob_remove(void)
+{
+	NEED(blob_rk.cred != NULL && fido_cred_largeblob_key_len(blob_rk.cred) == 32);
+	EXPECT_OK("fido_dev_largeblob_remove", fido_dev_largeblob_remove(dev, fido_cred_largeblob_key_ptr(blob_rk.cred), 32,
+	    PIN2));
+	unsigned char *out = NULL;
+	size_t len = 0;
+	int r = fido_dev_largeblob_get(dev, fido_cred_largeblob_key_ptr(blob_rk.cred), 32, &out, &len);
+	free(out);
+	EXPECT_ERR("fido_dev_largeblob_get after remove", FIDO_ERR_NOTFOUND, r);
+	return 0;
+}
+
+static int c_reset(void)
+{
+	NEED(dev != NULL);
+	/* authenticatorReset needs the window after power-up (CTAP 2.1 §6.6): power-cycle first. */
+	if (power_cycle_and_reopen())
+		return -1;
+	EXPECT_OK("fido_dev_reset", fido_dev_reset(dev));
+	if (open_device())
+		return -1;
+	if (fido_dev_has_pin(dev))
+		return fail("clientPin is still true after reset");
+	return 0;
+}
+
+static int c_reset_credentials_gone(void)
+{
+	NEED(dev != NULL && es256_plain.cred != NULL);
+	fido_assert_t *a = NULL;
+	int r = get(&a, RP_MAIN, NULL, NULL);
+	EXPECT_ERR("discoverable getAssertion after reset", FIDO_ERR_NO_CREDENTIALS, r);
+	r = get(&a, RP_MAIN, &es256_plain, NULL);
+	fido_assert_free(&a);
+	EXPECT_ERR("allow-list getAssertion after reset", FIDO_ERR_NO_CREDENTIALS, r);
+	return 0;
+}
+
+static int c_usable_after_reset(void)
+{
+	NEED(dev != NULL);
+	if (make(&es256_plain, COSE_ES256, 1, RP_MAIN, "after-reset", 0, NULL) || verify_packed(&es256_plain, 0))
+		return -1;
+	return assert_one(&es256_plain);
+}
+
+/* ---- self mode ----------------------------------------------------------------------------- */
+
+static int verify_self(struct made *m)
+{
+	if (strcmp(fido_cred_fmt(m->cred), "packed") != 0)
+		return fail("fmt %s, want packed", fido_cred_fmt(m->cred));
+	if (fido_cred_x5c_len(m->cred) != 0)
+		return fail("self attestation carries an x5c");
+	EXPECT_OK("fido_cred_verify_self", fido_cred_verify_self(m->cred));
+	/* Without x5c the full verification has nothing to check the signature against. */
+	if (fido_cred_verify(m->cred) == FIDO_OK)
+		return fail("fido_cred_verify accepted a statement without x5c");
+	return 0;
+}
+
+static int c_self_open(void) { return open_device(); }
+
+static int c_self_es256(void)
+{
+	NEED(dev != NULL);
+	if (make(&es256_plain, COSE_ES256, 0, RP_MAIN, "self-es256", 0, NULL))
+		return -1;
+	if (verify_self(&es256_plain))
+		return -1;
+	return assert_one(&es256_plain);
+}
+
+static int c_self_eddsa(void)
+{
+	NEED(dev != NULL);
+	if (make(&eddsa_rk, COSE_EDDSA, 1, RP_MAIN, "self-eddsa", 0, NULL))
+		return -1;
+	if (verify_self(&eddsa_rk))
+		return -1;
+	return assert_one(&eddsa_rk);
+}
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: harness --device-port P --reply-port R [--mode full|self]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = "full";
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 >= argc)
+			return usage();
+		if (strcmp(argv[i], "--device-port") == 0)
+			device_port = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--reply-port") == 0)
+			reply_port = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--mode") == 0)
+			mode = argv[++i];
+		else
+			return usage();
+	}
+	if (device_port <= 0 || device_port > 65535 || reply_port <= 0 || reply_port > 65535)
+		return usage();
+	fido_init(0);
+
+	if (strcmp(mode, "full") == 0) {
+		check("open", c_open);
+		check("getInfo", c_get_info);
+		check("makeCredential.es256.verify", c_make_es256);
+		check("makeCredential.eddsa.verify", c_make_eddsa);
+		check("makeCredential.es256.rk.verify", c_make_es256_rk);
+		check("makeCredential.eddsa.rk.verify", c_make_eddsa_rk);
+		check("makeCredential.excludeList", c_make_excluded);
+		check("getAssertion.es256.verify", c_assert_es256);
+		check("getAssertion.eddsa.verify", c_assert_eddsa);
+		check("getAssertion.wrongKeyRejected", c_assert_wrong_key);
+		check("getAssertion.discoverable.verify", c_assert_discoverable);
+		check("getAssertion.unknownRp", c_assert_unknown_rp);
+		check("clientPin.set", c_pin_set);
+		check("clientPin.setAgainRefused", c_pin_set_again);
+		check("clientPin.change", c_pin_change);
+		check("clientPin.oldPinRefused", c_pin_old_refused);
+		check("getAssertion.pin.uv.verify", c_pin_assert);
+		check("makeCredential.pin.rk.largeBlobKey", c_pin_make_rk_large_blob_key);
+		check("credMgmt.metadata", c_credman_metadata);
+		check("credMgmt.rps", c_credman_rps);
+		check("credMgmt.rks", c_credman_rks);
+		check("credMgmt.delete", c_credman_delete);
+		check("largeBlobs.set", c_large_blob_set);
+		check("largeBlobs.get", c_large_blob_get);
+		check("largeBlobs.remove", c_large_blob_remove);
+		check("reset.afterPowerCycle", c_reset);
+		check("reset.credentialsGone", c_reset_credentials_gone);
+		check("reset.usableAfter", c_usable_after_reset);
+	} else if (strcmp(mode, "self") == 0) {
+		check("open", c_self_open);
+		check("makeCredential.self.es256.verifySelf", c_self_es256);
+		check("makeCredential.self.eddsa.rk.verifySelf", c_self_eddsa);
+	} else {
+		return usage();
+	}
+
+	fido_assert_free(&assertion);
+	struct made *all[] = { &es256_plain, &eddsa_plain, &es256_rk, &eddsa_rk, &blob_rk };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		fido_cred_free(&all[i]->cred);
+	if (dev != NULL) {
+		fido_dev_close(dev);
+		fido_dev_free(&dev);
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
