@@ -3,9 +3,9 @@
  * SoloKeys UDP convention through our C harness (test/interop/libfido2/harness.c), which gives
  * libfido2 UDP I/O functions (fido_dev_set_io_functions) and leaves CTAPHID, CBOR, the PIN
  * protocols and every signature check to libfido2: getInfo, makeCredential + fido_cred_verify,
- * getAssertion + fido_assert_verify (rk and non-rk, ES256 and EdDSA), PIN set/change, credential
- * management, large blobs, reset after a power cycle; and fido_cred_verify_self against a device
- * started with `--attestation self`.
+ * getAssertion + fido_assert_verify (rk and non-rk, ES256 and EdDSA), hmac-secret, credProtect,
+ * credBlob, PIN set/change, credential management, large blobs, reset after a power cycle; and
+ * fido_cred_verify_self against a device started with `--attestation self`.
  *
  * Without cc or libfido2 the test is skipped, except in CI (CI=true) where it fails.
  */
@@ -72,9 +72,9 @@ describe('libfido2 drives softkey over UDP', { timeout: 240_000 }, () => {
     return binary!;
   }
 
-  test('getInfo, makeCredential, getAssertion, PIN, credMgmt, largeBlobs and reset (packed attestation)', async (t) => {
+  test('getInfo, makeCredential, getAssertion, extensions, PIN, credMgmt, largeBlobs, reset (packed attestation)', async (t) => {
     const bin = harness(t);
-    if (bin) await runAgainstSoftkey(t, bin, 'full', 28, {});
+    if (bin) await runAgainstSoftkey(t, bin, 'full', 35, {});
   });
 
   test('fido_cred_verify_self accepts --attestation self', async (t) => {

@@ -9,9 +9,11 @@
  *   harness --device-port P --reply-port R [--mode full|self]
  *
  * mode full (device started with packed attestation, the default): getInfo, makeCredential +
- * fido_cred_verify, getAssertion + fido_assert_verify (rk and non-rk, ES256 and EdDSA), PIN set
- * and change, PIN-authorised ceremonies, credential management, large blobs, and reset in the
- * window after a power cycle (the magic UDP report). mode self (device started with
+ * fido_cred_verify, getAssertion + fido_assert_verify (rk and non-rk, ES256 and EdDSA), the
+ * hmac-secret, credProtect and credBlob extensions, PIN set and change, PIN-authorised ceremonies,
+ * credential management (metadata, RPs, credentials, updateUserInformation, delete), large blobs
+ * (one and several fragments), and reset in the window after a power cycle (the magic UDP
+ * report). Later checks build on earlier ones' credentials. mode self (device started with
  * `--attestation self`): makeCredential + fido_cred_verify_self.
  *
  * Prints one `PASS name` / `FAIL name: why` line per check and, last, `N passed, M failed`.
@@ -328,6 +330,106 @@ static int same_id(const fido_assert_t *a, size_t i, const struct made *m)
 	    memcmp(fido_assert_id_ptr(a, i), fido_cred_id_ptr(m->cred), fido_cred_id_len(m->cred)) == 0;
 }
 
+/* ---- extensions ---------------------------------------------------------------------------- */
+
+#define RP_EXT "extensions.softkey.test"
+static struct made hmac_cred, prot_cred, blob_cred;
+static const unsigned char CRED_BLOB[] = "credBlob: at most 32 bytes";
+
+/* hmac-secret (CTAP 2.1 §12.5): libfido2 does the key agreement, salt encryption and decryption. */
+static int hmac_output(const unsigned char *salt, unsigned char out[32])
+{
+	fido_assert_t *a = NULL;
+	unsigned char cdh[32];
+	client_data_hash(cdh, "hmac");
+	int r = FIDO_ERR_INTERNAL;
+	if ((a = fido_assert_new()) != NULL && fido_assert_set_rp(a, RP_EXT) == FIDO_OK &&
+	    fido_assert_set_clientdata_hash(a, cdh, 32) == FIDO_OK &&
+	    fido_assert_allow_cred(a, fido_cred_id_ptr(hmac_cred.cred), fido_cred_id_len(hmac_cred.cred)) == FIDO_OK &&
+	    fido_assert_set_extensions(a, FIDO_EXT_HMAC_SECRET) == FIDO_OK &&
+	    fido_assert_set_hmac_salt(a, salt, 32) == FIDO_OK)
+		r = fido_dev_get_assert(dev, a, NULL);
+	int rc = 0;
+	if (r != FIDO_OK)
+		rc = fail_r("fido_dev_get_assert hmac-secret", r);
+	else if (fido_assert_hmac_secret_len(a, 0) != 32)
+		rc = fail("hmac-secret output is %zu bytes, want 32", fido_assert_hmac_secret_len(a, 0));
+	else if (verify_assertion(a, 0, &hmac_cred))
+		rc = -1;
+	else
+		memcpy(out, fido_assert_hmac_secret_ptr(a, 0), 32);
+	fido_assert_free(&a);
+	return rc;
+}
+
+static int c_hmac_secret(void)
+{
+	NEED(dev != NULL);
+	if (make(&hmac_cred, COSE_ES256, 0, RP_EXT, "hmac-user", FIDO_EXT_HMAC_SECRET, NULL) || verify_packed(&hmac_cred, 0))
+		return -1;
+	unsigned char salt1[32], salt2[32], o1[32], o1again[32], o2[32];
+	memset(salt1, 0x11, 32);
+	memset(salt2, 0x22, 32);
+	if (hmac_output(salt1, o1) || hmac_output(salt1, o1again) || hmac_output(salt2, o2))
+		return -1;
+	if (memcmp(o1, o1again, 32) != 0)
+		return fail("the same salt gave two different secrets");
+	if (memcmp(o1, o2, 32) == 0)
+		return fail("two salts gave the same secret");
+	return 0;
+}
+
+static int c_cred_protect(void)
+{
+	NEED(dev != NULL);
+	struct made *m = &prot_cred;
+	unsigned char cdh[32], uid[16];
+	client_data_hash(cdh, "credProtect");
+	user_id(uid, "protected");
+	fido_cred_free(&m->cred);
+	if ((m->cred = fido_cred_new()) == NULL)
+		return fail("fido_cred_new");
+	m->alg = COSE_ES256;
+	EXPECT_OK("set_type", fido_cred_set_type(m->cred, COSE_ES256));
+	EXPECT_OK("set_clientdata_hash", fido_cred_set_clientdata_hash(m->cred, cdh, 32));
+	EXPECT_OK("set_rp", fido_cred_set_rp(m->cred, RP_EXT, NULL));
+	EXPECT_OK("set_user", fido_cred_set_user(m->cred, uid, sizeof(uid), "protected", NULL, NULL));
+	EXPECT_OK("set_rk", fido_cred_set_rk(m->cred, FIDO_OPT_TRUE));
+	EXPECT_OK("set_prot", fido_cred_set_prot(m->cred, FIDO_CRED_PROT_UV_REQUIRED));
+	EXPECT_OK("fido_dev_make_cred", fido_dev_make_cred(dev, m->cred, NULL));
+	if (verify_packed(m, 0))
+		return -1;
+	if (fido_cred_prot(m->cred) != FIDO_CRED_PROT_UV_REQUIRED)
+		return fail("credProtect output %d, want 3", fido_cred_prot(m->cred));
+	/* userVerificationRequired: invisible to a discoverable getAssertion without UV (§12.1). */
+	fido_assert_t *a = NULL;
+	int r = get(&a, RP_EXT, NULL, NULL);
+	fido_assert_free(&a);
+	EXPECT_ERR("discoverable getAssertion without UV", FIDO_ERR_NO_CREDENTIALS, r);
+	return 0;
+}
+
+static int c_cred_blob_make(void)
+{
+	NEED(dev != NULL);
+	struct made *m = &blob_cred;
+	unsigned char cdh[32], uid[16];
+	client_data_hash(cdh, "credBlob");
+	user_id(uid, "cred-blob");
+	fido_cred_free(&m->cred);
+	if ((m->cred = fido_cred_new()) == NULL)
+		return fail("fido_cred_new");
+	m->alg = COSE_EDDSA;
+	EXPECT_OK("set_type", fido_cred_set_type(m->cred, COSE_EDDSA));
+	EXPECT_OK("set_clientdata_hash", fido_cred_set_clientdata_hash(m->cred, cdh, 32));
+	EXPECT_OK("set_rp", fido_cred_set_rp(m->cred, RP_EXT, NULL));
+	EXPECT_OK("set_user", fido_cred_set_user(m->cred, uid, sizeof(uid), "cred-blob", NULL, NULL));
+	EXPECT_OK("set_rk", fido_cred_set_rk(m->cred, FIDO_OPT_TRUE));
+	EXPECT_OK("set_blob", fido_cred_set_blob(m->cred, CRED_BLOB, sizeof(CRED_BLOB) - 1));
+	EXPECT_OK("fido_dev_make_cred", fido_dev_make_cred(dev, m->cred, NULL));
+	return verify_packed(m, 0);
+}
+
 /* ---- full mode ----------------------------------------------------------------------------- */
 
 static int c_open(void)
@@ -582,6 +684,39 @@ static int c_pin_change(void)
 	return retries(8);
 }
 
+static int c_cred_protect_with_uv(void)
+{
+	NEED(prot_cred.cred != NULL && blob_cred.cred != NULL);
+	fido_assert_t *a = NULL;
+	int r = get(&a, RP_EXT, NULL, PIN2), rc = 0, seen = 0;
+	if (r != FIDO_OK) {
+		fido_assert_free(&a);
+		return fail_r("discoverable getAssertion with the PIN", r);
+	}
+	for (size_t i = 0; i < fido_assert_count(a); i++)
+		if (same_id(a, i, &prot_cred)) {
+			seen = 1;
+			EXPECT_OK("set_uv", fido_assert_set_uv(a, FIDO_OPT_TRUE));
+			rc = verify_assertion(a, i, &prot_cred);
+		}
+	size_t n = fido_assert_count(a);
+	fido_assert_free(&a);
+	if (rc)
+		return rc;
+	if (!seen || n != 2)
+		return fail("%zu assertions (want 2), the uvRequired credential %s", n, seen ? "among them" : "missing");
+	return 0;
+}
+
+static int c_pin_change_wrong_old(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	EXPECT_ERR("changePIN with a wrong current PIN", FIDO_ERR_PIN_INVALID, fido_dev_set_pin(dev, "999999", "0000"));
+	if (retries(7))
+		return -1;
+	return 0;
+}
+
 static int c_pin_old_refused(void)
 {
 	NEED(es256_plain.cred != NULL);
@@ -589,7 +724,8 @@ static int c_pin_old_refused(void)
 	int r = get(&a, RP_MAIN, &es256_plain, PIN1);
 	fido_assert_free(&a);
 	EXPECT_ERR("getAssertion with the old PIN", FIDO_ERR_PIN_INVALID, r);
-	return retries(7);
+	/* Two wrong PINs in a row (changePIN's and this one) cost two retries (§6.5.5.7). */
+	return retries(6);
 }
 
 static int c_pin_assert(void)
@@ -617,15 +753,17 @@ static int c_pin_make_rk_large_blob_key(void)
 
 static int c_credman_metadata(void)
 {
-	NEED(blob_rk.cred != NULL && es256_rk.cred != NULL && eddsa_rk.cred != NULL);
+	NEED(blob_rk.cred != NULL && es256_rk.cred != NULL && eddsa_rk.cred != NULL && prot_cred.cred != NULL &&
+	    blob_cred.cred != NULL);
 	fido_credman_metadata_t *md = fido_credman_metadata_new();
 	int r = fido_credman_get_dev_metadata(dev, md, PIN2);
 	uint64_t existing = fido_credman_rk_existing(md), remaining = fido_credman_rk_remaining(md);
 	fido_credman_metadata_free(&md);
 	if (r != FIDO_OK)
 		return fail_r("fido_credman_get_dev_metadata", r);
-	if (existing != 3 || remaining == 0)
-		return fail("existing %llu (want 3), remaining %llu (want > 0)", (unsigned long long)existing,
+	/* rk-es256, rk-eddsa, blob-owner, protected, cred-blob. */
+	if (existing != 5 || remaining == 0)
+		return fail("existing %llu (want 5), remaining %llu (want > 0)", (unsigned long long)existing,
 		    (unsigned long long)remaining);
 	return 0;
 }
@@ -637,19 +775,20 @@ static int c_credman_rps(void)
 	int r = fido_credman_get_dev_rp(dev, rp, PIN2), rc = 0;
 	if (r != FIDO_OK) {
 		rc = fail_r("fido_credman_get_dev_rp", r);
-	} else if (fido_credman_rp_count(rp) != 2) {
-		rc = fail("%zu RPs, want 2", fido_credman_rp_count(rp));
+	} else if (fido_credman_rp_count(rp) != 3) {
+		rc = fail("%zu RPs, want 3", fido_credman_rp_count(rp));
 	} else {
-		int main_seen = 0, blob_seen = 0;
-		for (size_t i = 0; i < 2; i++) {
+		int main_seen = 0, blob_seen = 0, ext_seen = 0;
+		for (size_t i = 0; i < 3; i++) {
 			const char *id = fido_credman_rp_id(rp, i);
 			main_seen |= id != NULL && strcmp(id, RP_MAIN) == 0;
 			blob_seen |= id != NULL && strcmp(id, RP_BLOB) == 0;
+			ext_seen |= id != NULL && strcmp(id, RP_EXT) == 0;
 			if (fido_credman_rp_id_hash_len(rp, i) != 32)
 				rc = fail("rpIDHash of RP %zu is %zu bytes", i, fido_credman_rp_id_hash_len(rp, i));
 		}
-		if (rc == 0 && (!main_seen || !blob_seen))
-			rc = fail("RP ids %s, %s", fido_credman_rp_id(rp, 0), fido_credman_rp_id(rp, 1));
+		if (rc == 0 && (!main_seen || !blob_seen || !ext_seen))
+			rc = fail("RP ids %s, %s, %s", fido_credman_rp_id(rp, 0), fido_credman_rp_id(rp, 1), fido_credman_rp_id(rp, 2));
 	}
 	fido_credman_rp_free(&rp);
 	return rc;
@@ -690,6 +829,35 @@ static int c_credman_rks(void)
 		return fail("%zu credentials for %s (want 2), EdDSA one with its user and key %s", n, RP_MAIN,
 		    found ? "found" : "missing");
 	return 0;
+}
+
+/* updateUserInformation (CTAP 2.1 §6.8.6): a new name and display name for the same user.id. */
+static int c_credman_update_user(void)
+{
+	NEED(es256_rk.cred != NULL);
+	unsigned char uid[16];
+	user_id(uid, "rk-es256");
+	fido_cred_t *c = fido_cred_new();
+	int r = FIDO_ERR_INTERNAL, rc = 0;
+	if (c == NULL || fido_cred_set_id(c, fido_cred_id_ptr(es256_rk.cred), fido_cred_id_len(es256_rk.cred)) != FIDO_OK ||
+	    fido_cred_set_user(c, uid, sizeof(uid), "renamed", "Renamed User", NULL) != FIDO_OK ||
+	    (r = fido_credman_set_dev_rk(dev, c, PIN2)) != FIDO_OK)
+		rc = fail_r("fido_credman_set_dev_rk", r);
+	fido_cred_free(&c);
+	if (rc)
+		return rc;
+	fido_assert_t *a = NULL;
+	r = get(&a, RP_MAIN, &es256_rk, PIN2);
+	if (r != FIDO_OK) {
+		fido_assert_free(&a);
+		return fail_r("fido_dev_get_assert", r);
+	}
+	const char *name = fido_assert_user_name(a, 0), *display = fido_assert_user_display_name(a, 0);
+	if (name == NULL || strcmp(name, "renamed") != 0 || display == NULL || strcmp(display, "Renamed User") != 0)
+		rc = fail("after the update getAssertion (with UV) returns user %s / %s", name ? name : "(none)",
+		    display ? display : "(none)");
+	fido_assert_free(&a);
+	return rc;
 }
 
 static int c_credman_delete(void)
@@ -762,6 +930,46 @@ static int c_large_blob_remove(void)
 	free(out);
 	EXPECT_ERR("fido_dev_largeblob_get after remove", FIDO_ERR_NOTFOUND, r);
 	return 0;
+}
+
+/* A blob larger than one largeBlobs fragment: libfido2 writes and reads it in several (§6.10). */
+static int c_large_blob_big(void)
+{
+	NEED(blob_cred.cred != NULL && prot_cred.cred != NULL);
+	fido_cbor_info_t *ci = fido_cbor_info_new();
+	int r = fido_dev_get_cbor_info(dev, ci);
+	uint64_t max = fido_cbor_info_maxlargeblob(ci), msg = fido_cbor_info_maxmsgsiz(ci);
+	fido_cbor_info_free(&ci);
+	if (r != FIDO_OK)
+		return fail_r("fido_dev_get_cbor_info", r);
+	/* An incompressible blob that fills most of the array (libfido2 deflates and encrypts it, then
+	 * writes the array in fragments of at most maxMsgSize - 64 bytes). */
+	size_t len = max > 400 ? (size_t)max - 400 : 0;
+	if (len <= msg)
+		return fail("maxSerializedLargeBlobArray %llu leaves no room for a multi-fragment blob (maxMsgSize %llu)",
+		    (unsigned long long)max, (unsigned long long)msg);
+	unsigned char *blob = malloc(len), *out = NULL, key[32];
+	if (blob == NULL)
+		return fail("malloc");
+	uint32_t x = 2463534242u;
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		blob[i] = (unsigned char)x;
+	}
+	memset(key, 0x5a, sizeof(key));
+	size_t out_len = 0;
+	int rc = 0;
+	if ((r = fido_dev_largeblob_set(dev, key, sizeof(key), blob, len, PIN2)) != FIDO_OK)
+		rc = fail_r("fido_dev_largeblob_set", r);
+	else if ((r = fido_dev_largeblob_get(dev, key, sizeof(key), &out, &out_len)) != FIDO_OK)
+		rc = fail_r("fido_dev_largeblob_get", r);
+	else if (out_len != len || memcmp(out, blob, len) != 0)
+		rc = fail("read back %zu bytes that differ from the %zu written", out_len, len);
+	else if ((r = fido_dev_largeblob_remove(dev, key, sizeof(key), PIN2)) != FIDO_OK)
+		rc = fail_r("fido_dev_largeblob_remove", r);
+	free(out);
+	free(blob);
+	return rc;
 }
 
 static int c_reset(void)
@@ -875,19 +1083,26 @@ int main(int argc, char **argv)
 		check("getAssertion.wrongKeyRejected", c_assert_wrong_key);
 		check("getAssertion.discoverable.verify", c_assert_discoverable);
 		check("getAssertion.unknownRp", c_assert_unknown_rp);
+		check("extension.hmacSecret", c_hmac_secret);
+		check("extension.credProtect.uvRequired", c_cred_protect);
+		check("extension.credBlob.makeCredential", c_cred_blob_make);
 		check("clientPin.set", c_pin_set);
 		check("clientPin.setAgainRefused", c_pin_set_again);
 		check("clientPin.change", c_pin_change);
+		check("clientPin.changeWrongOldPin", c_pin_change_wrong_old);
 		check("clientPin.oldPinRefused", c_pin_old_refused);
 		check("getAssertion.pin.uv.verify", c_pin_assert);
 		check("makeCredential.pin.rk.largeBlobKey", c_pin_make_rk_large_blob_key);
+		check("extension.credProtect.withPin", c_cred_protect_with_uv);
 		check("credMgmt.metadata", c_credman_metadata);
 		check("credMgmt.rps", c_credman_rps);
 		check("credMgmt.rks", c_credman_rks);
+		check("credMgmt.updateUser", c_credman_update_user);
 		check("credMgmt.delete", c_credman_delete);
 		check("largeBlobs.set", c_large_blob_set);
 		check("largeBlobs.get", c_large_blob_get);
 		check("largeBlobs.remove", c_large_blob_remove);
+		check("largeBlobs.multiFragment", c_large_blob_big);
 		check("reset.afterPowerCycle", c_reset);
 		check("reset.credentialsGone", c_reset_credentials_gone);
 		check("reset.usableAfter", c_usable_after_reset);
@@ -900,7 +1115,7 @@ int main(int argc, char **argv)
 	}
 
 	fido_assert_free(&assertion);
-	struct made *all[] = { &es256_plain, &eddsa_plain, &es256_rk, &eddsa_rk, &blob_rk };
+	struct made *all[] = { &es256_plain, &eddsa_plain, &es256_rk, &eddsa_rk, &blob_rk, &hmac_cred, &prot_cred, &blob_cred };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		fido_cred_free(&all[i]->cred);
 	if (dev != NULL) {
