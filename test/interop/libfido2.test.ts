@@ -3,9 +3,11 @@
  * SoloKeys UDP convention through our C harness (test/interop/libfido2/harness.c), which gives
  * libfido2 UDP I/O functions (fido_dev_set_io_functions) and leaves CTAPHID, CBOR, the PIN
  * protocols and every signature check to libfido2: getInfo, makeCredential + fido_cred_verify,
- * getAssertion + fido_assert_verify (rk and non-rk, ES256 and EdDSA), hmac-secret, credProtect,
- * credBlob, PIN set/change, credential management, large blobs, reset after a power cycle; and
- * fido_cred_verify_self against a device started with `--attestation self`.
+ * getAssertion + fido_assert_verify (rk and non-rk; ES256, EdDSA and RS256), U2F register and
+ * authenticate, hmac-secret, credProtect, credBlob, minPinLength, PIN set/change, credential
+ * management, large blobs, authenticatorConfig, reset after a power cycle; the same ceremonies on
+ * `--profile ctap20` (PIN protocol 1, legacy getPinToken); and fido_cred_verify_self against a
+ * device started with `--attestation self`.
  *
  * Without cc or libfido2 the test is skipped, except in CI (CI=true) where it fails.
  */
@@ -74,7 +76,12 @@ describe('libfido2 drives softkey over UDP', { timeout: 240_000 }, () => {
 
   test('getInfo, makeCredential, getAssertion, extensions, PIN, credMgmt, largeBlobs, reset (packed attestation)', async (t) => {
     const bin = harness(t);
-    if (bin) await runAgainstSoftkey(t, bin, 'full', 35, {});
+    if (bin) await runAgainstSoftkey(t, bin, 'full', 47, {});
+  });
+
+  test('the same ceremonies on a CTAP 2.0 key (--profile ctap20): PIN protocol 1, legacy getPinToken', async (t) => {
+    const bin = harness(t);
+    if (bin) await runAgainstSoftkey(t, bin, 'ctap20', 10, { args: ['--profile', 'ctap20'] });
   });
 
   test('fido_cred_verify_self accepts --attestation self', async (t) => {

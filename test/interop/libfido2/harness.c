@@ -6,14 +6,16 @@
  * (fido_dev_set_io_functions) that move those datagrams; everything above them, CTAPHID framing,
  * CTAP2 CBOR, PIN/UV auth protocols and the signature checks, is libfido2's own code.
  *
- *   harness --device-port P --reply-port R [--mode full|self]
+ *   harness --device-port P --reply-port R [--mode full|ctap20|self]
  *
  * mode full (device started with packed attestation, the default): getInfo, makeCredential +
  * fido_cred_verify, getAssertion + fido_assert_verify (rk and non-rk, ES256 and EdDSA), the
  * hmac-secret, credProtect and credBlob extensions, PIN set and change, PIN-authorised ceremonies,
  * credential management (metadata, RPs, credentials, updateUserInformation, delete), large blobs
  * (one and several fragments), and reset in the window after a power cycle (the magic UDP
- * report). Later checks build on earlier ones' credentials. mode self (device started with
+ * report). Later checks build on earlier ones' credentials. mode ctap20 (device started with
+ * `--profile ctap20`): the same ceremonies on a CTAP 2.0 key, PIN protocol 1 and the legacy
+ * getPinToken. mode self (device started with
  * `--attestation self`): makeCredential + fido_cred_verify_self.
  *
  * Prints one `PASS name` / `FAIL name: why` line per check and, last, `N passed, M failed`.
@@ -32,9 +34,11 @@
 #include <unistd.h>
 
 #include <fido.h>
+#include <fido/config.h>
 #include <fido/credman.h>
 #include <fido/eddsa.h>
 #include <fido/es256.h>
+#include <fido/rs256.h>
 
 #define REPORT_LEN 64
 #define IO_TIMEOUT_MS 20000
@@ -237,16 +241,16 @@ static void user_id(unsigned char out[16], const char *user)
 
 #define RP_MAIN "libfido2.softkey.test"
 #define RP_BLOB "largeblob.softkey.test"
-static const char *PIN1 = "1234", *PIN2 = "5678";
+static const char *PIN1 = "1234", *PIN2 = "5678", *PIN3 = "24680135", *PIN4 = "56789012";
 
 struct made {
 	fido_cred_t *cred;
 	int alg;
 };
-static struct made es256_plain, eddsa_plain, es256_rk, eddsa_rk, blob_rk;
+static struct made es256_plain, eddsa_plain, rs256_plain, es256_rk, eddsa_rk, blob_rk, u2f_cred;
 
-/* makeCredential through libfido2, then fido_cred_verify (packed attestation over x5c). */
-static int make(struct made *m, int alg, int rk, const char *rp, const char *user, int ext, const char *pin)
+/* A makeCredential request for `user` at `rp` (user.id derived from the name). */
+static int new_cred(struct made *m, int alg, int rk, const char *rp, const char *user)
 {
 	unsigned char cdh[32], uid[16];
 	client_data_hash(cdh, user);
@@ -260,6 +264,14 @@ static int make(struct made *m, int alg, int rk, const char *rp, const char *use
 	EXPECT_OK("set_rp", fido_cred_set_rp(m->cred, rp, "softkey libfido2 test"));
 	EXPECT_OK("set_user", fido_cred_set_user(m->cred, uid, sizeof(uid), user, user, NULL));
 	EXPECT_OK("set_rk", fido_cred_set_rk(m->cred, rk ? FIDO_OPT_TRUE : FIDO_OPT_OMIT));
+	return 0;
+}
+
+/* makeCredential through libfido2 (checked afterwards with verify_packed / verify_self). */
+static int make(struct made *m, int alg, int rk, const char *rp, const char *user, int ext, const char *pin)
+{
+	if (new_cred(m, alg, rk, rp, user))
+		return -1;
 	if (ext)
 		EXPECT_OK("set_extensions", fido_cred_set_extensions(m->cred, ext));
 	EXPECT_OK("fido_dev_make_cred", fido_dev_make_cred(dev, m->cred, pin));
@@ -294,6 +306,14 @@ static int verify_assertion(const fido_assert_t *a, size_t i, const struct made 
 		}
 		r = fido_assert_verify(a, i, COSE_ES256, k);
 		es256_pk_free(&k);
+	} else if (m->alg == COSE_RS256) {
+		rs256_pk_t *k = rs256_pk_new();
+		if (k == NULL || rs256_pk_from_ptr(k, pk, pk_len) != FIDO_OK) {
+			rs256_pk_free(&k);
+			return fail("rs256_pk_from_ptr");
+		}
+		r = fido_assert_verify(a, i, COSE_RS256, k);
+		rs256_pk_free(&k);
 	} else {
 		eddsa_pk_t *k = eddsa_pk_new();
 		if (k == NULL || eddsa_pk_from_ptr(k, pk, pk_len) != FIDO_OK) {
@@ -383,18 +403,8 @@ static int c_cred_protect(void)
 {
 	NEED(dev != NULL);
 	struct made *m = &prot_cred;
-	unsigned char cdh[32], uid[16];
-	client_data_hash(cdh, "credProtect");
-	user_id(uid, "protected");
-	fido_cred_free(&m->cred);
-	if ((m->cred = fido_cred_new()) == NULL)
-		return fail("fido_cred_new");
-	m->alg = COSE_ES256;
-	EXPECT_OK("set_type", fido_cred_set_type(m->cred, COSE_ES256));
-	EXPECT_OK("set_clientdata_hash", fido_cred_set_clientdata_hash(m->cred, cdh, 32));
-	EXPECT_OK("set_rp", fido_cred_set_rp(m->cred, RP_EXT, NULL));
-	EXPECT_OK("set_user", fido_cred_set_user(m->cred, uid, sizeof(uid), "protected", NULL, NULL));
-	EXPECT_OK("set_rk", fido_cred_set_rk(m->cred, FIDO_OPT_TRUE));
+	if (new_cred(m, COSE_ES256, 1, RP_EXT, "protected"))
+		return -1;
 	EXPECT_OK("set_prot", fido_cred_set_prot(m->cred, FIDO_CRED_PROT_UV_REQUIRED));
 	EXPECT_OK("fido_dev_make_cred", fido_dev_make_cred(dev, m->cred, NULL));
 	if (verify_packed(m, 0))
@@ -413,18 +423,8 @@ static int c_cred_blob_make(void)
 {
 	NEED(dev != NULL);
 	struct made *m = &blob_cred;
-	unsigned char cdh[32], uid[16];
-	client_data_hash(cdh, "credBlob");
-	user_id(uid, "cred-blob");
-	fido_cred_free(&m->cred);
-	if ((m->cred = fido_cred_new()) == NULL)
-		return fail("fido_cred_new");
-	m->alg = COSE_EDDSA;
-	EXPECT_OK("set_type", fido_cred_set_type(m->cred, COSE_EDDSA));
-	EXPECT_OK("set_clientdata_hash", fido_cred_set_clientdata_hash(m->cred, cdh, 32));
-	EXPECT_OK("set_rp", fido_cred_set_rp(m->cred, RP_EXT, NULL));
-	EXPECT_OK("set_user", fido_cred_set_user(m->cred, uid, sizeof(uid), "cred-blob", NULL, NULL));
-	EXPECT_OK("set_rk", fido_cred_set_rk(m->cred, FIDO_OPT_TRUE));
+	if (new_cred(m, COSE_EDDSA, 1, RP_EXT, "cred-blob"))
+		return -1;
 	EXPECT_OK("set_blob", fido_cred_set_blob(m->cred, CRED_BLOB, sizeof(CRED_BLOB) - 1));
 	EXPECT_OK("fido_dev_make_cred", fido_dev_make_cred(dev, m->cred, NULL));
 	return verify_packed(m, 0);
@@ -531,6 +531,14 @@ static int c_make_eddsa(void)
 	return verify_packed(&eddsa_plain, 0);
 }
 
+static int c_make_rs256(void)
+{
+	NEED(dev != NULL);
+	if (make(&rs256_plain, COSE_RS256, 0, RP_MAIN, "plain-rs256", 0, NULL))
+		return -1;
+	return verify_packed(&rs256_plain, 0);
+}
+
 static int c_make_es256_rk(void)
 {
 	NEED(dev != NULL);
@@ -590,6 +598,7 @@ static int assert_one(const struct made *m)
 
 static int c_assert_es256(void) { return assert_one(&es256_plain); }
 static int c_assert_eddsa(void) { return assert_one(&eddsa_plain); }
+static int c_assert_rs256(void) { return assert_one(&rs256_plain); }
 
 static int c_assert_wrong_key(void)
 {
@@ -645,6 +654,44 @@ static int c_assert_unknown_rp(void)
 	fido_assert_free(&a);
 	EXPECT_ERR("fido_dev_get_assert", FIDO_ERR_NO_CREDENTIALS, r);
 	return 0;
+}
+
+/* ---- CTAP1/U2F (CTAP 2.1 §11) through libfido2's U2F path ----------------------------------- */
+
+static int c_u2f_register(void)
+{
+	NEED(dev != NULL);
+	fido_dev_force_u2f(dev);
+	int rc = make(&u2f_cred, COSE_ES256, 0, RP_MAIN, "u2f-user", 0, NULL);
+	if (rc == 0 && strcmp(fido_cred_fmt(u2f_cred.cred), "fido-u2f") != 0)
+		rc = fail("fmt %s, want fido-u2f", fido_cred_fmt(u2f_cred.cred));
+	if (rc == 0 && fido_cred_verify(u2f_cred.cred) != FIDO_OK)
+		rc = fail_r("fido_cred_verify", fido_cred_verify(u2f_cred.cred));
+	return rc;
+}
+
+static int c_u2f_authenticate(void)
+{
+	NEED(u2f_cred.cred != NULL && !fido_dev_is_fido2(dev));
+	return assert_one(&u2f_cred);
+}
+
+/* A non-discoverable ES256 credential made over CTAP2 signs over U2F as well. */
+static int c_u2f_authenticate_ctap2_credential(void)
+{
+	NEED(es256_plain.cred != NULL && !fido_dev_is_fido2(dev));
+	return assert_one(&es256_plain);
+}
+
+/* ...and the U2F credential over CTAP2 (after a fresh INIT, which restores CBOR). */
+static int c_u2f_credential_over_ctap2(void)
+{
+	NEED(u2f_cred.cred != NULL);
+	if (open_device())
+		return -1;
+	if (!fido_dev_is_fido2(dev))
+		return fail("CBOR capability not back after INIT");
+	return assert_one(&u2f_cred);
 }
 
 static int retries(int want)
@@ -972,6 +1019,121 @@ static int c_large_blob_big(void)
 	return rc;
 }
 
+/* ---- authenticatorConfig (CTAP 2.1 §6.11) -------------------------------------------------- */
+
+#define RP_MINPIN "minpin.softkey.test"
+
+static int info_u64(uint64_t (*get)(const fido_cbor_info_t *), uint64_t *out)
+{
+	fido_cbor_info_t *ci = fido_cbor_info_new();
+	int r = fido_dev_get_cbor_info(dev, ci);
+	*out = get(ci);
+	fido_cbor_info_free(&ci);
+	return r == FIDO_OK ? 0 : fail_r("fido_dev_get_cbor_info", r);
+}
+
+static uint64_t new_pin_required(const fido_cbor_info_t *ci) { return fido_cbor_info_new_pin_required(ci); }
+
+static int c_config_min_pin_length(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	const char *rps[] = { RP_MINPIN };
+	EXPECT_OK("fido_dev_set_pin_minlen_rpid", fido_dev_set_pin_minlen_rpid(dev, rps, 1, PIN2));
+	EXPECT_OK("fido_dev_set_pin_minlen", fido_dev_set_pin_minlen(dev, 6, PIN2));
+	uint64_t min = 0;
+	if (info_u64(fido_cbor_info_minpinlen, &min))
+		return -1;
+	if (min != 6)
+		return fail("getInfo minPINLength %llu, want 6", (unsigned long long)min);
+	/* A 4-digit PIN was set before: the next use must change it (§6.11.4 forcePINChange). */
+	uint64_t force = 0;
+	if (info_u64(new_pin_required, &force))
+		return -1;
+	if (!force)
+		return fail("getInfo forcePINChange is not true after raising minPINLength above the PIN's length");
+	return 0;
+}
+
+static int c_config_short_pin_refused(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	EXPECT_ERR("changePIN to a PIN below minPINLength", FIDO_ERR_PIN_POLICY_VIOLATION, fido_dev_set_pin(dev, "97531", PIN2));
+	return 0;
+}
+
+static int c_config_pin_change_clears_force(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	EXPECT_OK("fido_dev_set_pin", fido_dev_set_pin(dev, PIN3, PIN2));
+	uint64_t force = 1;
+	if (info_u64(new_pin_required, &force))
+		return -1;
+	if (force)
+		return fail("getInfo forcePINChange still true after changePIN");
+	return 0;
+}
+
+static int c_config_min_pin_length_extension(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	struct made m = { 0 };
+	/* The expected value: fido_cred_verify compares it with the authenticator data's output. */
+	int rc = new_cred(&m, COSE_ES256, 0, RP_MINPIN, "minpin-user");
+	if (rc == 0 && fido_cred_set_pin_minlen(m.cred, 6) != FIDO_OK)
+		rc = fail("fido_cred_set_pin_minlen");
+	int r = rc == 0 ? fido_dev_make_cred(dev, m.cred, PIN3) : FIDO_OK;
+	if (r != FIDO_OK)
+		rc = fail_r("fido_dev_make_cred", r);
+	if (rc == 0)
+		rc = verify_packed(&m, 1);
+	if (rc == 0 && fido_cred_pin_minlen(m.cred) != 6)
+		rc = fail("minPinLength output %zu for an allowed RP, want 6", fido_cred_pin_minlen(m.cred));
+	fido_cred_free(&m.cred);
+	return rc;
+}
+
+static int c_config_force_pin_change(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	EXPECT_OK("fido_dev_force_pin_change", fido_dev_force_pin_change(dev, PIN3));
+	uint64_t force = 0;
+	if (info_u64(new_pin_required, &force))
+		return -1;
+	if (!force)
+		return fail("getInfo forcePINChange is not true");
+	fido_assert_t *a = NULL;
+	int r = get(&a, RP_MAIN, &es256_rk, PIN3);
+	fido_assert_free(&a);
+	/* getPinUvAuthTokenUsingPinWithPermissions while a change is forced (§6.5.5.7.2). */
+	EXPECT_ERR("getAssertion while a PIN change is forced", FIDO_ERR_PIN_POLICY_VIOLATION, r);
+	EXPECT_OK("fido_dev_set_pin", fido_dev_set_pin(dev, PIN4, PIN3));
+	if (info_u64(new_pin_required, &force))
+		return -1;
+	if (force)
+		return fail("getInfo forcePINChange still true after changePIN");
+	return 0;
+}
+
+static int c_config_always_uv(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	const char *pin = PIN4;
+	EXPECT_OK("fido_dev_toggle_always_uv", fido_dev_toggle_always_uv(dev, pin));
+	struct made m = { 0 };
+	int rc = make(&m, COSE_ES256, 0, RP_MAIN, "always-uv", 0, NULL);
+	fido_cred_free(&m.cred);
+	int r = FIDO_OK;
+	if (rc == 0)
+		rc = fail("makeCredential without UV succeeded under alwaysUv");
+	else if (strstr(why, "FIDO_ERR_PIN_REQUIRED") == NULL)
+		rc = fail("makeCredential without UV under alwaysUv: %s, want FIDO_ERR_PIN_REQUIRED (PUAT_REQUIRED)", why);
+	else
+		rc = 0;
+	if ((r = fido_dev_toggle_always_uv(dev, pin)) != FIDO_OK && rc == 0)
+		rc = fail_r("fido_dev_toggle_always_uv (off)", r);
+	return rc;
+}
+
 static int c_reset(void)
 {
 	NEED(dev != NULL);
@@ -1004,6 +1166,107 @@ static int c_usable_after_reset(void)
 	if (make(&es256_plain, COSE_ES256, 1, RP_MAIN, "after-reset", 0, NULL) || verify_packed(&es256_plain, 0))
 		return -1;
 	return assert_one(&es256_plain);
+}
+
+/* ---- ctap20 mode: a CTAP 2.0 key (PIN protocol 1, the legacy getPinToken) ----------------- */
+
+static int c20_open(void)
+{
+	if (c_open())
+		return -1;
+	if (fido_dev_supports_permissions(dev) || fido_dev_supports_credman(dev))
+		return fail("a CTAP 2.0 key shows pinUvAuthToken or credMgmt");
+	return 0;
+}
+
+static int c20_get_info(void)
+{
+	NEED(dev != NULL);
+	fido_cbor_info_t *ci = fido_cbor_info_new();
+	int r = fido_dev_get_cbor_info(dev, ci), rc = 0;
+	char **v = fido_cbor_info_versions_ptr(ci);
+	size_t nv = fido_cbor_info_versions_len(ci);
+	if (r != FIDO_OK)
+		rc = fail_r("fido_dev_get_cbor_info", r);
+	else if (!has_string(v, nv, "FIDO_2_0") || has_string(v, nv, "FIDO_2_1"))
+		rc = fail("versions are not those of a CTAP 2.0 key");
+	else if (fido_cbor_info_protocols_len(ci) != 1 || fido_cbor_info_protocols_ptr(ci)[0] != 1)
+		rc = fail("pinUvAuthProtocols is not [1]");
+	fido_cbor_info_free(&ci);
+	return rc;
+}
+
+static int c20_make_rk(void)
+{
+	NEED(dev != NULL);
+	if (make(&es256_rk, COSE_ES256, 1, RP_MAIN, "rk-es256", 0, NULL))
+		return -1;
+	return verify_packed(&es256_rk, 0);
+}
+
+static int c20_pin_required(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	struct made m = { 0 };
+	int r = new_cred(&m, COSE_ES256, 0, RP_MAIN, "no-pin") ? FIDO_ERR_INTERNAL : fido_dev_make_cred(dev, m.cred, NULL);
+	fido_cred_free(&m.cred);
+	/* CTAP 2.0 §5.1 step 9: with a PIN set and no pinAuth, CTAP2_ERR_PIN_REQUIRED. */
+	EXPECT_ERR("makeCredential without pinAuth", FIDO_ERR_PIN_REQUIRED, r);
+	return 0;
+}
+
+static int c20_make_with_pin(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	if (make(&eddsa_rk, COSE_EDDSA, 1, RP_MAIN, "rk-eddsa", 0, PIN1))
+		return -1;
+	return verify_packed(&eddsa_rk, 1);
+}
+
+static int c20_assert_with_pin(void)
+{
+	NEED(es256_rk.cred != NULL && eddsa_rk.cred != NULL);
+	EXPECT_OK("fido_dev_get_assert", get(&assertion, RP_MAIN, NULL, PIN1));
+	if (fido_assert_count(assertion) != 2)
+		return fail("%zu assertions, want 2", fido_assert_count(assertion));
+	EXPECT_OK("set_uv", fido_assert_set_uv(assertion, FIDO_OPT_TRUE));
+	for (size_t i = 0; i < 2; i++) {
+		const struct made *m = same_id(assertion, i, &es256_rk) ? &es256_rk : &eddsa_rk;
+		if (verify_assertion(assertion, i, m))
+			return -1;
+		const char *want = m == &es256_rk ? "rk-es256" : "rk-eddsa", *name = fido_assert_user_name(assertion, i);
+		if (name == NULL || strcmp(name, want) != 0)
+			return fail("assertion %zu user.name %s after UV, want %s", i, name ? name : "(none)", want);
+	}
+	return 0;
+}
+
+static int c20_pin_change(void)
+{
+	NEED(dev != NULL && fido_dev_has_pin(dev));
+	EXPECT_OK("fido_dev_set_pin", fido_dev_set_pin(dev, PIN2, PIN1));
+	fido_assert_t *a = NULL;
+	int r = get(&a, RP_MAIN, &es256_rk, PIN1);
+	fido_assert_free(&a);
+	EXPECT_ERR("getAssertion with the old PIN", FIDO_ERR_PIN_INVALID, r);
+	if (retries(7))
+		return -1;
+	EXPECT_OK("getAssertion with the new PIN", get(&assertion, RP_MAIN, &es256_rk, PIN2));
+	EXPECT_OK("set_uv", fido_assert_set_uv(assertion, FIDO_OPT_TRUE));
+	if (verify_assertion(assertion, 0, &es256_rk))
+		return -1;
+	return retries(8);
+}
+
+static int c20_reset(void)
+{
+	if (c_reset())
+		return -1;
+	fido_assert_t *a = NULL;
+	int r = get(&a, RP_MAIN, NULL, NULL);
+	fido_assert_free(&a);
+	EXPECT_ERR("discoverable getAssertion after reset", FIDO_ERR_NO_CREDENTIALS, r);
+	return 0;
 }
 
 /* ---- self mode ----------------------------------------------------------------------------- */
@@ -1047,7 +1310,7 @@ static int c_self_eddsa(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: harness --device-port P --reply-port R [--mode full|self]\n");
+	fprintf(stderr, "usage: harness --device-port P --reply-port R [--mode full|ctap20|self]\n");
 	return 2;
 }
 
@@ -1075,17 +1338,23 @@ int main(int argc, char **argv)
 		check("getInfo", c_get_info);
 		check("makeCredential.es256.verify", c_make_es256);
 		check("makeCredential.eddsa.verify", c_make_eddsa);
+		check("makeCredential.rs256.verify", c_make_rs256);
 		check("makeCredential.es256.rk.verify", c_make_es256_rk);
 		check("makeCredential.eddsa.rk.verify", c_make_eddsa_rk);
 		check("makeCredential.excludeList", c_make_excluded);
 		check("getAssertion.es256.verify", c_assert_es256);
 		check("getAssertion.eddsa.verify", c_assert_eddsa);
 		check("getAssertion.wrongKeyRejected", c_assert_wrong_key);
+		check("getAssertion.rs256.verify", c_assert_rs256);
 		check("getAssertion.discoverable.verify", c_assert_discoverable);
 		check("getAssertion.unknownRp", c_assert_unknown_rp);
 		check("extension.hmacSecret", c_hmac_secret);
 		check("extension.credProtect.uvRequired", c_cred_protect);
 		check("extension.credBlob.makeCredential", c_cred_blob_make);
+		check("u2f.register.verify", c_u2f_register);
+		check("u2f.authenticate.verify", c_u2f_authenticate);
+		check("u2f.authenticate.ctap2Credential", c_u2f_authenticate_ctap2_credential);
+		check("u2f.credentialOverCtap2", c_u2f_credential_over_ctap2);
 		check("clientPin.set", c_pin_set);
 		check("clientPin.setAgainRefused", c_pin_set_again);
 		check("clientPin.change", c_pin_change);
@@ -1103,9 +1372,26 @@ int main(int argc, char **argv)
 		check("largeBlobs.get", c_large_blob_get);
 		check("largeBlobs.remove", c_large_blob_remove);
 		check("largeBlobs.multiFragment", c_large_blob_big);
+		check("config.minPinLength", c_config_min_pin_length);
+		check("config.shortPinRefused", c_config_short_pin_refused);
+		check("config.pinChangeClearsForce", c_config_pin_change_clears_force);
+		check("extension.minPinLength", c_config_min_pin_length_extension);
+		check("config.forcePinChange", c_config_force_pin_change);
+		check("config.alwaysUv", c_config_always_uv);
 		check("reset.afterPowerCycle", c_reset);
 		check("reset.credentialsGone", c_reset_credentials_gone);
 		check("reset.usableAfter", c_usable_after_reset);
+	} else if (strcmp(mode, "ctap20") == 0) {
+		check("open", c20_open);
+		check("getInfo", c20_get_info);
+		check("makeCredential.rk.verify", c20_make_rk);
+		check("extension.hmacSecret.pinProtocol1", c_hmac_secret);
+		check("clientPin.set.pinProtocol1", c_pin_set);
+		check("makeCredential.pinRequired", c20_pin_required);
+		check("makeCredential.getPinToken.verify", c20_make_with_pin);
+		check("getAssertion.getPinToken.verify", c20_assert_with_pin);
+		check("clientPin.change.pinProtocol1", c20_pin_change);
+		check("reset.afterPowerCycle", c20_reset);
 	} else if (strcmp(mode, "self") == 0) {
 		check("open", c_self_open);
 		check("makeCredential.self.es256.verifySelf", c_self_es256);
@@ -1115,7 +1401,7 @@ int main(int argc, char **argv)
 	}
 
 	fido_assert_free(&assertion);
-	struct made *all[] = { &es256_plain, &eddsa_plain, &es256_rk, &eddsa_rk, &blob_rk, &hmac_cred, &prot_cred, &blob_cred };
+	struct made *all[] = { &es256_plain, &eddsa_plain, &rs256_plain, &u2f_cred, &es256_rk, &eddsa_rk, &blob_rk, &hmac_cred, &prot_cred, &blob_cred };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		fido_cred_free(&all[i]->cred);
 	if (dev != NULL) {
