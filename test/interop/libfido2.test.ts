@@ -57,7 +57,9 @@ describe('libfido2 drives softkey over UDP', { timeout: 240_000 }, () => {
       return;
     }
     toolchain = probe.toolchain;
-    binary = buildHarness(toolchain);
+    const built = buildHarness(toolchain);
+    binary = built.binary;
+    if (built.warnings) process.stdout.write(`[libfido2] cc warnings:\n${built.warnings}\n`);
   });
   after(() => {
     if (binary) rmSync(dirname(binary), { recursive: true, force: true });

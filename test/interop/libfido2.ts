@@ -43,13 +43,16 @@ export function probeLibfido2(): { ok: true; toolchain: Libfido2Toolchain } | { 
   return { ok: true, toolchain: { version: 'unknown', flags: ['-lfido2'] } };
 }
 
-/** Compiles the harness; throws with the compiler's output when it does not build. */
-export function buildHarness(toolchain: Libfido2Toolchain): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'softkey-libfido2-')), 'harness');
-  const args = ['-std=c11', '-D_POSIX_C_SOURCE=200809L', '-Wall', '-Wextra', '-Werror', '-O1', '-o', out, harnessSource(), ...toolchain.flags];
+/**
+ * Compiles the harness; throws with the compiler's output when it does not build. Warnings do not
+ * fail the build (another compiler may add some) but come back in `warnings`.
+ */
+export function buildHarness(toolchain: Libfido2Toolchain): { binary: string; warnings: string } {
+  const binary = join(mkdtempSync(join(tmpdir(), 'softkey-libfido2-')), 'harness');
+  const args = ['-std=c11', '-D_POSIX_C_SOURCE=200809L', '-Wall', '-Wextra', '-O1', '-o', binary, harnessSource(), ...toolchain.flags];
   const r = run('cc', args);
   if (!r.ok) throw new Error(`cc ${args.join(' ')} failed:\n${r.stderr}`);
-  return out;
+  return { binary, warnings: r.stderr.trim() };
 }
 
 export interface HarnessRun {

@@ -1401,7 +1401,8 @@ int main(int argc, char **argv)
 	}
 
 	fido_assert_free(&assertion);
-	struct made *all[] = { &es256_plain, &eddsa_plain, &rs256_plain, &u2f_cred, &es256_rk, &eddsa_rk, &blob_rk, &hmac_cred, &prot_cred, &blob_cred };
+	struct made *all[] = { &es256_plain, &eddsa_plain, &rs256_plain, &u2f_cred, &es256_rk, &eddsa_rk, &blob_rk,
+		&hmac_cred, &prot_cred, &blob_cred };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		fido_cred_free(&all[i]->cred);
 	if (dev != NULL) {
