@@ -354,10 +354,11 @@ static int same_id(const fido_assert_t *a, size_t i, const struct made *m)
 
 #define RP_EXT "extensions.softkey.test"
 static struct made hmac_cred, prot_cred, blob_cred;
+static unsigned char hmac_without_uv[32];
 static const unsigned char CRED_BLOB[] = "credBlob: at most 32 bytes";
 
 /* hmac-secret (CTAP 2.1 §12.5): libfido2 does the key agreement, salt encryption and decryption. */
-static int hmac_output(const unsigned char *salt, unsigned char out[32])
+static int hmac_output(const unsigned char *salt, unsigned char out[32], const char *pin)
 {
 	fido_assert_t *a = NULL;
 	unsigned char cdh[32];
@@ -368,7 +369,7 @@ static int hmac_output(const unsigned char *salt, unsigned char out[32])
 	    fido_assert_allow_cred(a, fido_cred_id_ptr(hmac_cred.cred), fido_cred_id_len(hmac_cred.cred)) == FIDO_OK &&
 	    fido_assert_set_extensions(a, FIDO_EXT_HMAC_SECRET) == FIDO_OK &&
 	    fido_assert_set_hmac_salt(a, salt, 32) == FIDO_OK)
-		r = fido_dev_get_assert(dev, a, NULL);
+		r = fido_dev_get_assert(dev, a, pin);
 	int rc = 0;
 	if (r != FIDO_OK)
 		rc = fail_r("fido_dev_get_assert hmac-secret", r);
@@ -390,12 +391,26 @@ static int c_hmac_secret(void)
 	unsigned char salt1[32], salt2[32], o1[32], o1again[32], o2[32];
 	memset(salt1, 0x11, 32);
 	memset(salt2, 0x22, 32);
-	if (hmac_output(salt1, o1) || hmac_output(salt1, o1again) || hmac_output(salt2, o2))
+	if (hmac_output(salt1, o1, NULL) || hmac_output(salt1, o1again, NULL) || hmac_output(salt2, o2, NULL))
 		return -1;
 	if (memcmp(o1, o1again, 32) != 0)
 		return fail("the same salt gave two different secrets");
 	if (memcmp(o1, o2, 32) == 0)
 		return fail("two salts gave the same secret");
+	memcpy(hmac_without_uv, o1, 32);
+	return 0;
+}
+
+/* With UV the authenticator uses CredRandomWithUV: another secret for the same salt (§12.5). */
+static int c_hmac_secret_uv(void)
+{
+	NEED(hmac_cred.cred != NULL && fido_dev_has_pin(dev));
+	unsigned char salt1[32], o[32];
+	memset(salt1, 0x11, 32);
+	if (hmac_output(salt1, o, PIN2))
+		return -1;
+	if (memcmp(o, hmac_without_uv, 32) == 0)
+		return fail("the secret with UV equals the one without");
 	return 0;
 }
 
@@ -907,6 +922,59 @@ static int c_credman_update_user(void)
 	return rc;
 }
 
+/*
+ * libfido2's touch request (fido_dev_get_touch_begin/status), which fido2-token and browsers use
+ * to pick a key: a makeCredential with a zero-length pinUvAuthParam that waits for presence and
+ * answers PIN_NOT_SET or PIN_INVALID (CTAP 2.1 §6.1.2 step 1); libfido2 counts those as touched.
+ */
+static int c_touch(void)
+{
+	NEED(dev != NULL);
+	int touched = 0;
+	EXPECT_OK("fido_dev_get_touch_begin", fido_dev_get_touch_begin(dev));
+	EXPECT_OK("fido_dev_get_touch_status", fido_dev_get_touch_status(dev, &touched, IO_TIMEOUT_MS));
+	if (!touched)
+		return fail("no answer to the touch request");
+	return 0;
+}
+
+/* Enumerated credentials carry credProtect (0x0A) and largeBlobKey (0x0B) (§6.8.3). */
+static int c_credman_rk_extensions(void)
+{
+	NEED(prot_cred.cred != NULL && blob_rk.cred != NULL);
+	const struct { const char *rp; const struct made *m; } want[] = { { RP_EXT, &prot_cred }, { RP_BLOB, &blob_rk } };
+	for (size_t w = 0; w < 2; w++) {
+		fido_credman_rk_t *rk = fido_credman_rk_new();
+		int r = fido_credman_get_dev_rk(dev, want[w].rp, rk, PIN2), rc = -2;
+		for (size_t i = 0; r == FIDO_OK && i < fido_credman_rk_count(rk); i++) {
+			const fido_cred_t *c = fido_credman_rk(rk, i);
+			const fido_cred_t *m = want[w].m->cred;
+			if (fido_cred_id_len(c) != fido_cred_id_len(m) ||
+			    memcmp(fido_cred_id_ptr(c), fido_cred_id_ptr(m), fido_cred_id_len(c)) != 0)
+				continue;
+			/* A credential made without the extension has userVerificationOptional (§12.1). */
+			int prot = fido_cred_prot(m) ? fido_cred_prot(m) : FIDO_CRED_PROT_UV_OPTIONAL;
+			if (fido_cred_prot(c) != prot)
+				rc = fail("%s: credProtect %d, want %d", want[w].rp, fido_cred_prot(c), prot);
+			else if (fido_cred_largeblob_key_len(c) != fido_cred_largeblob_key_len(m) ||
+			    (fido_cred_largeblob_key_len(c) != 0 &&
+			    memcmp(fido_cred_largeblob_key_ptr(c), fido_cred_largeblob_key_ptr(m), fido_cred_largeblob_key_len(c)) != 0))
+				rc = fail("%s: largeBlobKey of %zu bytes differs from makeCredential's", want[w].rp,
+				    fido_cred_largeblob_key_len(c));
+			else
+				rc = 0;
+		}
+		fido_credman_rk_free(&rk);
+		if (r != FIDO_OK)
+			return fail_r("fido_credman_get_dev_rk", r);
+		if (rc == -2)
+			return fail("%s: the credential is not enumerated", want[w].rp);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int c_credman_delete(void)
 {
 	NEED(eddsa_rk.cred != NULL);
@@ -1134,6 +1202,29 @@ static int c_config_always_uv(void)
 	return rc;
 }
 
+/* The serialized large-blob array itself: after every blob is removed, the empty array (§6.10.2). */
+static int c_large_blob_array(void)
+{
+	NEED(dev != NULL);
+	unsigned char *cbor = NULL;
+	size_t len = 0;
+	EXPECT_OK("fido_dev_largeblob_get_array", fido_dev_largeblob_get_array(dev, &cbor, &len));
+	int empty = len == 1 && cbor[0] == 0x80;
+	free(cbor);
+	if (!empty)
+		return fail("the array is %zu bytes after every blob was removed, want the empty CBOR array", len);
+	static const unsigned char ONE[] = { 0x81, 0x01 };
+	EXPECT_OK("fido_dev_largeblob_set_array", fido_dev_largeblob_set_array(dev, ONE, sizeof(ONE), PIN2));
+	EXPECT_OK("fido_dev_largeblob_get_array", fido_dev_largeblob_get_array(dev, &cbor, &len));
+	int same = len == sizeof(ONE) && memcmp(cbor, ONE, len) == 0;
+	free(cbor);
+	if (!same)
+		return fail("read back %zu bytes, not the array written", len);
+	static const unsigned char EMPTY[] = { 0x80 };
+	EXPECT_OK("fido_dev_largeblob_set_array", fido_dev_largeblob_set_array(dev, EMPTY, sizeof(EMPTY), PIN2));
+	return 0;
+}
+
 static int c_reset(void)
 {
 	NEED(dev != NULL);
@@ -1348,6 +1439,7 @@ int main(int argc, char **argv)
 		check("getAssertion.rs256.verify", c_assert_rs256);
 		check("getAssertion.discoverable.verify", c_assert_discoverable);
 		check("getAssertion.unknownRp", c_assert_unknown_rp);
+		check("touch.pinNotSet", c_touch);
 		check("extension.hmacSecret", c_hmac_secret);
 		check("extension.credProtect.uvRequired", c_cred_protect);
 		check("extension.credBlob.makeCredential", c_cred_blob_make);
@@ -1361,17 +1453,21 @@ int main(int argc, char **argv)
 		check("clientPin.changeWrongOldPin", c_pin_change_wrong_old);
 		check("clientPin.oldPinRefused", c_pin_old_refused);
 		check("getAssertion.pin.uv.verify", c_pin_assert);
+		check("touch.pinSet", c_touch);
+		check("extension.hmacSecret.withUv", c_hmac_secret_uv);
 		check("makeCredential.pin.rk.largeBlobKey", c_pin_make_rk_large_blob_key);
 		check("extension.credProtect.withPin", c_cred_protect_with_uv);
 		check("credMgmt.metadata", c_credman_metadata);
 		check("credMgmt.rps", c_credman_rps);
 		check("credMgmt.rks", c_credman_rks);
+		check("credMgmt.rks.extensions", c_credman_rk_extensions);
 		check("credMgmt.updateUser", c_credman_update_user);
 		check("credMgmt.delete", c_credman_delete);
 		check("largeBlobs.set", c_large_blob_set);
 		check("largeBlobs.get", c_large_blob_get);
 		check("largeBlobs.remove", c_large_blob_remove);
 		check("largeBlobs.multiFragment", c_large_blob_big);
+		check("largeBlobs.array", c_large_blob_array);
 		check("config.minPinLength", c_config_min_pin_length);
 		check("config.shortPinRefused", c_config_short_pin_refused);
 		check("config.pinChangeClearsForce", c_config_pin_change_clears_force);
