@@ -8,15 +8,18 @@
  *
  *   harness --device-port P --reply-port R [--mode full|ctap20|self]
  *
- * mode full (device started with packed attestation, the default): getInfo, makeCredential +
- * fido_cred_verify, getAssertion + fido_assert_verify (rk and non-rk, ES256 and EdDSA), the
- * hmac-secret, credProtect and credBlob extensions, PIN set and change, PIN-authorised ceremonies,
- * credential management (metadata, RPs, credentials, updateUserInformation, delete), large blobs
- * (one and several fragments), and reset in the window after a power cycle (the magic UDP
- * report). Later checks build on earlier ones' credentials. mode ctap20 (device started with
- * `--profile ctap20`): the same ceremonies on a CTAP 2.0 key, PIN protocol 1 and the legacy
- * getPinToken. mode self (device started with
- * `--attestation self`): makeCredential + fido_cred_verify_self.
+ * mode full (device started with packed attestation, the default), one device state carried
+ * from check to check:
+ *   getInfo; makeCredential + fido_cred_verify and getAssertion + fido_assert_verify (rk and
+ *   non-rk; ES256, EdDSA, RS256); excludeList; hmac-secret, credProtect, credBlob, minPinLength;
+ *   U2F register/authenticate (fido_dev_force_u2f) and credentials crossing CTAP1/CTAP2; the
+ *   touch request; PIN set and change (fido_dev_set_pin), retries, PIN-authorised ceremonies;
+ *   credential management (metadata, RPs, credentials, updateUserInformation, delete); large
+ *   blobs (set/get/remove, several fragments, the raw array); authenticatorConfig (minPINLength,
+ *   forcePINChange, alwaysUv); reset in the window after a power cycle (the magic UDP report).
+ * mode ctap20 (device started with `--profile ctap20`): a CTAP 2.0 key, PIN protocol 1 and the
+ *   legacy getPinToken.
+ * mode self (device started with `--attestation self`): makeCredential + fido_cred_verify_self.
  *
  * Prints one `PASS name` / `FAIL name: why` line per check and, last, `N passed, M failed`.
  * Exit status 0 when every check passed, 1 otherwise, 2 on a usage error.
