@@ -141,12 +141,16 @@ export class CtapHidDevice {
     }
   }
 
-  /** Power cycle: drops every channel, the lock, the message being assembled and the running transaction. */
-  powerCycle(): void {
+  /**
+   * Power cycle: drops the lock, the message being assembled and the running transaction, and
+   * every channel unless `keepChannels` (the UDP convention's magic reboot report: the solo1 and
+   * canokey simulations keep the channels allocated before it, and the SoloKeys suite relies on it).
+   */
+  powerCycle(options: { keepChannels?: boolean } = {}): void {
     if (this.transaction !== undefined) this.endTransaction(this.transaction, 'power cycle');
     this.assembler.reset();
     this.syncAssemblyTimer(false);
-    this.channels.clear();
+    if (!options.keepChannels) this.channels.clear();
     this.lock = undefined;
   }
 

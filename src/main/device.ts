@@ -15,7 +15,7 @@ import { dispatchCtap2 } from '../ctap2/dispatch.js';
 import type { CtapHidDevice, CtapHidTraceEvent } from '../ctaphid/channels.js';
 import { CtapHidError, CtapHidErrorCode } from '../ctaphid/constants.js';
 import type { MessageHandler, TransactionContext } from '../ctaphid/handler.js';
-import { hidFront, oneAtATime, type Exchange } from './hidFront.js';
+import { hidFront, oneAtATime, type Exchange, type PowerCycleOptions } from './hidFront.js';
 import { MemoryStore, MemoryVault } from '../store/memoryStore.js';
 import { openDataDir } from '../store/dataDir.js';
 import type { CredentialStore } from '../store/credentialStore.js';
@@ -56,8 +56,11 @@ export interface Device {
   cbor(request: Uint8Array, opts?: { signal?: AbortSignal; setStatus?: TransactionContext['setStatus'] }): Promise<Uint8Array>;
   /** A CTAPHID device (64-byte reports) sending its reports to `send`. */
   createHidDevice(send: (report: Uint8Array) => void): CtapHidDevice;
-  /** Drops volatile state in every layer, keeps credentials: a re-plug. */
-  powerCycle(): void;
+  /**
+   * Drops volatile state in every layer, keeps credentials: a re-plug (channels forgotten), or with
+   * `keepChannels` the UDP convention's magic reboot (channels allocated before it stay valid).
+   */
+  powerCycle(options?: PowerCycleOptions): void;
   close(): void;
 }
 
@@ -107,9 +110,9 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     vault: opened.vault,
     cbor: oneAtATime(run),
     createHidDevice: (send) => hid.create(send),
-    powerCycle() {
+    powerCycle(cycle) {
       authenticator.powerCycle();
-      hid.powerCycle();
+      hid.powerCycle(cycle);
     },
     close() {
       opened.close();

@@ -28,6 +28,16 @@ export function oneAtATime(run: Exchange): QueuedExchange {
   };
 }
 
+/**
+ * How a power cycle treats CTAPHID channels. The control API's power cycle is a re-plug: every
+ * channel is forgotten (ERR_INVALID_CHANNEL until the host INITs again, as on hardware). The UDP
+ * convention's magic reboot report keeps the channels allocated before it (`keepChannels`), as the
+ * solo1 and canokey simulations do; volatile authenticator state is dropped either way.
+ */
+export interface PowerCycleOptions {
+  keepChannels?: boolean;
+}
+
 export interface HidFrontOptions {
   handler: MessageHandler;
   /** Whether CTAP1/U2F is offered now (CTAP 2.1 §11.2.9.1.3: NMSG is set only when it is not). */
@@ -41,7 +51,10 @@ export interface HidFrontOptions {
 }
 
 /** Creates the CtapHidDevices of a device's transports and power-cycles them together. */
-export function hidFront(options: HidFrontOptions): { create(send: (report: Uint8Array) => void): CtapHidDevice; powerCycle(): void } {
+export function hidFront(options: HidFrontOptions): {
+  create(send: (report: Uint8Array) => void): CtapHidDevice;
+  powerCycle(options?: PowerCycleOptions): void;
+} {
   const devices = new Set<CtapHidDevice>();
   return {
     create(send) {
@@ -59,8 +72,8 @@ export function hidFront(options: HidFrontOptions): { create(send: (report: Uint
       devices.add(hid);
       return hid;
     },
-    powerCycle() {
-      for (const hid of devices) hid.powerCycle();
+    powerCycle(cycle = {}) {
+      for (const hid of devices) hid.powerCycle(cycle);
     },
   };
 }

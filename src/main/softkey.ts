@@ -100,7 +100,8 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
       port: listen.port,
       ...(reply && { replyHost: reply.host, replyPort: reply.port }),
       onReport: (report) => hid?.receive(report),
-      onPowerCycle: () => device.powerCycle(),
+      // The magic reboot report: the channels allocated before it stay valid (hidFront.ts).
+      onPowerCycle: () => device.powerCycle({ keepChannels: true }),
     });
     hid = device.createHidDevice((report) => udp!.send(report));
   }
@@ -138,7 +139,7 @@ export interface SoftKeyConnection extends CtapTransport {
   readonly hid: CtapHidHost;
   /** A WebAuthn client over this connection (see SoftKey.client). */
   readonly client: WebAuthnClient;
-  /** Sends the magic reboot report (UDP only; a no-op over WebSocket, which has no reset line). */
+  /** Sends the magic reboot report (UDP only; a no-op over WebSocket): volatile state dropped, this channel kept. */
   powerCycle(): void;
   close(): Promise<void>;
 }

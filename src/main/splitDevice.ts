@@ -15,7 +15,7 @@ import { ApduApplication, CREDENTIAL_ID_LENGTH } from '../securecore/messages.js
 import type { MessageHandler, TransactionContext } from '../ctaphid/handler.js';
 import { startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
 import { formatHostPort, parseHostPort } from './address.js';
-import { hidFront, NEVER_ABORTED, oneAtATime } from './hidFront.js';
+import { hidFront, NEVER_ABORTED, oneAtATime, type PowerCycleOptions } from './hidFront.js';
 import type { PresenceMode } from './presence.js';
 import { SplitAuthenticator } from './splitFront.js';
 import { SecureCoreLink, spawnCore, type CoreCommand, type CoreConnection } from './splitLink.js';
@@ -106,7 +106,8 @@ export interface SplitDevice {
   createHidDevice(send: (report: Uint8Array) => void): CtapHidDevice;
   /** An APDU for the Filecoin app in the core → its response (SW 0x6E00 when the core serves none, 0x6F00 when it fails). */
   filecoinApdu(apdu: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
-  powerCycle(): void;
+  /** As Device.powerCycle: `keepChannels` for the UDP convention's magic reboot report. */
+  powerCycle(options?: PowerCycleOptions): void;
   close(): void;
 }
 
@@ -162,9 +163,9 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
       }
     },
     createHidDevice: (send) => hid.create(send),
-    powerCycle() {
+    powerCycle(cycle) {
       void authenticator.powerCycle();
-      hid.powerCycle();
+      hid.powerCycle(cycle);
     },
     close() {
       link.close();
@@ -189,7 +190,8 @@ export async function openSplitSoftKey(options: SplitDeviceOptions & { udp: stri
       port: listen.port,
       ...(reply && { replyHost: reply.host, replyPort: reply.port }),
       onReport: (report) => hid?.receive(report),
-      onPowerCycle: () => device.powerCycle(),
+      // The magic reboot report: the channels allocated before it stay valid (hidFront.ts).
+      onPowerCycle: () => device.powerCycle({ keepChannels: true }),
     });
   } catch (e) {
     device.close();

@@ -434,6 +434,29 @@ describe('robustness', () => {
     assert.deepEqual(h.responses(), [{ cid: b, cmd: C.CTAPHID_PING, data: bytes(2) }]);
   });
 
+  it('powerCycle with keepChannels (the magic reboot report) keeps channels, drops lock and transaction', async () => {
+    const { handler, calls } = controlledHandler();
+    const h = deviceHarness({ handler });
+    const a = h.init();
+    const b = h.init();
+    h.request(a, C.CTAPHID_LOCK, bytes(10));
+    h.request(a, C.CTAPHID_CBOR, bytes(1));
+    h.responses();
+    h.device.powerCycle({ keepChannels: true });
+    assert.equal(calls[0]!.ctx.signal.aborted, true);
+    assert.equal(h.device.channelCount, 2);
+    calls[0]!.resolve(bytes(0));
+    await flush();
+    assert.deepEqual(h.responses(), []); // the aborted request never answers
+    // Both channels answer at once: the lock went with the power cycle.
+    h.request(b, C.CTAPHID_PING, bytes(1));
+    h.request(a, C.CTAPHID_PING, bytes(2));
+    assert.deepEqual(h.responses(), [
+      { cid: b, cmd: C.CTAPHID_PING, data: bytes(1) },
+      { cid: a, cmd: C.CTAPHID_PING, data: bytes(2) },
+    ]);
+  });
+
   it('traces every message in and out', () => {
     const events: CtapHidTraceEvent[] = [];
     const h = deviceHarness({ trace: (e) => events.push(e) });

@@ -37,13 +37,33 @@ describe('openSoftKey / connectSoftKey', () => {
       const id = parseAuthenticatorData(made.authData).attestedCredentialData!.credentialId;
       const a = decodeGetAssertionResponse(await client.cbor(encodeGetAssertionRequest({ rpId: 'udp.example', clientDataHash: new Uint8Array(32) })));
       assert.deepEqual(a.credential.id, id);
+      // A second credential: getAssertion leaves getNextAssertion state, which a power cycle drops.
+      await client.cbor(
+        encodeMakeCredentialRequest({
+          clientDataHash: new Uint8Array(32).fill(2),
+          rp: { id: 'udp.example' },
+          user: { id: new Uint8Array([2]) },
+          pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+          options: { rk: true },
+        }),
+      );
+      const two = decodeGetAssertionResponse(await client.cbor(encodeGetAssertionRequest({ rpId: 'udp.example', clientDataHash: new Uint8Array(32) })));
+      assert.equal(two.numberOfCredentials, 2);
       // Reset is refused 10 s after power-up; a power cycle (magic report) reopens the window.
       const channelBefore = client.hid.cid;
+      assert.ok(channelBefore !== undefined);
       client.powerCycle();
       await new Promise((r) => setTimeout(r, 50));
+      // Volatile state is gone (CTAP 2.1 §6.3: getNextAssertion state does not survive) ...
+      assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorGetNextAssertion)))[0], Status.CTAP2_ERR_NOT_ALLOWED);
+      // ... but the channel allocated before the magic report still works: no re-INIT happened.
+      assert.equal(client.hid.cid, channelBefore);
       assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorReset)))[0], Status.CTAP2_OK);
-      assert.notEqual(client.hid.cid, undefined);
-      assert.ok(channelBefore !== undefined);
+      assert.equal(client.hid.cid, channelBefore);
+      // The control API's power cycle is a re-plug: the channel is forgotten, the client re-INITs.
+      key.powerCycle();
+      assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP2_OK);
+      assert.notEqual(client.hid.cid, channelBefore);
       assert.equal((await client.cbor(encodeGetAssertionRequest({ rpId: 'udp.example', clientDataHash: new Uint8Array(32) })))[0], Status.CTAP2_ERR_NO_CREDENTIALS);
     } finally {
       await client.close();

@@ -93,9 +93,9 @@ def open_device(connection):
 
 
 def power_cycle(connection, settle=0.1):
-    """Sends the magic reboot datagram: the device drops volatile state (channels, pinUvAuth
-    state, pending assertions) and keeps credentials. Returns the local time of the power-up;
-    existing CtapHidDevice objects are stale afterwards, open a new one with `open_device`."""
+    """Sends the magic reboot datagram: the device drops volatile state (pinUvAuth state,
+    pending assertions, the CTAPHID lock) and keeps credentials and the channels allocated
+    before it (the solo1/canokey simulation convention). Returns the local time of the power-up."""
     connection.drain()
     connection.send_raw(MAGIC_REBOOT)
     at = time.monotonic()
