@@ -152,7 +152,7 @@ export function planGetExtensions(
   if (ext.appid !== undefined) out.push((_r, o) => (o.appid = false));
 
   if (ext.getCredBlob === true && supports(info, 'credBlob')) {
-    inputs.set('getCredBlob', true);
+    inputs.set('credBlob', true); // CTAP 2.1 §12.2: the authenticator input is "credBlob": true
     out.push((r, o) => {
       const blob = r.outputs?.get('credBlob');
       o.getCredBlob = blob instanceof Uint8Array ? blob : new Uint8Array(0);

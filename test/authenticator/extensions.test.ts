@@ -6,6 +6,7 @@
  * from the documented CredRandom derivation, apart from the code under test.
  */
 import assert from 'node:assert/strict';
+import { decode as cbor2Decode } from 'cbor2';
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -273,17 +274,17 @@ describe('hmac-secret-mc (CTAP 2.2 §12.8)', () => {
 
 describe('credBlob (§12.2)', () => {
   for (const rk of [false, true]) {
-    it(`${rk ? 'resident' : 'non-resident'}: stored up to 32 bytes and returned by getCredBlob`, async () => {
+    it(`${rk ? 'resident' : 'non-resident'}: stored up to 32 bytes and returned on "credBlob": true`, async () => {
       const d = await device();
       const blob = new Uint8Array(32).map((_, i) => i);
       const made = await d.mc({ options: { rk }, extensions: ext([['credBlob', blob]]) });
       assert.equal(made.ext?.get('credBlob'), true);
-      assert.deepEqual((await d.ga({ ...allow(made.id), extensions: ext([['getCredBlob', true]]) })).ext?.get('credBlob'), blob);
+      assert.deepEqual((await d.ga({ ...allow(made.id), extensions: ext([['credBlob', true]]) })).ext?.get('credBlob'), blob);
       assert.equal((await d.ga({ ...allow(made.id) })).ext, undefined);
 
       const tooLong = await d.mc({ options: { rk }, user: { id: new Uint8Array([5]) }, extensions: ext([['credBlob', new Uint8Array(33)]]) });
       assert.equal(tooLong.ext?.get('credBlob'), false);
-      assert.deepEqual((await d.ga({ ...allow(tooLong.id), extensions: ext([['getCredBlob', true]]) })).ext?.get('credBlob'), new Uint8Array(0));
+      assert.deepEqual((await d.ga({ ...allow(tooLong.id), extensions: ext([['credBlob', true]]) })).ext?.get('credBlob'), new Uint8Array(0));
     });
   }
 
@@ -291,7 +292,67 @@ describe('credBlob (§12.2)', () => {
     const d = await device();
     assert.equal(await d.status(encodeMakeCredentialRequest(mcParams({ extensions: ext([['credBlob', 'text']]) }))), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
     assert.equal(await d.status(encodeMakeCredentialRequest(mcParams({ extensions: ext([['credProtect', 4]]) }))), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
-    assert.equal(await d.status(encodeGetAssertionRequest(gaParams({ extensions: ext([['getCredBlob', 1]]) }))), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+    assert.equal(await d.status(encodeGetAssertionRequest(gaParams({ extensions: ext([['credBlob', 1]]) }))), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+  });
+});
+
+/**
+ * A host encoder written from CTAP 2.1's tables, apart from softkey's host codec: RFC 8949 heads by
+ * hand. §6.1 makeCredential keys 0x01 clientDataHash, 0x02 rp, 0x03 user, 0x04 pubKeyCredParams,
+ * 0x06 extensions, 0x07 options; §6.2 getAssertion keys 0x01 rpId, 0x02 clientDataHash,
+ * 0x04 extensions; §12.2 credBlob: makeCredential input "credBlob": bytes, getAssertion input
+ * "credBlob": true, getAssertion output "credBlob": bytes.
+ */
+const specCbor = {
+  head: (major: number, n: number): number[] => (n < 24 ? [(major << 5) | n] : n < 256 ? [(major << 5) | 24, n] : [(major << 5) | 25, n >> 8, n & 0xff]),
+  bytes: (b: Uint8Array): number[] => [...specCbor.head(2, b.length), ...b],
+  text: (t: string): number[] => [...specCbor.head(3, Buffer.byteLength(t)), ...Buffer.from(t, 'utf8')],
+  map: (n: number): number[] => specCbor.head(5, n),
+  TRUE: 0xf5,
+  ES256: 0x26, // -7: major type 1, argument 6
+};
+
+describe('credBlob (§12.2) against a host encoder written from the spec table', () => {
+  const C = specCbor;
+  const makeCredential = (cdh: Uint8Array, blob: Uint8Array) =>
+    new Uint8Array([
+      0x01,
+      ...C.map(6),
+      0x01, ...C.bytes(cdh),
+      0x02, ...C.map(1), ...C.text('id'), ...C.text('example.com'),
+      0x03, ...C.map(1), ...C.text('id'), ...C.bytes(new Uint8Array([7, 7, 7])),
+      0x04, 0x81, ...C.map(2), ...C.text('alg'), C.ES256, ...C.text('type'), ...C.text('public-key'),
+      0x06, ...C.map(1), ...C.text('credBlob'), ...C.bytes(blob),
+      0x07, ...C.map(1), ...C.text('rk'), C.TRUE,
+    ]);
+  const getAssertion = (cdh: Uint8Array, extensionName: string) =>
+    new Uint8Array([
+      0x02,
+      ...C.map(3),
+      0x01, ...C.text('example.com'),
+      0x02, ...C.bytes(cdh),
+      0x04, ...C.map(1), ...C.text(extensionName), C.TRUE,
+    ]);
+  /** authenticatorData of a getAssertion response, decoded with cbor2 (not softkey's codec). */
+  const authDataOf = (response: Uint8Array): Uint8Array => {
+    assert.equal(response[0], Status.CTAP2_OK, `status 0x${response[0]!.toString(16)}`);
+    return (cbor2Decode(response.subarray(1)) as Map<number, unknown>).get(0x02) as Uint8Array;
+  };
+
+  it('"credBlob": true returns the stored blob; the wrong key "getCredBlob" is an unknown extension, ignored', async () => {
+    const d = await device();
+    const blob = new Uint8Array(24).map((_, i) => 0xb0 + i);
+    const made = await d.call(makeCredential(sha('mc'), blob));
+    assert.equal(made[0], Status.CTAP2_OK);
+    const authData = authDataOf(await d.call(getAssertion(sha('ga'), 'credBlob')));
+    // §6.1 authenticatorData: rpIdHash 32, flags 1, signCount 4, then (ED, no AT) the extensions map.
+    assert.equal(authData[32]! & 0x80, 0x80, 'ED flag');
+    assert.equal(authData[32]! & 0x40, 0, 'no attested credential data in an assertion');
+    const outputs = cbor2Decode(authData.subarray(37)) as Record<string, unknown>;
+    assert.deepEqual(outputs, { credBlob: blob });
+    const ignored = authDataOf(await d.call(getAssertion(sha('ga'), 'getCredBlob')));
+    assert.equal(ignored[32]! & 0x80, 0, 'no extension outputs for an unknown input');
+    assert.equal(ignored.length, 37);
   });
 });
 
@@ -350,7 +411,7 @@ describe('credential IDs and persistence', () => {
     const payload = { discoverable: false, u2f: false, alg: CoseAlg.ES256, credProtect: 1 as const, credBlob: new Uint8Array([1, 2]), secret: key.secret };
     const v1 = sealCredentialId(wrapKey, sha('example.com'), payload, new Uint8Array(12), 1);
     assert.equal(v1[0], 1);
-    const a = await d.ga({ ...allow(v1), extensions: ext([['getCredBlob', true], ['thirdPartyPayment', true]]) });
+    const a = await d.ga({ ...allow(v1), extensions: ext([['credBlob', true], ['thirdPartyPayment', true]]) });
     assert.deepEqual(a.credential.id, v1);
     assert.deepEqual(a.ext?.get('credBlob'), new Uint8Array([1, 2]));
     assert.equal(a.ext?.get('thirdPartyPayment'), false);
@@ -381,7 +442,7 @@ describe('credential IDs and persistence', () => {
     const second = await open();
     for (const [i, id] of [resident.id, nonResident.id].entries()) {
       const h = await second.d.hmac(p, SALT1);
-      const inputs = ext([['hmac-secret', h.input], ['getCredBlob', true], ['thirdPartyPayment', true], ...(i === 0 ? [['largeBlobKey', true] as [string, Encodable]] : [])]);
+      const inputs = ext([['hmac-secret', h.input], ['credBlob', true], ['thirdPartyPayment', true], ...(i === 0 ? [['largeBlobKey', true] as [string, Encodable]] : [])]);
       const a = await second.d.ga({ ...allow(id), extensions: inputs });
       assert.deepEqual(h.open(a.ext?.get('hmac-secret')).output1, before[i]);
       assert.deepEqual(a.ext?.get('credBlob'), blob);

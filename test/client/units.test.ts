@@ -137,7 +137,8 @@ describe('extensions', () => {
     const tooBig = planCreateExtensions({ credBlob: new Uint8Array(33) }, dev, { rk: true });
     assert.equal(tooBig.inputs.size, 0);
     const g = planGetExtensions({ getCredBlob: true }, dev, { allowCredentials: [] });
-    assert.equal(g.inputs.get('getCredBlob'), true);
+    assert.equal(g.inputs.get('credBlob'), true); // CTAP 2.1 §12.2: the authenticator input is "credBlob": true
+    assert.equal(g.inputs.has('getCredBlob'), false);
     const out = g.outputs({ outputs: new Map([['credBlob', new Uint8Array([9])]]) });
     assert.deepEqual(extensionOutputsToJSON(out), { getCredBlob: 'CQ' });
     const read = planGetExtensions({ largeBlob: { read: true } }, dev, { allowCredentials: [] });

@@ -72,7 +72,7 @@ describe('getAssertion extension inputs', () => {
   it('decodes hmac-secret with its members and the protocol', () => {
     const input = hmacInput();
     input.set(4, 2);
-    const got = decodeGetAssertionExtensions(map([['hmac-secret', input], ['getCredBlob', true], ['largeBlobKey', true], ['thirdPartyPayment', true], ['credProtect', 'ignored here']]));
+    const got = decodeGetAssertionExtensions(map([['hmac-secret', input], ['credBlob', true], ['largeBlobKey', true], ['thirdPartyPayment', true], ['credProtect', 'ignored here']]));
     assert.equal(got.hmacSecret?.pinUvAuthProtocol, 2);
     assert.equal(got.hmacSecret?.saltAuth.length, 16);
     assert.equal(got.getCredBlob, true);

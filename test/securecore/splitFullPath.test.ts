@@ -91,7 +91,7 @@ describe('split mode: the front routes by what the seed messages carry', () => {
     device.close();
   });
 
-  it('a credential made on the seed path is used by the full implementation (getCredBlob in getAssertion)', async () => {
+  it('a credential made on the seed path is used by the full implementation ("credBlob": true in getAssertion)', async () => {
     const { device, seen } = await splitDevice();
     const made = await device.cbor(encodeMakeCredentialRequest(mc()));
     assert.equal(made[0], 0);
@@ -99,7 +99,7 @@ describe('split mode: the front routes by what the seed messages carry', () => {
     const id = parseAuthenticatorData(decodeMakeCredentialResponse(made).authData).attestedCredentialData!.credentialId;
     seen.length = 0;
     // credBlob read in getAssertion: an extension, so the whole command; the credential has no blob.
-    const r = await device.cbor(encodeGetAssertionRequest({ rpId: 'full.example', clientDataHash: sha256('get'), allowList: [{ type: 'public-key', id }], extensions: new Map([['getCredBlob', true]]) }));
+    const r = await device.cbor(encodeGetAssertionRequest({ rpId: 'full.example', clientDataHash: sha256('get'), allowList: [{ type: 'public-key', id }], extensions: new Map([['credBlob', true]]) }));
     assert.equal(r[0], 0);
     assert.deepEqual(seen, ['ctap2CommandRequest']);
     const a = decodeGetAssertionResponse(r);

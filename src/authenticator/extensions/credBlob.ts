@@ -1,7 +1,8 @@
 /**
  * CTAP 2.1 §12.2 Credential Blob (credBlob): a small opaque blob stored with the credential at
  * makeCredential ("credBlob": bytes → output true when stored, false when longer than
- * maxCredBlobLength), returned by getAssertion on "getCredBlob": true (empty bytes when none).
+ * maxCredBlobLength), returned by getAssertion on "credBlob": true (empty bytes when none; the
+ * WebAuthn client input is getCredBlob, the CTAP input key is the extension identifier).
  * Stored inside the sealed credential ID (so non-resident credentials carry it too) and, for
  * discoverable credentials, also in their store record.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-credBlob-extension
@@ -17,7 +18,7 @@ export function acceptCredBlob(blob: Uint8Array): { stored: Uint8Array | undefin
   return blob.length <= MAX_CRED_BLOB_LENGTH ? { stored: blob, output: true } : { stored: undefined, output: false };
 }
 
-/** getAssertion getCredBlob: the credential's blob, or an empty byte string. */
+/** getAssertion "credBlob": true → the credential's blob, or an empty byte string. */
 export function credBlobOutput(cred: ResolvedCredential): Uint8Array {
   return cred.payload.credBlob ?? new Uint8Array(0);
 }

@@ -44,7 +44,7 @@ export interface MakeCredentialExtensionInputs {
 }
 
 export interface GetAssertionExtensionInputs {
-  /** §12.2 getCredBlob. */
+  /** §12.2: the getAssertion input is `"credBlob": true` (WebAuthn's getCredBlob client input). */
   getCredBlob?: boolean;
   /** §12.3. */
   largeBlobKey?: boolean;
@@ -104,7 +104,8 @@ export function decodeMakeCredentialExtensions(map: CborMap): MakeCredentialExte
 export function decodeGetAssertionExtensions(map: CborMap): GetAssertionExtensionInputs {
   const f = asFields(map, 'extensions');
   const out: GetAssertionExtensionInputs = {};
-  const getCredBlob = f.bool('getCredBlob');
+  // §12.2 authenticatorGetAssertion additional behaviors: the input is "credBlob": true.
+  const getCredBlob = f.bool('credBlob');
   if (getCredBlob !== undefined) out.getCredBlob = getCredBlob;
   const largeBlobKey = f.bool('largeBlobKey');
   if (largeBlobKey !== undefined) out.largeBlobKey = largeBlobKey;

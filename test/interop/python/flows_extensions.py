@@ -260,7 +260,10 @@ def flows(run, connection):
             att = mc(uid=("blob-" + label).encode(), rk=rk, extensions={"credBlob": value})
             ensure(att.auth_data.extensions.get("credBlob") is True, "stored %r" % att.auth_data.extensions)
             get = ext.process_get_input({"getCredBlob": True})
-            a = ga(cred_id=cred_id(att), extensions={"getCredBlob": get})
+            # As python-fido2's Fido2Client sends it: keyed by the extension's NAME, "credBlob": true
+            # (CTAP 2.1 §12.2 authenticatorGetAssertion input).
+            ensure(get is True and ext.NAME == "credBlob", "CredBlobExtension get input %r" % get)
+            a = ga(cred_id=cred_id(att), extensions={ext.NAME: get})
             ensure(a.auth_data.extensions.get("credBlob") == blob, "blob differs")
 
         run.check("credBlob.%s.roundTrip" % label, cred_blob)
@@ -268,7 +271,7 @@ def flows(run, connection):
     def cred_blob_too_long():
         att = mc(uid=b"blob-long", extensions={"credBlob": os.urandom(33)})
         ensure(att.auth_data.extensions.get("credBlob") is False, "output %r" % att.auth_data.extensions)
-        a = ga(cred_id=cred_id(att), extensions={"getCredBlob": True})
+        a = ga(cred_id=cred_id(att), extensions={"credBlob": True})
         ensure(a.auth_data.extensions.get("credBlob") == b"", "getCredBlob %r" % a.auth_data.extensions)
 
     run.check("credBlob.tooLong", cred_blob_too_long)
