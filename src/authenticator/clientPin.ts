@@ -273,8 +273,10 @@ function getPinToken(core: Core, req: ClientPinRequest): ClientPinResponse {
   // Steps 6–10.
   const sharedSecret = decapsulate(protocol, keyAgreement);
   checkPinHash(core, protocol, sharedSecret, pinHashEnc);
-  // Step 11.
-  if (readPinState(core.env.store).forcePINChange) throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'forcePINChange: change the PIN first');
+  // Step 11: while forcePINChange is set, the superseded getPinToken answers CTAP2_ERR_PIN_INVALID
+  // (a CTAP 2.0 platform knows no PIN_POLICY_VIOLATION here; OpenSK and trussed answer the same).
+  // getPinUvAuthTokenUsingPinWithPermissions (§6.5.5.7.2) answers PIN_POLICY_VIOLATION instead.
+  if (readPinState(core.env.store).forcePINChange) throw new CtapError(Status.CTAP2_ERR_PIN_INVALID, 'forcePINChange: change the PIN first');
   // Steps 12–15 (the RP ID is bound at first use).
   return issueToken(core, protocol, sharedSecret, false, P.mc | P.ga);
 }

@@ -82,6 +82,16 @@ def flows(run, connection):
     def token(proto, permissions, rp_id=None, pin=PIN):
         return client_pin(proto).get_pin_token(pin, permissions, rp_id)
 
+    def legacy_pin_token(proto, pin=PIN):
+        """getPinToken (0x05), which python-fido2 0.9.1 sends only to authenticators without
+        pinUvAuthToken: built here from its own protocol primitives."""
+        cp = client_pin(proto)
+        key_agreement, shared_secret = cp._get_shared_secret()
+        pin_hash_enc = cp.protocol.encrypt(shared_secret, sha256(pin.encode())[:16])
+        return ctap2().client_pin(
+            cp.protocol.VERSION, ClientPin.CMD.GET_TOKEN_USING_PIN_LEGACY, key_agreement=key_agreement, pin_hash_enc=pin_hash_enc
+        )
+
     def refresh_info():
         s["ctap2"]._info = s["ctap2"].get_info()
         return s["ctap2"].info
@@ -436,6 +446,8 @@ def flows(run, connection):
         i = refresh_info()
         ensure(i.min_pin_length == 6 and i.force_pin_change is True, "minPINLength %r forcePINChange %r" % (i.min_pin_length, i.force_pin_change))
         expect_ctap_error(ERR.PIN_POLICY_VIOLATION, lambda: token(PinProtocolV2, PERM.CREDENTIAL_MGMT))
+        # CTAP 2.1 §6.5.5.7.1: the superseded getPinToken answers PIN_INVALID while a change is forced.
+        expect_ctap_error(ERR.PIN_INVALID, lambda: legacy_pin_token(PinProtocolV2))
         expect_ctap_error(ERR.PIN_POLICY_VIOLATION, lambda: client_pin(PinProtocolV2).change_pin(PIN, "12345"))
         client_pin(PinProtocolV2).change_pin(PIN, "123456")
         ensure(refresh_info().force_pin_change is False, "forcePINChange cleared by changePIN")
