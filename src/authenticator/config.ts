@@ -58,6 +58,16 @@ export interface AuthenticatorConfig {
   getInfoOptions?: Record<string, boolean | null>;
 }
 
+/**
+ * A device that does not claim FIDO_2_1 (the ctap20 profile) follows CTAP 2.0's pinToken rules
+ * (CTAP 2.0 §5.5.8 "Using pinToken"): the token has no permissions, RP binding or usage timer and
+ * authorizes any number of makeCredential / getAssertion calls until a power cycle or a new token;
+ * and "up" is not a makeCredential option (CTAP 2.0 §5.1 step 7: known but not valid for this command).
+ */
+export function followsCtap20(config: Pick<AuthenticatorConfig, 'versions'>): boolean {
+  return !config.versions.includes('FIDO_2_1');
+}
+
 /** softkey's own AAGUID (random, fixed for the project). */
 export const SOFTKEY_AAGUID = fromHex('5f0c6a2e8d1b4e3a9c7f2b6d1e4a8c30');
 

@@ -12,6 +12,7 @@ import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
 import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { alwaysUvForMakeCredential, enterpriseAttestationRequested } from './authenticatorConfig.js';
+import { followsCtap20 } from './config.js';
 import type { Core } from './core.js';
 import { credProtectAllows } from './extensions/credProtect.js';
 import { makeCredentialOutputs, processMakeCredentialExtensions } from './extensions/makeCredentialExtensions.js';
@@ -46,6 +47,8 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   // Step 5: options. pinUvAuthParam takes precedence over the "uv" option.
   const rk = req.options.get('rk') === true;
   if (req.options.get('up') === false) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up=false in makeCredential');
+  // CTAP 2.0 §5.1 step 7: "up" is a known option not valid for makeCredential → INVALID_OPTION.
+  if (req.options.has('up') && followsCtap20(config)) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up is not a CTAP 2.0 makeCredential option');
   const uvOption = protocol === undefined && req.options.get('uv') === true;
   if (uvOption && !env.uv?.available) {
     throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');

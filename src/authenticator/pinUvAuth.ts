@@ -64,7 +64,8 @@ export function verifyPinUvAuthParam(core: Core, protocol: PinUvAuthProtocol, pi
   if (!token.hasPermission(permission)) throw invalid('pinUvAuthToken lacks the permission (or is not in use)');
   if (token.permissionsRpId !== undefined && token.permissionsRpId !== rpId) throw invalid('pinUvAuthToken is bound to another RP ID');
   if (!token.getUserVerifiedFlagValue()) throw invalid('pinUvAuthToken userVerified flag is clear');
-  token.permissionsRpId ??= rpId;
+  // CTAP 2.0 §5.5.8: a pinToken is not bound to an RP.
+  if (!token.untilPowerCycle) token.permissionsRpId ??= rpId;
   token.markUsed();
 }
 
@@ -79,11 +80,13 @@ export async function ensureUserPresence(core: Core, viaToken: boolean, presentA
 
 /**
  * §6.1.2 step 14.4 / §6.2.2 step 9.4: clearUserPresentFlag(), clearUserVerifiedFlag() and
- * clearPinUvAuthTokenPermissionsExceptLbw(): a token's cached UP and UV are used once.
+ * clearPinUvAuthTokenPermissionsExceptLbw(): a token's cached UP and UV are used once (CTAP 2.1 only).
  */
 export function consumePinUvAuthToken(core: Core): void {
   const token = core.runtime.pinUvAuth?.token;
-  if (!token) return;
+  // CTAP 2.0 §5.5.8 (the ctap20 profile): the pinToken serves any number of calls until a power
+  // cycle or a new token; nothing is used up.
+  if (!token || token.untilPowerCycle) return;
   token.clearUserPresentFlag();
   token.clearUserVerifiedFlag();
   token.clearPinUvAuthTokenPermissionsExceptLbw();

@@ -12,6 +12,7 @@ import { authenticatorProtocol, PIN_UV_AUTH_PROTOCOLS, type PinUvAuthProtocol, t
 import { fromHex, toHex } from '../encoding/bytes.js';
 import type { CredentialStore } from '../store/credentialStore.js';
 import type { Core } from './core.js';
+import { followsCtap20 } from './config.js';
 import type { Clock } from './env.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -106,7 +107,14 @@ export class PinUvAuthTokenState {
   private startedAt = 0;
   private used = false;
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * @param untilPowerCycle CTAP 2.0 pinToken rules (config.ts followsCtap20): no usage timer, the
+   * token stays in use until a power cycle or a new token.
+   */
+  constructor(
+    private readonly clock: Clock,
+    readonly untilPowerCycle = false,
+  ) {}
 
   /** beginUsingPinUvAuthToken(userIsPresent), with the permissions and RP ID the issuing step assigns. */
   beginUsingPinUvAuthToken(userIsPresent: boolean, permissions: number, rpId?: string): void {
@@ -121,7 +129,7 @@ export class PinUvAuthTokenState {
 
   /** pinUvAuthTokenUsageTimerObserver(). */
   observeUsageTimer(): void {
-    if (!this.inUse) return;
+    if (!this.inUse || this.untilPowerCycle) return;
     const elapsed = this.clock.now() - this.startedAt;
     if (elapsed > USER_PRESENT_TIME_LIMIT_MS) this.userPresent = false;
     if ((!this.used && elapsed > INITIAL_USAGE_TIME_LIMIT_MS) || elapsed > MAX_USAGE_TIME_PERIOD_MS) this.stopUsingPinUvAuthToken();
@@ -183,7 +191,7 @@ export class PinUvAuthRuntime {
     const random = (n: number) => core.env.rng.bytes(n);
     // initialize() of every protocol happens in the constructor (power-on).
     this.protocols = new Map(PIN_UV_AUTH_PROTOCOLS.map((v) => [v, authenticatorProtocol(v, random)] as const));
-    this.token = new PinUvAuthTokenState(core.env.clock);
+    this.token = new PinUvAuthTokenState(core.env.clock, followsCtap20(core.config));
     this.offered = core.config.pinUvAuthProtocols;
   }
 

@@ -36,7 +36,7 @@ test('python-fido2 0.9.1 Ctap1: U2F APDUs forwarded to the secure core (--split)
 });
 
 test('python-fido2 0.9.1: --profile ctap20 applies in split mode (the core runs every command)', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_ctap20.py', expectedChecks: 20, device: { args: ['--split', '--no-apdu', '--profile', 'ctap20'] }, label: 'python-fido2 split ctap20' });
+  await runPythonSuite(t, { script: 'flows_ctap20.py', expectedChecks: 22, device: { args: ['--split', '--no-apdu', '--profile', 'ctap20'] }, label: 'python-fido2 split ctap20' });
 });
 
 test('python-fido2 0.9.1: --profile badge in split mode (credential slots, PIN set with softkey pin set)', { timeout: 240_000 }, async (t) => {

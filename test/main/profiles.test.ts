@@ -20,10 +20,12 @@ import {
   decodeMakeCredentialResponse,
   decryptPinUvAuthToken,
   encodeClientPinRequest,
+  encodeGetAssertionRequest,
   encodeMakeCredentialRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinTokenParams,
+  pinUvAuthParamFor,
   type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
@@ -147,6 +149,63 @@ describe('ctap20 profile against CTAP 2.0', () => {
     const k = await key('ctap20');
     k.setDevicePin('1234');
     assert.equal((await k.cbor(encodeMakeCredentialRequest(mc())))[0], Status.CTAP2_ERR_PUAT_REQUIRED); // 0x36, CTAP 2.0's PIN_REQUIRED
+  });
+});
+
+describe('ctap20 profile: CTAP 2.0 pinToken rules and options', () => {
+  /** A PIN set and a getPinToken (0x05) token of PIN protocol 1. */
+  async function pinToken(k: SoftKey): Promise<Uint8Array> {
+    const p1 = platformProtocol(1);
+    const ka = decodeClientPinResponse(await k.cbor(encodeClientPinRequest(getKeyAgreementParams(p1)))).keyAgreement!;
+    const ex = getPinTokenParams(p1, ka, '1234');
+    const resp = await k.cbor(encodeClientPinRequest(ex.params));
+    assert.equal(resp[0], Status.CTAP2_OK);
+    return decryptPinUvAuthToken(p1, ex.sharedSecret, decodeClientPinResponse(resp))!;
+  }
+  const withToken = (token: Uint8Array, cdh: Uint8Array) => ({ pinUvAuthParam: pinUvAuthParamFor(platformProtocol(1), token, cdh), pinUvAuthProtocol: 1 });
+  const mcWith = (token: Uint8Array, i: number, rpId = 'profiles.example') => {
+    const clientDataHash = new Uint8Array(32).fill(i);
+    return encodeMakeCredentialRequest(mc({ clientDataHash, rp: { id: rpId }, user: { id: new Uint8Array([i]) }, ...withToken(token, clientDataHash) }));
+  };
+  const gaWith = (token: Uint8Array, i: number, rpId = 'profiles.example') => {
+    const clientDataHash = new Uint8Array(32).fill(0x80 + i);
+    return encodeGetAssertionRequest({ rpId, clientDataHash, ...withToken(token, clientDataHash) });
+  };
+
+  it('a pinToken serves any number of makeCredential/getAssertion calls, for any RP, until a power cycle (CTAP 2.0 §5.5.8)', async () => {
+    const k = await key('ctap20');
+    k.setDevicePin('1234');
+    const token = await pinToken(k);
+    for (let i = 1; i <= 3; i++) {
+      const r = await k.cbor(mcWith(token, i, i === 3 ? 'other.example' : 'profiles.example'));
+      assert.equal(r[0], Status.CTAP2_OK, `makeCredential ${i}`);
+      assert.equal(parseAuthenticatorData(decodeMakeCredentialResponse(r).authData).flags & Flag.UV, Flag.UV);
+    }
+    // Credentials are non-resident here: allow-list-free getAssertion finds none, but the token is accepted.
+    for (let i = 1; i <= 3; i++) assert.equal((await k.cbor(gaWith(token, i)))[0], Status.CTAP2_ERR_NO_CREDENTIALS, `getAssertion ${i}`);
+    // A new token replaces the old one.
+    const second = await pinToken(k);
+    assert.equal((await k.cbor(mcWith(token, 4)))[0], Status.CTAP2_ERR_PIN_AUTH_INVALID, 'the old token after a new one');
+    assert.equal((await k.cbor(mcWith(second, 5)))[0], Status.CTAP2_OK);
+    k.powerCycle();
+    assert.equal((await k.cbor(mcWith(second, 6)))[0], Status.CTAP2_ERR_PIN_AUTH_INVALID, 'after a power cycle');
+  });
+
+  it('the default profile (CTAP 2.1 §6.5.5.7) still uses a token up: the second makeCredential is refused', async () => {
+    const k = await key();
+    k.setDevicePin('1234');
+    const token = await pinToken(k);
+    assert.equal((await k.cbor(mcWith(token, 1)))[0], Status.CTAP2_OK);
+    assert.equal((await k.cbor(mcWith(token, 2)))[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
+  });
+
+  it('"up" in makeCredential options is INVALID_OPTION (CTAP 2.0 §5.1: known, not valid for this command); 2.1 accepts up=true', async () => {
+    const k = await key('ctap20');
+    assert.equal((await k.cbor(encodeMakeCredentialRequest(mc({ options: { up: true } }))))[0], Status.CTAP2_ERR_INVALID_OPTION);
+    assert.equal((await k.cbor(encodeMakeCredentialRequest(mc({ options: { up: false } }))))[0], Status.CTAP2_ERR_INVALID_OPTION);
+    assert.equal((await k.cbor(encodeMakeCredentialRequest(mc({ options: { rk: true } }))))[0], Status.CTAP2_OK);
+    const d = await key();
+    assert.equal((await d.cbor(encodeMakeCredentialRequest(mc({ options: { up: true } }))))[0], Status.CTAP2_OK);
   });
 });
 

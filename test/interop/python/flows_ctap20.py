@@ -141,6 +141,41 @@ def flows(run, connection):
 
     run.check("getAssertion.pinToken.v1", get_assertion)
 
+    def token_reuse():
+        # CTAP 2.0 §5.5.8: one pinToken authorizes any number of makeCredential/getAssertion calls
+        # (until a power cycle or a new token); CTAP 2.1 would use it up after one.
+        need(s.get("cred"))
+        token = pin_token()
+        for i in range(2):
+            cdh = client_data_hash("webauthn.create", RP.id)
+            auth = PinProtocolV1().authenticate(token, cdh)
+            att = ctap2().make_credential(
+                cdh, RP, user(b"reuse-%d" % i, "reuse"), params(cose.ES256.ALGORITHM), pin_uv_param=auth, pin_uv_protocol=1
+            )
+            ensure(att.auth_data.is_user_verified(), "makeCredential %d: UV flag clear" % i)
+        for i in range(2):
+            cdh = client_data_hash("webauthn.get", RP.id)
+            auth = PinProtocolV1().authenticate(token, cdh)
+            a = ctap2().get_assertion(RP.id, cdh, [descriptor(s["cred"].credential_id)], pin_uv_param=auth, pin_uv_protocol=1)
+            ensure(a.auth_data.is_user_verified(), "getAssertion %d: UV flag clear" % i)
+            a.verify(cdh, s["cred"].public_key)
+
+    run.check("pinToken.reusedUntilPowerCycle", token_reuse)
+
+    def up_option():
+        # CTAP 2.0 §5.1: "up" is a known option that is not valid for makeCredential.
+        token = pin_token()
+        cdh = client_data_hash("webauthn.create", RP.id)
+        auth = PinProtocolV1().authenticate(token, cdh)
+        expect_ctap_error(
+            ERR.INVALID_OPTION,
+            lambda: ctap2().make_credential(
+                cdh, RP, user(b"up", "up"), params(cose.ES256.ALGORITHM), options={"up": True}, pin_uv_param=auth, pin_uv_protocol=1
+            ),
+        )
+
+    run.check("makeCredential.up.INVALID_OPTION", up_option)
+
     def pin_required():
         need(s.get("cred"))
         cdh = client_data_hash("webauthn.create", RP.id)
