@@ -94,6 +94,8 @@ function credentialResponse(c: ResidentCredential): CredentialManagementResponse
     credProtect: c.credProtect,
   };
   if (c.largeBlobKey) r.largeBlobKey = c.largeBlobKey;
+  // CTAP 2.2 §6.8 enumerateCredentials response 0x0C: present (true) for thirdPartyPayment credentials.
+  if (c.thirdPartyPayment === true) r.thirdPartyPayment = true;
   return r;
 }
 

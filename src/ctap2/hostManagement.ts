@@ -101,6 +101,8 @@ export function decodeCredentialManagementResponse(response: Uint8Array): Creden
   assign('credProtect', num(CMR.credProtect));
   const lbk = m.get(CMR.largeBlobKey);
   if (lbk instanceof Uint8Array) out.largeBlobKey = lbk;
+  const payment = m.get(CMR.thirdPartyPayment);
+  if (typeof payment === 'boolean') out.thirdPartyPayment = payment;
   return out;
 }
 

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { decode as cbor2Decode } from 'cbor2';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
 import { decodeMakeCredentialResponse, encodeGetAssertionRequest, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
@@ -113,6 +114,21 @@ describe('credentialManagement: the subcommands with both PIN/UV auth protocols'
     assert.ok(equal(encode(made.publicKey!), acd.credentialPublicKey), 'publicKey is the attested COSE_Key');
     assert.equal(made.largeBlobKey, undefined);
     assert.ok(equal(withKey.largeBlobKey!, new Uint8Array(32).fill(5)));
+  });
+
+  it('enumerateCredentials gives thirdPartyPayment (0x0C, CTAP 2.2 §6.8) true for a payment credential, nothing for others', async () => {
+    const d = await managementDevice();
+    const paying = await d.residentCredential('pay.example', [1], undefined, new Map<string, Encodable>([['thirdPartyPayment', true]]));
+    await d.residentCredential('pay.example', [2]);
+    await d.setPin();
+    const t = await d.token(2, Perm.cm);
+    const raw = [await cm(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('pay.example') }, t), await cm(d, { subCommand: CM.enumerateCredentialsGetNextCredential })];
+    // Read with cbor2, apart from softkey's codecs: member 0x07 credentialID, 0x0C thirdPartyPayment.
+    const members = raw.map((r) => (assert.equal(r[0], Status.CTAP2_OK), cbor2Decode(r.subarray(1)) as Map<number, unknown>));
+    const isPaying = (m: Map<number, unknown>) => equal((m.get(0x07) as { id: Uint8Array }).id, paying);
+    assert.equal(members.filter(isPaying).length, 1);
+    for (const m of members) assert.equal(m.get(0x0c), isPaying(m) ? true : undefined);
+    assert.equal(decodeCredentialManagementResponse(raw.find((r) => isPaying(cbor2Decode(r.subarray(1)) as Map<number, unknown>))!).thirdPartyPayment, true);
   });
 
   it('the preview command 0x41 answers like 0x0A', async () => {

@@ -37,6 +37,8 @@ export const CredentialManagementResponseKey = {
   totalCredentials: 0x09,
   credProtect: 0x0a,
   largeBlobKey: 0x0b,
+  /** CTAP 2.2 §6.8: the credential is a thirdPartyPayment credential (§12.9). */
+  thirdPartyPayment: 0x0c,
 } as const;
 
 /** §6.8 subCommand values. */
@@ -78,6 +80,7 @@ export interface CredentialManagementResponse {
   totalCredentials?: number;
   credProtect?: number;
   largeBlobKey?: Uint8Array;
+  thirdPartyPayment?: boolean;
 }
 
 function decodeUser(f: Fields): PublicKeyCredentialUserEntity {
@@ -140,6 +143,7 @@ export function encodeCredentialManagementResponse(r: CredentialManagementRespon
     [R.totalCredentials, r.totalCredentials],
     [R.credProtect, r.credProtect],
     [R.largeBlobKey, r.largeBlobKey],
+    [R.thirdPartyPayment, r.thirdPartyPayment],
   ];
   const present = entries.filter(([, v]) => v !== undefined);
   return present.length === 0 ? undefined : encode(new Map(present));

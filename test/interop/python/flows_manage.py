@@ -58,6 +58,8 @@ PREVIEW = 0x41  # authenticatorCredentialManagement, FIDO_2_1_PRE
 FF32 = b"\xff" * 32
 # CTAP2_ERR_PUAT_REQUIRED (CTAP 2.1): python-fido2 0.9.1's CtapError.ERR has no name for 0x36.
 PUAT_REQUIRED = 0x36
+# CTAP 2.2 §6.8: enumerateCredentials response member thirdPartyPayment.
+THIRD_PARTY_PAYMENT = 0x0C
 
 
 def main():
@@ -120,7 +122,7 @@ def flows(run, connection):
         return att
 
     def make_credentials():
-        s["a1"] = make(RP_A, b"a-one", {"largeBlobKey": True})
+        s["a1"] = make(RP_A, b"a-one", {"largeBlobKey": True, "thirdPartyPayment": True})
         s["a3"] = make(RP_A, b"a-three", {"credProtect": 3})
         s["b1"] = make(RP_B, b"b-one")
         s["b2"] = make(RP_B, b"b-two")
@@ -223,6 +225,9 @@ def flows(run, connection):
             if s["a1"].large_blob_key is not None:
                 ensure(a1.get(RES.LARGE_BLOB_KEY) == s["a1"].large_blob_key, "largeBlobKey reported")
             ensure(RES.LARGE_BLOB_KEY not in a3, "no largeBlobKey for a credential without one")
+            # CTAP 2.2 §6.8 member 0x0C thirdPartyPayment (python-fido2 0.9.1's RESULT has no name for it).
+            ensure(a1.get(THIRD_PARTY_PAYMENT) is True, "thirdPartyPayment %r" % a1.get(THIRD_PARTY_PAYMENT))
+            ensure(THIRD_PARTY_PAYMENT not in a3, "no thirdPartyPayment for a credential without it")
 
         def update_user(proto=proto, tag=label):
             cm = credman(proto)
