@@ -13,6 +13,7 @@ import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js'
 import { CtapError, Status } from '../ctap2/status.js';
 import { alwaysUvForMakeCredential, enterpriseAttestationRequested } from './authenticatorConfig.js';
 import { followsCtap20 } from './config.js';
+import { enterpriseAttestationIdentity } from './enterpriseAttestation.js';
 import type { Core } from './core.js';
 import { credProtectAllows } from './extensions/credProtect.js';
 import { makeCredentialOutputs, processMakeCredentialExtensions } from './extensions/makeCredentialExtensions.js';
@@ -162,13 +163,18 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   if (config.attestation === 'self') {
     return { fmt: 'packed', authData, attStmt: new Map<string, Encodable>([['alg', alg], ['sig', core.sign({ id, payload: { alg, secret: key.secret } }, signed)]]), ...largeBlobKey };
   }
+  // Step 19 with enterprise attestation: the device's own enterprise certificate (§7.1,
+  // enterpriseAttestation.ts), never the batch certificate.
+  const identity = enterprise
+    ? await enterpriseAttestationIdentity(core, req.enterpriseAttestation!, req.rp.id)
+    : { certificate: core.attestation.certificate, sign: (data: Uint8Array) => core.attestationSign(data) };
   return {
     fmt: 'packed',
     authData,
     attStmt: new Map<string, Encodable>([
       ['alg', CoseAlg.ES256],
-      ['sig', core.attestationSign(signed)],
-      ['x5c', [core.attestation.certificate]],
+      ['sig', identity.sign(signed)],
+      ['x5c', [identity.certificate]],
     ]),
     ...(enterprise && { epAtt: true }),
     ...largeBlobKey,

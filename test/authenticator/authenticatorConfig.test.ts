@@ -4,6 +4,7 @@
  * makeCredential/getAssertion (§6.1.2 step 6, §6.2.2 step 5), setMinPINLength on the PIN policy.
  */
 import assert from 'node:assert/strict';
+import { X509Certificate, verify } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { readPinState } from '../../src/authenticator/pinUvAuthToken.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
@@ -80,6 +81,59 @@ describe('authenticatorConfig: getInfo and authorization', () => {
     assert.notEqual(typeof t, 'number');
     assert.equal(await config(d, Sub.toggleAlwaysUv, t as PinUvAuthSession), Status.CTAP2_OK);
     assert.equal((await d.info()).options?.alwaysUv, false);
+  });
+
+  it('enterprise attestation uses a per-device enterprise certificate (§7.1), never the batch certificate', async () => {
+    /** The OCTET STRING inside an extension's extnValue, found by its DER-encoded OID in the certificate. */
+    const extensionOctets = (der: Uint8Array, oid: number[]): Uint8Array | undefined => {
+      const needle = Buffer.from([0x06, oid.length, ...oid]);
+      const at = Buffer.from(der).indexOf(needle);
+      if (at < 0) return undefined;
+      let i = at + needle.length;
+      if (der[i] === 0x01) i += 3; // critical BOOLEAN
+      assert.equal(der[i], 0x04, 'extnValue OCTET STRING');
+      assert.equal(der[i + 2], 0x04, 'inner OCTET STRING');
+      return der.slice(i + 4, i + 4 + der[i + 3]!);
+    };
+    // DER of 1.3.6.1.4.1.45724.1.1.4 (id-fido-gen-ce-aaguid) and .1.1.2 (id-fido-gen-ce-sernum).
+    const AAGUID_OID = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xe5, 0x1c, 0x01, 0x01, 0x04];
+    const SERNUM_OID = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xe5, 0x1c, 0x01, 0x01, 0x02];
+    const attest = async (d: ManagementDevice, enterpriseAttestation?: number, rpId = 'example.com') => {
+      const cdh = sha256(`ea ${enterpriseAttestation ?? 0} ${rpId}`);
+      const r = await d.makeCredential({ clientDataHash: cdh, rp: { id: rpId }, ...(enterpriseAttestation !== undefined && { enterpriseAttestation }) });
+      assert.equal(r[0], Status.CTAP2_OK);
+      const mc = decodeMakeCredentialResponse(r);
+      const der = (mc.attStmt.get('x5c') as Uint8Array[])[0]!;
+      const cert = new X509Certificate(der);
+      // The statement verifies with the certificate it names (packed, WebAuthn §8.2).
+      assert.ok(verify('sha256', concat(mc.authData, cdh), cert.publicKey, mc.attStmt.get('sig') as Uint8Array), 'sig verifies with x5c[0]');
+      return { mc, der, cert };
+    };
+    const d = await managementDevice();
+    assert.equal(await config(d, Sub.enableEnterpriseAttestation), Status.CTAP2_OK);
+    const batch = await attest(d);
+    const vendor = await attest(d, 1, 'corp.example');
+    const platform = await attest(d, 2, 'corp.example');
+    const info = await d.info();
+    for (const ea of [vendor, platform]) {
+      assert.equal(ea.mc.epAtt, true);
+      assert.notDeepEqual(ea.der, batch.der, 'not the batch certificate');
+      assert.notEqual(ea.cert.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'), batch.cert.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'));
+      assert.ok(ea.cert.verify(ea.cert.publicKey), 'self-signed');
+      assert.deepEqual(extensionOctets(ea.der, AAGUID_OID), info.aaguid);
+      assert.equal(extensionOctets(ea.der, SERNUM_OID)?.length, 16, 'a device serial number');
+    }
+    assert.equal(extensionOctets(batch.der, SERNUM_OID), undefined, 'the batch certificate names no device');
+    assert.deepEqual(extensionOctets(vendor.der, SERNUM_OID), extensionOctets(platform.der, SERNUM_OID), 'one device serial');
+    // Vendor-facilitated: the certificate names the RP ID; platform-managed: no RP ID.
+    assert.equal(vendor.cert.subjectAltName, 'DNS:corp.example');
+    assert.equal(platform.cert.subjectAltName, undefined);
+    assert.equal((await attest(d, 1, 'other.example')).cert.subjectAltName, 'DNS:other.example');
+    // Another device: another enterprise key and serial (the batch certificate is per AAGUID and device here too).
+    const e = await managementDevice();
+    assert.equal(await config(e, Sub.enableEnterpriseAttestation), Status.CTAP2_OK);
+    const other = await attest(e, 2, 'corp.example');
+    assert.notDeepEqual(extensionOctets(other.der, SERNUM_OID), extensionOctets(platform.der, SERNUM_OID));
   });
 
   for (const v of VERSIONS) {

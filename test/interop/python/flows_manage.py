@@ -406,6 +406,10 @@ def flows(run, connection):
 
     def enterprise_attestation():
         p = PinProtocolV2()
+        t = ClientPin(ctap2(), p).get_pin_token(PIN, PERM.MAKE_CREDENTIAL)
+        cdh = client_data_hash("webauthn.create", RP_A.id)
+        batch = ctap2().make_credential(cdh, RP_A, user(b"ep-batch", "ep"), params(-7), pin_uv_param=p.authenticate(t, cdh), pin_uv_protocol=p.VERSION)
+        batch_cert = batch.att_statement["x5c"][0]
         for value, expected in ((2, None), (1, None), (3, ERR.INVALID_OPTION)):
             t = ClientPin(ctap2(), p).get_pin_token(PIN, PERM.MAKE_CREDENTIAL)
             cdh = client_data_hash("webauthn.create", RP_A.id)
@@ -416,6 +420,8 @@ def flows(run, connection):
             answer = ctap2().send_cbor(Ctap2.CMD.MAKE_CREDENTIAL, request)
             ensure(answer.get(4) is True, "epAtt %r for enterpriseAttestation %d" % (answer.get(4), value))
             ensure(answer[1] == "packed" and "x5c" in answer[3], "a certificate attestation")
+            # CTAP 2.1 §7.1: an enterprise certificate of its own, not the batch one (python-fido2's test_ep_*).
+            ensure(answer[3]["x5c"][0] != batch_cert, "enterpriseAttestation %d used the batch certificate" % value)
 
     run.check("config.enterpriseAttestation", enterprise_attestation)
 
