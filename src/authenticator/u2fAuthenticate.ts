@@ -1,9 +1,10 @@
 /**
  * FIDO U2F Raw Message Formats v1.2 §5 "Authentication Messages", with CTAP 2.1 §10
- * "Interoperating with CTAP1/U2F authenticators": a key handle is a sealed credential ID for the
- * application parameter (as rpIdHash) that is non-discoverable, ES256 and usable without user
- * verification (credProtect below 3); whether U2F REGISTER or CTAP2 makeCredential made it does not
- * matter, and the signature counter is the one CTAP2 uses for that credential.
+ * "Interoperating with CTAP1/U2F authenticators": a key handle is a credential ID of ours for the
+ * application parameter (as rpIdHash) that is ES256 and that credProtect (§12.1) lets a request
+ * without user verification use when it names the credential (the key handle is such a list):
+ * levels 1 and 2, not 3. Discoverable or not, made by U2F REGISTER or CTAP2 makeCredential, it does
+ * not matter (as on solo1 and canokey); the signature counter is the one CTAP2 uses for it.
  *   - check-only (0x07): SW_CONDITIONS_NOT_SATISFIED for a key handle of ours, SW_WRONG_DATA otherwise;
  *   - enforce-user-presence-and-sign (0x03): test of user presence, then sign with UP set;
  *   - dont-enforce-user-presence-and-sign (0x08): sign with UP clear.
@@ -15,13 +16,15 @@ import { Ctap1Error, StatusWord } from '../ctap1/statusWords.js';
 import { toHex } from '../encoding/bytes.js';
 import { CoseAlg } from '../encoding/cose.js';
 import type { Core, ResolvedCredential } from './core.js';
+import { credProtectAllows } from './extensions/credProtect.js';
 import { testOfUserPresence } from './u2fPresence.js';
 
 /** A credential this key handle names for this application, if U2F may use it. */
 export function resolveU2fKeyHandle(core: Core, keyHandle: Uint8Array, application: Uint8Array): ResolvedCredential | undefined {
   const cred = core.resolve(keyHandle, application);
-  if (!cred || cred.payload.discoverable || cred.payload.alg !== CoseAlg.ES256 || cred.payload.credProtect === 3) return undefined;
-  return cred;
+  if (!cred || cred.payload.alg !== CoseAlg.ES256) return undefined;
+  // U2F has no user verification and names the credential: §12.1 with uv false, via a list.
+  return credProtectAllows(cred.payload.credProtect, false, true) ? cred : undefined;
 }
 
 export async function u2fAuthenticate(core: Core, req: U2fAuthenticateRequest, _ctx: Ctap1Context): Promise<Uint8Array> {

@@ -312,9 +312,21 @@ describe('credentials shared with CTAP2 (CTAP 2.1 §10)', () => {
     assert.equal((await d.authenticate(c.id, 'check-only')).sw, StatusWord.SW_CONDITIONS_NOT_SATISFIED);
   });
 
-  it('discoverable, EdDSA and credProtect-3 credentials are not U2F key handles (6A80)', async () => {
+  it('a discoverable ES256 credential that credProtect lets U2F use (level 1 or 2) signs through U2F_AUTHENTICATE', async () => {
     const d = await device();
-    for (const opts of [{ rk: true }, { alg: -8 }, { credProtect: 3 }]) {
+    for (const credProtect of [undefined, 1, 2]) {
+      const c = await makeCredential(d, { rk: true, ...(credProtect !== undefined && { credProtect }) });
+      assert.equal((await d.authenticate(c.id, 'check-only')).sw, StatusWord.SW_CONDITIONS_NOT_SATISFIED, `credProtect ${credProtect}`);
+      const { sw, data } = await d.authenticate(c.id);
+      assert.equal(sw, StatusWord.SW_NO_ERROR, `credProtect ${credProtect}`);
+      const a = decodeAuthenticateResponse(data);
+      assert.ok(verifySignature(c.publicKey, authenticationSignedData(APP, 1, a.counter, CHALLENGE), a.signature));
+    }
+  });
+
+  it('EdDSA and credProtect-3 credentials (discoverable or not) are not U2F key handles (6A80)', async () => {
+    const d = await device();
+    for (const opts of [{ alg: -8 }, { alg: -8, rk: true }, { credProtect: 3 }, { credProtect: 3, rk: true }]) {
       const c = await makeCredential(d, opts);
       assert.equal((await d.authenticate(c.id, 'check-only')).sw, StatusWord.SW_WRONG_DATA, JSON.stringify(opts));
       assert.equal((await d.authenticate(c.id)).sw, StatusWord.SW_WRONG_DATA, JSON.stringify(opts));

@@ -8,5 +8,5 @@ import { test } from 'node:test';
 import { runPythonSuite } from './pythonSuite.js';
 
 test('python-fido2 0.9.1 Ctap1 drives softkey over UDP', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_ctap1.py', expectedChecks: 20 });
+  await runPythonSuite(t, { script: 'flows_ctap1.py', expectedChecks: 21 });
 });

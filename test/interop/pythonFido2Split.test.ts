@@ -32,7 +32,7 @@ test('python-fido2 0.9.1: CTAP2 extensions in the secure core (--split)', { time
 });
 
 test('python-fido2 0.9.1 Ctap1: U2F APDUs forwarded to the secure core (--split)', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_ctap1.py', expectedChecks: 20, device: { args: ['--split'] }, label: 'python-fido2 split Ctap1' });
+  await runPythonSuite(t, { script: 'flows_ctap1.py', expectedChecks: 21, device: { args: ['--split'] }, label: 'python-fido2 split Ctap1' });
 });
 
 test('python-fido2 0.9.1: --profile ctap20 applies in split mode (the core runs every command)', { timeout: 240_000 }, async (t) => {

@@ -4,7 +4,7 @@
 VERSION, REGISTER (fido-u2f attestation verified by python-fido2), AUTHENTICATE with each control
 byte, the U2F status words, short APDUs built by hand, and the credentials CTAP 2.1 §10 shares
 between the protocols: a U2F credential through Ctap2.get_assertion with rp_id = the appid, a
-non-discoverable ES256 CTAP2 credential through Ctap1.authenticate, one signature counter.
+ES256 CTAP2 credential (discoverable or not, credProtect 1) through Ctap1.authenticate, one signature counter.
 
 Run with the Debian interpreter (python3-fido2 0.9.1):
     /usr/bin/python3 test/interop/python/flows_ctap1.py --device-port 8111 --reply-port 7112
@@ -291,17 +291,28 @@ def flows(run, connection):
 
     run.check("cross.ctap2CredentialViaU2f", ctap2_credential_via_u2f)
 
+    def discoverable_via_u2f():
+        # A discoverable ES256 credential at credProtect 1 is a U2F key handle too (solo1, canokey).
+        need(ctap1, ctap2)
+        cd = make(True)
+        cp = client_data_hash("navigator.id.getAssertion", "u2f.softkey.test")
+        expect_apdu_error(APDU.USE_NOT_SATISFIED, lambda: ctap1.authenticate(cp, APP_PARAM, cd.credential_id, check_only=True))
+        sig = ctap1.authenticate(cp, APP_PARAM, cd.credential_id)
+        sig.verify(APP_PARAM, cp, ctap1_public_key(cd.public_key))
+
+    run.check("cross.discoverableCtap2CredentialViaU2f", discoverable_via_u2f)
+
     def not_u2f_credentials():
         need(ctap1, ctap2)
         cp = client_data_hash("navigator.id.getAssertion", "u2f.softkey.test")
-        for label, cd in (("discoverable", make(True)), ("EdDSA", make(False, cose.EdDSA.ALGORITHM))):
+        for label, cd in (("EdDSA", make(False, cose.EdDSA.ALGORITHM)), ("EdDSA discoverable", make(True, cose.EdDSA.ALGORITHM))):
             try:
                 ctap1.authenticate(cp, APP_PARAM, cd.credential_id, check_only=True)
                 raise AssertionError("%s credential accepted by U2F" % label)
             except ApduError as e:
                 ensure(e.code == APDU.WRONG_DATA, "%s: %04X" % (label, e.code))
 
-    run.check("cross.discoverableAndEdDsaNotU2f", not_u2f_credentials)
+    run.check("cross.edDsaNotU2f", not_u2f_credentials)
 
     def after_power_cycle():
         need(reg)
