@@ -15,7 +15,7 @@ import { alwaysUvForMakeCredential, enterpriseAttestationRequested } from './aut
 import { followsCtap20 } from './config.js';
 import { enterpriseAttestationIdentity } from './enterpriseAttestation.js';
 import type { Core } from './core.js';
-import { credProtectAllows } from './extensions/credProtect.js';
+import { credProtectAllows, credProtectLevel } from './extensions/credProtect.js';
 import { makeCredentialOutputs, processMakeCredentialExtensions } from './extensions/makeCredentialExtensions.js';
 import { builtInUvForOperation, consumePinUvAuthToken, ensureUserPresence, isProtectedByUv, pinUvAuthPreamble, verifyPinUvAuthParam } from './pinUvAuth.js';
 import { isPinSet } from './pinUvAuthToken.js';
@@ -54,6 +54,9 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   if (uvOption && !env.uv?.available) {
     throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
   }
+
+  // Step 15's credProtect input is checked before user presence is asked for.
+  credProtectLevel(req.extensions?.credProtect);
 
   // Step 6: alwaysUv (authenticatorConfig.ts) requires user verification for every credential.
   alwaysUvForMakeCredential(core, protocol !== undefined, uvOption);

@@ -157,6 +157,16 @@ describe('authenticatorMakeCredential', () => {
     const badOptions = full();
     badOptions.set(7, { rk: 1 });
     assert.equal((await call(mc(badOptions)))[0], Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+    // rp.icon / user.icon: not kept, but a present one must be a text string (CTAP 2.0 §5.1 entities).
+    for (const [key, entity] of [[2, { id: 'example.com' }], [3, { id: new Uint8Array([1]) }]] as const) {
+      const icon = full();
+      icon.set(key, { ...entity, icon: 'https://example.com/icon.png' });
+      assert.equal((await call(mc(icon)))[0], Status.CTAP2_OK, `text icon in ${key}`);
+      for (const bad of [7, new Uint8Array([1]), { url: 'x' }]) {
+        icon.set(key, { ...entity, icon: bad });
+        assert.equal((await call(mc(icon)))[0], Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, `icon ${String(bad)} in ${key}`);
+      }
+    }
     const longUser = full();
     longUser.set(3, { id: new Uint8Array(65) });
     assert.equal((await call(mc(longUser)))[0], Status.CTAP1_ERR_INVALID_LENGTH);

@@ -288,10 +288,20 @@ describe('credBlob (§12.2)', () => {
     });
   }
 
-  it('a credBlob that is not a byte string is CTAP2_ERR_CBOR_UNEXPECTED_TYPE; so is credProtect 4', async () => {
+  it('a credBlob that is not a byte string is CTAP2_ERR_CBOR_UNEXPECTED_TYPE; credProtect 0 or 4 is INVALID_PARAMETER', async () => {
     const d = await device();
     assert.equal(await d.status(encodeMakeCredentialRequest(mcParams({ extensions: ext([['credBlob', 'text']]) }))), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
-    assert.equal(await d.status(encodeMakeCredentialRequest(mcParams({ extensions: ext([['credProtect', 4]]) }))), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
+    // §12.1 defines levels 1–3; another unsigned value is the right type with an invalid value (§8.1).
+    for (const level of [0, 4, 255]) {
+      let asked = 0;
+      const p = d.env.presence;
+      const counting = { ...p, request: (...a: Parameters<typeof p.request>) => (asked++, p.request(...a)) };
+      d.env.presence = counting;
+      assert.equal(await d.status(encodeMakeCredentialRequest(mcParams({ extensions: ext([['credProtect', level]]) }))), Status.CTAP1_ERR_INVALID_PARAMETER, `credProtect ${level}`);
+      d.env.presence = p;
+      assert.equal(asked, 0, 'refused before user presence');
+    }
+    assert.equal(await d.status(encodeMakeCredentialRequest(mcParams({ extensions: ext([['credProtect', 'high']]) }))), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
     assert.equal(await d.status(encodeGetAssertionRequest(gaParams({ extensions: ext([['credBlob', 1]]) }))), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
   });
 });

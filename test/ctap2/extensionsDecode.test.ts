@@ -54,7 +54,7 @@ describe('makeCredential extension inputs', () => {
 
   it('returns the spec status for malformed known inputs', () => {
     const cases: Array<[string, CborValue, number]> = [
-      ['credProtect', 0, Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE],
+      ['credProtect', -1, Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE],
       ['credProtect', 'high', Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE],
       ['credBlob', true, Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE],
       ['hmac-secret', 1, Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE],

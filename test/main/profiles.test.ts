@@ -141,6 +141,8 @@ describe('ctap20 profile against CTAP 2.0', () => {
     assert.equal((await k.cbor(encodeMakeCredentialRequest(mc({ options: { uv: true } }))))[0], Status.CTAP2_ERR_UNSUPPORTED_OPTION);
     const r = await k.cbor(encodeMakeCredentialRequest(mc({ extensions: new Map([['credProtect', 3]]) })));
     assert.equal(r[0], Status.CTAP2_OK);
+    // Not offered, so not checked either: a level outside 1–3 is ignored with the rest of the input.
+    assert.equal((await k.cbor(encodeMakeCredentialRequest(mc({ extensions: new Map([['credProtect', 0]]) }))))[0], Status.CTAP2_OK);
     const ad = parseAuthenticatorData(decodeMakeCredentialResponse(r).authData);
     assert.equal(ad.flags & Flag.ED, 0, 'no extension output');
   });

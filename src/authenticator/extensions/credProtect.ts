@@ -6,12 +6,19 @@
  *   3 userVerificationRequired: only with user verification.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-credProtect-extension
  */
+import { CtapError, Status } from '../../ctap2/status.js';
 import type { CredProtectLevel } from '../../store/credentialStore.js';
 
 export const CRED_PROTECT = 'credProtect';
 
-/** makeCredential: the requested level (the decoder admits 1–3 only), 1 by default. */
+/**
+ * makeCredential: the requested level, 1 by default. §12.1 defines the levels 0x01–0x03 only; any
+ * other unsigned value (0, 4, …) is a parameter of the right CBOR type with an invalid value:
+ * CTAP1_ERR_INVALID_PARAMETER ("the command included an invalid parameter", §8.1), as
+ * trussed's ctap-types answers. makeCredential checks it before asking for user presence.
+ */
 export function credProtectLevel(input: number | undefined): CredProtectLevel {
+  if (input !== undefined && (input < 1 || input > 3)) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, `credProtect ${input} is not a defined level (1–3)`);
   return (input ?? 1) as CredProtectLevel;
 }
 

@@ -90,6 +90,7 @@ function decodeUser(f: Fields): PublicKeyCredentialUserEntity {
   const displayName = f.text('displayName', true);
   if (name !== undefined) user.name = name;
   if (displayName !== undefined) user.displayName = displayName;
+  f.text('icon', true); // not kept, but typed like the entity's other members
   return user;
 }
 

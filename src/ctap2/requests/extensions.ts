@@ -25,7 +25,7 @@ export interface HmacSecretInput {
 export const HmacSecretInputKey = { keyAgreement: 0x01, saltEnc: 0x02, saltAuth: 0x03, pinUvAuthProtocol: 0x04 } as const;
 
 export interface MakeCredentialExtensionInputs {
-  /** §12.1: 1, 2 or 3. */
+  /** §12.1: an unsigned integer; the authenticator admits 1, 2 or 3 (credProtect.ts). */
   credProtect?: number;
   /** §12.2: the blob to store (any length; the authenticator decides whether it fits). */
   credBlob?: Uint8Array;
@@ -56,7 +56,6 @@ export interface GetAssertionExtensionInputs {
   appid?: string;
 }
 
-const unexpected = (what: string) => new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, what);
 
 function decodeHmacSecretInput(value: CborValue, name: string): HmacSecretInput {
   const f = asFields(value, `extensions.${name}`);
@@ -74,12 +73,10 @@ function decodeHmacSecretInput(value: CborValue, name: string): HmacSecretInput 
 export function decodeMakeCredentialExtensions(map: CborMap): MakeCredentialExtensionInputs {
   const f = asFields(map, 'extensions');
   const out: MakeCredentialExtensionInputs = {};
+  // Its type is checked here; its value (a defined level) by the authenticator, once it knows
+  // whether the profile offers the extension at all (authenticator/extensions/credProtect.ts).
   const credProtect = f.uint('credProtect', true);
-  if (credProtect !== undefined) {
-    // §12.1 defines the values 0x01–0x03 only.
-    if (credProtect < 1 || credProtect > 3) throw unexpected(`extensions.credProtect ${credProtect} is not a defined level`);
-    out.credProtect = credProtect;
-  }
+  if (credProtect !== undefined) out.credProtect = credProtect;
   const credBlob = f.bytes('credBlob', true);
   if (credBlob) out.credBlob = credBlob;
   const largeBlobKey = f.bool('largeBlobKey');

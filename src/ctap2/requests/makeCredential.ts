@@ -47,6 +47,9 @@ export function decodeMakeCredential(params: Uint8Array): MakeCredentialRequest 
   const rp: PublicKeyCredentialRpEntity = { id: rpF.text('id') };
   const rpName = rpF.text('name', true);
   if (rpName !== undefined) rp.name = rpName;
+  // "icon" (a URL, PublicKeyCredentialEntity of WebAuthn L1 / CTAP 2.0 §5.1) is not kept, but a
+  // present one must be a text string like the entity's other members: else CBOR_UNEXPECTED_TYPE.
+  rpF.text('icon', true);
 
   const user: PublicKeyCredentialUserEntity = { id: userF.bytes('id') };
   if (user.id.length > 64) throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, 'user.id longer than 64 bytes');
@@ -54,6 +57,7 @@ export function decodeMakeCredential(params: Uint8Array): MakeCredentialRequest 
   const displayName = userF.text('displayName', true);
   if (name !== undefined) user.name = name;
   if (displayName !== undefined) user.displayName = displayName;
+  userF.text('icon', true);
 
   const pubKeyCredParams = paramsList.map((item, i) => {
     const p = asFields(item, `pubKeyCredParams[${i}]`);
