@@ -29,6 +29,10 @@ const OPTIONS = {
   apdu: { type: 'string' },
   profile: { type: 'string' },
   split: { type: 'boolean' },
+  // Split mode serves no panel, bridge or demo: these ask for what it does anyway (scripts pass them).
+  'no-panel': { type: 'boolean' },
+  'no-bridge': { type: 'boolean' },
+  'no-demo': { type: 'boolean' },
 } as const;
 
 function settings(args: string[], allowed: ReadonlyArray<keyof typeof OPTIONS>) {
@@ -70,7 +74,10 @@ function settings(args: string[], allowed: ReadonlyArray<keyof typeof OPTIONS>) 
 
 /** `softkey start --split …`: runs until SIGINT/SIGTERM. */
 export async function startSplit(args: string[], io: Io): Promise<number> {
-  const { values, core } = settings(args, ['split', 'data-dir', 'udp', 'reply-to', 'presence', 'presence-timeout', 'attestation', 'no-apdu', 'apdu', 'profile']);
+  const { values, core } = settings(args, [
+    ...['split', 'data-dir', 'udp', 'reply-to', 'presence', 'presence-timeout', 'attestation', 'no-apdu', 'apdu', 'profile'] as const,
+    ...['no-panel', 'no-bridge', 'no-demo'] as const,
+  ]);
   if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
   const key = await openSplitSoftKey({

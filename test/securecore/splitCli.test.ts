@@ -2,6 +2,10 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { main } from '../../src/cli/main.js';
+import { Command } from '../../src/ctap2/commands.js';
+import { decodeGetInfoResponse, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { connectSoftKey } from '../../src/main/softkey.js';
+import { startSoftkeyProcess } from '../interop/startDevice.js';
 
 it('start --split refuses what split mode cannot do', async () => {
   for (const [args, message] of [
@@ -16,5 +20,21 @@ it('start --split refuses what split mode cannot do', async () => {
     const code = await main(['start', '--split', ...args], { out: () => {}, err: (s) => err.push(s) });
     assert.equal(code, 2, `${args.join(' ')}: exit code`);
     assert.match(err.join('\n'), message);
+  }
+});
+
+it('start --split accepts --no-panel, --no-bridge and --no-demo (it serves none of them anyway)', { timeout: 60_000 }, async () => {
+  const device = await startSoftkeyProcess({ args: ['--split', '--no-panel', '--no-bridge', '--no-demo'] });
+  try {
+    const client = await connectSoftKey({ udp: `127.0.0.1:${device.udpPort}`, replyTo: `127.0.0.1:${device.replyPort}` });
+    try {
+      const info = decodeGetInfoResponse(await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)));
+      assert.ok(info.versions.includes('FIDO_2_0'));
+    } finally {
+      await client.close();
+    }
+    assert.match(device.output(), /split: secure core pid \d+/);
+  } finally {
+    await device.stop();
   }
 });
