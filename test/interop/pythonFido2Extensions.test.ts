@@ -8,5 +8,5 @@ import { test } from 'node:test';
 import { runPythonSuite } from './pythonSuite.js';
 
 test('python-fido2 0.9.1 drives the CTAP 2.1 extensions', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_extensions.py', expectedChecks: 39, label: 'extensions' });
+  await runPythonSuite(t, { script: 'flows_extensions.py', expectedChecks: 41, label: 'extensions' });
 });

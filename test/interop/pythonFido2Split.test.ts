@@ -28,7 +28,7 @@ test('python-fido2 0.9.1: credentialManagement, largeBlobs, authenticatorConfig 
 });
 
 test('python-fido2 0.9.1: CTAP2 extensions in the secure core (--split)', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_extensions.py', expectedChecks: 39, device: { args: ['--split'] }, label: 'python-fido2 split extensions' });
+  await runPythonSuite(t, { script: 'flows_extensions.py', expectedChecks: 41, device: { args: ['--split'] }, label: 'python-fido2 split extensions' });
 });
 
 test('python-fido2 0.9.1 Ctap1: U2F APDUs forwarded to the secure core (--split)', { timeout: 240_000 }, async (t) => {

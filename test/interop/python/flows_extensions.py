@@ -137,6 +137,27 @@ def flows(run, connection):
     run.check("credProtect.2.allowList.withoutUv", cp_level2_allow_list)
     run.check("credProtect.3.allowList.withoutUv.hidden", cp_level3_hidden)
 
+    def cp_undefined_levels():
+        # §12.1 defines levels 1-3: another unsigned value is an invalid parameter (§8.1).
+        for value in (0, 4):
+            expect_ctap_error(ERR.INVALID_PARAMETER, lambda value=value: mc(RP_CP, b"cp-bad", False, {"credProtect": value}))
+
+    run.check("credProtect.undefinedLevel.INVALID_PARAMETER", cp_undefined_levels)
+
+    def entity_icons():
+        # rp.icon / user.icon: text strings when present (CTAP 2.0 §5.1 entities), else CBOR_UNEXPECTED_TYPE.
+        cdh = client_data_hash("webauthn.create", RP.id)
+        rp = {"id": RP.id, "name": RP.name, "icon": "https://softkey.test/rp.png"}
+        u = {"id": b"icon-user", "name": "icon", "icon": "https://softkey.test/user.png"}
+        ctap2.make_credential(cdh, rp, u, params(cose.ES256.ALGORITHM))
+        for bad_rp, bad_user in ((dict(rp, icon=7), u), (rp, dict(u, icon=b"png"))):
+            expect_ctap_error(
+                ERR.CBOR_UNEXPECTED_TYPE,
+                lambda bad_rp=bad_rp, bad_user=bad_user: ctap2.make_credential(cdh, bad_rp, bad_user, params(cose.ES256.ALGORITHM)),
+            )
+
+    run.check("makeCredential.entityIcons.typeChecked", entity_icons)
+
     # ---- hmac-secret ---------------------------------------------------------------------------
     hmac_creds = {}
     for rk in (False, True):
