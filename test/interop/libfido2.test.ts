@@ -78,7 +78,7 @@ describe('libfido2 drives softkey over UDP', { timeout: 240_000 }, () => {
 
   test('getInfo, makeCredential, getAssertion, extensions, PIN, credMgmt, largeBlobs, reset (packed attestation)', async (t) => {
     const bin = harness(t);
-    if (bin) await runAgainstSoftkey(t, bin, 'full', 52, {});
+    if (bin) await runAgainstSoftkey(t, bin, 'full', 54, {});
   });
 
   test('the same ceremonies on a CTAP 2.0 key (--profile ctap20): PIN protocol 1, legacy getPinToken', async (t) => {

@@ -448,6 +448,32 @@ static int c_cred_blob_make(void)
 	return verify_packed(m, 0);
 }
 
+static int c_cred_blob_get(void)
+{
+	NEED(blob_cred.cred != NULL);
+	struct made *m = &blob_cred;
+	unsigned char cdh[32];
+	/* getAssertion input "credBlob": true (CTAP 2.1 §12.2); output the stored bytes. */
+	fido_assert_t *a = NULL;
+	client_data_hash(cdh, "credBlob.get");
+	int r = FIDO_ERR_INTERNAL;
+	if ((a = fido_assert_new()) != NULL && fido_assert_set_rp(a, RP_EXT) == FIDO_OK &&
+	    fido_assert_set_clientdata_hash(a, cdh, 32) == FIDO_OK &&
+	    fido_assert_allow_cred(a, fido_cred_id_ptr(m->cred), fido_cred_id_len(m->cred)) == FIDO_OK &&
+	    fido_assert_set_extensions(a, FIDO_EXT_CRED_BLOB) == FIDO_OK)
+		r = fido_dev_get_assert(dev, a, NULL);
+	int rc = 0;
+	if (r != FIDO_OK)
+		rc = fail_r("fido_dev_get_assert credBlob", r);
+	else if (fido_assert_blob_len(a, 0) != sizeof(CRED_BLOB) - 1 ||
+	    memcmp(fido_assert_blob_ptr(a, 0), CRED_BLOB, sizeof(CRED_BLOB) - 1) != 0)
+		rc = fail("credBlob output is %zu bytes, not the %zu stored", fido_assert_blob_len(a, 0), sizeof(CRED_BLOB) - 1);
+	else if (verify_assertion(a, 0, m))
+		rc = -1;
+	fido_assert_free(&a);
+	return rc;
+}
+
 /* ---- full mode ----------------------------------------------------------------------------- */
 
 static int c_open(void)
@@ -699,6 +725,13 @@ static int c_u2f_authenticate_ctap2_credential(void)
 {
 	NEED(es256_plain.cred != NULL && !fido_dev_is_fido2(dev));
 	return assert_one(&es256_plain);
+}
+
+/* A discoverable ES256 credential whose credProtect allows use without UV, too (CTAP 2.1 §11). */
+static int c_u2f_authenticate_discoverable(void)
+{
+	NEED(es256_rk.cred != NULL && !fido_dev_is_fido2(dev));
+	return assert_one(&es256_rk);
 }
 
 /* ...and the U2F credential over CTAP2 (after a fresh INIT, which restores CBOR). */
@@ -1446,9 +1479,11 @@ int main(int argc, char **argv)
 		check("extension.hmacSecret", c_hmac_secret);
 		check("extension.credProtect.uvRequired", c_cred_protect);
 		check("extension.credBlob.makeCredential", c_cred_blob_make);
+		check("extension.credBlob.getAssertion", c_cred_blob_get);
 		check("u2f.register.verify", c_u2f_register);
 		check("u2f.authenticate.verify", c_u2f_authenticate);
 		check("u2f.authenticate.ctap2Credential", c_u2f_authenticate_ctap2_credential);
+		check("u2f.authenticate.discoverableCtap2Credential", c_u2f_authenticate_discoverable);
 		check("u2f.credentialOverCtap2", c_u2f_credential_over_ctap2);
 		check("clientPin.set", c_pin_set);
 		check("clientPin.setAgainRefused", c_pin_set_again);
