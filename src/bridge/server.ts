@@ -5,7 +5,9 @@
  * A connection is accepted only when BOTH hold:
  *  - its Origin header (set by the browser, not by page script) is on the allow-list, and
  *  - its URL carries this run's token: ws://HOST:PORT/?token=TOKEN
- * Otherwise the upgrade is answered 403 and nothing reaches the device. Each request then runs
+ * Otherwise the upgrade is answered 403 and nothing reaches the device. Before that, every request
+ * must name this server in its Host header (421 otherwise: DNS-rebinding defence) and carry no
+ * body (413); a message over MAX_MESSAGE_BYTES closes the connection with 1009 and a reason. Each request then runs
  * through the WebAuthn client with that Origin as the caller's origin, so the client's own origin /
  * rpId rules (WebAuthn L3 §5.1.3 step 7-8) apply to the page as they would in a browser.
  *
@@ -16,6 +18,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { sameSecret } from '../encoding/secret.js';
+import { explainOversizeClose } from '../encoding/webGuard.js';
+import { refusedAtEdge, refuseUpgrade, type HttpEdge } from '../transport/httpGuard.js';
 import { pageShimScript } from './pageShim.js';
 import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_BRIDGE_HOST, DEFAULT_BRIDGE_PORT, MAX_MESSAGE_BYTES } from './protocol.js';
 import { BridgeSession, type BridgeClient } from './session.js';
@@ -82,7 +86,10 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   const tokenOf = (req: IncomingMessage) => new URL(req.url ?? '/', 'http://bridge').searchParams.get('token') ?? '';
 
   let self: BridgeServer | undefined;
+  const edge: HttpEdge = { port: () => (http.address() as AddressInfo).port, hosts: [host], maxBodyBytes: 0 };
   const http: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const refused = refusedAtEdge(req, edge, { res });
+    if (refused) return log(`refused bridge request: ${refused}`);
     const path = new URL(req.url ?? '/', 'http://bridge').pathname;
     if (req.method === 'GET' && path === '/shim.js' && sameSecret(tokenOf(req), options.token) && self) {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
@@ -95,10 +102,12 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
   http.on('upgrade', (req, socket, head) => {
+    const refusedHere = refusedAtEdge(req, edge, { socket });
+    if (refusedHere) return log(`refused bridge connection: ${refusedHere}`);
     const origin = normalizeOrigin(String(req.headers.origin ?? ''));
     const refuse = (why: string) => {
       log(`refused bridge connection from ${req.headers.origin ?? '(no origin)'}: ${why}`);
-      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${why}\n`);
+      refuseUpgrade(socket, 403, `${why}\n`);
     };
     if (!origin || !allowed.includes(origin)) return refuse('origin not allowed');
     if (!sameSecret(tokenOf(req), options.token)) return refuse('missing or wrong token');
@@ -106,6 +115,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   });
 
   function serve(ws: WebSocket, origin: string): void {
+    explainOversizeClose(ws, MAX_MESSAGE_BYTES);
     const session = new BridgeSession(options.client);
     ws.on('message', (data, isBinary) => {
       let message: unknown;

@@ -2,7 +2,9 @@
  * The control API over HTTP+JSON (Hono), loopback only. Every request needs the per-run token
  * (`Authorization: Bearer <token>` or `x-softkey-token: <token>`); a request carrying an Origin
  * header must come from the panel's own origin (a web page elsewhere gets 403, before the token is
- * even looked at). Errors are `{ "error": "…" }` with 400, 401, 403 or 404.
+ * even looked at). Before both, the Host header must name the listener (421 otherwise: DNS-rebinding
+ * defence, encoding/webGuard.ts) and a body may be at most MAX_CONTROL_BODY_BYTES (413, counted as it
+ * streams in, so a huge body is never held). Errors are `{ "error": "…" }` with 400, 401, 403, 404 or 413.
  *
  *   GET  /api/state                      everything below at once
  *   GET  /api/presence    PUT {mode, timeoutMs}
@@ -16,8 +18,10 @@
  *   GET  /api/trace?since=N   DELETE /api/trace
  *   GET  /api/wallet/addresses?count=N
  */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { sameSecret } from '../encoding/secret.js';
+import { hostAllowed, misdirectedText } from '../encoding/webGuard.js';
 import { ControlError, type Controller } from './controller.js';
 
 export interface ControlApiOptions {
@@ -25,6 +29,26 @@ export interface ControlApiOptions {
   token: string;
   /** The origins allowed to call: the panel's own (http://127.0.0.1:5174, and its localhost spelling). */
   origins: () => readonly string[];
+  /** The listener serving the API: its bound port and the host it was configured with (Host allow-list). */
+  listener: { port: () => number; hosts: readonly string[] };
+}
+
+/** The largest control API body: a JSON object (an imported credential with its key is < 2 KiB). */
+export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
+
+/**
+ * 421 for a Host that does not name the listener, then 413 for a body over `maxBytes` (hono's
+ * bodyLimit: refused by Content-Length before reading, or counted while a chunked body streams).
+ */
+export function edgeGuards(listener: ControlApiOptions['listener'], maxBytes: number): MiddlewareHandler[] {
+  return [
+    async (c, next) => {
+      const host = c.req.header('host');
+      if (!hostAllowed(host, listener.port(), listener.hosts)) return c.text(misdirectedText(host, listener.port(), listener.hosts), 421);
+      await next();
+    },
+    bodyLimit({ maxSize: maxBytes, onError: (c) => c.json({ error: `the request body is larger than ${maxBytes} bytes` }, 413) }),
+  ];
 }
 
 /** Compares without an early exit, so timing does not reveal how much of a token matched. */
@@ -65,6 +89,7 @@ async function body(c: Context): Promise<Record<string, unknown>> {
 export function createControlApi(options: ControlApiOptions): Hono {
   const { controller: ctl } = options;
   const api = new Hono();
+  api.use('*', ...edgeGuards(options.listener, MAX_CONTROL_BODY_BYTES));
   api.use('/api/*', async (c, next) => {
     const refused = guard(c, options, false);
     if (refused) return refused;

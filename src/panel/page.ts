@@ -6,6 +6,27 @@
 import { PANEL_SCRIPT } from './script.js';
 import { PANEL_CSS } from './style.js';
 
+/**
+ * What the panel URL answers without its token (401) or with a wrong one: what is missing and where
+ * to find it, instead of a bare error. No script, no data from the device.
+ */
+export function tokenMissingPage(wrong: boolean): string {
+  const what = wrong
+    ? 'The token in this URL is not this run\'s token: softkey makes a new one every time it starts.'
+    : 'This URL has no token. The device panel opens only with the per-run token in its URL (<code>/?token=…</code>).';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<title>softkey — device panel: token ${wrong ? 'wrong' : 'missing'}</title>
+<style>${PANEL_CSS}</style></head>
+<body><main><section><h2>Device panel: ${wrong ? 'wrong token' : 'token missing'}</h2>
+<p id="token-missing">${what}</p>
+<p>Open the link that <code>softkey start</code> printed on its <code>device panel:</code> line, or read
+<code>panel</code> from <code>control.json</code> in the device's data directory (<code>~/.softkey</code> unless
+<code>--data-dir</code> says otherwise).</p>
+<p>The token keeps other web pages and other local users from driving the device.</p>
+</section></main></body></html>`;
+}
+
 export function panelPage(): string {
   return `<!doctype html>
 <html lang="en">

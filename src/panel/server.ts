@@ -2,7 +2,10 @@
  * The device panel's server: one loopback HTTP server (default http://127.0.0.1:5174) serving the
  * panel page, the control API (src/control/httpApi.ts) and a WebSocket (`ws`) of live events.
  * The per-run token guards all three: `?token=` in the page URL and the WebSocket URL,
- * `Authorization: Bearer` for the API. Requests from any other Origin are refused (403).
+ * `Authorization: Bearer` for the API. Requests from any other Origin are refused (403), requests
+ * whose Host header does not name this server get 421 (DNS-rebinding defence), bodies over
+ * MAX_CONTROL_BODY_BYTES get 413 and WebSocket messages over MAX_PANEL_MESSAGE_BYTES close the
+ * connection with 1009 and a reason. The page without its token explains what is missing (401).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,10 +14,13 @@ import { getRequestListener } from '@hono/node-server';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Controller } from '../control/controller.js';
 import { createControlApi, guard, sameToken, tokenOf } from '../control/httpApi.js';
-import { panelPage } from './page.js';
+import { explainOversizeClose, hostAllowed, misdirectedText } from '../encoding/webGuard.js';
+import { panelPage, tokenMissingPage } from './page.js';
 
 export const DEFAULT_PANEL_HOST = '127.0.0.1';
 export const DEFAULT_PANEL_PORT = 5174;
+/** The panel's WebSocket only carries events out; what comes in is ignored, and bounded. */
+export const MAX_PANEL_MESSAGE_BYTES = 4096;
 
 export interface PanelServerOptions {
   controller: Controller;
@@ -58,10 +64,16 @@ export async function startPanelServer(options: PanelServerOptions): Promise<Pan
   if (options.token.length < 16) throw new RangeError('the panel token must be at least 16 characters');
   let origin = '';
   let origins: string[] = [];
-  const apiOptions = { controller: options.controller, token: options.token, origins: () => origins };
+  const boundPort = () => (server.address() as AddressInfo).port;
+  const listener = { port: boundPort, hosts: [host] };
+  const apiOptions = { controller: options.controller, token: options.token, origins: () => origins, listener };
   const app = createControlApi(apiOptions);
   app.get('/', (c) => {
     const refused = guard(c, apiOptions, true);
+    if (refused?.status === 401) {
+      const given = tokenOf({ get: (n) => c.req.header(n) }, c.req.url, true);
+      return c.html(tokenMissingPage(given !== undefined && given !== ''), 401, SECURITY_HEADERS);
+    }
     if (refused) return refused;
     return c.html(panelPage(), 200, SECURITY_HEADERS);
   });
@@ -69,9 +81,14 @@ export async function startPanelServer(options: PanelServerOptions): Promise<Pan
   app.all('*', (c) => c.json({ error: 'not found' }, 404));
 
   const server = createServer(getRequestListener(app.fetch));
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PANEL_MESSAGE_BYTES });
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!hostAllowed(req.headers.host, boundPort(), listener.hosts)) {
+      const text = misdirectedText(req.headers.host, boundPort(), listener.hosts);
+      socket.end(`HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const headers = { get: (n: string) => req.headers[n] as string | undefined };
     const allowed = url.pathname === '/ws' && (req.headers.origin === undefined || origins.includes(req.headers.origin)) && sameToken(tokenOf(headers, req.url ?? '/', true), options.token);
@@ -80,6 +97,7 @@ export async function startPanelServer(options: PanelServerOptions): Promise<Pan
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      explainOversizeClose(ws, MAX_PANEL_MESSAGE_BYTES);
       sockets.add(ws);
       const unsubscribe = options.controller.subscribe((event) => {
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(event));

@@ -10,6 +10,10 @@
  *   POST /api/login/options      { username? } → request options JSON (empty allowCredentials: discoverable)
  *   POST /api/login/verify       { credential: AuthenticationResponseJSON } → { verified, username, counter, userVerified, url }
  *
+ * Every request must name this server in its Host header (421 otherwise: DNS-rebinding defence;
+ * the same rule as softkey's encoding/webGuard.ts, restated here because the demo imports nothing
+ * of softkey's) and bodies are limited to MAX_DEMO_BODY_BYTES (413).
+ *
  * A separate program: it imports only its own dependencies, never softkey's layers.
  */
 import { randomBytes } from 'node:crypto';
@@ -29,6 +33,7 @@ import {
 } from '@simplewebauthn/server';
 import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import { DemoDb } from './db.js';
 import { decodeRegistration } from './decode.js';
@@ -59,6 +64,20 @@ export interface DemoServer {
 }
 
 export const RP_NAME = 'WebAuthn Demo';
+/** A registration response with an attestation certificate chain is a few KiB; 64 KiB is ample. */
+export const MAX_DEMO_BODY_BYTES = 64 * 1024;
+
+/**
+ * The Host names this server answers to on `port`: the loopback names, the configured host and
+ * the host of its origin (RFC 9110 §7.2). A page that rebinds its own DNS name to 127.0.0.1 still
+ * sends its own name, and is refused.
+ */
+export function demoHostAllowed(header: string | undefined, port: number, names: readonly string[]): boolean {
+  const m = /^(\[[0-9a-f:.]+\]|[^:[\]\s/@]+)(?::(\d{1,5}))?$/i.exec(header?.trim() ?? '');
+  if (!m || Number(m[2] ?? 80) !== port) return false;
+  const bracket = (h: string) => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h).toLowerCase();
+  return ['127.0.0.1', 'localhost', '[::1]', ...names.map(bracket)].includes(m[1]!.toLowerCase());
+}
 /** Seed 001: ES256, EdDSA, RS256, in this order. */
 export const SUPPORTED_ALGORITHMS = [-7, -8, -257];
 
@@ -89,6 +108,7 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
   const bundle = browserBundle();
   const bridge = options.bridgeScript !== undefined;
   let origin = options.origin ?? '';
+  let port = 0; // the bound port, once listening
 
   const session = (c: Context): Session => {
     let sid = getCookie(c, 'demo_sid');
@@ -111,10 +131,17 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
   const fail = (c: Context, status: 400 | 404, error: string) => c.json({ error }, status);
 
   const app = new Hono();
+  const hostNames = () => [host, ...(origin ? [new URL(origin).hostname] : [])];
   app.use(async (c, next) => {
+    const given = c.req.header('host');
+    if (!demoHostAllowed(given, port, hostNames())) {
+      const accepted = [...new Set(['127.0.0.1', 'localhost', '[::1]', ...hostNames()])].map((h) => `${h}:${port}`);
+      return c.text(`WebAuthn Demo: Host "${given ?? ''}" does not name this server; open it as ${accepted.join(' or ')} (DNS-rebinding defence).\n`, 421);
+    }
     await next();
     c.header('x-content-type-options', 'nosniff');
   });
+  app.use(bodyLimit({ maxSize: MAX_DEMO_BODY_BYTES, onError: (c) => c.json({ error: `the request body is larger than ${MAX_DEMO_BODY_BYTES} bytes` }, 413) }));
   app.get('/', (c) => c.html(registerPage(bridge)));
   app.get('/login', (c) => c.html(loginPage(bridge)));
   app.get('/credentials', (c) => c.html(credentialListPage(db.allCredentials(), bridge)));
@@ -267,7 +294,7 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     db.close();
     throw e;
   }
-  const port = (servers[0]!.address() as AddressInfo).port;
+  port = (servers[0]!.address() as AddressInfo).port;
   origin ||= `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     url: `${origin}/`,

@@ -6,13 +6,18 @@
  * A web page can reach a WebSocket, so the server checks, before the upgrade:
  *  - the per-run token in the URL (`ws://HOST:PORT/ctaphid?token=…`), compared in constant time;
  *  - the Origin header when there is one: only origins on the allow-list (a Node client sends none).
- * Anything else is refused with 403 and never reaches the device. Like the TCP HID server, the
- * device answers on the connection that sent the last report. Bytes in and out only.
+ * Anything else is refused with 403 and never reaches the device. Before those, the Host header
+ * must name this listener (421 otherwise: DNS-rebinding defence) and a request may carry no body
+ * (413); a message larger than one report closes the connection with 1009 and a reason
+ * (httpGuard.ts). Like the TCP HID server, the device answers on the connection that sent the last
+ * report. Bytes in and out only.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { sameSecret } from '../encoding/secret.js';
+import { explainOversizeClose } from '../encoding/webGuard.js';
+import { refusedAtEdge, refuseUpgrade, type HttpEdge } from './httpGuard.js';
 
 export const WEBSOCKET_HID_REPORT_SIZE = 64;
 export const DEFAULT_WEBSOCKET_HID_HOST = '127.0.0.1';
@@ -43,21 +48,22 @@ export interface WebSocketHidServer {
   close(): Promise<void>;
 }
 
-function refuse(socket: Duplex, status: 400 | 403): void {
-  socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
 export async function startWebSocketHidServer(options: WebSocketHidServerOptions): Promise<WebSocketHidServer> {
   if (options.token.length < 16) throw new Error('the WebSocket CTAPHID token must be at least 16 characters');
   const onError = options.onError ?? ((e: unknown) => console.error('[ws-hid]', e));
   const allowed = new Set(options.allowOrigins ?? []);
   const wss = new WebSocketServer({ noServer: true, maxPayload: WEBSOCKET_HID_REPORT_SIZE });
   let current: WebSocket | undefined;
+  const host = options.host ?? DEFAULT_WEBSOCKET_HID_HOST;
+  const edge: HttpEdge = { port: () => (http.address() as { port: number }).port, hosts: [host], maxBodyBytes: 0 };
 
-  const http: Server = createServer((_req, res) => {
+  const http: Server = createServer((req, res) => {
+    if (refusedAtEdge(req, edge, { res })) return;
     res.writeHead(426, { 'content-type': 'text/plain' }).end('softkey CTAPHID over WebSocket\n');
   });
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refused = refusedAtEdge(req, edge, { socket });
+    if (refused) return options.onRefused?.(refused);
     const url = new URL(req.url ?? '/', 'http://softkey');
     const origin = req.headers.origin;
     const why =
@@ -70,10 +76,11 @@ export async function startWebSocketHidServer(options: WebSocketHidServerOptions
             : undefined;
     if (why) {
       options.onRefused?.(why);
-      refuse(socket, url.pathname === WEBSOCKET_HID_PATH ? 403 : 400);
+      refuseUpgrade(socket, url.pathname === WEBSOCKET_HID_PATH ? 403 : 400);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      explainOversizeClose(ws, WEBSOCKET_HID_REPORT_SIZE);
       ws.on('message', (data: RawData, isBinary: boolean) => {
         const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
         if (!isBinary || bytes.length !== WEBSOCKET_HID_REPORT_SIZE) {
@@ -91,11 +98,12 @@ export async function startWebSocketHidServer(options: WebSocketHidServerOptions
       ws.on('close', () => {
         if (current === ws) current = undefined;
       });
-      ws.on('error', onError);
+      ws.on('error', (e: Error & { code?: string }) =>
+        e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? options.onRefused?.(`a message larger than ${WEBSOCKET_HID_REPORT_SIZE} bytes`) : onError(e),
+      );
     });
   });
 
-  const host = options.host ?? DEFAULT_WEBSOCKET_HID_HOST;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(options.port ?? DEFAULT_WEBSOCKET_HID_PORT, host, () => {
