@@ -6,7 +6,9 @@
  * The server takes any number of connections; the device answers on the connection that sent the
  * last report (the "current" one), as one USB device answers whichever program wrote to it. A
  * 65-byte frame starting with a 0 report ID is taken as that report; other sizes close the
- * connection. Bytes in and out only: no protocol logic here.
+ * connection, reported once per connection as one line (onRefused), never as a stack trace per
+ * frame; a length prefix over 65 is refused as soon as it arrives, before its bytes are buffered.
+ * Bytes in and out only: no protocol logic here.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -45,6 +47,11 @@ export class FrameReader {
     this.pending = buf.slice(offset);
     return frames;
   }
+
+  /** The length announced by the incomplete frame waiting for its bytes, if its prefix has arrived. */
+  get announced(): number | undefined {
+    return this.pending.length >= 2 ? (this.pending[0]! << 8) | this.pending[1]! : undefined;
+  }
 }
 
 /** A frame from the host as a report: exactly 64 bytes, or 65 with a leading 0 report ID. */
@@ -69,7 +76,9 @@ export interface TcpHidServerOptions {
   onReport: (report: Uint8Array, connection: TcpHidConnection) => void;
   onConnect?: (connection: TcpHidConnection) => void;
   onDisconnect?: (connection: TcpHidConnection) => void;
-  /** Malformed frames, socket errors and exceptions from the callbacks; default console.error. */
+  /** A connection closed for a malformed frame, once per connection, in one line; default console.warn. */
+  onRefused?: (reason: string, connection: TcpHidConnection) => void;
+  /** Socket errors and exceptions from the callbacks; default console.error. */
   onError?: (error: unknown) => void;
 }
 
@@ -89,6 +98,7 @@ function checkReport(report: Uint8Array): void {
 
 export async function startTcpHidServer(options: TcpHidServerOptions): Promise<TcpHidServer> {
   const onError = options.onError ?? ((error: unknown) => console.error('[tcp-hid]', error));
+  const onRefused = options.onRefused ?? ((reason: string) => console.warn(`[tcp-hid] ${reason}`));
   const connections = new Set<TcpHidConnection & { socket: Socket }>();
   let current: (TcpHidConnection & { socket: Socket }) | undefined;
   const call = (fn: () => void) => {
@@ -112,17 +122,22 @@ export async function startTcpHidServer(options: TcpHidServerOptions): Promise<T
     };
     connections.add(connection);
     const reader = new FrameReader();
+    let refused = false;
+    const refuse = (length: number) => {
+      refused = true;
+      socket.destroy();
+      call(() => onRefused(`frame of ${length} bytes from ${connection.remote} is not a ${TCP_HID_REPORT_SIZE}-byte report; connection closed`, connection));
+    };
     socket.on('data', (chunk: Buffer) => {
+      if (refused) return;
       for (const frame of reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length))) {
         const report = reportOf(frame);
-        if (!report) {
-          onError(new Error(`tcp-hid: frame of ${frame.length} bytes from ${connection.remote} is not a report; closing`));
-          socket.destroy();
-          return;
-        }
+        if (!report) return refuse(frame.length);
         current = connection;
         call(() => options.onReport(report, connection));
       }
+      const announced = reader.announced;
+      if (announced !== undefined && announced > TCP_HID_REPORT_SIZE + 1) refuse(announced);
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') onError(error);

@@ -110,15 +110,25 @@ describe('TCP HID server', () => {
     assert.throws(() => server.send(new Uint8Array(10)), RangeError);
   });
 
-  it('closes a connection that sends a frame that is not a report', { timeout: GUARD_MS }, async () => {
+  it('closes a connection that sends a frame that is not a report, saying so once in one line', { timeout: GUARD_MS }, async () => {
     const errors: unknown[] = [];
-    const server = await startTcpHidServer({ port: 0, onReport: () => assert.fail('not a report'), onError: (e) => errors.push(e) });
+    const refused: string[] = [];
+    const server = await startTcpHidServer({ port: 0, onReport: () => assert.fail('not a report'), onError: (e) => errors.push(e), onRefused: (r) => refused.push(r) });
     cleanups.push(() => server.close());
     const client = await rawClient(server.address.port);
-    client.socket.write(encodeFrame(new Uint8Array(10)));
+    const bad = encodeFrame(new Uint8Array(10));
+    client.socket.write(Buffer.concat(Array.from({ length: 50 }, () => bad)));
     await client.closed;
-    assert.equal(errors.length, 1);
-    assert.match(String(errors[0]), /frame of 10 bytes/);
+    assert.deepEqual(errors, [], 'no error (stack trace) for a client mistake');
+    assert.equal(refused.length, 1, 'fifty bad frames, one line');
+    assert.match(refused[0]!, /^frame of 10 bytes from .* is not a 64-byte report; connection closed$/);
+
+    // A length prefix over one report is refused when the prefix arrives, not after 65535 bytes.
+    const big = await rawClient(server.address.port);
+    big.socket.write(Uint8Array.of(0xff, 0xff, 1, 2, 3));
+    await big.closed;
+    assert.equal(refused.length, 2);
+    assert.match(refused[1]!, /frame of 65535 bytes/);
   });
 });
 
