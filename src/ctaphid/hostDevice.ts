@@ -7,6 +7,11 @@
  * One request at a time: calls made while another is running wait their turn.
  * A CTAPHID_ERROR answer rejects with CtapHidError(code); no answer within `timeoutMs` (counted
  * from the last report received, so keepalives extend it) rejects with CtapHidError(ERR_MSG_TIMEOUT).
+ *
+ * ERR_CHANNEL_BUSY (§11.2.9.1: another channel's transaction is running, or another channel holds
+ * CTAPHID_LOCK, §11.2.9.2.4) means the device did not take the request, so it is sent again after a
+ * backoff (10 ms, doubling, at most 1 s apart) for at most `busyTimeoutMs` of waiting in all
+ * (default 10 s, the longest LOCK), as platforms do; then the ERR_CHANNEL_BUSY is returned.
  */
 import { equal, readU32be } from '../encoding/bytes.js';
 import { Assembler } from './assembler.js';
@@ -40,7 +45,14 @@ export interface CtapHidHostOptions {
    * forgot our channel). Safe: the device did not run the request. Default true.
    */
   reinitOnInvalidChannel?: boolean;
+  /** Total backoff allowed for ERR_CHANNEL_BUSY retries; 0 disables them. Default 10000 ms. */
+  busyTimeoutMs?: number;
 }
+
+/** First ERR_CHANNEL_BUSY backoff; each retry doubles it up to BUSY_MAX_DELAY_MS. */
+export const BUSY_FIRST_DELAY_MS = 10;
+export const BUSY_MAX_DELAY_MS = 1000;
+export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
 export interface CtapHidDeviceInfo {
   readonly cid: number;
@@ -68,6 +80,7 @@ export class CtapHidHost {
   private readonly scheduler: Scheduler;
   private readonly timeoutMs: number;
   private readonly reinitOnInvalidChannel: boolean;
+  private readonly busyTimeoutMs: number;
   private queue: Promise<unknown> = Promise.resolve();
   private pending: Pending | undefined;
   private deviceInfo: CtapHidDeviceInfo | undefined;
@@ -80,6 +93,7 @@ export class CtapHidHost {
     this.scheduler = options.scheduler ?? realScheduler;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.reinitOnInvalidChannel = options.reinitOnInvalidChannel ?? true;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     pipe.onReport((report) => this.pending?.onReport(report));
   }
 
@@ -95,7 +109,7 @@ export class CtapHidHost {
 
   /** CTAPHID_INIT on the broadcast channel: allocates our channel and records the device's version and capabilities. */
   init(): Promise<CtapHidDeviceInfo> {
-    return this.exclusive(() => this.initNow());
+    return this.exclusive(() => this.whileBusy(() => this.initNow()));
   }
 
   /** CTAPHID_PING: answers the echoed bytes. */
@@ -135,9 +149,9 @@ export class CtapHidHost {
   private request(cmd: number, data: Uint8Array, options: CtapHidRequestOptions): Promise<Uint8Array> {
     return this.exclusive(async () => {
       options.signal?.throwIfAborted();
-      if (this.deviceInfo === undefined) await this.initNow();
+      if (this.deviceInfo === undefined) await this.whileBusy(() => this.initNow(), options.signal);
       try {
-        return await this.transact(this.deviceInfo!.cid, cmd, data, options);
+        return await this.whileBusy(() => this.transact(this.deviceInfo!.cid, cmd, data, options), options.signal);
       } catch (error) {
         if (
           !this.reinitOnInvalidChannel ||
@@ -146,9 +160,37 @@ export class CtapHidHost {
         ) {
           throw error;
         }
-        await this.initNow();
-        return await this.transact(this.deviceInfo!.cid, cmd, data, options);
+        await this.whileBusy(() => this.initNow(), options.signal);
+        return await this.whileBusy(() => this.transact(this.deviceInfo!.cid, cmd, data, options), options.signal);
       }
+    });
+  }
+
+  /** Runs `attempt` again while the device answers ERR_CHANNEL_BUSY, with a bounded backoff (file comment). */
+  private async whileBusy<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    let waited = 0;
+    for (let retry = 0; ; retry++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof CtapHidError) || error.code !== CtapHidErrorCode.ERR_CHANNEL_BUSY) throw error;
+        const delay = Math.min(BUSY_FIRST_DELAY_MS * 2 ** retry, BUSY_MAX_DELAY_MS);
+        if (waited + delay > this.busyTimeoutMs) {
+          if (retry === 0) throw error;
+          throw new CtapHidError(CtapHidErrorCode.ERR_CHANNEL_BUSY, `the device stayed busy with another channel through ${retry} retries over ${waited} ms`);
+        }
+        await this.sleep(delay, signal);
+        waited += delay;
+      }
+    }
+  }
+
+  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => (this.scheduler.clearTimeout(timer), reject(signal!.reason));
+      const timer = this.scheduler.setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

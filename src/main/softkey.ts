@@ -131,6 +131,8 @@ export interface ConnectSoftKeyOptions {
   /** Our reply address (must be where the device sends); default 127.0.0.1:7112. */
   replyTo?: string;
   timeoutMs?: number;
+  /** How long to keep retrying while the device answers ERR_CHANNEL_BUSY (CtapHidHost); default 10 s, 0: never. */
+  busyTimeoutMs?: number;
   /** Options of `connection.client`. */
   client?: WebAuthnClientOptions;
 }
@@ -146,7 +148,11 @@ export interface SoftKeyConnection extends CtapTransport {
 
 export async function connectSoftKey(options: ConnectSoftKeyOptions = {}): Promise<SoftKeyConnection> {
   const pipe = options.ws !== undefined ? await connectWebSocket(options.ws) : await connectUdp(options);
-  const hid = new CtapHidHost(pipe, { rng: randomBytes, ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) });
+  const hid = new CtapHidHost(pipe, {
+    rng: randomBytes,
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+    ...(options.busyTimeoutMs !== undefined && { busyTimeoutMs: options.busyTimeoutMs }),
+  });
   try {
     await hid.init();
   } catch (e) {

@@ -10,7 +10,7 @@ import {
 } from '../../src/ctaphid/constants.js';
 import { fragment } from '../../src/ctaphid/fragmenter.js';
 import type { MessageHandler, TransactionContext } from '../../src/ctaphid/handler.js';
-import { CtapHidHost, type HidReportPipe } from '../../src/ctaphid/hostDevice.js';
+import { BUSY_FIRST_DELAY_MS, BUSY_MAX_DELAY_MS, CtapHidHost, type HidReportPipe } from '../../src/ctaphid/hostDevice.js';
 import { concat, readU32be, u32be } from '../../src/encoding/bytes.js';
 import { echoHandler, FakeScheduler, flush, seededRng } from './fakes.js';
 
@@ -191,5 +191,78 @@ describe('CtapHidHost against scripted devices', () => {
     };
     const host = new CtapHidHost(pipe, { rng: seededRng(2) });
     assert.deepEqual(await host.ping(new Uint8Array(100).fill(7)), new Uint8Array(100).fill(7));
+  });
+});
+
+describe('CtapHidHost: ERR_CHANNEL_BUSY', () => {
+  /** One device, two hosts (two programs on one USB key), one fake clock for all three. */
+  function twoHosts(busyTimeoutMs?: number) {
+    const scheduler = new FakeScheduler();
+    const listeners = new Set<(r: Uint8Array) => void>();
+    const busyAnswers: number[] = [];
+    const device = new CtapHidDevice({
+      handler: echoHandler,
+      send: (report) => {
+        if (report[4] === (0x80 | C.CTAPHID_ERROR) && report[7] === E.ERR_CHANNEL_BUSY) busyAnswers.push(readU32be(report, 0));
+        queueMicrotask(() => listeners.forEach((cb) => cb(report)));
+      },
+      scheduler,
+      rng: seededRng(21),
+      deviceVersion: [2, 0, 7],
+    });
+    const host = (seed: number) =>
+      new CtapHidHost(
+        { send: (report) => queueMicrotask(() => device.receive(report)), onReport: (cb) => listeners.add(cb) },
+        { rng: seededRng(seed), scheduler, ...(busyTimeoutMs !== undefined && { busyTimeoutMs }) },
+      );
+    return { scheduler, busyAnswers, a: host(31), b: host(32) };
+  }
+
+  /** Advances the fake clock in 5 ms steps until `p` settles (or `limitMs` passed); the time it took. */
+  async function settle(scheduler: FakeScheduler, p: Promise<unknown>, limitMs: number): Promise<number> {
+    let done = false;
+    p.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    const start = scheduler.now();
+    for (await flush(); !done && scheduler.now() - start < limitMs; await flush()) scheduler.advance(5);
+    return scheduler.now() - start;
+  }
+
+  it('retries with a backoff while another channel holds the lock, and succeeds once it is released', async () => {
+    const { scheduler, busyAnswers, a, b } = twoHosts();
+    await a.init();
+    await b.init();
+    await a.lock(2); // CTAPHID_LOCK for 2 s (§11.2.9.2.4)
+    const answer = b.ping(bytes(9, 9));
+    const took = await settle(scheduler, answer, 5000);
+    assert.deepEqual(await answer, bytes(9, 9));
+    assert.ok(took >= 2000, `answered after the lock ran out (${took} ms)`);
+    const busy = busyAnswers.filter((cid) => cid === b.cid).length;
+    assert.ok(busy >= 2, `the device said busy ${busy} times and the host kept asking`);
+    // Backoff doubles from BUSY_FIRST_DELAY_MS: 2 s of lock takes about log2(2000/10) + 1 tries, not 200.
+    assert.ok(busy <= Math.ceil(Math.log2(2000 / BUSY_FIRST_DELAY_MS)) + 2, `${busy} retries`);
+  });
+
+  it('gives up with ERR_CHANNEL_BUSY once the backoff bound is spent', async () => {
+    const { scheduler, busyAnswers, a, b } = twoHosts(500);
+    await a.init();
+    await b.init();
+    await a.lock(10);
+    const answer = b.ping(bytes(1));
+    const took = await settle(scheduler, answer, 5000);
+    await assert.rejects(answer, (e: unknown) => isCode(E.ERR_CHANNEL_BUSY)(e) && /stayed busy .* retries over \d+ ms/.test((e as Error).message));
+    assert.ok(took <= 500 + 10, `gave up within the bound (${took} ms)`);
+    // Delays 10, 20, 40, 80, 160 fit in 500 ms; 320 more would not: 1 try + 5 retries.
+    let retries = 0;
+    for (let waited = 0, d = BUSY_FIRST_DELAY_MS; waited + d <= 500; waited += d, d = Math.min(2 * d, BUSY_MAX_DELAY_MS)) retries++;
+    assert.equal(busyAnswers.filter((cid) => cid === b.cid).length, 1 + retries);
+
+    const { a: a2, b: noRetry, busyAnswers: once } = twoHosts(0);
+    await a2.lock(1);
+    await noRetry.init();
+    await assert.rejects(noRetry.ping(bytes(1)), isCode(E.ERR_CHANNEL_BUSY));
+    assert.equal(once.length, 1, 'busyTimeoutMs 0: no retry');
   });
 });
