@@ -16,12 +16,13 @@ import { openDataDir } from '../main/dataDir.js';
 import { walletCommand } from './walletCommands.js';
 import { serveTcpHid, serveUhid, serveUsbip, serveWebSocketHid } from '../main/hidTransports.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
-import { hex, readInfo, resetDevice } from '../main/operations.js';
+import { readInfo, resetDevice } from '../main/operations.js';
 import { secureCoreMain, startSplit } from '../main/splitStart.js';
 import { ProfileError, profileConfig } from '../main/profiles.js';
 import { startWebServices, WEB_FLAGS, webServicesFromFlags, type WebServices } from '../main/webServices.js';
 import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices } from '../main/panel.js';
 import { ctlCommand } from './ctlCommands.js';
+import { listCredentials } from '../main/credentialsList.js';
 
 const HELP = `softkey — a software FIDO2 security key
 
@@ -255,19 +256,10 @@ async function credentials(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'list') throw new UsageError(`softkey credentials: expected "list", got ${sub ? `"${sub}"` : 'nothing'}`);
   const { values } = parse(rest, common);
-  const key = await openSoftKey({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR, presence: 'auto' });
-  try {
-    const list = key.device.store.listAllResident();
-    if (list.length === 0) io.out('no discoverable credentials');
-    for (const c of list) {
-      const counter = key.device.store.getCounter(c.credentialId);
-      io.out(
-        [c.rpId, c.userName ?? '', c.userDisplayName ?? '', `alg ${c.alg}`, `credProtect ${c.credProtect}`, `counter ${counter}`, new Date(c.createdAt).toISOString(), hex(c.credentialId).slice(0, 16) + '…'].join('\t'),
-      );
-    }
-  } finally {
-    await key.close();
-  }
+  const { lines, source } = await listCredentials(values['data-dir'] ?? DEFAULT_DATA_DIR);
+  if (lines.length === 0) io.out('no discoverable credentials');
+  for (const l of lines) io.out(l);
+  io.err(source);
   return 0;
 }
 

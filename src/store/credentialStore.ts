@@ -53,6 +53,11 @@ export interface CredentialStore {
   incrementCounter(credentialId: Uint8Array, by?: number): number;
   /** Sets the counter (control API); never used by the authenticator to go backwards. */
   setCounter(credentialId: Uint8Array, value: number): void;
+  /**
+   * Stores that persist a reserved ceiling instead of every counter value (SqliteStore): whether
+   * a counter read from disk may be ahead of the value last handed out. Absent: always exact.
+   */
+  countersMayBeAhead?(): boolean;
 
   /** Small persistent device state (PIN retries, settings), JSON-serialisable values. */
   getState<T>(key: string): T | undefined;

@@ -25,6 +25,8 @@ export const RECORD_FORMAT = 1;
 /** Counter values reserved per write (see incrementCounter). */
 export const COUNTER_RESERVATION = 64;
 const COUNTER_CACHE_SIZE = 4096;
+/** meta row present while persisted counters may be reserved ceilings rather than the values handed out. */
+const COUNTERS_RESERVED = 'counters_reserved';
 
 const RESIDENT_AAD = `resident v${RECORD_FORMAT}`;
 const STATE_AAD = `state v${RECORD_FORMAT}`;
@@ -71,6 +73,10 @@ export class SqliteStore implements CredentialStore {
   private readonly wipeTx;
   private readonly deleteTx;
   private readonly counterCache = new Map<string, { id: Uint8Array; value: number; ceiling: number }>();
+  /** A run before this one left ceilings on disk (it did not close cleanly). */
+  private reservedAtOpen: boolean;
+  /** This run has written a ceiling (and the COUNTERS_RESERVED mark). */
+  private reservedHere = false;
 
   /** Opens (creating and migrating) a database file, or ':memory:'. The store owns the connection. */
   static open(file: string, masterKey: Uint8Array): SqliteStore {
@@ -119,7 +125,11 @@ export class SqliteStore implements CredentialStore {
       deleteSlot: p('DELETE FROM credential_slot WHERE credential_id = ?'),
       countSlots: p<{ n: number }>('SELECT COUNT(*) AS n FROM credential_slot'),
       wipe: ['resident', 'counters', 'state', 'large_blob', 'credential_slot'].map((t) => p(`DELETE FROM ${t}`)),
+      getMark: p<{ value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
+      setMark: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      deleteMark: p('DELETE FROM meta WHERE key = ?'),
     };
+    this.reservedAtOpen = this.stmt.getMark.get(COUNTERS_RESERVED) !== undefined;
     this.putTx = db.transaction((cred: ResidentCredential): Uint8Array | undefined => {
       let replaced: Uint8Array | undefined;
       for (const row of this.stmt.residentByRpUser.all(cred.rpId, cred.userId)) {
@@ -217,6 +227,10 @@ export class SqliteStore implements CredentialStore {
     }
     c.value += by;
     if (c.value > c.ceiling) {
+      if (!this.reservedHere) {
+        this.stmt.setMark.run(COUNTERS_RESERVED, Buffer.of(1)); // before the first ceiling reaches the disk
+        this.reservedHere = true;
+      }
       c.ceiling = c.value + COUNTER_RESERVATION - 1;
       this.stmt.setCounter.run(credentialId, c.ceiling);
     }
@@ -239,6 +253,19 @@ export class SqliteStore implements CredentialStore {
   private flushCounters(): void {
     for (const c of this.counterCache.values()) if (c.value !== c.ceiling) this.stmt.setCounter.run(c.id, c.value);
     this.counterCache.clear();
+    // Every ceiling of this run is now exact; ceilings a crashed run left behind are not (we cannot tell which).
+    if (this.reservedHere && !this.reservedAtOpen) this.stmt.deleteMark.run(COUNTERS_RESERVED);
+  }
+
+  /**
+   * Whether counters read from disk may be ahead of what was handed out: true while a run that
+   * reserved counters is open (another process, before this one closes) or after one that did not
+   * close cleanly; then a counter can be up to COUNTER_RESERVATION - 1 above the value a relying
+   * party last saw. False after clean closes: persisted counters are exact. Values this process
+   * handed out itself are always exact.
+   */
+  countersMayBeAhead(): boolean {
+    return this.stmt.getMark.get(COUNTERS_RESERVED) !== undefined;
   }
 
   getState<T>(key: string): T | undefined {
@@ -316,6 +343,8 @@ export class SqliteStore implements CredentialStore {
   wipe(): void {
     this.counterCache.clear();
     this.wipeTx.immediate();
+    this.stmt.deleteMark.run(COUNTERS_RESERVED); // no counters, no ceilings
+    this.reservedAtOpen = this.reservedHere = false;
   }
 
   /** Writes exact counters, then closes the database connection (shared with a SqliteVault on it). Idempotent. */

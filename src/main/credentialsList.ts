@@ -1,0 +1,83 @@
+/**
+ * `softkey credentials list`: the discoverable credentials with the signature counter a relying
+ * party last saw.
+ *
+ * The store persists a counter as a ceiling reserved 64 uses at a time (README "counters"), so the
+ * database alone can be up to 63 ahead of the truth. Hence:
+ *  - a device is running on the data directory (control.json answers): ask it through the control
+ *    API; its counters are exact;
+ *  - offline, after clean shutdowns: the stored counters are exact (a clean close writes them);
+ *  - offline, when a run reserved counters and did not close cleanly (or runs without a control
+ *    API): print "≤ N" and say why: the last value seen is between N - 63 and N.
+ */
+import * as b64u from '../encoding/base64url.js';
+import { toHex } from '../encoding/bytes.js';
+import { COUNTER_RESERVATION } from '../store/sqliteStore.js';
+import { ControlClientError, controlRequest, readControlInfo } from './controlClient.js';
+import type { CredentialInfo } from '../control/controller.js';
+import { openSoftKey } from './softkey.js';
+
+export interface CredentialsListing {
+  /** One tab-separated line per credential. */
+  lines: string[];
+  /** Where the counters come from, and how exact they are (for stderr). */
+  source: string;
+}
+
+interface Row {
+  rpId: string;
+  userName?: string | undefined;
+  userDisplayName?: string | undefined;
+  alg: number;
+  credProtect: number;
+  counter: string;
+  createdAt: string;
+  idHex: string;
+}
+
+const line = (r: Row) =>
+  [r.rpId, r.userName ?? '', r.userDisplayName ?? '', `alg ${r.alg}`, `credProtect ${r.credProtect}`, `counter ${r.counter}`, r.createdAt, r.idHex.slice(0, 16) + '…'].join('\t');
+
+/** The running device's list, or undefined when none answers on `dataDir`. */
+async function fromRunningDevice(dataDir: string): Promise<CredentialsListing | undefined> {
+  let info;
+  try {
+    info = readControlInfo(dataDir);
+  } catch {
+    return undefined; // no control.json: nothing runs here with a control API
+  }
+  let list: CredentialInfo[];
+  try {
+    list = (await controlRequest(info, 'GET', '/credentials')) as CredentialInfo[];
+  } catch (e) {
+    if (e instanceof ControlClientError && e.status === undefined) return undefined; // a stale control.json
+    throw e;
+  }
+  return {
+    lines: list.map((c) =>
+      line({ ...c, counter: String(c.signCount), idHex: toHex(b64u.decode(c.credentialId)) }),
+    ),
+    source: `counters from the running device (pid ${info.pid}, ${info.url})`,
+  };
+}
+
+export async function listCredentials(dataDir: string): Promise<CredentialsListing> {
+  const running = await fromRunningDevice(dataDir);
+  if (running) return running;
+  const key = await openSoftKey({ dataDir, presence: 'auto' });
+  try {
+    const store = key.device.store;
+    const ahead = store.countersMayBeAhead?.() ?? false;
+    const lines = store.listAllResident().map((c) => {
+      const n = store.getCounter(c.credentialId);
+      return line({ ...c, counter: ahead && n > 0 ? `≤ ${n}` : String(n), createdAt: new Date(c.createdAt).toISOString(), idHex: toHex(c.credentialId) });
+    });
+    const source = ahead
+      ? `counters from ${dataDir} are reserved ceilings ("≤ N"): a run did not close cleanly, or one is running ` +
+        `without its control API; the value a relying party last saw is at most ${COUNTER_RESERVATION - 1} lower`
+      : `counters from ${dataDir} (no device running on it; exact)`;
+    return { lines, source };
+  } finally {
+    await key.close();
+  }
+}
