@@ -83,6 +83,9 @@ export interface CredentialInfo {
   createdAt: string;
 }
 
+/** A fault plan as the control API shows it: ctapError's command and status by their spec names. */
+export type FaultPlanView = Omit<FaultPlan, 'ctapError'> & { ctapError?: { command: string; status: string; every?: true } };
+
 export interface WalletAddress {
   path: string;
   address: string;
@@ -93,7 +96,7 @@ export type ControlEvent =
   | { type: 'presence'; presence: PresenceState }
   | { type: 'uv'; uv: UvState }
   | { type: 'pin'; pin: { set: boolean; retries: number; uvRetries: number } }
-  | { type: 'faults'; faults: FaultPlan }
+  | { type: 'faults'; faults: FaultPlanView }
   | { type: 'credentials' }
   | { type: 'trace'; entry: TraceEntry };
 
@@ -339,12 +342,16 @@ export class Controller {
   }
 
   // --- faults ---
-  faults(): FaultPlan {
-    return this.d.faults.current;
+  /** The armed plan, with command and status names (authenticatorMakeCredential, CTAP2_ERR_KEY_STORE_FULL). */
+  faults(): FaultPlanView {
+    const { ctapError, ...rest } = this.d.faults.current;
+    if (!ctapError) return rest;
+    const { command, status, every } = ctapError;
+    return { ...rest, ctapError: { command: this.d.names.commandName(command), status: this.d.names.statusName(status), ...(every && { every }) } };
   }
 
   /** Arms a fault plan (replacing the previous one). ctapError.command/status may be names. */
-  setFaults(input: unknown): FaultPlan {
+  setFaults(input: unknown): FaultPlanView {
     let raw = input;
     const e = (input as { ctapError?: { command?: unknown; status?: unknown } } | null)?.ctapError;
     if (e && typeof e === 'object') {
@@ -365,7 +372,7 @@ export class Controller {
     return this.faults();
   }
 
-  clearFaults(): FaultPlan {
+  clearFaults(): FaultPlanView {
     return this.setFaults({});
   }
 

@@ -72,7 +72,9 @@ describe('softkey ctl', () => {
   it('arms a CTAP error fault that the client then gets, and switches presence', async () => {
     const set = await ctl(device.dataDir, 'faults', 'set', '--error', 'getInfo:CTAP2_ERR_NOT_ALLOWED');
     assert.equal(set.code, 0, set.err);
-    assert.deepEqual(JSON.parse(set.out), { ctapError: { command: Command.authenticatorGetInfo, status: Status.CTAP2_ERR_NOT_ALLOWED } });
+    // Echoed by name, as given, not as bytes (issue 18 item 9).
+    assert.deepEqual(JSON.parse(set.out), { ctapError: { command: 'authenticatorGetInfo', status: 'CTAP2_ERR_NOT_ALLOWED' } });
+    assert.deepEqual(JSON.parse((await ctl(device.dataDir, 'faults', 'show')).out), JSON.parse(set.out));
     assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP2_ERR_NOT_ALLOWED);
     assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP2_OK);
     assert.deepEqual(JSON.parse((await ctl(device.dataDir, 'presence', 'deny')).out), { mode: 'deny', timeoutMs: 30000 });

@@ -119,7 +119,7 @@ describe('control HTTP API', () => {
 
   it('arms, shows and clears faults', async () => {
     const set = await call('PUT', '/api/faults', { ctapError: { command: 'getInfo', status: 'CTAP1_ERR_OTHER', every: true }, delayMs: 0 });
-    assert.deepEqual(set.body, { delayMs: 0, ctapError: { command: 4, status: 0x7f, every: true } });
+    assert.deepEqual(set.body, { delayMs: 0, ctapError: { command: 'authenticatorGetInfo', status: 'CTAP1_ERR_OTHER', every: true } });
     assert.equal((await key.cbor(new Uint8Array([4])))[0], Status.CTAP1_ERR_OTHER);
     assert.deepEqual((await call('GET', '/api/faults')).body, set.body);
     assert.deepEqual((await call('DELETE', '/api/faults')).body, {});
