@@ -54,7 +54,18 @@ describe('control HTTP API', () => {
   });
 
   it('serves the panel page only with the token in its URL', async () => {
-    assert.equal((await fetch(server.origin + '/')).status, 401);
+    // Without its token the URL answers a page saying what is missing and where to find it (401).
+    const bare = await fetch(server.origin + '/');
+    assert.equal(bare.status, 401);
+    assert.match(bare.headers.get('content-type') ?? '', /text\/html/);
+    const bareText = await bare.text();
+    assert.match(bareText, /This URL has no token/);
+    assert.match(bareText, /device panel:/);
+    assert.match(bareText, /control\.json/);
+    assert.doesNotMatch(bareText, new RegExp(TOKEN), 'the page never shows the token');
+    const wrong = await fetch(server.origin + '/?token=not-the-token-0123456789');
+    assert.equal(wrong.status, 401);
+    assert.match(await wrong.text(), /not this run's token/);
     const page = await fetch(server.url);
     assert.equal(page.status, 200);
     assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
