@@ -193,8 +193,11 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     io.out(`Filecoin app (APDU, Speculos protocol) listening on ${wallet.address.host}:${wallet.address.port}`);
   }
   let web: WebServices | undefined;
+  let panel: ControlServices | undefined;
+  // With --presence panel the demo's pages tell the user to approve there, and link the panel.
+  const approvalPanel = values.presence === 'panel' ? () => panel?.server.origin : undefined;
   try {
-    if (webOptions) web = await startWebServices(key, webOptions);
+    if (webOptions) web = await startWebServices(key, { ...webOptions, ...(approvalPanel && { approvalPanel }) });
   } catch (e) {
     await wallet?.close();
     for (const t of served) await t.close();
@@ -202,7 +205,6 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     throw e;
   }
   for (const line of web?.lines ?? []) io.out(line);
-  let panel: ControlServices | undefined;
   try {
     if (!values['no-panel']) panel = await startControlServices(key, { ...(values.panel !== undefined && { listen: values.panel }), dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR });
   } catch (e) {

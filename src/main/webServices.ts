@@ -22,6 +22,8 @@ export interface WebServicesOptions {
   allowOrigins?: readonly string[];
   /** Run the demo RP; its database lives in dbPath. */
   demo?: HostPort & { dbPath: string };
+  /** The device panel's URL when prompts wait for it (--presence panel): the demo's pages link it. */
+  approvalPanel?: () => string | undefined;
 }
 
 export interface WebServices {
@@ -59,6 +61,7 @@ export async function startWebServices(key: CtapTransport & { client?: WebAuthnC
         port: options.demo.port,
         dbPath: options.demo.dbPath,
         ...(bridge && { bridgeScript: bridge.shimScript() }),
+        ...(options.approvalPanel && { approvalPanel: options.approvalPanel }),
       });
       bridge?.allow(demo.origin);
     }

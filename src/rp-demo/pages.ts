@@ -24,6 +24,7 @@ select{max-width:520px}
 .badge{margin-left:auto;font-size:13px;background:#2a9d8f;color:#fff;padding:3px 10px;border-radius:12px}
 button{font:inherit;margin-top:16px;padding:9px 22px;border:0;border-radius:6px;background:#2a6fdb;color:#fff;cursor:pointer}
 button:hover{background:#1f5bbb}
+#approve-on-panel{margin:0 0 16px;padding:10px 14px;border-radius:6px;background:#fff6dd;border:1px solid #e8d38a}
 #status{margin-top:16px;padding:10px 14px;border-radius:6px;display:none;white-space:pre-wrap}
 #status[data-state=pending]{display:block;background:#eef3fb}
 #status[data-state=success]{display:block;background:#e3f6e8;color:#145a2a}
@@ -51,10 +52,24 @@ ${opts.script ? '<script src="/vendor/simplewebauthn-browser.js"></script>\n<scr
 <main>${body}</main></body></html>`;
 }
 
-export function registerPage(bridge: boolean): string {
+/**
+ * When the authenticator waits for approval on its own panel (softkey start --presence panel), the
+ * ceremony pages say so and link the panel. The link is the panel's origin without its token: this
+ * page is served to anyone who can reach it, the token is not theirs; the panel then says where the
+ * link with the token is.
+ */
+function approveNotice(panelUrl: string | undefined): string {
+  if (!panelUrl) return '';
+  const href = esc(panelUrl);
+  return `<p id="approve-on-panel">The security key asks for your approval on its device panel: when you register or sign in,
+open <a href="${href}" target="softkey-panel" rel="noopener">${href}</a> (the <em>device panel</em> link printed by
+<code>softkey start</code>, with its token) and press <strong>Approve</strong>.</p>`;
+}
+
+export function registerPage(bridge: boolean, panelUrl?: string): string {
   return layout(
     'Register',
-    `<div class="card"><h2>Register a passkey</h2>
+    `${approveNotice(panelUrl)}<div class="card"><h2>Register a passkey</h2>
 <form id="register-form">
 <label for="username">User name</label><input id="username" name="username" value="Fred Porlock" autocomplete="username webauthn" required>
 <label for="attestation">Attestation</label><select id="attestation" name="attestation"><option value="none">none — the RP does not care</option><option value="direct">direct — send the authenticator's attestation</option></select>
@@ -65,10 +80,10 @@ export function registerPage(bridge: boolean): string {
   );
 }
 
-export function loginPage(bridge: boolean): string {
+export function loginPage(bridge: boolean, panelUrl?: string): string {
   return layout(
     'Sign in',
-    `<div class="card"><h2>Sign in with a passkey</h2>
+    `${approveNotice(panelUrl)}<div class="card"><h2>Sign in with a passkey</h2>
 <form id="login-form">
 <label for="username">User name <span class="muted">(leave empty to pick a discoverable credential)</span></label><input id="username" name="username" value="" autocomplete="username webauthn">
 <button id="login" type="submit">Sign in</button>
@@ -131,6 +146,8 @@ export const APP_SCRIPT = `'use strict';
 (function () {
   var status = document.getElementById('status');
   function show(state, text) { status.dataset.state = state; status.textContent = text; }
+  var onPanel = document.getElementById('approve-on-panel');
+  var waiting = onPanel ? 'Waiting for the authenticator: approve the request on its device panel (link above)…' : 'Waiting for the authenticator…';
   async function post(path, body) {
     var res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'same-origin' });
     var data = await res.json().catch(function () { return {}; });
@@ -141,7 +158,7 @@ export const APP_SCRIPT = `'use strict';
   var registerForm = document.getElementById('register-form');
   if (registerForm) registerForm.addEventListener('submit', async function (ev) {
     ev.preventDefault();
-    show('pending', 'Waiting for the authenticator…');
+    show('pending', waiting);
     try {
       var optionsJSON = await post('/api/register/options', { username: registerForm.username.value, attestation: registerForm.attestation.value });
       var credential = await SimpleWebAuthnBrowser.startRegistration({ optionsJSON: optionsJSON });
@@ -153,7 +170,7 @@ export const APP_SCRIPT = `'use strict';
   var loginForm = document.getElementById('login-form');
   if (loginForm) loginForm.addEventListener('submit', async function (ev) {
     ev.preventDefault();
-    show('pending', 'Waiting for the authenticator…');
+    show('pending', waiting);
     try {
       var optionsJSON = await post('/api/login/options', { username: loginForm.username.value });
       var credential = await SimpleWebAuthnBrowser.startAuthentication({ optionsJSON: optionsJSON });

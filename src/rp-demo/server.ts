@@ -52,6 +52,12 @@ export interface DemoServerOptions {
   rpId?: string;
   /** A script every page loads first (the softkey bridge shim), served at /softkey-bridge.js. */
   bridgeScript?: string;
+  /**
+   * Where the authenticator asks for approval, when that is its own device panel (softkey start
+   * --presence panel): the register and sign-in pages say so and link it. Read per page, so it may
+   * become known after the demo starts.
+   */
+  approvalPanel?: () => string | undefined;
 }
 
 export interface DemoServer {
@@ -142,8 +148,8 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     c.header('x-content-type-options', 'nosniff');
   });
   app.use(bodyLimit({ maxSize: MAX_DEMO_BODY_BYTES, onError: (c) => c.json({ error: `the request body is larger than ${MAX_DEMO_BODY_BYTES} bytes` }, 413) }));
-  app.get('/', (c) => c.html(registerPage(bridge)));
-  app.get('/login', (c) => c.html(loginPage(bridge)));
+  app.get('/', (c) => c.html(registerPage(bridge, options.approvalPanel?.())));
+  app.get('/login', (c) => c.html(loginPage(bridge, options.approvalPanel?.())));
   app.get('/credentials', (c) => c.html(credentialListPage(db.allCredentials(), bridge)));
   app.get('/credentials/:id', (c) => {
     const cred = db.credential(c.req.param('id'));

@@ -49,4 +49,28 @@ describe('startWebServices', () => {
       await key.close();
     }
   });
+
+  it('with --presence panel the demo pages say to approve on the device panel and link it', async () => {
+    const key = await openSoftKey({ dataDir: ':memory:' });
+    let panelUrl: string | undefined; // known only once the panel has started, after the demo
+    const web = await startWebServices(key, { bridge: false, demo: { host: 'localhost', port: 0, dbPath: ':memory:' }, approvalPanel: () => panelUrl });
+    const plain = await startWebServices(key, { bridge: false, demo: { host: 'localhost', port: 0, dbPath: ':memory:' } });
+    try {
+      const demo = web.demo!;
+      assert.doesNotMatch(await (await fetch(demo.url)).text(), /id="approve-on-panel"/, 'no panel yet: no notice');
+      panelUrl = 'http://127.0.0.1:5174';
+      for (const path of ['/', '/login']) {
+        const page = await (await fetch(new URL(path, demo.url))).text();
+        assert.match(page, /<p id="approve-on-panel">The security key asks for your approval on its device panel/, path);
+        assert.match(page, /<a href="http:\/\/127\.0\.0\.1:5174" target="softkey-panel"/, path);
+      }
+      const app = await (await fetch(new URL('/app.js', demo.url))).text();
+      assert.match(app, /approve the request on its device panel/);
+      assert.doesNotMatch(await (await fetch(plain.demo!.url)).text(), /id="approve-on-panel"/, 'other presence modes: no notice');
+    } finally {
+      await plain.close();
+      await web.close();
+      await key.close();
+    }
+  });
 });
