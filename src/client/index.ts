@@ -12,5 +12,5 @@ export { parseCreationOptionsFromJSON, parseRequestOptionsFromJSON } from './jso
 export type * from './json.js';
 export { callerOrigin, resolveRpId } from './origin.js';
 export { collectClientData } from './clientData.js';
-export { DEFAULT_TIMEOUTS, type TimeoutRange } from './ceremony.js';
+export { DEFAULT_TIMEOUTS, TESTING_TIMEOUTS, type TimeoutRange } from './ceremony.js';
 export type { NoneAttestationAaguid, AttestationConveyance } from './attestation.js';

@@ -94,8 +94,11 @@ export interface WebAuthnClientOptions {
   noneAttestationAaguid?: NoneAttestationAaguid;
   /** RP IDs allowed platform-managed enterprise attestation (CTAP 2.1 §7.1, enterpriseAttestation 2). */
   enterpriseRpIds?: readonly string[];
-  /** Timeout ranges (L3 §15.1); override for tests. */
-  timeouts?: { uvDiscouraged?: TimeoutRange; uv?: TimeoutRange };
+  /**
+   * The range options.timeout is corrected into (ceremony.ts): default Chromium's, 10 s–10 min;
+   * `{ min: 0 }` (TESTING_TIMEOUTS, key.client's default) keeps a short RP timeout such as 1 s.
+   */
+  timeouts?: Partial<TimeoutRange>;
   /**
    * Account choice when a discoverable-credential get() finds several (CTAP 2.1 §6.3
    * getNextAssertion). Default: the first, the one the authenticator returned.
@@ -122,7 +125,7 @@ function uvRequirement(value: string | undefined): UserVerificationRequirement {
 
 export class WebAuthnClient {
   private info: GetInfoResponse | undefined;
-  private readonly timeouts: { uvDiscouraged: TimeoutRange; uv: TimeoutRange };
+  private readonly timeouts: TimeoutRange;
   /** The PIN (or a callback asking for it) used when a ceremony needs user verification through clientPIN. */
   pin: PinSource | undefined;
 
@@ -131,6 +134,7 @@ export class WebAuthnClient {
     private readonly options: WebAuthnClientOptions = {},
   ) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    if (this.timeouts.min > this.timeouts.max) throw new RangeError('timeouts.min is above timeouts.max');
     this.pin = options.pin;
   }
 
@@ -210,7 +214,7 @@ export class WebAuthnClient {
     const uv = uvRequirement(selection.userVerification);
     const conveyance = attestationConveyance(options.attestation);
     const clientData = collectClientData('webauthn.create', options.challenge, caller.origin);
-    const timeout = effectiveTimeout(options.timeout, uv === 'discouraged' ? this.timeouts.uvDiscouraged : this.timeouts.uv);
+    const timeout = effectiveTimeout(options.timeout, this.timeouts);
 
     return this.run(ctx.signal, timeout, async (c) => {
       const info = await this.cachedInfo(c);
@@ -299,7 +303,7 @@ export class WebAuthnClient {
     const clientData = collectClientData('webauthn.get', options.challenge, caller.origin);
     const allowCredentials = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
     // L3 §5.1.4.1: with conditional mediation the timeout is ignored.
-    const timeout = ctx.mediation === 'conditional' ? undefined : effectiveTimeout(options.timeout, uv === 'discouraged' ? this.timeouts.uvDiscouraged : this.timeouts.uv);
+    const timeout = ctx.mediation === 'conditional' ? undefined : effectiveTimeout(options.timeout, this.timeouts);
 
     return this.run(ctx.signal, timeout, async (c) => {
       const info = await this.cachedInfo(c);

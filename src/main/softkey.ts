@@ -5,6 +5,7 @@
 import type { UserPresence, UserVerification } from '../authenticator/env.js';
 import type { AuthenticatorConfig } from '../authenticator/config.js';
 import { setDevicePin } from '../authenticator/setDevicePin.js';
+import { TESTING_TIMEOUTS } from '../client/ceremony.js';
 import { WebAuthnClient, type WebAuthnClientOptions } from '../client/webauthnClient.js';
 import { randomBytes } from '../crypto/aead.js';
 import { CtapHidHost, type HidReportPipe } from '../ctaphid/hostDevice.js';
@@ -38,7 +39,10 @@ export interface OpenSoftKeyOptions {
   profile?: string | ProfileSpec;
   /** Overrides on top of the profile. */
   config?: Partial<AuthenticatorConfig>;
-  /** Options of `key.client` (its PIN, timeouts, account selection…). */
+  /**
+   * Options of `key.client` (its PIN, timeouts, account selection…). Its timeouts default to
+   * TESTING_TIMEOUTS: the RP's options.timeout as given, as Chromium does with its virtual authenticator.
+   */
   client?: WebAuthnClientOptions;
   /** Record decoded traffic for `key.control.trace()` and the panel (costs time per exchange); default false. */
   trace?: boolean;
@@ -112,7 +116,7 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     review: control.presence,
     traceWallet: (app) => traceWalletApp(app, control.tracer),
     ...(udp && { udpAddress: formatHostPort({ host: udp.address.address, port: udp.address.port }) }),
-    client: new WebAuthnClient({ cbor }, options.client),
+    client: new WebAuthnClient({ cbor }, { ...options.client, timeouts: { ...TESTING_TIMEOUTS, ...options.client?.timeouts } }),
     cbor,
     powerCycle: () => device.powerCycle(),
     setDevicePin: (pin) => setDevicePin(device.authenticator.core, pin),
@@ -162,7 +166,7 @@ export async function connectSoftKey(options: ConnectSoftKeyOptions = {}): Promi
   const cbor: CtapTransport['cbor'] = (request, opts) => hid.cbor(request, opts?.signal ? { signal: opts.signal } : {});
   return {
     hid,
-    client: new WebAuthnClient({ cbor }, options.client),
+    client: new WebAuthnClient({ cbor }, { ...options.client, timeouts: { ...TESTING_TIMEOUTS, ...options.client?.timeouts } }),
     cbor,
     powerCycle: () => pipe.sendPowerCycle(),
     close: () => pipe.close(),

@@ -274,7 +274,7 @@ describe('abort and timeout', () => {
   });
 
   it('the timer expiring → NotAllowedError; timeouts are clamped into the range', async () => {
-    const { client, env } = await makeDevice({}, { timeouts: { uvDiscouraged: { min: 20, max: 50, default: 50 } } });
+    const { client, env } = await makeDevice({}, { timeouts: { min: 20, max: 50, default: 50 } });
     env.presence.answer = 'hang';
     const e = await rejectsWith(client.create(creation({ timeout: 1 }), { origin: ORIGIN }), 'NotAllowedError');
     assert.match(e.message, /timed out after 20 ms/, 'a 1 ms timeout is clamped up to the minimum');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { anonymize, attestationConveyance } from '../../src/client/attestation.js';
-import { effectiveTimeout } from '../../src/client/ceremony.js';
+import { DEFAULT_TIMEOUTS, effectiveTimeout, TESTING_TIMEOUTS } from '../../src/client/ceremony.js';
 import { collectClientData } from '../../src/client/clientData.js';
 import { CTAP_STATUS_TO_WEBAUTHN, toWebAuthnError, WEBAUTHN_ERROR_NAMES, webAuthnNameOfStatus, WebAuthnError } from '../../src/client/errors.js';
 import { planCreateExtensions, planGetExtensions } from '../../src/client/extensions.js';
@@ -208,6 +208,15 @@ describe('JSON options', () => {
     assert.equal(effectiveTimeout(1000, range), 300_000);
     assert.equal(effectiveTimeout(9e9, range), 600_000);
     assert.equal(effectiveTimeout(450_000.7, range), 450_000);
+  });
+
+  it("timeouts: Chromium's range by default (10 s–10 min, 10 min when absent); the testing range keeps the RP's", () => {
+    assert.equal(effectiveTimeout(1000, DEFAULT_TIMEOUTS), 10_000);
+    assert.equal(effectiveTimeout(undefined, DEFAULT_TIMEOUTS), 600_000);
+    assert.equal(effectiveTimeout(3_600_000, DEFAULT_TIMEOUTS), 600_000);
+    assert.equal(effectiveTimeout(60_000, DEFAULT_TIMEOUTS), 60_000);
+    assert.equal(effectiveTimeout(1000, TESTING_TIMEOUTS), 1000);
+    assert.equal(effectiveTimeout(undefined, TESTING_TIMEOUTS), 600_000);
   });
 
   it('pinUvAuthenticate: protocol 1 truncates to 16 bytes, protocol 2 is the full HMAC', () => {
