@@ -48,6 +48,12 @@ export interface AuthenticatorConfig {
   /** §6.1.2 step 7: non-discoverable credentials without UV when protected (getInfo makeCredUvNotRqd). */
   makeCredUvNotRqd: boolean;
   /**
+   * Backup eligibility and state (WebAuthn L3 §6.1.3 BE/BS) given to every new credential, as
+   * DevTools' defaultBackupEligibility/defaultBackupState; per credential through the control API.
+   */
+  backupEligible?: boolean;
+  backupState?: boolean;
+  /**
    * Every credential, discoverable or not, is stored in one of this many slots and its ID is a short
    * handle (credentialSlot.ts); KEY_STORE_FULL when none is free. undefined: sealed IDs, unlimited.
    */

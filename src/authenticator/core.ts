@@ -125,8 +125,13 @@ export class Core {
       payload = slot.payload;
     } else if (!payload) {
       payload = openCredentialId(this.credentialWrapKey(), rpIdHash, id);
-      if (!payload) return undefined;
-      remember(this.opened, hexId, { rpIdHash, payload });
+      if (payload) remember(this.opened, hexId, { rpIdHash, payload });
+      else {
+        // A credential imported with the ID it was given (importCredential.ts) keeps its payload in a slot.
+        const slot = this.env.store.getSlot(id);
+        if (!slot || !equal(slot.rpIdHash, rpIdHash)) return undefined;
+        payload = slot.payload;
+      }
     }
     if (!payload.discoverable) return { id, hexId, payload };
     const resident = this.env.store.getResident(id);

@@ -22,6 +22,8 @@ import { concat, equal } from '../encoding/bytes.js';
 import { decode, isMap } from '../encoding/cbor.js';
 import type { ResidentCredential, RpSummary } from '../store/credentialStore.js';
 import type { Core } from './core.js';
+import { credentialEvent, type CredentialEvent } from './credentialEvents.js';
+import { backupFlagBits } from './importCredential.js';
 import { authorizeWithPinUvAuthToken } from './managementAuthorization.js';
 import type { PinUvAuthTokenState } from './pinUvAuthToken.js';
 
@@ -164,7 +166,9 @@ function deleteCredential(core: Core, req: CredentialManagementRequest): Credent
   const credentialID = need(req.subCommandParams?.credentialID, 'subCommandParams.credentialID');
   const token = authorize(core, req);
   const credential = managedCredential(core, token, credentialID.id);
+  const event = managedEvent(core, 'credentialDeleted', credential); // its counter goes with it
   core.env.store.deleteResident(credential.credentialId);
+  credentialEvent(core, event);
   return {};
 }
 
@@ -183,5 +187,11 @@ function updateUserInformation(core: Core, req: CredentialManagementRequest): Cr
     ...(user.name && { name: user.name }),
     ...(user.displayName && { displayName: user.displayName }),
   });
+  credentialEvent(core, managedEvent(core, 'credentialUpdated', credential));
   return {};
+}
+
+function managedEvent(core: Core, type: 'credentialDeleted' | 'credentialUpdated', c: ResidentCredential): CredentialEvent {
+  const signCount = core.env.store.getCounter(c.credentialId);
+  return { type, credentialId: c.credentialId, rpId: c.rpId, userHandle: c.userId, discoverable: true, signCount, flags: backupFlagBits(core, c.credentialId) };
 }

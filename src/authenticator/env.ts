@@ -4,6 +4,7 @@
  */
 import type { CredentialStore } from '../store/credentialStore.js';
 import type { Vault } from '../store/vault.js';
+import type { CredentialEventSink } from './credentialEvents.js';
 
 export interface Clock {
   /** Milliseconds since the epoch (tests use a clock they advance). */
@@ -56,4 +57,6 @@ export interface Env {
   uv?: UserVerification;
   store: CredentialStore;
   vault: Vault;
+  /** Per-credential events (credentialEvents.ts), for the control API; optional. */
+  credentialEvents?: CredentialEventSink;
 }

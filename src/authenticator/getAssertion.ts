@@ -11,6 +11,7 @@ import { alwaysUvForGetAssertion } from './authenticatorConfig.js';
 import type { Core, PendingAssertions, ResolvedCredential } from './core.js';
 import { credProtectAllows } from './extensions/credProtect.js';
 import { assertionOutputs, processGetAssertionExtensions, type AssertionExtensions } from './extensions/getAssertionExtensions.js';
+import { credentialEvent } from './credentialEvents.js';
 import { backupFlagBits } from './importCredential.js';
 import { builtInUvForOperation, consumePinUvAuthToken, ensureUserPresence, pinUvAuthPreamble, verifyPinUvAuthParam } from './pinUvAuth.js';
 
@@ -47,6 +48,7 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
 
   // Step 7: locate credentials, applying credProtect (§12.1).
   let rpIdHash = core.rpIdHash(req.rpId);
+  let rpId = req.rpId;
   // appid (WebAuthn §10.1.1), processed here by profiles that offer it (the badge): an allowList
   // credential made for that AppID (a U2F credential) answers, signing for the AppID's hash.
   const appIdHash = req.extensions?.appid !== undefined ? core.rpIdHash(req.extensions.appid) : undefined;
@@ -59,7 +61,10 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
       const c = viaAppId ?? core.resolve(d.id, rpIdHash);
       if (c && credProtectAllows(c.payload.credProtect, uv, true)) {
         credentials.push(c);
-        if (viaAppId) rpIdHash = appIdHash!;
+        if (viaAppId) {
+          rpIdHash = appIdHash!;
+          rpId = req.extensions!.appid!;
+        }
         break; // §6.2.2 step 11: with an allowList, one credential answers.
       }
     }
@@ -88,7 +93,7 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
 
   const flags = (up || presentByUv ? Flag.UP : 0) | (uv ? Flag.UV : 0);
   const first = credentials[0]!;
-  const response = assert(core, first, rpIdHash, req.clientDataHash, flags, uv, extensions);
+  const response = assert(core, first, rpId, rpIdHash, req.clientDataHash, flags, uv, extensions);
   if (!req.allowList && credentials.length > 1) {
     response.numberOfCredentials = credentials.length;
     core.runtime.pending = {
@@ -118,7 +123,7 @@ export async function getNextAssertion(core: Core, _ctx: RequestContext): Promis
   // A credential deleted since the getAssertion is skipped by resolving it again.
   const still = core.resolve(cred.id, p.rpIdHash);
   if (!still) throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED);
-  return assert(core, still, p.rpIdHash, p.clientDataHash, p.flags, p.uv, p.extensions);
+  return assert(core, still, p.rpId, p.rpIdHash, p.clientDataHash, p.flags, p.uv, p.extensions);
 }
 
 /**
@@ -138,6 +143,7 @@ function signedData(authData: Uint8Array, clientDataHash: Uint8Array): Uint8Arra
 function assert(
   core: Core,
   cred: ResolvedCredential,
+  rpId: string,
   rpIdHash: Uint8Array,
   clientDataHash: Uint8Array,
   flags: number,
@@ -146,7 +152,8 @@ function assert(
 ): GetAssertionResponse {
   const signCount = core.env.store.incrementCounter(cred.id);
   const { extensions, largeBlobKey } = assertionOutputs(core, ext, cred, uv);
-  const authData = buildAuthenticatorData({ rpIdHash, flags: flags | backupFlagBits(core, cred.id), signCount, extensions });
+  const allFlags = flags | backupFlagBits(core, cred.id);
+  const authData = buildAuthenticatorData({ rpIdHash, flags: allFlags, signCount, extensions });
   const signature = core.sign(cred, signedData(authData, clientDataHash));
   const response: GetAssertionResponse = { credential: { type: 'public-key', id: cred.id }, authData, signature };
   if (largeBlobKey) response.largeBlobKey = largeBlobKey;
@@ -158,6 +165,10 @@ function assert(
       if (r.userName !== undefined) response.user.name = r.userName;
       if (r.userDisplayName !== undefined) response.user.displayName = r.userDisplayName;
     }
+  }
+  if (core.env.credentialEvents) {
+    const userHandle = r && { userHandle: r.userId };
+    credentialEvent(core, { type: 'credentialAsserted', credentialId: cred.id, rpId, ...userHandle, discoverable: cred.payload.discoverable, signCount, flags: allFlags });
   }
   return response;
 }

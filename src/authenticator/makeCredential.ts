@@ -15,6 +15,8 @@ import { alwaysUvForMakeCredential, enterpriseAttestationRequested } from './aut
 import { followsCtap20 } from './config.js';
 import { enterpriseAttestationIdentity } from './enterpriseAttestation.js';
 import type { Core } from './core.js';
+import { credentialEvent } from './credentialEvents.js';
+import { recordNewCredentialBackupFlags } from './importCredential.js';
 import { credProtectAllows, credProtectLevel } from './extensions/credProtect.js';
 import { makeCredentialOutputs, processMakeCredentialExtensions } from './extensions/makeCredentialExtensions.js';
 import { builtInUvForOperation, consumePinUvAuthToken, ensureUserPresence, isProtectedByUv, pinUvAuthPreamble, verifyPinUvAuthParam } from './pinUvAuth.js';
@@ -131,8 +133,9 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     secret: key.secret,
   });
   const publicKey = encodeCoseKey(key.publicKey);
+  let replaced: Uint8Array | undefined;
   if (rk) {
-    env.store.putResident({
+    replaced = env.store.putResident({
       credentialId: id,
       rpId: req.rp.id,
       ...(req.rp.name !== undefined && { rpName: req.rp.name }),
@@ -150,8 +153,12 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     });
   }
 
+  // Backup flags: the authenticator-wide defaults (config backupEligible/backupState), if any.
+  const flags = Flag.UP | (uv ? Flag.UV : 0) | recordNewCredentialBackupFlags(core, id);
+  if (replaced) credentialEvent(core, { type: 'credentialDeleted', credentialId: replaced, rpId: req.rp.id, userHandle: req.user.id, discoverable: true, signCount: 0, flags: 0 });
+  credentialEvent(core, { type: 'credentialAdded', credentialId: id, rpId: req.rp.id, ...(rk && { userHandle: req.user.id }), discoverable: rk, signCount: 0, flags });
+
   // Step 17–19: authenticator data and attestation statement.
-  const flags = Flag.UP | (uv ? Flag.UV : 0);
   const attestationNone = config.attestation === 'none';
   const authData = buildAuthenticatorData({
     rpIdHash,

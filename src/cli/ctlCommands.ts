@@ -15,10 +15,14 @@ export const CTL_HELP = `softkey ctl [--data-dir DIR | --url URL --token TOKEN] 
   uv [--available true|false] [--result match|nomatch]
   pin [set PIN]                              PIN state; set the PIN on the device itself
   prompts | approve ID | deny ID             pending prompts; answer one
-  credentials list | clear | remove ID
+  credentials list [--private-keys] | clear | remove ID
+  credentials get ID [--rp RPID]             one credential with its private key (--rp for a non-resident one)
   credentials add --rp RPID (--user-id B64URL | --non-resident) (--pkcs8-file F | --jwk-file F | --scalar HEX)
                   [--user-name N] [--display-name N] [--rp-name N] [--cred-protect 1|2|3] [--sign-count N]
+                  [--credential-id B64URL] [--backup-eligible true|false] [--backup-state true|false]
+  credentials import FILE                    add each credential of a JSON list (credentials list --private-keys)
   credentials set ID [--sign-count N] [--backup-eligible true|false] [--backup-state true|false]
+  backup-defaults [--eligible true|false] [--state true|false]   BE/BS of new credentials
   reset | power-cycle
   faults [show | clear]
   faults set [--delay MS] [--drop N] [--corrupt N [--offset O] [--xor X]] [--error COMMAND:STATUS [--every]]
@@ -70,9 +74,15 @@ function credentialsCall(args: string[]): Call {
   const [sub, ...rest] = args;
   switch (sub) {
     case undefined:
-    case 'list':
-      parse(rest, {});
-      return ['GET', '/credentials'];
+    case 'list': {
+      const { values } = parse(rest, { 'private-keys': { type: 'boolean' } });
+      return ['GET', `/credentials${values['private-keys'] ? '?privateKeys=true' : ''}`];
+    }
+    case 'get': {
+      const { values, positionals } = parse(rest, { rp: { type: 'string' } }, 1);
+      if (!positionals[0]) throw new UsageError('credentials get needs a credential ID');
+      return ['GET', `/credentials/${encodeURIComponent(positionals[0])}${values.rp ? `?rpId=${encodeURIComponent(values.rp)}` : ''}`];
+    }
     case 'clear':
       parse(rest, {});
       return ['DELETE', '/credentials'];
@@ -105,6 +115,9 @@ function credentialsCall(args: string[]): Call {
         scalar: { type: 'string' },
         'cred-protect': { type: 'string' },
         'sign-count': { type: 'string' },
+        'credential-id': { type: 'string' },
+        'backup-eligible': { type: 'string' },
+        'backup-state': { type: 'string' },
       });
       if (!values.rp) throw new UsageError('credentials add needs --rp RPID');
       const keys = [values['pkcs8-file'], values['jwk-file'], values.scalar].filter((v) => v !== undefined);
@@ -133,11 +146,14 @@ function credentialsCall(args: string[]): Call {
           privateKey,
           credProtect: cp,
           signCount: int(values['sign-count'], '--sign-count'),
+          credentialId: values['credential-id'],
+          backupEligible: bool(values['backup-eligible'], '--backup-eligible'),
+          backupState: bool(values['backup-state'], '--backup-state'),
         },
       ];
     }
     default:
-      throw new UsageError(`softkey ctl credentials: expected list, add, remove, set or clear, got "${sub}"`);
+      throw new UsageError(`softkey ctl credentials: expected list, get, add, import, remove, set or clear, got "${sub}"`);
   }
 }
 
@@ -205,6 +221,11 @@ function callFor(operation: string | undefined, args: string[]): Call {
     }
     case 'credentials':
       return credentialsCall(args);
+    case 'backup-defaults': {
+      const { values } = parse(args, { eligible: { type: 'string' }, state: { type: 'string' } });
+      if (values.eligible === undefined && values.state === undefined) return ['GET', '/backup-defaults'];
+      return ['PUT', '/backup-defaults', { backupEligible: bool(values.eligible, '--eligible'), backupState: bool(values.state, '--state') }];
+    }
     case 'reset':
       return (parse(args, {}), ['POST', '/reset']);
     case 'power-cycle':
@@ -251,8 +272,27 @@ export async function ctlCommand(args: string[], io: Io): Promise<number> {
   }
   const { endpoint, rest } = connection(args);
   const [operation, ...operationArgs] = rest;
+  if (operation === 'credentials' && operationArgs[0] === 'import') return importCredentials(endpoint, operationArgs.slice(1), io);
   const [method, path, body] = callFor(operation, operationArgs);
   const target = 'url' in endpoint ? endpoint : readControlInfo(endpoint.dataDir);
   io.out(JSON.stringify(await controlRequest(target, method, path, body), null, 2));
+  return 0;
+}
+
+/** `credentials import FILE`: each entry of a list read back with --private-keys, added again (IDs, counters, flags kept). */
+async function importCredentials(endpoint: { url: string; token: string } | { dataDir: string }, args: string[], io: Io): Promise<number> {
+  const { positionals } = parse(args, {}, 1);
+  if (!positionals[0]) throw new UsageError('credentials import needs a FILE (a JSON list from credentials list --private-keys)');
+  let list: unknown;
+  try {
+    list = JSON.parse(readFile(positionals[0]));
+  } catch (e) {
+    throw e instanceof UsageError ? e : new UsageError(`${positionals[0]} is not JSON`);
+  }
+  if (!Array.isArray(list)) throw new UsageError(`${positionals[0]} must hold a JSON list of credentials`);
+  const target = 'url' in endpoint ? endpoint : readControlInfo(endpoint.dataDir);
+  const added = [];
+  for (const c of list) added.push(await controlRequest(target, 'POST', '/credentials', c));
+  io.out(JSON.stringify(added, null, 2));
   return 0;
 }

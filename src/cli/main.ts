@@ -23,6 +23,7 @@ import { startWebServices, WEB_FLAGS, webServicesFromFlags, type WebServices } f
 import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices } from '../main/panel.js';
 import { ctlCommand } from './ctlCommands.js';
 import { listCredentials } from '../main/credentialsList.js';
+import { stateCommand } from './stateCommands.js';
 
 const HELP = `softkey — a software FIDO2 security key
 
@@ -62,6 +63,8 @@ Usage:
                                    profile refuses setPIN/changePIN over the wire)
   softkey wallet init | import | address PATH [--data-dir DIR]
                                    the Filecoin app's seed and addresses
+  softkey state export [--out FILE] | import FILE [--force]   [--data-dir DIR]
+                                   the whole key as one JSON file (softkey state --help)
   softkey ctl OPERATION [ARGS]     drive a running device: presence, prompts, credentials, faults…
                                    (softkey ctl --help)
   softkey --version | --help
@@ -343,6 +346,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await reset(args, io);
       case 'ctl':
         return await ctlCommand(args, io);
+      case 'state':
+        return await stateCommand(args, io);
       case 'wallet':
         return await walletCommand(args, {
           stdin: process.stdin,

@@ -7,7 +7,8 @@
  * `key.control` from Node are the same calls.
  */
 import type { Core } from '../authenticator/core.js';
-import { backupFlagBits, importCredential, setBackupFlags } from '../authenticator/importCredential.js';
+import type { CredentialEvent, CredentialEventType } from '../authenticator/credentialEvents.js';
+import { backupFlagBits, defaultBackupBits, importCredential, setBackupDefaults, setBackupFlags } from '../authenticator/importCredential.js';
 import { readPinState } from '../authenticator/pinUvAuthToken.js';
 import { eraseAuthenticator } from '../authenticator/reset.js';
 import { setDevicePin } from '../authenticator/setDevicePin.js';
@@ -16,6 +17,16 @@ import { toHex } from '../encoding/bytes.js';
 import type { CredentialAlg, CoseKey } from '../encoding/cose.js';
 import type { CredentialStore, CredProtectLevel } from '../store/credentialStore.js';
 import type { Vault } from '../store/vault.js';
+import {
+  exportStoreState,
+  KEY_STATE_FORMAT,
+  KEY_STATE_VERSION,
+  PLAIN_WARNING,
+  sealKeyState,
+  type KeyState,
+  type ScryptParams,
+  type SealedKeyState,
+} from '../store/snapshot.js';
 import { parsePathString } from '../wallet/bip32Path.js';
 import { hasWalletSeed, Keyring } from '../wallet/keyring.js';
 import { checkFaultPlan, Faults, type FaultPlan } from './faults.js';
@@ -44,6 +55,10 @@ export interface ControlledDevice {
   powerCycle(): void;
   /** Outside key parsing (src/crypto, reached through the composition root). */
   importPrivateKey(input: PrivateKeyJson): { alg: CredentialAlg; secret: Uint8Array; publicKey: CoseKey };
+  /** A credential's key secret as PKCS#8 DER (src/crypto, through the composition root). */
+  exportPrivateKey(alg: CredentialAlg, secret: Uint8Array): Uint8Array;
+  /** Device options saved with a whole-key export (profile name, …). */
+  stateConfig?(): Record<string, unknown>;
   /** CTAP2 command and status names ↔ bytes, for faults given by name. */
   names: { command(name: string): number | undefined; status(name: string): number | undefined; commandName(b: number): string; statusName(b: number): string };
 }
@@ -65,6 +80,8 @@ export interface AddCredentialInput {
   signCount?: number;
   backupEligible?: boolean;
   backupState?: boolean;
+  /** Keep this credential ID (base64url, 16–1023 bytes), e.g. one read from another key; default a new one. */
+  credentialId?: string;
 }
 
 export interface CredentialInfo {
@@ -80,7 +97,11 @@ export interface CredentialInfo {
   signCount: number;
   backupEligible: boolean;
   backupState: boolean;
-  createdAt: string;
+  /** Discoverable; always true in credentials(), which lists the stored (discoverable) credentials. */
+  resident: boolean;
+  createdAt?: string;
+  /** With { privateKeys: true }: the key, in the form addCredential takes back. */
+  privateKey?: { pkcs8: string };
 }
 
 /** A fault plan as the control API shows it: ctapError's command and status by their spec names. */
@@ -98,7 +119,35 @@ export type ControlEvent =
   | { type: 'pin'; pin: { set: boolean; retries: number; uvRetries: number } }
   | { type: 'faults'; faults: FaultPlanView }
   | { type: 'credentials' }
+  | { type: CredentialEventType; credential: CredentialEventJson }
   | { type: 'trace'; entry: TraceEntry };
+
+/** A per-credential event (DevTools' WebAuthn.credentialAdded/Asserted/Deleted/Updated) as JSON. */
+export interface CredentialEventJson {
+  type: CredentialEventType;
+  credentialId: string;
+  rpId?: string;
+  /** user.id, base64url (discoverable credentials). */
+  userHandle?: string;
+  resident: boolean;
+  signCount: number;
+  /** The authenticatorData flags of the ceremony (for deletes and updates: the credential's BE/BS). */
+  flags: { up: boolean; uv: boolean; be: boolean; bs: boolean };
+}
+
+export const CREDENTIAL_EVENT_TYPES: readonly CredentialEventType[] = ['credentialAdded', 'credentialAsserted', 'credentialDeleted', 'credentialUpdated'];
+
+export function credentialEventJson(e: CredentialEvent): CredentialEventJson {
+  return {
+    type: e.type,
+    credentialId: b64u.encode(e.credentialId),
+    ...(e.rpId !== undefined && { rpId: e.rpId }),
+    ...(e.userHandle && { userHandle: b64u.encode(e.userHandle) }),
+    resident: e.discoverable,
+    signCount: e.signCount,
+    flags: { up: (e.flags & 0x01) !== 0, uv: (e.flags & 0x04) !== 0, be: (e.flags & 0x08) !== 0, bs: (e.flags & 0x10) !== 0 },
+  };
+}
 
 export interface PresenceState {
   mode: PresenceMode | 'custom';
@@ -128,6 +177,7 @@ const optionalString = (v: unknown, what: string): string | undefined => {
 
 export class Controller {
   private readonly listeners = new Set<(e: ControlEvent) => void>();
+  private readonly credentialListeners = new Map<(e: CredentialEventJson) => void, { type: string; off: () => void }[]>();
   private keyring: Keyring | undefined;
 
   constructor(private readonly d: ControlledDevice) {
@@ -138,6 +188,76 @@ export class Controller {
   subscribe(listener: (e: ControlEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Per-credential events, EventEmitter-style: `key.control.on('credentialAsserted', (e) => …)`.
+   * '*' listens to all four. Returns this (off() removes the same listener).
+   */
+  on(type: CredentialEventType | '*', listener: (e: CredentialEventJson) => void): this {
+    if (type !== '*' && !CREDENTIAL_EVENT_TYPES.includes(type)) throw new ControlError(`unknown event "${String(type)}"; one of ${CREDENTIAL_EVENT_TYPES.join(', ')}`);
+    const wrapped = (e: ControlEvent) => {
+      if ('credential' in e && (type === '*' || e.type === type)) listener(e.credential);
+    };
+    this.credentialListeners.set(listener, [...(this.credentialListeners.get(listener) ?? []), { type, off: this.subscribe(wrapped) }]);
+    return this;
+  }
+
+  off(type: CredentialEventType | '*', listener: (e: CredentialEventJson) => void): this {
+    const subs = this.credentialListeners.get(listener) ?? [];
+    const i = subs.findIndex((s) => s.type === type);
+    if (i >= 0) {
+      subs[i]!.off();
+      subs.splice(i, 1);
+    }
+    if (subs.length === 0) this.credentialListeners.delete(listener);
+    return this;
+  }
+
+  /**
+   * The same events as an async iterator (`for await (const e of key.control.events())`), from the
+   * call on (it subscribes at once, before the first next()) until `signal` aborts or the loop ends;
+   * events wait in a queue while the loop is busy.
+   */
+  events(options: { types?: readonly CredentialEventType[]; signal?: AbortSignal } = {}): AsyncIterableIterator<CredentialEventJson> {
+    const types = options.types ?? CREDENTIAL_EVENT_TYPES;
+    const queue: CredentialEventJson[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    const off = this.subscribe((e) => {
+      if ('credential' in e && types.includes(e.type as CredentialEventType)) {
+        queue.push(e.credential);
+        wake?.();
+      }
+    });
+    const finish = () => {
+      if (done) return;
+      done = true;
+      off();
+      options.signal?.removeEventListener('abort', finish);
+      wake?.();
+    };
+    options.signal?.addEventListener('abort', finish);
+    if (options.signal?.aborted) finish();
+    const end = { value: undefined, done: true } as const;
+    const iterator: AsyncIterableIterator<CredentialEventJson> = {
+      async next() {
+        while (!done && queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        return done ? end : { value: queue.shift()!, done: false };
+      },
+      async return() {
+        finish();
+        return end;
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /** The authenticator's per-credential events (Env.credentialEvents, wired by the composition root). */
+  credentialEvent(e: CredentialEvent): void {
+    this.emit({ type: e.type, credential: credentialEventJson(e) });
   }
 
   /** Called by the composition root and the broker when something shown changed. */
@@ -236,7 +356,7 @@ export class Controller {
     if (typeof input.rpId !== 'string' || input.rpId === '') throw new ControlError('rpId is required');
     const resident = input.resident ?? true;
     if (typeof resident !== 'boolean') throw new ControlError('resident must be true or false');
-    const userId = input.userId !== undefined || resident ? bytesField(input.userId, 'userId') : undefined;
+    const userId = (input.userId !== undefined && input.userId !== '') || resident ? bytesField(input.userId, 'userId') : undefined;
     if (userId && userId.length > 64) throw new ControlError('userId is at most 64 bytes');
     if (input.credProtect !== undefined && ![1, 2, 3].includes(input.credProtect)) throw new ControlError('credProtect must be 1, 2 or 3');
     if (input.signCount !== undefined && !(Number.isInteger(input.signCount) && input.signCount >= 0 && input.signCount <= 0xffffffff)) throw new ControlError('signCount must be 0–4294967295');
@@ -250,24 +370,44 @@ export class Controller {
     const userName = optionalString(input.userName, 'userName');
     const displayName = optionalString(input.userDisplayName, 'userDisplayName');
     const rpName = optionalString(input.rpName, 'rpName');
-    const made = importCredential(this.d.core, {
-      rpId: input.rpId,
-      ...(rpName !== undefined && { rpName }),
-      discoverable: resident,
-      ...(userId && { user: { id: userId, ...(userName !== undefined && { name: userName }), ...(displayName !== undefined && { displayName }) } }),
-      key,
-      ...(input.credProtect !== undefined && { credProtect: input.credProtect }),
-      ...(input.signCount !== undefined && { signCount: input.signCount }),
-    });
-    if (input.backupEligible || input.backupState) this.setBackup(made.credentialId, input);
+    const credentialId = input.credentialId === undefined ? undefined : bytesField(input.credentialId, 'credentialId');
+    for (const k of ['backupEligible', 'backupState'] as const) if (input[k] !== undefined && typeof input[k] !== 'boolean') throw new ControlError(`${k} must be true or false`);
+    let backup: { backupEligible: boolean; backupState: boolean } | undefined;
+    if (input.backupEligible !== undefined || input.backupState !== undefined) {
+      const defaults = this.backupDefaults();
+      const backupState = input.backupState ?? (input.backupEligible === false ? false : defaults.backupState);
+      backup = { backupEligible: input.backupEligible ?? (backupState || defaults.backupEligible), backupState };
+      if (backup.backupState && !backup.backupEligible) throw new ControlError('backup state requires backup eligibility');
+    }
+    let made;
+    try {
+      made = importCredential(this.d.core, {
+        rpId: input.rpId,
+        ...(rpName !== undefined && { rpName }),
+        discoverable: resident,
+        ...(userId && { user: { id: userId, ...(userName !== undefined && { name: userName }), ...(displayName !== undefined && { displayName }) } }),
+        key,
+        ...(input.credProtect !== undefined && { credProtect: input.credProtect }),
+        ...(input.signCount !== undefined && { signCount: input.signCount }),
+        ...(credentialId && { credentialId }),
+        ...(backup && { backup }),
+      });
+    } catch (e) {
+      throw e instanceof RangeError ? new ControlError(e.message) : e;
+    }
     this.emit({ type: 'credentials' });
     return { credentialId: b64u.encode(made.credentialId), publicKey: b64u.encode(made.publicKey) };
   }
 
-  /** The discoverable credentials (non-discoverable ones are stored nowhere: their ID is the key). */
-  credentials(): CredentialInfo[] {
+  /**
+   * The discoverable credentials (non-discoverable ones are stored nowhere: their ID is the key; read
+   * one with credential(id, rpId)). With { privateKeys: true } each carries its private key and the
+   * list can be given back to addCredential, here or in another key (a seed for a later test).
+   */
+  credentials(options: { privateKeys?: boolean } = {}): CredentialInfo[] {
     return this.d.store.listAllResident().map((c) => {
       const bits = backupFlagBits(this.d.core, c.credentialId);
+      const key = options.privateKeys ? this.privateKeyOf(c.credentialId, c.rpId) : undefined;
       return {
         credentialId: b64u.encode(c.credentialId),
         rpId: c.rpId,
@@ -281,21 +421,73 @@ export class Controller {
         signCount: this.d.store.getCounter(c.credentialId),
         backupEligible: (bits & 0x08) !== 0,
         backupState: (bits & 0x10) !== 0,
+        resident: true,
         createdAt: new Date(c.createdAt).toISOString(),
+        ...(key && { privateKey: key }),
       };
+    });
+  }
+
+  /**
+   * One credential of this key with its private key: a discoverable one by ID, a non-discoverable
+   * one by ID and RP ID (its ID opens only for the RP ID it was made for).
+   */
+  credential(credentialId: string, rpId?: string): CredentialInfo {
+    const id = bytesField(credentialId, 'credentialId');
+    const stored = this.credentials({ privateKeys: true }).find((c) => c.credentialId === b64u.encode(id));
+    if (stored) return stored;
+    if (rpId === undefined) throw new ControlError('no discoverable credential with that ID (give rpId for a non-discoverable one)', 'not-found');
+    const resolved = this.d.core.resolve(id, this.d.core.rpIdHash(rpId));
+    if (!resolved || resolved.payload.u2f) throw new ControlError(`no credential of this key with that ID for ${rpId}`, 'not-found');
+    const bits = backupFlagBits(this.d.core, id);
+    return {
+      credentialId: b64u.encode(id),
+      rpId,
+      userId: '',
+      alg: resolved.payload.alg,
+      algName: ALG_NAMES[resolved.payload.alg] ?? String(resolved.payload.alg),
+      credProtect: resolved.payload.credProtect,
+      signCount: this.d.store.getCounter(id),
+      backupEligible: (bits & 0x08) !== 0,
+      backupState: (bits & 0x10) !== 0,
+      resident: false,
+      privateKey: { pkcs8: b64u.encode(this.d.exportPrivateKey(resolved.payload.alg, resolved.payload.secret)) },
+    };
+  }
+
+  private privateKeyOf(id: Uint8Array, rpId: string): { pkcs8: string } | undefined {
+    const resolved = this.d.core.resolve(id, this.d.core.rpIdHash(rpId));
+    return resolved && { pkcs8: b64u.encode(this.d.exportPrivateKey(resolved.payload.alg, resolved.payload.secret)) };
+  }
+
+  private credentialChanged(type: 'credentialDeleted' | 'credentialUpdated', id: Uint8Array, resident: { rpId: string; userId: Uint8Array } | undefined, signCount: number): void {
+    this.credentialEvent({
+      type,
+      credentialId: id,
+      ...(resident && { rpId: resident.rpId, userHandle: resident.userId }),
+      discoverable: resident !== undefined,
+      signCount,
+      flags: backupFlagBits(this.d.core, id),
     });
   }
 
   removeCredential(credentialId: string): { removed: true } {
     const id = bytesField(credentialId, 'credentialId');
-    if (!this.d.store.deleteResident(id)) throw new ControlError('no discoverable credential with that ID', 'not-found');
+    const record = this.d.store.getResident(id);
+    const signCount = this.d.store.getCounter(id);
+    if (!record || !this.d.store.deleteResident(id)) throw new ControlError('no discoverable credential with that ID', 'not-found');
+    this.credentialChanged('credentialDeleted', id, record, signCount);
     this.emit({ type: 'credentials' });
     return { removed: true };
   }
 
   clearCredentials(): { removed: number } {
     const all = this.d.store.listAllResident();
-    for (const c of all) this.d.store.deleteResident(c.credentialId);
+    for (const c of all) {
+      const signCount = this.d.store.getCounter(c.credentialId);
+      this.d.store.deleteResident(c.credentialId);
+      this.credentialChanged('credentialDeleted', c.credentialId, c, signCount);
+    }
     this.emit({ type: 'credentials' });
     return { removed: all.length };
   }
@@ -312,6 +504,7 @@ export class Controller {
     }
     for (const k of ['backupEligible', 'backupState'] as const) if (input[k] !== undefined && typeof input[k] !== 'boolean') throw new ControlError(`${k} must be true or false`);
     if (input.backupEligible !== undefined || input.backupState !== undefined) this.setBackup(id, input as { backupEligible?: boolean; backupState?: boolean });
+    this.credentialChanged('credentialUpdated', id, this.d.store.getResident(id), this.d.store.getCounter(id));
     this.emit({ type: 'credentials' });
     const bits = backupFlagBits(this.d.core, id);
     return { signCount: this.d.store.getCounter(id), backupEligible: (bits & 0x08) !== 0, backupState: (bits & 0x10) !== 0 };
@@ -326,6 +519,47 @@ export class Controller {
     } catch (e) {
       throw new ControlError((e as Error).message);
     }
+  }
+
+  /** The authenticator-wide backup flags given to new credentials (DevTools' defaultBackupEligibility/State). */
+  backupDefaults(): { backupEligible: boolean; backupState: boolean } {
+    const bits = defaultBackupBits(this.d.core);
+    return { backupEligible: (bits & 0x08) !== 0, backupState: (bits & 0x10) !== 0 };
+  }
+
+  /** Changes them for credentials made from now on; backupState true implies backupEligible. */
+  setBackupDefaults(input: { backupEligible?: unknown; backupState?: unknown }): { backupEligible: boolean; backupState: boolean } {
+    for (const k of ['backupEligible', 'backupState'] as const) if (input[k] !== undefined && typeof input[k] !== 'boolean') throw new ControlError(`${k} must be true or false`);
+    const now = this.backupDefaults();
+    const backupState = (input.backupState as boolean | undefined) ?? (input.backupEligible === false ? false : now.backupState);
+    const backupEligible = (input.backupEligible as boolean | undefined) ?? (backupState || now.backupEligible);
+    try {
+      setBackupDefaults(this.d.core, { backupEligible, backupState });
+    } catch (e) {
+      throw new ControlError((e as Error).message);
+    }
+    return this.backupDefaults();
+  }
+
+  // --- the whole key as one JSON document (store/snapshot.ts) ---
+  /**
+   * Everything this key holds, private keys included (the document's `warning` says so), sealed
+   * with scrypt + AES-256-GCM when a passphrase is given. `openSoftKey({ state })` and
+   * `softkey state import` restore it.
+   */
+  exportState(options: { passphrase?: string; scrypt?: ScryptParams } = {}): KeyState | SealedKeyState {
+    const state: KeyState = {
+      format: KEY_STATE_FORMAT,
+      version: KEY_STATE_VERSION,
+      warning: PLAIN_WARNING,
+      exportedAt: new Date().toISOString(),
+      config: { ...this.d.stateConfig?.(), ...this.backupDefaults() },
+      ...exportStoreState(this.d.store, this.d.vault),
+      credentials: this.credentials({ privateKeys: true }),
+    };
+    if (options.passphrase === undefined) return state;
+    if (typeof options.passphrase !== 'string' || options.passphrase === '') throw new ControlError('passphrase must be a non-empty string');
+    return sealKeyState(state, options.passphrase, options.scrypt);
   }
 
   // --- device ---

@@ -11,8 +11,13 @@
  *   GET  /api/uv          PUT {available, result: match|nomatch}
  *   GET  /api/pin         PUT {pin}                       (set on the device, as its own keypad would)
  *   GET  /api/prompts     POST /api/prompts/:id/approve | /deny
- *   GET  /api/credentials POST {rpId, userId, privateKey, …}   DELETE (all)
+ *   GET  /api/credentials[?privateKeys=true]   POST {rpId, userId, privateKey, credentialId?, …}   DELETE (all)
+ *        GET /api/credentials/:id[?rpId=R]  (with its private key)
  *        PATCH /api/credentials/:id {signCount, backupEligible, backupState}   DELETE /api/credentials/:id
+ *   GET  /api/backup-defaults   PUT {backupEligible, backupState}   (for new credentials)
+ *   GET  /api/events[?types=credentialAdded,…]   Server-Sent Events: credentialAdded, credentialAsserted,
+ *        credentialDeleted, credentialUpdated (event name = type, data = the credential as JSON)
+ *   POST /api/key-state {passphrase?}   the whole key as one JSON document (private keys included)
  *   POST /api/reset       POST /api/power-cycle
  *   GET  /api/faults      PUT {delayMs, dropReport, corruptReport, ctapError, badSignature, withholdPresence}   DELETE
  *   GET  /api/trace?since=N   DELETE /api/trace
@@ -22,7 +27,9 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { sameSecret } from '../encoding/secret.js';
 import { hostAllowed, misdirectedText } from '../encoding/webGuard.js';
-import { ControlError, type Controller } from './controller.js';
+import { streamSSE } from 'hono/streaming';
+import type { CredentialEventType } from '../authenticator/credentialEvents.js';
+import { ControlError, CREDENTIAL_EVENT_TYPES, type Controller } from './controller.js';
 
 export interface ControlApiOptions {
   controller: Controller;
@@ -110,11 +117,32 @@ export function createControlApi(options: ControlApiOptions): Hono {
   api.get('/api/prompts', (c) => c.json(ctl.prompts()));
   api.post('/api/prompts/:id/approve', (c) => c.json(ctl.answerPrompt(c.req.param('id'), true)));
   api.post('/api/prompts/:id/deny', (c) => c.json(ctl.answerPrompt(c.req.param('id'), false)));
-  api.get('/api/credentials', (c) => c.json(ctl.credentials()));
+  api.get('/api/credentials', (c) => c.json(ctl.credentials({ privateKeys: c.req.query('privateKeys') === 'true' })));
+  api.get('/api/credentials/:id', (c) => c.json(ctl.credential(c.req.param('id'), c.req.query('rpId'))));
   api.post('/api/credentials', async (c) => c.json(ctl.addCredential((await body(c)) as never), 201));
   api.delete('/api/credentials', (c) => c.json(ctl.clearCredentials()));
   api.patch('/api/credentials/:id', async (c) => c.json(ctl.setCredential(c.req.param('id'), await body(c))));
   api.delete('/api/credentials/:id', (c) => c.json(ctl.removeCredential(c.req.param('id'))));
+  api.get('/api/backup-defaults', (c) => c.json(ctl.backupDefaults()));
+  api.put('/api/backup-defaults', async (c) => c.json(ctl.setBackupDefaults(await body(c))));
+  api.post('/api/key-state', async (c) => {
+    const { passphrase } = await body(c);
+    if (passphrase !== undefined && typeof passphrase !== 'string') throw new ControlError('passphrase must be a string');
+    return c.json(ctl.exportState(passphrase === undefined ? {} : { passphrase }));
+  });
+  api.get('/api/events', (c) => {
+    const asked = c.req.query('types')?.split(',').filter((t) => t !== '');
+    const unknown = asked?.find((t) => !(CREDENTIAL_EVENT_TYPES as readonly string[]).includes(t));
+    if (unknown !== undefined) throw new ControlError(`unknown event type "${unknown}"; one of ${CREDENTIAL_EVENT_TYPES.join(', ')}`);
+    const types = (asked ?? CREDENTIAL_EVENT_TYPES) as CredentialEventType[];
+    return streamSSE(c, async (stream) => {
+      const stop = new AbortController();
+      stream.onAbort(() => stop.abort());
+      const events = ctl.events({ types, signal: stop.signal });
+      await stream.writeSSE({ event: 'ready', data: '{}' }); // subscribed: events from here on are delivered
+      for await (const e of events) await stream.writeSSE({ event: e.type, data: JSON.stringify(e) });
+    });
+  });
   api.post('/api/reset', (c) => c.json(ctl.reset()));
   api.post('/api/power-cycle', (c) => c.json(ctl.powerCycle()));
   api.get('/api/faults', (c) => c.json(ctl.faults()));

@@ -141,6 +141,11 @@ function importSecret(alg: CredentialAlg, secret: Uint8Array): KeyObject {
   return createPrivateKey({ key: rsaJwk(secret), format: 'jwk' });
 }
 
+/** A credential's private key as PKCS#8 DER (what importKey.ts reads back), for the control API's export. */
+export function pkcs8OfSecret(alg: CredentialAlg, secret: Uint8Array): Uint8Array {
+  return new Uint8Array(importSecret(alg, secret).export({ format: 'der', type: 'pkcs8' }));
+}
+
 /** Bounded LRU of imported private keys, keyed by the caller (e.g. the credential ID). */
 export class SigningKeyCache {
   private keys = new Map<string, KeyObject>();

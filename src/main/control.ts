@@ -9,6 +9,8 @@ import { Status } from '../ctap2/status.js';
 import { commandName } from '../ctap2/commands.js';
 import { statusName } from '../ctap2/status.js';
 import { importCredentialPrivateKey } from '../crypto/importKey.js';
+import { pkcs8OfSecret } from '../crypto/credentialKeys.js';
+import type { CredentialEventSink } from '../authenticator/credentialEvents.js';
 import * as b64u from '../encoding/base64url.js';
 import { fromHex } from '../encoding/bytes.js';
 import { Controller, ControlError, type PrivateKeyJson } from '../control/controller.js';
@@ -22,7 +24,7 @@ import { Tracer } from './controlTrace.js';
 import { faultyCtap1, faultyCtap2, faultySend } from './faults.js';
 
 export { Controller, ControlError } from '../control/controller.js';
-export type { AddCredentialInput, CredentialInfo, ControlEvent } from '../control/controller.js';
+export type { AddCredentialInput, CredentialInfo, ControlEvent, CredentialEventJson } from '../control/controller.js';
 export type { FaultPlan } from '../control/faults.js';
 export type { Prompt } from '../control/presence.js';
 
@@ -46,6 +48,8 @@ export interface ControlParts {
   interpose: DeviceInterposer;
   /** Pass to openDevice({ trace }). */
   hidTrace: (event: CtapHidTraceEvent) => void;
+  /** Pass to openDevice({ credentialEvents }): the authenticator's per-credential events, to the Controller. */
+  credentialEvents: CredentialEventSink;
   /** Makes the Controller once the device is open. */
   attach(device: Device): Controller;
 }
@@ -97,6 +101,15 @@ export function prepareControl(options: { mode?: PresenceMode; timeoutMs?: numbe
     tracer,
     interpose,
     hidTrace: (e) => tracer.hid(e),
+    credentialEvents: {
+      credential: (e) => {
+        try {
+          controller?.credentialEvent(e);
+        } catch {
+          // a listener's error must not fail the ceremony
+        }
+      },
+    },
     attach(device) {
       controller = new Controller({
         core: device.authenticator.core,
@@ -107,6 +120,8 @@ export function prepareControl(options: { mode?: PresenceMode; timeoutMs?: numbe
         trace,
         powerCycle: () => device.powerCycle(),
         importPrivateKey: importPrivateKeyJson,
+        exportPrivateKey: pkcs8OfSecret,
+        stateConfig: () => ({ profile: device.authenticator.core.config.profile }),
         names: {
           command: (name) => lookup(Command, name, 'authenticator'),
           status: (name) => lookup(Status, name, 'CTAP2_ERR_'),

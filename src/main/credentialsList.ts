@@ -31,12 +31,12 @@ interface Row {
   alg: number;
   credProtect: number;
   counter: string;
-  createdAt: string;
+  createdAt?: string | undefined;
   idHex: string;
 }
 
 const line = (r: Row) =>
-  [r.rpId, r.userName ?? '', r.userDisplayName ?? '', `alg ${r.alg}`, `credProtect ${r.credProtect}`, `counter ${r.counter}`, r.createdAt, r.idHex.slice(0, 16) + '…'].join('\t');
+  [r.rpId, r.userName ?? '', r.userDisplayName ?? '', `alg ${r.alg}`, `credProtect ${r.credProtect}`, `counter ${r.counter}`, r.createdAt ?? '', r.idHex.slice(0, 16) + '…'].join('\t');
 
 /** The running device's list, or undefined when none answers on `dataDir`. */
 async function fromRunningDevice(dataDir: string): Promise<CredentialsListing | undefined> {

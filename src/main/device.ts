@@ -8,6 +8,7 @@ import { createAuthenticator, type Authenticator } from '../authenticator/authen
 import { commandPolicy, defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
 import { profileConfig, type ProfileSpec } from './profiles.js';
 import type { Clock, Env, UserPresence, UserVerification } from '../authenticator/env.js';
+import type { CredentialEventSink } from '../authenticator/credentialEvents.js';
 import { randomBytes } from '../crypto/aead.js';
 import { U2fAuthenticator, u2fOffered } from '../authenticator/u2f.js';
 import { dispatchCtap1 } from '../ctap1/dispatch.js';
@@ -38,6 +39,10 @@ export interface DeviceOptions {
   config?: Partial<AuthenticatorConfig>;
   onInternalError?: (error: unknown) => void;
   trace?: (event: CtapHidTraceEvent) => void;
+  /** Fills a fresh store and vault before the authenticator starts (openSoftKey({ state })). */
+  seed?: (store: CredentialStore, vault: Vault) => void;
+  /** Per-credential events (control API). */
+  credentialEvents?: CredentialEventSink;
   /** Wrappers around the CTAP2/CTAP1 exchanges and outgoing reports (faults and trace, main/control.ts). */
   interpose?: DeviceInterposer;
 }
@@ -70,8 +75,17 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     dataDir === ':memory:'
       ? { store: new MemoryStore() as CredentialStore, vault: new MemoryVault() as Vault, close: () => {} }
       : openDataDir(dataDir);
+  if (options.seed) {
+    try {
+      options.seed(opened.store, opened.vault);
+    } catch (e) {
+      opened.close();
+      throw e;
+    }
+  }
   const env: Env = { clock: systemClock, rng: systemRng, presence: options.presence, store: opened.store, vault: opened.vault };
   if (options.uv) env.uv = options.uv;
+  if (options.credentialEvents) env.credentialEvents = options.credentialEvents;
   const authenticator = await createAuthenticator(env, defaultConfig({ ...profileConfig(options.profile ?? 'default'), ...options.config }));
   const onInternalError = options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e));
 

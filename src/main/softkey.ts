@@ -12,8 +12,9 @@ import { CtapHidHost, type HidReportPipe } from '../ctaphid/hostDevice.js';
 import { connectUdpHost, startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
 import { connectWebSocketHid } from '../transport/webSocketHid.js';
 import { formatHostPort, parseHostPort } from './address.js';
-import { openDevice, type Device } from './device.js';
-import type { ProfileSpec } from './profiles.js';
+import { DEFAULT_DATA_DIR, openDevice, type Device } from './device.js';
+import { checkKeyStateHeader, importStoreState, isEmptyStore, KeyStateError, openKeyState, type KeyState, type SealedKeyState } from '../store/snapshot.js';
+import { BUILT_IN_PROFILES, type ProfileSpec } from './profiles.js';
 import { TerminalPresence, type PresenceMode } from './presence.js';
 import { prepareControl, traceWalletApp, type Controller } from './control.js';
 import type { TransactionReview, WalletApp } from './wallet.js';
@@ -44,6 +45,20 @@ export interface OpenSoftKeyOptions {
    * TESTING_TIMEOUTS: the RP's options.timeout as given, as Chromium does with its virtual authenticator.
    */
   client?: WebAuthnClientOptions;
+  /**
+   * Start from a whole key exported by `key.exportState()` or `softkey state export` (the object, or
+   * its JSON text): credentials, counters, PIN, large blobs, secrets. Without dataDir the key is in
+   * memory; a dataDir must be empty (or new). Its saved profile and backup defaults apply unless given here.
+   */
+  state?: KeyState | SealedKeyState | string;
+  /** The passphrase of a sealed `state`. */
+  statePassphrase?: string;
+  /**
+   * Backup eligibility / backup state (WebAuthn L3 §6.1.3) of every new credential; per credential
+   * through key.control.setCredential. Default false.
+   */
+  backupEligible?: boolean;
+  backupState?: boolean;
   /** Record decoded traffic for `key.control.trace()` and the panel (costs time per exchange); default false. */
   trace?: boolean;
 }
@@ -67,6 +82,11 @@ export interface SoftKey extends CtapTransport {
   readonly control: Controller;
   /** The presence policy as the Filecoin app's review screen (prompts appear in the panel too). */
   readonly review: TransactionReview;
+  /**
+   * The whole key as one JSON document (private keys included, which its `warning` member says), or
+   * sealed with a passphrase (scrypt + AES-256-GCM). Give it back to openSoftKey({ state }).
+   */
+  exportState(options?: { passphrase?: string }): KeyState | SealedKeyState;
   /** Puts a Filecoin app's APDUs into the control trace. */
   traceWallet(app: WalletApp): WalletApp;
   /**
@@ -78,6 +98,14 @@ export interface SoftKey extends CtapTransport {
 }
 
 export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<SoftKey> {
+  const state = options.state === undefined ? undefined : readKeyState(options.state, options.statePassphrase);
+  const saved = state?.config ?? {};
+  const profile = options.profile ?? (typeof saved.profile === 'string' && BUILT_IN_PROFILES.has(saved.profile) ? saved.profile : undefined);
+  const backup = {
+    backupEligible: options.backupEligible ?? (saved.backupEligible === true || undefined),
+    backupState: options.backupState ?? (saved.backupState === true || undefined),
+  };
+  if (backup.backupState && backup.backupEligible === false) throw new RangeError('backupState requires backupEligible');
   // Presence goes through the control API's broker, so modes can change and prompts be answered.
   const control = prepareControl({
     ...(typeof options.presence === 'object' ? { custom: options.presence } : { mode: options.presence ?? 'auto' }),
@@ -86,14 +114,26 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
   });
   control.trace.enabled = options.trace ?? false;
   const device = await openDevice({
-    ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
+    dataDir: options.dataDir ?? (state ? ':memory:' : DEFAULT_DATA_DIR),
     presence: control.presence,
     interpose: control.interpose,
     trace: control.hidTrace,
+    credentialEvents: control.credentialEvents,
     ...(options.uv && { uv: options.uv }),
-    ...(options.profile !== undefined && { profile: options.profile }),
-    ...(options.config && { config: options.config }),
+    ...(profile !== undefined && { profile }),
+    config: {
+      ...(backup.backupEligible !== undefined && { backupEligible: backup.backupEligible || backup.backupState === true }),
+      ...(backup.backupState !== undefined && { backupState: backup.backupState }),
+      ...options.config,
+    },
+    ...(state && {
+      seed: (store, vault) => {
+        if (!isEmptyStore(store, vault)) throw new KeyStateError(`refusing to restore a key state over the key in ${options.dataDir}: it is not empty`);
+        importStoreState(store, vault, state);
+      },
+    }),
   });
+  const controller = control.attach(device);
   let udp: UdpDeviceTransport | undefined;
   if (options.udp) {
     const listen = parseHostPort(options.udp, '--udp');
@@ -112,8 +152,9 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
   const cbor: CtapTransport['cbor'] = (request, opts) => device.cbor(request, opts);
   return {
     device,
-    control: control.attach(device),
+    control: controller,
     review: control.presence,
+    exportState: (o) => controller.exportState(o),
     traceWallet: (app) => traceWalletApp(app, control.tracer),
     ...(udp && { udpAddress: formatHostPort({ host: udp.address.address, port: udp.address.port }) }),
     client: new WebAuthnClient({ cbor }, { ...options.client, timeouts: { ...TESTING_TIMEOUTS, ...options.client?.timeouts } }),
@@ -184,4 +225,17 @@ async function connectUdp(options: ConnectSoftKeyOptions): Promise<HostPipe> {
 async function connectWebSocket(url: string): Promise<HostPipe> {
   const client = await connectWebSocketHid(url);
   return { send: (r) => client.send(r), onReport: (cb) => client.onReport(cb), sendPowerCycle: () => {}, close: () => client.close() };
+}
+
+/** A key state given as an object or JSON text, opened with its passphrase when sealed. */
+export function readKeyState(input: KeyState | SealedKeyState | string, passphrase?: string): KeyState {
+  let parsed: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      parsed = JSON.parse(input);
+    } catch {
+      throw new KeyStateError('the key state is not JSON');
+    }
+  }
+  return openKeyState(checkKeyStateHeader(parsed), passphrase);
 }

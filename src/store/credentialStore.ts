@@ -75,6 +75,11 @@ export interface CredentialStore {
   getSlot(credentialId: Uint8Array): CredentialSlot | undefined;
   countSlots(): number;
 
+  /** Enumeration for a whole-key export (snapshot.ts): every counter, state key and slot. */
+  listCounters(): Array<[credentialId: Uint8Array, value: number]>;
+  listStateKeys(): string[];
+  listSlots(): CredentialSlot[];
+
   /** authenticatorReset: forget all credentials, slots, counters, state and large blobs. */
   wipe(): void;
   close(): void;

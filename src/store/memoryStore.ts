@@ -2,7 +2,7 @@
  * In-memory CredentialStore and Vault, for unit tests and `openSoftKey({ dataDir: ':memory:' })`-style
  * throwaway devices. Same contract as the SQLite store.
  */
-import { toHex } from '../encoding/bytes.js';
+import { fromHex, toHex } from '../encoding/bytes.js';
 import type { CredentialSlot } from './credentialSlot.js';
 import type { CredentialStore, ResidentCredential, RpSummary } from './credentialStore.js';
 import type { Vault } from './vault.js';
@@ -102,6 +102,15 @@ export class MemoryStore implements CredentialStore {
   countSlots(): number {
     return this.slots.size;
   }
+  listCounters(): Array<[Uint8Array, number]> {
+    return [...this.counters].map(([hex, v]) => [fromHex(hex), v]);
+  }
+  listStateKeys(): string[] {
+    return [...this.state.keys()];
+  }
+  listSlots(): CredentialSlot[] {
+    return [...this.slots.keys()].map((hex) => this.getSlot(fromHex(hex))!);
+  }
   wipe(): void {
     this.slots.clear();
     this.resident.clear();
@@ -130,5 +139,8 @@ export class MemoryVault implements Vault {
   }
   delete(name: string): void {
     this.secrets.delete(name);
+  }
+  names(): string[] {
+    return [...this.secrets.keys()];
   }
 }

@@ -340,6 +340,22 @@ export class SqliteStore implements CredentialStore {
     return this.stmt.countSlots.get()!.n;
   }
 
+  /** Exact values (the cache's, where a counter is cached): every cached counter also has its row. */
+  listCounters(): Array<[Uint8Array, number]> {
+    return this.db.prepare<[], { credential_id: Buffer }>('SELECT credential_id FROM counters').all().map((r) => {
+      const id = toUint8(r.credential_id);
+      return [id, this.getCounter(id)];
+    });
+  }
+
+  listStateKeys(): string[] {
+    return this.db.prepare<[], { key: string }>('SELECT key FROM state ORDER BY key').all().map((r) => r.key);
+  }
+
+  listSlots(): CredentialSlot[] {
+    return this.db.prepare<[], { credential_id: Buffer }>('SELECT credential_id FROM credential_slot').all().map((r) => this.getSlot(toUint8(r.credential_id))!);
+  }
+
   wipe(): void {
     this.counterCache.clear();
     this.wipeTx.immediate();

@@ -62,6 +62,10 @@ export class SqliteVault implements Vault {
     this.deleteStmt.run(name);
   }
 
+  names(): string[] {
+    return this.db.prepare<[], { name: string }>('SELECT name FROM secrets ORDER BY name').all().map((r) => r.name);
+  }
+
   private seal(name: string, value: Uint8Array): Uint8Array {
     return seal(this.vaultKey, utf8.encode(name), value);
   }

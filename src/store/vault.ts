@@ -9,4 +9,6 @@ export interface Vault {
   get(name: string): Uint8Array | undefined;
   set(name: string, value: Uint8Array): void;
   delete(name: string): void;
+  /** Every secret's name (for a whole-key export, snapshot.ts). */
+  names(): string[];
 }

@@ -1,0 +1,56 @@
+/**
+ * Whole-key export and import for a data directory (`softkey state export|import`). A device
+ * running on the directory is reached through its control API for an export; an import refuses
+ * while one runs (it would keep serving the old key from memory), and refuses a non-empty
+ * directory unless forced. Opening the directory goes through openDataDir like a device does.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDataDir } from '../store/dataDir.js';
+import { MASTER_KEY_FILE } from '../store/masterKey.js';
+import { importStoreState, isEmptyStore, KeyStateError, type KeyState, type SealedKeyState } from '../store/snapshot.js';
+import { controlRequest, readControlInfo } from './controlClient.js';
+import { CONTROL_FILE } from './panel.js';
+import { openSoftKey, readKeyState } from './softkey.js';
+
+export { KeyStateError } from '../store/snapshot.js';
+
+/** The control endpoint of a device answering on `dataDir`, if one runs. */
+async function runningDevice(dataDir: string): Promise<{ url: string; token: string } | undefined> {
+  if (!existsSync(join(dataDir, CONTROL_FILE))) return undefined;
+  const info = readControlInfo(dataDir);
+  try {
+    await controlRequest(info, 'GET', '/pin');
+    return info;
+  } catch {
+    return undefined; // a stale control.json from a device that has stopped
+  }
+}
+
+export async function exportKeyState(dataDir: string, options: { passphrase?: string } = {}): Promise<KeyState | SealedKeyState> {
+  const device = await runningDevice(dataDir);
+  if (device) return (await controlRequest(device, 'POST', '/key-state', options.passphrase === undefined ? {} : { passphrase: options.passphrase })) as KeyState | SealedKeyState;
+  if (!existsSync(join(dataDir, MASTER_KEY_FILE))) throw new KeyStateError(`${dataDir} holds no softkey key (no ${MASTER_KEY_FILE})`);
+  const key = await openSoftKey({ dataDir, presence: 'deny' });
+  try {
+    return key.exportState(options);
+  } finally {
+    await key.close();
+  }
+}
+
+/** Restores `text` (a key state's JSON) into `dataDir`; returns the saved config (profile, backup defaults) to start with. */
+export async function importKeyState(dataDir: string, text: string, options: { passphrase?: string; force?: boolean } = {}): Promise<Record<string, unknown>> {
+  const state = readKeyState(text, options.passphrase);
+  if (await runningDevice(dataDir)) throw new KeyStateError(`a softkey is running on ${dataDir}; stop it before importing a key state into it`);
+  const dir = openDataDir(dataDir);
+  try {
+    if (!options.force && !isEmptyStore(dir.store, dir.vault)) {
+      throw new KeyStateError(`${dataDir} already holds a key; give --force to replace it (its credentials are lost)`);
+    }
+    importStoreState(dir.store, dir.vault, state);
+  } finally {
+    dir.close();
+  }
+  return state.config;
+}
