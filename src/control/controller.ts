@@ -351,7 +351,9 @@ export class Controller {
   }
 
   // --- credentials ---
-  addCredential(input: AddCredentialInput): { credentialId: string; publicKey: string } {
+  /** Adds a credential; also takes an entry of credentials({ privateKeys: true }) (a seed read back). */
+  addCredential(raw: AddCredentialInput | CredentialInfo): { credentialId: string; publicKey: string } {
+    const input = raw as AddCredentialInput;
     if (typeof input !== 'object' || input === null) throw new ControlError('a credential is a JSON object');
     if (typeof input.rpId !== 'string' || input.rpId === '') throw new ControlError('rpId is required');
     const resident = input.resident ?? true;
