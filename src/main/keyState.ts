@@ -41,13 +41,15 @@ export async function exportKeyState(dataDir: string, options: { passphrase?: st
 
 /** Restores `text` (a key state's JSON) into `dataDir`; returns the saved config (profile, backup defaults) to start with. */
 export async function importKeyState(dataDir: string, text: string, options: { passphrase?: string; force?: boolean } = {}): Promise<Record<string, unknown>> {
-  const state = readKeyState(text, options.passphrase);
   if (await runningDevice(dataDir)) throw new KeyStateError(`a softkey is running on ${dataDir}; stop it before importing a key state into it`);
   const dir = openDataDir(dataDir);
+  let state;
   try {
+    // Refusals first, before the (deliberately slow) passphrase derivation.
     if (!options.force && !isEmptyStore(dir.store, dir.vault)) {
       throw new KeyStateError(`${dataDir} already holds a key; give --force to replace it (its credentials are lost)`);
     }
+    state = readKeyState(text, options.passphrase);
     importStoreState(dir.store, dir.vault, state);
   } finally {
     dir.close();
