@@ -193,5 +193,13 @@ function updateUserInformation(core: Core, req: CredentialManagementRequest): Cr
 
 function managedEvent(core: Core, type: 'credentialDeleted' | 'credentialUpdated', c: ResidentCredential): CredentialEvent {
   const signCount = core.env.store.getCounter(c.credentialId);
-  return { type, credentialId: c.credentialId, rpId: c.rpId, userHandle: c.userId, discoverable: true, signCount, flags: backupFlagBits(core, c.credentialId) };
+  return {
+    type,
+    credentialId: c.credentialId,
+    rpId: c.rpId,
+    userHandle: c.userId,
+    discoverable: true,
+    signCount,
+    flags: backupFlagBits(core, c.credentialId),
+  };
 }

@@ -168,7 +168,15 @@ function assert(
   }
   if (core.env.credentialEvents) {
     const userHandle = r && { userHandle: r.userId };
-    credentialEvent(core, { type: 'credentialAsserted', credentialId: cred.id, rpId, ...userHandle, discoverable: cred.payload.discoverable, signCount, flags: allFlags });
+    credentialEvent(core, {
+      type: 'credentialAsserted',
+      credentialId: cred.id,
+      rpId,
+      ...userHandle,
+      discoverable: cred.payload.discoverable,
+      signCount,
+      flags: allFlags,
+    });
   }
   return response;
 }

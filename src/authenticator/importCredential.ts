@@ -45,8 +45,12 @@ export function importCredential(core: Core, cred: ImportedCredential): { creden
   let credentialId: Uint8Array;
   if (cred.credentialId) {
     credentialId = cred.credentialId;
-    if (credentialId.length < MIN_ID_LENGTH || credentialId.length > MAX_ID_LENGTH) throw new RangeError(`a credential ID is ${MIN_ID_LENGTH}–${MAX_ID_LENGTH} bytes`);
-    if (core.resolve(credentialId, rpIdHash) || env.store.getSlot(credentialId)) throw new RangeError('this key already has a credential with that ID');
+    if (credentialId.length < MIN_ID_LENGTH || credentialId.length > MAX_ID_LENGTH) {
+      throw new RangeError(`a credential ID is ${MIN_ID_LENGTH}–${MAX_ID_LENGTH} bytes`);
+    }
+    if (core.resolve(credentialId, rpIdHash) || env.store.getSlot(credentialId)) {
+      throw new RangeError('this key already has a credential with that ID');
+    }
     env.store.putSlot({ credentialId, rpIdHash, payload, createdAt: env.clock.now() });
   } else credentialId = core.newCredentialId(rpIdHash, payload);
   const publicKey = encodeCoseKey(cred.key.publicKey);

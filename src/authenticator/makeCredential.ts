@@ -155,8 +155,24 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
 
   // Backup flags: the authenticator-wide defaults (config backupEligible/backupState), if any.
   const flags = Flag.UP | (uv ? Flag.UV : 0) | recordNewCredentialBackupFlags(core, id);
-  if (replaced) credentialEvent(core, { type: 'credentialDeleted', credentialId: replaced, rpId: req.rp.id, userHandle: req.user.id, discoverable: true, signCount: 0, flags: 0 });
-  credentialEvent(core, { type: 'credentialAdded', credentialId: id, rpId: req.rp.id, ...(rk && { userHandle: req.user.id }), discoverable: rk, signCount: 0, flags });
+  if (replaced) credentialEvent(core, {
+    type: 'credentialDeleted',
+    credentialId: replaced,
+    rpId: req.rp.id,
+    userHandle: req.user.id,
+    discoverable: true,
+    signCount: 0,
+    flags: 0,
+  });
+  credentialEvent(core, {
+    type: 'credentialAdded',
+    credentialId: id,
+    rpId: req.rp.id,
+    ...(rk && { userHandle: req.user.id }),
+    discoverable: rk,
+    signCount: 0,
+    flags,
+  });
 
   // Step 17–19: authenticator data and attestation statement.
   const attestationNone = config.attestation === 'none';

@@ -224,7 +224,10 @@ function callFor(operation: string | undefined, args: string[]): Call {
     case 'backup-defaults': {
       const { values } = parse(args, { eligible: { type: 'string' }, state: { type: 'string' } });
       if (values.eligible === undefined && values.state === undefined) return ['GET', '/backup-defaults'];
-      return ['PUT', '/backup-defaults', { backupEligible: bool(values.eligible, '--eligible'), backupState: bool(values.state, '--state') }];
+      return ['PUT', '/backup-defaults', {
+        backupEligible: bool(values.eligible, '--eligible'),
+        backupState: bool(values.state, '--state'),
+      }];
     }
     case 'reset':
       return (parse(args, {}), ['POST', '/reset']);

@@ -28,7 +28,9 @@ const OPTIONS = {
 } as const;
 
 function passphraseOf(values: { 'passphrase-file'?: string; 'passphrase-env'?: string }): string | undefined {
-  if (values['passphrase-file'] !== undefined && values['passphrase-env'] !== undefined) throw new UsageError('give --passphrase-file or --passphrase-env, not both');
+  if (values['passphrase-file'] !== undefined && values['passphrase-env'] !== undefined) {
+    throw new UsageError('give --passphrase-file or --passphrase-env, not both');
+  }
   if (values['passphrase-file'] !== undefined) {
     let text: string;
     try {
@@ -85,7 +87,10 @@ export async function stateCommand(args: string[], io: Io): Promise<number> {
     } catch (e) {
       throw new UsageError(`cannot read ${positionals[0]}: ${(e as Error).message}`);
     }
-    const config = await importKeyState(dataDir, text, { ...(passphrase !== undefined && { passphrase }), ...(values.force && { force: true }) });
+    const config = await importKeyState(dataDir, text, {
+      ...(passphrase !== undefined && { passphrase }),
+      ...(values.force && { force: true }),
+    });
     const profile = typeof config.profile === 'string' && config.profile !== 'default' ? ` (it was a "${config.profile}" key: start it with --profile ${config.profile})` : '';
     io.out(`restored the key into ${dataDir}${profile}`);
     return 0;

@@ -8,7 +8,13 @@
  */
 import type { Core } from '../authenticator/core.js';
 import type { CredentialEvent, CredentialEventType } from '../authenticator/credentialEvents.js';
-import { backupFlagBits, defaultBackupBits, importCredential, setBackupDefaults, setBackupFlags } from '../authenticator/importCredential.js';
+import {
+  backupFlagBits,
+  defaultBackupBits,
+  importCredential,
+  setBackupDefaults,
+  setBackupFlags,
+} from '../authenticator/importCredential.js';
 import { readPinState } from '../authenticator/pinUvAuthToken.js';
 import { eraseAuthenticator } from '../authenticator/reset.js';
 import { setDevicePin } from '../authenticator/setDevicePin.js';
@@ -195,7 +201,9 @@ export class Controller {
    * '*' listens to all four. Returns this (off() removes the same listener).
    */
   on(type: CredentialEventType | '*', listener: (e: CredentialEventJson) => void): this {
-    if (type !== '*' && !CREDENTIAL_EVENT_TYPES.includes(type)) throw new ControlError(`unknown event "${String(type)}"; one of ${CREDENTIAL_EVENT_TYPES.join(', ')}`);
+    if (type !== '*' && !CREDENTIAL_EVENT_TYPES.includes(type)) {
+      throw new ControlError(`unknown event "${String(type)}"; one of ${CREDENTIAL_EVENT_TYPES.join(', ')}`);
+    }
     const wrapped = (e: ControlEvent) => {
       if ('credential' in e && (type === '*' || e.type === type)) listener(e.credential);
     };
@@ -387,7 +395,11 @@ export class Controller {
         rpId: input.rpId,
         ...(rpName !== undefined && { rpName }),
         discoverable: resident,
-        ...(userId && { user: { id: userId, ...(userName !== undefined && { name: userName }), ...(displayName !== undefined && { displayName }) } }),
+        ...(userId && { user: {
+          id: userId,
+          ...(userName !== undefined && { name: userName }),
+          ...(displayName !== undefined && { displayName }),
+        } }),
         key,
         ...(input.credProtect !== undefined && { credProtect: input.credProtect }),
         ...(input.signCount !== undefined && { signCount: input.signCount }),
@@ -438,7 +450,9 @@ export class Controller {
     const id = bytesField(credentialId, 'credentialId');
     const stored = this.credentials({ privateKeys: true }).find((c) => c.credentialId === b64u.encode(id));
     if (stored) return stored;
-    if (rpId === undefined) throw new ControlError('no discoverable credential with that ID (give rpId for a non-discoverable one)', 'not-found');
+    if (rpId === undefined) {
+      throw new ControlError('no discoverable credential with that ID (give rpId for a non-discoverable one)', 'not-found');
+    }
     const resolved = this.d.core.resolve(id, this.d.core.rpIdHash(rpId));
     if (!resolved || resolved.payload.u2f) throw new ControlError(`no credential of this key with that ID for ${rpId}`, 'not-found');
     const bits = backupFlagBits(this.d.core, id);
@@ -462,7 +476,12 @@ export class Controller {
     return resolved && { pkcs8: b64u.encode(this.d.exportPrivateKey(resolved.payload.alg, resolved.payload.secret)) };
   }
 
-  private credentialChanged(type: 'credentialDeleted' | 'credentialUpdated', id: Uint8Array, resident: { rpId: string; userId: Uint8Array } | undefined, signCount: number): void {
+  private credentialChanged(
+    type: 'credentialDeleted' | 'credentialUpdated',
+    id: Uint8Array,
+    resident: { rpId: string; userId: Uint8Array } | undefined,
+    signCount: number,
+  ): void {
     this.credentialEvent({
       type,
       credentialId: id,

@@ -29,7 +29,12 @@ async function runningDevice(dataDir: string): Promise<{ url: string; token: str
 
 export async function exportKeyState(dataDir: string, options: { passphrase?: string } = {}): Promise<KeyState | SealedKeyState> {
   const device = await runningDevice(dataDir);
-  if (device) return (await controlRequest(device, 'POST', '/key-state', options.passphrase === undefined ? {} : { passphrase: options.passphrase })) as KeyState | SealedKeyState;
+  if (device) return (await controlRequest(
+    device,
+    'POST',
+    '/key-state',
+    options.passphrase === undefined ? {} : { passphrase: options.passphrase },
+  )) as KeyState | SealedKeyState;
   if (!existsSync(join(dataDir, MASTER_KEY_FILE))) throw new KeyStateError(`${dataDir} holds no softkey key (no ${MASTER_KEY_FILE})`);
   const key = await openSoftKey({ dataDir, presence: 'deny' });
   try {
@@ -40,8 +45,14 @@ export async function exportKeyState(dataDir: string, options: { passphrase?: st
 }
 
 /** Restores `text` (a key state's JSON) into `dataDir`; returns the saved config (profile, backup defaults) to start with. */
-export async function importKeyState(dataDir: string, text: string, options: { passphrase?: string; force?: boolean } = {}): Promise<Record<string, unknown>> {
-  if (await runningDevice(dataDir)) throw new KeyStateError(`a softkey is running on ${dataDir}; stop it before importing a key state into it`);
+export async function importKeyState(
+  dataDir: string,
+  text: string,
+  options: { passphrase?: string; force?: boolean } = {},
+): Promise<Record<string, unknown>> {
+  if (await runningDevice(dataDir)) {
+    throw new KeyStateError(`a softkey is running on ${dataDir}; stop it before importing a key state into it`);
+  }
   const dir = openDataDir(dataDir);
   let state;
   try {

@@ -13,7 +13,15 @@ import { connectUdpHost, startUdpDeviceTransport, type UdpDeviceTransport } from
 import { connectWebSocketHid } from '../transport/webSocketHid.js';
 import { formatHostPort, parseHostPort } from './address.js';
 import { DEFAULT_DATA_DIR, openDevice, type Device } from './device.js';
-import { checkKeyStateHeader, importStoreState, isEmptyStore, KeyStateError, openKeyState, type KeyState, type SealedKeyState } from '../store/snapshot.js';
+import {
+  checkKeyStateHeader,
+  importStoreState,
+  isEmptyStore,
+  KeyStateError,
+  openKeyState,
+  type KeyState,
+  type SealedKeyState,
+} from '../store/snapshot.js';
 import { BUILT_IN_PROFILES, type ProfileSpec } from './profiles.js';
 import { TerminalPresence, type PresenceMode } from './presence.js';
 import { prepareControl, traceWalletApp, type Controller } from './control.js';
@@ -128,7 +136,9 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     },
     ...(state && {
       seed: (store, vault) => {
-        if (!isEmptyStore(store, vault)) throw new KeyStateError(`refusing to restore a key state over the key in ${options.dataDir}: it is not empty`);
+        if (!isEmptyStore(store, vault)) {
+          throw new KeyStateError(`refusing to restore a key state over the key in ${options.dataDir}: it is not empty`);
+        }
         importStoreState(store, vault, state);
       },
     }),

@@ -289,7 +289,15 @@ export function sealKeyState(state: KeyState, passphrase: string, params: Scrypt
   const key = scryptKey(passphrase, b64u.decode(kdf.salt), params);
   const nonce = randomBytes(12);
   const ciphertext = aesGcmSeal(key, nonce, utf8.encode(JSON.stringify(state)), sealedHeader(kdf));
-  return { format: KEY_STATE_FORMAT, version: KEY_STATE_VERSION, warning: SEALED_WARNING, kdf, cipher: 'aes-256-gcm', nonce: b64u.encode(nonce), ciphertext: b64u.encode(ciphertext) };
+  return {
+    format: KEY_STATE_FORMAT,
+    version: KEY_STATE_VERSION,
+    warning: SEALED_WARNING,
+    kdf,
+    cipher: 'aes-256-gcm',
+    nonce: b64u.encode(nonce),
+    ciphertext: b64u.encode(ciphertext),
+  };
 }
 
 export function openKeyState(doc: KeyState | SealedKeyState, passphrase?: string): KeyState {
@@ -304,7 +312,12 @@ export function openKeyState(doc: KeyState | SealedKeyState, passphrase?: string
   } catch (e) {
     throw e instanceof KeyStateError ? e : new KeyStateError(`key state: kdf ${(e as Error).message}`);
   }
-  const plain = aesGcmOpen(key, bytes(doc.nonce, 'nonce'), bytes(doc.ciphertext, 'ciphertext'), sealedHeader({ name: 'scrypt', salt: kdf.salt, N: kdf.N, r: kdf.r, p: kdf.p }));
+  const plain = aesGcmOpen(
+    key,
+    bytes(doc.nonce, 'nonce'),
+    bytes(doc.ciphertext, 'ciphertext'),
+    sealedHeader({ name: 'scrypt', salt: kdf.salt, N: kdf.N, r: kdf.r, p: kdf.p }),
+  );
   if (!plain) throw new KeyStateError('wrong passphrase, or the sealed key state was changed');
   return checkKeyStateHeader(JSON.parse(utf8.decode(plain))) as KeyState;
 }

@@ -48,7 +48,12 @@ describe('ceremony timeout', () => {
   });
 
   it('client.timeouts overrides the range: { min: 1500 } corrects a 1 s timeout up to 1500 ms', async () => {
-    const other = await openSoftKey({ dataDir: ':memory:', presence: 'timeout', userActionTimeoutMs: 120_000, client: { timeouts: { min: 1500 } } });
+    const other = await openSoftKey({
+      dataDir: ':memory:',
+      presence: 'timeout',
+      userActionTimeoutMs: 120_000,
+      client: { timeouts: { min: 1500 } },
+    });
     try {
       const e = await other.client.create(creation(1000), { origin: ORIGIN }).then(
         () => assert.fail('must not succeed'),

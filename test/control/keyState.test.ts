@@ -26,7 +26,10 @@ interface Registered {
   userHandle: string;
 }
 
-async function register(key: SoftKey, opts: { resident: boolean; uv?: 'required' | 'discouraged'; name?: string }): Promise<Registered & { backedUp: boolean; deviceType: string }> {
+async function register(
+  key: SoftKey,
+  opts: { resident: boolean; uv?: 'required' | 'discouraged'; name?: string },
+): Promise<Registered & { backedUp: boolean; deviceType: string }> {
   const challenge = b64u.encode(randomBytes(32));
   const userHandle = b64u.encode(randomBytes(16));
   const uv = opts.uv ?? 'discouraged';
@@ -40,10 +43,23 @@ async function register(key: SoftKey, opts: { resident: boolean; uv?: 'required'
     },
     { origin: ORIGIN },
   );
-  const v = await verifyRegistrationResponse({ response: r as never, expectedChallenge: challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: uv === 'required' });
+  const v = await verifyRegistrationResponse({
+    response: r as never,
+    expectedChallenge: challenge,
+    expectedOrigin: ORIGIN,
+    expectedRPID: RP_ID,
+    requireUserVerification: uv === 'required',
+  });
   assert.equal(v.verified, true);
   const info = v.registrationInfo!;
-  return { id: r.id, publicKey: info.credential.publicKey, counter: info.credential.counter, userHandle, backedUp: info.credentialBackedUp, deviceType: info.credentialDeviceType };
+  return {
+    id: r.id,
+    publicKey: info.credential.publicKey,
+    counter: info.credential.counter,
+    userHandle,
+    backedUp: info.credentialBackedUp,
+    deviceType: info.credentialDeviceType,
+  };
 }
 
 /** Signs in (allowCredentials when `allow`, else discoverable) and verifies; returns the new counter and flags. */
@@ -128,7 +144,12 @@ describe('seeding: read credentials back with their private keys, re-seed them i
     const pkcs8 = b64u.encode(new Uint8Array(pair.privateKey.export({ format: 'der', type: 'pkcs8' })));
     const id = b64u.encode(randomBytes(32));
     const userHandle = b64u.encode(randomBytes(8));
-    assert.throws(() => key.control.addCredential({ rpId: RP_ID, userId: userHandle, privateKey: { pkcs8 }, credentialId: b64u.encode(randomBytes(8)) }), /16–1023 bytes/);
+    assert.throws(() => key.control.addCredential({
+      rpId: RP_ID,
+      userId: userHandle,
+      privateKey: { pkcs8 },
+      credentialId: b64u.encode(randomBytes(8)),
+    }), /16–1023 bytes/);
     key.control.addCredential({ rpId: RP_ID, userId: userHandle, privateKey: { pkcs8 }, credentialId: id, signCount: 41 });
     const listed = key.control.credentials({ privateKeys: true })[0]!;
     assert.equal(listed.credentialId, id);
@@ -172,10 +193,20 @@ describe('the whole key as one JSON document', () => {
     assert.ok(!text.includes(plain.secrets['credential-wrap-key']!), 'sealed: no secret in the clear');
     assert.ok(!text.includes(resident.id), 'sealed: not even the credential IDs');
     assert.match(sealed.warning, /sealed with a passphrase/);
-    await assert.rejects(openSoftKey({ state: text }), (e: unknown) => e instanceof KeyStateError && /sealed with a passphrase/.test(e.message));
-    await assert.rejects(openSoftKey({ state: text, statePassphrase: 'wrong' }), (e: unknown) => e instanceof KeyStateError && /wrong passphrase/.test(e.message));
+    await assert.rejects(
+      openSoftKey({ state: text }),
+      (e: unknown) => e instanceof KeyStateError && /sealed with a passphrase/.test(e.message),
+    );
+    await assert.rejects(
+      openSoftKey({ state: text, statePassphrase: 'wrong' }),
+      (e: unknown) => e instanceof KeyStateError && /wrong passphrase/.test(e.message),
+    );
     const tampered = { ...sealed, kdf: { ...sealed.kdf, N: 2 ** 10 } };
-    await assert.rejects(openSoftKey({ state: tampered, statePassphrase: 'correct horse' }), KeyStateError, 'weakened parameters do not open');
+    await assert.rejects(
+      openSoftKey({ state: tampered, statePassphrase: 'correct horse' }),
+      KeyStateError,
+      'weakened parameters do not open',
+    );
 
     const b = await open({ state: text, statePassphrase: 'correct horse' });
     assert.deepEqual(b.control.pin(), before.pin, 'same PIN state (set, retries)');
@@ -185,7 +216,10 @@ describe('the whole key as one JSON document', () => {
     assert.ok(r.counter > before.resident && n.counter > before.nonResident);
     // A wrong PIN is refused and counts against the same retries.
     b.client.pin = '0000';
-    await assert.rejects(signIn(b, resident, { allow: false, uv: 'required' }), (e: unknown) => e instanceof WebAuthnError && e.name === 'NotAllowedError');
+    await assert.rejects(
+      signIn(b, resident, { allow: false, uv: 'required' }),
+      (e: unknown) => e instanceof WebAuthnError && e.name === 'NotAllowedError',
+    );
     assert.equal(b.control.pin().retries, before.pin.retries - 1);
   });
 

@@ -46,14 +46,25 @@ async function register(key: SoftKey, resident: boolean) {
     },
     { origin: ORIGIN },
   );
-  const v = await verifyRegistrationResponse({ response: r as never, expectedChallenge: challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: false });
+  const v = await verifyRegistrationResponse({
+    response: r as never,
+    expectedChallenge: challenge,
+    expectedOrigin: ORIGIN,
+    expectedRPID: RP_ID,
+    requireUserVerification: false,
+  });
   assert.equal(v.verified, true);
   return { id: r.id, publicKey: v.registrationInfo!.credential.publicKey, counter: 0 };
 }
 
 async function signIn(key: SoftKey, cred: { id: string; publicKey: Uint8Array<ArrayBuffer>; counter: number }, allow: boolean) {
   const challenge = b64u.encode(randomBytes(32));
-  const a = await key.client.get({ challenge, rpId: RP_ID, userVerification: 'discouraged', ...(allow && { allowCredentials: [{ type: 'public-key', id: cred.id }] }) }, { origin: ORIGIN });
+  const a = await key.client.get({
+    challenge,
+    rpId: RP_ID,
+    userVerification: 'discouraged',
+    ...(allow && { allowCredentials: [{ type: 'public-key', id: cred.id }] }),
+  }, { origin: ORIGIN });
   const v = await verifyAuthenticationResponse({
     response: a as never,
     expectedChallenge: challenge,
@@ -89,7 +100,11 @@ describe('key state over the HTTP control API', () => {
   let server: PanelServer;
   const auth = { Authorization: `Bearer ${TOKEN}` };
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(server.origin + path, { method, headers: { ...auth, ...(body !== undefined && { 'Content-Type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const res = await fetch(server.origin + path, {
+      method,
+      headers: { ...auth, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   before(async () => {
@@ -207,7 +222,10 @@ describe('softkey ctl and softkey state', () => {
   });
 
   it('a running device: state export goes through its control API, state import refuses; ctl reads back and re-seeds', async () => {
-    device = await startSoftkeyProcess({ args: ['--panel', '127.0.0.1:0', '--no-bridge', '--no-demo', '--no-apdu'], readyPattern: /press Ctrl-C/ });
+    device = await startSoftkeyProcess({
+      args: ['--panel', '127.0.0.1:0', '--no-bridge', '--no-demo', '--no-apdu'],
+      readyPattern: /press Ctrl-C/,
+    });
     const dir = device.dataDir;
     const ctl = (...args: string[]) => softkey(['ctl', '--data-dir', dir, ...args]);
     const { generateKeyPairSync } = await import('node:crypto');
@@ -215,7 +233,22 @@ describe('softkey ctl and softkey state', () => {
     const pemFile = join(root, 'k.pem');
     writeFileSync(pemFile, pem, { mode: 0o600 });
     const id = b64u.encode(randomBytes(24));
-    const added = await ctl('credentials', 'add', '--rp', RP_ID, '--user-id', b64u.encode(randomBytes(8)), '--pkcs8-file', pemFile, '--credential-id', id, '--sign-count', '7', '--backup-eligible', 'true');
+    const added = await ctl(
+      'credentials',
+      'add',
+      '--rp',
+      RP_ID,
+      '--user-id',
+      b64u.encode(randomBytes(8)),
+      '--pkcs8-file',
+      pemFile,
+      '--credential-id',
+      id,
+      '--sign-count',
+      '7',
+      '--backup-eligible',
+      'true',
+    );
     assert.equal(added.code, 0, added.err);
     assert.equal(JSON.parse(added.out).credentialId, id);
 
@@ -243,7 +276,10 @@ describe('softkey ctl and softkey state', () => {
     const reseeded = await ctl('credentials', 'import', seedFile);
     assert.equal(reseeded.code, 0, reseeded.err);
     const back = JSON.parse((await ctl('credentials', 'get', id)).out);
-    assert.deepEqual([back.credentialId, back.signCount, back.backupEligible, back.privateKey.pkcs8], [id, 7, true, creds[0].privateKey.pkcs8]);
+    assert.deepEqual(
+      [back.credentialId, back.signCount, back.backupEligible, back.privateKey.pkcs8],
+      [id, 7, true, creds[0].privateKey.pkcs8],
+    );
     assert.deepEqual(JSON.parse((await ctl('backup-defaults', '--state', 'true')).out), { backupEligible: true, backupState: true });
   });
 });
