@@ -233,17 +233,16 @@ describe('softkey ctl and softkey state', () => {
     const pemFile = join(root, 'k.pem');
     writeFileSync(pemFile, pem, { mode: 0o600 });
     const id = b64u.encode(randomBytes(24));
+    // --opt=VALUE: a base64url value may start with '-', which parseArgs takes for an option.
     const added = await ctl(
       'credentials',
       'add',
       '--rp',
       RP_ID,
-      '--user-id',
-      b64u.encode(randomBytes(8)),
+      `--user-id=${b64u.encode(randomBytes(8))}`,
       '--pkcs8-file',
       pemFile,
-      '--credential-id',
-      id,
+      `--credential-id=${id}`,
       '--sign-count',
       '7',
       '--backup-eligible',
@@ -275,7 +274,7 @@ describe('softkey ctl and softkey state', () => {
     writeFileSync(seedFile, listed.out);
     const reseeded = await ctl('credentials', 'import', seedFile);
     assert.equal(reseeded.code, 0, reseeded.err);
-    const back = JSON.parse((await ctl('credentials', 'get', id)).out);
+    const back = JSON.parse((await ctl('credentials', 'get', '--', id)).out);
     assert.deepEqual(
       [back.credentialId, back.signCount, back.backupEligible, back.privateKey.pkcs8],
       [id, 7, true, creds[0].privateKey.pkcs8],
