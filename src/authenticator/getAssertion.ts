@@ -8,6 +8,7 @@ import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
 import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { alwaysUvForGetAssertion } from './authenticatorConfig.js';
+import { followsCtap20 } from './config.js';
 import type { Core, PendingAssertions, ResolvedCredential } from './core.js';
 import { credProtectAllows } from './extensions/credProtect.js';
 import { assertionOutputs, processGetAssertionExtensions, type AssertionExtensions } from './extensions/getAssertionExtensions.js';
@@ -17,6 +18,7 @@ import { builtInUvForOperation, consumePinUvAuthToken, ensureUserPresence, pinUv
 
 export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
   const { env, config } = core;
+  const ctap20 = followsCtap20(config);
   core.runtime.pending = undefined;
   const prompt = { operation: 'getAssertion' as const, rpId: req.rpId, message: `Sign in to ${req.rpId}?` };
 
@@ -93,7 +95,10 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
 
   const flags = (up || presentByUv ? Flag.UP : 0) | (uv ? Flag.UV : 0);
   const first = credentials[0]!;
-  const response = assert(core, first, rpId, rpIdHash, req.clientDataHash, flags, uv, extensions);
+  // The user's name and displayName only after user verification (§6.2.2 step 12); CTAP 2.0 §5.2
+  // ("user") also keeps them back when a single account answers: its id is enough.
+  const identifying = uv && (!ctap20 || credentials.length > 1);
+  const response = assert(core, first, rpId, rpIdHash, req.clientDataHash, flags, uv, extensions, identifying);
   if (!req.allowList && credentials.length > 1) {
     response.numberOfCredentials = credentials.length;
     core.runtime.pending = {
@@ -123,7 +128,7 @@ export async function getNextAssertion(core: Core, _ctx: RequestContext): Promis
   // A credential deleted since the getAssertion is skipped by resolving it again.
   const still = core.resolve(cred.id, p.rpIdHash);
   if (!still) throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED);
-  return assert(core, still, p.rpId, p.rpIdHash, p.clientDataHash, p.flags, p.uv, p.extensions);
+  return assert(core, still, p.rpId, p.rpIdHash, p.clientDataHash, p.flags, p.uv, p.extensions, p.uv);
 }
 
 /**
@@ -149,6 +154,7 @@ function assert(
   flags: number,
   uv: boolean,
   ext: AssertionExtensions | undefined,
+  identifying: boolean,
 ): GetAssertionResponse {
   const signCount = core.env.store.incrementCounter(cred.id);
   const { extensions, largeBlobKey } = assertionOutputs(core, ext, cred, uv);
@@ -160,8 +166,7 @@ function assert(
   const r = cred.resident;
   if (r) {
     response.user = { id: r.userId };
-    // User-identifying information only after user verification (§6.2.2 step 12).
-    if (uv) {
+    if (identifying) {
       if (r.userName !== undefined) response.user.name = r.userName;
       if (r.userDisplayName !== undefined) response.user.displayName = r.userDisplayName;
     }
