@@ -12,6 +12,12 @@
  * PublicKeyCredential` holds; every field is an own property (the native getters are never called).
  * Other credential types (password, federated, identity) go to the browser untouched.
  *
+ * In an engine built without WebAuthn (WebKitGTK: no navigator.credentials, no PublicKeyCredential)
+ * the shim defines the missing interfaces itself (Credential Management §2.2 CredentialsContainer,
+ * Credential; L3 §5.1 PublicKeyCredential, §5.2 AuthenticatorResponse and its two subclasses) as
+ * constructors that throw "Illegal constructor" like the platform's, each with its toStringTag, so
+ * page code sees the same shapes and `instanceof` answers in every engine.
+ *
  * It is kept as a string (not a function's source) so no bundler or transpiler helper can leak
  * into it.
  */
@@ -30,7 +36,7 @@ export function pageShimScript(channel: ShimChannel): string {
 const SHIM_SOURCE = String.raw`function softkeyShim(config) {
   'use strict';
   if (typeof window === 'undefined' || window.__softkeyShimInstalled) return;
-  if (!window.isSecureContext || !navigator.credentials) return; // WebAuthn needs a secure context
+  if (!window.isSecureContext) return; // WebAuthn L3 §5.1: [SecureContext] only
   Object.defineProperty(window, '__softkeyShimInstalled', { value: true });
 
   // ---- bytes ----------------------------------------------------------------------------------
@@ -145,8 +151,37 @@ const SHIM_SOURCE = String.raw`function softkeyShim(config) {
     return out;
   }
 
+  // ---- interfaces the engine may lack (WebKitGTK builds without WebAuthn) -------------------------
+  function iface(name, parent) {
+    if (typeof window[name] === 'function') return window[name];
+    var C = function () { throw new TypeError('Illegal constructor'); };
+    Object.defineProperty(C, 'name', { value: name });
+    if (parent) {
+      C.prototype = Object.create(parent.prototype);
+      Object.setPrototypeOf(C, parent);
+    }
+    Object.defineProperty(C.prototype, 'constructor', { value: C, writable: true, configurable: true });
+    Object.defineProperty(C.prototype, Symbol.toStringTag, { value: name, configurable: true });
+    Object.defineProperty(window, name, { value: C, writable: true, configurable: true });
+    return C;
+  }
+  var Credential = iface('Credential');
+  var PKC = iface('PublicKeyCredential', Credential);
+  var AuthenticatorResponse = iface('AuthenticatorResponse');
+  iface('AuthenticatorAttestationResponse', AuthenticatorResponse);
+  iface('AuthenticatorAssertionResponse', AuthenticatorResponse);
+  var CredentialsContainer = iface('CredentialsContainer');
+  if (!navigator.credentials) {
+    var ownContainer = Object.create(CredentialsContainer.prototype);
+    var unsupported = function () { return Promise.reject(new DOMException('only public key credentials are available', 'NotSupportedError')); };
+    Object.defineProperty(CredentialsContainer.prototype, 'create', { value: unsupported, writable: true, configurable: true });
+    Object.defineProperty(CredentialsContainer.prototype, 'get', { value: unsupported, writable: true, configurable: true });
+    Object.defineProperty(CredentialsContainer.prototype, 'store', { value: unsupported, writable: true, configurable: true });
+    Object.defineProperty(CredentialsContainer.prototype, 'preventSilentAccess', { value: function () { return Promise.resolve(); }, writable: true, configurable: true });
+    Object.defineProperty(Object.getPrototypeOf(navigator), 'credentials', { get: function () { return ownContainer; }, enumerable: true, configurable: true });
+  }
+
   // ---- credentials (§5.1 PublicKeyCredential, §5.2.1, §5.2.2) ------------------------------------
-  var NativePKC = typeof window.PublicKeyCredential === 'function' ? window.PublicKeyCredential : null;
   function protoOf(name) {
     var C = window[name];
     return typeof C === 'function' && C.prototype ? C.prototype : Object.prototype;
@@ -194,7 +229,7 @@ const SHIM_SOURCE = String.raw`function softkeyShim(config) {
       });
     }
     var frozen = JSON.stringify(json);
-    return define(Object.create(NativePKC ? NativePKC.prototype : Object.prototype), {
+    return define(Object.create(PKC.prototype), {
       id: json.id,
       rawId: fromB64u(json.rawId, 'rawId'),
       type: 'public-key',
@@ -306,11 +341,6 @@ const SHIM_SOURCE = String.raw`function softkeyShim(config) {
   });
 
   // ---- PublicKeyCredential statics ---------------------------------------------------------------
-  var PKC = NativePKC;
-  if (!PKC) {
-    PKC = function PublicKeyCredential() { throw new TypeError('Illegal constructor'); };
-    window.PublicKeyCredential = PKC;
-  }
   replace(PKC, 'isUserVerifyingPlatformAuthenticatorAvailable', function () { return Promise.resolve(false); });
   replace(PKC, 'isConditionalMediationAvailable', function () { return Promise.resolve(false); });
   replace(PKC, 'getClientCapabilities', function () {

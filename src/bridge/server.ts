@@ -32,8 +32,12 @@ export interface BridgeServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Exact origins (scheme://host[:port]) allowed to connect. */
-  allowedOrigins?: readonly string[];
+  /**
+   * Exact origins (scheme://host[:port]) allowed to connect, or 'any' (the token alone admits a
+   * page; softkey/puppeteer's attach, which cannot know the origins a test will visit, uses it).
+   * Either way the Origin header is the caller's origin: the client's rpId rules still apply.
+   */
+  allowedOrigins?: readonly string[] | 'any';
   /** Called for refused connections and protocol trouble (for logs); never throws. */
   onEvent?: (event: string) => void;
 }
@@ -70,7 +74,8 @@ function hostForUrl(host: string): string {
 
 export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
   if (options.token.length < 16) throw new Error('bridge token must be at least 16 characters');
-  const allowed = (options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS).map((o) => {
+  const anyOrigin = options.allowedOrigins === 'any';
+  const allowed = (options.allowedOrigins === 'any' ? [] : (options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS)).map((o) => {
     const n = normalizeOrigin(o);
     if (!n) throw new Error(`not an origin: ${o}`);
     return n;
@@ -109,7 +114,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       log(`refused bridge connection from ${req.headers.origin ?? '(no origin)'}: ${why}`);
       refuseUpgrade(socket, 403, `${why}\n`);
     };
-    if (!origin || !allowed.includes(origin)) return refuse('origin not allowed');
+    if (!origin || !(anyOrigin || allowed.includes(origin))) return refuse('origin not allowed');
     if (!sameSecret(tokenOf(req), options.token)) return refuse('missing or wrong token');
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, origin));
   });

@@ -1,0 +1,69 @@
+/**
+ * softkey/puppeteer: attach(page | browser | context, key) puts softkey behind
+ * navigator.credentials in Puppeteer-driven Chromium (CDP) and Firefox (WebDriver BiDi).
+ *
+ * The shim goes in with page.evaluateOnNewDocument (CDP Page.addScriptToEvaluateOnNewDocument,
+ * BiDi script.addPreloadScript), so it runs before any page script in every frame and after every
+ * navigation. It reaches softkey over a loopback WebSocket bridge started for this attach, with a
+ * random token in the URL. The caller's origin is the WebSocket's Origin header, which the browser
+ * sets and page script cannot forge (Puppeteer's exposeFunction does not say which frame called,
+ * so it cannot serve as a trusted channel). The bridge closes with the page or browser.
+ *
+ * Type-only import of puppeteer-core: it is an optional peer dependency.
+ */
+import type { Browser, BrowserContext, Page, Target } from 'puppeteer-core';
+import { WebAuthnClient } from '../client/index.js';
+import { encode as base64url } from '../encoding/base64url.js';
+import type { AttachableKey } from './playwright.js';
+import { startBridgeServer, type BridgeServer } from './server.js';
+import type { BridgeClient } from './session.js';
+
+export type { AttachableKey };
+
+export interface PuppeteerAttachOptions {
+  /** Only these page origins may use the key (default: any origin, the token admits the page). */
+  origins?: readonly string[];
+  /** The WebAuthn client to use; default key.client, else a new WebAuthnClient over the key. */
+  client?: BridgeClient;
+}
+
+export interface Attachment {
+  /** The bridge the pages talk to. */
+  readonly bridge: BridgeServer;
+  /** Stops the bridge (also done when the page closes or the browser disconnects). */
+  detach(): Promise<void>;
+}
+
+function isPage(target: Page | Browser | BrowserContext): target is Page {
+  return typeof (target as Page).evaluateOnNewDocument === 'function';
+}
+
+export async function attach(target: Page | Browser | BrowserContext, key: AttachableKey, options: PuppeteerAttachOptions = {}): Promise<Attachment> {
+  const client = options.client ?? key.client ?? new WebAuthnClient(key);
+  const token = base64url(globalThis.crypto.getRandomValues(new Uint8Array(24)));
+  const bridge = await startBridgeServer({ client, token, port: 0, allowedOrigins: options.origins ?? 'any' });
+  const script = bridge.shimScript();
+  let closed = false;
+  const detach = async () => {
+    if (closed) return;
+    closed = true;
+    await bridge.close();
+  };
+  const prepare = async (page: Page) => {
+    await page.evaluateOnNewDocument(script);
+  };
+  if (isPage(target)) {
+    await prepare(target);
+    target.once('close', () => void detach());
+  } else {
+    // New pages and popups: prepared as their target appears, before the caller can navigate them.
+    target.on('targetcreated', (t: Target) => {
+      if (t.type() !== 'page') return;
+      void t.page().then((p) => (p ? prepare(p) : undefined)).catch(() => undefined);
+    });
+    for (const page of await target.pages()) await prepare(page);
+    const browser = 'browser' in target && typeof target.browser === 'function' ? target.browser() : (target as Browser);
+    browser.once('disconnected', () => void detach());
+  }
+  return { bridge, detach };
+}

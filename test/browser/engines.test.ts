@@ -1,0 +1,296 @@
+/**
+ * Chromium, Firefox and WebKit, the same tests in each: the unchanged demo relying party registers and
+ * signs in through softkey, and one WebAuthn L3 surface test (§5.1.3 create, §5.1.4 get, discoverable
+ * get, excludeCredentials → InvalidStateError, AbortSignal, timeout, foreign rpId → SecurityError,
+ * toJSON, getAuthenticatorData / getPublicKey / getPublicKeyAlgorithm / getTransports,
+ * instanceof, client extension results). Page code is the same text in every engine; toJSON() output
+ * is verified by @simplewebauthn/server, the RP's verdict is read from its database.
+ *
+ * Where engines differ, ENGINE_NOTES says so (and the README's browser table shows it).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
+import { WebAuthnClient } from '../../src/client/index.js';
+import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
+import { createDemoServer } from '../../src/rp-demo/server.js';
+import { ScriptedPresence } from '../helpers/env.js';
+import { pageServer } from './chromium.js';
+import { ENGINES, openEngine, skip, type EngineName, type EnginePage } from './engines.js';
+
+/** How each engine provides WebAuthn to the page; the shim fills what the engine lacks. */
+export const ENGINE_NOTES: Record<EngineName, { nativeWebAuthn: boolean; channel: string }> = {
+  chromium: { nativeWebAuthn: true, channel: 'Playwright binding (attach)' },
+  firefox: { nativeWebAuthn: true, channel: 'WebSocket bridge (softkey/puppeteer attach)' },
+  webkit: { nativeWebAuthn: false, channel: 'shim proxy + WebSocket bridge' },
+};
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | null>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined && v !== null) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The page's #status once it reads success or error. */
+const statusOf = (page: EnginePage) =>
+  until('the demo status', () =>
+    page.run(() => {
+      const s = document.querySelector('#status');
+      const state = s?.getAttribute('data-state');
+      return state === 'success' || state === 'error' ? { state, text: s!.textContent ?? '' } : undefined;
+    }),
+  );
+
+const fillAndSubmit = (page: EnginePage, form: { username: string; button: string; attestation?: string }) =>
+  page.run((f) => {
+    (document.querySelector('#username') as HTMLInputElement).value = f.username;
+    const att = document.querySelector('#attestation') as HTMLSelectElement | null;
+    if (att && f.attestation) att.value = f.attestation;
+    setTimeout(() => (document.querySelector(f.button) as HTMLButtonElement).click(), 0);
+    return true;
+  }, form);
+
+for (const engine of ENGINES) {
+  describe(`${engine}: softkey behind navigator.credentials`, { skip: skip(engine) }, () => {
+    const presence = new ScriptedPresence();
+    let key: SoftKey;
+    let page: EnginePage;
+    let demo: Awaited<ReturnType<typeof createDemoServer>>;
+    let site: Awaited<ReturnType<typeof pageServer>>;
+
+    before(async () => {
+      key = await openSoftKey({ dataDir: ':memory:', presence });
+      // Test timeouts in milliseconds: the client's ranges (L3 §15.1) widened down to 0.
+      const client = new WebAuthnClient(key, { timeouts: { uvDiscouraged: { min: 0, max: 180_000, default: 120_000 }, uv: { min: 0, max: 600_000, default: 300_000 } } });
+      demo = await createDemoServer({ port: 0, dbPath: ':memory:' });
+      site = await pageServer();
+      page = await openEngine(engine, { key, client, origins: [demo.origin, site.origin] });
+    });
+    after(async () => {
+      await page?.close();
+      await demo?.close();
+      await site?.close();
+      await key?.close();
+    });
+
+    it('the demo RP registers and signs in (named, then discoverable); its database agrees', async () => {
+      await page.goto(demo.url);
+      await fillAndSubmit(page, { username: `Ada ${engine}`, button: '#register', attestation: 'none' });
+      const reg = await until('the credential page', async () => {
+        const u = await page.url();
+        if (/\/credentials\/[^/]+$/.test(u)) return { url: u, error: '' };
+        const error = await page.run(() => document.querySelector('#status[data-state=error]')?.textContent ?? null);
+        return error ? { url: '', error } : undefined;
+      });
+      assert.ok(reg.url, `registration failed: ${reg.error}`);
+      const url = reg.url;
+      const id = decodeURIComponent(url.split('/').pop()!);
+      const stored = demo.db.credential(id);
+      assert.ok(stored, 'the RP stored the credential');
+      assert.deepEqual({ alg: stored.alg, fmt: stored.fmt }, { alg: -7, fmt: 'none' });
+
+      await page.goto(new URL('/login', demo.url).href);
+      await fillAndSubmit(page, { username: `Ada ${engine}`, button: '#login' });
+      const first = await statusOf(page);
+      assert.equal(first.state, 'success', first.text);
+      assert.match(first.text, new RegExp(`Signed in as Ada ${engine}`));
+      await page.goto(new URL('/login', demo.url).href);
+      await fillAndSubmit(page, { username: '', button: '#login' });
+      const second = await statusOf(page);
+      assert.equal(second.state, 'success', second.text);
+      const now = demo.db.credential(id)!;
+      assert.equal(now.loginCount, 2);
+      assert.ok(now.counter > stored.counter, `counter ${stored.counter} → ${now.counter}`);
+    });
+
+    let credential: { id: string; publicKey: Uint8Array<ArrayBuffer>; counter: number };
+
+    it('create(): a PublicKeyCredential with the L3 response methods; toJSON() verifies', async () => {
+      await page.goto(site.origin);
+      const r = await page.run(async () => {
+        const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        const challenge = crypto.getRandomValues(new Uint8Array(32));
+        const cred = (await navigator.credentials.create({
+          publicKey: {
+            rp: { name: 'Surface', id: 'localhost' },
+            user: { id: new Uint8Array([9, 8, 7]), name: 'surface', displayName: 'Surface' },
+            challenge,
+            pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+            authenticatorSelection: { residentKey: 'required', userVerification: 'discouraged' },
+            extensions: { credProps: true, prf: {} } as AuthenticationExtensionsClientInputs,
+          },
+        })) as PublicKeyCredential;
+        const res = cred.response as AuthenticatorAttestationResponse;
+        const json = cred.toJSON() as { response: { authenticatorData: string; publicKey: string } };
+        (window as unknown as { __rawId: string }).__rawId = b64u(cred.rawId);
+        return {
+          challenge: b64u(challenge.buffer),
+          checks: {
+            isPkc: cred instanceof PublicKeyCredential,
+            isCredential: cred instanceof Credential,
+            isAttestation: res instanceof AuthenticatorAttestationResponse,
+            isResponse: res instanceof AuthenticatorResponse,
+            tag: Object.prototype.toString.call(cred),
+            rawIdIsBuffer: cred.rawId instanceof ArrayBuffer,
+            idMatches: cred.id === b64u(cred.rawId),
+            type: cred.type,
+            attachment: cred.authenticatorAttachment,
+            transportsIsArray: Array.isArray(res.getTransports()),
+            alg: res.getPublicKeyAlgorithm(),
+            spkiLength: res.getPublicKey()!.byteLength,
+            publicKeyMatchesJSON: b64u(res.getPublicKey()!) === json.response.publicKey,
+            authDataMatchesJSON: b64u(res.getAuthenticatorData()) === json.response.authenticatorData,
+            ext: JSON.parse(JSON.stringify(cred.getClientExtensionResults())),
+          },
+          json,
+        };
+      });
+      assert.deepEqual(r.checks, {
+        isPkc: true,
+        isCredential: true,
+        isAttestation: true,
+        isResponse: true,
+        tag: '[object PublicKeyCredential]',
+        rawIdIsBuffer: true,
+        idMatches: true,
+        type: 'public-key',
+        attachment: 'cross-platform',
+        transportsIsArray: true,
+        alg: -7,
+        spkiLength: 91,
+        publicKeyMatchesJSON: true,
+        authDataMatchesJSON: true,
+        ext: { credProps: { rk: true }, prf: { enabled: true } },
+      });
+      const v = await verifyRegistrationResponse({ response: r.json as never, expectedChallenge: r.challenge, expectedOrigin: site.origin, expectedRPID: 'localhost', requireUserVerification: false });
+      assert.equal(v.verified, true);
+      credential = v.registrationInfo!.credential;
+    });
+
+    it('get() with allowCredentials and discoverable get(): assertions that verify; prf results are ArrayBuffers', async () => {
+      const r = await page.run(async () => {
+        const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        const raw = (window as unknown as { __rawId: string }).__rawId;
+        const rawBytes = Uint8Array.from(atob(raw.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+        const out = [];
+        for (const allow of [true, false]) {
+          const challenge = crypto.getRandomValues(new Uint8Array(32));
+          const cred = (await navigator.credentials.get({
+            publicKey: {
+              challenge,
+              rpId: 'localhost',
+              userVerification: 'discouraged',
+              ...(allow && { allowCredentials: [{ type: 'public-key', id: rawBytes }] }),
+              extensions: { prf: { eval: { first: new Uint8Array(32).fill(7) } } } as AuthenticationExtensionsClientInputs,
+            },
+          })) as PublicKeyCredential;
+          const res = cred.response as AuthenticatorAssertionResponse;
+          const prf = (cred.getClientExtensionResults() as { prf?: { results?: { first: ArrayBuffer } } }).prf;
+          out.push({
+            challenge: b64u(challenge.buffer),
+            isAssertion: res instanceof AuthenticatorAssertionResponse,
+            sameId: cred.id === raw,
+            userHandle: [...new Uint8Array(res.userHandle!)],
+            signatureIsBuffer: res.signature instanceof ArrayBuffer,
+            prfFirst: prf?.results?.first instanceof ArrayBuffer ? b64u(prf.results.first) : null,
+            json: cred.toJSON(),
+          });
+        }
+        return out;
+      });
+      assert.equal(r.length, 2);
+      for (const a of r) {
+        assert.deepEqual({ isAssertion: a.isAssertion, sameId: a.sameId, userHandle: a.userHandle, sig: a.signatureIsBuffer }, { isAssertion: true, sameId: true, userHandle: [9, 8, 7], sig: true });
+        const v = await verifyAuthenticationResponse({ response: a.json as never, expectedChallenge: a.challenge, expectedOrigin: site.origin, expectedRPID: 'localhost', credential, requireUserVerification: false });
+        assert.equal(v.verified, true);
+        credential = { ...credential, counter: v.authenticationInfo.newCounter };
+      }
+      assert.equal(r[0]!.prfFirst?.length, 43, 'prf: 32 bytes');
+      assert.equal(r[0]!.prfFirst, r[1]!.prfFirst, 'prf: same salt, same credential, same output');
+    });
+
+    it('errors: excluded → InvalidStateError, foreign rpId → SecurityError, bad challenge → TypeError (DOMExceptions)', async () => {
+      const r = await page.run(async () => {
+        const raw = (window as unknown as { __rawId: string }).__rawId;
+        const rawBytes = Uint8Array.from(atob(raw.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+        const name = (p: Promise<unknown>) => p.then(() => 'ok', (e: Error) => `${e.name}:${e instanceof DOMException ? 'DOMException' : e.constructor.name}`);
+        const base = {
+          rp: { name: 'Surface', id: 'localhost' },
+          user: { id: new Uint8Array([1]), name: 'e', displayName: 'E' },
+          challenge: new Uint8Array(32),
+          pubKeyCredParams: [{ type: 'public-key' as const, alg: -7 }],
+        };
+        return {
+          excluded: await name(navigator.credentials.create({ publicKey: { ...base, excludeCredentials: [{ type: 'public-key', id: rawBytes }] } })),
+          foreignRpCreate: await name(navigator.credentials.create({ publicKey: { ...base, rp: { name: 'Bank', id: 'bank.example' } } })),
+          foreignRpGet: await name(navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), rpId: 'bank.example' } })),
+          stringChallenge: await name(navigator.credentials.create({ publicKey: { ...base, challenge: 'AAAA' as never } })),
+        };
+      });
+      assert.deepEqual(r, {
+        excluded: 'InvalidStateError:DOMException',
+        foreignRpCreate: 'SecurityError:DOMException',
+        foreignRpGet: 'SecurityError:DOMException',
+        stringChallenge: 'TypeError:TypeError',
+      });
+    });
+
+    it('AbortSignal (before and during the ceremony) and the RP timeout end a waiting request', async () => {
+      presence.answer = 'hang';
+      try {
+        const r = await page.run(async () => {
+          const options = (extra: object) => ({
+            publicKey: {
+              rp: { name: 'Surface', id: 'localhost' },
+              user: { id: new Uint8Array([2]), name: 'w', displayName: 'W' },
+              challenge: new Uint8Array(32),
+              pubKeyCredParams: [{ type: 'public-key' as const, alg: -7 }],
+              timeout: 1000,
+            },
+            ...extra,
+          });
+          const name = (p: Promise<unknown>) => p.then(() => 'ok', (e: Error) => `${e.name}:${e.message}`);
+          const pre = await name(navigator.credentials.create(options({ signal: AbortSignal.abort(new DOMException('early', 'AbortError')) })));
+          const controller = new AbortController();
+          const pending = name(navigator.credentials.create(options({ signal: controller.signal })));
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          controller.abort(new DOMException('user left', 'AbortError'));
+          const during = await pending;
+          const timedOut = await navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), rpId: 'localhost', timeout: 1000 } }).then(
+            () => 'ok',
+            (e: Error) => e.name,
+          );
+          return { pre, during, timedOut };
+        });
+        assert.deepEqual(r, { pre: 'AbortError:early', during: 'AbortError:user left', timedOut: 'NotAllowedError' });
+      } finally {
+        presence.answer = 'approved';
+      }
+    });
+
+    it(`statics and interfaces (${ENGINE_NOTES[engine].nativeWebAuthn ? 'native WebAuthn, shim over it' : 'no WebAuthn in this build: the shim provides it'})`, async () => {
+      const r = await page.run(async () => ({
+        uvpa: await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable(),
+        cma: await PublicKeyCredential.isConditionalMediationAvailable(),
+        prf: (await PublicKeyCredential.getClientCapabilities())['extension:prf'],
+        parsed: new Uint8Array(
+          PublicKeyCredential.parseRequestOptionsFromJSON({ challenge: 'AQID' }).challenge as ArrayBuffer,
+        ).join(','),
+        illegal: (() => {
+          try {
+            new (PublicKeyCredential as unknown as new () => unknown)();
+            return 'constructed';
+          } catch (e) {
+            return (e as Error).name;
+          }
+        })(),
+        containerTag: Object.prototype.toString.call(navigator.credentials),
+      }));
+      assert.deepEqual(r, { uvpa: false, cma: false, prf: true, parsed: '1,2,3', illegal: 'TypeError', containerTag: '[object CredentialsContainer]' });
+    });
+  });
+}
