@@ -6,6 +6,7 @@ export default defineConfig({
   testDir: '.',
   testMatch: '*.spec.mjs',
   workers: 1,
+  outputDir: '../../test-artifacts/playwright-fixture',
   reporter: [['json']],
   use: {
     browserName: 'chromium',
