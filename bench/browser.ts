@@ -1,111 +1,231 @@
 /**
- * Browser benchmark: median navigator.credentials.get latency inside headless Chromium, timed by
- * the page itself (performance.now around each call), for
- *  - browser.get.virtual: Chromium's own virtual authenticator (DevTools WebAuthn domain), the baseline;
- *  - browser.get.softkey.ws: softkey through the page shim and the WebSocket bridge (`softkey start --bridge`);
- *  - browser.get.softkey.attach: softkey through attach(page, key) (Playwright binding).
- * Same run, same page, same options (one allowed credential, userVerification discouraged);
- * ratio = softkey median / virtual median (lower is faster). Skipped with a note without Chromium.
+ * Browser benchmark, per engine: navigator.credentials get() and create() through softkey, against
+ * the floor of the channel softkey uses there (a bare echo over the same channel) and, in Chromium,
+ * against Chromium's own virtual authenticator (DevTools WebAuthn domain) and Playwright's
+ * context.credentials (when the installed playwright-core has it).
+ *
+ *   chromium  softkey/playwright attach (exposeBinding)   floor: exposeBinding echo
+ *             softkey WebSocket bridge + shim            floor: WebSocket echo
+ *   firefox   softkey/puppeteer attach (WebSocket)        floor: WebSocket echo
+ *   webkit    shim proxy + WebSocket bridge              floor: WebSocket echo (through the same proxy)
+ *
+ * Timed in the page (performance.now). Engines coarsen that clock (to 0.1–1 ms), so each figure is
+ * the median over batches of BATCH calls of the batch's mean. Warm-up runs first. Ratios:
+ * get / floor of its own channel (target ≤ 1.3), and get / Chromium's virtual authenticator.
+ * An engine that is not installed is left out with a note.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { WebSocketServer } from 'ws';
 import { attach } from '../src/bridge/playwright.js';
 import { startBridgeServer } from '../src/bridge/server.js';
 import { WebAuthnClient } from '../src/client/webauthnClient.js';
 import { openSoftKey } from '../src/main/softkey.js';
+import { CHROMIUM } from '../test/browser/chromium.js';
+import { openEngine, skip, type EngineName } from '../test/browser/engines.js';
 import { phase, type BenchResult } from './measure.js';
 
 export type { BenchResult };
 
-const CHROMIUM = process.env.SOFTKEY_CHROMIUM ?? '/usr/bin/chromium';
-const GETS = Number(process.env.SOFTKEY_BENCH_BROWSER_GETS ?? 30);
+const GETS = Number(process.env.SOFTKEY_BENCH_BROWSER_GETS ?? 100);
+const CREATES = Number(process.env.SOFTKEY_BENCH_BROWSER_CREATES ?? 20);
+const BATCH = 5;
 
-/** In the page: one credential, then `n` timed gets (after 3 untimed); the durations in ms. */
-async function timeGets(page: Page, n: number): Promise<number[]> {
-  return page.evaluate(async (count) => {
-    const made = (await navigator.credentials.create({
-      publicKey: {
-        rp: { name: 'Bench', id: 'localhost' },
-        user: { id: new Uint8Array([1]), name: 'bench', displayName: 'Bench' },
-        challenge: crypto.getRandomValues(new Uint8Array(32)),
-        pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-        authenticatorSelection: { userVerification: 'discouraged' },
-      },
-    })) as PublicKeyCredential;
-    const options = () => ({
-      publicKey: {
-        challenge: crypto.getRandomValues(new Uint8Array(32)),
-        rpId: 'localhost',
-        allowCredentials: [{ type: 'public-key' as const, id: made.rawId }],
-        userVerification: 'discouraged' as const,
-      },
-    });
-    for (let i = 0; i < 3; i++) await navigator.credentials.get(options());
-    const times: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const t0 = performance.now();
-      await navigator.credentials.get(options());
-      times.push(performance.now() - t0);
-    }
-    return times;
-  }, n);
+interface Plan {
+  gets: number;
+  creates: number;
+  batch: number;
+  echo?: { kind: 'binding'; name: string } | { kind: 'ws'; url: string };
+}
+interface Times {
+  echo?: number;
+  get?: number;
+  create?: number;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+/** In the page (given as source, the same in every engine): medians in ms. */
+async function timePage(p: Plan): Promise<Times> {
+  {
+    const batched = async (count: number, warm: number, op: (i: number) => Promise<unknown>) => {
+      for (let i = 0; i < warm; i++) await op(-1 - i);
+      const means: number[] = [];
+      for (let b = 0; b < Math.max(1, Math.floor(count / p.batch)); b++) {
+        const t0 = performance.now();
+        for (let i = 0; i < p.batch; i++) await op(b * p.batch + i);
+        means.push((performance.now() - t0) / p.batch);
+      }
+      means.sort((x, y) => x - y);
+      const m = means.length >> 1;
+      return means.length % 2 ? means[m]! : (means[m - 1]! + means[m]!) / 2;
+    };
+    const out: Times = {};
+    if (p.echo) {
+      let call: () => Promise<unknown>;
+      const echo = p.echo;
+      if (echo.kind === 'binding') {
+        const fn = (window as unknown as Record<string, (x: string) => Promise<string>>)[echo.name]!;
+        call = () => fn('x');
+      } else {
+        const ws = new WebSocket(echo.url);
+        await new Promise((resolve, reject) => {
+          ws.onopen = resolve;
+          ws.onerror = reject;
+        });
+        let pending: () => void = () => undefined;
+        ws.onmessage = () => pending();
+        call = () =>
+          new Promise<void>((resolve) => {
+            pending = resolve;
+            ws.send('x');
+          });
+      }
+      out.echo = await batched(p.gets, 30, call);
+    }
+    if (p.gets || p.creates) {
+      let made: PublicKeyCredential | undefined;
+      out.create = await batched(Math.max(p.creates, p.batch), 2, async (i) => {
+        made = (await navigator.credentials.create({
+          publicKey: {
+            rp: { name: 'Bench', id: 'localhost' },
+            user: { id: new Uint8Array([i & 255, (i >> 8) & 255, 7]), name: `bench${i}`, displayName: 'Bench' },
+            challenge: crypto.getRandomValues(new Uint8Array(32)),
+            pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+            authenticatorSelection: { userVerification: 'discouraged' },
+          },
+        })) as PublicKeyCredential;
+      });
+      out.get = await batched(p.gets, 30, () =>
+        navigator.credentials.get({
+          publicKey: {
+            challenge: crypto.getRandomValues(new Uint8Array(32)),
+            rpId: 'localhost',
+            allowCredentials: [{ type: 'public-key', id: made!.rawId }],
+            userVerification: 'discouraged',
+          },
+        }),
+      );
+    }
+    return out;
+  }
+}
+
+/** The page function's source, called with the plan. */
+const timing = (plan: Plan) => `(${timePage.toString()})(${JSON.stringify(plan)})`;
+
+const us = (ms: number | undefined) => (ms ?? NaN) * 1000;
 
 export async function benchBrowser(): Promise<BenchResult[]> {
-  if (!existsSync(CHROMIUM)) {
-    console.error(`browser suite skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set SOFTKEY_CHROMIUM)`);
-    return [];
-  }
   phase('browser setup');
   const site = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>bench</title>'));
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   const origin = `http://localhost:${(site.address() as AddressInfo).port}`;
+  const echo = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  echo.on('connection', (ws) => ws.on('message', (m) => ws.send(m)));
+  await new Promise((resolve) => echo.once('listening', resolve));
+  const echoUrl = `ws://127.0.0.1:${(echo.address() as AddressInfo).port}/`;
   const key = await openSoftKey({ dataDir: ':memory:' });
   const client = new WebAuthnClient(key);
-  const bridge = await startBridgeServer({ client, token: randomBytes(24).toString('base64url'), port: 0, allowedOrigins: [origin] });
-  let browser: Browser | undefined;
+  const results: BenchResult[] = [];
+  const plan = (extra: Partial<Plan> = {}): Plan => ({ gets: GETS, creates: CREATES, batch: BATCH, ...extra });
+  const record = (engine: string, what: string, t: Times, floorName: string, virtualGet?: number) => {
+    const floor = us(t.echo);
+    results.push({ name: `${engine}.echo.${floorName}`, value: floor, unit: 'µs median' });
+    results.push({ name: `${engine}.get.${what}`, value: us(t.get), unit: 'µs median', baseline: `${engine}.echo.${floorName}`, ratio: us(t.get) / floor });
+    if (virtualGet) results.push({ name: `${engine}.get.${what}`, value: us(t.get), unit: 'µs median', baseline: 'chromium.get.virtual', ratio: us(t.get) / virtualGet });
+    results.push({ name: `${engine}.create.${what}`, value: us(t.create), unit: 'µs median' });
+  };
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-    const run = async (name: string, setup: (page: Page) => Promise<void>) => {
-      phase(name);
-      const context = await browser!.newContext();
-      // Run from source, tsx's keepNames puts __name(…) calls into timeGets' page function.
-      await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+    let virtualGet: number | undefined;
+    if (skip('chromium')) console.error(skip('chromium'));
+    else {
+      phase('chromium launch');
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+      const inContext = async (name: string, setup: (context: BrowserContext, page: Page) => Promise<void>, p: Plan): Promise<Times> => {
+        phase(name);
+        const context = await browser.newContext();
+        try {
+          const page = await context.newPage();
+          await setup(context, page);
+          await page.goto(origin);
+          phase(name);
+          return (await page.evaluate(timing(p))) as Times;
+        } finally {
+          await context.close();
+        }
+      };
       try {
-        const page = await context.newPage();
-        await setup(page);
-        await page.goto(origin);
-        return median(await timeGets(page, GETS)) * 1000;
+        const virtual = await inContext(
+          'chromium.virtual',
+          async (context, page) => {
+            const cdp = await context.newCDPSession(page);
+            await cdp.send('WebAuthn.enable');
+            await cdp.send('WebAuthn.addVirtualAuthenticator', {
+              options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+            });
+          },
+          plan(),
+        );
+        virtualGet = us(virtual.get);
+        results.push({ name: 'chromium.get.virtual', value: us(virtual.get), unit: 'µs median' }, { name: 'chromium.create.virtual', value: us(virtual.create), unit: 'µs median' });
+        const probe = await browser.newContext();
+        const hasCredentials = typeof (probe as unknown as { credentials?: { install?: unknown } }).credentials?.install === 'function';
+        await probe.close();
+        if (hasCredentials) {
+          const pw = await inContext(
+            'chromium.playwright-credentials',
+            async (context) => {
+              await (context as unknown as { credentials: { install(): Promise<void> } }).credentials.install();
+            },
+            plan(),
+          );
+          results.push(
+            { name: 'chromium.get.playwright-credentials', value: us(pw.get), unit: 'µs median', baseline: 'chromium.get.virtual', ratio: us(pw.get) / virtualGet },
+            { name: 'chromium.create.playwright-credentials', value: us(pw.create), unit: 'µs median' },
+          );
+        } else console.error('chromium: this playwright-core has no context.credentials; left out');
+        const bound = await inContext(
+          'chromium.softkey.attach',
+          async (context) => {
+            await context.exposeBinding('__benchEcho', (_source, x: unknown) => x);
+            await attach(context, key, { client });
+          },
+          plan({ echo: { kind: 'binding', name: '__benchEcho' } }),
+        );
+        record('chromium', 'softkey.attach', bound, 'binding', virtualGet);
+        const bridge = await startBridgeServer({ client, token: Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url'), port: 0, allowedOrigins: [origin] });
+        try {
+          const ws = await inContext('chromium.softkey.ws', async (context) => void (await context.addInitScript({ content: bridge.shimScript() })), plan({ echo: { kind: 'ws', url: echoUrl } }));
+          record('chromium', 'softkey.ws', ws, 'ws', virtualGet);
+        } finally {
+          await bridge.close();
+        }
       } finally {
-        await context.close();
+        await browser.close();
       }
-    };
-    const virtual = await run('browser.get.virtual', async (page) => {
-      const cdp = await page.context().newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-      });
-    });
-    const ws = await run('browser.get.softkey.ws', async (page) => {
-      await page.addInitScript({ content: bridge.shimScript() });
-    });
-    const bound = await run('browser.get.softkey.attach', (page) => attach(page, key, { client }));
-    const vs = (name: string, value: number): BenchResult => ({ name, value, unit: 'µs median', baseline: 'browser.get.virtual', ratio: value / virtual });
-    return [{ name: 'browser.get.virtual', value: virtual, unit: 'µs median' }, vs('browser.get.softkey.ws', ws), vs('browser.get.softkey.attach', bound)];
+    }
+    for (const engine of ['firefox', 'webkit'] as EngineName[]) {
+      const why = skip(engine);
+      if (why) {
+        console.error(why);
+        continue;
+      }
+      phase(`${engine} launch`);
+      const page = await openEngine(engine, { key, client, origins: [origin] });
+      try {
+        phase(`${engine} page`);
+        await page.goto(origin);
+        phase(`${engine}.softkey`);
+        const t = await page.run(timePage, plan({ echo: { kind: 'ws', url: echoUrl } }));
+        record(engine, 'softkey.ws', t, 'ws', virtualGet);
+      } finally {
+        await page.close();
+      }
+    }
+    return results;
   } finally {
-    await browser?.close();
-    await bridge.close();
     await key.close();
+    echo.close();
     site.closeAllConnections();
     site.close();
   }
