@@ -287,9 +287,16 @@ const SHIM_SOURCE = String.raw`function softkeyShim(config) {
     }
     return connect().then(function (ws) { ws.send(JSON.stringify(message)); });
   }
+  // A frame whose top-level document has another origin: refused as browsers do without the
+  // embedder's permissions policy (L3 §5.9); softkey cannot yet mark clientData crossOrigin/topOrigin.
+  function crossOriginFrame() {
+    if (window.top === window) return false;
+    try { return window.top.location.origin !== location.origin; } catch (e) { return true; }
+  }
   function call(type, options, signal, mediation) {
     return new Promise(function (resolve, reject) {
       if (signal && signal.aborted) { reject(signal.reason); return; }
+      if (crossOriginFrame()) { reject(new DOMException('softkey does not serve cross-origin frames', 'NotAllowedError')); return; }
       var id = prefix + '-' + ++counter;
       var done = false;
       var onAbort = function () {

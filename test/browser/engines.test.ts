@@ -54,6 +54,15 @@ const fillAndSubmit = (page: EnginePage, form: { username: string; button: strin
     return true;
   }, form);
 
+/** A page that runs create() when its embedder posts a message, and posts the outcome back. */
+const FRAMED_PAGE = `<!doctype html><title>framed</title><script>
+addEventListener('message', function (e) {
+  navigator.credentials.create({ publicKey: { rp: { name: 'F', id: location.hostname }, user: { id: new Uint8Array([3]), name: 'f', displayName: 'F' },
+    challenge: new Uint8Array(32), pubKeyCredParams: [{ type: 'public-key', alg: -7 }] } })
+    .then(function () { e.source.postMessage('ok', '*'); }, function (err) { e.source.postMessage(err.name, '*'); });
+});
+</script>`;
+
 for (const engine of ENGINES) {
   describe(`${engine}: softkey behind navigator.credentials`, { skip: skip(engine) }, () => {
     const presence = new ScriptedPresence();
@@ -61,6 +70,7 @@ for (const engine of ENGINES) {
     let page: EnginePage;
     let demo: Awaited<ReturnType<typeof createDemoServer>>;
     let site: Awaited<ReturnType<typeof pageServer>>;
+    let framed: Awaited<ReturnType<typeof pageServer>>;
 
     before(async () => {
       key = await openSoftKey({ dataDir: ':memory:', presence });
@@ -68,12 +78,15 @@ for (const engine of ENGINES) {
       const client = new WebAuthnClient(key, { timeouts: { uvDiscouraged: { min: 0, max: 180_000, default: 120_000 }, uv: { min: 0, max: 600_000, default: 300_000 } } });
       demo = await createDemoServer({ port: 0, dbPath: ':memory:' });
       site = await pageServer();
-      page = await openEngine(engine, { key, client, origins: [demo.origin, site.origin] });
+      framed = await pageServer(FRAMED_PAGE);
+      const other = framed.origin.replace('localhost', '127.0.0.1');
+      page = await openEngine(engine, { key, client, origins: [demo.origin, site.origin, other] });
     });
     after(async () => {
       await page?.close();
       await demo?.close();
       await site?.close();
+      await framed?.close();
       await key?.close();
     });
 
@@ -270,6 +283,38 @@ for (const engine of ENGINES) {
       } finally {
         presence.answer = 'approved';
       }
+    });
+
+    it('frames: a same-origin iframe has softkey; a cross-origin iframe is refused (NotAllowedError)', async () => {
+      await page.goto(site.origin);
+      const r = await page.run(async (urls) => {
+        const load = (src: string) =>
+          new Promise<HTMLIFrameElement>((resolve) => {
+            const f = document.createElement('iframe');
+            f.onload = () => resolve(f);
+            f.src = src;
+            document.body.append(f);
+          });
+        const same = await load(urls.same);
+        const w = same.contentWindow as Window & typeof globalThis;
+        const sameOutcome = await w.navigator.credentials
+          .create({
+            publicKey: {
+              rp: { name: 'F', id: 'localhost' },
+              user: { id: new Uint8Array([4]), name: 's', displayName: 'S' },
+              challenge: new Uint8Array(32),
+              pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+            },
+          })
+          .then((c) => (c instanceof w.PublicKeyCredential ? 'ok' : 'not a PublicKeyCredential'), (e: Error) => e.name);
+        const cross = await load(urls.cross);
+        const crossOutcome = await new Promise<string>((resolve) => {
+          addEventListener('message', (e) => resolve(String(e.data)), { once: true });
+          cross.contentWindow!.postMessage('go', '*');
+        });
+        return { sameOutcome, crossOutcome };
+      }, { same: `${site.origin}/frame`, cross: `${framed.origin.replace('localhost', '127.0.0.1')}/` });
+      assert.deepEqual(r, { sameOutcome: 'ok', crossOutcome: 'NotAllowedError' });
     });
 
     it(`statics and interfaces (${ENGINE_NOTES[engine].nativeWebAuthn ? 'native WebAuthn, shim over it' : 'no WebAuthn in this build: the shim provides it'})`, async () => {
