@@ -287,10 +287,11 @@ const SHIM_SOURCE = String.raw`function softkeyShim(config) {
     }
     return connect().then(function (ws) { ws.send(JSON.stringify(message)); });
   }
-  // A frame whose top-level document has another origin: refused as browsers do without the
-  // embedder's permissions policy (L3 §5.9); softkey cannot yet mark clientData crossOrigin/topOrigin.
+  // Over a WebSocket, softkey learns only the frame's own origin (the Origin header), not its
+  // embedder's policy or top origin: a cross-origin frame is refused, as browsers do without the
+  // embedder's permission (L3 §5.9). Through a binding, softkey decides in Node (playwright.ts).
   function crossOriginFrame() {
-    if (window.top === window) return false;
+    if (config.channel.kind === 'binding' || window.top === window) return false;
     try { return window.top.location.origin !== location.origin; } catch (e) { return true; }
   }
   function call(type, options, signal, mediation) {

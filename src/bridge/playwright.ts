@@ -10,12 +10,15 @@
  * it reaches softkey through page.exposeBinding instead of a socket. That choice is the robust one:
  * no port to open, nothing a page's Content-Security-Policy (connect-src) or mixed-content rules can
  * block, no token to leak, and the caller's origin comes from Playwright's own record of the frame's
- * URL, which page script cannot forge. Requests from a frame whose origin differs from the top-level
- * page's are refused (NotAllowedError), as browsers do without a permissions policy.
+ * URL, which page script cannot forge. A frame whose origin differs from the top-level page's is
+ * served only when every embedding <iframe> on the way up grants the feature in its `allow`
+ * attribute (`publickey-credentials-create` / `-get`, WebAuthn L3 §5.9, Permissions Policy §4.2
+ * container policy); clientData then carries crossOrigin: true and topOrigin. Otherwise it is
+ * refused with NotAllowedError, as browsers do. (Permissions-Policy response headers are not read.)
  *
  * Works with any Playwright Page or BrowserContext (type-only import: no runtime dependency).
  */
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { WebAuthnClient, type CtapTransport } from '../client/index.js';
 import { pageShimScript } from './pageShim.js';
 import type { BridgeReply } from './protocol.js';
@@ -34,19 +37,56 @@ export interface AttachOptions {
 
 const BINDING = '__softkeyBridge';
 
+/**
+ * Whether an iframe `allow` attribute grants `feature` to a frame of `frameOrigin` embedded by a
+ * document of `parentOrigin` (Permissions Policy §9.2 "parse policy directive": `feature allowlist`
+ * directives split by ';'; an empty allowlist means 'src'). 'src' is taken as the frame's current origin.
+ */
+export function allowAttributeGrants(allow: string | null, feature: string, frameOrigin: string, parentOrigin: string): boolean {
+  for (const directive of (allow ?? '').split(';')) {
+    const [name, ...list] = directive.trim().split(/\s+/);
+    if (name !== feature) continue;
+    const allowlist = list.length ? list : ["'src'"];
+    return allowlist.some((t) => t === '*' || t === "'src'" || (t === "'self'" && frameOrigin === parentOrigin) || normalizeOrigin(t) === frameOrigin);
+  }
+  return false;
+}
+
+/** Every cross-origin frame between `frame` and the top is granted `feature` by its <iframe>. */
+async function frameGranted(frame: Frame, feature: string, top: string): Promise<boolean> {
+  for (let f: Frame = frame, parent = f.parentFrame(); parent; f = parent, parent = f.parentFrame()) {
+    const origin = normalizeOrigin(f.url());
+    if (!origin) return false;
+    if (origin === top) continue;
+    const element = await f.frameElement();
+    try {
+      const allow = await element.getAttribute('allow');
+      if (!allowAttributeGrants(allow, feature, origin, normalizeOrigin(parent.url()) ?? '')) return false;
+    } finally {
+      await element.dispose();
+    }
+  }
+  return true;
+}
+
 export async function attach(target: Page | BrowserContext, key: AttachableKey, options: AttachOptions = {}): Promise<void> {
   const client = options.client ?? key.client ?? new WebAuthnClient(key);
   const allowed = options.origins?.map((o) => normalizeOrigin(o) ?? o);
   const session = new BridgeSession(client);
   await target.exposeBinding(BINDING, async (source, message: unknown): Promise<BridgeReply | undefined> => {
     const origin = normalizeOrigin(source.frame.url());
-    const id = typeof (message as { id?: unknown })?.id === 'string' ? (message as { id: string }).id : '';
+    const m = (typeof message === 'object' && message !== null ? message : {}) as { id?: unknown; type?: unknown };
+    const id = typeof m.id === 'string' ? m.id : '';
     const refuse = (name: string, text: string): BridgeReply => ({ id, ok: false, error: { name, message: text } });
     if (!origin) return refuse('SecurityError', 'the document has an opaque origin');
     if (allowed && !allowed.includes(origin)) return refuse('NotAllowedError', `softkey is not attached for ${origin}`);
     const top = normalizeOrigin(source.page.mainFrame().url());
-    if (source.frame !== source.page.mainFrame() && top !== origin) return refuse('NotAllowedError', 'cross-origin frames may not use softkey');
-    return session.handle(message, origin);
+    if (!top || top === origin || m.type === 'abort') return session.handle(message, origin);
+    const feature = m.type === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get';
+    if (!(await frameGranted(source.frame, feature, top))) {
+      return refuse('NotAllowedError', `the embedding page has not granted ${feature} to ${origin} (iframe allow attribute)`);
+    }
+    return session.handle(message, origin, top);
   });
   await target.addInitScript({ content: pageShimScript({ kind: 'binding', name: BINDING }) });
 }

@@ -30,9 +30,10 @@ export class BridgeSession {
 
   /**
    * Handles one message. `trustedOrigin` is the page's origin as the bridge knows it (WebSocket
-   * Origin header, Playwright frame URL). Resolves to the reply to send, or undefined (abort).
+   * Origin header, Playwright frame URL); `topOrigin` the top-level origin when the page is a
+   * cross-origin frame its embedder allowed (L3 §5.9). Resolves to the reply, or undefined (abort).
    */
-  async handle(message: unknown, trustedOrigin: string): Promise<BridgeReply | undefined> {
+  async handle(message: unknown, trustedOrigin: string, topOrigin?: string): Promise<BridgeReply | undefined> {
     const m = (typeof message === 'object' && message !== null ? message : {}) as Record<string, unknown>;
     const id = typeof m.id === 'string' && ID.test(m.id) ? m.id : '';
     const fail = (name: string, text: string): BridgeReply => ({ id, ok: false, error: { name, message: text } });
@@ -47,7 +48,7 @@ export class BridgeSession {
     const controller = new AbortController();
     this.pending.set(id, controller);
     try {
-      const ctx = { origin: trustedOrigin, signal: controller.signal };
+      const ctx = { origin: trustedOrigin, signal: controller.signal, ...(topOrigin !== undefined && { topOrigin }) };
       const credential =
         m.type === 'create'
           ? await this.client.create(m.options as never, ctx)

@@ -1,6 +1,7 @@
 /**
  * CollectedClientData and its serialization (WebAuthn L3 §5.8.1, §5.8.1.2 "Limited Verification
- * Algorithm" / CCDToString): members in the fixed order type, challenge, origin, crossOrigin.
+ * Algorithm" / CCDToString): members in the fixed order type, challenge, origin, crossOrigin, then
+ * topOrigin, present only for a caller in a cross-origin frame (§5.8.1 topOrigin; §5.1.3 step 10).
  */
 import * as b64u from '../encoding/base64url.js';
 import { utf8 } from '../encoding/bytes.js';
@@ -24,10 +25,12 @@ export interface ClientData {
   hash: Uint8Array;
 }
 
-export function collectClientData(type: 'webauthn.create' | 'webauthn.get', challenge: Uint8Array, origin: string): ClientData {
+/** `topOrigin`: the top-level origin when it is not the caller's (the caller is a cross-origin frame). */
+export function collectClientData(type: 'webauthn.create' | 'webauthn.get', challenge: Uint8Array, origin: string, topOrigin?: string): ClientData {
+  const cross = topOrigin !== undefined && topOrigin !== origin;
   const text =
     `{"type":${ccdString(type)},"challenge":${ccdString(b64u.encode(challenge))},` +
-    `"origin":${ccdString(origin)},"crossOrigin":false}`;
+    `"origin":${ccdString(origin)},"crossOrigin":${cross}${cross ? `,"topOrigin":${ccdString(topOrigin)}` : ''}}`;
   const json = utf8.encode(text);
   return { json, hash: sha256(json) };
 }

@@ -109,6 +109,11 @@ export interface WebAuthnClientOptions {
 export interface CreateContext {
   /** The caller's origin, e.g. "https://example.com" (its ASCII serialization goes into clientDataJSON). */
   origin: string;
+  /**
+   * The top-level document's origin when the caller is a cross-origin frame whose embedder granted
+   * publickey-credentials-create / -get (L3 §5.9); clientData then says crossOrigin and topOrigin.
+   */
+  topOrigin?: string;
   signal?: AbortSignal;
 }
 
@@ -213,7 +218,7 @@ export class WebAuthnClient {
           : 'discouraged';
     const uv = uvRequirement(selection.userVerification);
     const conveyance = attestationConveyance(options.attestation);
-    const clientData = collectClientData('webauthn.create', options.challenge, caller.origin);
+    const clientData = collectClientData('webauthn.create', options.challenge, caller.origin, ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin);
     const timeout = effectiveTimeout(options.timeout, this.timeouts);
 
     return this.run(ctx.signal, timeout, async (c) => {
@@ -300,7 +305,7 @@ export class WebAuthnClient {
     const rpId = resolveRpId(caller, options.rpId);
     if (options.challenge.length < 16) throw typeError('challenge must be at least 16 bytes');
     const uv = uvRequirement(options.userVerification);
-    const clientData = collectClientData('webauthn.get', options.challenge, caller.origin);
+    const clientData = collectClientData('webauthn.get', options.challenge, caller.origin, ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin);
     const allowCredentials = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
     // L3 §5.1.4.1: with conditional mediation the timeout is ignored.
     const timeout = ctx.mediation === 'conditional' ? undefined : effectiveTimeout(options.timeout, this.timeouts);

@@ -19,10 +19,10 @@ import { pageServer } from './chromium.js';
 import { ENGINES, openEngine, skip, type EngineName, type EnginePage } from './engines.js';
 
 /** How each engine provides WebAuthn to the page; the shim fills what the engine lacks. */
-export const ENGINE_NOTES: Record<EngineName, { nativeWebAuthn: boolean; channel: string }> = {
-  chromium: { nativeWebAuthn: true, channel: 'Playwright binding (attach)' },
-  firefox: { nativeWebAuthn: true, channel: 'WebSocket bridge (softkey/puppeteer attach)' },
-  webkit: { nativeWebAuthn: false, channel: 'shim proxy + WebSocket bridge' },
+export const ENGINE_NOTES: Record<EngineName, { nativeWebAuthn: boolean; channel: string; crossOriginFrames: boolean }> = {
+  chromium: { nativeWebAuthn: true, channel: 'Playwright binding (attach)', crossOriginFrames: true },
+  firefox: { nativeWebAuthn: true, channel: 'WebSocket bridge (softkey/puppeteer attach)', crossOriginFrames: false },
+  webkit: { nativeWebAuthn: false, channel: 'shim proxy + WebSocket bridge', crossOriginFrames: false },
 };
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | null>, ms = 20_000): Promise<T> {
@@ -59,7 +59,8 @@ const FRAMED_PAGE = `<!doctype html><title>framed</title><script>
 addEventListener('message', function (e) {
   navigator.credentials.create({ publicKey: { rp: { name: 'F', id: location.hostname }, user: { id: new Uint8Array([3]), name: 'f', displayName: 'F' },
     challenge: new Uint8Array(32), pubKeyCredParams: [{ type: 'public-key', alg: -7 }] } })
-    .then(function () { e.source.postMessage('ok', '*'); }, function (err) { e.source.postMessage(err.name, '*'); });
+    .then(function (c) { e.source.postMessage('ok ' + new TextDecoder().decode(c.response.clientDataJSON), '*'); },
+      function (err) { e.source.postMessage(err.name, '*'); });
 });
 </script>`;
 
@@ -285,7 +286,7 @@ for (const engine of ENGINES) {
       }
     });
 
-    it('frames: a same-origin iframe has softkey; a cross-origin iframe is refused (NotAllowedError)', async () => {
+    it(`frames: same-origin iframe served; cross-origin refused (NotAllowedError)${ENGINE_NOTES[engine].crossOriginFrames ? ', or served with crossOrigin/topOrigin when the iframe allows publickey-credentials-create' : ', even when allowed (WebSocket channel)'}`, async () => {
       await page.goto(site.origin);
       const r = await page.run(async (urls) => {
         const load = (src: string) =>
@@ -307,14 +308,34 @@ for (const engine of ENGINES) {
             },
           })
           .then((c) => (c instanceof w.PublicKeyCredential ? 'ok' : 'not a PublicKeyCredential'), (e: Error) => e.name);
-        const cross = await load(urls.cross);
-        const crossOutcome = await new Promise<string>((resolve) => {
-          addEventListener('message', (e) => resolve(String(e.data)), { once: true });
-          cross.contentWindow!.postMessage('go', '*');
-        });
-        return { sameOutcome, crossOutcome };
+        const ask = (frame: HTMLIFrameElement) =>
+          new Promise<string>((resolve) => {
+            addEventListener('message', (e) => resolve(String(e.data)), { once: true });
+            frame.contentWindow!.postMessage('go', '*');
+          });
+        const crossOutcome = await ask(await load(urls.cross));
+        const allowed = document.createElement('iframe');
+        allowed.allow = 'publickey-credentials-create';
+        const grantedOutcome = await ask(
+          await new Promise<HTMLIFrameElement>((resolve) => {
+            allowed.onload = () => resolve(allowed);
+            allowed.src = urls.cross;
+            document.body.append(allowed);
+          }),
+        );
+        return { sameOutcome, crossOutcome, grantedOutcome };
       }, { same: `${site.origin}/frame`, cross: `${framed.origin.replace('localhost', '127.0.0.1')}/` });
-      assert.deepEqual(r, { sameOutcome: 'ok', crossOutcome: 'NotAllowedError' });
+      assert.deepEqual({ same: r.sameOutcome, cross: r.crossOutcome }, { same: 'ok', cross: 'NotAllowedError' });
+      if (ENGINE_NOTES[engine].crossOriginFrames) {
+        // L3 §5.9: the embedder granted publickey-credentials-create; clientData says so (§5.8.1).
+        const [word, json] = [r.grantedOutcome.slice(0, 2), r.grantedOutcome.slice(3)];
+        assert.equal(word, 'ok', r.grantedOutcome);
+        const cd = JSON.parse(json) as { origin: string; crossOrigin: boolean; topOrigin: string };
+        assert.deepEqual({ origin: cd.origin, crossOrigin: cd.crossOrigin, topOrigin: cd.topOrigin }, { origin: framed.origin.replace('localhost', '127.0.0.1'), crossOrigin: true, topOrigin: site.origin });
+      } else {
+        // Over the WebSocket channel softkey cannot see the embedder's policy: refused even when granted.
+        assert.equal(r.grantedOutcome, 'NotAllowedError');
+      }
     });
 
     it(`statics and interfaces (${ENGINE_NOTES[engine].nativeWebAuthn ? 'native WebAuthn, shim over it' : 'no WebAuthn in this build: the shim provides it'})`, async () => {
