@@ -24,5 +24,5 @@ export type {
   AuthenticationExtensionsClientOutputsJSON,
 } from './client/index.js';
 // The browser bridge (for pages outside Playwright; Playwright users import 'softkey/playwright').
-export { startBridgeServer, pageShimScript } from './bridge/index.js';
-export type { BridgeServer, BridgeServerOptions, ShimChannel } from './bridge/index.js';
+export { startBridgeServer, startShimProxy, pageShimScript } from './bridge/index.js';
+export type { BridgeServer, BridgeServerOptions, ShimChannel, ShimProxy, ShimProxyOptions } from './bridge/index.js';
