@@ -124,8 +124,10 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
       up.destroy();
       client.destroy();
     };
-    up.on('error', end);
-    client.on('error', end);
+    for (const s of [up, client]) {
+      s.on('error', end);
+      s.on('close', end);
+    }
   });
   // WebSocket through a plain-http proxy (libsoup sends an absolute-form GET with Upgrade): the
   // request goes on in origin form, then both sockets are spliced; Origin is passed on unchanged.
@@ -151,8 +153,10 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
       up.destroy();
       client.destroy();
     };
-    up.on('error', end);
-    client.on('error', end);
+    for (const s of [up, client]) {
+      s.on('error', end);
+      s.on('close', end);
+    }
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);

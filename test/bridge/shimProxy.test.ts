@@ -46,6 +46,7 @@ describe('shim proxy', () => {
   });
   after(async () => {
     await proxy.close();
+    for (const c of wss.clients) c.terminate();
     wss.close();
     site.closeAllConnections();
     await new Promise((resolve) => site.close(resolve));
