@@ -47,7 +47,9 @@ export function allowAttributeGrants(allow: string | null, feature: string, fram
     const [name, ...list] = directive.trim().split(/\s+/);
     if (name !== feature) continue;
     const allowlist = list.length ? list : ["'src'"];
-    return allowlist.some((t) => t === '*' || t === "'src'" || (t === "'self'" && frameOrigin === parentOrigin) || normalizeOrigin(t) === frameOrigin);
+    return allowlist.some(
+      (t) => t === '*' || t === "'src'" || (t === "'self'" && frameOrigin === parentOrigin) || normalizeOrigin(t) === frameOrigin,
+    );
   }
   return false;
 }

@@ -38,7 +38,11 @@ function isPage(target: Page | Browser | BrowserContext): target is Page {
   return typeof (target as Page).evaluateOnNewDocument === 'function';
 }
 
-export async function attach(target: Page | Browser | BrowserContext, key: AttachableKey, options: PuppeteerAttachOptions = {}): Promise<Attachment> {
+export async function attach(
+  target: Page | Browser | BrowserContext,
+  key: AttachableKey,
+  options: PuppeteerAttachOptions = {},
+): Promise<Attachment> {
   const client = options.client ?? key.client ?? new WebAuthnClient(key);
   const token = base64url(globalThis.crypto.getRandomValues(new Uint8Array(24)));
   const bridge = await startBridgeServer({ client, token, port: 0, allowedOrigins: options.origins ?? 'any' });

@@ -34,7 +34,9 @@ export interface ShimProxy {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+const HOP_BY_HOP = [
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+];
 
 function withoutHopByHop(headers: IncomingMessage['headers']): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
@@ -76,7 +78,8 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
     try {
       target = new URL(req.url ?? '');
     } catch {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end('softkey shim proxy: absolute http:// URLs only (use me as an HTTP proxy)\n');
+      res.writeHead(400, { 'content-type': 'text/plain' });
+      res.end('softkey shim proxy: absolute http:// URLs only (use me as an HTTP proxy)\n');
       return;
     }
     if (target.protocol !== 'http:') {
@@ -89,7 +92,8 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
     const upstream = httpRequest(target, { method: req.method, headers, agent }, (up) => {
       const type = String(up.headers['content-type'] ?? '');
       const out = withoutHopByHop(up.headers);
-      if (!inject || !/^text\/html\b/i.test(type) || (up.headers['content-encoding'] ?? 'identity') !== 'identity' || req.method === 'HEAD') {
+      const plain = (up.headers['content-encoding'] ?? 'identity') === 'identity';
+      if (!inject || !/^text\/html\b/i.test(type) || !plain || req.method === 'HEAD') {
         res.writeHead(up.statusCode ?? 502, up.statusMessage, out);
         up.pipe(res);
         return;

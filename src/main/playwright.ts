@@ -8,7 +8,14 @@
  * @playwright/test and playwright-core are optional peer dependencies: without @playwright/test,
  * attach() works and using `test` throws an error that says what to install.
  */
-import type { Expect, PlaywrightTestArgs, PlaywrightTestOptions, PlaywrightWorkerArgs, PlaywrightWorkerOptions, TestType } from '@playwright/test';
+import type {
+  Expect,
+  PlaywrightTestArgs,
+  PlaywrightTestOptions,
+  PlaywrightWorkerArgs,
+  PlaywrightWorkerOptions,
+  TestType,
+} from '@playwright/test';
 import { attach } from '../bridge/playwright.js';
 import { openSoftKey, type OpenSoftKeyOptions, type SoftKey } from './softkey.js';
 
@@ -21,7 +28,10 @@ export interface SoftkeyFixtures {
   softkeyOptions: OpenSoftKeyOptions;
 }
 
-export type SoftkeyTest = TestType<PlaywrightTestArgs & PlaywrightTestOptions & SoftkeyFixtures, PlaywrightWorkerArgs & PlaywrightWorkerOptions>;
+export type SoftkeyTest = TestType<
+  PlaywrightTestArgs & PlaywrightTestOptions & SoftkeyFixtures,
+  PlaywrightWorkerArgs & PlaywrightWorkerOptions
+>;
 
 const playwrightTest = await import('@playwright/test').catch(() => undefined);
 
@@ -47,4 +57,6 @@ export const test: SoftkeyTest = playwrightTest
     })
   : (new Proxy(missing, { get: missing, apply: missing }) as unknown as SoftkeyTest);
 
-export const expect: Expect = playwrightTest ? playwrightTest.expect : (new Proxy(missing, { get: missing, apply: missing }) as unknown as Expect);
+export const expect: Expect = playwrightTest
+  ? playwrightTest.expect
+  : (new Proxy(missing, { get: missing, apply: missing }) as unknown as Expect);
