@@ -81,7 +81,7 @@ export function defaultConfig(overrides: Partial<AuthenticatorConfig> = {}): Aut
   return {
     aaguid: SOFTKEY_AAGUID,
     versions: ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1'],
-    algorithms: [CoseAlg.ES256, CoseAlg.EdDSA, CoseAlg.RS256],
+    algorithms: [CoseAlg.ES256, CoseAlg.EdDSA, CoseAlg.RS256, CoseAlg.ES384, CoseAlg.ES512],
     attestation: 'packed',
     maxMsgSize: 7609,
     maxCredentialCountInList: 16,

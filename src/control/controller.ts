@@ -164,7 +164,7 @@ export interface UvState {
   result: UvResult;
 }
 
-const ALG_NAMES: Record<number, string> = { [-7]: 'ES256', [-8]: 'EdDSA', [-257]: 'RS256' };
+const ALG_NAMES: Record<number, string> = { [-7]: 'ES256', [-35]: 'ES384', [-36]: 'ES512', [-8]: 'EdDSA', [-257]: 'RS256' };
 
 function bytesField(value: unknown, what: string): Uint8Array {
   if (typeof value !== 'string' || value === '') throw new ControlError(`${what} must be a base64url string`);

@@ -1,10 +1,12 @@
 /**
- * Credential key pairs for ES256 (P-256), EdDSA (Ed25519) and RS256 (RSA-2048), on node:crypto.
+ * Credential key pairs for ES256 (P-256), ES384 (P-384), ES512 (P-521), EdDSA (Ed25519) and RS256
+ * (RSA-2048), on node:crypto.
  *
  * A private key travels in a compact "secret" form that also carries the public part, so that it
  * can be imported as a JWK without recomputing the public point (importing a bare PKCS#8 P-256 key
  * costs ~20 signatures; a JWK with x/y ~4):
  *   ES256: d(32) ‖ x(32) ‖ y(32)
+ *   ES384: d(48) ‖ x(48) ‖ y(48);  ES512: d(66) ‖ x(66) ‖ y(66)
  *   EdDSA: seed(32) ‖ x(32)
  *   RS256: len(p)(2, BE) ‖ p ‖ q      (n, d and the CRT values are recomputed from the primes)
  * Imported KeyObjects are kept in a bounded LRU cache, so a credential used again signs at the
@@ -13,7 +15,7 @@
 import { createECDH, createPrivateKey, createPublicKey, generatePrimeSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import * as b64u from '../encoding/base64url.js';
 import { concat, toHex, u16be } from '../encoding/bytes.js';
-import { CoseAlg, type CoseKey, type CredentialAlg } from '../encoding/cose.js';
+import { CoseAlg, EC2_COORDINATE_LENGTH, type CoseKey, type CredentialAlg, type Ec2Curve } from '../encoding/cose.js';
 
 export interface CredentialKeyPair {
   alg: CredentialAlg;
@@ -27,10 +29,12 @@ const RSA_E = new Uint8Array([1, 0, 1]);
  * A fresh key pair. Never `generateKeyPairSync()` followed by `KeyObject.export({ format: 'jwk' })`:
  * on Node 20 that export can hold the key's mutex while a garbage collection finalises the
  * `KeyGenJob` that made it, whose destructor waits on the same mutex, and the process freezes at
- * 0% CPU (seen within 20,000 ES256 keys). No KeyGenJob is involved here: P-256 comes from an ECDH
- * object, Ed25519 from 32 random bytes, RSA from two primes of `generatePrimeSync`.
+ * 0% CPU (seen within 20,000 ES256 keys). No KeyGenJob is involved here: P-256 (and P-384, P-521
+ * below) comes from an ECDH object, Ed25519 from 32 random bytes, RSA from two primes of `generatePrimeSync`.
  */
 export function generateCredentialKey(alg: CredentialAlg): CredentialKeyPair {
+  const wide = WIDE_EC_CURVES.get(alg);
+  if (wide) return generateWideEcKey(alg, wide);
   if (alg === CoseAlg.ES256) {
     const ecdh = createECDH('prime256v1');
     const point = ecdh.generateKeys(); // 0x04 ‖ x ‖ y
@@ -124,6 +128,8 @@ function rsaJwk(secret: Uint8Array) {
 
 /** The public COSE key of a compact secret (for RS256 this recomputes n). */
 export function publicKeyOfSecret(alg: CredentialAlg, secret: Uint8Array): CoseKey {
+  const wide = WIDE_EC_CURVES.get(alg);
+  if (wide) return wideEcPublicKey(alg, wide, secret);
   if (alg === CoseAlg.ES256) return { kty: 'EC2', alg, x: secret.slice(32, 64), y: secret.slice(64, 96) };
   if (alg === CoseAlg.EdDSA) return { kty: 'OKP', alg, x: secret.slice(32, 64) };
   return { kty: 'RSA', alg, n: b64u.decode(rsaJwk(secret).n), e: RSA_E };
@@ -131,6 +137,12 @@ export function publicKeyOfSecret(alg: CredentialAlg, secret: Uint8Array): CoseK
 
 function importSecret(alg: CredentialAlg, secret: Uint8Array): KeyObject {
   const e = b64u.encode;
+  const wide = WIDE_EC_CURVES.get(alg);
+  if (wide) {
+    const n = EC2_COORDINATE_LENGTH[wide];
+    const jwk = { kty: 'EC', crv: wide, d: e(secret.subarray(0, n)), x: e(secret.subarray(n, 2 * n)), y: e(secret.subarray(2 * n, 3 * n)) };
+    return createPrivateKey({ key: jwk, format: 'jwk' });
+  }
   if (alg === CoseAlg.ES256) {
     const jwk = { kty: 'EC', crv: 'P-256', d: e(secret.subarray(0, 32)), x: e(secret.subarray(32, 64)), y: e(secret.subarray(64, 96)) };
     return createPrivateKey({ key: jwk, format: 'jwk' });
@@ -171,10 +183,12 @@ export class SigningKeyCache {
   }
 }
 
-/** Signs per the COSE algorithm: ES256 → DER ECDSA, EdDSA → raw 64 bytes, RS256 → PKCS#1 v1.5. */
+/** Signs per the COSE algorithm: ES256/384/512 → DER ECDSA, EdDSA → raw 64 bytes, RS256 → PKCS#1 v1.5. */
 export function signWithKey(alg: number, key: KeyObject, data: Uint8Array): Uint8Array {
   if (alg === CoseAlg.EdDSA) return ownBytes(sign(null, data, key));
   if (alg === CoseAlg.ES256) return ownBytes(sign('sha256', data, { key, dsaEncoding: 'der' }));
+  const hash = ECDSA_HASH.get(alg);
+  if (hash) return ownBytes(sign(hash, data, { key, dsaEncoding: 'der' }));
   return ownBytes(sign('sha256', data, key));
 }
 
@@ -190,7 +204,7 @@ export function signWithSecret(alg: CredentialAlg, secret: Uint8Array, data: Uin
 /** node:crypto KeyObject for a COSE public key (for verification in tests and the client). */
 export function publicKeyObject(key: CoseKey): KeyObject {
   const e = b64u.encode;
-  if (key.kty === 'EC2') return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: e(key.x), y: e(key.y) }, format: 'jwk' });
+  if (key.kty === 'EC2') return createPublicKey({ key: { kty: 'EC', crv: key.crv ?? 'P-256', x: e(key.x), y: e(key.y) }, format: 'jwk' });
   if (key.kty === 'OKP') return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: e(key.x) }, format: 'jwk' });
   return createPublicKey({ key: { kty: 'RSA', n: e(key.n), e: e(key.e) }, format: 'jwk' });
 }
@@ -203,6 +217,35 @@ export function spkiOf(key: CoseKey): Uint8Array {
 export function verifySignature(key: CoseKey, data: Uint8Array, signature: Uint8Array): boolean {
   const k = publicKeyObject(key);
   if (key.kty === 'OKP') return verify(null, data, k, signature);
-  if (key.kty === 'EC2') return verify('sha256', data, { key: k, dsaEncoding: 'der' }, signature);
+  if (key.kty === 'EC2') return verify(ECDSA_HASH.get(key.alg) ?? 'sha256', data, { key: k, dsaEncoding: 'der' }, signature);
   return verify('sha256', data, k, signature);
+}
+
+// --- ES384 (P-384, SHA-384) and ES512 (P-521, SHA-512), RFC 9053 §2.1 / CTAP 2.3 §6.4 algorithms.
+// Generated with createECDH and imported through JWK: never generateKeyPairSync followed by a JWK
+// export, which can deadlock on Node 20.
+
+const WIDE_EC_CURVES: ReadonlyMap<number, Ec2Curve> = new Map([
+  [CoseAlg.ES384, 'P-384'],
+  [CoseAlg.ES512, 'P-521'],
+]);
+const ECDH_CURVE_NAMES: Readonly<Record<Ec2Curve, string>> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
+const ECDSA_HASH: ReadonlyMap<number, string> = new Map([
+  [CoseAlg.ES384, 'sha384'],
+  [CoseAlg.ES512, 'sha512'],
+]);
+
+function generateWideEcKey(alg: CredentialAlg, crv: Ec2Curve): CredentialKeyPair {
+  const n = EC2_COORDINATE_LENGTH[crv];
+  const ecdh = createECDH(ECDH_CURVE_NAMES[crv]);
+  const point = ecdh.generateKeys(); // 0x04 ‖ x ‖ y
+  const d = leftPad(ecdh.getPrivateKey(), n);
+  const x = new Uint8Array(point.subarray(1, 1 + n));
+  const y = new Uint8Array(point.subarray(1 + n, 1 + 2 * n));
+  return { alg, secret: concat(d, x, y), publicKey: { kty: 'EC2', alg, crv, x, y } };
+}
+
+function wideEcPublicKey(alg: CredentialAlg, crv: Ec2Curve, secret: Uint8Array): CoseKey {
+  const n = EC2_COORDINATE_LENGTH[crv];
+  return { kty: 'EC2', alg, crv, x: secret.slice(n, 2 * n), y: secret.slice(2 * n, 3 * n) };
 }

@@ -1,6 +1,7 @@
 /**
- * COSE_Key (RFC 9052 §7, RFC 9053) for the three credential algorithms and the CTAP key-agreement
- * key. Encoded as canonical CBOR maps with integer labels.
+ * COSE_Key (RFC 9052 §7, RFC 9053) for the credential algorithms (ES256, ES384, ES512, EdDSA, RS256;
+ * CTAP 2.3 §6.4 algorithms) and the CTAP key-agreement key. Encoded as canonical CBOR maps with
+ * integer labels.
  */
 import { CborError, decode, encode, type CborMap, type CborValue } from './cbor.js';
 
@@ -8,22 +9,28 @@ export const CoseAlg = {
   ES256: -7,
   EdDSA: -8,
   'ECDH-ES+HKDF-256': -25,
+  ES384: -35,
+  ES512: -36,
   RS256: -257,
 } as const;
-export type CredentialAlg = typeof CoseAlg.ES256 | typeof CoseAlg.EdDSA | typeof CoseAlg.RS256;
+export type CredentialAlg = typeof CoseAlg.ES256 | typeof CoseAlg.ES384 | typeof CoseAlg.ES512 | typeof CoseAlg.EdDSA | typeof CoseAlg.RS256;
 
 export const CoseKty = { OKP: 1, EC2: 2, RSA: 3 } as const;
-export const CoseCrv = { 'P-256': 1, Ed25519: 6 } as const;
+/** RFC 9053 §7.1 curves (P-384 = 2 and P-521 = 3 for ES384 and ES512). */
+export const CoseCrv = { 'P-256': 1, 'P-384': 2, 'P-521': 3, Ed25519: 6 } as const;
+export type Ec2Curve = 'P-256' | 'P-384' | 'P-521';
+/** Coordinate length in bytes of each EC2 curve. */
+export const EC2_COORDINATE_LENGTH: Readonly<Record<Ec2Curve, number>> = { 'P-256': 32, 'P-384': 48, 'P-521': 66 };
 
 export type CoseKey =
-  | { kty: 'EC2'; alg: number; x: Uint8Array; y: Uint8Array } // crv P-256
+  | { kty: 'EC2'; alg: number; crv?: Ec2Curve; x: Uint8Array; y: Uint8Array } // crv absent: P-256
   | { kty: 'OKP'; alg: number; x: Uint8Array } // crv Ed25519
   | { kty: 'RSA'; alg: number; n: Uint8Array; e: Uint8Array };
 
 export function coseKeyToMap(key: CoseKey): Map<number, CborValue> {
   switch (key.kty) {
     case 'EC2':
-      return new Map<number, CborValue>([[1, CoseKty.EC2], [3, key.alg], [-1, CoseCrv['P-256']], [-2, key.x], [-3, key.y]]);
+      return new Map<number, CborValue>([[1, CoseKty.EC2], [3, key.alg], [-1, CoseCrv[key.crv ?? 'P-256']], [-2, key.x], [-3, key.y]]);
     case 'OKP':
       return new Map<number, CborValue>([[1, CoseKty.OKP], [3, key.alg], [-1, CoseCrv.Ed25519], [-2, key.x]]);
     case 'RSA':
@@ -49,8 +56,12 @@ export function coseKeyFromMap(m: CborMap): CoseKey {
   const alg = m.get(3);
   if (typeof alg !== 'number') throw new CborError('COSE_Key alg (3) missing');
   if (kty === CoseKty.EC2) {
-    if (m.get(-1) !== CoseCrv['P-256']) throw new CborError('unsupported EC2 curve');
-    return { kty: 'EC2', alg, x: bytesAt(m, -2, 32), y: bytesAt(m, -3, 32) };
+    const crv = (Object.keys(EC2_COORDINATE_LENGTH) as Ec2Curve[]).find((c) => CoseCrv[c] === m.get(-1));
+    if (!crv) throw new CborError('unsupported EC2 curve');
+    const n = EC2_COORDINATE_LENGTH[crv];
+    const key: CoseKey = { kty: 'EC2', alg, x: bytesAt(m, -2, n), y: bytesAt(m, -3, n) };
+    if (crv !== 'P-256') key.crv = crv;
+    return key;
   }
   if (kty === CoseKty.OKP) {
     if (m.get(-1) !== CoseCrv.Ed25519) throw new CborError('unsupported OKP curve');

@@ -38,7 +38,7 @@ export interface ProfileSpec {
     maxCredentialCountInList?: number;
     maxCredentialIdLength?: number;
     transports?: string[];
-    /** "ES256" | "EdDSA" | "RS256", in order of preference. */
+    /** "ES256" | "ES384" | "ES512" | "EdDSA" | "RS256", in order of preference. */
     algorithms?: string[];
     firmwareVersion?: number;
   };
@@ -120,6 +120,7 @@ const CTAP20: ProfileSpec = {
     // The options CTAP 2.0 §5.4 defines, as the device computes them.
     options: { plat: null, rk: null, clientPin: null, up: null, uv: null },
     pinUvAuthProtocols: [1],
+    algorithms: ['ES256', 'EdDSA', 'RS256'],
   },
   behaviour: {
     commands: [
@@ -211,8 +212,8 @@ function configOfSpec(spec: ProfileSpec): Partial<AuthenticatorConfig> {
 // ---------------------------------------------------------------------------------------------
 // Validation: every mistake named with its place in the file
 
-type AlgName = 'ES256' | 'EdDSA' | 'RS256';
-const ALG_NAMES: readonly AlgName[] = ['ES256', 'EdDSA', 'RS256'];
+type AlgName = 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'RS256';
+const ALG_NAMES: readonly AlgName[] = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256'];
 const COMMAND_NAMES = Object.keys(Command);
 const SUBCOMMAND_NAMES = Object.keys(ClientPinSubCommand);
 const MEMBER_NAMES = Object.keys(GetInfoKey);

@@ -14,7 +14,7 @@
  * flag bit makes the ID unreadable, so a newer format is never half-understood.
  * The CredRandom values of hmac-secret are not in the ID: they are derived from it (see
  * authenticator/extensions/hmacSecret.ts).
- * Sizes: ES256 129 bytes (+credBlob), EdDSA 97, RS256 291 (all ≤ 255 for U2F key handles except RS256,
+ * Sizes: ES256 129 bytes (+credBlob), ES384 177, ES512 231, EdDSA 97, RS256 291 (all ≤ 255 for U2F key handles except RS256,
  * which U2F never uses).
  */
 import { aesGcmOpen, aesGcmSeal } from '../crypto/aead.js';
@@ -34,6 +34,8 @@ export const ALG_CODES: ReadonlyArray<readonly [number, CredentialAlg]> = [
   [1, CoseAlg.ES256],
   [2, CoseAlg.EdDSA],
   [3, CoseAlg.RS256],
+  [4, CoseAlg.ES384],
+  [5, CoseAlg.ES512],
 ];
 
 export interface CredentialIdPayload {

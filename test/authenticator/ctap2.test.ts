@@ -72,7 +72,7 @@ describe('authenticatorGetInfo', () => {
       alwaysUv: false,
     });
     assert.deepEqual(info.pinUvAuthProtocols, [2, 1]);
-    assert.deepEqual(info.algorithms?.map((a) => a.alg), [-7, -8, -257]);
+    assert.deepEqual(info.algorithms?.map((a) => a.alg), [-7, -8, -257, -35, -36]);
     assert.equal(info.maxMsgSize, 7609);
     assert.ok((info.maxCredentialCountInList ?? 0) > 0);
     assert.deepEqual(info.transports, ['usb']);
@@ -80,7 +80,7 @@ describe('authenticatorGetInfo', () => {
 });
 
 describe('authenticatorMakeCredential', () => {
-  for (const alg of [-7, -8, -257]) {
+  for (const alg of [-7, -8, -257, -35, -36]) {
     it(`creates an ${alg} credential with packed x5c attestation that verifies`, async () => {
       const { call, env } = await device();
       const params = mcParams({ pubKeyCredParams: [{ type: 'public-key', alg: -999 }, { type: 'public-key', alg }] });
@@ -127,7 +127,7 @@ describe('authenticatorMakeCredential', () => {
 
   it('rejects unsupported algorithms, up=false and uv=true with the spec errors', async () => {
     const { call } = await device();
-    assert.equal((await call(encodeMakeCredentialRequest(mcParams({ pubKeyCredParams: [{ type: 'public-key', alg: -35 }] }))))[0], Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
+    assert.equal((await call(encodeMakeCredentialRequest(mcParams({ pubKeyCredParams: [{ type: 'public-key', alg: -47 }] }))))[0], Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
     assert.equal((await call(encodeMakeCredentialRequest(mcParams({ pubKeyCredParams: [{ type: 'other', alg: -7 }] }))))[0], Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
     assert.equal((await call(encodeMakeCredentialRequest(mcParams({ options: { up: false } }))))[0], Status.CTAP2_ERR_INVALID_OPTION);
     assert.equal((await call(encodeMakeCredentialRequest(mcParams({ options: { uv: true } }))))[0], Status.CTAP2_ERR_INVALID_OPTION);
@@ -231,7 +231,7 @@ describe('authenticatorGetAssertion / getNextAssertion', () => {
     return { id: acd.credentialId, publicKey: decodeCoseKey(acd.credentialPublicKey) };
   }
 
-  for (const alg of [-7, -8, -257]) {
+  for (const alg of [-7, -8, -257, -35, -36]) {
     it(`signs with an allowList credential (${alg}) and counts up`, async () => {
       const { call } = await device();
       const cred = await register(call, { pubKeyCredParams: [{ type: 'public-key', alg }] });

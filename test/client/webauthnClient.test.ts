@@ -19,6 +19,8 @@ const ALGS = [
   { name: 'ES256', alg: -7 },
   { name: 'EdDSA', alg: -8 },
   { name: 'RS256', alg: -257 },
+  { name: 'ES384', alg: -35 },
+  { name: 'ES512', alg: -36 },
 ] as const;
 
 function creationOptions(opts: { alg?: number; rk?: boolean; attestation?: string; challenge?: Uint8Array; userId?: Uint8Array } = {}) {
@@ -43,7 +45,7 @@ async function register(client: WebAuthnClient, opts: Parameters<typeof creation
     expectedOrigin: ORIGIN,
     expectedRPID: RP_ID,
     requireUserVerification: false,
-    supportedAlgorithmIDs: [-7, -8, -257],
+    supportedAlgorithmIDs: [-7, -8, -257, -35, -36],
   });
   assert.equal(verification.verified, true);
   return { response, info: verification.registrationInfo! };
@@ -80,7 +82,7 @@ describe('create → SimpleWebAuthn verifyRegistrationResponse, get → verifyAu
 
           // The SPKI publicKey is the same key as the COSE key in authData.
           const spki = createPublicKey({ key: Buffer.from(b64u.decode(response.response.publicKey!)), format: 'der', type: 'spki' });
-          assert.equal(spki.asymmetricKeyType, { ES256: 'ec', EdDSA: 'ed25519', RS256: 'rsa' }[name]);
+          assert.equal(spki.asymmetricKeyType, { ES256: 'ec', ES384: 'ec', ES512: 'ec', EdDSA: 'ed25519', RS256: 'rsa' }[name]);
 
           let counter = info.credential.counter;
           for (let round = 0; round < 2; round++) {
