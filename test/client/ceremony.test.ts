@@ -103,7 +103,7 @@ describe('option checks', () => {
 
   it('unsupported algorithms: NotSupportedError', async () => {
     const { client } = await makeDevice();
-    await rejectsWith(client.create(creation({ pubKeyCredParams: [{ type: 'public-key', alg: -35 }] }), { origin: ORIGIN }), 'NotSupportedError', Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
+    await rejectsWith(client.create(creation({ pubKeyCredParams: [{ type: 'public-key', alg: -47 }] }), { origin: ORIGIN }), 'NotSupportedError', Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
     await rejectsWith(client.create(creation({ pubKeyCredParams: [{ type: 'password', alg: -7 }] }), { origin: ORIGIN }), 'NotSupportedError');
   });
 

@@ -200,7 +200,7 @@ describe('split mode: front and secure core', () => {
     await rejectsWith(front.getAssertion({ ...gaRequest(undefined), rpId: 'nobody.example' }, ctx()), Status.CTAP2_ERR_NO_CREDENTIALS);
     await rejectsWith(front.getAssertion(gaRequest([new Uint8Array(16)]), ctx()), Status.CTAP2_ERR_NO_CREDENTIALS);
     await rejectsWith(front.getAssertion(gaRequest([new Uint8Array(100)]), ctx()), Status.CTAP2_ERR_NO_CREDENTIALS);
-    await rejectsWith(front.makeCredential(mcRequest(false, -35), ctx()), Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
+    await rejectsWith(front.makeCredential(mcRequest(false, -47), ctx()), Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
     await rejectsWith(front.makeCredential({ ...mcRequest(false), options: new Map([['up', false]]) }, ctx()), Status.CTAP2_ERR_INVALID_OPTION);
     await rejectsWith(front.makeCredential({ ...mcRequest(false), rp: { id: 'x'.repeat(252) } }, ctx()), Status.CTAP1_ERR_INVALID_LENGTH);
   });
