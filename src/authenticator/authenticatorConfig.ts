@@ -1,6 +1,8 @@
 /**
  * CTAP 2.1 §6.11 authenticatorConfig (0x0D): enableEnterpriseAttestation (§6.11.1), toggleAlwaysUv
- * (§6.11.2) and setMinPINLength (§6.11.4); vendorPrototype (§6.11.5) is not supported. Also the
+ * (§6.11.2) and setMinPINLength (§6.11.4); vendorPrototype is not supported. With the ctap23
+ * capability also CTAP 2.3's enableLongTouchForReset (subCommand 0x04) and setMinPINLength's
+ * pinComplexityPolicy parameter (extensions/pinComplexityPolicy.ts). Also the
  * settings' effects elsewhere: the alwaysUv steps of makeCredential (§6.1.2 step 6) and getAssertion
  * (§6.2.2 step 5), the enterpriseAttestation parameter (§6.1.2 step 9, §7.1), and the getInfo
  * options of the management commands.
@@ -31,6 +33,9 @@ interface ConfigSettingsRecord {
   v: 1;
   ep: boolean;
   alwaysUv: boolean;
+  /** CTAP 2.3; absent in records written before it: false. */
+  longTouchForReset?: boolean;
+  pinComplexityPolicy?: boolean;
 }
 
 export interface ConfigSettings {
@@ -38,6 +43,10 @@ export interface ConfigSettings {
   ep: boolean;
   /** Always Require User Verification (getInfo option alwaysUv). */
   alwaysUv: boolean;
+  /** CTAP 2.3 getInfo longTouchForReset (0x18): authenticatorReset needs a long touch. */
+  longTouchForReset: boolean;
+  /** CTAP 2.3 getInfo pinComplexityPolicy (0x1B): new PINs meet the complexity rules. */
+  pinComplexityPolicy: boolean;
 }
 
 /** The settings, cached for this power cycle (getAssertion consults alwaysUv on every call). */
@@ -46,7 +55,7 @@ export function configSettings(core: Core): ConfigSettings {
   if (!s) {
     const r = core.env.store.getState<ConfigSettingsRecord>(STATE_KEY);
     if (r && r.v !== 1) throw new Error(`unknown authenticatorConfig state version ${String(r.v)}`);
-    s = { ep: r?.ep ?? false, alwaysUv: r?.alwaysUv ?? false };
+    s = { ep: r?.ep ?? false, alwaysUv: r?.alwaysUv ?? false, longTouchForReset: r?.longTouchForReset ?? false, pinComplexityPolicy: r?.pinComplexityPolicy ?? false };
     core.runtime.configSettings = s;
   }
   return s;
@@ -55,6 +64,8 @@ export function configSettings(core: Core): ConfigSettings {
 /** Commits the settings before the response leaves. */
 function writeConfigSettings(core: Core, s: ConfigSettings): void {
   const record: ConfigSettingsRecord = { v: 1, ep: s.ep, alwaysUv: s.alwaysUv };
+  if (s.longTouchForReset) record.longTouchForReset = true;
+  if (s.pinComplexityPolicy) record.pinComplexityPolicy = true;
   core.env.store.setState(STATE_KEY, record);
   core.runtime.configSettings = { ...s };
 }
@@ -90,10 +101,20 @@ export function managementOptions(core: Core): Record<string, boolean> {
   };
 }
 
+/**
+ * The subCommands answered (CTAP 2.3 getInfo authenticatorConfigCommands, 0x1F); vendorPrototype is
+ * not (getInfo lists no vendorPrototypeConfigCommands).
+ */
+export function supportedConfigSubCommands(core: Core): number[] {
+  const subs: number[] = [Sub.enableEnterpriseAttestation, Sub.toggleAlwaysUv, Sub.setMinPINLength];
+  if (core.config.ctap23) subs.push(Sub.enableLongTouchForReset);
+  return subs;
+}
+
 export async function authenticatorConfig(core: Core, req: ConfigRequest, _ctx: RequestContext): Promise<void> {
   core.runtime.pending = undefined;
-  // Step 1: supported subcommands (vendorPrototype is not: getInfo lists no vendorPrototypeConfigCommands).
-  if (req.subCommand !== Sub.enableEnterpriseAttestation && req.subCommand !== Sub.toggleAlwaysUv && req.subCommand !== Sub.setMinPINLength) {
+  // Step 1: supported subcommands.
+  if (!supportedConfigSubCommands(core).includes(req.subCommand)) {
     throw new CtapError(Status.CTAP2_ERR_INVALID_SUBCOMMAND, `authenticatorConfig subCommand ${req.subCommand}`);
   }
   // Step 2: a protected authenticator (or one with alwaysUv on) needs a pinUvAuthToken with acfg,
@@ -107,6 +128,8 @@ export async function authenticatorConfig(core: Core, req: ConfigRequest, _ctx: 
       return enableEnterpriseAttestation(core);
     case Sub.toggleAlwaysUv:
       return toggleAlwaysUv(core);
+    case Sub.enableLongTouchForReset:
+      return enableLongTouchForReset(core);
     default:
       return setMinPINLength(core, req.setMinPINLength ?? {});
   }
@@ -123,7 +146,19 @@ function toggleAlwaysUv(core: Core): void {
   writeConfigSettings(core, { ...s, alwaysUv: !s.alwaysUv });
 }
 
-/** §6.11.4 setMinPINLength: the minimum only grows; a longer minimum than the PIN forces a change. */
+/**
+ * CTAP 2.3 §6.11.5 enableLongTouchForReset: from now on (until authenticatorReset) a reset needs a
+ * long touch (reset.ts), and getInfo longTouchForReset (0x18) is true.
+ */
+function enableLongTouchForReset(core: Core): void {
+  writeConfigSettings(core, { ...configSettings(core), longTouchForReset: true });
+}
+
+/**
+ * §6.11.4 setMinPINLength: the minimum only grows; a longer minimum than the PIN forces a change.
+ * CTAP 2.3: pinComplexityPolicy true turns the complexity policy on (false or absent: no change;
+ * only authenticatorReset turns it off), which forces a PIN change when a PIN is set.
+ */
 function setMinPINLength(core: Core, p: SetMinPINLengthParams): void {
   const state = readPinState(core.env.store);
   const newMinPINLength = p.newMinPINLength ?? state.minPINLength;
@@ -134,10 +169,13 @@ function setMinPINLength(core: Core, p: SetMinPINLengthParams): void {
   }
   if (p.forceChangePin === true && !state.pinHash) throw new CtapError(Status.CTAP2_ERR_PIN_NOT_SET, 'forceChangePin without a PIN');
   const tooShort = state.pinCodePointLength !== undefined && newMinPINLength > state.pinCodePointLength;
-  if (p.forceChangePin === true || tooShort) state.forcePINChange = true;
+  const settings = configSettings(core);
+  const complexityOn = core.config.ctap23 && p.pinComplexityPolicy === true && !settings.pinComplexityPolicy;
+  if (p.forceChangePin === true || tooShort || (complexityOn && state.pinHash)) state.forcePINChange = true;
   state.minPINLength = newMinPINLength;
   if (p.minPinLengthRPIDs) state.minPinLengthRPIDs = [...p.minPinLengthRPIDs];
   writePinState(core.env.store, state);
+  if (complexityOn) writeConfigSettings(core, { ...settings, pinComplexityPolicy: true });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,7 +14,10 @@ import { concat, equal, utf8 } from '../encoding/bytes.js';
 import type { CborMap } from '../encoding/cbor.js';
 import type { Core } from './core.js';
 import type { PresenceOperation } from './env.js';
+import { configSettings } from './authenticatorConfig.js';
+import { checkPinComplexity } from './extensions/pinComplexityPolicy.js';
 import { getInfo } from './getInfo.js';
+import { persistentPinUvAuthToken, resetPersistentPinUvAuthToken } from './persistentPinUvAuthToken.js';
 import { performBuiltInUv } from './pinUvAuth.js';
 import {
   ALL_PERMISSIONS,
@@ -27,6 +30,7 @@ import {
   writePinState,
   type PinState,
 } from './pinUvAuthToken.js';
+import { pinEntered } from './uvCountSinceLastPinEntry.js';
 
 export async function clientPin(core: Core, req: ClientPinRequest, ctx: RequestContext): Promise<ClientPinResponse> {
   core.runtime.pending = undefined;
@@ -113,6 +117,7 @@ function checkPinHash(core: Core, protocol: PinUvAuthProtocol, sharedSecret: Uin
   runtime.consecutivePinFailures = 0;
   state.pinRetries = MAX_PIN_RETRIES;
   writePinState(core.env.store, state);
+  pinEntered(core); // CTAP 2.3 §6.4 uvCountSinceLastPinEntry
 }
 
 export interface NewPin {
@@ -126,17 +131,20 @@ export interface NewPin {
  * zeros, and apply the PIN policy: at least minPINLength code points, at most 63 bytes, valid UTF-8 in
  * Normalization Form C (§6.5.1).
  */
-function decryptNewPin(protocol: PinUvAuthProtocol, sharedSecret: Uint8Array, newPinEnc: Uint8Array, minPINLength: number): NewPin {
+function decryptNewPin(core: Core, protocol: PinUvAuthProtocol, sharedSecret: Uint8Array, newPinEnc: Uint8Array, minPINLength: number): NewPin {
   const padded = protocol.decrypt(sharedSecret, newPinEnc);
   if (!padded) throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'newPinEnc does not decrypt');
   if (padded.length !== 64) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'paddedNewPin must be 64 bytes');
   let end = padded.length;
   while (end > 0 && padded[end - 1] === 0) end--;
-  return checkPinPolicy(padded.subarray(0, end), minPINLength);
+  return checkPinPolicy(padded.subarray(0, end), minPINLength, core.config.ctap23 && configSettings(core).pinComplexityPolicy);
 }
 
-/** §6.5.1 PIN policy on a PIN's bytes (also used for a PIN entered on the device, setDevicePin.ts). */
-export function checkPinPolicy(pin: Uint8Array, minPINLength: number): NewPin {
+/**
+ * §6.5.1 PIN policy on a PIN's bytes (also used for a PIN entered on the device, setDevicePin.ts),
+ * and CTAP 2.3's PIN complexity policy when it is on.
+ */
+export function checkPinPolicy(pin: Uint8Array, minPINLength: number, complexity = false): NewPin {
   const violation = (why: string) => new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, why);
   if (pin.length > 63) throw violation('a PIN is at most 63 bytes');
   let text: string;
@@ -148,6 +156,7 @@ export function checkPinPolicy(pin: Uint8Array, minPINLength: number): NewPin {
   const codePoints = [...text].length;
   if (codePoints < Math.max(minPINLength, DEFAULT_MIN_PIN_LENGTH)) throw violation(`a PIN has at least ${minPINLength} code points`);
   if (text.normalize('NFC') !== text) throw violation('a PIN is in Unicode Normalization Form C');
+  if (complexity) checkPinComplexity(text);
   return { hash: sha256(pin).slice(0, 16), codePoints };
 }
 
@@ -157,8 +166,11 @@ export function checkPinPolicy(pin: Uint8Array, minPINLength: number): NewPin {
  * treated as zero). Returns the permissions to assign.
  */
 function grantablePermissions(core: Core, permissions: number, viaPin: boolean): number {
-  const granted = permissions & ALL_PERMISSIONS;
+  // pcmr is a defined bit only for a CTAP 2.3 configuration.
+  const granted = permissions & ALL_PERMISSIONS & (core.config.ctap23 ? ALL_PERMISSIONS : ~P.pcmr);
   if (granted === 0) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'permissions');
+  // CTAP 2.3 §6.5.5.7: pcmr is asked for alone (the persistent token carries no other permission).
+  if (granted & P.pcmr && granted !== P.pcmr) throw new CtapError(Status.CTAP2_ERR_UNAUTHORIZED_PERMISSION, 'pcmr with other permissions');
   const options = getInfo(core).options ?? {};
   const refused =
     (granted & P.cm && options.credMgmt !== true) ||
@@ -173,9 +185,11 @@ function grantablePermissions(core: Core, permissions: number, viaPin: boolean):
 /**
  * The end of every token-issuing subcommand: resetPinUvAuthToken() for all protocols,
  * beginUsingPinUvAuthToken(userIsPresent), the permissions and RP ID, and the token encrypted to
- * the shared secret.
+ * the shared secret. CTAP 2.3: pcmr gets the persistent token instead (persistentPinUvAuthToken.ts),
+ * and the volatile token stays as it was; the RP ID does not apply to it.
  */
 function issueToken(core: Core, protocol: PinUvAuthProtocol, sharedSecret: Uint8Array, userIsPresent: boolean, permissions: number, rpId?: string): ClientPinResponse {
+  if (permissions === P.pcmr) return { pinUvAuthToken: protocol.encrypt(sharedSecret, persistentPinUvAuthToken(core)) };
   const runtime = pinUvAuthRuntime(core);
   runtime.resetAllTokens();
   runtime.token.beginUsingPinUvAuthToken(userIsPresent, permissions, rpId);
@@ -214,7 +228,7 @@ function setPIN(core: Core, req: ClientPinRequest): ClientPinResponse {
   const sharedSecret = decapsulate(protocol, keyAgreement);
   if (!protocol.verify(sharedSecret, newPinEnc, pinUvAuthParam)) throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID);
   // Steps 6–11.
-  const newPin = decryptNewPin(protocol, sharedSecret, newPinEnc, state.minPINLength);
+  const newPin = decryptNewPin(core, protocol, sharedSecret, newPinEnc, state.minPINLength);
   // Step 12.
   state.pinHash = newPin.hash;
   state.pinCodePointLength = newPin.codePoints;
@@ -242,7 +256,7 @@ function changePIN(core: Core, req: ClientPinRequest): ClientPinResponse {
   checkPinHash(core, protocol, sharedSecret, pinHashEnc);
   // Steps 9–12, 14–15.
   const state = readPinState(core.env.store);
-  const newPin = decryptNewPin(protocol, sharedSecret, newPinEnc, state.minPINLength);
+  const newPin = decryptNewPin(core, protocol, sharedSecret, newPinEnc, state.minPINLength);
   // Step 13: a forced change must change the PIN.
   if (state.forcePINChange && state.pinHash && equal(newPin.hash, state.pinHash)) {
     throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'forcePINChange: the new PIN must differ');
@@ -253,8 +267,9 @@ function changePIN(core: Core, req: ClientPinRequest): ClientPinResponse {
   state.pinCodePointLength = newPin.codePoints;
   state.pinRetries = MAX_PIN_RETRIES;
   writePinState(core.env.store, state);
-  // Step 19: every existing pinUvAuthToken is invalidated.
+  // Step 19: every existing pinUvAuthToken is invalidated; CTAP 2.3: so is the persistent one.
   pinUvAuthRuntime(core).resetAllTokens();
+  if (core.config.ctap23) resetPersistentPinUvAuthToken(core);
   return {};
 }
 

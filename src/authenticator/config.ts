@@ -22,6 +22,12 @@ export interface AuthenticatorConfig {
   firmwareVersion: number;
   /** CTAP 2.0-era wording of a few errors (UNSUPPORTED_OPTION where 2.1 says INVALID_OPTION). */
   ctap20: boolean;
+  /**
+   * The CTAP 2.3 capability: FIDO_2_3 in versions, getInfo members 0x16–0x1F, the persistent
+   * pinUvAuthToken (pcmr), enableLongTouchForReset, attestationFormatsPreference and the
+   * pinComplexityPolicy extension (ctap23.ts says where each lives).
+   */
+  ctap23: boolean;
   /** §6.6: reset only this long after power-up. */
   resetWindowMs: number;
   /** §6.3: getNextAssertion state lifetime. */
@@ -80,7 +86,7 @@ export const SOFTKEY_AAGUID = fromHex('5f0c6a2e8d1b4e3a9c7f2b6d1e4a8c30');
 export function defaultConfig(overrides: Partial<AuthenticatorConfig> = {}): AuthenticatorConfig {
   return {
     aaguid: SOFTKEY_AAGUID,
-    versions: ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1'],
+    versions: ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1', 'FIDO_2_3'],
     algorithms: [CoseAlg.ES256, CoseAlg.EdDSA, CoseAlg.RS256, CoseAlg.ES384, CoseAlg.ES512],
     attestation: 'packed',
     maxMsgSize: 7609,
@@ -90,6 +96,7 @@ export function defaultConfig(overrides: Partial<AuthenticatorConfig> = {}): Aut
     transports: ['usb'],
     firmwareVersion: 0x000100,
     ctap20: false,
+    ctap23: true,
     resetWindowMs: 10_000,
     nextAssertionTimeoutMs: 30_000,
     profile: 'default',
@@ -99,6 +106,14 @@ export function defaultConfig(overrides: Partial<AuthenticatorConfig> = {}): Aut
     makeCredUvNotRqd: true,
     ...overrides,
   };
+}
+
+/**
+ * CTAP 2.3 §6.4 attestationFormats (0x16): the attestation statement formats makeCredential can
+ * return, the default first. "packed" (full or self attestation, as the profile says) and "none".
+ */
+export function attestationFormats(config: AuthenticatorConfig): string[] {
+  return config.attestation === 'none' ? ['none'] : ['packed', 'none'];
 }
 
 /** Extension identifier of each typed extension input (ctap2/requests/extensions.ts) not named alike. */

@@ -25,6 +25,7 @@ import type { Core } from './core.js';
 import { credentialEvent, type CredentialEvent } from './credentialEvents.js';
 import { backupFlagBits } from './importCredential.js';
 import { authorizeWithPinUvAuthToken } from './managementAuthorization.js';
+import { authorizedByPersistentToken } from './persistentPinUvAuthToken.js';
 import type { PinUvAuthTokenState } from './pinUvAuthToken.js';
 
 /** The state enumerateRPsBegin / enumerateCredentialsBegin leave for the GetNext subcommands. */
@@ -59,20 +60,28 @@ export async function credentialManagement(core: Core, req: CredentialManagement
 // ---------------------------------------------------------------------------------------------
 // Shared steps
 
-/** verify(pinUvAuthToken, subCommand ‖ subCommandParams, pinUvAuthParam) and the cm permission. */
-function authorize(core: Core, req: CredentialManagementRequest): PinUvAuthTokenState {
+/** CTAP 2.3: the subcommands the persistent pinUvAuthToken (pcmr) authorizes, which only read. */
+const READ_ONLY_SUBCOMMANDS: readonly number[] = [Sub.getCredsMetadata, Sub.enumerateRPsBegin, Sub.enumerateCredentialsBegin];
+
+/**
+ * verify(pinUvAuthToken, subCommand ‖ subCommandParams, pinUvAuthParam) and the cm permission; for a
+ * read-only subcommand (CTAP 2.3) the persistent token also verifies, which returns no token state
+ * (it has no permissions RP ID).
+ */
+function authorize(core: Core, req: CredentialManagementRequest): PinUvAuthTokenState | undefined {
   const message = concat(new Uint8Array([req.subCommand]), req.subCommandParams?.encoded ?? new Uint8Array(0));
+  if (READ_ONLY_SUBCOMMANDS.includes(req.subCommand) && authorizedByPersistentToken(core, req, message)) return undefined;
   return authorizeWithPinUvAuthToken(core, req, message, PinUvAuthTokenPermission.cm);
 }
 
 /** getCredsMetadata and enumerateRPs cover every RP: a token bound to one RP ID may not. */
-function requireNoPermissionsRpId(token: PinUvAuthTokenState): void {
-  if (token.permissionsRpId !== undefined) throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthToken is bound to an RP ID');
+function requireNoPermissionsRpId(token: PinUvAuthTokenState | undefined): void {
+  if (token?.permissionsRpId !== undefined) throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthToken is bound to an RP ID');
 }
 
 /** A token bound to an RP ID manages that RP's credentials only. */
-function requirePermissionsRpIdMatch(core: Core, token: PinUvAuthTokenState, rpIdHash: Uint8Array): void {
-  if (token.permissionsRpId !== undefined && !equal(core.rpIdHash(token.permissionsRpId), rpIdHash)) {
+function requirePermissionsRpIdMatch(core: Core, token: PinUvAuthTokenState | undefined, rpIdHash: Uint8Array): void {
+  if (token?.permissionsRpId !== undefined && !equal(core.rpIdHash(token.permissionsRpId), rpIdHash)) {
     throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthToken is bound to another RP ID');
   }
 }
@@ -154,7 +163,7 @@ function enumerateCredentialsGetNextCredential(core: Core): CredentialManagement
 }
 
 /** Finds the credential named by subCommandParams.credentialID, checking the token's RP ID. */
-function managedCredential(core: Core, token: PinUvAuthTokenState, id: Uint8Array): ResidentCredential {
+function managedCredential(core: Core, token: PinUvAuthTokenState | undefined, id: Uint8Array): ResidentCredential {
   const credential = core.env.store.getResident(id);
   if (!credential) throw new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS);
   requirePermissionsRpIdMatch(core, token, core.rpIdHash(credential.rpId));

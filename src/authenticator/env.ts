@@ -36,9 +36,12 @@ export interface PresenceRequest {
   userDisplayName?: string;
   /** Human-readable prompt, e.g. "Register with Example (example.com) as alice?" */
   message: string;
+  /** Only a long touch counts (CTAP 2.3 §6.6 reset with longTouchForReset on). */
+  longTouch?: boolean;
 }
 
-export type PresenceResult = 'approved' | 'denied' | 'timeout';
+/** 'longTouch': the user held the button (CTAP 2.3 longTouchForReset); it also counts as a touch. */
+export type PresenceResult = 'approved' | 'longTouch' | 'denied' | 'timeout';
 
 export interface UserPresence {
   request(req: PresenceRequest, signal: AbortSignal): Promise<PresenceResult>;

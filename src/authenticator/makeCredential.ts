@@ -1,5 +1,5 @@
 /**
- * CTAP 2.1 §6.1.2 authenticatorMakeCredential algorithm.
+ * CTAP 2.1 §6.1.2 authenticatorMakeCredential algorithm (and CTAP 2.3's attestationFormatsPreference).
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-makeCred-authnr-alg
  */
 import { generateCredentialKey } from '../crypto/credentialKeys.js';
@@ -15,6 +15,7 @@ import { alwaysUvForMakeCredential, enterpriseAttestationRequested } from './aut
 import { followsCtap20 } from './config.js';
 import { enterpriseAttestationIdentity } from './enterpriseAttestation.js';
 import type { Core } from './core.js';
+import { attestationFormats, type AuthenticatorConfig } from './config.js';
 import { credentialEvent } from './credentialEvents.js';
 import { recordNewCredentialBackupFlags } from './importCredential.js';
 import { credProtectAllows, credProtectLevel } from './extensions/credProtect.js';
@@ -174,8 +175,9 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     flags,
   });
 
-  // Step 17–19: authenticator data and attestation statement.
-  const attestationNone = config.attestation === 'none';
+  // Step 17–19: authenticator data and attestation statement (CTAP 2.3: in the first format of
+  // attestationFormatsPreference this authenticator supports, else its default).
+  const attestationNone = chosenAttestationFormat(config, req.attestationFormatsPreference) === 'none';
   const authData = buildAuthenticatorData({
     rpIdHash,
     flags,
@@ -185,7 +187,7 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   });
   const largeBlobKey = ext.largeBlobKey && { largeBlobKey: ext.largeBlobKey };
   const signed = concat(authData, req.clientDataHash);
-  if (config.attestation === 'none') return { fmt: 'none', authData, attStmt: new Map(), ...largeBlobKey };
+  if (attestationNone) return { fmt: 'none', authData, attStmt: new Map(), ...largeBlobKey };
   if (config.attestation === 'self') {
     return { fmt: 'packed', authData, attStmt: new Map<string, Encodable>([['alg', alg], ['sig', core.sign({ id, payload: { alg, secret: key.secret } }, signed)]]), ...largeBlobKey };
   }
@@ -205,4 +207,16 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     ...(enterprise && { epAtt: true }),
     ...largeBlobKey,
   };
+}
+
+/**
+ * CTAP 2.3 §6.1.2 step 19: with attestationFormatsPreference present and non-empty, the first of
+ * its formats that getInfo attestationFormats (0x16) lists; otherwise, or when it lists none of
+ * them, the default (the first of attestationFormats). Without the ctap23 capability the parameter
+ * is ignored, as any unknown member is.
+ */
+function chosenAttestationFormat(config: AuthenticatorConfig, preference: string[] | undefined): string {
+  const supported = attestationFormats(config);
+  if (!config.ctap23) return supported[0]!;
+  return preference?.find((f) => supported.includes(f)) ?? supported[0]!;
 }

@@ -16,6 +16,7 @@ import type { Core } from './core.js';
 import type { PresenceRequest } from './env.js';
 import { isPinSet, MAX_UV_RETRIES, pinUvAuthRuntime, readPinState, updatePinState } from './pinUvAuthToken.js';
 import { collectUserPresence, untilCancelled } from './userPresence.js';
+import { countBuiltInUv } from './uvCountSinceLastPinEntry.js';
 
 export interface PinUvAuthInput {
   pinUvAuthParam?: Uint8Array;
@@ -116,6 +117,7 @@ export async function performBuiltInUv(core: Core, prompt: PresenceRequest, ctx:
   if (result === 'timeout') return 'timeout';
   if (result === 'verified') {
     if (before.uvRetries !== MAX_UV_RETRIES) updatePinState(env.store, (s) => void (s.uvRetries = MAX_UV_RETRIES));
+    countBuiltInUv(core); // CTAP 2.3 §6.4 uvCountSinceLastPinEntry
     return 'verified';
   }
   const after = updatePinState(env.store, (s) => void (s.uvRetries = Math.max(0, s.uvRetries - 1)));

@@ -35,12 +35,18 @@ export async function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): 
   }
 }
 
+/**
+ * A touch (or a long touch, which is also one) approves. When `req.longTouch` asks for a long touch
+ * (CTAP 2.3 reset with longTouchForReset), a short touch does not count: a key would go on waiting
+ * for the long one, so the answer is CTAP2_ERR_USER_ACTION_TIMEOUT.
+ */
 export async function collectUserPresence(presence: UserPresence, req: PresenceRequest, ctx: RequestContext): Promise<void> {
   if (ctx.signal.aborted) throw new CtapError(Status.CTAP2_ERR_KEEPALIVE_CANCEL);
   ctx.setStatus('upneeded');
   try {
     const result = await untilCancelled(presence.request(req, ctx.signal), ctx.signal);
-    if (result === 'approved') return;
+    if (result === 'longTouch' || (result === 'approved' && !req.longTouch)) return;
+    if (result === 'approved') throw new CtapError(Status.CTAP2_ERR_USER_ACTION_TIMEOUT, 'a long touch is needed');
     if (result === 'cancelled') throw new CtapError(Status.CTAP2_ERR_KEEPALIVE_CANCEL);
     if (result === 'denied') throw new CtapError(Status.CTAP2_ERR_OPERATION_DENIED);
     throw new CtapError(Status.CTAP2_ERR_USER_ACTION_TIMEOUT);

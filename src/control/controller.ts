@@ -316,7 +316,8 @@ export class Controller {
   }
 
   /** Approves or denies a pending prompt by id. */
-  answerPrompt(id: string, approve: boolean): { answered: true } {
+  /** approve 'longTouch': the button held (CTAP 2.3 longTouchForReset). */
+  answerPrompt(id: string, approve: boolean | 'longTouch'): { answered: true } {
     if (!this.d.presence.answer(String(id), approve)) throw new ControlError(`no prompt ${id} waiting for an answer`, 'not-found');
     return { answered: true };
   }

@@ -10,7 +10,7 @@
  *   GET  /api/presence    PUT {mode, timeoutMs}
  *   GET  /api/uv          PUT {available, result: match|nomatch}
  *   GET  /api/pin         PUT {pin}                       (set on the device, as its own keypad would)
- *   GET  /api/prompts     POST /api/prompts/:id/approve | /deny
+ *   GET  /api/prompts     POST /api/prompts/:id/approve | /longTouch | /deny   (longTouch: CTAP 2.3 reset)
  *   GET  /api/credentials[?privateKeys=true]   POST {rpId, userId, privateKey, credentialId?, …}   DELETE (all)
  *        GET /api/credentials/:id[?rpId=R]  (with its private key)
  *        PATCH /api/credentials/:id {signCount, backupEligible, backupState}   DELETE /api/credentials/:id
@@ -116,6 +116,7 @@ export function createControlApi(options: ControlApiOptions): Hono {
   api.put('/api/pin', async (c) => c.json(ctl.setPin(await body(c))));
   api.get('/api/prompts', (c) => c.json(ctl.prompts()));
   api.post('/api/prompts/:id/approve', (c) => c.json(ctl.answerPrompt(c.req.param('id'), true)));
+  api.post('/api/prompts/:id/longTouch', (c) => c.json(ctl.answerPrompt(c.req.param('id'), 'longTouch')));
   api.post('/api/prompts/:id/deny', (c) => c.json(ctl.answerPrompt(c.req.param('id'), false)));
   api.get('/api/credentials', (c) => c.json(ctl.credentials({ privateKeys: c.req.query('privateKeys') === 'true' })));
   api.get('/api/credentials/:id', (c) => c.json(ctl.credential(c.req.param('id'), c.req.query('rpId'))));

@@ -5,7 +5,7 @@
  * the device panel or the control API approves or denies by id; the user-action timeout ends it.
  */
 import type { PresenceRequest, PresenceResult, UserPresence, UserVerification } from '../authenticator/env.js';
-import type { ReviewItem, ReviewRequest, TransactionReview } from '../wallet/review.js';
+import type { ReviewItem, ReviewOutcome, ReviewRequest, TransactionReview } from '../wallet/review.js';
 
 export const PRESENCE_MODES = ['auto', 'deny', 'timeout', 'prompt', 'panel'] as const;
 export type PresenceMode = (typeof PRESENCE_MODES)[number];
@@ -31,6 +31,8 @@ export interface Prompt {
   expiresAt?: number;
   /** Withheld by a fault: approving it does nothing. */
   withheld?: boolean;
+  /** Only a long touch approves it (CTAP 2.3 reset with longTouchForReset). */
+  longTouch?: boolean;
 }
 
 export interface PresenceBrokerOptions {
@@ -46,6 +48,9 @@ export interface PresenceBrokerOptions {
 }
 
 export const DEFAULT_USER_ACTION_TIMEOUT_MS = 30_000;
+
+/** 'auto' gives what is asked for: a long touch where only one counts, else a touch. */
+const autoAnswer = (prompt: Prompt): PresenceResult => (prompt.longTouch ? 'longTouch' : 'approved');
 
 interface Waiting {
   prompt: Prompt;
@@ -73,7 +78,7 @@ export class PresenceBroker implements UserPresence, TransactionReview {
     this.mode = mode;
     if (timeoutMs !== undefined) this.timeoutMs = timeoutMs;
     // Prompts waiting for the panel are answered by the new policy right away where it decides.
-    if (mode === 'auto' || mode === 'deny') for (const w of [...this.waiting.values()]) if (!w.prompt.withheld) w.answer(mode === 'auto' ? 'approved' : 'denied');
+    if (mode === 'auto' || mode === 'deny') for (const w of [...this.waiting.values()]) if (!w.prompt.withheld) w.answer(mode === 'auto' ? autoAnswer(w.prompt) : 'denied');
     this.options.onChange?.('presence');
   }
 
@@ -86,11 +91,14 @@ export class PresenceBroker implements UserPresence, TransactionReview {
     return [...this.waiting.values()].map((w) => w.prompt);
   }
 
-  /** Approves or denies a pending prompt; false when there is no such prompt or it is withheld. */
-  answer(id: string, approve: boolean): boolean {
+  /**
+   * Approves (a touch, or a long touch: CTAP 2.3 longTouchForReset) or denies a pending prompt;
+   * false when there is no such prompt or it is withheld.
+   */
+  answer(id: string, approve: boolean | 'longTouch'): boolean {
     const w = this.waiting.get(id);
     if (!w || w.prompt.withheld) return false;
-    w.answer(approve ? 'approved' : 'denied');
+    w.answer(approve === 'longTouch' ? 'longTouch' : approve ? 'approved' : 'denied');
     return true;
   }
 
@@ -105,16 +113,16 @@ export class PresenceBroker implements UserPresence, TransactionReview {
     verify: async (req, signal) => {
       if (this.uvResult === 'nomatch') return 'failed';
       const result = await this.decide(this.promptOf('uv', { ...req, message: `${req.message} (verify with fingerprint)` }), signal, (s) => this.delegate(req, s));
-      return result === 'approved' ? 'verified' : result === 'denied' ? 'failed' : 'timeout';
+      return result === 'approved' || result === 'longTouch' ? 'verified' : result === 'denied' ? 'failed' : 'timeout';
     },
   };
 
   // --- TransactionReview (the Filecoin app's screen) ---
-  review(req: ReviewRequest, signal?: AbortSignal): Promise<PresenceResult> {
+  review(req: ReviewRequest, signal?: AbortSignal): Promise<ReviewOutcome> {
     const message = [req.title, ...req.items.map((i) => `  ${i.label}: ${i.value}`)].join('\n');
     const presence: PresenceRequest = { operation: 'signTransaction', message };
     const prompt = { ...this.promptOf('review', presence), message: req.title, items: req.items };
-    return this.decide(prompt, signal ?? new AbortController().signal, (s) => this.delegate(presence, s));
+    return this.decide(prompt, signal ?? new AbortController().signal, (s) => this.delegate(presence, s)).then((r) => (r === 'longTouch' ? 'approved' : r));
   }
 
   private promptOf(kind: Prompt['kind'], req: PresenceRequest): Prompt {
@@ -127,6 +135,7 @@ export class PresenceBroker implements UserPresence, TransactionReview {
       ...(req.rpName !== undefined && { rpName: req.rpName }),
       ...(req.userName !== undefined && { userName: req.userName }),
       ...(req.userDisplayName !== undefined && { userDisplayName: req.userDisplayName }),
+      ...(req.longTouch && { longTouch: true }),
       createdAt: this.now(),
     };
   }
@@ -140,7 +149,7 @@ export class PresenceBroker implements UserPresence, TransactionReview {
     if (this.withhold) return this.wait({ ...prompt, withheld: true }, signal, this.withhold === 'timeout');
     switch (this.mode) {
       case 'auto':
-        return Promise.resolve('approved');
+        return Promise.resolve(autoAnswer(prompt));
       case 'deny':
         return Promise.resolve('denied');
       case 'timeout':

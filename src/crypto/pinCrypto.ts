@@ -68,3 +68,19 @@ export function aes256CbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Ui
   d.setAutoPadding(false);
   return concat(toUint8(d.update(ciphertext)), toUint8(d.final()));
 }
+
+/** AES-128-CBC without padding (CTAP 2.3 §6.4 encIdentifier / encCredStoreState); length a multiple of 16. */
+export function aes128CbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  if (plaintext.length % BLOCK !== 0) throw new RangeError('AES-CBC plaintext must be a multiple of 16 bytes');
+  const c = createCipheriv('aes-128-cbc', key, iv);
+  c.setAutoPadding(false);
+  return concat(toUint8(c.update(plaintext)), toUint8(c.final()));
+}
+
+/** AES-128-CBC without padding; undefined when the ciphertext is not a whole number of blocks. */
+export function aes128CbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
+  if (ciphertext.length % BLOCK !== 0) return undefined;
+  const d = createDecipheriv('aes-128-cbc', key, iv);
+  d.setAutoPadding(false);
+  return concat(toUint8(d.update(ciphertext)), toUint8(d.final()));
+}

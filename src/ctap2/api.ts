@@ -55,6 +55,17 @@ export interface GetInfoResponse {
   preferredPlatformUvAttempts?: number;
   uvModality?: number;
   remainingDiscoverableCredentials?: number;
+  // CTAP 2.3 §6.4.
+  attestationFormats?: string[];
+  uvCountSinceLastPinEntry?: number;
+  longTouchForReset?: boolean;
+  encIdentifier?: Uint8Array;
+  transportsForReset?: string[];
+  pinComplexityPolicy?: boolean;
+  pinComplexityPolicyURL?: Uint8Array;
+  maxPINLength?: number;
+  encCredStoreState?: Uint8Array;
+  authenticatorConfigCommands?: number[];
 }
 
 /** §6.5 authenticatorClientPIN response (every member optional; setPIN/changePIN return none). */

@@ -38,6 +38,8 @@ export const MakeCredentialKey = {
   pinUvAuthParam: 0x08,
   pinUvAuthProtocol: 0x09,
   enterpriseAttestation: 0x0a,
+  /** CTAP 2.3 §6.1: attestation statement formats the platform prefers, most preferred first. */
+  attestationFormatsPreference: 0x0b,
 } as const;
 
 /** §6.1 authenticatorMakeCredential response keys. */
@@ -94,6 +96,17 @@ export const GetInfoKey = {
   certifications: 0x13,
   remainingDiscoverableCredentials: 0x14,
   vendorPrototypeConfigCommands: 0x15,
+  // CTAP 2.3 §6.4 members.
+  attestationFormats: 0x16,
+  uvCountSinceLastPinEntry: 0x17,
+  longTouchForReset: 0x18,
+  encIdentifier: 0x19,
+  transportsForReset: 0x1a,
+  pinComplexityPolicy: 0x1b,
+  pinComplexityPolicyURL: 0x1c,
+  maxPINLength: 0x1d,
+  encCredStoreState: 0x1e,
+  authenticatorConfigCommands: 0x1f,
 } as const;
 
 /** §6.5 authenticatorClientPIN request keys. */
@@ -137,4 +150,6 @@ export const PinUvAuthTokenPermission = {
   be: 0x08,
   lbw: 0x10,
   acfg: 0x20,
+  /** CTAP 2.3 §6.5.5.7: persistent credential management read-only (the persistent token). */
+  pcmr: 0x40,
 } as const;

@@ -32,6 +32,8 @@ export interface MakeCredentialParams {
   pinUvAuthParam?: Uint8Array;
   pinUvAuthProtocol?: number;
   enterpriseAttestation?: number;
+  /** CTAP 2.3 §6.1 (0x0B). */
+  attestationFormatsPreference?: string[];
 }
 
 export interface GetAssertionParams {
@@ -68,6 +70,7 @@ export function encodeMakeCredentialRequest(p: MakeCredentialParams): Uint8Array
       [MC.pinUvAuthParam, p.pinUvAuthParam],
       [MC.pinUvAuthProtocol, p.pinUvAuthProtocol],
       [MC.enterpriseAttestation, p.enterpriseAttestation],
+      [MC.attestationFormatsPreference, p.attestationFormatsPreference],
     ]),
   );
 }
@@ -178,6 +181,16 @@ export function decodeGetInfoResponse(response: Uint8Array): GetInfoResponse & {
   assign('maxCredBlobLength', get<number>(GI.maxCredBlobLength));
   assign('maxRPIDsForSetMinPINLength', get<number>(GI.maxRPIDsForSetMinPINLength));
   assign('remainingDiscoverableCredentials', get<number>(GI.remainingDiscoverableCredentials));
+  assign('attestationFormats', get<string[]>(GI.attestationFormats));
+  assign('uvCountSinceLastPinEntry', get<number>(GI.uvCountSinceLastPinEntry));
+  assign('longTouchForReset', get<boolean>(GI.longTouchForReset));
+  assign('encIdentifier', get<Uint8Array>(GI.encIdentifier));
+  assign('transportsForReset', get<string[]>(GI.transportsForReset));
+  assign('pinComplexityPolicy', get<boolean>(GI.pinComplexityPolicy));
+  assign('pinComplexityPolicyURL', get<Uint8Array>(GI.pinComplexityPolicyURL));
+  assign('maxPINLength', get<number>(GI.maxPINLength));
+  assign('encCredStoreState', get<Uint8Array>(GI.encCredStoreState));
+  assign('authenticatorConfigCommands', get<number[]>(GI.authenticatorConfigCommands));
   return out;
 }
 

@@ -50,5 +50,15 @@ export function encodeGetInfoResponse(r: GetInfoResponse): Uint8Array {
     [GI.preferredPlatformUvAttempts, r.preferredPlatformUvAttempts],
     [GI.uvModality, r.uvModality],
     [GI.remainingDiscoverableCredentials, r.remainingDiscoverableCredentials],
+    [GI.attestationFormats, r.attestationFormats],
+    [GI.uvCountSinceLastPinEntry, r.uvCountSinceLastPinEntry],
+    [GI.longTouchForReset, r.longTouchForReset],
+    [GI.encIdentifier, r.encIdentifier],
+    [GI.transportsForReset, r.transportsForReset],
+    [GI.pinComplexityPolicy, r.pinComplexityPolicy],
+    [GI.pinComplexityPolicyURL, r.pinComplexityPolicyURL],
+    [GI.maxPINLength, r.maxPINLength],
+    [GI.encCredStoreState, r.encCredStoreState],
+    [GI.authenticatorConfigCommands, r.authenticatorConfigCommands],
   ]);
 }

@@ -40,8 +40,9 @@ export class TerminalPresence implements UserPresence {
       };
       const timer = setTimeout(() => finish('timeout'), this.timeoutMs);
       signal.addEventListener('abort', () => finish('timeout'), { once: true });
-      this.output.write(`${req.message}\nTouch softkey for ${subject} (${req.operation})? [y/N] `);
-      rl.once('line', (line) => finish(/^\s*y(es)?\s*$/i.test(line) ? 'approved' : 'denied'));
+      this.output.write(`${req.message}\nTouch softkey for ${subject} (${req.operation})? [y/long/N] `);
+      // "long": the button held (CTAP 2.3 longTouchForReset).
+      rl.once('line', (line) => finish(/^\s*y(es)?\s*$/i.test(line) ? 'approved' : /^\s*long\s*$/i.test(line) ? 'longTouch' : 'denied'));
     });
   }
 }
@@ -50,7 +51,7 @@ export function presenceFor(mode: PresenceMode, opts: { timeoutMs?: number } = {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_USER_ACTION_TIMEOUT_MS;
   switch (mode) {
     case 'auto':
-      return { request: async () => 'approved' };
+      return { request: async (req) => (req.longTouch ? 'longTouch' : 'approved') };
     case 'deny':
       return { request: async () => 'denied' };
     case 'timeout':
@@ -70,12 +71,14 @@ export function reviewFor(mode: PresenceMode, opts: { timeoutMs?: number } = {})
   const presence = presenceFor(mode, opts);
   return {
     review: (req, signal) =>
-      presence.request(
-        {
-          operation: 'signTransaction',
-          message: [req.title, ...req.items.map((i) => `  ${i.label}: ${i.value}`)].join('\n'),
-        },
-        signal ?? new AbortController().signal,
-      ),
+      presence
+        .request(
+          {
+            operation: 'signTransaction',
+            message: [req.title, ...req.items.map((i) => `  ${i.label}: ${i.value}`)].join('\n'),
+          },
+          signal ?? new AbortController().signal,
+        )
+        .then((r) => (r === 'longTouch' ? 'approved' : r)), // a long touch is a touch
   };
 }

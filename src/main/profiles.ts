@@ -2,9 +2,9 @@
  * Device profiles: what a device says about itself in authenticatorGetInfo (CTAP 2.1 §6.4) and the
  * behaviour that goes with it, as different configs of the same authenticator (config.ts).
  *
- *   default  everything softkey does
- *   badge    the badge of seed 003 (a hardware key whose FIDO2 surface the seed documents)
- *   ctap20   a CTAP 2.0-only key: FIDO_2_0, PIN protocol 1, no 2.1 commands, options or members
+ *   default  everything softkey does (CTAP 2.1 and the ctap23 capability: CTAP 2.3)
+ *   badge    the badge of seed 003 (a hardware key whose FIDO2 surface the seed documents); no ctap23
+ *   ctap20   a CTAP 2.0-only key: FIDO_2_0, PIN protocol 1, no 2.1 commands, options or members; no ctap23
  *
  * A profile is a ProfileSpec: a base profile plus overrides of getInfo values and behaviour
  * switches. Built-in profiles are specs like any other; a JSON file with the same shape adds one
@@ -60,6 +60,8 @@ export interface ProfileSpec {
     maxResidentCredentials?: number;
     /** CTAP 2.0 wording: an unsupported "uv" option is UNSUPPORTED_OPTION (2.1: INVALID_OPTION). */
     ctap20Errors?: boolean;
+    /** The CTAP 2.3 capability (FIDO_2_3, getInfo 0x16–0x1F, pcmr, long touch, …); default true. */
+    ctap23?: boolean;
     attestation?: 'packed' | 'self' | 'none';
   };
 }
@@ -106,6 +108,7 @@ const BADGE: ProfileSpec = {
     credentialSlots: 26,
     maxResidentCredentials: 26,
     ctap20Errors: true,
+    ctap23: false,
     attestation: 'packed',
   },
 };
@@ -134,6 +137,7 @@ const CTAP20: ProfileSpec = {
     clientPinSubCommands: ['getPINRetries', 'getKeyAgreement', 'setPIN', 'changePIN', 'getPinToken'],
     makeCredUvNotRqd: false,
     ctap20Errors: true,
+    ctap23: false,
   },
 };
 
@@ -205,6 +209,7 @@ function configOfSpec(spec: ProfileSpec): Partial<AuthenticatorConfig> {
   else if (b.credentialSlots !== undefined) c.credentialSlots = b.credentialSlots;
   if (b.maxResidentCredentials !== undefined) c.maxResidentCredentials = b.maxResidentCredentials;
   if (b.ctap20Errors !== undefined) c.ctap20 = b.ctap20Errors;
+  if (b.ctap23 !== undefined) c.ctap23 = b.ctap23;
   if (b.attestation !== undefined) c.attestation = b.attestation;
   return c;
 }
@@ -219,7 +224,7 @@ const SUBCOMMAND_NAMES = Object.keys(ClientPinSubCommand);
 const MEMBER_NAMES = Object.keys(GetInfoKey);
 const TOP_KEYS = ['$schema', 'name', 'description', 'base', 'getInfo', 'behaviour'];
 const GET_INFO_KEYS = ['members', 'versions', 'extensions', 'aaguid', 'options', 'maxMsgSize', 'pinUvAuthProtocols', 'maxCredentialCountInList', 'maxCredentialIdLength', 'transports', 'algorithms', 'firmwareVersion'];
-const BEHAVIOUR_KEYS = ['commands', 'refusedCommands', 'clientPinSubCommands', 'pinSettableOverWire', 'defaultPinUvAuthProtocol', 'makeCredUvNotRqd', 'credentialSlots', 'maxResidentCredentials', 'ctap20Errors', 'attestation'];
+const BEHAVIOUR_KEYS = ['commands', 'refusedCommands', 'clientPinSubCommands', 'pinSettableOverWire', 'defaultPinUvAuthProtocol', 'makeCredUvNotRqd', 'credentialSlots', 'maxResidentCredentials', 'ctap20Errors', 'ctap23', 'attestation'];
 
 /** Checks a parsed JSON value against the ProfileSpec schema; `where` starts each message. */
 export function validateProfile(value: unknown, where: string): ProfileSpec {
@@ -290,6 +295,7 @@ export function validateProfile(value: unknown, where: string): ProfileSpec {
     if (b.credentialSlots !== undefined) out.credentialSlots = b.credentialSlots === null ? null : int(b.credentialSlots, 'behaviour.credentialSlots', 1, 100_000);
     if (b.maxResidentCredentials !== undefined) out.maxResidentCredentials = int(b.maxResidentCredentials, 'behaviour.maxResidentCredentials', 0);
     if (b.ctap20Errors !== undefined) out.ctap20Errors = bool(b.ctap20Errors, 'behaviour.ctap20Errors');
+    if (b.ctap23 !== undefined) out.ctap23 = bool(b.ctap23, 'behaviour.ctap23');
     if (b.attestation !== undefined) out.attestation = oneOf(['packed', 'self', 'none'] as const)(b.attestation, 'behaviour.attestation');
     const both = (out.commands ?? []).filter((c) => out.refusedCommands?.includes(c));
     if (both.length > 0) fail('behaviour.refusedCommands', `names ${both.join(', ')}, which behaviour.commands answers`);

@@ -42,7 +42,7 @@ function renderScreen() {
   const p = state.prompts[0];
   if (!p) {
     screen.append(h('div', { class: 'idle' }, h('div', { class: 'glyph' }, '\u25C9'), h('div', {}, 'Ready'), h('div', { class: 'more' }, 'No request is waiting for you')));
-    $('approve').disabled = $('deny').disabled = true;
+    $('approve').disabled = $('deny').disabled = $('long-touch').disabled = true;
     return;
   }
   const kind = p.kind === 'uv' ? ' \u00B7 fingerprint' : p.kind === 'review' ? ' \u00B7 review' : '';
@@ -52,6 +52,7 @@ function renderScreen() {
   if (p.userName || p.userDisplayName) rows.push(['User', [p.userDisplayName, p.userName].filter(Boolean).join(' \u00B7 ')]);
   for (const item of p.items || []) rows.push([item.label, item.value]);
   if (rows.length) screen.append(h('dl', {}, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+  if (p.longTouch) screen.append(h('div', { class: 'more' }, 'Only a long touch counts: press Hold.'));
   if (p.withheld) screen.append(h('div', { class: 'more' }, 'Nobody answers this prompt (presence mode "timeout" or a withhold fault).'));
   if (state.prompts.length > 1) screen.append(h('div', { class: 'more' }, '+' + (state.prompts.length - 1) + ' more waiting'));
   const bar = h('div');
@@ -63,11 +64,12 @@ function renderScreen() {
     setTimeout(tick, 250);
   };
   tick();
-  $('approve').disabled = $('deny').disabled = !!p.withheld;
+  $('approve').disabled = $('deny').disabled = $('long-touch').disabled = !!p.withheld;
 }
 function answer(approve) {
   const p = state.prompts[0];
-  if (p) act(api('POST', '/prompts/' + encodeURIComponent(p.id) + (approve ? '/approve' : '/deny')));
+  const how = approve === 'longTouch' ? '/longTouch' : approve ? '/approve' : '/deny';
+  if (p) act(api('POST', '/prompts/' + encodeURIComponent(p.id) + how));
 }
 
 // --- presence, UV, faults ---
@@ -184,6 +186,7 @@ function connect() {
 }
 
 $('approve').onclick = () => answer(true);
+$('long-touch').onclick = () => answer('longTouch');
 $('deny').onclick = () => answer(false);
 $('uv-available').onchange = (e) => act(api('PUT', '/uv', { available: e.target.checked }));
 $('pin-set').onclick = () => { const v = $('pin-input').value; act(api('PUT', '/pin', { pin: v }).then(() => { $('pin-input').value = ''; flash('PIN set'); })); };

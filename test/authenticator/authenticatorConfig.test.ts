@@ -171,13 +171,14 @@ describe('authenticatorConfig: getInfo and authorization', () => {
   it('vendorPrototype and unknown subcommands are INVALID_SUBCOMMAND; malformed parameters are CBOR errors', async () => {
     const d = await managementDevice();
     assert.equal(await config(d, Sub.vendorPrototype), Status.CTAP2_ERR_INVALID_SUBCOMMAND);
-    assert.equal(await config(d, 0x04), Status.CTAP2_ERR_INVALID_SUBCOMMAND);
+    assert.equal(await config(d, 0x05), Status.CTAP2_ERR_INVALID_SUBCOMMAND);
     assert.equal(await raw(d, new Map([[2, new Map()]])), Status.CTAP2_ERR_MISSING_PARAMETER, 'no subCommand');
     assert.equal(await raw(d, new Map<number, Encodable>([[1, 'x']])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
     assert.equal(await raw(d, new Map<number, Encodable>([[1, 3], [2, new Map([[1, 'six']])]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'newMinPINLength');
     assert.equal(await raw(d, new Map<number, Encodable>([[1, 3], [2, new Map([[2, [1, 2]]])]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'minPinLengthRPIDs');
     assert.equal(await raw(d, new Map<number, Encodable>([[1, 3], [2, new Map([[3, 1]])]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'forceChangePin');
     assert.equal(await raw(d, new Map<number, Encodable>([[1, 3], [2, 5]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'subCommandParams');
+    assert.equal(await raw(d, new Map<number, Encodable>([[1, 3], [2, new Map([[4, 1]])]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'pinComplexityPolicy');
   });
 });
 

@@ -54,7 +54,7 @@ describe('authenticatorGetInfo', () => {
   it('reports versions, AAGUID, options, algorithms and limits', async () => {
     const { call } = await device();
     const info = decodeGetInfoResponse(await call(encodeSimpleCommand(Command.authenticatorGetInfo)));
-    assert.deepEqual(info.versions, ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']);
+    assert.deepEqual(info.versions, ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1', 'FIDO_2_3']);
     assert.equal(info.aaguid.length, 16);
     assert.deepEqual(info.options, {
       rk: true,
@@ -70,6 +70,7 @@ describe('authenticatorGetInfo', () => {
       setMinPINLength: true,
       ep: false,
       alwaysUv: false,
+      perCredMgmtRO: true,
     });
     assert.deepEqual(info.pinUvAuthProtocols, [2, 1]);
     assert.deepEqual(info.algorithms?.map((a) => a.alg), [-7, -8, -257, -35, -36]);

@@ -98,7 +98,7 @@ describe('getInfo', () => {
   it('lists exactly the implemented extensions and maxCredBlobLength', async () => {
     const d = await device();
     const info = decodeGetInfoResponse(await d.call(encodeSimpleCommand(Command.authenticatorGetInfo)));
-    assert.deepEqual([...info.extensions!].sort(), ['credBlob', 'credProtect', 'hmac-secret', 'hmac-secret-mc', 'largeBlobKey', 'minPinLength', 'thirdPartyPayment']);
+    assert.deepEqual([...info.extensions!].sort(), ['credBlob', 'credProtect', 'hmac-secret', 'hmac-secret-mc', 'largeBlobKey', 'minPinLength', 'pinComplexityPolicy', 'thirdPartyPayment']);
     assert.equal(info.maxCredBlobLength, 32);
   });
 });

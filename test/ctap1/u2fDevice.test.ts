@@ -66,7 +66,7 @@ describe('U2F through CTAPHID_MSG', () => {
     assert.equal((toggled as { data: Uint8Array }).data[0], Status.CTAP2_OK);
     const after = await info();
     assert.equal(after.options?.alwaysUv, true);
-    assert.deepEqual(after.versions, ['FIDO_2_0', 'FIDO_2_1']);
+    assert.deepEqual(after.versions, ['FIDO_2_0', 'FIDO_2_1', 'FIDO_2_3']);
     const r = await d.call(d.cid, C.CTAPHID_MSG, encodeCommandApdu({ ins: 3 }));
     assert.deepEqual([r.kind === 'message' && r.cmd, toHex((r as { data: Uint8Array }).data)], [C.CTAPHID_ERROR, toHex(Uint8Array.of(E.ERR_INVALID_CMD))]);
     d.device.close();

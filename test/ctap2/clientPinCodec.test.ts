@@ -26,7 +26,7 @@ describe('clientPIN constant tables', () => {
       getUVRetries: 7,
       getPinUvAuthTokenUsingPinWithPermissions: 9,
     });
-    assert.deepEqual(PinUvAuthTokenPermission, { mc: 1, ga: 2, cm: 4, be: 8, lbw: 0x10, acfg: 0x20 });
+    assert.deepEqual(PinUvAuthTokenPermission, { mc: 1, ga: 2, cm: 4, be: 8, lbw: 0x10, acfg: 0x20, pcmr: 0x40 });
   });
 });
 

@@ -36,7 +36,7 @@ describe('softkey CLI', () => {
     const r = await run('info', '--data-dir', dir);
     assert.equal(r.code, 0);
     const info = JSON.parse(r.out);
-    assert.deepEqual(info.versions, ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']);
+    assert.deepEqual(info.versions, ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1', 'FIDO_2_3']);
     assert.match(info.aaguid, /^[0-9a-f]{32}$/);
   });
 

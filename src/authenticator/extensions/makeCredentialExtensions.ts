@@ -16,6 +16,7 @@ import { HMAC_SECRET, openHmacSecretInput, type HmacSecretRequest } from './hmac
 import { HMAC_SECRET_MC, hmacSecretMcOutput } from './hmacSecretMc.js';
 import { newLargeBlobKey } from './largeBlobKey.js';
 import { MIN_PIN_LENGTH, minPinLengthOutput } from './minPinLength.js';
+import { PIN_COMPLEXITY_POLICY, pinComplexityPolicyOutput } from './pinComplexityPolicy.js';
 import { THIRD_PARTY_PAYMENT } from './thirdPartyPayment.js';
 
 /** What the new credential is made with, and the outputs known before it exists. */
@@ -48,6 +49,7 @@ export function processMakeCredentialExtensions(core: Core, inputs: MakeCredenti
   if (result.hmacSecret) outputs.set(HMAC_SECRET, true);
   if (e.hmacSecretMc) result.hmacSecretMc = openHmacSecretInput(core, e.hmacSecretMc);
   if (e.thirdPartyPayment !== undefined) outputs.set(THIRD_PARTY_PAYMENT, result.thirdPartyPayment);
+  if (e.pinComplexityPolicy === true && core.config.ctap23) outputs.set(PIN_COMPLEXITY_POLICY, pinComplexityPolicyOutput(core));
   return result;
 }
 

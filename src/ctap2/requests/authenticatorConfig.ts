@@ -20,6 +20,8 @@ export const ConfigSubCommand = {
   enableEnterpriseAttestation: 0x01,
   toggleAlwaysUv: 0x02,
   setMinPINLength: 0x03,
+  /** CTAP 2.3 §6.11.5. */
+  enableLongTouchForReset: 0x04,
   vendorPrototype: 0xff,
 } as const;
 
@@ -28,12 +30,15 @@ export const SetMinPINLengthParamKey = {
   newMinPINLength: 0x01,
   minPinLengthRPIDs: 0x02,
   forceChangePin: 0x03,
+  /** CTAP 2.3: turn the PIN complexity policy on. */
+  pinComplexityPolicy: 0x04,
 } as const;
 
 export interface SetMinPINLengthParams {
   newMinPINLength?: number;
   minPinLengthRPIDs?: string[];
   forceChangePin?: boolean;
+  pinComplexityPolicy?: boolean;
 }
 
 export interface ConfigRequest {
@@ -58,6 +63,8 @@ function decodeSetMinPINLength(f: Fields): SetMinPINLengthParams {
   }
   const force = f.bool(K.forceChangePin);
   if (force !== undefined) out.forceChangePin = force;
+  const complexity = f.bool(K.pinComplexityPolicy);
+  if (complexity !== undefined) out.pinComplexityPolicy = complexity;
   return out;
 }
 

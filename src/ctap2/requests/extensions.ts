@@ -39,6 +39,8 @@ export interface MakeCredentialExtensionInputs {
   hmacSecretMc?: HmacSecretInput;
   /** CTAP 2.2 §12.9. */
   thirdPartyPayment?: boolean;
+  /** CTAP 2.3 pinComplexityPolicy: true asks whether the PIN complexity policy is enforced. */
+  pinComplexityPolicy?: boolean;
   /** WebAuthn §10.1.2 appidExclude, an AppID URL; processed on the device by profiles offering it (the badge). */
   appidExclude?: string;
 }
@@ -93,6 +95,8 @@ export function decodeMakeCredentialExtensions(map: CborMap): MakeCredentialExte
   }
   const thirdPartyPayment = f.bool('thirdPartyPayment');
   if (thirdPartyPayment !== undefined) out.thirdPartyPayment = thirdPartyPayment;
+  const pinComplexityPolicy = f.bool('pinComplexityPolicy');
+  if (pinComplexityPolicy !== undefined) out.pinComplexityPolicy = pinComplexityPolicy;
   const appidExclude = f.text('appidExclude', true);
   if (appidExclude !== undefined) out.appidExclude = appidExclude;
   return out;

@@ -35,6 +35,8 @@ export interface MakeCredentialRequest {
   pinUvAuthParam?: Uint8Array;
   pinUvAuthProtocol?: number;
   enterpriseAttestation?: number;
+  /** CTAP 2.3 §6.1 (0x0B): attestation statement format identifiers, most preferred first. */
+  attestationFormatsPreference?: string[];
 }
 
 export function decodeMakeCredential(params: Uint8Array): MakeCredentialRequest {
@@ -75,5 +77,10 @@ export function decodeMakeCredential(params: Uint8Array): MakeCredentialRequest 
   if (protocol !== undefined) req.pinUvAuthProtocol = protocol;
   const ep = f.uint(K.enterpriseAttestation, true);
   if (ep !== undefined) req.enterpriseAttestation = ep;
+  const formats = f.array(K.attestationFormatsPreference, true);
+  if (formats) {
+    if (!formats.every((x) => typeof x === 'string')) throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'attestationFormatsPreference must be text strings');
+    req.attestationFormatsPreference = formats as string[];
+  }
   return req;
 }
