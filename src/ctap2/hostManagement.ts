@@ -177,6 +177,7 @@ function setMinPINLengthParams(p: SetMinPINLengthParams): Map<number, Encodable>
   if (p.newMinPINLength !== undefined) m.set(SetMinPINLengthParamKey.newMinPINLength, p.newMinPINLength);
   if (p.minPinLengthRPIDs !== undefined) m.set(SetMinPINLengthParamKey.minPinLengthRPIDs, p.minPinLengthRPIDs);
   if (p.forceChangePin !== undefined) m.set(SetMinPINLengthParamKey.forceChangePin, p.forceChangePin);
+  if (p.pinComplexityPolicy !== undefined) m.set(SetMinPINLengthParamKey.pinComplexityPolicy, p.pinComplexityPolicy);
   return m;
 }
 
