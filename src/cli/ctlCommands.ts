@@ -14,7 +14,7 @@ export const CTL_HELP = `softkey ctl [--data-dir DIR | --url URL --token TOKEN] 
   presence [MODE] [--timeout MS]             show or set: auto | deny | timeout | prompt | panel
   uv [--available true|false] [--result match|nomatch]
   pin [set PIN]                              PIN state; set the PIN on the device itself
-  prompts | approve ID | deny ID             pending prompts; answer one
+  prompts | approve ID | longTouch ID | deny ID   pending prompts; answer one (longTouch: held button)
   credentials list [--private-keys] | clear | remove ID
   credentials get ID [--rp RPID]             one credential with its private key (--rp for a non-resident one)
   credentials add --rp RPID (--user-id B64URL | --non-resident) (--pkcs8-file F | --jwk-file F | --scalar HEX)
@@ -214,6 +214,7 @@ function callFor(operation: string | undefined, args: string[]): Call {
       return ['PUT', '/pin', { pin: positionals[1] }];
     }
     case 'approve':
+    case 'longTouch':
     case 'deny': {
       const { positionals } = parse(args, {}, 1);
       if (!positionals[0]) throw new UsageError(`${operation} needs a prompt ID (softkey ctl prompts)`);

@@ -110,6 +110,23 @@ describe('control HTTP API', () => {
     await call('PUT', '/api/presence', { mode: 'auto' });
   });
 
+  it('a long touch answers a reset that needs one (CTAP 2.3 longTouchForReset); approve is a short touch', async () => {
+    const status = async (bytes: number[]) => (await key.cbor(new Uint8Array(bytes)))[0];
+    await call('POST', '/api/power-cycle'); // inside the reset window
+    assert.equal(await status([0x0d, 0xa1, 0x01, 0x04]), Status.CTAP2_OK, 'authenticatorConfig enableLongTouchForReset');
+    await call('PUT', '/api/presence', { mode: 'panel' });
+    const short = key.cbor(new Uint8Array([0x07]));
+    let prompts = await promptsSoon();
+    assert.equal(prompts[0].longTouch, true);
+    assert.equal((await call('POST', `/api/prompts/${prompts[0].id}/approve`)).status, 200);
+    assert.equal((await short)[0], Status.CTAP2_ERR_USER_ACTION_TIMEOUT);
+    const held = key.cbor(new Uint8Array([0x07]));
+    prompts = await promptsSoon();
+    assert.equal((await call('POST', `/api/prompts/${prompts[0].id}/longTouch`)).status, 200);
+    assert.equal((await held)[0], Status.CTAP2_OK);
+    await call('PUT', '/api/presence', { mode: 'auto' });
+  });
+
   it('adds, lists, updates and removes credentials', async () => {
     const { jwk } = p256KeyPair();
     const added = await call('POST', '/api/credentials', { rpId: 'http.example', userId: 'dXNlcg', userName: 'user', privateKey: { jwk } });
