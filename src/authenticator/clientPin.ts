@@ -14,8 +14,7 @@ import { concat, equal, utf8 } from '../encoding/bytes.js';
 import type { CborMap } from '../encoding/cbor.js';
 import type { Core } from './core.js';
 import type { PresenceOperation } from './env.js';
-import { configSettings } from './authenticatorConfig.js';
-import { checkPinComplexity } from './extensions/pinComplexityPolicy.js';
+import { checkPinComplexity, pinComplexityEnforced } from './extensions/pinComplexityPolicy.js';
 import { getInfo } from './getInfo.js';
 import { persistentPinUvAuthToken, resetPersistentPinUvAuthToken } from './persistentPinUvAuthToken.js';
 import { performBuiltInUv } from './pinUvAuth.js';
@@ -137,7 +136,7 @@ function decryptNewPin(core: Core, protocol: PinUvAuthProtocol, sharedSecret: Ui
   if (padded.length !== 64) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'paddedNewPin must be 64 bytes');
   let end = padded.length;
   while (end > 0 && padded[end - 1] === 0) end--;
-  return checkPinPolicy(padded.subarray(0, end), minPINLength, core.config.ctap23 && configSettings(core).pinComplexityPolicy);
+  return checkPinPolicy(padded.subarray(0, end), minPINLength, pinComplexityEnforced(core));
 }
 
 /**
@@ -177,6 +176,7 @@ function grantablePermissions(core: Core, permissions: number, viaPin: boolean):
     (granted & P.be && options.bioEnroll === undefined) ||
     (granted & P.lbw && options.largeBlobs !== true) ||
     (granted & P.acfg && options.authnrCfg !== true) ||
+    (granted & P.pcmr && options.perCredMgmtRO !== true) ||
     (viaPin && granted & (P.mc | P.ga) && options.noMcGaPermissionsWithClientPin === true);
   if (refused) throw new CtapError(Status.CTAP2_ERR_UNAUTHORIZED_PERMISSION);
   return granted;

@@ -23,7 +23,8 @@ import { decodeCredentialManagementResponse, encodeConfigRequest, encodeCredenti
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { ConfigSubCommand } from '../../src/ctap2/requests/authenticatorConfig.js';
 import { CredentialManagementSubCommand as CM } from '../../src/ctap2/requests/credentialManagement.js';
-import { Status } from '../../src/ctap2/status.js';
+import { CtapError, Status } from '../../src/ctap2/status.js';
+import { setDevicePin } from '../../src/authenticator/setDevicePin.js';
 import { toHex, utf8 } from '../../src/encoding/bytes.js';
 import { decode, type CborMap } from '../../src/encoding/cbor.js';
 import { extensionsOf, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
@@ -295,6 +296,17 @@ describe('PIN complexity policy', () => {
     const p = platformProtocol(2);
     assert.equal(await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '121212').params)), Status.CTAP2_OK, 'two distinct, not a run');
     assert.equal(await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), '121212', '234567').params)), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
+  });
+
+  it('a PIN set on the device follows the policy too, and replaces the persistent token', async () => {
+    const d = await managementDevice();
+    await d.setPin();
+    const before = await persistentToken(d);
+    assert.equal(await complexityOn(d, await d.token(2, Perm.acfg)), Status.CTAP2_OK);
+    assert.throws(() => setDevicePin(d.auth.core, '654321'), (e: unknown) => e instanceof CtapError && e.status === Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
+    setDevicePin(d.auth.core, '271828');
+    assert.equal((await d.info()).forcePINChange, false);
+    assert.equal(await d.status(encodeCredentialManagementRequest({ subCommand: CM.getCredsMetadata }, before)), Status.CTAP2_ERR_PIN_AUTH_INVALID);
   });
 
   it('the pinComplexityPolicy extension reports it to any RP; without the capability no output', async () => {

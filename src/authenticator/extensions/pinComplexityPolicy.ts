@@ -26,6 +26,11 @@ export const PIN_COMPLEXITY_POLICY_URL = 'https://softkey.invalid/docs/ctap23.md
 /** Shortest PIN the policy accepts, in code points. */
 export const PIN_COMPLEXITY_MIN_LENGTH = 6;
 
+/** Whether new PINs must meet the policy (the ctap23 capability, and the setting on). */
+export function pinComplexityEnforced(core: Core): boolean {
+  return core.config.ctap23 && configSettings(core).pinComplexityPolicy;
+}
+
 /** The policy's rules over a PIN already checked by §6.5.1 (UTF-8, NFC, minPINLength). */
 export function checkPinComplexity(pinText: string): void {
   const violation = (why: string) => new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, `pinComplexityPolicy: ${why}`);
