@@ -313,7 +313,7 @@ def flows(run, connection):
                 client_data_hash("webauthn.create", RP_MC.id),
                 RP_MC,
                 user(b"alg-user", "alg"),
-                params(-35),  # ES384
+                params(-47),  # ES256K: not offered (ES384 -35 and ES512 -36 are, CTAP 2.3)
             ),
         )
 

@@ -58,6 +58,7 @@ EXPECTED_EXTENSIONS = {
     "largeBlobKey",
     "minPinLength",
     "thirdPartyPayment",
+    "pinComplexityPolicy",  # CTAP 2.3 (the default profile's ctap23 capability)
 }
 
 
