@@ -111,6 +111,28 @@ describe('built-in profiles', () => {
   });
 });
 
+describe('the ctap23 capability by profile (docs/profiles.md table)', () => {
+  it('default has it; badge and ctap20 do not: no FIDO_2_3, no member 0x16-0x1F, no enableLongTouchForReset', async () => {
+    assert.equal(profileConfig('default').ctap23, undefined, 'default: the config default (true)');
+    const def = await getInfo(await key('default'));
+    assert.ok((def.get(1) as string[]).includes('FIDO_2_3'));
+    assert.deepEqual(def.get(0x1f), [1, 2, 3, 4]);
+    for (const name of ['badge', 'ctap20']) {
+      assert.equal(profileConfig(name).ctap23, false, name);
+      const k = await key(name);
+      const info = await getInfo(k);
+      assert.equal((info.get(1) as string[]).includes('FIDO_2_3'), false, name);
+      assert.deepEqual([...info.keys()].filter((m) => m >= 0x16), [], name);
+      // authenticatorConfig enableLongTouchForReset: refused (badge) or not a command (ctap20).
+      const r = await k.cbor(Uint8Array.from([0x0d, 0xa1, 0x01, 0x04]));
+      assert.equal(r[0], name === 'badge' ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP1_ERR_INVALID_COMMAND, name);
+    }
+    const file = writeProfile('no23.json', { behaviour: { ctap23: false } });
+    assert.equal((await getInfo(await key(file))).has(0x16), false, 'behaviour.ctap23 false in a file');
+    assert.throws(() => profileConfig({ behaviour: { ctap23: 'yes' as never } }), /behaviour\.ctap23 must be true or false/);
+  });
+});
+
 describe('ctap20 profile against CTAP 2.0', () => {
   // CTAP 2.0 (Proposed Standard, 2019-01-30) §5.4 authenticatorGetInfo: its members and options.
   const CTAP20_MEMBERS = { versions: 0x01, extensions: 0x02, aaguid: 0x03, options: 0x04, maxMsgSize: 0x05, pinProtocols: 0x06 };
