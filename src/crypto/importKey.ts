@@ -24,11 +24,18 @@ function fromKeyObject(key: KeyObject): CredentialKeyPair {
     const [d, x, y] = [b64u.decode(jwk.d!), b64u.decode(jwk.x!), b64u.decode(jwk.y!)];
     return { alg: CoseAlg.ES256, secret: concat(d, x, y), publicKey: { kty: 'EC2', alg: CoseAlg.ES256, x, y } };
   }
+  // CTAP 2.3 algorithms: P-384 → ES384, P-521 → ES512 (JWK coordinates are already full length).
+  const wide = jwk.kty === 'EC' ? ({ 'P-384': CoseAlg.ES384, 'P-521': CoseAlg.ES512 } as const)[jwk.crv as 'P-384' | 'P-521'] : undefined;
+  if (wide !== undefined) {
+    const crv = jwk.crv as 'P-384' | 'P-521';
+    const [d, x, y] = [b64u.decode(jwk.d!), b64u.decode(jwk.x!), b64u.decode(jwk.y!)];
+    return { alg: wide, secret: concat(d, x, y), publicKey: { kty: 'EC2', alg: wide, crv, x, y } };
+  }
   if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') {
     const [d, x] = [b64u.decode(jwk.d!), b64u.decode(jwk.x!)];
     return { alg: CoseAlg.EdDSA, secret: concat(d, x), publicKey: { kty: 'OKP', alg: CoseAlg.EdDSA, x } };
   }
-  throw new KeyImportError(`unsupported key type ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ''} (P-256 or Ed25519)`);
+  throw new KeyImportError(`unsupported key type ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ''} (P-256, P-384, P-521 or Ed25519)`);
 }
 
 /** A credential key pair from an outside private key; KeyImportError when it is not usable. */

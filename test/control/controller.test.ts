@@ -4,7 +4,7 @@
  * backup flags show in authenticatorData, faults change what a CTAP2 or CTAPHID client sees.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createECDH, createPrivateKey, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Command } from '../../src/ctap2/commands.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
@@ -55,6 +55,26 @@ describe('key.control', () => {
       assert.ok(verifies(pair.publicKey, response));
       assert.ok(!verifies(p256().publicKey, response), 'another key does not verify');
       assert.ok(key.control.credentials().some((c) => c.credentialId === credentialId && c.userName === 'imported' && c.algName === 'ES256'));
+    });
+  }
+
+  for (const [crv, ecdhName, hash, algName] of [['P-384', 'secp384r1', 'sha384', 'ES384'], ['P-521', 'secp521r1', 'sha512', 'ES512']] as const) {
+    it(`adds a credential from a ${crv} JWK (${algName}, CTAP 2.3); assertions verify with that key`, async () => {
+      const n = crv === 'P-384' ? 48 : 66;
+      const ecdh = createECDH(ecdhName);
+      const point = ecdh.generateKeys();
+      const d = Buffer.alloc(n);
+      const raw = ecdh.getPrivateKey();
+      raw.copy(d, n - raw.length);
+      const jwk = { kty: 'EC', crv, d: d.toString('base64url'), x: point.subarray(1, 1 + n).toString('base64url'), y: point.subarray(1 + n).toString('base64url') };
+      const publicKey = createPublicKey(createPrivateKey({ key: jwk, format: 'jwk' }));
+      const rpId = `${algName.toLowerCase()}.example`;
+      const { credentialId } = key.control.addCredential({ rpId, userId: b64u.encode(new Uint8Array([9])), privateKey: { jwk } });
+      const response = await key.cbor(getAssertion(rpId));
+      assert.equal(response[0], Status.CTAP2_OK);
+      const a = decodeGetAssertionResponse(response);
+      assert.ok(verify(hash, concat(a.authData, clientDataHash('ga')), { key: publicKey, dsaEncoding: 'der' }, a.signature));
+      assert.ok(key.control.credentials().some((c) => c.credentialId === credentialId && c.algName === algName));
     });
   }
 
