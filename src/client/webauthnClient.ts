@@ -245,6 +245,10 @@ export class WebAuthnClient {
       if (verification.uv) ctapOptions.uv = true;
       let enterpriseAttestation: number | undefined;
       if (conveyance === 'enterprise' && info.options?.ep === true && this.options.enterpriseRpIds?.includes(rpId)) enterpriseAttestation = 2;
+      // WebAuthn L3 attestationFormats → CTAP 2.3 attestationFormatsPreference (0x0B), for an
+      // authenticator that lists attestationFormats and when an attestation is wanted at all.
+      const formats = options.attestationFormats?.filter((f) => typeof f === 'string') ?? [];
+      const attestationFormatsPreference = conveyance !== 'none' && formats.length > 0 && info.attestationFormats ? formats : undefined;
 
       const request = encodeMakeCredentialRequest({
         clientDataHash: clientData.hash,
@@ -259,6 +263,7 @@ export class WebAuthnClient {
           pinUvAuthProtocol: verification.token.protocol,
         }),
         ...(enterpriseAttestation !== undefined && { enterpriseAttestation }),
+        ...(attestationFormatsPreference && { attestationFormatsPreference }),
       });
       let result = decodeMakeCredentialResponse(await c.send(request));
 

@@ -116,6 +116,25 @@ describe('create → SimpleWebAuthn verifyRegistrationResponse, get → verifyAu
     }
   }
 
+  it('attestationFormats (WebAuthn L3) reaches the device as attestationFormatsPreference (CTAP 2.3): "none" first gives fmt none', async () => {
+    const { client } = await makeDevice();
+    const challenge = randomBytes(32);
+    const options = { ...creationOptions({ attestation: 'direct', challenge }), attestationFormats: ['none', 'packed'] };
+    const response = await client.create(options, { origin: ORIGIN });
+    assert.equal((attestationObjectOf(response).get('fmt') as string), 'none');
+    const verification = await verifyRegistrationResponse({
+      response: response as never,
+      expectedChallenge: b64u.encode(challenge),
+      expectedOrigin: ORIGIN,
+      expectedRPID: RP_ID,
+      requireUserVerification: false,
+    });
+    assert.equal(verification.verified, true);
+    assert.equal(verification.registrationInfo?.fmt, 'none');
+    const packed = await client.create({ ...creationOptions({ attestation: 'direct' }), attestationFormats: ['tpm', 'packed'] }, { origin: ORIGIN });
+    assert.equal(attestationObjectOf(packed).get('fmt'), 'packed');
+  });
+
   it('packed x5c with a self-signed certificate: SimpleWebAuthn v14 verifies without roots, and rejects the leaf given as its own root', async () => {
     const { client } = await makeDevice();
     const challenge = randomBytes(32);
