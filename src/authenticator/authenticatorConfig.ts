@@ -55,7 +55,12 @@ export function configSettings(core: Core): ConfigSettings {
   if (!s) {
     const r = core.env.store.getState<ConfigSettingsRecord>(STATE_KEY);
     if (r && r.v !== 1) throw new Error(`unknown authenticatorConfig state version ${String(r.v)}`);
-    s = { ep: r?.ep ?? false, alwaysUv: r?.alwaysUv ?? false, longTouchForReset: r?.longTouchForReset ?? false, pinComplexityPolicy: r?.pinComplexityPolicy ?? false };
+    s = {
+      ep: r?.ep ?? false,
+      alwaysUv: r?.alwaysUv ?? false,
+      longTouchForReset: r?.longTouchForReset ?? false,
+      pinComplexityPolicy: r?.pinComplexityPolicy ?? false,
+    };
     core.runtime.configSettings = s;
   }
   return s;

@@ -130,7 +130,13 @@ export interface NewPin {
  * zeros, and apply the PIN policy: at least minPINLength code points, at most 63 bytes, valid UTF-8 in
  * Normalization Form C (§6.5.1).
  */
-function decryptNewPin(core: Core, protocol: PinUvAuthProtocol, sharedSecret: Uint8Array, newPinEnc: Uint8Array, minPINLength: number): NewPin {
+function decryptNewPin(
+  core: Core,
+  protocol: PinUvAuthProtocol,
+  sharedSecret: Uint8Array,
+  newPinEnc: Uint8Array,
+  minPINLength: number,
+): NewPin {
   const padded = protocol.decrypt(sharedSecret, newPinEnc);
   if (!padded) throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'newPinEnc does not decrypt');
   if (padded.length !== 64) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'paddedNewPin must be 64 bytes');

@@ -25,7 +25,8 @@ export const MAX_PIN_LENGTH = 63;
  * authenticator implementing 2.3 lists FIDO_2_3, not FIDO_2_2). U2F_V2 goes when U2F is unavailable.
  */
 function versions(core: Core): string[] {
-  return core.config.versions.filter((v) => v !== 'FIDO_2_2' && (v !== 'FIDO_2_3' || core.config.ctap23) && (v !== U2F_V2 || u2fAvailable(core)));
+  const { config } = core;
+  return config.versions.filter((v) => v !== 'FIDO_2_2' && (v !== 'FIDO_2_3' || config.ctap23) && (v !== U2F_V2 || u2fAvailable(core)));
 }
 
 /** CTAP 2.3 §6.4 members 0x16–0x1F (the ctap23 capability). */

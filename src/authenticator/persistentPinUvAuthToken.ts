@@ -52,7 +52,11 @@ export function resetPersistentState(core: Core): void {
  * protocol. False when either is absent or wrong: the caller then tries the volatile token, whose
  * checks give the precise error.
  */
-export function authorizedByPersistentToken(core: Core, input: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: number }, message: Uint8Array): boolean {
+export function authorizedByPersistentToken(
+  core: Core,
+  input: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: number },
+  message: Uint8Array,
+): boolean {
   if (!core.config.ctap23 || input.pinUvAuthParam === undefined) return false;
   const protocol = pinUvAuthRuntime(core).protocol(input.pinUvAuthProtocol);
   return protocol !== undefined && protocol.verify(persistentPinUvAuthToken(core), message, input.pinUvAuthParam);

@@ -78,7 +78,9 @@ export class PresenceBroker implements UserPresence, TransactionReview {
     this.mode = mode;
     if (timeoutMs !== undefined) this.timeoutMs = timeoutMs;
     // Prompts waiting for the panel are answered by the new policy right away where it decides.
-    if (mode === 'auto' || mode === 'deny') for (const w of [...this.waiting.values()]) if (!w.prompt.withheld) w.answer(mode === 'auto' ? autoAnswer(w.prompt) : 'denied');
+    if (mode === 'auto' || mode === 'deny') {
+      for (const w of [...this.waiting.values()]) if (!w.prompt.withheld) w.answer(mode === 'auto' ? autoAnswer(w.prompt) : 'denied');
+    }
     this.options.onChange?.('presence');
   }
 
@@ -122,7 +124,8 @@ export class PresenceBroker implements UserPresence, TransactionReview {
     const message = [req.title, ...req.items.map((i) => `  ${i.label}: ${i.value}`)].join('\n');
     const presence: PresenceRequest = { operation: 'signTransaction', message };
     const prompt = { ...this.promptOf('review', presence), message: req.title, items: req.items };
-    return this.decide(prompt, signal ?? new AbortController().signal, (s) => this.delegate(presence, s)).then((r) => (r === 'longTouch' ? 'approved' : r));
+    const result = this.decide(prompt, signal ?? new AbortController().signal, (s) => this.delegate(presence, s));
+    return result.then((r) => (r === 'longTouch' ? 'approved' : r)); // a long touch is a touch
   }
 
   private promptOf(kind: Prompt['kind'], req: PresenceRequest): Prompt {

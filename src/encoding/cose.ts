@@ -13,7 +13,7 @@ export const CoseAlg = {
   ES512: -36,
   RS256: -257,
 } as const;
-export type CredentialAlg = typeof CoseAlg.ES256 | typeof CoseAlg.ES384 | typeof CoseAlg.ES512 | typeof CoseAlg.EdDSA | typeof CoseAlg.RS256;
+export type CredentialAlg = (typeof CoseAlg)['ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'RS256'];
 
 export const CoseKty = { OKP: 1, EC2: 2, RSA: 3 } as const;
 /** RFC 9053 §7.1 curves (P-384 = 2 and P-521 = 3 for ES384 and ES512). */

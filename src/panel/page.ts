@@ -54,7 +54,8 @@ export function panelPage(): string {
       <div class="buttons">
         <button class="deny" id="deny" disabled>Deny</button>
         <button class="approve" id="approve" disabled>Approve</button>
-        <button class="small" id="long-touch" disabled title="Hold the button: the long touch a reset needs once longTouchForReset is on (CTAP 2.3)">Hold</button>
+        <button class="small" id="long-touch" disabled
+          title="Hold the button: the long touch a reset needs once longTouchForReset is on (CTAP 2.3)">Hold</button>
       </div>
     </div>
     <div class="card">

@@ -41,6 +41,10 @@ function decryptMember(ppuat: Uint8Array, enc: Uint8Array, info: string): Uint8A
 
 const rawInfo = async (d: ManagementDevice) => decode((await d.call(encodeSimpleCommand(Command.authenticatorGetInfo))).subarray(1)) as CborMap;
 
+/** A credentialManagement request, authenticated by `session`; the raw response. */
+const cmCall = (d: ManagementDevice, p: Parameters<typeof encodeCredentialManagementRequest>[0], session?: PinUvAuthSession) =>
+  d.call(encodeCredentialManagementRequest(p, session));
+
 async function persistentToken(d: ManagementDevice, v: 1 | 2 = 2): Promise<PinUvAuthSession> {
   return d.token(v, Perm.pcmr);
 }
@@ -109,19 +113,19 @@ describe('persistent pinUvAuthToken (pcmr)', () => {
       const id = await d.residentCredential('a.example', [1], mc);
       const cm = await d.token(v, Perm.cm);
       const ppuat = await persistentToken(d, v);
-      const metadata = decodeCredentialManagementResponse(await d.call(encodeCredentialManagementRequest({ subCommand: CM.getCredsMetadata }, ppuat)));
+      const metadata = decodeCredentialManagementResponse(await cmCall(d, { subCommand: CM.getCredsMetadata }, ppuat));
       assert.equal(metadata.existingResidentCredentialsCount, 1);
-      const rps = decodeCredentialManagementResponse(await d.call(encodeCredentialManagementRequest({ subCommand: CM.enumerateRPsBegin }, ppuat)));
+      const rps = decodeCredentialManagementResponse(await cmCall(d, { subCommand: CM.enumerateRPsBegin }, ppuat));
       assert.equal(rps.rp?.id, 'a.example');
-      const creds = decodeCredentialManagementResponse(await d.call(encodeCredentialManagementRequest({ subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') }, ppuat)));
+      const creds = decodeCredentialManagementResponse(await cmCall(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') }, ppuat));
       assert.equal(toHex(creds.credentialID!.id), toHex(id));
       // Not the writing subcommands.
-      const del = await d.call(encodeCredentialManagementRequest({ subCommand: CM.deleteCredential, credentialID: id }, ppuat));
+      const del = await cmCall(d, { subCommand: CM.deleteCredential, credentialID: id }, ppuat);
       assert.equal(del[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
-      const upd = await d.call(encodeCredentialManagementRequest({ subCommand: CM.updateUserInformation, credentialID: id, user: { id: new Uint8Array([1]), name: 'x' } }, ppuat));
+      const upd = await cmCall(d, { subCommand: CM.updateUserInformation, credentialID: id, user: { id: new Uint8Array([1]), name: 'x' } }, ppuat);
       assert.equal(upd[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
       // The cm token issued before the persistent one still works: pcmr did not reset it.
-      const ok = await d.call(encodeCredentialManagementRequest({ subCommand: CM.getCredsMetadata }, cm));
+      const ok = await cmCall(d, { subCommand: CM.getCredsMetadata }, cm);
       assert.equal(ok[0], Status.CTAP2_OK);
       // Nor does it authorize anything else: authenticatorConfig wants acfg.
       assert.equal(await d.status(encodeConfigRequest(ConfigSubCommand.toggleAlwaysUv, ppuat)), Status.CTAP2_ERR_PIN_AUTH_INVALID);
@@ -134,7 +138,7 @@ describe('persistent pinUvAuthToken (pcmr)', () => {
     const ppuat = await persistentToken(d);
     d.auth.core.powerCycle();
     d.env.clock.advance(24 * 3600_000);
-    const r = await d.call(encodeCredentialManagementRequest({ subCommand: CM.getCredsMetadata }, ppuat));
+    const r = await cmCall(d, { subCommand: CM.getCredsMetadata }, ppuat);
     assert.equal(r[0], Status.CTAP2_OK);
     assert.ok(d.env.vault.get('persistent-pin-uv-auth-token'), 'stored in the vault (encrypted at rest by the SQLite vault)');
   });
@@ -145,13 +149,12 @@ describe('persistent pinUvAuthToken (pcmr)', () => {
     const before = await persistentToken(d);
     const p = platformProtocol(2);
     assert.equal(await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '98127364').params)), Status.CTAP2_OK);
-    const metadata = () => encodeCredentialManagementRequest({ subCommand: CM.getCredsMetadata }, before);
-    assert.equal(await d.status(metadata()), Status.CTAP2_ERR_PIN_AUTH_INVALID);
+    assert.equal((await cmCall(d, { subCommand: CM.getCredsMetadata }, before))[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
     const after = await d.token(2, Perm.pcmr, undefined, '98127364');
     assert.notEqual(toHex(after.pinUvAuthToken), toHex(before.pinUvAuthToken));
     assert.equal(await d.status(encodeSimpleCommand(Command.authenticatorReset)), Status.CTAP2_OK);
     await d.setPin();
-    assert.equal(await d.status(encodeCredentialManagementRequest({ subCommand: CM.getCredsMetadata }, after)), Status.CTAP2_ERR_PIN_AUTH_INVALID);
+    assert.equal((await cmCall(d, { subCommand: CM.getCredsMetadata }, after))[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
   });
 
   it('without the capability pcmr is an undefined bit: alone it is CTAP1_ERR_INVALID_PARAMETER', async () => {
@@ -198,11 +201,11 @@ describe('encIdentifier and encCredStoreState (§6.4 0x19, 0x1E)', () => {
     const made = await state();
     assert.notEqual(made, empty);
     const cm = await d.token(2, Perm.cm);
-    const upd = await d.call(encodeCredentialManagementRequest({ subCommand: CM.updateUserInformation, credentialID: id, user: { id: new Uint8Array([7]), name: 'renamed' } }, cm));
+    const upd = await cmCall(d, { subCommand: CM.updateUserInformation, credentialID: id, user: { id: new Uint8Array([7]), name: 'renamed' } }, cm);
     assert.equal(upd[0], Status.CTAP2_OK);
     const updated = await state();
     assert.notEqual(updated, made);
-    assert.equal(await d.status(encodeCredentialManagementRequest({ subCommand: CM.deleteCredential, credentialID: id }, cm)), Status.CTAP2_OK);
+    assert.equal((await cmCall(d, { subCommand: CM.deleteCredential, credentialID: id }, cm))[0], Status.CTAP2_OK);
     assert.equal(await state(), empty, 'back to the empty store');
   });
 });
@@ -306,7 +309,7 @@ describe('PIN complexity policy', () => {
     assert.throws(() => setDevicePin(d.auth.core, '654321'), (e: unknown) => e instanceof CtapError && e.status === Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
     setDevicePin(d.auth.core, '271828');
     assert.equal((await d.info()).forcePINChange, false);
-    assert.equal(await d.status(encodeCredentialManagementRequest({ subCommand: CM.getCredsMetadata }, before)), Status.CTAP2_ERR_PIN_AUTH_INVALID);
+    assert.equal((await cmCall(d, { subCommand: CM.getCredsMetadata }, before))[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
   });
 
   it('the pinComplexityPolicy extension reports it to any RP; without the capability no output', async () => {

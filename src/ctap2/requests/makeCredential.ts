@@ -79,7 +79,9 @@ export function decodeMakeCredential(params: Uint8Array): MakeCredentialRequest 
   if (ep !== undefined) req.enterpriseAttestation = ep;
   const formats = f.array(K.attestationFormatsPreference, true);
   if (formats) {
-    if (!formats.every((x) => typeof x === 'string')) throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'attestationFormatsPreference must be text strings');
+    if (!formats.every((x) => typeof x === 'string')) {
+      throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'attestationFormatsPreference must be text strings');
+    }
     req.attestationFormatsPreference = formats as string[];
   }
   return req;
