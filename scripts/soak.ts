@@ -346,7 +346,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         inFlightUsers.delete(userId);
         cred = { id: a.credential.id, userId, rpId, key: undefined as unknown as CoseKey, lastCount: -1 };
         creds.set(key, cred);
-      } else found++;
+      } else if (cred.key) found++;
       checkAssertion(cred, a.authData, clientDataHash, a.signature);
     }
     for (const c of creds.values()) {
