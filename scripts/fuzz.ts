@@ -28,7 +28,12 @@ import {
   encodeSimpleCommand,
   decodeMakeCredentialResponse,
 } from '../src/ctap2/hostCodec.js';
-import { encodeConfigRequest, encodeCredentialManagementRequest, encodeLargeBlobsGet, encodeLargeBlobsSet } from '../src/ctap2/hostManagement.js';
+import {
+  encodeConfigRequest,
+  encodeCredentialManagementRequest,
+  encodeLargeBlobsGet,
+  encodeLargeBlobsSet,
+} from '../src/ctap2/hostManagement.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
 import { protocolTwo } from '../src/ctap2/pinUvAuthProtocol.js';
 import { Status, statusName } from '../src/ctap2/status.js';
@@ -89,7 +94,8 @@ export function fuzzPassed(r: FuzzReport): boolean {
 export function formatFuzzReport(r: FuzzReport): string {
   const rows = Object.entries(r.targets).map(
     ([name, t]) =>
-      `  ${name.padEnd(10)} ${String(t.inputs).padStart(8)} inputs: crashes ${t.crashes}, hangs ${t.hangs}, 0x7F/6F00 ${t.other}, malformed ${t.malformed}` +
+      `  ${name.padEnd(10)} ${String(t.inputs).padStart(8)} inputs: crashes ${t.crashes}, hangs ${t.hangs}, ` +
+      `0x7F/6F00 ${t.other}, malformed ${t.malformed}` +
       `\n    answers: ${Object.entries(t.answers)
         .sort((a, b) => b[1] - a[1])
         .slice(0, 8)
@@ -181,7 +187,10 @@ function randomValue(r: Rand, depth = 0): Encodable {
       return Array.from({ length: r.int(4) }, () => randomValue(r, depth + 1));
     default: {
       const m = new Map<number | string, Encodable>();
-      for (let i = r.int(4); i > 0; i--) m.set(r.next() < 0.5 ? r.int(16) - 2 : r.pick(['id', 'name', 'type', 'alg', 'rk', 'up', 'uv', 'x']), randomValue(r, depth + 1));
+      for (let i = r.int(4); i > 0; i--) {
+        const key = r.next() < 0.5 ? r.int(16) - 2 : r.pick(['id', 'name', 'type', 'alg', 'rk', 'up', 'uv', 'x']);
+        m.set(key, randomValue(r, depth + 1));
+      }
       return m;
     }
   }
@@ -208,13 +217,16 @@ function mutateCbor(r: Rand, request: Uint8Array): Uint8Array | undefined {
   };
   walk(root);
   if (containers.length === 0) return undefined;
-  const c = r.pick(containers);
+  const c = r.next() < 0.5 ? containers[0]! : r.pick(containers); // the request's own members half the time
   if (c instanceof Map) {
     const keys = [...c.keys()];
     const op = r.int(3);
     if (op === 0 && keys.length > 0) c.delete(r.pick(keys));
     else if (op === 1 && keys.length > 0) c.set(r.pick(keys), randomValue(r) as CborValue);
-    else c.set(r.next() < 0.5 ? r.int(20) : r.pick(['id', 'alg', 'type', 'name', 'rk', 'up', 'uv', 'unknown']), randomValue(r) as CborValue);
+    else {
+      const key = r.next() < 0.5 ? r.int(20) : r.pick(['id', 'alg', 'type', 'name', 'rk', 'up', 'uv', 'unknown']);
+      c.set(key, randomValue(r) as CborValue);
+    }
   } else if (c.length > 0 && r.next() < 0.5) c.splice(r.int(c.length), 1);
   else c.splice(r.int(c.length + 1), 0, randomValue(r) as CborValue);
   try {
@@ -298,7 +310,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 function withTimeout<T>(p: Promise<T>, ms = HANG_MS): Promise<T | 'hang'> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), ms)))]).finally(() => clearTimeout(timer));
+  const hang = new Promise<'hang'>((resolve) => (timer = setTimeout(() => resolve('hang'), ms)));
+  return Promise.race([p, hang]).finally(() => clearTimeout(timer));
 }
 
 /** A presence port that always approves at once (the fuzzers never wait on a user). */
@@ -400,7 +413,12 @@ function ctap2Seeds(credentialId: Uint8Array): Uint8Array[] {
   const session = { protocol: protocolTwo(), pinUvAuthToken: new Uint8Array(32).fill(3) };
   return [
     encodeSimpleCommand(Command.authenticatorGetInfo),
-    encodeMakeCredentialRequest({ clientDataHash: cdh, rp: { id: RP, name: 'Fuzz' }, user: { id: Uint8Array.of(1), name: 'u', displayName: 'U' }, pubKeyCredParams: [{ type: 'public-key', alg: -7 }] }),
+    encodeMakeCredentialRequest({
+      clientDataHash: cdh,
+      rp: { id: RP, name: 'Fuzz' },
+      user: { id: Uint8Array.of(1), name: 'u', displayName: 'U' },
+      pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+    }),
     encodeMakeCredentialRequest({
       clientDataHash: cdh,
       rp: { id: RP },
@@ -429,7 +447,13 @@ function ctap2Seeds(credentialId: Uint8Array): Uint8Array[] {
     encodeSimpleCommand(Command.authenticatorGetNextAssertion),
     encodeClientPinRequest({ pinUvAuthProtocol: 2, subCommand: ClientPinSubCommand.getPINRetries }),
     encodeClientPinRequest({ pinUvAuthProtocol: 1, subCommand: ClientPinSubCommand.getKeyAgreement }),
-    encodeClientPinRequest({ pinUvAuthProtocol: 2, subCommand: ClientPinSubCommand.setPIN, keyAgreement: key, newPinEnc: new Uint8Array(80), pinUvAuthParam: new Uint8Array(32) }),
+    encodeClientPinRequest({
+      pinUvAuthProtocol: 2,
+      subCommand: ClientPinSubCommand.setPIN,
+      keyAgreement: key,
+      newPinEnc: new Uint8Array(80),
+      pinUvAuthParam: new Uint8Array(32),
+    }),
     encodeClientPinRequest({
       pinUvAuthProtocol: 2,
       subCommand: ClientPinSubCommand.getPinUvAuthTokenUsingPinWithPermissions,
@@ -455,7 +479,15 @@ async function fuzzCtap2(n: number, r: Rand, t: TargetCounts): Promise<void> {
   const open = () => openDevice({ dataDir: ':memory:', presence: approve, onInternalError: (e) => internal.push(e) });
   let device = await open();
   const made = decodeMakeCredentialResponse(
-    await device.cbor(encodeMakeCredentialRequest({ clientDataHash: sha('x'), rp: { id: RP }, user: { id: Uint8Array.of(9) }, pubKeyCredParams: [{ type: 'public-key', alg: -7 }], options: { rk: true } })),
+    await device.cbor(
+      encodeMakeCredentialRequest({
+        clientDataHash: sha('x'),
+        rp: { id: RP },
+        user: { id: Uint8Array.of(9) },
+        pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+        options: { rk: true },
+      }),
+    ),
   );
   const seeds = ctap2Seeds(parseAuthenticatorData(made.authData).attestedCredentialData!.credentialId);
   for (let i = 0; i < n; i++) {
@@ -492,7 +524,9 @@ async function fuzzReports(n: number, r: Rand, t: TargetCounts): Promise<void> {
   let cids = await ownChannels(h, t);
   const cborPayloads = ctap2Seeds(r.bytes(64));
   const cid = () => (r.next() < 0.7 ? r.pick(cids) : r.next() < 0.5 ? r.pick([BROADCAST_CID, 0]) : r.int(2 ** 32));
-  const cmd = () => (r.next() < 0.7 ? r.pick([C.CTAPHID_PING, C.CTAPHID_MSG, C.CTAPHID_CBOR, C.CTAPHID_INIT, C.CTAPHID_WINK, C.CTAPHID_LOCK, C.CTAPHID_CANCEL, 0x3f, 0x40, 0x7f]) : r.int(0x80));
+  const commands: number[] = [C.CTAPHID_PING, C.CTAPHID_MSG, C.CTAPHID_CBOR, C.CTAPHID_INIT, C.CTAPHID_WINK, C.CTAPHID_LOCK, C.CTAPHID_CANCEL];
+  commands.push(0x3f, 0x40, 0x7f);
+  const cmd = () => (r.next() < 0.7 ? r.pick(commands) : r.int(0x80));
   for (let i = 0; i < n; ) {
     // A burst of up to 20 reports: random bytes, init/cont packets with random fields, or whole
     // (possibly cut short, possibly mutated) messages on our channels.
@@ -556,7 +590,8 @@ async function fuzzU2f(n: number, r: Rand, t: TargetCounts): Promise<void> {
   const reg = await h.call(t, cid, C.CTAPHID_MSG, encodeU2fApdu({ ins: 1, data: new Uint8Array([...sha('c'), ...appParam]) }), 'REGISTER');
   const khLen = reg?.data[66] ?? 0;
   const keyHandle = reg?.data.subarray(67, 67 + khLen) ?? new Uint8Array(64);
-  const auth = (p1: number) => encodeU2fApdu({ ins: 2, p1, data: new Uint8Array([...sha('c'), ...appParam, keyHandle.length, ...keyHandle]) });
+  const authData = new Uint8Array([...sha('c'), ...appParam, keyHandle.length, ...keyHandle]);
+  const auth = (p1: number) => encodeU2fApdu({ ins: 2, p1, data: authData });
   const seeds = [
     encodeU2fApdu({ ins: 3 }),
     encodeU2fApdu({ ins: 1, data: new Uint8Array(64) }),
@@ -582,10 +617,18 @@ async function fuzzU2f(n: number, r: Rand, t: TargetCounts): Promise<void> {
 
 async function fuzzFilecoin(n: number, r: Rand, t: TargetCounts): Promise<void> {
   const logged: unknown[] = [];
-  const app = createWalletApp({ vault: new MemoryVault(), review: autoApproveReview(), blindSigning: true, log: (m, e) => logged.push(e ?? m) });
+  const app = createWalletApp({
+    vault: new MemoryVault(),
+    review: autoApproveReview(),
+    blindSigning: true,
+    log: (m, e) => logged.push(e ?? m),
+  });
   const path = encodePath([0x8000002c, 0x800001cd, 0x80000000, 0, 1]);
   // An unsigned Filecoin message (CBOR array of 10), the shape SIGN_SECP256K1 parses.
-  const tx = encode([0, new Uint8Array([1, ...new Uint8Array(20)]), new Uint8Array([1, ...new Uint8Array(20).fill(1)]), 1, new Uint8Array([0, 1]), 1000, new Uint8Array([0, 1]), new Uint8Array([0, 1]), 0, new Uint8Array(0)]);
+  const to = new Uint8Array([1, ...new Uint8Array(20)]);
+  const from = new Uint8Array([1, ...new Uint8Array(20).fill(1)]);
+  const amount = new Uint8Array([0, 1]);
+  const tx = encode([0, to, from, 1, amount, 1000, amount, amount, 0, new Uint8Array(0)]);
   const seeds = [
     encodeWalletApdu(0x06, 0x00, 0, 0),
     encodeWalletApdu(0x06, 0x01, 0, 0, path),
@@ -645,7 +688,8 @@ async function fuzzTcpHid(n: number, r: Rand, t: TargetCounts): Promise<void> {
       const input = `tcp ${chunks.map((c) => toHex(c).slice(0, 24)).join(' ')}`;
       await tcpExchange(served.address.port, chunks, t, input, false);
       h.drain(t, input);
-      if (!(await tcpExchange(served.address.port, fragment(BROADCAST_CID, C.CTAPHID_INIT, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)).map(encodeFrame), t, input, true))) {
+      const init = fragment(BROADCAST_CID, C.CTAPHID_INIT, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)).map(encodeFrame);
+      if (!(await tcpExchange(served.address.port, init, t, input, true))) {
         record(t, 'hangs', `no INIT answer over TCP after ${input}`);
       }
     }
@@ -732,7 +776,8 @@ async function wsExchange(url: string, messages: Array<Uint8Array | string>, t: 
       ws.once('open', () => resolve(ws));
       ws.once('error', () => resolve(undefined));
       ws.on('message', (data: Buffer, isBinary) => {
-        if (!isBinary || data.length !== 64) record(t, 'malformed', `a ${isBinary ? data.length + '-byte' : 'text'} WebSocket message after ${input}`);
+        const what = isBinary ? `${data.length}-byte` : 'text';
+        if (!isBinary || data.length !== 64) record(t, 'malformed', `a ${what} WebSocket message after ${input}`);
         else answered(t, hidAnswerName(data[4]! & 0x7f, new Uint8Array(data.subarray(7))));
       });
     });

@@ -63,6 +63,8 @@ export interface SoakReport {
   seed: number;
   kills: number;
   restarts: number;
+  /** Starts refused (a lock or port still held by the killed process) and tried again. */
+  startRetries: number;
   /** Operations the kills hit, by kind (in flight: no answer reached the host). */
   killedDuring: Record<string, number>;
   /** makeCredential answered OK. */
@@ -114,12 +116,15 @@ export function formatSoakReport(r: SoakReport): string {
     .map(([op, n]) => `${op} ${n}`)
     .join(', ');
   return [
-    `soak ${r.mode} (seed ${r.seed}): ${r.kills} kill -9s, ${r.restarts} restarts, ${(r.durationMs / 1000).toFixed(1)} s; kills hit: ${killed || 'none'}`,
+    `soak ${r.mode} (seed ${r.seed}): ${r.kills} kill -9s, ${r.restarts} restarts (${r.startRetries} retried), ` +
+      `${(r.durationMs / 1000).toFixed(1)} s; kills hit: ${killed || 'none'}`,
     `  acknowledged / found: ${r.acknowledged} / ${r.found}` +
       ` (lost ${r.lost.length}; in flight at a kill ${r.inFlightCreds}, of which persisted ${r.inFlightPersisted}; phantoms ${r.phantoms})`,
-    `  counters monotonic: ${r.counterRegressions.length === 0 ? 'yes' : 'NO'} (${r.countersChecked} signCounts checked over ${r.assertions} assertions` +
+    `  counters monotonic: ${r.counterRegressions.length === 0 ? 'yes' : 'NO'} ` +
+      `(${r.countersChecked} signCounts checked over ${r.assertions} assertions` +
       ` + discovery; regressions ${r.counterRegressions.length}; bad signatures ${r.badSignatures})`,
-    `  PIN retries preserved: ${r.pinViolations.length === 0 ? 'yes' : 'NO'} (${r.pinChecks} checks after restarts, ${r.pinChecksBelowMax} of them after wrong PINs;` +
+    `  PIN retries preserved: ${r.pinViolations.length === 0 ? 'yes' : 'NO'} ` +
+      `(${r.pinChecks} checks after restarts, ${r.pinChecksBelowMax} of them after wrong PINs;` +
       ` ${r.wrongPins} wrong PINs acknowledged;` +
       ` violations ${r.pinViolations.length})`,
     `  hangs ${r.hangs}, unexpected errors ${r.errors.length}${r.errors.length ? `: ${r.errors.slice(0, 3).join(' | ')}` : ''}`,
@@ -224,7 +229,8 @@ interface Cred {
   id: Uint8Array;
   userId: string;
   rpId: string;
-  key: CoseKey;
+  /** The public key from the acknowledged answer; absent for a credential whose answer a kill cut. */
+  key?: CoseKey;
   lastCount: number;
 }
 
@@ -232,7 +238,6 @@ type Op = 'makeCredential' | 'getAssertion' | 'wrongPin';
 
 const sha256 = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
 const rpOf = (lifetime: number) => `soak-${lifetime}.example`;
-const isAbort = (e: unknown) => (e as Error)?.name === 'AbortError' || /abort/i.test((e as Error)?.message ?? '');
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const t0 = Date.now();
@@ -243,6 +248,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     seed: o.seed,
     kills: 0,
     restarts: 0,
+    startRetries: 0,
     killedDuring: {},
     acknowledged: 0,
     found: 0,
@@ -288,6 +294,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       } catch (e) {
         // A killed process's lock or port may take a moment to be released; anything else is a failure.
         if (attempt >= 5 || !/lock|in use|EADDRINUSE|pid/i.test((e as Error).message)) throw e;
+        report.startRetries++;
         await new Promise((r) => setTimeout(r, 200 * attempt));
       }
     }
@@ -344,7 +351,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         // A makeCredential cut by a kill that did persist: adopt it. Its public key travelled only in
         // the answer that never arrived, so only its counter is checked from now on.
         inFlightUsers.delete(userId);
-        cred = { id: a.credential.id, userId, rpId, key: undefined as unknown as CoseKey, lastCount: -1 };
+        cred = { id: a.credential.id, userId, rpId, lastCount: -1 };
         creds.set(key, cred);
       } else if (cred.key) found++;
       checkAssertion(cred, a.authData, clientDataHash, a.signature);
@@ -358,17 +365,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const checkAssertion = (cred: Cred, authData: Uint8Array, clientDataHash: Uint8Array, signature: Uint8Array) => {
     const { signCount } = parseAuthenticatorData(authData);
     report.countersChecked++;
-    if (!(signCount > cred.lastCount)) report.counterRegressions.push(`${toHex(cred.id).slice(0, 16)}…: ${cred.lastCount} then ${signCount}`);
+    if (!(signCount > cred.lastCount)) {
+      report.counterRegressions.push(`${toHex(cred.id).slice(0, 16)}…: ${cred.lastCount} then ${signCount}`);
+    }
     cred.lastCount = Math.max(cred.lastCount, signCount);
     if (cred.key && !verifySignature(cred.key, concat(authData, clientDataHash), signature)) report.badSignatures++;
   };
 
   let clientPin: ClientPin | undefined;
-  const pinClient = async () => (clientPin ??= new ClientPin(send, decodeGetInfoResponse(await send(encodeSimpleCommand(Command.authenticatorGetInfo)))));
+  const pinClient = async () =>
+    (clientPin ??= new ClientPin(send, decodeGetInfoResponse(await send(encodeSimpleCommand(Command.authenticatorGetInfo)))));
 
   let mcSent = false;
   /** Runs one operation; returns false when a kill cut it (no answer reached us). */
-  const run = async (op: Op, onSent: () => void): Promise<boolean> => {
+  const run = async (op: Op, onSent: (stage: 'token' | 'request') => void): Promise<boolean> => {
     mcSent = false;
     const rpId = rpOf(lifetime);
     const cp = await pinClient();
@@ -377,7 +387,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         case 'wrongPin': {
           pendingRetries = (ackRetries ?? MAX_PIN_RETRIES) - 1;
           const p = cp.tokenFromPin(WRONG_PIN, PinUvAuthTokenPermission.mc, rpId);
-          onSent();
+          onSent('request');
           try {
             await p;
             error('a wrong PIN was accepted');
@@ -393,7 +403,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           // use), from the PIN: pinRetries go back to the maximum.
           pendingRetries = MAX_PIN_RETRIES;
           const tokenPromise = cp.tokenFromPin(PIN, PinUvAuthTokenPermission.mc, rpId);
-          onSent();
+          onSent('token');
           const token = (await tokenPromise).token;
           ackRetries = MAX_PIN_RETRIES;
           pendingRetries = undefined;
@@ -412,10 +422,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
               pinUvAuthProtocol: cp.protocol.version,
             }),
           );
+          onSent('request');
           const made = decodeMakeCredentialResponse(await p);
           const acd = parseAuthenticatorData(made.authData).attestedCredentialData!;
           inFlightUsers.delete(toHex(userId));
-          creds.set(toHex(acd.credentialId), { id: acd.credentialId, userId: toHex(userId), rpId, key: decodeCoseKey(acd.credentialPublicKey), lastCount: -1 });
+          const key = decodeCoseKey(acd.credentialPublicKey);
+          creds.set(toHex(acd.credentialId), { id: acd.credentialId, userId: toHex(userId), rpId, key, lastCount: -1 });
           report.acknowledged++;
           break;
         }
@@ -425,7 +437,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           const clientDataHash = sha256(`get ${report.assertions}`);
           const allowList = [{ type: 'public-key' as const, id: cred.id }];
           const p = send(encodeGetAssertionRequest({ rpId: cred.rpId, clientDataHash, allowList }));
-          onSent();
+          onSent('request');
           const a = decodeGetAssertionResponse(await p, allowList);
           checkAssertion(cred, a.authData, clientDataHash, a.signature);
           report.assertions++;
@@ -453,7 +465,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       report.pinChecks++;
       if (ackRetries < MAX_PIN_RETRIES || (pendingRetries ?? MAX_PIN_RETRIES) < MAX_PIN_RETRIES) report.pinChecksBelowMax++;
       if (now !== ackRetries && now !== pendingRetries) {
-        report.pinViolations.push(`after restart ${report.restarts}: ${now} retries, acknowledged ${ackRetries}${pendingRetries !== undefined ? ` (in flight: ${pendingRetries})` : ''}`);
+        const inFlight = pendingRetries !== undefined ? ` (in flight: ${pendingRetries})` : '';
+        report.pinViolations.push(`after restart ${report.restarts}: ${now} retries, acknowledged ${ackRetries}${inFlight}`);
       }
       ackRetries = now;
       pendingRetries = undefined;
@@ -488,22 +501,28 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         plan.splice(killAt, 0, ...new Array<Op>(burns).fill('wrongPin'));
         killAt += Math.floor(random() * (burns + 1)); // during a wrong PIN, or the operation after them
       }
-      // The kill lands anywhere from just before the request to just after its answer: a random
-      // fraction of how long that kind of operation has been taking on this machine.
+      // The kill lands at once after a request is written (a quarter of the kills), or after a random
+      // fraction of how long that kind of request has been taking on this machine; a makeCredential
+      // is killed during its PIN token (a quarter) or during the makeCredential itself.
       const killFraction = random();
+      const killStage = random() < 0.25 ? 'token' : 'request';
       const tl = Date.now();
-      log(`lifetime ${lifetime}: ${plan.length} operations, kill ${killAt >= 0 ? `at #${killAt} (${plan[killAt]}) at ${(killFraction * 100).toFixed(0)}% of it` : 'none'}`);
+      const killText = killAt >= 0 ? `at #${killAt} (${plan[killAt]}) at ${(killFraction * 100).toFixed(0)}% of it` : 'none';
+      log(`lifetime ${lifetime}: ${plan.length} operations, kill ${killText}`);
       for (let i = 0; i < plan.length; i++) {
         let op = plan[i]!;
         if (op === 'getAssertion' && creds.size === 0) op = 'makeCredential';
         const kill = i === killAt;
-        const began = performance.now();
-        const answered = await run(op, () => {
-          if (!kill) return;
+        let sentAt = performance.now();
+        const answered = await run(op, (stage) => {
+          if (stage === 'request') sentAt = performance.now();
+          if (!kill || (op === 'makeCredential' && stage !== killStage)) return;
           const d = device!;
-          setTimeout(() => killGroup(d.child), killFraction * (opMs.get(op) ?? 5));
+          if (killFraction < 0.25) killGroup(d.child);
+          else setTimeout(() => killGroup(d.child), killFraction * (opMs.get(op) ?? 5));
         });
-        if (!kill) opMs.set(op, 0.8 * (opMs.get(op) ?? performance.now() - began) + 0.2 * (performance.now() - began));
+        const took = performance.now() - sentAt;
+        if (!kill) opMs.set(op, 0.8 * (opMs.get(op) ?? took) + 0.2 * took);
         if (kill) {
           await device!.exited;
           report.kills++;

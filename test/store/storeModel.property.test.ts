@@ -166,7 +166,11 @@ class UpdateUser implements Cmd {
   run(m: Model, r: Real): void {
     const id = pick(m.ids, this.target)!;
     const c = m.creds.get(toHex(id));
-    const user = { id: USER_IDS[this.user]!, ...(this.name !== undefined && { name: this.name }), ...(this.displayName !== undefined && { displayName: this.displayName }) };
+    const user = {
+      id: USER_IDS[this.user]!,
+      ...(this.name !== undefined && { name: this.name }),
+      ...(this.displayName !== undefined && { displayName: this.displayName }),
+    };
     if (c) {
       c.userId = user.id.slice();
       if (this.name === undefined) delete c.userName;
@@ -294,7 +298,14 @@ const commands = [
       fc.nat(USER_IDS.length - 1),
       fc.uint8Array({ minLength: 16, maxLength: 48 }),
       fc.record({ rpName: text, userName: text, userDisplayName: text }, { requiredKeys: [] }),
-      fc.record({ credBlob: fc.uint8Array({ maxLength: 32 }), largeBlobKey: fc.uint8Array({ minLength: 32, maxLength: 32 }), hmacSecret: fc.boolean() }, { requiredKeys: [] }),
+      fc.record(
+        {
+          credBlob: fc.uint8Array({ maxLength: 32 }),
+          largeBlobKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          hmacSecret: fc.boolean(),
+        },
+        { requiredKeys: [] },
+      ),
     )
     .map(([rp, user, id, names, extra]) => new Put(rp, user, id, strip(names), extra)),
   fc.nat().map((t) => new Delete(t)),
@@ -320,7 +331,14 @@ test('random store operations with reopens and crashes always match the model', 
       runs++;
       const dir = mkdtempSync(join(root, 'run-'));
       const real: Real = { dir, root, data: openDataDir(dir), generation: 0 };
-      const model: Model = { creds: new Map(), counters: new Map(), ids: [], pinRetries: MAX_PIN_RETRIES, largeBlob: undefined, createdAt: 1_700_000_000_000 };
+      const model: Model = {
+        creds: new Map(),
+        counters: new Map(),
+        ids: [],
+        pinRetries: MAX_PIN_RETRIES,
+        largeBlob: undefined,
+        createdAt: 1_700_000_000_000,
+      };
       try {
         fc.modelRun(() => ({ model, real }), cmds);
       } finally {
