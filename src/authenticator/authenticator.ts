@@ -8,6 +8,8 @@ import type { ConfigRequest } from '../ctap2/requests/authenticatorConfig.js';
 import type { CredentialManagementRequest, CredentialManagementResponse } from '../ctap2/requests/credentialManagement.js';
 import type { LargeBlobsRequest, LargeBlobsResponse } from '../ctap2/requests/largeBlobs.js';
 import { Command } from '../ctap2/commands.js';
+import { CtapError, Status } from '../ctap2/status.js';
+import { StoreFullError } from '../store/storeErrors.js';
 import { authenticatorConfig } from './authenticatorConfig.js';
 import { credentialManagement } from './credentialManagement.js';
 import { largeBlobs } from './largeBlobs.js';
@@ -30,6 +32,21 @@ function withExtensions<R extends { extensions?: E }, E>(req: R, extensions: E |
   return (extensions === undefined ? rest : { ...rest, extensions }) as R;
 }
 
+/**
+ * A full file system under the store: CTAP 2.1 §6.1.2 step 17 answers "not enough storage for the
+ * credential" with CTAP2_ERR_KEY_STORE_FULL, and §6.10.2 a large-blob array that cannot be stored
+ * with CTAP2_ERR_LARGE_BLOB_STORAGE_FULL; any other command whose write fails for lack of space gets
+ * KEY_STORE_FULL too, rather than CTAP1_ERR_OTHER.
+ */
+async function storageFull<T>(run: () => Promise<T>, status: number = Status.CTAP2_ERR_KEY_STORE_FULL): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof StoreFullError) throw new CtapError(status, e.message);
+    throw e;
+  }
+}
+
 export class Authenticator implements Ctap2Authenticator {
   constructor(readonly core: Core) {}
 
@@ -38,31 +55,31 @@ export class Authenticator implements Ctap2Authenticator {
   }
   // Inputs of extensions the profile does not offer are ignored (config.ts allowedExtensionInputs).
   makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
-    return makeCredential(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx);
+    return storageFull(() => makeCredential(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx));
   }
   getAssertion(req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
-    return getAssertion(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx);
+    return storageFull(() => getAssertion(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx));
   }
   getNextAssertion(ctx: RequestContext): Promise<GetAssertionResponse> {
-    return getNextAssertion(this.core, ctx);
+    return storageFull(() => getNextAssertion(this.core, ctx));
   }
   clientPin(req: ClientPinRequest, ctx: RequestContext): Promise<ClientPinResponse> {
-    return clientPin(this.core, req, ctx);
+    return storageFull(() => clientPin(this.core, req, ctx));
   }
   reset(ctx: RequestContext): Promise<void> {
-    return reset(this.core, ctx);
+    return storageFull(() => reset(this.core, ctx));
   }
   selection(ctx: RequestContext): Promise<void> {
     return selection(this.core, ctx);
   }
   credentialManagement(req: CredentialManagementRequest, ctx: RequestContext): Promise<CredentialManagementResponse> {
-    return credentialManagement(this.core, req, ctx);
+    return storageFull(() => credentialManagement(this.core, req, ctx));
   }
   largeBlobs(req: LargeBlobsRequest, ctx: RequestContext): Promise<LargeBlobsResponse> {
-    return largeBlobs(this.core, req, ctx);
+    return storageFull(() => largeBlobs(this.core, req, ctx), Status.CTAP2_ERR_LARGE_BLOB_STORAGE_FULL);
   }
   authenticatorConfig(req: ConfigRequest, ctx: RequestContext): Promise<void> {
-    return authenticatorConfig(this.core, req, ctx);
+    return storageFull(() => authenticatorConfig(this.core, req, ctx));
   }
   /** Any command but credentialManagement ends a credential enumeration (§6.8.3, §6.8.4). */
   beforeCommand(command: number): void {

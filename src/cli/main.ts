@@ -12,7 +12,7 @@ import { parseHostPort, UsageError } from '../main/address.js';
 import { DEFAULT_DATA_DIR } from '../main/device.js';
 import { PRESENCE_MODES, type PresenceMode } from '../main/presence.js';
 import { createWalletApp, startWalletServer } from '../main/wallet.js';
-import { openDataDir } from '../main/dataDir.js';
+import { backupDataDir, DataDirLockedError, openDataDir, restoreDataDir } from '../main/dataDir.js';
 import { walletCommand } from './walletCommands.js';
 import { serveTcpHid, serveUhid, serveUsbip, serveWebSocketHid } from '../main/hidTransports.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
@@ -24,6 +24,7 @@ import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices 
 import { ctlCommand } from './ctlCommands.js';
 import { listCredentials } from '../main/credentialsList.js';
 import { stateCommand } from './stateCommands.js';
+import { listenFor } from '../main/listenErrors.js';
 
 const HELP = `softkey — a software FIDO2 security key
 
@@ -58,6 +59,13 @@ Usage:
                                    the discoverable credentials on the device
   softkey reset [--data-dir DIR] [--yes]
                                    erase every credential (asks first unless --yes)
+  softkey backup FILE [--data-dir DIR]
+                                   copy the data directory (database AND master key) into FILE
+                                   (0600; it holds every secret: keep it like a private key);
+                                   works while the device runs
+  softkey restore FILE [--data-dir DIR] [--force]
+                                   restore a backup (refused while a device runs; --force replaces
+                                   an existing database, which is moved aside, not deleted)
   softkey pin set [--data-dir DIR]
                                    set the PIN on the device itself (read from stdin; the badge
                                    profile refuses setPIN/changePIN over the wire)
@@ -156,7 +164,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   const timeout = positiveInt(values['presence-timeout'], '--presence-timeout');
   const webOptions = webServicesFromFlags(values, values['data-dir'] ?? DEFAULT_DATA_DIR);
   if (values.panel !== undefined && values['no-panel']) throw new UsageError('--panel and --no-panel exclude each other');
-  const key = await openSoftKey({
+  const key = await listenFor('--udp', () => openSoftKey({
     dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
     trace: !values['no-panel'],
     presence: presenceMode(values.presence),
@@ -165,7 +173,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     replyTo: values['reply-to'] ?? '127.0.0.1:7112',
     ...(profile !== undefined && { profile }),
     ...(attestation !== undefined && { config: { attestation: attestation as 'packed' | 'self' | 'none' } }),
-  });
+  }));
   io.out(`softkey ${VERSION} data in ${values['data-dir'] ?? DEFAULT_DATA_DIR}, profile ${key.device.authenticator.core.config.profile}`);
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
   // The Filecoin app (unless --no-apdu): served on --apdu and as USB/IP's second device.
@@ -175,9 +183,9 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   const served: Array<{ description: string; close(): Promise<void> }> = [];
   try {
     if (values.uhid) served.push(await serveUhid(key.device));
-    if (usbip) served.push(await serveUsbip(key.device, { ...usbip, ...(walletApp && { wallet: walletApp }) }));
-    if (tcpHid) served.push(await serveTcpHid(key.device, tcpHid));
-    if (wsHid) served.push(await serveWebSocketHid(key.device, wsHid));
+    if (usbip) served.push(await listenFor('--usbip', () => serveUsbip(key.device, { ...usbip, ...(walletApp && { wallet: walletApp }) })));
+    if (tcpHid) served.push(await listenFor('--tcp-hid', () => serveTcpHid(key.device, tcpHid)));
+    if (wsHid) served.push(await listenFor('--ws', () => serveWebSocketHid(key.device, wsHid)));
   } catch (e) {
     for (const t of served) await t.close();
     await key.close();
@@ -188,7 +196,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   if (apdu && walletApp) {
     const app = walletApp;
     try {
-      wallet = await startWalletServer({ app, host: apdu.host, port: apdu.port });
+      wallet = await listenFor('--apdu', () => startWalletServer({ app, host: apdu.host, port: apdu.port }), '--no-apdu');
     } catch (e) {
       await key.close();
       throw e;
@@ -300,22 +308,22 @@ async function pin(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'set') throw new UsageError(`softkey pin: expected "set", got ${sub ? `"${sub}"` : 'nothing'}`);
   const { values } = parse(rest, common);
-  const stdin = io.stdin ?? process.stdin;
-  let text: string;
-  if ((stdin as { isTTY?: boolean }).isTTY) {
-    const rl = createInterface({ input: stdin, output: process.stderr });
-    text = await rl.question('New PIN: ');
-    rl.close();
-  } else {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stdin as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk));
-    text = Buffer.concat(chunks).toString('utf8');
-  }
-  const newPin = text.replace(/\r?\n$/, '');
   const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+  // Opened first: a data directory in use is refused before the PIN is asked for.
   const key = await openSoftKey({ dataDir, presence: 'auto' });
   try {
-    key.setDevicePin(newPin);
+    const stdin = io.stdin ?? process.stdin;
+    let text: string;
+    if ((stdin as { isTTY?: boolean }).isTTY) {
+      const rl = createInterface({ input: stdin, output: process.stderr });
+      text = await rl.question('New PIN: ');
+      rl.close();
+    } else {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stdin as AsyncIterable<Buffer | string>) chunks.push(Buffer.from(chunk));
+      text = Buffer.concat(chunks).toString('utf8');
+    }
+    key.setDevicePin(text.replace(/\r?\n$/, ''));
   } catch (e) {
     io.err(`PIN not set: ${(e as Error).message}`);
     return 1;
@@ -325,6 +333,47 @@ async function pin(args: string[], io: Io): Promise<number> {
   io.out(`PIN set on softkey in ${dataDir}`);
   return 0;
 }
+
+/** `softkey backup FILE`: an online copy of the database with its master key (store/backup.ts). */
+async function backup(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseWithFile(args, {});
+  const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+  const r = await backupDataDir(dataDir, positionals[0]!);
+  io.out(`backup of ${dataDir} written to ${r.file} (${r.bytes} bytes, ${r.residentCredentials} discoverable credentials)`);
+  io.out('it holds the master key and every secret of this softkey: keep it private (mode 0600)');
+  return 0;
+}
+
+/** `softkey restore FILE`: refused while a device owns the data directory. */
+async function restore(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseWithFile(args, { force: { type: 'boolean' } });
+  const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
+  const r = await restoreDataDir(positionals[0]!, dataDir, { replace: values.force === true, warn: io.err });
+  io.out(`restored ${positionals[0]} into ${dataDir} (${r.residentCredentials} discoverable credentials)`);
+  if (r.replacedInto) io.out(`the replaced database and master key were moved to ${r.replacedInto}`);
+  return 0;
+}
+
+function parseWithFile<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...common, ...options }, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (parsed.positionals.length !== 1) throw new UsageError('expected one FILE');
+  return parsed;
+}
+
+/** What to use instead of an offline command while a device owns its data directory. */
+const WHILE_RUNNING: Record<string, string> = {
+  info: 'softkey info --udp HOST:PORT',
+  credentials: 'softkey ctl credentials list',
+  reset: 'softkey ctl reset',
+  pin: 'softkey ctl pin set PIN',
+  restore: '',
+  start: '',
+};
 
 const VERSION = '0.1.0';
 
@@ -344,6 +393,10 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await pin(args, io);
       case 'reset':
         return await reset(args, io);
+      case 'backup':
+        return await backup(args, io);
+      case 'restore':
+        return await restore(args, io);
       case 'ctl':
         return await ctlCommand(args, io);
       case 'state':
@@ -372,6 +425,11 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     if (e instanceof UsageError) {
       io.err(`softkey: ${e.message}\nRun "softkey --help" for usage.`);
       return 2;
+    }
+    if (e instanceof DataDirLockedError) {
+      const instead = WHILE_RUNNING[command!];
+      io.err(`softkey ${command}: ${e.message}. Stop it first${instead ? `, or use "${instead}"` : ''}.`);
+      return 1;
     }
     io.err(`softkey: ${(e as Error).message}`);
     return 1;

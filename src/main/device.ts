@@ -19,6 +19,7 @@ import type { MessageHandler, TransactionContext } from '../ctaphid/handler.js';
 import { hidFront, oneAtATime, type Exchange, type PowerCycleOptions } from './hidFront.js';
 import { MemoryStore, MemoryVault } from '../store/memoryStore.js';
 import { openDataDir } from '../store/dataDir.js';
+import { StoreError } from '../store/storeErrors.js';
 import type { CredentialStore } from '../store/credentialStore.js';
 import type { Vault } from '../store/vault.js';
 
@@ -86,8 +87,16 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
   const env: Env = { clock: systemClock, rng: systemRng, presence: options.presence, store: opened.store, vault: opened.vault };
   if (options.uv) env.uv = options.uv;
   if (options.credentialEvents) env.credentialEvents = options.credentialEvents;
-  const authenticator = await createAuthenticator(env, defaultConfig({ ...profileConfig(options.profile ?? 'default'), ...options.config }));
-  const onInternalError = options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e));
+  let authenticator: Authenticator;
+  try {
+    authenticator = await createAuthenticator(env, defaultConfig({ ...profileConfig(options.profile ?? 'default'), ...options.config }));
+  } catch (e) {
+    opened.close(); // releases the data directory
+    throw e;
+  }
+  // A store failure (damaged page, I/O error) is one line naming the file, not a stack trace per request.
+  const onInternalError =
+    options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e instanceof StoreError ? e.message : e));
 
   const u2f = new U2fAuthenticator(authenticator.core);
   // The profile's commands: enabled, refused (UNSUPPORTED_OPTION), or INVALID_COMMAND.

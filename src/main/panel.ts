@@ -9,6 +9,7 @@ import { randomBytes } from '../crypto/aead.js';
 import * as b64u from '../encoding/base64url.js';
 import { DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT, startPanelServer, type PanelServer } from '../panel/server.js';
 import { parseHostPort } from './address.js';
+import { listenFor } from './listenErrors.js';
 import type { SoftKey } from './softkey.js';
 
 export const CONTROL_FILE = 'control.json';
@@ -36,7 +37,7 @@ export async function startControlServices(key: SoftKey, options: { listen?: str
   const asked = options.listen !== undefined && options.listen !== PANEL_DEFAULT;
   const { host, port } = parseHostPort(options.listen ?? PANEL_DEFAULT, '--panel');
   const token = b64u.encode(randomBytes(24));
-  const server = await startPanelServer({ controller: key.control, token, host, port, fallbackToFreePort: !asked });
+  const server = await listenFor('--panel', () => startPanelServer({ controller: key.control, token, host, port, fallbackToFreePort: !asked }), '--no-panel');
   const file = options.dataDir === ':memory:' ? undefined : join(options.dataDir, CONTROL_FILE);
   if (file) {
     const info: ControlInfo = { url: server.origin, token, panel: server.url, pid: process.pid };

@@ -149,14 +149,19 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     const listen = parseHostPort(options.udp, '--udp');
     const reply = options.replyTo ? parseHostPort(options.replyTo, '--reply-to') : undefined;
     let hid: ReturnType<Device['createHidDevice']> | undefined;
-    udp = await startUdpDeviceTransport({
-      host: listen.host,
-      port: listen.port,
-      ...(reply && { replyHost: reply.host, replyPort: reply.port }),
-      onReport: (report) => hid?.receive(report),
-      // The magic reboot report: the channels allocated before it stay valid (hidFront.ts).
-      onPowerCycle: () => device.powerCycle({ keepChannels: true }),
-    });
+    try {
+      udp = await startUdpDeviceTransport({
+        host: listen.host,
+        port: listen.port,
+        ...(reply && { replyHost: reply.host, replyPort: reply.port }),
+        onReport: (report) => hid?.receive(report),
+        // The magic reboot report: the channels allocated before it stay valid (hidFront.ts).
+        onPowerCycle: () => device.powerCycle({ keepChannels: true }),
+      });
+    } catch (e) {
+      device.close(); // releases the data directory
+      throw e;
+    }
     hid = device.createHidDevice((report) => udp!.send(report));
   }
   const cbor: CtapTransport['cbor'] = (request, opts) => device.cbor(request, opts);

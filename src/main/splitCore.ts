@@ -58,6 +58,7 @@ import {
 } from '../securecore/messages.js';
 import { openCredentialId, sealCredentialId } from '../store/credentialId.js';
 import { openDataDir } from '../store/dataDir.js';
+import { StoreError, StoreFullError } from '../store/storeErrors.js';
 import { systemClock, systemRng } from './device.js';
 import { presenceFor, reviewFor } from './presence.js';
 import { createWalletApp, type WalletApp } from './wallet.js';
@@ -189,7 +190,8 @@ export class SecureCoreService {
         return encodeMessage(code !== undefined ? this.errorAnswer(m, code) : { type: 'errorResponse', errorCode: ErrorCode.ctapStatus, ctapStatus: e.status });
       }
       if (e instanceof RangeError) return encodeMessage(this.errorAnswer(m, ErrorCode.invalidRequest)); // a value that does not fit its field
-      console.error('[softkey secure core] internal error:', e);
+      if (e instanceof StoreFullError) return encodeMessage(this.errorAnswer(m, ErrorCode.storageExhausted)); // a full disk
+      console.error('[softkey secure core] internal error:', e instanceof StoreError ? e.message : e);
       return encodeMessage(this.errorAnswer(m, ErrorCode.other));
     }
   }

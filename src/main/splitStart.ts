@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { AttestationMode } from '../authenticator/config.js';
 import { DEFAULT_DATA_DIR } from './device.js';
 import { parseHostPort, UsageError } from './address.js';
+import { listenFor } from './listenErrors.js';
 import { startApduTcpServer } from '../transport/apduTcp.js';
 import { ProfileError, profileConfig } from './profiles.js';
 import { PRESENCE_MODES, type PresenceMode } from './presence.js';
@@ -80,19 +81,19 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
   ]);
   if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
-  const key = await openSplitSoftKey({
+  const key = await listenFor('--udp', () => openSplitSoftKey({
     core: secureCoreCommand(core),
     config: { ...profileConfig(core.profile ?? 'default'), attestation: core.attestation! },
     udp: values.udp ?? '127.0.0.1:8111',
     replyTo: values['reply-to'] ?? '127.0.0.1:7112',
-  });
+  }));
   io.out(`softkey (split: secure core pid ${key.device.link.child?.pid}) data in ${core.dataDir}`);
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
   // The Filecoin app keeps its seed in the core's vault: its APDUs go to the core (apduRequest 0x0115).
   let wallet: Awaited<ReturnType<typeof startApduTcpServer>> | undefined;
   if (apdu) {
     try {
-      wallet = await startApduTcpServer({ host: apdu.host, port: apdu.port, onApdu: (bytes, { signal }) => key.device.filecoinApdu(bytes, signal) });
+      wallet = await listenFor('--apdu', () => startApduTcpServer({ host: apdu.host, port: apdu.port, onApdu: (bytes, { signal }) => key.device.filecoinApdu(bytes, signal) }), '--no-apdu');
     } catch (e) {
       await key.close();
       throw e;

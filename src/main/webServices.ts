@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from '../crypto/aead.js';
 import * as b64u from '../encoding/base64url.js';
 import { normalizeOrigin, startBridgeServer, type BridgeServer } from '../bridge/server.js';
+import { listenFor } from './listenErrors.js';
 import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_BRIDGE_HOST, DEFAULT_BRIDGE_PORT } from '../bridge/protocol.js';
 import { WebAuthnClient, type CtapTransport } from '../client/index.js';
 import { createDemoServer, type DemoServer } from '../rp-demo/server.js';
@@ -46,23 +47,24 @@ export async function startWebServices(key: CtapTransport & { client?: WebAuthnC
   try {
     if (options.bridge !== false) {
       const at = options.bridge ?? { host: DEFAULT_BRIDGE_HOST, port: DEFAULT_BRIDGE_PORT };
-      bridge = await startBridgeServer({
+      bridge = await listenFor('--bridge', () => startBridgeServer({
         client: clientFor(key),
         token: b64u.encode(randomBytes(24)),
         host: at.host,
         port: at.port,
         allowedOrigins: options.allowOrigins ?? (options.demo ? [] : DEFAULT_ALLOWED_ORIGINS),
         onEvent: (e) => console.error(`bridge: ${e}`),
-      });
+      }), '--no-bridge');
     }
     if (options.demo) {
-      demo = await createDemoServer({
-        host: options.demo.host,
-        port: options.demo.port,
-        dbPath: options.demo.dbPath,
+      const at = options.demo;
+      demo = await listenFor('--demo', () => createDemoServer({
+        host: at.host,
+        port: at.port,
+        dbPath: at.dbPath,
         ...(bridge && { bridgeScript: bridge.shimScript() }),
         ...(options.approvalPanel && { approvalPanel: options.approvalPanel }),
-      });
+      }), '--no-demo');
       bridge?.allow(demo.origin);
     }
     if (bridge) {

@@ -1,16 +1,24 @@
 /**
- * Opens softkey.db: connection settings, migrations, and a check that the master key is the one the
- * database was written under (so a swapped master.key fails at start, not at the first assertion).
+ * Opens softkey.db: connection settings, an integrity check (PRAGMA quick_check, so a damaged file
+ * is refused at start instead of failing every request), migrations, and a check that the master
+ * key is the one the database was written under (so a swapped master.key fails at start, not at the
+ * first assertion). SQLite and file-system errors become typed StoreErrors (storeErrors.ts).
  */
 import Database from 'better-sqlite3';
 import { equal, utf8 } from '../encoding/bytes.js';
 import { migrate } from './migrations.js';
 import { aad, deriveStoreKeys, seal, StoreDecryptError, unseal } from './sealing.js';
+import { StoreCorruptError, storeError } from './storeErrors.js';
 
 export type SqliteDatabase = Database.Database;
 
 export function openDatabase(file: string, masterKey: Uint8Array): SqliteDatabase {
-  const db = new Database(file);
+  let db: SqliteDatabase;
+  try {
+    db = new Database(file);
+  } catch (e) {
+    throw storeError(e, file);
+  }
   try {
     // WAL with synchronous=NORMAL: a commit is durable against a crash of the process (the WAL is in
     // the OS page cache before the statement returns), which is what a software key needs: a counter
@@ -22,23 +30,46 @@ export function openDatabase(file: string, masterKey: Uint8Array): SqliteDatabas
     // Deleted rows (reset, deleted credentials) are overwritten with zeros, not left in free pages.
     db.pragma('secure_delete = ON');
     db.pragma('busy_timeout = 5000');
+    checkIntegrity(db);
     migrate(db);
     checkMasterKey(db, masterKey);
     return db;
   } catch (e) {
     db.close();
-    throw e;
+    throw storeError(e, file);
   }
+}
+
+/** How many of quick_check's findings a refusal quotes. */
+const QUICK_CHECK_QUOTED = 3;
+
+/**
+ * PRAGMA quick_check (https://www.sqlite.org/pragma.html#pragma_quick_check): every page and
+ * record well formed, in O(N); skips only the index-content comparison of integrity_check.
+ */
+export function checkIntegrity(db: SqliteDatabase): void {
+  const findings = (db.pragma(`quick_check(${QUICK_CHECK_QUOTED})`) as Array<{ quick_check: string }>).map((r) => r.quick_check);
+  if (findings.length === 1 && findings[0] === 'ok') return;
+  throw new StoreCorruptError(
+    `${db.name} is damaged (PRAGMA quick_check: ${findings.join('; ')}). softkey will not use it: restore it from a backup ` +
+      `(softkey restore FILE); the damaged file is left as it is.`,
+    db.name,
+  );
 }
 
 const KEY_CHECK = 'key_check';
 const KEY_CHECK_AAD = aad('key check v1', new Uint8Array(0));
 const KEY_CHECK_TEXT = utf8.encode('softkey');
 
-function checkMasterKey(db: SqliteDatabase, masterKey: Uint8Array): void {
+/**
+ * Throws StoreDecryptError unless `masterKey` is the key `db` was written under. A database that has
+ * no key check yet gets one (unless it is read-only).
+ */
+export function checkMasterKey(db: SqliteDatabase, masterKey: Uint8Array): void {
   const { recordKey } = deriveStoreKeys(masterKey);
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(KEY_CHECK) as { value: Buffer } | undefined;
   if (!row) {
+    if (db.readonly) return;
     db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(KEY_CHECK, seal(recordKey, KEY_CHECK_AAD, KEY_CHECK_TEXT));
     return;
   }

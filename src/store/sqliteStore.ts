@@ -18,6 +18,7 @@ import type { CredentialSlot } from './credentialSlot.js';
 import type { CredentialStore, CredProtectLevel, ResidentCredential, RpSummary } from './credentialStore.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { aad, deriveStoreKeys, seal, unseal } from './sealing.js';
+import { guardStatement, translated } from './storeErrors.js';
 import type Database from 'better-sqlite3';
 
 /** Version of the sealed payload of `resident`, `state` and `large_blob` rows. */
@@ -92,7 +93,8 @@ export class SqliteStore implements CredentialStore {
     masterKey: Uint8Array,
   ) {
     this.recordKey = deriveStoreKeys(masterKey).recordKey;
-    const p = <R = unknown>(sql: string): Database.Statement<unknown[], R> => db.prepare<unknown[], R>(sql);
+    // Every statement throws StoreErrors (SQLITE_FULL → StoreFullError …), see storeErrors.ts.
+    const p = <R = unknown>(sql: string): Database.Statement<unknown[], R> => guardStatement(db.prepare<unknown[], R>(sql), db.name);
     this.stmt = {
       residentByRpUser: p<{ credential_id: Buffer }>('SELECT credential_id FROM resident WHERE rp_id = ? AND user_id = ? ORDER BY seq'),
       insertResident: p(`INSERT INTO resident (${RESIDENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -164,7 +166,7 @@ export class SqliteStore implements CredentialStore {
   }
 
   putResident(cred: ResidentCredential): Uint8Array | undefined {
-    const replaced = this.putTx.immediate(cred);
+    const replaced = translated(this.db.name, () => this.putTx.immediate(cred));
     if (replaced) this.counterCache.delete(toHex(replaced));
     this.counterCache.delete(toHex(cred.credentialId));
     return replaced;
@@ -197,7 +199,7 @@ export class SqliteStore implements CredentialStore {
 
   deleteResident(credentialId: Uint8Array): boolean {
     this.counterCache.delete(toHex(credentialId));
-    return this.deleteTx.immediate(credentialId);
+    return translated(this.db.name, () => this.deleteTx.immediate(credentialId));
   }
 
   updateUser(credentialId: Uint8Array, user: { id: Uint8Array; name?: string; displayName?: string }): boolean {
@@ -358,7 +360,7 @@ export class SqliteStore implements CredentialStore {
 
   wipe(): void {
     this.counterCache.clear();
-    this.wipeTx.immediate();
+    translated(this.db.name, () => this.wipeTx.immediate());
     this.stmt.deleteMark.run(COUNTERS_RESERVED); // no counters, no ceilings
     this.reservedAtOpen = this.reservedHere = false;
   }
@@ -366,8 +368,11 @@ export class SqliteStore implements CredentialStore {
   /** Writes exact counters, then closes the database connection (shared with a SqliteVault on it). Idempotent. */
   close(): void {
     if (!this.db.open) return;
-    this.flushCounters();
-    this.db.close();
+    try {
+      this.flushCounters(); // on a full disk this fails; the reserved ceilings on disk still hold
+    } finally {
+      this.db.close();
+    }
   }
 
   private sealResident(cred: ResidentCredential): Uint8Array {

@@ -6,6 +6,7 @@
 import { toUint8, utf8 } from '../encoding/bytes.js';
 import type { SqliteDatabase } from './database.js';
 import { deriveStoreKeys, seal, unseal } from './sealing.js';
+import { guardStatement } from './storeErrors.js';
 import type { Vault } from './vault.js';
 import type Database from 'better-sqlite3';
 
@@ -30,12 +31,12 @@ export class SqliteVault implements Vault {
     masterKey: Uint8Array,
   ) {
     this.vaultKey = deriveStoreKeys(masterKey).vaultKey;
-    this.getStmt = db.prepare('SELECT format, sealed FROM secrets WHERE name = ?');
-    this.putStmt = db.prepare(
+    this.getStmt = guardStatement(db.prepare('SELECT format, sealed FROM secrets WHERE name = ?'), db.name);
+    this.putStmt = guardStatement(db.prepare(
       'INSERT INTO secrets (name, format, sealed) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET format = excluded.format, sealed = excluded.sealed',
-    );
-    this.insertStmt = db.prepare('INSERT INTO secrets (name, format, sealed) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING');
-    this.deleteStmt = db.prepare('DELETE FROM secrets WHERE name = ?');
+    ), db.name);
+    this.insertStmt = guardStatement(db.prepare('INSERT INTO secrets (name, format, sealed) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING'), db.name);
+    this.deleteStmt = guardStatement(db.prepare('DELETE FROM secrets WHERE name = ?'), db.name);
   }
 
   secret(name: string, create: () => Uint8Array): Uint8Array {
