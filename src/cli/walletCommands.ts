@@ -59,6 +59,36 @@ function parseArgs(argv: string[]): ParsedArgs {
   return out;
 }
 
+/**
+ * The mnemonic from a terminal, with echo off (raw mode): the words never appear on the screen or in
+ * the scrollback. Enter ends it, Backspace deletes, Ctrl-C or Ctrl-D on an empty line cancels.
+ */
+export function readHidden(stdin: NodeJS.ReadableStream & { setRawMode(raw: boolean): unknown }, prompt: (s: string) => void): Promise<string> {
+  prompt('Mnemonic words (hidden as you type; Enter to finish): ');
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const finish = (error?: Error) => {
+      stdin.removeListener('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      prompt('\n');
+      if (error) reject(error);
+      else resolve(text);
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of typeof chunk === 'string' ? chunk : chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return finish();
+        if (ch === '\u0003' || (ch === '\u0004' && text === '')) return finish(new MnemonicError('cancelled: no mnemonic entered'));
+        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+        else if (ch >= ' ') text += ch;
+      }
+    };
+    stdin.setRawMode(true);
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: string[] = [];
   const decoder = new TextDecoder();
@@ -112,7 +142,8 @@ export async function walletCommand(argv: string[], io: WalletCommandIo): Promis
         return 0;
       }
       case 'import': {
-        const phrase = await readAll(io.stdin);
+        const tty = io.stdin as NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+        const phrase = tty.isTTY && tty.setRawMode ? await readHidden(tty as Parameters<typeof readHidden>[0], io.stderr) : await readAll(io.stdin);
         importWalletSeed(vault, phrase, { force: args.force });
         const { address } = walletAddress(vault, DEFAULT_ADDRESS_PATH);
         io.stdout(`Wallet seed imported.\nAddress ${DEFAULT_ADDRESS_PATH}: ${address}\n`);

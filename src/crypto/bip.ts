@@ -34,12 +34,13 @@ export function checkMnemonic(phrase: string): MnemonicCheck {
   if (!BIP39_WORD_COUNTS.includes(words.length)) {
     return { ok: false, error: `a BIP39 mnemonic has 12, 15, 18, 21 or 24 words, got ${words.length}` };
   }
+  // Positions only: a message (terminal, log) must never repeat a word of a secret phrase.
   const unknown: string[] = [];
   words.forEach((w, i) => {
-    if (!english.includes(w)) unknown.push(`#${i + 1} "${w}"`);
+    if (!english.includes(w)) unknown.push(`#${i + 1}`);
   });
   if (unknown.length > 0) {
-    return { ok: false, error: `not in the BIP39 English word list: ${unknown.join(', ')}` };
+    return { ok: false, error: `word ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the BIP39 English word list` };
   }
   const mnemonic = words.join(' ');
   try {
