@@ -13,7 +13,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from '../crypto/aead.js';
 import { openDatabase } from './database.js';
-import { lockDataDir } from './dataDirLock.js';
+import { lockDataDir, type DataDirLock } from './dataDirLock.js';
 import { loadOrCreateMasterKey, MASTER_KEY_FILE, MasterKeyError } from './masterKey.js';
 import { ensurePrivateDir, ensurePrivateFile } from './permissions.js';
 import { MASTER_KEY_LENGTH } from './sealing.js';
@@ -55,8 +55,19 @@ export function openDataDir(dir: string, options: OpenDataDirOptions = {}): Data
     const store = new SqliteStore(db, masterKey);
     return { dir, store, vault: new SqliteVault(db, masterKey), close: () => store.close() };
   }
-  ensurePrivateDir(dir, options.warn ?? ((m) => console.warn(`softkey: ${m}`)));
-  const lock = lockDataDir(dir);
+  try {
+    ensurePrivateDir(dir, options.warn ?? ((m) => console.warn(`softkey: ${m}`)));
+    return openLocked(dir, lockDataDir(dir));
+  } catch (e) {
+    const err = storeError(e, dir);
+    if (err instanceof StoreFullError) {
+      throw new StoreFullError(`no space left on the file system holding the data directory ${dir}: ${err.message}`, dir, { cause: e });
+    }
+    throw err;
+  }
+}
+
+function openLocked(dir: string, lock: DataDirLock): DataDir {
   try {
     const file = join(dir, DATABASE_FILE);
     const keyFile = join(dir, MASTER_KEY_FILE);
@@ -95,10 +106,6 @@ export function openDataDir(dir: string, options: OpenDataDirOptions = {}): Data
     };
   } catch (e) {
     lock.release();
-    const err = storeError(e, dir);
-    if (err instanceof StoreFullError) {
-      throw new StoreFullError(`no space left on the file system holding the data directory ${dir}: ${err.message}`, dir, { cause: e });
-    }
-    throw err;
+    throw e;
   }
 }

@@ -5,7 +5,7 @@
  * keeps them private too. On Windows modes mean little; nothing is checked there.
  */
 import { chmodSync, closeSync, constants, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { describeCause, StoreError, StoreFullError, StoreIoError } from './storeErrors.js';
 
 const posix = process.platform !== 'win32';
@@ -24,10 +24,11 @@ export function ensurePrivateDir(dir: string, warn: (message: string) => void): 
   }
   if (!st) {
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      mkdirs(dir);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      const message = `cannot create the data directory ${dir}: ${describeCause(e)} (${err.code}) at ${err.path ?? dirname(dir)}`;
+      const at = err.path !== undefined && err.path !== dir ? ` (creating ${err.path})` : '';
+      const message = `cannot create the data directory ${dir}${at}: ${describeCause(e)} (${err.code})`;
       if (err.code === 'ENOSPC' || err.code === 'EDQUOT') throw new StoreFullError(message, dir, { cause: e });
       throw new StoreIoError(message, dir, { cause: e });
     }
@@ -42,6 +43,31 @@ export function ensurePrivateDir(dir: string, warn: (message: string) => void): 
       throw new StoreIoError(`the data directory ${dir} has mode ${was} and cannot be made private (chmod 700): ${describeCause(e)}`, dir, { cause: e });
     }
     warn(`the data directory ${dir} had mode ${was} (open to group or others); it is now 0700`);
+  }
+}
+
+/**
+ * mkdir -p, one directory at a time (mode 0700): Node's recursive mkdirSync reports ENOENT where a
+ * parent is on a read-only file system or not writable, hiding the cause; this reports the real
+ * error (EROFS, EACCES, ENOTDIR) with the path it happened at.
+ */
+function mkdirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      statSync(d);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(d) === d) throw e;
+      missing.unshift(d);
+    }
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d, { mode: 0o700 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // made meanwhile by another process
+    }
   }
 }
 
