@@ -12,7 +12,7 @@ import { parseHostPort, UsageError } from '../main/address.js';
 import { DEFAULT_DATA_DIR } from '../main/device.js';
 import { PRESENCE_MODES, type PresenceMode } from '../main/presence.js';
 import { createWalletApp, startWalletServer } from '../main/wallet.js';
-import { backupDataDir, DataDirLockedError, openDataDir, restoreDataDir } from '../main/dataDir.js';
+import { backupDataDir, DataDirLockedError, DataDirOccupiedError, openDataDir, restoreDataDir } from '../main/dataDir.js';
 import { walletCommand } from './walletCommands.js';
 import { serveTcpHid, serveUhid, serveUsbip, serveWebSocketHid } from '../main/hidTransports.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
@@ -348,7 +348,14 @@ async function backup(args: string[], io: Io): Promise<number> {
 async function restore(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseWithFile(args, { force: { type: 'boolean' } });
   const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
-  const r = await restoreDataDir(positionals[0]!, dataDir, { replace: values.force === true, warn: io.err });
+  let r;
+  try {
+    r = await restoreDataDir(positionals[0]!, dataDir, { replace: values.force === true, warn: io.err });
+  } catch (e) {
+    if (!(e instanceof DataDirOccupiedError)) throw e;
+    io.err(`softkey restore: ${e.message}. Add --force to replace it (the current database and master key are moved aside, not deleted).`);
+    return 1;
+  }
   io.out(`restored ${positionals[0]} into ${dataDir} (${r.residentCredentials} discoverable credentials)`);
   if (r.replacedInto) io.out(`the replaced database and master key were moved to ${r.replacedInto}`);
   return 0;

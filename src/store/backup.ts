@@ -24,7 +24,7 @@ import { lockDataDir } from './dataDirLock.js';
 import { MASTER_KEY_FILE, readMasterKey } from './masterKey.js';
 import { ensurePrivateDir, ensurePrivateFile } from './permissions.js';
 import { MASTER_KEY_LENGTH } from './sealing.js';
-import { DataDirStateError, StoreCorruptError, StoreIoError, storeError, translated } from './storeErrors.js';
+import { DataDirOccupiedError, DataDirStateError, StoreCorruptError, StoreIoError, storeError, translated } from './storeErrors.js';
 
 const BACKUP_MASTER_KEY = 'backup.master_key';
 
@@ -105,6 +105,7 @@ export interface RestoreSummary {
  */
 export async function restoreDataDir(backup: string, dir: string, options: { replace?: boolean; warn?: (m: string) => void } = {}): Promise<RestoreSummary> {
   // Check the backup before anything in the data directory changes.
+  translated(backup, () => statSync(backup));
   const source = translated(backup, () => new Database(backup, { readonly: true, fileMustExist: true }));
   let masterKey: Uint8Array;
   try {
@@ -135,7 +136,7 @@ export async function restoreDataDir(backup: string, dir: string, options: { rep
     const existing = sizeOf(file);
     if (existing) {
       if (!options.replace) {
-        throw new DataDirStateError(`${dir} already holds a database (${existing} bytes); restoring would replace it and every credential made since the backup`, dir);
+        throw new DataDirOccupiedError(`${dir} already holds a database (${existing} bytes); restoring would replace it and every credential made since the backup`, dir);
       }
     }
     rmSync(tmp, { force: true });

@@ -52,6 +52,11 @@ export class DataDirStateError extends StoreError {
   override name = 'DataDirStateError';
 }
 
+/** A restore would replace a database that is already there (the caller must ask for it). */
+export class DataDirOccupiedError extends DataDirStateError {
+  override name = 'DataDirOccupiedError';
+}
+
 const FS_CAUSES: Record<string, string> = {
   ENOSPC: 'no space left on the file system',
   EDQUOT: 'the disk quota is exhausted',
