@@ -15,7 +15,7 @@ import { Status } from '../../src/ctap2/status.js';
 import { openSoftKey } from '../../src/main/softkey.js';
 import { openDataDir } from '../../src/store/dataDir.js';
 import type { SqliteStore } from '../../src/store/sqliteStore.js';
-import { StoreFullError, StoreIoError } from '../../src/store/storeErrors.js';
+import { StoreCorruptError, StoreFullError, StoreIoError } from '../../src/store/storeErrors.js';
 import { fullCredential, tempDir } from '../store/helpers.js';
 
 const makeCredential = (user: number, rk = true) =>
@@ -116,4 +116,19 @@ test('on a real full tmpfs: KEY_STORE_FULL, recovery, and start names the full d
     rmSync(script, { force: true });
     rmSync(mnt, { recursive: true, force: true });
   }
+});
+
+test('a store failure at run time (a damaged page) is CTAP1_ERR_OTHER and one log line naming the file, not a stack trace', async (t) => {
+  const key = await openSoftKey({ dataDir: tempDir(t) });
+  t.after(() => key.close());
+  const file = (key.device.store as SqliteStore).db.name;
+  key.device.store.putResident = () => {
+    throw new StoreCorruptError(`${file} is damaged (SQLITE_CORRUPT): database disk image is malformed; restore it from a backup`, file);
+  };
+  const logged = t.mock.method(console, 'error', () => {});
+  assert.equal((await key.cbor(makeCredential(1)))[0], Status.CTAP1_ERR_OTHER);
+  assert.equal(logged.mock.callCount(), 1);
+  const line = logged.mock.calls[0]!.arguments.join(' ');
+  assert.equal(typeof logged.mock.calls[0]!.arguments[1], 'string', 'a message, not an Error with its stack');
+  assert.ok(line.includes(file) && /damaged/.test(line), line);
 });
