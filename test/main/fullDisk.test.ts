@@ -56,7 +56,7 @@ test('makeCredential on a full store answers CTAP2_ERR_KEY_STORE_FULL, then work
 const root = process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
 const ci = process.env.CI === 'true';
 
-test('on a real full tmpfs: KEY_STORE_FULL, recovery, and start names the full directory; a read-only one is named too', { skip: !root && !ci && 'needs root for unshare -m (CI runs it)' }, () => {
+test('on a real full tmpfs: KEY_STORE_FULL, recovery, and start (new or existing data) names the full directory; a read-only one is named too', { skip: !root && !ci && 'needs root for unshare -m (CI runs it)' }, () => {
   assert.ok(root, 'CI must run this as root with unshare available');
   const mnt = mkdtempSync(join(tmpdir(), 'softkey-full-'));
   const compiled = import.meta.url.endsWith('.js');
@@ -93,6 +93,7 @@ test('on a real full tmpfs: KEY_STORE_FULL, recovery, and start names the full d
     out.listed = key.device.store.listAllResident().length;
     await key.close();
     fill(root + '/filler');
+    try { const d = openDataDir(root + '/data'); out.existing = d.store.listAllResident().length; d.close(); } catch (e) { out.existing = { name: e.name, message: e.message }; }
     try { openDataDir(root + '/new'); out.start = 'opened'; } catch (e) { out.start = { name: e.name, message: e.message }; }
     try { openDataDir(ro + '/data'); out.readOnly = 'opened'; } catch (e) { out.readOnly = { name: e.name, message: e.message }; }
     console.log(JSON.stringify(out));
@@ -108,6 +109,9 @@ test('on a real full tmpfs: KEY_STORE_FULL, recovery, and start names the full d
     assert.deepEqual(out.full, [Status.CTAP2_ERR_KEY_STORE_FULL, Status.CTAP2_ERR_KEY_STORE_FULL, Status.CTAP2_ERR_KEY_STORE_FULL, Status.CTAP2_ERR_KEY_STORE_FULL]);
     assert.equal(out.after, 0, 'room again: credentials are made again');
     assert.equal(out.listed, 2, 'the two acknowledged credentials, none of the refused ones');
+    // An existing directory on a full disk: SQLite cannot map its WAL index (SQLITE_IOERR_SHMSIZE).
+    assert.equal(out.existing.name, StoreFullError.name, JSON.stringify(out.existing));
+    assert.match(out.existing.message, new RegExp(`no space left .*${mnt}/data`));
     assert.equal(out.start.name, StoreFullError.name);
     assert.match(out.start.message, new RegExp(`no space left .*${mnt}/new`));
     assert.equal(out.readOnly.name, StoreIoError.name);
