@@ -1,5 +1,6 @@
 /** File modes (issue 18 item 6) and clear messages about the data directory's path (item 7). */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -56,4 +57,29 @@ test('a data directory under a file names the path and the cause', (t) => {
   const dir = join(file, 'softkey');
   assert.throws(() => openDataDir(dir), (e: unknown) => e instanceof StoreIoError && e.message.includes(dir) && /not a directory \(ENOTDIR\)/.test(e.message));
   assert.throws(() => openDataDir(file), (e: unknown) => e instanceof StoreIoError && e.message.includes(file) && /is not a directory/.test(e.message));
+});
+
+test('an unwritable parent names the path and "permission denied"', { skip: !posix }, (t) => {
+  const parent = tempDir(t);
+  chmodSync(parent, 0o555);
+  const dir = join(parent, 'softkey');
+  const compiled = import.meta.url.endsWith('.js');
+  let message: string;
+  if (process.getuid?.() === 0) {
+    // root may write anywhere: ask as nobody.
+    const module = new URL(`../../src/store/dataDir.${compiled ? 'js' : 'ts'}`, import.meta.url).href;
+    const script = `import { openDataDir } from ${JSON.stringify(module)};
+      try { openDataDir(process.argv[1]); console.log('opened'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
+    const r = spawnSync(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), '--input-type=module', '-e', script, dir], { encoding: 'utf8', uid: 65534, gid: 65534 });
+    assert.equal(r.status, 0, r.stderr);
+    message = r.stdout.trim();
+  } else {
+    try {
+      openDataDir(dir);
+      message = 'opened';
+    } catch (e) {
+      message = `${(e as Error).name}: ${(e as Error).message}`;
+    }
+  }
+  assert.equal(message, `StoreIoError: cannot create the data directory ${dir}: permission denied (EACCES)`);
 });
