@@ -26,7 +26,8 @@ describe('BIP39 mnemonics', () => {
     const r1 = checkMnemonic(words.slice(0, 11).join(' '));
     assert.ok(!r1.ok && /12, 15, 18, 21 or 24 words, got 11/.test(r1.error));
     const r2 = checkMnemonic([...words.slice(0, 11), 'zzzz'].join(' '));
-    assert.ok(!r2.ok && /#12 "zzzz"/.test(r2.error));
+    // The position only: an error never repeats a word of a secret phrase.
+    assert.ok(!r2.ok && /word #12 is not in the BIP39 English word list/.test(r2.error) && !r2.error.includes('zzzz'));
     const r3 = checkMnemonic([...words.slice(0, 11), 'abandon'].join(' '));
     assert.ok(!r3.ok && /checksum/.test(r3.error));
     const r4 = checkMnemonic('   ');
