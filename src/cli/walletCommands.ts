@@ -63,7 +63,9 @@ function parseArgs(argv: string[]): ParsedArgs {
  * The mnemonic from a terminal, with echo off (raw mode): the words never appear on the screen or in
  * the scrollback. Enter ends it, Backspace deletes, Ctrl-C or Ctrl-D on an empty line cancels.
  */
-export function readHidden(stdin: NodeJS.ReadableStream & { setRawMode(raw: boolean): unknown }, prompt: (s: string) => void): Promise<string> {
+export type Terminal = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode(raw: boolean): unknown };
+
+export function readHidden(stdin: Terminal, prompt: (s: string) => void): Promise<string> {
   prompt('Mnemonic words (hidden as you type; Enter to finish): ');
   return new Promise((resolve, reject) => {
     let text = '';
@@ -142,8 +144,8 @@ export async function walletCommand(argv: string[], io: WalletCommandIo): Promis
         return 0;
       }
       case 'import': {
-        const tty = io.stdin as NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
-        const phrase = tty.isTTY && tty.setRawMode ? await readHidden(tty as Parameters<typeof readHidden>[0], io.stderr) : await readAll(io.stdin);
+        const tty = io.stdin as Partial<Terminal>;
+        const phrase = tty.isTTY && tty.setRawMode ? await readHidden(tty as Terminal, io.stderr) : await readAll(io.stdin);
         importWalletSeed(vault, phrase, { force: args.force });
         const { address } = walletAddress(vault, DEFAULT_ADDRESS_PATH);
         io.stdout(`Wallet seed imported.\nAddress ${DEFAULT_ADDRESS_PATH}: ${address}\n`);

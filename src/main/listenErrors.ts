@@ -29,6 +29,7 @@ export async function listenFor<T>(flag: string, start: () => Promise<T>, off?: 
     const cause = err.code !== undefined ? CAUSES[err.code] : undefined;
     if (!cause || (err.syscall !== undefined && err.syscall !== 'listen' && err.syscall !== 'bind')) throw e;
     const where = err.address !== undefined ? `${err.address.includes(':') ? `[${err.address}]` : err.address}:${err.port}` : 'the address';
-    throw new ListenError(`${where} ${cause} (${err.code}): choose another address with ${flag} HOST:PORT${off ? `, or ${off}` : ''}`, flag, { cause: e });
+    const remedy = `choose another address with ${flag} HOST:PORT${off ? `, or ${off}` : ''}`;
+    throw new ListenError(`${where} ${cause} (${err.code}): ${remedy}`, flag, { cause: e });
   }
 }

@@ -37,7 +37,11 @@ export async function startControlServices(key: SoftKey, options: { listen?: str
   const asked = options.listen !== undefined && options.listen !== PANEL_DEFAULT;
   const { host, port } = parseHostPort(options.listen ?? PANEL_DEFAULT, '--panel');
   const token = b64u.encode(randomBytes(24));
-  const server = await listenFor('--panel', () => startPanelServer({ controller: key.control, token, host, port, fallbackToFreePort: !asked }), '--no-panel');
+  const server = await listenFor(
+    '--panel',
+    () => startPanelServer({ controller: key.control, token, host, port, fallbackToFreePort: !asked }),
+    '--no-panel',
+  );
   const file = options.dataDir === ':memory:' ? undefined : join(options.dataDir, CONTROL_FILE);
   if (file) {
     const info: ControlInfo = { url: server.origin, token, panel: server.url, pid: process.pid };

@@ -93,7 +93,8 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
   let wallet: Awaited<ReturnType<typeof startApduTcpServer>> | undefined;
   if (apdu) {
     try {
-      wallet = await listenFor('--apdu', () => startApduTcpServer({ host: apdu.host, port: apdu.port, onApdu: (bytes, { signal }) => key.device.filecoinApdu(bytes, signal) }), '--no-apdu');
+      const onApdu = (bytes: Uint8Array, { signal }: { signal: AbortSignal }) => key.device.filecoinApdu(bytes, signal);
+      wallet = await listenFor('--apdu', () => startApduTcpServer({ host: apdu.host, port: apdu.port, onApdu }), '--no-apdu');
     } catch (e) {
       await key.close();
       throw e;

@@ -103,7 +103,11 @@ export interface RestoreSummary {
  * Restores `backup` into `dir`. Refused while a device owns `dir` (DataDirLockedError), and, unless
  * `replace`, when `dir` already holds a database.
  */
-export async function restoreDataDir(backup: string, dir: string, options: { replace?: boolean; warn?: (m: string) => void } = {}): Promise<RestoreSummary> {
+export async function restoreDataDir(
+  backup: string,
+  dir: string,
+  options: { replace?: boolean; warn?: (m: string) => void } = {},
+): Promise<RestoreSummary> {
   // Check the backup before anything in the data directory changes.
   translated(backup, () => statSync(backup));
   const source = translated(backup, () => new Database(backup, { readonly: true, fileMustExist: true }));
@@ -112,7 +116,7 @@ export async function restoreDataDir(backup: string, dir: string, options: { rep
     masterKey = translated(backup, () => {
       const row = source.prepare('SELECT value FROM meta WHERE key = ?').get(BACKUP_MASTER_KEY) as { value: Buffer } | undefined;
       if (!row || row.value.length !== MASTER_KEY_LENGTH) {
-        throw new DataDirStateError(`${backup} is not a softkey backup (it holds no master key; make one with softkey backup FILE)`, backup);
+        throw new DataDirStateError(`${backup} is not a softkey backup (it holds no master key; make one with "softkey backup")`, backup);
       }
       checkIntegrity(source);
       const key = toUint8(row.value);
@@ -136,7 +140,8 @@ export async function restoreDataDir(backup: string, dir: string, options: { rep
     const existing = sizeOf(file);
     if (existing) {
       if (!options.replace) {
-        throw new DataDirOccupiedError(`${dir} already holds a database (${existing} bytes); restoring would replace it and every credential made since the backup`, dir);
+        const what = `${dir} already holds a database (${existing} bytes)`;
+        throw new DataDirOccupiedError(`${what}; restoring would replace it and every credential made since the backup`, dir);
       }
     }
     rmSync(tmp, { force: true });

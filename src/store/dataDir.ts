@@ -81,7 +81,8 @@ function openLocked(dir: string, lock: DataDirLock): DataDir {
     }
     if (hasKey && !dbSize) {
       throw new DataDirStateError(
-        `${keyFile} exists but ${file} is ${dbSize === undefined ? 'missing' : 'empty (0 bytes)'}: the credentials it held are lost or elsewhere. ` +
+        `${keyFile} exists but ${file} is ${dbSize === undefined ? 'missing' : 'empty (0 bytes)'}: ` +
+          `the credentials it held are lost or elsewhere. ` +
           `Restore the database from a backup (softkey restore FILE --data-dir ${dir}); to start a new, empty key instead, ` +
           `move ${keyFile} aside.`,
         file,

@@ -40,7 +40,8 @@ export function ensurePrivateDir(dir: string, warn: (message: string) => void): 
     try {
       chmodSync(dir, 0o700);
     } catch (e) {
-      throw new StoreIoError(`the data directory ${dir} has mode ${was} and cannot be made private (chmod 700): ${describeCause(e)}`, dir, { cause: e });
+      const why = describeCause(e);
+      throw new StoreIoError(`the data directory ${dir} has mode ${was} and cannot be made private (chmod 700): ${why}`, dir, { cause: e });
     }
     warn(`the data directory ${dir} had mode ${was} (open to group or others); it is now 0700`);
   }

@@ -35,7 +35,10 @@ export class SqliteVault implements Vault {
     this.putStmt = guardStatement(db.prepare(
       'INSERT INTO secrets (name, format, sealed) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET format = excluded.format, sealed = excluded.sealed',
     ), db.name);
-    this.insertStmt = guardStatement(db.prepare('INSERT INTO secrets (name, format, sealed) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING'), db.name);
+    this.insertStmt = guardStatement(
+      db.prepare('INSERT INTO secrets (name, format, sealed) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING'),
+      db.name,
+    );
     this.deleteStmt = guardStatement(db.prepare('DELETE FROM secrets WHERE name = ?'), db.name);
   }
 

@@ -87,7 +87,8 @@ export function storeError(e: unknown, path: string): unknown {
   // SQLITE_IOERR_SHMSIZE: the -shm file could not grow, "may indicate that the underlying file system
   // volume is out of space" (rescode.html); it is what opening a WAL database on a full disk gives.
   if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_SHMSIZE' || code === 'ENOSPC' || code === 'EDQUOT') {
-    return new StoreFullError(`${path}: ${describeCause({ code: code.startsWith('SQLITE') ? 'ENOSPC' : code })} (${code})`, path, { cause: e });
+    const cause = describeCause({ code: code.startsWith('SQLITE') ? 'ENOSPC' : code });
+    return new StoreFullError(`${path}: ${cause} (${code})`, path, { cause: e });
   }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return new StoreCorruptError(`${path} is damaged (${code}): ${(e as Error).message}; restore it from a backup`, path, { cause: e });

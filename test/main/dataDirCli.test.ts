@@ -99,7 +99,12 @@ test('wallet import never repeats a word of the mnemonic, and hides it on a term
   const dir = tempDir(t);
   const stderr: string[] = [];
   const stdout: string[] = [];
-  const io = (stdin: NodeJS.ReadableStream) => ({ stdin, stdout: (s: string) => stdout.push(s), stderr: (s: string) => stderr.push(s), openVault: (d: string) => openDataDir(d) });
+  const io = (stdin: NodeJS.ReadableStream) => ({
+    stdin,
+    stdout: (s: string) => stdout.push(s),
+    stderr: (s: string) => stderr.push(s),
+    openVault: (d: string) => openDataDir(d),
+  });
   // A mistyped word, and a wrong checksum: the message names positions only.
   for (const phrase of [WORDS.replace('sausage', 'sausagge'), WORDS.replace('yellow', 'legal')]) {
     assert.equal(await walletCommand(['import', '--data-dir', dir], io(Readable.from([phrase]))), 1);

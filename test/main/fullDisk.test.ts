@@ -56,7 +56,9 @@ test('makeCredential on a full store answers CTAP2_ERR_KEY_STORE_FULL, then work
 const root = process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
 const ci = process.env.CI === 'true';
 
-test('on a real full tmpfs: KEY_STORE_FULL, recovery, and start (new or existing data) names the full directory; a read-only one is named too', { skip: !root && !ci && 'needs root for unshare -m (CI runs it)' }, () => {
+const needsRoot = { skip: !root && !ci && 'needs root for unshare -m (CI runs it)' };
+
+test('on a real full tmpfs: KEY_STORE_FULL, recovery, start (new or existing data) names the full directory; so is a read-only one', needsRoot, () => {
   assert.ok(root, 'CI must run this as root with unshare available');
   const mnt = mkdtempSync(join(tmpdir(), 'softkey-full-'));
   const compiled = import.meta.url.endsWith('.js');
@@ -93,7 +95,8 @@ test('on a real full tmpfs: KEY_STORE_FULL, recovery, and start (new or existing
     out.listed = key.device.store.listAllResident().length;
     await key.close();
     fill(root + '/filler');
-    try { const d = openDataDir(root + '/data'); out.existing = d.store.listAllResident().length; d.close(); } catch (e) { out.existing = { name: e.name, message: e.message }; }
+    try { const d = openDataDir(root + '/data'); out.existing = d.store.listAllResident().length; d.close(); }
+    catch (e) { out.existing = { name: e.name, message: e.message }; }
     try { openDataDir(root + '/new'); out.start = 'opened'; } catch (e) { out.start = { name: e.name, message: e.message }; }
     try { openDataDir(ro + '/data'); out.readOnly = 'opened'; } catch (e) { out.readOnly = { name: e.name, message: e.message }; }
     console.log(JSON.stringify(out));
@@ -101,12 +104,13 @@ test('on a real full tmpfs: KEY_STORE_FULL, recovery, and start (new or existing
   );
   try {
     const ro = `${mnt}/ro`;
-    const shell = `mount -t tmpfs -o size=1m tmpfs '${mnt}' && mkdir '${ro}' && mount -t tmpfs -o size=64k,ro tmpfs '${ro}' && exec '${process.execPath}' ${compiled ? '' : '--import tsx'} '${script}' '${mnt}' '${ro}'`;
+    const node = `'${process.execPath}' ${compiled ? '' : '--import tsx'} '${script}' '${mnt}' '${ro}'`;
+    const shell = `mount -t tmpfs -o size=1m tmpfs '${mnt}' && mkdir '${ro}' && mount -t tmpfs -o size=64k,ro tmpfs '${ro}' && exec ${node}`;
     const r = spawnSync('unshare', ['-m', 'sh', '-c', shell], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     assert.equal(out.before, 0);
-    assert.deepEqual(out.full, [Status.CTAP2_ERR_KEY_STORE_FULL, Status.CTAP2_ERR_KEY_STORE_FULL, Status.CTAP2_ERR_KEY_STORE_FULL, Status.CTAP2_ERR_KEY_STORE_FULL]);
+    assert.deepEqual(out.full, Array(4).fill(Status.CTAP2_ERR_KEY_STORE_FULL));
     assert.equal(out.after, 0, 'room again: credentials are made again');
     assert.equal(out.listed, 2, 'the two acknowledged credentials, none of the refused ones');
     // An existing directory on a full disk: SQLite cannot map its WAL index (SQLITE_IOERR_SHMSIZE).

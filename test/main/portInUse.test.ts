@@ -55,7 +55,8 @@ test('each listener of softkey start names its flag when its address is taken', 
     try {
       const r = await start(['--data-dir', dir, ...args(taken.port)]);
       assert.equal(r.code, 1, `${flag}: ${r.out}\n${r.err}`);
-      assert.match(r.err, new RegExp(`127\\.0\\.0\\.1:${taken.port} is already in use .*\\(EADDRINUSE\\): choose another address with ${flag} HOST:PORT`), flag);
+      const expected = `127\\.0\\.0\\.1:${taken.port} is already in use .*\\(EADDRINUSE\\): choose another address with ${flag} HOST:PORT`;
+      assert.match(r.err, new RegExp(expected), flag);
     } finally {
       await taken.close();
     }

@@ -83,7 +83,7 @@ test('restore refuses a file that is not a softkey backup before touching the di
   // A plain softkey.db (no master key inside) is not a backup either.
   const dir = tempDir(t);
   openDataDir(dir).close();
-  await assert.rejects(restoreDataDir(join(dir, DATABASE_FILE), target), (e: unknown) => e instanceof DataDirStateError && /holds no master key/.test(e.message));
+  await assert.rejects(restoreDataDir(join(dir, DATABASE_FILE), target), (e: unknown) => /holds no master key/.test((e as Error).message));
   assert.deepEqual(readdirSync(target), []);
 });
 

@@ -21,7 +21,8 @@ async function childOwner(dir: string): Promise<{ pid: number; kill(): Promise<v
     console.log('ready');
     setInterval(() => {}, 1000);
   `;
-  const child = spawn(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), '--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = [...(compiled ? [] : ['--import', 'tsx']), '--input-type=module', '-e', script, dir];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
@@ -42,7 +43,8 @@ test('a second owner in the same process is refused, naming the pid and the dire
   assert.deepEqual(readDataDirOwner(dir)?.pid, process.pid);
   assert.throws(
     () => openDataDir(dir),
-    (e: unknown) => e instanceof DataDirLockedError && e.ownerPid === process.pid && e.message.includes(dir) && e.message.includes(`pid ${process.pid}`),
+    (e: unknown) =>
+      e instanceof DataDirLockedError && e.ownerPid === process.pid && e.message.includes(dir) && e.message.includes(`pid ${process.pid}`),
   );
   first.close();
   assert.equal(existsSync(join(dir, OWNER_FILE)), false, 'close removes the owner file');

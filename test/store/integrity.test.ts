@@ -20,7 +20,11 @@ test('a master key with a database truncated to 0 bytes is refused, and the empt
   truncateSync(join(dir, DATABASE_FILE), 0);
   assert.throws(
     () => openDataDir(dir),
-    (e: unknown) => e instanceof DataDirStateError && /empty \(0 bytes\)/.test(e.message) && e.message.includes(join(dir, DATABASE_FILE)) && /softkey restore/.test(e.message),
+    (e: unknown) =>
+      e instanceof DataDirStateError &&
+      /empty \(0 bytes\)/.test(e.message) &&
+      e.message.includes(join(dir, DATABASE_FILE)) &&
+      /softkey restore/.test(e.message),
   );
   assert.equal(statSync(join(dir, DATABASE_FILE)).size, 0, 'nothing was written over the lost data');
   assert.deepEqual(readFileSync(join(dir, 'master.key')), keyBefore);

@@ -28,7 +28,8 @@ test('softkey.db, its -wal and -shm, the lock and owner files are 0600 even unde
   });
   t.after(() => d.close());
   const files = readdirSync(dir);
-  for (const f of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, 'master.key', 'softkey.lock', 'softkey.owner']) assert.ok(files.includes(f), f);
+  const expected = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, 'master.key', 'softkey.lock', 'softkey.owner'];
+  for (const f of expected) assert.ok(files.includes(f), f);
   for (const f of files) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
   assert.equal(statSync(dir).mode & 0o777, 0o700);
 });
@@ -70,7 +71,8 @@ test('an unwritable parent names the path and "permission denied"', { skip: !pos
     const module = new URL(`../../src/store/dataDir.${compiled ? 'js' : 'ts'}`, import.meta.url).href;
     const script = `import { openDataDir } from ${JSON.stringify(module)};
       try { openDataDir(process.argv[1]); console.log('opened'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
-    const r = spawnSync(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), '--input-type=module', '-e', script, dir], { encoding: 'utf8', uid: 65534, gid: 65534 });
+    const args = [...(compiled ? [] : ['--import', 'tsx']), '--input-type=module', '-e', script, dir];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', uid: 65534, gid: 65534 });
     assert.equal(r.status, 0, r.stderr);
     message = r.stdout.trim();
   } else {
