@@ -7,8 +7,9 @@
  *  - a device is running on the data directory (control.json answers): ask it through the control
  *    API; its counters are exact;
  *  - offline, after clean shutdowns: the stored counters are exact (a clean close writes them);
- *  - offline, when a run reserved counters and did not close cleanly (or runs without a control
- *    API): print "≤ N" and say why: the last value seen is between N - 63 and N.
+ *  - offline, when a run reserved counters and did not close cleanly: print "≤ N" and say why: the
+ *    last value seen is between N - 63 and N. (A device running without a control API owns the
+ *    directory: the offline list is refused, store/dataDirLock.ts.)
  */
 import * as b64u from '../encoding/base64url.js';
 import { toHex } from '../encoding/bytes.js';

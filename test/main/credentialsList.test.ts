@@ -60,17 +60,14 @@ describe('softkey credentials list', () => {
     }
   });
 
-  it('offline: "≤ ceiling" with the reason while a run holds reserved counters, exact after a clean close', async () => {
+  it('a run without a control API owns its directory: the offline list is refused (issue 18 item 2); exact after a clean close', async () => {
     const dir = tempDir();
     const key = await openSoftKey({ dataDir: dir }); // running without a control API (like --no-panel)
     const seen = await use(key, 2);
     const during = await list(dir);
-    assert.equal(during.code, 0, during.err);
-    const ceiling = counterOf(during.out);
-    assert.match(ceiling ?? '', /^≤ \d+$/);
-    const n = Number(ceiling!.slice(2));
-    assert.ok(n >= seen && n < seen + COUNTER_RESERVATION, `ceiling ${n}, seen ${seen}`);
-    assert.match(during.err, /reserved ceilings .* at most 63 lower/);
+    assert.equal(during.code, 1);
+    assert.ok(during.err.includes(`the data directory ${dir} is in use by softkey pid ${process.pid}`), during.err);
+    assert.match(during.err, /softkey ctl credentials list/);
 
     await key.close(); // a clean close writes the exact values
     const afterClose = await list(dir);
