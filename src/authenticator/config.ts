@@ -6,7 +6,25 @@ import { fromHex } from '../encoding/bytes.js';
 import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
 import { SUPPORTED_EXTENSIONS } from './extensions/supported.js';
 
-export type AttestationMode = 'packed' | 'self' | 'none';
+/**
+ * Attestation formats (WebAuthn L3 §8; attestation.ts): 'packed' a single self-signed x5c certificate,
+ * 'packed-chain' x5c leaf → intermediate under the device root, 'self' and 'none', and the formats of
+ * other authenticators and platforms: 'fido-u2f', 'tpm', 'android-key', 'android-safetynet', 'apple',
+ * 'compound'.
+ */
+export const ATTESTATION_FORMATS = [
+  'packed',
+  'self',
+  'none',
+  'packed-chain',
+  'fido-u2f',
+  'tpm',
+  'android-key',
+  'android-safetynet',
+  'apple',
+  'compound',
+] as const;
+export type AttestationMode = (typeof ATTESTATION_FORMATS)[number];
 
 export interface AuthenticatorConfig {
   aaguid: Uint8Array;

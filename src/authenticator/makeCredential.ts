@@ -11,6 +11,7 @@ import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
 import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
 import { CtapError, Status } from '../ctap2/status.js';
+import { attestationAlgorithms, attestationStatement, attestationUsed, attestedAaguid, currentAttestation } from './attestation.js';
 import { alwaysUvForMakeCredential, enterpriseAttestationRequested } from './authenticatorConfig.js';
 import { followsCtap20 } from './config.js';
 import { enterpriseAttestationIdentity } from './enterpriseAttestation.js';
@@ -38,10 +39,12 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   // Steps 1–2: pinUvAuthParam probe and protocol checks.
   const protocol = await pinUvAuthPreamble(core, req, ctx, prompt);
 
-  // Step 3: the first supported entry of pubKeyCredParams wins.
+  // Step 3: the first supported entry of pubKeyCredParams wins (among those the attestation format can attest).
+  const chosen = currentAttestation(core);
+  const attestable = attestationAlgorithms(chosen.format);
   let alg: CredentialAlg | undefined;
   for (const p of req.pubKeyCredParams) {
-    if (p.type === 'public-key' && (config.algorithms as number[]).includes(p.alg)) {
+    if (p.type === 'public-key' && (config.algorithms as number[]).includes(p.alg) && (!attestable || attestable.includes(p.alg))) {
       alg = p.alg as CredentialAlg;
       break;
     }
@@ -175,38 +178,40 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     flags,
   });
 
-  // Step 17–19: authenticator data and attestation statement (CTAP 2.3: in the first format of
-  // attestationFormatsPreference this authenticator supports, else its default).
-  const attestationNone = chosenAttestationFormat(config, req.attestationFormatsPreference) === 'none';
+  // Step 17–19: authenticator data and attestation statement (attestation.ts, WebAuthn L3 §8). CTAP 2.3:
+  // a platform whose attestationFormatsPreference picks "none" gets none.
+  const attestation = chosenAttestationFormat(config, req.attestationFormatsPreference) === 'none' ? { ...chosen, format: 'none' as const } : chosen;
   const authData = buildAuthenticatorData({
     rpIdHash,
     flags,
     signCount: 0,
-    attestedCredentialData: { aaguid: attestationNone ? new Uint8Array(16) : config.aaguid, credentialId: id, credentialPublicKey: publicKey },
+    attestedCredentialData: { aaguid: attestedAaguid(attestation), credentialId: id, credentialPublicKey: publicKey },
     extensions: makeCredentialOutputs(core, ext, id, uv),
   });
   const largeBlobKey = ext.largeBlobKey && { largeBlobKey: ext.largeBlobKey };
-  const signed = concat(authData, req.clientDataHash);
-  if (attestationNone) return { fmt: 'none', authData, attStmt: new Map(), ...largeBlobKey };
-  if (config.attestation === 'self') {
-    return { fmt: 'packed', authData, attStmt: new Map<string, Encodable>([['alg', alg], ['sig', core.sign({ id, payload: { alg, secret: key.secret } }, signed)]]), ...largeBlobKey };
-  }
   // Step 19 with enterprise attestation: the device's own enterprise certificate (§7.1,
-  // enterpriseAttestation.ts), never the batch certificate.
-  const identity = enterprise
-    ? await enterpriseAttestationIdentity(core, req.enterpriseAttestation!, req.rp.id)
-    : { certificate: core.attestation.certificate, sign: (data: Uint8Array) => core.attestationSign(data) };
-  return {
-    fmt: 'packed',
-    authData,
-    attStmt: new Map<string, Encodable>([
+  // enterpriseAttestation.ts), never the batch certificate (packed only; other formats attest as chosen).
+  if (enterprise && attestation.format === 'packed') {
+    const identity = await enterpriseAttestationIdentity(core, req.enterpriseAttestation!, req.rp.id);
+    attestationUsed(core);
+    const attStmt = new Map<string, Encodable>([
       ['alg', CoseAlg.ES256],
-      ['sig', identity.sign(signed)],
+      ['sig', identity.sign(concat(authData, req.clientDataHash))],
       ['x5c', [identity.certificate]],
-    ]),
-    ...(enterprise && { epAtt: true }),
-    ...largeBlobKey,
-  };
+    ]);
+    return { fmt: 'packed', authData, attStmt, epAtt: true, ...largeBlobKey };
+  }
+  const statement = await attestationStatement(core, attestation, {
+    alg,
+    authData,
+    clientDataHash: req.clientDataHash,
+    rpIdHash,
+    credentialId: id,
+    publicKey: key.publicKey,
+    signWithCredential: (data) => core.sign({ id, payload: { alg, secret: key.secret } }, data),
+  });
+  attestationUsed(core);
+  return { ...statement, authData, ...largeBlobKey };
 }
 
 /**

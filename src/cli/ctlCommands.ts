@@ -24,6 +24,8 @@ export const CTL_HELP = `softkey ctl [--data-dir DIR | --url URL --token TOKEN] 
   credentials set ID [--sign-count N] [--backup-eligible true|false] [--backup-state true|false]
   backup-defaults [--eligible true|false] [--state true|false]   BE/BS of new credentials
   reset | power-cycle
+  attestation [show | reset | roots]          the format/AAGUID the next makeCredential uses; the root CA (PEM)
+  attestation set [--format FMT] [--aaguid UUID] [--once]
   faults [show | clear]
   faults set [--delay MS] [--drop N] [--corrupt N [--offset O] [--xor X]] [--error COMMAND:STATUS [--every]]
              [--bad-signature] [--withhold timeout|cancel]
@@ -236,6 +238,16 @@ function callFor(operation: string | undefined, args: string[]): Call {
       return (parse(args, {}), ['POST', '/power-cycle']);
     case 'faults':
       return faultsCall(args);
+    case 'attestation': {
+      const [sub, ...rest] = args;
+      if (sub === undefined || sub === 'show') return (parse(rest, {}), ['GET', '/attestation']);
+      if (sub === 'reset') return (parse(rest, {}), ['PUT', '/attestation', { reset: true }]);
+      if (sub === 'roots') return (parse(rest, {}), ['GET', '/attestation/roots']);
+      if (sub !== 'set') throw new UsageError(`softkey ctl attestation: expected show, set, reset or roots, got "${sub}"`);
+      const { values } = parse(rest, { format: { type: 'string' }, aaguid: { type: 'string' }, once: { type: 'boolean' } });
+      if (values.format === undefined && values.aaguid === undefined) throw new UsageError('attestation set needs --format or --aaguid');
+      return ['PUT', '/attestation', { format: values.format, aaguid: values.aaguid, ...(values.once && { once: true }) }];
+    }
     case 'trace': {
       if (args[0] === 'clear') return (parse(args.slice(1), {}), ['DELETE', '/trace']);
       const { values } = parse(args, { since: { type: 'string' } });

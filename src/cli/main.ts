@@ -18,7 +18,7 @@ import { serveTcpHid, serveUhid, serveUsbip, serveWebSocketHid } from '../main/h
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
 import { readInfo, resetDevice } from '../main/operations.js';
 import { secureCoreMain, startSplit } from '../main/splitStart.js';
-import { ProfileError, profileConfig } from '../main/profiles.js';
+import { ATTESTATION_FORMATS, isAttestationFormat, ProfileError, profileConfig, type AttestationFormat } from '../main/profiles.js';
 import { startWebServices, WEB_FLAGS, webServicesFromFlags, type WebServices } from '../main/webServices.js';
 import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices } from '../main/panel.js';
 import { ctlCommand } from './ctlCommands.js';
@@ -35,7 +35,10 @@ Usage:
       --reply-to HOST:PORT         where UDP reports go (default 127.0.0.1:7112)
       --presence MODE              auto | deny | timeout | prompt | panel (default auto)
       --presence-timeout MS        how long timeout/prompt wait for the user (default 30000)
-      --attestation FMT            packed (x5c, default) | self | none
+      --attestation FMT            packed (one self-signed x5c certificate, default) | self | none |
+                                   packed-chain | fido-u2f | tpm | android-key | android-safetynet | apple |
+                                   compound (WebAuthn L3 §8; roots: softkey attestation roots)
+      --aaguid UUID                the AAGUID the device reports and attests
       --apdu HOST:PORT             Filecoin app, Speculos APDU protocol (default 127.0.0.1:9999)
       --no-apdu                    do not serve the Filecoin app
       --uhid                       appear as a USB HID security key through Linux /dev/uhid
@@ -55,6 +58,8 @@ Usage:
       --no-panel                   no device panel or control API
   softkey info [--data-dir DIR [--profile P] | --udp HOST:PORT [--reply-to HOST:PORT]]
                                    authenticatorGetInfo, pretty-printed
+  softkey attestation roots [--data-dir DIR]
+                                   the attestation root CA (PEM) an RP trusts for every format
   softkey credentials list [--data-dir DIR]
                                    the discoverable credentials on the device
   softkey reset [--data-dir DIR] [--yes]
@@ -143,6 +148,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     presence: { type: 'string' },
     'presence-timeout': { type: 'string' },
     attestation: { type: 'string' },
+    aaguid: { type: 'string' },
     apdu: { type: 'string' },
     'no-apdu': { type: 'boolean' },
     uhid: { type: 'boolean' },
@@ -160,7 +166,8 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
   const attestation = values.attestation;
   const profile = values.profile !== undefined ? checkProfile(values.profile) : undefined;
-  if (attestation !== undefined && !['packed', 'self', 'none'].includes(attestation)) throw new UsageError(`--attestation must be packed, self or none, got "${attestation}"`);
+  if (attestation !== undefined && !isAttestationFormat(attestation)) throw new UsageError(`--attestation must be one of ${ATTESTATION_FORMATS.join(', ')}, got "${attestation}"`);
+  const aaguid = values.aaguid !== undefined ? parseAaguidFlag(values.aaguid) : undefined;
   const timeout = positiveInt(values['presence-timeout'], '--presence-timeout');
   const webOptions = webServicesFromFlags(values, values['data-dir'] ?? DEFAULT_DATA_DIR);
   if (values.panel !== undefined && values['no-panel']) throw new UsageError('--panel and --no-panel exclude each other');
@@ -172,7 +179,8 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     udp: values.udp ?? '127.0.0.1:8111',
     replyTo: values['reply-to'] ?? '127.0.0.1:7112',
     ...(profile !== undefined && { profile }),
-    ...(attestation !== undefined && { config: { attestation: attestation as 'packed' | 'self' | 'none' } }),
+    ...(attestation !== undefined && { attestation: attestation as AttestationFormat }),
+    ...(aaguid && { aaguid }),
   }));
   io.out(`softkey ${VERSION} data in ${values['data-dir'] ?? DEFAULT_DATA_DIR}, profile ${key.device.authenticator.core.config.profile}`);
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
@@ -262,6 +270,26 @@ async function info(args: string[], io: Io): Promise<number> {
   const { values } = parse(args, { ...common, udp: { type: 'string' }, 'reply-to': { type: 'string' }, profile: { type: 'string' } });
   if (values.profile !== undefined && values.udp) throw new UsageError('--profile is for --data-dir: a running device has its own');
   io.out(JSON.stringify(await withTransport(values, readInfo), null, 2));
+  return 0;
+}
+
+function parseAaguidFlag(value: string): Uint8Array {
+  const hex = value.replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new UsageError(`--aaguid must be a UUID or 32 hex digits, got "${value}"`);
+  return Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+}
+
+/** `softkey attestation roots`: the root CA certificate(s) of the data directory's device, PEM. */
+async function attestation(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'roots') throw new UsageError(`softkey attestation: expected "roots", got ${sub ? `"${sub}"` : 'nothing'}`);
+  const { values } = parse(rest, common);
+  const key = await openSoftKey({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR, presence: 'auto' });
+  try {
+    for (const pem of (await key.control.attestationRoots()).roots) io.out(pem.trimEnd());
+  } finally {
+    await key.close();
+  }
   return 0;
 }
 
@@ -396,6 +424,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await info(args, io);
       case 'credentials':
         return await credentials(args, io);
+      case 'attestation':
+        return await attestation(args, io);
       case 'pin':
         return await pin(args, io);
       case 'reset':

@@ -35,6 +35,7 @@ import {
 } from '../store/snapshot.js';
 import { parsePathString } from '../wallet/bip32Path.js';
 import { hasWalletSeed, Keyring } from '../wallet/keyring.js';
+import { attestationRoots, attestationState, setAttestation, type AttestationState } from './attestation.js';
 import { checkFaultPlan, Faults, type FaultPlan } from './faults.js';
 import { PRESENCE_MODES, PresenceBroker, type PresenceMode, type Prompt, type UvResult } from './presence.js';
 import { TraceLog, type TraceEntry } from './trace.js';
@@ -290,6 +291,19 @@ export class Controller {
       credentials: this.credentials(),
       wallet: this.walletAddresses(),
     };
+  }
+
+  // --- attestation (attestation.ts) ---
+  attestation(): AttestationState {
+    return attestationState(this.d.core);
+  }
+  /** { format?, aaguid?, once? } for the next makeCredential(s); { reset: true } for the device's own. */
+  setAttestation(input: unknown): AttestationState {
+    return setAttestation(this.d.core, input);
+  }
+  /** The root certificates (PEM) an RP trusts for every format softkey emits. */
+  attestationRoots(): Promise<{ roots: string[] }> {
+    return attestationRoots(this.d.core);
   }
 
   // --- presence and prompts ---

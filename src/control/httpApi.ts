@@ -146,6 +146,9 @@ export function createControlApi(options: ControlApiOptions): Hono {
   });
   api.post('/api/reset', (c) => c.json(ctl.reset()));
   api.post('/api/power-cycle', (c) => c.json(ctl.powerCycle()));
+  api.get('/api/attestation', (c) => c.json(ctl.attestation()));
+  api.put('/api/attestation', async (c) => c.json(ctl.setAttestation(await body(c))));
+  api.get('/api/attestation/roots', async (c) => c.json(await ctl.attestationRoots()));
   api.get('/api/faults', (c) => c.json(ctl.faults()));
   api.put('/api/faults', async (c) => c.json(ctl.setFaults(await body(c))));
   api.delete('/api/faults', (c) => c.json(ctl.clearFaults()));

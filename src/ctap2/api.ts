@@ -17,10 +17,17 @@ export interface RequestContext {
   setStatus(status: 'processing' | 'upneeded'): void;
 }
 
-export interface MakeCredentialResponse {
+/**
+ * fmt and attStmt (WebAuthn L3 §6.5.4): attStmt is a map, or for fmt "compound" (§8.9) an array of
+ * { fmt, attStmt } maps.
+ */
+export interface AttestationStatement {
   fmt: string;
+  attStmt: ReadonlyMap<string, Encodable> | readonly Encodable[];
+}
+
+export interface MakeCredentialResponse extends AttestationStatement {
   authData: Uint8Array;
-  attStmt: ReadonlyMap<string, Encodable>;
   epAtt?: boolean;
   largeBlobKey?: Uint8Array;
 }

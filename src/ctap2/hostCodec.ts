@@ -92,12 +92,15 @@ export function encodeGetAssertionRequest(p: GetAssertionParams): Uint8Array {
 
 export const encodeSimpleCommand = (cmd: number): Uint8Array => command(cmd);
 
+/** Responses may nest deeper than requests: compound attStmt → statement → attStmt → x5c (WebAuthn L3 §8.9). */
+const RESPONSE_MAX_DEPTH = 8;
+
 /** Splits status ‖ CBOR; throws CtapError for a non-zero status. */
 export function responseBody(response: Uint8Array): CborMap | undefined {
   if (response.length === 0) throw new CtapError(Status.CTAP1_ERR_OTHER, 'empty response');
   if (response[0] !== 0) throw new CtapError(response[0]!);
   if (response.length === 1) return undefined;
-  const value = decode(response.subarray(1));
+  const value = decode(response.subarray(1), RESPONSE_MAX_DEPTH);
   if (!(value instanceof Map)) throw new CtapError(Status.CTAP2_ERR_INVALID_CBOR, 'response is not a map');
   return value;
 }
@@ -113,7 +116,7 @@ export function decodeMakeCredentialResponse(response: Uint8Array): MakeCredenti
   const out: MakeCredentialResponse = {
     fmt: req<string>(m, MCR.fmt),
     authData: req<Uint8Array>(m, MCR.authData),
-    attStmt: req<CborMap>(m, MCR.attStmt) as ReadonlyMap<string, Encodable>,
+    attStmt: req<CborMap | CborValue[]>(m, MCR.attStmt) as ReadonlyMap<string, Encodable> | readonly Encodable[],
   };
   const ep = m.get(MCR.epAtt);
   if (typeof ep === 'boolean') out.epAtt = ep;

@@ -240,7 +240,10 @@ class Reader {
   /** The major type and additional information of the last head() read. */
   major = 0;
   info = 0;
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly maxDepth = MAX_NESTING_DEPTH,
+  ) {}
 
   need(n: number): void {
     if (this.offset + n > this.bytes.length) throw new CborError('unexpected end of input');
@@ -323,14 +326,14 @@ class Reader {
         }
       }
       case 4: {
-        if (depth >= MAX_NESTING_DEPTH) throw new CborError('nesting deeper than 4');
+        if (depth >= this.maxDepth) throw new CborError(`nesting deeper than ${this.maxDepth}`);
         const n = this.length(value);
         const out: CborValue[] = [];
         for (let i = 0; i < n; i++) out.push(this.item(depth + 1));
         return out;
       }
       case 5: {
-        if (depth >= MAX_NESTING_DEPTH) throw new CborError('nesting deeper than 4');
+        if (depth >= this.maxDepth) throw new CborError(`nesting deeper than ${this.maxDepth}`);
         const n = this.length(value);
         const out: CborMap = new Map();
         // The previous key's encoded bytes, as a range of the input.
@@ -365,9 +368,13 @@ class Reader {
   }
 }
 
-/** Decodes exactly one item spanning all of `bytes`. Throws CborError on anything non-canonical. */
-export function decode(bytes: Uint8Array): CborValue {
-  const r = new Reader(bytes);
+/**
+ * Decodes exactly one item spanning all of `bytes`. Throws CborError on anything non-canonical.
+ * `maxDepth`: CTAP2's limit of 4 by default; a host reading responses allows more (a compound
+ * attestation statement, WebAuthn L3 §8.9, nests six deep in a makeCredential response).
+ */
+export function decode(bytes: Uint8Array, maxDepth = MAX_NESTING_DEPTH): CborValue {
+  const r = new Reader(bytes, maxDepth);
   const value = r.item(0);
   if (r.offset !== bytes.length) throw new CborError('trailing bytes after CBOR item');
   return value;

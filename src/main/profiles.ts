@@ -12,7 +12,10 @@
  * later stays hidden from profiles that do not list it.
  */
 import { readFileSync } from 'node:fs';
-import type { AuthenticatorConfig } from '../authenticator/config.js';
+import { ATTESTATION_FORMATS, type AttestationMode as AttestationFormat, type AuthenticatorConfig } from '../authenticator/config.js';
+
+export { ATTESTATION_FORMATS, type AttestationFormat };
+export const isAttestationFormat = (v: string): v is AttestationFormat => (ATTESTATION_FORMATS as readonly string[]).includes(v);
 import { ClientPinSubCommand, Command, GetInfoKey } from '../ctap2/commands.js';
 import { fromHex } from '../encoding/bytes.js';
 import { CoseAlg } from '../encoding/cose.js';
@@ -62,7 +65,7 @@ export interface ProfileSpec {
     ctap20Errors?: boolean;
     /** The CTAP 2.3 capability (FIDO_2_3, getInfo 0x16–0x1F, pcmr, long touch, …); default true. */
     ctap23?: boolean;
-    attestation?: 'packed' | 'self' | 'none';
+    attestation?: AttestationFormat;
   };
 }
 
@@ -296,7 +299,7 @@ export function validateProfile(value: unknown, where: string): ProfileSpec {
     if (b.maxResidentCredentials !== undefined) out.maxResidentCredentials = int(b.maxResidentCredentials, 'behaviour.maxResidentCredentials', 0);
     if (b.ctap20Errors !== undefined) out.ctap20Errors = bool(b.ctap20Errors, 'behaviour.ctap20Errors');
     if (b.ctap23 !== undefined) out.ctap23 = bool(b.ctap23, 'behaviour.ctap23');
-    if (b.attestation !== undefined) out.attestation = oneOf(['packed', 'self', 'none'] as const)(b.attestation, 'behaviour.attestation');
+    if (b.attestation !== undefined) out.attestation = oneOf(ATTESTATION_FORMATS)(b.attestation, 'behaviour.attestation');
     const both = (out.commands ?? []).filter((c) => out.refusedCommands?.includes(c));
     if (both.length > 0) fail('behaviour.refusedCommands', `names ${both.join(', ')}, which behaviour.commands answers`);
     spec.behaviour = out;

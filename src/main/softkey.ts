@@ -48,6 +48,10 @@ export interface OpenSoftKeyOptions {
   profile?: string | ProfileSpec;
   /** Overrides on top of the profile. */
   config?: Partial<AuthenticatorConfig>;
+  /** Attestation format (WebAuthn L3 §8; src/authenticator/attestation.ts), shorthand for config.attestation. */
+  attestation?: AuthenticatorConfig['attestation'];
+  /** AAGUID (16 bytes), shorthand for config.aaguid. */
+  aaguid?: Uint8Array;
   /**
    * Options of `key.client` (its PIN, timeouts, account selection…). Its timeouts default to
    * TESTING_TIMEOUTS: the RP's options.timeout as given, as Chromium does with its virtual authenticator.
@@ -133,6 +137,8 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
       ...(backup.backupEligible !== undefined && { backupEligible: backup.backupEligible || backup.backupState === true }),
       ...(backup.backupState !== undefined && { backupState: backup.backupState }),
       ...options.config,
+      ...(options.attestation && { attestation: options.attestation }),
+      ...(options.aaguid && { aaguid: options.aaguid }),
     },
     ...(state && {
       seed: (store, vault) => {

@@ -244,6 +244,8 @@ export class SecureCoreService {
         return this.clientPin(m);
       case 'deviceInfoRequest': {
         const mode = core.config.attestation;
+        // Split mode's seed 004 deviceInfo carries none, self or basic (one certificate) only.
+        if (mode !== 'packed' && mode !== 'self' && mode !== 'none') throw new Error(`split mode cannot attest with "${mode}" (packed, self or none)`);
         return {
           type: 'deviceInfoResponse',
           aaguid: mode === 'none' ? ZERO_16 : core.config.aaguid,

@@ -103,10 +103,10 @@ describe('authenticatorConfig: getInfo and authorization', () => {
       const r = await d.makeCredential({ clientDataHash: cdh, rp: { id: rpId }, ...(enterpriseAttestation !== undefined && { enterpriseAttestation }) });
       assert.equal(r[0], Status.CTAP2_OK);
       const mc = decodeMakeCredentialResponse(r);
-      const der = (mc.attStmt.get('x5c') as Uint8Array[])[0]!;
+      const der = ((mc.attStmt as ReadonlyMap<string, unknown>).get('x5c') as Uint8Array[])[0]!;
       const cert = new X509Certificate(der);
       // The statement verifies with the certificate it names (packed, WebAuthn §8.2).
-      assert.ok(verify('sha256', concat(mc.authData, cdh), cert.publicKey, mc.attStmt.get('sig') as Uint8Array), 'sig verifies with x5c[0]');
+      assert.ok(verify('sha256', concat(mc.authData, cdh), cert.publicKey, (mc.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array), 'sig verifies with x5c[0]');
       return { mc, der, cert };
     };
     const d = await managementDevice();
@@ -247,7 +247,7 @@ describe('authenticatorConfig: enterprise attestation and alwaysUv in makeCreden
       const mc = decodeMakeCredentialResponse(r);
       assert.equal(mc.epAtt, true);
       assert.equal(mc.fmt, 'packed');
-      assert.ok(mc.attStmt.get('x5c'), 'a full (certificate) attestation');
+      assert.ok((mc.attStmt as ReadonlyMap<string, unknown>).get('x5c'), 'a full (certificate) attestation');
     }
     assert.equal((await d.makeCredential({ enterpriseAttestation: 3 }))[0], Status.CTAP2_ERR_INVALID_OPTION);
     assert.equal(decodeMakeCredentialResponse(await d.makeCredential()).epAtt, undefined, 'not requested');

@@ -248,7 +248,7 @@ describe('badge profile: makeCredential', () => {
       assert.equal(r[0], Status.CTAP2_OK, `alg ${alg}`);
       const { attStmt, fmt } = decodeMakeCredentialResponse(r);
       assert.equal(fmt, 'packed');
-      assert.equal((attStmt.get('x5c') as unknown[]).length, 1);
+      assert.equal(((attStmt as ReadonlyMap<string, unknown>).get('x5c') as unknown[]).length, 1);
     }
     const r = await call(encodeMakeCredentialRequest(mc({ pubKeyCredParams: [{ type: 'public-key', alg: -257 }] })));
     assert.equal(r[0], Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);

@@ -96,14 +96,14 @@ describe('authenticatorMakeCredential', () => {
       const pub = decodeCoseKey(acd.credentialPublicKey);
       assert.equal(pub.alg, alg);
       // Attestation: ES256 signature by the certificate's key over authData ‖ clientDataHash.
-      assert.equal(r.attStmt.get('alg'), -7);
-      const [der] = r.attStmt.get('x5c') as Uint8Array[];
+      assert.equal((r.attStmt as ReadonlyMap<string, unknown>).get('alg'), -7);
+      const [der] = (r.attStmt as ReadonlyMap<string, unknown>).get('x5c') as Uint8Array[];
       const cert = new X509Certificate(der!);
       assert.match(cert.subject, /OU=Authenticator Attestation/);
       assert.equal(cert.ca, false);
       const { createVerify } = await import('node:crypto');
       const v = createVerify('sha256').update(concat(r.authData, params.clientDataHash));
-      assert.ok(v.verify(cert.publicKey, r.attStmt.get('sig') as Uint8Array));
+      assert.ok(v.verify(cert.publicKey, (r.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array));
       assert.equal(env.presence.requests.length, 1);
       assert.match(env.presence.requests[0]!.message, /Example \(example\.com\) as Alice/);
     });
@@ -114,15 +114,15 @@ describe('authenticatorMakeCredential', () => {
     const params = mcParams({ pubKeyCredParams: [{ type: 'public-key', alg: -8 }] });
     const r = decodeMakeCredentialResponse(await self.call(encodeMakeCredentialRequest(params)));
     assert.equal(r.fmt, 'packed');
-    assert.equal(r.attStmt.get('alg'), -8);
-    assert.equal(r.attStmt.has('x5c'), false);
+    assert.equal((r.attStmt as ReadonlyMap<string, unknown>).get('alg'), -8);
+    assert.equal((r.attStmt as ReadonlyMap<string, unknown>).has('x5c'), false);
     const pub = decodeCoseKey(parseAuthenticatorData(r.authData).attestedCredentialData!.credentialPublicKey);
-    assert.ok(verifySignature(pub, concat(r.authData, params.clientDataHash), r.attStmt.get('sig') as Uint8Array));
+    assert.ok(verifySignature(pub, concat(r.authData, params.clientDataHash), (r.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array));
 
     const none = await device({ attestation: 'none' });
     const n = decodeMakeCredentialResponse(await none.call(encodeMakeCredentialRequest(mcParams())));
     assert.equal(n.fmt, 'none');
-    assert.equal(n.attStmt.size, 0);
+    assert.equal((n.attStmt as ReadonlyMap<string, unknown>).size, 0);
     assert.equal(toHex(parseAuthenticatorData(n.authData).attestedCredentialData!.aaguid), '0'.repeat(32));
   });
 

@@ -255,7 +255,7 @@ describe('makeCredential attestationFormatsPreference (§6.1 0x0B)', () => {
     assert.equal((await fmtOf(d, ['tpm', 'apple'])).fmt, 'packed');
     const none = await fmtOf(d, ['tpm', 'none', 'packed']);
     assert.equal(none.fmt, 'none');
-    assert.equal(none.attStmt.size, 0);
+    assert.equal((none.attStmt as ReadonlyMap<string, unknown>).size, 0);
     assert.equal(toHex(parseAuthenticatorData(none.authData).attestedCredentialData!.aaguid), '00'.repeat(16));
     assert.equal((await fmtOf(d, ['packed', 'none'])).fmt, 'packed');
   });

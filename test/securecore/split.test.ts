@@ -113,8 +113,8 @@ describe('split mode: front and secure core', () => {
     assert.equal(ad.flags, Flag.UP | Flag.AT);
     assert.equal(ad.attestedCredentialData!.credentialId.length, 16);
     assert.equal(r.fmt, 'packed');
-    const cert = new X509Certificate((r.attStmt.get('x5c') as Uint8Array[])[0]!);
-    assert.ok(verify('sha256', concat(r.authData, req.clientDataHash), cert.publicKey, r.attStmt.get('sig') as Uint8Array));
+    const cert = new X509Certificate(((r.attStmt as ReadonlyMap<string, unknown>).get('x5c') as Uint8Array[])[0]!);
+    assert.ok(verify('sha256', concat(r.authData, req.clientDataHash), cert.publicKey, (r.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array));
   });
 
   it('self attestation: signed by the new credential key', async () => {
@@ -122,8 +122,8 @@ describe('split mode: front and secure core', () => {
     const req = mcRequest(false, CoseAlg.EdDSA);
     const r = await front.makeCredential(req, ctx());
     const key = decodeCoseKey(parseAuthenticatorData(r.authData).attestedCredentialData!.credentialPublicKey);
-    assert.equal(r.attStmt.get('alg'), CoseAlg.EdDSA);
-    assert.ok(verifySignature(key, concat(r.authData, req.clientDataHash), r.attStmt.get('sig') as Uint8Array));
+    assert.equal((r.attStmt as ReadonlyMap<string, unknown>).get('alg'), CoseAlg.EdDSA);
+    assert.ok(verifySignature(key, concat(r.authData, req.clientDataHash), (r.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array));
   });
 
   it('getAssertion with an allowList: the seed message for ES256, getAssertionEx for the others', async () => {
