@@ -14,7 +14,7 @@ import { AttributeTypeAndValue, AttributeValue, GeneralName, Name, RelativeDisti
 import { concat, u16be, u32be } from '../../encoding/bytes.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg, type CoseKey } from '../../encoding/cose.js';
-import { signWithSecret } from '../credentialKeys.js';
+import { publicKeyOfSecret, signWithSecret } from '../credentialKeys.js';
 import { sha256 } from '../hash.js';
 import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey } from './certificates.js';
 import { aaguidExtension } from './packed.js';
@@ -101,7 +101,8 @@ export function createAikLeaf(authority: AttestationAuthority, o: { aaguid: Uint
 /** §8.3 attestation statement: alg is the AIK's (ES256), extraData = SHA-256(authData ‖ clientDataHash). */
 export function tpmStatement(aik: CertifiedKey, authority: AttestationAuthority, o: { publicKey: CoseKey; signed: Uint8Array; clock: bigint }): Map<string, Encodable> {
   const pubArea = tpmtPublic(o.publicKey);
-  const signerName = concat(u16be(TPM_ALG.SHA256), sha256(aik.certificate));
+  // qualifiedSigner: the AIK's Name, nameAlg ‖ H(its TPMT_PUBLIC) (Part 1 §16).
+  const signerName = concat(u16be(TPM_ALG.SHA256), sha256(tpmtPublic(publicKeyOfSecret(aik.alg, aik.secret))));
   const certInfo = tpmsAttestCertify({ pubArea, extraData: sha256(o.signed), signerName, clock: o.clock });
   return new Map<string, Encodable>([
     ['ver', '2.0'],
