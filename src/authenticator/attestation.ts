@@ -11,7 +11,12 @@ import { createAttestationIdentity } from '../crypto/attestationCertificate.js';
 import { androidKeyStatement } from '../crypto/attestation/androidKey.js';
 import { createSafetyNetLeaf, safetyNetStatement } from '../crypto/attestation/androidSafetyNet.js';
 import { APPLE_ALGORITHMS, appleStatement } from '../crypto/attestation/apple.js';
-import { certificatePem, createAttestationAuthority, type AttestationAuthority, type CertifiedKey } from '../crypto/attestation/certificates.js';
+import {
+  certificatePem,
+  createAttestationAuthority,
+  type AttestationAuthority,
+  type CertifiedKey,
+} from '../crypto/attestation/certificates.js';
 import { compoundStatement, type FormatStatement } from '../crypto/attestation/compound.js';
 import { createU2fLeaf, fidoU2fStatement } from '../crypto/attestation/fidoU2f.js';
 import { createPackedLeaf, packedFullStatement, packedSelfStatement } from '../crypto/attestation/packed.js';
@@ -54,7 +59,10 @@ function stateOf(core: Core): State {
 }
 
 /** Sets (or with undefined clears) the per-ceremony choice; `once`: only the next makeCredential. */
-export function setAttestationOverride(core: Core, override: { format?: AttestationMode; aaguid?: Uint8Array; once?: boolean } | undefined): void {
+export function setAttestationOverride(
+  core: Core,
+  override: { format?: AttestationMode; aaguid?: Uint8Array; once?: boolean } | undefined,
+): void {
   const s = stateOf(core);
   if (!override || (override.format === undefined && override.aaguid === undefined)) delete s.override;
   else s.override = { ...override, once: override.once === true };
@@ -86,7 +94,10 @@ export function attestationAuthority(core: Core): Promise<AttestationAuthority> 
     const { vault, rng } = core.env;
     const [rk, rc, ck, cc] = [ROOT_KEY, ROOT_CERT, CA_KEY, CA_CERT].map((n) => vault.get(n));
     if (rk && rc && ck && cc) {
-      return { root: { alg: CoseAlg.ES256, secret: rk, certificate: rc }, intermediate: { alg: CoseAlg.ES256, secret: ck, certificate: cc } };
+      return {
+        root: { alg: CoseAlg.ES256, secret: rk, certificate: rc },
+        intermediate: { alg: CoseAlg.ES256, secret: ck, certificate: cc },
+      };
     }
     const authority = await createAttestationAuthority({ random: (n) => rng.bytes(n), notBefore: notBefore(core) });
     vault.set(ROOT_KEY, authority.root.secret);
@@ -163,6 +174,7 @@ export async function attestationStatement(core: Core, choice: AttestationChoice
   const signed = concat(i.authData, i.clientDataHash);
   const now = core.env.clock.now();
   const format = choice.format;
+  const authority = () => attestationAuthority(core);
   switch (format) {
     case 'none':
       return { fmt: 'none', attStmt: new Map() };
@@ -171,25 +183,34 @@ export async function attestationStatement(core: Core, choice: AttestationChoice
     case 'packed': {
       const identity = await selfSignedPackedIdentity(core, choice.aaguid);
       const sig = identity === core.attestation ? core.attestationSign(signed) : signWithSecret(CoseAlg.ES256, identity.secret, signed);
-      return { fmt: 'packed', attStmt: new Map<string, Encodable>([['alg', CoseAlg.ES256], ['sig', sig], ['x5c', [identity.certificate]]]) };
+      const attStmt = new Map<string, Encodable>([
+        ['alg', CoseAlg.ES256],
+        ['sig', sig],
+        ['x5c', [identity.certificate]],
+      ]);
+      return { fmt: 'packed', attStmt };
     }
     case 'packed-chain':
-      return { fmt: 'packed', attStmt: packedFullStatement(await leaf(core, 'packed', choice.aaguid), await attestationAuthority(core), signed) };
+      return { fmt: 'packed', attStmt: packedFullStatement(await leaf(core, 'packed', choice.aaguid), await authority(), signed) };
     case 'fido-u2f':
       return { fmt: 'fido-u2f', attStmt: fidoU2fStatement(await leaf(core, 'fido-u2f', ZERO_AAGUID), i) };
     case 'tpm': {
       const clock = BigInt(Math.max(0, now - core.runtime.powerUpAt));
-      return { fmt: 'tpm', attStmt: tpmStatement(await leaf(core, 'tpm', choice.aaguid), await attestationAuthority(core), { publicKey: i.publicKey, signed, clock }) };
+      const aik = await leaf(core, 'tpm', choice.aaguid);
+      return { fmt: 'tpm', attStmt: tpmStatement(aik, await authority(), { publicKey: i.publicKey, signed, clock }) };
     }
     case 'android-key': {
-      const o = { ...i, sig: i.signWithCredential(signed), random: core.env.rng.bytes(16), notBefore: new Date(now - 24 * 3600 * 1000), createdAt: now };
-      return { fmt: 'android-key', attStmt: await androidKeyStatement(await attestationAuthority(core), o) };
+      const sig = i.signWithCredential(signed);
+      const o = { ...i, sig, random: core.env.rng.bytes(16), notBefore: new Date(now - 24 * 3600 * 1000), createdAt: now };
+      return { fmt: 'android-key', attStmt: await androidKeyStatement(await authority(), o) };
     }
-    case 'android-safetynet':
-      return { fmt: 'android-safetynet', attStmt: safetyNetStatement(await leaf(core, 'android-safetynet', choice.aaguid), await attestationAuthority(core), { signed, timestampMs: now }) };
+    case 'android-safetynet': {
+      const jwsKey = await leaf(core, 'android-safetynet', choice.aaguid);
+      return { fmt: 'android-safetynet', attStmt: safetyNetStatement(jwsKey, await authority(), { signed, timestampMs: now }) };
+    }
     case 'apple': {
       const o = { publicKey: i.publicKey, signed, random: core.env.rng.bytes(16), notBefore: new Date(now - 24 * 3600 * 1000) };
-      return { fmt: 'apple', attStmt: await appleStatement(await attestationAuthority(core), o) };
+      return { fmt: 'apple', attStmt: await appleStatement(await authority(), o) };
     }
     case 'compound': {
       const parts: FormatStatement[] = [];

@@ -9,10 +9,19 @@
  */
 import * as x509 from '@peculiar/x509';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AuthorizationList, IntegerSet, KeyDescription, RootOfTrust, SecurityLevel, Version, VerifiedBootState, id_ce_keyDescription } from '@peculiar/asn1-android';
+import {
+  AuthorizationList,
+  IntegerSet,
+  KeyDescription,
+  RootOfTrust,
+  SecurityLevel,
+  Version,
+  VerifiedBootState,
+  id_ce_keyDescription,
+} from '@peculiar/asn1-android';
 import type { Encodable } from '../../encoding/cbor.js';
 import type { CoseKey, CredentialAlg } from '../../encoding/cose.js';
-import { issueCertificate, type AttestationAuthority } from './certificates.js';
+import { issueCertificate, type AttestationAuthority, type LeafOptions } from './certificates.js';
 
 /** Keymaster tag values (hardware/interfaces/keymaster 4.0 types.hal). */
 export const KM = {
@@ -55,7 +64,7 @@ export function keyDescription(o: { clientDataHash: Uint8Array; publicKey: CoseK
 /** §8.4: a certificate for this credential key with the key description, and sig by the credential key. */
 export async function androidKeyStatement(
   authority: AttestationAuthority,
-  o: { alg: CredentialAlg; publicKey: CoseKey; clientDataHash: Uint8Array; sig: Uint8Array; random: Uint8Array; notBefore: Date; createdAt: number },
+  o: LeafOptions & { alg: CredentialAlg; publicKey: CoseKey; clientDataHash: Uint8Array; sig: Uint8Array; createdAt: number },
 ): Promise<Map<string, Encodable>> {
   const description = new x509.Extension(id_ce_keyDescription, false, AsnConvert.serialize(keyDescription(o)));
   const leaf = await issueCertificate({

@@ -11,22 +11,26 @@ import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg } from '../../encoding/cose.js';
 import { signWithSecret } from '../credentialKeys.js';
 import { sha256 } from '../hash.js';
-import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey } from './certificates.js';
+import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey, type LeafOptions } from './certificates.js';
 
 export const SAFETYNET_HOSTNAME = 'attest.android.com';
 /** A Google Play Services version number, as Android devices send it in ver. */
 export const SAFETYNET_VER = '233420000';
 
 /** The JWS signing key: RSA-2048 as Google's, certified for attest.android.com by the intermediate CA. */
-export function createSafetyNetLeaf(authority: AttestationAuthority, o: { random: Uint8Array; notBefore: Date }): Promise<CertifiedKey> {
+export function createSafetyNetLeaf(authority: AttestationAuthority, o: LeafOptions): Promise<CertifiedKey> {
   return certifiedKey(CoseAlg.RS256, (publicKey) =>
-    issueCertificate({ subject: `C=US, O=softkey, CN=${SAFETYNET_HOSTNAME}`, publicKey, issuer: authority.intermediate, random: o.random, notBefore: o.notBefore }),
+    issueCertificate({ ...o, subject: `C=US, O=softkey, CN=${SAFETYNET_HOSTNAME}`, publicKey, issuer: authority.intermediate }),
   );
 }
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
-export function safetyNetStatement(leaf: CertifiedKey, authority: AttestationAuthority, o: { signed: Uint8Array; timestampMs: number }): Map<string, Encodable> {
+export function safetyNetStatement(
+  leaf: CertifiedKey,
+  authority: AttestationAuthority,
+  o: { signed: Uint8Array; timestampMs: number },
+): Map<string, Encodable> {
   const header = { alg: 'RS256', x5c: [b64(leaf.certificate), b64(authority.intermediate.certificate)] };
   const payload = {
     nonce: b64(sha256(o.signed)),

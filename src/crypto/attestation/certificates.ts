@@ -83,6 +83,12 @@ export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
   return new Uint8Array(cert.rawData);
 }
 
+/** What every leaf certificate is made from: a serial number's randomness and the start of validity. */
+export interface LeafOptions {
+  random: Uint8Array;
+  notBefore: Date;
+}
+
 /** A fresh key (ES256, or RS256 for the SafetyNet JWS) with a certificate from `issue`. */
 export async function certifiedKey(
   alg: CertifiedKey['alg'],
@@ -93,13 +99,18 @@ export async function certifiedKey(
 }
 
 /** A new root CA and intermediate CA for one device. */
-export async function createAttestationAuthority(o: { random: (n: number) => Uint8Array; notBefore: Date; label?: string }): Promise<AttestationAuthority> {
+export async function createAttestationAuthority(o: {
+  random: (n: number) => Uint8Array;
+  notBefore: Date;
+  label?: string;
+}): Promise<AttestationAuthority> {
   const label = o.label ?? 'softkey';
+  const common = () => ({ notBefore: o.notBefore, ca: true, random: o.random(16) });
   const root = await certifiedKey(CoseAlg.ES256, (publicKey, selfSecret) =>
-    issueCertificate({ subject: `C=US, O=${label}, OU=Attestation Root, CN=${label} Attestation Root CA`, publicKey, selfSecret, random: o.random(16), notBefore: o.notBefore, years: 30, ca: true }),
+    issueCertificate({ ...common(), subject: `C=US, O=${label}, OU=Attestation Root, CN=${label} Root CA`, publicKey, selfSecret, years: 30 }),
   );
   const intermediate = await certifiedKey(CoseAlg.ES256, (publicKey) =>
-    issueCertificate({ subject: `C=US, O=${label}, OU=Attestation CA, CN=${label} Attestation Intermediate CA`, publicKey, issuer: root, random: o.random(16), notBefore: o.notBefore, years: 25, ca: true }),
+    issueCertificate({ ...common(), subject: `C=US, O=${label}, OU=Attestation CA, CN=${label} CA`, publicKey, issuer: root, years: 25 }),
   );
   return { root, intermediate };
 }

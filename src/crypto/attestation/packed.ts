@@ -10,7 +10,7 @@ import { concat } from '../../encoding/bytes.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg, type CredentialAlg } from '../../encoding/cose.js';
 import { signWithSecret } from '../credentialKeys.js';
-import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey } from './certificates.js';
+import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey, type LeafOptions } from './certificates.js';
 
 export const OID_FIDO_GEN_CE_AAGUID = '1.3.6.1.4.1.45724.1.1.4';
 
@@ -20,7 +20,7 @@ export function aaguidExtension(aaguid: Uint8Array): x509.Extension {
 }
 
 /** The §8.2.1 attestation leaf for one AAGUID, issued by the device's intermediate CA. */
-export function createPackedLeaf(authority: AttestationAuthority, o: { aaguid: Uint8Array; random: Uint8Array; notBefore: Date }): Promise<CertifiedKey> {
+export function createPackedLeaf(authority: AttestationAuthority, o: LeafOptions & { aaguid: Uint8Array }): Promise<CertifiedKey> {
   return certifiedKey(CoseAlg.ES256, (publicKey) =>
     issueCertificate({
       subject: 'C=US, O=softkey, OU=Authenticator Attestation, CN=softkey Packed Attestation',

@@ -10,13 +10,21 @@
  */
 import * as x509 from '@peculiar/x509';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { AttributeTypeAndValue, AttributeValue, GeneralName, Name, RelativeDistinguishedName, SubjectAlternativeName, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import {
+  AttributeTypeAndValue,
+  AttributeValue,
+  GeneralName,
+  Name,
+  RelativeDistinguishedName,
+  SubjectAlternativeName,
+  id_ce_subjectAltName,
+} from '@peculiar/asn1-x509';
 import { concat, u16be, u32be } from '../../encoding/bytes.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg, type CoseKey } from '../../encoding/cose.js';
 import { publicKeyOfSecret, signWithSecret } from '../credentialKeys.js';
 import { sha256 } from '../hash.js';
-import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey } from './certificates.js';
+import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey, type LeafOptions } from './certificates.js';
 import { aaguidExtension } from './packed.js';
 
 /** TPM 2.0 Part 2 §6 constants (the spec's names). */
@@ -58,7 +66,13 @@ export function tpmtPublic(key: CoseKey): Uint8Array {
 }
 
 /** TPMS_ATTEST for TPM2_Certify of the key whose TPMT_PUBLIC is pubArea. */
-export function tpmsAttestCertify(o: { pubArea: Uint8Array; extraData: Uint8Array; signerName: Uint8Array; clock: bigint; firmwareVersion?: bigint }): Uint8Array {
+export function tpmsAttestCertify(o: {
+  pubArea: Uint8Array;
+  extraData: Uint8Array;
+  signerName: Uint8Array;
+  clock: bigint;
+  firmwareVersion?: bigint;
+}): Uint8Array {
   const name = concat(u16be(TPM_ALG.SHA256), sha256(o.pubArea));
   const clockInfo = concat(u64be(o.clock), u32be(1), u32be(0), new Uint8Array([1]));
   return concat(
@@ -74,13 +88,16 @@ export function tpmsAttestCertify(o: { pubArea: Uint8Array; extraData: Uint8Arra
 }
 
 function tcgDirectoryName(o: { manufacturer: string; model: string; version: string }): Name {
-  const rdn = (type: string, value: string) => new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })]);
-  return new Name([rdn(OID_TCG_AT_TPM.manufacturer, o.manufacturer), rdn(OID_TCG_AT_TPM.model, o.model), rdn(OID_TCG_AT_TPM.version, o.version)]);
+  const rdn = (type: string, value: string) =>
+    new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })]);
+  const at = OID_TCG_AT_TPM;
+  return new Name([rdn(at.manufacturer, o.manufacturer), rdn(at.model, o.model), rdn(at.version, o.version)]);
 }
 
 /** The AIK certificate (§8.3.1) for one AAGUID, issued by the intermediate CA. */
-export function createAikLeaf(authority: AttestationAuthority, o: { aaguid: Uint8Array; random: Uint8Array; notBefore: Date }): Promise<CertifiedKey> {
-  const san = new SubjectAlternativeName([new GeneralName({ directoryName: tcgDirectoryName({ manufacturer: TPM_MANUFACTURER, model: 'softkey', version: 'id:00020001' }) })]);
+export function createAikLeaf(authority: AttestationAuthority, o: LeafOptions & { aaguid: Uint8Array }): Promise<CertifiedKey> {
+  const directoryName = tcgDirectoryName({ manufacturer: TPM_MANUFACTURER, model: 'softkey', version: 'id:00020001' });
+  const san = new SubjectAlternativeName([new GeneralName({ directoryName })]);
   return certifiedKey(CoseAlg.ES256, (publicKey) =>
     issueCertificate({
       subject: '',
@@ -99,7 +116,11 @@ export function createAikLeaf(authority: AttestationAuthority, o: { aaguid: Uint
 }
 
 /** §8.3 attestation statement: alg is the AIK's (ES256), extraData = SHA-256(authData ‖ clientDataHash). */
-export function tpmStatement(aik: CertifiedKey, authority: AttestationAuthority, o: { publicKey: CoseKey; signed: Uint8Array; clock: bigint }): Map<string, Encodable> {
+export function tpmStatement(
+  aik: CertifiedKey,
+  authority: AttestationAuthority,
+  o: { publicKey: CoseKey; signed: Uint8Array; clock: bigint },
+): Map<string, Encodable> {
   const pubArea = tpmtPublic(o.publicKey);
   // qualifiedSigner: the AIK's Name, nameAlg ‖ H(its TPMT_PUBLIC) (Part 1 §16).
   const signerName = concat(u16be(TPM_ALG.SHA256), sha256(tpmtPublic(publicKeyOfSecret(aik.alg, aik.secret))));
