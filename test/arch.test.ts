@@ -29,6 +29,7 @@ const ALLOWED: Record<string, string[]> = {
   'rp-demo': [],
   main: ['*'],
   cli: ['main'],
+  artillery: ['encoding', 'ctap2', 'main'], // softkey/artillery: processor functions over the composition root
   '.': ['*'], // src/index.ts, the package entry (a composition root like main)
 };
 

@@ -25,6 +25,7 @@ import { ctlCommand } from './ctlCommands.js';
 import { listCredentials } from '../main/credentialsList.js';
 import { stateCommand } from './stateCommands.js';
 import { listenFor } from '../main/listenErrors.js';
+import { poolCommand } from './poolCommands.js';
 
 const HELP = `softkey — a software FIDO2 security key
 
@@ -52,6 +53,7 @@ Usage:
       --allow-origin ORIGIN        a page origin the bridge accepts (repeatable; default http://localhost:5173)
       --demo [HOST:PORT]           the WebAuthn Demo relying party, with the bridge (default localhost:5173;
                                    npm start passes it)
+      --demo-seed DIR              add a credential pool's users to the demo at start (softkey pool create)
       --no-bridge, --no-demo       serve neither
       --panel HOST:PORT            device panel + control API (default 127.0.0.1:5174, or a free port
                                    when that is taken; URL and token in DIR/control.json)
@@ -78,6 +80,8 @@ Usage:
                                    the Filecoin app's seed and addresses
   softkey state export [--out FILE] | import FILE [--force]   [--data-dir DIR]
                                    the whole key as one JSON file (softkey state --help)
+  softkey pool create --users N --rp-id ID --out DIR
+                                   pre-enroll a load test's virtual users (README "Load testing")
   softkey ctl OPERATION [ARGS]     drive a running device: presence, prompts, credentials, faults…
                                    (softkey ctl --help)
   softkey --version | --help
@@ -438,6 +442,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await ctlCommand(args, io);
       case 'state':
         return await stateCommand(args, io);
+      case 'pool':
+        return await poolCommand(args, io);
       case 'wallet':
         return await walletCommand(args, {
           stdin: process.stdin,

@@ -22,7 +22,7 @@ export interface WebServicesOptions {
   /** Origins the bridge accepts besides the demo's; default http://localhost:5173 when there is no demo. */
   allowOrigins?: readonly string[];
   /** Run the demo RP; its database lives in dbPath. */
-  demo?: HostPort & { dbPath: string };
+  demo?: HostPort & { dbPath: string; seedPool?: string };
   /** The device panel's URL when prompts wait for it (--presence panel): the demo's pages link it. */
   approvalPanel?: () => string | undefined;
 }
@@ -62,6 +62,7 @@ export async function startWebServices(key: CtapTransport & { client?: WebAuthnC
         host: at.host,
         port: at.port,
         dbPath: at.dbPath,
+        ...(at.seedPool !== undefined && { seedPool: at.seedPool }),
         ...(bridge && { bridgeScript: bridge.shimScript() }),
         ...(options.approvalPanel && { approvalPanel: options.approvalPanel }),
       }), '--no-demo');
@@ -97,6 +98,8 @@ export interface WebFlags {
   'allow-origin'?: string[];
   demo?: string;
   'no-demo'?: boolean;
+  /** A softkey credential pool (softkey pool create) whose users the demo adds at start. */
+  'demo-seed'?: string;
 }
 
 /**
@@ -113,12 +116,13 @@ export function webServicesFromFlags(flags: WebFlags, dataDir: string): WebServi
     return n;
   });
   const bridgeWanted = !flags['no-bridge'] && (flags.bridge !== undefined || demo !== undefined || origins.length > 0);
+  if (flags['demo-seed'] !== undefined && !demo) throw new UsageError('--demo-seed needs --demo');
   if (!bridgeWanted && !demo) return undefined;
   const bridge = bridgeWanted ? parseHostPort(flags.bridge ?? `${DEFAULT_BRIDGE_HOST}:${DEFAULT_BRIDGE_PORT}`, '--bridge') : false;
   return {
     bridge,
     ...(origins.length > 0 && { allowOrigins: origins }),
-    ...(demo && { demo: { ...demo, dbPath: demoDbPath(dataDir) } }),
+    ...(demo && { demo: { ...demo, dbPath: demoDbPath(dataDir), ...(flags['demo-seed'] !== undefined && { seedPool: flags['demo-seed'] }) } }),
   };
 }
 
@@ -129,4 +133,5 @@ export const WEB_FLAGS = {
   'allow-origin': { type: 'string', multiple: true },
   demo: { type: 'string' },
   'no-demo': { type: 'boolean' },
+  'demo-seed': { type: 'string' },
 } as const;

@@ -152,6 +152,11 @@ export class DemoDb {
     this.db.prepare('UPDATE credentials SET counter = ?, backed_up = ?, last_used_at = ?, login_count = login_count + 1 WHERE id = ?').run(counter, backedUp ? 1 : 0, now, id);
   }
 
+  /** Runs fn in one SQLite transaction (rolled back when it throws). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   close(): void {
     this.db.close();
   }

@@ -36,6 +36,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import { DemoDb } from './db.js';
+import { seedFromPool } from './seed.js';
 import { decodeRegistration } from './decode.js';
 import { APP_SCRIPT, credentialListPage, credentialPage, loginPage, notFoundPage, registerPage } from './pages.js';
 
@@ -58,6 +59,8 @@ export interface DemoServerOptions {
    * become known after the demo starts.
    */
   approvalPanel?: () => string | undefined;
+  /** A softkey credential pool (its directory or pool.json) whose users are added at start (seed.ts). */
+  seedPool?: string;
 }
 
 export interface DemoServer {
@@ -110,6 +113,12 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
   const rpId = options.rpId ?? 'localhost';
   const host = options.host ?? 'localhost';
   const db = new DemoDb(options.dbPath);
+  try {
+    if (options.seedPool !== undefined) seedFromPool(db, options.seedPool, rpId);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   const sessions = new Map<string, Session>();
   const bundle = browserBundle();
   const bridge = options.bridgeScript !== undefined;
@@ -156,6 +165,7 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     if (!cred) return c.html(notFoundPage(bridge), 404);
     const user = db.userById(cred.userId);
     const registration = JSON.parse(cred.registrationJson) as RegistrationResponseJSON;
+    if (!registration.response) return c.text(`credential ${cred.id} of ${user?.name ?? '?'} was seeded from a softkey pool: no registration to show\n`);
     return c.html(credentialPage(cred, user?.name ?? '?', decodeRegistration(registration.response), bridge));
   });
   app.get('/favicon.ico', (c) => c.body(null, 204));
