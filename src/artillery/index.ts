@@ -31,10 +31,12 @@
  * Metrics (Artillery counters, rates and histograms):
  *   softkey.ceremonies.create|get            ceremonies run;   softkey.ceremonies_verified  rate /s
  *   softkey.sign_ms.create|get               softkey's own time per ceremony (client + authenticator)
+ *   softkey.key_open_ms                      opening a VU's own ':memory:' key (once per VU, before its sign-up)
  *   softkey.rp.verified                      correct answers the RP verified
  *   softkey.rp.refused.STATUS.REASON         correct answers the RP refused (from its status and body)
  *   softkey.faults.injected|refused|accepted.KIND
  *   softkey.profile.NAME                     VUs per profile
+ *   softkey.pool.lane.N                      pool sign-ins per counter lane (one lane per worker)
  */
 import { performance } from 'node:perf_hooks';
 import { isAbsolute, join } from 'node:path';
@@ -192,8 +194,12 @@ const elapsed = (t0: number) => performance.now() - t0;
 export async function softkeyCreate(_req: ArtilleryRequest, res: ArtilleryResponse, context: ArtilleryContext, events: ArtilleryEvents): Promise<void> {
   const state = vu(context);
   const options = parseBody(res, 'creation options');
+  if (!state.key) {
+    const t = performance.now();
+    state.key = await openVuKey(state, events);
+    events.emit('histogram', 'softkey.key_open_ms', elapsed(t));
+  }
   const t0 = performance.now();
-  state.key ??= await openVuKey(state, events);
   const response = await state.key.client.create(options as never, { origin: originOf(context, state.settings) });
   events.emit('histogram', 'softkey.sign_ms.create', elapsed(t0));
   events.emit('counter', 'softkey.ceremonies.create', 1);
@@ -251,6 +257,7 @@ export async function softkeyGet(_req: ArtilleryRequest, res: ArtilleryResponse,
   if (fault === 'counterRegress' && !pool && state.lastCounter < 1) fault = undefined;
   const regress = fault === 'counterRegress';
   if (pool && !regress) pool.armCounter(credentialId);
+  if (pool) events.emit('counter', `softkey.pool.lane.${pool.lane}`, 1);
   if (regress) key.control.setCredential(credentialId, { signCount: 0 });
   const response = await key.client.get(options as never, { origin: originOf(context, state.settings) });
   events.emit('histogram', 'softkey.sign_ms.get', elapsed(t0));
