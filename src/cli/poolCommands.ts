@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../main/address.js';
 import { createPoolFiles, PoolError } from '../main/pool.js';
 
-export const POOL_HELP = `softkey pool create --users N --rp-id ID --out DIR [--origin URL] [--prefix NAME] [--alg -7,-8,-257]
+export const POOL_HELP = `softkey pool create --users N --rp-id ID --out DIR [--origin URL] [--prefix NAME] [--alg=-7,-8,-257]
       pre-enroll N virtual users (non-discoverable, key-wrapped credentials) for an RP: DIR/pool.json
       is what the RP seeds from (user name, user handle, credential ID, COSE/SPKI public key, counter),
       DIR/secret.json (0600) is all a load-test worker needs to sign for any of them; sealed when
@@ -36,7 +36,7 @@ export async function poolCommand(args: string[], io: Io): Promise<number> {
   if (!values['rp-id']) throw new UsageError('--rp-id ID is required');
   if (!values.out) throw new UsageError('--out DIR is required');
   const algorithms = values.alg?.split(',').map((a) => Number(a.trim()));
-  if (algorithms?.some((a) => !Number.isInteger(a))) throw new UsageError('--alg takes COSE algorithm numbers such as -7,-8');
+  if (algorithms?.some((a) => !Number.isInteger(a))) throw new UsageError('--alg takes COSE algorithm numbers such as --alg=-7,-8');
   const passphrase = process.env.SOFTKEY_POOL_PASSPHRASE;
   try {
     const r = await createPoolFiles(values.out, {
