@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   startWatchdog();
   const results = await benchCtap2();
   // Later capabilities add their suites here (wallet over TCP, browser latency).
-  for (const extra of ['./wallet.js', './browser.js']) {
+  for (const extra of ['./wallet.js', './browser.js', './load.js']) {
     try {
       phase(`loading ${extra}`);
       const mod = (await import(extra)) as Record<string, () => Promise<BenchResult[]>>;
