@@ -111,10 +111,14 @@ export class SoftkeyArtilleryError extends Error {
 
 function settingsOf(context: ArtilleryContext): SoftkeySettings {
   const s = context.vars.softkey ?? {};
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new SoftkeyArtilleryError('config.variables.softkey must be an object');
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) {
+    throw new SoftkeyArtilleryError('config.variables.softkey must be an object');
+  }
   const settings = s as SoftkeySettings;
   for (const [k, v] of Object.entries(settings.faults ?? {})) {
-    if (!FAULT_KINDS.includes(k as FaultKind)) throw new SoftkeyArtilleryError(`unknown fault "${k}" in softkey.faults (known: ${FAULT_KINDS.join(', ')})`);
+    if (!FAULT_KINDS.includes(k as FaultKind)) {
+      throw new SoftkeyArtilleryError(`unknown fault "${k}" in softkey.faults (known: ${FAULT_KINDS.join(', ')})`);
+    }
     if (typeof v !== 'number' || !(v >= 0 && v <= 100)) throw new SoftkeyArtilleryError(`softkey.faults.${k} must be a percentage 0–100`);
   }
   const total = Object.values(settings.faults ?? {}).reduce((a, b) => a + (b ?? 0), 0);
@@ -131,7 +135,9 @@ function vu(context: ArtilleryContext): VuState {
 function originOf(context: ArtilleryContext, settings: SoftkeySettings): string {
   if (settings.origin) return settings.origin;
   const target = context.vars.target;
-  if (typeof target !== 'string') throw new SoftkeyArtilleryError('set config.target or config.variables.softkey.origin: the RP origin goes into clientDataJSON');
+  if (typeof target !== 'string') {
+    throw new SoftkeyArtilleryError('set config.target or config.variables.softkey.origin: the RP origin goes into clientDataJSON');
+  }
   return new URL(target).origin;
 }
 
@@ -183,7 +189,8 @@ function parseBody(res: ArtilleryResponse, what: string): Record<string, unknown
   const raw = res.body;
   const body = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
   if (res.statusCode !== 200 || typeof body !== 'object' || body === null) {
-    throw new SoftkeyArtilleryError(`the RP answered ${res.statusCode} to the ${what} request: ${String(typeof raw === 'string' ? raw : JSON.stringify(raw)).slice(0, 200)}`);
+    const text = String(typeof raw === 'string' ? raw : JSON.stringify(raw)).slice(0, 200);
+    throw new SoftkeyArtilleryError(`the RP answered ${res.statusCode} to the ${what} request: ${text}`);
   }
   return body as Record<string, unknown>;
 }
@@ -191,7 +198,12 @@ function parseBody(res: ArtilleryResponse, what: string): Record<string, unknown
 const elapsed = (t0: number) => performance.now() - t0;
 
 /** afterResponse hook: the response holds creation options JSON; makes this VU's credential. */
-export async function softkeyCreate(_req: ArtilleryRequest, res: ArtilleryResponse, context: ArtilleryContext, events: ArtilleryEvents): Promise<void> {
+export async function softkeyCreate(
+  _req: ArtilleryRequest,
+  res: ArtilleryResponse,
+  context: ArtilleryContext,
+  events: ArtilleryEvents,
+): Promise<void> {
   const state = vu(context);
   const options = parseBody(res, 'creation options');
   if (!state.key) {
@@ -216,7 +228,8 @@ export async function softkeyPickPoolUser(context: ArtilleryContext, _events: Ar
   if (!state.settings.pool) throw new SoftkeyArtilleryError('softkeyPickPoolUser needs config.variables.softkey.pool');
   const signer = await poolSigner(context, state.settings.pool);
   const given = context.vars.softkeyUserIndex; // e.g. from a CSV payload; else a random pool user
-  state.poolIndex = given !== undefined && /^\d+$/.test(String(given)) ? Number(given) : Math.floor(Math.random() * signer.pool.users.length);
+  const random = Math.floor(Math.random() * signer.pool.users.length);
+  state.poolIndex = given !== undefined && /^\d+$/.test(String(given)) ? Number(given) : random;
   context.vars.softkeyUsername = signer.user(state.poolIndex).username;
 }
 
@@ -235,7 +248,12 @@ function corruptSignature(signature: string): string {
 }
 
 /** afterResponse hook: the response holds request options JSON; signs with this VU's (or its pool user's) credential. */
-export async function softkeyGet(_req: ArtilleryRequest, res: ArtilleryResponse, context: ArtilleryContext, events: ArtilleryEvents): Promise<void> {
+export async function softkeyGet(
+  _req: ArtilleryRequest,
+  res: ArtilleryResponse,
+  context: ArtilleryContext,
+  events: ArtilleryEvents,
+): Promise<void> {
   const state = vu(context);
   const options = parseBody(res, 'request options');
   const t0 = performance.now();
@@ -263,7 +281,10 @@ export async function softkeyGet(_req: ArtilleryRequest, res: ArtilleryResponse,
   events.emit('histogram', 'softkey.sign_ms.get', elapsed(t0));
   events.emit('counter', 'softkey.ceremonies.get', 1);
   if (fault === 'badSignature') response.response.signature = corruptSignature(response.response.signature);
-  if (!regress && !pool) state.lastCounter = Math.max(state.lastCounter, new DataView(b64d(response.response.authenticatorData).buffer).getUint32(33));
+  if (!regress && !pool) {
+    const signCount = new DataView(b64d(response.response.authenticatorData).buffer).getUint32(33); // §6.1 signCount
+    state.lastCounter = Math.max(state.lastCounter, signCount);
+  }
   if (fault) events.emit('counter', `softkey.faults.injected.${fault}`, 1);
   state.pending = { body: response, ceremony: 'get', ...(fault && { fault }) };
 }
@@ -275,7 +296,10 @@ export async function softkeyAttach(req: ArtilleryRequest, context: ArtilleryCon
   req.json = state.settings.bodyField ? { [state.settings.bodyField]: state.pending.body } : state.pending.body;
 }
 
-/** "sign-in not verified: Response counter value 1 was lower than expected 1000" → "sign-in_not_verified_response_counter_value_n_was_lower…" */
+/**
+ * The RP's refusal as a metric name: "sign-in not verified: Response counter value 1 was lower than expected 1000"
+ * → "400.sign-in_not_verified_response_counter_value_n_was_lower_than_expected_n".
+ */
 export function refusalReason(res: ArtilleryResponse): string {
   let text = '';
   try {
@@ -297,7 +321,12 @@ export function refusalReason(res: ArtilleryResponse): string {
 }
 
 /** afterResponse hook on the verify request: counts what the RP did with the answer. */
-export async function softkeyVerdict(_req: ArtilleryRequest, res: ArtilleryResponse, context: ArtilleryContext, events: ArtilleryEvents): Promise<void> {
+export async function softkeyVerdict(
+  _req: ArtilleryRequest,
+  res: ArtilleryResponse,
+  context: ArtilleryContext,
+  events: ArtilleryEvents,
+): Promise<void> {
   const state = vu(context);
   const pending = state.pending;
   delete state.pending;

@@ -137,7 +137,16 @@ export async function createPool(o: CreatePoolOptions): Promise<{ pool: PoolFile
         transports: reg.response.transports,
       });
     }
-    const pool: PoolFile = { format: POOL_FORMAT, version: POOL_VERSION, rpId: o.rpId, origin, epochMs, counterBase: COUNTER_BASE, counterLanes: COUNTER_LANES, users };
+    const pool: PoolFile = {
+      format: POOL_FORMAT,
+      version: POOL_VERSION,
+      rpId: o.rpId,
+      origin,
+      epochMs,
+      counterBase: COUNTER_BASE,
+      counterLanes: COUNTER_LANES,
+      users,
+    };
     const state = key.exportState(o.passphrase ? { passphrase: o.passphrase } : {});
     return { pool, secret: { format: 'softkey-pool-secret', version: POOL_VERSION, state } };
   } finally {
@@ -164,7 +173,9 @@ export function readPoolFile(dir: string): PoolFile {
   } catch (e) {
     throw new PoolError(`cannot read the pool at ${path}: ${(e as Error).message}`);
   }
-  if (p?.format !== POOL_FORMAT || p.version !== POOL_VERSION || !Array.isArray(p.users)) throw new PoolError(`${path} is not a softkey pool (version ${POOL_VERSION})`);
+  if (p?.format !== POOL_FORMAT || p.version !== POOL_VERSION || !Array.isArray(p.users)) {
+    throw new PoolError(`${path} is not a softkey pool (version ${POOL_VERSION})`);
+  }
   return p;
 }
 

@@ -47,7 +47,8 @@ export async function poolCommand(args: string[], io: Io): Promise<number> {
       ...(algorithms && { algorithms }),
       ...(passphrase && { passphrase }),
     });
-    io.out(`pool of ${r.users} users for ${values['rp-id']}: ${r.poolPath} (seed the RP from it), ${r.secretPath} (the workers' secret, 0600)`);
+    io.out(`pool of ${r.users} users for ${values['rp-id']}: ${r.poolPath} (seed the RP from it), ` +
+      `${r.secretPath} (the workers' secret, 0600)`);
     return 0;
   } catch (e) {
     if (e instanceof PoolError) throw new UsageError(e.message);

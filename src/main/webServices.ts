@@ -122,7 +122,9 @@ export function webServicesFromFlags(flags: WebFlags, dataDir: string): WebServi
   return {
     bridge,
     ...(origins.length > 0 && { allowOrigins: origins }),
-    ...(demo && { demo: { ...demo, dbPath: demoDbPath(dataDir), ...(flags['demo-seed'] !== undefined && { seedPool: flags['demo-seed'] }) } }),
+    ...(demo && {
+      demo: { ...demo, dbPath: demoDbPath(dataDir), ...(flags['demo-seed'] !== undefined && { seedPool: flags['demo-seed'] }) },
+    }),
   };
 }
 

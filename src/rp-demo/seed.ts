@@ -78,9 +78,13 @@ function checkUser(u: unknown, i: number): SeedUser {
   const bad = (what: string) => new DemoSeedError(`pool user ${i}: ${what}`);
   if (typeof o !== 'object' || o === null) throw bad('not an object');
   if (typeof o.username !== 'string' || o.username.length < 1 || o.username.length > 64) throw bad('username must be 1 to 64 characters');
-  for (const k of ['userHandle', 'credentialId', 'publicKey'] as const) if (typeof o[k] !== 'string' || !B64URL.test(o[k])) throw bad(`${k} must be base64url`);
+  for (const k of ['userHandle', 'credentialId', 'publicKey'] as const) {
+    if (typeof o[k] !== 'string' || !B64URL.test(o[k])) throw bad(`${k} must be base64url`);
+  }
   if (!Number.isInteger(o.alg)) throw bad('alg must be a COSE algorithm number');
-  if (!(Number.isInteger(o.counter) && (o.counter as number) >= 0 && (o.counter as number) <= 0xffffffff)) throw bad('counter must be 0–4294967295');
-  if (o.transports !== undefined && !(Array.isArray(o.transports) && o.transports.every((t) => typeof t === 'string'))) throw bad('transports must be strings');
+  const counter = o.counter as number;
+  if (!(Number.isInteger(counter) && counter >= 0 && counter <= 0xffffffff)) throw bad('counter must be 0–4294967295');
+  const transportsOk = o.transports === undefined || (Array.isArray(o.transports) && o.transports.every((t) => typeof t === 'string'));
+  if (!transportsOk) throw bad('transports must be strings');
   return o as unknown as SeedUser;
 }

@@ -165,7 +165,9 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     if (!cred) return c.html(notFoundPage(bridge), 404);
     const user = db.userById(cred.userId);
     const registration = JSON.parse(cred.registrationJson) as RegistrationResponseJSON;
-    if (!registration.response) return c.text(`credential ${cred.id} of ${user?.name ?? '?'} was seeded from a softkey pool: no registration to show\n`);
+    if (!registration.response) {
+      return c.text(`credential ${cred.id} of ${user?.name ?? '?'} was seeded from a softkey pool: no registration to show\n`);
+    }
     return c.html(credentialPage(cred, user?.name ?? '?', decodeRegistration(registration.response), bridge));
   });
   app.get('/favicon.ico', (c) => c.body(null, 204));
