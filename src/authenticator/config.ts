@@ -82,6 +82,18 @@ export interface AuthenticatorConfig {
    * handle (credentialSlot.ts); KEY_STORE_FULL when none is free. undefined: sealed IDs, unlimited.
    */
   credentialSlots?: number;
+  /**
+   * Platform authenticators and passkey providers (src/main/profiles.ts): every new credential's ID
+   * is this many random bytes (16–32 as providers make them), its payload stored in a slot under it
+   * (credentialSlot.ts), not sealed into it. undefined: sealed IDs (or slot handles).
+   */
+  storedCredentialIdLength?: number;
+  /** Every credential is discoverable (a passkey provider stores each one), whatever the rk option says. */
+  alwaysDiscoverable?: boolean;
+  /** Built-in UV on every makeCredential and user-present getAssertion, asked for or not (an OS prompt). */
+  alwaysBuiltInUv?: boolean;
+  /** attestation 'none' still reports the AAGUID (passkey providers do; the default zeroes it). */
+  aaguidInNoneAttestation?: boolean;
   /** getInfo members emitted (spec names); undefined: every member the device computes. */
   getInfoMembers?: string[];
   /** getInfo options emitted: true/false fixed, null as the device computes; undefined: all computed. */

@@ -143,6 +143,13 @@ export class Core {
    * a short handle to a stored slot. The caller checked hasFreeCredentialSlot() before user presence.
    */
   newCredentialId(rpIdHash: Uint8Array, payload: CredentialIdPayload): Uint8Array {
+    const storedLength = this.config.storedCredentialIdLength;
+    if (storedLength !== undefined) {
+      // A provider's random ID (16–32 bytes: shorter than any sealed ID, so resolve() finds its slot).
+      const id = this.env.rng.bytes(storedLength);
+      this.env.store.putSlot({ credentialId: id, rpIdHash, payload, createdAt: this.env.clock.now() });
+      return id;
+    }
     if (this.config.credentialSlots === undefined) return sealCredentialId(this.credentialWrapKey(), rpIdHash, payload, this.env.rng.bytes(12));
     const id = slotHandle(this.env.rng.bytes(SLOT_HANDLE_LENGTH - 1));
     this.env.store.putSlot({ credentialId: id, rpIdHash, payload, createdAt: this.env.clock.now() });

@@ -28,7 +28,8 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
   // Step 4: options. pinUvAuthParam takes precedence over the "uv" option.
   if (req.options.has('rk')) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'rk in getAssertion');
   const up = req.options.get('up') !== false;
-  const uvOption = protocol === undefined && req.options.get('uv') === true;
+  // alwaysBuiltInUv (platform profiles): a user-present assertion runs the built-in method unasked.
+  const uvOption = protocol === undefined && (req.options.get('uv') === true || (config.alwaysBuiltInUv === true && up));
   if (uvOption && !env.uv?.available) {
     throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
   }

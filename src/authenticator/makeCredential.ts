@@ -52,11 +52,13 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   if (alg === undefined) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
 
   // Step 5: options. pinUvAuthParam takes precedence over the "uv" option.
-  const rk = req.options.get('rk') === true;
+  // A passkey provider's profile (alwaysDiscoverable) stores every credential it makes.
+  const rk = req.options.get('rk') === true || config.alwaysDiscoverable === true;
   if (req.options.get('up') === false) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up=false in makeCredential');
   // CTAP 2.0 §5.1 step 7: "up" is a known option not valid for makeCredential → INVALID_OPTION.
   if (req.options.has('up') && followsCtap20(config)) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up is not a CTAP 2.0 makeCredential option');
-  const uvOption = protocol === undefined && req.options.get('uv') === true;
+  // alwaysBuiltInUv (platform profiles): the built-in method runs as if the "uv" option were set.
+  const uvOption = protocol === undefined && (req.options.get('uv') === true || config.alwaysBuiltInUv === true);
   if (uvOption && !env.uv?.available) {
     throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
   }
@@ -185,7 +187,12 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     rpIdHash,
     flags,
     signCount: 0,
-    attestedCredentialData: { aaguid: attestedAaguid(attestation), credentialId: id, credentialPublicKey: publicKey },
+    // A passkey provider's "none" keeps its AAGUID (aaguidInNoneAttestation).
+    attestedCredentialData: {
+      aaguid: attestation.format === 'none' && config.aaguidInNoneAttestation === true ? attestation.aaguid : attestedAaguid(attestation),
+      credentialId: id,
+      credentialPublicKey: publicKey,
+    },
     extensions: makeCredentialOutputs(core, ext, id, uv),
   });
   const largeBlobKey = ext.largeBlobKey && { largeBlobKey: ext.largeBlobKey };

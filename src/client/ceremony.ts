@@ -41,7 +41,7 @@ export class Ceremony {
   private why: Reason | undefined;
 
   constructor(
-    private readonly transport: CtapTransport,
+    private transport: CtapTransport,
     private readonly userSignal: AbortSignal | undefined,
     timeoutMs: number | undefined,
   ) {
@@ -94,6 +94,16 @@ export class Ceremony {
         },
       );
     });
+  }
+
+  /** Talks to another authenticator from now on (the one the client picked, WebAuthn L3 §5.1.3 step 20). */
+  use(transport: CtapTransport): void {
+    this.transport = transport;
+  }
+
+  /** Waits until the ceremony stops: no authenticator of the kind asked for (Chromium waits for the timeout). */
+  waitForever(): Promise<never> {
+    return this.guard(new Promise<never>(() => undefined));
   }
 
   /** One CTAP2 round trip. */

@@ -35,6 +35,7 @@ import {
   encodeSimpleCommand,
 } from '../ctap2/hostCodec.js';
 import { CtapError, Status } from '../ctap2/status.js';
+import { candidateOf, chooseAuthenticator, eligibleAuthenticators, type AuthenticatorAttachment, type AuthenticatorChooser } from './authenticatorChoice.js';
 import { anonymize, attestationConveyance, encodeAttestationObject, type NoneAttestationAaguid } from './attestation.js';
 import { Ceremony, DEFAULT_TIMEOUTS, effectiveTimeout, type TimeoutRange } from './ceremony.js';
 import { collectClientData } from './clientData.js';
@@ -104,6 +105,13 @@ export interface WebAuthnClientOptions {
    * getNextAssertion). Default: the first, the one the authenticator returned.
    */
   selectCredential?: (candidates: AssertionCandidate[]) => number | Promise<number>;
+  /**
+   * More authenticators this client sees besides its transport (e.g. a platform key and a security
+   * key at once); which one a ceremony uses follows authenticatorChoice.ts.
+   */
+  authenticators?: CtapTransport[];
+  /** The user's pick when several authenticators qualify: 'platform', 'cross-platform' or a function. */
+  chooseAuthenticator?: AuthenticatorChooser;
 }
 
 export interface CreateContext {
@@ -129,7 +137,10 @@ function uvRequirement(value: string | undefined): UserVerificationRequirement {
 }
 
 export class WebAuthnClient {
-  private info: GetInfoResponse | undefined;
+  /** getInfo of each authenticator, asked once and cached. */
+  private readonly infos = new Map<CtapTransport, GetInfoResponse>();
+  /** This client's transport first, then options.authenticators. */
+  private readonly all: CtapTransport[];
   private readonly timeouts: TimeoutRange;
   /** The PIN (or a callback asking for it) used when a ceremony needs user verification through clientPIN. */
   pin: PinSource | undefined;
@@ -141,6 +152,7 @@ export class WebAuthnClient {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     if (this.timeouts.min > this.timeouts.max) throw new RangeError('timeouts.min is above timeouts.max');
     this.pin = options.pin;
+    this.all = [transport, ...(options.authenticators ?? [])];
   }
 
   /**
@@ -179,18 +191,62 @@ export class WebAuthnClient {
     }
   }
 
-  /** authenticatorGetInfo, asked once and cached. */
-  async getInfo(signal?: AbortSignal): Promise<GetInfoResponse> {
-    if (!this.info) {
-      const response = await this.transport.cbor(encodeSimpleCommand(Command.authenticatorGetInfo), signal ? { signal } : {});
-      this.info = decodeGetInfoResponse(response);
+  /** authenticatorGetInfo (of this client's transport, or another of its authenticators), asked once and cached. */
+  async getInfo(signal?: AbortSignal, transport: CtapTransport = this.transport): Promise<GetInfoResponse> {
+    let info = this.infos.get(transport);
+    if (!info) {
+      const response = await transport.cbor(encodeSimpleCommand(Command.authenticatorGetInfo), signal ? { signal } : {});
+      info = decodeGetInfoResponse(response);
+      this.infos.set(transport, info);
     }
-    return this.info;
+    return info;
   }
 
   /** Drops the cached getInfo (after a reset, a PIN change or a device swap). */
   forgetInfo(): void {
-    this.info = undefined;
+    this.infos.clear();
+  }
+
+  /**
+   * L3 §5.1.7 isUserVerifyingPlatformAuthenticatorAvailable(): true when one of this client's
+   * authenticators is a platform authenticator (getInfo plat) with built-in user verification (uv).
+   */
+  async isUserVerifyingPlatformAuthenticatorAvailable(): Promise<boolean> {
+    for (const t of this.all) {
+      const info = await this.getInfo(undefined, t).catch(() => undefined);
+      if (info?.options?.plat === true && info.options.uv === true) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The authenticator a ceremony uses (authenticatorChoice.ts): the ceremony talks to it from now on.
+   * None eligible: wait for the timeout (NotAllowedError), as Chromium does.
+   */
+  private async pickAuthenticator(
+    c: Ceremony,
+    req: { required?: string; hints?: readonly string[]; allowTransports?: ReadonlyArray<readonly string[] | undefined> },
+    probe?: (info: GetInfoResponse) => Promise<boolean>,
+  ): Promise<{ info: GetInfoResponse; attachment: AuthenticatorAttachment }> {
+    const infos: GetInfoResponse[] = [];
+    for (const t of this.all) infos.push(this.infos.get(t) ?? (await c.guard(this.getInfo(c.signal, t))));
+    const eligible = eligibleAuthenticators(infos.map((info, i) => candidateOf(i, info)), req);
+    let chosen = this.options.chooseAuthenticator === undefined && probe && eligible.length > 1 ? undefined : chooseAuthenticator(eligible, this.options.chooseAuthenticator);
+    if (!chosen && eligible.length > 1) {
+      // No pick given for a sign-in: the first authenticator (best first) that holds a credential, as
+      // a browser lists only the accounts its authenticators have.
+      for (const candidate of eligible) {
+        c.use(this.all[candidate.index]!);
+        if (await probe!(infos[candidate.index]!)) {
+          chosen = candidate;
+          break;
+        }
+      }
+      chosen ??= eligible[0];
+    }
+    if (!chosen) return c.waitForever();
+    c.use(this.all[chosen.index]!);
+    return { info: infos[chosen.index]!, attachment: chosen.attachment };
   }
 
   /** navigator.credentials.create({ publicKey }) → PublicKeyCredential.toJSON(). */
@@ -222,7 +278,7 @@ export class WebAuthnClient {
     const timeout = effectiveTimeout(options.timeout, this.timeouts);
 
     return this.run(ctx.signal, timeout, async (c) => {
-      const info = await this.cachedInfo(c);
+      const { info, attachment } = await this.pickAuthenticator(c, { ...(selection.authenticatorAttachment !== undefined && { required: selection.authenticatorAttachment }), ...(options.hints && { hints: options.hints }) });
       const deviceRk = info.options?.rk === true;
       if (rkRequirement === 'required' && !deviceRk) throw new WebAuthnError('ConstraintError', 'the authenticator cannot store discoverable credentials');
       const rk = rkRequirement === 'required' || (rkRequirement === 'preferred' && deviceRk);
@@ -277,7 +333,8 @@ export class WebAuthnClient {
         prf: prf && prfResults(prf.secret, outputs?.get(prf.inputKey), prf.saltCount),
       });
       // "indirect" may be anonymized by the client; this one conveys it unaltered, like "direct".
-      if (conveyance === 'none') result = anonymize(result, this.options.noneAttestationAaguid ?? 'zero');
+      // Chromium keeps a platform authenticator's AAGUID under "none" (seed 001's Windows Hello sample).
+      if (conveyance === 'none') result = anonymize(result, attachment === 'platform' ? 'keep' : (this.options.noneAttestationAaguid ?? 'zero'));
 
       const { alg, spki } = publicKeyOf(acd.credentialPublicKey);
       const transports = [...new Set(info.transports ?? this.options.transports ?? [])].sort();
@@ -293,7 +350,7 @@ export class WebAuthnClient {
           publicKeyAlgorithm: alg,
           attestationObject: b64u.encode(encodeAttestationObject(result)),
         },
-        authenticatorAttachment: 'cross-platform',
+        authenticatorAttachment: attachment,
         clientExtensionResults: extensionOutputsToJSON(clientExtensionResults),
         type: 'public-key',
       };
@@ -316,7 +373,16 @@ export class WebAuthnClient {
     const timeout = ctx.mediation === 'conditional' ? undefined : effectiveTimeout(options.timeout, this.timeouts);
 
     return this.run(ctx.signal, timeout, async (c) => {
-      const info = await this.cachedInfo(c);
+      const { info, attachment } = await this.pickAuthenticator(
+        c,
+        { ...(options.hints && { hints: options.hints }), allowTransports: allowCredentials.map((d) => d.transports) },
+        async (probed) => {
+          const eligible = this.eligible(allowCredentials, probed);
+          if (allowCredentials.length > 0 && eligible.length === 0) return false;
+          const chunks = allowCredentials.length > 0 ? this.chunks(eligible, probed) : [undefined];
+          return (await this.silentProbe(c, rpId, chunks)) !== undefined;
+        },
+      );
       const extensions = planGetExtensions(options.extensions, info, { allowCredentials });
 
       let allowList: CredentialDescriptor[] | undefined;
@@ -380,7 +446,7 @@ export class WebAuthnClient {
           signature: b64u.encode(result.signature),
           ...(result.user && { userHandle: b64u.encode(result.user.id) }),
         },
-        authenticatorAttachment: 'cross-platform',
+        authenticatorAttachment: attachment,
         clientExtensionResults: extensionOutputsToJSON(clientExtensionResults),
         type: 'public-key',
       };
@@ -398,10 +464,6 @@ export class WebAuthnClient {
     } finally {
       c.close();
     }
-  }
-
-  private async cachedInfo(c: Ceremony): Promise<GetInfoResponse> {
-    return this.info ?? c.guard(this.getInfo(c.signal));
   }
 
   /** Descriptors the device can take: type public-key, ID no longer than getInfo.maxCredentialIdLength. */
@@ -425,12 +487,12 @@ export class WebAuthnClient {
    * recognises, or undefined when every chunk answers NO_CREDENTIALS.
    * Limitation: no pinUvAuthParam is sent, so credProtect level 3 credentials are not found here.
    */
-  private async silentProbe(c: Ceremony, rpId: string, chunks: CredentialDescriptor[][]): Promise<CredentialDescriptor | undefined> {
+  private async silentProbe(c: Ceremony, rpId: string, chunks: Array<CredentialDescriptor[] | undefined>): Promise<CredentialDescriptor | undefined> {
     for (const chunk of chunks) {
       let response: GetAssertionResponse;
       try {
         response = decodeGetAssertionResponse(
-          await c.send(encodeGetAssertionRequest({ rpId, clientDataHash: PREFLIGHT_CLIENT_DATA_HASH, allowList: chunk, options: { up: false } })),
+          await c.send(encodeGetAssertionRequest({ rpId, clientDataHash: PREFLIGHT_CLIENT_DATA_HASH, ...(chunk && { allowList: chunk }), options: { up: false } })),
           chunk,
         );
       } catch (e) {
@@ -438,7 +500,7 @@ export class WebAuthnClient {
         throw e;
       }
       const id = response.credential.id;
-      return chunk.find((d) => equal(d.id, id)) ?? { type: 'public-key', id };
+      return chunk?.find((d) => equal(d.id, id)) ?? { type: 'public-key', id };
     }
     return undefined;
   }

@@ -66,6 +66,17 @@ export interface ProfileSpec {
     /** The CTAP 2.3 capability (FIDO_2_3, getInfo 0x16–0x1F, pcmr, long touch, …); default true. */
     ctap23?: boolean;
     attestation?: AttestationFormat;
+    /** New credential IDs: this many random bytes (16–32), stored, not sealed (passkey providers). */
+    storedCredentialIdLength?: number;
+    /** Every credential is discoverable, whatever the rk option says. */
+    alwaysDiscoverable?: boolean;
+    /** Built-in UV (installed at start) runs on every makeCredential and user-present getAssertion. */
+    alwaysBuiltInUv?: boolean;
+    /** attestation "none" keeps the AAGUID in the attested credential data. */
+    aaguidInNoneAttestation?: boolean;
+    /** WebAuthn L3 §6.1.3 BE and BS of every new credential (synced passkeys: both true). */
+    backupEligible?: boolean;
+    backupState?: boolean;
   };
 }
 
@@ -144,10 +155,74 @@ const CTAP20: ProfileSpec = {
   },
 };
 
+/**
+ * Passkey providers as platform authenticators (WebAuthn L3 §6.2.1 "platform attachment"): getInfo
+ * option plat, transport "internal" (and "hybrid" where the provider's passkeys also serve phones),
+ * built-in UV on every ceremony, every credential discoverable with a stored random ID of the
+ * provider's length, attestation "none" carrying the provider's AAGUID. The AAGUIDs and names come from
+ * the community list github.com/passkeydeveloper/passkey-authenticator-aaguids, aaguid.json (commit
+ * 05ab14246014c51fbeb2bfe063bee3424055ce27). Synced providers set BE=1 BS=1; Windows Hello keeps its
+ * keys in the TPM: BE=0 BS=0. Only Windows Hello's ID length (32) comes from a captured sample (seed
+ * 001); the others are the lengths those providers are commonly seen to make.
+ */
+function provider(
+  name: string,
+  listName: string,
+  aaguid: string,
+  p: { synced: boolean; idLength: number; transports: string[]; algorithms: string[]; extensions: string[] },
+): ProfileSpec {
+  return {
+    name,
+    description: `${listName} (a passkey provider as a platform authenticator; AAGUID ${aaguid})`,
+    getInfo: {
+      members: ['versions', 'extensions', 'aaguid', 'options', 'maxMsgSize', 'pinUvAuthProtocols', 'maxCredentialCountInList', 'maxCredentialIdLength', 'transports', 'algorithms'],
+      versions: ['FIDO_2_0', 'FIDO_2_1'],
+      extensions: p.extensions,
+      aaguid: aaguid.replaceAll('-', ''),
+      options: { plat: true, rk: true, up: true, uv: true, pinUvAuthToken: true },
+      pinUvAuthProtocols: [2],
+      maxCredentialIdLength: 64,
+      transports: p.transports,
+      algorithms: p.algorithms,
+    },
+    behaviour: {
+      ctap23: false,
+      attestation: 'none',
+      aaguidInNoneAttestation: true,
+      storedCredentialIdLength: p.idLength,
+      alwaysDiscoverable: true,
+      alwaysBuiltInUv: true,
+      backupEligible: p.synced,
+      backupState: p.synced,
+    },
+  };
+}
+
+const SYNCED = { synced: true, transports: ['hybrid', 'internal'], algorithms: ['ES256'], extensions: ['credProtect', 'hmac-secret'] };
+
+export const PASSKEY_PROVIDERS: readonly ProfileSpec[] = [
+  provider('windows-hello', 'Windows Hello', '08987058-cadc-4b81-b6e1-30de50dcbe96', {
+    synced: false,
+    idLength: 32,
+    transports: ['internal'],
+    algorithms: ['ES256', 'RS256'],
+    extensions: ['credProtect', 'hmac-secret'],
+  }),
+  provider('icloud-keychain', 'iCloud Keychain', 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd', { ...SYNCED, idLength: 20 }),
+  provider('google-password-manager', 'Google Password Manager', 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4', { ...SYNCED, idLength: 16 }),
+  provider('1password', '1Password', 'bada5566-a7aa-401f-bd96-45619a55120d', { ...SYNCED, idLength: 32 }),
+  provider('bitwarden', 'Bitwarden', 'd548826e-79b4-db40-a3d8-11116f7e8349', { ...SYNCED, idLength: 16 }),
+  provider('dashlane', 'Dashlane', '531126d6-e717-415c-9320-3d9aa6981239', { ...SYNCED, idLength: 16 }),
+  provider('keeper', 'Keeper', '0ea242b4-43c4-4a1b-8b17-dd6d0b6baec6', { ...SYNCED, idLength: 32 }),
+  provider('samsung-pass', 'Samsung Pass', '53414d53-554e-4700-0000-000000000000', { ...SYNCED, idLength: 32 }),
+  provider('proton-pass', 'Proton Pass', '50726f74-6f6e-5061-7373-50726f746f6e', { ...SYNCED, idLength: 32 }),
+];
+
 export const BUILT_IN_PROFILES: ReadonlyMap<string, ProfileSpec> = new Map([
   ['default', { name: 'default', description: 'everything softkey does' }],
   ['badge', BADGE],
   ['ctap20', CTAP20],
+  ...PASSKEY_PROVIDERS.map((p) => [p.name!, p] as const),
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -214,6 +289,12 @@ function configOfSpec(spec: ProfileSpec): Partial<AuthenticatorConfig> {
   if (b.ctap20Errors !== undefined) c.ctap20 = b.ctap20Errors;
   if (b.ctap23 !== undefined) c.ctap23 = b.ctap23;
   if (b.attestation !== undefined) c.attestation = b.attestation;
+  if (b.storedCredentialIdLength !== undefined) c.storedCredentialIdLength = b.storedCredentialIdLength;
+  if (b.alwaysDiscoverable !== undefined) c.alwaysDiscoverable = b.alwaysDiscoverable;
+  if (b.alwaysBuiltInUv !== undefined) c.alwaysBuiltInUv = b.alwaysBuiltInUv;
+  if (b.aaguidInNoneAttestation !== undefined) c.aaguidInNoneAttestation = b.aaguidInNoneAttestation;
+  if (b.backupEligible !== undefined) c.backupEligible = b.backupEligible;
+  if (b.backupState !== undefined) c.backupState = b.backupState;
   return c;
 }
 
@@ -227,7 +308,8 @@ const SUBCOMMAND_NAMES = Object.keys(ClientPinSubCommand);
 const MEMBER_NAMES = Object.keys(GetInfoKey);
 const TOP_KEYS = ['$schema', 'name', 'description', 'base', 'getInfo', 'behaviour'];
 const GET_INFO_KEYS = ['members', 'versions', 'extensions', 'aaguid', 'options', 'maxMsgSize', 'pinUvAuthProtocols', 'maxCredentialCountInList', 'maxCredentialIdLength', 'transports', 'algorithms', 'firmwareVersion'];
-const BEHAVIOUR_KEYS = ['commands', 'refusedCommands', 'clientPinSubCommands', 'pinSettableOverWire', 'defaultPinUvAuthProtocol', 'makeCredUvNotRqd', 'credentialSlots', 'maxResidentCredentials', 'ctap20Errors', 'ctap23', 'attestation'];
+const BEHAVIOUR_KEYS = ['commands', 'refusedCommands', 'clientPinSubCommands', 'pinSettableOverWire', 'defaultPinUvAuthProtocol', 'makeCredUvNotRqd', 'credentialSlots', 'maxResidentCredentials', 'ctap20Errors', 'ctap23', 'attestation',
+  'storedCredentialIdLength', 'alwaysDiscoverable', 'alwaysBuiltInUv', 'aaguidInNoneAttestation', 'backupEligible', 'backupState'];
 
 /** Checks a parsed JSON value against the ProfileSpec schema; `where` starts each message. */
 export function validateProfile(value: unknown, where: string): ProfileSpec {
@@ -300,6 +382,11 @@ export function validateProfile(value: unknown, where: string): ProfileSpec {
     if (b.ctap20Errors !== undefined) out.ctap20Errors = bool(b.ctap20Errors, 'behaviour.ctap20Errors');
     if (b.ctap23 !== undefined) out.ctap23 = bool(b.ctap23, 'behaviour.ctap23');
     if (b.attestation !== undefined) out.attestation = oneOf(ATTESTATION_FORMATS)(b.attestation, 'behaviour.attestation');
+    if (b.storedCredentialIdLength !== undefined) out.storedCredentialIdLength = int(b.storedCredentialIdLength, 'behaviour.storedCredentialIdLength', 16, 32);
+    for (const k of ['alwaysDiscoverable', 'alwaysBuiltInUv', 'aaguidInNoneAttestation', 'backupEligible', 'backupState'] as const) {
+      if (b[k] !== undefined) out[k] = bool(b[k], `behaviour.${k}`);
+    }
+    if (out.backupState === true && out.backupEligible !== true) fail('behaviour.backupState', 'needs behaviour.backupEligible true (WebAuthn L3 §6.1.3: BS=1 only with BE=1)');
     const both = (out.commands ?? []).filter((c) => out.refusedCommands?.includes(c));
     if (both.length > 0) fail('behaviour.refusedCommands', `names ${both.join(', ')}, which behaviour.commands answers`);
     spec.behaviour = out;

@@ -22,7 +22,7 @@ import {
   type KeyState,
   type SealedKeyState,
 } from '../store/snapshot.js';
-import { BUILT_IN_PROFILES, type ProfileSpec } from './profiles.js';
+import { BUILT_IN_PROFILES, profileConfig, type ProfileSpec } from './profiles.js';
 import { TerminalPresence, type PresenceMode } from './presence.js';
 import { prepareControl, traceWalletApp, type Controller } from './control.js';
 import type { TransactionReview, WalletApp } from './wallet.js';
@@ -125,13 +125,16 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     terminal: new TerminalPresence(process.stdin, process.stderr, options.userActionTimeoutMs),
   });
   control.trace.enabled = options.trace ?? false;
+  // Platform profiles (passkey providers) verify the user with a built-in method: the panel's simulated sensor.
+  const builtInUv = options.config?.alwaysBuiltInUv ?? profileConfig(profile ?? 'default').alwaysBuiltInUv;
+  const uv = options.uv ?? (builtInUv ? control.presence.uv : undefined);
   const device = await openDevice({
     dataDir: options.dataDir ?? (state ? ':memory:' : DEFAULT_DATA_DIR),
     presence: control.presence,
     interpose: control.interpose,
     trace: control.hidTrace,
     credentialEvents: control.credentialEvents,
-    ...(options.uv && { uv: options.uv }),
+    ...(uv && { uv }),
     ...(profile !== undefined && { profile }),
     config: {
       ...(backup.backupEligible !== undefined && { backupEligible: backup.backupEligible || backup.backupState === true }),

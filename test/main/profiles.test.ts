@@ -34,7 +34,7 @@ import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.
 import { CtapHidHost } from '../../src/ctaphid/hostDevice.js';
 import { CtapHidError, CtapHidErrorCode } from '../../src/ctaphid/constants.js';
 import { randomBytes } from '../../src/crypto/aead.js';
-import { BUILT_IN_PROFILES, loadProfile, ProfileError, profileConfig, validateProfile } from '../../src/main/profiles.js';
+import { BUILT_IN_PROFILES, loadProfile, PASSKEY_PROVIDERS, ProfileError, profileConfig, validateProfile } from '../../src/main/profiles.js';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'softkey-profiles-'));
@@ -69,7 +69,9 @@ function writeProfile(name: string, json: unknown): string {
 
 describe('built-in profiles', () => {
   it('are valid profile JSON themselves (the schema a file uses)', () => {
-    assert.deepEqual([...BUILT_IN_PROFILES.keys()], ['default', 'badge', 'ctap20']);
+    assert.deepEqual([...BUILT_IN_PROFILES.keys()].slice(0, 3), ['default', 'badge', 'ctap20']);
+    // The passkey providers (test/client/platform.test.ts runs each).
+    for (const p of PASSKEY_PROVIDERS) assert.equal(BUILT_IN_PROFILES.get(p.name!), p);
     for (const [name, spec] of BUILT_IN_PROFILES) {
       assert.deepEqual(validateProfile(JSON.parse(JSON.stringify(spec)), name), spec, name);
     }
@@ -275,12 +277,34 @@ describe('profile JSON files', () => {
     assert.deepEqual(info.get(10), [{ type: 'public-key', alg: -8 }]);
   });
 
+  it('a passkey provider as a file: a built-in provider as JSON, or one based on a provider', async () => {
+    for (const p of PASSKEY_PROVIDERS) {
+      const file = writeProfile(`${p.name}-copy.json`, { ...p, name: `${p.name}-copy` });
+      assert.deepEqual({ ...profileConfig(file), profile: p.name }, profileConfig(p.name!), p.name);
+    }
+    const file = join(REPO_ROOT, 'profiles', 'nordpass.json');
+    const k = await key(file);
+    const info = await getInfo(k);
+    assert.equal(Buffer.from(info.get(3) as Uint8Array).toString('hex'), 'b84e404815dc4dd08640f4f60813c8af');
+    assert.deepEqual(info.get(9), ['hybrid', 'internal']);
+    assert.deepEqual(info.get(4), { plat: true, rk: true, up: true, uv: true, pinUvAuthToken: true });
+    const r = await k.client.create(
+      { rp: { id: 'localhost', name: 'x' }, user: { id: 'AQ', name: 'pat', displayName: 'Pat' }, challenge: 'AAAAAAAAAAAAAAAAAAAAAA', pubKeyCredParams: [{ type: 'public-key', alg: -7 }] },
+      { origin: 'http://localhost:5173' },
+    );
+    assert.equal(r.authenticatorAttachment, 'platform');
+    assert.equal(Buffer.from(r.rawId, 'base64url').length, 32);
+  });
+
   it('mistakes are refused with the file and the member at fault', () => {
     const cases: Array<[unknown, RegExp]> = [
       ['{ not json', /not JSON/],
       [[], /\(top level\) must be an object/],
       [{ colour: 'red' }, /colour is not a profile key \(known: \$schema, name, description, base, getInfo, behaviour\)/],
-      [{ base: 'yubikey' }, /base must be one of default, badge, ctap20; got "yubikey"/],
+      [{ base: 'yubikey' }, /base must be one of default, badge, ctap20, windows-hello, .*; got "yubikey"/],
+      [{ behaviour: { storedCredentialIdLength: 8 } }, /behaviour\.storedCredentialIdLength must be a whole number from 16 to 32, got 8/],
+      [{ behaviour: { alwaysBuiltInUv: 1 } }, /behaviour\.alwaysBuiltInUv must be true or false, got 1/],
+      [{ behaviour: { backupState: true } }, /behaviour\.backupState needs behaviour\.backupEligible true/],
       [{ getInfo: { aaguid: 'xyz' } }, /getInfo\.aaguid must be 32 hex digits/],
       [{ getInfo: { maxMsgSize: 'big' } }, /getInfo\.maxMsgSize must be a whole number from 1024 to 65535, got "big"/],
       [{ getInfo: { algorithms: ['ES256', 'PS256'] } }, /getInfo\.algorithms\[1\] must be one of ES256, ES384, ES512, EdDSA, RS256; got "PS256"/],
