@@ -28,9 +28,15 @@ export type ShimChannel =
   /** A Playwright binding (page.exposeBinding) called with the request JSON. */
   | { kind: 'binding'; name: string };
 
+/** What the PublicKeyCredential statics report about the key behind the bridge. */
+export interface ShimStatics {
+  /** L3 §5.1.7: a platform authenticator with built-in UV is there (a platform profile). */
+  userVerifyingPlatformAuthenticator?: boolean;
+}
+
 /** The shim, configured: evaluate it in a page before the page's own scripts run. */
-export function pageShimScript(channel: ShimChannel): string {
-  return `(${SHIM_SOURCE})(${JSON.stringify({ channel })});\n`;
+export function pageShimScript(channel: ShimChannel, statics: ShimStatics = {}): string {
+  return `(${SHIM_SOURCE})(${JSON.stringify({ channel, uvpa: statics.userVerifyingPlatformAuthenticator === true })});\n`;
 }
 
 const SHIM_SOURCE = String.raw`function softkeyShim(config) {
@@ -349,15 +355,15 @@ const SHIM_SOURCE = String.raw`function softkeyShim(config) {
   });
 
   // ---- PublicKeyCredential statics ---------------------------------------------------------------
-  replace(PKC, 'isUserVerifyingPlatformAuthenticatorAvailable', function () { return Promise.resolve(false); });
+  replace(PKC, 'isUserVerifyingPlatformAuthenticatorAvailable', function () { return Promise.resolve(config.uvpa); });
   replace(PKC, 'isConditionalMediationAvailable', function () { return Promise.resolve(false); });
   replace(PKC, 'getClientCapabilities', function () {
     return Promise.resolve({
       conditionalCreate: false,
       conditionalGet: false,
       hybridTransport: false,
-      passkeyPlatformAuthenticator: false,
-      userVerifyingPlatformAuthenticator: false,
+      passkeyPlatformAuthenticator: config.uvpa,
+      userVerifyingPlatformAuthenticator: config.uvpa,
       relatedOrigins: false,
       signalAllAcceptedCredentials: false,
       signalCurrentUserDetails: false,

@@ -90,5 +90,6 @@ export async function attach(target: Page | BrowserContext, key: AttachableKey, 
     }
     return session.handle(message, origin, top);
   });
-  await target.addInitScript({ content: pageShimScript({ kind: 'binding', name: BINDING }) });
+  const uvpa = (await client.isUserVerifyingPlatformAuthenticatorAvailable?.()) === true;
+  await target.addInitScript({ content: pageShimScript({ kind: 'binding', name: BINDING }, { userVerifyingPlatformAuthenticator: uvpa }) });
 }

@@ -74,6 +74,8 @@ function hostForUrl(host: string): string {
 
 export async function startBridgeServer(options: BridgeServerOptions): Promise<BridgeServer> {
   if (options.token.length < 16) throw new Error('bridge token must be at least 16 characters');
+  // The statics the shim reports: a platform profile's key is a user-verifying platform authenticator.
+  const uvpa = (await options.client.isUserVerifyingPlatformAuthenticatorAvailable?.().catch(() => false)) === true;
   const anyOrigin = options.allowedOrigins === 'any';
   const allowed = (options.allowedOrigins === 'any' ? [] : (options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS)).map((o) => {
     const n = normalizeOrigin(o);
@@ -158,7 +160,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       if (!n) throw new Error(`not an origin: ${origin}`);
       if (!allowed.includes(n)) allowed.push(n);
     },
-    shimScript: () => pageShimScript({ kind: 'ws', url: `ws://${base}/?token=${token}` }),
+    shimScript: () => pageShimScript({ kind: 'ws', url: `ws://${base}/?token=${token}` }, { userVerifyingPlatformAuthenticator: uvpa }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();

@@ -8,7 +8,7 @@
 import { WebAuthnError, type WebAuthnClient } from '../client/index.js';
 import type { BridgeErrorJSON, BridgeReply } from './protocol.js';
 
-export type BridgeClient = Pick<WebAuthnClient, 'create' | 'get'>;
+export type BridgeClient = Pick<WebAuthnClient, 'create' | 'get'> & Partial<Pick<WebAuthnClient, 'isUserVerifyingPlatformAuthenticatorAvailable'>>;
 
 const ID = /^[\w.:-]{1,64}$/;
 
