@@ -1,0 +1,35 @@
+/**
+ * The README's platform-authenticator example, run as written: the ```ts block after
+ * `<!-- readme-test: platform -->`, with `from 'softkey'` pointing at this build and its types
+ * stripped by TypeScript's own transpiler. Its assertions are the test's.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, it } from 'node:test';
+import ts from 'typescript';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+describe('README: platform authenticators and passkey providers', () => {
+  it('runs as written', async () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const at = readme.indexOf('<!-- readme-test: platform -->');
+    assert.ok(at >= 0, 'README has the platform example');
+    const m = /```ts\n([\s\S]*?)\n```/.exec(readme.slice(at));
+    assert.ok(m, 'a ts code block follows the marker');
+    const index = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'index.js')).href;
+    const source = m[1]!.replace(/from 'softkey'/g, `from '${index}'`);
+    assert.notEqual(source.indexOf(index), -1);
+    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const dir = mkdtempSync(join(tmpdir(), 'softkey-readme-platform-'));
+    try {
+      const file = join(dir, 'example.mjs');
+      writeFileSync(file, js);
+      await import(pathToFileURL(file).href); // throws if any of the example's assertions fails
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
