@@ -17,7 +17,8 @@ const dataDirModule = new URL(`../../src/store/dataDir.${compiled ? 'js' : 'ts'}
 async function childOwner(dir: string): Promise<{ pid: number; kill(): Promise<void> }> {
   const script = `
     import { openDataDir } from ${JSON.stringify(dataDirModule)};
-    openDataDir(process.argv[1]);
+    // Held in a global: a Database that becomes garbage is closed by its finalizer, lock and all.
+    globalThis.owner = openDataDir(process.argv[1]);
     console.log('ready');
     setInterval(() => {}, 1000);
   `;
