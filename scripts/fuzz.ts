@@ -51,6 +51,7 @@ import { encodePath } from '../src/wallet/bip32Path.js';
 import { ALL_STATUS_WORDS, SW } from '../src/wallet/statusWords.js';
 import { MemoryVault } from '../src/store/memoryStore.js';
 import { encodeFrame, FrameReader } from '../src/transport/tcpHid.js';
+import { intFlag } from './intFlag.js';
 
 const HANG_MS = 5_000;
 
@@ -828,14 +829,6 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
 }
 
 // ---------------------------------------------------------------- command line
-
-function intFlag(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} needs a whole number, got "${args[i + 1]}"`);
-  return v;
-}
 
 async function main(args: string[]): Promise<number> {
   if (args.includes('--help')) {

@@ -37,6 +37,7 @@ import { CtapError, Status } from '../src/ctap2/status.js';
 import { concat, toHex } from '../src/encoding/bytes.js';
 import { decodeCoseKey, type CoseKey } from '../src/encoding/cose.js';
 import { connectSoftKey, type SoftKeyConnection } from '../src/main/softkey.js';
+import { intFlag } from './intFlag.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PIN = '271828';
@@ -576,14 +577,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 }
 
 // ---------------------------------------------------------------- command line
-
-function intFlag(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} needs a whole number, got "${args[i + 1]}"`);
-  return v;
-}
 
 async function main(args: string[]): Promise<number> {
   if (args.includes('--help')) {
