@@ -82,7 +82,7 @@ export function startWatchdog(): () => void {
 }
 
 /** Runs `op` repeatedly for `durationMs` after a short warm-up; returns operations per second. */
-export async function opsPerSecond(op: () => unknown | Promise<unknown>, durationMs = DURATION_MS): Promise<number> {
+export async function opsPerSecond(op: () => unknown, durationMs = DURATION_MS): Promise<number> {
   const warmUntil = performance.now() + Math.min(300, durationMs / 5);
   while (performance.now() < warmUntil) {
     progress.tick();
@@ -114,7 +114,7 @@ export function median(xs: readonly number[]): number {
  * slow moment of the machine hits all of them alike), and returns the ops/s of each round.
  */
 export async function alternatingRounds(
-  ops: Record<string, () => unknown | Promise<unknown>>,
+  ops: Record<string, () => unknown>,
   options: { rounds?: number; roundMs?: number } = {},
 ): Promise<Record<string, number[]>> {
   const rounds = options.rounds ?? ROUNDS;

@@ -209,7 +209,7 @@ function mutateCbor(r: Rand, request: Uint8Array): Uint8Array | undefined {
   const containers: Array<Map<unknown, CborValue> | CborValue[]> = [];
   const walk = (v: CborValue) => {
     if (v instanceof Map) {
-      containers.push(v as Map<unknown, CborValue>);
+      containers.push(v);
       for (const x of v.values()) walk(x);
     } else if (Array.isArray(v)) {
       containers.push(v);
@@ -231,7 +231,7 @@ function mutateCbor(r: Rand, request: Uint8Array): Uint8Array | undefined {
   } else if (c.length > 0 && r.next() < 0.5) c.splice(r.int(c.length), 1);
   else c.splice(r.int(c.length + 1), 0, randomValue(r) as CborValue);
   try {
-    const body = encode(root as Encodable);
+    const body = encode(root);
     const out = new Uint8Array(1 + body.length);
     out[0] = request[0]!;
     out.set(body, 1);

@@ -198,7 +198,7 @@ function launch(dataDir: string, ports: [number, number], split: boolean): Promi
       killGroup(child);
       reject(new Error(`softkey did not start within 30 s:\n${out}`));
     }, 30_000);
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
         out = (out + chunk).slice(-20_000);
@@ -301,7 +301,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     }
     abort = new AbortController();
     const ac = abort;
-    died = device!.exited.then(() => {
+    died = device.exited.then(() => {
       ac.abort(new Error('device killed'));
       throw ac.signal.reason as Error;
     });

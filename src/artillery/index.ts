@@ -229,7 +229,7 @@ export async function softkeyPickPoolUser(context: ArtilleryContext, _events: Ar
   const signer = await poolSigner(context, state.settings.pool);
   const given = context.vars.softkeyUserIndex; // e.g. from a CSV payload; else a random pool user
   const random = Math.floor(Math.random() * signer.pool.users.length);
-  state.poolIndex = given !== undefined && /^\d+$/.test(String(given)) ? Number(given) : random;
+  state.poolIndex = (typeof given === 'number' || typeof given === 'string') && /^\d+$/.test(String(given)) ? Number(given) : random;
   context.vars.softkeyUsername = signer.user(state.poolIndex).username;
 }
 
@@ -301,7 +301,7 @@ export async function softkeyAttach(req: ArtilleryRequest, context: ArtilleryCon
  * → "400.sign-in_not_verified_response_counter_value_n_was_lower_than_expected_n".
  */
 export function refusalReason(res: ArtilleryResponse): string {
-  let text = '';
+  let text: string;
   try {
     const body = (typeof res.body === 'string' ? JSON.parse(res.body) : res.body) as Record<string, unknown>;
     text = typeof body?.error === 'string' ? body.error : typeof body?.message === 'string' ? body.message : '';

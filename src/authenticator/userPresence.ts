@@ -17,7 +17,7 @@ export async function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): 
     (value) => (settled = { value }),
     (error: unknown) => (settled = { error }),
   );
-  await undefined;
+  await Promise.resolve();
   if (settled) {
     if ('value' in settled) return settled.value;
     throw settled.error;

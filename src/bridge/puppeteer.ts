@@ -62,6 +62,8 @@ export async function attach(
   } else {
     // New pages and popups: prepared as their target appears, before the caller can navigate them.
     target.on('targetcreated', (t: Target) => {
+      // puppeteer-core stays a type-only import here, so its TargetType enum is compared by value.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison
       if (t.type() !== 'page') return;
       void t.page().then((p) => (p ? prepare(p) : undefined)).catch(() => undefined);
     });

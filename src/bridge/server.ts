@@ -18,7 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { sameSecret } from '../encoding/secret.js';
-import { explainOversizeClose } from '../encoding/webGuard.js';
+import { explainOversizeClose, messageBytes } from '../encoding/webGuard.js';
 import { refusedAtEdge, refuseUpgrade, type HttpEdge } from '../transport/httpGuard.js';
 import { pageShimScript } from './pageShim.js';
 import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_BRIDGE_HOST, DEFAULT_BRIDGE_PORT, MAX_MESSAGE_BYTES } from './protocol.js';
@@ -127,7 +127,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     ws.on('message', (data, isBinary) => {
       let message: unknown;
       try {
-        message = isBinary ? undefined : JSON.parse(data.toString());
+        message = isBinary ? undefined : JSON.parse(messageBytes(data).toString());
       } catch {
         message = undefined;
       }

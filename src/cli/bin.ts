@@ -2,4 +2,4 @@
 /** The `softkey` executable. */
 import { main } from './main.js';
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+void main(process.argv.slice(2)).then((code) => process.exit(code));

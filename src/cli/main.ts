@@ -18,7 +18,7 @@ import { serveTcpHid, serveUhid, serveUsbip, serveWebSocketHid } from '../main/h
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
 import { readInfo, resetDevice } from '../main/operations.js';
 import { secureCoreMain, startSplit } from '../main/splitStart.js';
-import { ATTESTATION_FORMATS, isAttestationFormat, ProfileError, profileConfig, type AttestationFormat } from '../main/profiles.js';
+import { ATTESTATION_FORMATS, isAttestationFormat, ProfileError, profileConfig } from '../main/profiles.js';
 import { startWebServices, WEB_FLAGS, webServicesFromFlags, type WebServices } from '../main/webServices.js';
 import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices } from '../main/panel.js';
 import { ctlCommand } from './ctlCommands.js';
@@ -183,7 +183,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     udp: values.udp ?? '127.0.0.1:8111',
     replyTo: values['reply-to'] ?? '127.0.0.1:7112',
     ...(profile !== undefined && { profile }),
-    ...(attestation !== undefined && { attestation: attestation as AttestationFormat }),
+    ...(attestation !== undefined && { attestation: attestation }),
     ...(aaguid && { aaguid }),
   }));
   io.out(`softkey ${VERSION} data in ${values['data-dir'] ?? DEFAULT_DATA_DIR}, profile ${key.device.authenticator.core.config.profile}`);

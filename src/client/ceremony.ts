@@ -73,15 +73,20 @@ export class Ceremony {
     return new WebAuthnError('AbortError', 'the operation was aborted', { cause: why.reason });
   }
 
+  /** The error a stopped ceremony rejects with. */
+  private stopped(): WebAuthnError {
+    return this.error() ?? new WebAuthnError('AbortError', 'the operation was aborted');
+  }
+
   /** Waits for `p`, or rejects as soon as the ceremony stops. */
   guard<T>(p: Promise<T>): Promise<T> {
     const signal = this.controller.signal;
     if (signal.aborted) {
       p.catch(() => undefined);
-      return Promise.reject(this.error());
+      return Promise.reject(this.stopped());
     }
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(this.error());
+      const onAbort = () => reject(this.stopped());
       signal.addEventListener('abort', onAbort, { once: true });
       p.then(
         (v) => {
@@ -108,7 +113,7 @@ export class Ceremony {
 
   /** One CTAP2 round trip. */
   send(request: Uint8Array): Promise<Uint8Array> {
-    if (this.controller.signal.aborted) return Promise.reject(this.error());
+    if (this.controller.signal.aborted) return Promise.reject(this.stopped());
     return this.guard(this.transport.cbor(request, { signal: this.controller.signal }));
   }
 

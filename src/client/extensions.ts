@@ -88,7 +88,7 @@ export function planCreateExtensions(ext: AuthenticationExtensionsClientInputs |
   }
 
   if (ext.credBlob !== undefined) {
-    const blob = ext.credBlob as Uint8Array;
+    const blob = ext.credBlob;
     const sent = supports(info, 'credBlob') && blob.length <= (info.maxCredBlobLength ?? DEFAULT_MAX_CRED_BLOB_LENGTH);
     if (sent) inputs.set('credBlob', blob);
     out.push((r, o) => (o.credBlob = sent && r.outputs?.get('credBlob') === true));
@@ -171,7 +171,7 @@ export function planGetExtensions(
       out.push((r, o) => (o.largeBlob = r.largeBlob?.blob ? { blob: r.largeBlob.blob } : {}));
     } else if (lb.write !== undefined) {
       if (capable) {
-        largeBlob = { write: lb.write as Uint8Array };
+        largeBlob = { write: lb.write };
         permissions |= PinUvAuthTokenPermission.lbw;
       }
       out.push((r, o) => (o.largeBlob = { written: r.largeBlob?.written === true }));
@@ -198,7 +198,7 @@ export function planGetExtensions(
         byCredential,
         salts(credentialId) {
           const chosen = (credentialId && byCred?.[b64u.encode(credentialId)]) ?? fallback;
-          return chosen && prfSalts(chosen as AuthenticationExtensionsPRFValues);
+          return chosen && prfSalts(chosen);
         },
       };
     }

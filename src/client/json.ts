@@ -186,7 +186,7 @@ function descriptors(value: unknown, field: string): PublicKeyCredentialDescript
     if (d.type === undefined) throw typeError(`${field}[${i}].type is required`);
     if (d.transports !== undefined) {
       if (!Array.isArray(d.transports) || !d.transports.every((t) => typeof t === 'string')) throw typeError(`${field}[${i}].transports`);
-      out.transports = [...(d.transports as string[])];
+      out.transports = [...(d.transports)];
     }
     return out;
   });
@@ -249,7 +249,7 @@ export function parseCreationOptionsFromJSON(input: CreationOptionsInput | Publi
   if (timeout !== undefined) out.timeout = timeout;
   const exclude = descriptors(o.excludeCredentials, 'excludeCredentials');
   if (exclude) out.excludeCredentials = exclude;
-  if (o.authenticatorSelection !== undefined) out.authenticatorSelection = { ...object(o.authenticatorSelection, 'authenticatorSelection') } as AuthenticatorSelectionCriteria;
+  if (o.authenticatorSelection !== undefined) out.authenticatorSelection = { ...object(o.authenticatorSelection, 'authenticatorSelection') };
   if (Array.isArray(o.hints)) out.hints = [...(o.hints as string[])];
   const attestation = optString(o.attestation, 'attestation');
   if (attestation !== undefined) out.attestation = attestation;

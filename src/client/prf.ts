@@ -30,7 +30,7 @@ export function prfSalts(values: AuthenticationExtensionsPRFValues): Uint8Array[
 export function hmacSecretInput(secret: SharedSecret, salts: Uint8Array[]): Map<number, Encodable> {
   const saltEnc = secret.protocol.encrypt(secret.sharedSecret, concat(...salts));
   return new Map<number, Encodable>([
-    [1, secret.keyAgreement as Map<number, Encodable>],
+    [1, secret.keyAgreement],
     [2, saltEnc],
     [3, secret.protocol.authenticate(secret.sharedSecret, saltEnc)],
     [4, secret.protocol.version],

@@ -234,7 +234,7 @@ export class Controller {
     let wake: (() => void) | undefined;
     let done = false;
     const off = this.subscribe((e) => {
-      if ('credential' in e && types.includes(e.type as CredentialEventType)) {
+      if ('credential' in e && types.includes(e.type)) {
         queue.push(e.credential);
         wake?.();
       }
@@ -348,7 +348,7 @@ export class Controller {
     const env = this.d.core.env;
     if (input.available === true) env.uv = this.d.presence.uv;
     if (input.available === false) delete env.uv;
-    if (input.result !== undefined) this.d.presence.setUvResult(input.result as UvResult);
+    if (input.result !== undefined) this.d.presence.setUvResult(input.result);
     const state = this.uv();
     this.emit({ type: 'uv', uv: state });
     return state;

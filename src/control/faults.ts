@@ -62,7 +62,7 @@ export function checkFaultPlan(input: unknown): FaultPlan {
     if (typeof c !== 'object' || c === null || !isCount(c.nth)) throw new FaultError('corruptReport.nth must be a count ≥ 1');
     if (c.offset !== undefined && !(Number.isInteger(c.offset) && (c.offset as number) >= 0 && (c.offset as number) < 64)) throw new FaultError('corruptReport.offset must be 0–63');
     if (c.xor !== undefined && !(isByte(c.xor) && c.xor !== 0)) throw new FaultError('corruptReport.xor must be 1–255');
-    plan.corruptReport = { nth: c.nth, ...(c.offset !== undefined && { offset: c.offset as number }), ...(c.xor !== undefined && { xor: c.xor as number }) };
+    plan.corruptReport = { nth: c.nth, ...(c.offset !== undefined && { offset: c.offset as number }), ...(c.xor !== undefined && { xor: c.xor }) };
   }
   if (p.ctapError !== undefined) {
     const e = p.ctapError as Record<string, unknown>;

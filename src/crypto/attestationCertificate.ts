@@ -82,8 +82,8 @@ export async function createEnterpriseAttestationCertificate(opts: {
   const [d, x, y] = [opts.secret.subarray(0, 32), opts.secret.subarray(32, 64), opts.secret.subarray(64, 96)].map((b) => b64u.encode(b));
   const jwk = { kty: 'EC', crv: 'P-256', x: x!, y: y! };
   const keys: CryptoKeyPair = {
-    privateKey: (await webcrypto.subtle.importKey('jwk', { ...jwk, d: d! }, alg, false, ['sign'])) as CryptoKey,
-    publicKey: (await webcrypto.subtle.importKey('jwk', jwk, alg, true, ['verify'])) as CryptoKey,
+    privateKey: (await webcrypto.subtle.importKey('jwk', { ...jwk, d: d! }, alg, false, ['sign'])),
+    publicKey: (await webcrypto.subtle.importKey('jwk', jwk, alg, true, ['verify'])),
   };
   const octets = (b: Uint8Array) => concat(new Uint8Array([0x04, b.length]), b).buffer as ArrayBuffer;
   if (opts.deviceSerial.length > 127) throw new RangeError('a device serial number is at most 127 bytes');

@@ -134,7 +134,7 @@ export function decodeDescriptorList(list: CborValue[] | undefined, context: str
     const transports = f.array('transports', true);
     if (transports) {
       if (!transports.every((t) => typeof t === 'string')) throw unexpected(`${context}[${i}].transports`);
-      d.transports = transports as string[];
+      d.transports = transports;
     }
     return d;
   });

@@ -218,7 +218,7 @@ export function encodeClientPinRequest(p: ClientPinParams): Uint8Array {
     new Map<number, Encodable | undefined>([
       [CP.pinUvAuthProtocol, p.pinUvAuthProtocol],
       [CP.subCommand, p.subCommand],
-      [CP.keyAgreement, p.keyAgreement as ReadonlyMap<number, Encodable> | undefined],
+      [CP.keyAgreement, p.keyAgreement],
       [CP.pinUvAuthParam, p.pinUvAuthParam],
       [CP.newPinEnc, p.newPinEnc],
       [CP.pinHashEnc, p.pinHashEnc],

@@ -46,7 +46,7 @@ export function hmacSecretInput(
   }
   const saltEnc = protocol.encrypt(sharedSecret, salt2 ? concat(salt1, salt2) : salt1);
   return new Map<number, Encodable>([
-    [K.keyAgreement, platformKeyAgreement as ReadonlyMap<number, Encodable>],
+    [K.keyAgreement, platformKeyAgreement],
     [K.saltEnc, saltEnc],
     [K.saltAuth, protocol.authenticate(sharedSecret, saltEnc)],
     [K.pinUvAuthProtocol, protocol.version],

@@ -68,3 +68,8 @@ export function explainOversizeClose(ws: { close(code?: number, reason?: string 
   ws.close = (code?: number, reason?: string | Buffer) =>
     close(code, code === CLOSE_MESSAGE_TOO_BIG && (reason === undefined || reason.length === 0) ? `message larger than ${maxBytes} bytes` : reason);
 }
+
+/** A `ws` message's bytes: ws hands a message over as one Buffer, an ArrayBuffer or a list of fragments. */
+export function messageBytes(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+}

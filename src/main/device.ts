@@ -124,7 +124,7 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     maxMessageSize: authenticator.core.config.maxMsgSize,
     onError: onInternalError,
     ...(options.trace && { trace: options.trace }),
-    ...(options.interpose?.send && { wrapSend: options.interpose.send }),
+    ...(options.interpose?.send && { wrapSend: (send) => options.interpose!.send!(send) }),
   });
 
   return {

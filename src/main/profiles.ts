@@ -346,7 +346,7 @@ export function validateProfile(value: unknown, where: string): ProfileSpec {
     if (g.members !== undefined) out.members = list(g.members, 'getInfo.members', oneOf(MEMBER_NAMES));
     if (g.versions !== undefined) out.versions = list(g.versions, 'getInfo.versions', str);
     if (g.extensions !== undefined) out.extensions = list(g.extensions, 'getInfo.extensions', str);
-    if (g.aaguid !== undefined) out.aaguid = /^[0-9a-fA-F]{32}$/.test(String(g.aaguid)) ? String(g.aaguid) : fail('getInfo.aaguid', `must be 32 hex digits (16 bytes), got ${show(g.aaguid)}`);
+    if (g.aaguid !== undefined) out.aaguid = typeof g.aaguid === 'string' && /^[0-9a-fA-F]{32}$/.test(g.aaguid) ? g.aaguid : fail('getInfo.aaguid', `must be 32 hex digits (16 bytes), got ${show(g.aaguid)}`);
     if (g.options !== undefined) {
       const o = g.options;
       if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('getInfo.options', `must be an object of option IDs, got ${show(o)}`);

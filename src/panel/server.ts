@@ -62,7 +62,6 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 export async function startPanelServer(options: PanelServerOptions): Promise<PanelServer> {
   const host = options.host ?? DEFAULT_PANEL_HOST;
   if (options.token.length < 16) throw new RangeError('the panel token must be at least 16 characters');
-  let origin = '';
   let origins: string[] = [];
   const boundPort = () => (server.address() as AddressInfo).port;
   const listener = { port: boundPort, hosts: [host] };
@@ -80,7 +79,8 @@ export async function startPanelServer(options: PanelServerOptions): Promise<Pan
   app.get('/favicon.ico', (c) => c.body(null, 204));
   app.all('*', (c) => c.json({ error: 'not found' }, 404));
 
-  const server = createServer(getRequestListener(app.fetch));
+  const requests = getRequestListener(app.fetch);
+  const server = createServer((req, res) => void requests(req, res));
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PANEL_MESSAGE_BYTES });
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -117,7 +117,7 @@ export async function startPanelServer(options: PanelServerOptions): Promise<Pan
   }
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  origin = `http://${hostPart}:${address.port}`;
+  const origin = `http://${hostPart}:${address.port}`;
   origins = [origin, ...(['127.0.0.1', '::1'].includes(address.address) ? [`http://localhost:${address.port}`] : [])];
   return {
     host: address.address,

@@ -293,7 +293,7 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
   const servers: Server[] = [];
   const listen = (h: string, p: number) =>
     new Promise<Server>((resolve, reject) => {
-      const s = createServer(listener);
+      const s = createServer((req, res) => void listener(req, res));
       s.once('error', reject);
       s.listen(p, h, () => {
         s.off('error', reject);

@@ -73,7 +73,7 @@ export function checkMasterKey(db: SqliteDatabase, masterKey: Uint8Array): void 
     db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(KEY_CHECK, seal(recordKey, KEY_CHECK_AAD, KEY_CHECK_TEXT));
     return;
   }
-  let ok = false;
+  let ok: boolean;
   try {
     ok = equal(unseal(recordKey, KEY_CHECK_AAD, row.value, 'key check'), KEY_CHECK_TEXT);
   } catch {

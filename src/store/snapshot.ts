@@ -194,7 +194,7 @@ function optStr(v: unknown, path: string): string | undefined {
 }
 function optBool(v: unknown, path: string): boolean | undefined {
   if (v !== undefined && typeof v !== 'boolean') fail(path, 'must be true or false');
-  return v as boolean | undefined;
+  return v;
 }
 function uint(v: unknown, path: string, max = Number.MAX_SAFE_INTEGER): number {
   if (!(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max)) fail(path, `must be a whole number 0–${max}`);

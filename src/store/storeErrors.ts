@@ -116,7 +116,8 @@ export function guardStatement<S extends object>(stmt: S, path: string): S {
   for (const method of ['run', 'get', 'all'] as const) {
     const original = (stmt as Record<string, unknown>)[method];
     if (typeof original !== 'function') continue;
-    Object.defineProperty(stmt, method, { value: (...args: unknown[]) => translated(path, () => original.apply(stmt, args)) });
+    const call = original as (...args: unknown[]) => unknown;
+    Object.defineProperty(stmt, method, { value: (...args: unknown[]) => translated(path, () => call.apply(stmt, args)) });
   }
   return stmt;
 }

@@ -123,7 +123,7 @@ export function buildHidDescriptor(reportDescriptorLength: number): Uint8Array {
 }
 
 /** String descriptor 0 (the supported LANGIDs) or a UTF-16LE string, truncated to the 126-code-unit maximum. */
-export function buildStringDescriptor(text: string | 'LANGIDS'): Uint8Array {
+export function buildStringDescriptor(text: string): Uint8Array {
   if (text === 'LANGIDS') return Uint8Array.of(4, DescriptorType.STRING, ...le16(LANGID_EN_US));
   const units: number[] = [];
   for (let i = 0; i < text.length && units.length < 126; i++) units.push(text.charCodeAt(i));

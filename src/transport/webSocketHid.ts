@@ -16,7 +16,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { sameSecret } from '../encoding/secret.js';
-import { explainOversizeClose } from '../encoding/webGuard.js';
+import { explainOversizeClose, messageBytes } from '../encoding/webGuard.js';
 import { refusedAtEdge, refuseUpgrade, type HttpEdge } from './httpGuard.js';
 
 export const WEBSOCKET_HID_REPORT_SIZE = 64;
@@ -82,7 +82,7 @@ export async function startWebSocketHidServer(options: WebSocketHidServerOptions
     wss.handleUpgrade(req, socket, head, (ws) => {
       explainOversizeClose(ws, WEBSOCKET_HID_REPORT_SIZE);
       ws.on('message', (data: RawData, isBinary: boolean) => {
-        const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+        const bytes = messageBytes(data);
         if (!isBinary || bytes.length !== WEBSOCKET_HID_REPORT_SIZE) {
           options.onRefused?.(`a message of ${bytes.length} bytes is not a ${WEBSOCKET_HID_REPORT_SIZE}-byte report`);
           ws.close(1003, 'one binary message per 64-byte report');

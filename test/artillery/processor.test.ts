@@ -186,7 +186,7 @@ describe('softkey/artillery processor functions against the demo RP', () => {
       assert.equal(new Set(seen).size, 4);
       assert.equal(seen[0], COUNTER_BASE + 10 * 8);
       assert.equal(seen[1], COUNTER_BASE + 10 * 8 + 1);
-      assert.ok(seen[2]! > seen[0]! && seen[3]! > seen[1]!);
+      assert.ok(seen[2]! > seen[0] && seen[3]! > seen[1]);
       now = epoch + 11;
       assert.ok(a.nextCounter('x') > seen[3]!);
     } finally {

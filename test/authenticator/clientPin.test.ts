@@ -33,7 +33,7 @@ import { Status } from '../../src/ctap2/status.js';
 import { concat } from '../../src/encoding/bytes.js';
 import { encode, type Encodable } from '../../src/encoding/cbor.js';
 import { testEnv } from '../helpers/env.js';
-import { managementDevice, type TestEnv as ManagementEnv } from './managementDevice.js';
+import { managementDevice } from './managementDevice.js';
 
 const hash = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
 const PIN = '1234';
@@ -52,7 +52,7 @@ class ScriptedUv implements UserVerification {
 type TestEnv = ReturnType<typeof testEnv>;
 
 async function device(options: { uv?: UserVerification; env?: TestEnv } = {}) {
-  const d = await managementDevice({ ...(options.env && { env: options.env as ManagementEnv }), ...(options.uv && { uv: options.uv }) });
+  const d = await managementDevice({ ...(options.env && { env: options.env }), ...(options.uv && { uv: options.uv }) });
   const { auth, call, keyAgreement, info } = d;
   const env = d.env as TestEnv & Env; // the test Env passed in (MemoryStore), or the one made here
   const status = async (request: Uint8Array) => (await call(request))[0];
@@ -209,7 +209,7 @@ describe('clientPIN: setPIN', () => {
       assert.equal(await d.pinStatus(partial), Status.CTAP2_ERR_MISSING_PARAMETER, member);
     }
     assert.equal(await d.pinStatus({ ...params, pinUvAuthProtocol: 7 }), Status.CTAP1_ERR_INVALID_PARAMETER);
-    const offCurve = new Map(params.keyAgreement!);
+    const offCurve = new Map(params.keyAgreement);
     offCurve.set(-3, new Uint8Array(32).fill(7));
     assert.equal(await d.pinStatus({ ...params, keyAgreement: offCurve }), Status.CTAP1_ERR_INVALID_PARAMETER);
     const badAuth = params.pinUvAuthParam!.slice();

@@ -134,7 +134,7 @@ for (const engine of ENGINES) {
             challenge,
             pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
             authenticatorSelection: { residentKey: 'required', userVerification: 'discouraged' },
-            extensions: { credProps: true, prf: {} } as AuthenticationExtensionsClientInputs,
+            extensions: { credProps: true, prf: {} },
           },
         })) as PublicKeyCredential;
         const res = cred.response as AuthenticatorAttestationResponse;
@@ -181,7 +181,7 @@ for (const engine of ENGINES) {
       });
       const v = await verifyRegistrationResponse({ response: r.json as never, expectedChallenge: r.challenge, expectedOrigin: site.origin, expectedRPID: 'localhost', requireUserVerification: false });
       assert.equal(v.verified, true);
-      credential = v.registrationInfo!.credential;
+      credential = v.registrationInfo.credential;
     });
 
     it('get() with allowCredentials and discoverable get(): assertions that verify; prf results are ArrayBuffers', async () => {
@@ -198,7 +198,7 @@ for (const engine of ENGINES) {
               rpId: 'localhost',
               userVerification: 'discouraged',
               ...(allow && { allowCredentials: [{ type: 'public-key', id: rawBytes }] }),
-              extensions: { prf: { eval: { first: new Uint8Array(32).fill(7) } } } as AuthenticationExtensionsClientInputs,
+              extensions: { prf: { eval: { first: new Uint8Array(32).fill(7) } } },
             },
           })) as PublicKeyCredential;
           const res = cred.response as AuthenticatorAssertionResponse;

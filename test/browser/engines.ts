@@ -32,7 +32,7 @@ function findMiniBrowser(): string {
   for (const triplet of readdirSync('/usr/lib', { withFileTypes: true })) {
     if (!triplet.isDirectory()) continue;
     const dir = `/usr/lib/${triplet.name}`;
-    let names: string[] = [];
+    let names: string[];
     try {
       names = readdirSync(dir).filter((n) => /^webkit(2)?gtk-/.test(n));
     } catch {
@@ -209,7 +209,7 @@ async function openWebKit(options: EngineOptions): Promise<EnginePage> {
         await fetch(`${base}/status`);
         break;
       } catch (e) {
-        if (i > 100) throw new Error(`WebKitWebDriver did not start: ${String(e)}`);
+        if (i > 100) throw new Error(`WebKitWebDriver did not start: ${String(e)}`, { cause: e });
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }

@@ -114,7 +114,7 @@ describe('device panel in Chromium', { skip: SKIP }, () => {
     assert.ok(names.length > 0 && names.every((n) => n === 'CTAPHID_INIT'), names.join());
     await page.fill('#filter', '');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#trace-download')]);
-    const trace = JSON.parse(readFileSync((await download.path())!, 'utf8')) as Array<{ layer: string; name: string; detail?: string }>;
+    const trace = JSON.parse(readFileSync((await download.path()), 'utf8')) as Array<{ layer: string; name: string; detail?: string }>;
     assert.ok(trace.some((e) => e.layer === 'ctap2' && e.name === 'authenticatorMakeCredential' && /"example\.com"/.test(e.detail ?? '')));
     assert.equal(download.suggestedFilename(), 'softkey-trace.json');
     // The README picture: a second registration waiting, with credentials and trace filled in.

@@ -75,8 +75,8 @@ describe('a platform authenticator (windows-hello) in Chromium', { skip: SKIP },
       requireUserVerification: true,
     });
     assert.equal(reg.verified, true);
-    assert.equal(reg.registrationInfo!.aaguid, '08987058-cadc-4b81-b6e1-30de50dcbe96');
-    assert.equal(reg.registrationInfo!.credentialDeviceType, 'singleDevice');
+    assert.equal(reg.registrationInfo.aaguid, '08987058-cadc-4b81-b6e1-30de50dcbe96');
+    assert.equal(reg.registrationInfo.credentialDeviceType, 'singleDevice');
 
     const got = await page.evaluate(async () => {
       const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -90,7 +90,7 @@ describe('a platform authenticator (windows-hello) in Chromium', { skip: SKIP },
       expectedChallenge: got.challenge,
       expectedOrigin: site.origin,
       expectedRPID: 'localhost',
-      credential: reg.registrationInfo!.credential,
+      credential: reg.registrationInfo.credential,
       requireUserVerification: true,
     });
     assert.equal(auth.verified, true);

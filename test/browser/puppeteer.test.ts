@@ -45,7 +45,7 @@ async function verify(r: Awaited<ReturnType<typeof ceremony>>, origin: string) {
     expectedChallenge: r.c2,
     expectedOrigin: origin,
     expectedRPID: 'localhost',
-    credential: reg.registrationInfo!.credential,
+    credential: reg.registrationInfo.credential,
     requireUserVerification: false,
   });
   assert.equal(auth.verified, true);

@@ -80,7 +80,7 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
     assert.deepEqual(r.ext, { credProps: { rk: true } });
     const v = await verifyRegistrationResponse({ response: r.json as never, expectedChallenge: r.challenge, expectedOrigin: site.origin, expectedRPID: 'localhost', requireUserVerification: false });
     assert.equal(v.verified, true);
-    credential = v.registrationInfo!.credential;
+    credential = v.registrationInfo.credential;
   });
 
   let credential: { id: string; publicKey: Uint8Array<ArrayBuffer>; counter: number };
@@ -117,11 +117,11 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
           user: { id: new Uint8Array([5]), name: 'p', displayName: 'P' },
           challenge: new Uint8Array(32),
           pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-          extensions: { prf: { eval: { first: salt } } } as AuthenticationExtensionsClientInputs,
+          extensions: { prf: { eval: { first: salt } } },
         },
       })) as PublicKeyCredential;
       const got = (await navigator.credentials.get({
-        publicKey: { challenge: new Uint8Array(32), rpId: 'localhost', allowCredentials: [{ type: 'public-key', id: made.rawId }], extensions: { prf: { eval: { first: salt } } } as AuthenticationExtensionsClientInputs },
+        publicKey: { challenge: new Uint8Array(32), rpId: 'localhost', allowCredentials: [{ type: 'public-key', id: made.rawId }], extensions: { prf: { eval: { first: salt } } } },
       })) as PublicKeyCredential;
       type Prf = { prf?: { enabled?: boolean; results?: { first: ArrayBuffer } } };
       const c = (made.getClientExtensionResults() as Prf).prf;
@@ -166,7 +166,7 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
   });
 
   it('errors are DOMExceptions with WebAuthn names (TypeError for a non-BufferSource challenge)', async () => {
-    const r = await page.evaluate(async (existing) => {
+    const r = await page.evaluate(async () => {
       const run = async (publicKey: PublicKeyCredentialCreationOptions) => {
         try {
           await navigator.credentials.create({ publicKey });

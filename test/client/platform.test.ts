@@ -89,8 +89,8 @@ describe('seed 001 with --profile windows-hello', () => {
     // And the relying party accepts it.
     const v = await verifyRegistrationResponse({ response: r as never, expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID });
     assert.equal(v.verified, true);
-    assert.equal(v.registrationInfo!.aaguid, '08987058-cadc-4b81-b6e1-30de50dcbe96');
-    assert.equal(v.registrationInfo!.credentialDeviceType, 'singleDevice');
+    assert.equal(v.registrationInfo.aaguid, '08987058-cadc-4b81-b6e1-30de50dcbe96');
+    assert.equal(v.registrationInfo.credentialDeviceType, 'singleDevice');
   });
 
   it('isUserVerifyingPlatformAuthenticatorAvailable is true', async () => {
@@ -117,7 +117,7 @@ describe('every passkey provider, verified by @simplewebauthn/server', () => {
               requireUserVerification: true,
             });
             assert.equal(reg.verified, true);
-            const info = reg.registrationInfo!;
+            const info = reg.registrationInfo;
             assert.equal(info.fmt, 'none');
             assert.equal(info.aaguid.replaceAll('-', ''), aaguid);
             assert.equal(info.credentialBackedUp, synced);
@@ -197,7 +197,7 @@ describe('authenticatorAttachment and hints (L3 §5.1.3 step 20, §5.4.4)', () =
       });
       assert.equal(v.verified, true);
       // The AAGUID says which authenticator made it: iCloud Keychain's, or the security key's zeroed under "none".
-      assert.equal(v.registrationInfo!.aaguid === 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd', r.authenticatorAttachment === 'platform');
+      assert.equal(v.registrationInfo.aaguid === 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd', r.authenticatorAttachment === 'platform');
       return { attachment: r.authenticatorAttachment, id: r.id };
     };
     assert.equal((await attachmentOf(both(), { authenticatorSelection: {} })).attachment, 'platform');

@@ -45,13 +45,13 @@ async function registerAndLogIn(client: WebAuthnClient): Promise<string> {
     requireUserVerification: true,
   });
   assert.equal(reg.verified, true);
-  assert.equal(reg.registrationInfo!.fmt, 'packed');
+  assert.equal(reg.registrationInfo.fmt, 'packed');
   assert.equal(r.clientExtensionResults.credProps?.rk, true);
   assert.equal(r.clientExtensionResults.largeBlob?.supported, true);
   const prfAtCreate = r.clientExtensionResults.prf?.results?.first;
   assert.ok(prfAtCreate);
 
-  let counter = reg.registrationInfo!.credential.counter;
+  let counter = reg.registrationInfo.credential.counter;
   for (const extensions of [{ largeBlob: { write: b64u.encode(utf8.encode('hello')) } }, { largeBlob: { read: true }, prf: { eval: { first: b64u.encode(utf8.encode('key')) } } }]) {
     const ch = randomBytes(32);
     // Discoverable: no allowCredentials for the read (largeBlob write needs exactly one).
@@ -62,7 +62,7 @@ async function registerAndLogIn(client: WebAuthnClient): Promise<string> {
       expectedChallenge: b64u.encode(ch),
       expectedOrigin: ORIGIN,
       expectedRPID: RP_ID,
-      credential: { id: r.id, publicKey: reg.registrationInfo!.credential.publicKey, counter },
+      credential: { id: r.id, publicKey: reg.registrationInfo.credential.publicKey, counter },
       requireUserVerification: true,
     });
     assert.equal(v.verified, true);

@@ -67,10 +67,10 @@ describe('UV with a PIN: SimpleWebAuthn verifies with requireUserVerification', 
               supportedAlgorithmIDs: [alg],
             });
             assert.equal(reg.verified, true);
-            assert.equal(reg.registrationInfo!.fmt, attestation === 'none' ? 'none' : 'packed');
-            assert.equal(reg.registrationInfo!.userVerified, true);
+            assert.equal(reg.registrationInfo.fmt, attestation === 'none' ? 'none' : 'packed');
+            assert.equal(reg.registrationInfo.userVerified, true);
 
-            let counter = reg.registrationInfo!.credential.counter;
+            let counter = reg.registrationInfo.credential.counter;
             for (let round = 0; round < 2; round++) {
               const ch = randomBytes(32);
               const a = await client.get(
@@ -82,7 +82,7 @@ describe('UV with a PIN: SimpleWebAuthn verifies with requireUserVerification', 
                 expectedChallenge: b64u.encode(ch),
                 expectedOrigin: ORIGIN,
                 expectedRPID: RP_ID,
-                credential: { id: r.id, publicKey: reg.registrationInfo!.credential.publicKey, counter },
+                credential: { id: r.id, publicKey: reg.registrationInfo.credential.publicKey, counter },
                 requireUserVerification: true,
               });
               assert.equal(v.verified, true);

@@ -37,7 +37,7 @@ describe('attestation control: HTTP API', () => {
       headers: { Authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) as any };
+    return { status: res.status, body: (await res.json()) };
   };
   before(async () => {
     key = await openSoftKey({ dataDir: ':memory:', presence: 'auto' });
@@ -82,7 +82,7 @@ describe('attestation control: HTTP API', () => {
         challenge: b64u.encode(challenge),
         pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
         attestation: 'direct',
-      } as never,
+      },
       { origin: 'https://example.test' },
     );
     const v = await verifyRegistrationResponse({
@@ -93,7 +93,7 @@ describe('attestation control: HTTP API', () => {
       requireUserVerification: false,
     });
     assert.equal(v.verified, true);
-    assert.equal(v.registrationInfo!.aaguid, aaguid);
+    assert.equal(v.registrationInfo.aaguid, aaguid);
     const ao = decode(b64u.decode(response.response.attestationObject)) as CborMap;
     assert.equal(((ao.get('attStmt') as CborMap).get('x5c') as Uint8Array[]).length, 1);
   });

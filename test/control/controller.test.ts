@@ -92,12 +92,12 @@ describe('key.control', () => {
     assert.throws(() => key.control.addCredential({ rpId: 'x.example', userId: 'AQ', privateKey: { p256Scalar: '00'.repeat(32) } }), /private key|scalar/i);
     assert.throws(() => key.control.addCredential({ rpId: 'x.example', privateKey: { jwk: { kty: 'oct', k: 'AA' } } }), /userId/);
     const rsa = rsaJwk();
-    assert.throws(() => key.control.addCredential({ rpId: 'x.example', userId: 'AQ', privateKey: { jwk: rsa as Record<string, unknown> } }), /unsupported key type/);
+    assert.throws(() => key.control.addCredential({ rpId: 'x.example', userId: 'AQ', privateKey: { jwk: rsa } }), /unsupported key type/);
   });
 
   it('sets the signature counter and backup flags, and assertions report them', async () => {
     const pair = p256();
-    const { credentialId } = key.control.addCredential({ rpId: 'counter.example', userId: 'AQ', privateKey: { jwk: pair.jwk as Record<string, unknown> }, signCount: 41 });
+    const { credentialId } = key.control.addCredential({ rpId: 'counter.example', userId: 'AQ', privateKey: { jwk: pair.jwk }, signCount: 41 });
     const first = parseAuthenticatorData(decodeGetAssertionResponse(await key.cbor(getAssertion('counter.example'))).authData);
     assert.equal(first.signCount, 42);
     assert.equal(first.flags & (Flag.BE | Flag.BS), 0);
@@ -131,7 +131,7 @@ describe('key.control', () => {
 
   it('produces a bad signature on the next assertion only', async () => {
     const pair = p256();
-    key.control.addCredential({ rpId: 'badsig.example', userId: 'AQ', privateKey: { jwk: pair.jwk as Record<string, unknown> } });
+    key.control.addCredential({ rpId: 'badsig.example', userId: 'AQ', privateKey: { jwk: pair.jwk } });
     key.control.setFaults({ badSignature: true });
     const bad = await key.cbor(getAssertion('badsig.example'));
     assert.equal(bad[0], Status.CTAP2_OK);
@@ -267,7 +267,7 @@ describe('key.control', () => {
     assert.equal(prompt?.kind, 'review');
     assert.equal(prompt?.message, 'Verify Filecoin address');
     assert.deepEqual(prompt?.items?.map((i) => i.value), [key.control.walletAddresses(1)[0]!.address]);
-    key.control.answerPrompt(prompt!.id, true);
+    key.control.answerPrompt(prompt.id, true);
     const response = await address;
     assert.deepEqual([...response.subarray(-2)], [0x90, 0x00]);
     const entries = key.control.trace().filter((e) => e.layer === 'apdu');

@@ -51,7 +51,7 @@ async function register(
     requireUserVerification: uv === 'required',
   });
   assert.equal(v.verified, true);
-  const info = v.registrationInfo!;
+  const info = v.registrationInfo;
   return {
     id: r.id,
     publicKey: info.credential.publicKey,
@@ -291,9 +291,9 @@ describe('per-credential events', () => {
     key.control.removeCredential(cred.id);
     const next = await iterator.next();
     assert.equal(next.done, false);
-    assert.equal(next.value!.type, 'credentialDeleted');
-    assert.equal(next.value!.credentialId, cred.id);
-    assert.equal(next.value!.signCount, cred.counter);
+    assert.equal(next.value.type, 'credentialDeleted');
+    assert.equal(next.value.credentialId, cred.id);
+    assert.equal(next.value.signCount, cred.counter);
     await iterator.return!();
     assert.deepEqual(await iterator.next(), { value: undefined, done: true });
     assert.throws(() => key.control.on('nope' as never, all), /unknown event/);

@@ -54,7 +54,7 @@ async function register(key: SoftKey, resident: boolean) {
     requireUserVerification: false,
   });
   assert.equal(v.verified, true);
-  return { id: r.id, publicKey: v.registrationInfo!.credential.publicKey, counter: 0 };
+  return { id: r.id, publicKey: v.registrationInfo.credential.publicKey, counter: 0 };
 }
 
 async function signIn(key: SoftKey, cred: { id: string; publicKey: Uint8Array<ArrayBuffer>; counter: number }, allow: boolean) {
@@ -105,7 +105,7 @@ describe('key state over the HTTP control API', () => {
       headers: { ...auth, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) as any };
+    return { status: res.status, body: (await res.json()) };
   };
   before(async () => {
     key = await openSoftKey({ dataDir: ':memory:', presence: 'auto' });

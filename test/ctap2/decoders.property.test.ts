@@ -91,7 +91,7 @@ const config = [
 ];
 
 type Decoder = { name: string; seeds: CborValue[]; decode: (v: CborValue) => unknown };
-const fromBytes = (fn: (p: Uint8Array) => unknown) => (v: CborValue) => fn(v instanceof Uint8Array ? v : encode(v as Encodable));
+const fromBytes = (fn: (p: Uint8Array) => unknown) => (v: CborValue) => fn(v instanceof Uint8Array ? v : encode(v));
 const fromMap = (fn: (m: CborMap) => unknown) => (v: CborValue) => fn(v as CborMap);
 const toValue = (e: Encodable) => decode(encode(e));
 
@@ -127,12 +127,21 @@ const { value: cborValue } = fc.letrec<{ value: CborValue; leaf: CborValue }>((t
 /** Every [container, key] slot of a value tree, for structural mutation. */
 function slots(v: CborValue, out: Array<[CborMap | CborValue[], number | string]> = [], depth = 0): typeof out {
   if (depth > 3) return out;
-  if (v instanceof Map) for (const [k, x] of v) out.push([v, k]), slots(x, out, depth + 1);
-  else if (Array.isArray(v)) v.forEach((x, i) => (out.push([v, i]), slots(x, out, depth + 1)));
+  if (v instanceof Map) {
+    for (const [k, x] of v) {
+      out.push([v, k]);
+      slots(x, out, depth + 1);
+    }
+  } else if (Array.isArray(v)) {
+    v.forEach((x, i) => {
+      out.push([v, i]);
+      slots(x, out, depth + 1);
+    });
+  }
   return out;
 }
 
-const clone = (v: CborValue): CborValue => decode(encode(v as Encodable));
+const clone = (v: CborValue): CborValue => decode(encode(v));
 
 /** A seed with a few slots replaced, deleted or added (valid CBOR that no longer fits the spec). */
 const mutation = fc.array(fc.tuple(fc.nat(), fc.constantFrom('replace', 'delete', 'add'), cborValue, fc.integer({ min: -2, max: 14 })), { minLength: 1, maxLength: 3 });

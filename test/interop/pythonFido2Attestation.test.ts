@@ -53,7 +53,7 @@ test('python-fido2 0.9.1 verifies softkey\'s attestation statements and chains',
           challenge: b64u.encode(crypto.getRandomValues(new Uint8Array(32))),
           pubKeyCredParams: [{ type: 'public-key', alg }],
           attestation: 'direct',
-        } as never,
+        },
         { origin: 'https://example.test' },
       );
       const clientDataHash = b64u.encode(sha256(b64u.decode(r.response.clientDataJSON)));

@@ -47,7 +47,7 @@ test('python-fido2 0.9.1 derives the same PRF values as our client', { timeout: 
           { origin: ORIGIN },
         );
         assert.equal(c.clientExtensionResults.prf?.enabled, true);
-        cases.push({ name: `rk=${rk}.create.uv=${rk}`, credentialId: c.id, input, uv: rk, expected: c.clientExtensionResults.prf!.results!.first });
+        cases.push({ name: `rk=${rk}.create.uv=${rk}`, credentialId: c.id, input, uv: rk, expected: c.clientExtensionResults.prf.results!.first });
         for (const uv of [false, true]) {
           const other = b64u.encode(utf8.encode(`another input uv=${uv}`));
           const a = await key.client.get(

@@ -185,7 +185,7 @@ function launch(o: LaunchOptions): Promise<SoftkeyProcess> {
         resolve(handle);
       }
     };
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       let partial = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {

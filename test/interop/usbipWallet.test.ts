@@ -37,7 +37,7 @@ class UsbipLedgerTransport extends Transport {
   }
   override async exchange(apdu: Buffer): Promise<Buffer> {
     const answer = new Promise<Uint8Array>((resolve) => (this.waiting = resolve));
-    for (const block of makeBlocks(CHANNEL, apdu)) this.pipe.send(block);
+    for (const block of makeBlocks(CHANNEL, apdu)) void this.pipe.send(block);
     return Buffer.from(await answer);
   }
   override async close(): Promise<void> {

@@ -655,7 +655,10 @@ describe('properties', () => {
         const encoded = messages.map(encodeMessage);
         const stream = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
         let o = 0;
-        for (const e of encoded) (stream.set(e, o), (o += e.length));
+        for (const e of encoded) {
+          stream.set(e, o);
+          o += e.length;
+        }
         const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
         const framer = new MessageFramer();
         const out: Uint8Array[] = [];

@@ -45,7 +45,7 @@ import {
   type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
 import { ClientPinSubCommand as Sub, Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
-import { PIN_UV_AUTH_PROTOCOLS, platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
+import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { testEnv } from '../helpers/env.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 

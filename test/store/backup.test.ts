@@ -70,7 +70,7 @@ test('restore is refused while a device owns the directory, and over an existing
   assert.equal(after.store.getResident(current.credentialId), undefined);
   after.close();
   // The moved-aside directory still opens as the data directory it was.
-  const aside = openDataDir(r.replacedInto!);
+  const aside = openDataDir(r.replacedInto);
   assert.deepEqual(aside.store.getResident(current.credentialId), current);
   aside.close();
 });

@@ -30,7 +30,7 @@ describe('addresses', () => {
       assert.equal(hex(bytes), v.addrB);
       const s = formatAddress(bytes, v.path.includes("/1'/") ? 'testnet' : 'mainnet');
       assert.equal(s, v.addrS);
-      assert.equal(s!.length, 41);
+      assert.equal(s.length, 41);
     }
   });
 

@@ -59,7 +59,7 @@ function decodeSetMinPINLength(f: Fields): SetMinPINLengthParams {
   const rpIds = f.array(K.minPinLengthRPIDs, true);
   if (rpIds) {
     if (!rpIds.every((r) => typeof r === 'string')) throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'minPinLengthRPIDs must be text strings');
-    out.minPinLengthRPIDs = rpIds as string[];
+    out.minPinLengthRPIDs = rpIds;
   }
   const force = f.bool(K.forceChangePin);
   if (force !== undefined) out.forceChangePin = force;

@@ -106,7 +106,7 @@ function decodeParams(f: Fields): CredentialManagementSubCommandParams {
     const transports = cred.array('transports', true);
     if (transports) {
       if (!transports.every((t) => typeof t === 'string')) throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'credentialID.transports');
-      params.credentialID.transports = transports as string[];
+      params.credentialID.transports = transports;
     }
   }
   const user = f.submap(K.user, true);

@@ -82,7 +82,7 @@ export function decodeMakeCredential(params: Uint8Array): MakeCredentialRequest 
     if (!formats.every((x) => typeof x === 'string')) {
       throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'attestationFormatsPreference must be text strings');
     }
-    req.attestationFormatsPreference = formats as string[];
+    req.attestationFormatsPreference = formats;
   }
   return req;
 }
