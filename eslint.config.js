@@ -1,6 +1,6 @@
 // ESLint flat config: typescript-eslint's type-aware recommended rules over the TypeScript sources.
 // Tests keep the rules that find bugs (floating promises outside node:test's own calls, unused
-// values, needless assertions) and drop the no-unsafe-* family: they take decoded CBOR and JSON
+// values) and drop the no-unsafe-* family and a few stylistic rules: they take decoded CBOR and JSON
 // apart on purpose and assert on its shape.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

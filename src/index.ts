@@ -26,3 +26,52 @@ export type {
 // The browser bridge (for pages outside Playwright; Playwright users import 'softkey/playwright').
 export { startBridgeServer, startShimProxy, pageShimScript } from './bridge/index.js';
 export type { BridgeServer, BridgeServerOptions, ShimChannel, ShimProxy, ShimProxyOptions } from './bridge/index.js';
+// Types that appear in the signatures above, so that callers can name them.
+export type { AuthenticatorConfig } from './authenticator/config.js';
+export type { PresenceOperation } from './authenticator/env.js';
+export type { Controller } from './control/controller.js';
+export { PRESENCE_MODES } from './control/presence.js';
+export type { TransactionReview } from './wallet/review.js';
+export type { WalletApp } from './wallet/dispatcher.js';
+export type { CtapHidHost } from './ctaphid/hostDevice.js';
+export type { GetInfoResponse } from './ctap2/api.js';
+export type { KeyState, SealedKeyState } from './store/snapshot.js';
+export type { AuthenticatorChooser } from './client/authenticatorChoice.js';
+export { WEBAUTHN_ERROR_NAMES } from './client/index.js';
+export type {
+  AssertionCandidate,
+  CredentialMediationRequirement,
+  NoneAttestationAaguid,
+  TimeoutRange,
+} from './client/index.js';
+export type * from './client/json.js';
+export type { ShimStatics } from './bridge/pageShim.js';
+export type { BridgeClient } from './bridge/index.js';
+export type { CredentialAlg } from './encoding/cose.js';
+export type { AuthenticatorAttachment, AuthenticatorCandidate } from './client/authenticatorChoice.js';
+export type { ResidentJson, SlotJson } from './store/snapshot.js';
+export type { ScryptParams } from './crypto/passphrase.js';
+export type { WalletSettings } from './wallet/context.js';
+export type { ReviewOutcome, ReviewNotice, ReviewRequest } from './wallet/review.js';
+export type { AttestationState } from './control/attestation.js';
+export type {
+  FaultPlanView,
+  CredentialInfo,
+  CredentialEventJson,
+  PresenceState,
+  UvState,
+  WalletAddress,
+  AddCredentialInput,
+  ControlEvent,
+} from './control/controller.js';
+export type { Prompt } from './control/presence.js';
+export type { TraceEntry } from './control/trace.js';
+export type { CredentialEvent, CredentialEventType } from './authenticator/credentialEvents.js';
+export type { CtapHidDeviceInfo, CtapHidRequestOptions } from './ctaphid/hostDevice.js';
+export { CoseAlg } from './encoding/cose.js';
+export type { FaultPlan, CorruptReport, CtapErrorFault } from './control/faults.js';
+export type { CredProtectLevel } from './store/credentialStore.js';
+export type { PrivateKeyJson } from './control/controller.js';
+export type { ReviewItem } from './wallet/review.js';
+export type { TraceLayer } from './control/trace.js';
+export type { UvResult } from './control/presence.js';

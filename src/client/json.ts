@@ -14,7 +14,7 @@ import { WebAuthnError } from './errors.js';
 
 export type Base64URLString = string;
 export type BufferSourceLike = ArrayBuffer | ArrayBufferView;
-type Bin = Base64URLString | BufferSourceLike;
+export type Bin = Base64URLString | BufferSourceLike;
 
 export interface PublicKeyCredentialRpEntity {
   id?: string;

@@ -27,10 +27,8 @@ import { TerminalPresence, type PresenceMode } from './presence.js';
 import { prepareControl, traceWalletApp, type Controller } from './control.js';
 import type { TransactionReview, WalletApp } from './wallet.js';
 
-export interface CtapTransport {
-  /** CTAP2 request (command ‖ CBOR) → response (status ‖ CBOR). */
-  cbor(request: Uint8Array, opts?: { signal?: AbortSignal }): Promise<Uint8Array>;
-}
+import type { CtapTransport } from '../client/transport.js';
+export type { CtapTransport };
 
 export interface OpenSoftKeyOptions {
   /** Data directory; default ~/.softkey. ':memory:' keeps nothing. */
@@ -76,6 +74,11 @@ export interface OpenSoftKeyOptions {
 }
 
 export interface SoftKey extends CtapTransport {
+  /**
+   * The device's parts (authenticator, store, vault, HID device factory), for softkey's own tests
+   * and adapters. Not a stable API: use `client`, `control` and the CTAP transport instead.
+   * @internal
+   */
   readonly device: Device;
   /**
    * A WebAuthn client on this device (navigator.credentials semantics):
@@ -109,6 +112,31 @@ export interface SoftKey extends CtapTransport {
   close(): Promise<void>;
 }
 
+/**
+ * Opens a softkey device in this process: a FIDO2 authenticator (and Filecoin app) you can reach
+ * through its WebAuthn client, raw CTAP2, the control API and, when asked, its transports.
+ *
+ * @example
+ * ```ts
+ * import { openSoftKey } from 'softkey';
+ *
+ * const key = await openSoftKey({ dataDir: ':memory:' });
+ * const origin = 'https://example.com';
+ * const created = await key.client.create(
+ *   {
+ *     rp: { id: 'example.com', name: 'Example' },
+ *     user: { id: 'dXNlci0x', name: 'ada', displayName: 'Ada' },
+ *     challenge: 'Y2hhbGxlbmdlLWZvci1yZWdpc3RyYXRpb24',
+ *     pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+ *     authenticatorSelection: { residentKey: 'required' },
+ *   },
+ *   { origin },
+ * );
+ * const signedIn = await key.client.get({ rpId: 'example.com', challenge: 'c2lnbi1pbi1jaGFsbGVuZ2U' }, { origin });
+ * if (signedIn.id !== created.id) throw new Error('the passkey just created should sign in');
+ * await key.close();
+ * ```
+ */
 export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<SoftKey> {
   const state = options.state === undefined ? undefined : readKeyState(options.state, options.statePassphrase);
   const saved = state?.config ?? {};
@@ -215,6 +243,10 @@ export interface SoftKeyConnection extends CtapTransport {
   close(): Promise<void>;
 }
 
+/**
+ * Connects to a running softkey (`softkey start`, or `openSoftKey({ udp })`) over CTAPHID, as a
+ * platform's FIDO stack would, and offers the same WebAuthn client over that connection.
+ */
 export async function connectSoftKey(options: ConnectSoftKeyOptions = {}): Promise<SoftKeyConnection> {
   const pipe = options.ws !== undefined ? await connectWebSocket(options.ws) : await connectUdp(options);
   const hid = new CtapHidHost(pipe, {
