@@ -26,6 +26,7 @@ import { listCredentials } from '../main/credentialsList.js';
 import { stateCommand } from './stateCommands.js';
 import { listenFor } from '../main/listenErrors.js';
 import { poolCommand } from './poolCommands.js';
+import { webdriverCommand, WEBDRIVER_HELP } from './webdriverCommand.js';
 
 const HELP = `softkey — a software FIDO2 security key
 
@@ -82,6 +83,7 @@ Usage:
                                    the whole key as one JSON file (softkey state --help)
   softkey pool create --users N --rp-id ID --out DIR
                                    pre-enroll a load test's virtual users (README "Load testing")
+  ${WEBDRIVER_HELP.trimStart()}
   softkey ctl OPERATION [ARGS]     drive a running device: presence, prompts, credentials, faults…
                                    (softkey ctl --help)
   softkey --version | --help
@@ -444,6 +446,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await stateCommand(args, io);
       case 'pool':
         return await poolCommand(args, io);
+      case 'webdriver':
+        return await webdriverCommand(args, io);
       case 'wallet':
         return await walletCommand(args, {
           stdin: process.stdin,
