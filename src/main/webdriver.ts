@@ -6,10 +6,10 @@
  */
 import { randomBytes } from '../crypto/aead.js';
 import * as b64u from '../encoding/base64url.js';
-import type { VirtualKey, VirtualKeySpec } from '../bridge/webdriverExtension.js';
+import type { VirtualKeySpec } from '../bridge/webdriverExtension.js';
 import { startWebDriverIntermediary, type WebDriverIntermediary } from '../bridge/webdriverIntermediary.js';
 import type { ProfileSpec } from './profiles.js';
-import { openSoftKey, type OpenSoftKeyOptions } from './softkey.js';
+import { openSoftKey, type OpenSoftKeyOptions, type SoftKey } from './softkey.js';
 
 /** The profile of a virtual authenticator: getInfo rk, plat, transports and extensions as configured. */
 export function virtualKeyProfile(spec: VirtualKeySpec): ProfileSpec {
@@ -51,7 +51,7 @@ export interface WebDriverOptions {
   onEvent?: (event: string) => void;
 }
 
-export async function openVirtualKey(spec: VirtualKeySpec, key: WebDriverOptions['key'] = {}): Promise<VirtualKey> {
+export async function openVirtualKey(spec: VirtualKeySpec, key: WebDriverOptions['key'] = {}): Promise<SoftKey> {
   return openSoftKey({ ...key, dataDir: ':memory:', profile: virtualKeyProfile(spec) });
 }
 
