@@ -56,6 +56,8 @@ type ShimRoute = 'cdp' | 'proxy';
 
 interface CarriedSession {
   route: ShimRoute;
+  /** cdp route: the window handles whose target has the shim registered. */
+  shimmed: Set<string>;
   authenticators: VirtualAuthenticators;
   bridge: BridgeServer;
   proxy?: ShimProxy;
@@ -174,10 +176,22 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
   }
 
   async function upstreamJson(method: string, path: string, body: unknown): Promise<unknown> {
-    const r = await forward(method, path, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(body)));
+    const r = await forward(method, path, { 'content-type': 'application/json' }, body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
     const json = JSON.parse(r.body.toString()) as { value?: { error?: string; message?: string } };
     if (r.status >= 400 || typeof json.value?.error === 'string') throw new Error(`${json.value?.error}: ${json.value?.message}`);
     return json.value;
+  }
+
+  /**
+   * Registers the shim in the current window's target (chromedriver runs CDP commands there): it runs
+   * in every document that target loads from now on, before the document's scripts.
+   */
+  async function registerShim(id: string, bridge: BridgeServer, shimmed: Set<string>): Promise<void> {
+    const session = `/session/${encodeURIComponent(id)}`;
+    const handle = String(await upstreamJson('GET', `${session}/window`, undefined));
+    if (shimmed.has(handle)) return;
+    await upstreamJson('POST', `${session}/goog/cdp/execute`, { cmd: 'Page.addScriptToEvaluateOnNewDocument', params: { source: bridge.shimScript() } });
+    shimmed.add(handle);
   }
 
   async function closeSession(id: string): Promise<void> {
@@ -234,19 +248,17 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
         res.end(up.body);
         return;
       }
+      const shimmed = new Set<string>();
       if (route === 'cdp') {
         try {
-          await upstreamJson('POST', `/session/${encodeURIComponent(id)}/goog/cdp/execute`, {
-            cmd: 'Page.addScriptToEvaluateOnNewDocument',
-            params: { source: bridge.shimScript() },
-          });
+          await registerShim(id, bridge, shimmed);
         } catch (e) {
           await forward('DELETE', `/session/${encodeURIComponent(id)}`, {}, undefined).catch(() => undefined);
           await cleanup();
           return sendError(res, new WebDriverError('unknown error', `softkey could not install its page shim through the upstream's CDP endpoint: ${(e as Error).message}`));
         }
       }
-      sessions.set(id, { route, authenticators, bridge, ...(proxy && { proxy }) });
+      sessions.set(id, { route, shimmed, authenticators, bridge, ...(proxy && { proxy }) });
       log(`session ${id} carried (shim through ${route === 'cdp' ? 'CDP' : 'the shim proxy'})`);
       json.value!.capabilities = { ...json.value!.capabilities, ...WEBAUTHN_CAPABILITIES };
       sendJson(res, 200, json);
@@ -303,12 +315,19 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
       }
     }
     const up = await forward(method, `${url.pathname}${url.search}`, req.headers, body);
+    const sessionId = decodeURIComponent(/^\/session\/([^/]+)/.exec(path)?.[1] ?? '');
+    const carried = sessions.get(sessionId);
+    // Switch To Window (WebDriver §11.3): the newly current window's target gets the shim too, before
+    // the client hears back and navigates there.
+    if (carried?.route === 'cdp' && up.status === 200 && method === 'POST' && /^\/session\/[^/]+\/window$/.test(path)) {
+      await registerShim(sessionId, carried.bridge, carried.shimmed).catch((e: unknown) => log(`shim not registered in that window: ${(e as Error).message}`));
+    }
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) headers[k] = v;
     headers['content-length'] = String(up.body.length);
     res.writeHead(up.status, headers);
     res.end(up.body);
-    if (method === 'DELETE' && m && m[2] === undefined) await closeSession(decodeURIComponent(m[1]!));
+    if (method === 'DELETE' && m && m[2] === undefined) await closeSession(sessionId);
   }
 
   const server: Server = createServer((req, res) => {

@@ -27,7 +27,11 @@ async function fakeUpstream(): Promise<{ url: string; seen: Seen[]; close(): Pro
     req.on('end', () => {
       seen.push({ method: req.method!, url: req.url!, body });
       const value =
-        req.url === '/wd/session' ? { sessionId: 's1', capabilities: { browserName: 'fake' } } : req.url?.startsWith('/wd/session/s1/url') ? 'http://example.test/' : null;
+        req.url === '/wd/session' ? { sessionId: 's1', capabilities: { browserName: 'fake' } } : req.url?.startsWith('/wd/session/s1/url')
+            ? 'http://example.test/'
+            : req.url === '/wd/session/s1/window'
+              ? `w${seen.filter((s) => s.url === '/wd/session/s1/window' && s.method === 'POST').length}`
+              : null;
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'x-upstream': 'yes' });
       res.end(JSON.stringify({ value }));
     });
@@ -134,11 +138,15 @@ describe('softkey webdriver: New Session and forwarding', () => {
     assert.equal(r.status, 200);
     const sent = JSON.parse(upstream.seen[0]!.body) as { capabilities: { alwaysMatch: Record<string, unknown> } };
     assert.equal('proxy' in sent.capabilities.alwaysMatch, false);
-    const cdp = upstream.seen[1]!;
-    assert.equal(cdp.url, '/wd/session/s1/goog/cdp/execute');
-    const command = JSON.parse(cdp.body) as { cmd: string; params: { source: string } };
+    const cdpCalls = () => upstream.seen.filter((s) => s.url === '/wd/session/s1/goog/cdp/execute');
+    assert.equal(cdpCalls().length, 1);
+    const command = JSON.parse(cdpCalls()[0]!.body) as { cmd: string; params: { source: string } };
     assert.equal(command.cmd, 'Page.addScriptToEvaluateOnNewDocument');
     assert.match(command.params.source, /softkeyShim/);
+    // Switch To Window: the new current window (w1) gets it too, once.
+    await json(wd.port, 'POST', '/session/s1/window', { handle: 'w1' });
+    assert.equal(cdpCalls().length, 2);
+    assert.ok(upstream.seen.indexOf(cdpCalls()[1]!) > upstream.seen.findIndex((s) => s.method === 'POST' && s.url === '/wd/session/s1/window'));
     await json(wd.port, 'DELETE', '/session/s1');
   });
 });

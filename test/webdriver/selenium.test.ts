@@ -91,5 +91,20 @@ for (const engine of UPSTREAMS) {
       assert.deepEqual(await driver.getCredentials(), []);
       await driver.removeVirtualAuthenticator();
     });
+
+    it('a second window gets softkey too: create() there is served by the virtual authenticator', async () => {
+      await driver.addVirtualAuthenticator(new VirtualAuthenticatorOptions()); // no resident keys
+      const first = await driver.getWindowHandle();
+      await driver.switchTo().newWindow('tab');
+      await driver.get(`${site.origin}/second`);
+      const r = (await driver.executeAsyncScript(CREATE_SCRIPT.replace("residentKey: 'required'", "residentKey: 'discouraged'"))) as { ok: boolean; json: { id: string }; e?: string };
+      assert.equal(r.ok, true, r.e);
+      const credentials = await driver.getCredentials();
+      assert.deepEqual(credentials.map((c) => Buffer.from(c.id()).toString('base64url')), [r.json.id]);
+      assert.equal(credentials[0]!.isResidentCredential(), false);
+      await driver.close();
+      await driver.switchTo().window(first);
+      await driver.removeVirtualAuthenticator();
+    });
   });
 }
