@@ -153,9 +153,12 @@ const CONFIGURATION: Record<string, { valid: (v: unknown) => boolean; fallback?:
 };
 
 const invalid = (message: string) => new WebDriverError('invalid argument', message);
+const NO_AUTHENTICATOR = 'no virtual authenticator in this WebDriver session (Add Virtual Authenticator first)';
 
 function object(parameters: unknown): Json {
-  if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) throw invalid('the parameters must be a JSON object');
+  if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
+    throw invalid('the parameters must be a JSON object');
+  }
   return parameters as Json;
 }
 
@@ -200,8 +203,12 @@ export class VirtualAuthenticators {
     if (parts.length === 1 && method === 'POST') return this.addVirtualAuthenticator(parameters);
     const authenticator = parts[1] === undefined ? undefined : this.all.get(parts[1]);
     const shape = `${method} ${parts.slice(2).map((p, i) => (i === 1 ? '*' : p)).join('/')}`;
-    const known = ['DELETE ', 'POST credential', 'GET credentials', 'DELETE credentials', 'DELETE credentials/*', 'POST uv', 'POST credentials/*/props'];
-    if (parts.length < 2 || !known.includes(shape)) throw new WebDriverError('unknown command', `no WebAuthn extension command ${method} ${path}`);
+    const known = [
+      'DELETE ', 'POST credential', 'GET credentials', 'DELETE credentials', 'DELETE credentials/*', 'POST uv', 'POST credentials/*/props',
+    ];
+    if (parts.length < 2 || !known.includes(shape)) {
+      throw new WebDriverError('unknown command', `no WebAuthn extension command ${method} ${path}`);
+    }
     if (!authenticator) throw invalid(`no virtual authenticator with the ID ${JSON.stringify(parts[1])}`);
     switch (shape) {
       case 'DELETE ':
@@ -237,12 +244,17 @@ export class VirtualAuthenticators {
     }
     const extensions = config.extensions as string[];
     for (const e of extensions) {
-      if (!(e in EXTENSIONS)) throw new WebDriverError('unsupported operation', `softkey does not support the extension ${JSON.stringify(e)}`);
+      if (!(e in EXTENSIONS)) {
+        throw new WebDriverError('unsupported operation', `softkey does not support the extension ${JSON.stringify(e)}`);
+      }
     }
     if (config.protocol === 'ctap1/u2f') {
-      throw new WebDriverError('unsupported operation', "softkey's WebAuthn client speaks CTAP2 to its keys: protocol ctap1/u2f is not offered");
+      const why = "softkey's WebAuthn client speaks CTAP2 to its keys: protocol ctap1/u2f is not offered";
+      throw new WebDriverError('unsupported operation', why);
     }
-    if ((config.uvm as unknown[]).length > 0) throw new WebDriverError('unsupported operation', 'softkey has no user verification method entries (uvm)');
+    if ((config.uvm as unknown[]).length > 0) {
+      throw new WebDriverError('unsupported operation', 'softkey has no user verification method entries (uvm)');
+    }
     if (config.defaultBackupState === true && config.defaultBackupEligibility !== true) {
       throw invalid('defaultBackupState true needs defaultBackupEligibility true (WebAuthn L3 §6.1.3)');
     }
@@ -303,10 +315,14 @@ export class VirtualAuthenticators {
     for (const k of ['userName', 'userDisplayName'] as const) {
       if (p[k] !== undefined && typeof p[k] !== 'string') throw invalid(`${k} must be a string`);
     }
-    if (p.isResidentCredential && !authenticator.hasResidentKey) throw invalid('this virtual authenticator has no resident keys (hasResidentKey false)');
+    if (p.isResidentCredential && !authenticator.hasResidentKey) {
+      throw invalid('this virtual authenticator has no resident keys (hasResidentKey false)');
+    }
     if (p.largeBlob !== undefined && p.largeBlob !== null) {
       base64url(p.largeBlob, 'largeBlob');
-      if (!authenticator.extensions.includes('largeBlob')) throw invalid('this virtual authenticator does not support the largeBlob extension');
+      if (!authenticator.extensions.includes('largeBlob')) {
+        throw invalid('this virtual authenticator does not support the largeBlob extension');
+      }
       throw new WebDriverError('unsupported operation', 'softkey cannot seed a large blob through Add Credential yet');
     }
     const be = p.backupEligibility as boolean | undefined;
@@ -392,7 +408,9 @@ export class VirtualAuthenticators {
     for (const k of ['backupEligibility', 'backupState'] as const) {
       if (p[k] !== undefined && typeof p[k] !== 'boolean') throw invalid(`${k} must be true or false`);
     }
-    if (!this.credentialsOf(authenticator).some((c) => c.credentialId === id)) throw invalid(`no credential with the ID ${id} on ${authenticator.id}`);
+    if (!this.credentialsOf(authenticator).some((c) => c.credentialId === id)) {
+      throw invalid(`no credential with the ID ${id} on ${authenticator.id}`);
+    }
     fromControl(() =>
       authenticator.key.control.setCredential(id, {
         ...(p.backupEligibility !== undefined && { backupEligible: p.backupEligibility as boolean }),
@@ -421,14 +439,18 @@ export class VirtualAuthenticators {
         (sel.authenticatorAttachment !== 'platform' || a.transport === 'internal') &&
         (sel.authenticatorAttachment !== 'cross-platform' || a.transport !== 'internal');
       const chosen = list.find(fits) ?? list[0];
-      if (!chosen) throw new WebAuthnError('NotAllowedError', 'no virtual authenticator in this WebDriver session (Add Virtual Authenticator first)');
+      if (!chosen) {
+        throw new WebAuthnError('NotAllowedError', 'no virtual authenticator in this WebDriver session (Add Virtual Authenticator first)');
+      }
       const exclude = o.excludeCredentials?.filter((d) => !(typeof d.id === 'string' && chosen.removed.has(d.id)));
       return chosen.key.client.create({ ...o, ...(exclude && { excludeCredentials: exclude }) } as never, ctx);
     },
     get: async (options, ctx) => {
       const o = (options ?? {}) as { rpId?: unknown; allowCredentials?: Array<{ id?: unknown }> };
       const list = [...this.all.values()];
-      if (list.length === 0) throw new WebAuthnError('NotAllowedError', 'no virtual authenticator in this WebDriver session (Add Virtual Authenticator first)');
+      if (list.length === 0) {
+        throw new WebAuthnError('NotAllowedError', 'no virtual authenticator in this WebDriver session (Add Virtual Authenticator first)');
+      }
       const allowed = (o.allowCredentials ?? []).map((d) => d.id).filter((id): id is string => typeof id === 'string');
       const holds = (a: VirtualAuthenticator) => this.credentialsOf(a).some((c) => allowed.includes(c.credentialId));
       const rpId = typeof o.rpId === 'string' ? o.rpId : new URL(ctx.origin).hostname;

@@ -73,7 +73,11 @@ function sendError(res: ServerResponse, e: WebDriverError): void {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-cache',
+  });
   res.end(text);
 }
 
@@ -99,7 +103,8 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 /** True when capabilities ask for Chromium (WebDriver §7.2 browserName, or chromedriver's own options). */
 function wantsChromium(caps: Record<string, unknown>): boolean {
   const name = String(caps.browserName ?? '').toLowerCase();
-  return 'goog:chromeOptions' in caps || 'ms:edgeOptions' in caps || ['chrome', 'chromium', 'chrome-headless-shell', 'msedge', 'microsoftedge'].includes(name);
+  const names = ['chrome', 'chromium', 'chrome-headless-shell', 'msedge', 'microsoftedge'];
+  return 'goog:chromeOptions' in caps || 'ms:edgeOptions' in caps || names.includes(name);
 }
 
 /** The WebAuthn extension capabilities this intermediary answers (L3 §11.1, §11.2). */
@@ -123,7 +128,9 @@ function rewriteNewSession(body: Record<string, unknown>, proxyAddress: () => st
   for (const c of [always, ...first]) {
     for (const k of Object.keys(c)) {
       if (!k.startsWith('webauthn:')) continue;
-      if (k === 'webauthn:extension:uvm' && c[k] === true) throw new WebDriverError('unsupported operation', 'softkey has no uvm extension');
+      if (k === 'webauthn:extension:uvm' && c[k] === true) {
+        throw new WebDriverError('unsupported operation', 'softkey has no uvm extension');
+      }
       delete c[k];
     }
   }
@@ -134,7 +141,10 @@ function rewriteNewSession(body: Record<string, unknown>, proxyAddress: () => st
     return 'cdp';
   }
   if ([always, ...first].some((c) => c.proxy !== undefined)) {
-    throw new WebDriverError('invalid argument', 'softkey webdriver sets the session proxy itself (its shim proxy puts softkey into the pages): leave out the proxy capability');
+    throw new WebDriverError(
+      'invalid argument',
+      'softkey webdriver sets the session proxy itself (its shim proxy puts softkey into the pages): leave out the proxy capability',
+    );
   }
   always.proxy = { proxyType: 'manual', httpProxy: proxyAddress(), noProxy: [] };
   caps.alwaysMatch = always;
@@ -176,7 +186,8 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
   }
 
   async function upstreamJson(method: string, path: string, body: unknown): Promise<unknown> {
-    const r = await forward(method, path, { 'content-type': 'application/json' }, body === undefined ? undefined : Buffer.from(JSON.stringify(body)));
+    const bytes = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const r = await forward(method, path, { 'content-type': 'application/json' }, bytes);
     const json = JSON.parse(r.body.toString()) as { value?: { error?: string; message?: string } };
     if (r.status >= 400 || typeof json.value?.error === 'string') throw new Error(`${json.value?.error}: ${json.value?.message}`);
     return json.value;
@@ -190,7 +201,10 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
     const session = `/session/${encodeURIComponent(id)}`;
     const handle = String(await upstreamJson('GET', `${session}/window`, undefined));
     if (shimmed.has(handle)) return;
-    await upstreamJson('POST', `${session}/goog/cdp/execute`, { cmd: 'Page.addScriptToEvaluateOnNewDocument', params: { source: bridge.shimScript() } });
+    await upstreamJson('POST', `${session}/goog/cdp/execute`, {
+      cmd: 'Page.addScriptToEvaluateOnNewDocument',
+      params: { source: bridge.shimScript() },
+    });
     shimmed.add(handle);
   }
 
@@ -255,7 +269,8 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
         } catch (e) {
           await forward('DELETE', `/session/${encodeURIComponent(id)}`, {}, undefined).catch(() => undefined);
           await cleanup();
-          return sendError(res, new WebDriverError('unknown error', `softkey could not install its page shim through the upstream's CDP endpoint: ${(e as Error).message}`));
+          const why = `softkey could not install its page shim through the upstream's CDP endpoint: ${(e as Error).message}`;
+          return sendError(res, new WebDriverError('unknown error', why));
         }
       }
       sessions.set(id, { route, shimmed, authenticators, bridge, ...(proxy && { proxy }) });
@@ -320,7 +335,9 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
     // Switch To Window (WebDriver §11.3): the newly current window's target gets the shim too, before
     // the client hears back and navigates there.
     if (carried?.route === 'cdp' && up.status === 200 && method === 'POST' && /^\/session\/[^/]+\/window$/.test(path)) {
-      await registerShim(sessionId, carried.bridge, carried.shimmed).catch((e: unknown) => log(`shim not registered in that window: ${(e as Error).message}`));
+      await registerShim(sessionId, carried.bridge, carried.shimmed).catch((e: unknown) => {
+        log(`shim not registered in that window: ${(e as Error).message}`);
+      });
     }
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) headers[k] = v;

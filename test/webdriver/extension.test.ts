@@ -29,6 +29,10 @@ function creation(selection: Record<string, unknown> = {}, extra: Record<string,
   };
 }
 
+/** What @simplewebauthn/server expects of every ceremony here. */
+const expect = (expectedChallenge: string) => ({ expectedChallenge, expectedOrigin: origin, expectedRPID: 'localhost' });
+type Made = { authenticatorAttachment?: string; clientExtensionResults: Record<string, unknown> };
+
 async function rejectsWith(p: Promise<unknown>, error: string, message?: RegExp) {
   await assert.rejects(p, (e: unknown) => {
     assert.ok(e instanceof WebDriverError, `a WebDriverError, got ${String(e)}`);
@@ -102,7 +106,7 @@ describe('virtual authenticators behind the page shim (the session router)', () 
       const id = (await db.command('POST', '/authenticator', { ...base, hasResidentKey: true })) as string;
       const options = creation({ residentKey: 'required' });
       const made = await db.router.create(options as never, { origin });
-      const v = await verifyRegistrationResponse({ response: made as never, expectedChallenge: options.challenge, expectedOrigin: origin, expectedRPID: 'localhost', requireUserVerification: false });
+      const v = await verifyRegistrationResponse({ ...expect(options.challenge), response: made as never, requireUserVerification: false });
       assert.equal(v.verified, true);
       assert.equal(v.registrationInfo!.fmt, 'packed');
       const list = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<Record<string, unknown>>;
@@ -164,7 +168,7 @@ describe('virtual authenticators behind the page shim (the session router)', () 
       const id = (await db.command('POST', '/authenticator', { ...base, hasUserVerification: true, isUserVerified: true })) as string;
       const options = creation({ userVerification: 'required' });
       const made = await db.router.create(options as never, { origin });
-      const v = await verifyRegistrationResponse({ response: made as never, expectedChallenge: options.challenge, expectedOrigin: origin, expectedRPID: 'localhost', requireUserVerification: true });
+      const v = await verifyRegistrationResponse({ ...expect(options.challenge), response: made as never, requireUserVerification: true });
       assert.equal(v.verified, true, 'UV flag set');
       await rejectsWith(db.command('POST', `/authenticator/${id}/uv`, { isUserVerified: 'no' }), 'invalid argument', /isUserVerified/);
       assert.equal(await db.command('POST', `/authenticator/${id}/uv`, { isUserVerified: false }), null);
@@ -186,11 +190,11 @@ describe('virtual authenticators behind the page shim (the session router)', () 
       await db.command('POST', '/authenticator', { ...base, transport: 'internal', hasResidentKey: true, extensions: ['prf'] });
       await plain.command('POST', '/authenticator', base);
       const prf = { extensions: { prf: {} } };
-      const made = (await db.router.create(creation({}, prf) as never, { origin })) as { authenticatorAttachment?: string; response: { transports: string[] }; clientExtensionResults: Record<string, unknown> };
+      const made = (await db.router.create(creation({}, prf) as never, { origin })) as Made & { response: { transports: string[] } };
       assert.equal(made.authenticatorAttachment, 'platform');
       assert.deepEqual(made.response.transports, ['internal']);
       assert.deepEqual(made.clientExtensionResults.prf, { enabled: true });
-      const without = (await plain.router.create(creation({}, prf) as never, { origin })) as { authenticatorAttachment?: string; clientExtensionResults: Record<string, unknown> };
+      const without = (await plain.router.create(creation({}, prf) as never, { origin })) as Made;
       assert.equal(without.authenticatorAttachment, 'cross-platform');
       assert.notDeepEqual(without.clientExtensionResults.prf, { enabled: true });
     } finally {
@@ -202,7 +206,8 @@ describe('virtual authenticators behind the page shim (the session router)', () 
   it('defaultBackupEligibility/State and Set Credential Properties (§11.11)', async () => {
     const db = new VirtualAuthenticators(openVirtualKey);
     try {
-      const id = (await db.command('POST', '/authenticator', { ...base, hasResidentKey: true, defaultBackupEligibility: true, defaultBackupState: true })) as string;
+      const config = { ...base, hasResidentKey: true, defaultBackupEligibility: true, defaultBackupState: true };
+      const id = (await db.command('POST', '/authenticator', config)) as string;
       const made = await db.router.create(creation({ residentKey: 'required' }) as never, { origin });
       const [c] = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<Record<string, unknown>>;
       assert.equal(c!.backupEligibility, true);
@@ -258,7 +263,8 @@ describe('Add Credential (§11.6), Remove All Credentials (§11.9), Remove Virtu
     try {
       const id = (await db.command('POST', '/authenticator', base)) as string;
       const key = p256Pkcs8();
-      const good = { credentialId: Buffer.alloc(16, 1).toString('base64url'), isResidentCredential: false, rpId: 'localhost', privateKey: key.pkcs8, signCount: 0 };
+      const credentialId = Buffer.alloc(16, 1).toString('base64url');
+      const good = { credentialId, isResidentCredential: false, rpId: 'localhost', privateKey: key.pkcs8, signCount: 0 };
       const add = (p: unknown) => db.command('POST', `/authenticator/${id}/credential`, p);
       await rejectsWith(add({ ...good, credentialId: 'not base64url!' }), 'invalid argument', /credentialId/);
       await rejectsWith(add({ ...good, isResidentCredential: 'no' }), 'invalid argument', /isResidentCredential/);

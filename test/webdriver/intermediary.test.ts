@@ -45,7 +45,8 @@ async function fakeUpstream(): Promise<{ url: string; seen: Seen[]; close(): Pro
 }
 
 /** A raw request (fetch cannot set Host or Origin freely). */
-function raw(port: number, method: string, path: string, headers: Record<string, string>, body = ''): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+type Answer = { status: number; text: string; headers: Record<string, unknown> };
+function raw(port: number, method: string, path: string, headers: Record<string, string>, body = ''): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const r = request({ host: '127.0.0.1', port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
       let text = '';
@@ -134,7 +135,8 @@ describe('softkey webdriver: New Session and forwarding', () => {
 
   it('Chromium: the shim is registered through chromedriver\'s CDP endpoint before any page loads', async () => {
     upstream.seen.length = 0;
-    const r = await json(wd.port, 'POST', '/session', { capabilities: { alwaysMatch: { browserName: 'chrome', 'goog:chromeOptions': { args: ['--headless=new'] } } } });
+    const chrome = { browserName: 'chrome', 'goog:chromeOptions': { args: ['--headless=new'] } };
+    const r = await json(wd.port, 'POST', '/session', { capabilities: { alwaysMatch: chrome } });
     assert.equal(r.status, 200);
     const sent = JSON.parse(upstream.seen[0]!.body) as { capabilities: { alwaysMatch: Record<string, unknown> } };
     assert.equal('proxy' in sent.capabilities.alwaysMatch, false);
@@ -156,7 +158,8 @@ describe('softkey webdriver: the listener edge', () => {
   let wd: WebDriverIntermediary;
   before(async () => {
     upstream = await fakeUpstream();
-    wd = await startWebDriverIntermediary({ upstream: upstream.url, maxBodyBytes: 1000, token: () => 'x'.repeat(32), openKey: () => Promise.reject(new Error('unused')) });
+    const openKey = () => Promise.reject(new Error('unused'));
+    wd = await startWebDriverIntermediary({ upstream: upstream.url, maxBodyBytes: 1000, token: () => 'x'.repeat(32), openKey });
   });
   after(async () => {
     await wd.close();
@@ -193,7 +196,8 @@ describe('softkey webdriver (the command)', () => {
     const out: string[] = [];
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const run = webdriverCommand(['--upstream', upstream.url, '--port', '0'], { out: (s) => (out.push(s), out.length === 2 && stop()), err: () => undefined }, stopped);
+    const io = { out: (s: string) => (out.push(s), out.length === 2 && stop()), err: () => undefined };
+    const run = webdriverCommand(['--upstream', upstream.url, '--port', '0'], io, stopped);
     assert.equal(await run, 0);
     assert.match(out[0]!, /^softkey webdriver: http:\/\/127\.0\.0\.1:\d+ → http:\/\/127\.0\.0\.1:\d+\/wd$/);
     assert.equal(out.at(-1), 'softkey webdriver stopped');

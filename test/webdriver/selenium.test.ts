@@ -34,6 +34,8 @@ type VirtualAuthenticatorDriver = WebDriver & {
   removeVirtualAuthenticator(): Promise<void>;
 };
 
+type Created = { ok: boolean; json: { id: string }; challenge: string; e?: string };
+
 for (const engine of UPSTREAMS) {
   describe(`Selenium through softkey webdriver, ${engine}`, { skip: skip(engine) }, () => {
     let site: Awaited<ReturnType<typeof pageServer>>;
@@ -63,7 +65,7 @@ for (const engine of UPSTREAMS) {
       assert.match(driver.virtualAuthenticatorId(), /^softkey-/);
 
       await driver.get(`${site.origin}/`);
-      const r = (await driver.executeAsyncScript(CREATE_SCRIPT)) as { ok: boolean; json: { id: string; response: Record<string, unknown> }; challenge: string; e?: string };
+      const r = (await driver.executeAsyncScript(CREATE_SCRIPT)) as Created;
       assert.equal(r.ok, true, r.e);
 
       const v = await verifyRegistrationResponse({
@@ -97,7 +99,8 @@ for (const engine of UPSTREAMS) {
       const first = await driver.getWindowHandle();
       await driver.switchTo().newWindow('tab');
       await driver.get(`${site.origin}/second`);
-      const r = (await driver.executeAsyncScript(CREATE_SCRIPT.replace("residentKey: 'required'", "residentKey: 'discouraged'"))) as { ok: boolean; json: { id: string }; e?: string };
+      const script = CREATE_SCRIPT.replace("residentKey: 'required'", "residentKey: 'discouraged'");
+      const r = (await driver.executeAsyncScript(script)) as Created;
       assert.equal(r.ok, true, r.e);
       const credentials = await driver.getCredentials();
       assert.deepEqual(credentials.map((c) => Buffer.from(c.id()).toString('base64url')), [r.json.id]);
