@@ -32,7 +32,13 @@ import type { BridgeClient } from './session.js';
 export class WebDriverError extends Error {
   override name = 'WebDriverError';
   constructor(
-    readonly error: 'invalid argument' | 'unsupported operation' | 'invalid session id' | 'unknown command' | 'unknown error',
+    readonly error:
+      | 'invalid argument'
+      | 'unsupported operation'
+      | 'invalid session id'
+      | 'unknown command'
+      | 'session not created'
+      | 'unknown error',
     message: string,
   ) {
     super(message);

@@ -180,7 +180,7 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
         res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
         res.on('error', reject);
       });
-      r.on('error', reject);
+      r.on('error', (e) => reject(new Error(`the upstream WebDriver server ${upstream.origin} is unreachable (${e.message})`)));
       r.end(body && body.length > 0 ? body : undefined);
     });
   }
@@ -248,7 +248,9 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
         await proxy.close();
         proxy = undefined;
       }
-      const up = await forward('POST', '/session', req.headers, Buffer.from(JSON.stringify(body)));
+      const up = await forward('POST', '/session', req.headers, Buffer.from(JSON.stringify(body))).catch((e: Error) => {
+        throw new WebDriverError('session not created', `softkey webdriver: ${e.message}`);
+      });
       let json: { value?: { sessionId?: string; capabilities?: Record<string, unknown> } };
       try {
         json = JSON.parse(up.body.toString()) as typeof json;
@@ -350,7 +352,8 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       log(`error: ${(e as Error).message}`);
-      if (!res.headersSent) sendError(res, new WebDriverError('unknown error', `softkey webdriver: ${(e as Error).message}`));
+      const error = e instanceof WebDriverError ? e : new WebDriverError('unknown error', `softkey webdriver: ${(e as Error).message}`);
+      if (!res.headersSent) sendError(res, error);
       else res.destroy();
     });
   });

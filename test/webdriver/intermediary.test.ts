@@ -183,6 +183,19 @@ describe('softkey webdriver: the listener edge', () => {
     assert.equal(upstream.seen.length, 1);
   });
 
+  it('an upstream that does not answer: New Session fails with session not created, naming it', async () => {
+    const gone = await startWebDriver({ upstream: 'http://127.0.0.1:9/' });
+    try {
+      const r = await json(gone.port, 'POST', '/session', { capabilities: { alwaysMatch: { browserName: 'MiniBrowser' } } });
+      assert.equal(r.status, 500);
+      assert.equal(r.json.value.error, 'session not created');
+      assert.match(r.json.value.message!, /127\.0\.0\.1:9 is unreachable/);
+      assert.deepEqual(gone.sessions(), []);
+    } finally {
+      await gone.close();
+    }
+  });
+
   it('unknown sessions and extension paths get WebDriver errors', async () => {
     const r = await json(wd.port, 'GET', '/session/nope/webauthn/authenticator/x/credentials');
     assert.equal(r.status, 404);
