@@ -248,7 +248,9 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
         await proxy.close();
         proxy = undefined;
       }
-      const up = await forward('POST', '/session', req.headers, Buffer.from(JSON.stringify(body))).catch((e: Error) => {
+      // The answer is read here (its session ID): asked for without content coding.
+      const headers = { ...req.headers, 'accept-encoding': 'identity' };
+      const up = await forward('POST', '/session', headers, Buffer.from(JSON.stringify(body))).catch((e: Error) => {
         throw new WebDriverError('session not created', `softkey webdriver: ${e.message}`);
       });
       let json: { value?: { sessionId?: string; capabilities?: Record<string, unknown> } };
