@@ -45,7 +45,11 @@ export class WebDriverError extends Error {
   }
 
   get status(): number {
-    return this.error === 'invalid argument' ? 400 : this.error === 'invalid session id' || this.error === 'unknown command' ? 404 : 500;
+    return this.error === 'invalid argument'
+      ? 400
+      : this.error === 'invalid session id' || this.error === 'unknown command'
+        ? 404
+        : 500;
   }
 }
 
@@ -110,7 +114,10 @@ export interface VirtualKeyControl {
   setUv(input: { available?: boolean; result?: 'match' | 'nomatch' }): unknown;
   setPresence(input: { mode: 'auto' | 'deny' }): unknown;
   setBackupDefaults(input: { backupEligible?: boolean; backupState?: boolean }): unknown;
-  on(type: 'credentialAdded', listener: (e: { credentialId: string; rpId?: string; resident: boolean }) => void): unknown;
+  on(
+    type: 'credentialAdded',
+    listener: (e: { credentialId: string; rpId?: string; resident: boolean }) => void,
+  ): unknown;
 }
 
 /** One softkey key behind a virtual authenticator. */
@@ -204,13 +211,26 @@ export class VirtualAuthenticators {
    * command's value (null for "success with data null"); rejects with a WebDriverError.
    */
   async command(method: string, path: string, parameters: unknown): Promise<unknown> {
-    const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
-    if (parts[0] !== 'authenticator') throw new WebDriverError('unknown command', `no WebAuthn extension command at ${path}`);
+    const parts = path
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
+    if (parts[0] !== 'authenticator')
+      throw new WebDriverError('unknown command', `no WebAuthn extension command at ${path}`);
     if (parts.length === 1 && method === 'POST') return this.addVirtualAuthenticator(parameters);
     const authenticator = parts[1] === undefined ? undefined : this.all.get(parts[1]);
-    const shape = `${method} ${parts.slice(2).map((p, i) => (i === 1 ? '*' : p)).join('/')}`;
+    const shape = `${method} ${parts
+      .slice(2)
+      .map((p, i) => (i === 1 ? '*' : p))
+      .join('/')}`;
     const known = [
-      'DELETE ', 'POST credential', 'GET credentials', 'DELETE credentials', 'DELETE credentials/*', 'POST uv', 'POST credentials/*/props',
+      'DELETE ',
+      'POST credential',
+      'GET credentials',
+      'DELETE credentials',
+      'DELETE credentials/*',
+      'POST uv',
+      'POST credentials/*/props',
     ];
     if (parts.length < 2 || !known.includes(shape)) {
       throw new WebDriverError('unknown command', `no WebAuthn extension command ${method} ${path}`);
@@ -251,7 +271,10 @@ export class VirtualAuthenticators {
     const extensions = config.extensions as string[];
     for (const e of extensions) {
       if (!(e in EXTENSIONS)) {
-        throw new WebDriverError('unsupported operation', `softkey does not support the extension ${JSON.stringify(e)}`);
+        throw new WebDriverError(
+          'unsupported operation',
+          `softkey does not support the extension ${JSON.stringify(e)}`,
+        );
       }
     }
     if (config.protocol === 'ctap1/u2f') {
@@ -288,8 +311,14 @@ export class VirtualAuthenticators {
     };
     const control = key.control;
     control.setPresence({ mode: authenticator.isUserConsenting ? 'auto' : 'deny' });
-    control.setUv({ available: authenticator.hasUserVerification, result: authenticator.isUserVerified ? 'match' : 'nomatch' });
-    control.setBackupDefaults({ backupEligible: authenticator.defaultBackupEligibility, backupState: authenticator.defaultBackupState });
+    control.setUv({
+      available: authenticator.hasUserVerification,
+      result: authenticator.isUserVerified ? 'match' : 'nomatch',
+    });
+    control.setBackupDefaults({
+      backupEligible: authenticator.defaultBackupEligibility,
+      backupState: authenticator.defaultBackupState,
+    });
     control.on('credentialAdded', (e) => {
       if (!e.resident && e.rpId !== undefined) authenticator.serverSide.set(e.credentialId, e.rpId);
       authenticator.removed.delete(e.credentialId);
@@ -312,9 +341,11 @@ export class VirtualAuthenticators {
     if (typeof p.isResidentCredential !== 'boolean') throw invalid('isResidentCredential must be true or false');
     if (typeof p.rpId !== 'string' || p.rpId === '') throw invalid('rpId must be a string');
     const privateKey = base64url(p.privateKey, 'privateKey');
-    const userHandle = p.userHandle === undefined || p.userHandle === null ? undefined : base64url(p.userHandle, 'userHandle');
+    const userHandle =
+      p.userHandle === undefined || p.userHandle === null ? undefined : base64url(p.userHandle, 'userHandle');
     if (p.isResidentCredential && userHandle === undefined) throw invalid('a resident credential needs a userHandle');
-    if (!(Number.isInteger(p.signCount) && (p.signCount as number) >= 0)) throw invalid('signCount must be a whole number ≥ 0');
+    if (!(Number.isInteger(p.signCount) && (p.signCount as number) >= 0))
+      throw invalid('signCount must be a whole number ≥ 0');
     for (const k of ['backupEligibility', 'backupState'] as const) {
       if (p[k] !== undefined && typeof p[k] !== 'boolean') throw invalid(`${k} must be true or false`);
     }
@@ -435,7 +466,10 @@ export class VirtualAuthenticators {
    */
   readonly router: BridgeClient = {
     create: async (options, ctx) => {
-      const o = (options ?? {}) as { authenticatorSelection?: Record<string, unknown>; excludeCredentials?: Array<{ id?: unknown }> };
+      const o = (options ?? {}) as {
+        authenticatorSelection?: Record<string, unknown>;
+        excludeCredentials?: Array<{ id?: unknown }>;
+      };
       const sel = o.authenticatorSelection ?? {};
       const rk = sel.residentKey === 'required' || (sel.residentKey === undefined && sel.requireResidentKey === true);
       const list = [...this.all.values()];
@@ -446,7 +480,7 @@ export class VirtualAuthenticators {
         (sel.authenticatorAttachment !== 'cross-platform' || a.transport !== 'internal');
       const chosen = list.find(fits) ?? list[0];
       if (!chosen) {
-        throw new WebAuthnError('NotAllowedError', 'no virtual authenticator in this WebDriver session (Add Virtual Authenticator first)');
+        throw new WebAuthnError('NotAllowedError', NO_AUTHENTICATOR);
       }
       const exclude = o.excludeCredentials?.filter((d) => !(typeof d.id === 'string' && chosen.removed.has(d.id)));
       return chosen.key.client.create({ ...o, ...(exclude && { excludeCredentials: exclude }) } as never, ctx);
@@ -455,12 +489,13 @@ export class VirtualAuthenticators {
       const o = (options ?? {}) as { rpId?: unknown; allowCredentials?: Array<{ id?: unknown }> };
       const list = [...this.all.values()];
       if (list.length === 0) {
-        throw new WebAuthnError('NotAllowedError', 'no virtual authenticator in this WebDriver session (Add Virtual Authenticator first)');
+        throw new WebAuthnError('NotAllowedError', NO_AUTHENTICATOR);
       }
       const allowed = (o.allowCredentials ?? []).map((d) => d.id).filter((id): id is string => typeof id === 'string');
       const holds = (a: VirtualAuthenticator) => this.credentialsOf(a).some((c) => allowed.includes(c.credentialId));
       const rpId = typeof o.rpId === 'string' ? o.rpId : new URL(ctx.origin).hostname;
-      const resident = (a: VirtualAuthenticator) => a.key.control.credentials({ privateKeys: true }).some((c) => c.rpId === rpId);
+      const resident = (a: VirtualAuthenticator) =>
+        a.key.control.credentials({ privateKeys: true }).some((c) => c.rpId === rpId);
       const chosen = (allowed.length > 0 ? list.find(holds) : list.find(resident)) ?? list[0]!;
       const allow = o.allowCredentials?.filter((d) => !(typeof d.id === 'string' && chosen.removed.has(d.id)));
       if (o.allowCredentials && o.allowCredentials.length > 0 && allow!.length === 0) {

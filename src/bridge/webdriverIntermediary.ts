@@ -18,7 +18,13 @@
  * rebinding) and reads bodies up to a limit (413 beyond it). WebDriver has no Origin rule of its
  * own; a request carrying a web page's Origin is refused (403), so a page cannot drive the browser.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostAllowed, misdirectedText } from '../encoding/webGuard.js';
 import { startBridgeServer, type BridgeServer } from './server.js';
@@ -63,7 +69,16 @@ interface CarriedSession {
   proxy?: ShimProxy;
 }
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host'];
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+];
 export const DEFAULT_MAX_BODY_BYTES = 64 << 20;
 
 /** The W3C WebDriver error response (§6.6): { value: { error, message, stacktrace } }. */
@@ -102,7 +117,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 
 /** True when capabilities ask for Chromium (WebDriver §7.2 browserName, or chromedriver's own options). */
 function wantsChromium(caps: Record<string, unknown>): boolean {
-  const name = String(caps.browserName ?? '').toLowerCase();
+  const name = typeof caps.browserName === 'string' ? caps.browserName.toLowerCase() : '';
   const names = ['chrome', 'chromium', 'chrome-headless-shell', 'msedge', 'microsoftedge'];
   return 'goog:chromeOptions' in caps || 'ms:edgeOptions' in caps || names.includes(name);
 }
@@ -121,8 +136,12 @@ const WEBAUTHN_CAPABILITIES = {
  * the proxy route the shim proxy as every candidate's `proxy`. Returns the route.
  */
 function rewriteNewSession(body: Record<string, unknown>, proxyAddress: () => string): ShimRoute {
-  const caps = (body.capabilities ?? {}) as { alwaysMatch?: Record<string, unknown>; firstMatch?: Array<Record<string, unknown>> };
-  if (typeof caps !== 'object' || caps === null) throw new WebDriverError('invalid argument', 'capabilities must be a JSON object');
+  const caps = (body.capabilities ?? {}) as {
+    alwaysMatch?: Record<string, unknown>;
+    firstMatch?: Array<Record<string, unknown>>;
+  };
+  if (typeof caps !== 'object' || caps === null)
+    throw new WebDriverError('invalid argument', 'capabilities must be a JSON object');
   const always = caps.alwaysMatch ?? {};
   const first = Array.isArray(caps.firstMatch) && caps.firstMatch.length > 0 ? caps.firstMatch : [{}];
   for (const c of [always, ...first]) {
@@ -152,7 +171,9 @@ function rewriteNewSession(body: Record<string, unknown>, proxyAddress: () => st
   return 'proxy';
 }
 
-export async function startWebDriverIntermediary(options: WebDriverIntermediaryOptions): Promise<WebDriverIntermediary> {
+export async function startWebDriverIntermediary(
+  options: WebDriverIntermediaryOptions,
+): Promise<WebDriverIntermediary> {
   const upstream = new URL(options.upstream);
   if (upstream.protocol !== 'http:') throw new Error(`--upstream must be an http:// URL, got ${options.upstream}`);
   const base = upstream.pathname.replace(/\/+$/, '');
@@ -174,13 +195,20 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
     for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.includes(k)) out[k] = v;
     if (body) out['content-length'] = String(body.length);
     return new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>((resolve, reject) => {
-      const r = httpRequest({ host: upstream.hostname, port: upstream.port || 80, method, path: `${base}${path}`, headers: out }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-      r.on('error', (e) => reject(new Error(`the upstream WebDriver server ${upstream.origin} is unreachable (${e.message})`)));
+      const r = httpRequest(
+        { host: upstream.hostname, port: upstream.port || 80, method, path: `${base}${path}`, headers: out },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+          res.on('error', reject);
+        },
+      );
+      r.on('error', (e) =>
+        reject(new Error(`the upstream WebDriver server ${upstream.origin} is unreachable (${e.message})`)),
+      );
       r.end(body && body.length > 0 ? body : undefined);
     });
   }
@@ -189,7 +217,8 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
     const bytes = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const r = await forward(method, path, { 'content-type': 'application/json' }, bytes);
     const json = JSON.parse(r.body.toString()) as { value?: { error?: string; message?: string } };
-    if (r.status >= 400 || typeof json.value?.error === 'string') throw new Error(`${json.value?.error}: ${json.value?.message}`);
+    if (r.status >= 400 || typeof json.value?.error === 'string')
+      throw new Error(`${json.value?.error}: ${json.value?.message}`);
     return json.value;
   }
 
@@ -227,7 +256,13 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
       return sendError(res, new WebDriverError('invalid argument', 'New Session parameters must be a JSON object'));
     }
     const authenticators = new VirtualAuthenticators(options.openKey);
-    const bridge = await startBridgeServer({ client: authenticators.router, token: token(), port: 0, allowedOrigins: 'any', onEvent: log });
+    const bridge = await startBridgeServer({
+      client: authenticators.router,
+      token: token(),
+      port: 0,
+      allowedOrigins: 'any',
+      onEvent: log,
+    });
     let proxy: ShimProxy | undefined;
     const cleanup = async () => {
       await authenticators.close();
@@ -316,7 +351,8 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
     const m = /^\/session\/([^/]+)(\/webauthn(\/.*)?)?$/.exec(path);
     if (m && m[2] !== undefined) {
       const s = sessions.get(decodeURIComponent(m[1]!));
-      if (!s) return sendError(res, new WebDriverError('invalid session id', `softkey webdriver carries no session ${m[1]}`));
+      if (!s)
+        return sendError(res, new WebDriverError('invalid session id', `softkey webdriver carries no session ${m[1]}`));
       let parameters: unknown = {};
       if (method === 'POST') {
         try {
@@ -354,7 +390,10 @@ export async function startWebDriverIntermediary(options: WebDriverIntermediaryO
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       log(`error: ${(e as Error).message}`);
-      const error = e instanceof WebDriverError ? e : new WebDriverError('unknown error', `softkey webdriver: ${(e as Error).message}`);
+      const error =
+        e instanceof WebDriverError
+          ? e
+          : new WebDriverError('unknown error', `softkey webdriver: ${(e as Error).message}`);
       if (!res.headersSent) sendError(res, error);
       else res.destroy();
     });

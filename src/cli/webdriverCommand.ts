@@ -27,14 +27,21 @@ export async function webdriverCommand(args: string[], io: Io, stopped?: Promise
   try {
     ({ values } = parseArgs({
       args,
-      options: { upstream: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, attestation: { type: 'string' } },
+      options: {
+        upstream: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        attestation: { type: 'string' },
+      },
       strict: true,
     }));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   if (!values.upstream) {
-    throw new UsageError('--upstream URL is required (the WebDriver server, e.g. http://127.0.0.1:9515 for chromedriver)');
+    throw new UsageError(
+      '--upstream URL is required (the WebDriver server, e.g. http://127.0.0.1:9515 for chromedriver)',
+    );
   }
   let upstream: URL;
   try {
@@ -42,13 +49,16 @@ export async function webdriverCommand(args: string[], io: Io, stopped?: Promise
   } catch {
     throw new UsageError(`--upstream must be a URL, got "${values.upstream}"`);
   }
-  if (upstream.protocol !== 'http:') throw new UsageError(`--upstream must be an http:// URL, got "${values.upstream}"`);
+  if (upstream.protocol !== 'http:')
+    throw new UsageError(`--upstream must be an http:// URL, got "${values.upstream}"`);
   const port = values.port === undefined ? WEBDRIVER_DEFAULT_PORT : Number(values.port);
-  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new UsageError(`--port must be 0–65535, got "${values.port}"`);
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535))
+    throw new UsageError(`--port must be 0–65535, got "${values.port}"`);
   if (values.attestation !== undefined && !isAttestationFormat(values.attestation)) {
     throw new UsageError(`--attestation: unknown format "${values.attestation}"`);
   }
-  const attestation = values.attestation !== undefined && isAttestationFormat(values.attestation) ? values.attestation : undefined;
+  const attestation =
+    values.attestation !== undefined && isAttestationFormat(values.attestation) ? values.attestation : undefined;
   const server = await listenFor('--port', () =>
     startWebDriver({
       upstream: values.upstream!,

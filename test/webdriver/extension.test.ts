@@ -30,7 +30,11 @@ function creation(selection: Record<string, unknown> = {}, extra: Record<string,
 }
 
 /** What @simplewebauthn/server expects of every ceremony here. */
-const expect = (expectedChallenge: string) => ({ expectedChallenge, expectedOrigin: origin, expectedRPID: 'localhost' });
+const expect = (expectedChallenge: string) => ({
+  expectedChallenge,
+  expectedOrigin: origin,
+  expectedRPID: 'localhost',
+});
 type Made = { authenticatorAttachment?: string; clientExtensionResults: Record<string, unknown> };
 
 async function rejectsWith(p: Promise<unknown>, error: string, message?: RegExp) {
@@ -47,7 +51,15 @@ function p256Pkcs8(): { pkcs8: string; cose: Uint8Array } {
   const pair = p256KeyPair();
   const der = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
   const coordinate = (v: string | undefined) => new Uint8Array(Buffer.from(v!, 'base64url'));
-  const cose = encode(new Map<number, unknown>([[1, 2], [3, -7], [-1, 1], [-2, coordinate(pair.jwk.x)], [-3, coordinate(pair.jwk.y)]]));
+  const cose = encode(
+    new Map<number, unknown>([
+      [1, 2],
+      [3, -7],
+      [-1, 1],
+      [-2, coordinate(pair.jwk.x)],
+      [-3, coordinate(pair.jwk.y)],
+    ]),
+  );
   return { pkcs8: der.toString('base64url'), cose };
 }
 
@@ -56,14 +68,46 @@ describe('Add Virtual Authenticator (§11.4)', () => {
     const db = new VirtualAuthenticators(openVirtualKey);
     try {
       await rejectsWith(db.command('POST', '/authenticator', 'ctap2'), 'invalid argument', /JSON object/);
-      await rejectsWith(db.command('POST', '/authenticator', { ...base, colour: 'red' }), 'invalid argument', /colour is not/);
-      await rejectsWith(db.command('POST', '/authenticator', { transport: 'usb' }), 'invalid argument', /protocol is required/);
-      await rejectsWith(db.command('POST', '/authenticator', { ...base, transport: 'carrier-pigeon' }), 'invalid argument', /transport/);
-      await rejectsWith(db.command('POST', '/authenticator', { ...base, hasResidentKey: 'yes' }), 'invalid argument', /hasResidentKey/);
-      await rejectsWith(db.command('POST', '/authenticator', { ...base, defaultBackupState: true }), 'invalid argument', /defaultBackupEligibility/);
-      await rejectsWith(db.command('POST', '/authenticator', { ...base, protocol: 'ctap1/u2f' }), 'unsupported operation', /ctap1\/u2f/);
-      await rejectsWith(db.command('POST', '/authenticator', { ...base, extensions: ['uvm'] }), 'unsupported operation', /uvm/);
-      await rejectsWith(db.command('POST', '/authenticator', { ...base, extensions: ['txAuthSimple'] }), 'unsupported operation', /txAuthSimple/);
+      await rejectsWith(
+        db.command('POST', '/authenticator', { ...base, colour: 'red' }),
+        'invalid argument',
+        /colour is not/,
+      );
+      await rejectsWith(
+        db.command('POST', '/authenticator', { transport: 'usb' }),
+        'invalid argument',
+        /protocol is required/,
+      );
+      await rejectsWith(
+        db.command('POST', '/authenticator', { ...base, transport: 'carrier-pigeon' }),
+        'invalid argument',
+        /transport/,
+      );
+      await rejectsWith(
+        db.command('POST', '/authenticator', { ...base, hasResidentKey: 'yes' }),
+        'invalid argument',
+        /hasResidentKey/,
+      );
+      await rejectsWith(
+        db.command('POST', '/authenticator', { ...base, defaultBackupState: true }),
+        'invalid argument',
+        /defaultBackupEligibility/,
+      );
+      await rejectsWith(
+        db.command('POST', '/authenticator', { ...base, protocol: 'ctap1/u2f' }),
+        'unsupported operation',
+        /ctap1\/u2f/,
+      );
+      await rejectsWith(
+        db.command('POST', '/authenticator', { ...base, extensions: ['uvm'] }),
+        'unsupported operation',
+        /uvm/,
+      );
+      await rejectsWith(
+        db.command('POST', '/authenticator', { ...base, extensions: ['txAuthSimple'] }),
+        'unsupported operation',
+        /txAuthSimple/,
+      );
       assert.deepEqual(db.ids(), [], 'nothing was added');
       assert.equal(new WebDriverError('invalid argument', '').status, 400);
       assert.equal(new WebDriverError('unsupported operation', '').status, 500);
@@ -73,8 +117,18 @@ describe('Add Virtual Authenticator (§11.4)', () => {
   });
 
   it('protocol ctap2 is a CTAP 2.0 key, ctap2_1 a CTAP 2.1 one; transport, hasResidentKey and extensions are its getInfo', async () => {
-    const ctap20 = await openVirtualKey({ protocol: 'ctap2', transport: 'nfc', hasResidentKey: false, ctapExtensions: ['credProtect', 'hmac-secret'] });
-    const ctap21 = await openVirtualKey({ protocol: 'ctap2_1', transport: 'internal', hasResidentKey: true, ctapExtensions: ['credProtect', 'credBlob'] });
+    const ctap20 = await openVirtualKey({
+      protocol: 'ctap2',
+      transport: 'nfc',
+      hasResidentKey: false,
+      ctapExtensions: ['credProtect', 'hmac-secret'],
+    });
+    const ctap21 = await openVirtualKey({
+      protocol: 'ctap2_1',
+      transport: 'internal',
+      hasResidentKey: true,
+      ctapExtensions: ['credProtect', 'credBlob'],
+    });
     try {
       const i20 = await readInfo(ctap20);
       const i21 = await readInfo(ctap21);
@@ -97,7 +151,9 @@ describe('virtual authenticators behind the page shim (the session router)', () 
   it('no virtual authenticator: the page gets NotAllowedError', async () => {
     const db = new VirtualAuthenticators(openVirtualKey);
     await assert.rejects(db.router.create(creation() as never, { origin }), { name: 'NotAllowedError' });
-    await assert.rejects(db.router.get({ challenge: challenge(), rpId: 'localhost' } as never, { origin }), { name: 'NotAllowedError' });
+    await assert.rejects(db.router.get({ challenge: challenge(), rpId: 'localhost' } as never, { origin }), {
+      name: 'NotAllowedError',
+    });
   });
 
   it("a resident credential: softkey's AAGUID and attestation, Get Credentials with its key, Remove Credential", async () => {
@@ -106,10 +162,16 @@ describe('virtual authenticators behind the page shim (the session router)', () 
       const id = (await db.command('POST', '/authenticator', { ...base, hasResidentKey: true })) as string;
       const options = creation({ residentKey: 'required' });
       const made = await db.router.create(options as never, { origin });
-      const v = await verifyRegistrationResponse({ ...expect(options.challenge), response: made as never, requireUserVerification: false });
+      const v = await verifyRegistrationResponse({
+        ...expect(options.challenge),
+        response: made as never,
+        requireUserVerification: false,
+      });
       assert.equal(v.verified, true);
       assert.equal(v.registrationInfo!.fmt, 'packed');
-      const list = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<Record<string, unknown>>;
+      const list = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<
+        Record<string, unknown>
+      >;
       assert.equal(list.length, 1);
       assert.equal(list[0]!.credentialId, made.id);
       assert.equal(list[0]!.isResidentCredential, true);
@@ -119,7 +181,11 @@ describe('virtual authenticators behind the page shim (the session router)', () 
       assert.equal(typeof list[0]!.privateKey, 'string');
       assert.equal(await db.command('DELETE', `/authenticator/${id}/credentials/${made.id}`, undefined), null);
       assert.deepEqual(await db.command('GET', `/authenticator/${id}/credentials`, undefined), []);
-      await rejectsWith(db.command('DELETE', `/authenticator/${id}/credentials/${made.id}`, undefined), 'invalid argument', /no credential/);
+      await rejectsWith(
+        db.command('DELETE', `/authenticator/${id}/credentials/${made.id}`, undefined),
+        'invalid argument',
+        /no credential/,
+      );
     } finally {
       await db.close();
     }
@@ -129,20 +195,30 @@ describe('virtual authenticators behind the page shim (the session router)', () 
     const db = new VirtualAuthenticators(openVirtualKey);
     try {
       const id = (await db.command('POST', '/authenticator', base)) as string;
-      await assert.rejects(db.router.create(creation({ residentKey: 'required' }) as never, { origin }), { name: 'ConstraintError' });
+      await assert.rejects(db.router.create(creation({ residentKey: 'required' }) as never, { origin }), {
+        name: 'ConstraintError',
+      });
       const made = await db.router.create(creation({ residentKey: 'discouraged' }) as never, { origin });
-      const list = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<Record<string, unknown>>;
+      const list = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<
+        Record<string, unknown>
+      >;
       assert.equal(list.length, 1);
       assert.equal(list[0]!.credentialId, made.id);
       assert.equal(list[0]!.isResidentCredential, false);
       assert.equal(list[0]!.rpId, 'localhost');
       assert.equal('userHandle' in list[0]!, false);
-      const allow = { challenge: challenge(), rpId: 'localhost', allowCredentials: [{ type: 'public-key', id: made.id }] };
+      const allow = {
+        challenge: challenge(),
+        rpId: 'localhost',
+        allowCredentials: [{ type: 'public-key', id: made.id }],
+      };
       const got = await db.router.get(allow as never, { origin });
       assert.equal(got.id, made.id);
       await db.command('DELETE', `/authenticator/${id}/credentials/${made.id}`, undefined);
       assert.deepEqual(await db.command('GET', `/authenticator/${id}/credentials`, undefined), []);
-      await assert.rejects(db.router.get({ ...allow, challenge: challenge() } as never, { origin }), { name: 'NotAllowedError' });
+      await assert.rejects(db.router.get({ ...allow, challenge: challenge() } as never, { origin }), {
+        name: 'NotAllowedError',
+      });
     } finally {
       await db.close();
     }
@@ -163,16 +239,35 @@ describe('virtual authenticators behind the page shim (the session router)', () 
     const noUv = new VirtualAuthenticators(openVirtualKey);
     try {
       await noUv.command('POST', '/authenticator', base);
-      await assert.rejects(noUv.router.create(creation({ userVerification: 'required' }) as never, { origin }), { name: 'NotAllowedError' });
+      await assert.rejects(noUv.router.create(creation({ userVerification: 'required' }) as never, { origin }), {
+        name: 'NotAllowedError',
+      });
 
-      const id = (await db.command('POST', '/authenticator', { ...base, hasUserVerification: true, isUserVerified: true })) as string;
+      const id = (await db.command('POST', '/authenticator', {
+        ...base,
+        hasUserVerification: true,
+        isUserVerified: true,
+      })) as string;
       const options = creation({ userVerification: 'required' });
       const made = await db.router.create(options as never, { origin });
-      const v = await verifyRegistrationResponse({ ...expect(options.challenge), response: made as never, requireUserVerification: true });
+      const v = await verifyRegistrationResponse({
+        ...expect(options.challenge),
+        response: made as never,
+        requireUserVerification: true,
+      });
       assert.equal(v.verified, true, 'UV flag set');
-      await rejectsWith(db.command('POST', `/authenticator/${id}/uv`, { isUserVerified: 'no' }), 'invalid argument', /isUserVerified/);
+      await rejectsWith(
+        db.command('POST', `/authenticator/${id}/uv`, { isUserVerified: 'no' }),
+        'invalid argument',
+        /isUserVerified/,
+      );
       assert.equal(await db.command('POST', `/authenticator/${id}/uv`, { isUserVerified: false }), null);
-      const get = { challenge: challenge(), rpId: 'localhost', userVerification: 'required', allowCredentials: [{ type: 'public-key', id: made.id }] };
+      const get = {
+        challenge: challenge(),
+        rpId: 'localhost',
+        userVerification: 'required',
+        allowCredentials: [{ type: 'public-key', id: made.id }],
+      };
       await assert.rejects(db.router.get(get as never, { origin }), { name: 'NotAllowedError' });
       await db.command('POST', `/authenticator/${id}/uv`, { isUserVerified: true });
       const a = await db.router.get({ ...get, challenge: challenge() } as never, { origin });
@@ -187,10 +282,17 @@ describe('virtual authenticators behind the page shim (the session router)', () 
     const db = new VirtualAuthenticators(openVirtualKey);
     const plain = new VirtualAuthenticators(openVirtualKey);
     try {
-      await db.command('POST', '/authenticator', { ...base, transport: 'internal', hasResidentKey: true, extensions: ['prf'] });
+      await db.command('POST', '/authenticator', {
+        ...base,
+        transport: 'internal',
+        hasResidentKey: true,
+        extensions: ['prf'],
+      });
       await plain.command('POST', '/authenticator', base);
       const prf = { extensions: { prf: {} } };
-      const made = (await db.router.create(creation({}, prf) as never, { origin })) as Made & { response: { transports: string[] } };
+      const made = (await db.router.create(creation({}, prf) as never, { origin })) as Made & {
+        response: { transports: string[] };
+      };
       assert.equal(made.authenticatorAttachment, 'platform');
       assert.deepEqual(made.response.transports, ['internal']);
       assert.deepEqual(made.clientExtensionResults.prf, { enabled: true });
@@ -209,15 +311,30 @@ describe('virtual authenticators behind the page shim (the session router)', () 
       const config = { ...base, hasResidentKey: true, defaultBackupEligibility: true, defaultBackupState: true };
       const id = (await db.command('POST', '/authenticator', config)) as string;
       const made = await db.router.create(creation({ residentKey: 'required' }) as never, { origin });
-      const [c] = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<Record<string, unknown>>;
+      const [c] = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<
+        Record<string, unknown>
+      >;
       assert.equal(c!.backupEligibility, true);
       assert.equal(c!.backupState, true);
-      assert.equal(await db.command('POST', `/authenticator/${id}/credentials/${made.id}/props`, { backupState: false }), null);
-      const [after] = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<Record<string, unknown>>;
+      assert.equal(
+        await db.command('POST', `/authenticator/${id}/credentials/${made.id}/props`, { backupState: false }),
+        null,
+      );
+      const [after] = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<
+        Record<string, unknown>
+      >;
       assert.equal(after!.backupEligibility, true);
       assert.equal(after!.backupState, false);
-      await rejectsWith(db.command('POST', `/authenticator/${id}/credentials/${made.id}/props`, { backupState: 1 }), 'invalid argument', /backupState/);
-      await rejectsWith(db.command('POST', `/authenticator/${id}/credentials/AAAAAAAAAAAAAAAAAAAAAA/props`, {}), 'invalid argument', /no credential/);
+      await rejectsWith(
+        db.command('POST', `/authenticator/${id}/credentials/${made.id}/props`, { backupState: 1 }),
+        'invalid argument',
+        /backupState/,
+      );
+      await rejectsWith(
+        db.command('POST', `/authenticator/${id}/credentials/AAAAAAAAAAAAAAAAAAAAAA/props`, {}),
+        'invalid argument',
+        /no credential/,
+      );
     } finally {
       await db.close();
     }
@@ -231,7 +348,14 @@ describe('Add Credential (§11.6), Remove All Credentials (§11.9), Remove Virtu
       const id = (await db.command('POST', '/authenticator', { ...base, hasResidentKey: true })) as string;
       const key = p256Pkcs8();
       const credentialId = Buffer.alloc(16, 7).toString('base64url');
-      const credential = { credentialId, isResidentCredential: true, rpId: 'localhost', privateKey: key.pkcs8, userHandle: 'dXNlci0y', signCount: 5 };
+      const credential = {
+        credentialId,
+        isResidentCredential: true,
+        rpId: 'localhost',
+        privateKey: key.pkcs8,
+        userHandle: 'dXNlci0y',
+        signCount: 5,
+      };
       assert.equal(await db.command('POST', `/authenticator/${id}/credential`, credential), null);
       const options = { challenge: challenge(), rpId: 'localhost', userVerification: 'discouraged' };
       const a = await db.router.get(options as never, { origin });
@@ -246,13 +370,19 @@ describe('Add Credential (§11.6), Remove All Credentials (§11.9), Remove Virtu
       });
       assert.equal(v.verified, true, 'signed with the seeded key');
       assert.equal(v.authenticationInfo.newCounter, 6);
-      const [c] = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<Record<string, unknown>>;
+      const [c] = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<
+        Record<string, unknown>
+      >;
       assert.equal(c!.privateKey, key.pkcs8, 'the same key comes back');
       assert.equal(c!.signCount, 6);
       assert.equal(await db.command('DELETE', `/authenticator/${id}/credentials`, undefined), null);
       assert.deepEqual(await db.command('GET', `/authenticator/${id}/credentials`, undefined), []);
       assert.equal(await db.command('DELETE', `/authenticator/${id}`, undefined), null);
-      await rejectsWith(db.command('GET', `/authenticator/${id}/credentials`, undefined), 'invalid argument', /no virtual authenticator/);
+      await rejectsWith(
+        db.command('GET', `/authenticator/${id}/credentials`, undefined),
+        'invalid argument',
+        /no virtual authenticator/,
+      );
     } finally {
       await db.close();
     }
@@ -264,21 +394,40 @@ describe('Add Credential (§11.6), Remove All Credentials (§11.9), Remove Virtu
       const id = (await db.command('POST', '/authenticator', base)) as string;
       const key = p256Pkcs8();
       const credentialId = Buffer.alloc(16, 1).toString('base64url');
-      const good = { credentialId, isResidentCredential: false, rpId: 'localhost', privateKey: key.pkcs8, signCount: 0 };
+      const good = {
+        credentialId,
+        isResidentCredential: false,
+        rpId: 'localhost',
+        privateKey: key.pkcs8,
+        signCount: 0,
+      };
       const add = (p: unknown) => db.command('POST', `/authenticator/${id}/credential`, p);
       await rejectsWith(add({ ...good, credentialId: 'not base64url!' }), 'invalid argument', /credentialId/);
       await rejectsWith(add({ ...good, isResidentCredential: 'no' }), 'invalid argument', /isResidentCredential/);
       await rejectsWith(add({ ...good, privateKey: 42 }), 'invalid argument', /privateKey/);
       await rejectsWith(add({ ...good, privateKey: 'AAAA' }), 'invalid argument', /softkey/);
       await rejectsWith(add({ ...good, signCount: -1 }), 'invalid argument', /signCount/);
-      await rejectsWith(add({ ...good, isResidentCredential: true, userHandle: 'dXNlcg' }), 'invalid argument', /hasResidentKey/);
+      await rejectsWith(
+        add({ ...good, isResidentCredential: true, userHandle: 'dXNlcg' }),
+        'invalid argument',
+        /hasResidentKey/,
+      );
       await rejectsWith(add({ ...good, largeBlob: 'AAAA' }), 'invalid argument', /largeBlob/);
       await rejectsWith(add({ ...good, credentialId: 'AQID' }), 'invalid argument', /16/);
-      await rejectsWith(db.command('POST', '/authenticator/softkey-99/credential', good), 'invalid argument', /softkey-99/);
+      await rejectsWith(
+        db.command('POST', '/authenticator/softkey-99/credential', good),
+        'invalid argument',
+        /softkey-99/,
+      );
       await rejectsWith(db.command('PUT', `/authenticator/${id}/credentials`, {}), 'unknown command');
       assert.equal(await add(good), null);
-      const list = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<Record<string, unknown>>;
-      assert.deepEqual(list.map((c) => [c.credentialId, c.isResidentCredential]), [[good.credentialId, false]]);
+      const list = (await db.command('GET', `/authenticator/${id}/credentials`, undefined)) as Array<
+        Record<string, unknown>
+      >;
+      assert.deepEqual(
+        list.map((c) => [c.credentialId, c.isResidentCredential]),
+        [[good.credentialId, false]],
+      );
     } finally {
       await db.close();
     }

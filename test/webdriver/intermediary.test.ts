@@ -27,7 +27,9 @@ async function fakeUpstream(): Promise<{ url: string; seen: Seen[]; close(): Pro
     req.on('end', () => {
       seen.push({ method: req.method!, url: req.url!, body });
       const value =
-        req.url === '/wd/session' ? { sessionId: 's1', capabilities: { browserName: 'fake' } } : req.url?.startsWith('/wd/session/s1/url')
+        req.url === '/wd/session'
+          ? { sessionId: 's1', capabilities: { browserName: 'fake' } }
+          : req.url?.startsWith('/wd/session/s1/url')
             ? 'http://example.test/'
             : req.url === '/wd/session/s1/window'
               ? `w${seen.filter((s) => s.url === '/wd/session/s1/window' && s.method === 'POST').length}`
@@ -48,18 +50,33 @@ async function fakeUpstream(): Promise<{ url: string; seen: Seen[]; close(): Pro
 type Answer = { status: number; text: string; headers: Record<string, unknown> };
 function raw(port: number, method: string, path: string, headers: Record<string, string>, body = ''): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port, method, path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, text, headers: res.headers }));
-    });
+    const r = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, text, headers: res.headers }));
+      },
+    );
     r.on('error', reject);
     r.end(body);
   });
 }
 
 const json = (port: number, method: string, path: string, body?: unknown) =>
-  raw(port, method, path, { host: `127.0.0.1:${port}`, 'content-type': 'application/json' }, body === undefined ? '' : JSON.stringify(body)).then((r) => ({
+  raw(
+    port,
+    method,
+    path,
+    { host: `127.0.0.1:${port}`, 'content-type': 'application/json' },
+    body === undefined ? '' : JSON.stringify(body),
+  ).then((r) => ({
     ...r,
     json: JSON.parse(r.text) as { value: Record<string, unknown> & { error?: string; message?: string } },
   }));
@@ -78,7 +95,9 @@ describe('softkey webdriver: New Session and forwarding', () => {
 
   it('an engine other than Chromium: the session proxy is the shim proxy; webauthn:* capabilities are answered here', async () => {
     upstream.seen.length = 0;
-    const caps = { capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webauthn:virtualAuthenticators': true } } };
+    const caps = {
+      capabilities: { alwaysMatch: { browserName: 'MiniBrowser', 'webauthn:virtualAuthenticators': true } },
+    };
     const r = await json(wd.port, 'POST', '/session', caps);
     assert.equal(r.status, 200);
     assert.equal(r.json.value.sessionId, 's1');
@@ -93,15 +112,20 @@ describe('softkey webdriver: New Session and forwarding', () => {
     assert.deepEqual(wd.sessions(), ['s1']);
 
     // The shim proxy puts the shim into pages fetched through it.
-    const page = createServer((_q, s) => s.writeHead(200, { 'content-type': 'text/html' }).end('<html><head></head><body>hi</body></html>'));
+    const page = createServer((_q, s) =>
+      s.writeHead(200, { 'content-type': 'text/html' }).end('<html><head></head><body>hi</body></html>'),
+    );
     await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
     const [ph, pp] = proxy.httpProxy.split(':');
     const through = await new Promise<string>((resolve, reject) => {
-      const q = request({ host: ph, port: Number(pp), path: `http://127.0.0.1:${(page.address() as AddressInfo).port}/` }, (res) => {
-        let t = '';
-        res.on('data', (c: Buffer) => (t += c.toString()));
-        res.on('end', () => resolve(t));
-      });
+      const q = request(
+        { host: ph, port: Number(pp), path: `http://127.0.0.1:${(page.address() as AddressInfo).port}/` },
+        (res) => {
+          let t = '';
+          res.on('data', (c: Buffer) => (t += c.toString()));
+          res.on('end', () => resolve(t));
+        },
+      );
       q.on('error', reject);
       q.end();
     });
@@ -113,27 +137,39 @@ describe('softkey webdriver: New Session and forwarding', () => {
     assert.equal(url.headers['x-upstream'], 'yes', 'the upstream answer, passed on');
     assert.equal(upstream.seen.at(-1)!.url, '/wd/session/s1/url?x=1');
 
-    const id = await json(wd.port, 'POST', '/session/s1/webauthn/authenticator', { protocol: 'ctap2_1', transport: 'usb' });
+    const id = await json(wd.port, 'POST', '/session/s1/webauthn/authenticator', {
+      protocol: 'ctap2_1',
+      transport: 'usb',
+    });
     assert.match(id.json.value as unknown as string, /^softkey-1$/);
-    assert.equal(upstream.seen.some((s) => s.url.includes('webauthn')), false, 'extension commands stay here');
+    assert.equal(
+      upstream.seen.some((s) => s.url.includes('webauthn')),
+      false,
+      'extension commands stay here',
+    );
 
     const del = await json(wd.port, 'DELETE', '/session/s1');
     assert.equal(del.status, 200);
     assert.equal(upstream.seen.at(-1)!.method, 'DELETE');
     assert.deepEqual(wd.sessions(), []);
-    const gone = await json(wd.port, 'POST', '/session/s1/webauthn/authenticator', { protocol: 'ctap2_1', transport: 'usb' });
+    const gone = await json(wd.port, 'POST', '/session/s1/webauthn/authenticator', {
+      protocol: 'ctap2_1',
+      transport: 'usb',
+    });
     assert.equal(gone.status, 404);
     assert.equal(gone.json.value.error, 'invalid session id');
   });
 
   it('a proxy capability of its own cannot be honoured: invalid argument', async () => {
-    const r = await json(wd.port, 'POST', '/session', { capabilities: { alwaysMatch: { browserName: 'MiniBrowser', proxy: { proxyType: 'direct' } } } });
+    const r = await json(wd.port, 'POST', '/session', {
+      capabilities: { alwaysMatch: { browserName: 'MiniBrowser', proxy: { proxyType: 'direct' } } },
+    });
     assert.equal(r.status, 400);
     assert.equal(r.json.value.error, 'invalid argument');
     assert.match(r.json.value.message!, /proxy/);
   });
 
-  it('Chromium: the shim is registered through chromedriver\'s CDP endpoint before any page loads', async () => {
+  it("Chromium: the shim is registered through chromedriver's CDP endpoint before any page loads", async () => {
     upstream.seen.length = 0;
     const chrome = { browserName: 'chrome', 'goog:chromeOptions': { args: ['--headless=new'] } };
     const r = await json(wd.port, 'POST', '/session', { capabilities: { alwaysMatch: chrome } });
@@ -148,7 +184,10 @@ describe('softkey webdriver: New Session and forwarding', () => {
     // Switch To Window: the new current window (w1) gets it too, once.
     await json(wd.port, 'POST', '/session/s1/window', { handle: 'w1' });
     assert.equal(cdpCalls().length, 2);
-    assert.ok(upstream.seen.indexOf(cdpCalls()[1]!) > upstream.seen.findIndex((s) => s.method === 'POST' && s.url === '/wd/session/s1/window'));
+    assert.ok(
+      upstream.seen.indexOf(cdpCalls()[1]!) >
+        upstream.seen.findIndex((s) => s.method === 'POST' && s.url === '/wd/session/s1/window'),
+    );
     await json(wd.port, 'DELETE', '/session/s1');
   });
 });
@@ -159,7 +198,12 @@ describe('softkey webdriver: the listener edge', () => {
   before(async () => {
     upstream = await fakeUpstream();
     const openKey = () => Promise.reject(new Error('unused'));
-    wd = await startWebDriverIntermediary({ upstream: upstream.url, maxBodyBytes: 1000, token: () => 'x'.repeat(32), openKey });
+    wd = await startWebDriverIntermediary({
+      upstream: upstream.url,
+      maxBodyBytes: 1000,
+      token: () => 'x'.repeat(32),
+      openKey,
+    });
   });
   after(async () => {
     await wd.close();
@@ -172,9 +216,21 @@ describe('softkey webdriver: the listener edge', () => {
     const host = await raw(wd.port, 'GET', '/status', { host: 'evil.example' });
     assert.equal(host.status, 421);
     assert.match(host.text, /DNS rebinding/);
-    const origin = await raw(wd.port, 'POST', '/session', { host: `127.0.0.1:${wd.port}`, origin: 'http://evil.example' }, '{}');
+    const origin = await raw(
+      wd.port,
+      'POST',
+      '/session',
+      { host: `127.0.0.1:${wd.port}`, origin: 'http://evil.example' },
+      '{}',
+    );
     assert.equal(origin.status, 403);
-    const big = await raw(wd.port, 'POST', '/session/s1/url', { host: `localhost:${wd.port}` }, JSON.stringify({ url: 'x'.repeat(2000) }));
+    const big = await raw(
+      wd.port,
+      'POST',
+      '/session/s1/url',
+      { host: `localhost:${wd.port}` },
+      JSON.stringify({ url: 'x'.repeat(2000) }),
+    );
     assert.equal(big.status, 413);
     assert.match(big.text, /1000 bytes/);
     assert.deepEqual(upstream.seen, []);
@@ -186,7 +242,9 @@ describe('softkey webdriver: the listener edge', () => {
   it('an upstream that does not answer: New Session fails with session not created, naming it', async () => {
     const gone = await startWebDriver({ upstream: 'http://127.0.0.1:9/' });
     try {
-      const r = await json(gone.port, 'POST', '/session', { capabilities: { alwaysMatch: { browserName: 'MiniBrowser' } } });
+      const r = await json(gone.port, 'POST', '/session', {
+        capabilities: { alwaysMatch: { browserName: 'MiniBrowser' } },
+      });
       assert.equal(r.status, 500);
       assert.equal(r.json.value.error, 'session not created');
       assert.match(r.json.value.message!, /127\.0\.0\.1:9 is unreachable/);
@@ -215,7 +273,13 @@ describe('softkey webdriver (the command)', () => {
     assert.match(out[0]!, /^softkey webdriver: http:\/\/127\.0\.0\.1:\d+ → http:\/\/127\.0\.0\.1:\d+\/wd$/);
     assert.equal(out.at(-1), 'softkey webdriver stopped');
     await upstream.close();
-    await assert.rejects(webdriverCommand([], { out: () => undefined, err: () => undefined }), /--upstream URL is required/);
-    await assert.rejects(webdriverCommand(['--upstream', 'ftp://x'], { out: () => undefined, err: () => undefined }), /http:\/\//);
+    await assert.rejects(
+      webdriverCommand([], { out: () => undefined, err: () => undefined }),
+      /--upstream URL is required/,
+    );
+    await assert.rejects(
+      webdriverCommand(['--upstream', 'ftp://x'], { out: () => undefined, err: () => undefined }),
+      /http:\/\//,
+    );
   });
 });

@@ -47,7 +47,10 @@ for (const engine of UPSTREAMS) {
       site = await pageServer();
       upstream = await startUpstream(engine);
       intermediary = await startWebDriver({ upstream: upstream.url });
-      driver = await new Builder().usingServer(intermediary.url).withCapabilities(CAPABILITIES[engine]).build() as VirtualAuthenticatorDriver;
+      driver = (await new Builder()
+        .usingServer(intermediary.url)
+        .withCapabilities(CAPABILITIES[engine])
+        .build()) as VirtualAuthenticatorDriver;
       await driver.manage().setTimeouts({ script: 30_000 });
     });
 
@@ -103,7 +106,10 @@ for (const engine of UPSTREAMS) {
       const r = (await driver.executeAsyncScript(script)) as Created;
       assert.equal(r.ok, true, r.e);
       const credentials = await driver.getCredentials();
-      assert.deepEqual(credentials.map((c) => Buffer.from(c.id()).toString('base64url')), [r.json.id]);
+      assert.deepEqual(
+        credentials.map((c) => Buffer.from(c.id()).toString('base64url')),
+        [r.json.id],
+      );
       assert.equal(credentials[0]!.isResidentCredential(), false);
       await driver.close();
       await driver.switchTo().window(first);

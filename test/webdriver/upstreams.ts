@@ -28,7 +28,9 @@ const NEEDS: Record<Upstream, Array<[string, string]>> = {
 
 function missing(u: Upstream): string | undefined {
   const gone = NEEDS[u].filter(([p]) => !existsSync(p));
-  return gone.length ? `${gone.map(([p]) => p).join(', ')} not found (apt-get install ${[...new Set(gone.map(([, pkg]) => pkg))].join(' ')})` : undefined;
+  return gone.length
+    ? `${gone.map(([p]) => p).join(', ')} not found (apt-get install ${[...new Set(gone.map(([, pkg]) => pkg))].join(' ')})`
+    : undefined;
 }
 
 /** false, or why this upstream's tests are skipped (never under CI=true). */
@@ -41,7 +43,10 @@ export function skip(u: Upstream): false | string {
 export const CAPABILITIES: Record<Upstream, Record<string, unknown>> = {
   chromium: {
     browserName: 'chrome',
-    'goog:chromeOptions': { binary: CHROMIUM, args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] },
+    'goog:chromeOptions': {
+      binary: CHROMIUM,
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    },
   },
   webkit: {
     browserName: 'MiniBrowser',
@@ -72,7 +77,10 @@ export async function startUpstream(u: Upstream): Promise<{ url: string; stop():
   const port = await freePort();
   const xvfb = u === 'webkit' ? await startXvfb() : undefined;
   const bin = u === 'chromium' ? CHROMEDRIVER : WEBKIT_DRIVER;
-  const driver = spawn(bin, [`--port=${port}`], { stdio: 'ignore', env: { ...process.env, ...(xvfb && { DISPLAY: xvfb.display }) } });
+  const driver = spawn(bin, [`--port=${port}`], {
+    stdio: 'ignore',
+    env: { ...process.env, ...(xvfb && { DISPLAY: xvfb.display }) },
+  });
   const url = `http://127.0.0.1:${port}`;
   const halt = async () => {
     await stop(driver);
@@ -85,7 +93,7 @@ export async function startUpstream(u: Upstream): Promise<{ url: string; stop():
     } catch (e) {
       if (i > 200 || driver.exitCode !== null) {
         await halt();
-        throw new Error(`${bin} did not start: ${String(e)}`);
+        throw new Error(`${bin} did not start: ${String(e)}`, { cause: e });
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

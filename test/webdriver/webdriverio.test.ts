@@ -31,7 +31,10 @@ for (const engine of UPSTREAMS) {
         path: '/',
         logLevel: 'warn',
         // WebKitWebDriver speaks WebDriver classic only: without this WebdriverIO asks for BiDi (webSocketUrl).
-        capabilities: { ...CAPABILITIES[engine], ...(engine === 'webkit' && { 'wdio:enforceWebDriverClassic': true }) } as WebdriverIO.Capabilities,
+        capabilities: {
+          ...CAPABILITIES[engine],
+          ...(engine === 'webkit' && { 'wdio:enforceWebDriverClassic': true }),
+        } as WebdriverIO.Capabilities,
       });
       await browser.setTimeout({ script: 30_000 });
     });
@@ -48,7 +51,7 @@ for (const engine of UPSTREAMS) {
       assert.match(authenticatorId, /^softkey-/);
 
       await browser.url(`${site.origin}/`);
-      const r = (await browser.executeAsync(new Function(CREATE_SCRIPT) as never)) as {
+      const r = (await browser.executeAsync(CREATE_SCRIPT)) as {
         ok: boolean;
         json: { id: string };
         challenge: string;
