@@ -198,8 +198,8 @@ function launch(o: LaunchOptions): Promise<SoftkeyProcess> {
     const timer = setTimeout(() => {
       if (ready) return;
       child.kill('SIGKILL');
-      reject(new Error(`softkey did not print ${readyPattern} within ${o.readyTimeoutMs ?? 20_000} ms:\n${output}`));
-    }, o.readyTimeoutMs ?? 20_000);
+      reject(new Error(`softkey did not print ${readyPattern} within ${o.readyTimeoutMs ?? 60_000} ms:\n${output}`));
+    }, o.readyTimeoutMs ?? 60_000);
     child.once('error', (error) => {
       clearTimeout(timer);
       if (!ready) reject(new Error(`could not start softkey (${command}): ${error.message}`));
