@@ -168,6 +168,9 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   const usbip = values.usbip !== undefined ? parseHostPort(values.usbip, '--usbip') : undefined;
   const tcpHid = values['tcp-hid'] !== undefined ? parseHostPort(values['tcp-hid'], '--tcp-hid') : undefined;
   const wsHid = values.ws !== undefined ? parseHostPort(values.ws, '--ws') : undefined;
+  // Checked before the data directory opens, so a typo is a usage error even beside a damaged store.
+  if (values.udp !== undefined) parseHostPort(values.udp, '--udp');
+  if (values['reply-to'] !== undefined) parseHostPort(values['reply-to'], '--reply-to');
   if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
   const attestation = values.attestation;
