@@ -153,6 +153,42 @@ function importSecret(alg: CredentialAlg, secret: Uint8Array): KeyObject {
   return createPrivateKey({ key: rsaJwk(secret), format: 'jwk' });
 }
 
+/**
+ * The private part of a compact secret (ES256/384/512: d; EdDSA: the seed), for credential IDs
+ * that leave the public part out (store/credentialId.ts version 0x03); RS256 is kept whole.
+ */
+export function privatePartOfSecret(alg: CredentialAlg, secret: Uint8Array): Uint8Array {
+  const n = privatePartLength(alg);
+  if (n === undefined) return secret;
+  if (secret.length !== (alg === CoseAlg.EdDSA ? 2 : 3) * n) throw new RangeError(`a ${alg} secret has the wrong length`);
+  return secret.subarray(0, n);
+}
+
+/**
+ * The compact secret again from its private part, recomputing the public point (one scalar
+ * multiplication: paid when an ID is opened, not when it signs). Undefined for a private part that
+ * is no key (wrong length, scalar out of range).
+ */
+export function secretOfPrivatePart(alg: CredentialAlg, part: Uint8Array): Uint8Array | undefined {
+  const n = privatePartLength(alg);
+  if (n === undefined) return part;
+  if (part.length !== n) return undefined;
+  try {
+    if (alg === CoseAlg.EdDSA) return concat(part, ed25519PublicKey(part));
+    const ecdh = createECDH(ECDH_CURVE_NAMES[WIDE_EC_CURVES.get(alg) ?? 'P-256']);
+    ecdh.setPrivateKey(part);
+    return concat(part, ecdh.getPublicKey().subarray(1)); // 0x04 ‖ x ‖ y
+  } catch {
+    return undefined;
+  }
+}
+
+function privatePartLength(alg: CredentialAlg): number | undefined {
+  if (alg === CoseAlg.ES256 || alg === CoseAlg.EdDSA) return 32;
+  const wide = WIDE_EC_CURVES.get(alg);
+  return wide === undefined ? undefined : EC2_COORDINATE_LENGTH[wide];
+}
+
 /** A credential's private key as PKCS#8 DER (what importKey.ts reads back), for the control API's export. */
 export function pkcs8OfSecret(alg: CredentialAlg, secret: Uint8Array): Uint8Array {
   return new Uint8Array(importSecret(alg, secret).export({ format: 'der', type: 'pkcs8' }));

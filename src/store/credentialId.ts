@@ -10,24 +10,33 @@
  *        bit 1 made through CTAP1/U2F (its rpIdHash is the U2F application parameter),
  *        bit 2 made with hmac-secret (CTAP 2.1 §12.5; version 0x02 only),
  *        bit 3 a thirdPartyPayment credential (CTAP 2.2 §12.9; version 0x02 only).
- * Versions: 0x01 (bits 0–1 only; still opened, never written) and 0x02 (written now). Any other
- * flag bit makes the ID unreadable, so a newer format is never half-understood.
+ * Versions: 0x01 (bits 0–1 only), 0x02 (bits 0–3) and 0x03 (bits 0–3, written now); 0x01 and 0x02
+ * are still opened, never written. Any other flag bit makes the ID unreadable, so a newer format is
+ * never half-understood. Version 0x03 seals only the private part of an EC or EdDSA key (d, or the
+ * Ed25519 seed) and recomputes the public point when the ID is opened (crypto/credentialKeys.ts);
+ * 0x01/0x02 seal the whole compact secret (d ‖ x ‖ y). The trade: opening a v3 ID costs one scalar
+ * multiplication (the authenticator remembers opened IDs), and an ID is 64 bytes shorter for ES256,
+ * which over CTAPHID is two 64-byte reports fewer per getAssertion (CTAP 2.1 §11.2.4).
  * The CredRandom values of hmac-secret are not in the ID: they are derived from it (see
  * authenticator/extensions/hmacSecret.ts).
- * Sizes: ES256 129 bytes (+credBlob), ES384 177, ES512 231, EdDSA 97, RS256 291 (all ≤ 255 for U2F key handles except RS256,
- * which U2F never uses).
+ * Sizes (v3): ES256 65 bytes (+credBlob), ES384 81, ES512 99, EdDSA 65, RS256 291 (all ≤ 255 for U2F
+ * key handles except RS256, which U2F never uses). Version 0x02: ES256 129, ES384 177, ES512 231, EdDSA 97.
  */
 import { aesGcmOpen, aesGcmSeal } from '../crypto/aead.js';
+import { privatePartOfSecret, secretOfPrivatePart } from '../crypto/credentialKeys.js';
 import { concat } from '../encoding/bytes.js';
 import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
 import type { CredProtectLevel } from './credentialStore.js';
 
 /** The version written; VERSION_FLAGS lists every version opened and the flag bits it defines. */
-export const CREDENTIAL_ID_VERSION = 0x02;
+export const CREDENTIAL_ID_VERSION = 0x03;
 const VERSION_FLAGS: ReadonlyMap<number, number> = new Map([
   [0x01, 0b0011],
   [0x02, 0b1111],
+  [0x03, 0b1111],
 ]);
+/** From this version on, the sealed secret is the key's private part only. */
+const PRIVATE_PART_VERSION = 0x03;
 const NONCE_LENGTH = 12;
 /** Never reuse a retired code; a test checks these stay distinct. */
 export const ALG_CODES: ReadonlyArray<readonly [number, CredentialAlg]> = [
@@ -61,7 +70,8 @@ export function sealCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, payl
   const flags = (payload.discoverable ? 1 : 0) | (payload.u2f ? 2 : 0) | (payload.hmacSecret ? 4 : 0) | (payload.thirdPartyPayment ? 8 : 0);
   const knownFlags = VERSION_FLAGS.get(version);
   if (knownFlags === undefined || (flags & ~knownFlags) !== 0) throw new RangeError(`credential ID version ${version} cannot carry flags ${flags}`);
-  const plaintext = concat(new Uint8Array([flags, algCode, payload.credProtect, blob.length]), blob, payload.secret);
+  const secret = version >= PRIVATE_PART_VERSION ? privatePartOfSecret(payload.alg, payload.secret) : payload.secret;
+  const plaintext = concat(new Uint8Array([flags, algCode, payload.credProtect, blob.length]), blob, secret);
   const header = new Uint8Array([version]);
   return concat(header, nonce, aesGcmSeal(wrapKey, nonce, plaintext, concat(header, rpIdHash)));
 }
@@ -75,12 +85,15 @@ export function openCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, id: 
   const [flags, algCode, credProtect, blobLength] = plaintext as unknown as [number, number, number, number];
   const alg = ALG_CODES.find(([c]) => c === algCode)?.[1];
   if (alg === undefined || credProtect < 1 || credProtect > 3 || plaintext.length < 4 + blobLength || (flags & ~knownFlags) !== 0) return undefined;
+  const sealed = plaintext.slice(4 + blobLength);
+  const secret = id[0]! >= PRIVATE_PART_VERSION ? secretOfPrivatePart(alg, sealed) : sealed;
+  if (secret === undefined) return undefined;
   const payload: CredentialIdPayload = {
     discoverable: (flags & 1) !== 0,
     u2f: (flags & 2) !== 0,
     alg,
     credProtect: credProtect as CredProtectLevel,
-    secret: plaintext.slice(4 + blobLength),
+    secret,
   };
   if (blobLength > 0) payload.credBlob = plaintext.slice(4, 4 + blobLength);
   if (flags & 4) payload.hmacSecret = true;

@@ -34,7 +34,7 @@ import { Status } from '../../src/ctap2/status.js';
 import { concat, toHex } from '../../src/encoding/bytes.js';
 import type { Encodable } from '../../src/encoding/cbor.js';
 import { CoseAlg } from '../../src/encoding/cose.js';
-import { generateCredentialKey } from '../../src/crypto/credentialKeys.js';
+import { generateCredentialKey, verifySignature } from '../../src/crypto/credentialKeys.js';
 import { sealCredentialId } from '../../src/store/credentialId.js';
 import { openDataDir } from '../../src/store/dataDir.js';
 import { testEnv } from '../helpers/env.js';
@@ -413,6 +413,20 @@ describe('thirdPartyPayment (CTAP 2.2 §12.9)', () => {
 });
 
 describe('credential IDs and persistence', () => {
+  it('a version 0x02 (129-byte ES256) credential ID made before version 0x03 still signs, and verifies', async () => {
+    const d = await device();
+    await d.mc({}); // creates the wrapping key
+    const wrapKey = d.env.vault.get(SECRET_WRAP_KEY)!;
+    const key = generateCredentialKey(CoseAlg.ES256);
+    const payload = { discoverable: false, u2f: false, alg: CoseAlg.ES256, credProtect: 1 as const, secret: key.secret };
+    const v2 = sealCredentialId(wrapKey, sha('example.com'), payload, new Uint8Array(12).fill(5), 2);
+    assert.deepEqual([v2[0], v2.length], [2, 129]);
+    const a = await d.ga(allow(v2));
+    assert.deepEqual(a.credential.id, v2);
+    assert.ok(verifySignature(key.publicKey, concat(a.authData, sha('assertion')), a.signature));
+    const made = await d.mc({});
+    assert.deepEqual([made.id[0], made.id.length], [3, 65]);
+  });
   it('a version 0x01 credential ID still opens; version 0x01 cannot carry the new flags', async () => {
     const d = await device();
     await d.mc({}); // creates the wrapping key
@@ -426,7 +440,7 @@ describe('credential IDs and persistence', () => {
     assert.deepEqual(a.ext?.get('credBlob'), new Uint8Array([1, 2]));
     assert.equal(a.ext?.get('thirdPartyPayment'), false);
     assert.throws(() => sealCredentialId(wrapKey, sha('example.com'), { ...payload, hmacSecret: true }, new Uint8Array(12), 1), RangeError);
-    assert.equal((await d.mc({})).id[0], 2);
+    assert.equal((await d.mc({})).id[0], 3);
   });
 
   it('every extension survives closing and reopening a SQLite data dir', async (t: TestContext) => {
