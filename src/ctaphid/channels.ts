@@ -98,6 +98,8 @@ export class CtapHidDevice {
   private readonly channels = new Set<number>();
   private readonly assembler: Assembler;
   private assemblyTimer: unknown = undefined;
+  /** When the last packet of the message being assembled arrived (scheduler time). */
+  private lastPacketAt = 0;
   private transaction: Transaction | undefined;
   private lock: { cid: number; until: number } | undefined;
 
@@ -361,22 +363,31 @@ export class CtapHidDevice {
   /**
    * Keeps the inter-packet timer in step with the assembler: cleared when no message is pending,
    * restarted when a packet of the pending message arrived, left alone otherwise (e.g. a busy
-   * answer to another channel).
+   * answer to another channel). "Restarted" only records the packet's time: the one timer checks
+   * it when it fires and waits for the rest, so a long message does not clear and set a timer per report.
    */
   private syncAssemblyTimer(restart: boolean): void {
     const cid = this.assembler.pendingCid;
-    if (cid !== undefined && !restart) return;
-    if (this.assemblyTimer !== undefined) {
-      this.scheduler.clearTimeout(this.assemblyTimer);
+    if (cid === undefined) {
+      if (this.assemblyTimer !== undefined) this.scheduler.clearTimeout(this.assemblyTimer);
       this.assemblyTimer = undefined;
+      return;
     }
-    if (cid === undefined) return;
+    if (!restart) return;
+    this.lastPacketAt = this.scheduler.now();
+    if (this.assemblyTimer === undefined) this.armAssemblyTimer(this.transactionTimeoutMs);
+  }
+
+  private armAssemblyTimer(ms: number): void {
     this.assemblyTimer = this.scheduler.setTimeout(() => {
       this.assemblyTimer = undefined;
-      if (this.assembler.pendingCid !== cid) return;
+      const cid = this.assembler.pendingCid;
+      if (cid === undefined) return;
+      const idle = this.scheduler.now() - this.lastPacketAt;
+      if (idle < this.transactionTimeoutMs) return this.armAssemblyTimer(this.transactionTimeoutMs - idle);
       this.assembler.reset();
       this.sendError(cid, CtapHidErrorCode.ERR_MSG_TIMEOUT);
-    }, this.transactionTimeoutMs);
+    }, ms);
   }
 
   private emitTrace(event: CtapHidTraceEvent): void {

@@ -241,12 +241,19 @@ export class CtapHidHost {
         settle();
       };
       const fail = (error: unknown) => finish(() => reject(error));
+      // The timeout counts from the last report received: a report only records its time, and the one
+      // timer, when it fires, waits again for the rest (no timer cleared and set per report).
+      let lastReportAt = this.scheduler.now();
+      const wait = (ms: number) => {
+        timer = this.scheduler.setTimeout(() => {
+          const idle = this.scheduler.now() - lastReportAt;
+          if (idle < this.timeoutMs) wait(this.timeoutMs - idle);
+          else fail(new CtapHidError(CtapHidErrorCode.ERR_MSG_TIMEOUT, 'no answer from the device'));
+        }, ms);
+      };
       const arm = () => {
-        if (timer !== undefined) this.scheduler.clearTimeout(timer);
-        timer = this.scheduler.setTimeout(
-          () => fail(new CtapHidError(CtapHidErrorCode.ERR_MSG_TIMEOUT, 'no answer from the device')),
-          this.timeoutMs,
-        );
+        lastReportAt = this.scheduler.now();
+        if (timer === undefined) wait(this.timeoutMs);
       };
       let allSent = false;
       const sendCancel = () => this.sendQuietly(encodeInitPacket(cid, CtapHidCommand.CTAPHID_CANCEL, 0, EMPTY), fail);

@@ -25,7 +25,7 @@ export interface InitPacket {
   readonly cmd: number;
   /** Total payload length of the whole message. */
   readonly bcnt: number;
-  /** The 57 data bytes of this packet (trailing bytes beyond bcnt are padding). */
+  /** The 57 data bytes of this packet (trailing bytes beyond bcnt are padding); a view of the report. */
   readonly data: Uint8Array;
 }
 
@@ -33,7 +33,7 @@ export interface ContPacket {
   readonly type: 'cont';
   readonly cid: number;
   readonly seq: number;
-  /** The 59 data bytes of this packet. */
+  /** The 59 data bytes of this packet; a view of the report. */
   readonly data: Uint8Array;
 }
 
@@ -95,8 +95,8 @@ export function decodePacket(report: Uint8Array): Packet {
       cid,
       cmd: b4 & 0x7f,
       bcnt: readU16be(report, 5),
-      data: report.slice(INIT_HEADER_SIZE),
+      data: report.subarray(INIT_HEADER_SIZE),
     };
   }
-  return { type: 'cont', cid, seq: b4, data: report.slice(CONT_HEADER_SIZE) };
+  return { type: 'cont', cid, seq: b4, data: report.subarray(CONT_HEADER_SIZE) };
 }

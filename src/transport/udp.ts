@@ -8,7 +8,7 @@
  * Bytes in and out only: no protocol logic here.
  */
 import dgram from 'node:dgram';
-import { equal, fromHex, toUint8 } from '../encoding/bytes.js';
+import { equal, fromHex } from '../encoding/bytes.js';
 
 export const UDP_REPORT_SIZE = 64;
 export const DEFAULT_DEVICE_HOST = '127.0.0.1';
@@ -112,11 +112,13 @@ function sendDatagram(
     throw new RangeError(`a UDP report must be ${UDP_REPORT_SIZE} bytes`);
   }
   if (state.closed) return;
-  // Copy: the caller may reuse its buffer before the send completes.
-  socket.send(Buffer.from(report), port, host, (error) => {
-    if (error) onError(error);
-  });
+  // Copy: the caller may reuse its buffer before the send completes. No callback: a failed send is
+  // emitted as the socket's 'error' event, which goes to onError (a callback costs a tick per report).
+  socket.send(Buffer.from(report), port, host);
 }
+
+/** A datagram's bytes as a Uint8Array without a copy (each received datagram has a Buffer of its own). */
+const view = (msg: Buffer): Uint8Array => new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
 
 /** Starts the device side: binds host:port and replies to replyHost:replyPort. */
 export async function startUdpDeviceTransport(options: UdpDeviceTransportOptions): Promise<UdpDeviceTransport> {
@@ -132,7 +134,7 @@ export async function startUdpDeviceTransport(options: UdpDeviceTransportOptions
   socket.on('error', onError);
   socket.on('message', (msg) => {
     if (msg.length !== UDP_REPORT_SIZE) return;
-    const report = toUint8(msg);
+    const report = view(msg);
     try {
       if (equal(report, MAGIC_REBOOT_REPORT)) options.onPowerCycle?.();
       else options.onReport(report);
@@ -170,9 +172,11 @@ export async function connectUdpHost(options: UdpHostTransportOptions = {}): Pro
   socket.on('error', onError);
   socket.on('message', (msg) => {
     if (msg.length !== UDP_REPORT_SIZE) return;
-    for (const listener of [...listeners]) {
+    // One listener (the usual case) gets a view; several get a copy each, as one may change its bytes.
+    const single = listeners.size === 1;
+    for (const listener of single ? listeners : [...listeners]) {
       try {
-        listener(toUint8(msg));
+        listener(single ? view(msg) : new Uint8Array(msg));
       } catch (error) {
         onError(error);
       }
