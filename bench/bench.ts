@@ -66,28 +66,52 @@ export async function benchCtap2(): Promise<BenchResult[]> {
   }
 }
 
+/** The suites after ctap2, each a module whose first `bench*` export answers its results. */
+const SUITES: ReadonlyArray<readonly [name: string, module: string]> = [
+  ['wallet', './wallet.js'],
+  ['peers', './peers.js'],
+  ['load', './load.js'],
+  ['browser', './browser.js'],
+];
+
+/**
+ * `npm run bench [-- --json] [SUITE...]`: every suite, or only those named (ctap2, wallet, peers,
+ * load, browser). Every result name appears once; `--json` prints them with the notes of what
+ * could not be measured here.
+ */
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const wanted = (name: string) => only.length === 0 || only.includes(name);
   startWatchdog();
-  const results = await benchCtap2();
-  // Later capabilities add their suites here (wallet over TCP, browser latency).
-  for (const extra of ['./wallet.js', './browser.js', './load.js']) {
+  const results: BenchResult[] = wanted('ctap2') ? await benchCtap2() : [];
+  const notes: string[] = [];
+  for (const [name, module] of SUITES) {
+    if (!wanted(name)) continue;
     try {
-      phase(`loading ${extra}`);
-      const mod = (await import(extra)) as Record<string, () => Promise<BenchResult[]>>;
-      phase(extra);
-      const fn = Object.values(mod).find((f) => typeof f === 'function' && f.name.startsWith('bench'));
+      phase(`loading ${module}`);
+      const mod = (await import(module)) as Record<string, unknown>;
+      phase(module);
+      const fn = Object.values(mod).find((f): f is () => Promise<BenchResult[]> => typeof f === 'function' && f.name.startsWith('bench'));
       if (fn) results.push(...(await fn()));
+      if (Array.isArray(mod.PEER_NOTES)) notes.push(...(mod.PEER_NOTES as string[]));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+      notes.push(`${name}: not run (${(e as Error).message.split('\n')[0]})`);
     }
   }
+  const seen = new Set<string>();
+  for (const r of results) {
+    if (seen.has(r.name)) throw new Error(`bench result name ${r.name} appears twice`);
+    seen.add(r.name);
+  }
   if (json) {
-    console.log(JSON.stringify({ results }));
+    console.log(JSON.stringify({ rounds: ROUNDS, results, notes }));
     return;
   }
   console.log(`median [min–max] over ${ROUNDS} alternating rounds; ratios are per round`);
   for (const r of results) console.log(formatResult(r));
+  for (const n of notes) console.log(`note: ${n}`);
 }
 
 if (process.argv[1]?.endsWith('bench.js') || process.argv[1]?.endsWith('bench.ts')) {

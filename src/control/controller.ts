@@ -266,6 +266,7 @@ export class Controller {
 
   /** The authenticator's per-credential events (Env.credentialEvents, wired by the composition root). */
   credentialEvent(e: CredentialEvent): void {
+    if (this.listeners.size === 0) return; // nobody listens: no JSON per assertion
     this.emit({ type: e.type, credential: credentialEventJson(e) });
   }
 
