@@ -9,9 +9,11 @@
  *   firefox   softkey/puppeteer attach (WebSocket)        floor: WebSocket echo
  *   webkit    shim proxy + WebSocket bridge              floor: WebSocket echo (through the same proxy)
  *
- * Timed in the page (performance.now). Engines coarsen that clock (to 0.1–1 ms), so each figure is
- * the median over batches of BATCH calls of the batch's mean. Warm-up runs first. Ratios:
- * get / floor of its own channel (target ≤ 1.3), and get / Chromium's virtual authenticator.
+ * Timed in the page (performance.now). Engines coarsen that clock (to 0.1–1 ms), so each round's
+ * figure is the median over batches of BATCH calls of the batch's mean; warm-up runs first. Every
+ * setup stays open and is measured once per round, the rounds alternating between setups; the bench
+ * prints min/median/max over the rounds and per-round ratios: get / floor of its own channel (target
+ * ≤ 1.3), and get / Chromium's virtual authenticator (`….vs-virtual`). Every name appears once.
  * An engine that is not installed is left out with a note.
  */
 import { createServer } from 'node:http';
@@ -24,12 +26,13 @@ import { WebAuthnClient } from '../src/client/webauthnClient.js';
 import { openSoftKey } from '../src/main/softkey.js';
 import { CHROMIUM } from '../test/browser/chromium.js';
 import { openEngine, skip, type EngineName } from '../test/browser/engines.js';
-import { phase, type BenchResult } from './measure.js';
+import { phase, ROUNDS, summarize, type BenchResult } from './measure.js';
 
 export type { BenchResult };
 
-const GETS = Number(process.env.SOFTKEY_BENCH_BROWSER_GETS ?? 100);
-const CREATES = Number(process.env.SOFTKEY_BENCH_BROWSER_CREATES ?? 20);
+/** Per round, in every setup (after its warm-up). */
+const GETS = Number(process.env.SOFTKEY_BENCH_BROWSER_GETS ?? 50);
+const CREATES = Number(process.env.SOFTKEY_BENCH_BROWSER_CREATES ?? 10);
 const BATCH = 5;
 
 interface Plan {
@@ -115,6 +118,22 @@ const timing = (plan: Plan) => `(${timePage.toString()})(${JSON.stringify(plan)}
 
 const us = (ms: number | undefined) => (ms ?? NaN) * 1000;
 
+/** One way of running the page timing (an engine and channel), kept open across the rounds. */
+interface Setup {
+  engine: string;
+  /** Result names: `${engine}.get.${what}`, `${engine}.create.${what}`. */
+  what: string;
+  /** The echo over softkey's own channel there, when measured: `${engine}.echo.${floor}`. */
+  floor?: string;
+  run(): Promise<Times>;
+  close(): Promise<void>;
+}
+
+/** min/median/max of per-round values, and per-round ratios to another series (lower is better here). */
+function series(name: string, values: number[], baseline?: { name: string; values: number[] }): BenchResult {
+  return summarize(name, 'µs', values, baseline);
+}
+
 export async function benchBrowser(): Promise<BenchResult[]> {
   phase('browser setup');
   const site = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>bench</title>'));
@@ -126,83 +145,58 @@ export async function benchBrowser(): Promise<BenchResult[]> {
   const echoUrl = `ws://127.0.0.1:${(echo.address() as AddressInfo).port}/`;
   const key = await openSoftKey({ dataDir: ':memory:' });
   const client = new WebAuthnClient(key);
-  const results: BenchResult[] = [];
   const plan = (extra: Partial<Plan> = {}): Plan => ({ gets: GETS, creates: CREATES, batch: BATCH, ...extra });
-  const record = (engine: string, what: string, t: Times, floorName: string, virtualGet?: number) => {
-    const floor = us(t.echo);
-    results.push({ name: `${engine}.echo.${floorName}`, value: floor, unit: 'µs median' });
-    results.push({ name: `${engine}.get.${what}`, value: us(t.get), unit: 'µs median', baseline: `${engine}.echo.${floorName}`, ratio: us(t.get) / floor });
-    if (virtualGet) results.push({ name: `${engine}.get.${what}`, value: us(t.get), unit: 'µs median', baseline: 'chromium.get.virtual', ratio: us(t.get) / virtualGet });
-    results.push({ name: `${engine}.create.${what}`, value: us(t.create), unit: 'µs median' });
-  };
+  const setups: Setup[] = [];
+  const closers: Array<() => Promise<void>> = [];
   try {
-    let virtualGet: number | undefined;
     if (skip('chromium')) console.error(skip('chromium'));
     else {
       phase('chromium launch');
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-      const inContext = async (name: string, setup: (context: BrowserContext, page: Page) => Promise<void>, p: Plan): Promise<Times> => {
-        phase(name);
+      closers.push(() => browser.close());
+      const inContext = async (what: string, setup: (context: BrowserContext, page: Page) => Promise<void>, p: Plan, floor?: string): Promise<void> => {
+        phase(`chromium.${what} setup`);
         const context = await browser.newContext();
-        try {
-          const page = await context.newPage();
-          await setup(context, page);
-          await page.goto(origin);
-          phase(name);
-          return (await page.evaluate(timing(p))) as Times;
-        } finally {
-          await context.close();
-        }
+        const page = await context.newPage();
+        await setup(context, page);
+        await page.goto(origin);
+        setups.push({ engine: 'chromium', what, ...(floor && { floor }), run: async () => (await page.evaluate(timing(p))) as Times, close: () => context.close() });
       };
-      try {
-        const virtual = await inContext(
-          'chromium.virtual',
-          async (context, page) => {
-            const cdp = await context.newCDPSession(page);
-            await cdp.send('WebAuthn.enable');
-            await cdp.send('WebAuthn.addVirtualAuthenticator', {
-              options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-            });
+      await inContext(
+        'virtual',
+        async (context, page) => {
+          const cdp = await context.newCDPSession(page);
+          await cdp.send('WebAuthn.enable');
+          await cdp.send('WebAuthn.addVirtualAuthenticator', {
+            options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+          });
+        },
+        plan(),
+      );
+      const probe = await browser.newContext();
+      const hasCredentials = typeof (probe as unknown as { credentials?: { install?: unknown } }).credentials?.install === 'function';
+      await probe.close();
+      if (hasCredentials) {
+        await inContext(
+          'playwright-credentials',
+          async (context) => {
+            await (context as unknown as { credentials: { install(): Promise<void> } }).credentials.install();
           },
           plan(),
         );
-        virtualGet = us(virtual.get);
-        results.push({ name: 'chromium.get.virtual', value: us(virtual.get), unit: 'µs median' }, { name: 'chromium.create.virtual', value: us(virtual.create), unit: 'µs median' });
-        const probe = await browser.newContext();
-        const hasCredentials = typeof (probe as unknown as { credentials?: { install?: unknown } }).credentials?.install === 'function';
-        await probe.close();
-        if (hasCredentials) {
-          const pw = await inContext(
-            'chromium.playwright-credentials',
-            async (context) => {
-              await (context as unknown as { credentials: { install(): Promise<void> } }).credentials.install();
-            },
-            plan(),
-          );
-          results.push(
-            { name: 'chromium.get.playwright-credentials', value: us(pw.get), unit: 'µs median', baseline: 'chromium.get.virtual', ratio: us(pw.get) / virtualGet },
-            { name: 'chromium.create.playwright-credentials', value: us(pw.create), unit: 'µs median' },
-          );
-        } else console.error('chromium: this playwright-core has no context.credentials; left out');
-        const bound = await inContext(
-          'chromium.softkey.attach',
-          async (context) => {
-            await context.exposeBinding('__benchEcho', (_source, x: unknown) => x);
-            await attach(context, key, { client });
-          },
-          plan({ echo: { kind: 'binding', name: '__benchEcho' } }),
-        );
-        record('chromium', 'softkey.attach', bound, 'binding', virtualGet);
-        const bridge = await startBridgeServer({ client, token: Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url'), port: 0, allowedOrigins: [origin] });
-        try {
-          const ws = await inContext('chromium.softkey.ws', async (context) => void (await context.addInitScript({ content: bridge.shimScript() })), plan({ echo: { kind: 'ws', url: echoUrl } }));
-          record('chromium', 'softkey.ws', ws, 'ws', virtualGet);
-        } finally {
-          await bridge.close();
-        }
-      } finally {
-        await browser.close();
-      }
+      } else console.error('chromium: this playwright-core has no context.credentials; left out');
+      await inContext(
+        'softkey.attach',
+        async (context) => {
+          await context.exposeBinding('__benchEcho', (_source, x: unknown) => x);
+          await attach(context, key, { client });
+        },
+        plan({ echo: { kind: 'binding', name: '__benchEcho' } }),
+        'binding',
+      );
+      const bridge = await startBridgeServer({ client, token: Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url'), port: 0, allowedOrigins: [origin] });
+      closers.push(() => bridge.close());
+      await inContext('softkey.ws', async (context) => void (await context.addInitScript({ content: bridge.shimScript() })), plan({ echo: { kind: 'ws', url: echoUrl } }), 'ws');
     }
     for (const engine of ['firefox', 'webkit'] as EngineName[]) {
       const why = skip(engine);
@@ -212,18 +206,42 @@ export async function benchBrowser(): Promise<BenchResult[]> {
       }
       phase(`${engine} launch`);
       const page = await openEngine(engine, { key, client, origins: [origin] });
-      try {
-        phase(`${engine} page`);
-        await page.goto(origin);
-        phase(`${engine}.softkey`);
-        const t = await page.run(timePage, plan({ echo: { kind: 'ws', url: echoUrl } }));
-        record(engine, 'softkey.ws', t, 'ws', virtualGet);
-      } finally {
-        await page.close();
+      closers.push(() => page.close());
+      phase(`${engine} page`);
+      await page.goto(origin);
+      const p = plan({ echo: { kind: 'ws', url: echoUrl } });
+      setups.push({ engine, what: 'softkey.ws', floor: 'ws', run: () => page.run(timePage, p), close: async () => undefined });
+    }
+
+    // Alternating rounds: every setup once per round, so a slow moment of the machine hits them alike.
+    const times = new Map<Setup, Times[]>(setups.map((x) => [x, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const x of setups) {
+        phase(`${x.engine}.${x.what} (round ${r + 1}/${ROUNDS})`);
+        times.get(x)!.push(await x.run());
       }
+    }
+
+    const results: BenchResult[] = [];
+    const virtual = setups.find((x) => x.engine === 'chromium' && x.what === 'virtual');
+    const virtualGets = virtual && { name: 'chromium.get.virtual', values: times.get(virtual)!.map((t) => us(t.get)) };
+    for (const x of setups) {
+      const t = times.get(x)!;
+      const gets = t.map((v) => us(v.get));
+      const creates = t.map((v) => us(v.create));
+      const getName = `${x.engine}.get.${x.what}`;
+      if (x.floor) {
+        const floor = { name: `${x.engine}.echo.${x.floor}`, values: t.map((v) => us(v.echo)) };
+        results.push(series(floor.name, floor.values), series(getName, gets, floor));
+      } else results.push(series(getName, gets, x === virtual ? undefined : virtualGets));
+      // softkey's get against Chromium's own virtual authenticator, under a name of its own.
+      if (x.floor && virtualGets) results.push(series(`${getName}.vs-virtual`, gets, virtualGets));
+      results.push(series(`${x.engine}.create.${x.what}`, creates));
     }
     return results;
   } finally {
+    for (const x of setups) await x.close().catch(() => undefined);
+    for (const close of closers.reverse()) await close().catch(() => undefined);
     await key.close();
     echo.close();
     site.closeAllConnections();

@@ -39,6 +39,8 @@ export class Ceremony {
   private readonly timer: ReturnType<typeof setTimeout> | undefined;
   private readonly onUserAbort: (() => void) | undefined;
   private why: Reason | undefined;
+  /** Rejections of the guards waiting now (guard()). */
+  private readonly waiting = new Set<(e: unknown) => void>();
 
   constructor(
     private transport: CtapTransport,
@@ -62,6 +64,8 @@ export class Ceremony {
     if (this.why) return;
     this.why = why;
     this.controller.abort(this.error());
+    for (const reject of this.waiting) reject(this.stopped());
+    this.waiting.clear();
   }
 
   /** The error this ceremony ends with once stopped (undefined while it runs). */
@@ -78,23 +82,26 @@ export class Ceremony {
     return this.error() ?? new WebAuthnError('AbortError', 'the operation was aborted');
   }
 
-  /** Waits for `p`, or rejects as soon as the ceremony stops. */
+  /**
+   * Waits for `p`, or rejects as soon as the ceremony stops. The waiting guards are kept in a set
+   * that stop() rejects, rather than as listeners on the signal (an AbortSignal listener added and
+   * removed per device round trip costs more than the rest of the guard).
+   */
   guard<T>(p: Promise<T>): Promise<T> {
-    const signal = this.controller.signal;
-    if (signal.aborted) {
+    if (this.why) {
       p.catch(() => undefined);
       return Promise.reject(this.stopped());
     }
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(this.stopped());
-      signal.addEventListener('abort', onAbort, { once: true });
+      const onStop = (e: unknown) => reject(e);
+      this.waiting.add(onStop);
       p.then(
         (v) => {
-          signal.removeEventListener('abort', onAbort);
+          this.waiting.delete(onStop);
           resolve(v);
         },
         (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
+          this.waiting.delete(onStop);
           reject(e);
         },
       );
