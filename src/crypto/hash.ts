@@ -2,16 +2,21 @@
 import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import { toUint8 } from '../encoding/bytes.js';
 
+/** A digest's bytes: a view when the Buffer has its memory alone (a fresh digest does), else a copy. */
+function digestBytes(b: Buffer): Uint8Array {
+  return b.byteOffset === 0 && b.buffer.byteLength === b.length ? new Uint8Array(b.buffer) : toUint8(b);
+}
+
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
-  return toUint8(h.digest());
+  return digestBytes(h.digest());
 }
 
 export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
   const h = createHmac('sha256', key);
   for (const p of parts) h.update(p);
-  return toUint8(h.digest());
+  return digestBytes(h.digest());
 }
 
 export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
