@@ -80,7 +80,8 @@ export async function benchPeers(): Promise<BenchResult[]> {
       // A call of the emulator at 10,000 credentials takes a good part of a second: short rounds.
       const s = await alternatingRounds(
         {
-          [nidName]: () => nid.emulator.getJSON(ORIGIN, request(nid.id)),
+          // One call may take seconds here: tell the watchdog at every call, not every 16th.
+          [nidName]: () => (progress.tick(), nid.emulator.getJSON(ORIGIN, request(nid.id))),
           [softkeyName]: () => key.client.get(request(first.rawId), { origin: ORIGIN }),
         },
         count >= 10_000 ? { roundMs: 400 } : {},
