@@ -84,7 +84,13 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const wanted = (name: string) => only.length === 0 || only.includes(name);
   startWatchdog();
+  // Text mode prints each suite as it ends (a long run shows what it has so far).
+  const show = (rs: BenchResult[]) => {
+    if (!json) for (const r of rs) console.log(formatResult(r));
+  };
+  if (!json) console.log(`median [min–max] over ${ROUNDS} alternating rounds; ratios are per round`);
   const results: BenchResult[] = wanted('ctap2') ? await benchCtap2() : [];
+  show(results);
   const notes: string[] = [];
   for (const [name, module] of SUITES) {
     if (!wanted(name)) continue;
@@ -93,7 +99,11 @@ async function main(): Promise<void> {
       const mod = (await import(module)) as Record<string, unknown>;
       phase(module);
       const fn = Object.values(mod).find((f): f is () => Promise<BenchResult[]> => typeof f === 'function' && f.name.startsWith('bench'));
-      if (fn) results.push(...(await fn()));
+      if (fn) {
+        const rs = await fn();
+        show(rs);
+        results.push(...rs);
+      }
       if (Array.isArray(mod.PEER_NOTES)) notes.push(...(mod.PEER_NOTES as string[]));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
@@ -109,8 +119,6 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ rounds: ROUNDS, results, notes }));
     return;
   }
-  console.log(`median [min–max] over ${ROUNDS} alternating rounds; ratios are per round`);
-  for (const r of results) console.log(formatResult(r));
   for (const n of notes) console.log(`note: ${n}`);
 }
 
