@@ -106,7 +106,6 @@ function sendDatagram(
   report: Uint8Array,
   port: number,
   host: string,
-  onError: (error: unknown) => void,
 ): void {
   if (!(report instanceof Uint8Array) || report.length !== UDP_REPORT_SIZE) {
     throw new RangeError(`a UDP report must be ${UDP_REPORT_SIZE} bytes`);
@@ -144,7 +143,7 @@ export async function startUdpDeviceTransport(options: UdpDeviceTransportOptions
   });
 
   return {
-    send: (report) => sendDatagram(socket, state, report, replyPort, replyHost, onError),
+    send: (report) => sendDatagram(socket, state, report, replyPort, replyHost),
     address,
     get replyAddress() {
       return { address: replyHost, port: replyPort };
@@ -184,12 +183,12 @@ export async function connectUdpHost(options: UdpHostTransportOptions = {}): Pro
   });
 
   return {
-    send: (report) => sendDatagram(socket, state, report, devicePort, deviceHost, onError),
+    send: (report) => sendDatagram(socket, state, report, devicePort, deviceHost),
     onReport(callback) {
       listeners.add(callback);
       return () => listeners.delete(callback);
     },
-    sendPowerCycle: () => sendDatagram(socket, state, MAGIC_REBOOT_REPORT, devicePort, deviceHost, onError),
+    sendPowerCycle: () => sendDatagram(socket, state, MAGIC_REBOOT_REPORT, devicePort, deviceHost),
     address,
     close: () => closeSocket(socket, state),
   };
