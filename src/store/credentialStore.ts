@@ -34,16 +34,54 @@ export interface RpSummary {
   credentialCount: number;
 }
 
+/**
+ * Which of one RP's discoverable credentials a lookup sees: those whose credProtect level is at most
+ * maxCredProtect (CTAP 2.1 §12.1: 1 without user verification, 3 with it).
+ */
+export interface ResidentSelection {
+  rpIdHash: Uint8Array;
+  maxCredProtect: CredProtectLevel;
+}
+
+/** One step of a newest-first walk over a selection: the credential, and where the walk stands. */
+export interface ResidentStep {
+  credential: ResidentCredential;
+  /** Opaque; give it back to nextResident for the next older credential. */
+  position: number;
+}
+
+/**
+ * Stores are built for many credentials of one RP (100,000): counts are kept, not counted; walks
+ * are cursors (one credential found and unsealed per step), not lists.
+ */
 export interface CredentialStore {
   /** Stores a discoverable credential, replacing any with the same (rpId, userId). Returns the replaced ID. */
   putResident(cred: ResidentCredential): Uint8Array | undefined;
+  /** putResident for each, in order, in one transaction (imports, benchmarks). */
+  putResidents(creds: Iterable<ResidentCredential>): void;
   getResident(credentialId: Uint8Array): ResidentCredential | undefined;
-  /** Discoverable credentials of one RP, newest first. */
+  /** The ID of the discoverable credential of (RP, user), if any: the replacement rule's lookup. */
+  findResident(rpIdHash: Uint8Array, userId: Uint8Array): Uint8Array | undefined;
+  /** How many credentials `selection` covers (kept, not counted). */
+  countResidentOf(selection: ResidentSelection): number;
+  /**
+   * The newest credential of `selection` made before the one at `after` (the newest of all without
+   * it). Credentials stored after the walk began are never reached; deleted ones are skipped.
+   */
+  nextResident(selection: ResidentSelection, after?: number): ResidentStep | undefined;
+  /** Discoverable credentials of one RP, newest first (every one unsealed: for listings, not lookups). */
   listResident(rpId: string): ResidentCredential[];
   /** Every discoverable credential, newest first. */
   listAllResident(): ResidentCredential[];
+  /** Every RP with discoverable credentials, in the order of its oldest one. */
   listRps(): RpSummary[];
+  /** How many discoverable credentials (kept, not counted). */
   countResident(): number;
+  /**
+   * Changes with every discoverable credential stored, deleted or updated, and never takes an
+   * earlier value again on the same store (wipe included): getInfo's encCredStoreState.
+   */
+  residentGeneration(): number;
   deleteResident(credentialId: Uint8Array): boolean;
   updateUser(credentialId: Uint8Array, user: { id: Uint8Array; name?: string; displayName?: string }): boolean;
 

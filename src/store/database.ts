@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { equal, utf8 } from '../encoding/bytes.js';
-import { migrate } from './migrations.js';
+import { migrate, MIGRATIONS, schemaVersion } from './migrations.js';
 import { aad, deriveStoreKeys, seal, StoreDecryptError, unseal } from './sealing.js';
 import { StoreCorruptError, storeError } from './storeErrors.js';
 
@@ -31,7 +31,9 @@ export function openDatabase(file: string, masterKey: Uint8Array): SqliteDatabas
     db.pragma('secure_delete = ON');
     db.pragma('busy_timeout = 5000');
     checkIntegrity(db);
-    migrate(db);
+    // A database that has its key check already is checked before a migration re-seals anything.
+    if (schemaVersion(db) >= 1 && !db.readonly) checkMasterKey(db, masterKey);
+    migrate(db, MIGRATIONS, { masterKey });
     checkMasterKey(db, masterKey);
     return db;
   } catch (e) {

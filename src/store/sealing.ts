@@ -21,6 +21,8 @@ export interface StoreKeys {
   recordKey: Uint8Array;
   /** Seals vault secrets. */
   vaultKey: Uint8Array;
+  /** Keys the clear lookup columns that stand in for private values (residentRecord.ts user_key). */
+  indexKey: Uint8Array;
 }
 
 export function deriveStoreKeys(masterKey: Uint8Array): StoreKeys {
@@ -31,6 +33,7 @@ export function deriveStoreKeys(masterKey: Uint8Array): StoreKeys {
   return {
     recordKey: hkdfSha256(masterKey, salt, utf8.encode('softkey store record key v1'), 32),
     vaultKey: hkdfSha256(masterKey, salt, utf8.encode('softkey vault key v1'), 32),
+    indexKey: hkdfSha256(masterKey, salt, utf8.encode('softkey store index key v1'), 32),
   };
 }
 

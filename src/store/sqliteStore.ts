@@ -2,26 +2,26 @@
  * CredentialStore on SQLite (better-sqlite3), in `<dataDir>/softkey.db`. Same contract as
  * MemoryStore; every method is synchronous and committed before it returns (architecture habit 9).
  *
- * What is stored in the clear: credential IDs (already sealed blobs, see credentialId.ts), RP ID and
- * name, user ID, name and display name (for listing and the (rpId, userId) replacement rule),
- * creation time and counters. Everything else about a resident credential (algorithm, public key,
- * credProtect, credBlob, largeBlobKey, extension flags) is one CBOR record sealed with AES-256-GCM
- * under a key derived from the master key, bound to its credential ID. State values and the
- * large-blob array are sealed too, so nothing a future caller puts there can leak.
- * Credential slots (credentialSlot.ts) keep their RP ID hash in the clear and their payload (key
- * secret included) sealed, bound to the slot handle.
+ * Discoverable credentials: residentRecord.ts says which columns are clear (what lookups filter and
+ * order on: RP, credProtect level, a keyed hash of the user ID, creation order) and what is sealed
+ * (the user entity, public key, blobs, flags, creation time); migrations.ts keeps their counts by
+ * trigger. A lookup unseals only the credential it answers with.
+ * Counters are clear. State values and the large-blob array are sealed, so nothing a future caller
+ * puts there can leak. Credential slots (credentialSlot.ts) keep their RP ID hash in the clear and
+ * their payload (key secret included) sealed, bound to the slot handle.
  */
 import { toHex, toUint8, utf8 } from '../encoding/bytes.js';
 import { decode, encode, isMap, type CborMap } from '../encoding/cbor.js';
 import { ALG_CODES } from './credentialId.js';
 import type { CredentialSlot } from './credentialSlot.js';
-import type { CredentialStore, CredProtectLevel, ResidentCredential, RpSummary } from './credentialStore.js';
+import type { CredentialStore, CredProtectLevel, ResidentCredential, ResidentSelection, ResidentStep, RpSummary } from './credentialStore.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
+import { openResidentRow, RESIDENT_ROW_COLUMNS, rpIdHashOf, sealResidentRow, userKeyOf, type StoredResidentRow } from './residentRecord.js';
 import { aad, deriveStoreKeys, seal, unseal } from './sealing.js';
 import { guardStatement, translated } from './storeErrors.js';
 import type Database from 'better-sqlite3';
 
-/** Version of the sealed payload of `resident`, `state` and `large_blob` rows. */
+/** Version of the sealed payload of `state`, `large_blob` and `credential_slot` rows (`resident`: residentRecord.ts). */
 export const RECORD_FORMAT = 1;
 /** Counter values reserved per write (see incrementCounter). */
 export const COUNTER_RESERVATION = 64;
@@ -29,7 +29,6 @@ const COUNTER_CACHE_SIZE = 4096;
 /** meta row present while persisted counters may be reserved ceilings rather than the values handed out. */
 const COUNTERS_RESERVED = 'counters_reserved';
 
-const RESIDENT_AAD = `resident v${RECORD_FORMAT}`;
 const STATE_AAD = `state v${RECORD_FORMAT}`;
 const LARGE_BLOB_AAD = `large blob v${RECORD_FORMAT}`;
 const SLOT_AAD = `slot v${RECORD_FORMAT}`;
@@ -37,40 +36,20 @@ const SLOT_AAD = `slot v${RECORD_FORMAT}`;
 /** Keys of the sealed slot payload (a CBOR map). Never reuse a retired key. */
 const S = { flags: 1, alg: 2, credProtect: 3, credBlob: 4, secret: 5 } as const;
 
-/** Keys of the sealed resident record (a CBOR map). Never reuse a retired key. */
-const R = {
-  alg: 1,
-  publicKey: 2,
-  credProtect: 3,
-  credBlob: 4,
-  largeBlobKey: 5,
-  hmacSecret: 6,
-  thirdPartyPayment: 7,
-} as const;
-
-interface ResidentRow {
-  credential_id: Buffer;
-  rp_id: string;
-  rp_name: string | null;
-  user_id: Buffer;
-  user_name: string | null;
-  user_display_name: string | null;
-  created_at: number;
-  format: number;
-  sealed: Buffer;
-}
-
 interface SealedRow {
   format: number;
   sealed: Buffer;
 }
 
-const RESIDENT_COLUMNS = 'credential_id, rp_id, rp_name, user_id, user_name, user_display_name, created_at, format, sealed';
+const RESIDENT_COLUMNS = RESIDENT_ROW_COLUMNS;
+type ResidentRow = StoredResidentRow;
 
 export class SqliteStore implements CredentialStore {
   private readonly recordKey: Uint8Array;
+  private readonly indexKey: Uint8Array;
   private readonly stmt;
   private readonly putTx;
+  private readonly putManyTx;
   private readonly wipeTx;
   private readonly deleteTx;
   private readonly counterCache = new Map<string, { id: Uint8Array; value: number; ceiling: number }>();
@@ -92,24 +71,24 @@ export class SqliteStore implements CredentialStore {
     readonly db: SqliteDatabase,
     masterKey: Uint8Array,
   ) {
-    this.recordKey = deriveStoreKeys(masterKey).recordKey;
+    ({ recordKey: this.recordKey, indexKey: this.indexKey } = deriveStoreKeys(masterKey));
     // Every statement throws StoreErrors (SQLITE_FULL → StoreFullError …), see storeErrors.ts.
     const p = <R = unknown>(sql: string): Database.Statement<unknown[], R> => guardStatement(db.prepare<unknown[], R>(sql), db.name);
     this.stmt = {
-      residentByRpUser: p<{ credential_id: Buffer }>('SELECT credential_id FROM resident WHERE rp_id = ? AND user_id = ? ORDER BY seq'),
-      insertResident: p(`INSERT INTO resident (${RESIDENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      residentByRpUser: p<{ credential_id: Buffer }>('SELECT credential_id FROM resident WHERE rp_id_hash = ? AND user_key = ? ORDER BY seq'),
+      insertResident: p(`INSERT INTO resident (${RESIDENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       deleteResident: p('DELETE FROM resident WHERE credential_id = ?'),
       getResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE credential_id = ?`),
-      listResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE rp_id = ? ORDER BY seq DESC`),
+      residentAt: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE seq = ?`),
+      // Newest first below a position: one index seek each (rp_id_hash / rp_id_hash, cred_protect; seq is the rowid).
+      newestOfRp: p<{ seq: number }>('SELECT seq FROM resident WHERE rp_id_hash = ? AND seq < ? ORDER BY seq DESC LIMIT 1'),
+      newestOfLevel: p<{ seq: number }>('SELECT seq FROM resident WHERE rp_id_hash = ? AND cred_protect = ? AND seq < ? ORDER BY seq DESC LIMIT 1'),
+      rpCounts: p<{ n1: number; n2: number; n3: number }>('SELECT n1, n2, n3 FROM resident_rp WHERE rp_id_hash = ?'),
+      listResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE rp_id_hash = ? ORDER BY seq DESC`),
       listAllResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident ORDER BY seq DESC`),
-      listRps: p<{ rp_id: string; rp_name: string | null; n: number }>(
-        `SELECT rp_id, COUNT(*) AS n, MIN(seq) AS first,
-                (SELECT r2.rp_name FROM resident r2 WHERE r2.rp_id = r.rp_id AND r2.rp_name IS NOT NULL
-                 ORDER BY r2.seq DESC LIMIT 1) AS rp_name
-         FROM resident r GROUP BY rp_id ORDER BY first`,
-      ),
-      countResident: p<{ n: number }>('SELECT COUNT(*) AS n FROM resident'),
-      updateUser: p('UPDATE resident SET user_id = ?, user_name = ?, user_display_name = ? WHERE credential_id = ?'),
+      listRps: p<{ rp_id: string; rp_name: string | null; n: number }>('SELECT rp_id, rp_name, n1 + n2 + n3 AS n FROM resident_rp ORDER BY first_seq'),
+      totals: p<{ n: number; generation: number }>('SELECT n, generation FROM resident_totals'),
+      updateResident: p('UPDATE resident SET user_key = ?, sealed = ?, format = ? WHERE credential_id = ?'),
       getCounter: p<{ value: number }>('SELECT value FROM counters WHERE credential_id = ?'),
       incrementCounter: p<{ value: number }>(
         `INSERT INTO counters (credential_id, value) VALUES (?, ?)
@@ -126,34 +105,36 @@ export class SqliteStore implements CredentialStore {
       getSlot: p<{ rp_id_hash: Buffer; created_at: number; format: number; sealed: Buffer }>('SELECT rp_id_hash, created_at, format, sealed FROM credential_slot WHERE credential_id = ?'),
       deleteSlot: p('DELETE FROM credential_slot WHERE credential_id = ?'),
       countSlots: p<{ n: number }>('SELECT COUNT(*) AS n FROM credential_slot'),
-      wipe: ['resident', 'counters', 'state', 'large_blob', 'credential_slot'].map((t) => p(`DELETE FROM ${t}`)),
+      // resident_rp first, so the per-row triggers of the resident wipe find nothing to update.
+      wipe: ['resident_rp', 'resident', 'counters', 'state', 'large_blob', 'credential_slot'].map((t) => p(`DELETE FROM ${t}`)),
       getMark: p<{ value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
       setMark: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       deleteMark: p('DELETE FROM meta WHERE key = ?'),
     };
     this.reservedAtOpen = this.stmt.getMark.get(COUNTERS_RESERVED) !== undefined;
-    this.putTx = db.transaction((cred: ResidentCredential): Uint8Array | undefined => {
+    const put = (cred: ResidentCredential): Uint8Array | undefined => {
+      const row = sealResidentRow(this.recordKey, this.indexKey, cred);
       let replaced: Uint8Array | undefined;
-      for (const row of this.stmt.residentByRpUser.all(cred.rpId, cred.userId)) {
-        this.stmt.deleteResident.run(row.credential_id);
-        this.stmt.deleteCounter.run(row.credential_id);
-        this.stmt.deleteSlot.run(row.credential_id);
-        replaced = toUint8(row.credential_id);
+      for (const old of this.stmt.residentByRpUser.all(row.rp_id_hash, row.user_key)) {
+        this.stmt.deleteResident.run(old.credential_id);
+        this.stmt.deleteCounter.run(old.credential_id);
+        this.stmt.deleteSlot.run(old.credential_id);
+        replaced = toUint8(old.credential_id);
       }
       // Same credential ID under another user: a plain overwrite, as in MemoryStore.
       this.stmt.deleteResident.run(cred.credentialId);
-      this.stmt.insertResident.run(
-        cred.credentialId,
-        cred.rpId,
-        cred.rpName ?? null,
-        cred.userId,
-        cred.userName ?? null,
-        cred.userDisplayName ?? null,
-        cred.createdAt,
-        RECORD_FORMAT,
-        this.sealResident(cred),
-      );
+      this.stmt.insertResident.run(row.credential_id, row.rp_id_hash, row.rp_id, row.rp_name, row.cred_protect, row.user_key, row.format, row.sealed);
       return replaced;
+    };
+    this.putTx = db.transaction(put);
+    this.putManyTx = db.transaction((creds: Iterable<ResidentCredential>): Uint8Array[] => {
+      const ids: Uint8Array[] = [];
+      for (const c of creds) {
+        const replaced = put(c);
+        if (replaced) ids.push(replaced);
+        ids.push(c.credentialId);
+      }
+      return ids;
     });
     this.deleteTx = db.transaction((credentialId: Uint8Array): boolean => {
       this.stmt.deleteCounter.run(credentialId);
@@ -172,13 +153,43 @@ export class SqliteStore implements CredentialStore {
     return replaced;
   }
 
+  putResidents(creds: Iterable<ResidentCredential>): void {
+    const touched = translated(this.db.name, () => this.putManyTx.immediate(creds));
+    for (const id of touched) this.counterCache.delete(toHex(id));
+  }
+
   getResident(credentialId: Uint8Array): ResidentCredential | undefined {
     const row = this.stmt.getResident.get(credentialId);
     return row && this.fromRow(row);
   }
 
+  findResident(rpIdHash: Uint8Array, userId: Uint8Array): Uint8Array | undefined {
+    const row = this.stmt.residentByRpUser.get(rpIdHash, userKeyOf(this.indexKey, rpIdHash, userId));
+    return row && toUint8(row.credential_id);
+  }
+
+  countResidentOf({ rpIdHash, maxCredProtect }: ResidentSelection): number {
+    const c = this.stmt.rpCounts.get(rpIdHash);
+    if (!c) return 0;
+    return c.n1 + (maxCredProtect >= 2 ? c.n2 : 0) + (maxCredProtect >= 3 ? c.n3 : 0);
+  }
+
+  nextResident({ rpIdHash, maxCredProtect }: ResidentSelection, after = Number.MAX_SAFE_INTEGER): ResidentStep | undefined {
+    let seq: number | undefined;
+    if (maxCredProtect >= 3) seq = this.stmt.newestOfRp.get(rpIdHash, after)?.seq;
+    else {
+      // One seek per visible level, the newest of them wins.
+      for (let level = 1; level <= maxCredProtect; level++) {
+        const s = this.stmt.newestOfLevel.get(rpIdHash, level, after)?.seq;
+        if (s !== undefined && (seq === undefined || s > seq)) seq = s;
+      }
+    }
+    if (seq === undefined) return undefined;
+    return { credential: this.fromRow(this.stmt.residentAt.get(seq)!), position: seq };
+  }
+
   listResident(rpId: string): ResidentCredential[] {
-    return this.stmt.listResident.all(rpId).map((r) => this.fromRow(r));
+    return this.stmt.listResident.all(rpIdHashOf(rpId)).map((r) => this.fromRow(r));
   }
 
   listAllResident(): ResidentCredential[] {
@@ -194,7 +205,11 @@ export class SqliteStore implements CredentialStore {
   }
 
   countResident(): number {
-    return this.stmt.countResident.get()!.n;
+    return this.stmt.totals.get()!.n;
+  }
+
+  residentGeneration(): number {
+    return this.stmt.totals.get()!.generation;
   }
 
   deleteResident(credentialId: Uint8Array): boolean {
@@ -203,7 +218,15 @@ export class SqliteStore implements CredentialStore {
   }
 
   updateUser(credentialId: Uint8Array, user: { id: Uint8Array; name?: string; displayName?: string }): boolean {
-    return this.stmt.updateUser.run(user.id, user.name ?? null, user.displayName ?? null, credentialId).changes > 0;
+    const current = this.getResident(credentialId);
+    if (!current) return false;
+    const next: ResidentCredential = { ...current, userId: user.id };
+    delete next.userName;
+    delete next.userDisplayName;
+    if (user.name !== undefined) next.userName = user.name;
+    if (user.displayName !== undefined) next.userDisplayName = user.displayName;
+    const row = sealResidentRow(this.recordKey, this.indexKey, next);
+    return this.stmt.updateResident.run(row.user_key, row.sealed, row.format, credentialId).changes > 0;
   }
 
   getCounter(credentialId: Uint8Array): number {
@@ -375,44 +398,8 @@ export class SqliteStore implements CredentialStore {
     }
   }
 
-  private sealResident(cred: ResidentCredential): Uint8Array {
-    const m: CborMap = new Map();
-    m.set(R.alg, cred.alg);
-    m.set(R.publicKey, cred.publicKey);
-    m.set(R.credProtect, cred.credProtect);
-    if (cred.credBlob !== undefined) m.set(R.credBlob, cred.credBlob);
-    if (cred.largeBlobKey !== undefined) m.set(R.largeBlobKey, cred.largeBlobKey);
-    if (cred.hmacSecret !== undefined) m.set(R.hmacSecret, cred.hmacSecret);
-    if (cred.thirdPartyPayment !== undefined) m.set(R.thirdPartyPayment, cred.thirdPartyPayment);
-    return seal(this.recordKey, aad(RESIDENT_AAD, cred.credentialId), encode(m));
-  }
-
   private fromRow(row: ResidentRow): ResidentCredential {
-    const credentialId = toUint8(row.credential_id);
-    checkFormat(row.format, 'resident credential record');
-    const m = decode(unseal(this.recordKey, aad(RESIDENT_AAD, credentialId), row.sealed, 'resident credential record'));
-    if (!isMap(m)) throw new Error('resident credential record is not a CBOR map');
-    const cred: ResidentCredential = {
-      credentialId,
-      rpId: row.rp_id,
-      userId: toUint8(row.user_id),
-      alg: m.get(R.alg) as number,
-      publicKey: m.get(R.publicKey) as Uint8Array,
-      credProtect: m.get(R.credProtect) as CredProtectLevel,
-      createdAt: row.created_at,
-    };
-    if (row.rp_name !== null) cred.rpName = row.rp_name;
-    if (row.user_name !== null) cred.userName = row.user_name;
-    if (row.user_display_name !== null) cred.userDisplayName = row.user_display_name;
-    const credBlob = m.get(R.credBlob);
-    if (credBlob instanceof Uint8Array) cred.credBlob = credBlob;
-    const largeBlobKey = m.get(R.largeBlobKey);
-    if (largeBlobKey instanceof Uint8Array) cred.largeBlobKey = largeBlobKey;
-    const hmacSecret = m.get(R.hmacSecret);
-    if (typeof hmacSecret === 'boolean') cred.hmacSecret = hmacSecret;
-    const thirdPartyPayment = m.get(R.thirdPartyPayment);
-    if (typeof thirdPartyPayment === 'boolean') cred.thirdPartyPayment = thirdPartyPayment;
-    return cred;
+    return openResidentRow(this.recordKey, row);
   }
 }
 

@@ -26,7 +26,7 @@ test('a fresh database ends at the latest user_version with every table', (t) =>
   assert.equal(schemaVersion(db), 0);
   assert.equal(migrate(db), LATEST_SCHEMA_VERSION);
   assert.equal(db.pragma('user_version', { simple: true }), LATEST_SCHEMA_VERSION);
-  assert.deepEqual(tables(db), ['counters', 'credential_slot', 'large_blob', 'meta', 'resident', 'secrets', 'state']);
+  assert.deepEqual(tables(db), ['counters', 'credential_slot', 'large_blob', 'meta', 'resident', 'resident_rp', 'resident_totals', 'secrets', 'state']);
   // Idempotent: migrating again changes nothing.
   assert.equal(migrate(db), LATEST_SCHEMA_VERSION);
   assert.equal(schemaVersion(db), LATEST_SCHEMA_VERSION);

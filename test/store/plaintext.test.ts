@@ -1,7 +1,8 @@
 /**
- * "No secret bytes in plaintext": credBlob, largeBlobKey, state, the large-blob array and vault
- * secrets are recognisable random strings; none of them (raw, hex or base64) may appear in the raw
- * softkey.db, -wal or -shm files, while the deliberately plaintext columns do (positive control).
+ * "No secret bytes in plaintext": credBlob, largeBlobKey, the user entity (ID, name, display name),
+ * state, the large-blob array and vault secrets are recognisable strings; none of them (raw, hex or
+ * base64) may appear in the raw softkey.db, -wal or -shm files, while the deliberately plaintext
+ * columns (RP ID, credential ID) do (positive control).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -41,9 +42,12 @@ test('no secret bytes appear in softkey.db or its WAL, before or after close', (
   const d = openDataDir(dir);
   const secrets = new Map<string, Uint8Array>();
   const creds = Array.from({ length: 5 }, (_, i) => {
-    const c = fullCredential({ userName: `plaintext-marker-${i}` });
+    const c = fullCredential({ rpId: `plaintext-marker-${i}.example`, userName: `sealed-user-name-${i}`, userDisplayName: `Sealed Display ${i}` });
     secrets.set(`credBlob ${i}`, c.credBlob!);
     secrets.set(`largeBlobKey ${i}`, c.largeBlobKey!);
+    secrets.set(`user ID ${i}`, c.userId);
+    secrets.set(`user name ${i}`, new TextEncoder().encode(c.userName!));
+    secrets.set(`user display name ${i}`, new TextEncoder().encode(c.userDisplayName!));
     d.store.putResident(c);
     return c;
   });
@@ -64,7 +68,7 @@ test('no secret bytes appear in softkey.db or its WAL, before or after close', (
 
   const whileOpen = rawFiles(dir);
   assert.ok(whileOpen.has('-wal'), 'the WAL exists while the database is open');
-  assert.ok(present(whileOpen, Buffer.from('plaintext-marker-3')), 'positive control: user names are stored in the clear');
+  assert.ok(present(whileOpen, Buffer.from('plaintext-marker-3')), 'positive control: RP IDs are stored in the clear');
   assert.ok(present(whileOpen, creds[0]!.credentialId), 'positive control: credential IDs are stored as-is');
   assertAbsent(whileOpen, secrets);
 
@@ -77,7 +81,7 @@ test('no secret bytes appear in softkey.db or its WAL, before or after close', (
 test('after wipe and close, deleted plaintext rows are gone from softkey.db (secure_delete)', (t) => {
   const dir = tempDir(t);
   const d = openDataDir(dir);
-  for (let i = 0; i < 3; i++) d.store.putResident(fullCredential({ userName: `wiped-user-${i}` }));
+  for (let i = 0; i < 3; i++) d.store.putResident(fullCredential({ rpId: `wiped-user-${i}.example` }));
   d.close();
   assert.ok(present(rawFiles(dir), Buffer.from('wiped-user-1')), 'positive control: present before the wipe');
   const d2 = openDataDir(dir);
