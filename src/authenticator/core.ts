@@ -8,7 +8,7 @@ import { equal, toHex } from '../encoding/bytes.js';
 import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
 import { openCredentialId, sealCredentialId, type CredentialIdPayload } from '../store/credentialId.js';
 import { isSlotHandle, slotHandle, SLOT_HANDLE_LENGTH } from '../store/credentialSlot.js';
-import type { ResidentCredential } from '../store/credentialStore.js';
+import type { ResidentCredential, ResidentSelection } from '../store/credentialStore.js';
 import type { AuthenticatorConfig } from './config.js';
 import type { Env } from './env.js';
 import type { AssertionExtensions } from './extensions/getAssertionExtensions.js';
@@ -30,9 +30,14 @@ export interface ResolvedCredential {
   resident?: ResidentCredential;
 }
 
+/** A discoverable getAssertion's walk for getNextAssertion (§6.3): a cursor into the store, not a list. */
 export interface PendingAssertions {
-  credentials: ResolvedCredential[];
-  next: number;
+  /** The RP's credentials this request sees, newest first (CTAP 2.1 §6.2.2 step 7, §12.1). */
+  selection: ResidentSelection;
+  /** The store position of the credential answered last. */
+  position: number;
+  /** numberOfCredentials less the credentials answered so far. */
+  remaining: number;
   rpId: string;
   rpIdHash: Uint8Array;
   clientDataHash: Uint8Array;

@@ -20,7 +20,7 @@ import {
 import { CtapError, Status } from '../ctap2/status.js';
 import { concat, equal } from '../encoding/bytes.js';
 import { decode, isMap } from '../encoding/cbor.js';
-import type { ResidentCredential, RpSummary } from '../store/credentialStore.js';
+import type { ResidentCredential, ResidentSelection, RpSummary } from '../store/credentialStore.js';
 import type { Core } from './core.js';
 import { credentialEvent, type CredentialEvent } from './credentialEvents.js';
 import { backupFlagBits } from './importCredential.js';
@@ -28,10 +28,13 @@ import { authorizeWithPinUvAuthToken } from './managementAuthorization.js';
 import { authorizedByPersistentToken } from './persistentPinUvAuthToken.js';
 import type { PinUvAuthTokenState } from './pinUvAuthToken.js';
 
-/** The state enumerateRPsBegin / enumerateCredentialsBegin leave for the GetNext subcommands. */
+/**
+ * The state enumerateRPsBegin / enumerateCredentialsBegin leave for the GetNext subcommands; a
+ * credential enumeration is a cursor into the store (newest first), so each step reads one credential.
+ */
 export type CredentialEnumeration =
   | { kind: 'rps'; rps: RpSummary[]; next: number }
-  | { kind: 'credentials'; credentials: ResidentCredential[]; next: number };
+  | { kind: 'credentials'; selection: ResidentSelection; position: number; remaining: number };
 
 export async function credentialManagement(core: Core, req: CredentialManagementRequest, _ctx: RequestContext): Promise<CredentialManagementResponse> {
   core.runtime.pending = undefined;
@@ -145,21 +148,25 @@ function enumerateRPsGetNextRP(core: Core): CredentialManagementResponse {
 function enumerateCredentialsBegin(core: Core, req: CredentialManagementRequest): CredentialManagementResponse {
   const rpIDHash = need(req.subCommandParams?.rpIDHash, 'subCommandParams.rpIDHash');
   requirePermissionsRpIdMatch(core, authorize(core, req), rpIDHash);
-  const rp = core.env.store.listRps().find((r) => equal(core.rpIdHash(r.rpId), rpIDHash));
-  const credentials = rp ? core.env.store.listResident(rp.rpId) : [];
-  if (credentials.length === 0) throw new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS);
-  if (credentials.length > 1) core.runtime.credentialManagement = { kind: 'credentials', credentials, next: 1 };
-  return { ...credentialResponse(credentials[0]!), totalCredentials: credentials.length };
+  const selection: ResidentSelection = { rpIdHash: rpIDHash, maxCredProtect: 3 }; // every level
+  const first = core.env.store.nextResident(selection);
+  if (!first) throw new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS);
+  const total = Math.max(1, core.env.store.countResidentOf(selection));
+  if (total > 1) core.runtime.credentialManagement = { kind: 'credentials', selection, position: first.position, remaining: total - 1 };
+  return { ...credentialResponse(first.credential), totalCredentials: total };
 }
 
 /** §6.8.4 enumerateCredentialsGetNextCredential (0x05). */
 function enumerateCredentialsGetNextCredential(core: Core): CredentialManagementResponse {
   const state = core.runtime.credentialManagement;
-  if (state?.kind !== 'credentials' || state.next >= state.credentials.length) {
+  const step = state?.kind === 'credentials' && state.remaining > 0 ? core.env.store.nextResident(state.selection, state.position) : undefined;
+  if (state?.kind !== 'credentials' || !step) {
     core.runtime.credentialManagement = undefined;
     throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED, 'no credential enumeration in progress');
   }
-  return credentialResponse(state.credentials[state.next++]!);
+  state.position = step.position;
+  state.remaining--;
+  return credentialResponse(step.credential);
 }
 
 /** Finds the credential named by subCommandParams.credentialID, checking the token's RP ID. */

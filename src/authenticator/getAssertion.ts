@@ -10,7 +10,8 @@ import { CtapError, Status } from '../ctap2/status.js';
 import { alwaysUvForGetAssertion } from './authenticatorConfig.js';
 import { followsCtap20 } from './config.js';
 import type { Core, PendingAssertions, ResolvedCredential } from './core.js';
-import { credProtectAllows } from './extensions/credProtect.js';
+import type { ResidentSelection } from '../store/credentialStore.js';
+import { credProtectAllows, visibleCredProtect } from './extensions/credProtect.js';
 import { assertionOutputs, processGetAssertionExtensions, type AssertionExtensions } from './extensions/getAssertionExtensions.js';
 import { credentialEvent } from './credentialEvents.js';
 import { backupFlagBits } from './importCredential.js';
@@ -55,15 +56,16 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
   // appid (WebAuthn §10.1.1), processed here by profiles that offer it (the badge): an allowList
   // credential made for that AppID (a U2F credential) answers, signing for the AppID's hash.
   const appIdHash = req.extensions?.appid !== undefined ? core.rpIdHash(req.extensions.appid) : undefined;
-  let credentials: ResolvedCredential[];
+  let first: ResolvedCredential | undefined;
+  let numberOfCredentials = 1;
+  let walk: { selection: ResidentSelection; position: number } | undefined;
   if (req.allowList) {
-    credentials = [];
     for (const d of req.allowList) {
       if (d.type !== 'public-key') continue;
       const viaAppId = appIdHash && !core.resolve(d.id, rpIdHash) ? core.resolve(d.id, appIdHash) : undefined;
       const c = viaAppId ?? core.resolve(d.id, rpIdHash);
       if (c && credProtectAllows(c.payload.credProtect, uv, true)) {
-        credentials.push(c);
+        first = c;
         if (viaAppId) {
           rpIdHash = appIdHash!;
           rpId = req.extensions!.appid!;
@@ -72,15 +74,17 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
       }
     }
   } else {
-    credentials = env.store
-      .listResident(req.rpId)
-      .filter((r) => credProtectAllows(r.credProtect, uv, false))
-      .flatMap((r) => {
-        const c = core.resolve(r.credentialId, rpIdHash);
-        return c ? [c] : [];
-      });
+    // The RP's discoverable credentials this request may see, newest first (§6.2.2 step 11), as a
+    // cursor into the store: their number is kept there, and only the one answered is read.
+    const selection: ResidentSelection = { rpIdHash, maxCredProtect: visibleCredProtect(uv, false) };
+    const step = nextDiscoverable(core, selection, undefined, uv);
+    if (step) {
+      first = step.credential;
+      walk = { selection, position: step.position };
+      numberOfCredentials = Math.max(1, env.store.countResidentOf(selection));
+    }
   }
-  if (credentials.length === 0) {
+  if (!first) {
     throw new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS);
   }
 
@@ -95,16 +99,15 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
   const extensions = processGetAssertionExtensions(core, req.extensions, up);
 
   const flags = (up || presentByUv ? Flag.UP : 0) | (uv ? Flag.UV : 0);
-  const first = credentials[0]!;
   // The user's name and displayName only after user verification (§6.2.2 step 12); CTAP 2.0 §5.2
   // ("user") also keeps them back when a single account answers: its id is enough.
-  const identifying = uv && (!ctap20 || credentials.length > 1);
+  const identifying = uv && (!ctap20 || numberOfCredentials > 1);
   const response = assert(core, first, rpId, rpIdHash, req.clientDataHash, flags, uv, extensions, identifying);
-  if (!req.allowList && credentials.length > 1) {
-    response.numberOfCredentials = credentials.length;
+  if (walk && numberOfCredentials > 1) {
+    response.numberOfCredentials = numberOfCredentials;
     core.runtime.pending = {
-      credentials,
-      next: 1,
+      ...walk,
+      remaining: numberOfCredentials - 1,
       rpId: req.rpId,
       rpIdHash,
       clientDataHash: req.clientDataHash,
@@ -120,16 +123,38 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
 export async function getNextAssertion(core: Core, _ctx: RequestContext): Promise<GetAssertionResponse> {
   const p: PendingAssertions | undefined = core.runtime.pending;
   const now = core.env.clock.now();
-  if (!p || p.next >= p.credentials.length || now - p.issuedAt > core.config.nextAssertionTimeoutMs) {
+  if (!p || p.remaining <= 0 || now - p.issuedAt > core.config.nextAssertionTimeoutMs) {
     core.runtime.pending = undefined;
     throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED);
   }
-  const cred = p.credentials[p.next++]!;
   p.issuedAt = now; // §6.3: the timer restarts with each getNextAssertion.
-  // A credential deleted since the getAssertion is skipped by resolving it again.
-  const still = core.resolve(cred.id, p.rpIdHash);
-  if (!still) throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED);
-  return assert(core, still, p.rpId, p.rpIdHash, p.clientDataHash, p.flags, p.uv, p.extensions, p.uv);
+  // The next older credential still in the store: one deleted since the getAssertion is skipped (so
+  // the walk may end before numberOfCredentials), one made since is never reached.
+  const step = nextDiscoverable(core, p.selection, p.position, p.uv);
+  if (!step) {
+    core.runtime.pending = undefined;
+    throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED);
+  }
+  p.position = step.position;
+  p.remaining--;
+  return assert(core, step.credential, p.rpId, p.rpIdHash, p.clientDataHash, p.flags, p.uv, p.extensions, p.uv);
+}
+
+/**
+ * The newest credential of `selection` older than `after` that opens for this RP and that its own
+ * (sealed) credProtect level lets this request use; records that do not resolve are passed over.
+ */
+function nextDiscoverable(
+  core: Core,
+  selection: ResidentSelection,
+  after: number | undefined,
+  uv: boolean,
+): { credential: ResolvedCredential; position: number } | undefined {
+  for (let step = core.env.store.nextResident(selection, after); step; step = core.env.store.nextResident(selection, step.position)) {
+    const c = core.resolve(step.credential.credentialId, selection.rpIdHash);
+    if (c && credProtectAllows(c.payload.credProtect, uv, false)) return { credential: c, position: step.position };
+  }
+  return undefined;
 }
 
 /**

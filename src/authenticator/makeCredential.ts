@@ -3,7 +3,7 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-makeCred-authnr-alg
  */
 import { generateCredentialKey } from '../crypto/credentialKeys.js';
-import { concat, equal } from '../encoding/bytes.js';
+import { concat } from '../encoding/bytes.js';
 import type { Encodable } from '../encoding/cbor.js';
 import { CoseAlg, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js';
 import type { MakeCredentialResponse, RequestContext } from '../ctap2/api.js';
@@ -107,13 +107,15 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     }
   }
 
-  if (rk && env.store.countResident() >= config.maxResidentCredentials) {
-    const replacing = env.store.listResident(req.rp.id).some((c) => equal(c.userId, req.user.id));
-    if (!replacing) throw new CtapError(Status.CTAP2_ERR_KEY_STORE_FULL);
+  // A full store still takes a discoverable credential that replaces the same (RP, user)'s (an index
+  // lookup, asked only when full); the count is kept by the store, not counted.
+  const replacing = (): boolean => rk && env.store.findResident(rpIdHash, req.user.id) !== undefined;
+  if (rk && env.store.countResident() >= config.maxResidentCredentials && !replacing()) {
+    throw new CtapError(Status.CTAP2_ERR_KEY_STORE_FULL);
   }
   // Profiles with credential slots (the badge): every credential takes one; a discoverable one
   // replacing the same (RP, user) frees the old one's.
-  if (!core.hasFreeCredentialSlot() && !(rk && env.store.listResident(req.rp.id).some((c) => equal(c.userId, req.user.id)))) {
+  if (!core.hasFreeCredentialSlot() && !replacing()) {
     throw new CtapError(Status.CTAP2_ERR_KEY_STORE_FULL, 'every credential slot is taken');
   }
 

@@ -17,12 +17,13 @@
  *     polling getInfo shows nothing to whoever lacks the token (a fixed or zero IV would show the
  *     same ciphertext each time, and a changed state as a changed ciphertext).
  *   - identifier: 16 random bytes in the vault, replaced by authenticatorReset. state: the first 16
- *     bytes of SHA-256 over every discoverable credential's ID and user fields, so it changes
- *     whenever a credential is made, deleted or updated, by any path (CTAP, control API, split core).
+ *     bytes of SHA-256 over the store's resident generation, a number the store changes with every
+ *     discoverable credential made, deleted or updated, by any path (CTAP, control API, split core),
+ *     and never gives an earlier value again: O(1) however many credentials there are.
  */
 import { hkdfSha256, sha256 } from '../crypto/hash.js';
 import { aes128CbcEncrypt } from '../crypto/pinCrypto.js';
-import { concat, utf8 } from '../encoding/bytes.js';
+import { concat, u32be, utf8 } from '../encoding/bytes.js';
 import type { Core } from './core.js';
 import { pinUvAuthRuntime } from './pinUvAuthToken.js';
 
@@ -68,11 +69,9 @@ function deviceIdentifier(core: Core): Uint8Array {
 
 /** The credential store's state: changes with every discoverable credential made, deleted or updated. */
 function credStoreState(core: Core): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const c of core.env.store.listAllResident()) {
-    parts.push(c.credentialId, c.userId, utf8.encode(`${c.userName ?? ''}\u0000${c.userDisplayName ?? ''}\u0000`));
-  }
-  return sha256(...parts).slice(0, 16);
+  const generation = core.env.store.residentGeneration();
+  const high = Math.floor(generation / 2 ** 32);
+  return sha256(utf8.encode('credStoreState'), u32be(high), u32be(generation >>> 0)).slice(0, 16);
 }
 
 /** iv ‖ AES-128-CBC(HKDF-SHA-256(persistent token, salt 0³², info), iv, plaintext), iv fresh each time. */

@@ -22,6 +22,11 @@ export function credProtectLevel(input: number | undefined): CredProtectLevel {
   return (input ?? 1) as CredProtectLevel;
 }
 
+/** The highest level credProtectAllows lets through: what a store lookup may filter on. */
+export function visibleCredProtect(uv: boolean, viaAllowList: boolean): CredProtectLevel {
+  return uv ? 3 : viaAllowList ? 2 : 1;
+}
+
 /** Whether a credential of `level` may be used (getAssertion, excludeList) in this request. */
 export function credProtectAllows(level: CredProtectLevel, uv: boolean, viaAllowList: boolean): boolean {
   return level === 1 || uv || (level === 2 && viaAllowList);
