@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json]`: throughput of softkey's hot paths, each next to a baseline
+ * `npm run bench [-- --json] [-- --quick]` (--quick: store.scale stops at 10,000 credentials): throughput of softkey's hot paths, each next to a baseline
  * measured in the same run (ratios, not absolute numbers, are what compare across machines).
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -72,11 +72,12 @@ const SUITES: ReadonlyArray<readonly [name: string, module: string]> = [
   ['peers', './peers.js'],
   ['load', './load.js'],
   ['browser', './browser.js'],
+  ['store', './storeScale.js'],
 ];
 
 /**
  * `npm run bench [-- --json] [SUITE...]`: every suite, or only those named (ctap2, wallet, peers,
- * load, browser). Every result name appears once; `--json` prints them with the notes of what
+ * load, browser, store). Every result name appears once; `--json` prints them with the notes of what
  * could not be measured here.
  */
 async function main(): Promise<void> {

@@ -21,6 +21,8 @@ export interface FillOptions {
   /** Called with each credential as stored (tests keep them to check signatures). */
   made?: (credential: ResidentCredential, index: number) => void;
   batch?: number;
+  /** Called after each batch is stored (the bench's watchdog tick). */
+  progress?: () => void;
 }
 
 export function fillResident(core: Core, options: FillOptions): void {
@@ -50,5 +52,6 @@ export function fillResident(core: Core, options: FillOptions): void {
       options.made?.(credential, i);
     }
     core.env.store.putResidents(batch);
+    options.progress?.();
   }
 }

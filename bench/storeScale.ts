@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fillResident } from './residentFill.js';
-import { alternatingRounds, formatResult, phase, ROUNDS, startWatchdog, summarize, type BenchResult } from './measure.js';
+import { alternatingRounds, formatResult, phase, progress, ROUNDS, startWatchdog, summarize, type BenchResult } from './measure.js';
 import { openSoftKey, type SoftKey } from '../src/main/softkey.js';
 import { Command, PinUvAuthTokenPermission } from '../src/ctap2/commands.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
@@ -65,7 +65,13 @@ async function scaleDevice(size: number): Promise<ScaleDevice> {
   });
   phase(`store.scale fill ${label(size)}`);
   // One credential in ten has credProtect 3 (seen only with UV): lookups filter on the level.
-  fillResident(key.device.authenticator.core, { rpId: RP, count: size, credProtect: (i) => (i % 10 === 9 ? 3 : 1) });
+  fillResident(key.device.authenticator.core, {
+    rpId: RP,
+    count: size,
+    credProtect: (i) => (i % 10 === 9 ? 3 : 1),
+    batch: 2000,
+    progress: () => progress.tick(),
+  });
   const protocol = platformProtocol(2);
   const keyAgreement = async () => decodeClientPinResponse(ok(await key.cbor(encodeClientPinRequest(getKeyAgreementParams(protocol))), 'keyAgreement')).keyAgreement!;
   ok(await key.cbor(encodeClientPinRequest(setPinParams(protocol, await keyAgreement(), PIN).params)), 'setPIN');
@@ -77,7 +83,8 @@ async function scaleDevice(size: number): Promise<ScaleDevice> {
   };
 
   const cdh = new Uint8Array(32).fill(9);
-  const oldest = key.device.store.nextResident({ rpIdHash: sha256(utf8.encode(RP)), maxCredProtect: 3 }, 2)?.credential ?? key.device.store.listResident(RP)[0]!;
+  // The oldest credential (position 1: the first stored), the same one at every size.
+  const oldest = key.device.store.nextResident({ rpIdHash: sha256(utf8.encode(RP)), maxCredProtect: 3 }, 2)!.credential;
   const allowList = encodeGetAssertionRequest({ rpId: RP, clientDataHash: cdh, allowList: [{ type: 'public-key', id: oldest.credentialId }] });
   const discoverable = encodeGetAssertionRequest({ rpId: RP, clientDataHash: cdh });
   const next = encodeSimpleCommand(Command.authenticatorGetNextAssertion);
