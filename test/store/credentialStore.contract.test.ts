@@ -9,6 +9,7 @@ import type { CredentialStore } from '../../src/store/credentialStore.js';
 import { MemoryStore } from '../../src/store/memoryStore.js';
 import { SqliteStore } from '../../src/store/sqliteStore.js';
 import { fullCredential, minimalCredential, rand, tempDir } from './helpers.js';
+import { sha256 } from '../../src/crypto/hash.js';
 
 const implementations: Array<[string, (t: TestContext) => CredentialStore]> = [
   ['MemoryStore', () => new MemoryStore()],
@@ -178,6 +179,69 @@ for (const [name, make] of implementations) {
       const empty = new Uint8Array([0x80, ...rand(16)]);
       s.setLargeBlobArray(empty);
       assert.deepEqual(s.getLargeBlobArray(), empty);
+    });
+
+    test('lookups at scale: kept counts by credProtect level, newest-first cursor, keyed user lookup', (t) => {
+      const s = open(t);
+      const rpIdHash = sha256(new TextEncoder().encode('scale.example'));
+      const levels = [1, 3, 2, 1, 1, 3, 2, 1] as const;
+      const creds = levels.map((credProtect, i) => minimalCredential({ rpId: 'scale.example', userId: new Uint8Array([i]), credProtect }));
+      s.putResidents(creds);
+      s.putResident(minimalCredential({ rpId: 'other.example' }));
+      for (const max of [1, 2, 3] as const) {
+        const expected = [...creds].reverse().filter((c) => c.credProtect <= max);
+        assert.equal(s.countResidentOf({ rpIdHash, maxCredProtect: max }), expected.length);
+        const walked: Uint8Array[] = [];
+        for (let step = s.nextResident({ rpIdHash, maxCredProtect: max }); step; step = s.nextResident({ rpIdHash, maxCredProtect: max }, step.position)) {
+          walked.push(step.credential.credentialId);
+          assert.deepEqual(step.credential, expected[walked.length - 1]);
+        }
+        assert.deepEqual(walked, ids(expected));
+      }
+      assert.equal(s.countResidentOf({ rpIdHash: rand(32), maxCredProtect: 3 }), 0);
+      assert.equal(s.nextResident({ rpIdHash: rand(32), maxCredProtect: 3 }), undefined);
+      assert.deepEqual(s.findResident(rpIdHash, new Uint8Array([3])), creds[3]!.credentialId);
+      assert.equal(s.findResident(rpIdHash, new Uint8Array([99])), undefined);
+      assert.equal(s.findResident(sha256(new TextEncoder().encode('other.example')), new Uint8Array([3])), undefined);
+      // A cursor after a delete and an insert: the deleted one is skipped, the newer one never reached.
+      const first = s.nextResident({ rpIdHash, maxCredProtect: 3 })!;
+      s.deleteResident(creds[6]!.credentialId);
+      s.putResident(minimalCredential({ rpId: 'scale.example', userId: new Uint8Array([50]) }));
+      assert.deepEqual(s.nextResident({ rpIdHash, maxCredProtect: 3 }, first.position)!.credential, creds[5]);
+      assert.equal(s.countResidentOf({ rpIdHash, maxCredProtect: 3 }), creds.length);
+      assert.equal(s.countResident(), creds.length + 1);
+      // putResidents keeps the replacement rule.
+      const again = minimalCredential({ rpId: 'scale.example', userId: new Uint8Array([0]), credProtect: 3 });
+      s.putResidents([again]);
+      assert.equal(s.getResident(creds[0]!.credentialId), undefined);
+      // Level 1: users 0, 3, 4, 7 and 50, less user 0 (now level 3).
+      assert.equal(s.countResidentOf({ rpIdHash, maxCredProtect: 1 }), 4);
+      assert.equal(s.countResidentOf({ rpIdHash, maxCredProtect: 3 }), creds.length);
+    });
+
+    test('the resident generation changes with every write and never takes an earlier value', (t) => {
+      const s = open(t);
+      const seen = new Set([s.residentGeneration()]);
+      const fresh = (what: string) => {
+        const g = s.residentGeneration();
+        assert.ok(!seen.has(g), what);
+        seen.add(g);
+      };
+      const c = fullCredential();
+      s.putResident(c);
+      fresh('put');
+      s.updateUser(c.credentialId, { id: c.userId, name: 'renamed' });
+      fresh('update');
+      assert.equal(s.getResident(c.credentialId)!.userName, 'renamed');
+      s.deleteResident(c.credentialId);
+      fresh('delete');
+      s.putResident(c);
+      fresh('put again');
+      s.wipe();
+      fresh('wipe');
+      s.setState('x', 1);
+      s.incrementCounter(c.credentialId);
+      assert.ok(seen.has(s.residentGeneration()), 'state and counters are not credential writes');
     });
 
     test('wipe forgets credentials, counters, state and the large-blob array', (t) => {

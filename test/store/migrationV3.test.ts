@@ -24,6 +24,8 @@ import {
 import { Status } from '../../src/ctap2/status.js';
 import { openSoftKey } from '../../src/main/softkey.js';
 import { LATEST_SCHEMA_VERSION, schemaVersion } from '../../src/store/migrations.js';
+import { StoreDecryptError } from '../../src/store/sealing.js';
+import { SqliteStore } from '../../src/store/sqliteStore.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { tempDir } from './helpers.js';
 
@@ -137,4 +139,16 @@ test('migration 3 refuses a master key that is not the database\'s, leaving it a
   const db = new Database(join(dir, 'softkey.db'), { readonly: true });
   t.after(() => db.close());
   assert.equal(schemaVersion(db), 2);
+});
+
+test('a clear column edited on disk makes the record unreadable instead of changing it', (t) => {
+  const dir = tempDir(t);
+  copyFixture(dir);
+  const key = fromHex(readFileSync(join(dir, 'master.key')).toString('hex'));
+  const store = SqliteStore.open(join(dir, 'softkey.db'), key);
+  const cp3 = fixture.credentials.find((c) => c.credProtect === 3)!;
+  assert.equal(store.getResident(fromHex(cp3.credentialId))!.credProtect, 3);
+  store.db.prepare('UPDATE resident SET cred_protect = 1 WHERE credential_id = ?').run(fromHex(cp3.credentialId));
+  assert.throws(() => store.getResident(fromHex(cp3.credentialId)), StoreDecryptError);
+  store.close();
 });
