@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --json] [-- --quick]` (--quick: store.scale stops at 10,000 credentials): throughput of softkey's hot paths, each next to a baseline
- * measured in the same run (ratios, not absolute numbers, are what compare across machines).
+ * `npm run bench [-- --json] [-- --quick]` (--quick: store.scale stops at 10,000 credentials):
+ * throughput of softkey's hot paths, each next to a baseline measured in the same run (ratios, not absolute numbers, are what compare across machines).
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

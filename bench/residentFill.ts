@@ -34,7 +34,8 @@ export function fillResident(core: Core, options: FillOptions): void {
     for (let i = start; i < Math.min(count, start + batchSize); i++) {
       const credProtect = options.credProtect?.(i) ?? 1;
       const key = generateCredentialKey(CoseAlg.ES256);
-      const credentialId = core.newCredentialId(rpIdHash, { discoverable: true, u2f: false, alg: CoseAlg.ES256, credProtect, secret: key.secret });
+      const payload = { discoverable: true, u2f: false, alg: CoseAlg.ES256, credProtect, secret: key.secret } as const;
+      const credentialId = core.newCredentialId(rpIdHash, payload);
       const userId = options.userId?.(i) ?? utf8.encode(`user-${i}`);
       const credential: ResidentCredential = {
         credentialId,

@@ -73,19 +73,25 @@ async function scaleDevice(size: number): Promise<ScaleDevice> {
     progress: () => progress.tick(),
   });
   const protocol = platformProtocol(2);
-  const keyAgreement = async () => decodeClientPinResponse(ok(await key.cbor(encodeClientPinRequest(getKeyAgreementParams(protocol))), 'keyAgreement')).keyAgreement!;
+  const pinCall = async (params: Parameters<typeof encodeClientPinRequest>[0], what: string) =>
+    decodeClientPinResponse(ok(await key.cbor(encodeClientPinRequest(params)), what));
+  const keyAgreement = async () => (await pinCall(getKeyAgreementParams(protocol), 'keyAgreement')).keyAgreement!;
   ok(await key.cbor(encodeClientPinRequest(setPinParams(protocol, await keyAgreement(), PIN).params)), 'setPIN');
   let cm: PinUvAuthSession | undefined;
   const cmToken = async (): Promise<PinUvAuthSession> => {
     const ex = getPinUvAuthTokenUsingPinParams(protocol, await keyAgreement(), PIN, PinUvAuthTokenPermission.cm);
-    const token = decryptPinUvAuthToken(protocol, ex.sharedSecret, decodeClientPinResponse(ok(await key.cbor(encodeClientPinRequest(ex.params)), 'token')));
+    const token = decryptPinUvAuthToken(protocol, ex.sharedSecret, await pinCall(ex.params, 'token'));
     return { protocol, pinUvAuthToken: token! };
   };
 
   const cdh = new Uint8Array(32).fill(9);
   // The oldest credential (position 1: the first stored), the same one at every size.
   const oldest = key.device.store.nextResident({ rpIdHash: sha256(utf8.encode(RP)), maxCredProtect: 3 }, 2)!.credential;
-  const allowList = encodeGetAssertionRequest({ rpId: RP, clientDataHash: cdh, allowList: [{ type: 'public-key', id: oldest.credentialId }] });
+  const allowList = encodeGetAssertionRequest({
+    rpId: RP,
+    clientDataHash: cdh,
+    allowList: [{ type: 'public-key', id: oldest.credentialId }],
+  });
   const discoverable = encodeGetAssertionRequest({ rpId: RP, clientDataHash: cdh });
   const next = encodeSimpleCommand(Command.authenticatorGetNextAssertion);
   const makeRk = encodeMakeCredentialRequest({
@@ -111,10 +117,12 @@ async function scaleDevice(size: number): Promise<ScaleDevice> {
         enumerating = false;
       }
       cm ??= await cmToken();
-      let r = await key.cbor(encodeCredentialManagementRequest({ subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256(utf8.encode(RP)) }, cm));
+      const begin = (session: PinUvAuthSession) =>
+        key.cbor(encodeCredentialManagementRequest({ subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256(utf8.encode(RP)) }, session));
+      let r = await begin(cm);
       if (r[0] !== Status.CTAP2_OK) {
         cm = await cmToken();
-        r = await key.cbor(encodeCredentialManagementRequest({ subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256(utf8.encode(RP)) }, cm));
+        r = await begin(cm);
       }
       ok(r, 'enumerateCredentialsBegin');
       enumerating = true;

@@ -159,7 +159,8 @@ function enumerateCredentialsBegin(core: Core, req: CredentialManagementRequest)
 /** §6.8.4 enumerateCredentialsGetNextCredential (0x05). */
 function enumerateCredentialsGetNextCredential(core: Core): CredentialManagementResponse {
   const state = core.runtime.credentialManagement;
-  const step = state?.kind === 'credentials' && state.remaining > 0 ? core.env.store.nextResident(state.selection, state.position) : undefined;
+  const step =
+    state?.kind === 'credentials' && state.remaining > 0 ? core.env.store.nextResident(state.selection, state.position) : undefined;
   if (state?.kind !== 'credentials' || !step) {
     core.runtime.credentialManagement = undefined;
     throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED, 'no credential enumeration in progress');

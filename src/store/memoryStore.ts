@@ -5,7 +5,14 @@
  */
 import { fromHex, toHex } from '../encoding/bytes.js';
 import type { CredentialSlot } from './credentialSlot.js';
-import type { CredentialStore, CredProtectLevel, ResidentCredential, ResidentSelection, ResidentStep, RpSummary } from './credentialStore.js';
+import type {
+  CredentialStore,
+  CredProtectLevel,
+  ResidentCredential,
+  ResidentSelection,
+  ResidentStep,
+  RpSummary,
+} from './credentialStore.js';
 import { rpIdHashOf } from './residentRecord.js';
 import type { Vault } from './vault.js';
 

@@ -165,7 +165,9 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE resident RENAME TO resident_v1; DROP INDEX resident_rp_user;');
       db.exec(RESIDENT_SCHEMA_V3);
       const old = db.prepare<[], ResidentRowV1>('SELECT * FROM resident_v1 ORDER BY seq');
-      const insert = db.prepare<[number, ...unknown[]]>(`INSERT INTO resident (seq, ${RESIDENT_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      const insert = db.prepare<[number, ...unknown[]]>(
+        `INSERT INTO resident (seq, ${RESIDENT_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
       let keys: ReturnType<typeof deriveStoreKeys> | undefined;
       for (const row of old.all() as Array<ResidentRowV1 & { seq: number }>) {
         if (!masterKey) throw new Error('migration 3 re-seals resident credentials and needs the master key');

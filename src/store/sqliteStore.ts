@@ -14,7 +14,14 @@ import { toHex, toUint8, utf8 } from '../encoding/bytes.js';
 import { decode, encode, isMap, type CborMap } from '../encoding/cbor.js';
 import { ALG_CODES } from './credentialId.js';
 import type { CredentialSlot } from './credentialSlot.js';
-import type { CredentialStore, CredProtectLevel, ResidentCredential, ResidentSelection, ResidentStep, RpSummary } from './credentialStore.js';
+import type {
+  CredentialStore,
+  CredProtectLevel,
+  ResidentCredential,
+  ResidentSelection,
+  ResidentStep,
+  RpSummary,
+} from './credentialStore.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { openResidentRow, RESIDENT_ROW_COLUMNS, rpIdHashOf, sealResidentRow, userKeyOf, type StoredResidentRow } from './residentRecord.js';
 import { aad, deriveStoreKeys, seal, unseal } from './sealing.js';
@@ -75,18 +82,24 @@ export class SqliteStore implements CredentialStore {
     // Every statement throws StoreErrors (SQLITE_FULL → StoreFullError …), see storeErrors.ts.
     const p = <R = unknown>(sql: string): Database.Statement<unknown[], R> => guardStatement(db.prepare<unknown[], R>(sql), db.name);
     this.stmt = {
-      residentByRpUser: p<{ credential_id: Buffer }>('SELECT credential_id FROM resident WHERE rp_id_hash = ? AND user_key = ? ORDER BY seq'),
+      residentByRpUser: p<{ credential_id: Buffer }>(
+        'SELECT credential_id FROM resident WHERE rp_id_hash = ? AND user_key = ? ORDER BY seq',
+      ),
       insertResident: p(`INSERT INTO resident (${RESIDENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       deleteResident: p('DELETE FROM resident WHERE credential_id = ?'),
       getResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE credential_id = ?`),
       residentAt: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE seq = ?`),
       // Newest first below a position: one index seek each (rp_id_hash / rp_id_hash, cred_protect; seq is the rowid).
       newestOfRp: p<{ seq: number }>('SELECT seq FROM resident WHERE rp_id_hash = ? AND seq < ? ORDER BY seq DESC LIMIT 1'),
-      newestOfLevel: p<{ seq: number }>('SELECT seq FROM resident WHERE rp_id_hash = ? AND cred_protect = ? AND seq < ? ORDER BY seq DESC LIMIT 1'),
+      newestOfLevel: p<{ seq: number }>(
+        'SELECT seq FROM resident WHERE rp_id_hash = ? AND cred_protect = ? AND seq < ? ORDER BY seq DESC LIMIT 1',
+      ),
       rpCounts: p<{ n1: number; n2: number; n3: number }>('SELECT n1, n2, n3 FROM resident_rp WHERE rp_id_hash = ?'),
       listResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE rp_id_hash = ? ORDER BY seq DESC`),
       listAllResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident ORDER BY seq DESC`),
-      listRps: p<{ rp_id: string; rp_name: string | null; n: number }>('SELECT rp_id, rp_name, n1 + n2 + n3 AS n FROM resident_rp ORDER BY first_seq'),
+      listRps: p<{ rp_id: string; rp_name: string | null; n: number }>(
+        'SELECT rp_id, rp_name, n1 + n2 + n3 AS n FROM resident_rp ORDER BY first_seq',
+      ),
       totals: p<{ n: number; generation: number }>('SELECT n, generation FROM resident_totals'),
       updateResident: p('UPDATE resident SET user_key = ?, sealed = ?, format = ? WHERE credential_id = ?'),
       getCounter: p<{ value: number }>('SELECT value FROM counters WHERE credential_id = ?'),
@@ -123,7 +136,8 @@ export class SqliteStore implements CredentialStore {
       }
       // Same credential ID under another user: a plain overwrite, as in MemoryStore.
       this.stmt.deleteResident.run(cred.credentialId);
-      this.stmt.insertResident.run(row.credential_id, row.rp_id_hash, row.rp_id, row.rp_name, row.cred_protect, row.user_key, row.format, row.sealed);
+      const { credential_id, rp_id_hash, rp_id, rp_name, cred_protect, user_key, format, sealed } = row;
+      this.stmt.insertResident.run(credential_id, rp_id_hash, rp_id, rp_name, cred_protect, user_key, format, sealed);
       return replaced;
     };
     this.putTx = db.transaction(put);
