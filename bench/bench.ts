@@ -6,10 +6,23 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alternatingRounds, formatResult, phase, ROUNDS, startWatchdog, summarize, type BenchResult } from './measure.js';
+import {
+  alternatingRounds,
+  formatResult,
+  phase,
+  ROUNDS,
+  startWatchdog,
+  summarize,
+  type BenchResult,
+} from './measure.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../src/main/softkey.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
-import { decodeMakeCredentialResponse, encodeGetAssertionRequest, encodeMakeCredentialRequest, type MakeCredentialParams } from '../src/ctap2/hostCodec.js';
+import {
+  decodeMakeCredentialResponse,
+  encodeGetAssertionRequest,
+  encodeMakeCredentialRequest,
+  type MakeCredentialParams,
+} from '../src/ctap2/hostCodec.js';
 
 export type { BenchResult };
 
@@ -26,7 +39,11 @@ async function credentialOn(t: CtapTransport): Promise<Uint8Array> {
 }
 
 function assertionRequest(id: Uint8Array): Uint8Array {
-  return encodeGetAssertionRequest({ rpId: 'bench.example', clientDataHash: new Uint8Array(32).fill(9), allowList: [{ type: 'public-key', id }] });
+  return encodeGetAssertionRequest({
+    rpId: 'bench.example',
+    clientDataHash: new Uint8Array(32).fill(9),
+    allowList: [{ type: 'public-key', id }],
+  });
 }
 
 async function checkOk(response: Uint8Array): Promise<void> {

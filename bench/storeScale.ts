@@ -16,7 +16,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fillResident } from './residentFill.js';
-import { alternatingRounds, formatResult, phase, progress, ROUNDS, startWatchdog, summarize, type BenchResult } from './measure.js';
+import {
+  alternatingRounds,
+  formatResult,
+  phase,
+  progress,
+  ROUNDS,
+  startWatchdog,
+  summarize,
+  type BenchResult,
+} from './measure.js';
 import { openSoftKey, type SoftKey } from '../src/main/softkey.js';
 import { Command, PinUvAuthTokenPermission } from '../src/ctap2/commands.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
@@ -118,7 +127,12 @@ async function scaleDevice(size: number): Promise<ScaleDevice> {
       }
       cm ??= await cmToken();
       const begin = (session: PinUvAuthSession) =>
-        key.cbor(encodeCredentialManagementRequest({ subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256(utf8.encode(RP)) }, session));
+        key.cbor(
+          encodeCredentialManagementRequest(
+            { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256(utf8.encode(RP)) },
+            session,
+          ),
+        );
       let r = await begin(cm);
       if (r[0] !== Status.CTAP2_OK) {
         cm = await cmToken();
@@ -154,7 +168,8 @@ export async function benchStoreScale(): Promise<BenchResult[]> {
       fillMs.push(performance.now() - t0);
     }
     const ops: Record<string, () => Promise<unknown>> = {};
-    for (const d of devices) for (const [name, op] of Object.entries(d.ops)) ops[`store.scale.${name}.${label(d.size)}`] = op;
+    for (const d of devices)
+      for (const [name, op] of Object.entries(d.ops)) ops[`store.scale.${name}.${label(d.size)}`] = op;
     const s = await alternatingRounds(ops);
     const results: BenchResult[] = [];
     for (const name of Object.keys(devices[0]!.ops).concat('getNextAssertion')) {
@@ -164,7 +179,9 @@ export async function benchStoreScale(): Promise<BenchResult[]> {
         const full = `store.scale.${name}.${label(d.size)}`;
         if (!s[full]) continue;
         const unit = name.startsWith('enumerate') ? 'creds/s' : 'ops/s';
-        results.push(summarize(full, unit, s[full]!, d === base ? undefined : { name: baseName, values: s[baseName]! }));
+        results.push(
+          summarize(full, unit, s[full]!, d === base ? undefined : { name: baseName, values: s[baseName]! }),
+        );
       }
     }
     devices.forEach((d, i) => {

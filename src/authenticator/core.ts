@@ -155,7 +155,8 @@ export class Core {
       this.env.store.putSlot({ credentialId: id, rpIdHash, payload, createdAt: this.env.clock.now() });
       return id;
     }
-    if (this.config.credentialSlots === undefined) return sealCredentialId(this.credentialWrapKey(), rpIdHash, payload, this.env.rng.bytes(12));
+    if (this.config.credentialSlots === undefined)
+      return sealCredentialId(this.credentialWrapKey(), rpIdHash, payload, this.env.rng.bytes(12));
     const id = slotHandle(this.env.rng.bytes(SLOT_HANDLE_LENGTH - 1));
     this.env.store.putSlot({ credentialId: id, rpIdHash, payload, createdAt: this.env.clock.now() });
     return id;
@@ -169,12 +170,22 @@ export class Core {
   /** getInfo remainingDiscoverableCredentials: free resident places, or free slots. */
   remainingDiscoverableCredentials(): number {
     const { config, env } = this;
-    if (config.credentialSlots !== undefined) return Math.max(0, Math.min(config.credentialSlots - env.store.countSlots(), config.maxResidentCredentials - env.store.countResident()));
+    if (config.credentialSlots !== undefined)
+      return Math.max(
+        0,
+        Math.min(
+          config.credentialSlots - env.store.countSlots(),
+          config.maxResidentCredentials - env.store.countResident(),
+        ),
+      );
     return Math.max(0, config.maxResidentCredentials - env.store.countResident());
   }
 
   /** Signs with a credential's key (imported once, then cached by credential ID). */
-  sign(cred: { id: Uint8Array; hexId?: string; payload: { alg: CredentialAlg; secret: Uint8Array } }, data: Uint8Array): Uint8Array {
+  sign(
+    cred: { id: Uint8Array; hexId?: string; payload: { alg: CredentialAlg; secret: Uint8Array } },
+    data: Uint8Array,
+  ): Uint8Array {
     const key = this.keys.get(cred.hexId ?? toHex(cred.id), cred.payload.alg, () => cred.payload.secret);
     return signWithKey(cred.payload.alg, key, data);
   }

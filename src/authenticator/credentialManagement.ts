@@ -36,9 +36,14 @@ export type CredentialEnumeration =
   | { kind: 'rps'; rps: RpSummary[]; next: number }
   | { kind: 'credentials'; selection: ResidentSelection; position: number; remaining: number };
 
-export async function credentialManagement(core: Core, req: CredentialManagementRequest, _ctx: RequestContext): Promise<CredentialManagementResponse> {
+export async function credentialManagement(
+  core: Core,
+  req: CredentialManagementRequest,
+  _ctx: RequestContext,
+): Promise<CredentialManagementResponse> {
   core.runtime.pending = undefined;
-  const continuing = req.subCommand === Sub.enumerateRPsGetNextRP || req.subCommand === Sub.enumerateCredentialsGetNextCredential;
+  const continuing =
+    req.subCommand === Sub.enumerateRPsGetNextRP || req.subCommand === Sub.enumerateCredentialsGetNextCredential;
   if (!continuing) core.runtime.credentialManagement = undefined;
   switch (req.subCommand) {
     case Sub.getCredsMetadata:
@@ -64,7 +69,11 @@ export async function credentialManagement(core: Core, req: CredentialManagement
 // Shared steps
 
 /** CTAP 2.3: the subcommands the persistent pinUvAuthToken (pcmr) authorizes, which only read. */
-const READ_ONLY_SUBCOMMANDS: readonly number[] = [Sub.getCredsMetadata, Sub.enumerateRPsBegin, Sub.enumerateCredentialsBegin];
+const READ_ONLY_SUBCOMMANDS: readonly number[] = [
+  Sub.getCredsMetadata,
+  Sub.enumerateRPsBegin,
+  Sub.enumerateCredentialsBegin,
+];
 
 /**
  * verify(pinUvAuthToken, subCommand ‖ subCommandParams, pinUvAuthParam) and the cm permission; for a
@@ -73,13 +82,15 @@ const READ_ONLY_SUBCOMMANDS: readonly number[] = [Sub.getCredsMetadata, Sub.enum
  */
 function authorize(core: Core, req: CredentialManagementRequest): PinUvAuthTokenState | undefined {
   const message = concat(new Uint8Array([req.subCommand]), req.subCommandParams?.encoded ?? new Uint8Array(0));
-  if (READ_ONLY_SUBCOMMANDS.includes(req.subCommand) && authorizedByPersistentToken(core, req, message)) return undefined;
+  if (READ_ONLY_SUBCOMMANDS.includes(req.subCommand) && authorizedByPersistentToken(core, req, message))
+    return undefined;
   return authorizeWithPinUvAuthToken(core, req, message, PinUvAuthTokenPermission.cm);
 }
 
 /** getCredsMetadata and enumerateRPs cover every RP: a token bound to one RP ID may not. */
 function requireNoPermissionsRpId(token: PinUvAuthTokenState | undefined): void {
-  if (token?.permissionsRpId !== undefined) throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthToken is bound to an RP ID');
+  if (token?.permissionsRpId !== undefined)
+    throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthToken is bound to an RP ID');
 }
 
 /** A token bound to an RP ID manages that RP's credentials only. */
@@ -102,7 +113,11 @@ function credentialResponse(c: ResidentCredential): CredentialManagementResponse
   const publicKey = decode(c.publicKey);
   if (!isMap(publicKey)) throw new Error('stored credential public key is not a COSE_Key map');
   const r: CredentialManagementResponse = {
-    user: { id: c.userId, ...(c.userName !== undefined && { name: c.userName }), ...(c.userDisplayName !== undefined && { displayName: c.userDisplayName }) },
+    user: {
+      id: c.userId,
+      ...(c.userName !== undefined && { name: c.userName }),
+      ...(c.userDisplayName !== undefined && { displayName: c.userDisplayName }),
+    },
     credentialID: { type: 'public-key', id: c.credentialId },
     publicKey,
     credProtect: c.credProtect,
@@ -152,7 +167,13 @@ function enumerateCredentialsBegin(core: Core, req: CredentialManagementRequest)
   const first = core.env.store.nextResident(selection);
   if (!first) throw new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS);
   const total = Math.max(1, core.env.store.countResidentOf(selection));
-  if (total > 1) core.runtime.credentialManagement = { kind: 'credentials', selection, position: first.position, remaining: total - 1 };
+  if (total > 1)
+    core.runtime.credentialManagement = {
+      kind: 'credentials',
+      selection,
+      position: first.position,
+      remaining: total - 1,
+    };
   return { ...credentialResponse(first.credential), totalCredentials: total };
 }
 
@@ -160,7 +181,9 @@ function enumerateCredentialsBegin(core: Core, req: CredentialManagementRequest)
 function enumerateCredentialsGetNextCredential(core: Core): CredentialManagementResponse {
   const state = core.runtime.credentialManagement;
   const step =
-    state?.kind === 'credentials' && state.remaining > 0 ? core.env.store.nextResident(state.selection, state.position) : undefined;
+    state?.kind === 'credentials' && state.remaining > 0
+      ? core.env.store.nextResident(state.selection, state.position)
+      : undefined;
   if (state?.kind !== 'credentials' || !step) {
     core.runtime.credentialManagement = undefined;
     throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED, 'no credential enumeration in progress');
@@ -198,7 +221,8 @@ function updateUserInformation(core: Core, req: CredentialManagementRequest): Cr
   const user = need(req.subCommandParams?.user, 'subCommandParams.user');
   const token = authorize(core, req);
   const credential = managedCredential(core, token, credentialID.id);
-  if (!equal(user.id, credential.userId)) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'user.id is not the credential user ID');
+  if (!equal(user.id, credential.userId))
+    throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'user.id is not the credential user ID');
   core.env.store.updateUser(credential.credentialId, {
     id: credential.userId,
     ...(user.name && { name: user.name }),
@@ -208,7 +232,11 @@ function updateUserInformation(core: Core, req: CredentialManagementRequest): Cr
   return {};
 }
 
-function managedEvent(core: Core, type: 'credentialDeleted' | 'credentialUpdated', c: ResidentCredential): CredentialEvent {
+function managedEvent(
+  core: Core,
+  type: 'credentialDeleted' | 'credentialUpdated',
+  c: ResidentCredential,
+): CredentialEvent {
   const signCount = core.env.store.getCounter(c.credentialId);
   return {
     type,

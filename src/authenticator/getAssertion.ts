@@ -12,12 +12,26 @@ import { followsCtap20 } from './config.js';
 import type { Core, PendingAssertions, ResolvedCredential } from './core.js';
 import type { ResidentSelection } from '../store/credentialStore.js';
 import { credProtectAllows, visibleCredProtect } from './extensions/credProtect.js';
-import { assertionOutputs, processGetAssertionExtensions, type AssertionExtensions } from './extensions/getAssertionExtensions.js';
+import {
+  assertionOutputs,
+  processGetAssertionExtensions,
+  type AssertionExtensions,
+} from './extensions/getAssertionExtensions.js';
 import { credentialEvent } from './credentialEvents.js';
 import { backupFlagBits } from './importCredential.js';
-import { builtInUvForOperation, consumePinUvAuthToken, ensureUserPresence, pinUvAuthPreamble, verifyPinUvAuthParam } from './pinUvAuth.js';
+import {
+  builtInUvForOperation,
+  consumePinUvAuthToken,
+  ensureUserPresence,
+  pinUvAuthPreamble,
+  verifyPinUvAuthParam,
+} from './pinUvAuth.js';
 
-export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
+export async function getAssertion(
+  core: Core,
+  req: GetAssertionRequest,
+  ctx: RequestContext,
+): Promise<GetAssertionResponse> {
   const { env, config } = core;
   const ctap20 = followsCtap20(config);
   core.runtime.pending = undefined;
@@ -30,9 +44,13 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
   if (req.options.has('rk')) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'rk in getAssertion');
   const up = req.options.get('up') !== false;
   // alwaysBuiltInUv (platform profiles): a user-present assertion runs the built-in method unasked.
-  const uvOption = protocol === undefined && (req.options.get('uv') === true || (config.alwaysBuiltInUv === true && up));
+  const uvOption =
+    protocol === undefined && (req.options.get('uv') === true || (config.alwaysBuiltInUv === true && up));
   if (uvOption && !env.uv?.available) {
-    throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
+    throw new CtapError(
+      config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION,
+      'no built-in user verification',
+    );
   }
 
   // Step 5: alwaysUv (authenticatorConfig.ts): with "up", user verification is required, by
@@ -43,7 +61,14 @@ export async function getAssertion(core: Core, req: GetAssertionRequest, ctx: Re
   let uv = false;
   let presentByUv = false;
   if (protocol) {
-    verifyPinUvAuthParam(core, protocol, req.pinUvAuthParam!, req.clientDataHash, PinUvAuthTokenPermission.ga, req.rpId);
+    verifyPinUvAuthParam(
+      core,
+      protocol,
+      req.pinUvAuthParam!,
+      req.clientDataHash,
+      PinUvAuthTokenPermission.ga,
+      req.rpId,
+    );
     uv = true;
   } else if (uvOption || uvByAlwaysUv) {
     await builtInUvForOperation(core, prompt, ctx);
@@ -150,7 +175,11 @@ function nextDiscoverable(
   after: number | undefined,
   uv: boolean,
 ): { credential: ResolvedCredential; position: number } | undefined {
-  for (let step = core.env.store.nextResident(selection, after); step; step = core.env.store.nextResident(selection, step.position)) {
+  for (
+    let step = core.env.store.nextResident(selection, after);
+    step;
+    step = core.env.store.nextResident(selection, step.position)
+  ) {
     const c = core.resolve(step.credential.credentialId, selection.rpIdHash);
     if (c && credProtectAllows(c.payload.credProtect, uv, false)) return { credential: c, position: step.position };
   }

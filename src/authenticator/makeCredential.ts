@@ -11,7 +11,13 @@ import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
 import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
 import { CtapError, Status } from '../ctap2/status.js';
-import { attestationAlgorithms, attestationStatement, attestationUsed, attestedAaguid, currentAttestation } from './attestation.js';
+import {
+  attestationAlgorithms,
+  attestationStatement,
+  attestationUsed,
+  attestedAaguid,
+  currentAttestation,
+} from './attestation.js';
 import { alwaysUvForMakeCredential, enterpriseAttestationRequested } from './authenticatorConfig.js';
 import { followsCtap20 } from './config.js';
 import { enterpriseAttestationIdentity } from './enterpriseAttestation.js';
@@ -21,10 +27,21 @@ import { credentialEvent } from './credentialEvents.js';
 import { recordNewCredentialBackupFlags } from './importCredential.js';
 import { credProtectAllows, credProtectLevel } from './extensions/credProtect.js';
 import { makeCredentialOutputs, processMakeCredentialExtensions } from './extensions/makeCredentialExtensions.js';
-import { builtInUvForOperation, consumePinUvAuthToken, ensureUserPresence, isProtectedByUv, pinUvAuthPreamble, verifyPinUvAuthParam } from './pinUvAuth.js';
+import {
+  builtInUvForOperation,
+  consumePinUvAuthToken,
+  ensureUserPresence,
+  isProtectedByUv,
+  pinUvAuthPreamble,
+  verifyPinUvAuthParam,
+} from './pinUvAuth.js';
 import { isPinSet } from './pinUvAuthToken.js';
 
-export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
+export async function makeCredential(
+  core: Core,
+  req: MakeCredentialRequest,
+  ctx: RequestContext,
+): Promise<MakeCredentialResponse> {
   const { config, env } = core;
   core.runtime.pending = undefined;
   const prompt = {
@@ -44,7 +61,11 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   const attestable = attestationAlgorithms(chosen.format);
   let alg: CredentialAlg | undefined;
   for (const p of req.pubKeyCredParams) {
-    if (p.type === 'public-key' && (config.algorithms as number[]).includes(p.alg) && (!attestable || attestable.includes(p.alg))) {
+    if (
+      p.type === 'public-key' &&
+      (config.algorithms as number[]).includes(p.alg) &&
+      (!attestable || attestable.includes(p.alg))
+    ) {
       alg = p.alg as CredentialAlg;
       break;
     }
@@ -54,13 +75,18 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   // Step 5: options. pinUvAuthParam takes precedence over the "uv" option.
   // A passkey provider's profile (alwaysDiscoverable) stores every credential it makes.
   const rk = req.options.get('rk') === true || config.alwaysDiscoverable === true;
-  if (req.options.get('up') === false) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up=false in makeCredential');
+  if (req.options.get('up') === false)
+    throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up=false in makeCredential');
   // CTAP 2.0 §5.1 step 7: "up" is a known option not valid for makeCredential → INVALID_OPTION.
-  if (req.options.has('up') && followsCtap20(config)) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up is not a CTAP 2.0 makeCredential option');
+  if (req.options.has('up') && followsCtap20(config))
+    throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up is not a CTAP 2.0 makeCredential option');
   // alwaysBuiltInUv (platform profiles): the built-in method runs as if the "uv" option were set.
   const uvOption = protocol === undefined && (req.options.get('uv') === true || config.alwaysBuiltInUv === true);
   if (uvOption && !env.uv?.available) {
-    throw new CtapError(config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
+    throw new CtapError(
+      config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION,
+      'no built-in user verification',
+    );
   }
 
   // Step 15's credProtect input is checked before user presence is asked for.
@@ -84,7 +110,14 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
   let uv = false;
   let presentByUv = false;
   if (protocol) {
-    verifyPinUvAuthParam(core, protocol, req.pinUvAuthParam!, req.clientDataHash, PinUvAuthTokenPermission.mc, req.rp.id);
+    verifyPinUvAuthParam(
+      core,
+      protocol,
+      req.pinUvAuthParam!,
+      req.clientDataHash,
+      PinUvAuthTokenPermission.mc,
+      req.rp.id,
+    );
     uv = true;
   } else if (uvOption) {
     await builtInUvForOperation(core, prompt, ctx);
@@ -102,7 +135,13 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
     if (d.type !== 'public-key') continue;
     const found = core.resolve(d.id, rpIdHash) ?? (appIdHash && core.resolve(d.id, appIdHash));
     if (found && credProtectAllows(found.payload.credProtect, uv, true)) {
-      await ensureUserPresence(core, protocol !== undefined, presentByUv, { ...prompt, message: `${prompt.message} (already registered)` }, ctx);
+      await ensureUserPresence(
+        core,
+        protocol !== undefined,
+        presentByUv,
+        { ...prompt, message: `${prompt.message} (already registered)` },
+        ctx,
+      );
       throw new CtapError(Status.CTAP2_ERR_CREDENTIAL_EXCLUDED);
     }
   }
@@ -163,15 +202,16 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
 
   // Backup flags: the authenticator-wide defaults (config backupEligible/backupState), if any.
   const flags = Flag.UP | (uv ? Flag.UV : 0) | recordNewCredentialBackupFlags(core, id);
-  if (replaced) credentialEvent(core, {
-    type: 'credentialDeleted',
-    credentialId: replaced,
-    rpId: req.rp.id,
-    userHandle: req.user.id,
-    discoverable: true,
-    signCount: 0,
-    flags: 0,
-  });
+  if (replaced)
+    credentialEvent(core, {
+      type: 'credentialDeleted',
+      credentialId: replaced,
+      rpId: req.rp.id,
+      userHandle: req.user.id,
+      discoverable: true,
+      signCount: 0,
+      flags: 0,
+    });
   credentialEvent(core, {
     type: 'credentialAdded',
     credentialId: id,
@@ -184,14 +224,20 @@ export async function makeCredential(core: Core, req: MakeCredentialRequest, ctx
 
   // Step 17–19: authenticator data and attestation statement (attestation.ts, WebAuthn L3 §8). CTAP 2.3:
   // a platform whose attestationFormatsPreference picks "none" gets none.
-  const attestation = chosenAttestationFormat(config, req.attestationFormatsPreference) === 'none' ? { ...chosen, format: 'none' as const } : chosen;
+  const attestation =
+    chosenAttestationFormat(config, req.attestationFormatsPreference) === 'none'
+      ? { ...chosen, format: 'none' as const }
+      : chosen;
   const authData = buildAuthenticatorData({
     rpIdHash,
     flags,
     signCount: 0,
     // A passkey provider's "none" keeps its AAGUID (aaguidInNoneAttestation).
     attestedCredentialData: {
-      aaguid: attestation.format === 'none' && config.aaguidInNoneAttestation === true ? attestation.aaguid : attestedAaguid(attestation),
+      aaguid:
+        attestation.format === 'none' && config.aaguidInNoneAttestation === true
+          ? attestation.aaguid
+          : attestedAaguid(attestation),
       credentialId: id,
       credentialPublicKey: publicKey,
     },

@@ -50,7 +50,9 @@ const QUICK_CHECK_QUOTED = 3;
  * record well formed, in O(N); skips only the index-content comparison of integrity_check.
  */
 export function checkIntegrity(db: SqliteDatabase): void {
-  const findings = (db.pragma(`quick_check(${QUICK_CHECK_QUOTED})`) as Array<{ quick_check: string }>).map((r) => r.quick_check);
+  const findings = (db.pragma(`quick_check(${QUICK_CHECK_QUOTED})`) as Array<{ quick_check: string }>).map(
+    (r) => r.quick_check,
+  );
   if (findings.length === 1 && findings[0] === 'ok') return;
   throw new StoreCorruptError(
     `${db.name} is damaged (PRAGMA quick_check: ${findings.join('; ')}). softkey will not use it: restore it from a backup ` +
@@ -72,7 +74,10 @@ export function checkMasterKey(db: SqliteDatabase, masterKey: Uint8Array): void 
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(KEY_CHECK) as { value: Buffer } | undefined;
   if (!row) {
     if (db.readonly) return;
-    db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(KEY_CHECK, seal(recordKey, KEY_CHECK_AAD, KEY_CHECK_TEXT));
+    db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(
+      KEY_CHECK,
+      seal(recordKey, KEY_CHECK_AAD, KEY_CHECK_TEXT),
+    );
     return;
   }
   let ok: boolean;

@@ -88,7 +88,10 @@ export class MemoryStore implements CredentialStore {
     for (let level = 1; rp && level <= maxCredProtect; level++) n += rp.levels[level - 1]!.length;
     return n;
   }
-  nextResident({ rpIdHash, maxCredProtect }: ResidentSelection, after = Number.MAX_SAFE_INTEGER): ResidentStep | undefined {
+  nextResident(
+    { rpIdHash, maxCredProtect }: ResidentSelection,
+    after = Number.MAX_SAFE_INTEGER,
+  ): ResidentStep | undefined {
     const rp = this.rps.get(toHex(rpIdHash));
     let best: Entry | undefined;
     for (let level = 1; rp && level <= maxCredProtect; level++) {

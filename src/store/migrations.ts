@@ -8,7 +8,13 @@
  * column: the version of its sealed payload (see sqliteStore.ts / sqliteVault.ts).
  */
 import type Database from 'better-sqlite3';
-import { openResidentRowV1, RESIDENT_ROW_COLUMNS, sealResidentRow, type ResidentRow, type ResidentRowV1 } from './residentRecord.js';
+import {
+  openResidentRowV1,
+  RESIDENT_ROW_COLUMNS,
+  sealResidentRow,
+  type ResidentRow,
+  type ResidentRowV1,
+} from './residentRecord.js';
 import { deriveStoreKeys } from './sealing.js';
 
 /** What a migration may need besides the database: the master key, to re-seal records. */
@@ -173,7 +179,17 @@ export const MIGRATIONS: readonly Migration[] = [
         if (!masterKey) throw new Error('migration 3 re-seals resident credentials and needs the master key');
         keys ??= deriveStoreKeys(masterKey);
         const r: ResidentRow = sealResidentRow(keys.recordKey, keys.indexKey, openResidentRowV1(keys.recordKey, row));
-        insert.run(row.seq, r.credential_id, r.rp_id_hash, r.rp_id, r.rp_name, r.cred_protect, r.user_key, r.format, r.sealed);
+        insert.run(
+          row.seq,
+          r.credential_id,
+          r.rp_id_hash,
+          r.rp_id,
+          r.rp_name,
+          r.cred_protect,
+          r.user_key,
+          r.format,
+          r.sealed,
+        );
       }
       db.exec('DROP TABLE resident_v1');
     },
@@ -194,7 +210,11 @@ export function schemaVersion(db: Database.Database): number {
  * Brings the database up to the last migration of `migrations`; returns the resulting version.
  * Throws SchemaVersionError (database unchanged) when the database is newer than this code.
  */
-export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, context: MigrationContext = {}): number {
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  context: MigrationContext = {},
+): number {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`migration list out of order: entry ${i} has version ${m.version}`);
   });

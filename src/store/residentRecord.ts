@@ -68,7 +68,13 @@ export function userKeyOf(indexKey: Uint8Array, rpIdHash: Uint8Array, userId: Ui
 function boundColumns(row: Omit<ResidentRow, 'format' | 'sealed'>): Uint8Array {
   const parts: Uint8Array[] = [];
   const text = row.rp_name === null ? new Uint8Array([0xff, 0xff]) : undefined;
-  for (const f of [row.credential_id, row.rp_id_hash, utf8.encode(row.rp_id), new Uint8Array([row.cred_protect]), row.user_key]) {
+  for (const f of [
+    row.credential_id,
+    row.rp_id_hash,
+    utf8.encode(row.rp_id),
+    new Uint8Array([row.cred_protect]),
+    row.user_key,
+  ]) {
     parts.push(u16be(f.length), f);
   }
   if (text) parts.push(text);
@@ -100,15 +106,23 @@ export function sealResidentRow(recordKey: Uint8Array, indexKey: Uint8Array, cre
   if (cred.userName !== undefined) m.set(R.userName, cred.userName);
   if (cred.userDisplayName !== undefined) m.set(R.userDisplayName, cred.userDisplayName);
   m.set(R.createdAt, cred.createdAt);
-  return { ...clear, format: RESIDENT_FORMAT, sealed: seal(recordKey, aad(RESIDENT_AAD, boundColumns(clear)), encode(m)) };
+  return {
+    ...clear,
+    format: RESIDENT_FORMAT,
+    sealed: seal(recordKey, aad(RESIDENT_AAD, boundColumns(clear)), encode(m)),
+  };
 }
 
 /** A row as SQLite returns it (blobs as Buffers). */
-export type StoredResidentRow = { [K in keyof ResidentRow]: ResidentRow[K] extends Uint8Array ? Buffer : ResidentRow[K] };
+export type StoredResidentRow = {
+  [K in keyof ResidentRow]: ResidentRow[K] extends Uint8Array ? Buffer : ResidentRow[K];
+};
 
 export function openResidentRow(recordKey: Uint8Array, stored: StoredResidentRow): ResidentCredential {
   if (stored.format !== RESIDENT_FORMAT) {
-    throw new Error(`resident credential record has record format ${stored.format}, this softkey reads format ${RESIDENT_FORMAT}`);
+    throw new Error(
+      `resident credential record has record format ${stored.format}, this softkey reads format ${RESIDENT_FORMAT}`,
+    );
   }
   const row = {
     credential_id: toUint8(stored.credential_id),
@@ -118,7 +132,9 @@ export function openResidentRow(recordKey: Uint8Array, stored: StoredResidentRow
     cred_protect: stored.cred_protect,
     user_key: toUint8(stored.user_key),
   };
-  const m = decode(unseal(recordKey, aad(RESIDENT_AAD, boundColumns(row)), stored.sealed, 'resident credential record'));
+  const m = decode(
+    unseal(recordKey, aad(RESIDENT_AAD, boundColumns(row)), stored.sealed, 'resident credential record'),
+  );
   if (!isMap(m)) throw new Error('resident credential record is not a CBOR map');
   const cred: ResidentCredential = {
     credentialId: row.credential_id,
@@ -164,7 +180,8 @@ export interface ResidentRowV1 {
 
 /** Reads a format-1 row (migration 3 only). */
 export function openResidentRowV1(recordKey: Uint8Array, row: ResidentRowV1): ResidentCredential {
-  if (row.format !== 1) throw new Error(`resident credential record has record format ${row.format}, expected 1 before migration 3`);
+  if (row.format !== 1)
+    throw new Error(`resident credential record has record format ${row.format}, expected 1 before migration 3`);
   const credentialId = toUint8(row.credential_id);
   const m = decode(unseal(recordKey, aad(RESIDENT_AAD_V1, credentialId), row.sealed, 'resident credential record'));
   if (!isMap(m)) throw new Error('resident credential record is not a CBOR map');

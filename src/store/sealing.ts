@@ -54,7 +54,9 @@ export function unseal(key: Uint8Array, aad: Uint8Array, sealed: Uint8Array, wha
       ? aesGcmOpen(key, sealed.subarray(0, NONCE_LENGTH), sealed.subarray(NONCE_LENGTH), aad)
       : undefined;
   if (!plaintext) {
-    throw new StoreDecryptError(`cannot decrypt ${what}: the database is damaged or was written under another master.key`);
+    throw new StoreDecryptError(
+      `cannot decrypt ${what}: the database is damaged or was written under another master.key`,
+    );
   }
   return plaintext;
 }

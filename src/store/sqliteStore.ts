@@ -23,7 +23,14 @@ import type {
   RpSummary,
 } from './credentialStore.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
-import { openResidentRow, RESIDENT_ROW_COLUMNS, rpIdHashOf, sealResidentRow, userKeyOf, type StoredResidentRow } from './residentRecord.js';
+import {
+  openResidentRow,
+  RESIDENT_ROW_COLUMNS,
+  rpIdHashOf,
+  sealResidentRow,
+  userKeyOf,
+  type StoredResidentRow,
+} from './residentRecord.js';
 import { aad, deriveStoreKeys, seal, unseal } from './sealing.js';
 import { guardStatement, translated } from './storeErrors.js';
 import type Database from 'better-sqlite3';
@@ -80,7 +87,8 @@ export class SqliteStore implements CredentialStore {
   ) {
     ({ recordKey: this.recordKey, indexKey: this.indexKey } = deriveStoreKeys(masterKey));
     // Every statement throws StoreErrors (SQLITE_FULL → StoreFullError …), see storeErrors.ts.
-    const p = <R = unknown>(sql: string): Database.Statement<unknown[], R> => guardStatement(db.prepare<unknown[], R>(sql), db.name);
+    const p = <R = unknown>(sql: string): Database.Statement<unknown[], R> =>
+      guardStatement(db.prepare<unknown[], R>(sql), db.name);
     this.stmt = {
       residentByRpUser: p<{ credential_id: Buffer }>(
         'SELECT credential_id FROM resident WHERE rp_id_hash = ? AND user_key = ? ORDER BY seq',
@@ -90,7 +98,9 @@ export class SqliteStore implements CredentialStore {
       getResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE credential_id = ?`),
       residentAt: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE seq = ?`),
       // Newest first below a position: one index seek each (rp_id_hash / rp_id_hash, cred_protect; seq is the rowid).
-      newestOfRp: p<{ seq: number }>('SELECT seq FROM resident WHERE rp_id_hash = ? AND seq < ? ORDER BY seq DESC LIMIT 1'),
+      newestOfRp: p<{ seq: number }>(
+        'SELECT seq FROM resident WHERE rp_id_hash = ? AND seq < ? ORDER BY seq DESC LIMIT 1',
+      ),
       newestOfLevel: p<{ seq: number }>(
         'SELECT seq FROM resident WHERE rp_id_hash = ? AND cred_protect = ? AND seq < ? ORDER BY seq DESC LIMIT 1',
       ),
@@ -107,19 +117,31 @@ export class SqliteStore implements CredentialStore {
         `INSERT INTO counters (credential_id, value) VALUES (?, ?)
          ON CONFLICT (credential_id) DO UPDATE SET value = counters.value + excluded.value RETURNING value`,
       ),
-      setCounter: p('INSERT INTO counters (credential_id, value) VALUES (?, ?) ON CONFLICT (credential_id) DO UPDATE SET value = excluded.value'),
+      setCounter: p(
+        'INSERT INTO counters (credential_id, value) VALUES (?, ?) ON CONFLICT (credential_id) DO UPDATE SET value = excluded.value',
+      ),
       deleteCounter: p('DELETE FROM counters WHERE credential_id = ?'),
       getState: p<SealedRow>('SELECT format, sealed FROM state WHERE key = ?'),
-      setState: p('INSERT INTO state (key, format, sealed) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET format = excluded.format, sealed = excluded.sealed'),
+      setState: p(
+        'INSERT INTO state (key, format, sealed) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET format = excluded.format, sealed = excluded.sealed',
+      ),
       deleteState: p('DELETE FROM state WHERE key = ?'),
       getLargeBlob: p<SealedRow>('SELECT format, sealed FROM large_blob WHERE id = 1'),
-      setLargeBlob: p('INSERT INTO large_blob (id, format, sealed) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET format = excluded.format, sealed = excluded.sealed'),
-      putSlot: p('INSERT INTO credential_slot (credential_id, rp_id_hash, created_at, format, sealed) VALUES (?, ?, ?, ?, ?)'),
-      getSlot: p<{ rp_id_hash: Buffer; created_at: number; format: number; sealed: Buffer }>('SELECT rp_id_hash, created_at, format, sealed FROM credential_slot WHERE credential_id = ?'),
+      setLargeBlob: p(
+        'INSERT INTO large_blob (id, format, sealed) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET format = excluded.format, sealed = excluded.sealed',
+      ),
+      putSlot: p(
+        'INSERT INTO credential_slot (credential_id, rp_id_hash, created_at, format, sealed) VALUES (?, ?, ?, ?, ?)',
+      ),
+      getSlot: p<{ rp_id_hash: Buffer; created_at: number; format: number; sealed: Buffer }>(
+        'SELECT rp_id_hash, created_at, format, sealed FROM credential_slot WHERE credential_id = ?',
+      ),
       deleteSlot: p('DELETE FROM credential_slot WHERE credential_id = ?'),
       countSlots: p<{ n: number }>('SELECT COUNT(*) AS n FROM credential_slot'),
       // resident_rp first, so the per-row triggers of the resident wipe find nothing to update.
-      wipe: ['resident_rp', 'resident', 'counters', 'state', 'large_blob', 'credential_slot'].map((t) => p(`DELETE FROM ${t}`)),
+      wipe: ['resident_rp', 'resident', 'counters', 'state', 'large_blob', 'credential_slot'].map((t) =>
+        p(`DELETE FROM ${t}`),
+      ),
       getMark: p<{ value: Buffer }>('SELECT value FROM meta WHERE key = ?'),
       setMark: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       deleteMark: p('DELETE FROM meta WHERE key = ?'),
@@ -188,7 +210,10 @@ export class SqliteStore implements CredentialStore {
     return c.n1 + (maxCredProtect >= 2 ? c.n2 : 0) + (maxCredProtect >= 3 ? c.n3 : 0);
   }
 
-  nextResident({ rpIdHash, maxCredProtect }: ResidentSelection, after = Number.MAX_SAFE_INTEGER): ResidentStep | undefined {
+  nextResident(
+    { rpIdHash, maxCredProtect }: ResidentSelection,
+    after = Number.MAX_SAFE_INTEGER,
+  ): ResidentStep | undefined {
     let seq: number | undefined;
     if (maxCredProtect >= 3) seq = this.stmt.newestOfRp.get(rpIdHash, after)?.seq;
     else {
@@ -255,7 +280,8 @@ export class SqliteStore implements CredentialStore {
    * (~10 µs) on all but one use in COUNTER_RESERVATION.
    */
   incrementCounter(credentialId: Uint8Array, by = 1): number {
-    if (!Number.isSafeInteger(by) || by < 1) throw new RangeError(`counter increment must be a positive integer, got ${by}`);
+    if (!Number.isSafeInteger(by) || by < 1)
+      throw new RangeError(`counter increment must be a positive integer, got ${by}`);
     const key = toHex(credentialId);
     let c = this.counterCache.get(key);
     if (!c) {
@@ -277,7 +303,8 @@ export class SqliteStore implements CredentialStore {
   }
 
   setCounter(credentialId: Uint8Array, value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`counter must be a non-negative integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new RangeError(`counter must be a non-negative integer, got ${value}`);
     this.stmt.setCounter.run(credentialId, value);
     this.counterCache.delete(toHex(credentialId));
   }
@@ -321,7 +348,11 @@ export class SqliteStore implements CredentialStore {
       this.stmt.deleteState.run(key);
       return;
     }
-    this.stmt.setState.run(key, RECORD_FORMAT, seal(this.recordKey, aad(STATE_AAD, utf8.encode(key)), utf8.encode(json)));
+    this.stmt.setState.run(
+      key,
+      RECORD_FORMAT,
+      seal(this.recordKey, aad(STATE_AAD, utf8.encode(key)), utf8.encode(json)),
+    );
   }
 
   getLargeBlobArray(): Uint8Array | undefined {
@@ -338,7 +369,13 @@ export class SqliteStore implements CredentialStore {
   putSlot(slot: CredentialSlot): void {
     const { payload } = slot;
     const m: CborMap = new Map();
-    m.set(S.flags, (payload.discoverable ? 1 : 0) | (payload.u2f ? 2 : 0) | (payload.hmacSecret ? 4 : 0) | (payload.thirdPartyPayment ? 8 : 0));
+    m.set(
+      S.flags,
+      (payload.discoverable ? 1 : 0) |
+        (payload.u2f ? 2 : 0) |
+        (payload.hmacSecret ? 4 : 0) |
+        (payload.thirdPartyPayment ? 8 : 0),
+    );
     m.set(S.alg, payload.alg);
     m.set(S.credProtect, payload.credProtect);
     if (payload.credBlob !== undefined) m.set(S.credBlob, payload.credBlob);
@@ -381,18 +418,27 @@ export class SqliteStore implements CredentialStore {
 
   /** Exact values (the cache's, where a counter is cached): every cached counter also has its row. */
   listCounters(): Array<[Uint8Array, number]> {
-    return this.db.prepare<[], { credential_id: Buffer }>('SELECT credential_id FROM counters').all().map((r) => {
-      const id = toUint8(r.credential_id);
-      return [id, this.getCounter(id)];
-    });
+    return this.db
+      .prepare<[], { credential_id: Buffer }>('SELECT credential_id FROM counters')
+      .all()
+      .map((r) => {
+        const id = toUint8(r.credential_id);
+        return [id, this.getCounter(id)];
+      });
   }
 
   listStateKeys(): string[] {
-    return this.db.prepare<[], { key: string }>('SELECT key FROM state ORDER BY key').all().map((r) => r.key);
+    return this.db
+      .prepare<[], { key: string }>('SELECT key FROM state ORDER BY key')
+      .all()
+      .map((r) => r.key);
   }
 
   listSlots(): CredentialSlot[] {
-    return this.db.prepare<[], { credential_id: Buffer }>('SELECT credential_id FROM credential_slot').all().map((r) => this.getSlot(toUint8(r.credential_id))!);
+    return this.db
+      .prepare<[], { credential_id: Buffer }>('SELECT credential_id FROM credential_slot')
+      .all()
+      .map((r) => this.getSlot(toUint8(r.credential_id))!);
   }
 
   wipe(): void {
@@ -418,5 +464,6 @@ export class SqliteStore implements CredentialStore {
 }
 
 function checkFormat(format: number, what: string): void {
-  if (format !== RECORD_FORMAT) throw new Error(`${what} has record format ${format}, this softkey reads format ${RECORD_FORMAT}`);
+  if (format !== RECORD_FORMAT)
+    throw new Error(`${what} has record format ${format}, this softkey reads format ${RECORD_FORMAT}`);
 }

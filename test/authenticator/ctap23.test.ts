@@ -19,7 +19,12 @@ import {
   decryptPinUvAuthToken,
   setPinParams,
 } from '../../src/ctap2/hostCodec.js';
-import { decodeCredentialManagementResponse, encodeConfigRequest, encodeCredentialManagementRequest, type PinUvAuthSession } from '../../src/ctap2/hostManagement.js';
+import {
+  decodeCredentialManagementResponse,
+  encodeConfigRequest,
+  encodeCredentialManagementRequest,
+  type PinUvAuthSession,
+} from '../../src/ctap2/hostManagement.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { ConfigSubCommand } from '../../src/ctap2/requests/authenticatorConfig.js';
 import { CredentialManagementSubCommand as CM } from '../../src/ctap2/requests/credentialManagement.js';
@@ -39,11 +44,15 @@ function decryptMember(ppuat: Uint8Array, enc: Uint8Array, info: string): Uint8A
   return new Uint8Array(Buffer.concat([d.update(enc.subarray(16)), d.final()]));
 }
 
-const rawInfo = async (d: ManagementDevice) => decode((await d.call(encodeSimpleCommand(Command.authenticatorGetInfo))).subarray(1)) as CborMap;
+const rawInfo = async (d: ManagementDevice) =>
+  decode((await d.call(encodeSimpleCommand(Command.authenticatorGetInfo))).subarray(1)) as CborMap;
 
 /** A credentialManagement request, authenticated by `session`; the raw response. */
-const cmCall = (d: ManagementDevice, p: Parameters<typeof encodeCredentialManagementRequest>[0], session?: PinUvAuthSession) =>
-  d.call(encodeCredentialManagementRequest(p, session));
+const cmCall = (
+  d: ManagementDevice,
+  p: Parameters<typeof encodeCredentialManagementRequest>[0],
+  session?: PinUvAuthSession,
+) => d.call(encodeCredentialManagementRequest(p, session));
 
 async function persistentToken(d: ManagementDevice, v: 1 | 2 = 2): Promise<PinUvAuthSession> {
   return d.token(v, Perm.pcmr);
@@ -51,7 +60,9 @@ async function persistentToken(d: ManagementDevice, v: 1 | 2 = 2): Promise<PinUv
 
 describe('CTAP 2.3 getInfo (§6.4)', () => {
   it('versions list FIDO_2_0, FIDO_2_1 and FIDO_2_3, never FIDO_2_2 (even when a config names it)', async () => {
-    const d = await managementDevice({ config: { versions: ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1', 'FIDO_2_2', 'FIDO_2_3'] } });
+    const d = await managementDevice({
+      config: { versions: ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1', 'FIDO_2_2', 'FIDO_2_3'] },
+    });
     assert.deepEqual((await d.info()).versions, ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1', 'FIDO_2_3']);
     const off = await managementDevice({ config: { ctap23: false } });
     assert.deepEqual((await off.info()).versions, ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1']);
@@ -66,7 +77,11 @@ describe('CTAP 2.3 getInfo (§6.4)', () => {
     assert.ok(m.get(0x19) instanceof Uint8Array, 'encIdentifier');
     assert.deepEqual(m.get(0x1a), ['usb'], 'transportsForReset');
     assert.equal(m.get(0x1b), false, 'pinComplexityPolicy');
-    assert.match(utf8.decode(m.get(0x1c) as Uint8Array), /^https:\/\/.+#pin-complexity-policy$/, 'pinComplexityPolicyURL is a byte string URL');
+    assert.match(
+      utf8.decode(m.get(0x1c) as Uint8Array),
+      /^https:\/\/.+#pin-complexity-policy$/,
+      'pinComplexityPolicyURL is a byte string URL',
+    );
     assert.equal(m.get(0x1d), 63, 'maxPINLength');
     assert.ok(m.get(0x1e) instanceof Uint8Array, 'encCredStoreState');
     assert.deepEqual(m.get(0x1f), [1, 2, 3, 4], 'authenticatorConfigCommands');
@@ -100,7 +115,10 @@ describe('persistent pinUvAuthToken (pcmr)', () => {
       const d = await managementDevice();
       await d.setPin();
       assert.equal(await d.tokenOrStatus(v, Perm.pcmr | Perm.cm), Status.CTAP2_ERR_UNAUTHORIZED_PERMISSION);
-      assert.equal(await d.tokenOrStatus(v, Perm.pcmr | Perm.mc, 'example.com'), Status.CTAP2_ERR_UNAUTHORIZED_PERMISSION);
+      assert.equal(
+        await d.tokenOrStatus(v, Perm.pcmr | Perm.mc, 'example.com'),
+        Status.CTAP2_ERR_UNAUTHORIZED_PERMISSION,
+      );
       const a = await persistentToken(d, v);
       const b = await persistentToken(d, v);
       assert.equal(toHex(a.pinUvAuthToken), toHex(b.pinUvAuthToken), 'the same persistent token each time');
@@ -117,18 +135,27 @@ describe('persistent pinUvAuthToken (pcmr)', () => {
       assert.equal(metadata.existingResidentCredentialsCount, 1);
       const rps = decodeCredentialManagementResponse(await cmCall(d, { subCommand: CM.enumerateRPsBegin }, ppuat));
       assert.equal(rps.rp?.id, 'a.example');
-      const creds = decodeCredentialManagementResponse(await cmCall(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') }, ppuat));
+      const creds = decodeCredentialManagementResponse(
+        await cmCall(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') }, ppuat),
+      );
       assert.equal(toHex(creds.credentialID!.id), toHex(id));
       // Not the writing subcommands.
       const del = await cmCall(d, { subCommand: CM.deleteCredential, credentialID: id }, ppuat);
       assert.equal(del[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
-      const upd = await cmCall(d, { subCommand: CM.updateUserInformation, credentialID: id, user: { id: new Uint8Array([1]), name: 'x' } }, ppuat);
+      const upd = await cmCall(
+        d,
+        { subCommand: CM.updateUserInformation, credentialID: id, user: { id: new Uint8Array([1]), name: 'x' } },
+        ppuat,
+      );
       assert.equal(upd[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
       // The cm token issued before the persistent one still works: pcmr did not reset it.
       const ok = await cmCall(d, { subCommand: CM.getCredsMetadata }, cm);
       assert.equal(ok[0], Status.CTAP2_OK);
       // Nor does it authorize anything else: authenticatorConfig wants acfg.
-      assert.equal(await d.status(encodeConfigRequest(ConfigSubCommand.toggleAlwaysUv, ppuat)), Status.CTAP2_ERR_PIN_AUTH_INVALID);
+      assert.equal(
+        await d.status(encodeConfigRequest(ConfigSubCommand.toggleAlwaysUv, ppuat)),
+        Status.CTAP2_ERR_PIN_AUTH_INVALID,
+      );
     });
   }
 
@@ -140,7 +167,10 @@ describe('persistent pinUvAuthToken (pcmr)', () => {
     d.env.clock.advance(24 * 3600_000);
     const r = await cmCall(d, { subCommand: CM.getCredsMetadata }, ppuat);
     assert.equal(r[0], Status.CTAP2_OK);
-    assert.ok(d.env.vault.get('persistent-pin-uv-auth-token'), 'stored in the vault (encrypted at rest by the SQLite vault)');
+    assert.ok(
+      d.env.vault.get('persistent-pin-uv-auth-token'),
+      'stored in the vault (encrypted at rest by the SQLite vault)',
+    );
   });
 
   it('changePIN and authenticatorReset invalidate it', async () => {
@@ -148,7 +178,10 @@ describe('persistent pinUvAuthToken (pcmr)', () => {
     await d.setPin();
     const before = await persistentToken(d);
     const p = platformProtocol(2);
-    assert.equal(await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '98127364').params)), Status.CTAP2_OK);
+    assert.equal(
+      await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '98127364').params)),
+      Status.CTAP2_OK,
+    );
     assert.equal((await cmCall(d, { subCommand: CM.getCredsMetadata }, before))[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
     const after = await d.token(2, Perm.pcmr, undefined, '98127364');
     assert.notEqual(toHex(after.pinUvAuthToken), toHex(before.pinUvAuthToken));
@@ -173,16 +206,26 @@ describe('encIdentifier and encCredStoreState (§6.4 0x19, 0x1E)', () => {
     assert.notEqual(toHex(a.encIdentifier!), toHex(b.encIdentifier!));
     assert.notEqual(toHex(a.encCredStoreState!), toHex(b.encCredStoreState!));
     assert.notEqual(toHex(a.encIdentifier!.subarray(0, 16)), toHex(b.encIdentifier!.subarray(0, 16)), 'the IVs differ');
-    assert.equal(toHex(decryptMember(ppuat, a.encIdentifier!, 'encIdentifier')), toHex(decryptMember(ppuat, b.encIdentifier!, 'encIdentifier')));
-    assert.equal(toHex(decryptMember(ppuat, a.encCredStoreState!, 'encCredStoreState')), toHex(decryptMember(ppuat, b.encCredStoreState!, 'encCredStoreState')));
+    assert.equal(
+      toHex(decryptMember(ppuat, a.encIdentifier!, 'encIdentifier')),
+      toHex(decryptMember(ppuat, b.encIdentifier!, 'encIdentifier')),
+    );
+    assert.equal(
+      toHex(decryptMember(ppuat, a.encCredStoreState!, 'encCredStoreState')),
+      toHex(decryptMember(ppuat, b.encCredStoreState!, 'encCredStoreState')),
+    );
     // The two members use different keys (info strings).
-    assert.notEqual(toHex(decryptMember(ppuat, a.encIdentifier!, 'encCredStoreState')), toHex(decryptMember(ppuat, a.encIdentifier!, 'encIdentifier')));
+    assert.notEqual(
+      toHex(decryptMember(ppuat, a.encIdentifier!, 'encCredStoreState')),
+      toHex(decryptMember(ppuat, a.encIdentifier!, 'encIdentifier')),
+    );
   });
 
   it('the identifier stays across a power cycle and a PIN change, and differs after a reset', async () => {
     const d = await managementDevice();
     await d.setPin();
-    const id = async () => decryptMember((await persistentToken(d)).pinUvAuthToken, (await d.info()).encIdentifier!, 'encIdentifier');
+    const id = async () =>
+      decryptMember((await persistentToken(d)).pinUvAuthToken, (await d.info()).encIdentifier!, 'encIdentifier');
     const first = toHex(await id());
     d.auth.core.powerCycle();
     assert.equal(toHex(await id()), first);
@@ -201,7 +244,11 @@ describe('encIdentifier and encCredStoreState (§6.4 0x19, 0x1E)', () => {
     const made = await state();
     assert.notEqual(made, empty);
     const cm = await d.token(2, Perm.cm);
-    const upd = await cmCall(d, { subCommand: CM.updateUserInformation, credentialID: id, user: { id: new Uint8Array([7]), name: 'renamed' } }, cm);
+    const upd = await cmCall(
+      d,
+      { subCommand: CM.updateUserInformation, credentialID: id, user: { id: new Uint8Array([7]), name: 'renamed' } },
+      cm,
+    );
     assert.equal(upd[0], Status.CTAP2_OK);
     const updated = await state();
     assert.notEqual(updated, made);
@@ -226,22 +273,38 @@ describe('enableLongTouchForReset (§6.11.5) and reset (§6.6)', () => {
     assert.equal(await d.status(encodeSimpleCommand(Command.authenticatorReset)), Status.CTAP2_OK);
     assert.equal((await d.info()).longTouchForReset, false, 'reset turns it off again');
     d.env.presence.answer = 'approved';
-    assert.equal(await d.status(encodeSimpleCommand(Command.authenticatorReset)), Status.CTAP2_OK, 'a short touch is enough again');
+    assert.equal(
+      await d.status(encodeSimpleCommand(Command.authenticatorReset)),
+      Status.CTAP2_OK,
+      'a short touch is enough again',
+    );
   });
 
   it('needs an acfg token once a PIN is set; a long touch also counts as a touch elsewhere', async () => {
     const d = await managementDevice();
     await d.setPin();
-    assert.equal(await d.status(encodeConfigRequest(ConfigSubCommand.enableLongTouchForReset)), Status.CTAP2_ERR_PUAT_REQUIRED);
-    assert.equal(await d.status(encodeConfigRequest(ConfigSubCommand.enableLongTouchForReset, await d.token(2, Perm.cm))), Status.CTAP2_ERR_PIN_AUTH_INVALID);
-    assert.equal(await d.status(encodeConfigRequest(ConfigSubCommand.enableLongTouchForReset, await d.token(2, Perm.acfg))), Status.CTAP2_OK);
+    assert.equal(
+      await d.status(encodeConfigRequest(ConfigSubCommand.enableLongTouchForReset)),
+      Status.CTAP2_ERR_PUAT_REQUIRED,
+    );
+    assert.equal(
+      await d.status(encodeConfigRequest(ConfigSubCommand.enableLongTouchForReset, await d.token(2, Perm.cm))),
+      Status.CTAP2_ERR_PIN_AUTH_INVALID,
+    );
+    assert.equal(
+      await d.status(encodeConfigRequest(ConfigSubCommand.enableLongTouchForReset, await d.token(2, Perm.acfg))),
+      Status.CTAP2_OK,
+    );
     d.env.presence.answer = 'longTouch';
     assert.equal((await d.makeCredential({}, await d.token(2, Perm.mc, 'example.com')))[0], Status.CTAP2_OK);
   });
 
   it('is CTAP2_ERR_INVALID_SUBCOMMAND without the capability', async () => {
     const d = await managementDevice({ config: { ctap23: false } });
-    assert.equal(await d.status(encodeConfigRequest(ConfigSubCommand.enableLongTouchForReset)), Status.CTAP2_ERR_INVALID_SUBCOMMAND);
+    assert.equal(
+      await d.status(encodeConfigRequest(ConfigSubCommand.enableLongTouchForReset)),
+      Status.CTAP2_ERR_INVALID_SUBCOMMAND,
+    );
   });
 });
 
@@ -286,10 +349,16 @@ describe('PIN complexity policy', () => {
       const s = await d.status(encodeClientPinRequest(setPinParams(p, await d.keyAgreement(p), weak).params));
       assert.equal(s, Status.CTAP2_ERR_PIN_POLICY_VIOLATION, weak);
     }
-    assert.equal(await d.status(encodeClientPinRequest(setPinParams(p, await d.keyAgreement(p), '480193').params)), Status.CTAP2_OK);
+    assert.equal(
+      await d.status(encodeClientPinRequest(setPinParams(p, await d.keyAgreement(p), '480193').params)),
+      Status.CTAP2_OK,
+    );
     // false does not turn it off; only a reset does.
     const acfg = await d.token(2, Perm.acfg, undefined, '480193');
-    assert.equal(await d.status(encodeConfigRequest(ConfigSubCommand.setMinPINLength, acfg, { pinComplexityPolicy: false })), Status.CTAP2_OK);
+    assert.equal(
+      await d.status(encodeConfigRequest(ConfigSubCommand.setMinPINLength, acfg, { pinComplexityPolicy: false })),
+      Status.CTAP2_OK,
+    );
     assert.equal((await d.info()).pinComplexityPolicy, true);
     assert.equal(await d.status(encodeSimpleCommand(Command.authenticatorReset)), Status.CTAP2_OK);
     assert.equal((await d.info()).pinComplexityPolicy, false);
@@ -301,8 +370,15 @@ describe('PIN complexity policy', () => {
     assert.equal(await complexityOn(d, await d.token(2, Perm.acfg)), Status.CTAP2_OK);
     assert.equal((await d.info()).forcePINChange, true);
     const p = platformProtocol(2);
-    assert.equal(await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '121212').params)), Status.CTAP2_OK, 'two distinct, not a run');
-    assert.equal(await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), '121212', '234567').params)), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
+    assert.equal(
+      await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '121212').params)),
+      Status.CTAP2_OK,
+      'two distinct, not a run',
+    );
+    assert.equal(
+      await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), '121212', '234567').params)),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+    );
   });
 
   it('a PIN set on the device follows the policy too, and replaces the persistent token', async () => {
@@ -310,7 +386,10 @@ describe('PIN complexity policy', () => {
     await d.setPin();
     const before = await persistentToken(d);
     assert.equal(await complexityOn(d, await d.token(2, Perm.acfg)), Status.CTAP2_OK);
-    assert.throws(() => setDevicePin(d.auth.core, '654321'), (e: unknown) => e instanceof CtapError && e.status === Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
+    assert.throws(
+      () => setDevicePin(d.auth.core, '654321'),
+      (e: unknown) => e instanceof CtapError && e.status === Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+    );
     setDevicePin(d.auth.core, '271828');
     assert.equal((await d.info()).forcePINChange, false);
     assert.equal((await cmCall(d, { subCommand: CM.getCredsMetadata }, before))[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
@@ -327,7 +406,10 @@ describe('PIN complexity policy', () => {
     assert.equal((await output(d))?.get('pinComplexityPolicy'), false);
     assert.equal(await complexityOn(d), Status.CTAP2_OK);
     assert.equal((await output(d))?.get('pinComplexityPolicy'), true);
-    assert.equal((await output(await managementDevice({ config: { ctap23: false } })))?.get('pinComplexityPolicy'), undefined);
+    assert.equal(
+      (await output(await managementDevice({ config: { ctap23: false } })))?.get('pinComplexityPolicy'),
+      undefined,
+    );
   });
 });
 
@@ -340,7 +422,10 @@ describe('pcmr over built-in UV (getPinUvAuthTokenUsingUvWithPermissions)', () =
     const ex = getPinUvAuthTokenUsingUvParams(p, await d.keyAgreement(p), Perm.pcmr);
     const r = await d.call(encodeClientPinRequest(ex.params));
     assert.equal(r[0], Status.CTAP2_OK);
-    assert.equal(toHex(decryptPinUvAuthToken(p, ex.sharedSecret, decodeClientPinResponse(r))!), toHex(viaPin.pinUvAuthToken));
+    assert.equal(
+      toHex(decryptPinUvAuthToken(p, ex.sharedSecret, decodeClientPinResponse(r))!),
+      toHex(viaPin.pinUvAuthToken),
+    );
     assert.equal(ClientPinSubCommand.getPinUvAuthTokenUsingUvWithPermissions, 0x06);
   });
 });

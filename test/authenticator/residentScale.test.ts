@@ -18,7 +18,11 @@ import {
   encodeGetAssertionRequest,
   encodeSimpleCommand,
 } from '../../src/ctap2/hostCodec.js';
-import { decodeCredentialManagementResponse, encodeCredentialManagementRequest, type PinUvAuthSession } from '../../src/ctap2/hostManagement.js';
+import {
+  decodeCredentialManagementResponse,
+  encodeCredentialManagementRequest,
+  type PinUvAuthSession,
+} from '../../src/ctap2/hostManagement.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { CredentialManagementSubCommand as CM } from '../../src/ctap2/requests/credentialManagement.js';
 import { Status } from '../../src/ctap2/status.js';
@@ -35,20 +39,40 @@ const stores: Array<[string, () => CredentialStore]> = [
   ['SqliteStore', () => SqliteStore.open(':memory:', new Uint8Array(32).fill(5))],
 ];
 
-async function filledDevice(store: CredentialStore, levels: readonly CredProtectLevel[]): Promise<{ d: ManagementDevice; creds: ResidentCredential[] }> {
-  const d = await managementDevice({ env: { ...testEnv(), store }, uv: new ScriptedUv(), config: { maxResidentCredentials: 100_000 } });
+async function filledDevice(
+  store: CredentialStore,
+  levels: readonly CredProtectLevel[],
+): Promise<{ d: ManagementDevice; creds: ResidentCredential[] }> {
+  const d = await managementDevice({
+    env: { ...testEnv(), store },
+    uv: new ScriptedUv(),
+    config: { maxResidentCredentials: 100_000 },
+  });
   const creds: ResidentCredential[] = [];
-  fillResident(d.auth.core, { rpId: RP, count: levels.length, credProtect: (i) => levels[i]!, made: (c) => creds.push(c) });
+  fillResident(d.auth.core, {
+    rpId: RP,
+    count: levels.length,
+    credProtect: (i) => levels[i]!,
+    made: (c) => creds.push(c),
+  });
   return { d, creds };
 }
 
 const next = (d: ManagementDevice) => d.call(encodeSimpleCommand(Command.authenticatorGetNextAssertion));
-const newestFirst = (creds: readonly ResidentCredential[], uv: boolean) => [...creds].reverse().filter((c) => uv || c.credProtect === 1);
+const newestFirst = (creds: readonly ResidentCredential[], uv: boolean) =>
+  [...creds].reverse().filter((c) => uv || c.credProtect === 1);
 
 /** getAssertion, then getNextAssertion until NOT_ALLOWED; checks every signature and user ID. */
-async function walk(d: ManagementDevice, creds: readonly ResidentCredential[], uv: boolean, between?: (answered: number) => void) {
+async function walk(
+  d: ManagementDevice,
+  creds: readonly ResidentCredential[],
+  uv: boolean,
+  between?: (answered: number) => void,
+) {
   const byId = new Map(creds.map((c) => [toHex(c.credentialId), c]));
-  const first = await d.call(encodeGetAssertionRequest({ rpId: RP, clientDataHash, ...(uv && { options: { uv: true } }) }));
+  const first = await d.call(
+    encodeGetAssertionRequest({ rpId: RP, clientDataHash, ...(uv && { options: { uv: true } }) }),
+  );
   if (first[0] !== Status.CTAP2_OK) return { numberOfCredentials: 0, ids: [] as string[], status: first[0] };
   const a0 = decodeGetAssertionResponse(first);
   const answers = [a0];
@@ -64,16 +88,25 @@ async function walk(d: ManagementDevice, creds: readonly ResidentCredential[], u
   for (const a of answers) {
     const c = byId.get(toHex(a.credential.id))!;
     assert.ok(c, 'an answer is one of the credentials');
-    assert.ok(verifySignature(decodeCoseKey(c.publicKey), concat(a.authData, clientDataHash), a.signature), 'signature');
+    assert.ok(
+      verifySignature(decodeCoseKey(c.publicKey), concat(a.authData, clientDataHash), a.signature),
+      'signature',
+    );
     assert.equal(toHex(a.user!.id), toHex(c.userId));
     assert.equal(a.user!.name !== undefined, uv, 'user details only with UV');
   }
-  return { numberOfCredentials: a0.numberOfCredentials ?? 1, ids: answers.map((a) => toHex(a.credential.id)), status: Status.CTAP2_OK };
+  return {
+    numberOfCredentials: a0.numberOfCredentials ?? 1,
+    ids: answers.map((a) => toHex(a.credential.id)),
+    status: Status.CTAP2_OK,
+  };
 }
 
 async function enumerate(d: ManagementDevice, session: PinUvAuthSession, between?: (returned: number) => void) {
   const begin = decodeCredentialManagementResponse(
-    await d.call(encodeCredentialManagementRequest({ subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256(RP) }, session)),
+    await d.call(
+      encodeCredentialManagementRequest({ subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256(RP) }, session),
+    ),
   );
   const ids = [toHex(begin.credentialID!.id)];
   for (;;) {
@@ -102,7 +135,10 @@ for (const [name, make] of stores) {
       assert.deepEqual(plain.ids, expectedPlain);
       const verified = await walk(d, creds, true);
       assert.equal(verified.numberOfCredentials, N, 'with UV every level');
-      assert.deepEqual(verified.ids, newestFirst(creds, true).map((c) => toHex(c.credentialId)));
+      assert.deepEqual(
+        verified.ids,
+        newestFirst(creds, true).map((c) => toHex(c.credentialId)),
+      );
     });
 
     it('enumerateCredentials lists all, newest first; getCredsMetadata counts them; a delete mid-cursor is skipped', async () => {
@@ -110,7 +146,9 @@ for (const [name, make] of stores) {
       const { d, creds } = await filledDevice(make(), levels);
       await d.setPin();
       const cm: PinUvAuthSession = await d.token(2, Perm.cm);
-      const meta = decodeCredentialManagementResponse(await d.call(encodeCredentialManagementRequest({ subCommand: CM.getCredsMetadata }, cm)));
+      const meta = decodeCredentialManagementResponse(
+        await d.call(encodeCredentialManagementRequest({ subCommand: CM.getCredsMetadata }, cm)),
+      );
       assert.equal(meta.existingResidentCredentialsCount, N);
       const all = newestFirst(creds, true).map((c) => toHex(c.credentialId));
       const listed = await enumerate(d, cm);
@@ -123,11 +161,17 @@ for (const [name, make] of stores) {
         if (returned === 10) for (const c of gone) d.env.store.deleteResident(c.credentialId);
       });
       assert.equal(again.total, N);
-      assert.deepEqual(again.ids, all.filter((id) => id !== toHex(gone[1]!.credentialId)));
+      assert.deepEqual(
+        again.ids,
+        all.filter((id) => id !== toHex(gone[1]!.credentialId)),
+      );
     });
 
     it('makeCredential rk for a user already there replaces that one credential (keyed user lookup)', async () => {
-      const { d, creds } = await filledDevice(make(), Array.from({ length: N }, () => 1 as const));
+      const { d, creds } = await filledDevice(
+        make(),
+        Array.from({ length: N }, () => 1 as const),
+      );
       const r = await d.makeCredential({
         rp: { id: RP },
         user: { id: utf8.encode('user-1234'), name: 'again' },
@@ -173,7 +217,8 @@ for (const [name, make] of stores) {
             const replay = deletions.slice();
             for (const id of eligible) {
               const answeredSoFar = expected.length;
-              for (const [at, which] of replay) if (at <= answeredSoFar && at >= 1) model.add(toHex(creds[which % creds.length]!.credentialId));
+              for (const [at, which] of replay)
+                if (at <= answeredSoFar && at >= 1) model.add(toHex(creds[which % creds.length]!.credentialId));
               if (expected.length > 0 && model.has(id)) continue;
               expected.push(id);
             }

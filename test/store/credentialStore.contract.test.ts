@@ -185,14 +185,20 @@ for (const [name, make] of implementations) {
       const s = open(t);
       const rpIdHash = sha256(new TextEncoder().encode('scale.example'));
       const levels = [1, 3, 2, 1, 1, 3, 2, 1] as const;
-      const creds = levels.map((credProtect, i) => minimalCredential({ rpId: 'scale.example', userId: new Uint8Array([i]), credProtect }));
+      const creds = levels.map((credProtect, i) =>
+        minimalCredential({ rpId: 'scale.example', userId: new Uint8Array([i]), credProtect }),
+      );
       s.putResidents(creds);
       s.putResident(minimalCredential({ rpId: 'other.example' }));
       for (const max of [1, 2, 3] as const) {
         const expected = [...creds].reverse().filter((c) => c.credProtect <= max);
         assert.equal(s.countResidentOf({ rpIdHash, maxCredProtect: max }), expected.length);
         const walked: Uint8Array[] = [];
-        for (let step = s.nextResident({ rpIdHash, maxCredProtect: max }); step; step = s.nextResident({ rpIdHash, maxCredProtect: max }, step.position)) {
+        for (
+          let step = s.nextResident({ rpIdHash, maxCredProtect: max });
+          step;
+          step = s.nextResident({ rpIdHash, maxCredProtect: max }, step.position)
+        ) {
           walked.push(step.credential.credentialId);
           assert.deepEqual(step.credential, expected[walked.length - 1]);
         }

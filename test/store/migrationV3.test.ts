@@ -42,7 +42,10 @@ interface FixtureCredential {
   credentialId: string;
   publicKey: string;
 }
-const fixture = JSON.parse(readFileSync(join(FIXTURE, 'credentials.json'), 'utf8')) as { credentials: FixtureCredential[]; counters: Record<string, number> };
+const fixture = JSON.parse(readFileSync(join(FIXTURE, 'credentials.json'), 'utf8')) as {
+  credentials: FixtureCredential[];
+  counters: Record<string, number>;
+};
 
 function copyFixture(dir: string): void {
   for (const f of ['master.key', 'softkey.db']) {
@@ -95,22 +98,33 @@ test('a schema-version-2 data directory opens migrated, and every credential sti
   const request = encodeGetAssertionRequest({ rpId: 'old.example', clientDataHash, options: { uv: true } });
   const answers = [decodeGetAssertionResponse(await key.cbor(request))];
   assert.equal(answers[0]!.numberOfCredentials, 3);
-  for (let i = 1; i < 3; i++) answers.push(decodeGetAssertionResponse(await key.cbor(encodeSimpleCommand(Command.authenticatorGetNextAssertion))));
+  for (let i = 1; i < 3; i++)
+    answers.push(
+      decodeGetAssertionResponse(await key.cbor(encodeSimpleCommand(Command.authenticatorGetNextAssertion))),
+    );
   assert.deepEqual(
     answers.map((a) => toHex(a.credential.id)),
     [...old].reverse().map((c) => c.credentialId),
   );
   for (const a of answers) {
     const f = old.find((c) => c.credentialId === toHex(a.credential.id))!;
-    assert.ok(verifySignature(decodeCoseKey(fromHex(f.publicKey)), concat(a.authData, clientDataHash), a.signature), f.user);
+    assert.ok(
+      verifySignature(decodeCoseKey(fromHex(f.publicKey)), concat(a.authData, clientDataHash), a.signature),
+      f.user,
+    );
     assert.equal(new TextDecoder().decode(a.user!.id), f.user);
     assert.equal(a.user!.name, f.name);
     const expected = (fixture.counters[f.credentialId] ?? 0) + 1;
-    assert.ok(parseAuthenticatorData(a.authData).signCount >= expected, `${f.user}: counter continues from ${expected - 1}`);
+    assert.ok(
+      parseAuthenticatorData(a.authData).signCount >= expected,
+      `${f.user}: counter continues from ${expected - 1}`,
+    );
   }
 
   // Without UV only credProtect 1 is discoverable (§12.1).
-  const plain = decodeGetAssertionResponse(await key.cbor(encodeGetAssertionRequest({ rpId: 'old.example', clientDataHash })));
+  const plain = decodeGetAssertionResponse(
+    await key.cbor(encodeGetAssertionRequest({ rpId: 'old.example', clientDataHash })),
+  );
   assert.equal(toHex(plain.credential.id), old.find((c) => c.credProtect === 1)!.credentialId);
   assert.equal(plain.numberOfCredentials, undefined);
 
@@ -131,7 +145,7 @@ test('a schema-version-2 data directory opens migrated, and every credential sti
   assert.equal(store.countResident(), fixture.credentials.length);
 });
 
-test('migration 3 refuses a master key that is not the database\'s, leaving it at version 2', async (t) => {
+test("migration 3 refuses a master key that is not the database's, leaving it at version 2", async (t) => {
   const dir = tempDir(t);
   copyFixture(dir);
   const { openDatabase } = await import('../../src/store/database.js');

@@ -3,13 +3,22 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openDataDir } from '../../src/store/dataDir.js';
-import { LATEST_SCHEMA_VERSION, migrate, MIGRATIONS, SchemaVersionError, schemaVersion, type Migration } from '../../src/store/migrations.js';
+import {
+  LATEST_SCHEMA_VERSION,
+  migrate,
+  MIGRATIONS,
+  SchemaVersionError,
+  schemaVersion,
+  type Migration,
+} from '../../src/store/migrations.js';
 import { tempDir } from './helpers.js';
 
 const tables = (db: Database.Database): string[] =>
-  (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>).map(
-    (r) => r.name,
-  );
+  (
+    db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .all() as Array<{ name: string }>
+  ).map((r) => r.name);
 
 test('migrations are numbered 1..N in order', () => {
   assert.ok(MIGRATIONS.length >= 1);
@@ -26,7 +35,17 @@ test('a fresh database ends at the latest user_version with every table', (t) =>
   assert.equal(schemaVersion(db), 0);
   assert.equal(migrate(db), LATEST_SCHEMA_VERSION);
   assert.equal(db.pragma('user_version', { simple: true }), LATEST_SCHEMA_VERSION);
-  assert.deepEqual(tables(db), ['counters', 'credential_slot', 'large_blob', 'meta', 'resident', 'resident_rp', 'resident_totals', 'secrets', 'state']);
+  assert.deepEqual(tables(db), [
+    'counters',
+    'credential_slot',
+    'large_blob',
+    'meta',
+    'resident',
+    'resident_rp',
+    'resident_totals',
+    'secrets',
+    'state',
+  ]);
   // Idempotent: migrating again changes nothing.
   assert.equal(migrate(db), LATEST_SCHEMA_VERSION);
   assert.equal(schemaVersion(db), LATEST_SCHEMA_VERSION);
@@ -37,7 +56,9 @@ test('every sealed table carries a format (record version) column', (t) => {
   t.after(() => db.close());
   migrate(db);
   for (const table of ['resident', 'state', 'large_blob', 'secrets', 'credential_slot']) {
-    const cols = (db.pragma(`table_info(${table})`) as Array<{ name: string; notnull: number }>).filter((c) => c.name === 'format');
+    const cols = (db.pragma(`table_info(${table})`) as Array<{ name: string; notnull: number }>).filter(
+      (c) => c.name === 'format',
+    );
     assert.equal(cols.length, 1, table);
     assert.equal(cols[0]!.notnull, 1, table);
   }

@@ -13,7 +13,12 @@ import { fullCredential, rand, tempDir } from './helpers.js';
 
 function forms(secret: Uint8Array): Buffer[] {
   const b = Buffer.from(secret);
-  return [b, Buffer.from(b.toString('hex')), Buffer.from(b.toString('hex').toUpperCase()), Buffer.from(b.toString('base64'))];
+  return [
+    b,
+    Buffer.from(b.toString('hex')),
+    Buffer.from(b.toString('hex').toUpperCase()),
+    Buffer.from(b.toString('base64')),
+  ];
 }
 
 function rawFiles(dir: string): Map<string, Buffer> {
@@ -42,7 +47,11 @@ test('no secret bytes appear in softkey.db or its WAL, before or after close', (
   const d = openDataDir(dir);
   const secrets = new Map<string, Uint8Array>();
   const creds = Array.from({ length: 5 }, (_, i) => {
-    const c = fullCredential({ rpId: `plaintext-marker-${i}.example`, userName: `sealed-user-name-${i}`, userDisplayName: `Sealed Display ${i}` });
+    const c = fullCredential({
+      rpId: `plaintext-marker-${i}.example`,
+      userName: `sealed-user-name-${i}`,
+      userDisplayName: `Sealed Display ${i}`,
+    });
     secrets.set(`credBlob ${i}`, c.credBlob!);
     secrets.set(`largeBlobKey ${i}`, c.largeBlobKey!);
     secrets.set(`user ID ${i}`, c.userId);
@@ -51,7 +60,12 @@ test('no secret bytes appear in softkey.db or its WAL, before or after close', (
     d.store.putResident(c);
     return c;
   });
-  for (const [name, n] of [['credentialWrapKey', 32], ['hmacSecretKey', 32], ['attestationKey', 32], ['walletSeed', 64]] as const) {
+  for (const [name, n] of [
+    ['credentialWrapKey', 32],
+    ['hmacSecretKey', 32],
+    ['attestationKey', 32],
+    ['walletSeed', 64],
+  ] as const) {
     const value = rand(n);
     secrets.set(`vault ${name}`, value);
     d.vault.set(name, value);

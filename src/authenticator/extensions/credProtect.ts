@@ -18,7 +18,8 @@ export const CRED_PROTECT = 'credProtect';
  * trussed's ctap-types answers. makeCredential checks it before asking for user presence.
  */
 export function credProtectLevel(input: number | undefined): CredProtectLevel {
-  if (input !== undefined && (input < 1 || input > 3)) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, `credProtect ${input} is not a defined level (1–3)`);
+  if (input !== undefined && (input < 1 || input > 3))
+    throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, `credProtect ${input} is not a defined level (1–3)`);
   return (input ?? 1) as CredProtectLevel;
 }
 
