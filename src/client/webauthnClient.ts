@@ -57,7 +57,20 @@ import {
   type RegistrationResponseJSON,
   type RequestOptionsInput,
 } from './json.js';
-import { callerOrigin, resolveRpId } from './origin.js';
+import { callerOrigin, resolveRpId, type CallerOrigin } from './origin.js';
+import { accountOf, AutofillUi, type AutofillAccount } from './conditionalMediation.js';
+import { validateRelatedOrigins, type RelatedOriginsOptions } from './relatedOrigins.js';
+import {
+  applySignal,
+  hasCredentialManagement,
+  parseSignal,
+  type AllAcceptedCredentialsOptions,
+  type CurrentUserDetailsOptions,
+  type SignalEffect,
+  type SignalKind,
+  type UnknownCredentialOptions,
+} from './signals.js';
+import { clientCapabilities, type ClientCapabilities } from './clientCapabilities.js';
 import { PinUvAuthTokenPermission, pinUvAuthenticate, type PinUvAuthToken, type UserVerifier } from './userVerifier.js';
 import type { CtapTransport } from './transport.js';
 
@@ -112,11 +125,20 @@ export interface WebAuthnClientOptions {
   authenticators?: CtapTransport[];
   /** The user's pick when several authenticators qualify: 'platform', 'cross-platform' or a function. */
   chooseAuthenticator?: AuthenticatorChooser;
+  /**
+   * Related origin requests (L3 §5.11, relatedOrigins.ts): how https://RP-ID/.well-known/webauthn is
+   * fetched (default: the global fetch) and the label limit; `false` turns the feature off.
+   */
+  relatedOrigins?: RelatedOriginsOptions | false;
+  /** Told after each signal method ran on the authenticators (what it deleted or updated). */
+  onSignal?: (effects: SignalEffect[]) => void;
 }
 
 export interface CreateContext {
   /** The caller's origin, e.g. "https://example.com" (its ASCII serialization goes into clientDataJSON). */
   origin: string;
+  /** CredentialCreationOptions.mediation / CredentialRequestOptions.mediation ('conditional': see conditionalMediation.ts). */
+  mediation?: CredentialMediationRequirement;
   /**
    * The top-level document's origin when the caller is a cross-origin frame whose embedder granted
    * publickey-credentials-create / -get (L3 §5.9); clientData then says crossOrigin and topOrigin.
@@ -125,8 +147,11 @@ export interface CreateContext {
   signal?: AbortSignal;
 }
 
-export interface GetContext extends CreateContext {
-  mediation?: CredentialMediationRequirement;
+export type GetContext = CreateContext;
+
+/** The context of a signal method: the caller's origin. */
+export interface SignalContext {
+  origin: string;
 }
 
 const typeError = (m: string) => new WebAuthnError('TypeError', m);
@@ -144,6 +169,8 @@ export class WebAuthnClient {
   private readonly timeouts: TimeoutRange;
   /** The PIN (or a callback asking for it) used when a ceremony needs user verification through clientPIN. */
   pin: PinSource | undefined;
+  /** The simulated passkey autofill UI of conditional requests (conditionalMediation.ts). */
+  readonly autofill = new AutofillUi();
 
   constructor(
     readonly transport: CtapTransport,
@@ -219,6 +246,89 @@ export class WebAuthnClient {
     return false;
   }
 
+  /** L3 §5.1.6 isConditionalMediationAvailable(): this client offers passkey autofill (conditionalMediation.ts). */
+  async isConditionalMediationAvailable(): Promise<boolean> {
+    return true;
+  }
+
+  /** L3 §5.1.11 getClientCapabilities(): what this client and its authenticators support (clientCapabilities.ts). */
+  async getClientCapabilities(): Promise<ClientCapabilities> {
+    const infos: GetInfoResponse[] = [];
+    for (const t of this.all) {
+      const info = await this.getInfo(undefined, t).catch(() => undefined);
+      if (info) infos.push(info);
+    }
+    return clientCapabilities(infos, { relatedOrigins: this.options.relatedOrigins !== false });
+  }
+
+  /** L3 §5.1.10 signalUnknownCredential(): the RP does not know this credential ID (signals.ts). */
+  signalUnknownCredential(options: UnknownCredentialOptions, ctx: SignalContext): Promise<SignalEffect[]> {
+    return this.signal('unknownCredential', options, ctx);
+  }
+
+  /** L3 §5.1.10 signalAllAcceptedCredentials(): every credential ID the RP still accepts for a user (signals.ts). */
+  signalAllAcceptedCredentials(options: AllAcceptedCredentialsOptions, ctx: SignalContext): Promise<SignalEffect[]> {
+    return this.signal('allAcceptedCredentials', options, ctx);
+  }
+
+  /** L3 §5.1.10 signalCurrentUserDetails(): the user's current name and display name (signals.ts). */
+  signalCurrentUserDetails(options: CurrentUserDetailsOptions, ctx: SignalContext): Promise<SignalEffect[]> {
+    return this.signal('currentUserDetails', options, ctx);
+  }
+
+  /**
+   * A signal method: validated as L3 says (TypeError, SecurityError), then applied to every
+   * authenticator that has credential management and gives a token without asking the user for
+   * anything (built-in UV, or the PIN this client holds). Resolves with what changed (the page sees
+   * undefined); failures on an authenticator are recorded, never thrown.
+   */
+  private async signal(kind: SignalKind, input: unknown, ctx: SignalContext): Promise<SignalEffect[]> {
+    const request = parseSignal(kind, input);
+    const caller = callerOrigin(ctx.origin);
+    await this.rpIdFor(caller, request.rpId);
+    const effects: SignalEffect[] = [];
+    for (const [index, transport] of this.all.entries()) {
+      const skip = (skipped: string) => effects.push({ signal: kind, rpId: request.rpId, authenticator: index, deleted: [], updated: [], skipped });
+      try {
+        const info = await this.getInfo(undefined, transport);
+        if (!hasCredentialManagement(info)) {
+          skip('no credential management');
+          continue;
+        }
+        const send = (r: Uint8Array) => transport.cbor(r);
+        const o = info.options ?? {};
+        const clientPin = new ClientPin(send, info);
+        let token: PinUvAuthToken | undefined;
+        if (o.uv === true && o.pinUvAuthToken === true) token = await clientPin.tokenFromUv(PinUvAuthTokenPermission.cm, request.rpId);
+        else if (o.clientPin === true && typeof this.pin === 'string') token = await clientPin.tokenFromPin(this.pin, PinUvAuthTokenPermission.cm, request.rpId);
+        if (!token) {
+          skip('no silent user verification');
+          continue;
+        }
+        effects.push(await applySignal(send, info, token, request, index));
+      } catch (e) {
+        skip(`failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    this.options.onSignal?.(effects);
+    return effects;
+  }
+
+  /**
+   * The RP ID of a ceremony or signal (L3 §5.1.3 step 7 / §5.1.4 step 6): the requested one when it
+   * is the caller's effective domain or a registrable suffix of it, else when the RP's related
+   * origins list the caller (§5.11, relatedOrigins.ts); SecurityError otherwise.
+   */
+  private async rpIdFor(caller: CallerOrigin, requested: string | undefined, signal?: AbortSignal): Promise<string> {
+    try {
+      return resolveRpId(caller, requested);
+    } catch (e) {
+      if (requested === undefined || this.options.relatedOrigins === false || !(e instanceof WebAuthnError && e.name === 'SecurityError')) throw e;
+      await validateRelatedOrigins(caller.origin, requested, this.options.relatedOrigins ?? {}, signal);
+      return requested;
+    }
+  }
+
   /**
    * The authenticator a ceremony uses (authenticatorChoice.ts): the ceremony talks to it from now on.
    * None eligible: wait for the timeout (NotAllowedError), as Chromium does.
@@ -257,7 +367,14 @@ export class WebAuthnClient {
     if (options.user.id.length < 1 || options.user.id.length > 64) throw typeError('user.id must be 1 to 64 bytes');
     if (options.challenge.length < 16) throw typeError('challenge must be at least 16 bytes');
     const caller = callerOrigin(ctx.origin);
-    const rpId = resolveRpId(caller, options.rp.id);
+    const rpId = await this.rpIdFor(caller, options.rp.id, ctx.signal);
+    // L3 §5.1.3, mediation "conditional" (passkey upgrade): only after an authentication this client
+    // mediated for the same origin, and with the user's consent; no user verification is asked for.
+    const conditional = ctx.mediation === 'conditional';
+    if (conditional && !this.autofill.recentlyAuthenticated(caller.origin)) {
+      throw notAllowed(`conditional create: no recent sign-in on ${caller.origin} mediated by this client`);
+    }
+    if (conditional && !this.autofill.consentToConditionalCreate) throw notAllowed('conditional create: the user did not consent');
 
     let params: PublicKeyCredentialParameters[] = [...DEFAULT_PUB_KEY_CRED_PARAMS];
     if (options.pubKeyCredParams.length > 0) {
@@ -272,7 +389,7 @@ export class WebAuthnClient {
         : selection.requireResidentKey === true
           ? 'required'
           : 'discouraged';
-    const uv = uvRequirement(selection.userVerification);
+    const uv = conditional ? 'discouraged' : uvRequirement(selection.userVerification);
     const conveyance = attestationConveyance(options.attestation);
     const clientData = collectClientData('webauthn.create', options.challenge, caller.origin, ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin);
     const timeout = effectiveTimeout(options.timeout, this.timeouts);
@@ -364,7 +481,7 @@ export class WebAuthnClient {
     const caller = callerOrigin(ctx.origin);
     // A public key credential always needs the user (user presence); silent mediation cannot produce one.
     if (ctx.mediation === 'silent') throw notAllowed('silent mediation is not possible for public key credentials');
-    const rpId = resolveRpId(caller, options.rpId);
+    const rpId = await this.rpIdFor(caller, options.rpId, ctx.signal);
     if (options.challenge.length < 16) throw typeError('challenge must be at least 16 bytes');
     const uv = uvRequirement(options.userVerification);
     const clientData = collectClientData('webauthn.get', options.challenge, caller.origin, ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin);
@@ -373,7 +490,10 @@ export class WebAuthnClient {
     const timeout = ctx.mediation === 'conditional' ? undefined : effectiveTimeout(options.timeout, this.timeouts);
 
     return this.run(ctx.signal, timeout, async (c) => {
-      const { info, attachment } = await this.pickAuthenticator(
+      // Conditional mediation (passkey autofill): the user picks an offered account first; the
+      // assertion then asks that authenticator for that credential only.
+      const picked = ctx.mediation === 'conditional' ? await this.autofillChoice(c, caller.origin, rpId, allowCredentials) : undefined;
+      const { info, attachment } = picked ?? await this.pickAuthenticator(
         c,
         { ...(options.hints && { hints: options.hints }), allowTransports: allowCredentials.map((d) => d.transports) },
         async (probed) => {
@@ -386,7 +506,8 @@ export class WebAuthnClient {
       const extensions = planGetExtensions(options.extensions, info, { allowCredentials });
 
       let allowList: CredentialDescriptor[] | undefined;
-      if ((options.allowCredentials ?? []).length > 0) {
+      if (picked) allowList = [{ type: 'public-key', id: b64u.decode(picked.account.credentialId) }];
+      else if ((options.allowCredentials ?? []).length > 0) {
         const eligible = this.eligible(allowCredentials, info);
         if (eligible.length === 0) throw notAllowed('no allowed credential can be on this authenticator');
         const chunks = this.chunks(eligible, info);
@@ -437,6 +558,7 @@ export class WebAuthnClient {
       });
 
       const id = b64u.encode(result.credential.id);
+      this.autofill.recordAuthentication(caller.origin);
       return {
         id,
         rawId: id,
@@ -464,6 +586,46 @@ export class WebAuthnClient {
     } finally {
       c.close();
     }
+  }
+
+  /**
+   * Passkey autofill (conditionalMediation.ts): silent discovery on every authenticator (L3 §6.3.4
+   * authenticatorSilentCredentialDiscovery, over CTAP as getAssertion with up=false and no allowList,
+   * then getNextAssertion), the accounts filtered by allowCredentials when it is not empty, offered
+   * to the user; resolves with the account chosen and its authenticator, now the ceremony's.
+   */
+  private async autofillChoice(
+    c: Ceremony,
+    origin: string,
+    rpId: string,
+    allowCredentials: readonly PublicKeyCredentialDescriptor[],
+  ): Promise<{ info: GetInfoResponse; attachment: AuthenticatorAttachment; account: AutofillAccount }> {
+    const accounts: AutofillAccount[] = [];
+    const infos: GetInfoResponse[] = [];
+    for (const [index, transport] of this.all.entries()) {
+      const info = await c.guard(this.getInfo(c.signal, transport));
+      infos.push(info);
+      c.use(transport);
+      const { attachment } = candidateOf(index, info);
+      let first: GetAssertionResponse;
+      try {
+        first = decodeGetAssertionResponse(await c.send(encodeGetAssertionRequest({ rpId, clientDataHash: PREFLIGHT_CLIENT_DATA_HASH, options: { up: false } })));
+      } catch (e) {
+        if (e instanceof CtapError) continue; // nothing discoverable here (NO_CREDENTIALS), or it cannot tell
+        throw e;
+      }
+      const found = [first];
+      for (let i = 1; i < (first.numberOfCredentials ?? 1); i++) {
+        found.push(decodeGetAssertionResponse(await c.send(encodeSimpleCommand(Command.authenticatorGetNextAssertion))));
+      }
+      for (const r of found) {
+        if (allowCredentials.length > 0 && !allowCredentials.some((d) => equal(d.id, r.credential.id))) continue;
+        accounts.push(accountOf(r.credential.id, r.user, index, attachment));
+      }
+    }
+    const account = await c.guard(this.autofill.offer(origin, rpId, accounts, c.signal));
+    c.use(this.all[account.authenticator]!);
+    return { info: infos[account.authenticator]!, attachment: account.attachment, account };
   }
 
   /** Descriptors the device can take: type public-key, ID no longer than getInfo.maxCredentialIdLength. */

@@ -179,7 +179,7 @@ function provider(
       versions: ['FIDO_2_0', 'FIDO_2_1'],
       extensions: p.extensions,
       aaguid: aaguid.replaceAll('-', ''),
-      options: { plat: true, rk: true, up: true, uv: true, pinUvAuthToken: true },
+      options: { plat: true, rk: true, up: true, uv: true, pinUvAuthToken: true, credMgmt: true }, // credMgmt: the signal methods' way in
       pinUvAuthProtocols: [2],
       maxCredentialIdLength: 64,
       transports: p.transports,
