@@ -3,7 +3,7 @@
  * page-facing half of WebAuthn L3: §5.1.3 navigator.credentials.create({ publicKey }), §5.1.4
  * navigator.credentials.get({ publicKey }), the PublicKeyCredential statics (§5.1.7
  * isUserVerifyingPlatformAuthenticatorAvailable, §5.1.6 isConditionalMediationAvailable, §5.1.9 /
- * §5.1.10 parse…OptionsFromJSON, §5.1.11 getClientCapabilities) and the objects they return
+ * §5.1.10 parse…OptionsFromJSON, §5.1.11 getClientCapabilities, §5.1.10 the signal methods) and the objects they return
  * (PublicKeyCredential, AuthenticatorAttestationResponse, AuthenticatorAssertionResponse, with
  * ArrayBuffers, getters and toJSON()). The ceremony itself runs in softkey (protocol.ts): options go
  * out as JSON with the page's origin, a toJSON()-shaped credential or an error name comes back.
@@ -273,7 +273,7 @@ const SHIM_SOURCE = String.raw`function softkeyShim(config) {
         var w = reply && waiting[reply.id];
         if (!w) return;
         delete waiting[reply.id];
-        if (reply.ok) w.resolve(reply.credential); else w.reject(errorFrom(reply.error));
+        if (reply.ok) w.resolve(reply.credential !== undefined ? reply.credential : reply.value); else w.reject(errorFrom(reply.error));
       };
       ws.onclose = function () {
         socket = null;
@@ -300,7 +300,7 @@ const SHIM_SOURCE = String.raw`function softkeyShim(config) {
     if (config.channel.kind === 'binding' || window.top === window) return false;
     try { return window.top.location.origin !== location.origin; } catch (e) { return true; }
   }
-  function call(type, options, signal, mediation) {
+  function call(type, options, signal, mediation, extra) {
     return new Promise(function (resolve, reject) {
       if (signal && signal.aborted) { reject(signal.reason); return; }
       if (crossOriginFrame()) { reject(new DOMException('softkey does not serve cross-origin frames', 'NotAllowedError')); return; }
@@ -318,14 +318,16 @@ const SHIM_SOURCE = String.raw`function softkeyShim(config) {
         done = true;
         if (signal) signal.removeEventListener('abort', onAbort);
         if (!ok) { reject(value); return; }
+        if (type !== 'create' && type !== 'get') { resolve(value); return; }
         try { resolve(credentialFrom(value, type)); } catch (e) { reject(e); }
       };
       if (signal) signal.addEventListener('abort', onAbort);
       var message = { type: type, id: id, origin: location.origin, options: options };
       if (mediation !== undefined) message.mediation = mediation;
+      if (extra) Object.keys(extra).forEach(function (k) { message[k] = extra[k]; });
       if (config.channel.kind === 'binding') {
         post(message).then(function (reply) {
-          if (reply && reply.ok) finish(true, reply.credential); else finish(false, errorFrom(reply && reply.error));
+          if (reply && reply.ok) finish(true, reply.credential !== undefined ? reply.credential : reply.value); else finish(false, errorFrom(reply && reply.error));
         }, function () { finish(false, new DOMException('the softkey bridge failed', 'NotAllowedError')); });
       } else {
         waiting[id] = { resolve: function (c) { finish(true, c); }, reject: function (e) { finish(false, e); } };
@@ -356,24 +358,21 @@ const SHIM_SOURCE = String.raw`function softkeyShim(config) {
 
   // ---- PublicKeyCredential statics ---------------------------------------------------------------
   replace(PKC, 'isUserVerifyingPlatformAuthenticatorAvailable', function () { return Promise.resolve(config.uvpa); });
-  replace(PKC, 'isConditionalMediationAvailable', function () { return Promise.resolve(false); });
+  // L3 §5.1.6: softkey's client offers passkey autofill (the accounts appear in softkey's autofill
+  // UI, key.client.autofill, where a test or the user picks one).
+  replace(PKC, 'isConditionalMediationAvailable', function () { return Promise.resolve(true); });
+  // L3 §5.1.11: what softkey's client and authenticators support, asked of softkey; should the
+  // bridge fail, what this shim alone knows (the promise never rejects).
   replace(PKC, 'getClientCapabilities', function () {
-    return Promise.resolve({
-      conditionalCreate: false,
-      conditionalGet: false,
-      hybridTransport: false,
-      passkeyPlatformAuthenticator: config.uvpa,
-      userVerifyingPlatformAuthenticator: config.uvpa,
-      relatedOrigins: false,
-      signalAllAcceptedCredentials: false,
-      signalCurrentUserDetails: false,
-      signalUnknownCredential: false,
-      'extension:credProps': true,
-      'extension:credProtect': true,
-      'extension:credBlob': true,
-      'extension:largeBlob': true,
-      'extension:minPinLength': true,
-      'extension:prf': true,
+    return call('capabilities', undefined).catch(function () {
+      return { conditionalGet: true, userVerifyingPlatformAuthenticator: config.uvpa, passkeyPlatformAuthenticator: config.uvpa };
+    });
+  });
+  // L3 §5.1.10 signal methods: validated and applied in softkey; resolve with undefined.
+  [['signalUnknownCredential', 'unknownCredential'], ['signalAllAcceptedCredentials', 'allAcceptedCredentials'], ['signalCurrentUserDetails', 'currentUserDetails']].forEach(function (m) {
+    replace(PKC, m[0], function (options) {
+      if (!options || typeof options !== 'object') return Promise.reject(new TypeError(m[0] + ': options must be an object'));
+      return call('signal', copyPlain(options), undefined, undefined, { signal: m[1] }).then(function () { return undefined; });
     });
   });
   replace(PKC, 'parseCreationOptionsFromJSON', parseCreationOptionsFromJSON);

@@ -9,7 +9,11 @@
  *   page → softkey   { "type": "get", "id": "r2", "origin": "…", "options": PublicKeyCredentialRequestOptionsJSON,
  *                      "mediation": "optional" }
  *   page → softkey   { "type": "abort", "id": "r1" }            AbortSignal fired: cancel request r1
+ *   page → softkey   { "type": "signal", "id": "r3", "origin": "…", "signal": "unknownCredential"
+ *                      | "allAcceptedCredentials" | "currentUserDetails", "options": {…} }   L3 §5.1.10
+ *   page → softkey   { "type": "capabilities", "id": "r4", "origin": "…" }              L3 §5.1.11
  *   softkey → page   { "id": "r1", "ok": true, "credential": RegistrationResponseJSON | AuthenticationResponseJSON }
+ *   softkey → page   { "id": "r3", "ok": true, "value": … }     a signal (null) or the capabilities record
  *   softkey → page   { "id": "r1", "ok": false, "error": { "name": "NotAllowedError", "message": "…" } }
  *
  * `origin` is what the page believes its origin is; softkey only trusts the origin it learned
@@ -19,8 +23,10 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../client/index.js';
 
 export type BridgeRequest =
-  | { type: 'create'; id: string; origin: string; options: unknown }
+  | { type: 'create'; id: string; origin: string; options: unknown; mediation?: string }
   | { type: 'get'; id: string; origin: string; options: unknown; mediation?: string }
+  | { type: 'signal'; id: string; origin: string; signal: string; options: unknown }
+  | { type: 'capabilities'; id: string; origin: string }
   | { type: 'abort'; id: string };
 
 export interface BridgeErrorJSON {
@@ -30,7 +36,8 @@ export interface BridgeErrorJSON {
 }
 
 export type BridgeReply =
-  | { id: string; ok: true; credential: RegistrationResponseJSON | AuthenticationResponseJSON }
+  | { id: string; ok: true; credential: RegistrationResponseJSON | AuthenticationResponseJSON; value?: undefined }
+  | { id: string; ok: true; value: Record<string, boolean> | null; credential?: undefined }
   | { id: string; ok: false; error: BridgeErrorJSON };
 
 /** Largest message accepted from a page (options with long allow lists stay far below it). */

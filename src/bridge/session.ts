@@ -8,7 +8,23 @@
 import { WebAuthnError, type WebAuthnClient } from '../client/index.js';
 import type { BridgeErrorJSON, BridgeReply } from './protocol.js';
 
-export type BridgeClient = Pick<WebAuthnClient, 'create' | 'get'> & Partial<Pick<WebAuthnClient, 'isUserVerifyingPlatformAuthenticatorAvailable'>>;
+export type BridgeClient = Pick<WebAuthnClient, 'create' | 'get'> &
+  Partial<
+    Pick<
+      WebAuthnClient,
+      | 'isUserVerifyingPlatformAuthenticatorAvailable'
+      | 'getClientCapabilities'
+      | 'signalUnknownCredential'
+      | 'signalAllAcceptedCredentials'
+      | 'signalCurrentUserDetails'
+    >
+  >;
+
+const SIGNALS = {
+  unknownCredential: 'signalUnknownCredential',
+  allAcceptedCredentials: 'signalAllAcceptedCredentials',
+  currentUserDetails: 'signalCurrentUserDetails',
+} as const;
 
 const ID = /^[\w.:-]{1,64}$/;
 
@@ -42,20 +58,37 @@ export class BridgeSession {
       this.pending.get(id)?.abort(new WebAuthnError('AbortError', 'the page aborted the request'));
       return undefined;
     }
-    if (m.type !== 'create' && m.type !== 'get') return fail('NotSupportedError', `unknown bridge request type ${JSON.stringify(m.type)}`);
+    if (!['create', 'get', 'signal', 'capabilities'].includes(m.type as string)) return fail('NotSupportedError', `unknown bridge request type ${JSON.stringify(m.type)}`);
     if (m.origin !== trustedOrigin) return fail('SecurityError', 'the page origin does not match the connection origin');
+    if (m.type === 'capabilities') {
+      if (!this.client.getClientCapabilities) return fail('NotSupportedError', 'this client does not report capabilities');
+      return this.client.getClientCapabilities().then(
+        (value) => ({ id, ok: true, value }),
+        (e: unknown) => ({ id, ok: false, error: errorJSON(e) }),
+      );
+    }
+    if (m.type === 'signal') {
+      const method = typeof m.signal === 'string' && Object.hasOwn(SIGNALS, m.signal) ? SIGNALS[m.signal as keyof typeof SIGNALS] : undefined;
+      const fn = method && this.client[method];
+      if (!fn) return fail('NotSupportedError', `unknown signal ${JSON.stringify(m.signal)}`);
+      try {
+        await fn.call(this.client, m.options as never, { origin: trustedOrigin });
+        return { id, ok: true, value: null };
+      } catch (e) {
+        return { id, ok: false, error: errorJSON(e) };
+      }
+    }
     if (this.pending.has(id)) return fail('InvalidStateError', `request ${id} is already running`);
     const controller = new AbortController();
     this.pending.set(id, controller);
     try {
-      const ctx = { origin: trustedOrigin, signal: controller.signal, ...(topOrigin !== undefined && { topOrigin }) };
-      const credential =
-        m.type === 'create'
-          ? await this.client.create(m.options as never, ctx)
-          : await this.client.get(m.options as never, {
-              ...ctx,
-              ...(typeof m.mediation === 'string' && { mediation: m.mediation as 'optional' }),
-            });
+      const ctx = {
+        origin: trustedOrigin,
+        signal: controller.signal,
+        ...(topOrigin !== undefined && { topOrigin }),
+        ...(typeof m.mediation === 'string' && { mediation: m.mediation as 'optional' }),
+      };
+      const credential = m.type === 'create' ? await this.client.create(m.options as never, ctx) : await this.client.get(m.options as never, ctx);
       return { id, ok: true, credential };
     } catch (e) {
       return { id, ok: false, error: errorJSON(e) };

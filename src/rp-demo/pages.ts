@@ -66,6 +66,15 @@ open <a href="${href}" target="softkey-panel" rel="noopener">${href}</a> (the <e
 <code>softkey start</code>, with its token) and press <strong>Approve</strong>.</p>`;
 }
 
+/** The user's choice of authenticator: WebAuthn L3 §5.4.4 hints (and authenticatorAttachment on registration). */
+function authenticatorSelect(): string {
+  return `<label for="authenticator">Authenticator</label><select id="authenticator" name="authenticator">
+<option value="either">either — let the browser offer what it has</option>
+<option value="platform">this device — a platform authenticator / passkey provider (hint client-device)</option>
+<option value="security-key">a security key (hint security-key)</option>
+<option value="hybrid">a phone or tablet (hint hybrid)</option></select>`;
+}
+
 export function registerPage(bridge: boolean, panelUrl?: string): string {
   return layout(
     'Register',
@@ -73,6 +82,7 @@ export function registerPage(bridge: boolean, panelUrl?: string): string {
 <form id="register-form">
 <label for="username">User name</label><input id="username" name="username" value="Fred Porlock" autocomplete="username webauthn" required>
 <label for="attestation">Attestation</label><select id="attestation" name="attestation"><option value="none">none — the RP does not care</option><option value="direct">direct — send the authenticator's attestation</option></select>
+${authenticatorSelect()}
 <p class="muted">Algorithms offered: ES256 (-7), EdDSA (-8), RS256 (-257). Resident key and user verification: preferred.</p>
 <button id="register" type="submit">Register</button>
 </form><div id="status" role="status"></div></div>`,
@@ -85,9 +95,10 @@ export function loginPage(bridge: boolean, panelUrl?: string): string {
     'Sign in',
     `${approveNotice(panelUrl)}<div class="card"><h2>Sign in with a passkey</h2>
 <form id="login-form">
-<label for="username">User name <span class="muted">(leave empty to pick a discoverable credential)</span></label><input id="username" name="username" value="" autocomplete="username webauthn">
+<label for="username">User name <span class="muted">(leave empty to pick a discoverable credential; your passkeys are also offered in this field's autofill)</span></label><input id="username" name="username" value="" autocomplete="username webauthn">
+${authenticatorSelect()}
 <button id="login" type="submit">Sign in</button>
-</form><div id="status" role="status"></div></div>`,
+</form><div id="status" role="status"></div><p id="upgrade" class="muted"></p></div>`,
     { bridge, script: true },
   );
 }
@@ -160,7 +171,7 @@ export const APP_SCRIPT = `'use strict';
     ev.preventDefault();
     show('pending', waiting);
     try {
-      var optionsJSON = await post('/api/register/options', { username: registerForm.username.value, attestation: registerForm.attestation.value });
+      var optionsJSON = await post('/api/register/options', { username: registerForm.username.value, attestation: registerForm.attestation.value, authenticator: registerForm.authenticator.value });
       var credential = await SimpleWebAuthnBrowser.startRegistration({ optionsJSON: optionsJSON });
       var result = await post('/api/register/verify', { credential: credential });
       show('success', 'Registered ' + result.credentialId + ' for ' + result.username + '.');
@@ -168,17 +179,59 @@ export const APP_SCRIPT = `'use strict';
     } catch (e) { show('error', 'Registration failed: ' + describe(e)); }
   });
   var loginForm = document.getElementById('login-form');
+  function signedIn(result) {
+    show('success', 'Signed in as ' + result.username + '. Signature counter is now ' + result.counter + (result.userVerified ? ' (user verified).' : '.'));
+    var a = document.createElement('a'); a.href = result.url; a.textContent = ' View the credential →'; a.id = 'credential-link';
+    status.appendChild(a);
+  }
+  // Passkey upgrade (WebAuthn L3 conditional create): after a sign-in with a security key, when the
+  // browser has a passkey platform authenticator, save a passkey there too, without a prompt.
+  async function upgrade(credential) {
+    var note = document.getElementById('upgrade');
+    if (credential.authenticatorAttachment === 'platform' || typeof PublicKeyCredential.getClientCapabilities !== 'function') return;
+    var caps = await PublicKeyCredential.getClientCapabilities();
+    if (!caps.conditionalCreate || !caps.passkeyPlatformAuthenticator) return;
+    try {
+      var optionsJSON = await post('/api/register/options', { upgrade: true, authenticator: 'platform' });
+      var created = await SimpleWebAuthnBrowser.startRegistration({ optionsJSON: optionsJSON, useAutoRegister: true });
+      var result = await post('/api/register/verify', { credential: created });
+      note.dataset.state = 'created';
+      note.textContent = 'A passkey for ' + result.username + ' was also saved on this device (' + result.credentialId + ').';
+    } catch (e) { note.dataset.state = 'skipped'; note.textContent = 'No passkey upgrade: ' + describe(e); }
+  }
+  var autofillAbort = null;
+  var modalStarted = false;
   if (loginForm) loginForm.addEventListener('submit', async function (ev) {
     ev.preventDefault();
+    modalStarted = true;
+    if (autofillAbort) autofillAbort.abort();
     show('pending', waiting);
     try {
-      var optionsJSON = await post('/api/login/options', { username: loginForm.username.value });
+      var optionsJSON = await post('/api/login/options', { username: loginForm.username.value, authenticator: loginForm.authenticator.value });
       var credential = await SimpleWebAuthnBrowser.startAuthentication({ optionsJSON: optionsJSON });
       var result = await post('/api/login/verify', { credential: credential });
-      show('success', 'Signed in as ' + result.username + '. Signature counter is now ' + result.counter + (result.userVerified ? ' (user verified).' : '.'));
-      var a = document.createElement('a'); a.href = result.url; a.textContent = ' View the credential →'; a.id = 'credential-link';
-      status.appendChild(a);
+      signedIn(result);
+      await upgrade(credential);
     } catch (e) { show('error', 'Sign-in failed: ' + describe(e)); }
   });
+  // Passkey autofill (WebAuthn L3 conditional mediation): the user name field offers the passkeys.
+  // Its own AbortController, so a modal sign-in (above) cancels it and nothing cancels the modal one.
+  async function autofill() {
+    var PKC = window.PublicKeyCredential;
+    if (!PKC || typeof PKC.isConditionalMediationAvailable !== 'function' || typeof PKC.parseRequestOptionsFromJSON !== 'function') return;
+    if (!(await PKC.isConditionalMediationAvailable())) return;
+    var optionsJSON = await post('/api/login/options', { autofill: true });
+    if (modalStarted) return;
+    autofillAbort = new AbortController();
+    var credential;
+    try {
+      credential = await navigator.credentials.get({ mediation: 'conditional', publicKey: PKC.parseRequestOptionsFromJSON(optionsJSON), signal: autofillAbort.signal });
+    } catch (e) { return; } // cancelled by a modal sign-in, or dismissed
+    try {
+      show('pending', waiting);
+      signedIn(await post('/api/login/verify', { credential: credential.toJSON(), autofill: true }));
+    } catch (e) { show('error', 'Sign-in failed: ' + describe(e)); }
+  }
+  if (loginForm) autofill().catch(function () {});
 })();
 `;

@@ -5,10 +5,18 @@
  *
  *   GET  /                       register page        GET /login            sign-in page
  *   GET  /credentials            all credentials      GET /credentials/:id  one credential, decoded
- *   POST /api/register/options   { username, attestation: "none" | "direct" } → creation options JSON
+ *   POST /api/register/options   { username, attestation: "none" | "direct", authenticator?, upgrade? } → creation options JSON
  *   POST /api/register/verify    { credential: RegistrationResponseJSON } → { verified, credentialId, username, url }
- *   POST /api/login/options      { username? } → request options JSON (empty allowCredentials: discoverable)
- *   POST /api/login/verify       { credential: AuthenticationResponseJSON } → { verified, username, counter, userVerified, url }
+ *   POST /api/login/options      { username?, authenticator?, autofill? } → request options JSON (empty allowCredentials: discoverable)
+ *   POST /api/login/verify       { credential: AuthenticationResponseJSON, autofill? } → { verified, username, counter, userVerified, url }
+ *   GET  /.well-known/webauthn   { origins: [this origin, ...relatedOrigins] } (WebAuthn L3 §5.11 related origins)
+ *
+ * `authenticator` is the user's choice of a platform authenticator ("platform": hints client-device),
+ * a security key ("security-key") or a phone ("hybrid"), or "either" (WebAuthn L3 §5.4.4 hints, with
+ * authenticatorAttachment to match, through @simplewebauthn/server's preferredAuthenticatorType).
+ * `autofill` is the sign-in page's passkey autofill (conditional mediation), which keeps its own
+ * challenge beside the modal sign-in's. `upgrade` is the passkey upgrade after a sign-in: creation
+ * options for the signed-in user, run with mediation "conditional" (conditional create).
  *
  * Every request must name this server in its Host header (421 otherwise: DNS-rebinding defence;
  * the same rule as softkey's encoding/webGuard.ts, restated here because the demo imports nothing
@@ -17,7 +25,7 @@
  * A separate program: it imports only its own dependencies, never softkey's layers.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -61,6 +69,36 @@ export interface DemoServerOptions {
   approvalPanel?: () => string | undefined;
   /** A softkey credential pool (its directory or pool.json) whose users are added at start (seed.ts). */
   seedPool?: string;
+  /**
+   * Other origins that use this RP ID (WebAuthn L3 §5.11): listed in /.well-known/webauthn, accepted
+   * by the Host check and as expected origins of ceremonies.
+   */
+  relatedOrigins?: readonly string[];
+}
+
+export interface StartDemoOptions {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default "localhost". */
+  host?: string;
+  /** Where the demo keeps its database (demo.sqlite); default: nothing kept. */
+  dataDir?: string;
+  /** Options of createDemoServer passed through (rpId, origin, relatedOrigins, bridgeScript…). */
+  server?: Partial<Omit<DemoServerOptions, 'port' | 'host' | 'dbPath'>>;
+}
+
+/**
+ * The demo relying party as a library: `const demo = await startDemo({ port: 0 })`, then
+ * `demo.url`, `demo.close()`. Nothing of softkey's runs with it.
+ */
+export async function startDemo(options: StartDemoOptions = {}): Promise<DemoServer> {
+  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  return createDemoServer({
+    ...options.server,
+    port: options.port ?? 0,
+    host: options.host ?? 'localhost',
+    dbPath: options.dataDir === undefined ? ':memory:' : join(options.dataDir, 'demo.sqlite'),
+  });
 }
 
 export interface DemoServer {
@@ -92,8 +130,19 @@ export const SUPPORTED_ALGORITHMS = [-7, -8, -257];
 
 interface Session {
   challenge?: string;
+  /** The passkey autofill's pending sign-in (conditional mediation), beside a modal one. */
+  autofillChallenge?: string;
   registration?: { username: string; webauthnUserId: string };
+  /** Who signed in last in this session (for the passkey upgrade). */
+  signedIn?: string;
 }
+
+/** The user's authenticator choice → @simplewebauthn/server's preferredAuthenticatorType (hints + attachment). */
+const AUTHENTICATOR_CHOICE = { platform: 'localDevice', 'security-key': 'securityKey', hybrid: 'remoteDevice' } as const;
+/** The same choice as hints for a sign-in (WebAuthn L3 §5.4.4). */
+const HINTS = { platform: ['client-device'], 'security-key': ['security-key'], hybrid: ['hybrid'] } as const;
+type AuthenticatorChoice = keyof typeof AUTHENTICATOR_CHOICE;
+const choiceOf = (v: unknown): AuthenticatorChoice | undefined => (typeof v === 'string' && Object.hasOwn(AUTHENTICATOR_CHOICE, v) ? (v as AuthenticatorChoice) : undefined);
 
 /** The browser build of @simplewebauthn/browser (UMD, defines window.SimpleWebAuthnBrowser). */
 function browserBundle(): string | undefined {
@@ -146,7 +195,9 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
   const fail = (c: Context, status: 400 | 404, error: string) => c.json({ error }, status);
 
   const app = new Hono();
-  const hostNames = () => [host, ...(origin ? [new URL(origin).hostname] : [])];
+  const related = [...(options.relatedOrigins ?? [])].map((o) => new URL(o).origin);
+  const hostNames = () => [host, ...(origin ? [new URL(origin).hostname] : []), ...related.map((o) => new URL(o).hostname)];
+  const expectedOrigins = () => [origin, ...related];
   app.use(async (c, next) => {
     const given = c.req.header('host');
     if (!demoHostAllowed(given, port, hostNames())) {
@@ -171,6 +222,8 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     return c.html(credentialPage(cred, user?.name ?? '?', decodeRegistration(registration.response), bridge));
   });
   app.get('/favicon.ico', (c) => c.body(null, 204));
+  // WebAuthn L3 §5.11: the origins that may use this RP ID; a client fetches it from https://RP-ID/.well-known/webauthn.
+  app.get('/.well-known/webauthn', (c) => c.json({ origins: [...new Set(expectedOrigins())] }));
   app.get('/app.js', (c) => c.body(APP_SCRIPT, 200, { 'content-type': 'text/javascript; charset=utf-8' }));
   app.get('/vendor/simplewebauthn-browser.js', (c) =>
     bundle
@@ -181,9 +234,13 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
 
   app.post('/api/register/options', async (c) => {
     const b = await body(c);
-    const username = typeof b.username === 'string' ? b.username.trim() : '';
+    const s = session(c);
+    // The passkey upgrade registers for whoever signed in in this session.
+    if (b.upgrade === true && !s.signedIn) return fail(c, 400, 'the passkey upgrade needs a sign-in first');
+    const username = b.upgrade === true ? s.signedIn! : typeof b.username === 'string' ? b.username.trim() : '';
     if (!username || username.length > 64) return fail(c, 400, 'a user name of 1 to 64 characters is required');
     const attestation = b.attestation === 'direct' ? 'direct' : 'none';
+    const choice = choiceOf(b.authenticator);
     const existing = db.userByName(username);
     const webauthnUserId = existing?.webauthnUserId ?? isoBase64URL.fromBuffer(randomBytes(32));
     const options = await generateRegistrationOptions({
@@ -197,8 +254,8 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
       excludeCredentials: (existing ? db.credentialsOf(existing.id) : []).map((cr) => ({ id: cr.id, transports: cr.transports })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
       supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
+      ...(choice && { preferredAuthenticatorType: AUTHENTICATOR_CHOICE[choice] }),
     });
-    const s = session(c);
     s.challenge = options.challenge;
     s.registration = { username, webauthnUserId };
     return c.json(options);
@@ -217,7 +274,7 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
       verification = await verifyRegistrationResponse({
         response,
         expectedChallenge: challenge,
-        expectedOrigin: origin,
+        expectedOrigin: expectedOrigins(),
         expectedRPID: rpId,
         requireUserVerification: false,
         supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
@@ -256,14 +313,23 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
       allowCredentials = db.credentialsOf(user.id).map((cr) => ({ id: cr.id, transports: cr.transports }));
     }
     const options = await generateAuthenticationOptions({ rpID: rpId, allowCredentials, userVerification: 'preferred', timeout: 60000 });
-    session(c).challenge = options.challenge;
-    return c.json(options);
+    const choice = choiceOf(b.authenticator);
+    const json = choice ? { ...options, hints: [...HINTS[choice]] } : options;
+    if (b.autofill === true) session(c).autofillChallenge = options.challenge;
+    else session(c).challenge = options.challenge;
+    return c.json(json);
   });
 
   app.post('/api/login/verify', async (c) => {
-    const challenge = takeChallenge(session(c));
+    const s = session(c);
+    const b = await body(c);
+    let challenge: string | undefined;
+    if (b.autofill === true) {
+      challenge = s.autofillChallenge;
+      delete s.autofillChallenge;
+    } else challenge = takeChallenge(s);
     if (!challenge) return fail(c, 400, 'no sign-in in progress');
-    const response = (await body(c)).credential as AuthenticationResponseJSON | undefined;
+    const response = b.credential as AuthenticationResponseJSON | undefined;
     if (!response || typeof response.id !== 'string') return fail(c, 400, 'credential missing');
     const cred = db.credential(response.id);
     if (!cred) return fail(c, 400, 'unknown credential');
@@ -275,7 +341,7 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
       verification = await verifyAuthenticationResponse({
         response,
         expectedChallenge: challenge,
-        expectedOrigin: origin,
+        expectedOrigin: expectedOrigins(),
         expectedRPID: rpId,
         credential: { id: cred.id, publicKey: cred.publicKey as Uint8Array<ArrayBuffer>, counter: cred.counter, transports: cred.transports },
         requireUserVerification: false,
@@ -286,6 +352,7 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     if (!verification.verified) return fail(c, 400, 'sign-in not verified');
     const a = verification.authenticationInfo;
     db.recordLogin(cred.id, a.newCounter, a.credentialBackedUp, Date.now());
+    s.signedIn = user.name;
     return c.json({ verified: true, username: user.name, counter: a.newCounter, userVerified: a.userVerified, credentialId: cred.id, url: `/credentials/${encodeURIComponent(cred.id)}` });
   });
 
