@@ -22,6 +22,12 @@ export type {
   AuthenticationResponseJSON,
   AuthenticationExtensionsClientInputs,
   AuthenticationExtensionsClientOutputsJSON,
+  SignalContext,
+  AutofillAccount,
+  AutofillOffer,
+  ClientCapabilities,
+  SignalEffect,
+  RelatedOriginsFetch,
 } from './client/index.js';
 // The browser bridge (for pages outside Playwright; Playwright users import 'softkey/playwright').
 export { startBridgeServer, startShimProxy, pageShimScript } from './bridge/index.js';
@@ -75,3 +81,6 @@ export type { PrivateKeyJson } from './control/controller.js';
 export type { ReviewItem } from './wallet/review.js';
 export type { TraceLayer } from './control/trace.js';
 export type { UvResult } from './control/presence.js';
+// The demo relying party as a library (a separate program: it runs without the rest of softkey).
+export { startDemo, createDemoServer } from './rp-demo/server.js';
+export type { StartDemoOptions, DemoServer, DemoServerOptions } from './rp-demo/server.js';

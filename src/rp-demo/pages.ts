@@ -230,6 +230,7 @@ export const APP_SCRIPT = `'use strict';
     try {
       show('pending', waiting);
       signedIn(await post('/api/login/verify', { credential: credential.toJSON(), autofill: true }));
+      await upgrade(credential);
     } catch (e) { show('error', 'Sign-in failed: ' + describe(e)); }
   }
   if (loginForm) autofill().catch(function () {});
