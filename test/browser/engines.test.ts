@@ -342,6 +342,11 @@ for (const engine of ENGINES) {
         uvpa: await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable(),
         cma: await PublicKeyCredential.isConditionalMediationAvailable(),
         prf: (await PublicKeyCredential.getClientCapabilities())['extension:prf'],
+        // WebAuthn L3 from softkey's client in every engine: passkey autofill and the signal methods.
+        conditionalGet: (await PublicKeyCredential.getClientCapabilities()).conditionalGet,
+        signal: await (PublicKeyCredential as unknown as { signalUnknownCredential(o: unknown): Promise<unknown> })
+          .signalUnknownCredential({ rpId: location.hostname, credentialId: 'AAAA' })
+          .then((v) => `resolved ${String(v)}`, (e: Error) => e.name),
         parsed: new Uint8Array(
           PublicKeyCredential.parseRequestOptionsFromJSON({ challenge: 'AQID' }).challenge as ArrayBuffer,
         ).join(','),
@@ -355,7 +360,16 @@ for (const engine of ENGINES) {
         })(),
         containerTag: Object.prototype.toString.call(navigator.credentials),
       }));
-      assert.deepEqual(r, { uvpa: false, cma: false, prf: true, parsed: '1,2,3', illegal: 'TypeError', containerTag: '[object CredentialsContainer]' });
+      assert.deepEqual(r, {
+        uvpa: false,
+        cma: true,
+        prf: true,
+        conditionalGet: true,
+        signal: 'resolved undefined',
+        parsed: '1,2,3',
+        illegal: 'TypeError',
+        containerTag: '[object CredentialsContainer]',
+      });
     });
   });
 }

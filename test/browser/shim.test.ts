@@ -136,7 +136,7 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
     assert.deepEqual(r, { enabled: true, buffers: true, length: 32, same: true });
   });
 
-  it('statics: no platform authenticator, no conditional mediation, capabilities, parse…FromJSON', async () => {
+  it('statics: no platform authenticator, conditional mediation, capabilities, parse…FromJSON', async () => {
     const r = await page.evaluate(async () => {
       const creation = PublicKeyCredential.parseCreationOptionsFromJSON({
         rp: { name: 'x' },
@@ -162,7 +162,8 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
         bad,
       };
     });
-    assert.deepEqual(r, { uvpa: false, cma: false, prf: true, userId: [1, 2, 3], challengeBytes: 16, excludeId: [4, 5, 6], bad: 'EncodingError:true' });
+    // Conditional mediation is softkey's passkey autofill (client.autofill): available.
+    assert.deepEqual(r, { uvpa: false, cma: true, prf: true, userId: [1, 2, 3], challengeBytes: 16, excludeId: [4, 5, 6], bad: 'EncodingError:true' });
   });
 
   it('errors are DOMExceptions with WebAuthn names (TypeError for a non-BufferSource challenge)', async () => {
