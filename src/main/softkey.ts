@@ -7,6 +7,7 @@ import type { AuthenticatorConfig } from '../authenticator/config.js';
 import { setDevicePin } from '../authenticator/setDevicePin.js';
 import { TESTING_TIMEOUTS } from '../client/ceremony.js';
 import { WebAuthnClient, type WebAuthnClientOptions } from '../client/webauthnClient.js';
+import type { AutofillAccount } from '../client/conditionalMediation.js';
 import { randomBytes } from '../crypto/aead.js';
 import { CtapHidHost, type HidReportPipe } from '../ctaphid/hostDevice.js';
 import { connectUdpHost, startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
@@ -73,6 +74,19 @@ export interface OpenSoftKeyOptions {
   trace?: boolean;
 }
 
+/**
+ * The passkey autofill of `key.client` (WebAuthn L3 conditional mediation, client/conditionalMediation.ts)
+ * on the control API: what a pending get({ mediation: 'conditional' }) offers, and the user's answer.
+ */
+export interface AutofillControl {
+  /** The accounts the newest pending conditional request offers ([] when none waits). */
+  autofill(): AutofillAccount[];
+  /** The user picks this credential (base64url ID) in the autofill. */
+  chooseAccount(credentialId: string): void;
+  /** The user dismisses the autofill: that request fails with NotAllowedError. */
+  dismiss(): void;
+}
+
 export interface SoftKey extends CtapTransport {
   /**
    * The device's parts (authenticator, store, vault, HID device factory), for softkey's own tests
@@ -94,7 +108,7 @@ export interface SoftKey extends CtapTransport {
    * mode and prompts, UV simulation, credentials, counters and backup flags, reset, power cycle,
    * faults, trace. See src/control/controller.ts.
    */
-  readonly control: Controller;
+  readonly control: Controller & AutofillControl;
   /** The presence policy as the Filecoin app's review screen (prompts appear in the panel too). */
   readonly review: TransactionReview;
   /**
@@ -202,14 +216,20 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     hid = device.createHidDevice((report) => udp!.send(report));
   }
   const cbor: CtapTransport['cbor'] = (request, opts) => device.cbor(request, opts);
+  const client = new WebAuthnClient({ cbor }, { ...options.client, timeouts: { ...TESTING_TIMEOUTS, ...options.client?.timeouts } });
+  const autofill: AutofillControl = {
+    autofill: () => client.autofill.offered(),
+    chooseAccount: (id) => client.autofill.choose(id),
+    dismiss: () => client.autofill.dismiss(),
+  };
   return {
     device,
-    control: controller,
+    control: Object.assign(controller, autofill),
     review: control.presence,
     exportState: (o) => controller.exportState(o),
     traceWallet: (app) => traceWalletApp(app, control.tracer),
     ...(udp && { udpAddress: formatHostPort({ host: udp.address.address, port: udp.address.port }) }),
-    client: new WebAuthnClient({ cbor }, { ...options.client, timeouts: { ...TESTING_TIMEOUTS, ...options.client?.timeouts } }),
+    client,
     cbor,
     powerCycle: () => device.powerCycle(),
     setDevicePin: (pin) => setDevicePin(device.authenticator.core, pin),

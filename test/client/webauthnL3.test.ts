@@ -123,6 +123,18 @@ describe('conditional mediation: passkey autofill (L3 §5.1.4, mediation "condit
     assert.equal((await pending).id, bob.response.id);
   });
 
+  it('the control API answers it too: key.control.autofill(), chooseAccount(), dismiss()', async () => {
+    const pending = key.client.get({ challenge: challenge(), rpId: RP_ID }, { origin: ORIGIN, mediation: 'conditional' });
+    await key.client.autofill.whenOffered();
+    assert.deepEqual(key.control.autofill().map((a) => a.credentialId).sort(), [alice.response.id, bob.response.id].sort());
+    key.control.chooseAccount(alice.response.id);
+    assert.equal((await pending).id, alice.response.id);
+    const dismissed = key.client.get({ challenge: challenge(), rpId: RP_ID }, { origin: ORIGIN, mediation: 'conditional' });
+    await key.client.autofill.whenOffered();
+    key.control.dismiss();
+    await assert.rejects(dismissed, isError('NotAllowedError'));
+  });
+
   it('an RP with no passkey here: the offer is empty and the request keeps waiting', async () => {
     const controller = new AbortController();
     const pending = key.client.get({ challenge: challenge(), rpId: 'other.localhost' }, { origin: 'http://other.localhost:5173', mediation: 'conditional', signal: controller.signal });
