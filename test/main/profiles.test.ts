@@ -287,7 +287,7 @@ describe('profile JSON files', () => {
     const info = await getInfo(k);
     assert.equal(Buffer.from(info.get(3) as Uint8Array).toString('hex'), 'b84e404815dc4dd08640f4f60813c8af');
     assert.deepEqual(info.get(9), ['hybrid', 'internal']);
-    assert.deepEqual(info.get(4), { plat: true, rk: true, up: true, uv: true, pinUvAuthToken: true });
+    assert.deepEqual(info.get(4), { plat: true, rk: true, up: true, uv: true, pinUvAuthToken: true, credMgmt: true });
     const r = await k.client.create(
       { rp: { id: 'localhost', name: 'x' }, user: { id: 'AQ', name: 'pat', displayName: 'Pat' }, challenge: 'AAAAAAAAAAAAAAAAAAAAAA', pubKeyCredParams: [{ type: 'public-key', alg: -7 }] },
       { origin: 'http://localhost:5173' },
