@@ -84,3 +84,9 @@ export type { UvResult } from './control/presence.js';
 // The demo relying party as a library (a separate program: it runs without the rest of softkey).
 export { startDemo, createDemoServer } from './rp-demo/server.js';
 export type { StartDemoOptions, DemoServer, DemoServerOptions } from './rp-demo/server.js';
+// WebAuthn L3 client features (passkey autofill, signals, related origins) and the demo's database.
+export type { AutofillUi } from './client/conditionalMediation.js';
+export type { AutofillControl } from './main/softkey.js';
+export type { RelatedOriginsOptions } from './client/relatedOrigins.js';
+export type { AllAcceptedCredentialsOptions, CurrentUserDetailsOptions, UnknownCredentialOptions } from './client/signals.js';
+export type { DemoDb, DemoUser, DemoCredential } from './rp-demo/db.js';

@@ -42,7 +42,10 @@ const EXTENSIONS: ReadonlyArray<[string, string | undefined]> = [
   ['prf', 'hmac-secret'],
 ];
 
-export function clientCapabilities(infos: readonly GetInfoResponse[], client: { relatedOrigins: boolean }): ClientCapabilities {
+export function clientCapabilities(
+  infos: readonly GetInfoResponse[],
+  client: { relatedOrigins: boolean },
+): ClientCapabilities {
   const platform = infos.filter((i) => attachmentOf(i) === 'platform');
   const hybrid = infos.some((i) => (i.transports ?? []).includes('hybrid'));
   const uvpa = platform.some((i) => i.options?.uv === true);
@@ -58,6 +61,7 @@ export function clientCapabilities(infos: readonly GetInfoResponse[], client: { 
     signalCurrentUserDetails: signals,
     signalUnknownCredential: signals,
   };
-  for (const [id, ctap] of EXTENSIONS) out[`extension:${id}`] = ctap === undefined || infos.some((i) => (i.extensions ?? []).includes(ctap));
+  for (const [id, ctap] of EXTENSIONS)
+    out[`extension:${id}`] = ctap === undefined || infos.some((i) => (i.extensions ?? []).includes(ctap));
   return out;
 }

@@ -18,7 +18,10 @@ import { parse } from 'tldts';
 import { WebAuthnError } from './errors.js';
 
 /** GETs a URL as the client would (redirects followed); a `fetch`-compatible subset. */
-export type RelatedOriginsFetch = (url: string, init: { redirect: 'follow'; credentials: 'omit'; referrerPolicy: 'no-referrer'; signal?: AbortSignal }) => Promise<{
+export type RelatedOriginsFetch = (
+  url: string,
+  init: { redirect: 'follow'; credentials: 'omit'; referrerPolicy: 'no-referrer'; signal?: AbortSignal },
+) => Promise<{
   status: number;
   headers: { get(name: string): string | null };
   text(): Promise<string>;
@@ -42,42 +45,59 @@ export function registrableOriginLabel(host: string): string | undefined {
   return parsed.domainWithoutSuffix || undefined;
 }
 
-const securityError = (m: string, cause?: unknown) => new WebAuthnError('SecurityError', m, cause === undefined ? undefined : { cause });
+const securityError = (m: string, cause?: unknown) =>
+  new WebAuthnError('SecurityError', m, cause === undefined ? undefined : { cause });
 
 /** The `origins` list of https://rpId/.well-known/webauthn, or SecurityError. */
-export async function fetchRelatedOrigins(rpId: string, fetcher: RelatedOriginsFetch, signal?: AbortSignal): Promise<string[]> {
+export async function fetchRelatedOrigins(
+  rpId: string,
+  fetcher: RelatedOriginsFetch,
+  signal?: AbortSignal,
+): Promise<string[]> {
   const url = `https://${rpId}/.well-known/webauthn`;
   let response: Awaited<ReturnType<RelatedOriginsFetch>>;
   let text: string;
   try {
-    response = await fetcher(url, { redirect: 'follow', credentials: 'omit', referrerPolicy: 'no-referrer', ...(signal && { signal }) });
+    response = await fetcher(url, {
+      redirect: 'follow',
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+      ...(signal && { signal }),
+    });
     text = await response.text();
   } catch (e) {
     throw securityError(`related origins: fetching ${url} failed`, e);
   }
   if (response.status !== 200) throw securityError(`related origins: ${url} answered ${response.status}`);
   const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw securityError(`related origins: ${url} is ${type || 'untyped'}, not application/json`);
-  if (text.length > MAX_WELL_KNOWN_BYTES) throw securityError(`related origins: ${url} is larger than ${MAX_WELL_KNOWN_BYTES} bytes`);
+  if (type !== 'application/json')
+    throw securityError(`related origins: ${url} is ${type || 'untyped'}, not application/json`);
+  if (text.length > MAX_WELL_KNOWN_BYTES)
+    throw securityError(`related origins: ${url} is larger than ${MAX_WELL_KNOWN_BYTES} bytes`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
     throw securityError(`related origins: ${url} is not valid JSON`, e);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw securityError(`related origins: ${url} is not a JSON object`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw securityError(`related origins: ${url} is not a JSON object`);
   const origins = (doc as { origins?: unknown }).origins;
   if (!Array.isArray(origins) || !origins.every((o) => typeof o === 'string')) {
     throw securityError(`related origins: ${url} has no "origins" array of strings`);
   }
-  return origins as string[];
+  return origins;
 }
 
 /**
  * §5.11.1 steps 3–5 over a fetched list: whether `callerOrigin` (an ASCII-serialized origin) is
  * among `origins` within the first `maxLabels` registrable origin labels.
  */
-export function originListed(callerOrigin: string, origins: readonly string[], maxLabels = DEFAULT_MAX_LABELS): boolean {
+export function originListed(
+  callerOrigin: string,
+  origins: readonly string[],
+  maxLabels = DEFAULT_MAX_LABELS,
+): boolean {
   const labelsSeen = new Set<string>();
   for (const item of origins) {
     let url: URL;
@@ -96,11 +116,21 @@ export function originListed(callerOrigin: string, origins: readonly string[], m
 }
 
 /** The related origins validation procedure: resolves when allowed, SecurityError otherwise. */
-export async function validateRelatedOrigins(callerOrigin: string, rpIdRequested: string, options: RelatedOriginsOptions = {}, signal?: AbortSignal): Promise<void> {
-  const fetcher = options.fetch ?? (globalThis.fetch as unknown as RelatedOriginsFetch | undefined);
-  if (!fetcher) throw securityError(`RP ID ${rpIdRequested} is not a registrable domain suffix of ${callerOrigin}, and this client cannot fetch related origins`);
+export async function validateRelatedOrigins(
+  callerOrigin: string,
+  rpIdRequested: string,
+  options: RelatedOriginsOptions = {},
+  signal?: AbortSignal,
+): Promise<void> {
+  const fetcher = options.fetch ?? globalThis.fetch;
+  if (!fetcher)
+    throw securityError(
+      `RP ID ${rpIdRequested} is not a registrable domain suffix of ${callerOrigin}, and this client cannot fetch related origins`,
+    );
   const origins = await fetchRelatedOrigins(rpIdRequested, fetcher, signal);
   if (!originListed(callerOrigin, origins, options.maxLabels ?? DEFAULT_MAX_LABELS)) {
-    throw securityError(`${callerOrigin} is not among the related origins of RP ID ${rpIdRequested} (https://${rpIdRequested}/.well-known/webauthn)`);
+    throw securityError(
+      `${callerOrigin} is not among the related origins of RP ID ${rpIdRequested} (https://${rpIdRequested}/.well-known/webauthn)`,
+    );
   }
 }

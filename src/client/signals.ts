@@ -21,7 +21,11 @@
 import * as b64u from '../encoding/base64url.js';
 import { equal, utf8 } from '../encoding/bytes.js';
 import { sha256 } from '../crypto/hash.js';
-import { decodeCredentialManagementResponse, encodeCredentialManagementRequest, type PinUvAuthSession } from '../ctap2/hostManagement.js';
+import {
+  decodeCredentialManagementResponse,
+  encodeCredentialManagementRequest,
+  type PinUvAuthSession,
+} from '../ctap2/hostManagement.js';
 import { pinUvAuthPrimitives } from '../ctap2/pinUvAuthProtocol.js';
 import { CredentialManagementSubCommand as Sub } from '../ctap2/requests/credentialManagement.js';
 import { CtapError, Status } from '../ctap2/status.js';
@@ -102,7 +106,13 @@ export function parseSignal(kind: SignalKind, input: unknown): SignalRequest {
       return { kind, rpId, userId, accepted };
     }
     case 'currentUserDetails':
-      return { kind, rpId, userId: bytes(o.userId, 'userId'), name: text(o.name, 'name'), displayName: text(o.displayName, 'displayName') };
+      return {
+        kind,
+        rpId,
+        userId: bytes(o.userId, 'userId'),
+        name: text(o.name, 'name'),
+        displayName: text(o.displayName, 'displayName'),
+      };
   }
 }
 
@@ -128,15 +138,24 @@ export async function applySignal(
   authenticator: number,
 ): Promise<SignalEffect> {
   const preview = info.options?.credMgmt !== true;
-  const session: PinUvAuthSession = { protocol: pinUvAuthPrimitives(token.protocol as 1 | 2), pinUvAuthToken: token.token };
-  const call = async (subCommand: number, params: { rpIDHash?: Uint8Array; credentialID?: Uint8Array; user?: StoredCredential['user'] }, auth = true) =>
+  const session: PinUvAuthSession = {
+    protocol: pinUvAuthPrimitives(token.protocol as 1 | 2),
+    pinUvAuthToken: token.token,
+  };
+  const call = async (
+    subCommand: number,
+    params: { rpIDHash?: Uint8Array; credentialID?: Uint8Array; user?: StoredCredential['user'] },
+    auth = true,
+  ) =>
     decodeCredentialManagementResponse(
       await send(
         encodeCredentialManagementRequest(
           {
             subCommand,
             ...params,
-            ...(params.user && { user: { id: params.user.id, name: params.user.name ?? '', displayName: params.user.displayName ?? '' } }),
+            ...(params.user && {
+              user: { id: params.user.id, name: params.user.name ?? '', displayName: params.user.displayName ?? '' },
+            }),
           },
           auth ? session : undefined,
           preview,
@@ -163,8 +182,12 @@ export async function applySignal(
     let remove = false;
     let update: StoredCredential['user'] | undefined;
     if (signal.kind === 'unknownCredential') remove = equal(cred.id, signal.credentialId);
-    else if (signal.kind === 'allAcceptedCredentials') remove = equal(cred.user.id, signal.userId) && !signal.accepted.some((id) => equal(id, cred.id));
-    else if (equal(cred.user.id, signal.userId) && (cred.user.name !== signal.name || cred.user.displayName !== signal.displayName)) {
+    else if (signal.kind === 'allAcceptedCredentials')
+      remove = equal(cred.user.id, signal.userId) && !signal.accepted.some((id) => equal(id, cred.id));
+    else if (
+      equal(cred.user.id, signal.userId) &&
+      (cred.user.name !== signal.name || cred.user.displayName !== signal.displayName)
+    ) {
       update = { id: cred.user.id, name: signal.name, displayName: signal.displayName };
     }
     if (remove) {

@@ -40,19 +40,38 @@ async function registerWith(rp: Fido2Lib, key: SoftKey, factor: 'first' | 'eithe
       challenge,
       pubKeyCredParams: o.pubKeyCredParams,
       ...(o.attestation && { attestation: o.attestation }),
-      authenticatorSelection: { residentKey: 'required', userVerification: o.authenticatorSelection!.userVerification! },
+      authenticatorSelection: {
+        residentKey: 'required',
+        userVerification: o.authenticatorSelection!.userVerification!,
+      },
     },
     { origin: ORIGIN, ...(mediation && { mediation }) },
   );
   const result = await rp.attestationResult(
-    { rawId: buffer(r.rawId), id: buffer(r.id), response: { clientDataJSON: r.response.clientDataJSON, attestationObject: r.response.attestationObject } },
+    {
+      rawId: buffer(r.rawId),
+      id: buffer(r.id),
+      response: { clientDataJSON: r.response.clientDataJSON, attestationObject: r.response.attestationObject },
+    },
     { challenge, origin: ORIGIN, factor, rpId: RP_ID },
   );
   assert.equal(result.audit.complete, true);
-  return { r, publicKey: result.authnrData.get('credentialPublicKeyPem') as string, counter: result.authnrData.get('counter') as number, result };
+  return {
+    r,
+    publicKey: result.authnrData.get('credentialPublicKeyPem') as string,
+    counter: result.authnrData.get('counter') as number,
+    result,
+  };
 }
 
-async function assertWith(rp: Fido2Lib, a: AuthenticationResponseJSON, challenge: string, reg: { publicKey: string; counter: number }, factor: 'first' | 'either', userHandle: string) {
+async function assertWith(
+  rp: Fido2Lib,
+  a: AuthenticationResponseJSON,
+  challenge: string,
+  reg: { publicKey: string; counter: number },
+  factor: 'first' | 'either',
+  userHandle: string,
+) {
   const result = await rp.assertionResult(
     {
       rawId: buffer(a.rawId),

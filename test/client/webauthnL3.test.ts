@@ -35,7 +35,13 @@ async function register(key: SoftKey | WebAuthnClient, user: string, patch: Reco
   const client = key instanceof WebAuthnClient ? key : key.client;
   const options = creation(user, patch);
   const r = await client.create(options, { origin: ORIGIN });
-  const v = await verifyRegistrationResponse({ response: r as never, expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: false });
+  const v = await verifyRegistrationResponse({
+    response: r as never,
+    expectedChallenge: options.challenge,
+    expectedOrigin: ORIGIN,
+    expectedRPID: RP_ID,
+    requireUserVerification: false,
+  });
   assert.equal(v.verified, true);
   return { response: r, options, credential: v.registrationInfo!.credential };
 }
@@ -51,15 +57,21 @@ describe('conditional mediation: passkey autofill (L3 §5.1.4, mediation "condit
   });
   after(() => key.close());
 
-  it('is available, offers the RP\'s discoverable credentials, and signs in with the one the user picks', async () => {
+  it("is available, offers the RP's discoverable credentials, and signs in with the one the user picks", async () => {
     assert.equal(await key.client.isConditionalMediationAvailable(), true);
     const c = challenge();
-    const pending = key.client.get({ challenge: c, rpId: RP_ID, userVerification: 'preferred' }, { origin: ORIGIN, mediation: 'conditional' });
+    const pending = key.client.get(
+      { challenge: c, rpId: RP_ID, userVerification: 'preferred' },
+      { origin: ORIGIN, mediation: 'conditional' },
+    );
     const offer = await key.client.autofill.whenOffered();
     assert.equal(offer.rpId, RP_ID);
     assert.equal(offer.origin, ORIGIN);
     assert.deepEqual(offer.accounts.map((a) => a.credentialId).sort(), [alice.response.id, bob.response.id].sort());
-    assert.deepEqual(offer.accounts.map((a) => a.userHandle).sort(), [alice.options.user.id, bob.options.user.id].sort());
+    assert.deepEqual(
+      offer.accounts.map((a) => a.userHandle).sort(),
+      [alice.options.user.id, bob.options.user.id].sort(),
+    );
     assert.ok(offer.accounts.every((a) => a.attachment === 'platform' && a.authenticator === 0));
     key.client.autofill.choose(bob.response.id);
     const a = await pending;
@@ -84,13 +96,19 @@ describe('conditional mediation: passkey autofill (L3 §5.1.4, mediation "condit
       { origin: ORIGIN, mediation: 'conditional' },
     );
     const offer = await key.client.autofill.whenOffered();
-    assert.deepEqual(offer.accounts.map((a) => a.credentialId), [alice.response.id]);
+    assert.deepEqual(
+      offer.accounts.map((a) => a.credentialId),
+      [alice.response.id],
+    );
     key.client.autofill.choose(alice.response.id);
     assert.equal((await pending).id, alice.response.id);
   });
 
   it('ignores the RP timeout and waits for the user (L3 §5.1.4: no lifetimeTimer)', async () => {
-    const pending = key.client.get({ challenge: challenge(), rpId: RP_ID, timeout: 20 }, { origin: ORIGIN, mediation: 'conditional' });
+    const pending = key.client.get(
+      { challenge: challenge(), rpId: RP_ID, timeout: 20 },
+      { origin: ORIGIN, mediation: 'conditional' },
+    );
     await key.client.autofill.whenOffered();
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(key.client.autofill.offered().length, 2, 'still offered after the RP timeout');
@@ -98,15 +116,21 @@ describe('conditional mediation: passkey autofill (L3 §5.1.4, mediation "condit
     assert.equal((await pending).id, alice.response.id);
   });
 
-  it('the page\'s AbortSignal withdraws the offer (AbortError), dismiss() is NotAllowedError', async () => {
+  it("the page's AbortSignal withdraws the offer (AbortError), dismiss() is NotAllowedError", async () => {
     const controller = new AbortController();
-    const aborted = key.client.get({ challenge: challenge(), rpId: RP_ID }, { origin: ORIGIN, mediation: 'conditional', signal: controller.signal });
+    const aborted = key.client.get(
+      { challenge: challenge(), rpId: RP_ID },
+      { origin: ORIGIN, mediation: 'conditional', signal: controller.signal },
+    );
     await key.client.autofill.whenOffered();
     controller.abort(new Error('page aborted'));
     await assert.rejects(aborted, isError('AbortError'));
     assert.deepEqual(key.client.autofill.offered(), []);
 
-    const dismissed = key.client.get({ challenge: challenge(), rpId: RP_ID }, { origin: ORIGIN, mediation: 'conditional' });
+    const dismissed = key.client.get(
+      { challenge: challenge(), rpId: RP_ID },
+      { origin: ORIGIN, mediation: 'conditional' },
+    );
     await key.client.autofill.whenOffered();
     key.client.autofill.dismiss();
     await assert.rejects(dismissed, isError('NotAllowedError'));
@@ -114,9 +138,15 @@ describe('conditional mediation: passkey autofill (L3 §5.1.4, mediation "condit
   });
 
   it('coexists with a modal request: the modal one completes while the autofill waits', async () => {
-    const pending = key.client.get({ challenge: challenge(), rpId: RP_ID }, { origin: ORIGIN, mediation: 'conditional' });
+    const pending = key.client.get(
+      { challenge: challenge(), rpId: RP_ID },
+      { origin: ORIGIN, mediation: 'conditional' },
+    );
     await key.client.autofill.whenOffered();
-    const modal = await key.client.get({ challenge: challenge(), rpId: RP_ID, allowCredentials: [{ type: 'public-key', id: alice.response.id }] }, { origin: ORIGIN });
+    const modal = await key.client.get(
+      { challenge: challenge(), rpId: RP_ID, allowCredentials: [{ type: 'public-key', id: alice.response.id }] },
+      { origin: ORIGIN },
+    );
     assert.equal(modal.id, alice.response.id);
     assert.equal(key.client.autofill.offered().length, 2);
     key.client.autofill.choose(bob.response.id);
@@ -124,12 +154,24 @@ describe('conditional mediation: passkey autofill (L3 §5.1.4, mediation "condit
   });
 
   it('the control API answers it too: key.control.autofill(), chooseAccount(), dismiss()', async () => {
-    const pending = key.client.get({ challenge: challenge(), rpId: RP_ID }, { origin: ORIGIN, mediation: 'conditional' });
+    const pending = key.client.get(
+      { challenge: challenge(), rpId: RP_ID },
+      { origin: ORIGIN, mediation: 'conditional' },
+    );
     await key.client.autofill.whenOffered();
-    assert.deepEqual(key.control.autofill().map((a) => a.credentialId).sort(), [alice.response.id, bob.response.id].sort());
+    assert.deepEqual(
+      key.control
+        .autofill()
+        .map((a) => a.credentialId)
+        .sort(),
+      [alice.response.id, bob.response.id].sort(),
+    );
     key.control.chooseAccount(alice.response.id);
     assert.equal((await pending).id, alice.response.id);
-    const dismissed = key.client.get({ challenge: challenge(), rpId: RP_ID }, { origin: ORIGIN, mediation: 'conditional' });
+    const dismissed = key.client.get(
+      { challenge: challenge(), rpId: RP_ID },
+      { origin: ORIGIN, mediation: 'conditional' },
+    );
     await key.client.autofill.whenOffered();
     key.control.dismiss();
     await assert.rejects(dismissed, isError('NotAllowedError'));
@@ -137,7 +179,10 @@ describe('conditional mediation: passkey autofill (L3 §5.1.4, mediation "condit
 
   it('an RP with no passkey here: the offer is empty and the request keeps waiting', async () => {
     const controller = new AbortController();
-    const pending = key.client.get({ challenge: challenge(), rpId: 'other.localhost' }, { origin: 'http://other.localhost:5173', mediation: 'conditional', signal: controller.signal });
+    const pending = key.client.get(
+      { challenge: challenge(), rpId: 'other.localhost' },
+      { origin: 'http://other.localhost:5173', mediation: 'conditional', signal: controller.signal },
+    );
     const offer = await key.client.autofill.whenOffered();
     assert.deepEqual(offer.accounts, []);
     controller.abort();
@@ -146,19 +191,36 @@ describe('conditional mediation: passkey autofill (L3 §5.1.4, mediation "condit
 });
 
 describe('conditional create: passkey upgrade (L3 §5.1.3, mediation "conditional")', () => {
-  it('needs a recent sign-in on the same origin mediated by the client, and the user\'s consent', async () => {
+  it("needs a recent sign-in on the same origin mediated by the client, and the user's consent", async () => {
     const key = await openSoftKey({ dataDir: ':memory:', profile: 'icloud-keychain' });
     try {
-      await assert.rejects(key.client.create(creation('carol'), { origin: ORIGIN, mediation: 'conditional' }), isError('NotAllowedError'));
+      await assert.rejects(
+        key.client.create(creation('carol'), { origin: ORIGIN, mediation: 'conditional' }),
+        isError('NotAllowedError'),
+      );
       // A password the password manager filled counts as a mediated authentication.
       key.client.autofill.recordPasswordSignIn(ORIGIN);
-      await assert.rejects(key.client.create(creation('carol'), { origin: 'http://other.localhost:5173', mediation: 'conditional' }), isError('NotAllowedError'));
+      await assert.rejects(
+        key.client.create(creation('carol'), { origin: 'http://other.localhost:5173', mediation: 'conditional' }),
+        isError('NotAllowedError'),
+      );
       key.client.autofill.consentToConditionalCreate = false;
-      await assert.rejects(key.client.create(creation('carol'), { origin: ORIGIN, mediation: 'conditional' }), isError('NotAllowedError'));
+      await assert.rejects(
+        key.client.create(creation('carol'), { origin: ORIGIN, mediation: 'conditional' }),
+        isError('NotAllowedError'),
+      );
       key.client.autofill.consentToConditionalCreate = true;
-      const options = creation('carol', { authenticatorSelection: { residentKey: 'required', userVerification: 'required' } });
+      const options = creation('carol', {
+        authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+      });
       const r = await key.client.create(options, { origin: ORIGIN, mediation: 'conditional' });
-      const v = await verifyRegistrationResponse({ response: r as never, expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: false });
+      const v = await verifyRegistrationResponse({
+        response: r as never,
+        expectedChallenge: options.challenge,
+        expectedOrigin: ORIGIN,
+        expectedRPID: RP_ID,
+        requireUserVerification: false,
+      });
       assert.equal(v.verified, true);
       assert.equal(r.authenticatorAttachment, 'platform');
     } finally {
@@ -192,45 +254,85 @@ describe('signal methods (L3 §5.1.10) through credential management', () => {
   after(() => key.close());
 
   it('refuses bad base64url with TypeError and a foreign RP ID with SecurityError', async () => {
-    await assert.rejects(key.client.signalUnknownCredential({ rpId: RP_ID, credentialId: 'not base64url!' }, { origin: ORIGIN }), isError('TypeError'));
-    await assert.rejects(key.client.signalAllAcceptedCredentials({ rpId: RP_ID, userId: 'AAA', allAcceptedCredentialIds: ['@'] }, { origin: ORIGIN }), isError('TypeError'));
-    await assert.rejects(key.client.signalCurrentUserDetails({ rpId: RP_ID, userId: '***', name: 'n', displayName: 'd' }, { origin: ORIGIN }), isError('TypeError'));
-    await assert.rejects(key.client.signalUnknownCredential({ rpId: 'example.com', credentialId: 'AAAA' }, { origin: ORIGIN }), isError('SecurityError'));
+    await assert.rejects(
+      key.client.signalUnknownCredential({ rpId: RP_ID, credentialId: 'not base64url!' }, { origin: ORIGIN }),
+      isError('TypeError'),
+    );
+    await assert.rejects(
+      key.client.signalAllAcceptedCredentials(
+        { rpId: RP_ID, userId: 'AAA', allAcceptedCredentialIds: ['@'] },
+        { origin: ORIGIN },
+      ),
+      isError('TypeError'),
+    );
+    await assert.rejects(
+      key.client.signalCurrentUserDetails(
+        { rpId: RP_ID, userId: '***', name: 'n', displayName: 'd' },
+        { origin: ORIGIN },
+      ),
+      isError('TypeError'),
+    );
+    await assert.rejects(
+      key.client.signalUnknownCredential({ rpId: 'example.com', credentialId: 'AAAA' }, { origin: ORIGIN }),
+      isError('SecurityError'),
+    );
   });
 
   it('signalUnknownCredential deletes that credential only', async () => {
     const a = await register(key, 'erin');
     const b = await register(key, 'frank');
-    const effects = await key.client.signalUnknownCredential({ rpId: RP_ID, credentialId: a.response.id }, { origin: ORIGIN });
-    assert.deepEqual(effects.map((e) => e.deleted), [[a.response.id]]);
+    const effects = await key.client.signalUnknownCredential(
+      { rpId: RP_ID, credentialId: a.response.id },
+      { origin: ORIGIN },
+    );
+    assert.deepEqual(
+      effects.map((e) => e.deleted),
+      [[a.response.id]],
+    );
     const left = key.control.credentials().map((c) => c.credentialId);
     assert.ok(!left.includes(a.response.id));
     assert.ok(left.includes(b.response.id));
     assert.ok(deleted.includes(a.response.id), 'a credentialDeleted event');
     // Unknown to the key: nothing happens, and the RP learns nothing.
-    assert.deepEqual((await key.client.signalUnknownCredential({ rpId: RP_ID, credentialId: a.response.id }, { origin: ORIGIN }))[0]!.deleted, []);
+    assert.deepEqual(
+      (await key.client.signalUnknownCredential({ rpId: RP_ID, credentialId: a.response.id }, { origin: ORIGIN }))[0]!
+        .deleted,
+      [],
+    );
     key.control.clearCredentials();
   });
 
-  it('signalAllAcceptedCredentials prunes the user\'s credentials the RP no longer accepts, not other users\'', async () => {
+  it("signalAllAcceptedCredentials prunes the user's credentials the RP no longer accepts, not other users'", async () => {
     // One discoverable credential per (RP, user handle) on an authenticator: a second one replaces it.
     const userId = b64u.encode(randomBytes(16));
     const g = await register(key, 'grace', { user: { id: userId, name: 'grace', displayName: 'Grace' } });
     const h = await register(key, 'heidi');
-    let effects = await key.client.signalAllAcceptedCredentials({ rpId: RP_ID, userId, allAcceptedCredentialIds: [g.response.id] }, { origin: ORIGIN });
+    let effects = await key.client.signalAllAcceptedCredentials(
+      { rpId: RP_ID, userId, allAcceptedCredentialIds: [g.response.id] },
+      { origin: ORIGIN },
+    );
     assert.deepEqual(effects[0]!.deleted, []);
     // heidi's credential is not grace's: listed or not, it stays.
-    effects = await key.client.signalAllAcceptedCredentials({ rpId: RP_ID, userId, allAcceptedCredentialIds: [h.response.id] }, { origin: ORIGIN });
+    effects = await key.client.signalAllAcceptedCredentials(
+      { rpId: RP_ID, userId, allAcceptedCredentialIds: [h.response.id] },
+      { origin: ORIGIN },
+    );
     assert.deepEqual(effects[0]!.deleted, [g.response.id]);
-    assert.deepEqual(key.control.credentials().map((c) => c.credentialId), [h.response.id]);
+    assert.deepEqual(
+      key.control.credentials().map((c) => c.credentialId),
+      [h.response.id],
+    );
     key.control.clearCredentials();
   });
 
-  it('signalCurrentUserDetails renames the user\'s credentials (updateUserInformation)', async () => {
+  it("signalCurrentUserDetails renames the user's credentials (updateUserInformation)", async () => {
     const userId = b64u.encode(randomBytes(16));
     const ivan = await register(key, 'ivan', { user: { id: userId, name: 'ivan', displayName: 'Ivan' } });
     const judy = await register(key, 'judy');
-    const effects = await key.client.signalCurrentUserDetails({ rpId: RP_ID, userId, name: 'ivan@example.com', displayName: 'Ivan Ivanov' }, { origin: ORIGIN });
+    const effects = await key.client.signalCurrentUserDetails(
+      { rpId: RP_ID, userId, name: 'ivan@example.com', displayName: 'Ivan Ivanov' },
+      { origin: ORIGIN },
+    );
     assert.deepEqual(effects[0]!.updated, [ivan.response.id]);
     const stored = key.control.credential(ivan.response.id);
     assert.equal(stored.userName, 'ivan@example.com');
@@ -242,13 +344,21 @@ describe('signal methods (L3 §5.1.10) through credential management', () => {
   it('a security key without a PIN the client holds is left alone', async () => {
     const plain = await openSoftKey({ dataDir: ':memory:' });
     try {
-      const r = await register(plain, 'kim', { authenticatorSelection: { residentKey: 'required', userVerification: 'discouraged' } });
-      const effects = await plain.client.signalUnknownCredential({ rpId: RP_ID, credentialId: r.response.id }, { origin: ORIGIN });
+      const r = await register(plain, 'kim', {
+        authenticatorSelection: { residentKey: 'required', userVerification: 'discouraged' },
+      });
+      const effects = await plain.client.signalUnknownCredential(
+        { rpId: RP_ID, credentialId: r.response.id },
+        { origin: ORIGIN },
+      );
       assert.equal(effects[0]!.skipped, 'no silent user verification');
       assert.equal(plain.control.credentials().length, 1);
       // With its PIN in the client, the same signal deletes.
       await plain.client.setPin('123456');
-      const after = await plain.client.signalUnknownCredential({ rpId: RP_ID, credentialId: r.response.id }, { origin: ORIGIN });
+      const after = await plain.client.signalUnknownCredential(
+        { rpId: RP_ID, credentialId: r.response.id },
+        { origin: ORIGIN },
+      );
       assert.deepEqual(after[0]!.deleted, [r.response.id]);
       assert.equal(plain.control.credentials().length, 0);
     } finally {
@@ -259,12 +369,17 @@ describe('signal methods (L3 §5.1.10) through credential management', () => {
 
 describe('getClientCapabilities (L3 §5.1.11)', () => {
   it('lists every ClientCapability and the client extensions, with values per authenticator', async () => {
-    const keys = await Promise.all(['default', 'google-password-manager', 'windows-hello'].map((profile) => openSoftKey({ dataDir: ':memory:', profile })));
+    const keys = await Promise.all(
+      ['default', 'google-password-manager', 'windows-hello'].map((profile) =>
+        openSoftKey({ dataDir: ':memory:', profile }),
+      ),
+    );
     try {
       const [plain, gpm, hello] = await Promise.all(keys.map((k) => k.client.getClientCapabilities()));
       for (const caps of [plain!, gpm!, hello!]) {
         for (const k of CLIENT_CAPABILITY_KEYS) assert.equal(typeof caps[k], 'boolean', k);
-        for (const x of ['credProps', 'credProtect', 'credBlob', 'largeBlob', 'minPinLength', 'prf']) assert.equal(typeof caps[`extension:${x}`], 'boolean', x);
+        for (const x of ['credProps', 'credProtect', 'credBlob', 'largeBlob', 'minPinLength', 'prf'])
+          assert.equal(typeof caps[`extension:${x}`], 'boolean', x);
         assert.equal(caps.conditionalGet, true);
         assert.equal(caps.conditionalCreate, true);
         assert.equal(caps.relatedOrigins, true);
@@ -323,7 +438,19 @@ describe('related origins (L3 §5.11)', () => {
     assert.equal(originListed('https://shop.example.co.uk', [...others, 'https://shop.example.co.uk']), false);
     assert.equal(originListed('https://shop.example.co.uk', [...others, 'https://shop.example.co.uk'], 6), true);
     // Repeats of a label already seen do not use up the budget; unparsable entries are skipped.
-    assert.equal(originListed('https://example.co.uk', ['not a url', 'https://a.com', 'https://www.a.com', 'https://x.a.com', 'https://b.com', 'https://c.com', 'https://d.com', 'https://example.co.uk']), true);
+    assert.equal(
+      originListed('https://example.co.uk', [
+        'not a url',
+        'https://a.com',
+        'https://www.a.com',
+        'https://x.a.com',
+        'https://b.com',
+        'https://c.com',
+        'https://d.com',
+        'https://example.co.uk',
+      ]),
+      true,
+    );
   });
 
   it('an RP ID served for another origin works only where the RP lists that origin', async () => {
@@ -331,10 +458,20 @@ describe('related origins (L3 §5.11)', () => {
     try {
       const caller = 'https://example.co.uk';
       const options = { ...creation('uk'), rp: { id: 'example.com', name: 'Example' } };
-      document = { status: 200, type: 'application/json', body: JSON.stringify({ origins: ['https://example.de', caller] }) };
+      document = {
+        status: 200,
+        type: 'application/json',
+        body: JSON.stringify({ origins: ['https://example.de', caller] }),
+      };
       const r = await key.client.create(options, { origin: caller });
       assert.equal(fetched.at(-1), 'https://example.com/.well-known/webauthn');
-      const v = await verifyRegistrationResponse({ response: r as never, expectedChallenge: options.challenge, expectedOrigin: caller, expectedRPID: 'example.com', requireUserVerification: false });
+      const v = await verifyRegistrationResponse({
+        response: r as never,
+        expectedChallenge: options.challenge,
+        expectedOrigin: caller,
+        expectedRPID: 'example.com',
+        requireUserVerification: false,
+      });
       assert.equal(v.verified, true);
       const authData = parseAuthenticatorData(b64u.decode(r.response.authenticatorData));
       assert.ok(authData.attestedCredentialData);
@@ -344,13 +481,25 @@ describe('related origins (L3 §5.11)', () => {
 
       const refused = async (doc: typeof document, why: RegExp) => {
         document = doc;
-        await assert.rejects(key.client.get({ challenge: challenge(), rpId: 'example.com' }, { origin: caller }), (e) => isError('SecurityError')(e) && why.test((e as Error).message));
+        await assert.rejects(
+          key.client.get({ challenge: challenge(), rpId: 'example.com' }, { origin: caller }),
+          (e) => isError('SecurityError')(e) && why.test((e as Error).message),
+        );
       };
-      await refused({ status: 200, type: 'application/json', body: JSON.stringify({ origins: ['https://example.de'] }) }, /not among the related origins/);
+      await refused(
+        { status: 200, type: 'application/json', body: JSON.stringify({ origins: ['https://example.de'] }) },
+        /not among the related origins/,
+      );
       await refused({ status: 404, type: 'application/json', body: '{}' }, /answered 404/);
-      await refused({ status: 200, type: 'text/plain', body: JSON.stringify({ origins: [caller] }) }, /not application\/json/);
+      await refused(
+        { status: 200, type: 'text/plain', body: JSON.stringify({ origins: [caller] }) },
+        /not application\/json/,
+      );
       await refused({ status: 200, type: 'application/json', body: '{"origins": "x"' }, /not valid JSON/);
-      await refused({ status: 200, type: 'application/json', body: JSON.stringify({ origins: [caller, 5] }) }, /array of strings/);
+      await refused(
+        { status: 200, type: 'application/json', body: JSON.stringify({ origins: [caller, 5] }) },
+        /array of strings/,
+      );
       await refused({ status: 200, type: 'application/json', body: JSON.stringify([caller]) }, /not a JSON object/);
     } finally {
       await key.close();
@@ -361,12 +510,13 @@ describe('related origins (L3 §5.11)', () => {
     const key = await openSoftKey({ dataDir: ':memory:', client: { relatedOrigins: false } });
     try {
       const before = fetched.length;
-      await assert.rejects(key.client.get({ challenge: challenge(), rpId: 'example.com' }, { origin: 'https://example.co.uk' }), isError('SecurityError'));
+      await assert.rejects(
+        key.client.get({ challenge: challenge(), rpId: 'example.com' }, { origin: 'https://example.co.uk' }),
+        isError('SecurityError'),
+      );
       assert.equal(fetched.length, before);
     } finally {
       await key.close();
     }
   });
 });
-
-

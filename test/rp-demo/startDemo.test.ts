@@ -39,7 +39,11 @@ describe('startDemo', () => {
     demo = await startDemo({ port: 0, dataDir: join(dir, 'rp'), server: { relatedOrigins: [RELATED] } });
     // https://localhost/.well-known/webauthn is this demo's document.
     const fetcher: RelatedOriginsFetch = (url, init) => fetch(`${demo.origin}${new URL(url).pathname}`, init) as never;
-    key = await openSoftKey({ dataDir: ':memory:', profile: 'bitwarden', client: { relatedOrigins: { fetch: fetcher } } });
+    key = await openSoftKey({
+      dataDir: ':memory:',
+      profile: 'bitwarden',
+      client: { relatedOrigins: { fetch: fetcher } },
+    });
   });
   after(async () => {
     await key.close();
@@ -55,7 +59,8 @@ describe('startDemo', () => {
 
   it('turns the authenticator choice into hints and authenticatorAttachment', async () => {
     const http = tab(demo.url);
-    const ask = async (authenticator?: string) => (await http('/api/register/options', { username: 'Pat', ...(authenticator && { authenticator }) })).json;
+    const ask = async (authenticator?: string) =>
+      (await http('/api/register/options', { username: 'Pat', ...(authenticator && { authenticator }) })).json;
     const platform = await ask('platform');
     assert.deepEqual(platform.hints, ['client-device']);
     assert.equal(platform.authenticatorSelection.authenticatorAttachment, 'platform');
@@ -84,7 +89,10 @@ describe('startDemo', () => {
 
     // From an unlisted origin the client refuses before the authenticator is asked.
     const again = (await http('/api/login/options', {})).json;
-    await assert.rejects(key.client.get(again as never, { origin: 'https://phish.example' }), (e: Error) => e.name === 'SecurityError');
+    await assert.rejects(
+      key.client.get(again as never, { origin: 'https://phish.example' }),
+      (e: Error) => e.name === 'SecurityError',
+    );
     const assertion = await key.client.get(again as never, { origin: RELATED });
     const login = await http('/api/login/verify', { credential: assertion });
     assert.equal(login.json.verified, true);
@@ -101,13 +109,18 @@ describe('startDemo', () => {
     const viaAutofill = await http('/api/login/verify', { credential: await pending, autofill: true });
     assert.equal(viaAutofill.json.verified, true, JSON.stringify(viaAutofill.json));
     // The modal request's challenge is still there.
-    const modal = await http('/api/login/verify', { credential: await key.client.get(modalOptions as never, { origin: demo.origin }) });
+    const modal = await http('/api/login/verify', {
+      credential: await key.client.get(modalOptions as never, { origin: demo.origin }),
+    });
     assert.equal(modal.json.verified, true, JSON.stringify(modal.json));
 
     const upgrade = (await http('/api/register/options', { upgrade: true, authenticator: 'platform' })).json;
     assert.equal(upgrade.user.name, 'Uma');
     // This key already holds Uma's passkey, which the RP excludes; once it is gone, the upgrade saves one.
-    await assert.rejects(key.client.create(upgrade as never, { origin: demo.origin, mediation: 'conditional' }), (e: Error) => e.name === 'InvalidStateError');
+    await assert.rejects(
+      key.client.create(upgrade as never, { origin: demo.origin, mediation: 'conditional' }),
+      (e: Error) => e.name === 'InvalidStateError',
+    );
     key.control.clearCredentials();
     const created = await key.client.create(upgrade as never, { origin: demo.origin, mediation: 'conditional' });
     const saved = await http('/api/register/verify', { credential: created });
