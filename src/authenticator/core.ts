@@ -4,10 +4,10 @@
  */
 import { SigningKeyCache, signWithKey } from '../crypto/credentialKeys.js';
 import { sha256 } from '../crypto/hash.js';
-import { equal, toHex } from '../encoding/bytes.js';
+import { toHex } from '../encoding/bytes.js';
 import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
-import { openCredentialId, sealCredentialId, type CredentialIdPayload } from '../store/credentialId.js';
-import { isSlotHandle, slotHandle, SLOT_HANDLE_LENGTH } from '../store/credentialSlot.js';
+import type { CredentialIdPayload } from '../store/credentialId.js';
+import { credentialIdsFor, SECRET_WRAP_KEY, type CredentialIds } from '../store/credentialIds.js';
 import type { ResidentCredential, ResidentSelection } from '../store/credentialStore.js';
 import type { AuthenticatorConfig } from './config.js';
 import type { Env } from './env.js';
@@ -17,7 +17,7 @@ import type { CredentialEnumeration } from './credentialManagement.js';
 import type { LargeBlobWrite } from './largeBlobs.js';
 import type { PinUvAuthRuntime } from './pinUvAuthToken.js';
 
-export const SECRET_WRAP_KEY = 'credential-wrap-key';
+export { SECRET_WRAP_KEY };
 export const SECRET_ATTESTATION_KEY = 'attestation-key';
 export const SECRET_ATTESTATION_CERT = 'attestation-certificate';
 
@@ -76,8 +76,8 @@ export class Core {
   runtime: RuntimeState;
   private wrapKey: Uint8Array | undefined;
   private readonly rpIdHashes = new Map<string, Uint8Array>();
-  /** Opened credential IDs by toHex(id), with the RP ID hash they opened for. */
-  private readonly opened = new Map<string, { rpIdHash: Uint8Array; payload: CredentialIdPayload }>();
+  /** The credential-ID port (env.ts): the environment's, or the profile's format over the store and vault. */
+  readonly credentialIds: CredentialIds;
 
   constructor(
     readonly env: Env,
@@ -85,6 +85,12 @@ export class Core {
     readonly attestation: { secret: Uint8Array; certificate: Uint8Array },
   ) {
     this.runtime = { powerUpAt: env.clock.now() };
+    this.credentialIds =
+      env.credentialIds ??
+      credentialIdsFor(env, {
+        ...(config.credentialSlots !== undefined && { credentialSlots: config.credentialSlots }),
+        ...(config.storedCredentialIdLength !== undefined && { storedCredentialIdLength: config.storedCredentialIdLength }),
+      });
   }
 
   /** Volatile state is dropped; persistent state stays (a power cycle). */
@@ -92,17 +98,17 @@ export class Core {
     this.runtime = { powerUpAt: this.env.clock.now() };
   }
 
+  /** The wrapping key of sealed IDs; hmac-secret derives its CredRandom key from it. */
   credentialWrapKey(): Uint8Array {
     this.wrapKey ??= this.env.vault.secret(SECRET_WRAP_KEY, () => this.env.rng.bytes(32));
     return this.wrapKey;
   }
 
-  /** authenticatorReset: new wrapping key, so every earlier credential ID stops opening. */
+  /** authenticatorReset: every earlier credential ID stops opening (a new wrapping key). */
   rotateSecrets(): void {
-    this.wrapKey = this.env.rng.bytes(32);
-    this.env.vault.set(SECRET_WRAP_KEY, this.wrapKey);
+    this.credentialIds.reset();
+    this.wrapKey = undefined;
     this.keys.clear();
-    this.opened.clear();
   }
 
   rpIdHash(rpId: string): Uint8Array {
@@ -114,57 +120,24 @@ export class Core {
     return h;
   }
 
-  /**
-   * Opens a credential ID for this RP; a discoverable one must still be in the store. Opened IDs
-   * are remembered with their RP ID hash (an ID opens for one RP ID hash only: it is the AES-GCM
-   * associated data), so a credential used again skips AES-GCM.
-   */
+  /** Unwraps a credential ID for this RP (the port); a discoverable one must still be in the store. */
   resolve(id: Uint8Array, rpIdHash: Uint8Array): ResolvedCredential | undefined {
+    const payload = this.credentialIds.unwrap(id, rpIdHash);
+    if (!payload) return undefined;
     const hexId = toHex(id);
-    const cached = this.opened.get(hexId);
-    let payload = cached && equal(cached.rpIdHash, rpIdHash) ? cached.payload : undefined;
-    if (!payload && isSlotHandle(id)) {
-      // A slot credential (credentialSlot.ts): its payload is in the store, not cached.
-      const slot = this.env.store.getSlot(id);
-      if (!slot || !equal(slot.rpIdHash, rpIdHash)) return undefined;
-      payload = slot.payload;
-    } else if (!payload) {
-      payload = openCredentialId(this.credentialWrapKey(), rpIdHash, id);
-      if (payload) remember(this.opened, hexId, { rpIdHash, payload });
-      else {
-        // A credential imported with the ID it was given (importCredential.ts) keeps its payload in a slot.
-        const slot = this.env.store.getSlot(id);
-        if (!slot || !equal(slot.rpIdHash, rpIdHash)) return undefined;
-        payload = slot.payload;
-      }
-    }
     if (!payload.discoverable) return { id, hexId, payload };
     const resident = this.env.store.getResident(id);
     return resident ? { id, hexId, payload, resident } : undefined;
   }
 
-  /**
-   * A new credential's ID: sealed (it carries its key), or, when the profile has credential slots,
-   * a short handle to a stored slot. The caller checked hasFreeCredentialSlot() before user presence.
-   */
+  /** A new credential's ID (the port); the caller checked hasFreeCredentialSlot() before user presence. */
   newCredentialId(rpIdHash: Uint8Array, payload: CredentialIdPayload): Uint8Array {
-    const storedLength = this.config.storedCredentialIdLength;
-    if (storedLength !== undefined) {
-      // A provider's random ID (16–32 bytes: shorter than any sealed ID, so resolve() finds its slot).
-      const id = this.env.rng.bytes(storedLength);
-      this.env.store.putSlot({ credentialId: id, rpIdHash, payload, createdAt: this.env.clock.now() });
-      return id;
-    }
-    if (this.config.credentialSlots === undefined)
-      return sealCredentialId(this.credentialWrapKey(), rpIdHash, payload, this.env.rng.bytes(12));
-    const id = slotHandle(this.env.rng.bytes(SLOT_HANDLE_LENGTH - 1));
-    this.env.store.putSlot({ credentialId: id, rpIdHash, payload, createdAt: this.env.clock.now() });
-    return id;
+    return this.credentialIds.wrap(payload, rpIdHash);
   }
 
-  /** False when every credential slot is taken (KEY_STORE_FULL); always true without slots. */
+  /** False when a new credential does not fit (every slot taken: KEY_STORE_FULL). */
   hasFreeCredentialSlot(): boolean {
-    return this.config.credentialSlots === undefined || this.env.store.countSlots() < this.config.credentialSlots;
+    return this.credentialIds.hasRoom();
   }
 
   /** getInfo remainingDiscoverableCredentials: free resident places, or free slots. */

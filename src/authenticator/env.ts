@@ -2,6 +2,7 @@
  * Ports: every effect the authenticator core has arrives through these. The core never calls
  * Date.now, timers, Math.random, crypto.randomBytes or fs (architecture.md habit 5).
  */
+import type { CredentialIds } from '../store/credentialIds.js';
 import type { CredentialStore } from '../store/credentialStore.js';
 import type { Vault } from '../store/vault.js';
 import type { CredentialEventSink } from './credentialEvents.js';
@@ -60,6 +61,11 @@ export interface Env {
   uv?: UserVerification;
   store: CredentialStore;
   vault: Vault;
+  /**
+   * Credential IDs (store/credentialIds.ts): wrap a new credential's payload, unwrap a presented ID.
+   * Absent: the profile's format over this store and vault (credentialIdsFor: sealed IDs, or slots).
+   */
+  credentialIds?: CredentialIds;
   /** Per-credential events (credentialEvents.ts), for the control API; optional. */
   credentialEvents?: CredentialEventSink;
 }

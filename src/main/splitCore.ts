@@ -16,11 +16,10 @@ import type { Duplex } from 'node:stream';
 import { createAuthenticator, type Authenticator } from '../authenticator/authenticator.js';
 import { configSettings } from '../authenticator/authenticatorConfig.js';
 import { commandPolicy, defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
-import { Core, type ResolvedCredential } from '../authenticator/core.js';
+import type { Core, ResolvedCredential } from '../authenticator/core.js';
 import { U2fAuthenticator } from '../authenticator/u2f.js';
 import { dispatchCtap1 } from '../ctap1/dispatch.js';
 import { dispatchCtap2 } from '../ctap2/dispatch.js';
-import type { CredentialIdPayload } from '../store/credentialId.js';
 import type { Env } from '../authenticator/env.js';
 import { reset } from '../authenticator/reset.js';
 import { selection } from '../authenticator/selection.js';
@@ -34,7 +33,7 @@ import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
 import { keyAgreementCoseKey, parseKeyAgreementKey } from '../ctap2/pinUvAuthProtocol.js';
 import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
 import { CtapError, Status } from '../ctap2/status.js';
-import { concat, equal, toHex } from '../encoding/bytes.js';
+import { concat, equal } from '../encoding/bytes.js';
 import { CoseAlg, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js';
 import { derToRawSignature } from '../securecore/ecdsaSignature.js';
 import { MessageFramer } from '../securecore/framing.js';
@@ -56,7 +55,7 @@ import {
   type MakeCredentialRequest,
   type SecureCoreMessage,
 } from '../securecore/messages.js';
-import { openCredentialId, sealCredentialId } from '../store/credentialId.js';
+import { credentialIdsFor } from '../store/credentialIds.js';
 import { openDataDir } from '../store/dataDir.js';
 import { StoreError, StoreFullError } from '../store/storeErrors.js';
 import { systemClock, systemRng } from './device.js';
@@ -65,8 +64,6 @@ import { createWalletApp, type WalletApp } from './wallet.js';
 import { profileConfig } from './profiles.js';
 import type { SecureCoreSettings } from './splitDevice.js';
 
-/** Vault entry holding the sealed key of the credential with this 16-byte handle. */
-const vaultName = (id: Uint8Array) => `split-credential:${toHex(id)}`;
 
 /** CTAP statuses the core's handlers throw → the messages' error codes. */
 const ERROR_CODE_OF = new Map<number, number>([
@@ -92,31 +89,6 @@ interface Pending {
   flags: number;
   uv: boolean;
   issuedAt: number;
-}
-
-/**
- * The core's Core: every credential it makes, by the seed path or by the full implementation
- * (extensions, U2F), is a 16-byte handle naming a vault entry, so both paths resolve each other's.
- * Credential IDs of other forms (made before split mode, or slot handles of a profile) resolve as usual.
- */
-export class SplitCore extends Core {
-  override newCredentialId(rpIdHash: Uint8Array, payload: CredentialIdPayload): Uint8Array {
-    if (this.config.credentialSlots !== undefined) return super.newCredentialId(rpIdHash, payload);
-    let id = this.env.rng.bytes(CREDENTIAL_ID_LENGTH);
-    while (this.env.vault.get(vaultName(id))) id = this.env.rng.bytes(CREDENTIAL_ID_LENGTH);
-    this.env.vault.set(vaultName(id), sealCredentialId(this.credentialWrapKey(), rpIdHash, payload, this.env.rng.bytes(12)));
-    return id;
-  }
-
-  override resolve(id: Uint8Array, rpIdHash: Uint8Array): ResolvedCredential | undefined {
-    if (id.length !== CREDENTIAL_ID_LENGTH) return super.resolve(id, rpIdHash);
-    const sealed = this.env.vault.get(vaultName(id));
-    const payload = sealed && openCredentialId(this.credentialWrapKey(), rpIdHash, sealed);
-    if (!payload) return undefined;
-    if (!payload.discoverable) return { id, payload };
-    const resident = this.env.store.getResident(id);
-    return resident ? { id, payload, resident } : undefined;
-  }
 }
 
 /** The seed and Ex messages cannot answer this request faithfully: the front sends the CTAP2 command (0x0113). */
@@ -147,7 +119,12 @@ export class SecureCoreService {
 
   /** Makes the device attestation identity on first start (like the single-process device). */
   static async create(env: Env, config: AuthenticatorConfig, makeWallet?: () => WalletApp): Promise<SecureCoreService> {
-    return new SecureCoreService(await createAuthenticator(env, config, (e, c, a) => new SplitCore(e, c, a)), makeWallet);
+    // Every credential the core makes has a seed-sized 16-byte ID (a vault handle), unless the profile has slots.
+    const format = {
+      vaultHandles: true,
+      ...(config.credentialSlots !== undefined && { credentialSlots: config.credentialSlots }),
+    };
+    return new SecureCoreService(await createAuthenticator({ ...env, credentialIds: env.credentialIds ?? credentialIdsFor(env, format) }, config), makeWallet);
   }
 
   /**
@@ -332,13 +309,11 @@ export class SecureCoreService {
     consumePinUvAuthToken(core);
 
     const key = generateCredentialKey(alg as CredentialAlg);
-    let id = env.rng.bytes(CREDENTIAL_ID_LENGTH);
-    while (env.vault.get(vaultName(id))) id = env.rng.bytes(CREDENTIAL_ID_LENGTH);
     const payload = { discoverable: rk, u2f: false, alg: alg as CredentialAlg, credProtect: 1 as const, secret: key.secret };
-    env.vault.set(vaultName(id), sealCredentialId(core.credentialWrapKey(), rpIdHash, payload, env.rng.bytes(12)));
+    const id = core.newCredentialId(rpIdHash, payload);
     const publicKey = encodeCoseKey(key.publicKey);
     if (rk) {
-      const replaced = env.store.putResident({
+      env.store.putResident({
         credentialId: id,
         rpId: m.rpId,
         userId: m.userHandle,
@@ -349,7 +324,6 @@ export class SecureCoreService {
         credProtect: 1,
         createdAt: env.clock.now(),
       });
-      if (replaced) env.vault.delete(vaultName(replaced));
     }
 
     // The signed bytes: authenticator data as the front will rebuild them from this response.

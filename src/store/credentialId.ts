@@ -25,8 +25,11 @@
 import { aesGcmOpen, aesGcmSeal } from '../crypto/aead.js';
 import { privatePartOfSecret, secretOfPrivatePart } from '../crypto/credentialKeys.js';
 import { concat } from '../encoding/bytes.js';
-import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
+import { algCode as codeOfAlg, algOfCode, decodePayloadFlags, encodePayloadFlags, type CredentialPayload } from './credentialPayload.js';
+
 import type { CredProtectLevel } from './credentialStore.js';
+
+export { ALG_CODES } from './credentialPayload.js';
 
 /** The version written; VERSION_FLAGS lists every version opened and the flag bits it defines. */
 export const CREDENTIAL_ID_VERSION = 0x03;
@@ -38,38 +41,20 @@ const VERSION_FLAGS: ReadonlyMap<number, number> = new Map([
 /** From this version on, the sealed secret is the key's private part only. */
 const PRIVATE_PART_VERSION = 0x03;
 const NONCE_LENGTH = 12;
-/** Never reuse a retired code; a test checks these stay distinct. */
-export const ALG_CODES: ReadonlyArray<readonly [number, CredentialAlg]> = [
-  [1, CoseAlg.ES256],
-  [2, CoseAlg.EdDSA],
-  [3, CoseAlg.RS256],
-  [4, CoseAlg.ES384],
-  [5, CoseAlg.ES512],
-];
 
-export interface CredentialIdPayload {
-  discoverable: boolean;
-  u2f: boolean;
-  alg: CredentialAlg;
-  credProtect: CredProtectLevel;
-  credBlob?: Uint8Array;
-  /** Made with hmac-secret: its CredRandom values exist (version 0x02). */
-  hmacSecret?: boolean;
-  /** A thirdPartyPayment credential (version 0x02). */
-  thirdPartyPayment?: boolean;
-  secret: Uint8Array;
-}
+/** What a credential ID carries: the credential payload (credentialPayload.ts). */
+export type CredentialIdPayload = CredentialPayload;
 
 /** Seals a credential ID; `version` is for tests that need an older format (its flags must fit). */
 export function sealCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, payload: CredentialIdPayload, nonce: Uint8Array, version = CREDENTIAL_ID_VERSION): Uint8Array {
-  const algCode = ALG_CODES.find(([, a]) => a === payload.alg)?.[0];
+  const algCode = codeOfAlg(payload.alg);
   if (algCode === undefined) throw new RangeError(`unsupported algorithm ${payload.alg}`);
   if (nonce.length !== NONCE_LENGTH) throw new RangeError('nonce must be 12 bytes');
   const blob = payload.credBlob ?? new Uint8Array(0);
   if (blob.length > 255) throw new RangeError('credBlob too long');
-  const flags = (payload.discoverable ? 1 : 0) | (payload.u2f ? 2 : 0) | (payload.hmacSecret ? 4 : 0) | (payload.thirdPartyPayment ? 8 : 0);
   const knownFlags = VERSION_FLAGS.get(version);
-  if (knownFlags === undefined || (flags & ~knownFlags) !== 0) throw new RangeError(`credential ID version ${version} cannot carry flags ${flags}`);
+  if (knownFlags === undefined) throw new RangeError(`credential ID version ${version} is not one this device writes`);
+  const flags = encodePayloadFlags(payload, knownFlags);
   const secret = version >= PRIVATE_PART_VERSION ? privatePartOfSecret(payload.alg, payload.secret) : payload.secret;
   const plaintext = concat(new Uint8Array([flags, algCode, payload.credProtect, blob.length]), blob, secret);
   const header = new Uint8Array([version]);
@@ -83,20 +68,18 @@ export function openCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, id: 
   const plaintext = aesGcmOpen(wrapKey, id.subarray(1, 1 + NONCE_LENGTH), id.subarray(1 + NONCE_LENGTH), concat(id.subarray(0, 1), rpIdHash));
   if (!plaintext || plaintext.length < 4) return undefined;
   const [flags, algCode, credProtect, blobLength] = plaintext as unknown as [number, number, number, number];
-  const alg = ALG_CODES.find(([c]) => c === algCode)?.[1];
-  if (alg === undefined || credProtect < 1 || credProtect > 3 || plaintext.length < 4 + blobLength || (flags & ~knownFlags) !== 0) return undefined;
+  const alg = algOfCode(algCode);
+  const flagFields = decodePayloadFlags(flags, knownFlags);
+  if (alg === undefined || !flagFields || credProtect < 1 || credProtect > 3 || plaintext.length < 4 + blobLength) return undefined;
   const sealed = plaintext.slice(4 + blobLength);
   const secret = id[0]! >= PRIVATE_PART_VERSION ? secretOfPrivatePart(alg, sealed) : sealed;
   if (secret === undefined) return undefined;
   const payload: CredentialIdPayload = {
-    discoverable: (flags & 1) !== 0,
-    u2f: (flags & 2) !== 0,
+    ...flagFields,
     alg,
     credProtect: credProtect as CredProtectLevel,
     secret,
   };
   if (blobLength > 0) payload.credBlob = plaintext.slice(4, 4 + blobLength);
-  if (flags & 4) payload.hmacSecret = true;
-  if (flags & 8) payload.thirdPartyPayment = true;
   return payload;
 }

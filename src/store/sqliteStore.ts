@@ -13,6 +13,7 @@
 import { toHex, toUint8, utf8 } from '../encoding/bytes.js';
 import { decode, encode, isMap, type CborMap } from '../encoding/cbor.js';
 import { ALG_CODES } from './credentialId.js';
+import { decodePayloadFlags, encodePayloadFlags } from './credentialPayload.js';
 import type { CredentialSlot } from './credentialSlot.js';
 import type {
   CredentialStore,
@@ -369,13 +370,7 @@ export class SqliteStore implements CredentialStore {
   putSlot(slot: CredentialSlot): void {
     const { payload } = slot;
     const m: CborMap = new Map();
-    m.set(
-      S.flags,
-      (payload.discoverable ? 1 : 0) |
-        (payload.u2f ? 2 : 0) |
-        (payload.hmacSecret ? 4 : 0) |
-        (payload.thirdPartyPayment ? 8 : 0),
-    );
+    m.set(S.flags, encodePayloadFlags(payload));
     m.set(S.alg, payload.alg);
     m.set(S.credProtect, payload.credProtect);
     if (payload.credBlob !== undefined) m.set(S.credBlob, payload.credBlob);
@@ -390,7 +385,8 @@ export class SqliteStore implements CredentialStore {
     checkFormat(row.format, 'credential slot');
     const m = decode(unseal(this.recordKey, aad(SLOT_AAD, credentialId), row.sealed, 'credential slot'));
     if (!isMap(m)) throw new Error('credential slot record is not a CBOR map');
-    const flags = m.get(S.flags) as number;
+    const flags = decodePayloadFlags(m.get(S.flags) as number);
+    if (!flags) throw new Error(`credential slot has unknown flags ${String(m.get(S.flags))}`);
     const alg = m.get(S.alg) as number;
     if (!ALG_CODES.some(([, a]) => a === alg)) throw new Error(`credential slot has unknown algorithm ${alg}`);
     const slot: CredentialSlot = {
@@ -398,8 +394,7 @@ export class SqliteStore implements CredentialStore {
       rpIdHash: toUint8(row.rp_id_hash),
       createdAt: row.created_at,
       payload: {
-        discoverable: (flags & 1) !== 0,
-        u2f: (flags & 2) !== 0,
+        ...flags,
         alg: alg as CredentialSlot['payload']['alg'],
         credProtect: m.get(S.credProtect) as CredProtectLevel,
         secret: m.get(S.secret) as Uint8Array,
@@ -407,8 +402,6 @@ export class SqliteStore implements CredentialStore {
     };
     const credBlob = m.get(S.credBlob);
     if (credBlob instanceof Uint8Array) slot.payload.credBlob = credBlob;
-    if (flags & 4) slot.payload.hmacSecret = true;
-    if (flags & 8) slot.payload.thirdPartyPayment = true;
     return slot;
   }
 
