@@ -1,40 +1,34 @@
 /**
  * The secure core of `softkey start --split` (issue #6, seed 004): the process that holds the
  * credential store, the vault (wrapping key, attestation key), the presence prompts and every
- * private key. It answers the seed's three operations (authenticate credential, make credential,
- * get assertion: seed 004 "FIDO2 messages details") and softkey's extension set (docs/split.md),
- * message by message, over one local stream; and whole CTAP2 commands (0x0113) and APDUs (0x0115,
- * U2F and the Filecoin app) with the single-process implementation over the same Core.
+ * private key. It drives the one authenticator (src/authenticator): each of the seed's messages
+ * (authenticate credential, make credential, get assertion: seed 004 "FIDO2 messages details") and
+ * of softkey's extension set (docs/split.md) becomes a typed CTAP2 request for it, and its typed
+ * answer becomes the message's fields (authData fields, the seed's 64-byte r ‖ s signature). Whole
+ * CTAP2 commands (0x0113) and APDUs (0x0115, U2F and the Filecoin app) reach the same authenticator.
  *
- * Credentials made here have the seed's 16-byte IDs: random handles. Each handle names a vault
- * entry holding the credential's sealed private key (store/credentialId.ts: AES-GCM under the
- * wrapping key, bound to the RP ID hash), so a reset, which replaces the wrapping key, makes every
- * earlier handle unusable. Discoverable credentials also get their row in the store.
+ * Credentials made here have the seed's 16-byte IDs: vault handles (store/credentialIds.ts), which
+ * the single-process device on the same data directory reads too, as this core reads its IDs.
  */
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createAuthenticator, type Authenticator } from '../authenticator/authenticator.js';
-import { configSettings } from '../authenticator/authenticatorConfig.js';
 import { commandPolicy, defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
-import type { Core, ResolvedCredential } from '../authenticator/core.js';
+import type { Core } from '../authenticator/core.js';
+import type { Env } from '../authenticator/env.js';
+import { isPinSet } from '../authenticator/pinUvAuthToken.js';
 import { U2fAuthenticator } from '../authenticator/u2f.js';
 import { dispatchCtap1 } from '../ctap1/dispatch.js';
+import type { GetAssertionResponse as Ctap2GetAssertionResponse, RequestContext } from '../ctap2/api.js';
+import { buildAuthenticatorData, parseAuthenticatorData } from '../ctap2/authenticatorData.js';
 import { dispatchCtap2 } from '../ctap2/dispatch.js';
-import type { Env } from '../authenticator/env.js';
-import { reset } from '../authenticator/reset.js';
-import { selection } from '../authenticator/selection.js';
-import { clientPin } from '../authenticator/clientPin.js';
-import { consumePinUvAuthToken, ensureUserPresence, isProtectedByUv, pinUvAuthPreamble, verifyPinUvAuthParam } from '../authenticator/pinUvAuth.js';
-import { isPinSet } from '../authenticator/pinUvAuthToken.js';
-import { generateCredentialKey } from '../crypto/credentialKeys.js';
-import type { RequestContext } from '../ctap2/api.js';
-import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
-import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
 import { keyAgreementCoseKey, parseKeyAgreementKey } from '../ctap2/pinUvAuthProtocol.js';
 import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
+import type { GetAssertionRequest as Ctap2GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
+import type { MakeCredentialRequest as Ctap2MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { concat, equal } from '../encoding/bytes.js';
-import { CoseAlg, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js';
+import { CoseAlg, decodeCoseKey } from '../encoding/cose.js';
 import { derToRawSignature } from '../securecore/ecdsaSignature.js';
 import { MessageFramer } from '../securecore/framing.js';
 import {
@@ -46,6 +40,8 @@ import {
   ErrorCode,
   Fido2MessageType,
   SecureCoreMessageError,
+  truncateUtf8,
+  USER_NAME_SIZE,
   type AssertionExResponse,
   type ClientPinRequest as ClientPinMessage,
   type GetAssertionExRequest,
@@ -64,7 +60,6 @@ import { createWalletApp, type WalletApp } from './wallet.js';
 import { profileConfig } from './profiles.js';
 import type { SecureCoreSettings } from './splitDevice.js';
 
-
 /** CTAP statuses the core's handlers throw → the messages' error codes. */
 const ERROR_CODE_OF = new Map<number, number>([
   [Status.CTAP2_ERR_OPERATION_DENIED, ErrorCode.operationDenied],
@@ -81,23 +76,12 @@ const MAX_CODE: Partial<Record<SecureCoreMessage['type'], number>> = { makeCrede
 
 const ZERO_16 = new Uint8Array(16);
 
-interface Pending {
-  credentials: ResolvedCredential[];
-  next: number;
-  rpIdHash: Uint8Array;
-  clientDataHash: Uint8Array;
-  flags: number;
-  uv: boolean;
-  issuedAt: number;
-}
-
-/** The seed and Ex messages cannot answer this request faithfully: the front sends the CTAP2 command (0x0113). */
-class FullPathRequired extends Error {}
 
 const pinInput = (p: PinUvAuth | undefined) => (p ? { pinUvAuthParam: p.param, ...(p.protocol !== 0 && { pinUvAuthProtocol: p.protocol }) } : {});
+const descriptors = (ids: Uint8Array[]) => ids.map((id) => ({ type: 'public-key' as const, id }));
+const EMPTY = new Uint8Array(0);
 
 export class SecureCoreService {
-  private pending: Pending | undefined;
   /** Aborted by a cancelRequest while the request in progress waits for the user. */
   private current = new AbortController();
 
@@ -127,20 +111,6 @@ export class SecureCoreService {
     return new SecureCoreService(await createAuthenticator({ ...env, credentialIds: env.credentialIds ?? credentialIdsFor(env, format) }, config), makeWallet);
   }
 
-  /**
-   * Whether the seed and Ex messages answer as the full implementation would: not with a profile
-   * (its command, option and credential-slot rules live there), nor with alwaysUv on (§6.1.2 step 6).
-   */
-  private seedPathApplies(): boolean {
-    return this.core.config.profile === 'default' && this.core.config.credentialSlots === undefined && !configSettings(this.core).alwaysUv;
-  }
-
-  /** A credential the seed path may use: credProtect (§12.1) is applied by the full implementation. */
-  private seedCredential(c: ResolvedCredential | undefined): ResolvedCredential | undefined {
-    if (c && c.payload.credProtect > 1) throw new FullPathRequired();
-    return c;
-  }
-
   /** One request message → one response message (none for a cancelRequest). Never throws. */
   async handle(request: Uint8Array): Promise<Uint8Array> {
     let m: SecureCoreMessage;
@@ -154,14 +124,12 @@ export class SecureCoreService {
       this.cancel();
       return new Uint8Array(0); // a notification: no answer
     }
-    if (m.type !== 'getNextAssertionRequest') this.pending = undefined;
     // Any command but credentialManagement ends a credential enumeration (§6.8.3).
     if (m.type !== 'ctap2CommandRequest') this.authenticator.beforeCommand(-1);
     this.current = new AbortController();
     try {
       return encodeMessage(await this.answer(m));
     } catch (e) {
-      if (e instanceof FullPathRequired) return encodeMessage({ type: 'errorResponse', errorCode: ErrorCode.fullPath, ctapStatus: 0 });
       if (e instanceof CtapError) {
         const code = ERROR_CODE_OF.get(e.status);
         return encodeMessage(code !== undefined ? this.errorAnswer(m, code) : { type: 'errorResponse', errorCode: ErrorCode.ctapStatus, ctapStatus: e.status });
@@ -184,8 +152,6 @@ export class SecureCoreService {
 
   private async answer(m: SecureCoreMessage): Promise<SecureCoreMessage> {
     const { core } = this;
-    const seedPath = ['authenticateCredentialRequest', 'makeCredentialRequest', 'makeCredentialExRequest', 'getAssertionRequest', 'getAssertionExRequest'].includes(m.type);
-    if (seedPath && !this.seedPathApplies()) throw new FullPathRequired();
     switch (m.type) {
       case 'ctap2CommandRequest': {
         // The full implementation, as the single-process device runs it (profile command policy included).
@@ -206,7 +172,7 @@ export class SecureCoreService {
         return { type: 'apduResponse', application: m.application, apdu };
       }
       case 'authenticateCredentialRequest': {
-        const found = this.seedCredential(this.resolve(m.credentialId, core.rpIdHash(m.rpId)));
+        const found = core.resolve(m.credentialId, core.rpIdHash(m.rpId));
         return { type: 'authenticateCredentialResponse', credentialId: m.credentialId, userHandle: found?.resident?.userId ?? new Uint8Array(0), found: found !== undefined };
       }
       case 'makeCredentialRequest':
@@ -232,13 +198,13 @@ export class SecureCoreService {
         };
       }
       case 'resetRequest':
-        await reset(core, this.ctx);
+        await this.authenticator.reset(this.ctx);
         return { type: 'resetResponse', errorCode: ErrorCode.success };
       case 'powerCycleRequest':
         core.powerCycle();
         return { type: 'powerCycleResponse', errorCode: ErrorCode.success };
       case 'selectionRequest':
-        await selection(core, this.ctx);
+        await this.authenticator.selection(this.ctx);
         return { type: 'selectionResponse', errorCode: ErrorCode.success };
       default:
         return { type: 'errorResponse', errorCode: ErrorCode.invalidRequest, ctapStatus: 0 }; // a response sent as a request
@@ -277,65 +243,38 @@ export class SecureCoreService {
     }
   }
 
-  /** A 16-byte handle of this RP whose key still opens (and, if discoverable, whose row exists). */
-  private resolve(id: Uint8Array, rpIdHash: Uint8Array): ResolvedCredential | undefined {
-    return id.length === CREDENTIAL_ID_LENGTH ? this.core.resolve(id, rpIdHash) : undefined;
-  }
-
-  /** CTAP 2.1 §6.1.2, the steps that need the core: UV by token, user presence, key, storage, signature. */
+  /**
+   * Seed make credential (0x0003: ES256, discoverable) and makeCredentialEx (0x0103) → the one
+   * authenticator's makeCredential (CTAP 2.1 §6.1.2) → the response's fields. The front rebuilds
+   * the authenticator data from them, so the answer must be exactly what those fields build.
+   */
   private async makeCredential(m: MakeCredentialRequest | MakeCredentialExRequest): Promise<SecureCoreMessage> {
-    const { core } = this;
-    const { env, config } = core;
     const seed = m.type === 'makeCredentialRequest';
-    const alg = seed ? CoseAlg.ES256 : m.alg;
-    const rk = seed || m.rk; // every credential of the seed's device is stored on it
-    const who = m.displayName || m.userName || 'this user';
-    const prompt = { operation: 'makeCredential' as const, rpId: m.rpId, userName: m.userName, userDisplayName: m.displayName, message: `Register with ${m.rpId} as ${who}?` };
-    // Steps 1–2, 3, 7, 11.
-    const protocol = seed ? undefined : await pinUvAuthPreamble(core, pinInput(m.pinUvAuth), this.ctx, prompt);
-    if (!(config.algorithms as number[]).includes(alg)) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
-    if (rk && protocol === undefined && isProtectedByUv(core)) {
-      if (isPinSet(core)) throw new CtapError(Status.CTAP2_ERR_PUAT_REQUIRED, 'rk with a PIN set needs a pinUvAuthParam');
-      throw new CtapError(Status.CTAP2_ERR_OPERATION_DENIED, 'rk needs user verification');
-    }
-    if (protocol) verifyPinUvAuthParam(core, protocol, (m as MakeCredentialExRequest).pinUvAuth!.param, m.clientDataHash, PinUvAuthTokenPermission.mc, m.rpId);
-    const uv = protocol !== undefined;
-    const rpIdHash = core.rpIdHash(m.rpId);
-    if (rk && env.store.countResident() >= config.maxResidentCredentials) {
-      if (!env.store.listResident(m.rpId).some((c) => equal(c.userId, m.userHandle))) throw new CtapError(Status.CTAP2_ERR_KEY_STORE_FULL);
-    }
-    // Steps 13–14.
-    await ensureUserPresence(core, uv, false, prompt, this.ctx);
-    consumePinUvAuthToken(core);
-
-    const key = generateCredentialKey(alg as CredentialAlg);
-    const payload = { discoverable: rk, u2f: false, alg: alg as CredentialAlg, credProtect: 1 as const, secret: key.secret };
-    const id = core.newCredentialId(rpIdHash, payload);
-    const publicKey = encodeCoseKey(key.publicKey);
-    if (rk) {
-      env.store.putResident({
-        credentialId: id,
-        rpId: m.rpId,
-        userId: m.userHandle,
-        ...(m.userName && { userName: m.userName }),
-        ...(m.displayName && { userDisplayName: m.displayName }),
-        alg,
-        publicKey,
-        credProtect: 1,
-        createdAt: env.clock.now(),
-      });
-    }
-
-    // The signed bytes: authenticator data as the front will rebuild them from this response.
-    const aaguid = config.attestation === 'none' ? ZERO_16 : config.aaguid;
-    const flags = Flag.UP | Flag.AT | (uv ? Flag.UV : 0);
-    const authData = buildAuthenticatorData({ rpIdHash, flags, signCount: 0, attestedCredentialData: { aaguid, credentialId: id, credentialPublicKey: publicKey } });
-    const signed = concat(authData, m.clientDataHash);
-    const signature =
-      config.attestation === 'packed' ? core.attestationSign(signed) : config.attestation === 'self' ? core.sign({ id, payload }, signed) : new Uint8Array(0);
-    const common = { credentialId: id, rpIdHash, count: 0, flags, aaguid, errorCode: ErrorCode.success };
-    if (!seed) return { type: 'makeCredentialExResponse', ...common, publicKey, signature };
-    const pub = key.publicKey as { x: Uint8Array; y: Uint8Array };
+    const req: Ctap2MakeCredentialRequest = {
+      clientDataHash: m.clientDataHash,
+      rp: { id: m.rpId, ...(!seed && m.rpName && { name: m.rpName }) },
+      user: { id: m.userHandle, ...(m.userName && { name: m.userName }), ...(m.displayName && { displayName: m.displayName }) },
+      pubKeyCredParams: [{ type: 'public-key', alg: seed ? CoseAlg.ES256 : m.alg }],
+      options: new Map([['rk', seed || m.rk]]), // every credential of the seed's device is stored on it
+      ...(!seed && m.excludeList.length > 0 && { excludeList: descriptors(m.excludeList) }),
+      ...pinInput(seed ? undefined : m.pinUvAuth),
+    };
+    const r = await this.authenticator.makeCredential(req, this.ctx);
+    const ad = parseAuthenticatorData(r.authData);
+    const att = ad.attestedCredentialData;
+    if (!att || att.credentialId.length !== CREDENTIAL_ID_LENGTH) throw new Error('the credential ID does not fit the 16-byte field');
+    const rebuilt = buildAuthenticatorData({
+      rpIdHash: ad.rpIdHash,
+      flags: ad.flags,
+      signCount: ad.signCount,
+      attestedCredentialData: { aaguid: att.aaguid, credentialId: att.credentialId, credentialPublicKey: att.credentialPublicKey },
+    });
+    if (!equal(rebuilt, r.authData)) throw new Error('the authenticator data has more than the messages carry');
+    const sig = r.attStmt instanceof Map ? r.attStmt.get('sig') : undefined;
+    const signature = sig instanceof Uint8Array ? sig : EMPTY;
+    const common = { credentialId: att.credentialId, rpIdHash: ad.rpIdHash, count: ad.signCount, flags: ad.flags, aaguid: att.aaguid, errorCode: ErrorCode.success };
+    if (!seed) return { type: 'makeCredentialExResponse', ...common, publicKey: att.credentialPublicKey, signature };
+    const pub = decodeCoseKey(att.credentialPublicKey) as { x: Uint8Array; y: Uint8Array };
     return {
       type: 'makeCredentialResponse',
       ...common,
@@ -346,73 +285,60 @@ export class SecureCoreService {
     };
   }
 
-  /** CTAP 2.1 §6.2.2, the steps that need the core: UV by token, credentials, user presence, counter, signature. */
+  /**
+   * Seed get assertion (0x0005) and getAssertionEx (0x0105) → the one authenticator's
+   * getAssertion (CTAP 2.1 §6.2.2). The seed's response has a 64-byte ECDSA r ‖ s: when an
+   * allowList credential of this RP has another algorithm, error 3 ("N/A") before anything is
+   * asked of the user, and the front asks again with getAssertionEx.
+   */
   private async getAssertion(m: GetAssertionRequest | GetAssertionExRequest): Promise<SecureCoreMessage> {
     const { core } = this;
-    const prompt = { operation: 'getAssertion' as const, rpId: m.rpId, message: `Sign in to ${m.rpId}?` };
-    const protocol = m.type === 'getAssertionExRequest' ? await pinUvAuthPreamble(core, pinInput(m.pinUvAuth), this.ctx, prompt) : undefined;
-    if (protocol) verifyPinUvAuthParam(core, protocol, (m as GetAssertionExRequest).pinUvAuth!.param, m.clientDataHash, PinUvAuthTokenPermission.ga, m.rpId);
-    const uv = protocol !== undefined;
-    const rpIdHash = core.rpIdHash(m.rpId);
-    let credentials: ResolvedCredential[];
-    if (m.allowList.length > 0) {
-      const first = m.allowList.map((id) => this.seedCredential(this.resolve(id, rpIdHash))).find((c) => c !== undefined);
-      credentials = first ? [first] : [];
-    } else {
-      credentials = core.env.store.listResident(m.rpId).flatMap((r) => this.seedCredential(this.resolve(r.credentialId, rpIdHash)) ?? []);
-    }
-    const first = credentials[0];
-    if (!first) throw new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS);
-    // The seed's response has a 64-byte ECDSA r ‖ s: other algorithms are asked again with getAssertionEx.
-    if (m.type === 'getAssertionRequest' && first.payload.alg !== CoseAlg.ES256) {
-      return this.errorAnswer(m, ErrorCode.notApplicable);
-    }
-    if (!m.silent) {
-      await ensureUserPresence(core, uv, false, prompt, this.ctx);
-      consumePinUvAuthToken(core);
-    }
-    const flags = (m.silent ? 0 : Flag.UP) | (uv ? Flag.UV : 0);
-    const a = this.assert(first, rpIdHash, m.clientDataHash, flags, uv);
     if (m.type === 'getAssertionRequest') {
-      const { credentialId, userHandle, count, errorCode } = a;
-      const aaguid = core.config.attestation === 'none' ? ZERO_16 : core.config.aaguid;
-      return { type: 'getAssertionResponse', credentialId, userHandle, rpIdHash, count, flags, attestSignature: derToRawSignature(a.signature), aaguid, errorCode };
+      const rpIdHash = core.rpIdHash(m.rpId);
+      const algs = m.allowList.length > 0
+        ? m.allowList.flatMap((id) => core.resolve(id, rpIdHash)?.payload.alg ?? [])
+        : core.env.store.listResident(m.rpId).map((r) => r.alg);
+      if (algs.some((alg) => alg !== CoseAlg.ES256)) return this.errorAnswer(m, ErrorCode.notApplicable);
     }
-    const many = m.allowList.length === 0 && credentials.length > 1;
-    if (many) this.pending = { credentials, next: 1, rpIdHash, clientDataHash: m.clientDataHash, flags, uv, issuedAt: core.env.clock.now() };
-    return { type: 'getAssertionExResponse', ...a, numberOfCredentials: many ? Math.min(credentials.length, 0xff) : 0 };
+    const req: Ctap2GetAssertionRequest = {
+      rpId: m.rpId,
+      clientDataHash: m.clientDataHash,
+      ...(m.allowList.length > 0 && { allowList: descriptors(m.allowList) }),
+      options: new Map(m.silent ? [['up', false]] : []),
+      ...pinInput(m.type === 'getAssertionExRequest' ? m.pinUvAuth : undefined),
+    };
+    const r = await this.authenticator.getAssertion(req, this.ctx);
+    if (m.type === 'getAssertionExRequest') return this.assertionEx('getAssertionExResponse', r);
+    const a = this.assertionFields(r);
+    if (a.credentialId.length !== CREDENTIAL_ID_LENGTH) throw new Error('the credential ID does not fit the 16-byte field');
+    const aaguid = core.config.attestation === 'none' ? ZERO_16 : core.config.aaguid;
+    return { type: 'getAssertionResponse', ...a, attestSignature: derToRawSignature(r.signature), aaguid, errorCode: ErrorCode.success };
   }
 
-  /** CTAP 2.1 §6.3: the next credential of the last discoverable getAssertionEx, same flags, no prompt. */
-  private getNextAssertion(): AssertionExResponse {
-    const p = this.pending;
-    const now = this.core.env.clock.now();
-    if (!p || p.next >= p.credentials.length || now - p.issuedAt > this.core.config.nextAssertionTimeoutMs) {
-      this.pending = undefined;
-      throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED);
-    }
-    const cred = this.resolve(p.credentials[p.next++]!.id, p.rpIdHash);
-    p.issuedAt = now;
-    if (!cred) throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED);
-    return { type: 'getNextAssertionResponse', ...this.assert(cred, p.rpIdHash, p.clientDataHash, p.flags, p.uv), numberOfCredentials: 0 };
+  /** getNextAssertion (0x0107) → the one authenticator's §6.3 (its state from the last getAssertion, by any path). */
+  private async getNextAssertion(): Promise<SecureCoreMessage> {
+    return this.assertionEx('getNextAssertionResponse', await this.authenticator.getNextAssertion(this.ctx));
   }
 
-  private assert(cred: ResolvedCredential, rpIdHash: Uint8Array, clientDataHash: Uint8Array, flags: number, uv: boolean) {
-    const count = this.core.env.store.incrementCounter(cred.id);
-    const authData = buildAuthenticatorData({ rpIdHash, flags, signCount: count });
-    const signature = this.core.sign(cred, concat(authData, clientDataHash));
-    const r = cred.resident;
-    // User-identifying information only after user verification (§6.2.2 step 12).
+  /** The fields the front rebuilds an assertion's authenticator data from (nothing else may be in it). */
+  private assertionFields(r: Ctap2GetAssertionResponse) {
+    const ad = parseAuthenticatorData(r.authData);
+    if (!equal(buildAuthenticatorData({ rpIdHash: ad.rpIdHash, flags: ad.flags, signCount: ad.signCount }), r.authData)) {
+      throw new Error('the authenticator data has more than the messages carry');
+    }
+    return { credentialId: r.credential.id, userHandle: r.user?.id ?? EMPTY, rpIdHash: ad.rpIdHash, count: ad.signCount, flags: ad.flags };
+  }
+
+  private assertionEx(type: AssertionExResponse['type'], r: Ctap2GetAssertionResponse): AssertionExResponse {
     return {
-      credentialId: cred.id,
-      userHandle: r?.userId ?? new Uint8Array(0),
-      rpIdHash,
-      count,
-      flags,
+      type,
+      ...this.assertionFields(r),
       errorCode: ErrorCode.success,
-      userName: (uv && r?.userName) || '',
-      displayName: (uv && r?.userDisplayName) || '',
-      signature,
+      numberOfCredentials: r.numberOfCredentials ?? 0,
+      // Names only with user verification (the authenticator decided); cut to the 64-byte fields.
+      userName: truncateUtf8(r.user?.name, USER_NAME_SIZE - 1),
+      displayName: truncateUtf8(r.user?.displayName, USER_NAME_SIZE - 1),
+      signature: r.signature,
     };
   }
 
@@ -427,7 +353,7 @@ export class SecureCoreService {
     if (m.permissions !== undefined) req.permissions = m.permissions;
     if (m.rpId !== undefined) req.rpId = m.rpId;
     try {
-      const r = await clientPin(this.core, req, this.ctx);
+      const r = await this.authenticator.clientPin(req, this.ctx);
       const point = r.keyAgreement && parseKeyAgreementKey(r.keyAgreement);
       return {
         type: 'clientPinResponse',

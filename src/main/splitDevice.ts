@@ -5,13 +5,10 @@
  * runSecureCore in splitCore.ts.
  */
 import { defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
-import { Command } from '../ctap2/commands.js';
-import { dispatchCtap2 } from '../ctap2/dispatch.js';
 import type { CtapHidDevice, CtapHidTraceEvent } from '../ctaphid/channels.js';
 import { CtapHidError, CtapHidErrorCode } from '../ctaphid/constants.js';
 import { Status } from '../ctap2/status.js';
-import { decode as decodeCbor, type CborValue } from '../encoding/cbor.js';
-import { ApduApplication, CREDENTIAL_ID_LENGTH } from '../securecore/messages.js';
+import { ApduApplication } from '../securecore/messages.js';
 import type { MessageHandler, TransactionContext } from '../ctaphid/handler.js';
 import { startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
 import { formatHostPort, parseHostPort } from './address.js';
@@ -20,47 +17,6 @@ import type { PresenceMode } from './presence.js';
 import { SplitAuthenticator } from './splitFront.js';
 import { SecureCoreLink, spawnCore, type CoreCommand, type CoreConnection } from './splitLink.js';
 
-
-/**
- * Commands the front answers with the seed and Ex messages (docs/split.md); every other command,
- * and these when the request needs what those messages do not carry, goes to the core's own
- * implementation as a whole (ctap2CommandRequest, 0x0113).
- */
-const FRONT_COMMANDS = new Set<number>([
-  Command.authenticatorMakeCredential,
-  Command.authenticatorGetAssertion,
-  Command.authenticatorReset,
-  Command.authenticatorGetNextAssertion,
-  Command.authenticatorSelection,
-  Command.authenticatorClientPIN,
-]);
-
-/**
- * Whether a makeCredential/getAssertion needs the core's full implementation: extensions,
- * built-in UV (uv option), enterprise attestation, a discoverable credential with an RP name, or
- * a credential ID that is not one of the core's 16-byte handles. A request that does not decode is the front's to refuse.
- */
-export function needsFullPath(request: Uint8Array): boolean {
-  const command = request[0];
-  if (command !== Command.authenticatorMakeCredential && command !== Command.authenticatorGetAssertion) return false;
-  let params: CborValue;
-  try {
-    params = decodeCbor(request.subarray(1));
-  } catch {
-    return false;
-  }
-  if (!(params instanceof Map)) return false;
-  const mc = command === Command.authenticatorMakeCredential;
-  const [extensions, options, list] = mc ? [6, 7, 5] : [4, 5, 3];
-  if (params.has(extensions) || (mc && params.has(10))) return true;
-  const opts = params.get(options);
-  if (opts instanceof Map && opts.get('uv') === true) return true;
-  // A discoverable credential keeps its RP's name (§6.8.3 enumerateRPs); the seed's messages have no field for it.
-  const rp = params.get(2);
-  if (mc && opts instanceof Map && opts.get('rk') === true && rp instanceof Map && typeof rp.get('name') === 'string') return true;
-  const descriptors = params.get(list);
-  return Array.isArray(descriptors) && descriptors.some((d) => d instanceof Map && d.get('id') instanceof Uint8Array && (d.get('id') as Uint8Array).length !== CREDENTIAL_ID_LENGTH);
-}
 
 /** What the secure core is told on its command line (the front forwards its own flags). */
 export interface SecureCoreSettings {
@@ -116,23 +72,9 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
   const link = new SecureCoreLink(start);
   const authenticator = new SplitAuthenticator(link, defaultConfig(options.config));
   const onInternalError = options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e));
-  // With a profile, the core's implementation answers everything (its rules are there).
-  const frontServes = authenticator.config.profile === 'default';
-  let assertionsInCore = false; // the last getAssertion went to the core whole: so does getNextAssertion
   const run = async (request: Uint8Array, ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus'] }): Promise<Uint8Array> => {
-    const command = request[0];
-    if (command === undefined) return new Uint8Array([Status.CTAP1_ERR_INVALID_LENGTH]);
-    const front =
-      frontServes && FRONT_COMMANDS.has(command) && !(command === Command.authenticatorGetNextAssertion && assertionsInCore) && !needsFullPath(request);
-    if (front) {
-      const out = await dispatchCtap2(authenticator, request, ctx, { onInternalError });
-      if (!authenticator.takeFullPath()) {
-        if (command === Command.authenticatorGetAssertion) assertionsInCore = false;
-        return out;
-      }
-    }
-    if (command === Command.authenticatorGetAssertion) assertionsInCore = true;
-    return authenticator.forward(request, ctx);
+    if (request.length === 0) return new Uint8Array([Status.CTAP1_ERR_INVALID_LENGTH]);
+    return authenticator.cbor(request, ctx, onInternalError);
   };
   const handler: MessageHandler = {
     cbor: (request, ctx) => run(request, ctx),

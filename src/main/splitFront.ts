@@ -1,23 +1,21 @@
 /**
- * The front of `softkey start --split` (issue #6, seed 004): CTAP 2.1 §6.1 authenticatorMakeCredential,
- * §6.2 authenticatorGetAssertion, §6.3 getNextAssertion, §6.4 getInfo, §6.6 reset and §6.9 selection
- * for a device whose keys live in a secure core. It checks requests, assembles authenticator data
- * from the core's answers, and never holds a private key: the core creates keys, prompts the
- * user, keeps counters and signs (the bytes it signs are the authenticator data this front
- * rebuilds from the answer, so both must build them the same way: ctap2/authenticatorData.ts).
+ * The front of `softkey start --split` (issue #6, seed 004): it maps CTAP 2.1 §6.1
+ * authenticatorMakeCredential, §6.2 getAssertion, §6.3 getNextAssertion, §6.5 clientPIN, §6.6 reset
+ * and §6.9 selection onto the secure core's messages and assembles authenticator data from the
+ * answers. It decides nothing of the spec's: the core runs the one authenticator on every request.
+ * It never holds a private key (the bytes the core signs are the authenticator data this front
+ * rebuilds from the answer, both with ctap2/authenticatorData.ts).
  *
  * Which message carries a request (docs/split.md):
- *   makeCredential ES256, rk            → seed makeCredentialRequest (0x0003)
- *   makeCredential otherwise            → makeCredentialExRequest (0x0103)
- *   excludeList entries                 → seed authenticateCredentialRequest (0x0001) each
- *   getAssertion with an allowList      → seed getAssertionRequest (0x0005), silent when up=false;
- *                                          error 0x03 (signature does not fit) → getAssertionExRequest
- *   getAssertion without an allowList   → getAssertionExRequest (0x0105), which counts credentials
- *   pinUvAuthParam present               → the Ex messages, which carry it to the core (UV by token)
- *   clientPIN                            → clientPinRequest (0x0111)
- * Everything else (extensions, built-in UV, getInfo, credentialManagement, largeBlobs, config, a
- * profile, an errorCode 0x0b "full path" answer) goes whole to the core (0x0113), routed by
- * splitDevice.ts; U2F and Filecoin APDUs go with apduRequest (0x0115).
+ *   makeCredential ES256, rk, nothing else             → seed makeCredentialRequest (0x0003)
+ *   makeCredential otherwise                           → makeCredentialExRequest (0x0103)
+ *   getAssertion with an allowList                     → seed getAssertionRequest (0x0005), silent when up=false;
+ *                                                         error 0x03 (signature does not fit) → getAssertionExRequest
+ *   getAssertion without an allowList, or with a PIN   → getAssertionExRequest (0x0105)
+ *   clientPIN                                          → clientPinRequest (0x0111)
+ * A request the messages cannot carry (messageRoute: extensions, options they have no field for,
+ * credential IDs other than 16 bytes or more than ten, long RP IDs or user handles) goes whole to
+ * the core (0x0113), as does every other command; U2F and Filecoin APDUs go with apduRequest (0x0115).
  */
 import type { AuthenticatorConfig } from '../authenticator/config.js';
 import { sha256 } from '../crypto/hash.js';
@@ -30,8 +28,9 @@ import type {
   RequestContext,
 } from '../ctap2/api.js';
 import { buildAuthenticatorData } from '../ctap2/authenticatorData.js';
-import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
-import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
+import { decodeGetAssertion, type GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
+import { dispatchCtap2 } from '../ctap2/dispatch.js';
+import { decodeMakeCredential, type MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
 import { ClientPinSubCommand, Command } from '../ctap2/commands.js';
 import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
 import { CtapError, Status } from '../ctap2/status.js';
@@ -47,6 +46,8 @@ import {
   MAX_ALLOW_LIST,
   MAX_BODY_LENGTH,
   RPID_SIZE,
+  truncateUtf8,
+  USER_HANDLE_SIZE,
   USER_NAME_SIZE,
   type AssertionExResponse,
   type ClientPinRequest as ClientPinMessage,
@@ -85,20 +86,94 @@ function keyAgreementKey(p: { x: Uint8Array; y: Uint8Array }): Map<number, CborV
   return new Map<number, CborValue>([[1, CoseKty.EC2], [3, CoseAlg['ECDH-ES+HKDF-256']], [-1, CoseCrv['P-256']], [-2, p.x], [-3, p.y]]);
 }
 
-/** Longest prefix of `s` whose UTF-8 fits `max` bytes, cut between characters (CTAP 2.1 §6.1.2 allows truncating names). */
-function truncateUtf8(s: string | undefined, max: number): string {
-  let out = '';
-  for (const ch of (s ?? '').replace(/\0/g, '')) {
-    if (utf8.encode(out + ch).length > max) break;
-    out += ch;
+/** The commands the front maps onto messages (with the default profile); the others go whole. */
+const FRONT_COMMANDS = new Set<number>([
+  Command.authenticatorMakeCredential,
+  Command.authenticatorGetAssertion,
+  Command.authenticatorReset,
+  Command.authenticatorGetNextAssertion,
+  Command.authenticatorSelection,
+  Command.authenticatorClientPIN,
+]);
+
+const fitsRpId = (rpId: string) => utf8.encode(rpId).length <= RPID_SIZE - 1 && !rpId.includes('\0');
+const fitsPinUvAuth = (r: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: number }) =>
+  (r.pinUvAuthParam?.length ?? 0) <= 32 && (r.pinUvAuthProtocol ?? 0) <= 0xff;
+/** Credential descriptors the 16-byte ID fields carry: ten at most, every one a 16-byte public-key ID. */
+const fitsIds = (list: MakeCredentialRequest['excludeList']) =>
+  list === undefined || (list.length <= MAX_ALLOW_LIST && list.every((d) => d.type === 'public-key' && d.id.length === CREDENTIAL_ID_LENGTH));
+
+/** The algorithm makeCredential will use (§6.1.2 step 3, the profile's list), when the messages can name it. */
+function algorithmOf(req: MakeCredentialRequest, config: AuthenticatorConfig): CredentialAlg | undefined {
+  return req.pubKeyCredParams.find((p) => p.type === 'public-key' && (config.algorithms as number[]).includes(p.alg))?.alg as CredentialAlg | undefined;
+}
+
+/** The message that carries a makeCredential, or undefined: the request goes whole (0x0113). */
+export function makeCredentialMessage(req: MakeCredentialRequest, config: AuthenticatorConfig): SecureCoreMessage | undefined {
+  const alg = algorithmOf(req, config);
+  const rk = req.options.get('rk') === true;
+  const plain =
+    alg !== undefined &&
+    req.extensions === undefined &&
+    req.enterpriseAttestation === undefined &&
+    req.attestationFormatsPreference === undefined &&
+    [...req.options].every(([k, v]) => k === 'rk' || (k === 'up' && v)) &&
+    fitsRpId(req.rp.id) &&
+    req.user.id.length <= USER_HANDLE_SIZE &&
+    fitsIds(req.excludeList) &&
+    fitsPinUvAuth(req);
+  if (!plain) return undefined;
+  const fields = {
+    rpId: req.rp.id,
+    userHandle: req.user.id,
+    userName: truncateUtf8(req.user.name, USER_NAME_SIZE - 1),
+    displayName: truncateUtf8(req.user.displayName, USER_NAME_SIZE - 1),
+    clientDataHash: req.clientDataHash,
+  };
+  const pinUvAuth = pinUvAuthOf(req);
+  const excludeList = (req.excludeList ?? []).map((d) => d.id);
+  const rpName = truncateUtf8(req.rp.name, USER_NAME_SIZE - 1); // kept with a discoverable credential (§6.8)
+  if (alg === CoseAlg.ES256 && rk && !pinUvAuth && excludeList.length === 0 && !rpName) return { type: 'makeCredentialRequest', ...fields };
+  return { type: 'makeCredentialExRequest', ...fields, alg, rk, excludeList, rpName, ...(pinUvAuth && { pinUvAuth }) };
+}
+
+/** The message that carries a getAssertion, or undefined: the request goes whole (0x0113). */
+export function getAssertionMessage(req: GetAssertionRequest): SecureCoreMessage | undefined {
+  const plain =
+    req.extensions === undefined &&
+    [...req.options.keys()].every((k) => k === 'up') &&
+    (req.allowList === undefined || (req.allowList.length > 0 && fitsIds(req.allowList))) &&
+    fitsRpId(req.rpId) &&
+    fitsPinUvAuth(req);
+  if (!plain) return undefined;
+  const pinUvAuth = pinUvAuthOf(req);
+  const base = { rpId: req.rpId, clientDataHash: req.clientDataHash, silent: req.options.get('up') === false, allowList: (req.allowList ?? []).map((d) => d.id) };
+  if (req.allowList && !pinUvAuth) return { type: 'getAssertionRequest', ...base };
+  return { type: 'getAssertionExRequest', ...base, ...(pinUvAuth && { pinUvAuth }) };
+}
+
+/** pinUvAuthParam and its protocol for the core (0 = protocol absent). */
+function pinUvAuthOf(req: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: number }): PinUvAuth | undefined {
+  return req.pinUvAuthParam === undefined ? undefined : { protocol: req.pinUvAuthProtocol ?? 0, param: req.pinUvAuthParam };
+}
+
+/** Whether a CTAP2 request goes whole to the core (0x0113) rather than as messages; a request that does not decode is the front's to refuse. */
+export function messageRoute(request: Uint8Array, config: AuthenticatorConfig): 'messages' | 'whole' {
+  const command = request[0];
+  if (command === undefined || config.profile !== 'default' || !FRONT_COMMANDS.has(command)) return 'whole';
+  try {
+    if (command === Command.authenticatorMakeCredential) return makeCredentialMessage(decodeMakeCredential(request.subarray(1)), config) ? 'messages' : 'whole';
+    if (command === Command.authenticatorGetAssertion) return getAssertionMessage(decodeGetAssertion(request.subarray(1))) ? 'messages' : 'whole';
+  } catch {
+    return 'messages'; // dispatch answers the decoder's status
   }
-  return out;
+  return 'messages';
 }
 
 export class SplitAuthenticator implements Ctap2Authenticator {
   private deviceInfo: DeviceInfoResponse | undefined;
-  /** Set when the core answered errorCode fullPath: the request goes again as a whole CTAP2 command. */
-  private fullPathWanted = false;
+  /** The last getAssertion went whole: so does getNextAssertion (its answers may carry extension outputs). */
+  private assertionsWhole = false;
 
   constructor(
     private readonly link: SecureCoreLink,
@@ -123,41 +198,25 @@ export class SplitAuthenticator implements Ctap2Authenticator {
     };
   }
 
+  /**
+   * A CTAP2 request (command byte ‖ CBOR) → status ‖ CBOR: mapped onto the messages when they
+   * carry it (messageRoute), otherwise whole to the core's authenticator (0x0113).
+   */
+  async cbor(request: Uint8Array, ctx: RequestContext, onInternalError?: (e: unknown) => void): Promise<Uint8Array> {
+    const command = request[0];
+    let whole = messageRoute(request, this.config) === 'whole';
+    if (command === Command.authenticatorGetAssertion) this.assertionsWhole = whole;
+    if (command === Command.authenticatorGetNextAssertion) whole ||= this.assertionsWhole;
+    if (whole) return this.forward(request, ctx);
+    return dispatchCtap2(this, request, ctx, { ...(onInternalError && { onInternalError }) });
+  }
+
+  /** §6.1: the request as a seed or Ex message (messageRoute checked that one carries it); authData from the answer. */
   async makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
-    // Steps 1–2 (pinUvAuthParam) and 11 (its verification) are the core's: pinUvAuth goes with the Ex message.
-    const pinUvAuth = this.pinUvAuth(req);
-    // Step 3: the first supported algorithm.
-    const alg = req.pubKeyCredParams.find((p) => p.type === 'public-key' && (this.config.algorithms as number[]).includes(p.alg))?.alg as CredentialAlg | undefined;
-    if (alg === undefined) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
-    // Step 5: options.
-    if (req.options.get('up') === false) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up=false in makeCredential');
-    if (req.options.get('uv') === true) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
-    const rk = req.options.get('rk') === true;
-    const rpId = this.fitRpId(req.rp.id);
-    const rpIdHash = sha256(utf8.encode(rpId));
-
-    // Step 12: excludeList, each 16-byte ID asked with the seed's authenticate-credential message.
-    for (const d of req.excludeList ?? []) {
-      if (d.type !== 'public-key' || d.id.length !== CREDENTIAL_ID_LENGTH) continue;
-      const r = await this.ask({ type: 'authenticateCredentialRequest', rpId, credentialId: d.id });
-      if (r.type === 'authenticateCredentialResponse' && r.found) {
-        await this.askStatus({ type: 'selectionRequest' }, ctx); // user presence first, then the error
-        throw new CtapError(Status.CTAP2_ERR_CREDENTIAL_EXCLUDED);
-      }
-    }
-
-    const fields = {
-      rpId,
-      userHandle: req.user.id,
-      userName: truncateUtf8(req.user.name, USER_NAME_SIZE - 1),
-      displayName: truncateUtf8(req.user.displayName, USER_NAME_SIZE - 1),
-      clientDataHash: req.clientDataHash,
-    };
-    const r = await this.prompting(
-      ctx,
-      false,
-      alg === CoseAlg.ES256 && rk && !pinUvAuth ? { type: 'makeCredentialRequest', ...fields } : { type: 'makeCredentialExRequest', ...fields, alg, rk, ...(pinUvAuth && { pinUvAuth }) },
-    );
+    const m = makeCredentialMessage(req, this.config);
+    if (!m) throw new CtapError(Status.CTAP1_ERR_OTHER, 'the messages cannot carry this makeCredential: it goes whole (cbor())');
+    const rpIdHash = sha256(utf8.encode(req.rp.id));
+    const r = await this.prompting(ctx, false, m);
     let publicKey: Uint8Array;
     let signature: Uint8Array;
     if (r.type === 'makeCredentialResponse') {
@@ -182,6 +241,7 @@ export class SplitAuthenticator implements Ctap2Authenticator {
     });
     const info = await this.info();
     if (info.attestation === AttestationKind.none) return { fmt: 'none', authData, attStmt: new Map() };
+    const alg = m.type === 'makeCredentialExRequest' ? m.alg : CoseAlg.ES256;
     const attStmt = new Map<string, Encodable>([
       ['alg', info.attestation === AttestationKind.basic ? CoseAlg.ES256 : alg],
       ['sig', signature],
@@ -190,35 +250,18 @@ export class SplitAuthenticator implements Ctap2Authenticator {
     return { fmt: 'packed', authData, attStmt };
   }
 
+  /** §6.2: the request as a seed or Ex message (messageRoute checked that one carries it); authData from the answer. */
   async getAssertion(req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
-    const pinUvAuth = this.pinUvAuth(req);
-    if (req.options.has('rk')) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'rk in getAssertion');
-    if (req.options.get('uv') === true) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'no built-in user verification');
+    const m = getAssertionMessage(req);
+    if (!m) throw new CtapError(Status.CTAP1_ERR_OTHER, 'the messages cannot carry this getAssertion: it goes whole (cbor())');
+    const rpIdHash = sha256(utf8.encode(req.rpId));
     const silent = req.options.get('up') === false;
-    const rpId = this.fitRpId(req.rpId);
-    const rpIdHash = sha256(utf8.encode(rpId));
-    const base = { rpId, clientDataHash: req.clientDataHash, silent };
-
-    const ex = { type: 'getAssertionExRequest' as const, ...base, ...(pinUvAuth && { pinUvAuth }) };
-    if (!req.allowList) return this.assertion(await this.prompting(ctx, silent, { ...ex, allowList: [] }), rpIdHash);
-
-    // Only 16-byte IDs can be this core's. More than the seed's ten: keep the ones the core has.
-    let ids = req.allowList.filter((d) => d.type === 'public-key' && d.id.length === CREDENTIAL_ID_LENGTH).map((d) => d.id);
-    if (ids.length > MAX_ALLOW_LIST) {
-      const known: Uint8Array[] = [];
-      for (const id of ids) {
-        const r = await this.ask({ type: 'authenticateCredentialRequest', rpId, credentialId: id });
-        if (r.type === 'authenticateCredentialResponse' && r.found) known.push(id);
-      }
-      ids = known.slice(0, MAX_ALLOW_LIST);
-    }
-    if (ids.length === 0) throw new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS);
-    if (pinUvAuth) return this.assertion(await this.prompting(ctx, silent, { ...ex, allowList: ids }), rpIdHash);
-    const r = await this.prompting(ctx, silent, { type: 'getAssertionRequest', ...base, allowList: ids });
+    if (m.type !== 'getAssertionRequest') return this.assertion(await this.prompting(ctx, silent, m), rpIdHash);
+    const r = await this.prompting(ctx, silent, m);
     if (r.type !== 'getAssertionResponse') throw this.unexpected(r);
     if (r.errorCode === ErrorCode.notApplicable) {
       // Not an ES256 credential: its signature does not fit the seed's 64 bytes.
-      return this.assertion(await this.prompting(ctx, silent, { ...ex, allowList: ids }), rpIdHash);
+      return this.assertion(await this.prompting(ctx, silent, { ...m, type: 'getAssertionExRequest' }), rpIdHash);
     }
     this.check(r.errorCode);
     if (!equal(r.rpIdHash, rpIdHash)) throw this.unexpected(r);
@@ -267,7 +310,10 @@ export class SplitAuthenticator implements Ctap2Authenticator {
       if (req.permissions > 0xffffffff) throw invalid('permissions');
       m.permissions = req.permissions;
     }
-    if (req.rpId !== undefined) m.rpId = this.fitRpId(req.rpId);
+    if (req.rpId !== undefined) {
+      if (!fitsRpId(req.rpId)) throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, `RP ID longer than ${RPID_SIZE - 1} bytes`);
+      m.rpId = req.rpId;
+    }
     // getPinUvAuthTokenUsingUvWithPermissions would prompt; the others answer at once.
     const r = await this.prompting(ctx, req.subCommand !== ClientPinSubCommand.getPinUvAuthTokenUsingUvWithPermissions, m);
     if (r.type !== 'clientPinResponse') throw this.unexpected(r);
@@ -289,13 +335,6 @@ export class SplitAuthenticator implements Ctap2Authenticator {
   }
   authenticatorConfig(): Promise<never> {
     return Promise.reject(new CtapError(Status.CTAP1_ERR_INVALID_COMMAND, 'no authenticatorConfig in split mode'));
-  }
-
-  /** Whether the last request through this front wants the full implementation instead (and clears it). */
-  takeFullPath(): boolean {
-    const wanted = this.fullPathWanted;
-    this.fullPathWanted = false;
-    return wanted;
   }
 
   /** A whole CTAP2 request (command byte + CBOR) for the core's own implementation (0x0113) → status ‖ CBOR. */
@@ -385,14 +424,6 @@ export class SplitAuthenticator implements Ctap2Authenticator {
     return (this.deviceInfo = r);
   }
 
-  /** pinUvAuthParam and its protocol for the core (0 = protocol absent); one longer than 32 bytes cannot verify. */
-  private pinUvAuth(req: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: number }): PinUvAuth | undefined {
-    if (req.pinUvAuthParam === undefined) return undefined;
-    if (req.pinUvAuthParam.length > 32) throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthParam longer than 32 bytes');
-    if ((req.pinUvAuthProtocol ?? 0) > 0xff) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'pinUvAuthProtocol');
-    return { protocol: req.pinUvAuthProtocol ?? 0, param: req.pinUvAuthParam };
-  }
-
   /** One exchange; a core that died answers CTAP1_ERR_OTHER (the next request starts a new one). */
   private async ask(m: SecureCoreMessage): Promise<SecureCoreMessage> {
     let r: SecureCoreMessage;
@@ -403,10 +434,6 @@ export class SplitAuthenticator implements Ctap2Authenticator {
       throw e;
     }
     if (r.type === 'errorResponse') {
-      if (r.errorCode === ErrorCode.fullPath) {
-        this.fullPathWanted = true;
-        throw new CtapError(Status.CTAP1_ERR_OTHER, 'the secure core asks for the full CTAP2 command');
-      }
       if (r.errorCode === ErrorCode.ctapStatus && r.ctapStatus !== 0) throw new CtapError(r.ctapStatus, 'secure core');
       this.check(r.errorCode);
       throw this.unexpected(r);
@@ -421,10 +448,5 @@ export class SplitAuthenticator implements Ctap2Authenticator {
 
   private unexpected(r: SecureCoreMessage): CtapError {
     return new CtapError(Status.CTAP1_ERR_OTHER, `unexpected secure core answer ${r.type}`);
-  }
-
-  private fitRpId(rpId: string): string {
-    if (utf8.encode(rpId).length > RPID_SIZE - 1 || rpId.includes('\0')) throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, `RP ID longer than ${RPID_SIZE - 1} bytes`);
-    return rpId;
   }
 }

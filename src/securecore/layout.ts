@@ -56,6 +56,18 @@ export function getBytes(b: Uint8Array, offset: number, size: number): Uint8Arra
   return b.slice(offset, offset + size);
 }
 
+/** Longest prefix of `s` (NULs dropped) whose UTF-8 fits `max` bytes, cut between characters (CTAP 2.1 §6.1.2 allows truncating names). */
+export function truncateUtf8(s: string | undefined, max: number): string {
+  let out = '';
+  let length = 0;
+  for (const ch of (s ?? '').replace(/\0/g, '')) {
+    length += utf8.encode(ch).length;
+    if (length > max) break;
+    out += ch;
+  }
+  return out;
+}
+
 /** A C string in a `size`-byte field: at most size − 1 UTF-8 bytes, then NULs. */
 export function putText(b: Uint8Array, offset: number, size: number, value: string, field: string): void {
   const bytes = utf8.encode(value);

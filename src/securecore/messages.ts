@@ -10,6 +10,7 @@
  * 0x01FE are softkey's extension set, same envelope and style, for what the seed's messages cannot
  * carry; 0x0113–0x0116 carry a whole CTAP2 command or an APDU as a length-prefixed body.
  */
+export { truncateUtf8 } from './layout.js';
 import { SecureCoreMessageError, checkRange, checkZero, getBytes, getSized, getText, getU16le, getU32be, getU32le, putBytes, putSized, putText, putU16le, putU32be, putU32le } from './layout.js';
 
 export { SecureCoreMessageError } from './layout.js';
@@ -82,12 +83,10 @@ export const ErrorCode = {
   cancelled: 0x09,
   /** errorResponse only: the CTAP status in its byte 9 is the answer (PIN and UV errors). */
   ctapStatus: 0x0a,
-  /** errorResponse only: the seed and Ex messages cannot answer this faithfully; send the CTAP2 command with 0x0113. */
-  fullPath: 0x0b,
 } as const;
 const MAX_SEED_MAKE_CREDENTIAL_ERROR = 0x03;
 const MAX_SEED_GET_ASSERTION_ERROR = 0x04;
-const MAX_EXT_ERROR = 0x0b;
+const MAX_EXT_ERROR = 0x0a;
 /** Variable part of 0x0113–0x0116: the envelope's 16-bit length minus the fixed part. */
 export const MAX_BODY_LENGTH = 0xffff + 4 - 12;
 
@@ -176,6 +175,10 @@ export interface MakeCredentialExRequest extends Omit<MakeCredentialRequest, 'ty
   /** Store as a discoverable credential. */
   rk: boolean;
   pinUvAuth?: PinUvAuth;
+  /** excludeList: at most ten 16-byte credential IDs (CTAP 2.1 §6.1.2 step 12 runs in the core). */
+  excludeList: Uint8Array[];
+  /** The RP's name ('' none), kept with a discoverable credential (§6.8 credentialManagement). */
+  rpName: string;
 }
 export interface MakeCredentialExResponse {
   type: 'makeCredentialExResponse';
@@ -492,21 +495,34 @@ const deviceInfoResponse: Layout<DeviceInfoResponse> = {
   },
 };
 
+/** excludeList of makeCredentialEx at 527: length (4, 0–10), ten 16-byte IDs (531–690); RP name at 691–755. */
+const EXCLUDE_LIST = 527;
+const RP_NAME = EXCLUDE_LIST + 4 + MAX_ALLOW_LIST * ID;
 const makeCredentialExRequest: Layout<MakeCredentialExRequest> = {
-  size: 491 + 1 + PIN_UV_AUTH_SIZE,
+  size: RP_NAME + USER_NAME_SIZE,
   write(b, m) {
     writeMakeCredentialRequest(b, m); // 8–486 as in makeCredentialRequest
     putU32le(b, 487, m.alg >>> 0); // 487–490, signed
     b[491] = m.rk ? 1 : 0; // options: bit 0 rk
     writePinUvAuth(b, 492, m.pinUvAuth); // 492–526
+    if (m.excludeList.length > MAX_ALLOW_LIST) throw new RangeError(`Exclude List holds at most ${MAX_ALLOW_LIST} credentials`);
+    putU32le(b, EXCLUDE_LIST, m.excludeList.length); // 527–530
+    m.excludeList.forEach((id, i) => putBytes(b, EXCLUDE_LIST + 4 + i * ID, ID, id, `Excluded credential ID ${i + 1}`)); // 531–690
+    putText(b, RP_NAME, USER_NAME_SIZE, m.rpName, 'RP name'); // 691–755
   },
-  read: (b) => ({
-    type: 'makeCredentialExRequest',
-    ...readMakeCredentialRequest(b),
-    alg: getU32le(b, 487) | 0,
-    rk: checkRange('Options', b[491]!, 1) === 1,
-    ...readPinUvAuth(b, 492),
-  }),
+  read(b) {
+    const length = checkRange('Exclude List Length', getU32le(b, EXCLUDE_LIST), MAX_ALLOW_LIST);
+    checkZero(b, EXCLUDE_LIST + 4 + length * ID, EXCLUDE_LIST + 4 + MAX_ALLOW_LIST * ID, 'Exclude List (unused entries)');
+    return {
+      type: 'makeCredentialExRequest',
+      ...readMakeCredentialRequest(b),
+      alg: getU32le(b, 487) | 0,
+      rk: checkRange('Options', b[491]!, 1) === 1,
+      ...readPinUvAuth(b, 492),
+      excludeList: Array.from({ length }, (_, i) => getBytes(b, EXCLUDE_LIST + 4 + i * ID, ID)),
+      rpName: getText(b, RP_NAME, USER_NAME_SIZE, 'RP name'),
+    };
+  },
 };
 
 const getAssertionExRequest: Layout<GetAssertionExRequest> = {
@@ -552,40 +568,53 @@ const makeCredentialExResponse: Layout<MakeCredentialExResponse> = {
   },
 };
 
+/** Longest credential ID an Ex response carries after its signature (WebAuthn L3 §4: at most 1023 bytes). */
+export const MAX_LONG_CREDENTIAL_ID = 1023;
+
 function assertionExResponse(type: AssertionExResponse['type']): Layout<AssertionExResponse> {
+  // A credential ID of 16 bytes is at 8–23; a longer one (made by the single-process device on the
+  // same data directory) follows the signature, its length at 263–264, and 8–23 stay zero.
+  const long = (m: AssertionExResponse) => (m.credentialId.length === ID ? 0 : m.credentialId.length);
   return {
-    size: 265,
-    tail: (m) => m.signature.length,
+    size: 269,
+    tail: (m) => m.signature.length + long(m),
     write(b, m) {
-      putBytes(b, 8, ID, m.credentialId, 'Credential ID'); // 8–23
+      const longId = long(m);
+      if (longId !== 0 && (longId < ID || longId > MAX_LONG_CREDENTIAL_ID)) throw new RangeError(`Credential ID is ${longId} bytes: 16, or 17–${MAX_LONG_CREDENTIAL_ID}`);
+      if (longId === 0) putBytes(b, 8, ID, m.credentialId, 'Credential ID'); // 8–23
       putSized(b, 24, USER_HANDLE_SIZE, 88, m.userHandle, 'User Handle'); // 24–87, length at 88
       putBytes(b, 89, 32, m.rpIdHash, 'RPID Hash'); // 89–120
       putU32be(b, 121, m.count); // 121–124, BE
       putU32le(b, 125, checkRange('Flags', m.flags, 0xff)); // 125–128
       b[129] = checkRange('Error code', m.errorCode, MAX_EXT_ERROR);
-      b[130] = checkRange('Number of credentials', m.numberOfCredentials, 0xff);
+      // 130 reserved: numberOfCredentials is 32-bit, at 265 (the one-byte field would cap it at 255)
       putText(b, 131, USER_NAME_SIZE, m.userName, 'User name'); // 131–195
       putText(b, 196, USER_NAME_SIZE, m.displayName, 'Display name'); // 196–260
       putU16le(b, 261, checkLength('Signature', m.signature.length, MAX_SIGNATURE_LENGTH)); // 261–262
-      // 263–264 reserved
-      b.set(m.signature, 265);
+      putU16le(b, 263, longId); // 263–264
+      putU32le(b, 265, m.numberOfCredentials); // 265–268
+      b.set(m.signature, 269);
+      if (longId !== 0) b.set(m.credentialId, 269 + m.signature.length);
     },
     read(b) {
       const sigLength = checkRange('Signature length', getU16le(b, 261), MAX_SIGNATURE_LENGTH);
-      checkZero(b, 263, 265, 'bytes 263–264');
-      exactTail(b, 265, sigLength);
+      const longId = checkRange('Long credential ID length', getU16le(b, 263), MAX_LONG_CREDENTIAL_ID);
+      if (longId !== 0 && longId <= ID) throw new SecureCoreMessageError('field', `Long credential ID length: ${longId} is not above 16`);
+      checkZero(b, 130, 131, 'byte 130');
+      if (longId !== 0) checkZero(b, 8, 8 + ID, 'Credential ID (long ID follows)');
+      exactTail(b, 269, sigLength + longId);
       return {
         type,
-        credentialId: getBytes(b, 8, ID),
+        credentialId: longId === 0 ? getBytes(b, 8, ID) : getBytes(b, 269 + sigLength, longId),
         userHandle: getSized(b, 24, USER_HANDLE_SIZE, 88, 'User Handle'),
         rpIdHash: getBytes(b, 89, 32),
         count: getU32be(b, 121),
         flags: readFlags(b, 125),
         errorCode: checkRange('Error code', b[129]!, MAX_EXT_ERROR),
-        numberOfCredentials: b[130]!,
+        numberOfCredentials: getU32le(b, 265),
         userName: getText(b, 131, USER_NAME_SIZE, 'User name'),
         displayName: getText(b, 196, USER_NAME_SIZE, 'Display name'),
-        signature: getBytes(b, 265, sigLength),
+        signature: getBytes(b, 269, sigLength),
       };
     },
   };

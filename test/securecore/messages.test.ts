@@ -224,11 +224,11 @@ const FIXTURES: Fixture[] = [
   },
   // ---- extension set (docs/split.md) ----
   {
-    name: 'makeCredentialExRequest (0x0103): the seed request plus alg, options and pinUvAuth',
+    name: 'makeCredentialExRequest (0x0103): the seed request plus alg, options, pinUvAuth, an excludeList and the RP name',
     bytes: place(
-      527,
+      756,
       [0, [0x09, 0x00]],
-      [2, [0x0b, 0x02]], // payload length 523 = 0x020b
+      [2, [0xf0, 0x02]], // payload length 752 = 0x02f0
       [4, [0x03, 0x01]], // 0x0103
       [8, te.encode('example.com')],
       [260, [9]],
@@ -238,9 +238,15 @@ const FIXTURES: Fixture[] = [
       [491, [0x01]], // options: rk
       [492, [0x01, 0x02, 32]], // pinUvAuth present, protocol 2, param length 32
       [495, run(32, 0x70)], // 495–526 pinUvAuthParam
+      [527, [2, 0, 0, 0]], // excludeList length 2
+      [531, CRED_A], // 531–546
+      [547, CRED_A.map((x) => x ^ 0xff)], // 547–562
+      [691, te.encode('Example')], // 691–755 RP name
     ),
     message: {
       type: 'makeCredentialExRequest',
+      excludeList: [new Uint8Array(CRED_A), new Uint8Array(CRED_A.map((x) => x ^ 0xff))],
+      rpName: 'Example',
       rpId: 'example.com',
       userHandle: new Uint8Array([9]),
       userName: '',
@@ -274,9 +280,9 @@ const FIXTURES: Fixture[] = [
   {
     name: 'getAssertionExResponse (0x0106) with names and a 3-byte signature',
     bytes: place(
-      268,
+      272,
       [0, [0x09, 0x00]],
-      [2, [0x08, 0x01]], // payload length 264
+      [2, [0x0c, 0x01]], // payload length 268
       [4, [0x06, 0x01]],
       [8, CRED_A],
       [24, [7]],
@@ -285,11 +291,11 @@ const FIXTURES: Fixture[] = [
       [121, [0, 0, 1, 0]], // count 256, big-endian
       [125, [0x05, 0, 0, 0]], // flags UP | UV
       [129, [0x00]], // error code
-      [130, [3]], // number of credentials
       [131, te.encode('bob')], // 131–195 user name
       [196, te.encode('Bob B.')], // 196–260 display name
-      [261, [3, 0]], // signature length 3, little-endian; 263–264 reserved
-      [265, [0xaa, 0xbb, 0xcc]],
+      [261, [3, 0]], // signature length 3, little-endian; 263–264: no long credential ID
+      [265, [3, 0, 0, 0]], // number of credentials, 32-bit little-endian
+      [269, [0xaa, 0xbb, 0xcc]],
     ),
     message: {
       type: 'getAssertionExResponse',
@@ -376,9 +382,9 @@ const FIXTURES: Fixture[] = [
     message: { type: 'apduResponse', application: 1, apdu: new Uint8Array([0x90, 0x00]) },
   },
   {
-    name: 'errorResponse (0x01fe), error 0x0b: send the whole CTAP2 command',
-    bytes: place(10, [0, [0x09, 0x00]], [2, [0x06, 0x00]], [4, [0xfe, 0x01]], [8, [0x0b, 0x00]]),
-    message: { type: 'errorResponse', errorCode: 11, ctapStatus: 0 },
+    name: 'errorResponse (0x01fe), error 0x0a: the CTAP status answers',
+    bytes: place(10, [0, [0x09, 0x00]], [2, [0x06, 0x00]], [4, [0xfe, 0x01]], [8, [0x0a, 0x31]]),
+    message: { type: 'errorResponse', errorCode: 10, ctapStatus: 0x31 },
   },
   {
     name: 'powerCycleRequest (0x010b)',
@@ -459,7 +465,7 @@ describe('malformed messages get precise errors', () => {
     rejects(mutate(valid('ctap2CommandRequest (0x0113): credentialManagement'), [9, 1]), 'field', /byte 9/);
     rejects(mutate(valid('ctap2CommandRequest (0x0113): credentialManagement'), [10, 4]), 'length');
     rejects(mutate(valid('apduRequest'), [8, 2]), 'field', /application: 2 is outside 0–1/);
-    rejects(mutate(valid('errorResponse (0x01fe), error 0x0b'), [8, 12]), 'field', /Error code: 12/);
+    rejects(mutate(valid('errorResponse (0x01fe), error 0x0a'), [8, 11]), 'field', /Error code: 11/);
   });
 
   it('values that do not fit their field are refused by the encoder', () => {
@@ -489,13 +495,13 @@ const pinUvAuth = fc.record({ protocol: fc.nat({ max: 255 }), param: fc.uint8Arr
 const point = fc.record({ x: bytes(32), y: bytes(32) });
 const getAssertionFields = { rpId: text(251), clientDataHash: bytes(32), allowList: fc.array(bytes(16), { maxLength: 10 }), silent: fc.boolean() };
 const assertionExFields = {
-  credentialId: bytes(16),
+  credentialId: fc.oneof(bytes(16), fc.uint8Array({ minLength: 17, maxLength: 1023 })),
   userHandle: handle,
   rpIdHash: bytes(32),
   count: u32,
   flags,
   errorCode: fc.nat({ max: 10 }),
-  numberOfCredentials: fc.nat({ max: 255 }),
+  numberOfCredentials: u32,
   userName: text(64),
   displayName: text(64),
   signature: sig,
@@ -543,8 +549,10 @@ const messageArb: fc.Arbitrary<SecureCoreMessage> = fc.oneof(
       alg: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
       rk: fc.boolean(),
       pinUvAuth,
+      excludeList: fc.array(bytes(16), { maxLength: 10 }),
+      rpName: text(64),
     },
-    { requiredKeys: ['type', 'rpId', 'userHandle', 'userName', 'displayName', 'clientDataHash', 'alg', 'rk'] },
+    { requiredKeys: ['type', 'rpId', 'userHandle', 'userName', 'displayName', 'clientDataHash', 'alg', 'rk', 'excludeList', 'rpName'] },
   ),
   fc.record({
     type: fc.constant('makeCredentialExResponse' as const),
@@ -562,7 +570,7 @@ const messageArb: fc.Arbitrary<SecureCoreMessage> = fc.oneof(
     type: fc.constantFrom('deviceInfoRequest' as const, 'getNextAssertionRequest' as const, 'resetRequest' as const, 'powerCycleRequest' as const, 'selectionRequest' as const, 'cancelRequest' as const),
   }),
   fc.record({ type: fc.constantFrom('resetResponse' as const, 'powerCycleResponse' as const, 'selectionResponse' as const), errorCode: fc.nat({ max: 10 }) }),
-  fc.record({ type: fc.constant('errorResponse' as const), errorCode: fc.nat({ max: 11 }), ctapStatus: fc.nat({ max: 255 }) }),
+  fc.record({ type: fc.constant('errorResponse' as const), errorCode: fc.nat({ max: 10 }), ctapStatus: fc.nat({ max: 255 }) }),
   fc.record({ type: fc.constant('ctap2CommandRequest' as const), command: fc.nat({ max: 255 }), parameters: fc.uint8Array({ maxLength: 2000 }) }),
   fc.record({ type: fc.constant('ctap2CommandResponse' as const), status: fc.nat({ max: 255 }), response: fc.uint8Array({ maxLength: 2000 }) }),
   fc.record({ type: fc.constantFrom('apduRequest' as const, 'apduResponse' as const), application: fc.nat({ max: 1 }), apdu: fc.uint8Array({ maxLength: 600 }) }),

@@ -18,7 +18,8 @@ import { decodeGetAssertionResponse, decodeMakeCredentialResponse, encodeGetAsse
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Status } from '../../src/ctap2/status.js';
 import { SecureCoreService, serveSecureCore } from '../../src/main/splitCore.js';
-import { needsFullPath, openSplitDevice } from '../../src/main/splitDevice.js';
+import { openSplitDevice } from '../../src/main/splitDevice.js';
+import { messageRoute } from '../../src/main/splitFront.js';
 import { profileConfig } from '../../src/main/profiles.js';
 import { ApduApplication, Fido2MessageType } from '../../src/securecore/messages.js';
 import { testEnv } from '../helpers/env.js';
@@ -55,26 +56,34 @@ const mc = (extra: Partial<MakeCredentialParams> = {}): MakeCredentialParams => 
 });
 
 describe('split mode: the front routes by what the seed messages carry', () => {
-  it('needsFullPath: extensions, uv, enterprise attestation, an RP name with rk, IDs other than 16 bytes', () => {
+  it('messageRoute: extensions, uv, enterprise attestation, IDs other than 16 bytes or more than ten go whole', () => {
+    const config = defaultConfig();
+    const route = (request: Uint8Array) => messageRoute(request, config);
     const id16 = { type: 'public-key' as const, id: new Uint8Array(16) };
-    assert.equal(needsFullPath(encodeMakeCredentialRequest(mc())), false);
-    assert.equal(needsFullPath(encodeMakeCredentialRequest(mc({ excludeList: [id16] }))), false);
-    assert.equal(needsFullPath(encodeMakeCredentialRequest(mc({ rp: { id: 'full.example', name: 'Full' }, options: {} }))), false);
-    assert.equal(needsFullPath(encodeMakeCredentialRequest(mc({ rp: { id: 'full.example', name: 'Full' } }))), true);
-    assert.equal(needsFullPath(encodeMakeCredentialRequest(mc({ extensions: new Map([['credProtect', 2]]) }))), true);
-    assert.equal(needsFullPath(encodeMakeCredentialRequest(mc({ options: { uv: true } }))), true);
-    assert.equal(needsFullPath(encodeMakeCredentialRequest(mc({ enterpriseAttestation: 1 }))), true);
-    assert.equal(needsFullPath(encodeMakeCredentialRequest(mc({ excludeList: [{ type: 'public-key', id: new Uint8Array(70) }] }))), true);
+    assert.equal(route(encodeMakeCredentialRequest(mc())), 'messages');
+    assert.equal(route(encodeMakeCredentialRequest(mc({ excludeList: [id16] }))), 'messages');
+    assert.equal(route(encodeMakeCredentialRequest(mc({ rp: { id: 'full.example', name: 'Full' }, options: {} }))), 'messages');
+    assert.equal(route(encodeMakeCredentialRequest(mc({ rp: { id: 'full.example', name: 'Full' } }))), 'messages', 'the RP name travels in 0x0103');
+    assert.equal(route(encodeMakeCredentialRequest(mc({ extensions: new Map([['credProtect', 2]]) }))), 'whole');
+    assert.equal(route(encodeMakeCredentialRequest(mc({ options: { uv: true } }))), 'whole');
+    assert.equal(route(encodeMakeCredentialRequest(mc({ enterpriseAttestation: 1 }))), 'whole');
+    assert.equal(route(encodeMakeCredentialRequest(mc({ excludeList: [{ type: 'public-key', id: new Uint8Array(70) }] }))), 'whole');
+    assert.equal(route(encodeMakeCredentialRequest(mc({ excludeList: Array.from({ length: 11 }, () => id16) }))), 'whole');
+    assert.equal(route(encodeMakeCredentialRequest(mc({ pubKeyCredParams: [{ type: 'public-key', alg: -47 }] }))), 'whole', 'no supported algorithm: the core answers');
     const ga = { rpId: 'full.example', clientDataHash: sha256('get') };
-    assert.equal(needsFullPath(encodeGetAssertionRequest({ ...ga, allowList: [id16] })), false);
-    assert.equal(needsFullPath(encodeGetAssertionRequest({ ...ga, extensions: new Map([['hmac-secret', new Map()]]) })), true);
-    assert.equal(needsFullPath(encodeGetAssertionRequest({ ...ga, options: { uv: true } })), true);
-    assert.equal(needsFullPath(encodeGetAssertionRequest({ ...ga, allowList: [{ type: 'public-key', id: new Uint8Array(17) }] })), true);
-    assert.equal(needsFullPath(new Uint8Array([0x01, 0xff])), false, 'bad CBOR: the front refuses it itself');
-    assert.equal(needsFullPath(new Uint8Array([0x04])), false);
+    assert.equal(route(encodeGetAssertionRequest({ ...ga, allowList: [id16] })), 'messages');
+    assert.equal(route(encodeGetAssertionRequest(ga)), 'messages');
+    assert.equal(route(encodeGetAssertionRequest({ ...ga, extensions: new Map([['credBlob', true]]) })), 'whole');
+    assert.equal(route(encodeGetAssertionRequest({ ...ga, options: { uv: true } })), 'whole');
+    assert.equal(route(encodeGetAssertionRequest({ ...ga, allowList: [{ type: 'public-key', id: new Uint8Array(17) }] })), 'whole');
+    assert.equal(route(encodeGetAssertionRequest({ ...ga, rpId: 'x'.repeat(252) })), 'whole');
+    assert.equal(route(new Uint8Array([0x01, 0xff])), 'messages', 'bad CBOR: the front refuses it itself');
+    assert.equal(route(new Uint8Array([0x04])), 'whole');
+    assert.equal(route(encodeGetAssertionRequest(ga)), 'messages');
+    assert.equal(messageRoute(encodeGetAssertionRequest(ga), defaultConfig(profileConfig('ctap20'))), 'whole', 'a profile: every command whole');
   });
 
-  it('credProtect: made by the full implementation with a 16-byte handle; the seed path hands its getAssertion back (error 0x0b)', async () => {
+  it('credProtect: made whole with a 16-byte handle; the seed message asks the same authenticator, which applies it', async () => {
     const { device, seen } = await splitDevice();
     const made = await device.cbor(encodeMakeCredentialRequest(mc({ extensions: new Map([['credProtect', 3]]) })));
     assert.equal(made[0], 0);
@@ -84,10 +93,10 @@ describe('split mode: the front routes by what the seed messages carry', () => {
     assert.equal(id.length, 16, 'the core mints the seed’s 16-byte handles on every path');
     assert.equal((cbor2.decode(auth.extensions!) as { credProtect?: number }).credProtect, 3);
 
-    // Plain getAssertion with the ID: the seed message first, the core answers "full path", the whole command follows.
+    // Plain getAssertion with the ID: the seed message; the authenticator applies credProtect 3 (no UV).
     const get = encodeGetAssertionRequest({ rpId: 'full.example', clientDataHash: sha256('get'), allowList: [{ type: 'public-key', id }] });
     assert.deepEqual(await device.cbor(get), new Uint8Array([Status.CTAP2_ERR_NO_CREDENTIALS]), 'credProtect 3 without UV');
-    assert.deepEqual(seen.splice(0), ['getAssertionRequest', 'ctap2CommandRequest']);
+    assert.deepEqual(seen.splice(0), ['getAssertionRequest']);
     device.close();
   });
 
