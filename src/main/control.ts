@@ -20,8 +20,8 @@ import { TraceLog } from '../control/trace.js';
 import type { WalletApp } from '../wallet/dispatcher.js';
 import type { CtapHidTraceEvent } from '../ctaphid/channels.js';
 import type { Device, DeviceInterposer } from './device.js';
-import { Tracer } from './controlTrace.js';
-import { faultyCtap1, faultyCtap2, faultySend } from './faults.js';
+import { Tracer } from '../control/traceDecoding.js';
+import { faultyCtap1, faultyCtap2, faultySend } from '../control/faultInjection.js';
 
 export { Controller, ControlError } from '../control/controller.js';
 export type { AddCredentialInput, CredentialInfo, ControlEvent, CredentialEventJson } from '../control/controller.js';

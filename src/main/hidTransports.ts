@@ -192,7 +192,7 @@ export interface ServeTcpHidOptions {
 
 /** Serves CTAPHID reports over TCP with pico-fido's emulation framing. */
 export async function serveTcpHid(
-  device: Device,
+  device: Pick<Device, 'createHidDevice'>, // the single-process device or the split front
   options: ServeTcpHidOptions = {},
 ): Promise<ServedTransport & { readonly address: { host: string; port: number } }> {
   let hid: CtapHidDevice | undefined;

@@ -12,10 +12,11 @@ import { ApduApplication } from '../securecore/messages.js';
 import type { MessageHandler, TransactionContext } from '../ctaphid/handler.js';
 import { startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
 import { formatHostPort, parseHostPort } from './address.js';
+import { serveTcpHid } from './hidTransports.js';
 import { hidFront, NEVER_ABORTED, oneAtATime, type PowerCycleOptions } from './hidFront.js';
 import type { PresenceMode } from './presence.js';
-import { SplitAuthenticator } from './splitFront.js';
-import { SecureCoreLink, spawnCore, type CoreCommand, type CoreConnection } from './splitLink.js';
+import { SplitAuthenticator } from '../split/front/splitAuthenticator.js';
+import { SecureCoreLink, spawnCore, type CoreCommand, type CoreConnection } from '../split/front/coreLink.js';
 
 
 /** What the secure core is told on its command line (the front forwards its own flags). */
@@ -116,9 +117,11 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
 }
 
 /** A split device with the UDP transport (SoloKeys convention), as `softkey start --split` runs it. */
-export async function openSplitSoftKey(options: SplitDeviceOptions & { udp: string; replyTo?: string }): Promise<{
+export async function openSplitSoftKey(options: SplitDeviceOptions & { udp: string; replyTo?: string; tcpHid?: string }): Promise<{
   device: SplitDevice;
   udpAddress: string;
+  /** With `tcpHid`: the TCP HID transport's description (the same transport code as the single-process device). */
+  tcpHid?: string;
   close(): Promise<void>;
 }> {
   const device = openSplitDevice(options);
@@ -140,17 +143,26 @@ export async function openSplitSoftKey(options: SplitDeviceOptions & { udp: stri
     throw e;
   }
   hid = device.createHidDevice((report) => udp.send(report));
+  let tcp: Awaited<ReturnType<typeof serveTcpHid>> | undefined;
   try {
+    if (options.tcpHid !== undefined) {
+      const at = parseHostPort(options.tcpHid, '--tcp-hid');
+      tcp = await serveTcpHid(device, { host: at.host, port: at.port });
+    }
     await device.authenticator.ready();
   } catch (e) {
+    await tcp?.close();
     await udp.close();
     device.close();
+    if (tcp === undefined && options.tcpHid !== undefined) throw e;
     throw new Error(`the secure core did not start: ${(e as Error).message}`);
   }
   return {
     device,
     udpAddress: formatHostPort({ host: udp.address.address, port: udp.address.port }),
+    ...(tcp && { tcpHid: tcp.description }),
     async close() {
+      await tcp?.close();
       await udp.close();
       device.close();
     },

@@ -4,15 +4,21 @@
  * The secure core keeps the data directory; the front opens no store and no vault.
  */
 import { parseArgs } from 'node:util';
-import type { AttestationMode } from '../authenticator/config.js';
 import { DEFAULT_DATA_DIR } from './device.js';
 import { parseHostPort, UsageError } from './address.js';
 import { listenFor } from './listenErrors.js';
 import { startApduTcpServer } from '../transport/apduTcp.js';
 import { ProfileError, profileConfig } from './profiles.js';
 import { PRESENCE_MODES, type PresenceMode } from './presence.js';
-import { runSecureCore } from './splitCore.js';
+import { Socket } from 'node:net';
+import { defaultConfig, type AttestationMode, type AuthenticatorConfig } from '../authenticator/config.js';
+import type { Env } from '../authenticator/env.js';
+import { SecureCoreService, serveSecureCore } from '../split/core/secureCore.js';
+import { openDataDir } from '../store/dataDir.js';
+import { systemClock, systemRng } from './device.js';
+import { presenceFor, reviewFor } from './presence.js';
 import { openSplitSoftKey, secureCoreCommand, type SecureCoreSettings } from './splitDevice.js';
+import { createWalletApp } from './wallet.js';
 
 interface Io {
   out: (s: string) => void;
@@ -23,6 +29,7 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   udp: { type: 'string' },
   'reply-to': { type: 'string' },
+  'tcp-hid': { type: 'string' },
   presence: { type: 'string' },
   'presence-timeout': { type: 'string' },
   attestation: { type: 'string' },
@@ -76,7 +83,7 @@ function settings(args: string[], allowed: ReadonlyArray<keyof typeof OPTIONS>) 
 /** `softkey start --split …`: runs until SIGINT/SIGTERM. */
 export async function startSplit(args: string[], io: Io): Promise<number> {
   const { values, core } = settings(args, [
-    ...['split', 'data-dir', 'udp', 'reply-to', 'presence', 'presence-timeout', 'attestation', 'no-apdu', 'apdu', 'profile'] as const,
+    ...['split', 'data-dir', 'udp', 'reply-to', 'tcp-hid', 'presence', 'presence-timeout', 'attestation', 'no-apdu', 'apdu', 'profile'] as const,
     ...['no-panel', 'no-bridge', 'no-demo'] as const,
   ]);
   if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
@@ -86,9 +93,11 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
     config: { ...profileConfig(core.profile ?? 'default'), attestation: core.attestation! },
     udp: values.udp ?? '127.0.0.1:8111',
     replyTo: values['reply-to'] ?? '127.0.0.1:7112',
+    ...(values['tcp-hid'] !== undefined && { tcpHid: values['tcp-hid'] }),
   }));
   io.out(`softkey (split: secure core pid ${key.device.link.child?.pid}) data in ${core.dataDir}`);
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
+  if (key.tcpHid) io.out(`${key.tcpHid} (split)`);
   // The Filecoin app keeps its seed in the core's vault: its APDUs go to the core (apduRequest 0x0115).
   let wallet: Awaited<ReturnType<typeof startApduTcpServer>> | undefined;
   if (apdu) {
@@ -119,4 +128,19 @@ export async function secureCoreMain(args: string[]): Promise<number> {
   process.on('SIGINT', () => {});
   await runSecureCore(core);
   return 0;
+}
+
+/** `softkey secure-core`: serves the stream on fd 3 until the front closes it. */
+export async function runSecureCore(s: SecureCoreSettings & { config?: Partial<AuthenticatorConfig> }): Promise<void> {
+  const opened = openDataDir(s.dataDir);
+  try {
+    const timeout = s.userActionTimeoutMs !== undefined ? { timeoutMs: s.userActionTimeoutMs } : {};
+    const env: Env = { clock: systemClock, rng: systemRng, presence: presenceFor(s.presence, timeout), store: opened.store, vault: opened.vault };
+    const makeWallet = () => createWalletApp({ vault: opened.vault, review: reviewFor(s.presence, timeout) });
+    const config = defaultConfig({ ...profileConfig(s.profile ?? 'default'), ...s.config, ...(s.attestation && { attestation: s.attestation }) });
+    const service = await SecureCoreService.create(env, config, makeWallet);
+    await serveSecureCore(service, new Socket({ fd: 3, readable: true, writable: true }));
+  } finally {
+    opened.close();
+  }
 }

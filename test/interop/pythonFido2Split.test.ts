@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { main } from '../../src/cli/main.js';
@@ -17,6 +18,24 @@ import { runPythonSuite } from './pythonSuite.js';
 
 test('python-fido2 0.9.1 drives softkey --split over UDP', { timeout: 240_000 }, async (t) => {
   await runPythonSuite(t, { script: 'flows.py', expectedChecks: 55, device: { args: ['--split'] }, label: 'python-fido2 split' });
+});
+
+test('python-fido2 0.9.1 drives softkey --split over TCP HID (the same transport code as the single-process device)', { timeout: 240_000 }, async (t) => {
+  const port = await new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+  await runPythonSuite(t, {
+    script: 'flows.py',
+    expectedChecks: 55,
+    device: { args: ['--split', '--tcp-hid', `127.0.0.1:${port}`], readyPattern: /CTAPHID over TCP/ },
+    scriptArgs: ['--tcp-hid-port', String(port)],
+    label: 'python-fido2 split over TCP HID',
+  });
 });
 
 test('python-fido2 0.9.1: clientPIN and UV by token in the secure core (--split)', { timeout: 240_000 }, async (t) => {

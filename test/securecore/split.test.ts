@@ -6,8 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { Duplex, PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import * as cbor2 from 'cbor2';
@@ -22,10 +20,10 @@ import type { MakeCredentialRequest } from '../../src/ctap2/requests/makeCredent
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import { concat } from '../../src/encoding/bytes.js';
 import { CoseAlg, decodeCoseKey } from '../../src/encoding/cose.js';
-import { SecureCoreService, serveSecureCore } from '../../src/main/splitCore.js';
+import { SecureCoreService, serveSecureCore } from '../../src/split/core/secureCore.js';
 import { openSplitDevice } from '../../src/main/splitDevice.js';
-import { SplitAuthenticator } from '../../src/main/splitFront.js';
-import { SecureCoreLink } from '../../src/main/splitLink.js';
+import { SplitAuthenticator } from '../../src/split/front/splitAuthenticator.js';
+import { SecureCoreLink } from '../../src/split/front/coreLink.js';
 import { Fido2MessageType } from '../../src/securecore/messages.js';
 import {
   decodeClientPinResponse,
@@ -47,7 +45,6 @@ import {
 import { ClientPinSubCommand as Sub, Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { testEnv } from '../helpers/env.js';
-import { REPO_ROOT } from '../helpers/paths.js';
 
 const sha256 = (b: Uint8Array | string) => new Uint8Array(createHash('sha256').update(b).digest());
 const NAME_OF = new Map<number, string>(Object.entries(Fido2MessageType).map(([n, c]) => [c, n]));
@@ -340,25 +337,4 @@ describe('split device: CTAP2 bytes in, bytes out', () => {
     });
   }
 });
-
-describe('the front holds no private key', () => {
-  /** Every src module reachable by static imports from `entry`. */
-  function importsOf(entry: string, seen = new Set<string>()): Set<string> {
-    if (seen.has(entry)) return seen;
-    seen.add(entry);
-    const text = readFileSync(entry, 'utf8');
-    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)(?!\s+type\b)[^'"]*?from\s*['"](\.[^'"]+)['"]/g)) {
-      importsOf(resolve(dirname(entry), m[1]!.replace(/\.js$/, '.ts')), seen);
-    }
-    return seen;
-  }
-
-  it('the front’s modules reach no key generation, signing, store, vault or authenticator core', () => {
-    const src = join(REPO_ROOT, 'src');
-    const reached = [...importsOf(join(src, 'main/splitFront.ts')), ...importsOf(join(src, 'main/splitLink.ts'))].map((f) => f.slice(src.length + 1));
-    for (const forbidden of ['crypto/credentialKeys.ts', 'crypto/aead.ts', 'crypto/attestationCertificate.ts', 'authenticator/core.ts', 'main/splitCore.ts']) {
-      assert.ok(!reached.includes(forbidden), `the front imports ${forbidden}`);
-    }
-    assert.deepEqual(reached.filter((f) => f.startsWith('store/') || f.startsWith('authenticator/') && !f.endsWith('config.ts')), []);
-  });
-});
+// That the front imports no key material is a row of test/arch.test.ts (split/front: no crypto, store or authenticator).

@@ -10,7 +10,7 @@ import { startSoftkeyProcess } from '../interop/startDevice.js';
 it('start --split refuses what split mode cannot do', async () => {
   for (const [args, message] of [
     [['--uhid'], /'--uhid'.*not available in split mode/],
-    [['--tcp-hid', '127.0.0.1:1'], /'--tcp-hid'.*not available in split mode/],
+    [['--ws', '127.0.0.1:1'], /'--ws'.*not available in split mode/],
     [['--presence', 'maybe'], /--presence must be one of/],
     [['--attestation', 'fido-u2f'], /--attestation must be packed, self or none/],
     [['--profile', 'nope'], /unknown profile "nope"/],

@@ -26,7 +26,7 @@ import {
 } from '../../src/ctap2/hostCodec.js';
 import { Command } from '../../src/ctap2/commands.js';
 import { Status } from '../../src/ctap2/status.js';
-import { SecureCoreService, serveSecureCore } from '../../src/main/splitCore.js';
+import { SecureCoreService, serveSecureCore } from '../../src/split/core/secureCore.js';
 import { openSplitDevice } from '../../src/main/splitDevice.js';
 import { Fido2MessageType } from '../../src/securecore/messages.js';
 import { testEnv } from '../helpers/env.js';

@@ -19,7 +19,7 @@ import { concat } from '../../src/encoding/bytes.js';
 import { CoseAlg, decodeCoseKey } from '../../src/encoding/cose.js';
 import type { PresenceMode } from '../../src/main/presence.js';
 import { openSplitDevice, secureCoreArgs } from '../../src/main/splitDevice.js';
-import { spawnCore } from '../../src/main/splitLink.js';
+import { spawnCore } from '../../src/split/front/coreLink.js';
 import { softkeyCommand } from '../interop/startDevice.js';
 
 const sha256 = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());

@@ -10,27 +10,26 @@
  * Credentials made here have the seed's 16-byte IDs: vault handles (store/credentialIds.ts), which
  * the single-process device on the same data directory reads too, as this core reads its IDs.
  */
-import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createAuthenticator, type Authenticator } from '../authenticator/authenticator.js';
-import { commandPolicy, defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
-import type { Core } from '../authenticator/core.js';
-import type { Env } from '../authenticator/env.js';
-import { isPinSet } from '../authenticator/pinUvAuthToken.js';
-import { U2fAuthenticator } from '../authenticator/u2f.js';
-import { dispatchCtap1 } from '../ctap1/dispatch.js';
-import type { GetAssertionResponse as Ctap2GetAssertionResponse, RequestContext } from '../ctap2/api.js';
-import { buildAuthenticatorData, parseAuthenticatorData } from '../ctap2/authenticatorData.js';
-import { dispatchCtap2 } from '../ctap2/dispatch.js';
-import { keyAgreementCoseKey, parseKeyAgreementKey } from '../ctap2/pinUvAuthProtocol.js';
-import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
-import type { GetAssertionRequest as Ctap2GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
-import type { MakeCredentialRequest as Ctap2MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
-import { CtapError, Status } from '../ctap2/status.js';
-import { concat, equal } from '../encoding/bytes.js';
-import { CoseAlg, decodeCoseKey } from '../encoding/cose.js';
-import { derToRawSignature } from '../securecore/ecdsaSignature.js';
-import { MessageFramer } from '../securecore/framing.js';
+import { createAuthenticator, type Authenticator } from '../../authenticator/authenticator.js';
+import { commandPolicy, type AuthenticatorConfig } from '../../authenticator/config.js';
+import type { Core } from '../../authenticator/core.js';
+import type { Env } from '../../authenticator/env.js';
+import { isPinSet } from '../../authenticator/pinUvAuthToken.js';
+import { U2fAuthenticator } from '../../authenticator/u2f.js';
+import { dispatchCtap1 } from '../../ctap1/dispatch.js';
+import type { GetAssertionResponse as Ctap2GetAssertionResponse, RequestContext } from '../../ctap2/api.js';
+import { buildAuthenticatorData, parseAuthenticatorData } from '../../ctap2/authenticatorData.js';
+import { dispatchCtap2 } from '../../ctap2/dispatch.js';
+import { keyAgreementCoseKey, parseKeyAgreementKey } from '../../ctap2/pinUvAuthProtocol.js';
+import type { ClientPinRequest } from '../../ctap2/requests/clientPin.js';
+import type { GetAssertionRequest as Ctap2GetAssertionRequest } from '../../ctap2/requests/getAssertion.js';
+import type { MakeCredentialRequest as Ctap2MakeCredentialRequest } from '../../ctap2/requests/makeCredential.js';
+import { CtapError, Status } from '../../ctap2/status.js';
+import { concat, equal } from '../../encoding/bytes.js';
+import { CoseAlg, decodeCoseKey } from '../../encoding/cose.js';
+import { derToRawSignature } from '../../securecore/ecdsaSignature.js';
+import { MessageFramer } from '../../securecore/framing.js';
 import {
   ApduApplication,
   AttestationKind,
@@ -50,15 +49,9 @@ import {
   type MakeCredentialExRequest,
   type MakeCredentialRequest,
   type SecureCoreMessage,
-} from '../securecore/messages.js';
-import { credentialIdsFor } from '../store/credentialIds.js';
-import { openDataDir } from '../store/dataDir.js';
-import { StoreError, StoreFullError } from '../store/storeErrors.js';
-import { systemClock, systemRng } from './device.js';
-import { presenceFor, reviewFor } from './presence.js';
-import { createWalletApp, type WalletApp } from './wallet.js';
-import { profileConfig } from './profiles.js';
-import type { SecureCoreSettings } from './splitDevice.js';
+} from '../../securecore/messages.js';
+import { credentialIdsFor } from '../../store/credentialIds.js';
+import { StoreError, StoreFullError } from '../../store/storeErrors.js';
 
 /** CTAP statuses the core's handlers throw → the messages' error codes. */
 const ERROR_CODE_OF = new Map<number, number>([
@@ -77,6 +70,11 @@ const MAX_CODE: Partial<Record<SecureCoreMessage['type'], number>> = { makeCrede
 const ZERO_16 = new Uint8Array(16);
 
 
+/** The Filecoin app as the core serves it (main/wallet.ts makes it over the core's vault). */
+export interface CoreWallet {
+  exchange(apdu: Uint8Array, signal: AbortSignal): Promise<Uint8Array>;
+}
+
 const pinInput = (p: PinUvAuth | undefined) => (p ? { pinUvAuthParam: p.param, ...(p.protocol !== 0 && { pinUvAuthProtocol: p.protocol }) } : {});
 const descriptors = (ids: Uint8Array[]) => ids.map((id) => ({ type: 'public-key' as const, id }));
 const EMPTY = new Uint8Array(0);
@@ -89,12 +87,12 @@ export class SecureCoreService {
   private readonly u2f: U2fAuthenticator;
   private readonly policy: ReturnType<typeof commandPolicy>;
 
-  private walletApp: WalletApp | undefined;
+  private walletApp: CoreWallet | undefined;
 
   private constructor(
     readonly authenticator: Authenticator,
     /** Makes the Filecoin app (its seed is in this process's vault) on its first APDU; none: not served. */
-    private readonly makeWallet?: () => WalletApp,
+    private readonly makeWallet?: () => CoreWallet,
   ) {
     this.core = authenticator.core;
     this.u2f = new U2fAuthenticator(this.core);
@@ -102,7 +100,7 @@ export class SecureCoreService {
   }
 
   /** Makes the device attestation identity on first start (like the single-process device). */
-  static async create(env: Env, config: AuthenticatorConfig, makeWallet?: () => WalletApp): Promise<SecureCoreService> {
+  static async create(env: Env, config: AuthenticatorConfig, makeWallet?: () => CoreWallet): Promise<SecureCoreService> {
     // Every credential the core makes has a seed-sized 16-byte ID (a vault handle), unless the profile has slots.
     const format = {
       vaultHandles: true,
@@ -403,24 +401,4 @@ export function serveSecureCore(service: SecureCoreService, stream: Duplex): Pro
     stream.on('close', () => void queue.then(() => resolve()));
     stream.on('error', () => {});
   });
-}
-
-/** `softkey secure-core`: serves the stream on fd 3 until the front closes it. */
-export async function runSecureCore(s: SecureCoreSettings & { config?: Partial<AuthenticatorConfig> }): Promise<void> {
-  const opened = openDataDir(s.dataDir);
-  try {
-    const env: Env = {
-      clock: systemClock,
-      rng: systemRng,
-      presence: presenceFor(s.presence, s.userActionTimeoutMs !== undefined ? { timeoutMs: s.userActionTimeoutMs } : {}),
-      store: opened.store,
-      vault: opened.vault,
-    };
-    const timeout = s.userActionTimeoutMs !== undefined ? { timeoutMs: s.userActionTimeoutMs } : {};
-    const makeWallet = () => createWalletApp({ vault: opened.vault, review: reviewFor(s.presence, timeout) });
-    const service = await SecureCoreService.create(env, defaultConfig({ ...profileConfig(s.profile ?? 'default'), ...s.config, ...(s.attestation && { attestation: s.attestation }) }), makeWallet);
-    await serveSecureCore(service, new Socket({ fd: 3, readable: true, writable: true }));
-  } finally {
-    opened.close();
-  }
 }

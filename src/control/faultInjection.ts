@@ -6,7 +6,7 @@
  */
 import { Command } from '../ctap2/commands.js';
 import { decode, encode, type CborMap } from '../encoding/cbor.js';
-import type { Faults } from '../control/faults.js';
+import type { Faults } from './faults.js';
 
 /** §6.2 authenticatorGetAssertion response member 0x03: signature. */
 const SIGNATURE_KEY = 0x03;

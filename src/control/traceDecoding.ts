@@ -11,7 +11,7 @@ import { diagnoseBytes } from '../encoding/cborDiagnostic.js';
 import { toHex } from '../encoding/bytes.js';
 import { CLA, INS, SDK_INS } from '../wallet/dispatcher.js';
 import { SW } from '../wallet/statusWords.js';
-import type { TraceLog } from '../control/trace.js';
+import type { TraceLog } from './trace.js';
 
 const HID_NAMES = new Map<number, string>(Object.entries(CtapHidCommand).map(([n, c]) => [c, n]));
 const HID_ERRORS = new Map<number, string>(Object.entries(CtapHidErrorCode).map(([n, c]) => [c, n]));

@@ -17,8 +17,6 @@
  * credential IDs other than 16 bytes or more than ten, long RP IDs or user handles) goes whole to
  * the core (0x0113), as does every other command; U2F and Filecoin APDUs go with apduRequest (0x0115).
  */
-import type { AuthenticatorConfig } from '../authenticator/config.js';
-import { sha256 } from '../crypto/hash.js';
 import type {
   ClientPinResponse,
   Ctap2Authenticator,
@@ -26,19 +24,19 @@ import type {
   GetInfoResponse,
   MakeCredentialResponse,
   RequestContext,
-} from '../ctap2/api.js';
-import { buildAuthenticatorData } from '../ctap2/authenticatorData.js';
-import { decodeGetAssertion, type GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
-import { dispatchCtap2 } from '../ctap2/dispatch.js';
-import { decodeMakeCredential, type MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
-import { ClientPinSubCommand, Command } from '../ctap2/commands.js';
-import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
-import { CtapError, Status } from '../ctap2/status.js';
-import { concat, equal, utf8 } from '../encoding/bytes.js';
-import type { Encodable } from '../encoding/cbor.js';
-import type { CborMap, CborValue } from '../encoding/cbor.js';
-import { CoseAlg, CoseCrv, CoseKty, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js';
-import { rawToDerSignature } from '../securecore/ecdsaSignature.js';
+} from '../../ctap2/api.js';
+import { buildAuthenticatorData } from '../../ctap2/authenticatorData.js';
+import { decodeGetAssertion, type GetAssertionRequest } from '../../ctap2/requests/getAssertion.js';
+import { dispatchCtap2 } from '../../ctap2/dispatch.js';
+import { decodeMakeCredential, type MakeCredentialRequest } from '../../ctap2/requests/makeCredential.js';
+import { ClientPinSubCommand, Command } from '../../ctap2/commands.js';
+import type { ClientPinRequest } from '../../ctap2/requests/clientPin.js';
+import { CtapError, Status } from '../../ctap2/status.js';
+import { concat, utf8 } from '../../encoding/bytes.js';
+import type { Encodable } from '../../encoding/cbor.js';
+import type { CborMap, CborValue } from '../../encoding/cbor.js';
+import { CoseAlg, CoseCrv, CoseKty, encodeCoseKey, type CredentialAlg } from '../../encoding/cose.js';
+import { rawToDerSignature } from '../../securecore/ecdsaSignature.js';
 import {
   AttestationKind,
   CREDENTIAL_ID_LENGTH,
@@ -54,8 +52,8 @@ import {
   type DeviceInfoResponse,
   type PinUvAuth,
   type SecureCoreMessage,
-} from '../securecore/messages.js';
-import { CoreUnavailableError, type SecureCoreLink } from './splitLink.js';
+} from '../../securecore/messages.js';
+import { CoreUnavailableError, type SecureCoreLink } from './coreLink.js';
 
 /** The messages' error codes → CTAP status (issue #6's table, plus the extension set's). */
 export const CTAP_STATUS_OF_ERROR: ReadonlyMap<number, number> = new Map([
@@ -86,6 +84,20 @@ function keyAgreementKey(p: { x: Uint8Array; y: Uint8Array }): Map<number, CborV
   return new Map<number, CborValue>([[1, CoseKty.EC2], [3, CoseAlg['ECDH-ES+HKDF-256']], [-1, CoseCrv['P-256']], [-2, p.x], [-3, p.y]]);
 }
 
+/**
+ * What the front knows of the device: the profile's name and algorithms, and what getInfo's seed
+ * view reports (the authenticator's FrontConfig has these fields; the front imports none of it).
+ */
+export interface FrontConfig {
+  profile: string;
+  algorithms: readonly number[];
+  versions: readonly string[];
+  aaguid: Uint8Array;
+  maxMsgSize: number;
+  transports: readonly string[];
+  firmwareVersion?: number;
+}
+
 /** The commands the front maps onto messages (with the default profile); the others go whole. */
 const FRONT_COMMANDS = new Set<number>([
   Command.authenticatorMakeCredential,
@@ -104,12 +116,12 @@ const fitsIds = (list: MakeCredentialRequest['excludeList']) =>
   list === undefined || (list.length <= MAX_ALLOW_LIST && list.every((d) => d.type === 'public-key' && d.id.length === CREDENTIAL_ID_LENGTH));
 
 /** The algorithm makeCredential will use (§6.1.2 step 3, the profile's list), when the messages can name it. */
-function algorithmOf(req: MakeCredentialRequest, config: AuthenticatorConfig): CredentialAlg | undefined {
+function algorithmOf(req: MakeCredentialRequest, config: FrontConfig): CredentialAlg | undefined {
   return req.pubKeyCredParams.find((p) => p.type === 'public-key' && (config.algorithms as number[]).includes(p.alg))?.alg as CredentialAlg | undefined;
 }
 
 /** The message that carries a makeCredential, or undefined: the request goes whole (0x0113). */
-export function makeCredentialMessage(req: MakeCredentialRequest, config: AuthenticatorConfig): SecureCoreMessage | undefined {
+export function makeCredentialMessage(req: MakeCredentialRequest, config: FrontConfig): SecureCoreMessage | undefined {
   const alg = algorithmOf(req, config);
   const rk = req.options.get('rk') === true;
   const plain =
@@ -158,7 +170,7 @@ function pinUvAuthOf(req: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: num
 }
 
 /** Whether a CTAP2 request goes whole to the core (0x0113) rather than as messages; a request that does not decode is the front's to refuse. */
-export function messageRoute(request: Uint8Array, config: AuthenticatorConfig): 'messages' | 'whole' {
+export function messageRoute(request: Uint8Array, config: FrontConfig): 'messages' | 'whole' {
   const command = request[0];
   if (command === undefined || config.profile !== 'default' || !FRONT_COMMANDS.has(command)) return 'whole';
   try {
@@ -177,7 +189,7 @@ export class SplitAuthenticator implements Ctap2Authenticator {
 
   constructor(
     private readonly link: SecureCoreLink,
-    readonly config: AuthenticatorConfig,
+    readonly config: FrontConfig,
   ) {}
 
   /** The seed path's own view (the device answers getInfo from the core with 0x0113: docs/split.md). */
@@ -192,7 +204,7 @@ export class SplitAuthenticator implements Ctap2Authenticator {
       pinUvAuthProtocols: [...SPLIT_PIN_UV_AUTH_PROTOCOLS],
       maxCredentialCountInList: MAX_ALLOW_LIST,
       maxCredentialIdLength: CREDENTIAL_ID_LENGTH,
-      transports: config.transports,
+      transports: [...config.transports],
       algorithms: config.algorithms.map((alg) => ({ type: 'public-key' as const, alg })),
       firmwareVersion: config.firmwareVersion,
     };
@@ -215,7 +227,6 @@ export class SplitAuthenticator implements Ctap2Authenticator {
   async makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
     const m = makeCredentialMessage(req, this.config);
     if (!m) throw new CtapError(Status.CTAP1_ERR_OTHER, 'the messages cannot carry this makeCredential: it goes whole (cbor())');
-    const rpIdHash = sha256(utf8.encode(req.rp.id));
     const r = await this.prompting(ctx, false, m);
     let publicKey: Uint8Array;
     let signature: Uint8Array;
@@ -230,11 +241,11 @@ export class SplitAuthenticator implements Ctap2Authenticator {
     } else {
       throw this.unexpected(r);
     }
-    if (!equal(r.rpIdHash, rpIdHash) || r.credentialId.length !== CREDENTIAL_ID_LENGTH) throw this.unexpected(r);
+    if (r.credentialId.length !== CREDENTIAL_ID_LENGTH) throw this.unexpected(r);
 
-    // Steps 17–19: authenticator data, attestation statement.
+    // Steps 17–19: authenticator data (the RP ID hash is the core's), attestation statement.
     const authData = buildAuthenticatorData({
-      rpIdHash,
+      rpIdHash: r.rpIdHash,
       flags: r.flags,
       signCount: r.count,
       attestedCredentialData: { aaguid: r.aaguid, credentialId: r.credentialId, credentialPublicKey: publicKey },
@@ -254,20 +265,18 @@ export class SplitAuthenticator implements Ctap2Authenticator {
   async getAssertion(req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
     const m = getAssertionMessage(req);
     if (!m) throw new CtapError(Status.CTAP1_ERR_OTHER, 'the messages cannot carry this getAssertion: it goes whole (cbor())');
-    const rpIdHash = sha256(utf8.encode(req.rpId));
     const silent = req.options.get('up') === false;
-    if (m.type !== 'getAssertionRequest') return this.assertion(await this.prompting(ctx, silent, m), rpIdHash);
+    if (m.type !== 'getAssertionRequest') return this.assertion(await this.prompting(ctx, silent, m));
     const r = await this.prompting(ctx, silent, m);
     if (r.type !== 'getAssertionResponse') throw this.unexpected(r);
     if (r.errorCode === ErrorCode.notApplicable) {
       // Not an ES256 credential: its signature does not fit the seed's 64 bytes.
-      return this.assertion(await this.prompting(ctx, silent, { ...m, type: 'getAssertionExRequest' }), rpIdHash);
+      return this.assertion(await this.prompting(ctx, silent, { ...m, type: 'getAssertionExRequest' }));
     }
     this.check(r.errorCode);
-    if (!equal(r.rpIdHash, rpIdHash)) throw this.unexpected(r);
     const response: GetAssertionResponse = {
       credential: { type: 'public-key', id: r.credentialId },
-      authData: buildAuthenticatorData({ rpIdHash, flags: r.flags, signCount: r.count }),
+      authData: buildAuthenticatorData({ rpIdHash: r.rpIdHash, flags: r.flags, signCount: r.count }),
       signature: rawToDerSignature(r.attestSignature),
     };
     if (r.userHandle.length > 0) response.user = { id: r.userHandle };
@@ -276,7 +285,7 @@ export class SplitAuthenticator implements Ctap2Authenticator {
 
   async getNextAssertion(): Promise<GetAssertionResponse> {
     const r = await this.ask({ type: 'getNextAssertionRequest' });
-    return this.assertion(r, undefined);
+    return this.assertion(r);
   }
 
   async reset(ctx: RequestContext): Promise<void> {
@@ -368,11 +377,10 @@ export class SplitAuthenticator implements Ctap2Authenticator {
     );
   }
 
-  private async assertion(r: SecureCoreMessage, rpIdHash: Uint8Array | undefined): Promise<GetAssertionResponse> {
+  private async assertion(r: SecureCoreMessage): Promise<GetAssertionResponse> {
     if (r.type !== 'getAssertionExResponse' && r.type !== 'getNextAssertionResponse') throw this.unexpected(r);
     this.check(r.errorCode);
     const a: AssertionExResponse = r;
-    if (rpIdHash && !equal(a.rpIdHash, rpIdHash)) throw this.unexpected(r);
     const response: GetAssertionResponse = {
       credential: { type: 'public-key', id: a.credentialId },
       authData: buildAuthenticatorData({ rpIdHash: a.rpIdHash, flags: a.flags, signCount: a.count }),

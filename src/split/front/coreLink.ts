@@ -6,8 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
-import { MessageFramer } from '../securecore/framing.js';
-import { decodeMessage, encodeMessage, type SecureCoreMessage } from '../securecore/messages.js';
+import { MessageFramer } from '../../securecore/framing.js';
+import { decodeMessage, encodeMessage, type SecureCoreMessage } from '../../securecore/messages.js';
 
 export class CoreUnavailableError extends Error {
   constructor(message: string) {
