@@ -44,7 +44,10 @@ import { encodeContPacket, encodeInitPacket } from '../src/ctaphid/packet.js';
 import { readU32be, toHex } from '../src/encoding/bytes.js';
 import { decode, encode, type CborValue, type Encodable } from '../src/encoding/cbor.js';
 import { openDevice, type Device } from '../src/main/device.js';
-import { serveTcpHid, serveWebSocketHid } from '../src/main/hidTransports.js';
+import { randomBytes } from '../src/crypto/aead.js';
+import { attachHid } from '../src/main/hidFront.js';
+import { tcpHidPort } from '../src/transport/tcpHid.js';
+import { webSocketHidPort } from '../src/transport/webSocketHid.js';
 import { autoApproveReview, createWalletApp } from '../src/main/wallet.js';
 import { encodeCommandApdu as encodeWalletApdu, parseResponseApdu } from '../src/wallet/apdu.js';
 import { encodePath } from '../src/wallet/bip32Path.js';
@@ -666,7 +669,7 @@ async function fuzzFilecoin(n: number, r: Rand, t: TargetCounts): Promise<void> 
 /** Random TCP-HID frames on fresh connections; after each burst a well-framed PING must be answered. */
 async function fuzzTcpHid(n: number, r: Rand, t: TargetCounts): Promise<void> {
   const h = await hidHarness();
-  const served = await serveTcpHid(h.device, { host: '127.0.0.1', port: 0, onError: () => answered(t, 'frame refused') });
+  const served = attachHid(h.device, await tcpHidPort({ host: '127.0.0.1', port: 0, onError: () => answered(t, 'frame refused') }));
   try {
     for (let i = 0; i < n; ) {
       const chunks: Uint8Array[] = [];
@@ -731,14 +734,15 @@ function tcpExchange(port: number, chunks: Uint8Array[], t: TargetCounts, input:
 /** Random WebSocket messages (binary of every size, text); after each burst a PING must be answered. */
 async function fuzzWebSocket(n: number, r: Rand, t: TargetCounts): Promise<void> {
   const h = await hidHarness();
-  const served = await serveWebSocketHid(h.device, {
+  const served = attachHid(h.device, await webSocketHidPort({
+    token: toHex(randomBytes(24)),
     host: '127.0.0.1',
     port: 0,
     onRefused: () => answered(t, 'message refused'),
     // The server reports a peer's protocol violation (e.g. an oversized message) and closes that
     // connection: a refusal, not a crash (the device's own errors reach onInternalError).
     onError: (e) => answered(t, `connection closed: ${(e as Error)?.message}`),
-  });
+  }));
   try {
     for (let i = 0; i < n; ) {
       const messages: Array<Uint8Array | string> = [];

@@ -14,7 +14,7 @@ import { PRESENCE_MODES, type PresenceMode } from '../main/presence.js';
 import { createWalletApp, startWalletServer } from '../main/wallet.js';
 import { backupDataDir, DataDirLockedError, DataDirOccupiedError, openDataDir, restoreDataDir } from '../main/dataDir.js';
 import { walletCommand } from './walletCommands.js';
-import { serveTcpHid, serveUhid, serveUsbip, serveWebSocketHid } from '../main/hidTransports.js';
+import { hidTransportDefaults, hidTransportFlags, hidTransportHelp, openHidTransports, planHidTransports } from '../main/hidTransports.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
 import { readInfo, resetDevice } from '../main/operations.js';
 import { secureCoreMain, startSplit } from '../main/splitStart.js';
@@ -43,11 +43,7 @@ Usage:
       --aaguid UUID                the AAGUID the device reports and attests
       --apdu HOST:PORT             Filecoin app, Speculos APDU protocol (default 127.0.0.1:9999)
       --no-apdu                    do not serve the Filecoin app
-      --uhid                       appear as a USB HID security key through Linux /dev/uhid
-      --usbip [HOST:PORT]          export over USB/IP (default 127.0.0.1:3240)
-      --tcp-hid [HOST:PORT]        CTAPHID over TCP, 2-byte length framing (default 127.0.0.1:35962)
-      --ws [HOST:PORT]             CTAPHID over WebSocket, one report per message, with a per-run token
-                                   (default 127.0.0.1:8112; the URL to give connectSoftKey is printed)
+${hidTransportHelp()}
       --split                      keys, store and prompts in a separate secure-core process (docs/split.md)
       --profile NAME|FILE.json     default | badge | ctap20 | a profile file (docs/profiles.md)
       --bridge [HOST:PORT]         browser bridge (WebSocket) for the page shim (default 127.0.0.1:5175)
@@ -145,8 +141,8 @@ function withDefaults(args: string[], defaults: Record<string, string>): string[
 }
 
 async function start(rawArgs: string[], io: Io): Promise<number> {
-  if (rawArgs.includes('--split')) return startSplit(rawArgs, io); // docs/split.md
-  const args = withDefaults(rawArgs, { '--usbip': '127.0.0.1:3240', '--tcp-hid': '127.0.0.1:35962', '--ws': '127.0.0.1:8112', '--bridge': '127.0.0.1:5175', '--demo': 'localhost:5173', '--panel': PANEL_DEFAULT });
+  if (rawArgs.includes('--split')) return startSplit(withDefaults(rawArgs, hidTransportDefaults()), io); // docs/split.md
+  const args = withDefaults(rawArgs, { ...hidTransportDefaults(), '--bridge': '127.0.0.1:5175', '--demo': 'localhost:5173', '--panel': PANEL_DEFAULT });
   const { values } = parse(args, {
     ...common,
     udp: { type: 'string' },
@@ -157,17 +153,12 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     aaguid: { type: 'string' },
     apdu: { type: 'string' },
     'no-apdu': { type: 'boolean' },
-    uhid: { type: 'boolean' },
-    usbip: { type: 'string' },
-    'tcp-hid': { type: 'string' },
-    ws: { type: 'string' },
+    ...hidTransportFlags(),
     profile: { type: 'string' },
     ...WEB_FLAGS,
     ...PANEL_FLAGS,
   });
-  const usbip = values.usbip !== undefined ? parseHostPort(values.usbip, '--usbip') : undefined;
-  const tcpHid = values['tcp-hid'] !== undefined ? parseHostPort(values['tcp-hid'], '--tcp-hid') : undefined;
-  const wsHid = values.ws !== undefined ? parseHostPort(values.ws, '--ws') : undefined;
+  const hidPlan = planHidTransports(values);
   // Checked before the data directory opens, so a typo is a usage error even beside a damaged store.
   if (values.udp !== undefined) parseHostPort(values.udp, '--udp');
   if (values['reply-to'] !== undefined) parseHostPort(values['reply-to'], '--reply-to');
@@ -197,14 +188,10 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   const walletApp = apdu
     ? key.traceWallet(createWalletApp({ vault: key.device.vault, review: key.review }))
     : undefined;
-  const served: Array<{ description: string; close(): Promise<void> }> = [];
+  let served: Array<{ description: string; close(): Promise<void> }>;
   try {
-    if (values.uhid) served.push(await serveUhid(key.device));
-    if (usbip) served.push(await listenFor('--usbip', () => serveUsbip(key.device, { ...usbip, ...(walletApp && { wallet: walletApp }) })));
-    if (tcpHid) served.push(await listenFor('--tcp-hid', () => serveTcpHid(key.device, tcpHid)));
-    if (wsHid) served.push(await listenFor('--ws', () => serveWebSocketHid(key.device, wsHid)));
+    served = await openHidTransports(key.device, hidPlan, { ...(walletApp && { wallet: walletApp }) });
   } catch (e) {
-    for (const t of served) await t.close();
     await key.close();
     throw e;
   }

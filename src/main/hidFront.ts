@@ -7,6 +7,7 @@ import { randomBytes } from '../crypto/aead.js';
 import { CtapHidDevice, type CtapHidTraceEvent } from '../ctaphid/channels.js';
 import { CtapHidCapability } from '../ctaphid/constants.js';
 import { realScheduler, type MessageHandler, type TransactionContext } from '../ctaphid/handler.js';
+import type { HidReportPort } from '../transport/hidPort.js';
 
 /** softkey's device version, reported in CTAPHID INIT. */
 export const DEVICE_VERSION = [0, 1, 0] as const;
@@ -76,4 +77,29 @@ export function hidFront(options: HidFrontOptions): {
       for (const hid of devices) hid.powerCycle(cycle);
     },
   };
+}
+
+/**
+ * What attachHid needs of a device: the single-process Device (device.ts) and split mode's front
+ * (splitDevice.ts) both satisfy it.
+ */
+export interface HidFront {
+  /** A CTAPHID device (channels, assembly, keepalives) sending its reports to `send`. */
+  createHidDevice(send: (report: Uint8Array) => void): CtapHidDevice;
+  /** Drops volatile state in every layer (see Device.powerCycle). */
+  powerCycle(options?: PowerCycleOptions): void;
+}
+
+/**
+ * Connects a HID report port (transport/hidPort.ts) to a device front: the port's reports go to a
+ * new CtapHidDevice, whose reports go back out of the port. A re-plug of the transport forgets that
+ * device's channels; the UDP convention's magic reboot power-cycles the whole device and keeps the
+ * channels allocated before it (PowerCycleOptions). Returns the port.
+ */
+export function attachHid<P extends HidReportPort>(front: HidFront, port: P): P {
+  const hid = front.createHidDevice((report) => port.send(report));
+  port.onReport((report) => hid.receive(report));
+  port.onReplug?.(() => hid.powerCycle());
+  port.onReboot?.(() => front.powerCycle({ keepChannels: true }));
+  return port;
 }

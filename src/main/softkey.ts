@@ -10,10 +10,11 @@ import { WebAuthnClient, type WebAuthnClientOptions } from '../client/webauthnCl
 import type { AutofillAccount } from '../client/conditionalMediation.js';
 import { randomBytes } from '../crypto/aead.js';
 import { CtapHidHost, type HidReportPipe } from '../ctaphid/hostDevice.js';
-import { connectUdpHost, startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
+import { connectUdpHost, udpHidPort } from '../transport/udp.js';
 import { connectWebSocketHid } from '../transport/webSocketHid.js';
 import { formatHostPort, parseHostPort } from './address.js';
 import { DEFAULT_DATA_DIR, openDevice, type Device } from './device.js';
+import { attachHid } from './hidFront.js';
 import {
   checkKeyStateHeader,
   importStoreState,
@@ -195,25 +196,17 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     }),
   });
   const controller = control.attach(device);
-  let udp: UdpDeviceTransport | undefined;
+  let udp: Awaited<ReturnType<typeof udpHidPort>> | undefined;
   if (options.udp) {
     const listen = parseHostPort(options.udp, '--udp');
     const reply = options.replyTo ? parseHostPort(options.replyTo, '--reply-to') : undefined;
-    let hid: ReturnType<Device['createHidDevice']> | undefined;
     try {
-      udp = await startUdpDeviceTransport({
-        host: listen.host,
-        port: listen.port,
-        ...(reply && { replyHost: reply.host, replyPort: reply.port }),
-        onReport: (report) => hid?.receive(report),
-        // The magic reboot report: the channels allocated before it stay valid (hidFront.ts).
-        onPowerCycle: () => device.powerCycle({ keepChannels: true }),
-      });
+      // The magic reboot report is the port's onReboot: the channels allocated before it stay valid.
+      udp = attachHid(device, await udpHidPort({ host: listen.host, port: listen.port, ...(reply && { replyHost: reply.host, replyPort: reply.port }) }));
     } catch (e) {
       device.close(); // releases the data directory
       throw e;
     }
-    hid = device.createHidDevice((report) => udp!.send(report));
   }
   const cbor: CtapTransport['cbor'] = (request, opts) => device.cbor(request, opts);
   const client = new WebAuthnClient({ cbor }, { ...options.client, timeouts: { ...TESTING_TIMEOUTS, ...options.client?.timeouts } });

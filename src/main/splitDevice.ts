@@ -10,10 +10,9 @@ import { CtapHidError, CtapHidErrorCode } from '../ctaphid/constants.js';
 import { Status } from '../ctap2/status.js';
 import { ApduApplication } from '../securecore/messages.js';
 import type { MessageHandler, TransactionContext } from '../ctaphid/handler.js';
-import { startUdpDeviceTransport, type UdpDeviceTransport } from '../transport/udp.js';
+import { udpHidPort } from '../transport/udp.js';
 import { formatHostPort, parseHostPort } from './address.js';
-import { serveTcpHid } from './hidTransports.js';
-import { hidFront, NEVER_ABORTED, oneAtATime, type PowerCycleOptions } from './hidFront.js';
+import { attachHid, hidFront, NEVER_ABORTED, oneAtATime, type PowerCycleOptions } from './hidFront.js';
 import type { PresenceMode } from './presence.js';
 import { SplitAuthenticator } from '../split/front/splitAuthenticator.js';
 import { SecureCoreLink, spawnCore, type CoreCommand, type CoreConnection } from '../split/front/coreLink.js';
@@ -117,52 +116,32 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
 }
 
 /** A split device with the UDP transport (SoloKeys convention), as `softkey start --split` runs it. */
-export async function openSplitSoftKey(options: SplitDeviceOptions & { udp: string; replyTo?: string; tcpHid?: string }): Promise<{
+export async function openSplitSoftKey(options: SplitDeviceOptions & { udp: string; replyTo?: string }): Promise<{
   device: SplitDevice;
   udpAddress: string;
-  /** With `tcpHid`: the TCP HID transport's description (the same transport code as the single-process device). */
-  tcpHid?: string;
   close(): Promise<void>;
 }> {
   const device = openSplitDevice(options);
   const listen = parseHostPort(options.udp, '--udp');
   const reply = options.replyTo ? parseHostPort(options.replyTo, '--reply-to') : undefined;
-  let hid: CtapHidDevice | undefined;
-  let udp: UdpDeviceTransport;
+  let udp: Awaited<ReturnType<typeof udpHidPort>>;
   try {
-    udp = await startUdpDeviceTransport({
-      host: listen.host,
-      port: listen.port,
-      ...(reply && { replyHost: reply.host, replyPort: reply.port }),
-      onReport: (report) => hid?.receive(report),
-      // The magic reboot report: the channels allocated before it stay valid (hidFront.ts).
-      onPowerCycle: () => device.powerCycle({ keepChannels: true }),
-    });
+    udp = attachHid(device, await udpHidPort({ host: listen.host, port: listen.port, ...(reply && { replyHost: reply.host, replyPort: reply.port }) }));
   } catch (e) {
     device.close();
     throw e;
   }
-  hid = device.createHidDevice((report) => udp.send(report));
-  let tcp: Awaited<ReturnType<typeof serveTcpHid>> | undefined;
   try {
-    if (options.tcpHid !== undefined) {
-      const at = parseHostPort(options.tcpHid, '--tcp-hid');
-      tcp = await serveTcpHid(device, { host: at.host, port: at.port });
-    }
     await device.authenticator.ready();
   } catch (e) {
-    await tcp?.close();
     await udp.close();
     device.close();
-    if (tcp === undefined && options.tcpHid !== undefined) throw e;
     throw new Error(`the secure core did not start: ${(e as Error).message}`);
   }
   return {
     device,
     udpAddress: formatHostPort({ host: udp.address.address, port: udp.address.port }),
-    ...(tcp && { tcpHid: tcp.description }),
     async close() {
-      await tcp?.close();
       await udp.close();
       device.close();
     },

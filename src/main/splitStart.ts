@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_DATA_DIR } from './device.js';
 import { parseHostPort, UsageError } from './address.js';
 import { listenFor } from './listenErrors.js';
+import { hidTransportFlags, openHidTransports, planHidTransports, type HidTransportPlan } from './hidTransports.js';
 import { startApduTcpServer } from '../transport/apduTcp.js';
 import { ProfileError, profileConfig } from './profiles.js';
 import { PRESENCE_MODES, type PresenceMode } from './presence.js';
@@ -29,7 +30,6 @@ const OPTIONS = {
   'data-dir': { type: 'string' },
   udp: { type: 'string' },
   'reply-to': { type: 'string' },
-  'tcp-hid': { type: 'string' },
   presence: { type: 'string' },
   'presence-timeout': { type: 'string' },
   attestation: { type: 'string' },
@@ -43,15 +43,16 @@ const OPTIONS = {
   'no-demo': { type: 'boolean' },
 } as const;
 
-function settings(args: string[], allowed: ReadonlyArray<keyof typeof OPTIONS>) {
+function settings(args: string[], allowed: ReadonlyArray<string>) {
   let values;
   try {
-    ({ values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }));
+    // With the HID transports of hidTransports.ts (--uhid, --usbip, --tcp-hid, --ws), as without --split.
+    ({ values } = parseArgs({ args, options: { ...OPTIONS, ...hidTransportFlags() } as typeof OPTIONS, strict: true, allowPositionals: false }));
   } catch (e) {
     throw new UsageError(`${(e as Error).message}: not available in split mode, which takes ${allowed.map((o) => `--${o}`).join(', ')}`);
   }
   for (const name of Object.keys(values)) {
-    if (!allowed.includes(name as keyof typeof OPTIONS)) throw new UsageError(`--${name} is not available in split mode`);
+    if (!allowed.includes(name)) throw new UsageError(`--${name} is not available in split mode`);
   }
   const presence = values.presence ?? 'auto';
   if (!(PRESENCE_MODES as readonly string[]).includes(presence)) throw new UsageError(`--presence must be one of ${PRESENCE_MODES.join(', ')}, got "${presence}"`);
@@ -83,9 +84,11 @@ function settings(args: string[], allowed: ReadonlyArray<keyof typeof OPTIONS>) 
 /** `softkey start --split …`: runs until SIGINT/SIGTERM. */
 export async function startSplit(args: string[], io: Io): Promise<number> {
   const { values, core } = settings(args, [
-    ...['split', 'data-dir', 'udp', 'reply-to', 'tcp-hid', 'presence', 'presence-timeout', 'attestation', 'no-apdu', 'apdu', 'profile'] as const,
+    ...['split', 'data-dir', 'udp', 'reply-to', 'presence', 'presence-timeout', 'attestation', 'no-apdu', 'apdu', 'profile'] as const,
     ...['no-panel', 'no-bridge', 'no-demo'] as const,
+    ...Object.keys(hidTransportFlags()),
   ]);
+  const hidPlan: HidTransportPlan = planHidTransports(values as Record<string, unknown>);
   if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
   const key = await listenFor('--udp', () => openSplitSoftKey({
@@ -93,11 +96,20 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
     config: { ...profileConfig(core.profile ?? 'default'), attestation: core.attestation! },
     udp: values.udp ?? '127.0.0.1:8111',
     replyTo: values['reply-to'] ?? '127.0.0.1:7112',
-    ...(values['tcp-hid'] !== undefined && { tcpHid: values['tcp-hid'] }),
   }));
   io.out(`softkey (split: secure core pid ${key.device.link.child?.pid}) data in ${core.dataDir}`);
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
-  if (key.tcpHid) io.out(`${key.tcpHid} (split)`);
+  // Every other HID transport reaches the same front (one CtapHidDevice each); USB/IP's second
+  // device is the Filecoin app in the core, as --apdu is.
+  let served: Awaited<ReturnType<typeof openHidTransports>>;
+  try {
+    const wallet = { exchange: (bytes: Uint8Array) => key.device.filecoinApdu(bytes) };
+    served = await openHidTransports(key.device, hidPlan, { ...(apdu && { wallet }) });
+  } catch (e) {
+    await key.close();
+    throw e;
+  }
+  for (const port of served) io.out(port.description);
   // The Filecoin app keeps its seed in the core's vault: its APDUs go to the core (apduRequest 0x0115).
   let wallet: Awaited<ReturnType<typeof startApduTcpServer>> | undefined;
   if (apdu) {
@@ -105,6 +117,7 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
       const onApdu = (bytes: Uint8Array, { signal }: { signal: AbortSignal }) => key.device.filecoinApdu(bytes, signal);
       wallet = await listenFor('--apdu', () => startApduTcpServer({ host: apdu.host, port: apdu.port, onApdu }), '--no-apdu');
     } catch (e) {
+      for (const port of served) await port.close();
       await key.close();
       throw e;
     }
@@ -116,6 +129,7 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
     process.once('SIGTERM', () => resolve());
   });
   await wallet?.close();
+  for (const port of served) await port.close();
   await key.close();
   io.out('softkey stopped');
   return 0;

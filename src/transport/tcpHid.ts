@@ -11,6 +11,7 @@
  * Bytes in and out only: no protocol logic here.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { hostPort, portEvents, type HidReportPort } from './hidPort.js';
 
 export const DEFAULT_TCP_HID_HOST = '127.0.0.1';
 export const DEFAULT_TCP_HID_PORT = 35962;
@@ -241,4 +242,17 @@ export function connectTcpHid(options: TcpHidClientOptions = {}): Promise<TcpHid
       }
     });
   });
+}
+
+/** The TCP HID server as a HID report port (hidPort.ts). */
+export async function tcpHidPort(options: Omit<TcpHidServerOptions, 'onReport'> = {}): Promise<HidReportPort & { readonly address: { host: string; port: number } }> {
+  const { events, receivers } = portEvents();
+  const server = await startTcpHidServer({ ...options, onReport: (report) => events.report(report) });
+  return {
+    address: server.address,
+    description: `CTAPHID over TCP (pico-fido emulation framing) on ${hostPort(server.address)}`,
+    onReport: receivers.onReport,
+    send: (report) => server.send(report),
+    close: () => server.close(),
+  };
 }

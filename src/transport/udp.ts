@@ -9,6 +9,7 @@
  */
 import dgram from 'node:dgram';
 import { equal, fromHex } from '../encoding/bytes.js';
+import { hostPort, portEvents, type HidReportPort } from './hidPort.js';
 
 export const UDP_REPORT_SIZE = 64;
 export const DEFAULT_DEVICE_HOST = '127.0.0.1';
@@ -153,6 +154,28 @@ export async function startUdpDeviceTransport(options: UdpDeviceTransportOptions
       replyPort = newPort;
     },
     close: () => closeSocket(socket, state),
+  };
+}
+
+/** The device side as a HID report port (hidPort.ts): the magic reboot report is its onReboot. */
+export async function udpHidPort(
+  options: Omit<UdpDeviceTransportOptions, 'onReport' | 'onPowerCycle'> = {},
+): Promise<HidReportPort & Pick<UdpDeviceTransport, 'address' | 'replyAddress' | 'setReplyAddress'>> {
+  const { events, receivers } = portEvents();
+  const udp = await startUdpDeviceTransport({ ...options, onReport: events.report, onPowerCycle: events.reboot });
+  const where = hostPort({ host: udp.address.address, port: udp.address.port });
+  const reply = udp.replyAddress;
+  return {
+    description: `CTAPHID over UDP listening on ${where}, replying to ${hostPort({ host: reply.address, port: reply.port })}`,
+    onReport: receivers.onReport,
+    onReboot: receivers.onReboot,
+    send: (report) => udp.send(report),
+    address: udp.address,
+    get replyAddress() {
+      return udp.replyAddress;
+    },
+    setReplyAddress: (host, port) => udp.setReplyAddress(host, port),
+    close: () => udp.close(),
   };
 }
 

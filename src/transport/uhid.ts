@@ -18,6 +18,7 @@
  * Bytes in and out only: what the reports mean is the caller's business.
  */
 import { open as fsOpen, read as fsRead, write as fsWrite, close as fsClose } from 'node:fs';
+import { portEvents, type HidReportPort } from './hidPort.js';
 import { endianness } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { FIDO_REPORT_DESCRIPTOR, fixedString, HID_REPORT_SIZE, readFixedString } from './usbDescriptors.js';
@@ -556,5 +557,19 @@ export async function startUhidTransport(options: UhidTransportOptions): Promise
       })();
       return closed;
     },
+  };
+}
+
+/** The FIDO HID device through /dev/uhid as a HID report port (hidPort.ts); a driver re-bind is onReplug. */
+export async function uhidPort(options: Omit<UhidTransportOptions, 'onReport' | 'onPowerCycle'>): Promise<HidReportPort & { readonly path: string }> {
+  const { events, receivers } = portEvents();
+  const uhid = await startUhidTransport({ ...options, onReport: events.report, onPowerCycle: events.replug });
+  return {
+    path: uhid.path,
+    description: `UHID FIDO device "${options.name ?? DEFAULT_UHID_NAME}" through ${uhid.path} (a /dev/hidraw node for every client on this machine)`,
+    onReport: receivers.onReport,
+    onReplug: receivers.onReplug,
+    send: (report) => uhid.send(report),
+    close: () => uhid.close(),
   };
 }

@@ -18,6 +18,7 @@
  * Bytes in and out only: what the reports mean is the caller's business.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { hostPort, portEvents, type HidReportPort } from './hidPort.js';
 import {
   buildConfigurationDescriptor,
   buildDeviceDescriptor,
@@ -685,5 +686,51 @@ export async function startUsbipServer(options: UsbipServerOptions): Promise<Usb
       });
       return closed;
     },
+  };
+}
+
+export interface UsbipHidPortOptions extends Omit<UsbipServerOptions, 'devices'> {
+  /** The HID device the port carries; attaching or detaching it is the port's onReplug. */
+  device: Omit<UsbipDeviceOptions, 'onReport'>;
+  /** More devices exported by the same server (they bring their own onReport). */
+  extraDevices?: UsbipDeviceOptions[];
+}
+
+/** A USB/IP server exporting one HID device as a HID report port (hidPort.ts), and maybe more devices. */
+export async function usbipHidPort(
+  options: UsbipHidPortOptions,
+): Promise<HidReportPort & { readonly address: { host: string; port: number }; readonly busid: string; readonly server: UsbipServer }> {
+  const { events, receivers } = portEvents();
+  const { device, extraDevices, ...serverOptions } = options;
+  const server = await startUsbipServer({
+    ...serverOptions,
+    devices: [
+      {
+        ...device,
+        onReport: events.report,
+        onAttach: () => {
+          events.replug(); // a fresh plug: no channels carried over from a previous attachment
+          device.onAttach?.();
+        },
+        onDetach: () => {
+          events.replug();
+          device.onDetach?.();
+        },
+      },
+      ...(extraDevices ?? []),
+    ],
+  });
+  const portFlag = server.address.port === DEFAULT_USBIP_PORT ? '' : ` --tcp-port ${server.address.port}`;
+  return {
+    address: server.address,
+    busid: device.busid,
+    server,
+    description:
+      `USB/IP on ${hostPort(server.address)}, busid ${device.busid} ` +
+      `(attach: sudo modprobe vhci-hcd && sudo usbip${portFlag} attach -r ${server.address.host} -b ${device.busid})`,
+    onReport: receivers.onReport,
+    onReplug: receivers.onReplug,
+    send: (report) => server.sendReport(device.busid, report),
+    close: () => server.close(),
   };
 }

@@ -18,6 +18,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { sameSecret } from '../encoding/secret.js';
 import { explainOversizeClose, messageBytes } from '../encoding/webGuard.js';
 import { refusedAtEdge, refuseUpgrade, type HttpEdge } from './httpGuard.js';
+import { portEvents, type HidReportPort } from './hidPort.js';
 
 export const WEBSOCKET_HID_REPORT_SIZE = 64;
 export const DEFAULT_WEBSOCKET_HID_HOST = '127.0.0.1';
@@ -178,4 +179,20 @@ export function connectWebSocketHid(url: string, options: { onError?: (e: unknow
       });
     });
   });
+}
+
+/** The WebSocket CTAPHID server as a HID report port (hidPort.ts). */
+export async function webSocketHidPort(
+  options: Omit<WebSocketHidServerOptions, 'onReport'>,
+): Promise<HidReportPort & { readonly url: string; readonly address: { host: string; port: number } }> {
+  const { events, receivers } = portEvents();
+  const server = await startWebSocketHidServer({ ...options, onReport: events.report });
+  return {
+    url: server.url,
+    address: server.address,
+    description: `CTAPHID over WebSocket on ${server.url} (connectSoftKey({ ws: url }))`,
+    onReport: receivers.onReport,
+    send: (report) => server.send(report),
+    close: () => server.close(),
+  };
 }

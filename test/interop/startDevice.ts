@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -97,6 +98,18 @@ export async function freeUdpPorts(host = '127.0.0.1'): Promise<[number, number]
     if (a !== b && (await udpPortFree(a, host)) && (await udpPortFree(b, host))) return [a, b];
   }
   throw new Error('no free UDP port pair found');
+}
+
+/** A TCP port that was free on loopback a moment ago. */
+export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** package.json's `bin.softkey` as a source module path without extension (src/cli/main). */

@@ -10,7 +10,9 @@ import { after, it } from 'node:test';
 import { FilecoinApp } from '@zondax/ledger-filecoin';
 import type * as TransportModule from '@ledgerhq/hw-transport';
 import { fromHex, toHex } from '../../src/encoding/bytes.js';
-import { LEDGER_USB_VENDOR_ID, serveUsbip, WALLET_USBIP_BUSID } from '../../src/main/hidTransports.js';
+import { attachHid } from '../../src/main/hidFront.js';
+import { hidTransport, LEDGER_USB_VENDOR_ID, WALLET_USBIP_BUSID } from '../../src/main/hidTransports.js';
+import type { usbipHidPort } from '../../src/transport/usbip.js';
 import { openDevice } from '../../src/main/device.js';
 import { HidAssembler, makeBlocks } from '../../src/transport/ledgerHidFraming.js';
 import { ADDRESS_VECTORS, PATH, SIG_VECTORS, TX, walletWithZemuSeed } from '../wallet/helpers.js';
@@ -53,7 +55,7 @@ after(async () => {
 it('the Zondax client reads addresses and signs through the USB/IP Ledger-style device', { timeout: 60_000 }, async () => {
   const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
   const { app } = walletWithZemuSeed();
-  const served = await serveUsbip(device, { port: 0, wallet: app });
+  const served = attachHid(device, (await hidTransport('usbip').open({ host: '127.0.0.1', port: 0 }, { wallet: app })) as Awaited<ReturnType<typeof usbipHidPort>>);
   cleanups.push(() => served.close());
   assert.match(served.description, /Filecoin app is busid 1-2/);
 

@@ -9,8 +9,10 @@ import { startSoftkeyProcess } from '../interop/startDevice.js';
 
 it('start --split refuses what split mode cannot do', async () => {
   for (const [args, message] of [
-    [['--uhid'], /'--uhid'.*not available in split mode/],
-    [['--ws', '127.0.0.1:1'], /'--ws'.*not available in split mode/],
+    [['--bridge', '127.0.0.1:1'], /'--bridge'.*not available in split mode/],
+    [['--aaguid', '00000000000000000000000000000000'], /'--aaguid'.*not available in split mode/],
+    // The HID transports are split mode's too (hidTransports.ts): their flags are checked alike.
+    [['--tcp-hid', 'nowhere'], /--tcp-hid must be HOST:PORT/],
     [['--presence', 'maybe'], /--presence must be one of/],
     [['--attestation', 'fido-u2f'], /--attestation must be packed, self or none/],
     [['--profile', 'nope'], /unknown profile "nope"/],

@@ -18,7 +18,9 @@ import { verifySignature } from '../../src/crypto/credentialKeys.js';
 import { decodeCoseKey } from '../../src/encoding/cose.js';
 import { toHex } from '../../src/encoding/bytes.js';
 import { openDevice } from '../../src/main/device.js';
-import { serveTcpHid } from '../../src/main/hidTransports.js';
+import { attachHid } from '../../src/main/hidFront.js';
+import { hidTransport } from '../../src/main/hidTransports.js';
+import type { tcpHidPort } from '../../src/transport/tcpHid.js';
 import { connectTcpHid, DEFAULT_TCP_HID_PORT, encodeFrame, FrameReader, startTcpHidServer, type TcpHidConnection } from '../../src/transport/tcpHid.js';
 
 /** Fails a test that hangs waiting for a message (not a timing assertion). */
@@ -132,11 +134,11 @@ describe('TCP HID server', () => {
   });
 });
 
-describe('CtapHidHost over connectTcpHid ↔ serveTcpHid', () => {
+describe('CtapHidHost over connectTcpHid ↔ the --tcp-hid port', () => {
   it('runs INIT, getInfo, makeCredential and getAssertion', { timeout: GUARD_MS }, async () => {
     const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
     cleanups.push(() => device.close());
-    const served = await serveTcpHid(device, { port: 0 });
+    const served = attachHid(device, (await hidTransport('tcp-hid').open({ host: '127.0.0.1', port: 0 }, {})) as Awaited<ReturnType<typeof tcpHidPort>>);
     cleanups.push(() => served.close());
     assert.match(served.description, /127\.0\.0\.1:\d+/);
     const pipe = await connectTcpHid({ port: served.address.port });

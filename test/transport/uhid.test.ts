@@ -39,13 +39,15 @@ import { sha256 } from '../../src/crypto/hash.js';
 import { decodeCoseKey } from '../../src/encoding/cose.js';
 import { toHex } from '../../src/encoding/bytes.js';
 import { openDevice } from '../../src/main/device.js';
-import { serveUhid, SOFTKEY_USB_PRODUCT_ID, SOFTKEY_USB_VENDOR_ID } from '../../src/main/hidTransports.js';
+import { attachHid } from '../../src/main/hidFront.js';
+import { softkeyUhidDevice, SOFTKEY_USB_PRODUCT_ID, SOFTKEY_USB_VENDOR_ID } from '../../src/main/hidTransports.js';
 import {
   decodeUhidEvent,
   describeOpenError,
   encodeUhidEvent,
   reportFromOutput,
   startUhidTransport,
+  uhidPort,
   UHID_EVENT_SIZE,
   UhidEventType,
   UhidOpenError,
@@ -375,7 +377,7 @@ describe('UHID transport against a fake kernel', () => {
     const { file, kernel } = await fakeUhid();
     const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
     cleanups.push(() => device.close());
-    const served = await serveUhid(device, { file, serial: 'SK-1' });
+    const served = attachHid(device, await uhidPort({ ...softkeyUhidDevice({ serial: 'SK-1' }), file }));
     cleanups.push(() => served.close());
     assert.match(served.description, /UHID/);
 

@@ -25,9 +25,10 @@ import { verifySignature } from '../../src/crypto/credentialKeys.js';
 import { decodeCoseKey } from '../../src/encoding/cose.js';
 import { toHex } from '../../src/encoding/bytes.js';
 import { openDevice } from '../../src/main/device.js';
-import { serveUsbip, SOFTKEY_USB_PRODUCT_ID, SOFTKEY_USB_VENDOR_ID } from '../../src/main/hidTransports.js';
+import { attachHid } from '../../src/main/hidFront.js';
+import { softkeyUsbipDevice, SOFTKEY_USB_PRODUCT_ID, SOFTKEY_USB_VENDOR_ID } from '../../src/main/hidTransports.js';
 import { FIDO_REPORT_DESCRIPTOR, LEDGER_REPORT_DESCRIPTOR } from '../../src/transport/usbDescriptors.js';
-import { encodeDevlistReply, encodeImportReply, encodeRetSubmit, encodeRetUnlink, startUsbipServer, type UsbipDeviceInfo } from '../../src/transport/usbip.js';
+import { encodeDevlistReply, encodeImportReply, encodeRetSubmit, encodeRetUnlink, startUsbipServer, usbipHidPort, type UsbipDeviceInfo } from '../../src/transport/usbip.js';
 import { devlist, DOC, importDevice } from './usbipTestClient.js';
 
 /** Fails a test that hangs waiting for a message (not a timing assertion). */
@@ -162,13 +163,13 @@ describe('USB/IP client ↔ softkey', () => {
     const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
     cleanups.push(() => device.close());
     const ledgerReports: Uint8Array[] = [];
-    const served = await serveUsbip(device, {
+    const served = attachHid(device, await usbipHidPort({
       port: 0,
-      serial: 'SK-USBIP',
+      device: softkeyUsbipDevice({ serial: 'SK-USBIP' }),
       extraDevices: [
         { busid: '1-2', vendor: LEDGER_VENDOR, product: 0x0001, productName: 'Ledger-style', reportDescriptor: LEDGER_REPORT_DESCRIPTOR, onReport: (r) => ledgerReports.push(r) },
       ],
-    });
+    }));
     cleanups.push(() => served.close());
     return { device, served, ledgerReports, port: served.address.port };
   }

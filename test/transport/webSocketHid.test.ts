@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { openDevice } from '../../src/main/device.js';
-import { serveWebSocketHid } from '../../src/main/hidTransports.js';
+import { attachHid } from '../../src/main/hidFront.js';
+import { hidTransport } from '../../src/main/hidTransports.js';
 import { CtapHidHost } from '../../src/ctaphid/hostDevice.js';
 import { randomBytes } from '../../src/crypto/aead.js';
-import { connectWebSocketHid, startWebSocketHidServer, WEBSOCKET_HID_PATH } from '../../src/transport/webSocketHid.js';
+import { connectWebSocketHid, startWebSocketHidServer, WEBSOCKET_HID_PATH, type webSocketHidPort } from '../../src/transport/webSocketHid.js';
 
 const TOKEN = 'a-test-token-of-32-characters-xx';
 const closers: Array<() => Promise<void>> = [];
@@ -84,10 +85,10 @@ describe('WebSocket CTAPHID server', () => {
   });
 });
 
-describe('serveWebSocketHid', () => {
+describe('the --ws port', () => {
   it('runs CTAPHID INIT, PING and getInfo on the device over the socket', async () => {
     const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
-    const served = await serveWebSocketHid(device, { port: 0 });
+    const served = attachHid(device, (await hidTransport('ws').open({ host: '127.0.0.1', port: 0 }, {})) as Awaited<ReturnType<typeof webSocketHidPort>>);
     closers.push(() => served.close());
     assert.match(served.url, /^ws:\/\/127\.0\.0\.1:\d+\/ctaphid\?token=[\w-]{32}$/);
     const client = await connectWebSocketHid(served.url);
