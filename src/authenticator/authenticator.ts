@@ -15,12 +15,14 @@ import { credentialManagement } from './credentialManagement.js';
 import { largeBlobs } from './largeBlobs.js';
 import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
 import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
-import { allowedExtensionInputs, defaultConfig, type AuthenticatorConfig } from './config.js';
+import { defaultConfig, type AuthenticatorConfig } from './config.js';
+import { allowedExtensionInputs } from './extensions/supported.js';
 import { Core, SECRET_ATTESTATION_CERT, SECRET_ATTESTATION_KEY } from './core.js';
 import type { Env } from './env.js';
 import { toHex } from '../encoding/bytes.js';
 import { clientPin } from './clientPin.js';
 import { getAssertion, getNextAssertion } from './getAssertion.js';
+import { EXTENSIONS } from './extensions/list.js';
 import { getInfo } from './getInfo.js';
 import { makeCredential } from './makeCredential.js';
 import { reset } from './reset.js';
@@ -49,11 +51,13 @@ async function storageFull<T>(run: () => Promise<T>, status: number = Status.CTA
 
 export class Authenticator implements Ctap2Authenticator {
   constructor(readonly core: Core) {}
+  /** Every extension's input decoders (extensions/list.ts); inputs the profile does not offer are dropped below. */
+  readonly extensionDecoders = EXTENSIONS;
 
   getInfo(): GetInfoResponse {
     return getInfo(this.core);
   }
-  // Inputs of extensions the profile does not offer are ignored (config.ts allowedExtensionInputs).
+  // Inputs of extensions the profile does not offer are ignored (extensions/supported.ts allowedExtensionInputs).
   makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
     return storageFull(() => makeCredential(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx));
   }

@@ -4,7 +4,6 @@
  */
 import { fromHex } from '../encoding/bytes.js';
 import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
-import { SUPPORTED_EXTENSIONS } from './extensions/supported.js';
 
 /**
  * Attestation formats (WebAuthn L3 §8; attestation.ts): 'packed' a single self-signed x5c certificate,
@@ -144,20 +143,6 @@ export function defaultConfig(overrides: Partial<AuthenticatorConfig> = {}): Aut
  */
 export function attestationFormats(config: AuthenticatorConfig): string[] {
   return config.attestation === 'none' ? ['none'] : ['packed', 'none'];
-}
-
-/** Extension identifier of each typed extension input (ctap2/requests/extensions.ts) not named alike. */
-const EXTENSION_OF_INPUT: Record<string, string> = { hmacSecret: 'hmac-secret', hmacSecretMc: 'hmac-secret-mc', getCredBlob: 'credBlob' };
-
-/**
- * Drops the extension inputs of extensions this profile does not offer (§12: ignored, not refused);
- * without a profile list, those softkey implements (appid/appidExclude only when a profile lists them).
- */
-export function allowedExtensionInputs<T extends object>(config: AuthenticatorConfig, inputs: T | undefined): T | undefined {
-  const allowed = config.extensions ?? SUPPORTED_EXTENSIONS;
-  if (!inputs) return inputs;
-  const kept = Object.entries(inputs).filter(([key]) => allowed.includes(EXTENSION_OF_INPUT[key] ?? key));
-  return kept.length > 0 ? (Object.fromEntries(kept) as T) : undefined;
 }
 
 /** The profile's view of getInfo: only its members and options, with its fixed option values. */

@@ -11,7 +11,9 @@ import { alwaysUvForGetAssertion } from './authenticatorConfig.js';
 import { followsCtap20 } from './config.js';
 import type { Core, PendingAssertions, ResolvedCredential } from './core.js';
 import type { ResidentSelection } from '../store/credentialStore.js';
+import { appid } from './extensions/appid.js';
 import { credProtectAllows, visibleCredProtect } from './extensions/credProtect.js';
+import { getAssertionInput } from './extensions/descriptor.js';
 import {
   assertionOutputs,
   processGetAssertionExtensions,
@@ -93,7 +95,7 @@ export async function getAssertion(
         first = c;
         if (viaAppId) {
           rpIdHash = appIdHash!;
-          rpId = req.extensions!.appid!;
+          rpId = appId!;
         }
         break; // §6.2.2 step 11: with an allowList, one credential answers.
       }
@@ -212,7 +214,7 @@ function assert(
   identifying: boolean,
 ): GetAssertionResponse {
   const signCount = core.env.store.incrementCounter(cred.id);
-  const { extensions, largeBlobKey } = assertionOutputs(core, ext, cred, uv);
+  const { extensions, largeBlobKey } = assertionOutputs(ext, cred, uv);
   const allFlags = flags | backupFlagBits(core, cred.id);
   const authData = buildAuthenticatorData({ rpIdHash, flags: allFlags, signCount, extensions });
   const signature = core.sign(cred, signedData(authData, clientDataHash));

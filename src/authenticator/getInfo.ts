@@ -9,7 +9,7 @@ import { configSettings, managementOptions, MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH, su
 import { attestationFormats, profileGetInfoView } from './config.js';
 import type { Core } from './core.js';
 import { MAX_CRED_BLOB_LENGTH } from './extensions/credBlob.js';
-import { SUPPORTED_EXTENSIONS } from './extensions/supported.js';
+import { listedExtensions } from './extensions/supported.js';
 import { PIN_COMPLEXITY_POLICY, pinComplexityPolicyUrl } from './extensions/pinComplexityPolicy.js';
 import { MAX_SERIALIZED_LARGE_BLOB_ARRAY } from './largeBlobs.js';
 import { encryptedGetInfoMembers } from './persistentPinUvAuthToken.js';
@@ -61,7 +61,7 @@ export function getInfo(core: Core): GetInfoResponse {
   // The profile decides which members and options appear (config.ts profileGetInfoView).
   return profileGetInfoView(config, {
     versions: versions(core), // alwaysUv disables U2F
-    extensions: SUPPORTED_EXTENSIONS.filter((e) => e !== PIN_COMPLEXITY_POLICY || config.ctap23),
+    extensions: listedExtensions(config),
     aaguid: config.aaguid,
     options,
     maxMsgSize: config.maxMsgSize,

@@ -25,7 +25,9 @@ import type { Core } from './core.js';
 import { attestationFormats, type AuthenticatorConfig } from './config.js';
 import { credentialEvent } from './credentialEvents.js';
 import { recordNewCredentialBackupFlags } from './importCredential.js';
-import { credProtectAllows, credProtectLevel } from './extensions/credProtect.js';
+import { appidExclude } from './extensions/appid.js';
+import { credProtect as credProtectExtension, credProtectAllows, credProtectLevel } from './extensions/credProtect.js';
+import { makeCredentialInput } from './extensions/descriptor.js';
 import { makeCredentialOutputs, processMakeCredentialExtensions } from './extensions/makeCredentialExtensions.js';
 import {
   builtInUvForOperation,
@@ -90,7 +92,7 @@ export async function makeCredential(
   }
 
   // Step 15's credProtect input is checked before user presence is asked for.
-  credProtectLevel(req.extensions?.credProtect);
+  credProtectLevel(makeCredentialInput(credProtectExtension, req.extensions));
 
   // Step 6: alwaysUv (authenticatorConfig.ts) requires user verification for every credential.
   alwaysUvForMakeCredential(core, protocol !== undefined, uvOption);
@@ -130,7 +132,8 @@ export async function makeCredential(
   // makes the operation fail after the user confirms presence.
   // appidExclude (WebAuthn §10.1.2), processed here by profiles that offer it (the badge): a
   // credential made for that AppID (a U2F credential) excludes too.
-  const appIdHash = req.extensions?.appidExclude !== undefined ? core.rpIdHash(req.extensions.appidExclude) : undefined;
+  const excludedAppId = makeCredentialInput(appidExclude, req.extensions);
+  const appIdHash = excludedAppId !== undefined ? core.rpIdHash(excludedAppId) : undefined;
   for (const d of req.excludeList ?? []) {
     if (d.type !== 'public-key') continue;
     const found = core.resolve(d.id, rpIdHash) ?? (appIdHash && core.resolve(d.id, appIdHash));
@@ -175,8 +178,7 @@ export async function makeCredential(
     alg,
     credProtect,
     ...(ext.credBlob && { credBlob: ext.credBlob }),
-    ...(ext.hmacSecret && { hmacSecret: true }),
-    ...(ext.thirdPartyPayment && { thirdPartyPayment: true }),
+    ...ext.flags,
     secret: key.secret,
   });
   const publicKey = encodeCoseKey(key.publicKey);
@@ -194,8 +196,7 @@ export async function makeCredential(
       credProtect,
       ...(ext.credBlob && { credBlob: ext.credBlob }),
       ...(ext.largeBlobKey && { largeBlobKey: ext.largeBlobKey }),
-      ...(ext.hmacSecret && { hmacSecret: true }),
-      ...(ext.thirdPartyPayment && { thirdPartyPayment: true }),
+      ...ext.flags,
       createdAt: env.clock.now(),
     });
   }
@@ -241,7 +242,7 @@ export async function makeCredential(
       credentialId: id,
       credentialPublicKey: publicKey,
     },
-    extensions: makeCredentialOutputs(core, ext, id, uv),
+    extensions: makeCredentialOutputs(ext, id, uv),
   });
   const largeBlobKey = ext.largeBlobKey && { largeBlobKey: ext.largeBlobKey };
   // Step 19 with enterprise attestation: the device's own enterprise certificate (§7.1,

@@ -9,6 +9,7 @@ import type { CredentialManagementRequest, CredentialManagementResponse } from '
 import type { LargeBlobsRequest, LargeBlobsResponse } from './requests/largeBlobs.js';
 import type { GetAssertionRequest } from './requests/getAssertion.js';
 import type { MakeCredentialRequest, PublicKeyCredentialUserEntity } from './requests/makeCredential.js';
+import type { ExtensionInputDecoder } from './requests/extensions.js';
 
 export interface RequestContext {
   /** Aborted on CTAPHID_CANCEL: a pending presence prompt must end with CTAP2_ERR_KEEPALIVE_CANCEL. */
@@ -87,6 +88,11 @@ export interface ClientPinResponse {
 }
 
 export interface Ctap2Authenticator {
+  /**
+   * The decoders of the extension inputs it implements (authenticator/extensions/list.ts), used by
+   * dispatch.ts to decode makeCredential and getAssertion; none: every extension input is ignored.
+   */
+  readonly extensionDecoders?: readonly ExtensionInputDecoder[];
   getInfo(): GetInfoResponse;
   makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse>;
   getAssertion(req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse>;

@@ -19,7 +19,8 @@ import { encodeGetAssertionRequest, encodeMakeCredentialRequest } from '../../sr
 import { decodeConfig } from '../../src/ctap2/requests/authenticatorConfig.js';
 import { decodeClientPin } from '../../src/ctap2/requests/clientPin.js';
 import { decodeCredentialManagement } from '../../src/ctap2/requests/credentialManagement.js';
-import { decodeGetAssertionExtensions, decodeMakeCredentialExtensions } from '../../src/ctap2/requests/extensions.js';
+import { EXTENSIONS } from '../../src/authenticator/extensions/list.js';
+import { decodeExtensionInputs, decodeHmacSecretInput } from '../../src/ctap2/requests/extensions.js';
 import { decodeGetAssertion } from '../../src/ctap2/requests/getAssertion.js';
 import { decodeLargeBlobs } from '../../src/ctap2/requests/largeBlobs.js';
 import { decodeMakeCredential } from '../../src/ctap2/requests/makeCredential.js';
@@ -96,14 +97,19 @@ const fromMap = (fn: (m: CborMap) => unknown) => (v: CborValue) => fn(v as CborM
 const toValue = (e: Encodable) => decode(encode(e));
 
 const DECODERS: Decoder[] = [
-  { name: 'decodeMakeCredential', seeds: [makeCredential], decode: fromBytes(decodeMakeCredential) },
-  { name: 'decodeGetAssertion', seeds: [getAssertion], decode: fromBytes(decodeGetAssertion) },
+  { name: 'decodeMakeCredential', seeds: [makeCredential], decode: fromBytes((p) => decodeMakeCredential(p, EXTENSIONS)) },
+  { name: 'decodeGetAssertion', seeds: [getAssertion], decode: fromBytes((p) => decodeGetAssertion(p, EXTENSIONS)) },
   { name: 'decodeClientPin', seeds: clientPin.map(toValue), decode: fromBytes(decodeClientPin) },
   { name: 'decodeCredentialManagement', seeds: credentialManagement.map(toValue), decode: fromBytes(decodeCredentialManagement) },
   { name: 'decodeLargeBlobs', seeds: largeBlobs.map(toValue), decode: fromBytes(decodeLargeBlobs) },
   { name: 'decodeConfig', seeds: config.map(toValue), decode: fromBytes(decodeConfig) },
-  { name: 'decodeMakeCredentialExtensions', seeds: [toValue(mcExtensions)], decode: fromMap(decodeMakeCredentialExtensions) },
-  { name: 'decodeGetAssertionExtensions', seeds: [toValue(gaExtensions)], decode: fromMap(decodeGetAssertionExtensions) },
+  // The extension list's decoders (src/authenticator/extensions/list.ts), for both commands.
+  {
+    name: 'decodeExtensionInputs',
+    seeds: [toValue(mcExtensions), toValue(gaExtensions)],
+    decode: fromMap((m) => (decodeExtensionInputs(m, EXTENSIONS, 'makeCredential'), decodeExtensionInputs(m, EXTENSIONS, 'getAssertion'))),
+  },
+  { name: 'decodeHmacSecretInput', seeds: [toValue(gaExtensions.get('hmac-secret')!)], decode: (v) => decodeHmacSecretInput(v, 'hmac-secret') },
 ];
 
 /** Arbitrary CBOR values the strict codec can encode (depth-bounded like CTAP requests). */

@@ -1,15 +1,20 @@
 /**
- * The extension input decoders (CTAP 2.1 §12, CTAP 2.2 §12.8/§12.9) at the edge: typed inputs for
- * the implemented extensions, unknown ones dropped, the spec's status for malformed known ones,
- * and nothing but CtapError for any value under a known name (fast-check).
+ * The extension input decoders (CTAP 2.1 §12, CTAP 2.2 §12.8/§12.9) at the edge, as the extension
+ * list (src/authenticator/extensions/list.ts) drives them: typed inputs for the implemented
+ * extensions, unknown ones dropped, the spec's status for malformed known ones, and nothing but
+ * CtapError for any value under a known name (fast-check).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeGetAssertionExtensions, decodeMakeCredentialExtensions } from '../../src/ctap2/requests/extensions.js';
+import { EXTENSIONS } from '../../src/authenticator/extensions/list.js';
+import type { HmacSecretInput } from '../../src/ctap2/requests/extensions.js';
+import { decodeExtensionInputs } from '../../src/ctap2/requests/extensions.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import type { CborMap, CborValue } from '../../src/encoding/cbor.js';
 
+const decodeMakeCredentialExtensions = (m: CborMap) => decodeExtensionInputs(m, EXTENSIONS, 'makeCredential');
+const decodeGetAssertionExtensions = (m: CborMap) => decodeExtensionInputs(m, EXTENSIONS, 'getAssertion');
 const map = (entries: Array<[string, CborValue]>): CborMap => new Map(entries);
 const hmacInput = (): CborMap =>
   new Map<number, CborValue>([
@@ -41,15 +46,16 @@ describe('makeCredential extension inputs', () => {
         ['tetris', 'x'],
       ]),
     );
-    assert.equal(got.credProtect, 2);
-    assert.deepEqual(got.credBlob, new Uint8Array([1]));
-    assert.equal(got.largeBlobKey, true);
-    assert.equal(got.minPinLength, true);
-    assert.equal(got.hmacSecret, true);
-    assert.equal(got.hmacSecretMc?.saltEnc.length, 32);
-    assert.equal(got.hmacSecretMc?.pinUvAuthProtocol, undefined);
-    assert.equal(got.thirdPartyPayment, false);
-    assert.equal(Object.keys(got).length, 7);
+    assert.equal(got.get('credProtect'), 2);
+    assert.deepEqual(got.get('credBlob'), new Uint8Array([1]));
+    assert.equal(got.get('largeBlobKey'), true);
+    assert.equal(got.get('minPinLength'), true);
+    assert.equal(got.get('hmac-secret'), true);
+    const mc = got.get('hmac-secret-mc') as HmacSecretInput;
+    assert.equal(mc.saltEnc.length, 32);
+    assert.equal(mc.pinUvAuthProtocol, undefined);
+    assert.equal(got.get('thirdPartyPayment'), false);
+    assert.equal(got.size, 7);
   });
 
   it('returns the spec status for malformed known inputs', () => {
@@ -73,11 +79,13 @@ describe('getAssertion extension inputs', () => {
     const input = hmacInput();
     input.set(4, 2);
     const got = decodeGetAssertionExtensions(map([['hmac-secret', input], ['credBlob', true], ['largeBlobKey', true], ['thirdPartyPayment', true], ['credProtect', 'ignored here']]));
-    assert.equal(got.hmacSecret?.pinUvAuthProtocol, 2);
-    assert.equal(got.hmacSecret?.saltAuth.length, 16);
-    assert.equal(got.getCredBlob, true);
-    assert.equal(got.largeBlobKey, true);
-    assert.equal(got.thirdPartyPayment, true);
+    const hmac = got.get('hmac-secret') as HmacSecretInput;
+    assert.equal(hmac.pinUvAuthProtocol, 2);
+    assert.equal(hmac.saltAuth.length, 16);
+    assert.equal(got.get('credBlob'), true);
+    assert.equal(got.get('largeBlobKey'), true);
+    assert.equal(got.get('thirdPartyPayment'), true);
+    assert.equal(got.has('credProtect'), false, 'credProtect has no getAssertion input');
   });
 
   it('hmac-secret members: missing → MISSING_PARAMETER, wrong type → CBOR_UNEXPECTED_TYPE', () => {

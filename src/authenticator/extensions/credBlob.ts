@@ -8,6 +8,7 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-credBlob-extension
  */
 import type { ResolvedCredential } from '../core.js';
+import type { ExtensionDescriptor } from './descriptor.js';
 
 export const CRED_BLOB = 'credBlob';
 /** getInfo maxCredBlobLength: the spec's minimum, 32 bytes (the sealed ID could hold up to 255). */
@@ -22,3 +23,15 @@ export function acceptCredBlob(blob: Uint8Array): { stored: Uint8Array | undefin
 export function credBlobOutput(cred: ResolvedCredential): Uint8Array {
   return cred.payload.credBlob ?? new Uint8Array(0);
 }
+
+/** makeCredential "credBlob": bytes (stored when short enough); getAssertion "credBlob": true. */
+export const credBlob: ExtensionDescriptor<Uint8Array, boolean> = {
+  id: CRED_BLOB,
+  decodeMakeCredentialInput: (f) => f.bytes(CRED_BLOB),
+  decodeGetAssertionInput: (f) => f.bool(CRED_BLOB)!,
+  onMakeCredential: (_core, blob) => {
+    const { stored, output } = acceptCredBlob(blob);
+    return { output, ...(stored && { credBlob: stored }) };
+  },
+  onGetAssertion: (_core, get) => (get ? { output: (cred) => credBlobOutput(cred) } : {}),
+};

@@ -8,6 +8,7 @@
  */
 import { CtapError, Status } from '../../ctap2/status.js';
 import type { CredProtectLevel } from '../../store/credentialStore.js';
+import type { ExtensionDescriptor } from './descriptor.js';
 
 export const CRED_PROTECT = 'credProtect';
 
@@ -32,3 +33,14 @@ export function visibleCredProtect(uv: boolean, viaAllowList: boolean): CredProt
 export function credProtectAllows(level: CredProtectLevel, uv: boolean, viaAllowList: boolean): boolean {
   return level === 1 || uv || (level === 2 && viaAllowList);
 }
+
+/** makeCredential "credProtect": level → the credential's level, output the level. */
+export const credProtect: ExtensionDescriptor<number> = {
+  id: CRED_PROTECT,
+  // Its type is checked here; its value (a defined level) by credProtectLevel, once the profile is known.
+  decodeMakeCredentialInput: (f) => f.uint(CRED_PROTECT),
+  onMakeCredential: (_core, input) => {
+    const level = credProtectLevel(input);
+    return { credProtect: level, output: level };
+  },
+};

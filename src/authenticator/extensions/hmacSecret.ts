@@ -25,7 +25,8 @@
  */
 import { hkdfSha256, hmacSha256 } from '../../crypto/hash.js';
 import type { PinUvAuthProtocol } from '../../ctap2/pinUvAuthProtocol.js';
-import type { HmacSecretInput } from '../../ctap2/requests/extensions.js';
+import { decodeHmacSecretInput, type HmacSecretInput } from '../../ctap2/requests/extensions.js';
+import type { ExtensionDescriptor } from './descriptor.js';
 import { CtapError, Status } from '../../ctap2/status.js';
 import { concat, utf8 } from '../../encoding/bytes.js';
 import type { Core } from '../core.js';
@@ -76,3 +77,19 @@ export function hmacSecretOutput(core: Core, request: HmacSecretRequest, credent
   const cr = credRandom(core, credentialId, uv);
   return request.protocol.encrypt(request.sharedSecret, concat(...request.salts.map((salt) => hmacSha256(cr, salt))));
 }
+
+/** makeCredential "hmac-secret": true (the credential gets CredRandom); getAssertion the salts. */
+export const hmacSecret: ExtensionDescriptor<boolean, HmacSecretInput> = {
+  id: HMAC_SECRET,
+  decodeMakeCredentialInput: (f) => f.bool(HMAC_SECRET)!,
+  decodeGetAssertionInput: (f) => decodeHmacSecretInput(f.map.get(HMAC_SECRET)!, HMAC_SECRET),
+  payloadFlag: 'hmacSecret',
+  onMakeCredential: (_core, input) => (input ? { output: true, flag: true } : {}),
+  onGetAssertion: (core, input, { up }) => {
+    // §12.5: hmac-secret needs user presence.
+    if (!up) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'hmac-secret with up=false');
+    const request = openHmacSecretInput(core, input);
+    // A credential made without hmac-secret has no CredRandom: no output for it.
+    return { output: (cred, uv) => (cred.payload.hmacSecret ? hmacSecretOutput(core, request, cred.id, uv) : undefined) };
+  },
+};

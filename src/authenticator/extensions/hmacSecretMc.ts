@@ -7,8 +7,11 @@
  * same user verification state.
  * https://fidoalliance.org/specs/fido-v2.2-ps-20250714/fido-client-to-authenticator-protocol-v2.2-ps-20250714.html#sctn-hmac-secret-make-cred-extension
  */
+import { decodeHmacSecretInput, type HmacSecretInput } from '../../ctap2/requests/extensions.js';
+import { CtapError, Status } from '../../ctap2/status.js';
 import type { Core } from '../core.js';
-import { hmacSecretOutput, type HmacSecretRequest } from './hmacSecret.js';
+import type { ExtensionDescriptor } from './descriptor.js';
+import { HMAC_SECRET, hmacSecretOutput, openHmacSecretInput, type HmacSecretRequest } from './hmacSecret.js';
 
 export const HMAC_SECRET_MC = 'hmac-secret-mc';
 
@@ -16,3 +19,18 @@ export const HMAC_SECRET_MC = 'hmac-secret-mc';
 export function hmacSecretMcOutput(core: Core, request: HmacSecretRequest, credentialId: Uint8Array, uv: boolean): Uint8Array {
   return hmacSecretOutput(core, request, credentialId, uv);
 }
+
+/** makeCredential "hmac-secret-mc": the hmac-secret salts, answered for the new credential. */
+export const hmacSecretMc: ExtensionDescriptor<HmacSecretInput> = {
+  id: HMAC_SECRET_MC,
+  decodeMakeCredentialInput: (f) => {
+    const input = decodeHmacSecretInput(f.map.get(HMAC_SECRET_MC)!, HMAC_SECRET_MC);
+    // CTAP 2.2 §12.8: hmac-secret-mc is sent together with "hmac-secret": true.
+    if (f.map.get(HMAC_SECRET) !== true) throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, 'hmac-secret-mc without "hmac-secret": true');
+    return input;
+  },
+  onMakeCredential: (core, input) => {
+    const request = openHmacSecretInput(core, input);
+    return { outputFor: (credentialId, uv) => hmacSecretMcOutput(core, request, credentialId, uv) };
+  },
+};

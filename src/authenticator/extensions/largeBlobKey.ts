@@ -8,6 +8,7 @@
  */
 import { CtapError, Status } from '../../ctap2/status.js';
 import type { Core, ResolvedCredential } from '../core.js';
+import type { ExtensionDescriptor } from './descriptor.js';
 
 export const LARGE_BLOB_KEY_LENGTH = 32;
 
@@ -27,3 +28,15 @@ export function newLargeBlobKey(core: Core, input: boolean, rk: boolean): Uint8A
 export function largeBlobKeyOf(cred: ResolvedCredential): Uint8Array | undefined {
   return cred.resident?.largeBlobKey;
 }
+
+/** "largeBlobKey": true in makeCredential (a new key) and getAssertion (the credential's key). */
+export const largeBlobKey: ExtensionDescriptor<boolean, boolean> = {
+  id: 'largeBlobKey',
+  decodeMakeCredentialInput: (f) => f.bool('largeBlobKey')!,
+  decodeGetAssertionInput: (f) => f.bool('largeBlobKey')!,
+  onMakeCredential: (core, input, ctx) => ({ largeBlobKey: newLargeBlobKey(core, input, ctx.rk) }),
+  onGetAssertion: (_core, input) => {
+    checkLargeBlobKeyInput(input);
+    return { largeBlobKey: (cred) => largeBlobKeyOf(cred) };
+  },
+};

@@ -6,6 +6,7 @@
  */
 import type { Core } from '../core.js';
 import { readPinState } from '../pinUvAuthToken.js';
+import type { ExtensionDescriptor } from './descriptor.js';
 
 export const MIN_PIN_LENGTH = 'minPinLength';
 
@@ -13,3 +14,13 @@ export function minPinLengthOutput(core: Core, rpId: string): number | undefined
   const pin = readPinState(core.env.store);
   return pin.minPinLengthRPIDs.includes(rpId) ? pin.minPINLength : undefined;
 }
+
+/** makeCredential "minPinLength": true → minPINLength for the RP IDs allowed to learn it. */
+export const minPinLength: ExtensionDescriptor<boolean> = {
+  id: MIN_PIN_LENGTH,
+  decodeMakeCredentialInput: (f) => f.bool(MIN_PIN_LENGTH)!,
+  onMakeCredential: (core, input, ctx) => {
+    const n = input ? minPinLengthOutput(core, ctx.rpId) : undefined;
+    return n === undefined ? {} : { output: n };
+  },
+};

@@ -16,6 +16,7 @@ import { CtapError, Status } from '../../ctap2/status.js';
 import { utf8 } from '../../encoding/bytes.js';
 import { configSettings } from '../authenticatorConfig.js';
 import type { Core } from '../core.js';
+import type { ExtensionDescriptor } from './descriptor.js';
 
 export const PIN_COMPLEXITY_POLICY = 'pinComplexityPolicy';
 /**
@@ -55,3 +56,11 @@ export function pinComplexityPolicyOutput(core: Core): boolean {
 export function pinComplexityPolicyUrl(): Uint8Array {
   return utf8.encode(PIN_COMPLEXITY_POLICY_URL);
 }
+
+/** CTAP 2.3 makeCredential "pinComplexityPolicy": true → whether the policy is enforced (ctap23 only). */
+export const pinComplexityPolicy: ExtensionDescriptor<boolean> = {
+  id: PIN_COMPLEXITY_POLICY,
+  listed: (config) => config.ctap23,
+  decodeMakeCredentialInput: (f) => f.bool(PIN_COMPLEXITY_POLICY)!,
+  onMakeCredential: (core, input) => (input && core.config.ctap23 ? { output: pinComplexityPolicyOutput(core) } : {}),
+};

@@ -1,14 +1,29 @@
 /**
  * CTAP 2.1 §6.4 authenticatorGetInfo "extensions" (0x02): the extension identifiers this
- * authenticator implements (§12, CTAP 2.2 §12.8, §12.9 and CTAP 2.3 pinComplexityPolicy), and nothing else.
+ * authenticator implements and offers without a profile naming them (§12, CTAP 2.2 §12.8, §12.9 and
+ * CTAP 2.3 pinComplexityPolicy), from the extension list (list.ts), and nothing else.
  */
-export const SUPPORTED_EXTENSIONS: readonly string[] = [
-  'credProtect',
-  'hmac-secret',
-  'hmac-secret-mc',
-  'credBlob',
-  'largeBlobKey',
-  'minPinLength',
-  'thirdPartyPayment',
-  'pinComplexityPolicy', // CTAP 2.3, with the ctap23 capability only
-];
+import type { ExtensionInputs } from '../../ctap2/requests/extensions.js';
+import type { AuthenticatorConfig } from '../config.js';
+import { EXTENSIONS } from './list.js';
+
+/** The identifiers offered without a profile naming them. */
+export function supportedExtensions(): string[] {
+  return EXTENSIONS.filter((e) => e.offeredByDefault !== false).map((e) => e.id);
+}
+
+/** getInfo's list under `config` (pinComplexityPolicy only with the ctap23 capability). */
+export function listedExtensions(config: AuthenticatorConfig): string[] {
+  return EXTENSIONS.filter((e) => e.offeredByDefault !== false && (e.listed?.(config) ?? true)).map((e) => e.id);
+}
+
+/**
+ * Drops the extension inputs of extensions this profile does not offer (§12: ignored, not refused);
+ * without a profile list, those softkey implements (appid/appidExclude only when a profile lists them).
+ */
+export function allowedExtensionInputs(config: AuthenticatorConfig, inputs: ExtensionInputs | undefined): ExtensionInputs | undefined {
+  const allowed = config.extensions ?? supportedExtensions();
+  if (!inputs) return inputs;
+  const kept = [...inputs].filter(([id]) => allowed.includes(id));
+  return kept.length > 0 ? new Map(kept) : undefined;
+}

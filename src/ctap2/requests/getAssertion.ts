@@ -3,21 +3,22 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorGetAssertion
  */
 import { GetAssertionKey as K } from '../commands.js';
-import { decodeGetAssertionExtensions, type GetAssertionExtensionInputs } from './extensions.js';
+import { decodeExtensionInputs, type ExtensionInputDecoder, type ExtensionInputs } from './extensions.js';
 import { asFields, decodeDescriptorList, decodeRequestMap, type CredentialDescriptor } from '../decode.js';
 
 export interface GetAssertionRequest {
   rpId: string;
   clientDataHash: Uint8Array;
   allowList?: CredentialDescriptor[];
-  /** Typed inputs of the extensions this authenticator implements (others are dropped). */
-  extensions?: GetAssertionExtensionInputs;
+  /** Decoded inputs of the extensions this authenticator implements, by identifier (others are dropped). */
+  extensions?: ExtensionInputs;
   options: Map<string, boolean>;
   pinUvAuthParam?: Uint8Array;
   pinUvAuthProtocol?: number;
 }
 
-export function decodeGetAssertion(params: Uint8Array): GetAssertionRequest {
+/** `extensions`: the authenticator's extension input decoders (authenticator/extensions/list.ts). */
+export function decodeGetAssertion(params: Uint8Array, extensions: readonly ExtensionInputDecoder[]): GetAssertionRequest {
   const f = asFields(decodeRequestMap(params), 'getAssertion');
   const req: GetAssertionRequest = {
     rpId: f.text(K.rpId),
@@ -27,7 +28,7 @@ export function decodeGetAssertion(params: Uint8Array): GetAssertionRequest {
   const allowList = decodeDescriptorList(f.array(K.allowList, true), 'allowList');
   if (allowList && allowList.length > 0) req.allowList = allowList;
   const ext = f.submap(K.extensions, true);
-  if (ext) req.extensions = decodeGetAssertionExtensions(ext.map);
+  if (ext) req.extensions = decodeExtensionInputs(ext.map, extensions, 'getAssertion');
   const pinUvAuthParam = f.bytes(K.pinUvAuthParam, true);
   if (pinUvAuthParam) req.pinUvAuthParam = pinUvAuthParam;
   const protocol = f.uint(K.pinUvAuthProtocol, true);

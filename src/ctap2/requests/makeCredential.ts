@@ -3,7 +3,7 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorMakeCredential
  */
 import { MakeCredentialKey as K } from '../commands.js';
-import { decodeMakeCredentialExtensions, type MakeCredentialExtensionInputs } from './extensions.js';
+import { decodeExtensionInputs, type ExtensionInputDecoder, type ExtensionInputs } from './extensions.js';
 import { asFields, decodeDescriptorList, decodeRequestMap, type CredentialDescriptor } from '../decode.js';
 import { CtapError, Status } from '../status.js';
 
@@ -29,8 +29,8 @@ export interface MakeCredentialRequest {
   user: PublicKeyCredentialUserEntity;
   pubKeyCredParams: PublicKeyCredentialParameters[];
   excludeList?: CredentialDescriptor[];
-  /** Typed inputs of the extensions this authenticator implements (others are dropped). */
-  extensions?: MakeCredentialExtensionInputs;
+  /** Decoded inputs of the extensions this authenticator implements, by identifier (others are dropped). */
+  extensions?: ExtensionInputs;
   options: Map<string, boolean>;
   pinUvAuthParam?: Uint8Array;
   pinUvAuthProtocol?: number;
@@ -39,7 +39,8 @@ export interface MakeCredentialRequest {
   attestationFormatsPreference?: string[];
 }
 
-export function decodeMakeCredential(params: Uint8Array): MakeCredentialRequest {
+/** `extensions`: the authenticator's extension input decoders (authenticator/extensions/list.ts). */
+export function decodeMakeCredential(params: Uint8Array, extensions: readonly ExtensionInputDecoder[]): MakeCredentialRequest {
   const f = asFields(decodeRequestMap(params), 'makeCredential');
   const clientDataHash = f.bytes(K.clientDataHash);
   const rpF = f.submap(K.rp);
@@ -70,7 +71,7 @@ export function decodeMakeCredential(params: Uint8Array): MakeCredentialRequest 
   const excludeList = decodeDescriptorList(f.array(K.excludeList, true), 'excludeList');
   if (excludeList) req.excludeList = excludeList;
   const ext = f.submap(K.extensions, true);
-  if (ext) req.extensions = decodeMakeCredentialExtensions(ext.map);
+  if (ext) req.extensions = decodeExtensionInputs(ext.map, extensions, 'makeCredential');
   const pinUvAuthParam = f.bytes(K.pinUvAuthParam, true);
   if (pinUvAuthParam) req.pinUvAuthParam = pinUvAuthParam;
   const protocol = f.uint(K.pinUvAuthProtocol, true);
