@@ -1,5 +1,5 @@
 /**
- * Split mode over every HID transport (issue #17 step 4): `softkey start --split --ws … --tcp-hid …`
+ * Split mode over every HID transport (issue #17 step 4): `softkey start --split --ws … --tcp-hid … --usbip …`
  * attaches each transport's report port to the split front (main/hidFront.ts attachHid), so a
  * credential registered over WebSocket is used over TCP HID and over UDP: three CtapHidDevices, one
  * front, one secure core. @simplewebauthn/server checks the registration and every assertion.
@@ -15,21 +15,28 @@ import * as b64u from '../../src/encoding/base64url.js';
 import { connectSoftKey } from '../../src/main/softkey.js';
 import { connectTcpHid } from '../../src/transport/tcpHid.js';
 import { freeTcpPort, startSoftkeyProcess } from '../interop/startDevice.js';
+import { LEDGER_USB_VENDOR_ID, SOFTKEY_USB_VENDOR_ID } from '../../src/main/hidTransports.js';
+import { devlist } from '../transport/usbipTestClient.js';
 
 const ORIGIN = 'https://example.test';
 const RP_ID = 'example.test';
 
-it('--split serves WebSocket, TCP HID and UDP from one secure core', { timeout: 90_000 }, async () => {
-  const [wsPort, tcpPort] = [await freeTcpPort(), await freeTcpPort()];
+it('--split serves WebSocket, TCP HID, USB/IP and UDP from one secure core', { timeout: 90_000 }, async () => {
+  const [wsPort, tcpPort, usbipPort, apduPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
   const device = await startSoftkeyProcess({
-    args: ['--split', '--ws', `127.0.0.1:${wsPort}`, '--tcp-hid', `127.0.0.1:${tcpPort}`],
+    args: ['--split', '--ws', `127.0.0.1:${wsPort}`, '--tcp-hid', `127.0.0.1:${tcpPort}`, '--usbip', `127.0.0.1:${usbipPort}`, '--apdu', `127.0.0.1:${apduPort}`],
     readyPattern: /presence: auto/,
+    readyTimeoutMs: 40_000,
   });
   const closers: Array<() => Promise<unknown>> = [() => device.stop()];
   try {
     const url = /CTAPHID over WebSocket on (ws:\/\/\S+)/.exec(device.output())?.[1];
     assert.ok(url, `the WebSocket URL is printed:\n${device.output()}`);
     assert.match(device.output(), new RegExp(`CTAPHID over TCP \\(pico-fido emulation framing\\) on 127\\.0\\.0\\.1:${tcpPort}`));
+    // USB/IP exports the FIDO key and, as --apdu is on, the core's Filecoin app as a Ledger-style device.
+    assert.match(device.output(), /the Filecoin app is busid 1-2/);
+    const listed = (await devlist(usbipPort)).devices;
+    assert.deepEqual(listed.map((d) => [d.busid, d.idVendor]), [['1-1', SOFTKEY_USB_VENDOR_ID], ['1-2', LEDGER_USB_VENDOR_ID]]);
 
     const overWs = await connectSoftKey({ ws: url });
     closers.unshift(() => overWs.close());
