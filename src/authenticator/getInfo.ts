@@ -10,7 +10,7 @@ import { attestationFormats, profileGetInfoView } from './config.js';
 import type { Core } from './core.js';
 import { MAX_CRED_BLOB_LENGTH } from './extensions/credBlob.js';
 import { listedExtensions } from './extensions/supported.js';
-import { PIN_COMPLEXITY_POLICY, pinComplexityPolicyUrl } from './extensions/pinComplexityPolicy.js';
+import { pinComplexityPolicyUrl } from './extensions/pinComplexityPolicy.js';
 import { MAX_SERIALIZED_LARGE_BLOB_ARRAY } from './largeBlobs.js';
 import { encryptedGetInfoMembers } from './persistentPinUvAuthToken.js';
 import { readPinState } from './pinUvAuthToken.js';

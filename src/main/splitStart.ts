@@ -47,7 +47,7 @@ function settings(args: string[], allowed: ReadonlyArray<string>) {
   let values;
   try {
     // With the HID transports of hidTransports.ts (--uhid, --usbip, --tcp-hid, --ws), as without --split.
-    ({ values } = parseArgs({ args, options: { ...OPTIONS, ...hidTransportFlags() } as typeof OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: { ...OPTIONS, ...hidTransportFlags() }, strict: true, allowPositionals: false }));
   } catch (e) {
     throw new UsageError(`${(e as Error).message}: not available in split mode, which takes ${allowed.map((o) => `--${o}`).join(', ')}`);
   }
@@ -88,7 +88,7 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
     ...['no-panel', 'no-bridge', 'no-demo'] as const,
     ...Object.keys(hidTransportFlags()),
   ]);
-  const hidPlan: HidTransportPlan = planHidTransports(values as Record<string, unknown>);
+  const hidPlan: HidTransportPlan = planHidTransports(values);
   if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
   const key = await listenFor('--udp', () => openSplitSoftKey({

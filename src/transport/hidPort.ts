@@ -10,24 +10,24 @@ export interface HidReportPort {
   /** One line for the CLI: where the transport is and how a client reaches it. */
   readonly description: string;
   /** Sets the receiver of the host's 64-byte reports (one receiver; reports before it are dropped). */
-  onReport(receive: (report: Uint8Array) => void): void;
+  onReport: (receive: (report: Uint8Array) => void) => void;
   /** Sends one 64-byte report to the host. */
-  send(report: Uint8Array): void;
+  send: (report: Uint8Array) => void;
   /**
    * The transport was re-plugged (USB/IP attach or detach, the kernel re-binding a UHID device):
    * the channels allocated over it are forgotten, as on hardware.
    */
-  onReplug?(handler: () => void): void;
+  onReplug?: (handler: () => void) => void;
   /** The host asked the whole device to power-cycle (the UDP convention's magic reboot report). */
-  onReboot?(handler: () => void): void;
-  close(): Promise<void>;
+  onReboot?: (handler: () => void) => void;
+  close: () => Promise<void>;
 }
 
 /** The callback half of a port: a transport delivers to it before and after a receiver is set. */
 export interface PortEvents {
-  report(report: Uint8Array): void;
-  replug(): void;
-  reboot(): void;
+  report: (report: Uint8Array) => void;
+  replug: () => void;
+  reboot: () => void;
 }
 
 /**

@@ -12,7 +12,7 @@ export const APPID = 'appid';
 export const APPID_EXCLUDE = 'appidExclude';
 
 /** getAssertion "appid": the AppID an allowList credential may have been registered for. */
-export const appid: ExtensionDescriptor<never, string> = {
+export const appid: ExtensionDescriptor<unknown, string> = {
   id: APPID,
   offeredByDefault: false,
   decodeGetAssertionInput: (f) => f.text(APPID),

@@ -36,15 +36,15 @@ export interface NewCredentialExtension {
   /** The response's largeBlobKey (0x05), also kept in the credential's record. */
   largeBlobKey?: Uint8Array;
   /** An output that needs the new credential's ID (hmac-secret-mc). */
-  outputFor?(credentialId: Uint8Array, uv: boolean): Encodable;
+  outputFor?: (credentialId: Uint8Array, uv: boolean) => Encodable;
 }
 
 /** A getAssertion's checked input, answered for each credential (getAssertion and getNextAssertion). */
 export interface AssertionExtension {
   /** The authenticator-data output for `cred`; none when undefined. */
-  output?(cred: ResolvedCredential, uv: boolean): Encodable | undefined;
+  output?: (cred: ResolvedCredential, uv: boolean) => Encodable | undefined;
   /** The response's largeBlobKey (0x07) for `cred`. */
-  largeBlobKey?(cred: ResolvedCredential): Uint8Array | undefined;
+  largeBlobKey?: (cred: ResolvedCredential) => Uint8Array | undefined;
 }
 
 export interface ExtensionDescriptor<MakeInput = unknown, AssertInput = unknown> {
@@ -56,15 +56,15 @@ export interface ExtensionDescriptor<MakeInput = unknown, AssertInput = unknown>
    */
   readonly offeredByDefault?: boolean;
   /** Whether getInfo lists it under this configuration (default: always). */
-  listed?(config: AuthenticatorConfig): boolean;
+  listed?: (config: AuthenticatorConfig) => boolean;
   /** Called when the makeCredential extensions map has `id`. */
-  decodeMakeCredentialInput?(inputs: Fields): MakeInput;
+  decodeMakeCredentialInput?: (inputs: Fields) => MakeInput;
   /** Called when the getAssertion extensions map has `id`. */
-  decodeGetAssertionInput?(inputs: Fields): AssertInput;
+  decodeGetAssertionInput?: (inputs: Fields) => AssertInput;
   /** §6.1.2 step 15, for a present input. */
-  onMakeCredential?(core: Core, input: MakeInput, ctx: MakeCredentialExtensionContext): NewCredentialExtension;
+  onMakeCredential?: (core: Core, input: MakeInput, ctx: MakeCredentialExtensionContext) => NewCredentialExtension;
   /** §6.2.2 step 10, for a present input: the checks, once; the outputs per credential. */
-  onGetAssertion?(core: Core, input: AssertInput, ctx: { up: boolean }): AssertionExtension;
+  onGetAssertion?: (core: Core, input: AssertInput, ctx: { up: boolean }) => AssertionExtension;
   /** The credential-payload flag its NewCredentialExtension.flag sets. */
   readonly payloadFlag?: PayloadFlag;
 }

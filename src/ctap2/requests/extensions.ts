@@ -31,8 +31,8 @@ export const HmacSecretInputKey = { keyAgreement: 0x01, saltEnc: 0x02, saltAuth:
  */
 export interface ExtensionInputDecoder {
   readonly id: string;
-  decodeMakeCredentialInput?(inputs: Fields): unknown;
-  decodeGetAssertionInput?(inputs: Fields): unknown;
+  decodeMakeCredentialInput?: (inputs: Fields) => unknown;
+  decodeGetAssertionInput?: (inputs: Fields) => unknown;
 }
 
 /** Decoded extension inputs by extension identifier (authenticator/extensions/descriptor.ts inputOf reads them typed). */
@@ -45,7 +45,7 @@ export function decodeExtensionInputs(map: CborMap, decoders: readonly Extension
   for (const d of decoders) {
     const decode = command === 'makeCredential' ? d.decodeMakeCredentialInput : d.decodeGetAssertionInput;
     if (!decode || !map.has(d.id)) continue;
-    const value = decode.call(d, f);
+    const value = decode(f);
     if (value !== undefined) out.set(d.id, value);
   }
   return out;
