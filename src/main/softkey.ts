@@ -171,6 +171,9 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
   // Platform profiles (passkey providers) verify the user with a built-in method: the panel's simulated sensor.
   const builtInUv = options.config?.alwaysBuiltInUv ?? profileConfig(profile ?? 'default').alwaysBuiltInUv;
   const uv = options.uv ?? (builtInUv ? control.presence.uv : undefined);
+  // Addresses are checked before the data directory opens: a usage error needs no device.
+  const listen = options.udp ? parseHostPort(options.udp, '--udp') : undefined;
+  const reply = options.replyTo ? parseHostPort(options.replyTo, '--reply-to') : undefined;
   const device = await openDevice({
     dataDir: options.dataDir ?? (state ? ':memory:' : DEFAULT_DATA_DIR),
     presence: control.presence,
@@ -197,9 +200,7 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
   });
   const controller = control.attach(device);
   let udp: Awaited<ReturnType<typeof udpHidPort>> | undefined;
-  if (options.udp) {
-    const listen = parseHostPort(options.udp, '--udp');
-    const reply = options.replyTo ? parseHostPort(options.replyTo, '--reply-to') : undefined;
+  if (listen) {
     try {
       // The magic reboot report is the port's onReboot: the channels allocated before it stay valid.
       udp = attachHid(device, await udpHidPort({ host: listen.host, port: listen.port, ...(reply && { replyHost: reply.host, replyPort: reply.port }) }));
