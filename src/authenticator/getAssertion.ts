@@ -82,7 +82,8 @@ export async function getAssertion(
   let rpId = req.rpId;
   // appid (WebAuthn §10.1.1), processed here by profiles that offer it (the badge): an allowList
   // credential made for that AppID (a U2F credential) answers, signing for the AppID's hash.
-  const appIdHash = req.extensions?.appid !== undefined ? core.rpIdHash(req.extensions.appid) : undefined;
+  const appId = getAssertionInput(appid, req.extensions);
+  const appIdHash = appId !== undefined ? core.rpIdHash(appId) : undefined;
   let first: ResolvedCredential | undefined;
   let numberOfCredentials = 1;
   let walk: { selection: ResidentSelection; position: number } | undefined;
