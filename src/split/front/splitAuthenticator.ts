@@ -169,13 +169,19 @@ function pinUvAuthOf(req: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: num
   return req.pinUvAuthParam === undefined ? undefined : { protocol: req.pinUvAuthProtocol ?? 0, param: req.pinUvAuthParam };
 }
 
+/**
+ * The front decodes no extension inputs: any extensions map decodes to a (possibly empty) map, which
+ * is enough to send the request whole, where the core's decoders read it.
+ */
+const NO_DECODERS: readonly never[] = [];
+
 /** Whether a CTAP2 request goes whole to the core (0x0113) rather than as messages; a request that does not decode is the front's to refuse. */
 export function messageRoute(request: Uint8Array, config: FrontConfig): 'messages' | 'whole' {
   const command = request[0];
   if (command === undefined || config.profile !== 'default' || !FRONT_COMMANDS.has(command)) return 'whole';
   try {
-    if (command === Command.authenticatorMakeCredential) return makeCredentialMessage(decodeMakeCredential(request.subarray(1)), config) ? 'messages' : 'whole';
-    if (command === Command.authenticatorGetAssertion) return getAssertionMessage(decodeGetAssertion(request.subarray(1))) ? 'messages' : 'whole';
+    if (command === Command.authenticatorMakeCredential) return makeCredentialMessage(decodeMakeCredential(request.subarray(1), NO_DECODERS), config) ? 'messages' : 'whole';
+    if (command === Command.authenticatorGetAssertion) return getAssertionMessage(decodeGetAssertion(request.subarray(1), NO_DECODERS)) ? 'messages' : 'whole';
   } catch {
     return 'messages'; // dispatch answers the decoder's status
   }
