@@ -1,0 +1,49 @@
+// A relying party's server side, in process: @simplewebauthn/server makes the options and checks the answers.
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type WebAuthnCredential,
+} from '@simplewebauthn/server';
+
+export function relyingParty(rpID: string, origin: string) {
+  const credentials = new Map<string, WebAuthnCredential & { userName?: string }>();
+  let challenge = '';
+  let registering = '';
+  return {
+    credentials,
+    async registrationOptions(userName: string) {
+      const options = await generateRegistrationOptions({
+        rpName: 'Example',
+        rpID,
+        userName,
+        attestationType: 'direct',
+        excludeCredentials: [...credentials.values()].filter((c) => c.userName === userName).map(({ id }) => ({ id })),
+        authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+      });
+      challenge = options.challenge;
+      registering = userName;
+      return options;
+    },
+    async register(response: Parameters<typeof verifyRegistrationResponse>[0]['response']) {
+      const result = await verifyRegistrationResponse({ response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
+      if (result.verified) {
+        credentials.set(result.registrationInfo.credential.id, { ...result.registrationInfo.credential, userName: registering });
+      }
+      return result;
+    },
+    async authenticationOptions() {
+      const options = await generateAuthenticationOptions({ rpID, userVerification: 'preferred' });
+      challenge = options.challenge;
+      return options;
+    },
+    async authenticate(response: Parameters<typeof verifyAuthenticationResponse>[0]['response']) {
+      const credential = credentials.get(response.id);
+      if (!credential) throw new Error(`unknown credential ${response.id}`);
+      const result = await verifyAuthenticationResponse({ response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, credential, requireUserVerification: false });
+      if (result.verified) credential.counter = result.authenticationInfo.newCounter;
+      return result;
+    },
+  };
+}
