@@ -177,7 +177,9 @@ function ensureShim(win: AnyWindow): void {
     throw new TypeError(`WebAuthn needs a secure context (WebAuthn L3 §5.1); the document is at ${String(win.location?.origin)}`);
   }
   evaluate(win, pageShimScript({ kind: 'binding', name: BINDING }));
-  if (typeof win.PublicKeyCredential !== 'function') throw new Error('the softkey page shim did not install PublicKeyCredential in this window');
+  if (typeof win.PublicKeyCredential !== 'function') {
+    throw new TypeError('the softkey page shim could not run in this window (a JSDOM needs runScripts: "outside-only")');
+  }
   const PKC = win.PublicKeyCredential as unknown as Record<string, unknown>;
   // L3 §5.1.7 / §5.1.11: whether the current key is a platform authenticator with built-in UV.
   const capabilities = PKC.getClientCapabilities as () => Promise<Record<string, unknown>>;
@@ -248,7 +250,11 @@ export async function installSoftkey(options: InstallOptions = {}): Promise<Soft
     async uninstall() {
       if (win[CURRENT] !== installation) return;
       delete win[CURRENT];
-      delete win[BINDING];
+      replace(win, BINDING, async (m: { id?: unknown }) => ({
+        id: typeof m?.id === 'string' ? m.id : '',
+        ok: false,
+        error: { name: 'NotAllowedError', message: 'softkey/testing was uninstalled from this window' },
+      }));
       await call({ op: 'close', key: opened.key });
     },
   };
