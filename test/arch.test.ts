@@ -37,6 +37,7 @@ const ALLOWED: Record<string, string[]> = {
   ],
   cli: ['main'],
   artillery: ['encoding', 'ctap2', 'main'], // softkey/artillery: processor functions over the composition root
+  mcp: [], // softkey mcp: the control API's routes as MCP tools; main wires it to a device
   testing: ['encoding', 'crypto', 'client', 'bridge', 'main'], // softkey/testing: the page shim in a DOM test environment
   '.': ['*'], // src/index.ts, the package entry (a composition root like main)
 };

@@ -22,6 +22,7 @@ import { ATTESTATION_FORMATS, isAttestationFormat, ProfileError, profileConfig }
 import { startWebServices, WEB_FLAGS, webServicesFromFlags, type WebServices } from '../main/webServices.js';
 import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices } from '../main/panel.js';
 import { ctlCommand } from './ctlCommands.js';
+import { mcpCommand } from './mcpCommand.js';
 import { listCredentials } from '../main/credentialsList.js';
 import { stateCommand } from './stateCommands.js';
 import { listenFor } from '../main/listenErrors.js';
@@ -82,6 +83,7 @@ ${hidTransportHelp()}
   ${WEBDRIVER_HELP.trimStart()}
   softkey ctl OPERATION [ARGS]     drive a running device: presence, prompts, credentials, faults…
                                    (softkey ctl --help)
+  softkey mcp [--data-dir DIR]     a Model Context Protocol server (stdio) for AI agents over the control API
   softkey --version | --help
 `;
 
@@ -432,6 +434,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await restore(args, io);
       case 'ctl':
         return await ctlCommand(args, io);
+      case 'mcp':
+        return await mcpCommand(args, io, VERSION);
       case 'state':
         return await stateCommand(args, io);
       case 'pool':
