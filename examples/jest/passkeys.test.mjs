@@ -23,7 +23,8 @@ describe('passkeys with softkey/testing', () => {
   it('signs in with a passkey registered before the test', async () => {
     const rp = relyingParty('example.com', 'https://example.com');
     const passkey = await softkey.addPasskey({ rpId: 'example.com', userName: 'grace' });
-    rp.credentials.set(passkey.credentialId, { id: passkey.credentialId, publicKey: Buffer.from(passkey.publicKey, 'base64url'), counter: 0 });
+    const publicKey = Buffer.from(passkey.publicKey, 'base64url'); // COSE, as the RP stored it at registration
+    rp.credentials.set(passkey.credentialId, { id: passkey.credentialId, publicKey, counter: 0 });
     expect((await signIn(rp)).verified).toBe(true);
   });
 

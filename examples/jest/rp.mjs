@@ -27,7 +27,9 @@ export function relyingParty(rpID, origin) {
     },
     async register(response) {
       const result = await verifyRegistrationResponse({ response, ...expected() });
-      if (result.verified) credentials.set(result.registrationInfo.credential.id, { ...result.registrationInfo.credential, userName: registering });
+      if (result.verified) {
+        credentials.set(result.registrationInfo.credential.id, { ...result.registrationInfo.credential, userName: registering });
+      }
       return result;
     },
     async authenticationOptions() {

@@ -52,8 +52,10 @@ describe('passkeys with softkey/testing', () => {
   });
 
   it('gives the page real WebAuthn objects', async () => {
-    const options = PublicKeyCredential.parseCreationOptionsFromJSON(await relyingParty('example.com', 'https://example.com').registrationOptions('ada'));
-    const credential = (await navigator.credentials.create({ publicKey: { ...options, extensions: { credProps: true } } })) as PublicKeyCredential;
+    const json = await relyingParty('example.com', 'https://example.com').registrationOptions('ada');
+    const options = PublicKeyCredential.parseCreationOptionsFromJSON(json as PublicKeyCredentialCreationOptionsJSON);
+    const publicKey = { ...options, extensions: { credProps: true } };
+    const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential;
     expect(credential).toBeInstanceOf(PublicKeyCredential);
     expect(credential.response).toBeInstanceOf(AuthenticatorAttestationResponse);
     expect(credential.getClientExtensionResults()).toEqual({ credProps: { rk: true } });

@@ -4,6 +4,8 @@ import {
   generateRegistrationOptions,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
   type WebAuthnCredential,
 } from '@simplewebauthn/server';
 
@@ -11,6 +13,7 @@ export function relyingParty(rpID: string, origin: string) {
   const credentials = new Map<string, WebAuthnCredential & { userName?: string }>();
   let challenge = '';
   let registering = '';
+  const expected = () => ({ expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
   return {
     credentials,
     async registrationOptions(userName: string) {
@@ -22,12 +25,11 @@ export function relyingParty(rpID: string, origin: string) {
         excludeCredentials: [...credentials.values()].filter((c) => c.userName === userName).map(({ id }) => ({ id })),
         authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
       });
-      challenge = options.challenge;
-      registering = userName;
+      [challenge, registering] = [options.challenge, userName];
       return options;
     },
-    async register(response: Parameters<typeof verifyRegistrationResponse>[0]['response']) {
-      const result = await verifyRegistrationResponse({ response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
+    async register(response: RegistrationResponseJSON) {
+      const result = await verifyRegistrationResponse({ response, ...expected() });
       if (result.verified) {
         credentials.set(result.registrationInfo.credential.id, { ...result.registrationInfo.credential, userName: registering });
       }
@@ -38,10 +40,10 @@ export function relyingParty(rpID: string, origin: string) {
       challenge = options.challenge;
       return options;
     },
-    async authenticate(response: Parameters<typeof verifyAuthenticationResponse>[0]['response']) {
+    async authenticate(response: AuthenticationResponseJSON) {
       const credential = credentials.get(response.id);
       if (!credential) throw new Error(`unknown credential ${response.id}`);
-      const result = await verifyAuthenticationResponse({ response, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, credential, requireUserVerification: false });
+      const result = await verifyAuthenticationResponse({ response, ...expected(), credential });
       if (result.verified) credential.counter = result.authenticationInfo.newCounter;
       return result;
     },

@@ -19,7 +19,12 @@ export async function mcpCommand(args: string[], io: { out: (s: string) => void 
   try {
     ({ values } = parseArgs({
       args,
-      options: { 'data-dir': { type: 'string' }, url: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        'data-dir': { type: 'string' },
+        url: { type: 'string' },
+        token: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -31,7 +36,8 @@ export async function mcpCommand(args: string[], io: { out: (s: string) => void 
   }
   if ((values.url === undefined) !== (values.token === undefined)) throw new UsageError('--url and --token go together');
   if (values.url !== undefined && values['data-dir'] !== undefined) throw new UsageError('give --data-dir or --url/--token, not both');
-  const endpoint = values.url !== undefined ? { url: values.url, token: values.token! } : { dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR };
+  const endpoint =
+    values.url !== undefined ? { url: values.url, token: values.token! } : { dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR };
   await runMcpServer(endpoint, version);
   return 0;
 }

@@ -51,7 +51,8 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     }) as never);
   const read = { readOnlyHint: true };
 
-  tool('get_state', 'Everything about the key at once: presence mode, UV, PIN, pending prompts, faults, credential count.', {}, () => control('GET', '/state'), read);
+  const state = 'Everything about the key at once: presence mode, UV, PIN, pending prompts, faults, credential count.';
+  tool('get_state', state, {}, () => control('GET', '/state'), read);
 
   // ---- credentials ---------------------------------------------------------------------------------
   tool(
@@ -102,7 +103,8 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     { mode: z.enum(['auto', 'deny', 'timeout', 'panel']), timeoutMs: z.number().int().positive().optional() },
     (a) => control('PUT', '/presence', a),
   );
-  tool('get_uv', 'The built-in user verification simulation: available, and whether the next check matches.', {}, () => control('GET', '/uv'), read);
+  const uv = 'The built-in user verification simulation: available, and whether the next check matches.';
+  tool('get_uv', uv, {}, () => control('GET', '/uv'), read);
   tool(
     'set_uv',
     'Sets the built-in user verification: available (a fingerprint reader is there) and result (match or nomatch).',
@@ -110,10 +112,10 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     (a) => control('PUT', '/uv', a),
   );
   tool('get_pin', 'PIN state: set or not, retries left.', {}, () => control('GET', '/pin'), read);
-  tool('set_pin', 'Sets the PIN on the device itself (as its own keypad would).', { pin: z.string().min(4) }, (a) => control('PUT', '/pin', a));
-  tool('list_prompts', 'The "touch the key" prompts waiting for an answer (presence mode panel), each with the site and what it asks.', {}, () =>
-    control('GET', '/prompts'),
-  read);
+  const pin = { pin: z.string().min(4) };
+  tool('set_pin', 'Sets the PIN on the device itself (as its own keypad would).', pin, (a) => control('PUT', '/pin', a));
+  const prompts = 'The "touch the key" prompts waiting for an answer (presence mode panel), each with the site and what it asks.';
+  tool('list_prompts', prompts, {}, () => control('GET', '/prompts'), read);
   tool(
     'wait_for_prompt',
     'Waits until a prompt is pending (presence mode panel) and returns the pending prompts; an empty list after timeoutMs.',
@@ -144,7 +146,9 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     {
       delayMs: z.number().int().min(0).optional(),
       dropReport: z.number().int().min(1).optional().describe('drop the Nth report from now'),
-      corruptReport: z.object({ nth: z.number().int().min(1), offset: z.number().int().min(0).optional(), xor: z.number().int().optional() }).optional(),
+      corruptReport: z
+        .object({ nth: z.number().int().min(1), offset: z.number().int().min(0).optional(), xor: z.number().int().optional() })
+        .optional(),
       ctapError: z.object({ command: z.string(), status: z.string(), every: z.boolean().optional() }).optional()
         .describe('e.g. { command: "authenticatorMakeCredential", status: "CTAP2_ERR_OPERATION_DENIED" }'),
       badSignature: z.boolean().optional(),

@@ -206,7 +206,9 @@ export async function installSoftkey(options: InstallOptions = {}): Promise<Soft
   let fixedOrigin: string | undefined;
   if (options.origin !== undefined) {
     fixedOrigin = httpOrigin(options.origin);
-    if (!fixedOrigin) throw new TypeError(`origin must be an http(s) origin such as https://example.com, got ${JSON.stringify(options.origin)}`);
+    if (!fixedOrigin) {
+      throw new TypeError(`origin must be an http(s) origin such as https://example.com, got ${JSON.stringify(options.origin)}`);
+    }
   }
   ensureShim(win);
   const opened = (await call({

@@ -72,7 +72,9 @@ async function run(r: WorkerRequest): Promise<unknown> {
     case 'addPasskey':
       return addPasskey(entry(r.key).key, r.input);
     case 'control': {
-      if (!(CONTROL_METHODS as readonly string[]).includes(r.method)) throw new TypeError(`control has no method ${JSON.stringify(r.method)}`);
+      if (!(CONTROL_METHODS as readonly string[]).includes(r.method)) {
+        throw new TypeError(`control has no method ${JSON.stringify(r.method)}`);
+      }
       const control = entry(r.key).key.control;
       return (control[r.method as keyof Controller] as (...a: unknown[]) => unknown).apply(control, r.args);
     }

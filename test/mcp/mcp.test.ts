@@ -30,7 +30,8 @@ describe('softkey mcp', () => {
   }
 
   before(async () => {
-    device = await startSoftkeyProcess({ presence: 'panel', args: ['--panel', '127.0.0.1:0', '--no-bridge', '--no-demo'], readyPattern: /press Ctrl-C/ });
+    const flags = ['--panel', '127.0.0.1:0', '--no-bridge', '--no-demo'];
+    device = await startSoftkeyProcess({ presence: 'panel', args: flags, readyPattern: /press Ctrl-C/ });
     udp = await connectSoftKey({ udp: `127.0.0.1:${device.udpPort}`, replyTo: `127.0.0.1:${device.replyPort}`, timeoutMs: 30_000 });
     const { command, args, cwd } = softkeyCommand();
     const transport = new StdioClientTransport({ command, args: [...args, 'mcp', '--data-dir', device.dataDir], cwd, stderr: 'pipe' });
@@ -47,7 +48,8 @@ describe('softkey mcp', () => {
   it('lists the control API as tools', async () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name);
-    for (const n of ['list_credentials', 'add_credential', 'remove_credential', 'set_presence', 'set_uv', 'list_prompts', 'answer_prompt', 'set_faults', 'get_trace']) {
+    const expected = ['list_credentials', 'add_credential', 'remove_credential', 'set_presence', 'set_uv'];
+    for (const n of [...expected, 'list_prompts', 'answer_prompt', 'set_faults', 'get_trace']) {
       assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
     }
     const add = tools.find((t) => t.name === 'add_credential')!;
@@ -60,7 +62,8 @@ describe('softkey mcp', () => {
     assert.match(added.credentialId, /^[\w-]{20,}$/);
     assert.match(added.publicKey, /^[\w-]{40,}$/);
     const listed = await tool('list_credentials');
-    assert.deepEqual(listed.map((c: { credentialId: string; rpId: string; userName: string }) => [c.credentialId, c.rpId, c.userName]), [[added.credentialId, 'agent.example', 'ada']]);
+    const rows = listed.map((c: { credentialId: string; rpId: string; userName: string }) => [c.credentialId, c.rpId, c.userName]);
+    assert.deepEqual(rows, [[added.credentialId, 'agent.example', 'ada']]);
     assert.deepEqual(await tool('remove_credential', { credentialId: added.credentialId }), { removed: true });
     assert.deepEqual(await tool('list_credentials'), []);
   });
@@ -95,7 +98,8 @@ describe('softkey mcp', () => {
     await tool('answer_prompt', { promptId: prompt.id, answer: 'deny' });
     assert.equal(await denied, 'NotAllowedError');
     assert.equal((await tool('set_presence', { mode: 'deny' })).mode, 'deny');
-    await assert.rejects(udp.client.create(options as never, { origin: 'http://localhost:5173' }), (e: Error) => e.name === 'NotAllowedError');
+    const again = udp.client.create(options as never, { origin: 'http://localhost:5173' });
+    await assert.rejects(again, (e: Error) => e.name === 'NotAllowedError');
     assert.equal((await tool('set_presence', { mode: 'panel' })).mode, 'panel');
   });
 
@@ -103,7 +107,8 @@ describe('softkey mcp', () => {
     const plan = await tool('set_faults', { ctapError: { command: 'authenticatorMakeCredential', status: 'CTAP2_ERR_KEY_STORE_FULL' } });
     assert.deepEqual(plan.ctapError, { command: 'authenticatorMakeCredential', status: 'CTAP2_ERR_KEY_STORE_FULL' });
     const options = await generateRegistrationOptions({ rpName: 'Agent', rpID: 'localhost', userName: 'eve' });
-    await assert.rejects(udp.client.create(options as never, { origin: 'http://localhost:5173' }), (e: Error & { ctapStatus?: number }) => e.ctapStatus === 0x28);
+    const refused = udp.client.create(options as never, { origin: 'http://localhost:5173' });
+    await assert.rejects(refused, (e: Error & { ctapStatus?: number }) => e.ctapStatus === 0x28); // CTAP2_ERR_KEY_STORE_FULL
     const trace = await tool('get_trace');
     assert.ok(Array.isArray(trace) && trace.length > 0, 'the trace has entries');
     assert.ok(JSON.stringify(trace).includes('CTAP2_ERR_KEY_STORE_FULL'));

@@ -18,7 +18,8 @@ interface JestLikeReport {
 }
 
 function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, NODE_OPTIONS: '--experimental-vm-modules --no-warnings' } });
+  const env = { ...process.env, NODE_OPTIONS: '--experimental-vm-modules --no-warnings' }; // Jest's ESM support
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env });
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -49,6 +50,7 @@ it('the Vitest example passes in jsdom and happy-dom', { timeout: 180_000 }, asy
 });
 
 it('the Jest example passes in jsdom', { timeout: 180_000 }, async () => {
-  const r = await run([join(REPO_ROOT, 'node_modules/jest/bin/jest.js'), '--config', 'examples/jest/jest.config.mjs', '--rootDir', 'examples/jest', '--json']);
+  const jest = join(REPO_ROOT, 'node_modules/jest/bin/jest.js');
+  const r = await run([jest, '--config', 'examples/jest/jest.config.mjs', '--rootDir', 'examples/jest', '--json']);
   assertAllPassed(r, ['passkeys.test.mjs']);
 });

@@ -58,8 +58,9 @@ describe('installSoftkey', () => {
   it('signs in with the passkey given at install time', async () => {
     const [ada] = softkey.preRegistered;
     const c = challenge();
+    const allowCredentials = [{ type: 'public-key', id: ada!.credentialId }];
     const assertion = await w.navigator.credentials.get({
-      publicKey: w.PublicKeyCredential.parseRequestOptionsFromJSON({ challenge: c, rpId: 'example.com', allowCredentials: [{ type: 'public-key', id: ada!.credentialId }] }),
+      publicKey: w.PublicKeyCredential.parseRequestOptionsFromJSON({ challenge: c, rpId: 'example.com', allowCredentials }),
     });
     assert.equal(assertion.id, ada!.credentialId);
     assert.equal(b64u(assertion.response.userHandle), ada!.userId);
