@@ -6,4 +6,5 @@ export default {
   transform: {},
   setupFiles: ['<rootDir>/jest.setup.mjs'],
   testMatch: ['**/*.test.mjs'],
+  testTimeout: 30_000, // the first installSoftkey() starts the key's thread: a second or more on a busy machine
 };

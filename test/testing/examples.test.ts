@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -53,4 +54,13 @@ it('the Jest example passes in jsdom', { timeout: 180_000 }, async () => {
   const jest = join(REPO_ROOT, 'node_modules/jest/bin/jest.js');
   const r = await run([jest, '--config', 'examples/jest/jest.config.mjs', '--rootDir', 'examples/jest', '--json']);
   assertAllPassed(r, ['passkeys.test.mjs']);
+});
+
+it("the README's softkey/testing example is the Vitest example's own text", () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf('<!-- readme-test: testing-vitest -->');
+  assert.ok(at >= 0, 'README has the testing-vitest example');
+  const block = /```ts\n([\s\S]*?)\n```/.exec(readme.slice(at))?.[1];
+  assert.ok(block && block.split('\n').length > 10, 'a ts code block follows the marker');
+  assert.ok(readFileSync(join(REPO_ROOT, 'examples/vitest/passkeys.test.ts'), 'utf8').includes(block));
 });
