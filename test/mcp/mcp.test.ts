@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
+import { main } from '../../src/cli/main.js';
 import { connectSoftKey, type SoftKeyConnection } from '../../src/main/softkey.js';
 import { softkeyCommand, startSoftkeyProcess, type SoftkeyProcess } from '../interop/startDevice.js';
 
@@ -116,5 +117,30 @@ describe('softkey mcp', () => {
     await assert.rejects(tool('remove_credential', { credentialId: 'AAAAAAAAAAAAAAAAAAAAAA' }), /no discoverable credential with that ID/);
     await assert.rejects(tool('set_presence', { mode: 'sometimes' }), /mode/);
     assert.equal(stderr, '', 'the MCP server wrote nothing to stderr');
+  });
+});
+
+describe('softkey mcp usage', () => {
+  async function run(...args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(['mcp', ...args], { out: (s) => out.push(s), err: (s) => err.push(s) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  }
+
+  it('prints its help and refuses bad flags with exit code 2', async () => {
+    const help = await run('--help');
+    assert.equal(help.code, 0);
+    assert.match(help.out, /Model Context Protocol/);
+    assert.match(help.out, /answer_prompt/);
+    for (const [args, message] of [
+      [['--url', 'http://127.0.0.1:5174'], /--url and --token go together/],
+      [['--url', 'http://127.0.0.1:5174', '--token', 't', '--data-dir', '/tmp/x'], /not both/],
+      [['--colour'], /Unknown option '--colour'/],
+    ] as const) {
+      const r = await run(...args);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, message);
+    }
   });
 });

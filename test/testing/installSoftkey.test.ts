@@ -10,6 +10,10 @@ import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simpl
 import { installSoftkey, type SoftkeyTesting } from '../../src/testing/index.js';
 
 const b64u = (b: ArrayBuffer) => Buffer.from(b).toString('base64url');
+/** Polls `check` until it holds (at most 200 looks); the caller asserts the final state. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
+}
 const challenge = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
 
 describe('installSoftkey', () => {
@@ -89,6 +93,22 @@ describe('installSoftkey', () => {
     assert.equal((await softkey.control.presence()).mode, 'deny');
     await softkey.control.setPresence({ mode: 'auto' });
     await assert.rejects(softkey.control.setPresence({ mode: 'sometimes' } as never), /mode/);
+  });
+
+  it('carries an AbortSignal to the key: the waiting prompt goes away, the page gets the reason', async () => {
+    await softkey.control.setPresence({ mode: 'panel' });
+    const controller = new w.AbortController();
+    const publicKey = { challenge: new w.Uint8Array(16), rpId: 'example.com' };
+    const settled = w.navigator.credentials.get({ publicKey, signal: controller.signal }).then(() => 'resolved', (e: any) => e);
+    await until(async () => (await softkey.control.prompts()).length > 0);
+    assert.equal((await softkey.control.prompts()).length, 1, 'the key asks for a touch');
+    controller.abort(new w.DOMException('the user left', 'AbortError'));
+    const reason = await settled;
+    assert.equal(reason.name, 'AbortError');
+    assert.equal(reason.message, 'the user left');
+    await until(async () => (await softkey.control.prompts()).length === 0);
+    assert.deepEqual(await softkey.control.prompts(), [], 'the prompt was withdrawn');
+    await softkey.control.setPresence({ mode: 'auto' });
   });
 
   it('refuses a second installation, then detaches on uninstall', async () => {
