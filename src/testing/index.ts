@@ -169,7 +169,13 @@ function replace(obj: object, name: string, fn: unknown): void {
 
 /** Evaluates the page shim once per window; the statics that depend on the key read the current installation. */
 function ensureShim(win: AnyWindow): void {
-  if (win.__softkeyShimInstalled === true) return;
+  if (win.__softkeyShimInstalled === true) {
+    const nav = win.navigator as { credentials?: { create?: unknown } } | undefined;
+    if (typeof nav?.credentials?.create !== 'function') {
+      throw new Error('this window kept softkey\'s shim but has a new navigator (a test runner reusing globals, e.g. Vitest isolate: false)');
+    }
+    return;
+  }
   if (win.isSecureContext === undefined) {
     Object.defineProperty(win, 'isSecureContext', { get: () => secureContext(win), configurable: true });
   }
