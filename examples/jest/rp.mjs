@@ -10,7 +10,12 @@ export function relyingParty(rpID, origin) {
   const credentials = new Map(); // credential id → WebAuthnCredential & { userName }
   let challenge = '';
   let registering = '';
-  const expected = () => ({ expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
+  const expected = () => ({
+    expectedChallenge: challenge,
+    expectedOrigin: origin,
+    expectedRPID: rpID,
+    requireUserVerification: false,
+  });
   return {
     credentials,
     async registrationOptions(userName) {
@@ -28,7 +33,10 @@ export function relyingParty(rpID, origin) {
     async register(response) {
       const result = await verifyRegistrationResponse({ response, ...expected() });
       if (result.verified) {
-        credentials.set(result.registrationInfo.credential.id, { ...result.registrationInfo.credential, userName: registering });
+        credentials.set(result.registrationInfo.credential.id, {
+          ...result.registrationInfo.credential,
+          userName: registering,
+        });
       }
       return result;
     },

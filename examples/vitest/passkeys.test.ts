@@ -72,6 +72,8 @@ describe('an origin of your choosing', () => {
     softkey = await installSoftkey({ origin: 'https://login.example.org' });
     const rp = relyingParty('example.org', 'https://login.example.org');
     expect((await signUp(rp, 'ada')).verified).toBe(true);
-    await expect(signUp(relyingParty('example.com', 'https://example.com'), 'bob')).rejects.toMatchObject({ name: 'SecurityError' });
+    await expect(signUp(relyingParty('example.com', 'https://example.com'), 'bob')).rejects.toMatchObject({
+      name: 'SecurityError',
+    });
   });
 });

@@ -13,7 +13,12 @@ export function relyingParty(rpID: string, origin: string) {
   const credentials = new Map<string, WebAuthnCredential & { userName?: string }>();
   let challenge = '';
   let registering = '';
-  const expected = () => ({ expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
+  const expected = () => ({
+    expectedChallenge: challenge,
+    expectedOrigin: origin,
+    expectedRPID: rpID,
+    requireUserVerification: false,
+  });
   return {
     credentials,
     async registrationOptions(userName: string) {
@@ -31,7 +36,10 @@ export function relyingParty(rpID: string, origin: string) {
     async register(response: RegistrationResponseJSON) {
       const result = await verifyRegistrationResponse({ response, ...expected() });
       if (result.verified) {
-        credentials.set(result.registrationInfo.credential.id, { ...result.registrationInfo.credential, userName: registering });
+        credentials.set(result.registrationInfo.credential.id, {
+          ...result.registrationInfo.credential,
+          userName: registering,
+        });
       }
       return result;
     },

@@ -34,10 +34,14 @@ export async function mcpCommand(args: string[], io: { out: (s: string) => void 
     io.out(MCP_HELP);
     return 0;
   }
-  if ((values.url === undefined) !== (values.token === undefined)) throw new UsageError('--url and --token go together');
-  if (values.url !== undefined && values['data-dir'] !== undefined) throw new UsageError('give --data-dir or --url/--token, not both');
+  if ((values.url === undefined) !== (values.token === undefined))
+    throw new UsageError('--url and --token go together');
+  if (values.url !== undefined && values['data-dir'] !== undefined)
+    throw new UsageError('give --data-dir or --url/--token, not both');
   const endpoint =
-    values.url !== undefined ? { url: values.url, token: values.token! } : { dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR };
+    values.url !== undefined
+      ? { url: values.url, token: values.token! }
+      : { dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR };
   await runMcpServer(endpoint, version);
   return 0;
 }

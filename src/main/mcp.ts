@@ -17,7 +17,8 @@ export type McpEndpoint = { url: string; token: string } | { dataDir: string };
 export async function runMcpServer(endpoint: McpEndpoint, version: string): Promise<void> {
   const server = createMcpServer({
     version,
-    control: (method, path, body) => controlRequest('url' in endpoint ? endpoint : readControlInfo(endpoint.dataDir), method, path, body),
+    control: (method, path, body) =>
+      controlRequest('url' in endpoint ? endpoint : readControlInfo(endpoint.dataDir), method, path, body),
     newPrivateKey: () => {
       const pair = generateCredentialKey(CoseAlg.ES256);
       return { pkcs8: b64u.encode(pkcs8OfSecret(pair.alg, pair.secret)) };

@@ -27,8 +27,13 @@ export interface McpServerOptions {
   version: string;
 }
 
-const text = (value: unknown): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value, null, 2) }] });
-const failure = (e: unknown): CallToolResult => ({ content: [{ type: 'text', text: (e as Error).message ?? String(e) }], isError: true });
+const text = (value: unknown): CallToolResult => ({
+  content: [{ type: 'text', text: JSON.stringify(value, null, 2) }],
+});
+const failure = (e: unknown): CallToolResult => ({
+  content: [{ type: 'text', text: (e as Error).message ?? String(e) }],
+  isError: true,
+});
 const id = (s: string) => encodeURIComponent(s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,7 +47,9 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     run: (args: z.objectOutputType<S, z.ZodTypeAny>) => Promise<unknown>,
     annotations: { readOnlyHint?: boolean; destructiveHint?: boolean } = {},
   ) =>
-    server.registerTool(name, { description, inputSchema: shape, annotations }, (async (args: z.objectOutputType<S, z.ZodTypeAny>) => {
+    server.registerTool(name, { description, inputSchema: shape, annotations }, (async (
+      args: z.objectOutputType<S, z.ZodTypeAny>,
+    ) => {
       try {
         return text(await run(args));
       } catch (e) {
@@ -93,10 +100,18 @@ export function createMcpServer(options: McpServerOptions): McpServer {
     (a) => control('DELETE', `/credentials/${id(a.credentialId)}`),
     { destructiveHint: true },
   );
-  tool('clear_credentials', 'Deletes every credential on the key.', {}, () => control('DELETE', '/credentials'), { destructiveHint: true });
+  tool('clear_credentials', 'Deletes every credential on the key.', {}, () => control('DELETE', '/credentials'), {
+    destructiveHint: true,
+  });
 
   // ---- presence, UV, PIN, prompts --------------------------------------------------------------------
-  tool('get_presence', 'How "touch the key" is answered now (mode, timeout).', {}, () => control('GET', '/presence'), read);
+  tool(
+    'get_presence',
+    'How "touch the key" is answered now (mode, timeout).',
+    {},
+    () => control('GET', '/presence'),
+    read,
+  );
   tool(
     'set_presence',
     'How "touch the key" is answered: auto (approve at once), deny, timeout (never answer), panel (wait for answer_prompt).',
@@ -113,8 +128,11 @@ export function createMcpServer(options: McpServerOptions): McpServer {
   );
   tool('get_pin', 'PIN state: set or not, retries left.', {}, () => control('GET', '/pin'), read);
   const pin = { pin: z.string().min(4) };
-  tool('set_pin', 'Sets the PIN on the device itself (as its own keypad would).', pin, (a) => control('PUT', '/pin', a));
-  const prompts = 'The "touch the key" prompts waiting for an answer (presence mode panel), each with the site and what it asks.';
+  tool('set_pin', 'Sets the PIN on the device itself (as its own keypad would).', pin, (a) =>
+    control('PUT', '/pin', a),
+  );
+  const prompts =
+    'The "touch the key" prompts waiting for an answer (presence mode panel), each with the site and what it asks.';
   tool('list_prompts', prompts, {}, () => control('GET', '/prompts'), read);
   tool(
     'wait_for_prompt',
@@ -147,9 +165,15 @@ export function createMcpServer(options: McpServerOptions): McpServer {
       delayMs: z.number().int().min(0).optional(),
       dropReport: z.number().int().min(1).optional().describe('drop the Nth report from now'),
       corruptReport: z
-        .object({ nth: z.number().int().min(1), offset: z.number().int().min(0).optional(), xor: z.number().int().optional() })
+        .object({
+          nth: z.number().int().min(1),
+          offset: z.number().int().min(0).optional(),
+          xor: z.number().int().optional(),
+        })
         .optional(),
-      ctapError: z.object({ command: z.string(), status: z.string(), every: z.boolean().optional() }).optional()
+      ctapError: z
+        .object({ command: z.string(), status: z.string(), every: z.boolean().optional() })
+        .optional()
         .describe('e.g. { command: "authenticatorMakeCredential", status: "CTAP2_ERR_OPERATION_DENIED" }'),
       badSignature: z.boolean().optional(),
       withholdPresence: z.enum(['timeout', 'cancel']).optional(),

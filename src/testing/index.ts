@@ -83,7 +83,9 @@ export interface SoftkeyTesting {
   uninstall(): Promise<void>;
 }
 
-type AnyWindow = Record<string | symbol, unknown> & { location?: { origin?: string; protocol?: string; hostname?: string } };
+type AnyWindow = Record<string | symbol, unknown> & {
+  location?: { origin?: string; protocol?: string; hostname?: string };
+};
 
 interface Installation {
   key: number;
@@ -157,7 +159,9 @@ function evaluate(win: AnyWindow, script: string): void {
     return;
   }
   if (typeof win.eval !== 'function') {
-    throw new TypeError('softkey/testing needs a window it can run a script in: create the JSDOM with runScripts: "outside-only"');
+    throw new TypeError(
+      'softkey/testing needs a window it can run a script in: create the JSDOM with runScripts: "outside-only"',
+    );
   }
   (win.eval as (s: string) => unknown)(script);
 }
@@ -172,7 +176,9 @@ function ensureShim(win: AnyWindow): void {
   if (win.__softkeyShimInstalled === true) {
     const nav = win.navigator as { credentials?: { create?: unknown } } | undefined;
     if (typeof nav?.credentials?.create !== 'function') {
-      throw new Error('this window kept softkey\'s shim but has a new navigator (a test runner reusing globals, e.g. Vitest isolate: false)');
+      throw new Error(
+        "this window kept softkey's shim but has a new navigator (a test runner reusing globals, e.g. Vitest isolate: false)",
+      );
     }
     return;
   }
@@ -180,11 +186,15 @@ function ensureShim(win: AnyWindow): void {
     Object.defineProperty(win, 'isSecureContext', { get: () => secureContext(win), configurable: true });
   }
   if (win.isSecureContext !== true) {
-    throw new TypeError(`WebAuthn needs a secure context (WebAuthn L3 §5.1); the document is at ${String(win.location?.origin)}`);
+    throw new TypeError(
+      `WebAuthn needs a secure context (WebAuthn L3 §5.1); the document is at ${String(win.location?.origin)}`,
+    );
   }
   evaluate(win, pageShimScript({ kind: 'binding', name: BINDING }));
   if (typeof win.PublicKeyCredential !== 'function') {
-    throw new TypeError('the softkey page shim could not run in this window (a JSDOM needs runScripts: "outside-only")');
+    throw new TypeError(
+      'the softkey page shim could not run in this window (a JSDOM needs runScripts: "outside-only")',
+    );
   }
   const PKC = win.PublicKeyCredential as unknown as Record<string, unknown>;
   // L3 §5.1.7 / §5.1.11: whether the current key is a platform authenticator with built-in UV.
@@ -206,14 +216,18 @@ function ensureShim(win: AnyWindow): void {
 export async function installSoftkey(options: InstallOptions = {}): Promise<SoftkeyTesting> {
   const win = (options.window ?? globalThis) as AnyWindow;
   if (typeof win.document !== 'object' || win.document === null || !win.location) {
-    throw new TypeError('softkey/testing needs a DOM environment: Vitest environment "jsdom" or "happy-dom", Jest testEnvironment "jsdom"');
+    throw new TypeError(
+      'softkey/testing needs a DOM environment: Vitest environment "jsdom" or "happy-dom", Jest testEnvironment "jsdom"',
+    );
   }
   if (win[CURRENT]) throw new Error('softkey is already installed in this window: uninstall() it first');
   let fixedOrigin: string | undefined;
   if (options.origin !== undefined) {
     fixedOrigin = httpOrigin(options.origin);
     if (!fixedOrigin) {
-      throw new TypeError(`origin must be an http(s) origin such as https://example.com, got ${JSON.stringify(options.origin)}`);
+      throw new TypeError(
+        `origin must be an http(s) origin such as https://example.com, got ${JSON.stringify(options.origin)}`,
+      );
     }
   }
   ensureShim(win);
@@ -227,7 +241,10 @@ export async function installSoftkey(options: InstallOptions = {}): Promise<Soft
     origin: () => {
       if (fixedOrigin) return fixedOrigin;
       const o = httpOrigin(String(win.location?.origin));
-      if (!o) throw new TypeError(`the document has no http(s) origin (${String(win.location?.origin)}): pass installSoftkey({ origin })`);
+      if (!o)
+        throw new TypeError(
+          `the document has no http(s) origin (${String(win.location?.origin)}): pass installSoftkey({ origin })`,
+        );
       return o;
     },
     fail: [],
@@ -237,7 +254,10 @@ export async function installSoftkey(options: InstallOptions = {}): Promise<Soft
   Object.defineProperty(win, CURRENT, { value: installation, configurable: true });
   replace(win, BINDING, (message: unknown) => handle(installation, message));
   const control = Object.fromEntries(
-    CONTROL_METHODS.map((method) => [method, (...args: unknown[]) => call({ op: 'control', key: opened.key, method, args })]),
+    CONTROL_METHODS.map((method) => [
+      method,
+      (...args: unknown[]) => call({ op: 'control', key: opened.key, method, args }),
+    ]),
   ) as unknown as AsyncControl;
 
   return {
@@ -251,8 +271,13 @@ export async function installSoftkey(options: InstallOptions = {}): Promise<Soft
       if (!(WEBAUTHN_ERROR_NAMES as readonly string[]).includes(name)) {
         throw new TypeError(`failNext: ${JSON.stringify(name)} is not one of ${WEBAUTHN_ERROR_NAMES.join(', ')}`);
       }
-      if (o.type !== undefined && o.type !== 'create' && o.type !== 'get') throw new TypeError('failNext: type is "create" or "get"');
-      installation.fail.push({ name, message: o.message ?? `softkey/testing: failNext('${name}')`, ...(o.type && { type: o.type }) });
+      if (o.type !== undefined && o.type !== 'create' && o.type !== 'get')
+        throw new TypeError('failNext: type is "create" or "get"');
+      installation.fail.push({
+        name,
+        message: o.message ?? `softkey/testing: failNext('${name}')`,
+        ...(o.type && { type: o.type }),
+      });
     },
     calls: installation.calls,
     async uninstall() {
@@ -270,7 +295,11 @@ export async function installSoftkey(options: InstallOptions = {}): Promise<Soft
 
 /** One shim request: an injected failure, or the real ceremony (in the key's thread) from the chosen origin. */
 async function handle(installation: Installation, message: unknown): Promise<BridgeReply | undefined> {
-  const m = (typeof message === 'object' && message !== null ? message : {}) as { id?: unknown; type?: unknown; options?: unknown };
+  const m = (typeof message === 'object' && message !== null ? message : {}) as {
+    id?: unknown;
+    type?: unknown;
+    options?: unknown;
+  };
   const id = typeof m.id === 'string' ? m.id : '';
   let origin: string;
   try {

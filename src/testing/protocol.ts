@@ -65,7 +65,9 @@ export type ControlMethod = (typeof CONTROL_METHODS)[number];
 
 /** The control API, each call answered asynchronously (the key lives in its own thread). */
 export type AsyncControl = {
-  [M in ControlMethod]: Controller[M] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+  [M in ControlMethod]: Controller[M] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
 };
 
 export type WorkerRequest = { id: number } & (
@@ -76,6 +78,7 @@ export type WorkerRequest = { id: number } & (
   | { op: 'close'; key: number }
 );
 
-export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
+export type WorkerReply =
+  { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
 
 export type { BridgeReply };

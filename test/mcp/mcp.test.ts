@@ -33,9 +33,18 @@ describe('softkey mcp', () => {
   before(async () => {
     const flags = ['--panel', '127.0.0.1:0', '--no-bridge', '--no-demo'];
     device = await startSoftkeyProcess({ presence: 'panel', args: flags, readyPattern: /press Ctrl-C/ });
-    udp = await connectSoftKey({ udp: `127.0.0.1:${device.udpPort}`, replyTo: `127.0.0.1:${device.replyPort}`, timeoutMs: 30_000 });
+    udp = await connectSoftKey({
+      udp: `127.0.0.1:${device.udpPort}`,
+      replyTo: `127.0.0.1:${device.replyPort}`,
+      timeoutMs: 30_000,
+    });
     const { command, args, cwd } = softkeyCommand();
-    const transport = new StdioClientTransport({ command, args: [...args, 'mcp', '--data-dir', device.dataDir], cwd, stderr: 'pipe' });
+    const transport = new StdioClientTransport({
+      command,
+      args: [...args, 'mcp', '--data-dir', device.dataDir],
+      cwd,
+      stderr: 'pipe',
+    });
     transport.stderr?.on('data', (d) => (stderr += d));
     client = new Client({ name: 'softkey-test-agent', version: '1.0.0' });
     await client.connect(transport);
@@ -63,14 +72,23 @@ describe('softkey mcp', () => {
     assert.match(added.credentialId, /^[\w-]{20,}$/);
     assert.match(added.publicKey, /^[\w-]{40,}$/);
     const listed = await tool('list_credentials');
-    const rows = listed.map((c: { credentialId: string; rpId: string; userName: string }) => [c.credentialId, c.rpId, c.userName]);
+    const rows = listed.map((c: { credentialId: string; rpId: string; userName: string }) => [
+      c.credentialId,
+      c.rpId,
+      c.userName,
+    ]);
     assert.deepEqual(rows, [[added.credentialId, 'agent.example', 'ada']]);
     assert.deepEqual(await tool('remove_credential', { credentialId: added.credentialId }), { removed: true });
     assert.deepEqual(await tool('list_credentials'), []);
   });
 
   it('answers the prompt a registration waits on; the relying party verifies the result', async () => {
-    const options = await generateRegistrationOptions({ rpName: 'Agent', rpID: 'localhost', userName: 'grace', attestationType: 'direct' });
+    const options = await generateRegistrationOptions({
+      rpName: 'Agent',
+      rpID: 'localhost',
+      userName: 'grace',
+      attestationType: 'direct',
+    });
     const pending = udp.client.create(options as never, { origin: 'http://localhost:5173' });
     const prompts = await tool('wait_for_prompt', { timeoutMs: 30_000 });
     assert.equal(prompts.length, 1);
@@ -105,7 +123,9 @@ describe('softkey mcp', () => {
   });
 
   it('arms a CTAP error fault, reads the trace, and reports bad input as tool errors', async () => {
-    const plan = await tool('set_faults', { ctapError: { command: 'authenticatorMakeCredential', status: 'CTAP2_ERR_KEY_STORE_FULL' } });
+    const plan = await tool('set_faults', {
+      ctapError: { command: 'authenticatorMakeCredential', status: 'CTAP2_ERR_KEY_STORE_FULL' },
+    });
     assert.deepEqual(plan.ctapError, { command: 'authenticatorMakeCredential', status: 'CTAP2_ERR_KEY_STORE_FULL' });
     const options = await generateRegistrationOptions({ rpName: 'Agent', rpID: 'localhost', userName: 'eve' });
     const refused = udp.client.create(options as never, { origin: 'http://localhost:5173' });
@@ -114,7 +134,10 @@ describe('softkey mcp', () => {
     assert.ok(Array.isArray(trace) && trace.length > 0, 'the trace has entries');
     assert.ok(JSON.stringify(trace).includes('CTAP2_ERR_KEY_STORE_FULL'));
     assert.deepEqual(await tool('clear_faults'), {});
-    await assert.rejects(tool('remove_credential', { credentialId: 'AAAAAAAAAAAAAAAAAAAAAA' }), /no discoverable credential with that ID/);
+    await assert.rejects(
+      tool('remove_credential', { credentialId: 'AAAAAAAAAAAAAAAAAAAAAA' }),
+      /no discoverable credential with that ID/,
+    );
     await assert.rejects(tool('set_presence', { mode: 'sometimes' }), /mode/);
     assert.equal(stderr, '', 'the MCP server wrote nothing to stderr');
   });

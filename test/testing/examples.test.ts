@@ -46,7 +46,13 @@ function assertAllPassed(r: { code: number | null; out: string; err: string }, f
 }
 
 it('the Vitest example passes in jsdom and happy-dom', { timeout: 180_000 }, async () => {
-  const r = await run([join(REPO_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--root', 'examples/vitest', '--reporter=json']);
+  const r = await run([
+    join(REPO_ROOT, 'node_modules/vitest/vitest.mjs'),
+    'run',
+    '--root',
+    'examples/vitest',
+    '--reporter=json',
+  ]);
   assertAllPassed(r, ['happy-dom.test.ts', 'passkeys.test.ts']);
 });
 

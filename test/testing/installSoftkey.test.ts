@@ -56,7 +56,10 @@ describe('installSoftkey', () => {
     });
     assert.equal(result.verified, true);
     assert.equal(result.registrationInfo.fmt, 'packed');
-    assert.deepEqual(softkey.calls.map((x) => [x.type, x.origin]), [['create', 'https://app.example.com']]);
+    assert.deepEqual(
+      softkey.calls.map((x) => [x.type, x.origin]),
+      [['create', 'https://app.example.com']],
+    );
   });
 
   it('signs in with the passkey given at install time', async () => {
@@ -64,7 +67,11 @@ describe('installSoftkey', () => {
     const c = challenge();
     const allowCredentials = [{ type: 'public-key', id: ada!.credentialId }];
     const assertion = await w.navigator.credentials.get({
-      publicKey: w.PublicKeyCredential.parseRequestOptionsFromJSON({ challenge: c, rpId: 'example.com', allowCredentials }),
+      publicKey: w.PublicKeyCredential.parseRequestOptionsFromJSON({
+        challenge: c,
+        rpId: 'example.com',
+        allowCredentials,
+      }),
     });
     assert.equal(assertion.id, ada!.credentialId);
     assert.equal(b64u(assertion.response.userHandle), ada!.userId);
@@ -73,7 +80,11 @@ describe('installSoftkey', () => {
       expectedChallenge: c,
       expectedOrigin: 'https://app.example.com',
       expectedRPID: 'example.com',
-      credential: { id: ada!.credentialId, publicKey: Buffer.from(ada!.publicKey, 'base64url'), counter: ada!.signCount },
+      credential: {
+        id: ada!.credentialId,
+        publicKey: Buffer.from(ada!.publicKey, 'base64url'),
+        counter: ada!.signCount,
+      },
       requireUserVerification: false,
     });
     assert.equal(result.verified, true);
@@ -82,7 +93,10 @@ describe('installSoftkey', () => {
   it('fails the next call of the type asked, with a DOMException of the window', async () => {
     softkey.failNext('InvalidStateError', { type: 'get', message: 'armed' });
     const get = w.navigator.credentials.get({ publicKey: { challenge: new w.Uint8Array(16), rpId: 'example.com' } });
-    await assert.rejects(get, (e: any) => e instanceof w.DOMException && e.name === 'InvalidStateError' && e.message === 'armed');
+    await assert.rejects(
+      get,
+      (e: any) => e instanceof w.DOMException && e.name === 'InvalidStateError' && e.message === 'armed',
+    );
     assert.throws(() => softkey.failNext('NopeError' as never), /not one of NotAllowedError/);
   });
 
@@ -99,7 +113,10 @@ describe('installSoftkey', () => {
     await softkey.control.setPresence({ mode: 'panel' });
     const controller = new w.AbortController();
     const publicKey = { challenge: new w.Uint8Array(16), rpId: 'example.com' };
-    const settled = w.navigator.credentials.get({ publicKey, signal: controller.signal }).then(() => 'resolved', (e: any) => e);
+    const settled = w.navigator.credentials.get({ publicKey, signal: controller.signal }).then(
+      () => 'resolved',
+      (e: any) => e,
+    );
     await until(async () => (await softkey.control.prompts()).length > 0);
     assert.equal((await softkey.control.prompts()).length, 1, 'the key asks for a touch');
     controller.abort(new w.DOMException('the user left', 'AbortError'));
