@@ -34,8 +34,10 @@ import {
   type WorkerRequest,
 } from './protocol.js';
 
-export type { AsyncControl, Passkey, PasskeyInput, TestingKeyOptions } from './protocol.js';
+export type { AsyncControl, ControlMethod, Passkey, PasskeyInput, TestingKeyOptions } from './protocol.js';
 export type { CredentialInfo } from '../main/control.js';
+/** The control API methods `softkey.control` offers. */
+export { CONTROL_METHODS } from './protocol.js';
 
 /** The window function the shim calls (its "binding" channel). */
 const BINDING = '__softkeyTesting';
