@@ -44,6 +44,11 @@ export function attestationAlgorithms(format: AttestationMode): number[] | undef
 export interface AttestationChoice {
   format: AttestationMode;
   aaguid: Uint8Array;
+  /**
+   * A deliberately wrong packed leaf (wrongAnswers.ts): 'expired' (notAfter a year ago) or
+   * 'other-aaguid' (its id-fido-gen-ce-aaguid is not the AAGUID in authData).
+   */
+  leaf?: 'expired' | 'other-aaguid';
 }
 
 interface State {
@@ -115,7 +120,9 @@ export async function attestationRoots(core: Core): Promise<Uint8Array[]> {
   return [(await attestationAuthority(core)).root.certificate];
 }
 
-type LeafKind = 'packed' | 'fido-u2f' | 'tpm' | 'android-safetynet';
+type LeafKind = 'packed' | 'fido-u2f' | 'tpm' | 'android-safetynet' | 'packed-expired' | 'packed-other-aaguid';
+
+const YEAR_MS = 365 * 24 * 3600 * 1000;
 
 /** A format's attestation key and certificate for one AAGUID, made once and kept in the vault. */
 function leaf(core: Core, kind: LeafKind, aaguid: Uint8Array): Promise<CertifiedKey> {
@@ -133,6 +140,8 @@ function leaf(core: Core, kind: LeafKind, aaguid: Uint8Array): Promise<Certified
       const o = { aaguid, random: rng.bytes(16), notBefore: notBefore(core) };
       const made =
         kind === 'packed' ? await createPackedLeaf(authority, o)
+        : kind === 'packed-expired' ? await createPackedLeaf(authority, { ...o, notBefore: new Date(core.env.clock.now() - 2 * YEAR_MS), years: 1 })
+        : kind === 'packed-other-aaguid' ? await createPackedLeaf(authority, { ...o, aaguid: aaguid.map((b) => b ^ 0xff) })
         : kind === 'tpm' ? await createAikLeaf(authority, o)
         : kind === 'fido-u2f' ? await createU2fLeaf(authority, o)
         : await createSafetyNetLeaf(authority, o);
@@ -190,8 +199,10 @@ export async function attestationStatement(core: Core, choice: AttestationChoice
       ]);
       return { fmt: 'packed', attStmt };
     }
-    case 'packed-chain':
-      return { fmt: 'packed', attStmt: packedFullStatement(await leaf(core, 'packed', choice.aaguid), await authority(), signed) };
+    case 'packed-chain': {
+      const kind = choice.leaf === 'expired' ? 'packed-expired' : choice.leaf === 'other-aaguid' ? 'packed-other-aaguid' : 'packed';
+      return { fmt: 'packed', attStmt: packedFullStatement(await leaf(core, kind, choice.aaguid), await authority(), signed) };
+    }
     case 'fido-u2f':
       return { fmt: 'fido-u2f', attStmt: fidoU2fStatement(await leaf(core, 'fido-u2f', ZERO_AAGUID), i) };
     case 'tpm': {

@@ -28,6 +28,7 @@ import {
   pinUvAuthPreamble,
   verifyPinUvAuthParam,
 } from './pinUvAuth.js';
+import { takeWrongAnswers, wrongFlags, wrongRpIdHash, wrongSignature, wrongSignCount, type AuthenticatorWrongAnswer } from './wrongAnswers.js';
 
 export async function getAssertion(
   core: Core,
@@ -130,7 +131,9 @@ export async function getAssertion(
   // The user's name and displayName only after user verification (§6.2.2 step 12); CTAP 2.0 §5.2
   // ("user") also keeps them back when a single account answers: its id is enough.
   const identifying = uv && (!ctap20 || numberOfCredentials > 1);
-  const response = assert(core, first, rpId, rpIdHash, req.clientDataHash, flags, uv, extensions, identifying);
+  // Deliberately wrong answers armed by the control API (wrongAnswers.ts): real ceremonies only, not up=false probes.
+  const wrong = up ? takeWrongAnswers(core, 'authentication') : undefined;
+  const response = assert(core, first, rpId, rpIdHash, req.clientDataHash, flags, uv, extensions, identifying, wrong);
   if (walk && numberOfCredentials > 1) {
     response.numberOfCredentials = numberOfCredentials;
     core.runtime.pending = {
@@ -213,12 +216,23 @@ function assert(
   uv: boolean,
   ext: AssertionExtensions | undefined,
   identifying: boolean,
+  wrong?: ReadonlySet<AuthenticatorWrongAnswer>,
 ): GetAssertionResponse {
-  const signCount = core.env.store.incrementCounter(cred.id);
+  const last = wrong?.size ? core.env.store.getCounter(cred.id) : 0;
+  let signCount = core.env.store.incrementCounter(cred.id);
   const { extensions, largeBlobKey } = assertionOutputs(ext, cred, uv);
-  const allFlags = flags | backupFlagBits(core, cred.id);
-  const authData = buildAuthenticatorData({ rpIdHash, flags: allFlags, signCount, extensions });
-  const signature = core.sign(cred, signedData(authData, clientDataHash));
+  let allFlags = flags | backupFlagBits(core, cred.id);
+  let authData: Uint8Array;
+  let signature: Uint8Array;
+  if (wrong?.size) {
+    signCount = wrongSignCount(signCount, last, wrong);
+    allFlags = wrongFlags(allFlags, wrong);
+    authData = buildAuthenticatorData({ rpIdHash: wrongRpIdHash(core, rpId, rpIdHash, wrong), flags: allFlags, signCount, extensions });
+    signature = wrongSignature(core.sign(cred, signedData(authData, clientDataHash)), wrong);
+  } else {
+    authData = buildAuthenticatorData({ rpIdHash, flags: allFlags, signCount, extensions });
+    signature = core.sign(cred, signedData(authData, clientDataHash));
+  }
   const response: GetAssertionResponse = { credential: { type: 'public-key', id: cred.id }, authData, signature };
   if (largeBlobKey) response.largeBlobKey = largeBlobKey;
   const r = cred.resident;

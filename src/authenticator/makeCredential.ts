@@ -17,6 +17,7 @@ import {
   attestationUsed,
   attestedAaguid,
   currentAttestation,
+  type AttestationChoice,
 } from './attestation.js';
 import { alwaysUvForMakeCredential, enterpriseAttestationRequested } from './authenticatorConfig.js';
 import { followsCtap20 } from './config.js';
@@ -38,6 +39,7 @@ import {
   verifyPinUvAuthParam,
 } from './pinUvAuth.js';
 import { isPinSet } from './pinUvAuthToken.js';
+import { takeWrongAnswers, wrongAttestedBytes, wrongCoseKey, wrongFlags, wrongRpIdHash } from './wrongAnswers.js';
 
 export async function makeCredential(
   core: Core,
@@ -225,13 +227,17 @@ export async function makeCredential(
 
   // Step 17–19: authenticator data and attestation statement (attestation.ts, WebAuthn L3 §8). CTAP 2.3:
   // a platform whose attestationFormatsPreference picks "none" gets none.
+  // Deliberately wrong answers armed by the control API (wrongAnswers.ts), signed as if they were true.
+  const wrong = takeWrongAnswers(core, 'registration');
+  const wrongCertificate: AttestationChoice['leaf'] =
+    wrong.has('certificate-expired') ? 'expired' : wrong.has('certificate-aaguid') ? 'other-aaguid' : undefined;
   const attestation =
-    chosenAttestationFormat(config, req.attestationFormatsPreference) === 'none'
-      ? { ...chosen, format: 'none' as const }
-      : chosen;
+    wrongCertificate ? { ...chosen, format: 'packed-chain' as const, leaf: wrongCertificate }
+    : chosenAttestationFormat(config, req.attestationFormatsPreference) === 'none' ? { ...chosen, format: 'none' as const }
+    : chosen;
   const authData = buildAuthenticatorData({
-    rpIdHash,
-    flags,
+    rpIdHash: wrongRpIdHash(core, req.rp.id, rpIdHash, wrong),
+    flags: wrongFlags(flags, wrong),
     signCount: 0,
     // A passkey provider's "none" keeps its AAGUID (aaguidInNoneAttestation).
     attestedCredentialData: {
@@ -240,7 +246,7 @@ export async function makeCredential(
           ? attestation.aaguid
           : attestedAaguid(attestation),
       credentialId: id,
-      credentialPublicKey: publicKey,
+      credentialPublicKey: wrongCoseKey(publicKey, req.pubKeyCredParams.map((p) => p.alg), wrong),
     },
     extensions: makeCredentialOutputs(ext, id, uv),
   });
@@ -259,7 +265,7 @@ export async function makeCredential(
   }
   const statement = await attestationStatement(core, attestation, {
     alg,
-    authData,
+    authData: wrongAttestedBytes(authData, wrong),
     clientDataHash: req.clientDataHash,
     rpIdHash,
     credentialId: id,

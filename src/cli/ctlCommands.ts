@@ -26,6 +26,8 @@ export const CTL_HELP = `softkey ctl [--data-dir DIR | --url URL --token TOKEN] 
   reset | power-cycle
   attestation [show | reset | roots]          the format/AAGUID the next makeCredential uses; the root CA (PEM)
   attestation set [--format FMT] [--aaguid UUID] [--once]
+  override [show | clear | list]                the armed wrong answers; list: every one with the RP check that catches it
+  override NAME... [--once] [--ceremony registration|authentication]   arm deliberately wrong answers
   faults [show | clear]
   faults set [--delay MS] [--drop N] [--corrupt N [--offset O] [--xor X]] [--error COMMAND:STATUS [--every]]
              [--bad-signature] [--withhold timeout|cancel]
@@ -238,6 +240,15 @@ function callFor(operation: string | undefined, args: string[]): Call {
       return (parse(args, {}), ['POST', '/power-cycle']);
     case 'faults':
       return faultsCall(args);
+    case 'override': {
+      // softkey ctl override [show | clear | list | NAME... [--once] [--ceremony registration|authentication]]
+      const [sub, ...rest] = args;
+      if (sub === undefined || sub === 'show') return (parse(rest, {}), ['GET', '/overrides']);
+      if (sub === 'clear') return (parse(rest, {}), ['DELETE', '/overrides']);
+      if (sub === 'list') return (parse(rest, {}), ['GET', '/wrong-answers']);
+      const { values, positionals } = parse(args, { once: { type: 'boolean' }, ceremony: { type: 'string' } }, Infinity);
+      return ['POST', '/overrides', { answer: positionals, ...(values.once && { once: true }), ...(values.ceremony && { ceremony: values.ceremony }) }];
+    }
     case 'attestation': {
       const [sub, ...rest] = args;
       if (sub === undefined || sub === 'show') return (parse(rest, {}), ['GET', '/attestation']);

@@ -25,12 +25,29 @@ export interface ClientData {
   hash: Uint8Array;
 }
 
+/** The members of CollectedClientData, in their serialization order. */
+export interface ClientDataMembers {
+  type: string;
+  challenge: Uint8Array;
+  origin: string;
+  crossOrigin: boolean;
+  topOrigin?: string;
+}
+
 /** `topOrigin`: the top-level origin when it is not the caller's (the caller is a cross-origin frame). */
 export function collectClientData(type: 'webauthn.create' | 'webauthn.get', challenge: Uint8Array, origin: string, topOrigin?: string): ClientData {
+  return serializeClientData(clientDataMembers(type, challenge, origin, topOrigin));
+}
+
+export function clientDataMembers(type: string, challenge: Uint8Array, origin: string, topOrigin?: string): ClientDataMembers {
   const cross = topOrigin !== undefined && topOrigin !== origin;
+  return { type, challenge, origin, crossOrigin: cross, ...(cross && { topOrigin }) };
+}
+
+export function serializeClientData(m: ClientDataMembers): ClientData {
   const text =
-    `{"type":${ccdString(type)},"challenge":${ccdString(b64u.encode(challenge))},` +
-    `"origin":${ccdString(origin)},"crossOrigin":${cross}${cross ? `,"topOrigin":${ccdString(topOrigin)}` : ''}}`;
+    `{"type":${ccdString(m.type)},"challenge":${ccdString(b64u.encode(m.challenge))},` +
+    `"origin":${ccdString(m.origin)},"crossOrigin":${m.crossOrigin}${m.topOrigin !== undefined ? `,"topOrigin":${ccdString(m.topOrigin)}` : ''}}`;
   const json = utf8.encode(text);
   return { json, hash: sha256(json) };
 }

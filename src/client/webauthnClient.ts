@@ -39,6 +39,8 @@ import { candidateOf, chooseAuthenticator, eligibleAuthenticators, type Authenti
 import { anonymize, attestationConveyance, encodeAttestationObject, type NoneAttestationAaguid } from './attestation.js';
 import { Ceremony, DEFAULT_TIMEOUTS, effectiveTimeout, type TimeoutRange } from './ceremony.js';
 import { collectClientData } from './clientData.js';
+import { randomBytes } from '../crypto/aead.js';
+import { wrongAttestationObject, wrongAuthenticatorData, wrongClientData, type WrongAnswerHook } from './wrongAnswers.js';
 import { toWebAuthnError, WebAuthnError } from './errors.js';
 import { ClientPin, preferredProtocol, resolvePin, type PinSource, type SharedSecret } from './clientPin.js';
 import { planCreateExtensions, planGetExtensions, type ExtensionPlan } from './extensions.js';
@@ -79,6 +81,8 @@ export const DEFAULT_PUB_KEY_CRED_PARAMS: readonly PublicKeyCredentialParameters
   { type: 'public-key', alg: -7 },
   { type: 'public-key', alg: -257 },
 ];
+
+const NO_WRONG_ANSWERS: ReadonlySet<string> = new Set();
 
 /** clientDataHash of silent probes: a fixed value, so no signature over real client data escapes without presence. */
 const PREFLIGHT_CLIENT_DATA_HASH = sha256(utf8.encode('softkey: silent pre-flight probe'));
@@ -132,6 +136,11 @@ export interface WebAuthnClientOptions {
   relatedOrigins?: RelatedOriginsOptions | false;
   /** Told after each signal method ran on the authenticators (what it deleted or updated). */
   onSignal?: (effects: SignalEffect[]) => void;
+  /**
+   * Deliberately wrong answers armed for the next ceremony (wrongAnswers.ts; openSoftKey wires the
+   * control API's `override`). Absent: an honest client.
+   */
+  wrongAnswers?: WrongAnswerHook;
 }
 
 export interface CreateContext {
@@ -391,7 +400,11 @@ export class WebAuthnClient {
           : 'discouraged';
     const uv = conditional ? 'discouraged' : uvRequirement(selection.userVerification);
     const conveyance = attestationConveyance(options.attestation);
-    const clientData = collectClientData('webauthn.create', options.challenge, caller.origin, ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin);
+    const topOrigin = ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin;
+    const wrong = this.options.wrongAnswers?.('registration') ?? NO_WRONG_ANSWERS;
+    const clientData =
+      wrong.size > 0 ? wrongClientData('webauthn.create', options.challenge, caller.origin, topOrigin, wrong, randomBytes)
+      : collectClientData('webauthn.create', options.challenge, caller.origin, topOrigin);
     const timeout = effectiveTimeout(options.timeout, this.timeouts);
 
     return this.run(ctx.signal, timeout, async (c) => {
@@ -440,7 +453,7 @@ export class WebAuthnClient {
       });
       let result = decodeMakeCredentialResponse(await c.send(request));
 
-      const authData = this.checkAuthData(result.authData, rpId);
+      const authData = this.checkAuthData(result.authData, rpId, wrong);
       const acd = authData.attestedCredentialData;
       if (!acd) throw new WebAuthnError('UnknownError', 'authenticatorData has no attested credential data');
       const outputs = extensionsOf(authData);
@@ -456,6 +469,7 @@ export class WebAuthnClient {
       const { alg, spki } = publicKeyOf(acd.credentialPublicKey);
       const transports = [...new Set(info.transports ?? this.options.transports ?? [])].sort();
       const id = b64u.encode(acd.credentialId);
+      if (wrong.size > 0) result = { ...result, authData: wrongAuthenticatorData(result.authData, 'registration', wrong) };
       return {
         id,
         rawId: id,
@@ -465,7 +479,7 @@ export class WebAuthnClient {
           transports,
           ...(spki && { publicKey: b64u.encode(spki) }),
           publicKeyAlgorithm: alg,
-          attestationObject: b64u.encode(encodeAttestationObject(result)),
+          attestationObject: b64u.encode(wrongAttestationObject(encodeAttestationObject(result), wrong)),
         },
         authenticatorAttachment: attachment,
         clientExtensionResults: extensionOutputsToJSON(clientExtensionResults),
@@ -484,7 +498,11 @@ export class WebAuthnClient {
     const rpId = await this.rpIdFor(caller, options.rpId, ctx.signal);
     if (options.challenge.length < 16) throw typeError('challenge must be at least 16 bytes');
     const uv = uvRequirement(options.userVerification);
-    const clientData = collectClientData('webauthn.get', options.challenge, caller.origin, ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin);
+    const topOrigin = ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin;
+    const wrong = this.options.wrongAnswers?.('authentication') ?? NO_WRONG_ANSWERS;
+    const clientData =
+      wrong.size > 0 ? wrongClientData('webauthn.get', options.challenge, caller.origin, topOrigin, wrong, randomBytes)
+      : collectClientData('webauthn.get', options.challenge, caller.origin, topOrigin);
     const allowCredentials = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
     // L3 §5.1.4.1: with conditional mediation the timeout is ignored.
     const timeout = ctx.mediation === 'conditional' ? undefined : effectiveTimeout(options.timeout, this.timeouts);
@@ -548,7 +566,7 @@ export class WebAuthnClient {
       if (allowList && !allowList.some((d) => equal(d.id, result.credential.id))) {
         throw new WebAuthnError('UnknownError', 'the authenticator answered with a credential that was not allowed');
       }
-      const authData = this.checkAuthData(result.authData, rpId);
+      const authData = this.checkAuthData(result.authData, rpId, wrong);
       const outputs = extensionsOf(authData);
       const clientExtensionResults = extensions.outputs({
         outputs,
@@ -564,7 +582,7 @@ export class WebAuthnClient {
         rawId: id,
         response: {
           clientDataJSON: b64u.encode(clientData.json),
-          authenticatorData: b64u.encode(result.authData),
+          authenticatorData: b64u.encode(wrongAuthenticatorData(result.authData, 'authentication', wrong)),
           signature: b64u.encode(result.signature),
           ...(result.user && { userHandle: b64u.encode(result.user.id) }),
         },
@@ -792,14 +810,15 @@ export class WebAuthnClient {
     return chosen;
   }
 
-  private checkAuthData(raw: Uint8Array, rpId: string): AuthenticatorData {
+  /** The authenticator's answer parsed; an armed `rp-id-hash` wrong answer is let through, not refused. */
+  private checkAuthData(raw: Uint8Array, rpId: string, wrong: ReadonlySet<string>): AuthenticatorData {
     let parsed: AuthenticatorData;
     try {
       parsed = parseAuthenticatorData(raw);
     } catch (e) {
       throw new WebAuthnError('UnknownError', 'the authenticator returned malformed authenticatorData', { cause: e });
     }
-    if (!equal(parsed.rpIdHash, sha256(utf8.encode(rpId)))) throw new WebAuthnError('UnknownError', 'authenticatorData is for another RP ID');
+    if (!equal(parsed.rpIdHash, sha256(utf8.encode(rpId))) && !wrong.has('rp-id-hash')) throw new WebAuthnError('UnknownError', 'authenticatorData is for another RP ID');
     return parsed;
   }
 }

@@ -39,6 +39,8 @@ import { attestationRoots, attestationState, setAttestation, type AttestationSta
 import { checkFaultPlan, Faults, type FaultPlan } from './faults.js';
 import { PRESENCE_MODES, PresenceBroker, type PresenceMode, type Prompt, type UvResult } from './presence.js';
 import { TraceLog, type TraceEntry } from './trace.js';
+import { setWrongAnswerSource } from '../authenticator/wrongAnswers.js';
+import { ArmedWrongAnswers, WRONG_ANSWERS, type OverrideState, type WebAuthnCeremony, type WrongAnswerInfo } from './wrongAnswers.js';
 
 /** A bad request: the HTTP API answers 400 (404 for NotFound), the CLI exits 2. */
 export class ControlError extends Error {
@@ -125,6 +127,7 @@ export type ControlEvent =
   | { type: 'uv'; uv: UvState }
   | { type: 'pin'; pin: { set: boolean; retries: number; uvRetries: number } }
   | { type: 'faults'; faults: FaultPlanView }
+  | { type: 'overrides'; overrides: OverrideState }
   | { type: 'credentials' }
   | { type: CredentialEventType; credential: CredentialEventJson }
   | { type: 'trace'; entry: TraceEntry };
@@ -186,9 +189,11 @@ export class Controller {
   private readonly listeners = new Set<(e: ControlEvent) => void>();
   private readonly credentialListeners = new Map<(e: CredentialEventJson) => void, { type: string; off: () => void }[]>();
   private keyring: Keyring | undefined;
+  private readonly wrong = new ArmedWrongAnswers(() => this.emit({ type: 'overrides', overrides: this.wrong.state() }));
 
   constructor(private readonly d: ControlledDevice) {
     d.trace.subscribe((entry) => this.emit({ type: 'trace', entry }));
+    setWrongAnswerSource(d.core, { take: (ceremony) => this.wrong.take(ceremony, 'authenticator') });
   }
 
   /** Events for live views (the panel's WebSocket). Returns the unsubscribe function. */
@@ -305,6 +310,29 @@ export class Controller {
   /** The root certificates (PEM) an RP trusts for every format softkey emits. */
   attestationRoots(): Promise<{ roots: string[] }> {
     return attestationRoots(this.d.core);
+  }
+
+  // --- deliberately wrong answers (wrongAnswers.ts) ---
+  /**
+   * Arms wrong answers for the next ceremonies: `{ answer: 'up-cleared' | [...], once?: true,
+   * ceremony?: 'registration' | 'authentication' }`; `{ clear: true }` disarms all.
+   */
+  override(input: unknown): OverrideState {
+    return this.wrong.override(input);
+  }
+  overrides(): OverrideState {
+    return this.wrong.state();
+  }
+  clearOverrides(): OverrideState {
+    return this.wrong.override({ clear: true });
+  }
+  /** The catalog: every wrong answer, what softkey emits and the WebAuthn step an RP catches it with. */
+  wrongAnswers(): readonly WrongAnswerInfo[] {
+    return WRONG_ANSWERS;
+  }
+  /** For the WebAuthn client beside this device (wired by openSoftKey): the names armed for a ceremony. */
+  takeClientWrongAnswers(ceremony: WebAuthnCeremony): ReadonlySet<string> {
+    return this.wrong.take(ceremony, 'client');
   }
 
   // --- presence and prompts ---

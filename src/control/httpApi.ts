@@ -19,6 +19,7 @@
  *        credentialDeleted, credentialUpdated (event name = type, data = the credential as JSON)
  *   POST /api/key-state {passphrase?}   the whole key as one JSON document (private keys included)
  *   POST /api/reset       POST /api/power-cycle
+ *   GET  /api/overrides   POST {answer, once?, ceremony?} (arms wrong answers)   DELETE;  GET /api/wrong-answers (catalog)
  *   GET  /api/faults      PUT {delayMs, dropReport, corruptReport, ctapError, badSignature, withholdPresence}   DELETE
  *   GET  /api/trace?since=N   DELETE /api/trace
  *   GET  /api/wallet/addresses?count=N
@@ -151,6 +152,10 @@ export function createControlApi(options: ControlApiOptions): Hono {
   api.get('/api/attestation', (c) => c.json(ctl.attestation()));
   api.put('/api/attestation', async (c) => c.json(ctl.setAttestation(await body(c))));
   api.get('/api/attestation/roots', async (c) => c.json(await ctl.attestationRoots()));
+  api.get('/api/overrides', (c) => c.json(ctl.overrides()));
+  api.post('/api/overrides', async (c) => c.json(ctl.override(await body(c))));
+  api.delete('/api/overrides', (c) => c.json(ctl.clearOverrides()));
+  api.get('/api/wrong-answers', (c) => c.json(ctl.wrongAnswers()));
   api.get('/api/faults', (c) => c.json(ctl.faults()));
   api.put('/api/faults', async (c) => c.json(ctl.setFaults(await body(c))));
   api.delete('/api/faults', (c) => c.json(ctl.clearFaults()));

@@ -210,7 +210,15 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     }
   }
   const cbor: CtapTransport['cbor'] = (request, opts) => device.cbor(request, opts);
-  const client = new WebAuthnClient({ cbor }, { ...options.client, timeouts: { ...TESTING_TIMEOUTS, ...options.client?.timeouts } });
+  // key.client tells the client-side wrong answers armed by key.control.override (client/wrongAnswers.ts).
+  const client = new WebAuthnClient(
+    { cbor },
+    {
+      wrongAnswers: (ceremony) => controller.takeClientWrongAnswers(ceremony),
+      ...options.client,
+      timeouts: { ...TESTING_TIMEOUTS, ...options.client?.timeouts },
+    },
+  );
   const autofill: AutofillControl = {
     autofill: () => client.autofill.offered(),
     chooseAccount: (id) => client.autofill.choose(id),

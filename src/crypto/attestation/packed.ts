@@ -20,7 +20,10 @@ export function aaguidExtension(aaguid: Uint8Array): x509.Extension {
 }
 
 /** The §8.2.1 attestation leaf for one AAGUID, issued by the device's intermediate CA. */
-export function createPackedLeaf(authority: AttestationAuthority, o: LeafOptions & { aaguid: Uint8Array }): Promise<CertifiedKey> {
+export function createPackedLeaf(
+  authority: AttestationAuthority,
+  o: LeafOptions & { aaguid: Uint8Array; years?: number },
+): Promise<CertifiedKey> {
   return certifiedKey(CoseAlg.ES256, (publicKey) =>
     issueCertificate({
       subject: 'C=US, O=softkey, OU=Authenticator Attestation, CN=softkey Packed Attestation',
@@ -28,6 +31,7 @@ export function createPackedLeaf(authority: AttestationAuthority, o: LeafOptions
       issuer: authority.intermediate,
       random: o.random,
       notBefore: o.notBefore,
+      ...(o.years !== undefined && { years: o.years }),
       extensions: [aaguidExtension(o.aaguid)],
     }),
   );
