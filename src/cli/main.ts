@@ -28,6 +28,7 @@ import { stateCommand } from './stateCommands.js';
 import { listenFor } from '../main/listenErrors.js';
 import { poolCommand } from './poolCommands.js';
 import { webdriverCommand, WEBDRIVER_HELP } from './webdriverCommand.js';
+import { rpCheckCommand } from './rpCheckCommand.js';
 
 const HELP = `softkey — a software FIDO2 security key
 
@@ -81,6 +82,9 @@ ${hidTransportHelp()}
   softkey pool create --users N --rp-id ID --out DIR
                                    pre-enroll a load test's virtual users (README "Load testing")
   ${WEBDRIVER_HELP.trimStart()}
+  softkey rp-check CONFIG.json [--only NAME,...] [--json]
+                                   drive an RP's endpoints through every attestation format and deliberately
+                                   wrong answer; report what it wrongly accepted (exit 1) and the step it skipped
   softkey ctl OPERATION [ARGS]     drive a running device: presence, prompts, credentials, faults…
                                    (softkey ctl --help)
   softkey mcp [--data-dir DIR]     a Model Context Protocol server (stdio) for AI agents over the control API
@@ -442,6 +446,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await poolCommand(args, io);
       case 'webdriver':
         return await webdriverCommand(args, io);
+      case 'rp-check':
+        return await rpCheckCommand(args, io);
       case 'wallet':
         return await walletCommand(args, {
           stdin: process.stdin,

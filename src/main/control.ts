@@ -26,6 +26,7 @@ import { faultyCtap1, faultyCtap2, faultySend } from '../control/faultInjection.
 export { Controller, ControlError } from '../control/controller.js';
 export type { AddCredentialInput, CredentialInfo, ControlEvent, CredentialEventJson } from '../control/controller.js';
 export type { FaultPlan } from '../control/faults.js';
+export { WRONG_ANSWERS, type WrongAnswerInfo } from '../control/wrongAnswers.js';
 export type { Prompt } from '../control/presence.js';
 
 /** Commands after which the credential list (or PIN state) may have changed. */

@@ -46,6 +46,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { DemoDb } from './db.js';
 import { seedFromPool } from './seed.js';
 import { decodeRegistration } from './decode.js';
+import { attestationObjectProblem, clientDataProblem, credentialKeyProblem } from './strictChecks.js';
 import { APP_SCRIPT, credentialListPage, credentialPage, loginPage, notFoundPage, registerPage } from './pages.js';
 
 export interface DemoServerOptions {
@@ -269,6 +270,11 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     if (!challenge || !pending) return fail(c, 400, 'no registration in progress');
     const response = (await body(c)).credential as RegistrationResponseJSON | undefined;
     if (!response || typeof response !== 'object') return fail(c, 400, 'credential missing');
+    // The WebAuthn steps SimpleWebAuthn leaves to the RP (strictChecks.ts).
+    const problem = typeof response.response?.clientDataJSON === 'string' && typeof response.response.attestationObject === 'string'
+      ? clientDataProblem(response.response.clientDataJSON) ?? attestationObjectProblem(response.response.attestationObject)
+      : undefined;
+    if (problem) return fail(c, 400, `registration not verified: ${problem}`);
     let verification;
     try {
       verification = await verifyRegistrationResponse({
@@ -284,6 +290,8 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     }
     if (!verification.verified) return fail(c, 400, 'registration not verified');
     const info = verification.registrationInfo;
+    const keyProblem = credentialKeyProblem(info.credential.publicKey);
+    if (keyProblem) return fail(c, 400, `registration not verified: ${keyProblem}`);
     if (db.credential(info.credential.id)) return fail(c, 400, 'this credential is already registered');
     const user = db.userByName(pending.username) ?? db.createUser(pending.username, pending.webauthnUserId, Date.now());
     db.addCredential({
@@ -336,6 +344,8 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     const user = db.userById(cred.userId)!;
     // §7.2 step 6: a returned user handle must be the credential's owner.
     if (response.response.userHandle && response.response.userHandle !== user.webauthnUserId) return fail(c, 400, 'user handle does not match the credential owner');
+    const problem = typeof response.response.clientDataJSON === 'string' ? clientDataProblem(response.response.clientDataJSON) : undefined;
+    if (problem) return fail(c, 400, `sign-in not verified: ${problem}`);
     let verification;
     try {
       verification = await verifyAuthenticationResponse({
@@ -351,6 +361,10 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     }
     if (!verification.verified) return fail(c, 400, 'sign-in not verified');
     const a = verification.authenticationInfo;
+    // §7.2: BE never changes for a credential (§6.1.3); the device type is BE as SimpleWebAuthn names it.
+    if (a.credentialDeviceType !== cred.deviceType) {
+      return fail(c, 400, `sign-in not verified: backup eligibility changed (${cred.deviceType} at registration, ${a.credentialDeviceType} now)`);
+    }
     db.recordLogin(cred.id, a.newCounter, a.credentialBackedUp, Date.now());
     s.signedIn = user.name;
     return c.json({ verified: true, username: user.name, counter: a.newCounter, userVerified: a.userVerified, credentialId: cred.id, url: `/credentials/${encodeURIComponent(cred.id)}` });
