@@ -29,6 +29,7 @@ import { listenFor } from '../main/listenErrors.js';
 import { poolCommand } from './poolCommands.js';
 import { webdriverCommand, WEBDRIVER_HELP } from './webdriverCommand.js';
 import { rpCheckCommand } from './rpCheckCommand.js';
+import { mdsCommand } from './mdsCommand.js';
 
 const HELP = `softkey — a software FIDO2 security key
 
@@ -82,6 +83,8 @@ ${hidTransportHelp()}
   softkey pool create --users N --rp-id ID --out DIR
                                    pre-enroll a load test's virtual users (README "Load testing")
   ${WEBDRIVER_HELP.trimStart()}
+  softkey mds [--data-dir DIR] [--out FILE | --listen HOST:PORT] [--root-out FILE] [--status PROFILE=STATUS]...
+                                   a local FIDO Metadata Service: MDS 3.0 BLOB with a statement per profile
   softkey rp-check CONFIG.json [--only NAME,...] [--json]
                                    drive an RP's endpoints through every attestation format and deliberately
                                    wrong answer; report what it wrongly accepted (exit 1) and the step it skipped
@@ -448,6 +451,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return await webdriverCommand(args, io);
       case 'rp-check':
         return await rpCheckCommand(args, io);
+      case 'mds':
+        return await mdsCommand(args, io);
       case 'wallet':
         return await walletCommand(args, {
           stdin: process.stdin,
