@@ -90,3 +90,9 @@ export type { AutofillControl } from './main/softkey.js';
 export type { RelatedOriginsOptions } from './client/relatedOrigins.js';
 export type { AllAcceptedCredentialsOptions, CurrentUserDetailsOptions, UnknownCredentialOptions } from './client/signals.js';
 export type { DemoDb, DemoUser, DemoCredential } from './rp-demo/db.js';
+// A relying party's test bench (issue 16): the wrong-answer catalog, rp-check and a local FIDO MDS.
+export { WRONG_ANSWERS, type WrongAnswerInfo } from './main/control.js';
+export { rpCheck, formatRpCheckReport, checkRpCheckAdapter } from './main/rpCheck.js';
+export type { RpCheckAdapter, RpCheckOptions, RpCheckReport, RpCheckResult, RpCheckVerdict } from './main/rpCheck.js';
+export { metadataBlob, startMetadataService, AUTHENTICATOR_STATUSES, MdsError } from './main/mds.js';
+export type { AuthenticatorStatus, MetadataBlob, MetadataBlobOptions, MetadataServiceServer } from './main/mds.js';

@@ -25,6 +25,17 @@ test('registers and signs in with the fixture key', async ({ page, softkey }) =>
   expect(softkey.control.credentials()).toHaveLength(1);
 });
 
+test('deliberately wrong answers through key.control.override: the demo refuses each, with its reason', async ({ page, softkey }) => {
+  await register(page, 'Wrong');
+  expect(await signIn(page)).toContain('Signed in as Wrong'); // the RP now holds a non-zero counter
+  softkey.control.override({ answer: 'client-data-cross-origin', once: true });
+  expect(await signIn(page)).toContain('crossOrigin: true');
+  softkey.control.override({ answer: 'counter-backwards', once: true });
+  expect(await signIn(page)).toMatch(/Response counter value \d+ was lower than expected/);
+  expect(softkey.control.overrides().armed).toEqual([]);
+  expect(await signIn(page)).toContain('Signed in as Wrong');
+});
+
 test('the next test starts with a fresh key', async ({ softkey }) => {
   expect(softkey.control.credentials()).toHaveLength(0);
 });

@@ -51,6 +51,7 @@ describe('softkey/playwright test fixture under npx playwright test', { skip: SK
         results.map(({ title, status }) => ({ title, status })),
         [
           'registers and signs in with the fixture key',
+          'deliberately wrong answers through key.control.override: the demo refuses each, with its reason',
           'the next test starts with a fresh key',
           'popups of the context have the key too',
           'enrols',
