@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Command } from '../../src/ctap2/commands.js';
-import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Status } from '../../src/ctap2/status.js';
 import { connectSoftKey, type SoftKeyConnection } from '../../src/main/softkey.js';
 import { softkeyCommand, startSoftkeyProcess, type SoftkeyProcess } from '../interop/startDevice.js';
@@ -79,6 +80,27 @@ describe('softkey ctl', () => {
     assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP2_OK);
     assert.deepEqual(JSON.parse((await ctl(device.dataDir, 'presence', 'deny')).out), { mode: 'deny', timeoutMs: 30000 });
     assert.equal((await client.cbor(makeCredential('ctl.example')))[0], Status.CTAP2_ERR_OPERATION_DENIED);
+  });
+
+  it('arms a deliberately wrong answer (override) that a CTAP client then gets, once; lists the catalog', async () => {
+    assert.equal((await ctl(device.dataDir, 'presence', 'auto')).code, 0);
+    const armed = await ctl(device.dataDir, 'override', 'up-cleared', '--once', '--ceremony', 'authentication');
+    assert.equal(armed.code, 0, armed.err);
+    assert.deepEqual(JSON.parse(armed.out), { armed: [{ answer: 'up-cleared', ceremonies: ['authentication'], once: true }] });
+    const flags = async () => {
+      const r = await client.cbor(getAssertion('ctl.example'));
+      assert.equal(r[0], Status.CTAP2_OK);
+      return parseAuthenticatorData(decodeGetAssertionResponse(r).authData).flags;
+    };
+    assert.equal((await flags()) & 0x01, 0, 'UP cleared, as armed');
+    assert.equal((await flags()) & 0x01, 1, 'once: the next answer is honest');
+    assert.deepEqual(JSON.parse((await ctl(device.dataDir, 'override', 'show')).out), { armed: [] });
+    const list = JSON.parse((await ctl(device.dataDir, 'override', 'list')).out) as Array<{ name: string; check: string }>;
+    assert.equal(list.length, 22);
+    assert.match(list.find((w) => w.name === 'up-cleared')!.check, /UP bit/);
+    const unknown = await ctl(device.dataDir, 'override', 'nope');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.err, /unknown wrong answer "nope"/);
   });
 
   it('exits 2 on usage mistakes and 1 when the device refuses', async () => {

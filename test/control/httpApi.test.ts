@@ -155,6 +155,24 @@ describe('control HTTP API', () => {
     assert.equal((await call('PUT', '/api/faults', { dropReport: 0 })).status, 400);
   });
 
+  it('arms, shows and clears deliberately wrong answers (overrides); lists the catalog; names bad input', async () => {
+    const armed = await call('POST', '/api/overrides', { answer: ['rp-id-hash', 'client-data-origin'], ceremony: 'registration' });
+    assert.equal(armed.status, 200);
+    assert.deepEqual(armed.body.armed.map((a: any) => [a.answer, a.ceremonies, a.once]), [
+      ['rp-id-hash', ['registration'], false],
+      ['client-data-origin', ['registration'], false],
+    ]);
+    assert.deepEqual((await call('GET', '/api/overrides')).body, armed.body);
+    assert.deepEqual((await call('DELETE', '/api/overrides')).body, { armed: [] });
+    assert.equal(key.control.overrides().armed.length, 0);
+    const catalog = (await call('GET', '/api/wrong-answers')).body as Array<{ name: string; ceremonies: string[]; check: string }>;
+    assert.equal(catalog.length, 22);
+    assert.deepEqual(catalog.find((w) => w.name === 'counter-backwards')!.ceremonies, ['authentication']);
+    const bad = await call('POST', '/api/overrides', { answer: 'counter-zero', ceremony: 'registration' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /counter-zero is a wrong answer of authentication only/);
+  });
+
   it('resets, power-cycles, reads and clears the trace, lists wallet addresses', async () => {
     await key.cbor(makeCredential('gone.example', { rk: true }));
     assert.deepEqual((await call('POST', '/api/reset')).body, { reset: true });
