@@ -7,6 +7,8 @@
  * check reads (the demo RP does these checks: test/rp/rpCheck.test.ts).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   SettingsService,
@@ -21,6 +23,7 @@ import { decode, decodeFirst, type CborMap } from '../../src/encoding/cbor.js';
 import { utf8 } from '../../src/encoding/bytes.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { openSoftKey, type SoftKey } from '../../src/index.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 
 const ORIGIN = 'https://example.test';
 const RP_ID = 'example.test';
@@ -181,6 +184,15 @@ describe('deliberately wrong answers, refused by @simplewebauthn/server', () => 
       });
     }
   }
+
+  it('the README table has a row per wrong answer, with its check and what softkey emits', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    for (const w of WRONG_ANSWERS) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${w.name}\` |`));
+      assert.ok(row, `README row for ${w.name}`);
+      assert.ok(row.includes(w.check.replace(/\|/g, '\\|')) && row.includes(w.emits.replace(/\|/g, '\\|')), `README row for ${w.name} is current`);
+    }
+  });
 
   it('an override stays armed until cleared, per ceremony, and bad input names the cause', async () => {
     key.control.override({ answer: ['up-cleared', 'client-data-origin'], ceremony: 'registration' });
