@@ -24,9 +24,11 @@
  *   pool          a pool directory (softkey pool create), relative to the scenario file
  *   profiles      [{ name, weight, aaguid, attestation: packed|self|none, algorithms: [-7|-8|-257],
  *                    backupEligible, backupState }], one picked per VU by weight
- *   faults        { badSignature: PERCENT, counterRegress: PERCENT }: sign-ins answered wrongly on
- *                 purpose; the RP must refuse them (counted as softkey.faults.refused.KIND, or
- *                 softkey.faults.accepted.KIND plus an Artillery error when it does not)
+ *   faults        { badSignature: PERCENT, counterRegress: PERCENT, WRONG_ANSWER: PERCENT }: ceremonies
+ *                 answered wrongly on purpose (sign-in; and sign-up for the wrong answers of
+ *                 key.control.override that belong to registration); the RP must refuse them (counted
+ *                 as softkey.faults.refused.KIND, or softkey.faults.accepted.KIND plus an Artillery
+ *                 error when it does not); vars.softkeyRegistered says whether the sign-up stands
  *
  * Metrics (Artillery counters, rates and histograms):
  *   softkey.ceremonies.create|get            ceremonies run;   softkey.ceremonies_verified  rate /s
@@ -44,6 +46,7 @@ import { threadId } from 'node:worker_threads';
 import { decode as b64d, encode as b64e } from '../encoding/base64url.js';
 import { fromHex } from '../encoding/bytes.js';
 import { openSoftKey, type SoftKey } from '../main/softkey.js';
+import { WRONG_ANSWERS } from '../main/control.js';
 import { PoolSigner } from './pool.js';
 
 export { createPool, writePool, readPoolFile, PoolSigner, PoolError, COUNTER_BASE, COUNTER_LANES } from './pool.js';
@@ -70,6 +73,13 @@ export interface ArtilleryResponse {
 
 export type FaultKind = 'badSignature' | 'counterRegress';
 export const FAULT_KINDS: readonly FaultKind[] = ['badSignature', 'counterRegress'];
+/**
+ * Besides FAULT_KINDS, softkey.faults takes every deliberately wrong answer of the RP test bench
+ * (key.control.override; README "A relying party's test bench"), e.g. { 'up-cleared': 2, 'client-data-origin': 1 },
+ * told in each ceremony it belongs to by VUs with their own key (sign-up, and sign-in after it); pool
+ * sign-ins share one key per worker and take only FAULT_KINDS.
+ */
+const WRONG_ANSWER_NAMES = WRONG_ANSWERS.map((w) => w.name);
 
 export interface ProfileSetting {
   name?: string;
@@ -87,7 +97,7 @@ export interface SoftkeySettings {
   bodyField?: string;
   pool?: string;
   profiles?: ProfileSetting[];
-  faults?: Partial<Record<FaultKind, number>>;
+  faults?: Record<string, number | undefined>;
 }
 
 interface VuState {
@@ -99,7 +109,7 @@ interface VuState {
   /** The credential softkeyCreate made for this VU. */
   credentialId?: string;
   lastCounter: number;
-  pending?: { body: unknown; ceremony: 'create' | 'get'; fault?: FaultKind };
+  pending?: { body: unknown; ceremony: 'create' | 'get'; fault?: string };
 }
 
 const vus = new WeakMap<object, VuState>();
@@ -116,12 +126,12 @@ function settingsOf(context: ArtilleryContext): SoftkeySettings {
   }
   const settings = s as SoftkeySettings;
   for (const [k, v] of Object.entries(settings.faults ?? {})) {
-    if (!FAULT_KINDS.includes(k as FaultKind)) {
-      throw new SoftkeyArtilleryError(`unknown fault "${k}" in softkey.faults (known: ${FAULT_KINDS.join(', ')})`);
+    if (!FAULT_KINDS.includes(k as FaultKind) && !WRONG_ANSWER_NAMES.includes(k)) {
+      throw new SoftkeyArtilleryError(`unknown fault "${k}" in softkey.faults (known: ${[...FAULT_KINDS, ...WRONG_ANSWER_NAMES].join(', ')})`);
     }
     if (typeof v !== 'number' || !(v >= 0 && v <= 100)) throw new SoftkeyArtilleryError(`softkey.faults.${k} must be a percentage 0–100`);
   }
-  const total = Object.values(settings.faults ?? {}).reduce((a, b) => a + (b ?? 0), 0);
+  const total = Object.values(settings.faults ?? {}).reduce<number>((a, b) => a + (b ?? 0), 0);
   if (total > 100) throw new SoftkeyArtilleryError(`softkey.faults add up to ${total}%, more than 100%`);
   return settings;
 }
@@ -211,12 +221,15 @@ export async function softkeyCreate(
     state.key = await openVuKey(state, events);
     events.emit('histogram', 'softkey.key_open_ms', elapsed(t));
   }
+  const fault = pickFault(state.settings, 'registration', true);
+  if (fault) state.key.control.override({ answer: fault, once: true, ceremony: 'registration' });
   const t0 = performance.now();
   const response = await state.key.client.create(options as never, { origin: originOf(context, state.settings) });
   events.emit('histogram', 'softkey.sign_ms.create', elapsed(t0));
   events.emit('counter', 'softkey.ceremonies.create', 1);
+  if (fault) events.emit('counter', `softkey.faults.injected.${fault}`, 1);
   state.credentialId = response.id;
-  state.pending = { body: response, ceremony: 'create' };
+  state.pending = { body: response, ceremony: 'create', ...(fault && { fault }) };
 }
 
 /**
@@ -233,9 +246,14 @@ export async function softkeyPickPoolUser(context: ArtilleryContext, _events: Ar
   context.vars.softkeyUsername = signer.user(state.poolIndex).username;
 }
 
-function pickFault(settings: SoftkeySettings): FaultKind | undefined {
+/** A fault for this ceremony, drawn by its percentage: FAULT_KINDS (sign-in) and the wrong answers it may tell. */
+function pickFault(settings: SoftkeySettings, ceremony: 'registration' | 'authentication', ownKey: boolean): string | undefined {
+  const kinds = [
+    ...(ceremony === 'authentication' ? FAULT_KINDS : []),
+    ...(ownKey ? WRONG_ANSWERS.filter((w) => w.ceremonies.includes(ceremony)).map((w) => w.name) : []),
+  ];
   let r = Math.random() * 100;
-  for (const k of FAULT_KINDS) if ((r -= settings.faults?.[k] ?? 0) < 0) return k;
+  for (const k of kinds) if ((r -= settings.faults?.[k] ?? 0) < 0) return k;
   return undefined;
 }
 
@@ -271,18 +289,26 @@ export async function softkeyGet(
     throw new SoftkeyArtilleryError('softkeyGet: this virtual user has no credential (run softkeyCreate or softkeyPickPoolUser first)');
   }
   // A counter regress needs an RP that has seen a counter above 1: pool credentials are seeded at COUNTER_BASE.
-  let fault = pickFault(state.settings);
-  if (fault === 'counterRegress' && !pool && state.lastCounter < 1) fault = undefined;
+  let fault = pickFault(state.settings, 'authentication', !pool);
+  const counterFault = fault === 'counterRegress' || fault?.startsWith('counter-');
+  if (counterFault && !pool && state.lastCounter < 1) fault = undefined;
   const regress = fault === 'counterRegress';
   if (pool && !regress) pool.armCounter(credentialId);
   if (pool) events.emit('counter', `softkey.pool.lane.${pool.lane}`, 1);
   if (regress) key.control.setCredential(credentialId, { signCount: 0 });
+  if (fault && WRONG_ANSWER_NAMES.includes(fault)) {
+    // The counter lies are relative to the authenticator's last count: make that the last one the RP saw
+    // (earlier refused sign-ins moved it on), so the lie is one to the RP too.
+    if (counterFault) key.control.setCredential(credentialId, { signCount: state.lastCounter });
+    key.control.override({ answer: fault, once: true, ceremony: 'authentication' });
+  }
   const response = await key.client.get(options as never, { origin: originOf(context, state.settings) });
   events.emit('histogram', 'softkey.sign_ms.get', elapsed(t0));
   events.emit('counter', 'softkey.ceremonies.get', 1);
   if (fault === 'badSignature') response.response.signature = corruptSignature(response.response.signature);
-  if (!regress && !pool) {
-    const signCount = new DataView(b64d(response.response.authenticatorData).buffer).getUint32(33); // §6.1 signCount
+  if (!fault && !pool) {
+    const authData = b64d(response.response.authenticatorData); // may be a view into a shared buffer: read at its offset
+    const signCount = new DataView(authData.buffer, authData.byteOffset, authData.byteLength).getUint32(33); // §6.1 signCount
     state.lastCounter = Math.max(state.lastCounter, signCount);
   }
   if (fault) events.emit('counter', `softkey.faults.injected.${fault}`, 1);
@@ -339,6 +365,8 @@ export async function softkeyVerdict(
       verified = true; // a 2xx without JSON: the RP took it
     }
   }
+  // For scenario conditions (ifTrue: softkeyRegistered): a sign-up answered wrongly on purpose leaves no account.
+  if (pending?.ceremony === 'create') context.vars.softkeyRegistered = verified && !pending.fault;
   if (pending?.fault) {
     if (verified) {
       events.emit('counter', `softkey.faults.accepted.${pending.fault}`, 1);

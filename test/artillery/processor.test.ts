@@ -145,6 +145,30 @@ describe('softkey/artillery processor functions against the demo RP', () => {
     assert.deepEqual([...bad.events.errors, ...regress.events.errors], []);
   });
 
+  it('the RP test bench\'s wrong answers as faults, at sign-up and sign-in: the RP refuses each; softkeyRegistered says so', async () => {
+    const signUpFaults = ['up-cleared', 'client-data-origin', 'cose-alg', 'rp-id-hash'];
+    for (const fault of signUpFaults) {
+      const vu = virtualUser(demo, { bodyField: 'credential', faults: { [fault]: 100 } });
+      const r = await vu.signUp(`vu-${fault}`);
+      assert.equal(r.statusCode, 400, fault);
+      assert.equal(vu.events.counters[`softkey.faults.injected.${fault}`], 1);
+      assert.equal(vu.events.counters[`softkey.faults.refused.${fault}`], 1);
+      assert.equal(vu.context.vars.softkeyRegistered, false);
+      assert.deepEqual(vu.events.errors, []);
+      await softkeyEnd(vu.context, vu.events);
+    }
+    const vu = virtualUser(demo, { bodyField: 'credential', faults: { 'counter-fixed': 50, 'be-flip': 50 } });
+    // Sign-up has neither (both belong to sign-in only); the first sign-in cannot be a counter fault (the RP holds 0).
+    assert.equal((await vu.signUp('vu-wrong-signin')).statusCode, 200);
+    assert.equal(vu.context.vars.softkeyRegistered, true);
+    for (let i = 0; i < 4; i++) await vu.signIn('vu-wrong-signin');
+    const injected = Object.entries(vu.events.counters).filter(([k]) => k.startsWith('softkey.faults.injected.'));
+    assert.equal(injected.reduce((a, [, n]) => a + n, 0), vu.events.counters['softkey.ceremonies.get']! - (vu.events.counters['softkey.rp.verified']! - 1));
+    assert.equal(Object.keys(vu.events.counters).filter((k) => k.startsWith('softkey.faults.accepted.')).length, 0, JSON.stringify(vu.events.counters));
+    assert.deepEqual(vu.events.errors, []);
+    await softkeyEnd(vu.context, vu.events);
+  });
+
   it('pool: two workers with nothing but the pool secret sign for the same users; counters rise across them', async () => {
     const counters: number[] = [];
     for (let round = 0; round < 6; round++) {
