@@ -127,7 +127,8 @@ function settingsOf(context: ArtilleryContext): SoftkeySettings {
   const settings = s as SoftkeySettings;
   for (const [k, v] of Object.entries(settings.faults ?? {})) {
     if (!FAULT_KINDS.includes(k as FaultKind) && !WRONG_ANSWER_NAMES.includes(k)) {
-      throw new SoftkeyArtilleryError(`unknown fault "${k}" in softkey.faults (known: ${[...FAULT_KINDS, ...WRONG_ANSWER_NAMES].join(', ')})`);
+      const known = [...FAULT_KINDS, ...WRONG_ANSWER_NAMES].join(', ');
+      throw new SoftkeyArtilleryError(`unknown fault "${k}" in softkey.faults (known: ${known})`);
     }
     if (typeof v !== 'number' || !(v >= 0 && v <= 100)) throw new SoftkeyArtilleryError(`softkey.faults.${k} must be a percentage 0–100`);
   }

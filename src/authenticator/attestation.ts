@@ -140,7 +140,8 @@ function leaf(core: Core, kind: LeafKind, aaguid: Uint8Array): Promise<Certified
       const o = { aaguid, random: rng.bytes(16), notBefore: notBefore(core) };
       const made =
         kind === 'packed' ? await createPackedLeaf(authority, o)
-        : kind === 'packed-expired' ? await createPackedLeaf(authority, { ...o, notBefore: new Date(core.env.clock.now() - 2 * YEAR_MS), years: 1 })
+        : kind === 'packed-expired'
+          ? await createPackedLeaf(authority, { ...o, notBefore: new Date(core.env.clock.now() - 2 * YEAR_MS), years: 1 })
         : kind === 'packed-other-aaguid' ? await createPackedLeaf(authority, { ...o, aaguid: aaguid.map((b) => b ^ 0xff) })
         : kind === 'tpm' ? await createAikLeaf(authority, o)
         : kind === 'fido-u2f' ? await createU2fLeaf(authority, o)

@@ -247,7 +247,8 @@ function callFor(operation: string | undefined, args: string[]): Call {
       if (sub === 'clear') return (parse(rest, {}), ['DELETE', '/overrides']);
       if (sub === 'list') return (parse(rest, {}), ['GET', '/wrong-answers']);
       const { values, positionals } = parse(args, { once: { type: 'boolean' }, ceremony: { type: 'string' } }, Infinity);
-      return ['POST', '/overrides', { answer: positionals, ...(values.once && { once: true }), ...(values.ceremony && { ceremony: values.ceremony }) }];
+      const body = { answer: positionals, ...(values.once && { once: true }), ...(values.ceremony && { ceremony: values.ceremony }) };
+      return ['POST', '/overrides', body];
     }
     case 'attestation': {
       const [sub, ...rest] = args;

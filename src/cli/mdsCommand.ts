@@ -9,7 +9,8 @@ import { DEFAULT_DATA_DIR } from '../main/device.js';
 import { AUTHENTICATOR_STATUSES, MdsError, metadataBlob, startMetadataService, type AuthenticatorStatus } from '../main/mds.js';
 import { openSoftKey } from '../main/softkey.js';
 
-export const MDS_HELP = `softkey mds [--data-dir DIR] [--out FILE | --listen HOST:PORT] [--root-out FILE] [--status PROFILE_OR_AAGUID=STATUS[,STATUS]]...
+export const MDS_HELP = `softkey mds [--data-dir DIR] [--out FILE | --listen HOST:PORT] [--root-out FILE]
+        [--status PROFILE_OR_AAGUID=STATUS[,STATUS]]...
       a FIDO MDS 3.0 metadata BLOB (a JWT signed by the key's own MDS root) with a statement per profile
       (AAGUID, the key's attestation root, getInfo); --out writes it, otherwise it is served on loopback
       (the URL is printed); STATUS: ${AUTHENTICATOR_STATUSES.join(', ')}`;

@@ -47,7 +47,8 @@ export function clientDataMembers(type: string, challenge: Uint8Array, origin: s
 export function serializeClientData(m: ClientDataMembers): ClientData {
   const text =
     `{"type":${ccdString(m.type)},"challenge":${ccdString(b64u.encode(m.challenge))},` +
-    `"origin":${ccdString(m.origin)},"crossOrigin":${m.crossOrigin}${m.topOrigin !== undefined ? `,"topOrigin":${ccdString(m.topOrigin)}` : ''}}`;
+    `"origin":${ccdString(m.origin)},"crossOrigin":${m.crossOrigin}` +
+    `${m.topOrigin !== undefined ? `,"topOrigin":${ccdString(m.topOrigin)}` : ''}}`;
   const json = utf8.encode(text);
   return { json, hash: sha256(json) };
 }

@@ -818,7 +818,9 @@ export class WebAuthnClient {
     } catch (e) {
       throw new WebAuthnError('UnknownError', 'the authenticator returned malformed authenticatorData', { cause: e });
     }
-    if (!equal(parsed.rpIdHash, sha256(utf8.encode(rpId))) && !wrong.has('rp-id-hash')) throw new WebAuthnError('UnknownError', 'authenticatorData is for another RP ID');
+    if (!equal(parsed.rpIdHash, sha256(utf8.encode(rpId))) && !wrong.has('rp-id-hash')) {
+      throw new WebAuthnError('UnknownError', 'authenticatorData is for another RP ID');
+    }
     return parsed;
   }
 }

@@ -35,7 +35,8 @@ const BOTH: readonly WebAuthnCeremony[] = ['registration', 'authentication'];
 
 /** Every wrong answer, in the order rp-check runs them and the README lists them. */
 export const WRONG_ANSWERS: readonly WrongAnswerInfo[] = [
-  { name: 'client-data-type', ceremonies: BOTH, layer: 'client', emits: 'clientDataJSON type "webauthn.get" in a registration, "webauthn.create" in a sign-in',
+  { name: 'client-data-type', ceremonies: BOTH, layer: 'client',
+    emits: 'clientDataJSON type "webauthn.get" in a registration, "webauthn.create" in a sign-in',
     check: '§7.1/§7.2: verify that C.type is "webauthn.create" / "webauthn.get"' },
   { name: 'client-data-challenge', ceremonies: BOTH, layer: 'client', emits: 'a challenge the RP never issued',
     check: '§7.1/§7.2: verify that C.challenge equals the base64url encoding of the options\' challenge (and use each once)' },
@@ -43,14 +44,17 @@ export const WRONG_ANSWERS: readonly WrongAnswerInfo[] = [
     check: '§7.1/§7.2: verify that C.origin is an origin the RP expects' },
   { name: 'client-data-cross-origin', ceremonies: BOTH, layer: 'client', emits: 'crossOrigin: true (without topOrigin)',
     check: '§5.8.1 crossOrigin, §7.1/§7.2 topOrigin step: an RP that is never embedded in another site refuses crossOrigin true' },
-  { name: 'client-data-top-origin', ceremonies: BOTH, layer: 'client', emits: 'crossOrigin: true with topOrigin "https://wrong-answer.invalid"',
+  { name: 'client-data-top-origin', ceremonies: BOTH, layer: 'client',
+    emits: 'crossOrigin: true with topOrigin "https://wrong-answer.invalid"',
     check: '§7.1/§7.2: if C.topOrigin is present, verify that it is a page the RP expects to be framed in' },
   { name: 'cbor-malformed', ceremonies: REG, layer: 'client', emits: 'an attestationObject announcing 4 map entries and holding 3',
     check: '§7.1: CBOR-decode attestationObject (fmt, authData, attStmt); a decoding error refuses the ceremony' },
   { name: 'cbor-trailing', ceremonies: REG, layer: 'client', emits: 'one byte after the attestationObject\'s CBOR item',
     check: '§7.1: CBOR-decode attestationObject as exactly one data item (RFC 8949 §5.1; CTAP2 canonical CBOR has no trailing bytes)' },
-  { name: 'authdata-truncated', ceremonies: BOTH, layer: 'client', emits: 'authenticatorData cut inside the credential public key (registration) or to 36 bytes',
-    check: '§6.1: authenticatorData is at least 37 bytes and its attested credential data and extensions are whole; no leftover or missing bytes' },
+  { name: 'authdata-truncated', ceremonies: BOTH, layer: 'client',
+    emits: 'authenticatorData cut inside the credential public key (registration) or to 36 bytes',
+    check: '§6.1: authenticatorData is at least 37 bytes and its attested credential data and extensions are whole; '
+      + 'no leftover or missing bytes' },
   { name: 'rp-id-hash', ceremonies: BOTH, layer: 'authenticator', emits: 'rpIdHash of another RP ID ("not-" + RP ID), signed',
     check: '§7.1/§7.2: verify that rpIdHash is the SHA-256 of the RP ID the RP expects' },
   { name: 'up-cleared', ceremonies: BOTH, layer: 'authenticator', emits: 'the UP flag 0, signed',
@@ -69,16 +73,19 @@ export const WRONG_ANSWERS: readonly WrongAnswerInfo[] = [
     check: '§7.2 signCount step: the new count must be greater than the stored one' },
   { name: 'bad-signature', ceremonies: AUTH, layer: 'authenticator', emits: 'an assertion signature with its last byte flipped',
     check: '§7.2: verify sig over authenticatorData ‖ SHA-256(clientDataJSON) with the stored credential public key' },
-  { name: 'cose-alg', ceremonies: REG, layer: 'authenticator', emits: 'the credential public key labelled with an alg not in pubKeyCredParams',
+  { name: 'cose-alg', ceremonies: REG, layer: 'authenticator',
+    emits: 'the credential public key labelled with an alg not in pubKeyCredParams',
     check: '§7.1: verify that the alg of the credential public key is one of pkOptions.pubKeyCredParams' },
-  { name: 'cose-curve', ceremonies: REG, layer: 'authenticator', emits: 'an EC2 key labelled with another curve (P-256 ↔ P-384), Ed25519 as Ed448',
+  { name: 'cose-curve', ceremonies: REG, layer: 'authenticator',
+    emits: 'an EC2 key labelled with another curve (P-256 ↔ P-384), Ed25519 as Ed448',
     check: '§7.1 credential public key and attStmt steps: the key must be a valid key of its alg (ES256 ⇒ P-256, RFC 9053)' },
   { name: 'attestation-other-bytes', ceremonies: REG, layer: 'authenticator',
     emits: 'an attestation signature over other bytes than authenticatorData ‖ clientDataHash',
     check: '§7.1: verify attStmt with the format\'s verification procedure (§8)', needs: 'attestation' },
   { name: 'certificate-expired', ceremonies: REG, layer: 'authenticator', emits: 'packed x5c whose leaf certificate expired a year ago',
     check: '§7.1: assess the attestation\'s trustworthiness: a chain to a trust anchor, valid now (RFC 5280 §6)', needs: 'attestation' },
-  { name: 'certificate-aaguid', ceremonies: REG, layer: 'authenticator', emits: 'packed x5c whose id-fido-gen-ce-aaguid is not authData\'s AAGUID',
+  { name: 'certificate-aaguid', ceremonies: REG, layer: 'authenticator',
+    emits: 'packed x5c whose id-fido-gen-ce-aaguid is not authData\'s AAGUID',
     check: '§8.2.2: if the leaf has id-fido-gen-ce-aaguid, verify that it matches the aaguid in authenticatorData', needs: 'attestation' },
 ];
 
@@ -88,7 +95,9 @@ const LAYER = new Map(WRONG_ANSWERS.map((w) => [w.name, w.layer]));
 const CEREMONIES = new Map(WRONG_ANSWERS.map((w) => [w.name, w.ceremonies]));
 
 // Every authenticator-side lie is in the catalog (the client's are checked by a test).
-for (const a of AUTHENTICATOR_WRONG_ANSWERS) if (LAYER.get(a) !== 'authenticator') throw new Error(`wrong answer ${a} missing from the catalog`);
+for (const a of AUTHENTICATOR_WRONG_ANSWERS) {
+  if (LAYER.get(a) !== 'authenticator') throw new Error(`wrong answer ${a} missing from the catalog`);
+}
 
 export interface ArmedWrongAnswer {
   answer: string;

@@ -59,7 +59,12 @@ export interface MetadataPayload {
   legalHeader: string;
   no: number;
   nextUpdate: string;
-  entries: Array<{ aaguid: string; metadataStatement: Record<string, unknown>; statusReports: Array<{ status: string; effectiveDate: string }>; timeOfLastStatusChange: string }>;
+  entries: Array<{
+    aaguid: string;
+    metadataStatement: Record<string, unknown>;
+    statusReports: Array<{ status: string; effectiveDate: string }>;
+    timeOfLastStatusChange: string;
+  }>;
 }
 
 const LEGAL_HEADER = 'softkey test metadata for relying-party tests; not issued by the FIDO Alliance';
@@ -86,7 +91,9 @@ const uuid = (hex: string) => hex.replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '
 const day = (d: Date) => d.toISOString().slice(0, 10);
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
-const VAULT_NAMES = ['mds-root-key', 'mds-root-certificate', 'mds-ca-key', 'mds-ca-certificate', 'mds-signer-key', 'mds-signer-certificate'];
+const VAULT_NAMES = [
+  'mds-root-key', 'mds-root-certificate', 'mds-ca-key', 'mds-ca-certificate', 'mds-signer-key', 'mds-signer-certificate',
+];
 
 /** The key's MDS authority, made once and kept in its vault (encrypted at rest). */
 async function metadataAuthority(vault: Vault): Promise<MetadataAuthority> {
@@ -100,7 +107,7 @@ async function metadataAuthority(vault: Vault): Promise<MetadataAuthority> {
     };
   }
   const a = await createMetadataAuthority({ random: randomBytes, notBefore: new Date(Date.now() - 24 * 3600 * 1000) });
-  const values = [a.root.secret, a.root.certificate, a.intermediate.secret, a.intermediate.certificate, a.signer.secret, a.signer.certificate];
+  const values = [a.root, a.intermediate, a.signer].flatMap((k) => [k.secret, k.certificate]);
   VAULT_NAMES.forEach((n, i) => vault.set(n, values[i]!));
   return a;
 }
@@ -117,7 +124,8 @@ async function getInfoOf(key: SoftKey): Promise<Record<string, unknown>> {
 function statement(profile: string, getInfo: Record<string, unknown>, roots: readonly Uint8Array[]): Record<string, unknown> {
   const spec = BUILT_IN_PROFILES.get(profile);
   const options = (getInfo.options ?? {}) as Record<string, boolean>;
-  const algorithms = ((getInfo.algorithms ?? [{ alg: CoseAlg.ES256 }]) as Array<{ alg: number }>).map((a) => ALG_NAMES[a.alg]).filter(Boolean);
+  const offered = (getInfo.algorithms ?? [{ alg: CoseAlg.ES256 }]) as Array<{ alg: number }>;
+  const algorithms = offered.map((a) => ALG_NAMES[a.alg]).filter(Boolean);
   const platform = options.plat === true || ((getInfo.transports ?? []) as string[]).includes('internal');
   return {
     legalHeader: LEGAL_HEADER,
@@ -151,11 +159,14 @@ function statement(profile: string, getInfo: Record<string, unknown>, roots: rea
  * profiles sharing an AAGUID (default and ctap20) share the first one's statement.
  */
 export async function metadataBlob(key: SoftKey, options: MetadataBlobOptions = {}): Promise<MetadataBlob> {
-  const roots = (await key.control.attestationRoots()).roots.map((pem) => new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64')));
+  const der = (pem: string) => new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'));
+  const roots = (await key.control.attestationRoots()).roots.map(der);
   const profiles = options.profiles ?? [...BUILT_IN_PROFILES.keys()];
   const statements = new Map<string, { names: string[]; statement: Record<string, unknown> }>();
   for (const profile of profiles) {
-    if (!BUILT_IN_PROFILES.has(profile)) throw new MdsError(`unknown profile "${profile}" (known: ${[...BUILT_IN_PROFILES.keys()].join(', ')})`);
+    if (!BUILT_IN_PROFILES.has(profile)) {
+      throw new MdsError(`unknown profile "${profile}" (known: ${[...BUILT_IN_PROFILES.keys()].join(', ')})`);
+    }
     const temp = await openSoftKey({ dataDir: ':memory:', profile });
     try {
       const s = statement(profile, await getInfoOf(temp), roots);
@@ -170,16 +181,21 @@ export async function metadataBlob(key: SoftKey, options: MetadataBlobOptions = 
 
   const known = new Set([...statements.values()].flatMap((s) => s.names).concat([...statements.keys()]));
   for (const [name, value] of Object.entries(options.statuses ?? {})) {
-    if (!known.has(name.toLowerCase()) && !known.has(name)) throw new MdsError(`no statement for "${name}" (a profile name or an AAGUID of the BLOB)`);
+    if (!known.has(name.toLowerCase()) && !known.has(name)) {
+      throw new MdsError(`no statement for "${name}" (a profile name or an AAGUID of the BLOB)`);
+    }
     for (const s of [value].flat()) {
-      if (!(AUTHENTICATOR_STATUSES as readonly string[]).includes(s)) throw new MdsError(`unknown status "${s}" (FIDO MDS 3.0: ${AUTHENTICATOR_STATUSES.join(', ')})`);
+      if (!(AUTHENTICATOR_STATUSES as readonly string[]).includes(s)) {
+        throw new MdsError(`unknown status "${s}" (FIDO MDS 3.0: ${AUTHENTICATOR_STATUSES.join(', ')})`);
+      }
     }
   }
   const today = day(new Date());
   const entries = [...statements].map(([aaguid, { names, statement: metadataStatement }]) => {
     const set = [...names, aaguid].map((n) => options.statuses?.[n]).find((s) => s !== undefined);
     const statuses = set === undefined ? ['NOT_FIDO_CERTIFIED'] : [set].flat();
-    return { aaguid, metadataStatement, statusReports: statuses.map((status) => ({ status, effectiveDate: today })), timeOfLastStatusChange: today };
+    const statusReports = statuses.map((status) => ({ status, effectiveDate: today }));
+    return { aaguid, metadataStatement, statusReports, timeOfLastStatusChange: today };
   });
   const no = options.no ?? 1;
   if (!Number.isInteger(no) || no < 1) throw new MdsError('no must be a whole number ≥ 1');

@@ -82,13 +82,14 @@ export interface RpCheckOptions {
 }
 
 type Json = Record<string, unknown>;
+type RpAnswer = { status: number; json: Json | undefined; text: string };
 
 /** A virtual user: its name and its cookies (RFC 6265 name=value pairs, path and expiry ignored). */
 class VirtualUser {
   private readonly cookies = new Map<string, string>();
   constructor(readonly name: string) {}
 
-  async call(adapter: RpCheckAdapter, endpoint: RpEndpoint, body: unknown): Promise<{ status: number; json: Json | undefined; text: string }> {
+  async call(adapter: RpCheckAdapter, endpoint: RpEndpoint, body: unknown): Promise<RpAnswer> {
     const url = new URL(endpoint.url, adapter.target);
     const method = endpoint.method ?? 'POST';
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -124,7 +125,7 @@ const withUsername = (value: unknown, username: string): unknown => {
 class CeremonyError extends Error {}
 
 /** The RP's answer to a response: accepted when 2xx and not { verified: false }. */
-function verdictOf(r: { status: number; json: Json | undefined; text: string }): { accepted: boolean; status: number; reason?: string } {
+function verdictOf(r: RpAnswer): { accepted: boolean; status: number; reason?: string } {
   const accepted = r.status >= 200 && r.status < 300 && r.json?.verified !== false;
   const said = r.json?.error ?? r.json?.message ?? (r.json ? undefined : r.text.trim());
   return { accepted, status: r.status, ...(typeof said === 'string' && said !== '' && { reason: said.slice(0, 300) }) };
@@ -150,7 +151,9 @@ async function run(adapter: RpCheckAdapter, user: VirtualUser, which: RpCeremony
 /** Why a wrong answer cannot reach the RP whose options these are, if it cannot. */
 function notApplicable(w: WrongAnswerInfo, options: Json, ceremony: 'registration' | 'authentication'): string | undefined {
   if (w.needs === 'userVerificationRequired') {
-    const uv = ceremony === 'registration' ? (options.authenticatorSelection as Json | undefined)?.userVerification : options.userVerification;
+    const uv = ceremony === 'registration'
+      ? (options.authenticatorSelection as Json | undefined)?.userVerification
+      : options.userVerification;
     if (uv !== 'required') return `the RP does not require user verification (userVerification "${String(uv ?? 'preferred')}")`;
   }
   if (w.needs === 'attestation' && options.attestation !== 'direct' && options.attestation !== 'enterprise') {
@@ -177,7 +180,9 @@ export async function rpCheck(adapter: RpCheckAdapter, options: RpCheckOptions =
   const enrolled = async (): Promise<VirtualUser> => {
     const user = newUser();
     const reg = await run(adapter, user, adapter.registration, create);
-    if (!reg.verdict.accepted) throw new CeremonyError(`an honest registration was refused (${reg.verdict.status}: ${reg.verdict.reason ?? ''})`);
+    if (!reg.verdict.accepted) {
+      throw new CeremonyError(`an honest registration was refused (${reg.verdict.status}: ${reg.verdict.reason ?? ''})`);
+    }
     for (let i = 0; i < 2; i++) {
       const s = await run(adapter, user, adapter.authentication, get);
       if (!s.verdict.accepted) throw new CeremonyError(`an honest sign-in was refused (${s.verdict.status}: ${s.verdict.reason ?? ''})`);
@@ -198,7 +203,8 @@ export async function rpCheck(adapter: RpCheckAdapter, options: RpCheckOptions =
       ] as const) {
         try {
           const { verdict } = await run(adapter, user, which, answer);
-          push({ ceremony, case: name, verdict: verdict.accepted ? 'ok' : 'refused', status: verdict.status, ...(verdict.reason && { reason: verdict.reason }) });
+          const said = { status: verdict.status, ...(verdict.reason && { reason: verdict.reason }) };
+          push({ ceremony, case: name, verdict: verdict.accepted ? 'ok' : 'refused', ...said });
           if (!verdict.accepted) break;
         } catch (e) {
           push({ ceremony, case: name, verdict: 'error', reason: (e as Error).message });
@@ -222,7 +228,10 @@ export async function rpCheck(adapter: RpCheckAdapter, options: RpCheckOptions =
             return ceremony === 'registration' ? create(o) : get(o);
           });
           if (skipped) push({ ...base, verdict: 'not-applicable', reason: skipped });
-          else push({ ...base, verdict: verdict.accepted ? 'wrongly-accepted' : 'ok', status: verdict.status, ...(verdict.reason && { reason: verdict.reason }) });
+          else {
+            const said = { status: verdict.status, ...(verdict.reason && { reason: verdict.reason }) };
+            push({ ...base, verdict: verdict.accepted ? 'wrongly-accepted' : 'ok', ...said });
+          }
         } catch (e) {
           push({ ...base, verdict: 'error', reason: (e as Error).message });
         } finally {
@@ -263,13 +272,17 @@ export function checkRpCheckAdapter(input: unknown): RpCheckAdapter {
   };
   const a = obj(input, 'the adapter');
   if (typeof a.target !== 'string' || !/^https?:\/\//.test(a.target)) throw new RangeError('target must be the RP\'s http(s) URL');
-  if (a.origin !== undefined && (typeof a.origin !== 'string' || !/^https?:\/\//.test(a.origin))) throw new RangeError('origin must be an http(s) origin');
+  if (a.origin !== undefined && (typeof a.origin !== 'string' || !/^https?:\/\//.test(a.origin))) {
+    throw new RangeError('origin must be an http(s) origin');
+  }
   for (const c of ['registration', 'authentication'] as const) {
     const cer = obj(a[c], c);
     for (const e of ['options', 'verify'] as const) {
       const ep = obj(cer[e], `${c}.${e}`);
       if (typeof ep.url !== 'string' || ep.url === '') throw new RangeError(`${c}.${e}.url must be a URL or path`);
-      if (ep.method !== undefined && !['GET', 'POST', 'PUT'].includes(ep.method as string)) throw new RangeError(`${c}.${e}.method must be GET, POST or PUT`);
+      if (ep.method !== undefined && !['GET', 'POST', 'PUT'].includes(ep.method as string)) {
+        throw new RangeError(`${c}.${e}.method must be GET, POST or PUT`);
+      }
     }
   }
   return a as unknown as RpCheckAdapter;

@@ -363,7 +363,8 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     const a = verification.authenticationInfo;
     // §7.2: BE never changes for a credential (§6.1.3); the device type is BE as SimpleWebAuthn names it.
     if (a.credentialDeviceType !== cred.deviceType) {
-      return fail(c, 400, `sign-in not verified: backup eligibility changed (${cred.deviceType} at registration, ${a.credentialDeviceType} now)`);
+      const change = `${cred.deviceType} at registration, ${a.credentialDeviceType} now`;
+      return fail(c, 400, `sign-in not verified: backup eligibility changed (${change})`);
     }
     db.recordLogin(cred.id, a.newCounter, a.credentialBackedUp, Date.now());
     s.signedIn = user.name;

@@ -17,7 +17,9 @@ import { decodeClientDataJSON, decodeCredentialPublicKey, isoBase64URL, isoCBOR 
 /** Why this clientDataJSON is refused, or undefined. */
 export function clientDataProblem(clientDataJSON: string): string | undefined {
   const c = decodeClientDataJSON(clientDataJSON) as { crossOrigin?: boolean; topOrigin?: string };
-  if (c.crossOrigin === true) return 'clientDataJSON says crossOrigin: true, and this site is never embedded in another (WebAuthn L3 §5.8.1)';
+  if (c.crossOrigin === true) {
+    return 'clientDataJSON says crossOrigin: true, and this site is never embedded in another (WebAuthn L3 §5.8.1)';
+  }
   if (c.topOrigin !== undefined) return `clientDataJSON has a topOrigin "${c.topOrigin}", and this site is never embedded in another`;
   return undefined;
 }
@@ -35,7 +37,11 @@ export function attestationObjectProblem(attestationObject: string): string | un
 }
 
 /** COSE alg → the key type (and curve) a key of that alg has (RFC 9053; WebAuthn L3 §5.8.5). */
-const KEY_OF_ALG: Record<number, { kty: number; crv?: number }> = { [-7]: { kty: 2, crv: 1 }, [-8]: { kty: 1, crv: 6 }, [-257]: { kty: 3 } };
+const KEY_OF_ALG: Record<number, { kty: number; crv?: number }> = {
+  [-7]: { kty: 2, crv: 1 },
+  [-8]: { kty: 1, crv: 6 },
+  [-257]: { kty: 3 },
+};
 
 /** Why this credential public key is refused, or undefined. */
 export function credentialKeyProblem(publicKey: Uint8Array): string | undefined {
