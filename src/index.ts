@@ -92,6 +92,11 @@ export type { AllAcceptedCredentialsOptions, CurrentUserDetailsOptions, UnknownC
 export type { DemoDb, DemoUser, DemoCredential } from './rp-demo/db.js';
 // A relying party's test bench (issue 16): the wrong-answer catalog, rp-check and a local FIDO MDS.
 export { WRONG_ANSWERS, type WrongAnswerInfo } from './main/control.js';
+export type { ArmedWrongAnswer, OverrideState, WrongAnswerNeeds } from './control/wrongAnswers.js';
+export type { WebAuthnCeremony } from './authenticator/wrongAnswers.js';
+export type { WrongAnswerHook } from './client/wrongAnswers.js';
+export type { RpCeremonyAdapter, RpEndpoint } from './rp-check/rpCheck.js';
+export type { MetadataPayload } from './main/mds.js';
 export { rpCheck, formatRpCheckReport, checkRpCheckAdapter } from './main/rpCheck.js';
 export type { RpCheckAdapter, RpCheckOptions, RpCheckReport, RpCheckResult, RpCheckVerdict } from './main/rpCheck.js';
 export { metadataBlob, startMetadataService, AUTHENTICATOR_STATUSES, MdsError } from './main/mds.js';

@@ -21,13 +21,11 @@ export const CLIENT_WRONG_ANSWERS = [
 ] as const;
 export type ClientWrongAnswer = (typeof CLIENT_WRONG_ANSWERS)[number];
 
-export type WebAuthnCeremony = 'registration' | 'authentication';
-
 /**
  * The wrong answers armed for a ceremony (the client's and the authenticator's: the client lets
  * the authenticator's through instead of refusing them itself); the client's one-time ones are used up.
  */
-export type WrongAnswerHook = (ceremony: WebAuthnCeremony) => ReadonlySet<string>;
+export type WrongAnswerHook = (ceremony: 'registration' | 'authentication') => ReadonlySet<string>;
 
 /** An origin no RP serves, for wrong origins and top origins. */
 export const WRONG_ORIGIN = 'https://wrong-answer.invalid';
@@ -51,7 +49,11 @@ export function wrongClientData(
 }
 
 /** authenticatorData cut short: inside the credential public key (registration), below 37 bytes (assertion). */
-export function wrongAuthenticatorData(authData: Uint8Array, ceremony: WebAuthnCeremony, wrong: ReadonlySet<string>): Uint8Array {
+export function wrongAuthenticatorData(
+  authData: Uint8Array,
+  ceremony: 'registration' | 'authentication',
+  wrong: ReadonlySet<string>,
+): Uint8Array {
   if (!wrong.has('authdata-truncated')) return authData;
   if (ceremony === 'authentication') return authData.subarray(0, 36);
   const credentialIdLength = (authData[53]! << 8) | authData[54]!;

@@ -99,7 +99,7 @@ const VAULT_NAMES = [
 async function metadataAuthority(vault: Vault): Promise<MetadataAuthority> {
   const stored = VAULT_NAMES.map((n) => vault.get(n));
   if (stored.every((v) => v !== undefined)) {
-    const [rk, rc, ck, cc, sk, sc] = stored as Uint8Array[];
+    const [rk, rc, ck, cc, sk, sc] = stored;
     return {
       root: { alg: CoseAlg.ES256, secret: rk!, certificate: rc! },
       intermediate: { alg: CoseAlg.ES256, secret: ck!, certificate: cc! },
@@ -131,7 +131,7 @@ function statement(profile: string, getInfo: Record<string, unknown>, roots: rea
     legalHeader: LEGAL_HEADER,
     aaguid: uuid(getInfo.aaguid as string),
     description: `softkey, profile ${profile}${spec?.description ? `: ${spec.description}` : ''}`,
-    authenticatorVersion: (getInfo.firmwareVersion as number | undefined) ?? 1,
+    authenticatorVersion: getInfo.firmwareVersion ?? 1,
     protocolFamily: 'fido2',
     schema: 3,
     upv: ((getInfo.versions ?? []) as string[]).flatMap((v) => (UPV[v] ? [UPV[v]] : [])),

@@ -154,10 +154,12 @@ function notApplicable(w: WrongAnswerInfo, options: Json, ceremony: 'registratio
     const uv = ceremony === 'registration'
       ? (options.authenticatorSelection as Json | undefined)?.userVerification
       : options.userVerification;
-    if (uv !== 'required') return `the RP does not require user verification (userVerification "${String(uv ?? 'preferred')}")`;
+    const said = typeof uv === 'string' ? uv : 'preferred';
+    if (uv !== 'required') return `the RP does not require user verification (userVerification "${said}")`;
   }
   if (w.needs === 'attestation' && options.attestation !== 'direct' && options.attestation !== 'enterprise') {
-    return `the RP asks for no attestation ("${String(options.attestation ?? 'none')}"): the client removes the statement`;
+    const said = typeof options.attestation === 'string' ? options.attestation : 'none';
+    return `the RP asks for no attestation ("${said}"): the client removes the statement`;
   }
   return undefined;
 }

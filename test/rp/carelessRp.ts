@@ -45,8 +45,6 @@ interface Session {
 export async function startCarelessRp(): Promise<{ origin: string; close(): Promise<void> }> {
   const sessions = new Map<string, Session>();
   const users = new Map<string, { id: string; credentials: WebAuthnCredential[] }>();
-  let origin = '';
-
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -127,7 +125,7 @@ export async function startCarelessRp(): Promise<{ origin: string; close(): Prom
   };
   const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://localhost:${(server.address() as AddressInfo).port}`;
+  const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
   return {
     origin,
     close: () => new Promise<void>((resolve) => {
