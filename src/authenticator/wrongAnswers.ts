@@ -64,7 +64,12 @@ export function wrongFlags(flags: number, wrong: ReadonlySet<AuthenticatorWrongA
 }
 
 /** The hash of another RP ID (this one's with a label in front), so the RP's §7.1/§7.2 rpIdHash check fails. */
-export function wrongRpIdHash(core: Core, rpId: string, rpIdHash: Uint8Array, wrong: ReadonlySet<AuthenticatorWrongAnswer>): Uint8Array {
+export function wrongRpIdHash(
+  core: Core,
+  rpId: string,
+  rpIdHash: Uint8Array,
+  wrong: ReadonlySet<AuthenticatorWrongAnswer>,
+): Uint8Array {
   return wrong.has('rp-id-hash') ? core.rpIdHash(`not-${rpId}`) : rpIdHash;
 }
 
@@ -95,7 +100,11 @@ const OTHER_ALGS = [CoseAlg.ES512, CoseAlg.ES384, -47, -37, CoseAlg.RS256, CoseA
  * the request's pubKeyCredParams (§7.1: the alg must be one the RP asked for); `cose-curve` names
  * another curve than the key's (P-256 → P-384, Ed25519 → Ed448; RSA keys have no curve).
  */
-export function wrongCoseKey(coseKey: Uint8Array, offered: readonly number[], wrong: ReadonlySet<AuthenticatorWrongAnswer>): Uint8Array {
+export function wrongCoseKey(
+  coseKey: Uint8Array,
+  offered: readonly number[],
+  wrong: ReadonlySet<AuthenticatorWrongAnswer>,
+): Uint8Array {
   if (!wrong.has('cose-alg') && !wrong.has('cose-curve')) return coseKey;
   const map = decode(coseKey) as CborMap;
   if (wrong.has('cose-alg')) map.set(3, OTHER_ALGS.find((a) => !offered.includes(a)) ?? 0);

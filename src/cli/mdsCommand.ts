@@ -6,7 +6,13 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../main/address.js';
 import { DEFAULT_DATA_DIR } from '../main/device.js';
-import { AUTHENTICATOR_STATUSES, MdsError, metadataBlob, startMetadataService, type AuthenticatorStatus } from '../main/mds.js';
+import {
+  AUTHENTICATOR_STATUSES,
+  MdsError,
+  metadataBlob,
+  startMetadataService,
+  type AuthenticatorStatus,
+} from '../main/mds.js';
 import { openSoftKey } from '../main/softkey.js';
 
 export const MDS_HELP = `softkey mds [--data-dir DIR] [--out FILE | --listen HOST:PORT] [--root-out FILE]
@@ -37,7 +43,8 @@ export async function mdsCommand(args: string[], io: Io): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (values.out !== undefined && values.listen !== undefined) throw new UsageError('--out and --listen exclude each other');
+  if (values.out !== undefined && values.listen !== undefined)
+    throw new UsageError('--out and --listen exclude each other');
   const statuses: Record<string, AuthenticatorStatus[]> = {};
   for (const s of values.status ?? []) {
     const m = /^([^=]+)=(.+)$/.exec(s);
@@ -50,11 +57,16 @@ export async function mdsCommand(args: string[], io: Io): Promise<number> {
       const made = await metadataBlob(key, { statuses });
       writeFileSync(values.out, made.blob, { mode: 0o600 });
       if (values['root-out'] !== undefined) writeFileSync(values['root-out'], made.root);
-      io.out(`metadata BLOB with ${made.payload.entries.length} statements: ${values.out}` +
-        `${values['root-out'] !== undefined ? `; its MDS root: ${values['root-out']}` : ''}`);
+      io.out(
+        `metadata BLOB with ${made.payload.entries.length} statements: ${values.out}` +
+          `${values['root-out'] !== undefined ? `; its MDS root: ${values['root-out']}` : ''}`,
+      );
       return 0;
     }
-    const server = await startMetadataService(key, { statuses, ...(values.listen !== undefined && { listen: values.listen }) });
+    const server = await startMetadataService(key, {
+      statuses,
+      ...(values.listen !== undefined && { listen: values.listen }),
+    });
     if (values['root-out'] !== undefined) writeFileSync(values['root-out'], server.root);
     io.out(`metadata BLOB served at ${server.url} (MDS root: ${server.url}/root.pem); Ctrl-C stops`);
     await new Promise<void>((resolve) => {

@@ -23,7 +23,12 @@ interface Io {
 export async function rpCheckCommand(args: string[], io: Io): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { only: { type: 'string' }, json: { type: 'boolean' } }, strict: true, allowPositionals: true });
+    parsed = parseArgs({
+      args,
+      options: { only: { type: 'string' }, json: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -35,7 +40,10 @@ export async function rpCheckCommand(args: string[], io: Io): Promise<number> {
   } catch (e) {
     throw new UsageError(`rp-check: ${file}: ${(e as Error).message}`);
   }
-  const only = parsed.values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = parsed.values.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const json = parsed.values.json === true;
   const report = await rpCheck(adapter, {
     ...(only && { only }),

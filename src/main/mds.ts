@@ -11,7 +11,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from '../crypto/aead.js';
 import { certificatePem } from '../crypto/attestation/certificates.js';
-import { createMetadataAuthority, signMetadataBlob, type MetadataAuthority } from '../crypto/attestation/metadataBlob.js';
+import {
+  createMetadataAuthority,
+  signMetadataBlob,
+  type MetadataAuthority,
+} from '../crypto/attestation/metadataBlob.js';
 import { Command } from '../ctap2/commands.js';
 import { decodeGetInfoResponse } from '../ctap2/hostCodec.js';
 import * as b64u from '../encoding/base64url.js';
@@ -25,10 +29,21 @@ import { openSoftKey, type SoftKey } from './softkey.js';
 
 /** FIDO MDS 3.0 §3.1.4 AuthenticatorStatus. */
 export const AUTHENTICATOR_STATUSES = [
-  'NOT_FIDO_CERTIFIED', 'FIDO_CERTIFIED', 'USER_VERIFICATION_BYPASS', 'ATTESTATION_KEY_COMPROMISE',
-  'USER_KEY_REMOTE_COMPROMISE', 'USER_KEY_PHYSICAL_COMPROMISE', 'UPDATE_AVAILABLE', 'REVOKED',
-  'SELF_ASSERTION_SUBMITTED', 'FIDO_CERTIFIED_L1', 'FIDO_CERTIFIED_L1plus', 'FIDO_CERTIFIED_L2',
-  'FIDO_CERTIFIED_L2plus', 'FIDO_CERTIFIED_L3', 'FIDO_CERTIFIED_L3plus',
+  'NOT_FIDO_CERTIFIED',
+  'FIDO_CERTIFIED',
+  'USER_VERIFICATION_BYPASS',
+  'ATTESTATION_KEY_COMPROMISE',
+  'USER_KEY_REMOTE_COMPROMISE',
+  'USER_KEY_PHYSICAL_COMPROMISE',
+  'UPDATE_AVAILABLE',
+  'REVOKED',
+  'SELF_ASSERTION_SUBMITTED',
+  'FIDO_CERTIFIED_L1',
+  'FIDO_CERTIFIED_L1plus',
+  'FIDO_CERTIFIED_L2',
+  'FIDO_CERTIFIED_L2plus',
+  'FIDO_CERTIFIED_L3',
+  'FIDO_CERTIFIED_L3plus',
 ] as const;
 export type AuthenticatorStatus = (typeof AUTHENTICATOR_STATUSES)[number];
 
@@ -92,7 +107,12 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 const VAULT_NAMES = [
-  'mds-root-key', 'mds-root-certificate', 'mds-ca-key', 'mds-ca-certificate', 'mds-signer-key', 'mds-signer-certificate',
+  'mds-root-key',
+  'mds-root-certificate',
+  'mds-ca-key',
+  'mds-ca-certificate',
+  'mds-signer-key',
+  'mds-signer-certificate',
 ];
 
 /** The key's MDS authority, made once and kept in its vault (encrypted at rest). */
@@ -121,7 +141,11 @@ async function getInfoOf(key: SoftKey): Promise<Record<string, unknown>> {
   return json;
 }
 
-function statement(profile: string, getInfo: Record<string, unknown>, roots: readonly Uint8Array[]): Record<string, unknown> {
+function statement(
+  profile: string,
+  getInfo: Record<string, unknown>,
+  roots: readonly Uint8Array[],
+): Record<string, unknown> {
   const spec = BUILT_IN_PROFILES.get(profile);
   const options = (getInfo.options ?? {}) as Record<string, boolean>;
   const offered = (getInfo.algorithms ?? [{ alg: CoseAlg.ES256 }]) as Array<{ alg: number }>;
@@ -171,13 +195,17 @@ export async function metadataBlob(key: SoftKey, options: MetadataBlobOptions = 
     try {
       const s = statement(profile, await getInfoOf(temp), roots);
       const id = s.aaguid as string;
-      statements.set(id, { names: [...(statements.get(id)?.names ?? []), profile], statement: statements.get(id)?.statement ?? s });
+      statements.set(id, {
+        names: [...(statements.get(id)?.names ?? []), profile],
+        statement: statements.get(id)?.statement ?? s,
+      });
     } finally {
       await temp.close();
     }
   }
   const own = statement('default', await getInfoOf(key), roots);
-  if (!statements.has(own.aaguid as string)) statements.set(own.aaguid as string, { names: ['this key'], statement: own });
+  if (!statements.has(own.aaguid as string))
+    statements.set(own.aaguid as string, { names: ['this key'], statement: own });
 
   const known = new Set([...statements.values()].flatMap((s) => s.names).concat([...statements.keys()]));
   for (const [name, value] of Object.entries(options.statuses ?? {})) {
@@ -215,7 +243,10 @@ export interface MetadataServiceServer {
   /** The MDS root (PEM), also served at url + '/root.pem'. */
   readonly root: string;
   /** Sets (or with undefined clears) a profile's or AAGUID's status reports; the next BLOB has a higher no. */
-  setStatus(profileOrAaguid: string, status: AuthenticatorStatus | readonly AuthenticatorStatus[] | undefined): Promise<void>;
+  setStatus(
+    profileOrAaguid: string,
+    status: AuthenticatorStatus | readonly AuthenticatorStatus[] | undefined,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -236,8 +267,10 @@ export async function startMetadataService(
       return;
     }
     if (req.method !== 'GET') return void res.writeHead(405).end();
-    if (req.url === `/${token}`) return void res.writeHead(200, { 'content-type': 'application/jwt' }).end(current.blob);
-    if (req.url === `/${token}/root.pem`) return void res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(current.root);
+    if (req.url === `/${token}`)
+      return void res.writeHead(200, { 'content-type': 'application/jwt' }).end(current.blob);
+    if (req.url === `/${token}/root.pem`)
+      return void res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(current.root);
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
   await new Promise<void>((resolve, reject) => {
@@ -253,9 +286,10 @@ export async function startMetadataService(
       else statuses[name] = status;
       current = await metadataBlob(key, { ...options, statuses, no: ++no });
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -131,7 +131,12 @@ function verdictOf(r: RpAnswer): { accepted: boolean; status: number; reason?: s
   return { accepted, status: r.status, ...(typeof said === 'string' && said !== '' && { reason: said.slice(0, 300) }) };
 }
 
-async function run(adapter: RpCheckAdapter, user: VirtualUser, which: RpCeremonyAdapter, answer: (options: Json) => Promise<unknown>) {
+async function run(
+  adapter: RpCheckAdapter,
+  user: VirtualUser,
+  which: RpCeremonyAdapter,
+  answer: (options: Json) => Promise<unknown>,
+) {
   const got = await user.call(adapter, which.options, withUsername(which.options.body, user.name));
   const holder = which.optionsField ? (got.json?.[which.optionsField] as Json | undefined) : got.json;
   if (got.status < 200 || got.status >= 300 || !holder) {
@@ -144,16 +149,23 @@ async function run(adapter: RpCheckAdapter, user: VirtualUser, which: RpCeremony
     throw new CeremonyError(`softkey could not answer the options: ${(e as Error).message}`);
   }
   const extra = withUsername(which.verify.body, user.name);
-  const body = which.verify.bodyField ? { ...(extra as Json | undefined), [which.verify.bodyField]: response } : response;
+  const body = which.verify.bodyField
+    ? { ...(extra as Json | undefined), [which.verify.bodyField]: response }
+    : response;
   return { options: holder, verdict: verdictOf(await user.call(adapter, which.verify, body)) };
 }
 
 /** Why a wrong answer cannot reach the RP whose options these are, if it cannot. */
-function notApplicable(w: WrongAnswerInfo, options: Json, ceremony: 'registration' | 'authentication'): string | undefined {
+function notApplicable(
+  w: WrongAnswerInfo,
+  options: Json,
+  ceremony: 'registration' | 'authentication',
+): string | undefined {
   if (w.needs === 'userVerificationRequired') {
-    const uv = ceremony === 'registration'
-      ? (options.authenticatorSelection as Json | undefined)?.userVerification
-      : options.userVerification;
+    const uv =
+      ceremony === 'registration'
+        ? (options.authenticatorSelection as Json | undefined)?.userVerification
+        : options.userVerification;
     const said = typeof uv === 'string' ? uv : 'preferred';
     if (uv !== 'required') return `the RP does not require user verification (userVerification "${said}")`;
   }
@@ -183,11 +195,14 @@ export async function rpCheck(adapter: RpCheckAdapter, options: RpCheckOptions =
     const user = newUser();
     const reg = await run(adapter, user, adapter.registration, create);
     if (!reg.verdict.accepted) {
-      throw new CeremonyError(`an honest registration was refused (${reg.verdict.status}: ${reg.verdict.reason ?? ''})`);
+      throw new CeremonyError(
+        `an honest registration was refused (${reg.verdict.status}: ${reg.verdict.reason ?? ''})`,
+      );
     }
     for (let i = 0; i < 2; i++) {
       const s = await run(adapter, user, adapter.authentication, get);
-      if (!s.verdict.accepted) throw new CeremonyError(`an honest sign-in was refused (${s.verdict.status}: ${s.verdict.reason ?? ''})`);
+      if (!s.verdict.accepted)
+        throw new CeremonyError(`an honest sign-in was refused (${s.verdict.status}: ${s.verdict.reason ?? ''})`);
     }
     return user;
   };
@@ -244,18 +259,31 @@ export async function rpCheck(adapter: RpCheckAdapter, options: RpCheckOptions =
   } finally {
     await key.close();
   }
-  const counts = { ok: 0, 'wrongly-accepted': 0, refused: 0, 'not-applicable': 0, error: 0 } as Record<RpCheckVerdict, number>;
+  const counts = { ok: 0, 'wrongly-accepted': 0, refused: 0, 'not-applicable': 0, error: 0 } as Record<
+    RpCheckVerdict,
+    number
+  >;
   for (const r of results) counts[r.verdict]++;
-  return { target: adapter.target, results, counts, wronglyAccepted: results.filter((r) => r.verdict === 'wrongly-accepted') };
+  return {
+    target: adapter.target,
+    results,
+    counts,
+    wronglyAccepted: results.filter((r) => r.verdict === 'wrongly-accepted'),
+  };
 }
 
 /** The report as text: every wrongly accepted answer with the step the RP skipped, then the counts. */
 export function formatRpCheckReport(report: RpCheckReport): string {
   const lines = [`rp-check of ${report.target}`];
   for (const r of report.results) {
-    const mark = { ok: 'ok  ', 'not-applicable': 'n/a ', error: 'ERR ', refused: 'note', 'wrongly-accepted': 'FAIL' }[r.verdict];
-    const what = r.verdict === 'ok' ? (r.case.startsWith('format:') ? 'accepted' : `refused (${r.status ?? '?'})`) : r.verdict;
-    lines.push(`${mark} ${r.ceremony.padEnd(14)} ${r.case.padEnd(26)} ${what}${r.reason && r.verdict !== 'ok' ? `: ${r.reason}` : ''}`);
+    const mark = { ok: 'ok  ', 'not-applicable': 'n/a ', error: 'ERR ', refused: 'note', 'wrongly-accepted': 'FAIL' }[
+      r.verdict
+    ];
+    const what =
+      r.verdict === 'ok' ? (r.case.startsWith('format:') ? 'accepted' : `refused (${r.status ?? '?'})`) : r.verdict;
+    lines.push(
+      `${mark} ${r.ceremony.padEnd(14)} ${r.case.padEnd(26)} ${what}${r.reason && r.verdict !== 'ok' ? `: ${r.reason}` : ''}`,
+    );
     if (r.verdict === 'wrongly-accepted') lines.push(`       softkey sent ${r.emits}; the RP skipped ${r.check}`);
   }
   const c = report.counts;
@@ -273,7 +301,8 @@ export function checkRpCheckAdapter(input: unknown): RpCheckAdapter {
     return v as Json;
   };
   const a = obj(input, 'the adapter');
-  if (typeof a.target !== 'string' || !/^https?:\/\//.test(a.target)) throw new RangeError('target must be the RP\'s http(s) URL');
+  if (typeof a.target !== 'string' || !/^https?:\/\//.test(a.target))
+    throw new RangeError("target must be the RP's http(s) URL");
   if (a.origin !== undefined && (typeof a.origin !== 'string' || !/^https?:\/\//.test(a.origin))) {
     throw new RangeError('origin must be an http(s) origin');
   }

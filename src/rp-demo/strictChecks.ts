@@ -20,7 +20,8 @@ export function clientDataProblem(clientDataJSON: string): string | undefined {
   if (c.crossOrigin === true) {
     return 'clientDataJSON says crossOrigin: true, and this site is never embedded in another (WebAuthn L3 §5.8.1)';
   }
-  if (c.topOrigin !== undefined) return `clientDataJSON has a topOrigin "${c.topOrigin}", and this site is never embedded in another`;
+  if (c.topOrigin !== undefined)
+    return `clientDataJSON has a topOrigin "${c.topOrigin}", and this site is never embedded in another`;
   return undefined;
 }
 
@@ -33,7 +34,9 @@ export function attestationObjectProblem(attestationObject: string): string | un
   } catch {
     return undefined; // malformed CBOR: SimpleWebAuthn refuses it with its own reason
   }
-  return again.length < bytes.length ? `attestationObject has ${bytes.length - again.length} bytes after its CBOR data item` : undefined;
+  return again.length < bytes.length
+    ? `attestationObject has ${bytes.length - again.length} bytes after its CBOR data item`
+    : undefined;
 }
 
 /** COSE alg → the key type (and curve) a key of that alg has (RFC 9053; WebAuthn L3 §5.8.5). */

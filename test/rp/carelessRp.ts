@@ -21,13 +21,26 @@ const A = 'authentication';
 
 /** Each planted mistake → the wrong answers it lets through. */
 export const PLANTED: Record<string, Array<[string, string]>> = {
-  'the challenge is never compared (expectedChallenge always true)': [[R, 'client-data-challenge'], [A, 'client-data-challenge']],
-  'any origin is taken (expectedOrigin is the response\'s own)': [[R, 'client-data-origin'], [A, 'client-data-origin']],
+  'the challenge is never compared (expectedChallenge always true)': [
+    [R, 'client-data-challenge'],
+    [A, 'client-data-challenge'],
+  ],
+  "any origin is taken (expectedOrigin is the response's own)": [
+    [R, 'client-data-origin'],
+    [A, 'client-data-origin'],
+  ],
   'user presence is not required at registration (requireUserPresence: false)': [[R, 'up-cleared']],
-  'UV is asked for ("required") but not checked (requireUserVerification: false)': [[R, 'uv-cleared'], [A, 'uv-cleared']],
-  'the signature counter is never stored (always 0)': [[A, 'counter-zero'], [A, 'counter-fixed'], [A, 'counter-backwards']],
+  'UV is asked for ("required") but not checked (requireUserVerification: false)': [
+    [R, 'uv-cleared'],
+    [A, 'uv-cleared'],
+  ],
+  'the signature counter is never stored (always 0)': [
+    [A, 'counter-zero'],
+    [A, 'counter-fixed'],
+    [A, 'counter-backwards'],
+  ],
   'a sign-in answered { verified: false } is still let in': [[A, 'bad-signature']],
-  'nothing beyond SimpleWebAuthn: crossOrigin/topOrigin, trailing CBOR, the key\'s curve, BE changes': [
+  "nothing beyond SimpleWebAuthn: crossOrigin/topOrigin, trailing CBOR, the key's curve, BE changes": [
     [R, 'client-data-cross-origin'],
     [A, 'client-data-cross-origin'],
     [R, 'client-data-top-origin'],
@@ -128,9 +141,10 @@ export async function startCarelessRp(): Promise<{ origin: string; close(): Prom
   const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
   return {
     origin,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -40,7 +40,8 @@ interface Told {
   info: { credentialDeviceType?: string };
 }
 
-const clientData = (t: Told) => JSON.parse(utf8.decode(b64u.decode(t.response.response.clientDataJSON))) as Record<string, unknown>;
+const clientData = (t: Told) =>
+  JSON.parse(utf8.decode(b64u.decode(t.response.response.clientDataJSON))) as Record<string, unknown>;
 
 /** What SimpleWebAuthn 14 does with each wrong answer, by `${name} ${ceremony}`. */
 const EXPECTED: Record<string, Outcome> = {
@@ -48,12 +49,27 @@ const EXPECTED: Record<string, Outcome> = {
   'client-data-type authentication': { rejects: /Unexpected authentication response type/ },
   'client-data-challenge registration': { rejects: /Unexpected registration response challenge/ },
   'client-data-challenge authentication': { rejects: /Unexpected authentication response challenge/ },
-  'client-data-origin registration': { rejects: /Unexpected registration response origin "https:\/\/wrong-answer.invalid"/ },
-  'client-data-origin authentication': { rejects: /Unexpected authentication response origin "https:\/\/wrong-answer.invalid"/ },
-  'client-data-cross-origin registration': { gap: 'crossOrigin is not read', reveal: (t) => clientData(t).crossOrigin === true },
-  'client-data-cross-origin authentication': { gap: 'crossOrigin without topOrigin passes', reveal: (t) => clientData(t).crossOrigin === true },
-  'client-data-top-origin registration': { gap: 'topOrigin is not read at registration', reveal: (t) => clientData(t).topOrigin === 'https://wrong-answer.invalid' },
-  'client-data-top-origin authentication': { rejects: /cross-origin authentication response from top origin of "https:\/\/wrong-answer.invalid"/ },
+  'client-data-origin registration': {
+    rejects: /Unexpected registration response origin "https:\/\/wrong-answer.invalid"/,
+  },
+  'client-data-origin authentication': {
+    rejects: /Unexpected authentication response origin "https:\/\/wrong-answer.invalid"/,
+  },
+  'client-data-cross-origin registration': {
+    gap: 'crossOrigin is not read',
+    reveal: (t) => clientData(t).crossOrigin === true,
+  },
+  'client-data-cross-origin authentication': {
+    gap: 'crossOrigin without topOrigin passes',
+    reveal: (t) => clientData(t).crossOrigin === true,
+  },
+  'client-data-top-origin registration': {
+    gap: 'topOrigin is not read at registration',
+    reveal: (t) => clientData(t).topOrigin === 'https://wrong-answer.invalid',
+  },
+  'client-data-top-origin authentication': {
+    rejects: /cross-origin authentication response from top origin of "https:\/\/wrong-answer.invalid"/,
+  },
   'cbor-malformed registration': { rejects: /not supported or well formed/ },
   'cbor-trailing registration': {
     gap: 'the attestationObject is decoded with decodeFirst',
@@ -72,17 +88,22 @@ const EXPECTED: Record<string, Outcome> = {
   'uv-cleared authentication': { rejects: /User verification required, but user could not be verified/ },
   'bs-without-be registration': { rejects: /Single-device credential indicated that it was backed up/ },
   'bs-without-be authentication': { rejects: /Single-device credential indicated that it was backed up/ },
-  'be-flip authentication': { gap: 'the stored BE is the RP\'s to compare', reveal: (t) => t.info.credentialDeviceType === 'singleDevice' },
+  'be-flip authentication': {
+    gap: "the stored BE is the RP's to compare",
+    reveal: (t) => t.info.credentialDeviceType === 'singleDevice',
+  },
   'counter-zero authentication': { rejects: /Response counter value 0 was lower than expected 2/ },
   'counter-fixed authentication': { rejects: /Response counter value 2 was lower than expected 2/ },
   'counter-backwards authentication': { rejects: /Response counter value 1 was lower than expected 2/ },
   'bad-signature authentication': { unverified: true },
   'cose-alg registration': { rejects: /Unexpected public key alg "-36", expected one of "-7"/ },
   'cose-curve registration': {
-    gap: 'a packed x5c statement is signed by the leaf, and the key\'s curve is not compared with its alg',
+    gap: "a packed x5c statement is signed by the leaf, and the key's curve is not compared with its alg",
     reveal: (t) => {
       const ao = decode(b64u.decode(t.response.response.attestationObject!), 8) as CborMap;
-      const key = decode(parseAuthenticatorData(ao.get('authData') as Uint8Array).attestedCredentialData!.credentialPublicKey) as CborMap;
+      const key = decode(
+        parseAuthenticatorData(ao.get('authData') as Uint8Array).attestedCredentialData!.credentialPublicKey,
+      ) as CborMap;
       return key.get(3) === -7 && key.get(-1) !== 1; // WebAuthn L3 §5.8.5: ES256 keys name crv P-256 (1)
     },
   },
@@ -96,7 +117,10 @@ describe('deliberately wrong answers, refused by @simplewebauthn/server', () => 
   before(async () => {
     key = await openSoftKey({ dataDir: ':memory:', attestation: 'packed-chain', backupEligible: true });
     key.control.setUv({ available: true });
-    SettingsService.setRootCertificates({ identifier: 'packed', certificates: (await key.control.attestationRoots()).roots });
+    SettingsService.setRootCertificates({
+      identifier: 'packed',
+      certificates: (await key.control.attestationRoots()).roots,
+    });
   });
   after(async () => {
     SettingsService.setRootCertificates({ identifier: 'packed', certificates: [] });
@@ -114,29 +138,36 @@ describe('deliberately wrong answers, refused by @simplewebauthn/server', () => 
       attestation: 'direct',
     };
     const response = await key.client.create(options as never, { origin: ORIGIN });
-    const verify = () => verifyRegistrationResponse({
-      response: response as never,
-      expectedChallenge: challenge,
-      expectedOrigin: ORIGIN,
-      expectedRPID: RP_ID,
-      requireUserVerification: true,
-      supportedAlgorithmIDs: [-7],
-    });
+    const verify = () =>
+      verifyRegistrationResponse({
+        response: response as never,
+        expectedChallenge: challenge,
+        expectedOrigin: ORIGIN,
+        expectedRPID: RP_ID,
+        requireUserVerification: true,
+        supportedAlgorithmIDs: [-7],
+      });
     return { told: { response, info: {} }, verify };
   }
 
   async function signIn(credential: WebAuthnCredential) {
     const challenge = b64u.encode(random(32));
-    const options = { challenge, rpId: RP_ID, allowCredentials: [{ type: 'public-key', id: credential.id }], userVerification: 'required' };
+    const options = {
+      challenge,
+      rpId: RP_ID,
+      allowCredentials: [{ type: 'public-key', id: credential.id }],
+      userVerification: 'required',
+    };
     const response = await key.client.get(options as never, { origin: ORIGIN });
-    const verify = () => verifyAuthenticationResponse({
-      response: response as never,
-      expectedChallenge: challenge,
-      expectedOrigin: ORIGIN,
-      expectedRPID: RP_ID,
-      credential,
-      requireUserVerification: true,
-    });
+    const verify = () =>
+      verifyAuthenticationResponse({
+        response: response as never,
+        expectedChallenge: challenge,
+        expectedOrigin: ORIGIN,
+        expectedRPID: RP_ID,
+        credential,
+        requireUserVerification: true,
+      });
     return { response, verify };
   }
 
@@ -151,7 +182,12 @@ describe('deliberately wrong answers, refused by @simplewebauthn/server', () => 
   for (const w of WRONG_ANSWERS) {
     for (const ceremony of w.ceremonies) {
       const expected = EXPECTED[`${w.name} ${ceremony}`]!;
-      const how = 'rejects' in expected ? `refused: ${expected.rejects.source}` : 'unverified' in expected ? 'not verified' : `RP's own check (${expected.gap})`;
+      const how =
+        'rejects' in expected
+          ? `refused: ${expected.rejects.source}`
+          : 'unverified' in expected
+            ? 'not verified'
+            : `RP's own check (${expected.gap})`;
       it(`${w.name} in ${ceremony}: ${how}`, async () => {
         let told: Told;
         let result: Promise<{ verified: boolean; authenticationInfo?: { credentialDeviceType: string } }>;
@@ -179,7 +215,11 @@ describe('deliberately wrong answers, refused by @simplewebauthn/server', () => 
         const verified = await result;
         if ('unverified' in expected) return void assert.equal(verified.verified, false);
         assert.equal(verified.verified, true, `SimpleWebAuthn 14 verifies it (${expected.gap})`);
-        told.info = { ...(verified.authenticationInfo && { credentialDeviceType: verified.authenticationInfo.credentialDeviceType }) };
+        told.info = {
+          ...(verified.authenticationInfo && {
+            credentialDeviceType: verified.authenticationInfo.credentialDeviceType,
+          }),
+        };
         assert.ok(expected.reveal(told), 'the response shows the lie the RP must refuse');
       });
     }
@@ -190,21 +230,34 @@ describe('deliberately wrong answers, refused by @simplewebauthn/server', () => 
     for (const w of WRONG_ANSWERS) {
       const row = readme.split('\n').find((l) => l.startsWith(`| \`${w.name}\` |`));
       assert.ok(row, `README row for ${w.name}`);
-      assert.ok(row.includes(w.check.replace(/\|/g, '\\|')) && row.includes(w.emits.replace(/\|/g, '\\|')), `README row for ${w.name} is current`);
+      assert.ok(
+        row.includes(w.check.replace(/\|/g, '\\|')) && row.includes(w.emits.replace(/\|/g, '\\|')),
+        `README row for ${w.name} is current`,
+      );
     }
   });
 
   it('an override stays armed until cleared, per ceremony, and bad input names the cause', async () => {
     key.control.override({ answer: ['up-cleared', 'client-data-origin'], ceremony: 'registration' });
-    for (let i = 0; i < 2; i++) await assert.rejects((await register()).verify(), /origin "https:\/\/wrong-answer.invalid"/);
-    assert.deepEqual(key.control.overrides().armed.map((a) => [a.answer, a.ceremonies, a.once]), [
-      ['up-cleared', ['registration'], false],
-      ['client-data-origin', ['registration'], false],
-    ]);
+    for (let i = 0; i < 2; i++)
+      await assert.rejects((await register()).verify(), /origin "https:\/\/wrong-answer.invalid"/);
+    assert.deepEqual(
+      key.control.overrides().armed.map((a) => [a.answer, a.ceremonies, a.once]),
+      [
+        ['up-cleared', ['registration'], false],
+        ['client-data-origin', ['registration'], false],
+      ],
+    );
     key.control.clearOverrides();
     assert.ok((await (await register()).verify()).verified);
-    assert.throws(() => key.control.override({ answer: 'nope' }), /unknown wrong answer "nope" \(known: client-data-type/);
-    assert.throws(() => key.control.override({ answer: 'bad-signature', ceremony: 'registration' }), /bad-signature is a wrong answer of authentication only/);
+    assert.throws(
+      () => key.control.override({ answer: 'nope' }),
+      /unknown wrong answer "nope" \(known: client-data-type/,
+    );
+    assert.throws(
+      () => key.control.override({ answer: 'bad-signature', ceremony: 'registration' }),
+      /bad-signature is a wrong answer of authentication only/,
+    );
     assert.throws(() => key.control.override({ answer: 'up-cleared', once: 'yes' }), /once must be true or false/);
   });
 });

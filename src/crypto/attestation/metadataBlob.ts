@@ -23,7 +23,10 @@ export interface MetadataAuthority extends AttestationAuthority {
 }
 
 /** A new MDS root, intermediate and BLOB signer. */
-export async function createMetadataAuthority(o: { random: (n: number) => Uint8Array; notBefore: Date }): Promise<MetadataAuthority> {
+export async function createMetadataAuthority(o: {
+  random: (n: number) => Uint8Array;
+  notBefore: Date;
+}): Promise<MetadataAuthority> {
   const authority = await createAttestationAuthority({ ...o, label: 'softkey MDS' });
   const signer = await certifiedKey(CoseAlg.RS256, (publicKey) =>
     issueCertificate({
@@ -41,7 +44,11 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 /** The BLOB: header.payload.signature, signed by the authority's signer. */
 export function signMetadataBlob(authority: MetadataAuthority, payload: unknown): string {
-  const header = { alg: 'RS256', typ: 'JWT', x5c: [b64(authority.signer.certificate), b64(authority.intermediate.certificate)] };
+  const header = {
+    alg: 'RS256',
+    typ: 'JWT',
+    x5c: [b64(authority.signer.certificate), b64(authority.intermediate.certificate)],
+  };
   const input = `${b64u.encode(utf8.encode(JSON.stringify(header)))}.${b64u.encode(utf8.encode(JSON.stringify(payload)))}`;
   return `${input}.${b64u.encode(signWithSecret(CoseAlg.RS256, authority.signer.secret, utf8.encode(input)))}`;
 }
