@@ -26,7 +26,10 @@ export default tseslint.config(
       // A `let` read by a callback before its one assignment (a server's handler) must stay a `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // Passing on an error of unknown type (a caught value, a signal's reason) is not inventing one.
-      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
+      '@typescript-eslint/prefer-promise-reject-errors': [
+        'error',
+        { allowThrowingAny: true, allowThrowingUnknown: true },
+      ],
       // Async functions that do not await are how this code implements async ports (Env, transports):
       // a throw inside one becomes a rejection, which callers rely on.
       '@typescript-eslint/require-await': 'off',

@@ -116,7 +116,9 @@ async function main(): Promise<void> {
       phase(`loading ${module}`);
       const mod = (await import(module)) as Record<string, unknown>;
       phase(module);
-      const fn = Object.values(mod).find((f): f is () => Promise<BenchResult[]> => typeof f === 'function' && f.name.startsWith('bench'));
+      const fn = Object.values(mod).find(
+        (f): f is () => Promise<BenchResult[]> => typeof f === 'function' && f.name.startsWith('bench'),
+      );
       if (fn) {
         const rs = await fn();
         show(rs);

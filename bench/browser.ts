@@ -136,7 +136,9 @@ function series(name: string, values: number[], baseline?: { name: string; value
 
 export async function benchBrowser(): Promise<BenchResult[]> {
   phase('browser setup');
-  const site = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>bench</title>'));
+  const site = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>bench</title>'),
+  );
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
   const origin = `http://localhost:${(site.address() as AddressInfo).port}`;
   const echo = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -154,13 +156,24 @@ export async function benchBrowser(): Promise<BenchResult[]> {
       phase('chromium launch');
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
       closers.push(() => browser.close());
-      const inContext = async (what: string, setup: (context: BrowserContext, page: Page) => Promise<void>, p: Plan, floor?: string): Promise<void> => {
+      const inContext = async (
+        what: string,
+        setup: (context: BrowserContext, page: Page) => Promise<void>,
+        p: Plan,
+        floor?: string,
+      ): Promise<void> => {
         phase(`chromium.${what} setup`);
         const context = await browser.newContext();
         const page = await context.newPage();
         await setup(context, page);
         await page.goto(origin);
-        setups.push({ engine: 'chromium', what, ...(floor && { floor }), run: async () => (await page.evaluate(timing(p))) as Times, close: () => context.close() });
+        setups.push({
+          engine: 'chromium',
+          what,
+          ...(floor && { floor }),
+          run: async () => (await page.evaluate(timing(p))) as Times,
+          close: () => context.close(),
+        });
       };
       await inContext(
         'virtual',
@@ -168,13 +181,21 @@ export async function benchBrowser(): Promise<BenchResult[]> {
           const cdp = await context.newCDPSession(page);
           await cdp.send('WebAuthn.enable');
           await cdp.send('WebAuthn.addVirtualAuthenticator', {
-            options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+            options: {
+              protocol: 'ctap2',
+              transport: 'usb',
+              hasResidentKey: true,
+              hasUserVerification: true,
+              isUserVerified: true,
+              automaticPresenceSimulation: true,
+            },
           });
         },
         plan(),
       );
       const probe = await browser.newContext();
-      const hasCredentials = typeof (probe as unknown as { credentials?: { install?: unknown } }).credentials?.install === 'function';
+      const hasCredentials =
+        typeof (probe as unknown as { credentials?: { install?: unknown } }).credentials?.install === 'function';
       await probe.close();
       if (hasCredentials) {
         await inContext(
@@ -194,9 +215,19 @@ export async function benchBrowser(): Promise<BenchResult[]> {
         plan({ echo: { kind: 'binding', name: '__benchEcho' } }),
         'binding',
       );
-      const bridge = await startBridgeServer({ client, token: Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url'), port: 0, allowedOrigins: [origin] });
+      const bridge = await startBridgeServer({
+        client,
+        token: Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url'),
+        port: 0,
+        allowedOrigins: [origin],
+      });
       closers.push(() => bridge.close());
-      await inContext('softkey.ws', async (context) => void (await context.addInitScript({ content: bridge.shimScript() })), plan({ echo: { kind: 'ws', url: echoUrl } }), 'ws');
+      await inContext(
+        'softkey.ws',
+        async (context) => void (await context.addInitScript({ content: bridge.shimScript() })),
+        plan({ echo: { kind: 'ws', url: echoUrl } }),
+        'ws',
+      );
     }
     for (const engine of ['firefox', 'webkit'] as EngineName[]) {
       const why = skip(engine);
@@ -210,7 +241,13 @@ export async function benchBrowser(): Promise<BenchResult[]> {
       phase(`${engine} page`);
       await page.goto(origin);
       const p = plan({ echo: { kind: 'ws', url: echoUrl } });
-      setups.push({ engine, what: 'softkey.ws', floor: 'ws', run: () => page.run(timePage, p), close: async () => undefined });
+      setups.push({
+        engine,
+        what: 'softkey.ws',
+        floor: 'ws',
+        run: () => page.run(timePage, p),
+        close: async () => undefined,
+      });
     }
 
     // Alternating rounds: every setup once per round, so a slow moment of the machine hits them alike.

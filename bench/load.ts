@@ -10,7 +10,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternatingRounds, phase, summarize, type BenchResult } from './measure.js';
-import { createPool, softkeyAttach, softkeyGet, softkeyPickPoolUser, writePool, type ArtilleryContext } from '../src/artillery/index.js';
+import {
+  createPool,
+  softkeyAttach,
+  softkeyGet,
+  softkeyPickPoolUser,
+  writePool,
+  type ArtilleryContext,
+} from '../src/artillery/index.js';
 
 export async function benchLoad(): Promise<BenchResult[]> {
   phase('load setup');
@@ -20,13 +27,21 @@ export async function benchLoad(): Promise<BenchResult[]> {
   try {
     const made = await createPool({ users: 1, rpId: 'localhost' });
     writePool(dir, made);
-    const context: ArtilleryContext = { vars: { target: 'http://localhost:5173', softkey: { pool: dir, bodyField: 'credential' }, softkeyUserIndex: 0 } };
+    const context: ArtilleryContext = {
+      vars: { target: 'http://localhost:5173', softkey: { pool: dir, bodyField: 'credential' }, softkeyUserIndex: 0 },
+    };
     const events = { emit: () => undefined };
     await softkeyPickPoolUser(context, events);
     const allowCredentials = [{ id: made.pool.users[0]!.credentialId, type: 'public-key' }];
     const options = () => ({
       statusCode: 200,
-      body: JSON.stringify({ challenge: randomBytes(32).toString('base64url'), rpId: 'localhost', allowCredentials, userVerification: 'preferred', timeout: 60000 }),
+      body: JSON.stringify({
+        challenge: randomBytes(32).toString('base64url'),
+        rpId: 'localhost',
+        allowCredentials,
+        userVerification: 'preferred',
+        timeout: 60000,
+      }),
     });
     const req: { json?: unknown } = {};
     const s = await alternatingRounds({

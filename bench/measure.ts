@@ -76,7 +76,10 @@ setInterval(() => {
  */
 export function startWatchdog(): () => void {
   progress.tick();
-  const worker = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: { shared, deadlineMs: OPERATION_DEADLINE_MS, phaseBytes: PHASE_BYTES } });
+  const worker = new Worker(WATCHDOG_SOURCE, {
+    eval: true,
+    workerData: { shared, deadlineMs: OPERATION_DEADLINE_MS, phaseBytes: PHASE_BYTES },
+  });
   worker.unref();
   return () => void worker.terminate();
 }
@@ -130,11 +133,28 @@ export async function alternatingRounds(
 }
 
 /** A result of per-round samples: median, min and max, and the per-round ratio to a baseline. */
-export function summarize(name: string, unit: string, values: readonly number[], baseline?: { name: string; values: readonly number[] }): BenchResult {
-  const result: BenchResult = { name, unit, value: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values.length };
+export function summarize(
+  name: string,
+  unit: string,
+  values: readonly number[],
+  baseline?: { name: string; values: readonly number[] },
+): BenchResult {
+  const result: BenchResult = {
+    name,
+    unit,
+    value: median(values),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    rounds: values.length,
+  };
   if (baseline) {
     const ratios = values.map((v, i) => v / baseline.values[i]!);
-    Object.assign(result, { baseline: baseline.name, ratio: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios) });
+    Object.assign(result, {
+      baseline: baseline.name,
+      ratio: median(ratios),
+      ratioMin: Math.min(...ratios),
+      ratioMax: Math.max(...ratios),
+    });
   }
   return result;
 }
@@ -143,6 +163,9 @@ export function summarize(name: string, unit: string, values: readonly number[],
 export function formatResult(r: BenchResult): string {
   const n = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(2));
   const spread = r.min === undefined ? '' : ` [${n(r.min)}–${n(r.max!)}]`;
-  const ratio = r.ratio === undefined ? '' : `  ${r.ratio.toFixed(3)}× ${r.baseline}${r.ratioMin === undefined ? '' : ` [${r.ratioMin.toFixed(3)}–${r.ratioMax!.toFixed(3)}]`}`;
+  const ratio =
+    r.ratio === undefined
+      ? ''
+      : `  ${r.ratio.toFixed(3)}× ${r.baseline}${r.ratioMin === undefined ? '' : ` [${r.ratioMin.toFixed(3)}–${r.ratioMax!.toFixed(3)}]`}`;
   return `${r.name.padEnd(34)} ${n(r.value).padStart(9)} ${r.unit}${spread}${ratio}`;
 }

@@ -16,7 +16,9 @@ import { AuthenticatorEmulator, PasskeysCredentialsMemoryRepository, WebAuthnEmu
 import { openSoftKey } from '../src/main/softkey.js';
 import { alternatingRounds, phase, progress, summarize, type BenchResult } from './measure.js';
 
-export const PEER_NOTES = ['peers.canokey: not measured, the canokey simulator has no package installable here (Debian or npm)'];
+export const PEER_NOTES = [
+  'peers.canokey: not measured, the canokey simulator has no package installable here (Debian or npm)',
+];
 
 const COUNTS = (process.env.SOFTKEY_BENCH_PEER_COUNTS ?? '1,100,10000').split(',').map(Number);
 const ORIGIN = 'https://peers.example';
@@ -25,7 +27,11 @@ const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
 
 const creation = (i: number) => ({
   rp: { id: RP_ID, name: 'Peers' },
-  user: { id: b64u(new Uint8Array([i & 255, (i >> 8) & 255, (i >> 16) & 255, 1])), name: `user${i}`, displayName: `User ${i}` },
+  user: {
+    id: b64u(new Uint8Array([i & 255, (i >> 8) & 255, (i >> 16) & 255, 1])),
+    name: `user${i}`,
+    displayName: `User ${i}`,
+  },
   challenge: b64u(randomBytes(32)),
   pubKeyCredParams: [{ type: 'public-key' as const, alg: -7 }],
   authenticatorSelection: { residentKey: 'required' as const, userVerification: 'discouraged' as const },
@@ -46,7 +52,10 @@ interface Credential {
 /** nid-webauthn-emulator holding `count` credentials of the RP; answers the first one's ID. */
 function nidWith(count: number): { emulator: WebAuthnEmulator; id: string } {
   const repository = new PasskeysCredentialsMemoryRepository();
-  const authenticator = new AuthenticatorEmulator({ credentialsRepository: repository, algorithmIdentifiers: ['ES256'] });
+  const authenticator = new AuthenticatorEmulator({
+    credentialsRepository: repository,
+    algorithmIdentifiers: ['ES256'],
+  });
   const emulator = new WebAuthnEmulator(authenticator);
   const made = emulator.createJSON(ORIGIN, creation(0));
   const [first] = repository.loadCredentials() as unknown as Credential[];
@@ -57,7 +66,11 @@ function nidWith(count: number): { emulator: WebAuthnEmulator; id: string } {
     id[1] = (i >> 8) & 255;
     id[2] = (i >> 16) & 255;
     id[3] = (id[3]! ^ 0x5a) & 255;
-    const copy = { ...first!, publicKeyCredentialDescriptor: { ...first!.publicKeyCredentialDescriptor, id }, user: { ...first!.user, id: new Uint8Array([i & 255, (i >> 8) & 255, (i >> 16) & 255, 2]) } };
+    const copy = {
+      ...first!,
+      publicKeyCredentialDescriptor: { ...first!.publicKeyCredentialDescriptor, id },
+      user: { ...first!.user, id: new Uint8Array([i & 255, (i >> 8) & 255, (i >> 16) & 255, 2]) },
+    };
     repository.saveCredential(copy as never);
   }
   return { emulator, id: made.rawId };
@@ -87,7 +100,10 @@ export async function benchPeers(): Promise<BenchResult[]> {
         count >= 10_000 ? { roundMs: 400 } : {},
       );
       const baseline = { name: nidName, values: s[nidName]! };
-      results.push(summarize(nidName, 'ops/s', baseline.values), summarize(softkeyName, 'ops/s', s[softkeyName]!, baseline));
+      results.push(
+        summarize(nidName, 'ops/s', baseline.values),
+        summarize(softkeyName, 'ops/s', s[softkeyName]!, baseline),
+      );
     } finally {
       await key.close();
     }

@@ -79,7 +79,10 @@ export async function benchWallet(): Promise<BenchResult[]> {
   try {
     const s = await alternatingRounds({ 'crypto.secp256k1.sign': rawSign(), 'wallet.sign.tcp': wallet.op });
     const raw = { name: 'crypto.secp256k1.sign', values: s['crypto.secp256k1.sign']! };
-    return [summarize('wallet.sign.tcp', 'signs/s', s['wallet.sign.tcp']!, raw), summarize(raw.name, 'signs/s', raw.values)];
+    return [
+      summarize('wallet.sign.tcp', 'signs/s', s['wallet.sign.tcp']!, raw),
+      summarize(raw.name, 'signs/s', raw.values),
+    ];
   } finally {
     await wallet.close();
   }

@@ -149,7 +149,24 @@ function mutateBytes(r: Rand, input: Uint8Array, keepFirst = 0): Uint8Array {
         if (b.length > at) b[at] = b[at]! ^ (1 << r.int(8));
         break;
       case 1:
-        if (b.length > at) b[at] = r.pick([0x00, 0xff, 0x7f, 0x80, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1f, 0x5f, 0x9f, 0xbf, 0xf6, r.int(256)]);
+        if (b.length > at)
+          b[at] = r.pick([
+            0x00,
+            0xff,
+            0x7f,
+            0x80,
+            0x17,
+            0x18,
+            0x19,
+            0x1a,
+            0x1b,
+            0x1f,
+            0x5f,
+            0x9f,
+            0xbf,
+            0xf6,
+            r.int(256),
+          ]);
         break;
       case 2:
         b.splice(at, 0, ...r.bytes(1 + r.int(8)));
@@ -178,7 +195,18 @@ function randomValue(r: Rand, depth = 0): Encodable {
     case 1:
       return r.bytes(r.pick([0, 1, 16, 32, 33, 64, 65, 200]));
     case 2:
-      return r.pick(['', 'public-key', 'example.com', 'a'.repeat(300), '\u00e9', 'hmac-secret', 'credProtect', 'rk', 'up', 'uv']);
+      return r.pick([
+        '',
+        'public-key',
+        'example.com',
+        'a'.repeat(300),
+        '\u00e9',
+        'hmac-secret',
+        'credProtect',
+        'rk',
+        'up',
+        'uv',
+      ]);
     case 3:
       return r.next() < 0.5;
     case 4:
@@ -288,10 +316,14 @@ function checkHidMessage(cmd: number, data: Uint8Array): Verdict {
 }
 
 function hidAnswerName(cmd: number, data: Uint8Array): string {
-  const name = Object.entries(C).find(([, v]) => v === cmd)?.[0]?.replace('CTAPHID_', '') ?? `0x${cmd.toString(16)}`;
+  const name =
+    Object.entries(C)
+      .find(([, v]) => v === cmd)?.[0]
+      ?.replace('CTAPHID_', '') ?? `0x${cmd.toString(16)}`;
   if (cmd === C.CTAPHID_CBOR) return statusName(data[0] ?? -1);
   if (cmd === C.CTAPHID_MSG && data.length >= 2) return `SW ${toHex(data.subarray(data.length - 2))}`;
-  if (cmd === C.CTAPHID_ERROR) return `ERROR ${Object.entries(CtapHidErrorCode).find(([, v]) => v === data[0])?.[0] ?? data[0]}`;
+  if (cmd === C.CTAPHID_ERROR)
+    return `ERROR ${Object.entries(CtapHidErrorCode).find(([, v]) => v === data[0])?.[0] ?? data[0]}`;
   return name;
 }
 
@@ -331,7 +363,13 @@ interface HidHarness {
   /** A fresh channel (INIT on broadcast). */
   init(t: TargetCounts): Promise<number | undefined>;
   /** Sends a whole message and waits for its answer (not keepalives); undefined when none came. */
-  call(t: TargetCounts, cid: number, cmd: number, data: Uint8Array, input: string): Promise<{ cmd: number; data: Uint8Array } | undefined>;
+  call(
+    t: TargetCounts,
+    cid: number,
+    cmd: number,
+    data: Uint8Array,
+    input: string,
+  ): Promise<{ cmd: number; data: Uint8Array } | undefined>;
   internal: unknown[];
 }
 
@@ -357,10 +395,12 @@ async function hidHarness(): Promise<HidHarness> {
         if (r.kind !== 'message') continue;
         answered(t, hidAnswerName(r.cmd, r.data));
         const verdict = checkHidMessage(r.cmd, r.data);
-        if (verdict !== 'ok') record(t, verdict, `cmd 0x${r.cmd.toString(16)} answer ${toHex(r.data).slice(0, 80)} to ${input}`);
+        if (verdict !== 'ok')
+          record(t, verdict, `cmd 0x${r.cmd.toString(16)} answer ${toHex(r.data).slice(0, 80)} to ${input}`);
         got.push({ cid: r.cid, cmd: r.cmd, data: r.data });
       }
-      for (const e of internal.splice(0)) record(t, 'crashes', `internal error ${(e as Error)?.stack ?? String(e)} on ${input}`);
+      for (const e of internal.splice(0))
+        record(t, 'crashes', `internal error ${(e as Error)?.stack ?? String(e)} on ${input}`);
       return got;
     },
     async init(t) {
@@ -427,7 +467,10 @@ function ctap2Seeds(credentialId: Uint8Array): Uint8Array[] {
       clientDataHash: cdh,
       rp: { id: RP },
       user: { id: Uint8Array.of(2) },
-      pubKeyCredParams: [{ type: 'public-key', alg: -8 }, { type: 'public-key', alg: -257 }],
+      pubKeyCredParams: [
+        { type: 'public-key', alg: -8 },
+        { type: 'public-key', alg: -257 },
+      ],
       excludeList: allow,
       options: { rk: true },
       extensions: new Map<string, Encodable>([
@@ -443,7 +486,14 @@ function ctap2Seeds(credentialId: Uint8Array): Uint8Array[] {
       rpId: RP,
       clientDataHash: cdh,
       extensions: new Map<string, Encodable>([
-        ['hmac-secret', new Map<number, Encodable>([[1, key], [2, new Uint8Array(32)], [3, new Uint8Array(16)]])],
+        [
+          'hmac-secret',
+          new Map<number, Encodable>([
+            [1, key],
+            [2, new Uint8Array(32)],
+            [3, new Uint8Array(16)],
+          ]),
+        ],
         ['getCredBlob', true],
         ['largeBlobKey', true],
       ]),
@@ -516,7 +566,8 @@ async function fuzzCtap2(n: number, r: Rand, t: TargetCounts): Promise<void> {
       const v = checkCtap2(answer);
       if (v !== 'ok') record(t, v, `status 0x${answer[0]?.toString(16)} to ${hex}`);
     }
-    for (const e of internal.splice(0)) record(t, 'crashes', `internal error ${(e as Error)?.stack ?? String(e)} on ${hex}`);
+    for (const e of internal.splice(0))
+      record(t, 'crashes', `internal error ${(e as Error)?.stack ?? String(e)} on ${hex}`);
     // A mutated reset or config may have changed the device: every so often, a fresh power-up.
     if (i % 500 === 499) device.powerCycle();
   }
@@ -528,10 +579,18 @@ async function fuzzReports(n: number, r: Rand, t: TargetCounts): Promise<void> {
   let cids = await ownChannels(h, t);
   const cborPayloads = ctap2Seeds(r.bytes(64));
   const cid = () => (r.next() < 0.7 ? r.pick(cids) : r.next() < 0.5 ? r.pick([BROADCAST_CID, 0]) : r.int(2 ** 32));
-  const commands: number[] = [C.CTAPHID_PING, C.CTAPHID_MSG, C.CTAPHID_CBOR, C.CTAPHID_INIT, C.CTAPHID_WINK, C.CTAPHID_LOCK, C.CTAPHID_CANCEL];
+  const commands: number[] = [
+    C.CTAPHID_PING,
+    C.CTAPHID_MSG,
+    C.CTAPHID_CBOR,
+    C.CTAPHID_INIT,
+    C.CTAPHID_WINK,
+    C.CTAPHID_LOCK,
+    C.CTAPHID_CANCEL,
+  ];
   commands.push(0x3f, 0x40, 0x7f);
   const cmd = () => (r.next() < 0.7 ? r.pick(commands) : r.int(0x80));
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     // A burst of up to 20 reports: random bytes, init/cont packets with random fields, or whole
     // (possibly cut short, possibly mutated) messages on our channels.
     const burst: Uint8Array[] = [];
@@ -591,7 +650,13 @@ async function fuzzU2f(n: number, r: Rand, t: TargetCounts): Promise<void> {
   let h = await hidHarness();
   let cid = (await h.init(t))!;
   const appParam = sha(RP);
-  const reg = await h.call(t, cid, C.CTAPHID_MSG, encodeU2fApdu({ ins: 1, data: new Uint8Array([...sha('c'), ...appParam]) }), 'REGISTER');
+  const reg = await h.call(
+    t,
+    cid,
+    C.CTAPHID_MSG,
+    encodeU2fApdu({ ins: 1, data: new Uint8Array([...sha('c'), ...appParam]) }),
+    'REGISTER',
+  );
   const khLen = reg?.data[66] ?? 0;
   const keyHandle = reg?.data.subarray(67, 67 + khLen) ?? new Uint8Array(64);
   const authData = new Uint8Array([...sha('c'), ...appParam, keyHandle.length, ...keyHandle]);
@@ -669,9 +734,12 @@ async function fuzzFilecoin(n: number, r: Rand, t: TargetCounts): Promise<void> 
 /** Random TCP-HID frames on fresh connections; after each burst a well-framed PING must be answered. */
 async function fuzzTcpHid(n: number, r: Rand, t: TargetCounts): Promise<void> {
   const h = await hidHarness();
-  const served = attachHid(h.device, await tcpHidPort({ host: '127.0.0.1', port: 0, onError: () => answered(t, 'frame refused') }));
+  const served = attachHid(
+    h.device,
+    await tcpHidPort({ host: '127.0.0.1', port: 0, onError: () => answered(t, 'frame refused') }),
+  );
   try {
-    for (let i = 0; i < n; ) {
+    for (let i = 0; i < n;) {
       const chunks: Uint8Array[] = [];
       for (let k = 1 + r.int(10); k > 0 && i < n; k--, i++) {
         t.inputs++;
@@ -683,7 +751,11 @@ async function fuzzTcpHid(n: number, r: Rand, t: TargetCounts): Promise<void> {
             chunks.push(encodeFrame(r.bytes(r.pick([0, 1, 63, 64, 65, 66, 200]))));
             break;
           case 2:
-            chunks.push(encodeFrame(Uint8Array.of(0, ...encodeInitPacket(r.int(2 ** 32), r.int(0x80), r.int(300), r.bytes(r.int(58))))));
+            chunks.push(
+              encodeFrame(
+                Uint8Array.of(0, ...encodeInitPacket(r.int(2 ** 32), r.int(0x80), r.int(300), r.bytes(r.int(58)))),
+              ),
+            );
             break;
           default:
             chunks.push(encodeFrame(encodeInitPacket(BROADCAST_CID, C.CTAPHID_INIT, 8, r.bytes(8))));
@@ -704,7 +776,13 @@ async function fuzzTcpHid(n: number, r: Rand, t: TargetCounts): Promise<void> {
 }
 
 /** Writes `chunks` on a new connection; checks every frame that comes back; with `expect`, waits for one. */
-function tcpExchange(port: number, chunks: Uint8Array[], t: TargetCounts, input: string, expect: boolean): Promise<boolean> {
+function tcpExchange(
+  port: number,
+  chunks: Uint8Array[],
+  t: TargetCounts,
+  input: string,
+  expect: boolean,
+): Promise<boolean> {
   return new Promise((resolve) => {
     const reader = new FrameReader();
     let got = false;
@@ -734,17 +812,20 @@ function tcpExchange(port: number, chunks: Uint8Array[], t: TargetCounts, input:
 /** Random WebSocket messages (binary of every size, text); after each burst a PING must be answered. */
 async function fuzzWebSocket(n: number, r: Rand, t: TargetCounts): Promise<void> {
   const h = await hidHarness();
-  const served = attachHid(h.device, await webSocketHidPort({
-    token: toHex(randomBytes(24)),
-    host: '127.0.0.1',
-    port: 0,
-    onRefused: () => answered(t, 'message refused'),
-    // The server reports a peer's protocol violation (e.g. an oversized message) and closes that
-    // connection: a refusal, not a crash (the device's own errors reach onInternalError).
-    onError: (e) => answered(t, `connection closed: ${(e as Error)?.message}`),
-  }));
+  const served = attachHid(
+    h.device,
+    await webSocketHidPort({
+      token: toHex(randomBytes(24)),
+      host: '127.0.0.1',
+      port: 0,
+      onRefused: () => answered(t, 'message refused'),
+      // The server reports a peer's protocol violation (e.g. an oversized message) and closes that
+      // connection: a refusal, not a crash (the device's own errors reach onInternalError).
+      onError: (e) => answered(t, `connection closed: ${(e as Error)?.message}`),
+    }),
+  );
   try {
-    for (let i = 0; i < n; ) {
+    for (let i = 0; i < n;) {
       const messages: Array<Uint8Array | string> = [];
       for (let k = 1 + r.int(10); k > 0 && i < n; k--, i++) {
         t.inputs++;
@@ -774,7 +855,12 @@ async function fuzzWebSocket(n: number, r: Rand, t: TargetCounts): Promise<void>
 }
 
 /** Sends `messages`, then INIT on a second connection, which must be answered with a 64-byte report. */
-async function wsExchange(url: string, messages: Array<Uint8Array | string>, t: TargetCounts, input: string): Promise<boolean> {
+async function wsExchange(
+  url: string,
+  messages: Array<Uint8Array | string>,
+  t: TargetCounts,
+  input: string,
+): Promise<boolean> {
   const open = () =>
     new Promise<WebSocket | undefined>((resolve) => {
       const ws = new WebSocket(url, { handshakeTimeout: HANG_MS });
@@ -795,7 +881,10 @@ async function wsExchange(url: string, messages: Array<Uint8Array | string>, t: 
   if (!b) return false;
   const gotInit = await withTimeout(
     new Promise<boolean>((resolve) => {
-      b.on('message', (data: Buffer) => data.length === 64 && readU32be(new Uint8Array(data), 0) === BROADCAST_CID && resolve(true));
+      b.on(
+        'message',
+        (data: Buffer) => data.length === 64 && readU32be(new Uint8Array(data), 0) === BROADCAST_CID && resolve(true),
+      );
       b.on('close', () => resolve(false));
       b.send(encodeInitPacket(BROADCAST_CID, C.CTAPHID_INIT, 8, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)));
     }),
@@ -806,7 +895,14 @@ async function wsExchange(url: string, messages: Array<Uint8Array | string>, t: 
 
 export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const t0 = Date.now();
-  const targets = { ctaphid: counts(), ctap2: counts(), u2f: counts(), filecoin: counts(), tcpHid: counts(), webSocket: counts() };
+  const targets = {
+    ctaphid: counts(),
+    ctap2: counts(),
+    u2f: counts(),
+    filecoin: counts(),
+    tcpHid: counts(),
+    webSocket: counts(),
+  };
   // Anything that escapes to the process is a crash of whichever target runs.
   let current: TargetCounts = targets.ctaphid;
   const escaped = (e: unknown) => record(current, 'crashes', `uncaught ${(e as Error)?.stack ?? String(e)}`);
@@ -823,7 +919,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     ];
     for (const [name, n, run] of steps) {
       current = targets[name];
-      if (n > 0) await run(n, new Rand(o.seed ^ name.length * 0x9e3779b1), current);
+      if (n > 0) await run(n, new Rand(o.seed ^ (name.length * 0x9e3779b1)), current);
     }
   } finally {
     process.off('uncaughtException', escaped);

@@ -185,7 +185,16 @@ interface DeviceProcess {
 
 /** `softkey start` in its own process group (so one SIGKILL takes the split core with it). */
 function launch(dataDir: string, ports: [number, number], split: boolean): Promise<DeviceProcess> {
-  const args = [cliPath(), 'start', '--data-dir', dataDir, '--udp', `127.0.0.1:${ports[0]}`, '--reply-to', `127.0.0.1:${ports[1]}`];
+  const args = [
+    cliPath(),
+    'start',
+    '--data-dir',
+    dataDir,
+    '--udp',
+    `127.0.0.1:${ports[0]}`,
+    '--reply-to',
+    `127.0.0.1:${ports[1]}`,
+  ];
   args.push('--presence', 'auto', '--no-apdu', ...(split ? ['--split'] : ['--no-panel']));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const killOnExit = () => killGroup(child);
@@ -211,7 +220,8 @@ function launch(dataDir: string, ports: [number, number], split: boolean): Promi
     }
     void exited.then(() => {
       clearTimeout(timer);
-      if (!ready) reject(new Error(`softkey exited before it was ready (${child.exitCode ?? child.signalCode}):\n${out}`));
+      if (!ready)
+        reject(new Error(`softkey exited before it was ready (${child.exitCode ?? child.signalCode}):\n${out}`));
     });
   });
 }
@@ -375,7 +385,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 
   let clientPin: ClientPin | undefined;
   const pinClient = async () =>
-    (clientPin ??= new ClientPin(send, decodeGetInfoResponse(await send(encodeSimpleCommand(Command.authenticatorGetInfo)))));
+    (clientPin ??= new ClientPin(
+      send,
+      decodeGetInfoResponse(await send(encodeSimpleCommand(Command.authenticatorGetInfo))),
+    ));
 
   let mcSent = false;
   /** Runs one operation; returns false when a kill cut it (no answer reached us). */
@@ -464,10 +477,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     if (ackRetries !== undefined) {
       const now = await cp.pinRetries();
       report.pinChecks++;
-      if (ackRetries < MAX_PIN_RETRIES || (pendingRetries ?? MAX_PIN_RETRIES) < MAX_PIN_RETRIES) report.pinChecksBelowMax++;
+      if (ackRetries < MAX_PIN_RETRIES || (pendingRetries ?? MAX_PIN_RETRIES) < MAX_PIN_RETRIES)
+        report.pinChecksBelowMax++;
       if (now !== ackRetries && now !== pendingRetries) {
         const inFlight = pendingRetries !== undefined ? ` (in flight: ${pendingRetries})` : '';
-        report.pinViolations.push(`after restart ${report.restarts}: ${now} retries, acknowledged ${ackRetries}${inFlight}`);
+        report.pinViolations.push(
+          `after restart ${report.restarts}: ${now} retries, acknowledged ${ackRetries}${inFlight}`,
+        );
       }
       ackRetries = now;
       pendingRetries = undefined;
@@ -486,7 +502,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       // This lifetime's work: a share of what is left, in random order, and a kill point. Every other
       // kill comes right after one or two wrong PINs (while pinRetries is below the maximum), so the
       // restart shows whether they were kept; never so many that the PIN would block.
-      const share = (left: number) => Math.max(0, killsLeft === 0 ? left : Math.ceil((left / (killsLeft + 1)) * (0.5 + random())));
+      const share = (left: number) =>
+        Math.max(0, killsLeft === 0 ? left : Math.ceil((left / (killsLeft + 1)) * (0.5 + random())));
       const plan: Op[] = [
         ...new Array<Op>(share(o.creds - report.acknowledged)).fill('makeCredential'),
         ...new Array<Op>(creds.size > 0 ? share(o.assertions - report.assertions) : 0).fill('getAssertion'),
@@ -508,7 +525,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const killFraction = random();
       const killStage = random() < 0.25 ? 'token' : 'request';
       const tl = Date.now();
-      const killText = killAt >= 0 ? `at #${killAt} (${plan[killAt]}) at ${(killFraction * 100).toFixed(0)}% of it` : 'none';
+      const killText =
+        killAt >= 0 ? `at #${killAt} (${plan[killAt]}) at ${(killFraction * 100).toFixed(0)}% of it` : 'none';
       log(`lifetime ${lifetime}: ${plan.length} operations, kill ${killText}`);
       for (let i = 0; i < plan.length; i++) {
         let op = plan[i]!;
@@ -580,20 +598,34 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
 
 async function main(args: string[]): Promise<number> {
   if (args.includes('--help')) {
-    console.log('npm run soak -- [--creds N=1000] [--assertions M=1000] [--kills K=20] [--split | --mode normal|split|both] [--seed S]');
+    console.log(
+      'npm run soak -- [--creds N=1000] [--assertions M=1000] [--kills K=20] [--split | --mode normal|split|both] [--seed S]',
+    );
     return 0;
   }
   const creds = intFlag(args, '--creds', 1000);
   const assertions = intFlag(args, '--assertions', 1000);
   const kills = intFlag(args, '--kills', 20);
   const seed = intFlag(args, '--seed', Math.floor(Math.random() * 2 ** 31));
-  const modeArg = args.includes('--split') ? 'split' : args.includes('--mode') ? (args[args.indexOf('--mode') + 1] ?? '') : 'both';
-  if (!['normal', 'split', 'both'].includes(modeArg)) throw new Error(`--mode must be normal, split or both, got "${modeArg}"`);
+  const modeArg = args.includes('--split')
+    ? 'split'
+    : args.includes('--mode')
+      ? (args[args.indexOf('--mode') + 1] ?? '')
+      : 'both';
+  if (!['normal', 'split', 'both'].includes(modeArg))
+    throw new Error(`--mode must be normal, split or both, got "${modeArg}"`);
   const modes = modeArg === 'both' ? [false, true] : [modeArg === 'split'];
   let ok = true;
   for (const split of modes) {
     const verbose = args.includes('--verbose');
-    const r = await runSoak({ creds, assertions, kills, split, seed, ...(verbose && { log: (l: string) => console.error(l) }) });
+    const r = await runSoak({
+      creds,
+      assertions,
+      kills,
+      split,
+      seed,
+      ...(verbose && { log: (l: string) => console.error(l) }),
+    });
     console.log(formatSoakReport(r));
     ok &&= soakPassed(r);
   }

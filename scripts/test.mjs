@@ -17,7 +17,9 @@ function walk(dir) {
   });
 }
 const filters = process.argv.slice(2);
-const files = walk('dist/test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+const files = walk('dist/test')
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort();
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);

@@ -1,6 +1,12 @@
 /** softkey: a software FIDO2 security key. Library entry point. */
 export { openSoftKey, connectSoftKey } from './main/softkey.js';
-export type { OpenSoftKeyOptions, SoftKey, ConnectSoftKeyOptions, SoftKeyConnection, CtapTransport } from './main/softkey.js';
+export type {
+  OpenSoftKeyOptions,
+  SoftKey,
+  ConnectSoftKeyOptions,
+  SoftKeyConnection,
+  CtapTransport,
+} from './main/softkey.js';
 export type { PresenceMode } from './main/presence.js';
 export { BUILT_IN_PROFILES, ProfileError } from './main/profiles.js';
 export type { ProfileSpec } from './main/profiles.js';
@@ -88,7 +94,11 @@ export type { StartDemoOptions, DemoServer, DemoServerOptions } from './rp-demo/
 export type { AutofillUi } from './client/conditionalMediation.js';
 export type { AutofillControl } from './main/softkey.js';
 export type { RelatedOriginsOptions } from './client/relatedOrigins.js';
-export type { AllAcceptedCredentialsOptions, CurrentUserDetailsOptions, UnknownCredentialOptions } from './client/signals.js';
+export type {
+  AllAcceptedCredentialsOptions,
+  CurrentUserDetailsOptions,
+  UnknownCredentialOptions,
+} from './client/signals.js';
 export type { DemoDb, DemoUser, DemoCredential } from './rp-demo/db.js';
 // A relying party's test bench (issue 16): the wrong-answer catalog, rp-check and a local FIDO MDS.
 export { WRONG_ANSWERS, type WrongAnswerInfo } from './main/control.js';

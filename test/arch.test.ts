@@ -32,8 +32,24 @@ const ALLOWED: Record<string, string[]> = {
   'split/core': ['encoding', 'securecore', 'authenticator', 'ctap2', 'ctap1', 'store', 'crypto', 'wallet'],
   // Composition roots: wiring only, every layer it wires named.
   main: [
-    'encoding', 'crypto', 'ctaphid', 'ctap2', 'ctap1', 'authenticator', 'store', 'wallet', 'transport', 'securecore',
-    'client', 'bridge', 'panel', 'control', 'rp-demo', 'split/front', 'split/core', 'artillery',
+    'encoding',
+    'crypto',
+    'ctaphid',
+    'ctap2',
+    'ctap1',
+    'authenticator',
+    'store',
+    'wallet',
+    'transport',
+    'securecore',
+    'client',
+    'bridge',
+    'panel',
+    'control',
+    'rp-demo',
+    'split/front',
+    'split/core',
+    'artillery',
   ],
   cli: ['main'],
   artillery: ['encoding', 'ctap2', 'main'], // softkey/artillery: processor functions over the composition root
@@ -64,7 +80,8 @@ const layerOf = (file: string) => {
 };
 
 it('the split front may import no crypto, store or authenticator (it holds no key)', () => {
-  for (const forbidden of ['crypto', 'store', 'authenticator']) assert.ok(!ALLOWED['split/front']!.includes(forbidden), forbidden);
+  for (const forbidden of ['crypto', 'store', 'authenticator'])
+    assert.ok(!ALLOWED['split/front']!.includes(forbidden), forbidden);
   assert.ok(!ALLOWED.main!.includes('*'), 'main names what it wires');
 });
 
@@ -76,7 +93,9 @@ it('imports follow the layer table', () => {
     const from = layerOf(file);
     assert.ok(from in ALLOWED, `${relative(ROOT, file)} is in a folder the architecture does not name`);
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g)) {
+    for (const m of text.matchAll(
+      /(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g,
+    )) {
       const spec = (m[1] ?? m[2] ?? m[3])!;
       if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);
@@ -86,7 +105,8 @@ it('imports follow the layer table', () => {
         }
         const to = layerOf(target);
         const allowed = ALLOWED[from]!;
-        if (to !== from && !allowed.includes('*') && !allowed.includes(to)) violations.push(`${relative(ROOT, file)} (${from}) → ${spec} (${to})`);
+        if (to !== from && !allowed.includes('*') && !allowed.includes(to))
+          violations.push(`${relative(ROOT, file)} (${from}) → ${spec} (${to})`);
       } else {
         for (const [re, layers] of PACKAGE_RULES) {
           // rp-demo is a separate program with its own SQLite database.

@@ -130,7 +130,8 @@ function settingsOf(context: ArtilleryContext): SoftkeySettings {
       const known = [...FAULT_KINDS, ...WRONG_ANSWER_NAMES].join(', ');
       throw new SoftkeyArtilleryError(`unknown fault "${k}" in softkey.faults (known: ${known})`);
     }
-    if (typeof v !== 'number' || !(v >= 0 && v <= 100)) throw new SoftkeyArtilleryError(`softkey.faults.${k} must be a percentage 0–100`);
+    if (typeof v !== 'number' || !(v >= 0 && v <= 100))
+      throw new SoftkeyArtilleryError(`softkey.faults.${k} must be a percentage 0–100`);
   }
   const total = Object.values(settings.faults ?? {}).reduce<number>((a, b) => a + (b ?? 0), 0);
   if (total > 100) throw new SoftkeyArtilleryError(`softkey.faults add up to ${total}%, more than 100%`);
@@ -147,7 +148,9 @@ function originOf(context: ArtilleryContext, settings: SoftkeySettings): string 
   if (settings.origin) return settings.origin;
   const target = context.vars.target;
   if (typeof target !== 'string') {
-    throw new SoftkeyArtilleryError('set config.target or config.variables.softkey.origin: the RP origin goes into clientDataJSON');
+    throw new SoftkeyArtilleryError(
+      'set config.target or config.variables.softkey.origin: the RP origin goes into clientDataJSON',
+    );
   }
   return new URL(target).origin;
 }
@@ -164,7 +167,8 @@ async function openVuKey(state: VuState, events: ArtilleryEvents): Promise<SoftK
   state.profile = p?.name ?? (p ? `profile${state.settings.profiles!.indexOf(p)}` : 'default');
   events.emit('counter', `softkey.profile.${state.profile}`, 1);
   const aaguid = p?.aaguid ? fromHex(p.aaguid.replaceAll('-', '').toLowerCase()) : undefined;
-  if (aaguid && aaguid.length !== 16) throw new SoftkeyArtilleryError(`profile ${state.profile}: aaguid must be 16 bytes (32 hex digits)`);
+  if (aaguid && aaguid.length !== 16)
+    throw new SoftkeyArtilleryError(`profile ${state.profile}: aaguid must be 16 bytes (32 hex digits)`);
   return openSoftKey({
     dataDir: ':memory:',
     presence: 'auto',
@@ -243,12 +247,17 @@ export async function softkeyPickPoolUser(context: ArtilleryContext, _events: Ar
   const signer = await poolSigner(context, state.settings.pool);
   const given = context.vars.softkeyUserIndex; // e.g. from a CSV payload; else a random pool user
   const random = Math.floor(Math.random() * signer.pool.users.length);
-  state.poolIndex = (typeof given === 'number' || typeof given === 'string') && /^\d+$/.test(String(given)) ? Number(given) : random;
+  state.poolIndex =
+    (typeof given === 'number' || typeof given === 'string') && /^\d+$/.test(String(given)) ? Number(given) : random;
   context.vars.softkeyUsername = signer.user(state.poolIndex).username;
 }
 
 /** A fault for this ceremony, drawn by its percentage: FAULT_KINDS (sign-in) and the wrong answers it may tell. */
-function pickFault(settings: SoftkeySettings, ceremony: 'registration' | 'authentication', ownKey: boolean): string | undefined {
+function pickFault(
+  settings: SoftkeySettings,
+  ceremony: 'registration' | 'authentication',
+  ownKey: boolean,
+): string | undefined {
   const kinds = [
     ...(ceremony === 'authentication' ? FAULT_KINDS : []),
     ...(ownKey ? WRONG_ANSWERS.filter((w) => w.ceremonies.includes(ceremony)).map((w) => w.name) : []),
@@ -287,7 +296,9 @@ export async function softkeyGet(
     key = state.key;
     credentialId = state.credentialId;
   } else {
-    throw new SoftkeyArtilleryError('softkeyGet: this virtual user has no credential (run softkeyCreate or softkeyPickPoolUser first)');
+    throw new SoftkeyArtilleryError(
+      'softkeyGet: this virtual user has no credential (run softkeyCreate or softkeyPickPoolUser first)',
+    );
   }
   // A counter regress needs an RP that has seen a counter above 1: pool credentials are seeded at COUNTER_BASE.
   let fault = pickFault(state.settings, 'authentication', !pool);
@@ -317,9 +328,14 @@ export async function softkeyGet(
 }
 
 /** beforeRequest hook: puts the last ceremony's response JSON in this request's body. */
-export async function softkeyAttach(req: ArtilleryRequest, context: ArtilleryContext, _events: ArtilleryEvents): Promise<void> {
+export async function softkeyAttach(
+  req: ArtilleryRequest,
+  context: ArtilleryContext,
+  _events: ArtilleryEvents,
+): Promise<void> {
   const state = vu(context);
-  if (!state.pending) throw new SoftkeyArtilleryError('softkeyAttach: no ceremony ran before this request (softkeyCreate or softkeyGet)');
+  if (!state.pending)
+    throw new SoftkeyArtilleryError('softkeyAttach: no ceremony ran before this request (softkeyCreate or softkeyGet)');
   req.json = state.settings.bodyField ? { [state.settings.bodyField]: state.pending.body } : state.pending.body;
 }
 

@@ -100,8 +100,10 @@ export const poolUsername = (prefix: string, index: number) => `${prefix}-${inde
 
 /** Makes the pool in memory: the public file and the secret. */
 export async function createPool(o: CreatePoolOptions): Promise<{ pool: PoolFile; secret: PoolSecretFile }> {
-  if (!Number.isInteger(o.users) || o.users < 1 || o.users > MAX_POOL_USERS) throw new PoolError(`--users must be 1–${MAX_POOL_USERS}`);
-  if (!o.rpId || /[\s/:]/.test(o.rpId)) throw new PoolError(`--rp-id must be a domain name such as example.com, not "${o.rpId}"`);
+  if (!Number.isInteger(o.users) || o.users < 1 || o.users > MAX_POOL_USERS)
+    throw new PoolError(`--users must be 1–${MAX_POOL_USERS}`);
+  if (!o.rpId || /[\s/:]/.test(o.rpId))
+    throw new PoolError(`--rp-id must be a domain name such as example.com, not "${o.rpId}"`);
   const origin = o.origin ?? defaultOrigin(o.rpId);
   const prefix = o.usernamePrefix ?? 'pool-user';
   const epochMs = (o.now ?? Date.now)();
@@ -155,7 +157,10 @@ export async function createPool(o: CreatePoolOptions): Promise<{ pool: PoolFile
 }
 
 /** Writes DIR/pool.json and DIR/secret.json (0600). */
-export function writePool(dir: string, made: { pool: PoolFile; secret: PoolSecretFile }): { poolPath: string; secretPath: string } {
+export function writePool(
+  dir: string,
+  made: { pool: PoolFile; secret: PoolSecretFile },
+): { poolPath: string; secretPath: string } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const poolPath = join(dir, 'pool.json');
   const secretPath = join(dir, 'secret.json');
@@ -199,8 +204,17 @@ export class PoolSigner {
       throw new PoolError(`cannot read the pool secret at ${secretPath}: ${(e as Error).message}`);
     }
     if (secret?.format !== 'softkey-pool-secret') throw new PoolError(`${secretPath} is not a softkey pool secret`);
-    const key = await openSoftKey({ state: secret.state, presence: 'auto', ...(o.passphrase && { statePassphrase: o.passphrase }) });
-    return new PoolSigner(pool, key, ((o.lane % pool.counterLanes) + pool.counterLanes) % pool.counterLanes, o.now ?? Date.now);
+    const key = await openSoftKey({
+      state: secret.state,
+      presence: 'auto',
+      ...(o.passphrase && { statePassphrase: o.passphrase }),
+    });
+    return new PoolSigner(
+      pool,
+      key,
+      ((o.lane % pool.counterLanes) + pool.counterLanes) % pool.counterLanes,
+      o.now ?? Date.now,
+    );
   }
 
   user(index: number): PoolUser {
@@ -212,11 +226,13 @@ export class PoolSigner {
   /** The next time-based counter of a credential on this worker's lane (see the header). */
   nextCounter(credentialId: string): number {
     const lanes = this.pool.counterLanes;
-    const fromTime = this.pool.counterBase + Math.max(0, Math.floor(this.now() - this.pool.epochMs)) * lanes + this.lane;
+    const fromTime =
+      this.pool.counterBase + Math.max(0, Math.floor(this.now() - this.pool.epochMs)) * lanes + this.lane;
     const prev = this.last.get(credentialId) ?? 0;
     let next = Math.max(fromTime, prev + 1);
     next += (((this.lane - next) % lanes) + lanes) % lanes; // back onto this worker's lane
-    if (next > MAX_COUNTER) throw new PoolError('this pool is too old for 32-bit time-based counters (about 6 days): make a new pool');
+    if (next > MAX_COUNTER)
+      throw new PoolError('this pool is too old for 32-bit time-based counters (about 6 days): make a new pool');
     this.last.set(credentialId, next);
     return next;
   }

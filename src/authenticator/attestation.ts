@@ -76,7 +76,11 @@ export function setAttestationOverride(
 /** The format and AAGUID the next makeCredential uses, and whether that is a one-time choice. */
 export function currentAttestation(core: Core): AttestationChoice & { once: boolean } {
   const o = stateOf(core).override;
-  return { format: o?.format ?? core.config.attestation, aaguid: o?.aaguid ?? core.config.aaguid, once: o?.once ?? false };
+  return {
+    format: o?.format ?? core.config.attestation,
+    aaguid: o?.aaguid ?? core.config.aaguid,
+    once: o?.once ?? false,
+  };
 }
 
 /** A credential was made: a one-time choice is used up. */
@@ -139,13 +143,21 @@ function leaf(core: Core, kind: LeafKind, aaguid: Uint8Array): Promise<Certified
       const authority = await attestationAuthority(core);
       const o = { aaguid, random: rng.bytes(16), notBefore: notBefore(core) };
       const made =
-        kind === 'packed' ? await createPackedLeaf(authority, o)
-        : kind === 'packed-expired'
-          ? await createPackedLeaf(authority, { ...o, notBefore: new Date(core.env.clock.now() - 2 * YEAR_MS), years: 1 })
-        : kind === 'packed-other-aaguid' ? await createPackedLeaf(authority, { ...o, aaguid: aaguid.map((b) => b ^ 0xff) })
-        : kind === 'tpm' ? await createAikLeaf(authority, o)
-        : kind === 'fido-u2f' ? await createU2fLeaf(authority, o)
-        : await createSafetyNetLeaf(authority, o);
+        kind === 'packed'
+          ? await createPackedLeaf(authority, o)
+          : kind === 'packed-expired'
+            ? await createPackedLeaf(authority, {
+                ...o,
+                notBefore: new Date(core.env.clock.now() - 2 * YEAR_MS),
+                years: 1,
+              })
+            : kind === 'packed-other-aaguid'
+              ? await createPackedLeaf(authority, { ...o, aaguid: aaguid.map((b) => b ^ 0xff) })
+              : kind === 'tpm'
+                ? await createAikLeaf(authority, o)
+                : kind === 'fido-u2f'
+                  ? await createU2fLeaf(authority, o)
+                  : await createSafetyNetLeaf(authority, o);
       vault.set(keyName, made.secret);
       vault.set(certName, made.certificate);
       return made;
@@ -157,12 +169,22 @@ function leaf(core: Core, kind: LeafKind, aaguid: Uint8Array): Promise<Certified
 }
 
 /** The single self-signed packed certificate (the original `packed` mode) for an AAGUID. */
-async function selfSignedPackedIdentity(core: Core, aaguid: Uint8Array): Promise<{ secret: Uint8Array; certificate: Uint8Array }> {
+async function selfSignedPackedIdentity(
+  core: Core,
+  aaguid: Uint8Array,
+): Promise<{ secret: Uint8Array; certificate: Uint8Array }> {
   if (equal(aaguid, core.config.aaguid)) return core.attestation;
-  const [keyName, certName] = [`${SECRET_ATTESTATION_KEY}:${toHex(aaguid)}`, `${SECRET_ATTESTATION_CERT}:${toHex(aaguid)}`];
+  const [keyName, certName] = [
+    `${SECRET_ATTESTATION_KEY}:${toHex(aaguid)}`,
+    `${SECRET_ATTESTATION_CERT}:${toHex(aaguid)}`,
+  ];
   const [secret, certificate] = [core.env.vault.get(keyName), core.env.vault.get(certName)];
   if (secret && certificate) return { secret, certificate };
-  const made = await createAttestationIdentity({ aaguid, serialNumber: core.env.rng.bytes(16), notBefore: notBefore(core) });
+  const made = await createAttestationIdentity({
+    aaguid,
+    serialNumber: core.env.rng.bytes(16),
+    notBefore: notBefore(core),
+  });
   core.env.vault.set(keyName, made.secret);
   core.env.vault.set(certName, made.certificate);
   return made;
@@ -180,7 +202,11 @@ export interface AttestationInput {
 }
 
 /** The attestation statement of `choice.format` (WebAuthn L3 §8.2–§8.9). */
-export async function attestationStatement(core: Core, choice: AttestationChoice, i: AttestationInput): Promise<AttestationStatement> {
+export async function attestationStatement(
+  core: Core,
+  choice: AttestationChoice,
+  i: AttestationInput,
+): Promise<AttestationStatement> {
   const signed = concat(i.authData, i.clientDataHash);
   const now = core.env.clock.now();
   const format = choice.format;
@@ -192,7 +218,10 @@ export async function attestationStatement(core: Core, choice: AttestationChoice
       return { fmt: 'packed', attStmt: packedSelfStatement(i.alg, i.signWithCredential(signed)) };
     case 'packed': {
       const identity = await selfSignedPackedIdentity(core, choice.aaguid);
-      const sig = identity === core.attestation ? core.attestationSign(signed) : signWithSecret(CoseAlg.ES256, identity.secret, signed);
+      const sig =
+        identity === core.attestation
+          ? core.attestationSign(signed)
+          : signWithSecret(CoseAlg.ES256, identity.secret, signed);
       const attStmt = new Map<string, Encodable>([
         ['alg', CoseAlg.ES256],
         ['sig', sig],
@@ -201,8 +230,16 @@ export async function attestationStatement(core: Core, choice: AttestationChoice
       return { fmt: 'packed', attStmt };
     }
     case 'packed-chain': {
-      const kind = choice.leaf === 'expired' ? 'packed-expired' : choice.leaf === 'other-aaguid' ? 'packed-other-aaguid' : 'packed';
-      return { fmt: 'packed', attStmt: packedFullStatement(await leaf(core, kind, choice.aaguid), await authority(), signed) };
+      const kind =
+        choice.leaf === 'expired'
+          ? 'packed-expired'
+          : choice.leaf === 'other-aaguid'
+            ? 'packed-other-aaguid'
+            : 'packed';
+      return {
+        fmt: 'packed',
+        attStmt: packedFullStatement(await leaf(core, kind, choice.aaguid), await authority(), signed),
+      };
     }
     case 'fido-u2f':
       return { fmt: 'fido-u2f', attStmt: fidoU2fStatement(await leaf(core, 'fido-u2f', ZERO_AAGUID), i) };
@@ -213,15 +250,29 @@ export async function attestationStatement(core: Core, choice: AttestationChoice
     }
     case 'android-key': {
       const sig = i.signWithCredential(signed);
-      const o = { ...i, sig, random: core.env.rng.bytes(16), notBefore: new Date(now - 24 * 3600 * 1000), createdAt: now };
+      const o = {
+        ...i,
+        sig,
+        random: core.env.rng.bytes(16),
+        notBefore: new Date(now - 24 * 3600 * 1000),
+        createdAt: now,
+      };
       return { fmt: 'android-key', attStmt: await androidKeyStatement(await authority(), o) };
     }
     case 'android-safetynet': {
       const jwsKey = await leaf(core, 'android-safetynet', choice.aaguid);
-      return { fmt: 'android-safetynet', attStmt: safetyNetStatement(jwsKey, await authority(), { signed, timestampMs: now }) };
+      return {
+        fmt: 'android-safetynet',
+        attStmt: safetyNetStatement(jwsKey, await authority(), { signed, timestampMs: now }),
+      };
     }
     case 'apple': {
-      const o = { publicKey: i.publicKey, signed, random: core.env.rng.bytes(16), notBefore: new Date(now - 24 * 3600 * 1000) };
+      const o = {
+        publicKey: i.publicKey,
+        signed,
+        random: core.env.rng.bytes(16),
+        notBefore: new Date(now - 24 * 3600 * 1000),
+      };
       return { fmt: 'apple', attStmt: await appleStatement(await authority(), o) };
     }
     case 'compound': {

@@ -2,10 +2,20 @@
  * The CTAP2 authenticator: composes one handler per command over a shared Core.
  */
 import { createAttestationIdentity } from '../crypto/attestationCertificate.js';
-import type { ClientPinResponse, Ctap2Authenticator, GetAssertionResponse, GetInfoResponse, MakeCredentialResponse, RequestContext } from '../ctap2/api.js';
+import type {
+  ClientPinResponse,
+  Ctap2Authenticator,
+  GetAssertionResponse,
+  GetInfoResponse,
+  MakeCredentialResponse,
+  RequestContext,
+} from '../ctap2/api.js';
 import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
 import type { ConfigRequest } from '../ctap2/requests/authenticatorConfig.js';
-import type { CredentialManagementRequest, CredentialManagementResponse } from '../ctap2/requests/credentialManagement.js';
+import type {
+  CredentialManagementRequest,
+  CredentialManagementResponse,
+} from '../ctap2/requests/credentialManagement.js';
 import type { LargeBlobsRequest, LargeBlobsResponse } from '../ctap2/requests/largeBlobs.js';
 import { Command } from '../ctap2/commands.js';
 import { CtapError, Status } from '../ctap2/status.js';
@@ -59,10 +69,14 @@ export class Authenticator implements Ctap2Authenticator {
   }
   // Inputs of extensions the profile does not offer are ignored (extensions/supported.ts allowedExtensionInputs).
   makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
-    return storageFull(() => makeCredential(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx));
+    return storageFull(() =>
+      makeCredential(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx),
+    );
   }
   getAssertion(req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
-    return storageFull(() => getAssertion(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx));
+    return storageFull(() =>
+      getAssertion(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx),
+    );
   }
   getNextAssertion(ctx: RequestContext): Promise<GetAssertionResponse> {
     return storageFull(() => getNextAssertion(this.core, ctx));
@@ -87,7 +101,10 @@ export class Authenticator implements Ctap2Authenticator {
   }
   /** Any command but credentialManagement ends a credential enumeration (§6.8.3, §6.8.4). */
   beforeCommand(command: number): void {
-    if (command !== Command.authenticatorCredentialManagement && command !== Command.authenticatorCredentialManagementPreview) {
+    if (
+      command !== Command.authenticatorCredentialManagement &&
+      command !== Command.authenticatorCredentialManagementPreview
+    ) {
       this.core.runtime.credentialManagement = undefined;
     }
   }
@@ -100,7 +117,11 @@ export class Authenticator implements Ctap2Authenticator {
 export async function createAuthenticator(
   env: Env,
   config: AuthenticatorConfig = defaultConfig(),
-  makeCore: (env: Env, config: AuthenticatorConfig, attestation: { secret: Uint8Array; certificate: Uint8Array }) => Core = (e, c, a) => new Core(e, c, a),
+  makeCore: (
+    env: Env,
+    config: AuthenticatorConfig,
+    attestation: { secret: Uint8Array; certificate: Uint8Array },
+  ) => Core = (e, c, a) => new Core(e, c, a),
 ): Promise<Authenticator> {
   // One attestation identity per AAGUID: the certificate carries the AAGUID (profiles differ).
   const keyName = `${SECRET_ATTESTATION_KEY}:${toHex(config.aaguid)}`;

@@ -13,7 +13,11 @@
  */
 import type { RequestContext } from '../ctap2/api.js';
 import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
-import { ConfigSubCommand as Sub, type ConfigRequest, type SetMinPINLengthParams } from '../ctap2/requests/authenticatorConfig.js';
+import {
+  ConfigSubCommand as Sub,
+  type ConfigRequest,
+  type SetMinPINLengthParams,
+} from '../ctap2/requests/authenticatorConfig.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { concat } from '../encoding/bytes.js';
 import type { Core } from './core.js';
@@ -125,7 +129,11 @@ export async function authenticatorConfig(core: Core, req: ConfigRequest, _ctx: 
   // Step 2: a protected authenticator (or one with alwaysUv on) needs a pinUvAuthToken with acfg,
   // over 32×0xff ‖ 0x0d ‖ uint8(subCommand) ‖ subCommandParams.
   if (isProtectedByUv(core) || configSettings(core).alwaysUv) {
-    const message = concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0d, req.subCommand]), req.subCommandParamsEncoded ?? new Uint8Array(0));
+    const message = concat(
+      new Uint8Array(32).fill(0xff),
+      new Uint8Array([0x0d, req.subCommand]),
+      req.subCommandParamsEncoded ?? new Uint8Array(0),
+    );
     authorizeWithPinUvAuthToken(core, req, message, PinUvAuthTokenPermission.acfg);
   }
   switch (req.subCommand) {
@@ -167,12 +175,18 @@ function enableLongTouchForReset(core: Core): void {
 function setMinPINLength(core: Core, p: SetMinPINLengthParams): void {
   const state = readPinState(core.env.store);
   const newMinPINLength = p.newMinPINLength ?? state.minPINLength;
-  if (newMinPINLength < state.minPINLength) throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'minPINLength can only increase');
-  if (newMinPINLength > MAX_MIN_PIN_LENGTH) throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, `a PIN is at most ${MAX_MIN_PIN_LENGTH} bytes`);
+  if (newMinPINLength < state.minPINLength)
+    throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'minPINLength can only increase');
+  if (newMinPINLength > MAX_MIN_PIN_LENGTH)
+    throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, `a PIN is at most ${MAX_MIN_PIN_LENGTH} bytes`);
   if (p.minPinLengthRPIDs && p.minPinLengthRPIDs.length > MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH) {
-    throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, `at most ${MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH} minPinLengthRPIDs`);
+    throw new CtapError(
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+      `at most ${MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH} minPinLengthRPIDs`,
+    );
   }
-  if (p.forceChangePin === true && !state.pinHash) throw new CtapError(Status.CTAP2_ERR_PIN_NOT_SET, 'forceChangePin without a PIN');
+  if (p.forceChangePin === true && !state.pinHash)
+    throw new CtapError(Status.CTAP2_ERR_PIN_NOT_SET, 'forceChangePin without a PIN');
   const tooShort = state.pinCodePointLength !== undefined && newMinPINLength > state.pinCodePointLength;
   const settings = configSettings(core);
   const complexityOn = core.config.ctap23 && p.pinComplexityPolicy === true && !settings.pinComplexityPolicy;
@@ -194,7 +208,8 @@ function setMinPINLength(core: Core, p: SetMinPINLengthParams): void {
 export function alwaysUvForMakeCredential(core: Core, viaToken: boolean, uvOption: boolean): void {
   if (!configSettings(core).alwaysUv) return;
   if (!isProtectedByUv(core)) throw new CtapError(Status.CTAP2_ERR_PUAT_REQUIRED, 'alwaysUv: set a PIN');
-  if (!viaToken && !uvOption) throw new CtapError(Status.CTAP2_ERR_PUAT_REQUIRED, 'alwaysUv: user verification required');
+  if (!viaToken && !uvOption)
+    throw new CtapError(Status.CTAP2_ERR_PUAT_REQUIRED, 'alwaysUv: user verification required');
 }
 
 /**
@@ -222,7 +237,10 @@ export function enterpriseAttestationRequested(core: Core, enterpriseAttestation
   if (!supportsCtap21Management(core) || !configSettings(core).ep) {
     throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'enterprise attestation is not enabled');
   }
-  if (enterpriseAttestation !== EnterpriseAttestation.vendorFacilitated && enterpriseAttestation !== EnterpriseAttestation.platformManaged) {
+  if (
+    enterpriseAttestation !== EnterpriseAttestation.vendorFacilitated &&
+    enterpriseAttestation !== EnterpriseAttestation.platformManaged
+  ) {
     throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, `enterpriseAttestation ${enterpriseAttestation}`);
   }
   return true;

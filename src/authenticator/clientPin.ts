@@ -37,12 +37,16 @@ export async function clientPin(core: Core, req: ClientPinRequest, ctx: RequestC
   // protocol assumed when none (or 0) is given.
   const { config } = core;
   if (config.clientPinSubCommands && !config.clientPinSubCommands.includes(req.subCommand)) {
-    throw new CtapError(Status.CTAP2_ERR_INVALID_SUBCOMMAND, `clientPIN subCommand ${req.subCommand} is not in this profile`);
+    throw new CtapError(
+      Status.CTAP2_ERR_INVALID_SUBCOMMAND,
+      `clientPIN subCommand ${req.subCommand} is not in this profile`,
+    );
   }
   if (!config.pinSettableOverWire && (req.subCommand === Sub.setPIN || req.subCommand === Sub.changePIN)) {
     throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'the PIN is set on the device');
   }
-  if (config.defaultPinUvAuthProtocol !== undefined && !req.pinUvAuthProtocol) req = { ...req, pinUvAuthProtocol: config.defaultPinUvAuthProtocol };
+  if (config.defaultPinUvAuthProtocol !== undefined && !req.pinUvAuthProtocol)
+    req = { ...req, pinUvAuthProtocol: config.defaultPinUvAuthProtocol };
   switch (req.subCommand) {
     case Sub.getPINRetries:
       return getPINRetries(core);
@@ -83,7 +87,8 @@ function selectProtocol(core: Core, version: number): PinUvAuthProtocol {
 /** "The authenticator calls decapsulate ... If an error results, it returns CTAP1_ERR_INVALID_PARAMETER." */
 function decapsulate(protocol: PinUvAuthProtocol, keyAgreement: CborMap): Uint8Array {
   const sharedSecret = protocol.decapsulate(keyAgreement);
-  if (!sharedSecret) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'keyAgreement is not a usable P-256 COSE_Key');
+  if (!sharedSecret)
+    throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'keyAgreement is not a usable P-256 COSE_Key');
   return sharedSecret;
 }
 
@@ -110,7 +115,8 @@ function checkPinHash(core: Core, protocol: PinUvAuthProtocol, sharedSecret: Uin
     protocol.regenerate();
     runtime.consecutivePinFailures++;
     if (state.pinRetries <= 0) throw new CtapError(Status.CTAP2_ERR_PIN_BLOCKED);
-    if (runtime.consecutivePinFailures >= MAX_CONSECUTIVE_PIN_FAILURES) throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_BLOCKED);
+    if (runtime.consecutivePinFailures >= MAX_CONSECUTIVE_PIN_FAILURES)
+      throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_BLOCKED);
     throw new CtapError(Status.CTAP2_ERR_PIN_INVALID);
   }
   runtime.consecutivePinFailures = 0;
@@ -159,7 +165,8 @@ export function checkPinPolicy(pin: Uint8Array, minPINLength: number, complexity
     throw violation('a PIN is UTF-8');
   }
   const codePoints = [...text].length;
-  if (codePoints < Math.max(minPINLength, DEFAULT_MIN_PIN_LENGTH)) throw violation(`a PIN has at least ${minPINLength} code points`);
+  if (codePoints < Math.max(minPINLength, DEFAULT_MIN_PIN_LENGTH))
+    throw violation(`a PIN has at least ${minPINLength} code points`);
   if (text.normalize('NFC') !== text) throw violation('a PIN is in Unicode Normalization Form C');
   if (complexity) checkPinComplexity(text);
   return { hash: sha256(pin).slice(0, 16), codePoints };
@@ -175,7 +182,8 @@ function grantablePermissions(core: Core, permissions: number, viaPin: boolean):
   const granted = permissions & ALL_PERMISSIONS & (core.config.ctap23 ? ALL_PERMISSIONS : ~P.pcmr);
   if (granted === 0) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'permissions');
   // CTAP 2.3 §6.5.5.7: pcmr is asked for alone (the persistent token carries no other permission).
-  if (granted & P.pcmr && granted !== P.pcmr) throw new CtapError(Status.CTAP2_ERR_UNAUTHORIZED_PERMISSION, 'pcmr with other permissions');
+  if (granted & P.pcmr && granted !== P.pcmr)
+    throw new CtapError(Status.CTAP2_ERR_UNAUTHORIZED_PERMISSION, 'pcmr with other permissions');
   const options = getInfo(core).options ?? {};
   const refused =
     (granted & P.cm && options.credMgmt !== true) ||
@@ -194,7 +202,14 @@ function grantablePermissions(core: Core, permissions: number, viaPin: boolean):
  * the shared secret. CTAP 2.3: pcmr gets the persistent token instead (persistentPinUvAuthToken.ts),
  * and the volatile token stays as it was; the RP ID does not apply to it.
  */
-function issueToken(core: Core, protocol: PinUvAuthProtocol, sharedSecret: Uint8Array, userIsPresent: boolean, permissions: number, rpId?: string): ClientPinResponse {
+function issueToken(
+  core: Core,
+  protocol: PinUvAuthProtocol,
+  sharedSecret: Uint8Array,
+  userIsPresent: boolean,
+  permissions: number,
+  rpId?: string,
+): ClientPinResponse {
   if (permissions === P.pcmr) return { pinUvAuthToken: protocol.encrypt(sharedSecret, persistentPinUvAuthToken(core)) };
   const runtime = pinUvAuthRuntime(core);
   runtime.resetAllTokens();
@@ -257,7 +272,8 @@ function changePIN(core: Core, req: ClientPinRequest): ClientPinResponse {
   pinUsable(core);
   // Steps 4–5.
   const sharedSecret = decapsulate(protocol, keyAgreement);
-  if (!protocol.verify(sharedSecret, concat(newPinEnc, pinHashEnc), pinUvAuthParam)) throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID);
+  if (!protocol.verify(sharedSecret, concat(newPinEnc, pinHashEnc), pinUvAuthParam))
+    throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID);
   // Steps 6–8.
   checkPinHash(core, protocol, sharedSecret, pinHashEnc);
   // Steps 9–12, 14–15.
@@ -287,7 +303,8 @@ function getPinToken(core: Core, req: ClientPinRequest): ClientPinResponse {
   const pinHashEnc = need(req.pinHashEnc, 'pinHashEnc');
   // Steps 2–4.
   const protocol = selectProtocol(core, version);
-  if (req.permissions !== undefined) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'getPinToken takes no permissions');
+  if (req.permissions !== undefined)
+    throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'getPinToken takes no permissions');
   if (req.rpId !== undefined) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'getPinToken takes no rpId');
   // Step 5.
   pinUsable(core);
@@ -297,7 +314,8 @@ function getPinToken(core: Core, req: ClientPinRequest): ClientPinResponse {
   // Step 11: while forcePINChange is set, the superseded getPinToken answers CTAP2_ERR_PIN_INVALID
   // (a CTAP 2.0 platform knows no PIN_POLICY_VIOLATION here; OpenSK and trussed answer the same).
   // getPinUvAuthTokenUsingPinWithPermissions (§6.5.5.7.2) answers PIN_POLICY_VIOLATION instead.
-  if (readPinState(core.env.store).forcePINChange) throw new CtapError(Status.CTAP2_ERR_PIN_INVALID, 'forcePINChange: change the PIN first');
+  if (readPinState(core.env.store).forcePINChange)
+    throw new CtapError(Status.CTAP2_ERR_PIN_INVALID, 'forcePINChange: change the PIN first');
   // Steps 12–15 (the RP ID is bound at first use).
   return issueToken(core, protocol, sharedSecret, false, P.mc | P.ga);
 }
@@ -318,13 +336,18 @@ function getPinUvAuthTokenUsingPinWithPermissions(core: Core, req: ClientPinRequ
   const sharedSecret = decapsulate(protocol, keyAgreement);
   checkPinHash(core, protocol, sharedSecret, pinHashEnc);
   // Step 11.
-  if (readPinState(core.env.store).forcePINChange) throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'forcePINChange: change the PIN first');
+  if (readPinState(core.env.store).forcePINChange)
+    throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'forcePINChange: change the PIN first');
   // Steps 12–16.
   return issueToken(core, protocol, sharedSecret, false, granted, req.rpId);
 }
 
 /** §6.5.5.7.3 getPinUvAuthTokenUsingUvWithPermissions (0x06): built-in UV, which is also user presence. */
-async function getPinUvAuthTokenUsingUvWithPermissions(core: Core, req: ClientPinRequest, ctx: RequestContext): Promise<ClientPinResponse> {
+async function getPinUvAuthTokenUsingUvWithPermissions(
+  core: Core,
+  req: ClientPinRequest,
+  ctx: RequestContext,
+): Promise<ClientPinResponse> {
   const { env } = core;
   if (!env.uv) throw new CtapError(Status.CTAP2_ERR_INVALID_SUBCOMMAND, 'no built-in user verification');
   // Step 1.
@@ -348,8 +371,20 @@ async function getPinUvAuthTokenUsingUvWithPermissions(core: Core, req: ClientPi
 
 function uvPrompt(permissions: number, rpId: string | undefined) {
   const operation: PresenceOperation =
-    permissions & P.mc ? 'makeCredential' : permissions & P.ga ? 'getAssertion' : permissions & P.cm ? 'credentialManagement' : permissions & P.lbw ? 'largeBlobs' : 'config';
-  return { operation, ...(rpId !== undefined && { rpId }), message: rpId !== undefined ? `Verify your identity for ${rpId}` : 'Verify your identity' };
+    permissions & P.mc
+      ? 'makeCredential'
+      : permissions & P.ga
+        ? 'getAssertion'
+        : permissions & P.cm
+          ? 'credentialManagement'
+          : permissions & P.lbw
+            ? 'largeBlobs'
+            : 'config';
+  return {
+    operation,
+    ...(rpId !== undefined && { rpId }),
+    message: rpId !== undefined ? `Verify your identity for ${rpId}` : 'Verify your identity',
+  };
 }
 
 /** §6.5.5.3 getUVRetries (0x07). */

@@ -146,7 +146,10 @@ export function attestationFormats(config: AuthenticatorConfig): string[] {
 }
 
 /** The profile's view of getInfo: only its members and options, with its fixed option values. */
-export function profileGetInfoView<T extends { options?: Record<string, boolean>; extensions?: string[] }>(config: AuthenticatorConfig, info: T): T {
+export function profileGetInfoView<T extends { options?: Record<string, boolean>; extensions?: string[] }>(
+  config: AuthenticatorConfig,
+  info: T,
+): T {
   const out: Record<string, unknown> = { ...info };
   if (config.extensions) out.extensions = [...config.extensions];
   if (config.getInfoOptions && info.options) {
@@ -164,7 +167,10 @@ export function profileGetInfoView<T extends { options?: Record<string, boolean>
 }
 
 /** The profile's command switches, as ctap2/dispatch.ts DispatchOptions takes them. */
-export function commandPolicy(config: AuthenticatorConfig): { enabled: (command: number) => boolean; refused: (command: number) => boolean } {
+export function commandPolicy(config: AuthenticatorConfig): {
+  enabled: (command: number) => boolean;
+  refused: (command: number) => boolean;
+} {
   return {
     enabled: (command) => config.commands === undefined || config.commands.includes(command),
     refused: (command) => config.refusedCommands.includes(command),

@@ -89,7 +89,9 @@ export class Core {
       env.credentialIds ??
       credentialIdsFor(env, {
         ...(config.credentialSlots !== undefined && { credentialSlots: config.credentialSlots }),
-        ...(config.storedCredentialIdLength !== undefined && { storedCredentialIdLength: config.storedCredentialIdLength }),
+        ...(config.storedCredentialIdLength !== undefined && {
+          storedCredentialIdLength: config.storedCredentialIdLength,
+        }),
       });
   }
 

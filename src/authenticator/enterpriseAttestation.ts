@@ -29,7 +29,11 @@ export interface EnterpriseAttestationIdentity {
 }
 
 /** The identity for an enterprise attestation of `kind` (§7.1 value 1 or 2) for `rpId`. */
-export async function enterpriseAttestationIdentity(core: Core, kind: number, rpId: string): Promise<EnterpriseAttestationIdentity> {
+export async function enterpriseAttestationIdentity(
+  core: Core,
+  kind: number,
+  rpId: string,
+): Promise<EnterpriseAttestationIdentity> {
   const { env, config } = core;
   const aaguid = toHex(config.aaguid);
   const secret = env.vault.secret(`${SECRET_EA_KEY}:${aaguid}`, () => generateCredentialKey(CoseAlg.ES256).secret);
@@ -50,6 +54,11 @@ export async function enterpriseAttestationIdentity(core: Core, kind: number, rp
   }
   return {
     certificate,
-    sign: (data) => signWithKey(CoseAlg.ES256, core.keys.get(`enterprise-attestation:${aaguid}`, CoseAlg.ES256, () => secret), data),
+    sign: (data) =>
+      signWithKey(
+        CoseAlg.ES256,
+        core.keys.get(`enterprise-attestation:${aaguid}`, CoseAlg.ES256, () => secret),
+        data,
+      ),
   };
 }

@@ -28,7 +28,14 @@ import {
   pinUvAuthPreamble,
   verifyPinUvAuthParam,
 } from './pinUvAuth.js';
-import { takeWrongAnswers, wrongFlags, wrongRpIdHash, wrongSignature, wrongSignCount, type AuthenticatorWrongAnswer } from './wrongAnswers.js';
+import {
+  takeWrongAnswers,
+  wrongFlags,
+  wrongRpIdHash,
+  wrongSignature,
+  wrongSignCount,
+  type AuthenticatorWrongAnswer,
+} from './wrongAnswers.js';
 
 export async function getAssertion(
   core: Core,
@@ -227,7 +234,12 @@ function assert(
   if (wrong?.size) {
     signCount = wrongSignCount(signCount, last, wrong);
     allFlags = wrongFlags(allFlags, wrong);
-    authData = buildAuthenticatorData({ rpIdHash: wrongRpIdHash(core, rpId, rpIdHash, wrong), flags: allFlags, signCount, extensions });
+    authData = buildAuthenticatorData({
+      rpIdHash: wrongRpIdHash(core, rpId, rpIdHash, wrong),
+      flags: allFlags,
+      signCount,
+      extensions,
+    });
     signature = wrongSignature(core.sign(cred, signedData(authData, clientDataHash)), wrong);
   } else {
     authData = buildAuthenticatorData({ rpIdHash, flags: allFlags, signCount, extensions });

@@ -5,7 +5,12 @@
  */
 import type { GetInfoResponse } from '../ctap2/api.js';
 import { PIN_UV_AUTH_PROTOCOLS } from '../ctap2/pinUvAuthProtocol.js';
-import { configSettings, managementOptions, MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH, supportedConfigSubCommands } from './authenticatorConfig.js';
+import {
+  configSettings,
+  managementOptions,
+  MAX_RPIDS_FOR_SET_MIN_PIN_LENGTH,
+  supportedConfigSubCommands,
+} from './authenticatorConfig.js';
 import { attestationFormats, profileGetInfoView } from './config.js';
 import type { Core } from './core.js';
 import { MAX_CRED_BLOB_LENGTH } from './extensions/credBlob.js';
@@ -26,7 +31,9 @@ export const MAX_PIN_LENGTH = 63;
  */
 function versions(core: Core): string[] {
   const { config } = core;
-  return config.versions.filter((v) => v !== 'FIDO_2_2' && (v !== 'FIDO_2_3' || config.ctap23) && (v !== U2F_V2 || u2fAvailable(core)));
+  return config.versions.filter(
+    (v) => v !== 'FIDO_2_2' && (v !== 'FIDO_2_3' || config.ctap23) && (v !== U2F_V2 || u2fAvailable(core)),
+  );
 }
 
 /** CTAP 2.3 §6.4 members 0x16–0x1F (the ctap23 capability). */
@@ -51,7 +58,14 @@ export function getInfo(core: Core): GetInfoResponse {
   const pin = readPinState(env.store);
   // clientPin: PIN supported, and set (true) or not yet (false). makeCredUvNotRqd: a
   // non-discoverable credential needs no UV even when a PIN is set (§6.1.2 step 10).
-  const options: Record<string, boolean> = { rk: true, up: true, plat: false, clientPin: pin.pinHash !== undefined, pinUvAuthToken: true, makeCredUvNotRqd: config.makeCredUvNotRqd };
+  const options: Record<string, boolean> = {
+    rk: true,
+    up: true,
+    plat: false,
+    clientPin: pin.pinHash !== undefined,
+    pinUvAuthToken: true,
+    makeCredUvNotRqd: config.makeCredUvNotRqd,
+  };
   if (env.uv) options.uv = env.uv.available;
   // CTAP 2.3 perCredMgmtRO: credentialManagement's read-only subcommands take the persistent token (pcmr).
   if (config.ctap23) options.perCredMgmtRO = true;

@@ -34,14 +34,24 @@ export interface ImportedCredential {
 const MIN_ID_LENGTH = 16;
 const MAX_ID_LENGTH = 1023;
 
-export function importCredential(core: Core, cred: ImportedCredential): { credentialId: Uint8Array; publicKey: Uint8Array } {
+export function importCredential(
+  core: Core,
+  cred: ImportedCredential,
+): { credentialId: Uint8Array; publicKey: Uint8Array } {
   const { env } = core;
   if (cred.discoverable && !cred.user) throw new RangeError('a discoverable credential needs a user');
   const credProtect = cred.credProtect ?? 1;
   const rpIdHash = core.rpIdHash(cred.rpId);
   // Profiles with credential slots (the badge): an imported credential takes one too.
-  if (!core.hasFreeCredentialSlot()) throw new RangeError('every credential slot is taken (the profile\'s credentialSlots)');
-  const payload = { discoverable: cred.discoverable, u2f: false, alg: cred.key.alg, credProtect, secret: cred.key.secret };
+  if (!core.hasFreeCredentialSlot())
+    throw new RangeError("every credential slot is taken (the profile's credentialSlots)");
+  const payload = {
+    discoverable: cred.discoverable,
+    u2f: false,
+    alg: cred.key.alg,
+    credProtect,
+    secret: cred.key.secret,
+  };
   let credentialId: Uint8Array;
   if (cred.credentialId) {
     credentialId = cred.credentialId;
@@ -96,7 +106,7 @@ export interface BackupFlags {
 }
 
 function flagsTable(core: Core): Record<string, number> {
-  return core.runtime.backupFlags ??= core.env.store.getState<Record<string, number>>(BACKUP_STATE_KEY) ?? {};
+  return (core.runtime.backupFlags ??= core.env.store.getState<Record<string, number>>(BACKUP_STATE_KEY) ?? {});
 }
 
 /** The BE/BS bits of authenticatorData for a credential (0 unless the control API set them). */
@@ -105,7 +115,6 @@ export function backupFlagBits(core: Core, credentialId: Uint8Array): number {
   for (const _ in table) return table[toHex(credentialId)] ?? 0; // hex only when some flag is set
   return 0;
 }
-
 
 /** The BE|BS bits the authenticator-wide defaults (config backupEligible/backupState) give a new credential. */
 export function defaultBackupBits(core: Core): number {
@@ -123,7 +132,11 @@ export function setBackupDefaults(core: Core, flags: BackupFlags): void {
 /** A new credential takes the defaults' bits (BE is a property fixed when the credential is made). */
 export function recordNewCredentialBackupFlags(core: Core, credentialId: Uint8Array): number {
   const bits = defaultBackupBits(core);
-  if (bits) setBackupFlags(core, toHex(credentialId), { backupEligible: (bits & Flag.BE) !== 0, backupState: (bits & Flag.BS) !== 0 });
+  if (bits)
+    setBackupFlags(core, toHex(credentialId), {
+      backupEligible: (bits & Flag.BE) !== 0,
+      backupState: (bits & Flag.BS) !== 0,
+    });
   return bits;
 }
 

@@ -44,7 +44,11 @@ function maxFragmentLength(core: Core): number {
 
 const invalid = (why: string) => new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, why);
 
-export async function largeBlobs(core: Core, req: LargeBlobsRequest, _ctx: RequestContext): Promise<LargeBlobsResponse> {
+export async function largeBlobs(
+  core: Core,
+  req: LargeBlobsRequest,
+  _ctx: RequestContext,
+): Promise<LargeBlobsResponse> {
   core.runtime.pending = undefined;
   // Exactly one of get and set.
   if ((req.get === undefined) === (req.set === undefined)) throw invalid('exactly one of get and set');
@@ -57,7 +61,8 @@ export async function largeBlobs(core: Core, req: LargeBlobsRequest, _ctx: Reque
 function get(core: Core, req: LargeBlobsRequest, length: number): LargeBlobsResponse {
   if (req.length !== undefined) throw invalid('length with get');
   if (req.pinUvAuthParam !== undefined || req.pinUvAuthProtocol !== undefined) throw invalid('pinUvAuthParam with get');
-  if (length > maxFragmentLength(core)) throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, `get ${length} > maxFragmentLength`);
+  if (length > maxFragmentLength(core))
+    throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, `get ${length} > maxFragmentLength`);
   const array = serializedLargeBlobArray(core);
   if (req.offset > array.length) throw invalid('offset beyond the serialized large-blob array');
   return { config: array.slice(req.offset, req.offset + length) };
@@ -66,7 +71,8 @@ function get(core: Core, req: LargeBlobsRequest, length: number): LargeBlobsResp
 /** Writing one fragment. */
 function set(core: Core, req: LargeBlobsRequest, fragment: Uint8Array): void {
   const { runtime } = core;
-  if (fragment.length > maxFragmentLength(core)) throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, 'set longer than maxFragmentLength');
+  if (fragment.length > maxFragmentLength(core))
+    throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, 'set longer than maxFragmentLength');
   if (req.offset === 0) {
     // The first fragment announces the total length and starts a new write.
     if (req.length === undefined) throw invalid('length is required at offset 0');
@@ -77,7 +83,8 @@ function set(core: Core, req: LargeBlobsRequest, fragment: Uint8Array): void {
     throw invalid('length only at offset 0');
   }
   const write = runtime.largeBlobWrite;
-  if (!write || req.offset !== write.expectedNextOffset) throw new CtapError(Status.CTAP1_ERR_INVALID_SEQ, `expected offset ${write?.expectedNextOffset ?? 0}`);
+  if (!write || req.offset !== write.expectedNextOffset)
+    throw new CtapError(Status.CTAP1_ERR_INVALID_SEQ, `expected offset ${write?.expectedNextOffset ?? 0}`);
 
   // A protected authenticator (or alwaysUv) needs a pinUvAuthToken with lbw, over
   // 32×0xff ‖ h'0c00' ‖ uint32LE(offset) ‖ SHA-256(set).

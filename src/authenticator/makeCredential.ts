@@ -229,12 +229,16 @@ export async function makeCredential(
   // a platform whose attestationFormatsPreference picks "none" gets none.
   // Deliberately wrong answers armed by the control API (wrongAnswers.ts), signed as if they were true.
   const wrong = takeWrongAnswers(core, 'registration');
-  const wrongCertificate: AttestationChoice['leaf'] =
-    wrong.has('certificate-expired') ? 'expired' : wrong.has('certificate-aaguid') ? 'other-aaguid' : undefined;
-  const attestation =
-    wrongCertificate ? { ...chosen, format: 'packed-chain' as const, leaf: wrongCertificate }
-    : chosenAttestationFormat(config, req.attestationFormatsPreference) === 'none' ? { ...chosen, format: 'none' as const }
-    : chosen;
+  const wrongCertificate: AttestationChoice['leaf'] = wrong.has('certificate-expired')
+    ? 'expired'
+    : wrong.has('certificate-aaguid')
+      ? 'other-aaguid'
+      : undefined;
+  const attestation = wrongCertificate
+    ? { ...chosen, format: 'packed-chain' as const, leaf: wrongCertificate }
+    : chosenAttestationFormat(config, req.attestationFormatsPreference) === 'none'
+      ? { ...chosen, format: 'none' as const }
+      : chosen;
   const authData = buildAuthenticatorData({
     rpIdHash: wrongRpIdHash(core, req.rp.id, rpIdHash, wrong),
     flags: wrongFlags(flags, wrong),
@@ -246,7 +250,11 @@ export async function makeCredential(
           ? attestation.aaguid
           : attestedAaguid(attestation),
       credentialId: id,
-      credentialPublicKey: wrongCoseKey(publicKey, req.pubKeyCredParams.map((p) => p.alg), wrong),
+      credentialPublicKey: wrongCoseKey(
+        publicKey,
+        req.pubKeyCredParams.map((p) => p.alg),
+        wrong,
+      ),
     },
     extensions: makeCredentialOutputs(ext, id, uv),
   });

@@ -20,12 +20,19 @@ export interface PinUvAuthFields {
  * or the token (in use) lacks `permission` → CTAP2_ERR_PIN_AUTH_INVALID. Returns the token, whose
  * permissions RP ID the caller checks where its subcommand says so.
  */
-export function authorizeWithPinUvAuthToken(core: Core, input: PinUvAuthFields, message: Uint8Array, permission: number): PinUvAuthTokenState {
+export function authorizeWithPinUvAuthToken(
+  core: Core,
+  input: PinUvAuthFields,
+  message: Uint8Array,
+  permission: number,
+): PinUvAuthTokenState {
   if (input.pinUvAuthParam === undefined) throw new CtapError(Status.CTAP2_ERR_PUAT_REQUIRED);
-  if (input.pinUvAuthProtocol === undefined) throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, 'pinUvAuthProtocol');
+  if (input.pinUvAuthProtocol === undefined)
+    throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, 'pinUvAuthProtocol');
   const runtime = pinUvAuthRuntime(core);
   const protocol = runtime.protocol(input.pinUvAuthProtocol);
-  if (!protocol) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, `pinUvAuthProtocol ${input.pinUvAuthProtocol}`);
+  if (!protocol)
+    throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, `pinUvAuthProtocol ${input.pinUvAuthProtocol}`);
   if (!protocol.verify(protocol.pinUvAuthToken, message, input.pinUvAuthParam)) {
     throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'pinUvAuthParam does not verify');
   }

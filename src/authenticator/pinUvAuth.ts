@@ -28,14 +28,20 @@ export interface PinUvAuthInput {
  * pinUvAuthParam. A zero-length pinUvAuthParam asks for a touch, then answers PIN_NOT_SET or
  * PIN_INVALID (the platform is finding out whether this authenticator is protected).
  */
-export async function pinUvAuthPreamble(core: Core, req: PinUvAuthInput, ctx: RequestContext, prompt: PresenceRequest): Promise<PinUvAuthProtocol | undefined> {
+export async function pinUvAuthPreamble(
+  core: Core,
+  req: PinUvAuthInput,
+  ctx: RequestContext,
+  prompt: PresenceRequest,
+): Promise<PinUvAuthProtocol | undefined> {
   if (req.pinUvAuthParam === undefined) return undefined;
   if (req.pinUvAuthParam.length === 0) {
     try {
       await collectUserPresence(core.env.presence, prompt, ctx);
     } catch (e) {
       // "If the user declines permission, or the operation times out": OPERATION_DENIED.
-      if (e instanceof CtapError && e.status === Status.CTAP2_ERR_USER_ACTION_TIMEOUT) throw new CtapError(Status.CTAP2_ERR_OPERATION_DENIED);
+      if (e instanceof CtapError && e.status === Status.CTAP2_ERR_USER_ACTION_TIMEOUT)
+        throw new CtapError(Status.CTAP2_ERR_OPERATION_DENIED);
       throw e;
     }
     throw new CtapError(isPinSet(core) ? Status.CTAP2_ERR_PIN_INVALID : Status.CTAP2_ERR_PIN_NOT_SET);
@@ -56,14 +62,23 @@ export function isProtectedByUv(core: Core): boolean {
  * clientDataHash) of an in-use token with `permission`, for this RP (binding the token to it when it
  * has no RP yet) and with its userVerified flag set. Success means the response's UV bit is set.
  */
-export function verifyPinUvAuthParam(core: Core, protocol: PinUvAuthProtocol, pinUvAuthParam: Uint8Array, clientDataHash: Uint8Array, permission: number, rpId: string): void {
+export function verifyPinUvAuthParam(
+  core: Core,
+  protocol: PinUvAuthProtocol,
+  pinUvAuthParam: Uint8Array,
+  clientDataHash: Uint8Array,
+  permission: number,
+  rpId: string,
+): void {
   // Without a PIN or built-in UV no token can be in use; say so rather than "invalid".
   if (!isProtectedByUv(core)) throw new CtapError(Status.CTAP2_ERR_PIN_NOT_SET);
   const { token } = pinUvAuthRuntime(core);
   const invalid = (why: string) => new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, why);
-  if (!protocol.verify(protocol.pinUvAuthToken, clientDataHash, pinUvAuthParam)) throw invalid('pinUvAuthParam does not verify');
+  if (!protocol.verify(protocol.pinUvAuthToken, clientDataHash, pinUvAuthParam))
+    throw invalid('pinUvAuthParam does not verify');
   if (!token.hasPermission(permission)) throw invalid('pinUvAuthToken lacks the permission (or is not in use)');
-  if (token.permissionsRpId !== undefined && token.permissionsRpId !== rpId) throw invalid('pinUvAuthToken is bound to another RP ID');
+  if (token.permissionsRpId !== undefined && token.permissionsRpId !== rpId)
+    throw invalid('pinUvAuthToken is bound to another RP ID');
   if (!token.getUserVerifiedFlagValue()) throw invalid('pinUvAuthToken userVerified flag is clear');
   // CTAP 2.0 §5.5.8: a pinToken is not bound to an RP.
   if (!token.untilPowerCycle) token.permissionsRpId ??= rpId;
@@ -74,7 +89,13 @@ export function verifyPinUvAuthParam(core: Core, protocol: PinUvAuthProtocol, pi
  * §6.1.2 step 14 / §6.2.2 step 9 (the "up" option is true): collects user presence unless it is
  * already established, by built-in UV in this request or by the pinUvAuthToken's userPresent flag.
  */
-export async function ensureUserPresence(core: Core, viaToken: boolean, presentAlready: boolean, prompt: PresenceRequest, ctx: RequestContext): Promise<void> {
+export async function ensureUserPresence(
+  core: Core,
+  viaToken: boolean,
+  presentAlready: boolean,
+  prompt: PresenceRequest,
+  ctx: RequestContext,
+): Promise<void> {
   const present = presentAlready || (viaToken && core.runtime.pinUvAuth?.token.getUserPresentFlagValue() === true);
   if (!present) await collectUserPresence(core.env.presence, prompt, ctx);
 }
@@ -100,7 +121,11 @@ export type BuiltInUvResult = 'verified' | 'failed' | 'timeout' | 'blocked';
  * (persisted before the answer), a success restores them. CTAPHID_CANCEL → KEEPALIVE_CANCEL.
  * The caller has checked that env.uv is available.
  */
-export async function performBuiltInUv(core: Core, prompt: PresenceRequest, ctx: RequestContext): Promise<BuiltInUvResult> {
+export async function performBuiltInUv(
+  core: Core,
+  prompt: PresenceRequest,
+  ctx: RequestContext,
+): Promise<BuiltInUvResult> {
   const { env } = core;
   if (!env.uv?.available) throw new CtapError(Status.CTAP2_ERR_NOT_ALLOWED, 'no built-in user verification');
   const before = readPinState(env.store);

@@ -8,7 +8,12 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#pinuvauthprotocol-beginusingpinuvauthtoken
  */
 import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
-import { authenticatorProtocol, PIN_UV_AUTH_PROTOCOLS, type PinUvAuthProtocol, type PinUvAuthProtocolVersion } from '../ctap2/pinUvAuthProtocol.js';
+import {
+  authenticatorProtocol,
+  PIN_UV_AUTH_PROTOCOLS,
+  type PinUvAuthProtocol,
+  type PinUvAuthProtocolVersion,
+} from '../ctap2/pinUvAuthProtocol.js';
 import { fromHex, toHex } from '../encoding/bytes.js';
 import type { CredentialStore } from '../store/credentialStore.js';
 import type { Core } from './core.js';
@@ -54,9 +59,22 @@ export interface PinState {
 
 export function readPinState(store: CredentialStore): PinState {
   const r = store.getState<PinStateRecord>(STATE_KEY);
-  if (!r) return { pinRetries: MAX_PIN_RETRIES, uvRetries: MAX_UV_RETRIES, minPINLength: DEFAULT_MIN_PIN_LENGTH, forcePINChange: false, minPinLengthRPIDs: [] };
+  if (!r)
+    return {
+      pinRetries: MAX_PIN_RETRIES,
+      uvRetries: MAX_UV_RETRIES,
+      minPINLength: DEFAULT_MIN_PIN_LENGTH,
+      forcePINChange: false,
+      minPinLengthRPIDs: [],
+    };
   if (r.v !== 1) throw new Error(`unknown clientPin state version ${String(r.v)}`);
-  const s: PinState = { pinRetries: r.pinRetries, uvRetries: r.uvRetries, minPINLength: r.minPINLength, forcePINChange: r.forcePINChange, minPinLengthRPIDs: r.minPinLengthRPIDs ?? [] };
+  const s: PinState = {
+    pinRetries: r.pinRetries,
+    uvRetries: r.uvRetries,
+    minPINLength: r.minPINLength,
+    forcePINChange: r.forcePINChange,
+    minPinLengthRPIDs: r.minPinLengthRPIDs ?? [],
+  };
   if (r.pinHash !== undefined) s.pinHash = fromHex(r.pinHash);
   if (r.pinCodePointLength !== undefined) s.pinCodePointLength = r.pinCodePointLength;
   return s;
@@ -64,7 +82,13 @@ export function readPinState(store: CredentialStore): PinState {
 
 /** Commits the state before returning (the store's contract), so a response never runs ahead of it. */
 export function writePinState(store: CredentialStore, s: PinState): void {
-  const r: PinStateRecord = { v: 1, pinRetries: s.pinRetries, uvRetries: s.uvRetries, minPINLength: s.minPINLength, forcePINChange: s.forcePINChange };
+  const r: PinStateRecord = {
+    v: 1,
+    pinRetries: s.pinRetries,
+    uvRetries: s.uvRetries,
+    minPINLength: s.minPINLength,
+    forcePINChange: s.forcePINChange,
+  };
   if (s.pinHash) r.pinHash = toHex(s.pinHash);
   if (s.pinCodePointLength !== undefined) r.pinCodePointLength = s.pinCodePointLength;
   if (s.minPinLengthRPIDs.length > 0) r.minPinLengthRPIDs = s.minPinLengthRPIDs;
@@ -132,7 +156,8 @@ export class PinUvAuthTokenState {
     if (!this.inUse || this.untilPowerCycle) return;
     const elapsed = this.clock.now() - this.startedAt;
     if (elapsed > USER_PRESENT_TIME_LIMIT_MS) this.userPresent = false;
-    if ((!this.used && elapsed > INITIAL_USAGE_TIME_LIMIT_MS) || elapsed > MAX_USAGE_TIME_PERIOD_MS) this.stopUsingPinUvAuthToken();
+    if ((!this.used && elapsed > INITIAL_USAGE_TIME_LIMIT_MS) || elapsed > MAX_USAGE_TIME_PERIOD_MS)
+      this.stopUsingPinUvAuthToken();
   }
 
   /** A command authenticated with the token: it has now been used within its initial usage window. */

@@ -14,7 +14,8 @@
 import { ATTESTATION_FORMATS, type AttestationMode as AttestationFormat, type AuthenticatorConfig } from './config.js';
 
 export { ATTESTATION_FORMATS, type AttestationFormat };
-export const isAttestationFormat = (v: string): v is AttestationFormat => (ATTESTATION_FORMATS as readonly string[]).includes(v);
+export const isAttestationFormat = (v: string): v is AttestationFormat =>
+  (ATTESTATION_FORMATS as readonly string[]).includes(v);
 import { ClientPinSubCommand, Command, GetInfoKey } from '../ctap2/commands.js';
 import { fromHex } from '../encoding/bytes.js';
 import { CoseAlg } from '../encoding/cose.js';
@@ -90,7 +91,18 @@ const BADGE: ProfileSpec = {
   name: 'badge',
   description: 'the badge of seed 003: 26 credential slots, PIN set on the device, ES256 and EdDSA',
   getInfo: {
-    members: ['versions', 'extensions', 'aaguid', 'options', 'maxMsgSize', 'pinUvAuthProtocols', 'maxCredentialCountInList', 'maxCredentialIdLength', 'transports', 'algorithms'],
+    members: [
+      'versions',
+      'extensions',
+      'aaguid',
+      'options',
+      'maxMsgSize',
+      'pinUvAuthProtocols',
+      'maxCredentialCountInList',
+      'maxCredentialIdLength',
+      'transports',
+      'algorithms',
+    ],
     versions: ['FIDO_2_0', 'FIDO_2_1', 'U2F_V2'],
     extensions: ['appid', 'credProtect', 'appidExclude'],
     aaguid: 'CDCBAD6E39C30001BAD6E00100000001',
@@ -114,7 +126,14 @@ const BADGE: ProfileSpec = {
       'authenticatorSelection',
     ],
     refusedCommands: ['authenticatorLargeBlobs', 'authenticatorConfig'],
-    clientPinSubCommands: ['getPINRetries', 'getKeyAgreement', 'setPIN', 'changePIN', 'getPinToken', 'getPinUvAuthTokenUsingPinWithPermissions'],
+    clientPinSubCommands: [
+      'getPINRetries',
+      'getKeyAgreement',
+      'setPIN',
+      'changePIN',
+      'getPinToken',
+      'getPinUvAuthTokenUsingPinWithPermissions',
+    ],
     pinSettableOverWire: false,
     defaultPinUvAuthProtocol: 2,
     makeCredUvNotRqd: false,
@@ -128,7 +147,8 @@ const BADGE: ProfileSpec = {
 
 const CTAP20: ProfileSpec = {
   name: 'ctap20',
-  description: 'a CTAP 2.0-only key: FIDO_2_0 and U2F_V2, PIN protocol 1, no CTAP 2.1 commands, options or getInfo members',
+  description:
+    'a CTAP 2.0-only key: FIDO_2_0 and U2F_V2, PIN protocol 1, no CTAP 2.1 commands, options or getInfo members',
   getInfo: {
     members: ['versions', 'extensions', 'aaguid', 'options', 'maxMsgSize', 'pinUvAuthProtocols'],
     versions: ['U2F_V2', 'FIDO_2_0'],
@@ -174,7 +194,18 @@ function provider(
     name,
     description: `${listName} (a passkey provider as a platform authenticator; AAGUID ${aaguid})`,
     getInfo: {
-      members: ['versions', 'extensions', 'aaguid', 'options', 'maxMsgSize', 'pinUvAuthProtocols', 'maxCredentialCountInList', 'maxCredentialIdLength', 'transports', 'algorithms'],
+      members: [
+        'versions',
+        'extensions',
+        'aaguid',
+        'options',
+        'maxMsgSize',
+        'pinUvAuthProtocols',
+        'maxCredentialCountInList',
+        'maxCredentialIdLength',
+        'transports',
+        'algorithms',
+      ],
       versions: ['FIDO_2_0', 'FIDO_2_1'],
       extensions: p.extensions,
       aaguid: aaguid.replaceAll('-', ''),
@@ -197,7 +228,12 @@ function provider(
   };
 }
 
-const SYNCED = { synced: true, transports: ['hybrid', 'internal'], algorithms: ['ES256'], extensions: ['credProtect', 'hmac-secret'] };
+const SYNCED = {
+  synced: true,
+  transports: ['hybrid', 'internal'],
+  algorithms: ['ES256'],
+  extensions: ['credProtect', 'hmac-secret'],
+};
 
 export const PASSKEY_PROVIDERS: readonly ProfileSpec[] = [
   provider('windows-hello', 'Windows Hello', '08987058-cadc-4b81-b6e1-30de50dcbe96', {
@@ -208,7 +244,10 @@ export const PASSKEY_PROVIDERS: readonly ProfileSpec[] = [
     extensions: ['credProtect', 'hmac-secret'],
   }),
   provider('icloud-keychain', 'iCloud Keychain', 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd', { ...SYNCED, idLength: 20 }),
-  provider('google-password-manager', 'Google Password Manager', 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4', { ...SYNCED, idLength: 16 }),
+  provider('google-password-manager', 'Google Password Manager', 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4', {
+    ...SYNCED,
+    idLength: 16,
+  }),
   provider('1password', '1Password', 'bada5566-a7aa-401f-bd96-45619a55120d', { ...SYNCED, idLength: 32 }),
   provider('bitwarden', 'Bitwarden', 'd548826e-79b4-db40-a3d8-11116f7e8349', { ...SYNCED, idLength: 16 }),
   provider('dashlane', 'Dashlane', '531126d6-e717-415c-9320-3d9aa6981239', { ...SYNCED, idLength: 16 }),
@@ -232,8 +271,13 @@ export const BUILT_IN_PROFILES: ReadonlyMap<string, ProfileSpec> = new Map([
  * main/profiles.ts; the authenticator does no I/O), or a spec. Throws ProfileError with a message
  * naming the file and the member at fault.
  */
-export function profileConfig(profile: string | ProfileSpec, readFile?: (path: string) => string): Partial<AuthenticatorConfig> {
-  return configOfSpec(typeof profile === 'string' ? loadProfile(profile, readFile) : validateProfile(profile, 'profile'));
+export function profileConfig(
+  profile: string | ProfileSpec,
+  readFile?: (path: string) => string,
+): Partial<AuthenticatorConfig> {
+  return configOfSpec(
+    typeof profile === 'string' ? loadProfile(profile, readFile) : validateProfile(profile, 'profile'),
+  );
 }
 
 /** A built-in profile's spec, or a JSON file's (its text from `readFile`), validated. */
@@ -241,13 +285,17 @@ export function loadProfile(nameOrFile: string, readFile?: (path: string) => str
   const builtIn = BUILT_IN_PROFILES.get(nameOrFile);
   if (builtIn) return builtIn;
   if (!nameOrFile.endsWith('.json') || !readFile) {
-    throw new ProfileError(`unknown profile "${nameOrFile}": use one of ${[...BUILT_IN_PROFILES.keys()].join(', ')} or a profile's .json file`);
+    throw new ProfileError(
+      `unknown profile "${nameOrFile}": use one of ${[...BUILT_IN_PROFILES.keys()].join(', ')} or a profile's .json file`,
+    );
   }
   let text: string;
   try {
     text = readFile(nameOrFile);
   } catch (e) {
-    throw new ProfileError(`profile ${nameOrFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new ProfileError(
+      `profile ${nameOrFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   let json: unknown;
   try {
@@ -279,7 +327,10 @@ function configOfSpec(spec: ProfileSpec): Partial<AuthenticatorConfig> {
   if (g.firmwareVersion !== undefined) c.firmwareVersion = g.firmwareVersion;
   if (b.commands) c.commands = b.commands.map((n) => Command[n as keyof typeof Command]);
   if (b.refusedCommands) c.refusedCommands = b.refusedCommands.map((n) => Command[n as keyof typeof Command]);
-  if (b.clientPinSubCommands) c.clientPinSubCommands = b.clientPinSubCommands.map((n) => ClientPinSubCommand[n as keyof typeof ClientPinSubCommand]);
+  if (b.clientPinSubCommands)
+    c.clientPinSubCommands = b.clientPinSubCommands.map(
+      (n) => ClientPinSubCommand[n as keyof typeof ClientPinSubCommand],
+    );
   if (b.pinSettableOverWire !== undefined) c.pinSettableOverWire = b.pinSettableOverWire;
   if (b.defaultPinUvAuthProtocol !== undefined) c.defaultPinUvAuthProtocol = b.defaultPinUvAuthProtocol;
   if (b.makeCredUvNotRqd !== undefined) c.makeCredUvNotRqd = b.makeCredUvNotRqd;
@@ -307,9 +358,39 @@ const COMMAND_NAMES = Object.keys(Command);
 const SUBCOMMAND_NAMES = Object.keys(ClientPinSubCommand);
 const MEMBER_NAMES = Object.keys(GetInfoKey);
 const TOP_KEYS = ['$schema', 'name', 'description', 'base', 'getInfo', 'behaviour'];
-const GET_INFO_KEYS = ['members', 'versions', 'extensions', 'aaguid', 'options', 'maxMsgSize', 'pinUvAuthProtocols', 'maxCredentialCountInList', 'maxCredentialIdLength', 'transports', 'algorithms', 'firmwareVersion'];
-const BEHAVIOUR_KEYS = ['commands', 'refusedCommands', 'clientPinSubCommands', 'pinSettableOverWire', 'defaultPinUvAuthProtocol', 'makeCredUvNotRqd', 'credentialSlots', 'maxResidentCredentials', 'ctap20Errors', 'ctap23', 'attestation',
-  'storedCredentialIdLength', 'alwaysDiscoverable', 'alwaysBuiltInUv', 'aaguidInNoneAttestation', 'backupEligible', 'backupState'];
+const GET_INFO_KEYS = [
+  'members',
+  'versions',
+  'extensions',
+  'aaguid',
+  'options',
+  'maxMsgSize',
+  'pinUvAuthProtocols',
+  'maxCredentialCountInList',
+  'maxCredentialIdLength',
+  'transports',
+  'algorithms',
+  'firmwareVersion',
+];
+const BEHAVIOUR_KEYS = [
+  'commands',
+  'refusedCommands',
+  'clientPinSubCommands',
+  'pinSettableOverWire',
+  'defaultPinUvAuthProtocol',
+  'makeCredUvNotRqd',
+  'credentialSlots',
+  'maxResidentCredentials',
+  'ctap20Errors',
+  'ctap23',
+  'attestation',
+  'storedCredentialIdLength',
+  'alwaysDiscoverable',
+  'alwaysBuiltInUv',
+  'aaguidInNoneAttestation',
+  'backupEligible',
+  'backupState',
+];
 
 /** Checks a parsed JSON value against the ProfileSpec schema; `where` starts each message. */
 export function validateProfile(value: unknown, where: string): ProfileSpec {
@@ -319,21 +400,31 @@ export function validateProfile(value: unknown, where: string): ProfileSpec {
   const show = (v: unknown) => JSON.stringify(v) ?? String(v);
   const object = (v: unknown, path: string, known: readonly string[]): Record<string, unknown> => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(path, `must be an object, got ${show(v)}`);
-    for (const k of Object.keys(v)) if (!known.includes(k)) fail(path === '(top level)' ? k : `${path}.${k}`, `is not a profile key (known: ${known.join(', ')})`);
+    for (const k of Object.keys(v))
+      if (!known.includes(k))
+        fail(path === '(top level)' ? k : `${path}.${k}`, `is not a profile key (known: ${known.join(', ')})`);
     return v as Record<string, unknown>;
   };
-  const str = (v: unknown, path: string) => (typeof v === 'string' && v.length > 0 ? v : fail(path, `must be a non-empty string, got ${show(v)}`));
-  const bool = (v: unknown, path: string) => (typeof v === 'boolean' ? v : fail(path, `must be true or false, got ${show(v)}`));
+  const str = (v: unknown, path: string) =>
+    typeof v === 'string' && v.length > 0 ? v : fail(path, `must be a non-empty string, got ${show(v)}`);
+  const bool = (v: unknown, path: string) =>
+    typeof v === 'boolean' ? v : fail(path, `must be true or false, got ${show(v)}`);
   const int = (v: unknown, path: string, min: number, max = 0xffffffff) =>
-    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : fail(path, `must be a whole number from ${min} to ${max}, got ${show(v)}`);
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+      ? (v as number)
+      : fail(path, `must be a whole number from ${min} to ${max}, got ${show(v)}`);
   const list = <T>(v: unknown, path: string, item: (x: unknown, p: string) => T): T[] => {
     if (!Array.isArray(v)) return fail(path, `must be a list, got ${show(v)}`);
     const out = v.map((x, i) => item(x, `${path}[${i}]`));
     if (new Set(out).size !== out.length) fail(path, 'lists something twice');
     return out;
   };
-  const oneOf = <T extends string>(names: readonly T[]) => (v: unknown, path: string): T =>
-    typeof v === 'string' && (names as readonly string[]).includes(v) ? (v as T) : fail(path, `must be one of ${names.join(', ')}; got ${show(v)}`);
+  const oneOf =
+    <T extends string>(names: readonly T[]) =>
+    (v: unknown, path: string): T =>
+      typeof v === 'string' && (names as readonly string[]).includes(v)
+        ? (v as T)
+        : fail(path, `must be one of ${names.join(', ')}; got ${show(v)}`);
 
   const top = object(value, '(top level)', TOP_KEYS);
   const spec: ProfileSpec = {};
@@ -346,20 +437,29 @@ export function validateProfile(value: unknown, where: string): ProfileSpec {
     if (g.members !== undefined) out.members = list(g.members, 'getInfo.members', oneOf(MEMBER_NAMES));
     if (g.versions !== undefined) out.versions = list(g.versions, 'getInfo.versions', str);
     if (g.extensions !== undefined) out.extensions = list(g.extensions, 'getInfo.extensions', str);
-    if (g.aaguid !== undefined) out.aaguid = typeof g.aaguid === 'string' && /^[0-9a-fA-F]{32}$/.test(g.aaguid) ? g.aaguid : fail('getInfo.aaguid', `must be 32 hex digits (16 bytes), got ${show(g.aaguid)}`);
+    if (g.aaguid !== undefined)
+      out.aaguid =
+        typeof g.aaguid === 'string' && /^[0-9a-fA-F]{32}$/.test(g.aaguid)
+          ? g.aaguid
+          : fail('getInfo.aaguid', `must be 32 hex digits (16 bytes), got ${show(g.aaguid)}`);
     if (g.options !== undefined) {
       const o = g.options;
-      if (typeof o !== 'object' || o === null || Array.isArray(o)) fail('getInfo.options', `must be an object of option IDs, got ${show(o)}`);
+      if (typeof o !== 'object' || o === null || Array.isArray(o))
+        fail('getInfo.options', `must be an object of option IDs, got ${show(o)}`);
       out.options = {};
       for (const [id, v] of Object.entries(o as object)) {
-        if (v !== null && typeof v !== 'boolean') fail(`getInfo.options.${id}`, `must be true, false or null (as the device computes it), got ${show(v)}`);
+        if (v !== null && typeof v !== 'boolean')
+          fail(`getInfo.options.${id}`, `must be true, false or null (as the device computes it), got ${show(v)}`);
         out.options[id] = v as boolean | null;
       }
     }
     if (g.maxMsgSize !== undefined) out.maxMsgSize = int(g.maxMsgSize, 'getInfo.maxMsgSize', 1024, 65535);
-    if (g.pinUvAuthProtocols !== undefined) out.pinUvAuthProtocols = list(g.pinUvAuthProtocols, 'getInfo.pinUvAuthProtocols', (x, p) => int(x, p, 1, 2));
-    if (g.maxCredentialCountInList !== undefined) out.maxCredentialCountInList = int(g.maxCredentialCountInList, 'getInfo.maxCredentialCountInList', 1);
-    if (g.maxCredentialIdLength !== undefined) out.maxCredentialIdLength = int(g.maxCredentialIdLength, 'getInfo.maxCredentialIdLength', 64);
+    if (g.pinUvAuthProtocols !== undefined)
+      out.pinUvAuthProtocols = list(g.pinUvAuthProtocols, 'getInfo.pinUvAuthProtocols', (x, p) => int(x, p, 1, 2));
+    if (g.maxCredentialCountInList !== undefined)
+      out.maxCredentialCountInList = int(g.maxCredentialCountInList, 'getInfo.maxCredentialCountInList', 1);
+    if (g.maxCredentialIdLength !== undefined)
+      out.maxCredentialIdLength = int(g.maxCredentialIdLength, 'getInfo.maxCredentialIdLength', 64);
     if (g.transports !== undefined) out.transports = list(g.transports, 'getInfo.transports', str);
     if (g.algorithms !== undefined) {
       out.algorithms = list(g.algorithms, 'getInfo.algorithms', oneOf(ALG_NAMES));
@@ -372,30 +472,51 @@ export function validateProfile(value: unknown, where: string): ProfileSpec {
     const b = object(top.behaviour, 'behaviour', BEHAVIOUR_KEYS);
     const out: NonNullable<ProfileSpec['behaviour']> = {};
     if (b.commands !== undefined) out.commands = list(b.commands, 'behaviour.commands', oneOf(COMMAND_NAMES));
-    if (b.refusedCommands !== undefined) out.refusedCommands = list(b.refusedCommands, 'behaviour.refusedCommands', oneOf(COMMAND_NAMES));
-    if (b.clientPinSubCommands !== undefined) out.clientPinSubCommands = list(b.clientPinSubCommands, 'behaviour.clientPinSubCommands', oneOf(SUBCOMMAND_NAMES));
-    if (b.pinSettableOverWire !== undefined) out.pinSettableOverWire = bool(b.pinSettableOverWire, 'behaviour.pinSettableOverWire');
-    if (b.defaultPinUvAuthProtocol !== undefined) out.defaultPinUvAuthProtocol = int(b.defaultPinUvAuthProtocol, 'behaviour.defaultPinUvAuthProtocol', 1, 2);
+    if (b.refusedCommands !== undefined)
+      out.refusedCommands = list(b.refusedCommands, 'behaviour.refusedCommands', oneOf(COMMAND_NAMES));
+    if (b.clientPinSubCommands !== undefined)
+      out.clientPinSubCommands = list(
+        b.clientPinSubCommands,
+        'behaviour.clientPinSubCommands',
+        oneOf(SUBCOMMAND_NAMES),
+      );
+    if (b.pinSettableOverWire !== undefined)
+      out.pinSettableOverWire = bool(b.pinSettableOverWire, 'behaviour.pinSettableOverWire');
+    if (b.defaultPinUvAuthProtocol !== undefined)
+      out.defaultPinUvAuthProtocol = int(b.defaultPinUvAuthProtocol, 'behaviour.defaultPinUvAuthProtocol', 1, 2);
     if (b.makeCredUvNotRqd !== undefined) out.makeCredUvNotRqd = bool(b.makeCredUvNotRqd, 'behaviour.makeCredUvNotRqd');
-    if (b.credentialSlots !== undefined) out.credentialSlots = b.credentialSlots === null ? null : int(b.credentialSlots, 'behaviour.credentialSlots', 1, 100_000);
-    if (b.maxResidentCredentials !== undefined) out.maxResidentCredentials = int(b.maxResidentCredentials, 'behaviour.maxResidentCredentials', 0);
+    if (b.credentialSlots !== undefined)
+      out.credentialSlots =
+        b.credentialSlots === null ? null : int(b.credentialSlots, 'behaviour.credentialSlots', 1, 100_000);
+    if (b.maxResidentCredentials !== undefined)
+      out.maxResidentCredentials = int(b.maxResidentCredentials, 'behaviour.maxResidentCredentials', 0);
     if (b.ctap20Errors !== undefined) out.ctap20Errors = bool(b.ctap20Errors, 'behaviour.ctap20Errors');
     if (b.ctap23 !== undefined) out.ctap23 = bool(b.ctap23, 'behaviour.ctap23');
-    if (b.attestation !== undefined) out.attestation = oneOf(ATTESTATION_FORMATS)(b.attestation, 'behaviour.attestation');
-    if (b.storedCredentialIdLength !== undefined) out.storedCredentialIdLength = int(b.storedCredentialIdLength, 'behaviour.storedCredentialIdLength', 16, 32);
-    for (const k of ['alwaysDiscoverable', 'alwaysBuiltInUv', 'aaguidInNoneAttestation', 'backupEligible', 'backupState'] as const) {
+    if (b.attestation !== undefined)
+      out.attestation = oneOf(ATTESTATION_FORMATS)(b.attestation, 'behaviour.attestation');
+    if (b.storedCredentialIdLength !== undefined)
+      out.storedCredentialIdLength = int(b.storedCredentialIdLength, 'behaviour.storedCredentialIdLength', 16, 32);
+    for (const k of [
+      'alwaysDiscoverable',
+      'alwaysBuiltInUv',
+      'aaguidInNoneAttestation',
+      'backupEligible',
+      'backupState',
+    ] as const) {
       if (b[k] !== undefined) out[k] = bool(b[k], `behaviour.${k}`);
     }
-    if (out.backupState === true && out.backupEligible !== true) fail('behaviour.backupState', 'needs behaviour.backupEligible true (WebAuthn L3 §6.1.3: BS=1 only with BE=1)');
+    if (out.backupState === true && out.backupEligible !== true)
+      fail('behaviour.backupState', 'needs behaviour.backupEligible true (WebAuthn L3 §6.1.3: BS=1 only with BE=1)');
     const both = (out.commands ?? []).filter((c) => out.refusedCommands?.includes(c));
-    if (both.length > 0) fail('behaviour.refusedCommands', `names ${both.join(', ')}, which behaviour.commands answers`);
+    if (both.length > 0)
+      fail('behaviour.refusedCommands', `names ${both.join(', ')}, which behaviour.commands answers`);
     spec.behaviour = out;
   }
   // The protocol assumed for a request naming none must be one the profile offers (its own or its base's).
   const base = BUILT_IN_PROFILES.get(spec.base ?? 'default');
   const protocols = spec.getInfo?.pinUvAuthProtocols ?? base?.getInfo?.pinUvAuthProtocols ?? [2, 1];
   const assumed = spec.behaviour?.defaultPinUvAuthProtocol ?? base?.behaviour?.defaultPinUvAuthProtocol;
-  if (assumed !== undefined && !protocols.includes(assumed)) fail('behaviour.defaultPinUvAuthProtocol', `${assumed} is not in getInfo.pinUvAuthProtocols ${show(protocols)}`);
+  if (assumed !== undefined && !protocols.includes(assumed))
+    fail('behaviour.defaultPinUvAuthProtocol', `${assumed} is not in getInfo.pinUvAuthProtocols ${show(protocols)}`);
   return spec;
 }
-

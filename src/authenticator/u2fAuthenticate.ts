@@ -11,7 +11,12 @@
  * https://fidoalliance.org/specs/fido-u2f-v1.2-ps-20170411/fido-u2f-raw-message-formats-v1.2-ps-20170411.html#authentication-messages
  */
 import type { Ctap1Context } from '../ctap1/dispatch.js';
-import { authenticationSignedData, encodeAuthenticateResponse, U2F_USER_PRESENT, type U2fAuthenticateRequest } from '../ctap1/messages.js';
+import {
+  authenticationSignedData,
+  encodeAuthenticateResponse,
+  U2F_USER_PRESENT,
+  type U2fAuthenticateRequest,
+} from '../ctap1/messages.js';
 import { Ctap1Error, StatusWord } from '../ctap1/statusWords.js';
 import { toHex } from '../encoding/bytes.js';
 import { CoseAlg } from '../encoding/cose.js';
@@ -20,18 +25,27 @@ import { credProtectAllows } from './extensions/credProtect.js';
 import { testOfUserPresence } from './u2fPresence.js';
 
 /** A credential this key handle names for this application, if U2F may use it. */
-export function resolveU2fKeyHandle(core: Core, keyHandle: Uint8Array, application: Uint8Array): ResolvedCredential | undefined {
+export function resolveU2fKeyHandle(
+  core: Core,
+  keyHandle: Uint8Array,
+  application: Uint8Array,
+): ResolvedCredential | undefined {
   const cred = core.resolve(keyHandle, application);
   if (!cred || cred.payload.alg !== CoseAlg.ES256) return undefined;
   // U2F has no user verification and names the credential: §12.1 with uv false, via a list.
   return credProtectAllows(cred.payload.credProtect, false, true) ? cred : undefined;
 }
 
-export async function u2fAuthenticate(core: Core, req: U2fAuthenticateRequest, _ctx: Ctap1Context): Promise<Uint8Array> {
+export async function u2fAuthenticate(
+  core: Core,
+  req: U2fAuthenticateRequest,
+  _ctx: Ctap1Context,
+): Promise<Uint8Array> {
   // §5.1: "the key handle was not created by this U2F token, or for this application parameter".
   const cred = resolveU2fKeyHandle(core, req.keyHandle, req.application);
   if (!cred) throw new Ctap1Error(StatusWord.SW_WRONG_DATA, 'key handle not ours for this application');
-  if (req.control === 'check-only') throw new Ctap1Error(StatusWord.SW_CONDITIONS_NOT_SATISFIED, 'check-only: key handle is ours');
+  if (req.control === 'check-only')
+    throw new Ctap1Error(StatusWord.SW_CONDITIONS_NOT_SATISFIED, 'check-only: key handle is ours');
 
   let userPresence = 0;
   if (req.control === 'enforce-user-presence-and-sign') {

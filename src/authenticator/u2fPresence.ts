@@ -55,7 +55,8 @@ export async function testOfUserPresence(core: Core, application: Uint8Array, re
   const pending: Latch = { key, state: 'pending', at: now };
   latches.set(runtime, pending);
   // A port that throws (at once or later) counts as a refusal; the latch never stays pending for it.
-  const answer: Promise<PresenceResult> = (async () => core.env.presence.request(req, new AbortController().signal))().catch(() => 'denied' as const);
+  const answer: Promise<PresenceResult> = (async () =>
+    core.env.presence.request(req, new AbortController().signal))().catch(() => 'denied' as const);
   const atOnce = await settledAtOnce(answer);
   if (atOnce !== undefined) {
     if (latches.get(runtime) === pending) latches.delete(runtime);

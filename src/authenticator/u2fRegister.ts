@@ -19,7 +19,8 @@ import { testOfUserPresence } from './u2fPresence.js';
 export async function u2fRegister(core: Core, req: U2fRegisterRequest, _ctx: Ctap1Context): Promise<Uint8Array> {
   // Profiles with credential slots (the badge) store every credential; none free: ISO 7816-4
   // "not enough memory", before the user is asked to touch.
-  if (!core.hasFreeCredentialSlot()) throw new Ctap1Error(StatusWord.SW_NOT_ENOUGH_MEMORY, 'every credential slot is taken');
+  if (!core.hasFreeCredentialSlot())
+    throw new Ctap1Error(StatusWord.SW_NOT_ENOUGH_MEMORY, 'every credential slot is taken');
   // §4.1: test of user presence; without it SW_CONDITIONS_NOT_SATISFIED, and the host polls.
   const app = toHex(req.application);
   const present = await testOfUserPresence(core, req.application, {
@@ -32,8 +33,21 @@ export async function u2fRegister(core: Core, req: U2fRegisterRequest, _ctx: Cta
   // §4.3: user public key, key handle, attestation certificate, signature.
   const key = generateCredentialKey(CoseAlg.ES256);
   if (key.publicKey.kty !== 'EC2') throw new Error('ES256 key without an EC2 public key');
-  const keyHandle = core.newCredentialId(req.application, { discoverable: false, u2f: true, alg: CoseAlg.ES256, credProtect: 1, secret: key.secret });
+  const keyHandle = core.newCredentialId(req.application, {
+    discoverable: false,
+    u2f: true,
+    alg: CoseAlg.ES256,
+    credProtect: 1,
+    secret: key.secret,
+  });
   const userPublicKey = concat(new Uint8Array([0x04]), key.publicKey.x, key.publicKey.y);
-  const signature = core.attestationSign(registrationSignedData(req.application, req.challenge, keyHandle, userPublicKey));
-  return encodeRegisterResponse({ userPublicKey, keyHandle, attestationCertificate: core.attestation.certificate, signature });
+  const signature = core.attestationSign(
+    registrationSignedData(req.application, req.challenge, keyHandle, userPublicKey),
+  );
+  return encodeRegisterResponse({
+    userPublicKey,
+    keyHandle,
+    attestationCertificate: core.attestation.certificate,
+    signature,
+  });
 }

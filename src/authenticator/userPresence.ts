@@ -40,7 +40,11 @@ export async function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): 
  * (CTAP 2.3 reset with longTouchForReset), a short touch does not count: a key would go on waiting
  * for the long one, so the answer is CTAP2_ERR_USER_ACTION_TIMEOUT.
  */
-export async function collectUserPresence(presence: UserPresence, req: PresenceRequest, ctx: RequestContext): Promise<void> {
+export async function collectUserPresence(
+  presence: UserPresence,
+  req: PresenceRequest,
+  ctx: RequestContext,
+): Promise<void> {
   if (ctx.signal.aborted) throw new CtapError(Status.CTAP2_ERR_KEEPALIVE_CANCEL);
   ctx.setStatus('upneeded');
   try {

@@ -42,13 +42,22 @@ const BINDING = '__softkeyBridge';
  * document of `parentOrigin` (Permissions Policy §9.2 "parse policy directive": `feature allowlist`
  * directives split by ';'; an empty allowlist means 'src'). 'src' is taken as the frame's current origin.
  */
-export function allowAttributeGrants(allow: string | null, feature: string, frameOrigin: string, parentOrigin: string): boolean {
+export function allowAttributeGrants(
+  allow: string | null,
+  feature: string,
+  frameOrigin: string,
+  parentOrigin: string,
+): boolean {
   for (const directive of (allow ?? '').split(';')) {
     const [name, ...list] = directive.trim().split(/\s+/);
     if (name !== feature) continue;
     const allowlist = list.length ? list : ["'src'"];
     return allowlist.some(
-      (t) => t === '*' || t === "'src'" || (t === "'self'" && frameOrigin === parentOrigin) || normalizeOrigin(t) === frameOrigin,
+      (t) =>
+        t === '*' ||
+        t === "'src'" ||
+        (t === "'self'" && frameOrigin === parentOrigin) ||
+        normalizeOrigin(t) === frameOrigin,
     );
   }
   return false;
@@ -71,7 +80,11 @@ async function frameGranted(frame: Frame, feature: string, top: string): Promise
   return true;
 }
 
-export async function attach(target: Page | BrowserContext, key: AttachableKey, options: AttachOptions = {}): Promise<void> {
+export async function attach(
+  target: Page | BrowserContext,
+  key: AttachableKey,
+  options: AttachOptions = {},
+): Promise<void> {
   const client = options.client ?? key.client ?? new WebAuthnClient(key);
   const allowed = options.origins?.map((o) => normalizeOrigin(o) ?? o);
   const session = new BridgeSession(client);
@@ -86,10 +99,15 @@ export async function attach(target: Page | BrowserContext, key: AttachableKey, 
     if (!top || top === origin || m.type === 'abort') return session.handle(message, origin);
     const feature = m.type === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get';
     if (!(await frameGranted(source.frame, feature, top))) {
-      return refuse('NotAllowedError', `the embedding page has not granted ${feature} to ${origin} (iframe allow attribute)`);
+      return refuse(
+        'NotAllowedError',
+        `the embedding page has not granted ${feature} to ${origin} (iframe allow attribute)`,
+      );
     }
     return session.handle(message, origin, top);
   });
   const uvpa = (await client.isUserVerifyingPlatformAuthenticatorAvailable?.()) === true;
-  await target.addInitScript({ content: pageShimScript({ kind: 'binding', name: BINDING }, { userVerifyingPlatformAuthenticator: uvpa }) });
+  await target.addInitScript({
+    content: pageShimScript({ kind: 'binding', name: BINDING }, { userVerifyingPlatformAuthenticator: uvpa }),
+  });
 }

@@ -65,10 +65,14 @@ export async function attach(
       // puppeteer-core stays a type-only import here, so its TargetType enum is compared by value.
       // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison
       if (t.type() !== 'page') return;
-      void t.page().then((p) => (p ? prepare(p) : undefined)).catch(() => undefined);
+      void t
+        .page()
+        .then((p) => (p ? prepare(p) : undefined))
+        .catch(() => undefined);
     });
     for (const page of await target.pages()) await prepare(page);
-    const browser = 'browser' in target && typeof target.browser === 'function' ? target.browser() : (target as Browser);
+    const browser =
+      'browser' in target && typeof target.browser === 'function' ? target.browser() : (target as Browser);
     browser.once('disconnected', () => void detach());
   }
   return { bridge, detach };

@@ -77,11 +77,13 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   // The statics the shim reports: a platform profile's key is a user-verifying platform authenticator.
   const uvpa = (await options.client.isUserVerifyingPlatformAuthenticatorAvailable?.().catch(() => false)) === true;
   const anyOrigin = options.allowedOrigins === 'any';
-  const allowed = (options.allowedOrigins === 'any' ? [] : (options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS)).map((o) => {
-    const n = normalizeOrigin(o);
-    if (!n) throw new Error(`not an origin: ${o}`);
-    return n;
-  });
+  const allowed = (options.allowedOrigins === 'any' ? [] : (options.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS)).map(
+    (o) => {
+      const n = normalizeOrigin(o);
+      if (!n) throw new Error(`not an origin: ${o}`);
+      return n;
+    },
+  );
   const log = (e: string) => {
     try {
       options.onEvent?.(e);
@@ -160,7 +162,8 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       if (!n) throw new Error(`not an origin: ${origin}`);
       if (!allowed.includes(n)) allowed.push(n);
     },
-    shimScript: () => pageShimScript({ kind: 'ws', url: `ws://${base}/?token=${token}` }, { userVerifyingPlatformAuthenticator: uvpa }),
+    shimScript: () =>
+      pageShimScript({ kind: 'ws', url: `ws://${base}/?token=${token}` }, { userVerifyingPlatformAuthenticator: uvpa }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();

@@ -58,17 +58,23 @@ export class BridgeSession {
       this.pending.get(id)?.abort(new WebAuthnError('AbortError', 'the page aborted the request'));
       return undefined;
     }
-    if (!['create', 'get', 'signal', 'capabilities'].includes(m.type as string)) return fail('NotSupportedError', `unknown bridge request type ${JSON.stringify(m.type)}`);
-    if (m.origin !== trustedOrigin) return fail('SecurityError', 'the page origin does not match the connection origin');
+    if (!['create', 'get', 'signal', 'capabilities'].includes(m.type as string))
+      return fail('NotSupportedError', `unknown bridge request type ${JSON.stringify(m.type)}`);
+    if (m.origin !== trustedOrigin)
+      return fail('SecurityError', 'the page origin does not match the connection origin');
     if (m.type === 'capabilities') {
-      if (!this.client.getClientCapabilities) return fail('NotSupportedError', 'this client does not report capabilities');
+      if (!this.client.getClientCapabilities)
+        return fail('NotSupportedError', 'this client does not report capabilities');
       return this.client.getClientCapabilities().then(
         (value) => ({ id, ok: true, value }),
         (e: unknown) => ({ id, ok: false, error: errorJSON(e) }),
       );
     }
     if (m.type === 'signal') {
-      const method = typeof m.signal === 'string' && Object.hasOwn(SIGNALS, m.signal) ? SIGNALS[m.signal as keyof typeof SIGNALS] : undefined;
+      const method =
+        typeof m.signal === 'string' && Object.hasOwn(SIGNALS, m.signal)
+          ? SIGNALS[m.signal as keyof typeof SIGNALS]
+          : undefined;
       const fn = method && this.client[method];
       if (!fn) return fail('NotSupportedError', `unknown signal ${JSON.stringify(m.signal)}`);
       try {
@@ -88,7 +94,10 @@ export class BridgeSession {
         ...(topOrigin !== undefined && { topOrigin }),
         ...(typeof m.mediation === 'string' && { mediation: m.mediation as 'optional' }),
       };
-      const credential = m.type === 'create' ? await this.client.create(m.options as never, ctx) : await this.client.get(m.options as never, ctx);
+      const credential =
+        m.type === 'create'
+          ? await this.client.create(m.options as never, ctx)
+          : await this.client.get(m.options as never, ctx);
       return { id, ok: true, credential };
     } catch (e) {
       return { id, ok: false, error: errorJSON(e) };

@@ -12,7 +12,14 @@
  * A Content-Security-Policy that forbids inline scripts blocks the shim (the page then has no
  * WebAuthn, as before).
  */
-import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  Agent,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { normalizeOrigin } from './server.js';
 
@@ -35,7 +42,15 @@ export interface ShimProxy {
 }
 
 const HOP_BY_HOP = [
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
 ];
 
 function withoutHopByHop(headers: IncomingMessage['headers']): Record<string, string | string[]> {
@@ -83,7 +98,9 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
       return;
     }
     if (target.protocol !== 'http:') {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end(`softkey shim proxy: cannot forward ${target.protocol} URLs\n`);
+      res
+        .writeHead(400, { 'content-type': 'text/plain' })
+        .end(`softkey shim proxy: cannot forward ${target.protocol} URLs\n`);
       return;
     }
     const inject = origins === 'any' || origins.includes(target.origin);

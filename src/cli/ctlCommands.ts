@@ -46,7 +46,8 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
+  if (parsed.positionals.length > positionals)
+    throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
   return parsed;
 }
 
@@ -85,7 +86,10 @@ function credentialsCall(args: string[]): Call {
     case 'get': {
       const { values, positionals } = parse(rest, { rp: { type: 'string' } }, 1);
       if (!positionals[0]) throw new UsageError('credentials get needs a credential ID');
-      return ['GET', `/credentials/${encodeURIComponent(positionals[0])}${values.rp ? `?rpId=${encodeURIComponent(values.rp)}` : ''}`];
+      return [
+        'GET',
+        `/credentials/${encodeURIComponent(positionals[0])}${values.rp ? `?rpId=${encodeURIComponent(values.rp)}` : ''}`,
+      ];
     }
     case 'clear':
       parse(rest, {});
@@ -96,14 +100,19 @@ function credentialsCall(args: string[]): Call {
       return ['DELETE', `/credentials/${encodeURIComponent(positionals[0])}`];
     }
     case 'set': {
-      const { values, positionals } = parse(rest, { 'sign-count': { type: 'string' }, 'backup-eligible': { type: 'string' }, 'backup-state': { type: 'string' } }, 1);
+      const { values, positionals } = parse(
+        rest,
+        { 'sign-count': { type: 'string' }, 'backup-eligible': { type: 'string' }, 'backup-state': { type: 'string' } },
+        1,
+      );
       if (!positionals[0]) throw new UsageError('credentials set needs a credential ID');
       const body = {
         signCount: int(values['sign-count'], '--sign-count'),
         backupEligible: bool(values['backup-eligible'], '--backup-eligible'),
         backupState: bool(values['backup-state'], '--backup-state'),
       };
-      if (Object.values(body).every((v) => v === undefined)) throw new UsageError('credentials set needs --sign-count, --backup-eligible or --backup-state');
+      if (Object.values(body).every((v) => v === undefined))
+        throw new UsageError('credentials set needs --sign-count, --backup-eligible or --backup-state');
       return ['PATCH', `/credentials/${encodeURIComponent(positionals[0])}`, body];
     }
     case 'add': {
@@ -125,8 +134,10 @@ function credentialsCall(args: string[]): Call {
       });
       if (!values.rp) throw new UsageError('credentials add needs --rp RPID');
       const keys = [values['pkcs8-file'], values['jwk-file'], values.scalar].filter((v) => v !== undefined);
-      if (keys.length !== 1) throw new UsageError('credentials add needs exactly one of --pkcs8-file, --jwk-file, --scalar');
-      if (!values['non-resident'] && !values['user-id']) throw new UsageError('a resident credential needs --user-id (base64url)');
+      if (keys.length !== 1)
+        throw new UsageError('credentials add needs exactly one of --pkcs8-file, --jwk-file, --scalar');
+      if (!values['non-resident'] && !values['user-id'])
+        throw new UsageError('a resident credential needs --user-id (base64url)');
       let privateKey: unknown;
       if (values['pkcs8-file']) privateKey = { pkcs8: readFile(values['pkcs8-file']) };
       else if (values['jwk-file']) {
@@ -157,7 +168,9 @@ function credentialsCall(args: string[]): Call {
       ];
     }
     default:
-      throw new UsageError(`softkey ctl credentials: expected list, get, add, import, remove, set or clear, got "${sub}"`);
+      throw new UsageError(
+        `softkey ctl credentials: expected list, get, add, import, remove, set or clear, got "${sub}"`,
+      );
   }
 }
 
@@ -181,8 +194,13 @@ function faultsCall(args: string[]): Call {
   if (values.delay !== undefined) plan.delayMs = int(values.delay, '--delay');
   if (values.drop !== undefined) plan.dropReport = int(values.drop, '--drop', 1);
   if (values.corrupt !== undefined) {
-    plan.corruptReport = { nth: int(values.corrupt, '--corrupt', 1), offset: int(values.offset, '--offset'), xor: values.xor === undefined ? undefined : Number(values.xor) };
-  } else if (values.offset !== undefined || values.xor !== undefined) throw new UsageError('--offset and --xor go with --corrupt N');
+    plan.corruptReport = {
+      nth: int(values.corrupt, '--corrupt', 1),
+      offset: int(values.offset, '--offset'),
+      xor: values.xor === undefined ? undefined : Number(values.xor),
+    };
+  } else if (values.offset !== undefined || values.xor !== undefined)
+    throw new UsageError('--offset and --xor go with --corrupt N');
   if (values.error !== undefined) {
     const m = /^([^:]+):([^:]+)$/.exec(values.error);
     if (!m) throw new UsageError('--error takes COMMAND:STATUS, e.g. makeCredential:CTAP2_ERR_KEY_STORE_FULL');
@@ -206,7 +224,8 @@ function callFor(operation: string | undefined, args: string[]): Call {
     case 'uv': {
       const { values } = parse(args, { available: { type: 'string' }, result: { type: 'string' } });
       if (values.available === undefined && values.result === undefined) return ['GET', '/uv'];
-      if (values.result !== undefined && !['match', 'nomatch'].includes(values.result)) throw new UsageError('--result must be match or nomatch');
+      if (values.result !== undefined && !['match', 'nomatch'].includes(values.result))
+        throw new UsageError('--result must be match or nomatch');
       return ['PUT', '/uv', { available: bool(values.available, '--available'), result: values.result }];
     }
     case 'prompts':
@@ -214,7 +233,8 @@ function callFor(operation: string | undefined, args: string[]): Call {
     case 'pin': {
       const { positionals } = parse(args, {}, 2);
       if (positionals.length === 0) return ['GET', '/pin'];
-      if (positionals[0] !== 'set' || positionals[1] === undefined) throw new UsageError('expected: softkey ctl pin set PIN');
+      if (positionals[0] !== 'set' || positionals[1] === undefined)
+        throw new UsageError('expected: softkey ctl pin set PIN');
       return ['PUT', '/pin', { pin: positionals[1] }];
     }
     case 'approve':
@@ -229,10 +249,14 @@ function callFor(operation: string | undefined, args: string[]): Call {
     case 'backup-defaults': {
       const { values } = parse(args, { eligible: { type: 'string' }, state: { type: 'string' } });
       if (values.eligible === undefined && values.state === undefined) return ['GET', '/backup-defaults'];
-      return ['PUT', '/backup-defaults', {
-        backupEligible: bool(values.eligible, '--eligible'),
-        backupState: bool(values.state, '--state'),
-      }];
+      return [
+        'PUT',
+        '/backup-defaults',
+        {
+          backupEligible: bool(values.eligible, '--eligible'),
+          backupState: bool(values.state, '--state'),
+        },
+      ];
     }
     case 'reset':
       return (parse(args, {}), ['POST', '/reset']);
@@ -246,8 +270,16 @@ function callFor(operation: string | undefined, args: string[]): Call {
       if (sub === undefined || sub === 'show') return (parse(rest, {}), ['GET', '/overrides']);
       if (sub === 'clear') return (parse(rest, {}), ['DELETE', '/overrides']);
       if (sub === 'list') return (parse(rest, {}), ['GET', '/wrong-answers']);
-      const { values, positionals } = parse(args, { once: { type: 'boolean' }, ceremony: { type: 'string' } }, Infinity);
-      const body = { answer: positionals, ...(values.once && { once: true }), ...(values.ceremony && { ceremony: values.ceremony }) };
+      const { values, positionals } = parse(
+        args,
+        { once: { type: 'boolean' }, ceremony: { type: 'string' } },
+        Infinity,
+      );
+      const body = {
+        answer: positionals,
+        ...(values.once && { once: true }),
+        ...(values.ceremony && { ceremony: values.ceremony }),
+      };
       return ['POST', '/overrides', body];
     }
     case 'attestation': {
@@ -255,10 +287,20 @@ function callFor(operation: string | undefined, args: string[]): Call {
       if (sub === undefined || sub === 'show') return (parse(rest, {}), ['GET', '/attestation']);
       if (sub === 'reset') return (parse(rest, {}), ['PUT', '/attestation', { reset: true }]);
       if (sub === 'roots') return (parse(rest, {}), ['GET', '/attestation/roots']);
-      if (sub !== 'set') throw new UsageError(`softkey ctl attestation: expected show, set, reset or roots, got "${sub}"`);
-      const { values } = parse(rest, { format: { type: 'string' }, aaguid: { type: 'string' }, once: { type: 'boolean' } });
-      if (values.format === undefined && values.aaguid === undefined) throw new UsageError('attestation set needs --format or --aaguid');
-      return ['PUT', '/attestation', { format: values.format, aaguid: values.aaguid, ...(values.once && { once: true }) }];
+      if (sub !== 'set')
+        throw new UsageError(`softkey ctl attestation: expected show, set, reset or roots, got "${sub}"`);
+      const { values } = parse(rest, {
+        format: { type: 'string' },
+        aaguid: { type: 'string' },
+        once: { type: 'boolean' },
+      });
+      if (values.format === undefined && values.aaguid === undefined)
+        throw new UsageError('attestation set needs --format or --aaguid');
+      return [
+        'PUT',
+        '/attestation',
+        { format: values.format, aaguid: values.aaguid, ...(values.once && { once: true }) },
+      ];
     }
     case 'trace': {
       if (args[0] === 'clear') return (parse(args.slice(1), {}), ['DELETE', '/trace']);
@@ -267,7 +309,10 @@ function callFor(operation: string | undefined, args: string[]): Call {
     }
     case 'wallet': {
       const { values } = parse(args, { count: { type: 'string' } });
-      return ['GET', `/wallet/addresses${values.count !== undefined ? `?count=${int(values.count, '--count', 1)}` : ''}`];
+      return [
+        'GET',
+        `/wallet/addresses${values.count !== undefined ? `?count=${int(values.count, '--count', 1)}` : ''}`,
+      ];
     }
     case undefined:
       throw new UsageError(`softkey ctl needs an operation:\n${CTL_HELP}`);
@@ -277,7 +322,10 @@ function callFor(operation: string | undefined, args: string[]): Call {
 }
 
 /** Splits the leading connection options from the operation and its arguments. */
-function connection(args: string[]): { endpoint: { url: string; token: string } | { dataDir: string }; rest: string[] } {
+function connection(args: string[]): {
+  endpoint: { url: string; token: string } | { dataDir: string };
+  rest: string[];
+} {
   const opts: Record<string, string> = {};
   let i = 0;
   for (; i < args.length; i++) {
@@ -290,7 +338,10 @@ function connection(args: string[]): { endpoint: { url: string; token: string } 
   }
   if ((opts.url === undefined) !== (opts.token === undefined)) throw new UsageError('--url and --token go together');
   if (opts.url && opts['data-dir']) throw new UsageError('give --data-dir or --url/--token, not both');
-  return { endpoint: opts.url ? { url: opts.url, token: opts.token! } : { dataDir: opts['data-dir'] ?? DEFAULT_DATA_DIR }, rest: args.slice(i) };
+  return {
+    endpoint: opts.url ? { url: opts.url, token: opts.token! } : { dataDir: opts['data-dir'] ?? DEFAULT_DATA_DIR },
+    rest: args.slice(i),
+  };
 }
 
 export async function ctlCommand(args: string[], io: Io): Promise<number> {
@@ -300,7 +351,8 @@ export async function ctlCommand(args: string[], io: Io): Promise<number> {
   }
   const { endpoint, rest } = connection(args);
   const [operation, ...operationArgs] = rest;
-  if (operation === 'credentials' && operationArgs[0] === 'import') return importCredentials(endpoint, operationArgs.slice(1), io);
+  if (operation === 'credentials' && operationArgs[0] === 'import')
+    return importCredentials(endpoint, operationArgs.slice(1), io);
   const [method, path, body] = callFor(operation, operationArgs);
   const target = 'url' in endpoint ? endpoint : readControlInfo(endpoint.dataDir);
   io.out(JSON.stringify(await controlRequest(target, method, path, body), null, 2));
@@ -308,9 +360,14 @@ export async function ctlCommand(args: string[], io: Io): Promise<number> {
 }
 
 /** `credentials import FILE`: each entry of a list read back with --private-keys, added again (IDs, counters, flags kept). */
-async function importCredentials(endpoint: { url: string; token: string } | { dataDir: string }, args: string[], io: Io): Promise<number> {
+async function importCredentials(
+  endpoint: { url: string; token: string } | { dataDir: string },
+  args: string[],
+  io: Io,
+): Promise<number> {
   const { positionals } = parse(args, {}, 1);
-  if (!positionals[0]) throw new UsageError('credentials import needs a FILE (a JSON list from credentials list --private-keys)');
+  if (!positionals[0])
+    throw new UsageError('credentials import needs a FILE (a JSON list from credentials list --private-keys)');
   let list: unknown;
   try {
     list = JSON.parse(readFile(positionals[0]));

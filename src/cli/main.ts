@@ -12,9 +12,21 @@ import { parseHostPort, UsageError } from '../main/address.js';
 import { DEFAULT_DATA_DIR } from '../main/device.js';
 import { PRESENCE_MODES, type PresenceMode } from '../main/presence.js';
 import { createWalletApp, startWalletServer } from '../main/wallet.js';
-import { backupDataDir, DataDirLockedError, DataDirOccupiedError, openDataDir, restoreDataDir } from '../main/dataDir.js';
+import {
+  backupDataDir,
+  DataDirLockedError,
+  DataDirOccupiedError,
+  openDataDir,
+  restoreDataDir,
+} from '../main/dataDir.js';
 import { walletCommand } from './walletCommands.js';
-import { hidTransportDefaults, hidTransportFlags, hidTransportHelp, openHidTransports, planHidTransports } from '../main/hidTransports.js';
+import {
+  hidTransportDefaults,
+  hidTransportFlags,
+  hidTransportHelp,
+  openHidTransports,
+  planHidTransports,
+} from '../main/hidTransports.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
 import { readInfo, resetDevice } from '../main/operations.js';
 import { secureCoreMain, startSplit } from '../main/splitStart.js';
@@ -151,7 +163,12 @@ function withDefaults(args: string[], defaults: Record<string, string>): string[
 
 async function start(rawArgs: string[], io: Io): Promise<number> {
   if (rawArgs.includes('--split')) return startSplit(withDefaults(rawArgs, hidTransportDefaults()), io); // docs/split.md
-  const args = withDefaults(rawArgs, { ...hidTransportDefaults(), '--bridge': '127.0.0.1:5175', '--demo': 'localhost:5173', '--panel': PANEL_DEFAULT });
+  const args = withDefaults(rawArgs, {
+    ...hidTransportDefaults(),
+    '--bridge': '127.0.0.1:5175',
+    '--demo': 'localhost:5173',
+    '--panel': PANEL_DEFAULT,
+  });
   const { values } = parse(args, {
     ...common,
     udp: { type: 'string' },
@@ -175,23 +192,29 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
   const attestation = values.attestation;
   const profile = values.profile !== undefined ? checkProfile(values.profile) : undefined;
-  if (attestation !== undefined && !isAttestationFormat(attestation)) throw new UsageError(`--attestation must be one of ${ATTESTATION_FORMATS.join(', ')}, got "${attestation}"`);
+  if (attestation !== undefined && !isAttestationFormat(attestation))
+    throw new UsageError(`--attestation must be one of ${ATTESTATION_FORMATS.join(', ')}, got "${attestation}"`);
   const aaguid = values.aaguid !== undefined ? parseAaguidFlag(values.aaguid) : undefined;
   const timeout = positiveInt(values['presence-timeout'], '--presence-timeout');
   const webOptions = webServicesFromFlags(values, values['data-dir'] ?? DEFAULT_DATA_DIR);
-  if (values.panel !== undefined && values['no-panel']) throw new UsageError('--panel and --no-panel exclude each other');
-  const key = await listenFor('--udp', () => openSoftKey({
-    dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
-    trace: !values['no-panel'],
-    presence: presenceMode(values.presence),
-    ...(timeout !== undefined && { userActionTimeoutMs: timeout }),
-    udp: values.udp ?? '127.0.0.1:8111',
-    replyTo: values['reply-to'] ?? '127.0.0.1:7112',
-    ...(profile !== undefined && { profile }),
-    ...(attestation !== undefined && { attestation: attestation }),
-    ...(aaguid && { aaguid }),
-  }));
-  io.out(`softkey ${VERSION} data in ${values['data-dir'] ?? DEFAULT_DATA_DIR}, profile ${key.device.authenticator.core.config.profile}`);
+  if (values.panel !== undefined && values['no-panel'])
+    throw new UsageError('--panel and --no-panel exclude each other');
+  const key = await listenFor('--udp', () =>
+    openSoftKey({
+      dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
+      trace: !values['no-panel'],
+      presence: presenceMode(values.presence),
+      ...(timeout !== undefined && { userActionTimeoutMs: timeout }),
+      udp: values.udp ?? '127.0.0.1:8111',
+      replyTo: values['reply-to'] ?? '127.0.0.1:7112',
+      ...(profile !== undefined && { profile }),
+      ...(attestation !== undefined && { attestation: attestation }),
+      ...(aaguid && { aaguid }),
+    }),
+  );
+  io.out(
+    `softkey ${VERSION} data in ${values['data-dir'] ?? DEFAULT_DATA_DIR}, profile ${key.device.authenticator.core.config.profile}`,
+  );
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
   // The Filecoin app (unless --no-apdu): served on --apdu and as USB/IP's second device.
   const walletApp = apdu
@@ -209,7 +232,11 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   if (apdu && walletApp) {
     const app = walletApp;
     try {
-      wallet = await listenFor('--apdu', () => startWalletServer({ app, host: apdu.host, port: apdu.port }), '--no-apdu');
+      wallet = await listenFor(
+        '--apdu',
+        () => startWalletServer({ app, host: apdu.host, port: apdu.port }),
+        '--no-apdu',
+      );
     } catch (e) {
       await key.close();
       throw e;
@@ -230,7 +257,11 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   }
   for (const line of web?.lines ?? []) io.out(line);
   try {
-    if (!values['no-panel']) panel = await startControlServices(key, { ...(values.panel !== undefined && { listen: values.panel }), dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR });
+    if (!values['no-panel'])
+      panel = await startControlServices(key, {
+        ...(values.panel !== undefined && { listen: values.panel }),
+        dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
+      });
   } catch (e) {
     await web?.close();
     await wallet?.close();
@@ -254,7 +285,10 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   return 0;
 }
 
-async function withTransport<T>(values: { 'data-dir'?: string; udp?: string; 'reply-to'?: string; profile?: string }, fn: (t: CtapTransport) => Promise<T>): Promise<T> {
+async function withTransport<T>(
+  values: { 'data-dir'?: string; udp?: string; 'reply-to'?: string; profile?: string },
+  fn: (t: CtapTransport) => Promise<T>,
+): Promise<T> {
   if (values.udp) {
     const conn = await connectSoftKey({ udp: values.udp, ...(values['reply-to'] && { replyTo: values['reply-to'] }) });
     try {
@@ -263,7 +297,11 @@ async function withTransport<T>(values: { 'data-dir'?: string; udp?: string; 're
       await conn.close();
     }
   }
-  const key = await openSoftKey({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR, presence: 'auto', ...(values.profile !== undefined && { profile: checkProfile(values.profile) }) });
+  const key = await openSoftKey({
+    dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
+    presence: 'auto',
+    ...(values.profile !== undefined && { profile: checkProfile(values.profile) }),
+  });
   try {
     return await fn(key);
   } finally {
@@ -272,8 +310,14 @@ async function withTransport<T>(values: { 'data-dir'?: string; udp?: string; 're
 }
 
 async function info(args: string[], io: Io): Promise<number> {
-  const { values } = parse(args, { ...common, udp: { type: 'string' }, 'reply-to': { type: 'string' }, profile: { type: 'string' } });
-  if (values.profile !== undefined && values.udp) throw new UsageError('--profile is for --data-dir: a running device has its own');
+  const { values } = parse(args, {
+    ...common,
+    udp: { type: 'string' },
+    'reply-to': { type: 'string' },
+    profile: { type: 'string' },
+  });
+  if (values.profile !== undefined && values.udp)
+    throw new UsageError('--profile is for --data-dir: a running device has its own');
   io.out(JSON.stringify(await withTransport(values, readInfo), null, 2));
   return 0;
 }
@@ -287,7 +331,8 @@ function parseAaguidFlag(value: string): Uint8Array {
 /** `softkey attestation roots`: the root CA certificate(s) of the data directory's device, PEM. */
 async function attestation(args: string[], io: Io): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'roots') throw new UsageError(`softkey attestation: expected "roots", got ${sub ? `"${sub}"` : 'nothing'}`);
+  if (sub !== 'roots')
+    throw new UsageError(`softkey attestation: expected "roots", got ${sub ? `"${sub}"` : 'nothing'}`);
   const { values } = parse(rest, common);
   const key = await openSoftKey({ dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR, presence: 'auto' });
   try {
@@ -372,7 +417,9 @@ async function backup(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseWithFile(args, {});
   const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
   const r = await backupDataDir(dataDir, positionals[0]!);
-  io.out(`backup of ${dataDir} written to ${r.file} (${r.bytes} bytes, ${r.residentCredentials} discoverable credentials)`);
+  io.out(
+    `backup of ${dataDir} written to ${r.file} (${r.bytes} bytes, ${r.residentCredentials} discoverable credentials)`,
+  );
   io.out('it holds the master key and every secret of this softkey: keep it private (mode 0600)');
   return 0;
 }
@@ -386,7 +433,9 @@ async function restore(args: string[], io: Io): Promise<number> {
     r = await restoreDataDir(positionals[0]!, dataDir, { replace: values.force === true, warn: io.err });
   } catch (e) {
     if (!(e instanceof DataDirOccupiedError)) throw e;
-    io.err(`softkey restore: ${e.message}. Add --force to replace it (the current database and master key are moved aside, not deleted).`);
+    io.err(
+      `softkey restore: ${e.message}. Add --force to replace it (the current database and master key are moved aside, not deleted).`,
+    );
     return 1;
   }
   io.out(`restored ${positionals[0]} into ${dataDir} (${r.residentCredentials} discoverable credentials)`);
@@ -417,7 +466,10 @@ const WHILE_RUNNING: Record<string, string> = {
 
 const VERSION = '0.1.0';
 
-export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { out: (s) => console.log(s), err: (s) => console.error(s) },
+): Promise<number> {
   const [command, ...args] = argv;
   try {
     switch (command) {

@@ -32,11 +32,13 @@ export async function poolCommand(args: string[], io: Io): Promise<number> {
     },
     strict: true,
   });
-  if (values.users === undefined || !/^\d+$/.test(values.users)) throw new UsageError('--users N is required (a whole number)');
+  if (values.users === undefined || !/^\d+$/.test(values.users))
+    throw new UsageError('--users N is required (a whole number)');
   if (!values['rp-id']) throw new UsageError('--rp-id ID is required');
   if (!values.out) throw new UsageError('--out DIR is required');
   const algorithms = values.alg?.split(',').map((a) => Number(a.trim()));
-  if (algorithms?.some((a) => !Number.isInteger(a))) throw new UsageError('--alg takes COSE algorithm numbers such as --alg=-7,-8');
+  if (algorithms?.some((a) => !Number.isInteger(a)))
+    throw new UsageError('--alg takes COSE algorithm numbers such as --alg=-7,-8');
   const passphrase = process.env.SOFTKEY_POOL_PASSPHRASE;
   try {
     const r = await createPoolFiles(values.out, {
@@ -47,8 +49,10 @@ export async function poolCommand(args: string[], io: Io): Promise<number> {
       ...(algorithms && { algorithms }),
       ...(passphrase && { passphrase }),
     });
-    io.out(`pool of ${r.users} users for ${values['rp-id']}: ${r.poolPath} (seed the RP from it), ` +
-      `${r.secretPath} (the workers' secret, 0600)`);
+    io.out(
+      `pool of ${r.users} users for ${values['rp-id']}: ${r.poolPath} (seed the RP from it), ` +
+        `${r.secretPath} (the workers' secret, 0600)`,
+    );
     return 0;
   } catch (e) {
     if (e instanceof PoolError) throw new UsageError(e.message);

@@ -74,7 +74,11 @@ export async function stateCommand(args: string[], io: Io): Promise<number> {
     else {
       writeFileSync(values.out, json, { mode: 0o600 });
       chmodSync(values.out, 0o600); // an existing file keeps its mode otherwise
-      io.err(passphrase === undefined ? `wrote ${values.out} (it holds private keys in the clear)` : `wrote ${values.out} (sealed with the passphrase)`);
+      io.err(
+        passphrase === undefined
+          ? `wrote ${values.out} (it holds private keys in the clear)`
+          : `wrote ${values.out} (sealed with the passphrase)`,
+      );
     }
     return 0;
   }
@@ -91,7 +95,10 @@ export async function stateCommand(args: string[], io: Io): Promise<number> {
       ...(passphrase !== undefined && { passphrase }),
       ...(values.force && { force: true }),
     });
-    const profile = typeof config.profile === 'string' && config.profile !== 'default' ? ` (it was a "${config.profile}" key: start it with --profile ${config.profile})` : '';
+    const profile =
+      typeof config.profile === 'string' && config.profile !== 'default'
+        ? ` (it was a "${config.profile}" key: start it with --profile ${config.profile})`
+        : '';
     io.out(`restored the key into ${dataDir}${profile}`);
     return 0;
   }

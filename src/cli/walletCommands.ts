@@ -80,7 +80,8 @@ export function readHidden(stdin: Terminal, prompt: (s: string) => void): Promis
     const onData = (chunk: Buffer | string) => {
       for (const ch of typeof chunk === 'string' ? chunk : chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return finish();
-        if (ch === '\u0003' || (ch === '\u0004' && text === '')) return finish(new MnemonicError('cancelled: no mnemonic entered'));
+        if (ch === '\u0003' || (ch === '\u0004' && text === ''))
+          return finish(new MnemonicError('cancelled: no mnemonic entered'));
         if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
         else if (ch >= ' ') text += ch;
       }
@@ -110,7 +111,8 @@ export async function walletCommand(argv: string[], io: WalletCommandIo): Promis
       return 0;
     }
     if (args.command === undefined) throw new UsageError('missing subcommand');
-    if (!['init', 'import', 'address'].includes(args.command)) throw new UsageError(`unknown subcommand "${args.command}"`);
+    if (!['init', 'import', 'address'].includes(args.command))
+      throw new UsageError(`unknown subcommand "${args.command}"`);
     if (args.dataDir === undefined) throw new UsageError('--data-dir is required');
     if (args.command === 'address') {
       if (args.positional.length !== 1) throw new UsageError('address takes exactly one PATH');
@@ -145,7 +147,8 @@ export async function walletCommand(argv: string[], io: WalletCommandIo): Promis
       }
       case 'import': {
         const tty = io.stdin as Partial<Terminal>;
-        const phrase = tty.isTTY && tty.setRawMode ? await readHidden(tty as Terminal, io.stderr) : await readAll(io.stdin);
+        const phrase =
+          tty.isTTY && tty.setRawMode ? await readHidden(tty as Terminal, io.stderr) : await readAll(io.stdin);
         importWalletSeed(vault, phrase, { force: args.force });
         const { address } = walletAddress(vault, DEFAULT_ADDRESS_PATH);
         io.stdout(`Wallet seed imported.\nAddress ${DEFAULT_ADDRESS_PATH}: ${address}\n`);

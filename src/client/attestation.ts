@@ -34,7 +34,8 @@ function isZero(b: Uint8Array): boolean {
 export function anonymize(res: MakeCredentialResponse, aaguid: NoneAttestationAaguid): MakeCredentialResponse {
   const hasAcd = res.authData.length >= AAGUID_OFFSET + 16 && (res.authData[32]! & Flag.AT) !== 0;
   const currentAaguid = hasAcd ? res.authData.subarray(AAGUID_OFFSET, AAGUID_OFFSET + 16) : new Uint8Array(16);
-  if (isZero(currentAaguid) && res.fmt === 'packed' && res.attStmt instanceof Map && !res.attStmt.has('x5c')) return res;
+  if (isZero(currentAaguid) && res.fmt === 'packed' && res.attStmt instanceof Map && !res.attStmt.has('x5c'))
+    return res;
   let authData = res.authData;
   if (aaguid === 'zero' && hasAcd && !isZero(currentAaguid)) {
     authData = res.authData.slice();
@@ -45,5 +46,11 @@ export function anonymize(res: MakeCredentialResponse, aaguid: NoneAttestationAa
 
 /** attestationObject = { "fmt": text, "attStmt": map, "authData": bytes } (canonical CBOR). */
 export function encodeAttestationObject(res: MakeCredentialResponse): Uint8Array {
-  return encode(new Map<string, Encodable>([['fmt', res.fmt], ['attStmt', res.attStmt], ['authData', res.authData]]));
+  return encode(
+    new Map<string, Encodable>([
+      ['fmt', res.fmt],
+      ['attStmt', res.attStmt],
+      ['authData', res.authData],
+    ]),
+  );
 }

@@ -40,7 +40,12 @@ function hintAttachment(hint: string): AuthenticatorAttachment | undefined {
 }
 
 export function candidateOf(index: number, info: GetInfoResponse): AuthenticatorCandidate {
-  return { index, attachment: attachmentOf(info), transports: [...(info.transports ?? [])], ...(info.aaguid && { aaguid: info.aaguid }) };
+  return {
+    index,
+    attachment: attachmentOf(info),
+    transports: [...(info.transports ?? [])],
+    ...(info.aaguid && { aaguid: info.aaguid }),
+  };
 }
 
 /**
@@ -55,7 +60,8 @@ export function eligibleAuthenticators(
   let out = [...all];
   const required = req.required === 'platform' || req.required === 'cross-platform' ? req.required : undefined;
   // Hints win over authenticatorAttachment when they contradict it.
-  if (required && !(hinted.length > 0 && !hinted.includes(required))) out = out.filter((c) => c.attachment === required);
+  if (required && !(hinted.length > 0 && !hinted.includes(required)))
+    out = out.filter((c) => c.attachment === required);
   const allow = req.allowTransports;
   if (allow && allow.length > 0 && allow.every((t) => t !== undefined && t.length > 0)) {
     out = out.filter((c) => allow.some((t) => t!.some((x) => c.transports.includes(x))));
@@ -68,7 +74,10 @@ export function eligibleAuthenticators(
 }
 
 /** The user's pick among eligible candidates (best first). */
-export function chooseAuthenticator(eligible: AuthenticatorCandidate[], chooser: AuthenticatorChooser | undefined): AuthenticatorCandidate | undefined {
+export function chooseAuthenticator(
+  eligible: AuthenticatorCandidate[],
+  chooser: AuthenticatorChooser | undefined,
+): AuthenticatorCandidate | undefined {
   if (eligible.length <= 1 || chooser === undefined) return eligible[0];
   if (typeof chooser === 'string') return eligible.find((c) => c.attachment === chooser) ?? eligible[0];
   const index = chooser(eligible.map((c) => ({ ...c, transports: [...c.transports] })));

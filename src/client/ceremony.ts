@@ -52,7 +52,8 @@ export class Ceremony {
       if (userSignal.aborted) this.onUserAbort();
       else userSignal.addEventListener('abort', this.onUserAbort, { once: true });
     }
-    if (timeoutMs !== undefined && !this.why) this.timer = setTimeout(() => this.stop({ kind: 'timeout', ms: timeoutMs }), timeoutMs);
+    if (timeoutMs !== undefined && !this.why)
+      this.timer = setTimeout(() => this.stop({ kind: 'timeout', ms: timeoutMs }), timeoutMs);
   }
 
   /** Aborted when the caller aborts or the timer expires; handed to the transport. */
@@ -72,7 +73,8 @@ export class Ceremony {
   error(): WebAuthnError | undefined {
     const why = this.why;
     if (!why) return undefined;
-    if (why.kind === 'timeout') return new WebAuthnError('NotAllowedError', `the operation timed out after ${why.ms} ms`);
+    if (why.kind === 'timeout')
+      return new WebAuthnError('NotAllowedError', `the operation timed out after ${why.ms} ms`);
     // L3 says "reject with the signal's abort reason"; we report it as an AbortError carrying the reason.
     return new WebAuthnError('AbortError', 'the operation was aborted', { cause: why.reason });
   }

@@ -35,11 +35,21 @@ export interface ClientDataMembers {
 }
 
 /** `topOrigin`: the top-level origin when it is not the caller's (the caller is a cross-origin frame). */
-export function collectClientData(type: 'webauthn.create' | 'webauthn.get', challenge: Uint8Array, origin: string, topOrigin?: string): ClientData {
+export function collectClientData(
+  type: 'webauthn.create' | 'webauthn.get',
+  challenge: Uint8Array,
+  origin: string,
+  topOrigin?: string,
+): ClientData {
   return serializeClientData(clientDataMembers(type, challenge, origin, topOrigin));
 }
 
-export function clientDataMembers(type: string, challenge: Uint8Array, origin: string, topOrigin?: string): ClientDataMembers {
+export function clientDataMembers(
+  type: string,
+  challenge: Uint8Array,
+  origin: string,
+  topOrigin?: string,
+): ClientDataMembers {
   const cross = topOrigin !== undefined && topOrigin !== origin;
   return { type, challenge, origin, crossOrigin: cross, ...(cross && { topOrigin }) };
 }

@@ -24,7 +24,13 @@ import {
   setPinParams,
   type ClientPinExchange,
 } from '../ctap2/hostCodec.js';
-import { isPinUvAuthProtocolVersion, platformProtocol, pinBytes, type CoseKeyMap, type PlatformPinUvAuthProtocol } from '../ctap2/pinUvAuthProtocol.js';
+import {
+  isPinUvAuthProtocolVersion,
+  platformProtocol,
+  pinBytes,
+  type CoseKeyMap,
+  type PlatformPinUvAuthProtocol,
+} from '../ctap2/pinUvAuthProtocol.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import type { PinUvAuthToken } from './userVerifier.js';
 
@@ -48,9 +54,13 @@ const MIN_PIN_CODE_POINTS = 4;
 export function checkPinPolicy(pin: string, minPINLength = MIN_PIN_CODE_POINTS): void {
   const normalized = pin.normalize('NFC');
   if ([...normalized].length < Math.max(MIN_PIN_CODE_POINTS, minPINLength)) {
-    throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, `a PIN needs at least ${Math.max(MIN_PIN_CODE_POINTS, minPINLength)} code points`);
+    throw new CtapError(
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+      `a PIN needs at least ${Math.max(MIN_PIN_CODE_POINTS, minPINLength)} code points`,
+    );
   }
-  if (pinBytes(normalized).length > 63) throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'a PIN is at most 63 bytes of UTF-8');
+  if (pinBytes(normalized).length > 63)
+    throw new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'a PIN is at most 63 bytes of UTF-8');
 }
 
 export async function resolvePin(source: PinSource | undefined, request: PinRequest): Promise<string | undefined> {
@@ -81,14 +91,19 @@ export class ClientPin {
     protocol?: PlatformPinUvAuthProtocol,
   ) {
     const p = protocol ?? preferredProtocol(info);
-    if (!p) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'the authenticator lists no PIN/UV auth protocol this platform speaks');
+    if (!p)
+      throw new CtapError(
+        Status.CTAP1_ERR_INVALID_PARAMETER,
+        'the authenticator lists no PIN/UV auth protocol this platform speaks',
+      );
     this.protocol = p;
   }
 
   /** §6.5.5.4 getKeyAgreement: the authenticator's current key-agreement key. */
   async authenticatorKey(): Promise<CoseKeyMap> {
     const res = decodeClientPinResponse(await this.send(encodeClientPinRequest(getKeyAgreementParams(this.protocol))));
-    if (!res.keyAgreement) throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, 'getKeyAgreement answered no keyAgreement');
+    if (!res.keyAgreement)
+      throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, 'getKeyAgreement answered no keyAgreement');
     return res.keyAgreement;
   }
 
@@ -101,7 +116,12 @@ export class ClientPin {
   /** §6.5.5.2 getPINRetries. */
   async pinRetries(): Promise<number | undefined> {
     const res = decodeClientPinResponse(
-      await this.send(encodeClientPinRequest({ pinUvAuthProtocol: this.protocol.version, subCommand: ClientPinSubCommand.getPINRetries })),
+      await this.send(
+        encodeClientPinRequest({
+          pinUvAuthProtocol: this.protocol.version,
+          subCommand: ClientPinSubCommand.getPINRetries,
+        }),
+      ),
     );
     return res.pinRetries;
   }
@@ -127,7 +147,11 @@ export class ClientPin {
   /** §6.5.5.5 setPIN: only when no PIN is set yet. */
   async setPin(newPin: string): Promise<void> {
     checkPinPolicy(newPin, this.info.minPINLength);
-    decodeClientPinResponse(await this.send(encodeClientPinRequest(setPinParams(this.protocol, await this.authenticatorKey(), newPin).params)));
+    decodeClientPinResponse(
+      await this.send(
+        encodeClientPinRequest(setPinParams(this.protocol, await this.authenticatorKey(), newPin).params),
+      ),
+    );
   }
 
   /** §6.5.5.6 changePIN. */
@@ -140,7 +164,8 @@ export class ClientPin {
   private async token(exchange: ClientPinExchange): Promise<PinUvAuthToken> {
     const res = decodeClientPinResponse(await this.send(encodeClientPinRequest(exchange.params)));
     const token = decryptPinUvAuthToken(this.protocol, exchange.sharedSecret, res);
-    if (!token || (token.length !== 16 && token.length !== 32)) throw new CtapError(Status.CTAP1_ERR_OTHER, 'the pinUvAuthToken did not decrypt');
+    if (!token || (token.length !== 16 && token.length !== 32))
+      throw new CtapError(Status.CTAP1_ERR_OTHER, 'the pinUvAuthToken did not decrypt');
     return { protocol: this.protocol.version, token };
   }
 }

@@ -80,7 +80,9 @@ export function webAuthnNameOfStatus(status: number): WebAuthnErrorName {
 }
 
 export function fromCtapError(e: CtapError): WebAuthnError {
-  return new WebAuthnError(webAuthnNameOfStatus(e.status), `authenticator returned ${statusName(e.status)}`, { cause: e });
+  return new WebAuthnError(webAuthnNameOfStatus(e.status), `authenticator returned ${statusName(e.status)}`, {
+    cause: e,
+  });
 }
 
 /** Any failure as a WebAuthnError (unexpected exceptions become UnknownError with the cause kept). */

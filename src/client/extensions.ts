@@ -19,7 +19,11 @@ import * as b64u from '../encoding/base64url.js';
 import type { CborMap, Encodable } from '../encoding/cbor.js';
 import type { GetInfoResponse } from '../ctap2/api.js';
 import { WebAuthnError } from './errors.js';
-import type { AuthenticationExtensionsClientInputs, AuthenticationExtensionsPRFValues, PublicKeyCredentialDescriptor } from './json.js';
+import type {
+  AuthenticationExtensionsClientInputs,
+  AuthenticationExtensionsPRFValues,
+  PublicKeyCredentialDescriptor,
+} from './json.js';
 import { prfSalts } from './prf.js';
 import { PinUvAuthTokenPermission } from './userVerifier.js';
 
@@ -68,7 +72,11 @@ export interface ExtensionPlan {
 const supports = (info: GetInfoResponse, name: string) => info.extensions?.includes(name) === true;
 const notSupported = (what: string) => new WebAuthnError('NotSupportedError', what);
 
-export function planCreateExtensions(ext: AuthenticationExtensionsClientInputs | undefined, info: GetInfoResponse, ctx: { rk: boolean }): ExtensionPlan {
+export function planCreateExtensions(
+  ext: AuthenticationExtensionsClientInputs | undefined,
+  info: GetInfoResponse,
+  ctx: { rk: boolean },
+): ExtensionPlan {
   const inputs = new Map<string, Encodable>();
   const out: Array<(r: AuthenticatorExtensionResult, o: Record<string, unknown>) => void> = [];
   if (!ext) return { inputs, permissions: 0, outputs: () => ({}) };
@@ -107,7 +115,8 @@ export function planCreateExtensions(ext: AuthenticationExtensionsClientInputs |
     if (lb.read !== undefined || lb.write !== undefined) throw notSupported('largeBlob read/write are for get()');
     // largeBlobKey is for discoverable credentials only (CTAP 2.1 §12.3).
     const capable = info.options?.largeBlobs === true && supports(info, 'largeBlobKey') && ctx.rk;
-    if (!capable && lb.support === 'required') throw notSupported('the authenticator has no large-blob storage for this credential');
+    if (!capable && lb.support === 'required')
+      throw notSupported('the authenticator has no large-blob storage for this credential');
     if (capable) inputs.set('largeBlobKey', true);
     out.push((r, o) => (o.largeBlob = { supported: capable && r.largeBlobKey !== undefined }));
   }
@@ -122,7 +131,10 @@ export function planCreateExtensions(ext: AuthenticationExtensionsClientInputs |
       const salts = prfSalts(values);
       prf = { inputKey: 'hmac-secret-mc', salts: () => salts, byCredential: false };
     }
-    out.push((r, o) => (o.prf = { enabled: capable && r.outputs?.get('hmac-secret') === true, ...(r.prf && { results: r.prf }) }));
+    out.push(
+      (r, o) =>
+        (o.prf = { enabled: capable && r.outputs?.get('hmac-secret') === true, ...(r.prf && { results: r.prf }) }),
+    );
   }
 
   return {
@@ -163,7 +175,8 @@ export function planGetExtensions(
     const lb = ext.largeBlob;
     if (lb.support !== undefined) throw notSupported('largeBlob.support is for create()');
     if (lb.read === true && lb.write !== undefined) throw notSupported('largeBlob read and write together');
-    if (lb.write !== undefined && ctx.allowCredentials.length !== 1) throw notSupported('largeBlob.write needs exactly one allowCredentials entry');
+    if (lb.write !== undefined && ctx.allowCredentials.length !== 1)
+      throw notSupported('largeBlob.write needs exactly one allowCredentials entry');
     const capable = info.options?.largeBlobs === true && supports(info, 'largeBlobKey');
     if (capable && (lb.read === true || lb.write !== undefined)) inputs.set('largeBlobKey', true);
     if (lb.read === true) {

@@ -57,7 +57,10 @@ export interface AuthenticationExtensionsClientInputs<B = Uint8Array> {
   /** L3 §10.1.5 largeBlob. */
   largeBlob?: { support?: string; read?: boolean; write?: B };
   /** L3 §10.1.4 prf. */
-  prf?: { eval?: AuthenticationExtensionsPRFValues<B>; evalByCredential?: Record<string, AuthenticationExtensionsPRFValues<B>> };
+  prf?: {
+    eval?: AuthenticationExtensionsPRFValues<B>;
+    evalByCredential?: Record<string, AuthenticationExtensionsPRFValues<B>>;
+  };
   appid?: string;
   appidExclude?: string;
   [other: string]: unknown;
@@ -156,12 +159,14 @@ export function bytesOf(value: unknown, field: string): Uint8Array {
     }
   }
   if (value instanceof ArrayBuffer) return new Uint8Array(value.slice(0));
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  if (ArrayBuffer.isView(value))
+    return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
   throw typeError(`${field} must be a BufferSource or a base64url string`);
 }
 
 function object(value: unknown, field: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw typeError(`${field} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw typeError(`${field} must be an object`);
   return value as Record<string, unknown>;
 }
 
@@ -182,11 +187,15 @@ function descriptors(value: unknown, field: string): PublicKeyCredentialDescript
   if (!Array.isArray(value)) throw typeError(`${field} must be a sequence`);
   return value.map((item, i) => {
     const d = object(item, `${field}[${i}]`);
-    const out: PublicKeyCredentialDescriptor = { type: optString(d.type, `${field}[${i}].type`) ?? '', id: bytesOf(d.id, `${field}[${i}].id`) };
+    const out: PublicKeyCredentialDescriptor = {
+      type: optString(d.type, `${field}[${i}].type`) ?? '',
+      id: bytesOf(d.id, `${field}[${i}].id`),
+    };
     if (d.type === undefined) throw typeError(`${field}[${i}].type is required`);
     if (d.transports !== undefined) {
-      if (!Array.isArray(d.transports) || !d.transports.every((t) => typeof t === 'string')) throw typeError(`${field}[${i}].transports`);
-      out.transports = [...(d.transports)];
+      if (!Array.isArray(d.transports) || !d.transports.every((t) => typeof t === 'string'))
+        throw typeError(`${field}[${i}].transports`);
+      out.transports = [...d.transports];
     }
     return out;
   });
@@ -205,7 +214,9 @@ function extensions(value: unknown): AuthenticationExtensionsClientInputs | unde
   const e = { ...object(value, 'extensions') } as AuthenticationExtensionsClientInputs;
   if (e.credBlob !== undefined) e.credBlob = bytesOf(e.credBlob, 'extensions.credBlob');
   if (e.largeBlob !== undefined) {
-    const lb = { ...object(e.largeBlob, 'extensions.largeBlob') } as NonNullable<AuthenticationExtensionsClientInputs['largeBlob']>;
+    const lb = { ...object(e.largeBlob, 'extensions.largeBlob') } as NonNullable<
+      AuthenticationExtensionsClientInputs['largeBlob']
+    >;
     if (lb.write !== undefined) lb.write = bytesOf(lb.write, 'extensions.largeBlob.write');
     e.largeBlob = lb;
   }
@@ -215,14 +226,18 @@ function extensions(value: unknown): AuthenticationExtensionsClientInputs | unde
     if (p.eval !== undefined) prf.eval = prfValues(p.eval, 'extensions.prf.eval');
     if (p.evalByCredential !== undefined) {
       const byCred = object(p.evalByCredential, 'extensions.prf.evalByCredential');
-      prf.evalByCredential = Object.fromEntries(Object.entries(byCred).map(([k, v]) => [k, prfValues(v, `extensions.prf.evalByCredential.${k}`)]));
+      prf.evalByCredential = Object.fromEntries(
+        Object.entries(byCred).map(([k, v]) => [k, prfValues(v, `extensions.prf.evalByCredential.${k}`)]),
+      );
     }
     e.prf = prf;
   }
   return e;
 }
 
-export function parseCreationOptionsFromJSON(input: CreationOptionsInput | PublicKeyCredentialCreationOptionsJSON): PublicKeyCredentialCreationOptions {
+export function parseCreationOptionsFromJSON(
+  input: CreationOptionsInput | PublicKeyCredentialCreationOptionsJSON,
+): PublicKeyCredentialCreationOptions {
   const o = object(input, 'options');
   const rp = object(o.rp, 'rp');
   const user = object(o.user, 'user');
@@ -249,7 +264,8 @@ export function parseCreationOptionsFromJSON(input: CreationOptionsInput | Publi
   if (timeout !== undefined) out.timeout = timeout;
   const exclude = descriptors(o.excludeCredentials, 'excludeCredentials');
   if (exclude) out.excludeCredentials = exclude;
-  if (o.authenticatorSelection !== undefined) out.authenticatorSelection = { ...object(o.authenticatorSelection, 'authenticatorSelection') };
+  if (o.authenticatorSelection !== undefined)
+    out.authenticatorSelection = { ...object(o.authenticatorSelection, 'authenticatorSelection') };
   if (Array.isArray(o.hints)) out.hints = [...(o.hints as string[])];
   const attestation = optString(o.attestation, 'attestation');
   if (attestation !== undefined) out.attestation = attestation;
@@ -259,7 +275,9 @@ export function parseCreationOptionsFromJSON(input: CreationOptionsInput | Publi
   return out;
 }
 
-export function parseRequestOptionsFromJSON(input: RequestOptionsInput | PublicKeyCredentialRequestOptionsJSON): PublicKeyCredentialRequestOptions {
+export function parseRequestOptionsFromJSON(
+  input: RequestOptionsInput | PublicKeyCredentialRequestOptionsJSON,
+): PublicKeyCredentialRequestOptions {
   const o = object(input, 'options');
   if (o.challenge === undefined) throw typeError('challenge is required');
   const out: PublicKeyCredentialRequestOptions = { challenge: bytesOf(o.challenge, 'challenge') };
@@ -282,7 +300,12 @@ export function extensionOutputsToJSON(outputs: Record<string, unknown>): Authen
   const convert = (v: unknown): unknown => {
     if (v instanceof Uint8Array) return b64u.encode(v);
     if (Array.isArray(v)) return v.map(convert);
-    if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, convert(x)]));
+    if (typeof v === 'object' && v !== null)
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(([, x]) => x !== undefined)
+          .map(([k, x]) => [k, convert(x)]),
+      );
     return v;
   };
   return convert(outputs) as AuthenticationExtensionsClientOutputsJSON;

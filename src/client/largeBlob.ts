@@ -51,10 +51,20 @@ function u64le(n: number): Uint8Array {
 export async function readLargeBlobArray(send: CtapSend, info: GetInfoResponse): Promise<CborValue[]> {
   const n = maxFragmentLength(info);
   const parts: Uint8Array[] = [];
-  for (let offset = 0; ; ) {
-    const body = responseBody(await send(command(new Map<number, Encodable>([[K.get, n], [K.offset, offset]]))));
+  for (let offset = 0; ;) {
+    const body = responseBody(
+      await send(
+        command(
+          new Map<number, Encodable>([
+            [K.get, n],
+            [K.offset, offset],
+          ]),
+        ),
+      ),
+    );
     const fragment = body?.get(LargeBlobsResponseKey.config);
-    if (!(fragment instanceof Uint8Array)) throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, 'largeBlobs get answered no config');
+    if (!(fragment instanceof Uint8Array))
+      throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, 'largeBlobs get answered no config');
     parts.push(fragment);
     offset += fragment.length;
     if (fragment.length < n) break;
@@ -77,7 +87,13 @@ export function openLargeBlobEntry(entry: CborValue, key: Uint8Array): Uint8Arra
   const ciphertext = entry.get(1);
   const nonce = entry.get(2);
   const origSize = entry.get(3);
-  if (!(ciphertext instanceof Uint8Array) || !(nonce instanceof Uint8Array) || nonce.length !== NONCE_LENGTH || typeof origSize !== 'number') return undefined;
+  if (
+    !(ciphertext instanceof Uint8Array) ||
+    !(nonce instanceof Uint8Array) ||
+    nonce.length !== NONCE_LENGTH ||
+    typeof origSize !== 'number'
+  )
+    return undefined;
   const compressed = aesGcmOpen(key, nonce, ciphertext, concat(utf8.encode('blob'), u64le(origSize)));
   if (!compressed) return undefined;
   try {
@@ -90,11 +106,24 @@ export function openLargeBlobEntry(entry: CborValue, key: Uint8Array): Uint8Arra
 
 export function sealLargeBlobEntry(blob: Uint8Array, key: Uint8Array): Map<number, Encodable> {
   const nonce = randomBytes(NONCE_LENGTH);
-  const ciphertext = aesGcmSeal(key, nonce, new Uint8Array(deflateRawSync(blob)), concat(utf8.encode('blob'), u64le(blob.length)));
-  return new Map<number, Encodable>([[1, ciphertext], [2, nonce], [3, blob.length]]);
+  const ciphertext = aesGcmSeal(
+    key,
+    nonce,
+    new Uint8Array(deflateRawSync(blob)),
+    concat(utf8.encode('blob'), u64le(blob.length)),
+  );
+  return new Map<number, Encodable>([
+    [1, ciphertext],
+    [2, nonce],
+    [3, blob.length],
+  ]);
 }
 
-export async function readLargeBlob(send: CtapSend, info: GetInfoResponse, key: Uint8Array): Promise<Uint8Array | undefined> {
+export async function readLargeBlob(
+  send: CtapSend,
+  info: GetInfoResponse,
+  key: Uint8Array,
+): Promise<Uint8Array | undefined> {
   for (const entry of await readLargeBlobArray(send, info)) {
     const blob = openLargeBlobEntry(entry, key);
     if (blob) return blob;
@@ -107,7 +136,13 @@ export async function readLargeBlob(send: CtapSend, info: GetInfoResponse, key: 
  * array back in fragments, authorized by a pinUvAuthToken with the lbw permission (none on an
  * authenticator that is not protected by user verification, §6.10.2).
  */
-export async function writeLargeBlob(send: CtapSend, info: GetInfoResponse, key: Uint8Array, blob: Uint8Array, token: PinUvAuthToken | undefined): Promise<void> {
+export async function writeLargeBlob(
+  send: CtapSend,
+  info: GetInfoResponse,
+  key: Uint8Array,
+  blob: Uint8Array,
+  token: PinUvAuthToken | undefined,
+): Promise<void> {
   const kept = (await readLargeBlobArray(send, info)).filter((e) => openLargeBlobEntry(e, key) === undefined);
   const array = encode([...(kept as Encodable[]), sealLargeBlobEntry(blob, key)]);
   const serialized = concat(array, sha256(array).subarray(0, HASH_LENGTH));
@@ -118,10 +153,18 @@ export async function writeLargeBlob(send: CtapSend, info: GetInfoResponse, key:
   const n = maxFragmentLength(info);
   for (let offset = 0; offset < serialized.length; offset += n) {
     const fragment = serialized.subarray(offset, offset + n);
-    const params = new Map<number, Encodable>([[K.set, fragment], [K.offset, offset]]);
+    const params = new Map<number, Encodable>([
+      [K.set, fragment],
+      [K.offset, offset],
+    ]);
     if (offset === 0) params.set(K.length, serialized.length);
     if (token && protocol) {
-      const message = concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0c, 0x00]), u32le(offset), sha256(fragment));
+      const message = concat(
+        new Uint8Array(32).fill(0xff),
+        new Uint8Array([0x0c, 0x00]),
+        u32le(offset),
+        sha256(fragment),
+      );
       params.set(K.pinUvAuthParam, protocol.authenticate(token.token, message));
       params.set(K.pinUvAuthProtocol, token.protocol);
     }

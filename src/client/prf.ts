@@ -38,7 +38,11 @@ export function hmacSecretInput(secret: SharedSecret, salts: Uint8Array[]): Map<
 }
 
 /** The PRF results from the authenticator's encrypted output (undefined when it does not decrypt). */
-export function prfResults(secret: SharedSecret, output: unknown, saltCount: number): AuthenticationExtensionsPRFValues | undefined {
+export function prfResults(
+  secret: SharedSecret,
+  output: unknown,
+  saltCount: number,
+): AuthenticationExtensionsPRFValues | undefined {
   if (!(output instanceof Uint8Array)) return undefined;
   const plain = secret.protocol.decrypt(secret.sharedSecret, output);
   if (!plain || plain.length !== 32 * saltCount) return undefined;

@@ -30,7 +30,11 @@ export interface UserVerifier {
    * undefined when the user cannot or will not verify (no PIN set, user cancelled, no UV).
    * Rejecting with a CtapError (e.g. PIN_BLOCKED) fails the ceremony with the mapped error.
    */
-  getPinUvAuthToken(permissions: number, rpId: string, opts?: { signal?: AbortSignal }): Promise<PinUvAuthToken | undefined>;
+  getPinUvAuthToken(
+    permissions: number,
+    rpId: string,
+    opts?: { signal?: AbortSignal },
+  ): Promise<PinUvAuthToken | undefined>;
 }
 
 /**

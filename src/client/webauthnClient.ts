@@ -35,12 +35,28 @@ import {
   encodeSimpleCommand,
 } from '../ctap2/hostCodec.js';
 import { CtapError, Status } from '../ctap2/status.js';
-import { candidateOf, chooseAuthenticator, eligibleAuthenticators, type AuthenticatorAttachment, type AuthenticatorChooser } from './authenticatorChoice.js';
-import { anonymize, attestationConveyance, encodeAttestationObject, type NoneAttestationAaguid } from './attestation.js';
+import {
+  candidateOf,
+  chooseAuthenticator,
+  eligibleAuthenticators,
+  type AuthenticatorAttachment,
+  type AuthenticatorChooser,
+} from './authenticatorChoice.js';
+import {
+  anonymize,
+  attestationConveyance,
+  encodeAttestationObject,
+  type NoneAttestationAaguid,
+} from './attestation.js';
 import { Ceremony, DEFAULT_TIMEOUTS, effectiveTimeout, type TimeoutRange } from './ceremony.js';
 import { collectClientData } from './clientData.js';
 import { randomBytes } from '../crypto/aead.js';
-import { wrongAttestationObject, wrongAuthenticatorData, wrongClientData, type WrongAnswerHook } from './wrongAnswers.js';
+import {
+  wrongAttestationObject,
+  wrongAuthenticatorData,
+  wrongClientData,
+  type WrongAnswerHook,
+} from './wrongAnswers.js';
 import { toWebAuthnError, WebAuthnError } from './errors.js';
 import { ClientPin, preferredProtocol, resolvePin, type PinSource, type SharedSecret } from './clientPin.js';
 import { planCreateExtensions, planGetExtensions, type ExtensionPlan } from './extensions.js';
@@ -164,7 +180,8 @@ export interface SignalContext {
 }
 
 const typeError = (m: string) => new WebAuthnError('TypeError', m);
-const notAllowed = (m: string, cause?: unknown) => new WebAuthnError('NotAllowedError', m, cause === undefined ? undefined : { cause });
+const notAllowed = (m: string, cause?: unknown) =>
+  new WebAuthnError('NotAllowedError', m, cause === undefined ? undefined : { cause });
 
 function uvRequirement(value: string | undefined): UserVerificationRequirement {
   return value === 'required' || value === 'discouraged' ? value : 'preferred';
@@ -231,7 +248,10 @@ export class WebAuthnClient {
   async getInfo(signal?: AbortSignal, transport: CtapTransport = this.transport): Promise<GetInfoResponse> {
     let info = this.infos.get(transport);
     if (!info) {
-      const response = await transport.cbor(encodeSimpleCommand(Command.authenticatorGetInfo), signal ? { signal } : {});
+      const response = await transport.cbor(
+        encodeSimpleCommand(Command.authenticatorGetInfo),
+        signal ? { signal } : {},
+      );
       info = decodeGetInfoResponse(response);
       this.infos.set(transport, info);
     }
@@ -297,7 +317,8 @@ export class WebAuthnClient {
     await this.rpIdFor(caller, request.rpId);
     const effects: SignalEffect[] = [];
     for (const [index, transport] of this.all.entries()) {
-      const skip = (skipped: string) => effects.push({ signal: kind, rpId: request.rpId, authenticator: index, deleted: [], updated: [], skipped });
+      const skip = (skipped: string) =>
+        effects.push({ signal: kind, rpId: request.rpId, authenticator: index, deleted: [], updated: [], skipped });
       try {
         const info = await this.getInfo(undefined, transport);
         if (!hasCredentialManagement(info)) {
@@ -308,8 +329,10 @@ export class WebAuthnClient {
         const o = info.options ?? {};
         const clientPin = new ClientPin(send, info);
         let token: PinUvAuthToken | undefined;
-        if (o.uv === true && o.pinUvAuthToken === true) token = await clientPin.tokenFromUv(PinUvAuthTokenPermission.cm, request.rpId);
-        else if (o.clientPin === true && typeof this.pin === 'string') token = await clientPin.tokenFromPin(this.pin, PinUvAuthTokenPermission.cm, request.rpId);
+        if (o.uv === true && o.pinUvAuthToken === true)
+          token = await clientPin.tokenFromUv(PinUvAuthTokenPermission.cm, request.rpId);
+        else if (o.clientPin === true && typeof this.pin === 'string')
+          token = await clientPin.tokenFromPin(this.pin, PinUvAuthTokenPermission.cm, request.rpId);
         if (!token) {
           skip('no silent user verification');
           continue;
@@ -332,7 +355,12 @@ export class WebAuthnClient {
     try {
       return resolveRpId(caller, requested);
     } catch (e) {
-      if (requested === undefined || this.options.relatedOrigins === false || !(e instanceof WebAuthnError && e.name === 'SecurityError')) throw e;
+      if (
+        requested === undefined ||
+        this.options.relatedOrigins === false ||
+        !(e instanceof WebAuthnError && e.name === 'SecurityError')
+      )
+        throw e;
       await validateRelatedOrigins(caller.origin, requested, this.options.relatedOrigins ?? {}, signal);
       return requested;
     }
@@ -344,13 +372,23 @@ export class WebAuthnClient {
    */
   private async pickAuthenticator(
     c: Ceremony,
-    req: { required?: string; hints?: readonly string[]; allowTransports?: ReadonlyArray<readonly string[] | undefined> },
+    req: {
+      required?: string;
+      hints?: readonly string[];
+      allowTransports?: ReadonlyArray<readonly string[] | undefined>;
+    },
     probe?: (info: GetInfoResponse) => Promise<boolean>,
   ): Promise<{ info: GetInfoResponse; attachment: AuthenticatorAttachment }> {
     const infos: GetInfoResponse[] = [];
     for (const t of this.all) infos.push(this.infos.get(t) ?? (await c.guard(this.getInfo(c.signal, t))));
-    const eligible = eligibleAuthenticators(infos.map((info, i) => candidateOf(i, info)), req);
-    let chosen = this.options.chooseAuthenticator === undefined && probe && eligible.length > 1 ? undefined : chooseAuthenticator(eligible, this.options.chooseAuthenticator);
+    const eligible = eligibleAuthenticators(
+      infos.map((info, i) => candidateOf(i, info)),
+      req,
+    );
+    let chosen =
+      this.options.chooseAuthenticator === undefined && probe && eligible.length > 1
+        ? undefined
+        : chooseAuthenticator(eligible, this.options.chooseAuthenticator);
     if (!chosen && eligible.length > 1) {
       // No pick given for a sign-in: the first authenticator (best first) that holds a credential, as
       // a browser lists only the accounts its authenticators have.
@@ -369,8 +407,12 @@ export class WebAuthnClient {
   }
 
   /** navigator.credentials.create({ publicKey }) → PublicKeyCredential.toJSON(). */
-  async create(input: CreationOptionsInput | PublicKeyCredentialCreationOptionsJSON, ctx: CreateContext): Promise<RegistrationResponseJSON> {
-    if (ctx.signal?.aborted) throw new WebAuthnError('AbortError', 'the operation was aborted', { cause: ctx.signal.reason });
+  async create(
+    input: CreationOptionsInput | PublicKeyCredentialCreationOptionsJSON,
+    ctx: CreateContext,
+  ): Promise<RegistrationResponseJSON> {
+    if (ctx.signal?.aborted)
+      throw new WebAuthnError('AbortError', 'the operation was aborted', { cause: ctx.signal.reason });
     const options = parseCreationOptionsFromJSON(input);
     // L3 §5.1.3 step 3 checks user.id before the origin; the 16-byte challenge minimum is ours.
     if (options.user.id.length < 1 || options.user.id.length > 64) throw typeError('user.id must be 1 to 64 bytes');
@@ -383,17 +425,22 @@ export class WebAuthnClient {
     if (conditional && !this.autofill.recentlyAuthenticated(caller.origin)) {
       throw notAllowed(`conditional create: no recent sign-in on ${caller.origin} mediated by this client`);
     }
-    if (conditional && !this.autofill.consentToConditionalCreate) throw notAllowed('conditional create: the user did not consent');
+    if (conditional && !this.autofill.consentToConditionalCreate)
+      throw notAllowed('conditional create: the user did not consent');
 
     let params: PublicKeyCredentialParameters[] = [...DEFAULT_PUB_KEY_CRED_PARAMS];
     if (options.pubKeyCredParams.length > 0) {
-      params = options.pubKeyCredParams.filter((p) => p.type === 'public-key').map((p) => ({ type: p.type, alg: p.alg }));
+      params = options.pubKeyCredParams
+        .filter((p) => p.type === 'public-key')
+        .map((p) => ({ type: p.type, alg: p.alg }));
       if (params.length === 0) throw new WebAuthnError('NotSupportedError', 'no pubKeyCredParams of type public-key');
     }
 
     const selection = options.authenticatorSelection ?? {};
     const rkRequirement =
-      selection.residentKey === 'required' || selection.residentKey === 'preferred' || selection.residentKey === 'discouraged'
+      selection.residentKey === 'required' ||
+      selection.residentKey === 'preferred' ||
+      selection.residentKey === 'discouraged'
         ? selection.residentKey
         : selection.requireResidentKey === true
           ? 'required'
@@ -403,14 +450,19 @@ export class WebAuthnClient {
     const topOrigin = ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin;
     const wrong = this.options.wrongAnswers?.('registration') ?? NO_WRONG_ANSWERS;
     const clientData =
-      wrong.size > 0 ? wrongClientData('webauthn.create', options.challenge, caller.origin, topOrigin, wrong, randomBytes)
-      : collectClientData('webauthn.create', options.challenge, caller.origin, topOrigin);
+      wrong.size > 0
+        ? wrongClientData('webauthn.create', options.challenge, caller.origin, topOrigin, wrong, randomBytes)
+        : collectClientData('webauthn.create', options.challenge, caller.origin, topOrigin);
     const timeout = effectiveTimeout(options.timeout, this.timeouts);
 
     return this.run(ctx.signal, timeout, async (c) => {
-      const { info, attachment } = await this.pickAuthenticator(c, { ...(selection.authenticatorAttachment !== undefined && { required: selection.authenticatorAttachment }), ...(options.hints && { hints: options.hints }) });
+      const { info, attachment } = await this.pickAuthenticator(c, {
+        ...(selection.authenticatorAttachment !== undefined && { required: selection.authenticatorAttachment }),
+        ...(options.hints && { hints: options.hints }),
+      });
       const deviceRk = info.options?.rk === true;
-      if (rkRequirement === 'required' && !deviceRk) throw new WebAuthnError('ConstraintError', 'the authenticator cannot store discoverable credentials');
+      if (rkRequirement === 'required' && !deviceRk)
+        throw new WebAuthnError('ConstraintError', 'the authenticator cannot store discoverable credentials');
       const rk = rkRequirement === 'required' || (rkRequirement === 'preferred' && deviceRk);
       const extensions = planCreateExtensions(options.extensions, info, { rk });
 
@@ -424,17 +476,21 @@ export class WebAuthnClient {
         if (found) excludeList = [found];
       }
 
-      const verification = await this.userVerification(c, info, uv, PinUvAuthTokenPermission.mc, rpId, { makeCredential: { rk } });
+      const verification = await this.userVerification(c, info, uv, PinUvAuthTokenPermission.mc, rpId, {
+        makeCredential: { rk },
+      });
       const prf = await this.prfInput(c, info, extensions, verification.token, undefined);
       const ctapOptions: Record<string, boolean> = {};
       if (rk) ctapOptions.rk = true;
       if (verification.uv) ctapOptions.uv = true;
       let enterpriseAttestation: number | undefined;
-      if (conveyance === 'enterprise' && info.options?.ep === true && this.options.enterpriseRpIds?.includes(rpId)) enterpriseAttestation = 2;
+      if (conveyance === 'enterprise' && info.options?.ep === true && this.options.enterpriseRpIds?.includes(rpId))
+        enterpriseAttestation = 2;
       // WebAuthn L3 attestationFormats → CTAP 2.3 attestationFormatsPreference (0x0B), for an
       // authenticator that lists attestationFormats and when an attestation is wanted at all.
       const formats = options.attestationFormats?.filter((f) => typeof f === 'string') ?? [];
-      const attestationFormatsPreference = conveyance !== 'none' && formats.length > 0 && info.attestationFormats ? formats : undefined;
+      const attestationFormatsPreference =
+        conveyance !== 'none' && formats.length > 0 && info.attestationFormats ? formats : undefined;
 
       const request = encodeMakeCredentialRequest({
         clientDataHash: clientData.hash,
@@ -464,12 +520,14 @@ export class WebAuthnClient {
       });
       // "indirect" may be anonymized by the client; this one conveys it unaltered, like "direct".
       // Chromium keeps a platform authenticator's AAGUID under "none" (seed 001's Windows Hello sample).
-      if (conveyance === 'none') result = anonymize(result, attachment === 'platform' ? 'keep' : (this.options.noneAttestationAaguid ?? 'zero'));
+      if (conveyance === 'none')
+        result = anonymize(result, attachment === 'platform' ? 'keep' : (this.options.noneAttestationAaguid ?? 'zero'));
 
       const { alg, spki } = publicKeyOf(acd.credentialPublicKey);
       const transports = [...new Set(info.transports ?? this.options.transports ?? [])].sort();
       const id = b64u.encode(acd.credentialId);
-      if (wrong.size > 0) result = { ...result, authData: wrongAuthenticatorData(result.authData, 'registration', wrong) };
+      if (wrong.size > 0)
+        result = { ...result, authData: wrongAuthenticatorData(result.authData, 'registration', wrong) };
       return {
         id,
         rawId: id,
@@ -489,8 +547,12 @@ export class WebAuthnClient {
   }
 
   /** navigator.credentials.get({ publicKey, mediation }) → PublicKeyCredential.toJSON(). */
-  async get(input: RequestOptionsInput | PublicKeyCredentialRequestOptionsJSON, ctx: GetContext): Promise<AuthenticationResponseJSON> {
-    if (ctx.signal?.aborted) throw new WebAuthnError('AbortError', 'the operation was aborted', { cause: ctx.signal.reason });
+  async get(
+    input: RequestOptionsInput | PublicKeyCredentialRequestOptionsJSON,
+    ctx: GetContext,
+  ): Promise<AuthenticationResponseJSON> {
+    if (ctx.signal?.aborted)
+      throw new WebAuthnError('AbortError', 'the operation was aborted', { cause: ctx.signal.reason });
     const options = parseRequestOptionsFromJSON(input);
     const caller = callerOrigin(ctx.origin);
     // A public key credential always needs the user (user presence); silent mediation cannot produce one.
@@ -501,8 +563,9 @@ export class WebAuthnClient {
     const topOrigin = ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin;
     const wrong = this.options.wrongAnswers?.('authentication') ?? NO_WRONG_ANSWERS;
     const clientData =
-      wrong.size > 0 ? wrongClientData('webauthn.get', options.challenge, caller.origin, topOrigin, wrong, randomBytes)
-      : collectClientData('webauthn.get', options.challenge, caller.origin, topOrigin);
+      wrong.size > 0
+        ? wrongClientData('webauthn.get', options.challenge, caller.origin, topOrigin, wrong, randomBytes)
+        : collectClientData('webauthn.get', options.challenge, caller.origin, topOrigin);
     const allowCredentials = (options.allowCredentials ?? []).filter((d) => d.type === 'public-key');
     // L3 §5.1.4.1: with conditional mediation the timeout is ignored.
     const timeout = ctx.mediation === 'conditional' ? undefined : effectiveTimeout(options.timeout, this.timeouts);
@@ -510,17 +573,25 @@ export class WebAuthnClient {
     return this.run(ctx.signal, timeout, async (c) => {
       // Conditional mediation (passkey autofill): the user picks an offered account first; the
       // assertion then asks that authenticator for that credential only.
-      const picked = ctx.mediation === 'conditional' ? await this.autofillChoice(c, caller.origin, rpId, allowCredentials) : undefined;
-      const { info, attachment } = picked ?? await this.pickAuthenticator(
-        c,
-        { ...(options.hints && { hints: options.hints }), allowTransports: allowCredentials.map((d) => d.transports) },
-        async (probed) => {
-          const eligible = this.eligible(allowCredentials, probed);
-          if (allowCredentials.length > 0 && eligible.length === 0) return false;
-          const chunks = allowCredentials.length > 0 ? this.chunks(eligible, probed) : [undefined];
-          return (await this.silentProbe(c, rpId, chunks)) !== undefined;
-        },
-      );
+      const picked =
+        ctx.mediation === 'conditional'
+          ? await this.autofillChoice(c, caller.origin, rpId, allowCredentials)
+          : undefined;
+      const { info, attachment } =
+        picked ??
+        (await this.pickAuthenticator(
+          c,
+          {
+            ...(options.hints && { hints: options.hints }),
+            allowTransports: allowCredentials.map((d) => d.transports),
+          },
+          async (probed) => {
+            const eligible = this.eligible(allowCredentials, probed);
+            if (allowCredentials.length > 0 && eligible.length === 0) return false;
+            const chunks = allowCredentials.length > 0 ? this.chunks(eligible, probed) : [undefined];
+            return (await this.silentProbe(c, rpId, chunks)) !== undefined;
+          },
+        ));
       const extensions = planGetExtensions(options.extensions, info, { allowCredentials });
 
       let allowList: CredentialDescriptor[] | undefined;
@@ -532,7 +603,11 @@ export class WebAuthnClient {
         if (chunks.length === 1) allowList = chunks[0];
         else {
           const found = await this.silentProbe(c, rpId, chunks);
-          if (!found) throw notAllowed('no allowed credential is on this authenticator', new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS));
+          if (!found)
+            throw notAllowed(
+              'no allowed credential is on this authenticator',
+              new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS),
+            );
           allowList = [found];
         }
       }
@@ -540,14 +615,31 @@ export class WebAuthnClient {
       // prf.evalByCredential: the salts depend on the credential, so single it out first.
       if (extensions.prf?.byCredential && allowList && allowList.length > 1) {
         const found = await this.silentProbe(c, rpId, [allowList]);
-        if (!found) throw notAllowed('no allowed credential is on this authenticator', new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS));
+        if (!found)
+          throw notAllowed(
+            'no allowed credential is on this authenticator',
+            new CtapError(Status.CTAP2_ERR_NO_CREDENTIALS),
+          );
         allowList = [found];
       }
 
-      const verification = await this.userVerification(c, info, uv, PinUvAuthTokenPermission.ga | extensions.permissions, rpId, {
-        tokenWanted: extensions.permissions !== 0,
-      });
-      const prf = await this.prfInput(c, info, extensions, verification.token, allowList?.length === 1 ? allowList[0]!.id : undefined);
+      const verification = await this.userVerification(
+        c,
+        info,
+        uv,
+        PinUvAuthTokenPermission.ga | extensions.permissions,
+        rpId,
+        {
+          tokenWanted: extensions.permissions !== 0,
+        },
+      );
+      const prf = await this.prfInput(
+        c,
+        info,
+        extensions,
+        verification.token,
+        allowList?.length === 1 ? allowList[0]!.id : undefined,
+      );
       const request = encodeGetAssertionRequest({
         rpId,
         clientDataHash: clientData.hash,
@@ -595,7 +687,11 @@ export class WebAuthnClient {
 
   // ---------------------------------------------------------------------------------------------
 
-  private async run<T>(signal: AbortSignal | undefined, timeoutMs: number | undefined, body: (c: Ceremony) => Promise<T>): Promise<T> {
+  private async run<T>(
+    signal: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+    body: (c: Ceremony) => Promise<T>,
+  ): Promise<T> {
     const c = new Ceremony(this.transport, signal, timeoutMs);
     try {
       return await body(c);
@@ -627,14 +723,20 @@ export class WebAuthnClient {
       const { attachment } = candidateOf(index, info);
       let first: GetAssertionResponse;
       try {
-        first = decodeGetAssertionResponse(await c.send(encodeGetAssertionRequest({ rpId, clientDataHash: PREFLIGHT_CLIENT_DATA_HASH, options: { up: false } })));
+        first = decodeGetAssertionResponse(
+          await c.send(
+            encodeGetAssertionRequest({ rpId, clientDataHash: PREFLIGHT_CLIENT_DATA_HASH, options: { up: false } }),
+          ),
+        );
       } catch (e) {
         if (e instanceof CtapError) continue; // nothing discoverable here (NO_CREDENTIALS), or it cannot tell
         throw e;
       }
       const found = [first];
       for (let i = 1; i < (first.numberOfCredentials ?? 1); i++) {
-        found.push(decodeGetAssertionResponse(await c.send(encodeSimpleCommand(Command.authenticatorGetNextAssertion))));
+        found.push(
+          decodeGetAssertionResponse(await c.send(encodeSimpleCommand(Command.authenticatorGetNextAssertion))),
+        );
       }
       for (const r of found) {
         if (allowCredentials.length > 0 && !allowCredentials.some((d) => equal(d.id, r.credential.id))) continue;
@@ -667,12 +769,23 @@ export class WebAuthnClient {
    * recognises, or undefined when every chunk answers NO_CREDENTIALS.
    * Limitation: no pinUvAuthParam is sent, so credProtect level 3 credentials are not found here.
    */
-  private async silentProbe(c: Ceremony, rpId: string, chunks: Array<CredentialDescriptor[] | undefined>): Promise<CredentialDescriptor | undefined> {
+  private async silentProbe(
+    c: Ceremony,
+    rpId: string,
+    chunks: Array<CredentialDescriptor[] | undefined>,
+  ): Promise<CredentialDescriptor | undefined> {
     for (const chunk of chunks) {
       let response: GetAssertionResponse;
       try {
         response = decodeGetAssertionResponse(
-          await c.send(encodeGetAssertionRequest({ rpId, clientDataHash: PREFLIGHT_CLIENT_DATA_HASH, ...(chunk && { allowList: chunk }), options: { up: false } })),
+          await c.send(
+            encodeGetAssertionRequest({
+              rpId,
+              clientDataHash: PREFLIGHT_CLIENT_DATA_HASH,
+              ...(chunk && { allowList: chunk }),
+              options: { up: false },
+            }),
+          ),
           chunk,
         );
       } catch (e) {
@@ -710,15 +823,19 @@ export class WebAuthnClient {
     const tokens = o.pinUvAuthToken === true;
     const protectedByUv = pinSet || builtInUv;
     const mc = why.makeCredential;
-    const mcNeedsUv = mc !== undefined && (o.alwaysUv === true || (protectedByUv && (o.makeCredUvNotRqd !== true || mc.rk)));
+    const mcNeedsUv =
+      mc !== undefined && (o.alwaysUv === true || (protectedByUv && (o.makeCredUvNotRqd !== true || mc.rk)));
     // alwaysUv (CTAP 2.1 §7.2.3): every makeCredential and getAssertion needs user verification.
     const needed = requirement === 'required' || mcNeedsUv || o.alwaysUv === true;
-    const wanted = needed || (requirement === 'preferred' && protectedByUv) || (why.tokenWanted === true && protectedByUv);
+    const wanted =
+      needed || (requirement === 'preferred' && protectedByUv) || (why.tokenWanted === true && protectedByUv);
     if (!wanted) return {};
 
     if (this.options.userVerifier) {
       if (pinSet || (tokens && builtInUv)) {
-        const token = await c.guard(this.options.userVerifier.getPinUvAuthToken(permission, rpId, { signal: c.signal }));
+        const token = await c.guard(
+          this.options.userVerifier.getPinUvAuthToken(permission, rpId, { signal: c.signal }),
+        );
         if (token) return { token };
       }
       if (builtInUv) return { uv: true };
@@ -732,13 +849,17 @@ export class WebAuthnClient {
       try {
         return { token: await clientPin().tokenFromUv(permission, rpId) };
       } catch (e) {
-        const uvFailed = e instanceof CtapError && (e.status === Status.CTAP2_ERR_UV_INVALID || e.status === Status.CTAP2_ERR_UV_BLOCKED);
+        const uvFailed =
+          e instanceof CtapError &&
+          (e.status === Status.CTAP2_ERR_UV_INVALID || e.status === Status.CTAP2_ERR_UV_BLOCKED);
         if (!(uvFailed && pinSet)) throw e;
       }
     }
     if (pinSet) {
       const retries = typeof this.pin === 'function' ? await clientPin().pinRetries() : undefined;
-      const pin = await c.guard(resolvePin(this.pin, { purpose: 'verify', rpId, ...(retries !== undefined && { retries }) }));
+      const pin = await c.guard(
+        resolvePin(this.pin, { purpose: 'verify', rpId, ...(retries !== undefined && { retries }) }),
+      );
       if (pin !== undefined) return { token: await clientPin().tokenFromPin(pin, permission, rpId) };
       if (needed) throw notAllowed('user verification needs the PIN, and none was given');
       return {};
@@ -760,7 +881,9 @@ export class WebAuthnClient {
   ): Promise<{ secret: SharedSecret; inputKey: string; saltCount: number } | undefined> {
     const salts = plan.prf?.salts(credentialId);
     if (!plan.prf || !salts) return undefined;
-    const protocol = token ? preferredProtocol({ ...info, pinUvAuthProtocols: [token.protocol] }) : preferredProtocol(info);
+    const protocol = token
+      ? preferredProtocol({ ...info, pinUvAuthProtocols: [token.protocol] })
+      : preferredProtocol(info);
     if (!protocol) return undefined;
     const secret = await new ClientPin((r) => c.send(r), info, protocol).sharedSecret();
     plan.inputs.set(plan.prf.inputKey, hmacSecretInput(secret, salts));
@@ -828,7 +951,8 @@ export class WebAuthnClient {
 /** COSE alg and SPKI DER of a credential public key (L3 getPublicKey(): SPKI only for known key types). */
 function publicKeyOf(coseKey: Uint8Array): { alg: number; spki?: Uint8Array } {
   const map = decodeCbor(coseKey);
-  if (!(map instanceof Map) || typeof map.get(3) !== 'number') throw new WebAuthnError('UnknownError', 'credential public key has no alg');
+  if (!(map instanceof Map) || typeof map.get(3) !== 'number')
+    throw new WebAuthnError('UnknownError', 'credential public key has no alg');
   const alg = map.get(3) as number;
   try {
     return { alg, spki: spkiOf(coseKeyFromMap(map)) };
@@ -836,4 +960,3 @@ function publicKeyOf(coseKey: Uint8Array): { alg: number; spki?: Uint8Array } {
     return { alg };
   }
 }
-

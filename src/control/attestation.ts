@@ -2,7 +2,12 @@
  * The control API's attestation operations: which WebAuthn L3 §8 format and AAGUID the next
  * makeCredential answers with (once, or until changed), and the root certificates an RP trusts.
  */
-import { ATTESTATION_FORMATS, attestationRootsPem, currentAttestation, setAttestationOverride } from '../authenticator/attestation.js';
+import {
+  ATTESTATION_FORMATS,
+  attestationRootsPem,
+  currentAttestation,
+  setAttestationOverride,
+} from '../authenticator/attestation.js';
 import type { AttestationMode } from '../authenticator/config.js';
 import type { Core } from '../authenticator/core.js';
 import { fromHex, toHex } from '../encoding/bytes.js';
@@ -25,7 +30,8 @@ const uuid = (b: Uint8Array) => toHex(b).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12
 /** An AAGUID as a UUID ("5f0c6a2e-8d1b-…") or 32 hex digits. */
 export function parseAaguid(v: unknown, what = 'aaguid'): Uint8Array {
   const hex = typeof v === 'string' ? v.replace(/-/g, '') : '';
-  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new ControlError(`${what} must be a UUID or 32 hex digits, got ${JSON.stringify(v)}`);
+  if (!/^[0-9a-fA-F]{32}$/.test(hex))
+    throw new ControlError(`${what} must be a UUID or 32 hex digits, got ${JSON.stringify(v)}`);
   return fromHex(hex.toLowerCase());
 }
 
@@ -49,7 +55,8 @@ export function attestationState(core: Core): AttestationState {
 
 /** { format?, aaguid?, once? }; { reset: true } (or neither format nor aaguid) returns to the device's own. */
 export function setAttestation(core: Core, input: unknown): AttestationState {
-  if (typeof input !== 'object' || input === null) throw new ControlError('the body must be an object { format?, aaguid?, once? }');
+  if (typeof input !== 'object' || input === null)
+    throw new ControlError('the body must be an object { format?, aaguid?, once? }');
   const { format, aaguid, once, reset, ...rest } = input as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new ControlError(`unknown member ${unknown[0]} (format, aaguid, once, reset)`);

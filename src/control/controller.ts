@@ -40,7 +40,13 @@ import { checkFaultPlan, Faults, type FaultPlan } from './faults.js';
 import { PRESENCE_MODES, PresenceBroker, type PresenceMode, type Prompt, type UvResult } from './presence.js';
 import { TraceLog, type TraceEntry } from './trace.js';
 import { setWrongAnswerSource } from '../authenticator/wrongAnswers.js';
-import { ArmedWrongAnswers, WRONG_ANSWERS, type OverrideState, type WebAuthnCeremony, type WrongAnswerInfo } from './wrongAnswers.js';
+import {
+  ArmedWrongAnswers,
+  WRONG_ANSWERS,
+  type OverrideState,
+  type WebAuthnCeremony,
+  type WrongAnswerInfo,
+} from './wrongAnswers.js';
 
 /** A bad request: the HTTP API answers 400 (404 for NotFound), the CLI exits 2. */
 export class ControlError extends Error {
@@ -69,7 +75,12 @@ export interface ControlledDevice {
   /** Device options saved with a whole-key export (profile name, …). */
   stateConfig?(): Record<string, unknown>;
   /** CTAP2 command and status names ↔ bytes, for faults given by name. */
-  names: { command(name: string): number | undefined; status(name: string): number | undefined; commandName(b: number): string; statusName(b: number): string };
+  names: {
+    command(name: string): number | undefined;
+    status(name: string): number | undefined;
+    commandName(b: number): string;
+    statusName(b: number): string;
+  };
 }
 
 /** A private key as JSON: PKCS#8 (base64url DER or PEM text), a JWK, or a raw P-256 scalar (hex or base64url). */
@@ -114,7 +125,9 @@ export interface CredentialInfo {
 }
 
 /** A fault plan as the control API shows it: ctapError's command and status by their spec names. */
-export type FaultPlanView = Omit<FaultPlan, 'ctapError'> & { ctapError?: { command: string; status: string; every?: true } };
+export type FaultPlanView = Omit<FaultPlan, 'ctapError'> & {
+  ctapError?: { command: string; status: string; every?: true };
+};
 
 export interface WalletAddress {
   path: string;
@@ -145,7 +158,12 @@ export interface CredentialEventJson {
   flags: { up: boolean; uv: boolean; be: boolean; bs: boolean };
 }
 
-export const CREDENTIAL_EVENT_TYPES: readonly CredentialEventType[] = ['credentialAdded', 'credentialAsserted', 'credentialDeleted', 'credentialUpdated'];
+export const CREDENTIAL_EVENT_TYPES: readonly CredentialEventType[] = [
+  'credentialAdded',
+  'credentialAsserted',
+  'credentialDeleted',
+  'credentialUpdated',
+];
 
 export function credentialEventJson(e: CredentialEvent): CredentialEventJson {
   return {
@@ -155,7 +173,12 @@ export function credentialEventJson(e: CredentialEvent): CredentialEventJson {
     ...(e.userHandle && { userHandle: b64u.encode(e.userHandle) }),
     resident: e.discoverable,
     signCount: e.signCount,
-    flags: { up: (e.flags & 0x01) !== 0, uv: (e.flags & 0x04) !== 0, be: (e.flags & 0x08) !== 0, bs: (e.flags & 0x10) !== 0 },
+    flags: {
+      up: (e.flags & 0x01) !== 0,
+      uv: (e.flags & 0x04) !== 0,
+      be: (e.flags & 0x08) !== 0,
+      bs: (e.flags & 0x10) !== 0,
+    },
   };
 }
 
@@ -168,7 +191,13 @@ export interface UvState {
   result: UvResult;
 }
 
-const ALG_NAMES: Record<number, string> = { [-7]: 'ES256', [-35]: 'ES384', [-36]: 'ES512', [-8]: 'EdDSA', [-257]: 'RS256' };
+const ALG_NAMES: Record<number, string> = {
+  [-7]: 'ES256',
+  [-35]: 'ES384',
+  [-36]: 'ES512',
+  [-8]: 'EdDSA',
+  [-257]: 'RS256',
+};
 
 function bytesField(value: unknown, what: string): Uint8Array {
   if (typeof value !== 'string' || value === '') throw new ControlError(`${what} must be a base64url string`);
@@ -187,7 +216,10 @@ const optionalString = (v: unknown, what: string): string | undefined => {
 
 export class Controller {
   private readonly listeners = new Set<(e: ControlEvent) => void>();
-  private readonly credentialListeners = new Map<(e: CredentialEventJson) => void, { type: string; off: () => void }[]>();
+  private readonly credentialListeners = new Map<
+    (e: CredentialEventJson) => void,
+    { type: string; off: () => void }[]
+  >();
   private keyring: Keyring | undefined;
   private readonly wrong = new ArmedWrongAnswers(() => this.emit({ type: 'overrides', overrides: this.wrong.state() }));
 
@@ -213,7 +245,10 @@ export class Controller {
     const wrapped = (e: ControlEvent) => {
       if ('credential' in e && (type === '*' || e.type === type)) listener(e.credential);
     };
-    this.credentialListeners.set(listener, [...(this.credentialListeners.get(listener) ?? []), { type, off: this.subscribe(wrapped) }]);
+    this.credentialListeners.set(listener, [
+      ...(this.credentialListeners.get(listener) ?? []),
+      { type, off: this.subscribe(wrapped) },
+    ]);
     return this;
   }
 
@@ -233,7 +268,9 @@ export class Controller {
    * call on (it subscribes at once, before the first next()) until `signal` aborts or the loop ends;
    * events wait in a queue while the loop is busy.
    */
-  events(options: { types?: readonly CredentialEventType[]; signal?: AbortSignal } = {}): AsyncIterableIterator<CredentialEventJson> {
+  events(
+    options: { types?: readonly CredentialEventType[]; signal?: AbortSignal } = {},
+  ): AsyncIterableIterator<CredentialEventJson> {
     const types = options.types ?? CREDENTIAL_EVENT_TYPES;
     const queue: CredentialEventJson[] = [];
     let wake: (() => void) | undefined;
@@ -342,8 +379,10 @@ export class Controller {
 
   setPresence(input: { mode?: unknown; timeoutMs?: unknown }): PresenceState {
     const mode = input.mode ?? this.d.presence.mode;
-    if (typeof mode !== 'string' || !([...PRESENCE_MODES, 'custom'] as string[]).includes(mode)) throw new ControlError(`mode must be one of ${PRESENCE_MODES.join(', ')}`);
-    if (input.timeoutMs !== undefined && !(Number.isInteger(input.timeoutMs) && (input.timeoutMs as number) > 0)) throw new ControlError('timeoutMs must be a positive whole number');
+    if (typeof mode !== 'string' || !([...PRESENCE_MODES, 'custom'] as string[]).includes(mode))
+      throw new ControlError(`mode must be one of ${PRESENCE_MODES.join(', ')}`);
+    if (input.timeoutMs !== undefined && !(Number.isInteger(input.timeoutMs) && (input.timeoutMs as number) > 0))
+      throw new ControlError('timeoutMs must be a positive whole number');
     try {
       this.d.presence.setMode(mode as PresenceMode, input.timeoutMs as number | undefined);
     } catch (e) {
@@ -361,7 +400,8 @@ export class Controller {
   /** Approves or denies a pending prompt by id. */
   /** approve 'longTouch': the button held (CTAP 2.3 longTouchForReset). */
   answerPrompt(id: string, approve: boolean | 'longTouch'): { answered: true } {
-    if (!this.d.presence.answer(String(id), approve)) throw new ControlError(`no prompt ${id} waiting for an answer`, 'not-found');
+    if (!this.d.presence.answer(String(id), approve))
+      throw new ControlError(`no prompt ${id} waiting for an answer`, 'not-found');
     return { answered: true };
   }
 
@@ -372,8 +412,10 @@ export class Controller {
 
   /** available: the device has a built-in UV method (getInfo option uv); result: a finger that matches or not. */
   setUv(input: { available?: unknown; result?: unknown }): UvState {
-    if (input.available !== undefined && typeof input.available !== 'boolean') throw new ControlError('available must be true or false');
-    if (input.result !== undefined && input.result !== 'match' && input.result !== 'nomatch') throw new ControlError('result must be "match" or "nomatch"');
+    if (input.available !== undefined && typeof input.available !== 'boolean')
+      throw new ControlError('available must be true or false');
+    if (input.result !== undefined && input.result !== 'match' && input.result !== 'nomatch')
+      throw new ControlError('result must be "match" or "nomatch"');
     const env = this.d.core.env;
     if (input.available === true) env.uv = this.d.presence.uv;
     if (input.available === false) delete env.uv;
@@ -410,11 +452,18 @@ export class Controller {
     if (typeof input.rpId !== 'string' || input.rpId === '') throw new ControlError('rpId is required');
     const resident = input.resident ?? true;
     if (typeof resident !== 'boolean') throw new ControlError('resident must be true or false');
-    const userId = (input.userId !== undefined && input.userId !== '') || resident ? bytesField(input.userId, 'userId') : undefined;
+    const userId =
+      (input.userId !== undefined && input.userId !== '') || resident ? bytesField(input.userId, 'userId') : undefined;
     if (userId && userId.length > 64) throw new ControlError('userId is at most 64 bytes');
-    if (input.credProtect !== undefined && ![1, 2, 3].includes(input.credProtect)) throw new ControlError('credProtect must be 1, 2 or 3');
-    if (input.signCount !== undefined && !(Number.isInteger(input.signCount) && input.signCount >= 0 && input.signCount <= 0xffffffff)) throw new ControlError('signCount must be 0–4294967295');
-    if (typeof input.privateKey !== 'object' || input.privateKey === null) throw new ControlError('privateKey must be { pkcs8 } or { jwk } or { p256Scalar }');
+    if (input.credProtect !== undefined && ![1, 2, 3].includes(input.credProtect))
+      throw new ControlError('credProtect must be 1, 2 or 3');
+    if (
+      input.signCount !== undefined &&
+      !(Number.isInteger(input.signCount) && input.signCount >= 0 && input.signCount <= 0xffffffff)
+    )
+      throw new ControlError('signCount must be 0–4294967295');
+    if (typeof input.privateKey !== 'object' || input.privateKey === null)
+      throw new ControlError('privateKey must be { pkcs8 } or { jwk } or { p256Scalar }');
     let key;
     try {
       key = this.d.importPrivateKey(input.privateKey);
@@ -425,13 +474,15 @@ export class Controller {
     const displayName = optionalString(input.userDisplayName, 'userDisplayName');
     const rpName = optionalString(input.rpName, 'rpName');
     const credentialId = input.credentialId === undefined ? undefined : bytesField(input.credentialId, 'credentialId');
-    for (const k of ['backupEligible', 'backupState'] as const) if (input[k] !== undefined && typeof input[k] !== 'boolean') throw new ControlError(`${k} must be true or false`);
+    for (const k of ['backupEligible', 'backupState'] as const)
+      if (input[k] !== undefined && typeof input[k] !== 'boolean') throw new ControlError(`${k} must be true or false`);
     let backup: { backupEligible: boolean; backupState: boolean } | undefined;
     if (input.backupEligible !== undefined || input.backupState !== undefined) {
       const defaults = this.backupDefaults();
       const backupState = input.backupState ?? (input.backupEligible === false ? false : defaults.backupState);
       backup = { backupEligible: input.backupEligible ?? (backupState || defaults.backupEligible), backupState };
-      if (backup.backupState && !backup.backupEligible) throw new ControlError('backup state requires backup eligibility');
+      if (backup.backupState && !backup.backupEligible)
+        throw new ControlError('backup state requires backup eligibility');
     }
     let made;
     try {
@@ -439,11 +490,13 @@ export class Controller {
         rpId: input.rpId,
         ...(rpName !== undefined && { rpName }),
         discoverable: resident,
-        ...(userId && { user: {
-          id: userId,
-          ...(userName !== undefined && { name: userName }),
-          ...(displayName !== undefined && { displayName }),
-        } }),
+        ...(userId && {
+          user: {
+            id: userId,
+            ...(userName !== undefined && { name: userName }),
+            ...(displayName !== undefined && { displayName }),
+          },
+        }),
         key,
         ...(input.credProtect !== undefined && { credProtect: input.credProtect }),
         ...(input.signCount !== undefined && { signCount: input.signCount }),
@@ -495,10 +548,14 @@ export class Controller {
     const stored = this.credentials({ privateKeys: true }).find((c) => c.credentialId === b64u.encode(id));
     if (stored) return stored;
     if (rpId === undefined) {
-      throw new ControlError('no discoverable credential with that ID (give rpId for a non-discoverable one)', 'not-found');
+      throw new ControlError(
+        'no discoverable credential with that ID (give rpId for a non-discoverable one)',
+        'not-found',
+      );
     }
     const resolved = this.d.core.resolve(id, this.d.core.rpIdHash(rpId));
-    if (!resolved || resolved.payload.u2f) throw new ControlError(`no credential of this key with that ID for ${rpId}`, 'not-found');
+    if (!resolved || resolved.payload.u2f)
+      throw new ControlError(`no credential of this key with that ID for ${rpId}`, 'not-found');
     const bits = backupFlagBits(this.d.core, id);
     return {
       credentialId: b64u.encode(id),
@@ -540,7 +597,8 @@ export class Controller {
     const id = bytesField(credentialId, 'credentialId');
     const record = this.d.store.getResident(id);
     const signCount = this.d.store.getCounter(id);
-    if (!record || !this.d.store.deleteResident(id)) throw new ControlError('no discoverable credential with that ID', 'not-found');
+    if (!record || !this.d.store.deleteResident(id))
+      throw new ControlError('no discoverable credential with that ID', 'not-found');
     this.credentialChanged('credentialDeleted', id, record, signCount);
     this.emit({ type: 'credentials' });
     return { removed: true };
@@ -561,23 +619,40 @@ export class Controller {
    * Sets a credential's signature counter and backup flags (any credential of this device, resident
    * or not: counters and flags are kept by credential ID).
    */
-  setCredential(credentialId: string, input: { signCount?: unknown; backupEligible?: unknown; backupState?: unknown }): { signCount: number; backupEligible: boolean; backupState: boolean } {
+  setCredential(
+    credentialId: string,
+    input: { signCount?: unknown; backupEligible?: unknown; backupState?: unknown },
+  ): { signCount: number; backupEligible: boolean; backupState: boolean } {
     const id = bytesField(credentialId, 'credentialId');
     if (input.signCount !== undefined) {
-      if (!(Number.isInteger(input.signCount) && (input.signCount as number) >= 0 && (input.signCount as number) <= 0xffffffff)) throw new ControlError('signCount must be 0–4294967295');
+      if (!(
+        Number.isInteger(input.signCount) &&
+        (input.signCount as number) >= 0 &&
+        (input.signCount as number) <= 0xffffffff
+      ))
+        throw new ControlError('signCount must be 0–4294967295');
       this.d.store.setCounter(id, input.signCount as number);
     }
-    for (const k of ['backupEligible', 'backupState'] as const) if (input[k] !== undefined && typeof input[k] !== 'boolean') throw new ControlError(`${k} must be true or false`);
-    if (input.backupEligible !== undefined || input.backupState !== undefined) this.setBackup(id, input as { backupEligible?: boolean; backupState?: boolean });
+    for (const k of ['backupEligible', 'backupState'] as const)
+      if (input[k] !== undefined && typeof input[k] !== 'boolean') throw new ControlError(`${k} must be true or false`);
+    if (input.backupEligible !== undefined || input.backupState !== undefined)
+      this.setBackup(id, input as { backupEligible?: boolean; backupState?: boolean });
     this.credentialChanged('credentialUpdated', id, this.d.store.getResident(id), this.d.store.getCounter(id));
     this.emit({ type: 'credentials' });
     const bits = backupFlagBits(this.d.core, id);
-    return { signCount: this.d.store.getCounter(id), backupEligible: (bits & 0x08) !== 0, backupState: (bits & 0x10) !== 0 };
+    return {
+      signCount: this.d.store.getCounter(id),
+      backupEligible: (bits & 0x08) !== 0,
+      backupState: (bits & 0x10) !== 0,
+    };
   }
 
   private setBackup(id: Uint8Array, input: { backupEligible?: boolean; backupState?: boolean }): void {
     const bits = backupFlagBits(this.d.core, id);
-    const flags = { backupEligible: input.backupEligible ?? (bits & 0x08) !== 0, backupState: input.backupState ?? (bits & 0x10) !== 0 };
+    const flags = {
+      backupEligible: input.backupEligible ?? (bits & 0x08) !== 0,
+      backupState: input.backupState ?? (bits & 0x10) !== 0,
+    };
     if (input.backupState && input.backupEligible === undefined) flags.backupEligible = true;
     try {
       setBackupFlags(this.d.core, toHex(id), flags);
@@ -593,10 +668,15 @@ export class Controller {
   }
 
   /** Changes them for credentials made from now on; backupState true implies backupEligible. */
-  setBackupDefaults(input: { backupEligible?: unknown; backupState?: unknown }): { backupEligible: boolean; backupState: boolean } {
-    for (const k of ['backupEligible', 'backupState'] as const) if (input[k] !== undefined && typeof input[k] !== 'boolean') throw new ControlError(`${k} must be true or false`);
+  setBackupDefaults(input: { backupEligible?: unknown; backupState?: unknown }): {
+    backupEligible: boolean;
+    backupState: boolean;
+  } {
+    for (const k of ['backupEligible', 'backupState'] as const)
+      if (input[k] !== undefined && typeof input[k] !== 'boolean') throw new ControlError(`${k} must be true or false`);
     const now = this.backupDefaults();
-    const backupState = (input.backupState as boolean | undefined) ?? (input.backupEligible === false ? false : now.backupState);
+    const backupState =
+      (input.backupState as boolean | undefined) ?? (input.backupEligible === false ? false : now.backupState);
     const backupEligible = (input.backupEligible as boolean | undefined) ?? (backupState || now.backupEligible);
     try {
       setBackupDefaults(this.d.core, { backupEligible, backupState });
@@ -623,7 +703,8 @@ export class Controller {
       credentials: this.credentials({ privateKeys: true }),
     };
     if (options.passphrase === undefined) return state;
-    if (typeof options.passphrase !== 'string' || options.passphrase === '') throw new ControlError('passphrase must be a non-empty string');
+    if (typeof options.passphrase !== 'string' || options.passphrase === '')
+      throw new ControlError('passphrase must be a non-empty string');
     return sealKeyState(state, options.passphrase, options.scrypt);
   }
 
@@ -646,7 +727,14 @@ export class Controller {
     const { ctapError, ...rest } = this.d.faults.current;
     if (!ctapError) return rest;
     const { command, status, every } = ctapError;
-    return { ...rest, ctapError: { command: this.d.names.commandName(command), status: this.d.names.statusName(status), ...(every && { every }) } };
+    return {
+      ...rest,
+      ctapError: {
+        command: this.d.names.commandName(command),
+        status: this.d.names.statusName(status),
+        ...(every && { every }),
+      },
+    };
   }
 
   /** Arms a fault plan (replacing the previous one). ctapError.command/status may be names. */

@@ -42,8 +42,10 @@ export function faultyCtap2<C extends { signal: AbortSignal }>(faults: Faults, n
     const command = request[0];
     const forced = command === undefined ? undefined : faults.ctapErrorFor(command);
     let response = forced !== undefined ? new Uint8Array([forced]) : await next(request, ctx);
-    const isAssertion = command === Command.authenticatorGetAssertion || command === Command.authenticatorGetNextAssertion;
-    if (isAssertion && response[0] === 0 && response.length > 1 && faults.takeBadSignature()) response = spoilSignature(response);
+    const isAssertion =
+      command === Command.authenticatorGetAssertion || command === Command.authenticatorGetNextAssertion;
+    if (isAssertion && response[0] === 0 && response.length > 1 && faults.takeBadSignature())
+      response = spoilSignature(response);
     await sleep(faults.delayMs, ctx.signal);
     return response;
   };

@@ -44,13 +44,16 @@ const isByte = (n: unknown): n is number => Number.isInteger(n) && (n as number)
 
 /** Checks a plan received as JSON; throws FaultError naming the first bad field. */
 export function checkFaultPlan(input: unknown): FaultPlan {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new FaultError('a fault plan is a JSON object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new FaultError('a fault plan is a JSON object');
   const p = input as Record<string, unknown>;
   const known = ['delayMs', 'dropReport', 'corruptReport', 'ctapError', 'badSignature', 'withholdPresence'];
-  for (const k of Object.keys(p)) if (!known.includes(k)) throw new FaultError(`unknown fault "${k}" (known: ${known.join(', ')})`);
+  for (const k of Object.keys(p))
+    if (!known.includes(k)) throw new FaultError(`unknown fault "${k}" (known: ${known.join(', ')})`);
   const plan: FaultPlan = {};
   if (p.delayMs !== undefined) {
-    if (!Number.isInteger(p.delayMs) || (p.delayMs as number) < 0 || (p.delayMs as number) > 600_000) throw new FaultError('delayMs must be 0–600000');
+    if (!Number.isInteger(p.delayMs) || (p.delayMs as number) < 0 || (p.delayMs as number) > 600_000)
+      throw new FaultError('delayMs must be 0–600000');
     plan.delayMs = p.delayMs as number;
   }
   if (p.dropReport !== undefined) {
@@ -58,15 +61,28 @@ export function checkFaultPlan(input: unknown): FaultPlan {
     plan.dropReport = p.dropReport;
   }
   if (p.corruptReport !== undefined) {
-    const c = (typeof p.corruptReport === 'number' ? { nth: p.corruptReport } : p.corruptReport) as Record<string, unknown>;
-    if (typeof c !== 'object' || c === null || !isCount(c.nth)) throw new FaultError('corruptReport.nth must be a count ≥ 1');
-    if (c.offset !== undefined && !(Number.isInteger(c.offset) && (c.offset as number) >= 0 && (c.offset as number) < 64)) throw new FaultError('corruptReport.offset must be 0–63');
+    const c = (typeof p.corruptReport === 'number' ? { nth: p.corruptReport } : p.corruptReport) as Record<
+      string,
+      unknown
+    >;
+    if (typeof c !== 'object' || c === null || !isCount(c.nth))
+      throw new FaultError('corruptReport.nth must be a count ≥ 1');
+    if (
+      c.offset !== undefined &&
+      !(Number.isInteger(c.offset) && (c.offset as number) >= 0 && (c.offset as number) < 64)
+    )
+      throw new FaultError('corruptReport.offset must be 0–63');
     if (c.xor !== undefined && !(isByte(c.xor) && c.xor !== 0)) throw new FaultError('corruptReport.xor must be 1–255');
-    plan.corruptReport = { nth: c.nth, ...(c.offset !== undefined && { offset: c.offset as number }), ...(c.xor !== undefined && { xor: c.xor }) };
+    plan.corruptReport = {
+      nth: c.nth,
+      ...(c.offset !== undefined && { offset: c.offset as number }),
+      ...(c.xor !== undefined && { xor: c.xor }),
+    };
   }
   if (p.ctapError !== undefined) {
     const e = p.ctapError as Record<string, unknown>;
-    if (typeof e !== 'object' || e === null || !isByte(e.command) || !isByte(e.status) || e.status === 0) throw new FaultError('ctapError needs a command byte and a non-zero status byte');
+    if (typeof e !== 'object' || e === null || !isByte(e.command) || !isByte(e.status) || e.status === 0)
+      throw new FaultError('ctapError needs a command byte and a non-zero status byte');
     plan.ctapError = { command: e.command, status: e.status, ...(e.every === true && { every: true }) };
   }
   if (p.badSignature !== undefined) {
@@ -74,7 +90,8 @@ export function checkFaultPlan(input: unknown): FaultPlan {
     if (p.badSignature) plan.badSignature = true;
   }
   if (p.withholdPresence !== undefined) {
-    if (p.withholdPresence !== 'timeout' && p.withholdPresence !== 'cancel') throw new FaultError('withholdPresence must be "timeout" or "cancel"');
+    if (p.withholdPresence !== 'timeout' && p.withholdPresence !== 'cancel')
+      throw new FaultError('withholdPresence must be "timeout" or "cancel"');
     plan.withholdPresence = p.withholdPresence;
   }
   return plan;

@@ -52,10 +52,14 @@ export function edgeGuards(listener: ControlApiOptions['listener'], maxBytes: nu
   return [
     async (c, next) => {
       const host = c.req.header('host');
-      if (!hostAllowed(host, listener.port(), listener.hosts)) return c.text(misdirectedText(host, listener.port(), listener.hosts), 421);
+      if (!hostAllowed(host, listener.port(), listener.hosts))
+        return c.text(misdirectedText(host, listener.port(), listener.hosts), 421);
       await next();
     },
-    bodyLimit({ maxSize: maxBytes, onError: (c) => c.json({ error: `the request body is larger than ${maxBytes} bytes` }, 413) }),
+    bodyLimit({
+      maxSize: maxBytes,
+      onError: (c) => c.json({ error: `the request body is larger than ${maxBytes} bytes` }, 413),
+    }),
   ];
 }
 
@@ -63,7 +67,11 @@ export function edgeGuards(listener: ControlApiOptions['listener'], maxBytes: nu
 export const sameToken = sameSecret;
 
 /** The token of a request: header, or `?token=` for what a browser loads by URL (page, WebSocket). */
-export function tokenOf(headers: { get(name: string): string | null | undefined }, url: string, allowQuery: boolean): string | undefined {
+export function tokenOf(
+  headers: { get(name: string): string | null | undefined },
+  url: string,
+  allowQuery: boolean,
+): string | undefined {
   const auth = headers.get('authorization');
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
   const header = headers.get('x-softkey-token');
@@ -75,7 +83,8 @@ export function tokenOf(headers: { get(name: string): string | null | undefined 
 /** 403 for a foreign Origin, 401 for a missing or wrong token; undefined when the request may go on. */
 export function guard(c: Context, options: ControlApiOptions, allowQueryToken: boolean): Response | undefined {
   const origin = c.req.header('origin');
-  if (origin !== undefined && !options.origins().includes(origin)) return c.json({ error: `origin ${origin} is not allowed` }, 403);
+  if (origin !== undefined && !options.origins().includes(origin))
+    return c.json({ error: `origin ${origin} is not allowed` }, 403);
   if (!sameToken(tokenOf({ get: (n) => c.req.header(n) }, c.req.url, allowQueryToken), options.token)) {
     return c.json({ error: 'missing or wrong token (Authorization: Bearer <token>)' }, 401);
   }
@@ -87,7 +96,8 @@ async function body(c: Context): Promise<Record<string, unknown>> {
   if (text.trim() === '') return {};
   try {
     const value = JSON.parse(text) as unknown;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ControlError('the body must be a JSON object');
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new ControlError('the body must be a JSON object');
     return value as Record<string, unknown>;
   } catch (e) {
     throw e instanceof ControlError ? e : new ControlError('the body is not JSON');
@@ -107,7 +117,7 @@ export function createControlApi(options: ControlApiOptions): Hono {
   });
   api.onError((e, c) => {
     if (e instanceof ControlError) return c.json({ error: e.message }, e.kind === 'not-found' ? 404 : 400);
-    return c.json({ error: `internal error: ${(e).message}` }, 500);
+    return c.json({ error: `internal error: ${e.message}` }, 500);
   });
 
   api.get('/api/state', (c) => c.json(ctl.state()));
@@ -131,13 +141,18 @@ export function createControlApi(options: ControlApiOptions): Hono {
   api.put('/api/backup-defaults', async (c) => c.json(ctl.setBackupDefaults(await body(c))));
   api.post('/api/key-state', async (c) => {
     const { passphrase } = await body(c);
-    if (passphrase !== undefined && typeof passphrase !== 'string') throw new ControlError('passphrase must be a string');
+    if (passphrase !== undefined && typeof passphrase !== 'string')
+      throw new ControlError('passphrase must be a string');
     return c.json(ctl.exportState(passphrase === undefined ? {} : { passphrase }));
   });
   api.get('/api/events', (c) => {
-    const asked = c.req.query('types')?.split(',').filter((t) => t !== '');
+    const asked = c.req
+      .query('types')
+      ?.split(',')
+      .filter((t) => t !== '');
     const unknown = asked?.find((t) => !(CREDENTIAL_EVENT_TYPES as readonly string[]).includes(t));
-    if (unknown !== undefined) throw new ControlError(`unknown event type "${unknown}"; one of ${CREDENTIAL_EVENT_TYPES.join(', ')}`);
+    if (unknown !== undefined)
+      throw new ControlError(`unknown event type "${unknown}"; one of ${CREDENTIAL_EVENT_TYPES.join(', ')}`);
     const types = (asked ?? CREDENTIAL_EVENT_TYPES) as CredentialEventType[];
     return streamSSE(c, async (stream) => {
       const stop = new AbortController();

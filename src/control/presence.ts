@@ -79,7 +79,8 @@ export class PresenceBroker implements UserPresence, TransactionReview {
     if (timeoutMs !== undefined) this.timeoutMs = timeoutMs;
     // Prompts waiting for the panel are answered by the new policy right away where it decides.
     if (mode === 'auto' || mode === 'deny') {
-      for (const w of [...this.waiting.values()]) if (!w.prompt.withheld) w.answer(mode === 'auto' ? autoAnswer(w.prompt) : 'denied');
+      for (const w of [...this.waiting.values()])
+        if (!w.prompt.withheld) w.answer(mode === 'auto' ? autoAnswer(w.prompt) : 'denied');
     }
     this.options.onChange?.('presence');
   }
@@ -114,7 +115,11 @@ export class PresenceBroker implements UserPresence, TransactionReview {
     available: true,
     verify: async (req, signal) => {
       if (this.uvResult === 'nomatch') return 'failed';
-      const result = await this.decide(this.promptOf('uv', { ...req, message: `${req.message} (verify with fingerprint)` }), signal, (s) => this.delegate(req, s));
+      const result = await this.decide(
+        this.promptOf('uv', { ...req, message: `${req.message} (verify with fingerprint)` }),
+        signal,
+        (s) => this.delegate(req, s),
+      );
       return result === 'approved' || result === 'longTouch' ? 'verified' : result === 'denied' ? 'failed' : 'timeout';
     },
   };
@@ -148,7 +153,11 @@ export class PresenceBroker implements UserPresence, TransactionReview {
     return port.request(req, signal);
   }
 
-  private decide(prompt: Prompt, signal: AbortSignal, delegate: (signal: AbortSignal) => Promise<PresenceResult>): Promise<PresenceResult> {
+  private decide(
+    prompt: Prompt,
+    signal: AbortSignal,
+    delegate: (signal: AbortSignal) => Promise<PresenceResult>,
+  ): Promise<PresenceResult> {
     if (this.withhold) return this.wait({ ...prompt, withheld: true }, signal, this.withhold === 'timeout');
     switch (this.mode) {
       case 'auto':

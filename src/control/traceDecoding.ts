@@ -49,7 +49,8 @@ export class Tracer {
     }
     const name = HID_NAMES.get(e.cmd) ?? `0x${e.cmd.toString(16)}`;
     let detail: string | undefined;
-    if (e.cmd === CtapHidCommand.CTAPHID_KEEPALIVE) detail = e.data[0] === 2 ? 'UPNEEDED' : e.data[0] === 1 ? 'PROCESSING' : `status ${e.data[0]}`;
+    if (e.cmd === CtapHidCommand.CTAPHID_KEEPALIVE)
+      detail = e.data[0] === 2 ? 'UPNEEDED' : e.data[0] === 1 ? 'PROCESSING' : `status ${e.data[0]}`;
     if (e.cmd === CtapHidCommand.CTAPHID_ERROR) detail = HID_ERRORS.get(e.data[0]!) ?? `0x${e.data[0]?.toString(16)}`;
     if (e.cmd === CtapHidCommand.CTAPHID_INIT && e.direction === 'out' && e.data.length >= 17) {
       detail = `nonce ${toHex(e.data.subarray(0, 8))} → channel ${toHex(e.data.subarray(8, 12))}, protocol ${e.data[12]}, version ${e.data[13]}.${e.data[14]}.${e.data[15]}, capabilities 0x${e.data[16]!.toString(16)}`;
@@ -61,7 +62,10 @@ export class Tracer {
     if (!this.log.enabled) return;
     const command = request[0];
     const name = command === undefined ? '(empty)' : commandName(command);
-    this.add('ctap2', 'in', name, request, { channel: channelHex(cid), detail: request.length > 1 ? (diagnoseBytes(request.subarray(1)) ?? '(not CBOR)') : undefined });
+    this.add('ctap2', 'in', name, request, {
+      channel: channelHex(cid),
+      detail: request.length > 1 ? (diagnoseBytes(request.subarray(1)) ?? '(not CBOR)') : undefined,
+    });
   }
 
   ctap2Response(request: Uint8Array, response: Uint8Array, cid?: number): void {
@@ -79,8 +83,12 @@ export class Tracer {
     if (!this.log.enabled) return;
     const ins = request[1];
     const name = ins === undefined ? '(empty)' : (U2F_INS[ins] ?? `INS 0x${ins.toString(16)}`);
-    const sw = direction === 'out' && apdu.length >= 2 ? (apdu[apdu.length - 2]! << 8) | apdu[apdu.length - 1]! : undefined;
-    this.add('ctap1', direction, name, apdu, { channel: channelHex(cid), status: sw === undefined ? undefined : swName(sw) });
+    const sw =
+      direction === 'out' && apdu.length >= 2 ? (apdu[apdu.length - 2]! << 8) | apdu[apdu.length - 1]! : undefined;
+    this.add('ctap1', direction, name, apdu, {
+      channel: channelHex(cid),
+      status: sw === undefined ? undefined : swName(sw),
+    });
   }
 
   /** The Filecoin app's APDUs (CLA INS P1 P2 …, answers … SW1 SW2). */
@@ -88,12 +96,23 @@ export class Tracer {
     if (!this.log.enabled) return;
     const [cla, ins, p1] = request;
     const name =
-      cla === CLA.SDK ? (ins === SDK_INS.APP_INFO ? 'APP_INFO' : `SDK INS 0x${ins?.toString(16)}`) : `${WALLET_INS.get(ins ?? -1) ?? `INS 0x${ins?.toString(16)}`}${p1 !== undefined ? ` P1=${p1}` : ''}`;
-    const sw = direction === 'out' && apdu.length >= 2 ? (apdu[apdu.length - 2]! << 8) | apdu[apdu.length - 1]! : undefined;
+      cla === CLA.SDK
+        ? ins === SDK_INS.APP_INFO
+          ? 'APP_INFO'
+          : `SDK INS 0x${ins?.toString(16)}`
+        : `${WALLET_INS.get(ins ?? -1) ?? `INS 0x${ins?.toString(16)}`}${p1 !== undefined ? ` P1=${p1}` : ''}`;
+    const sw =
+      direction === 'out' && apdu.length >= 2 ? (apdu[apdu.length - 2]! << 8) | apdu[apdu.length - 1]! : undefined;
     this.add('apdu', direction, name, apdu, { status: sw === undefined ? undefined : swName(sw) });
   }
 
-  private add(layer: 'ctaphid' | 'ctap2' | 'ctap1' | 'apdu', direction: 'in' | 'out', name: string, data: Uint8Array, extra: { channel?: string | undefined; status?: string | undefined; detail?: string | undefined }): void {
+  private add(
+    layer: 'ctaphid' | 'ctap2' | 'ctap1' | 'apdu',
+    direction: 'in' | 'out',
+    name: string,
+    data: Uint8Array,
+    extra: { channel?: string | undefined; status?: string | undefined; detail?: string | undefined },
+  ): void {
     this.log.add({
       time: this.now(),
       layer,

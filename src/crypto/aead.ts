@@ -20,7 +20,12 @@ export function aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8A
 }
 
 /** Returns the plaintext, or undefined when the tag does not verify. */
-export function aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array | undefined {
+export function aesGcmOpen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Uint8Array,
+  aad?: Uint8Array,
+): Uint8Array | undefined {
   if (sealed.length < 16) return undefined;
   try {
     const d = createDecipheriv('aes-256-gcm', key, nonce);

@@ -39,7 +39,11 @@ export async function createAttestationIdentity(opts: {
     publicKey: await webcrypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x, y }, alg, true, ['verify']),
   };
   // id-fido-gen-ce-aaguid: extnValue is an OCTET STRING wrapping an OCTET STRING of 16 bytes.
-  const aaguidExtension = new x509.Extension(OID_FIDO_GEN_CE_AAGUID, false, concat(new Uint8Array([0x04, 0x10]), opts.aaguid).buffer as ArrayBuffer);
+  const aaguidExtension = new x509.Extension(
+    OID_FIDO_GEN_CE_AAGUID,
+    false,
+    concat(new Uint8Array([0x04, 0x10]), opts.aaguid).buffer as ArrayBuffer,
+  );
   const serial = opts.serialNumber.slice();
   serial[0] = (serial[0]! & 0x7f) | 0x01; // a positive, minimal DER INTEGER
   const notAfter = new Date(opts.notBefore.getTime());
@@ -79,11 +83,13 @@ export async function createEnterpriseAttestationCertificate(opts: {
   notBefore: Date;
 }): Promise<Uint8Array> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-  const [d, x, y] = [opts.secret.subarray(0, 32), opts.secret.subarray(32, 64), opts.secret.subarray(64, 96)].map((b) => b64u.encode(b));
+  const [d, x, y] = [opts.secret.subarray(0, 32), opts.secret.subarray(32, 64), opts.secret.subarray(64, 96)].map((b) =>
+    b64u.encode(b),
+  );
   const jwk = { kty: 'EC', crv: 'P-256', x: x!, y: y! };
   const keys: CryptoKeyPair = {
-    privateKey: (await webcrypto.subtle.importKey('jwk', { ...jwk, d: d! }, alg, false, ['sign'])),
-    publicKey: (await webcrypto.subtle.importKey('jwk', jwk, alg, true, ['verify'])),
+    privateKey: await webcrypto.subtle.importKey('jwk', { ...jwk, d: d! }, alg, false, ['sign']),
+    publicKey: await webcrypto.subtle.importKey('jwk', jwk, alg, true, ['verify']),
   };
   const octets = (b: Uint8Array) => concat(new Uint8Array([0x04, b.length]), b).buffer as ArrayBuffer;
   if (opts.deviceSerial.length > 127) throw new RangeError('a device serial number is at most 127 bytes');
@@ -102,7 +108,9 @@ export async function createEnterpriseAttestationCertificate(opts: {
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.Extension(OID_FIDO_GEN_CE_AAGUID, false, octets(opts.aaguid)),
       new x509.Extension(OID_FIDO_GEN_CE_SERNUM, false, octets(opts.deviceSerial)),
-      ...(opts.rpId !== undefined ? [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: opts.rpId }], false)] : []),
+      ...(opts.rpId !== undefined
+        ? [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: opts.rpId }], false)]
+        : []),
     ],
   });
   return new Uint8Array(cert.rawData);

@@ -12,7 +12,8 @@ export const BIP39_WORD_COUNTS: readonly number[] = [12, 15, 18, 21, 24];
 
 /** Mnemonic for 16/20/24/28/32 bytes of entropy. */
 export function mnemonicFromEntropy(entropy: Uint8Array): string {
-  if (![16, 20, 24, 28, 32].includes(entropy.length)) throw new RangeError('BIP39 entropy must be 16, 20, 24, 28 or 32 bytes');
+  if (![16, 20, 24, 28, 32].includes(entropy.length))
+    throw new RangeError('BIP39 entropy must be 16, 20, 24, 28 or 32 bytes');
   return entropyToMnemonic(entropy, english);
 }
 
@@ -29,7 +30,12 @@ export type MnemonicCheck = { ok: true; mnemonic: string } | { ok: false; error:
  * problem precisely: word count, unknown words (by position), or checksum.
  */
 export function checkMnemonic(phrase: string): MnemonicCheck {
-  const words = phrase.normalize('NFKD').trim().toLowerCase().split(/\s+/).filter((w) => w.length > 0);
+  const words = phrase
+    .normalize('NFKD')
+    .trim()
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
   if (words.length === 0) return { ok: false, error: 'the mnemonic is empty' };
   if (!BIP39_WORD_COUNTS.includes(words.length)) {
     return { ok: false, error: `a BIP39 mnemonic has 12, 15, 18, 21 or 24 words, got ${words.length}` };
@@ -40,7 +46,10 @@ export function checkMnemonic(phrase: string): MnemonicCheck {
     if (!english.includes(w)) unknown.push(`#${i + 1}`);
   });
   if (unknown.length > 0) {
-    return { ok: false, error: `word ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the BIP39 English word list` };
+    return {
+      ok: false,
+      error: `word ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the BIP39 English word list`,
+    };
   }
   const mnemonic = words.join(' ');
   try {

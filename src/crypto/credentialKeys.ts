@@ -12,7 +12,16 @@
  * Imported KeyObjects are kept in a bounded LRU cache, so a credential used again signs at the
  * speed of a ready KeyObject. The trade: up to `capacity` private keys stay in process memory.
  */
-import { createECDH, createPrivateKey, createPublicKey, generatePrimeSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createECDH,
+  createPrivateKey,
+  createPublicKey,
+  generatePrimeSync,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import * as b64u from '../encoding/base64url.js';
 import { concat, toHex, u16be } from '../encoding/bytes.js';
 import { CoseAlg, EC2_COORDINATE_LENGTH, type CoseKey, type CredentialAlg, type Ec2Curve } from '../encoding/cose.js';
@@ -64,7 +73,11 @@ const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
 
 /** The Ed25519 public key of a seed (RFC 8032 §5.1.5), read from its SubjectPublicKeyInfo. */
 function ed25519PublicKey(seed: Uint8Array): Uint8Array {
-  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
   return new Uint8Array(spki.subarray(spki.length - 32));
 }
@@ -140,15 +153,30 @@ function importSecret(alg: CredentialAlg, secret: Uint8Array): KeyObject {
   const wide = WIDE_EC_CURVES.get(alg);
   if (wide) {
     const n = EC2_COORDINATE_LENGTH[wide];
-    const jwk = { kty: 'EC', crv: wide, d: e(secret.subarray(0, n)), x: e(secret.subarray(n, 2 * n)), y: e(secret.subarray(2 * n, 3 * n)) };
+    const jwk = {
+      kty: 'EC',
+      crv: wide,
+      d: e(secret.subarray(0, n)),
+      x: e(secret.subarray(n, 2 * n)),
+      y: e(secret.subarray(2 * n, 3 * n)),
+    };
     return createPrivateKey({ key: jwk, format: 'jwk' });
   }
   if (alg === CoseAlg.ES256) {
-    const jwk = { kty: 'EC', crv: 'P-256', d: e(secret.subarray(0, 32)), x: e(secret.subarray(32, 64)), y: e(secret.subarray(64, 96)) };
+    const jwk = {
+      kty: 'EC',
+      crv: 'P-256',
+      d: e(secret.subarray(0, 32)),
+      x: e(secret.subarray(32, 64)),
+      y: e(secret.subarray(64, 96)),
+    };
     return createPrivateKey({ key: jwk, format: 'jwk' });
   }
   if (alg === CoseAlg.EdDSA) {
-    return createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: e(secret.subarray(0, 32)), x: e(secret.subarray(32, 64)) }, format: 'jwk' });
+    return createPrivateKey({
+      key: { kty: 'OKP', crv: 'Ed25519', d: e(secret.subarray(0, 32)), x: e(secret.subarray(32, 64)) },
+      format: 'jwk',
+    });
   }
   return createPrivateKey({ key: rsaJwk(secret), format: 'jwk' });
 }
@@ -160,7 +188,8 @@ function importSecret(alg: CredentialAlg, secret: Uint8Array): KeyObject {
 export function privatePartOfSecret(alg: CredentialAlg, secret: Uint8Array): Uint8Array {
   const n = privatePartLength(alg);
   if (n === undefined) return secret;
-  if (secret.length !== (alg === CoseAlg.EdDSA ? 2 : 3) * n) throw new RangeError(`a ${alg} secret has the wrong length`);
+  if (secret.length !== (alg === CoseAlg.EdDSA ? 2 : 3) * n)
+    throw new RangeError(`a ${alg} secret has the wrong length`);
   return secret.subarray(0, n);
 }
 
@@ -240,7 +269,8 @@ export function signWithSecret(alg: CredentialAlg, secret: Uint8Array, data: Uin
 /** node:crypto KeyObject for a COSE public key (for verification in tests and the client). */
 export function publicKeyObject(key: CoseKey): KeyObject {
   const e = b64u.encode;
-  if (key.kty === 'EC2') return createPublicKey({ key: { kty: 'EC', crv: key.crv ?? 'P-256', x: e(key.x), y: e(key.y) }, format: 'jwk' });
+  if (key.kty === 'EC2')
+    return createPublicKey({ key: { kty: 'EC', crv: key.crv ?? 'P-256', x: e(key.x), y: e(key.y) }, format: 'jwk' });
   if (key.kty === 'OKP') return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: e(key.x) }, format: 'jwk' });
   return createPublicKey({ key: { kty: 'RSA', n: e(key.n), e: e(key.e) }, format: 'jwk' });
 }
@@ -253,7 +283,8 @@ export function spkiOf(key: CoseKey): Uint8Array {
 export function verifySignature(key: CoseKey, data: Uint8Array, signature: Uint8Array): boolean {
   const k = publicKeyObject(key);
   if (key.kty === 'OKP') return verify(null, data, k, signature);
-  if (key.kty === 'EC2') return verify(ECDSA_HASH.get(key.alg) ?? 'sha256', data, { key: k, dsaEncoding: 'der' }, signature);
+  if (key.kty === 'EC2')
+    return verify(ECDSA_HASH.get(key.alg) ?? 'sha256', data, { key: k, dsaEncoding: 'der' }, signature);
   return verify('sha256', data, k, signature);
 }
 
@@ -265,7 +296,11 @@ const WIDE_EC_CURVES: ReadonlyMap<number, Ec2Curve> = new Map([
   [CoseAlg.ES384, 'P-384'],
   [CoseAlg.ES512, 'P-521'],
 ]);
-const ECDH_CURVE_NAMES: Readonly<Record<Ec2Curve, string>> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
+const ECDH_CURVE_NAMES: Readonly<Record<Ec2Curve, string>> = {
+  'P-256': 'prime256v1',
+  'P-384': 'secp384r1',
+  'P-521': 'secp521r1',
+};
 const ECDSA_HASH: ReadonlyMap<number, string> = new Map([
   [CoseAlg.ES384, 'sha384'],
   [CoseAlg.ES512, 'sha512'],

@@ -10,9 +10,7 @@ import { CoseAlg } from '../encoding/cose.js';
 import type { CredentialKeyPair } from './credentialKeys.js';
 
 export type PrivateKeyInput =
-  | { pkcs8: Uint8Array | string }
-  | { jwk: Record<string, unknown> }
-  | { p256Scalar: Uint8Array };
+  { pkcs8: Uint8Array | string } | { jwk: Record<string, unknown> } | { p256Scalar: Uint8Array };
 
 export class KeyImportError extends Error {
   override name = 'KeyImportError';
@@ -25,7 +23,10 @@ function fromKeyObject(key: KeyObject): CredentialKeyPair {
     return { alg: CoseAlg.ES256, secret: concat(d, x, y), publicKey: { kty: 'EC2', alg: CoseAlg.ES256, x, y } };
   }
   // CTAP 2.3 algorithms: P-384 → ES384, P-521 → ES512 (JWK coordinates are already full length).
-  const wide = jwk.kty === 'EC' ? ({ 'P-384': CoseAlg.ES384, 'P-521': CoseAlg.ES512 } as const)[jwk.crv as 'P-384' | 'P-521'] : undefined;
+  const wide =
+    jwk.kty === 'EC'
+      ? ({ 'P-384': CoseAlg.ES384, 'P-521': CoseAlg.ES512 } as const)[jwk.crv as 'P-384' | 'P-521']
+      : undefined;
   if (wide !== undefined) {
     const crv = jwk.crv as 'P-384' | 'P-521';
     const [d, x, y] = [b64u.decode(jwk.d!), b64u.decode(jwk.x!), b64u.decode(jwk.y!)];
@@ -35,7 +36,9 @@ function fromKeyObject(key: KeyObject): CredentialKeyPair {
     const [d, x] = [b64u.decode(jwk.d!), b64u.decode(jwk.x!)];
     return { alg: CoseAlg.EdDSA, secret: concat(d, x), publicKey: { kty: 'OKP', alg: CoseAlg.EdDSA, x } };
   }
-  throw new KeyImportError(`unsupported key type ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ''} (P-256, P-384, P-521 or Ed25519)`);
+  throw new KeyImportError(
+    `unsupported key type ${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ''} (P-256, P-384, P-521 or Ed25519)`,
+  );
 }
 
 /** A credential key pair from an outside private key; KeyImportError when it is not usable. */
@@ -47,7 +50,11 @@ export function importCredentialPrivateKey(input: PrivateKeyInput): CredentialKe
       ecdh.setPrivateKey(input.p256Scalar); // throws for 0 or ≥ n
       const point = new Uint8Array(ecdh.getPublicKey());
       const [x, y] = [point.slice(1, 33), point.slice(33, 65)];
-      return { alg: CoseAlg.ES256, secret: concat(input.p256Scalar, x, y), publicKey: { kty: 'EC2', alg: CoseAlg.ES256, x, y } };
+      return {
+        alg: CoseAlg.ES256,
+        secret: concat(input.p256Scalar, x, y),
+        publicKey: { kty: 'EC2', alg: CoseAlg.ES256, x, y },
+      };
     }
     if ('jwk' in input) return fromKeyObject(createPrivateKey({ key: input.jwk as never, format: 'jwk' }));
     const key =

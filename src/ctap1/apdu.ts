@@ -42,7 +42,15 @@ export function decodeCommandApdu(bytes: Uint8Array): CommandApdu {
   const n = bytes.length;
   if (n < APDU_HEADER_LENGTH) throw new Ctap1Error(StatusWord.SW_WRONG_LENGTH, 'shorter than the APDU header');
   const [cla, ins, p1, p2] = bytes as unknown as [number, number, number, number];
-  const apdu = (data: Uint8Array, ne: number, extended: boolean): CommandApdu => ({ cla, ins, p1, p2, data, ne, extended });
+  const apdu = (data: Uint8Array, ne: number, extended: boolean): CommandApdu => ({
+    cla,
+    ins,
+    p1,
+    p2,
+    data,
+    ne,
+    extended,
+  });
   if (n === 4) return apdu(new Uint8Array(0), 0, false); // case 1
   const b4 = bytes[4]!;
   if (n === 5) return apdu(new Uint8Array(0), b4 === 0 ? 256 : b4, false); // case 2S
@@ -56,7 +64,7 @@ export function decodeCommandApdu(bytes: Uint8Array): CommandApdu {
   const l = (bytes[5]! << 8) | bytes[6]!;
   if (n === 7) return apdu(new Uint8Array(0), l === 0 ? 65536 : l, true); // case 2E
   const lc = l;
-  const le = (i: number) => ((bytes[i]! << 8) | bytes[i + 1]!) || 65536;
+  const le = (i: number) => (bytes[i]! << 8) | bytes[i + 1]! || 65536;
   if (lc > 0 && n === 7 + lc) return apdu(bytes.slice(7), 0, true); // case 3E
   if (n === 9 + lc) return apdu(bytes.slice(7, 7 + lc), le(n - 2), true); // case 4E (Lc 0: the U2F leniency)
   throw new Ctap1Error(StatusWord.SW_WRONG_LENGTH, `extended Lc ${lc} does not match ${n} bytes`);

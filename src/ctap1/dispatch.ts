@@ -24,7 +24,12 @@ export interface Ctap1DispatchOptions {
   onInternalError?: (error: unknown) => void;
 }
 
-export async function dispatchCtap1(authenticator: Ctap1Authenticator, apdu: Uint8Array, ctx: Ctap1Context, options: Ctap1DispatchOptions = {}): Promise<Uint8Array> {
+export async function dispatchCtap1(
+  authenticator: Ctap1Authenticator,
+  apdu: Uint8Array,
+  ctx: Ctap1Context,
+  options: Ctap1DispatchOptions = {},
+): Promise<Uint8Array> {
   try {
     const req = decodeU2fRequest(decodeCommandApdu(apdu));
     let data: Uint8Array;

@@ -81,8 +81,15 @@ export function decodeU2fRequest(apdu: CommandApdu): U2fRequest {
         throw new Ctap1Error(StatusWord.SW_WRONG_LENGTH, 'authentication request is 65 + L bytes');
       }
       const control = (Object.keys(U2fAuthControl) as U2fAuthControlName[]).find((k) => U2fAuthControl[k] === apdu.p1);
-      if (control === undefined) throw new Ctap1Error(StatusWord.SW_WRONG_DATA, `control byte 0x${apdu.p1.toString(16)}`);
-      return { kind: 'authenticate', control, challenge: data.slice(0, 32), application: data.slice(32, 64), keyHandle: data.slice(65) };
+      if (control === undefined)
+        throw new Ctap1Error(StatusWord.SW_WRONG_DATA, `control byte 0x${apdu.p1.toString(16)}`);
+      return {
+        kind: 'authenticate',
+        control,
+        challenge: data.slice(0, 32),
+        application: data.slice(32, 64),
+        keyHandle: data.slice(65),
+      };
     }
     case U2fIns.U2F_VERSION:
       // §6.1: no request data.
@@ -104,7 +111,12 @@ export interface U2fRegisterResponse {
 }
 
 /** §4.3: 0x00 ‖ application ‖ challenge ‖ key handle ‖ user public key. */
-export function registrationSignedData(application: Uint8Array, challenge: Uint8Array, keyHandle: Uint8Array, userPublicKey: Uint8Array): Uint8Array {
+export function registrationSignedData(
+  application: Uint8Array,
+  challenge: Uint8Array,
+  keyHandle: Uint8Array,
+  userPublicKey: Uint8Array,
+): Uint8Array {
   return concat(new Uint8Array([U2F_REGISTER_SIGNED_RESERVED]), application, challenge, keyHandle, userPublicKey);
 }
 
@@ -112,7 +124,14 @@ export function registrationSignedData(application: Uint8Array, challenge: Uint8
 export function encodeRegisterResponse(r: U2fRegisterResponse): Uint8Array {
   if (r.userPublicKey.length !== USER_PUBLIC_KEY_LENGTH) throw new RangeError('user public key is 65 bytes');
   if (r.keyHandle.length > MAX_KEY_HANDLE_LENGTH) throw new RangeError('key handle longer than 255 bytes');
-  return concat(new Uint8Array([U2F_REGISTER_RESERVED]), r.userPublicKey, new Uint8Array([r.keyHandle.length]), r.keyHandle, r.attestationCertificate, r.signature);
+  return concat(
+    new Uint8Array([U2F_REGISTER_RESERVED]),
+    r.userPublicKey,
+    new Uint8Array([r.keyHandle.length]),
+    r.keyHandle,
+    r.attestationCertificate,
+    r.signature,
+  );
 }
 
 /** Length of the DER element at `offset` (tag, length octets and contents), or undefined. */
@@ -133,7 +152,8 @@ export function decodeRegisterResponse(data: Uint8Array): U2fRegisterResponse {
   const khLength = data[66]!;
   const certOffset = 67 + khLength;
   const certLength = derElementLength(data, certOffset);
-  if (certLength === undefined || certOffset + certLength > data.length) throw new RangeError('truncated attestation certificate');
+  if (certLength === undefined || certOffset + certLength > data.length)
+    throw new RangeError('truncated attestation certificate');
   return {
     userPublicKey: data.slice(1, 66),
     keyHandle: data.slice(67, certOffset),
@@ -150,7 +170,12 @@ export interface U2fAuthenticateResponse {
 }
 
 /** §5.4: application (32) ‖ user presence (1) ‖ counter (4, big-endian) ‖ challenge (32). */
-export function authenticationSignedData(application: Uint8Array, userPresence: number, counter: number, challenge: Uint8Array): Uint8Array {
+export function authenticationSignedData(
+  application: Uint8Array,
+  userPresence: number,
+  counter: number,
+  challenge: Uint8Array,
+): Uint8Array {
   return concat(application, new Uint8Array([userPresence]), u32be(counter), challenge);
 }
 

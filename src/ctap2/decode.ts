@@ -126,7 +126,10 @@ export interface CredentialDescriptor {
   transports?: string[];
 }
 
-export function decodeDescriptorList(list: CborValue[] | undefined, context: string): CredentialDescriptor[] | undefined {
+export function decodeDescriptorList(
+  list: CborValue[] | undefined,
+  context: string,
+): CredentialDescriptor[] | undefined {
   if (list === undefined) return undefined;
   return list.map((item, i) => {
     const f = asFields(item, `${context}[${i}]`);

@@ -24,15 +24,32 @@ const credentialManagement: Handler = async (a, p, ctx) =>
 /** Commands and their decode → call → encode. Extended by later command families. */
 export const COMMAND_TABLE = new Map<number, Handler>([
   [Command.authenticatorGetInfo, async (a) => encodeGetInfoResponse(a.getInfo())],
-  [Command.authenticatorMakeCredential, async (a, p, ctx) => encodeMakeCredentialResponse(await a.makeCredential(decodeMakeCredential(p, a.extensionDecoders ?? []), ctx))],
-  [Command.authenticatorGetAssertion, async (a, p, ctx) => encodeGetAssertionResponse(await a.getAssertion(decodeGetAssertion(p, a.extensionDecoders ?? []), ctx))],
-  [Command.authenticatorGetNextAssertion, async (a, _p, ctx) => encodeGetAssertionResponse(await a.getNextAssertion(ctx))],
-  [Command.authenticatorClientPIN, async (a, p, ctx) => encodeClientPinResponse(await a.clientPin(decodeClientPin(p), ctx))],
+  [
+    Command.authenticatorMakeCredential,
+    async (a, p, ctx) =>
+      encodeMakeCredentialResponse(await a.makeCredential(decodeMakeCredential(p, a.extensionDecoders ?? []), ctx)),
+  ],
+  [
+    Command.authenticatorGetAssertion,
+    async (a, p, ctx) =>
+      encodeGetAssertionResponse(await a.getAssertion(decodeGetAssertion(p, a.extensionDecoders ?? []), ctx)),
+  ],
+  [
+    Command.authenticatorGetNextAssertion,
+    async (a, _p, ctx) => encodeGetAssertionResponse(await a.getNextAssertion(ctx)),
+  ],
+  [
+    Command.authenticatorClientPIN,
+    async (a, p, ctx) => encodeClientPinResponse(await a.clientPin(decodeClientPin(p), ctx)),
+  ],
   [Command.authenticatorReset, async (a, _p, ctx) => (await a.reset(ctx), undefined)],
   [Command.authenticatorSelection, async (a, _p, ctx) => (await a.selection(ctx), undefined)],
   [Command.authenticatorCredentialManagement, credentialManagement],
   [Command.authenticatorCredentialManagementPreview, credentialManagement],
-  [Command.authenticatorLargeBlobs, async (a, p, ctx) => encodeLargeBlobsResponse(await a.largeBlobs(decodeLargeBlobs(p), ctx))],
+  [
+    Command.authenticatorLargeBlobs,
+    async (a, p, ctx) => encodeLargeBlobsResponse(await a.largeBlobs(decodeLargeBlobs(p), ctx)),
+  ],
   [Command.authenticatorConfig, async (a, p, ctx) => (await a.authenticatorConfig(decodeConfig(p), ctx), undefined)],
 ]);
 

@@ -18,7 +18,11 @@ import {
 } from './commands.js';
 import type { CredentialDescriptor } from './decode.js';
 import { padPin, pinHash, type CoseKeyMap, type PlatformPinUvAuthProtocol } from './pinUvAuthProtocol.js';
-import type { PublicKeyCredentialParameters, PublicKeyCredentialRpEntity, PublicKeyCredentialUserEntity } from './requests/makeCredential.js';
+import type {
+  PublicKeyCredentialParameters,
+  PublicKeyCredentialRpEntity,
+  PublicKeyCredentialUserEntity,
+} from './requests/makeCredential.js';
 import { CtapError, Status } from './status.js';
 
 export interface MakeCredentialParams {
@@ -129,7 +133,10 @@ export function decodeMakeCredentialResponse(response: Uint8Array): MakeCredenti
  * CTAP 2.1 §6.2.2: the authenticator "MAY omit" credential (0x01) when the allowList had exactly
  * one entry; pass that allowList and the credential is filled in from it.
  */
-export function decodeGetAssertionResponse(response: Uint8Array, allowList?: readonly CredentialDescriptor[]): GetAssertionResponse {
+export function decodeGetAssertionResponse(
+  response: Uint8Array,
+  allowList?: readonly CredentialDescriptor[],
+): GetAssertionResponse {
   const m = responseBody(response)!;
   const cred = m.get(GAR.credential);
   let id: Uint8Array;
@@ -258,17 +265,32 @@ export function getKeyAgreementParams(protocol: PlatformPinUvAuthProtocol): Clie
 }
 
 /** setPIN (0x03): newPinEnc = encrypt(paddedNewPin), pinUvAuthParam = authenticate(newPinEnc). */
-export function setPinParams(protocol: PlatformPinUvAuthProtocol, authenticatorKey: CoseKeyMap, newPin: string): ClientPinExchange {
+export function setPinParams(
+  protocol: PlatformPinUvAuthProtocol,
+  authenticatorKey: CoseKeyMap,
+  newPin: string,
+): ClientPinExchange {
   const { keyAgreement, sharedSecret } = protocol.encapsulate(authenticatorKey);
   const newPinEnc = protocol.encrypt(sharedSecret, padPin(newPin));
   return {
-    params: { pinUvAuthProtocol: protocol.version, subCommand: ClientPinSubCommand.setPIN, keyAgreement, newPinEnc, pinUvAuthParam: protocol.authenticate(sharedSecret, newPinEnc) },
+    params: {
+      pinUvAuthProtocol: protocol.version,
+      subCommand: ClientPinSubCommand.setPIN,
+      keyAgreement,
+      newPinEnc,
+      pinUvAuthParam: protocol.authenticate(sharedSecret, newPinEnc),
+    },
     sharedSecret,
   };
 }
 
 /** changePIN (0x04): pinUvAuthParam = authenticate(newPinEnc ‖ pinHashEnc). */
-export function changePinParams(protocol: PlatformPinUvAuthProtocol, authenticatorKey: CoseKeyMap, currentPin: string, newPin: string): ClientPinExchange {
+export function changePinParams(
+  protocol: PlatformPinUvAuthProtocol,
+  authenticatorKey: CoseKeyMap,
+  currentPin: string,
+  newPin: string,
+): ClientPinExchange {
   const { keyAgreement, sharedSecret } = protocol.encapsulate(authenticatorKey);
   const pinHashEnc = protocol.encrypt(sharedSecret, pinHash(currentPin));
   const newPinEnc = protocol.encrypt(sharedSecret, padPin(newPin));
@@ -286,16 +308,31 @@ export function changePinParams(protocol: PlatformPinUvAuthProtocol, authenticat
 }
 
 /** getPinToken (0x05, superseded): a token with mc and ga. */
-export function getPinTokenParams(protocol: PlatformPinUvAuthProtocol, authenticatorKey: CoseKeyMap, pin: string): ClientPinExchange {
+export function getPinTokenParams(
+  protocol: PlatformPinUvAuthProtocol,
+  authenticatorKey: CoseKeyMap,
+  pin: string,
+): ClientPinExchange {
   const { keyAgreement, sharedSecret } = protocol.encapsulate(authenticatorKey);
   return {
-    params: { pinUvAuthProtocol: protocol.version, subCommand: ClientPinSubCommand.getPinToken, keyAgreement, pinHashEnc: protocol.encrypt(sharedSecret, pinHash(pin)) },
+    params: {
+      pinUvAuthProtocol: protocol.version,
+      subCommand: ClientPinSubCommand.getPinToken,
+      keyAgreement,
+      pinHashEnc: protocol.encrypt(sharedSecret, pinHash(pin)),
+    },
     sharedSecret,
   };
 }
 
 /** getPinUvAuthTokenUsingPinWithPermissions (0x09). */
-export function getPinUvAuthTokenUsingPinParams(protocol: PlatformPinUvAuthProtocol, authenticatorKey: CoseKeyMap, pin: string, permissions: number, rpId?: string): ClientPinExchange {
+export function getPinUvAuthTokenUsingPinParams(
+  protocol: PlatformPinUvAuthProtocol,
+  authenticatorKey: CoseKeyMap,
+  pin: string,
+  permissions: number,
+  rpId?: string,
+): ClientPinExchange {
   const { keyAgreement, sharedSecret } = protocol.encapsulate(authenticatorKey);
   const params: ClientPinParams = {
     pinUvAuthProtocol: protocol.version,
@@ -309,19 +346,37 @@ export function getPinUvAuthTokenUsingPinParams(protocol: PlatformPinUvAuthProto
 }
 
 /** getPinUvAuthTokenUsingUvWithPermissions (0x06). */
-export function getPinUvAuthTokenUsingUvParams(protocol: PlatformPinUvAuthProtocol, authenticatorKey: CoseKeyMap, permissions: number, rpId?: string): ClientPinExchange {
+export function getPinUvAuthTokenUsingUvParams(
+  protocol: PlatformPinUvAuthProtocol,
+  authenticatorKey: CoseKeyMap,
+  permissions: number,
+  rpId?: string,
+): ClientPinExchange {
   const { keyAgreement, sharedSecret } = protocol.encapsulate(authenticatorKey);
-  const params: ClientPinParams = { pinUvAuthProtocol: protocol.version, subCommand: ClientPinSubCommand.getPinUvAuthTokenUsingUvWithPermissions, keyAgreement, permissions };
+  const params: ClientPinParams = {
+    pinUvAuthProtocol: protocol.version,
+    subCommand: ClientPinSubCommand.getPinUvAuthTokenUsingUvWithPermissions,
+    keyAgreement,
+    permissions,
+  };
   if (rpId !== undefined) params.rpId = rpId;
   return { params, sharedSecret };
 }
 
 /** The pinUvAuthToken from a token-issuing response (undefined when it does not decrypt). */
-export function decryptPinUvAuthToken(protocol: PlatformPinUvAuthProtocol, sharedSecret: Uint8Array, response: ClientPinResponse): Uint8Array | undefined {
+export function decryptPinUvAuthToken(
+  protocol: PlatformPinUvAuthProtocol,
+  sharedSecret: Uint8Array,
+  response: ClientPinResponse,
+): Uint8Array | undefined {
   return response.pinUvAuthToken && protocol.decrypt(sharedSecret, response.pinUvAuthToken);
 }
 
 /** pinUvAuthParam for makeCredential/getAssertion: authenticate(pinUvAuthToken, clientDataHash). */
-export function pinUvAuthParamFor(protocol: PlatformPinUvAuthProtocol, pinUvAuthToken: Uint8Array, clientDataHash: Uint8Array): Uint8Array {
+export function pinUvAuthParamFor(
+  protocol: PlatformPinUvAuthProtocol,
+  pinUvAuthToken: Uint8Array,
+  clientDataHash: Uint8Array,
+): Uint8Array {
   return protocol.authenticate(pinUvAuthToken, clientDataHash);
 }

@@ -26,7 +26,10 @@ export interface HmacSecretSession {
 }
 
 /** encapsulate(authenticator key-agreement key) of the protocol (from clientPIN getKeyAgreement). */
-export function hmacSecretSession(protocol: PlatformPinUvAuthProtocol, authenticatorKey: CoseKeyMap): HmacSecretSession {
+export function hmacSecretSession(
+  protocol: PlatformPinUvAuthProtocol,
+  authenticatorKey: CoseKeyMap,
+): HmacSecretSession {
   return protocol.encapsulate(authenticatorKey);
 }
 
@@ -42,7 +45,8 @@ export function hmacSecretInput(
   salt2?: Uint8Array,
 ): Map<number, Encodable> {
   for (const salt of salt2 ? [salt1, salt2] : [salt1]) {
-    if (salt.length !== HMAC_SECRET_SALT_LENGTH) throw new RangeError(`an hmac-secret salt is ${HMAC_SECRET_SALT_LENGTH} bytes, got ${salt.length}`);
+    if (salt.length !== HMAC_SECRET_SALT_LENGTH)
+      throw new RangeError(`an hmac-secret salt is ${HMAC_SECRET_SALT_LENGTH} bytes, got ${salt.length}`);
   }
   const saltEnc = protocol.encrypt(sharedSecret, salt2 ? concat(salt1, salt2) : salt1);
   return new Map<number, Encodable>([
@@ -54,14 +58,20 @@ export function hmacSecretInput(
 }
 
 /** Decrypts an hmac-secret / hmac-secret-mc output into output1 and, for two salts, output2. */
-export function decodeHmacSecretOutput(protocol: PlatformPinUvAuthProtocol, sharedSecret: Uint8Array, output: CborValue | undefined): { output1: Uint8Array; output2?: Uint8Array } {
+export function decodeHmacSecretOutput(
+  protocol: PlatformPinUvAuthProtocol,
+  sharedSecret: Uint8Array,
+  output: CborValue | undefined,
+): { output1: Uint8Array; output2?: Uint8Array } {
   if (!(output instanceof Uint8Array)) throw new TypeError('the hmac-secret output is not a byte string');
   const plain = protocol.decrypt(sharedSecret, output);
   if (!plain || (plain.length !== HMAC_SECRET_SALT_LENGTH && plain.length !== 2 * HMAC_SECRET_SALT_LENGTH)) {
     throw new TypeError('the hmac-secret output does not decrypt to one or two 32-byte values');
   }
   const output1 = plain.slice(0, HMAC_SECRET_SALT_LENGTH);
-  return plain.length === HMAC_SECRET_SALT_LENGTH ? { output1 } : { output1, output2: plain.slice(HMAC_SECRET_SALT_LENGTH) };
+  return plain.length === HMAC_SECRET_SALT_LENGTH
+    ? { output1 }
+    : { output1, output2: plain.slice(HMAC_SECRET_SALT_LENGTH) };
 }
 
 /** The extension outputs map of an authenticatorData, or undefined when it has none. */

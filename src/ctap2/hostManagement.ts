@@ -12,7 +12,12 @@ import { decode, encode, type CborValue, type Encodable } from '../encoding/cbor
 import { Command } from './commands.js';
 import { responseBody } from './hostCodec.js';
 import type { PinUvAuthPrimitives } from './pinUvAuthProtocol.js';
-import { ConfigKey, ConfigSubCommand, SetMinPINLengthParamKey, type SetMinPINLengthParams } from './requests/authenticatorConfig.js';
+import {
+  ConfigKey,
+  ConfigSubCommand,
+  SetMinPINLengthParamKey,
+  type SetMinPINLengthParams,
+} from './requests/authenticatorConfig.js';
 import {
   CredentialManagementKey as CM,
   CredentialManagementParamKey as CMP,
@@ -58,7 +63,11 @@ function credentialManagementSubCommandParams(p: CredentialManagementParams): Ma
  * A credentialManagement request (command 0x0A, or 0x41 with `preview`). With a session, pinUvAuthParam
  * authenticates subCommand ‖ subCommandParams (the GetNext subcommands are sent without one).
  */
-export function encodeCredentialManagementRequest(p: CredentialManagementParams, session?: PinUvAuthSession, preview = false): Uint8Array {
+export function encodeCredentialManagementRequest(
+  p: CredentialManagementParams,
+  session?: PinUvAuthSession,
+  preview = false,
+): Uint8Array {
   const sub = credentialManagementSubCommandParams(p);
   const message = concat(new Uint8Array([p.subCommand]), sub ? encode(sub) : new Uint8Array(0));
   return command(
@@ -77,13 +86,20 @@ export function decodeCredentialManagementResponse(response: Uint8Array): Creden
   const out: CredentialManagementResponse = {};
   if (!m) return out;
   const num = (k: number) => (typeof m.get(k) === 'number' ? (m.get(k) as number) : undefined);
-  const assign = <K extends keyof CredentialManagementResponse>(key: K, value: CredentialManagementResponse[K] | undefined) => {
+  const assign = <K extends keyof CredentialManagementResponse>(
+    key: K,
+    value: CredentialManagementResponse[K] | undefined,
+  ) => {
     if (value !== undefined) out[key] = value;
   };
   assign('existingResidentCredentialsCount', num(CMR.existingResidentCredentialsCount));
   assign('maxPossibleRemainingResidentCredentialsCount', num(CMR.maxPossibleRemainingResidentCredentialsCount));
   const rp = m.get(CMR.rp);
-  if (rp instanceof Map) out.rp = { id: rp.get('id') as string, ...(typeof rp.get('name') === 'string' && { name: rp.get('name') as string }) };
+  if (rp instanceof Map)
+    out.rp = {
+      id: rp.get('id') as string,
+      ...(typeof rp.get('name') === 'string' && { name: rp.get('name') as string }),
+    };
   const rpIDHash = m.get(CMR.rpIDHash);
   if (rpIDHash instanceof Uint8Array) out.rpIDHash = rpIDHash;
   assign('totalRPs', num(CMR.totalRPs));
@@ -111,7 +127,13 @@ export function decodeCredentialManagementResponse(response: Uint8Array): Creden
 
 /** A read of up to `get` bytes at `offset`. */
 export function encodeLargeBlobsGet(offset: number, get: number): Uint8Array {
-  return command(Command.authenticatorLargeBlobs, new Map([[LB.get, get], [LB.offset, offset]]));
+  return command(
+    Command.authenticatorLargeBlobs,
+    new Map([
+      [LB.get, get],
+      [LB.offset, offset],
+    ]),
+  );
 }
 
 /** The message a write fragment's pinUvAuthParam authenticates. */
@@ -122,21 +144,33 @@ export function largeBlobsSetMessage(offset: number, fragment: Uint8Array): Uint
 }
 
 /** One write fragment; `length` (the total) goes with offset 0 only. */
-export function encodeLargeBlobsSet(offset: number, fragment: Uint8Array, length?: number, session?: PinUvAuthSession): Uint8Array {
+export function encodeLargeBlobsSet(
+  offset: number,
+  fragment: Uint8Array,
+  length?: number,
+  session?: PinUvAuthSession,
+): Uint8Array {
   return command(
     Command.authenticatorLargeBlobs,
     new Map<number, Encodable | undefined>([
       [LB.set, fragment],
       [LB.offset, offset],
       [LB.length, length],
-      [LB.pinUvAuthParam, session && session.protocol.authenticate(session.pinUvAuthToken, largeBlobsSetMessage(offset, fragment))],
+      [
+        LB.pinUvAuthParam,
+        session && session.protocol.authenticate(session.pinUvAuthToken, largeBlobsSetMessage(offset, fragment)),
+      ],
       [LB.pinUvAuthProtocol, session?.protocol.version],
     ]),
   );
 }
 
 /** The write requests of a whole serialized array, in fragments of at most maxFragmentLength. */
-export function encodeLargeBlobsWrite(serialized: Uint8Array, maxFragmentLength: number, session?: PinUvAuthSession): Uint8Array[] {
+export function encodeLargeBlobsWrite(
+  serialized: Uint8Array,
+  maxFragmentLength: number,
+  session?: PinUvAuthSession,
+): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let offset = 0; offset < serialized.length; offset += maxFragmentLength) {
     const fragment = serialized.subarray(offset, offset + maxFragmentLength);
@@ -182,8 +216,13 @@ function setMinPINLengthParams(p: SetMinPINLengthParams): Map<number, Encodable>
 }
 
 /** An authenticatorConfig request; subCommandParams only for setMinPINLength (when it has any). */
-export function encodeConfigRequest(subCommand: number, session?: PinUvAuthSession, minPinLength?: SetMinPINLengthParams): Uint8Array {
-  const params = subCommand === ConfigSubCommand.setMinPINLength && minPinLength ? setMinPINLengthParams(minPinLength) : undefined;
+export function encodeConfigRequest(
+  subCommand: number,
+  session?: PinUvAuthSession,
+  minPinLength?: SetMinPINLengthParams,
+): Uint8Array {
+  const params =
+    subCommand === ConfigSubCommand.setMinPINLength && minPinLength ? setMinPINLengthParams(minPinLength) : undefined;
   const sub = params && params.size > 0 ? params : undefined;
   const message = concat(FF32, new Uint8Array([0x0d, subCommand & 0xff]), sub ? encode(sub) : new Uint8Array(0));
   return command(

@@ -9,7 +9,13 @@
  */
 import { randomBytes } from '../crypto/aead.js';
 import { hkdfSha256, hmacSha256, sha256 } from '../crypto/hash.js';
-import { aes256CbcDecrypt, aes256CbcEncrypt, generateP256KeyPair, p256Ecdh, type P256KeyPair } from '../crypto/pinCrypto.js';
+import {
+  aes256CbcDecrypt,
+  aes256CbcEncrypt,
+  generateP256KeyPair,
+  p256Ecdh,
+  type P256KeyPair,
+} from '../crypto/pinCrypto.js';
 import { concat, equal, utf8 } from '../encoding/bytes.js';
 import type { CborKey, CborValue } from '../encoding/cbor.js';
 import { CoseAlg, CoseCrv, CoseKty } from '../encoding/cose.js';
@@ -100,7 +106,10 @@ export function protocolTwo(random: RandomSource = randomBytes): PinUvAuthPrimit
   };
 }
 
-export function pinUvAuthPrimitives(version: PinUvAuthProtocolVersion, random: RandomSource = randomBytes): PinUvAuthPrimitives {
+export function pinUvAuthPrimitives(
+  version: PinUvAuthProtocolVersion,
+  random: RandomSource = randomBytes,
+): PinUvAuthPrimitives {
   return version === 1 ? protocolOne() : protocolTwo(random);
 }
 
@@ -163,7 +172,10 @@ export function authenticatorProtocol(version: PinUvAuthProtocolVersion, random:
 }
 
 /** The platform side of protocol `version`; `random` (default: the system RNG) makes keys and IVs. */
-export function platformProtocol(version: PinUvAuthProtocolVersion, random: RandomSource = randomBytes): PlatformPinUvAuthProtocol {
+export function platformProtocol(
+  version: PinUvAuthProtocolVersion,
+  random: RandomSource = randomBytes,
+): PlatformPinUvAuthProtocol {
   const primitives = pinUvAuthPrimitives(version, random);
   return {
     ...primitives,

@@ -109,12 +109,13 @@ export class CtapHidDevice {
     this.scheduler = options.scheduler;
     this.rng = options.rng;
     this.deviceVersion = options.deviceVersion;
-    this.capabilities =
-      options.capabilities ?? CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR;
+    this.capabilities = options.capabilities ?? CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR;
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
     this.keepaliveIntervalMs = options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS;
     this.maxChannels = Math.max(1, options.maxChannels ?? 256);
-    this.assembler = new Assembler(options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {});
+    this.assembler = new Assembler(
+      options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {},
+    );
     this.onError = options.onError ?? ((error) => console.error('[ctaphid]', error));
     this.trace = options.trace;
     for (const v of this.deviceVersion) {
@@ -276,8 +277,7 @@ export class CtapHidDevice {
     this.scheduleKeepalive(tx);
     let answer: Promise<Uint8Array>;
     try {
-      answer =
-        cmd === CtapHidCommand.CTAPHID_CBOR ? this.handler.cbor(data, ctx) : this.handler.msg(data, ctx);
+      answer = cmd === CtapHidCommand.CTAPHID_CBOR ? this.handler.cbor(data, ctx) : this.handler.msg(data, ctx);
     } catch (error) {
       answer = Promise.reject(error);
     }

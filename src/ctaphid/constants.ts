@@ -94,7 +94,10 @@ export function ctapHidErrorName(code: number): string {
 /** The one error class of the CTAPHID layer; turned into a CTAPHID_ERROR response in channels.ts. */
 export class CtapHidError extends Error {
   override readonly name = 'CtapHidError';
-  constructor(readonly code: number, message?: string) {
+  constructor(
+    readonly code: number,
+    message?: string,
+  ) {
     super(message ?? `CTAPHID ${ctapHidErrorName(code)}`);
   }
 }

@@ -2,13 +2,7 @@
  * CTAP 2.1 §11.2.4: splitting one message into 64-byte reports, an initialization packet then
  * continuation packets with SEQ 0, 1, 2, ... Pure function.
  */
-import {
-  CONT_DATA_SIZE,
-  CtapHidError,
-  CtapHidErrorCode,
-  INIT_DATA_SIZE,
-  MAX_MESSAGE_SIZE,
-} from './constants.js';
+import { CONT_DATA_SIZE, CtapHidError, CtapHidErrorCode, INIT_DATA_SIZE, MAX_MESSAGE_SIZE } from './constants.js';
 import { encodeContPacket, encodeInitPacket } from './packet.js';
 
 /** Reports needed for a payload of `length` bytes. */
@@ -23,7 +17,10 @@ export function reportCount(length: number): number {
  */
 export function fragment(cid: number, cmd: number, data: Uint8Array): Uint8Array[] {
   if (data.length > MAX_MESSAGE_SIZE) {
-    throw new CtapHidError(CtapHidErrorCode.ERR_INVALID_LEN, `message of ${data.length} bytes exceeds ${MAX_MESSAGE_SIZE}`);
+    throw new CtapHidError(
+      CtapHidErrorCode.ERR_INVALID_LEN,
+      `message of ${data.length} bytes exceeds ${MAX_MESSAGE_SIZE}`,
+    );
   }
   const reports = [encodeInitPacket(cid, cmd, data.length, data.subarray(0, INIT_DATA_SIZE))];
   let offset = INIT_DATA_SIZE;

@@ -134,7 +134,8 @@ export class CtapHidHost {
 
   /** CTAPHID_LOCK: 1–10 seconds locks the device to our channel, 0 releases. */
   async lock(seconds: number): Promise<void> {
-    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 0xff) throw new RangeError('lock seconds must be a byte');
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 0xff)
+      throw new RangeError('lock seconds must be a byte');
     await this.request(CtapHidCommand.CTAPHID_LOCK, new Uint8Array([seconds]), {});
   }
 
@@ -177,7 +178,10 @@ export class CtapHidHost {
         const delay = Math.min(BUSY_FIRST_DELAY_MS * 2 ** retry, BUSY_MAX_DELAY_MS);
         if (waited + delay > this.busyTimeoutMs) {
           if (retry === 0) throw error;
-          throw new CtapHidError(CtapHidErrorCode.ERR_CHANNEL_BUSY, `the device stayed busy with another channel through ${retry} retries over ${waited} ms`);
+          throw new CtapHidError(
+            CtapHidErrorCode.ERR_CHANNEL_BUSY,
+            `the device stayed busy with another channel through ${retry} retries over ${waited} ms`,
+          );
         }
         await this.sleep(delay, signal);
         waited += delay;
@@ -197,13 +201,21 @@ export class CtapHidHost {
   private async initNow(): Promise<CtapHidDeviceInfo> {
     const nonce = this.rng(INIT_NONCE_SIZE).slice(0, INIT_NONCE_SIZE);
     if (nonce.length !== INIT_NONCE_SIZE) throw new RangeError('rng returned too few bytes');
-    const response = await this.transact(BROADCAST_CID, CtapHidCommand.CTAPHID_INIT, nonce, {}, (answer) =>
-      // Other applications' INIT answers also travel on the broadcast channel: match our nonce.
-      answer.length >= INIT_RESPONSE_SIZE && equal(answer.subarray(0, INIT_NONCE_SIZE), nonce),
+    const response = await this.transact(
+      BROADCAST_CID,
+      CtapHidCommand.CTAPHID_INIT,
+      nonce,
+      {},
+      (answer) =>
+        // Other applications' INIT answers also travel on the broadcast channel: match our nonce.
+        answer.length >= INIT_RESPONSE_SIZE && equal(answer.subarray(0, INIT_NONCE_SIZE), nonce),
     );
     const cid = readU32be(response, 8);
     if (cid === 0 || cid === BROADCAST_CID) {
-      throw new CtapHidError(CtapHidErrorCode.ERR_INVALID_CHANNEL, `device allocated reserved CID 0x${cid.toString(16)}`);
+      throw new CtapHidError(
+        CtapHidErrorCode.ERR_INVALID_CHANNEL,
+        `device allocated reserved CID 0x${cid.toString(16)}`,
+      );
     }
     this.deviceInfo = {
       cid,
@@ -290,7 +302,12 @@ export class CtapHidHost {
               finish(() => resolve(result.data));
               return;
             default:
-              fail(new CtapHidError(CtapHidErrorCode.ERR_INVALID_CMD, `unexpected answer command 0x${result.cmd.toString(16)}`));
+              fail(
+                new CtapHidError(
+                  CtapHidErrorCode.ERR_INVALID_CMD,
+                  `unexpected answer command 0x${result.cmd.toString(16)}`,
+                ),
+              );
           }
         },
       };

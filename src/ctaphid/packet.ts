@@ -85,7 +85,10 @@ export function packetCid(report: Uint8Array): number {
 /** Decodes one 64-byte report. Throws CtapHidError(ERR_INVALID_LEN) for any other size. */
 export function decodePacket(report: Uint8Array): Packet {
   if (report.length !== HID_REPORT_SIZE) {
-    throw new CtapHidError(CtapHidErrorCode.ERR_INVALID_LEN, `HID report must be ${HID_REPORT_SIZE} bytes, got ${report.length}`);
+    throw new CtapHidError(
+      CtapHidErrorCode.ERR_INVALID_LEN,
+      `HID report must be ${HID_REPORT_SIZE} bytes, got ${report.length}`,
+    );
   }
   const cid = readU32be(report, 0);
   const b4 = report[4]!;

@@ -13,15 +13,7 @@
  * deeper than 4 (the top-level container is depth 1).
  */
 
-export type CborValue =
-  | number
-  | bigint
-  | string
-  | boolean
-  | null
-  | Uint8Array
-  | CborValue[]
-  | CborMap;
+export type CborValue = number | bigint | string | boolean | null | Uint8Array | CborValue[] | CborMap;
 
 export type CborKey = number | string;
 export type CborMap = Map<CborKey, CborValue>;
@@ -129,7 +121,8 @@ function compareKeys(a: Uint8Array, b: Uint8Array): number {
 /** compareKeys on two ranges of one array ([aStart, aEnd) and [bStart, bEnd)). */
 function compareRanges(bytes: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
   if (aEnd - aStart !== bEnd - bStart) return aEnd - aStart - (bEnd - bStart);
-  for (let i = 0; i < aEnd - aStart; i++) if (bytes[aStart + i] !== bytes[bStart + i]) return bytes[aStart + i]! - bytes[bStart + i]!;
+  for (let i = 0; i < aEnd - aStart; i++)
+    if (bytes[aStart + i] !== bytes[bStart + i]) return bytes[aStart + i]! - bytes[bStart + i]!;
   return 0;
 }
 
@@ -171,12 +164,18 @@ function encodeInto(w: Writer, value: Encodable): void {
     w.head(4, value.length);
     for (const item of value as readonly Encodable[]) encodeInto(w, item);
   } else {
-    encodeMap(w, value as ReadonlyMap<CborKey, Encodable | undefined> | { readonly [key: string]: Encodable | undefined });
+    encodeMap(
+      w,
+      value as ReadonlyMap<CborKey, Encodable | undefined> | { readonly [key: string]: Encodable | undefined },
+    );
   }
 }
 
 /** A map with its keys in canonical order (sorted by their encoding); undefined members are skipped. */
-function encodeMap(w: Writer, value: ReadonlyMap<CborKey, Encodable | undefined> | { readonly [key: string]: Encodable | undefined }): void {
+function encodeMap(
+  w: Writer,
+  value: ReadonlyMap<CborKey, Encodable | undefined> | { readonly [key: string]: Encodable | undefined },
+): void {
   const keys: Uint8Array[] = [];
   const values: Encodable[] = [];
   if (value instanceof Map) {
@@ -269,7 +268,8 @@ class Reader {
       if (value < 0x100) throw new CborError('non-minimal integer encoding');
     } else if (info === 26) {
       this.need(4);
-      value = (b[this.offset]! * 0x1000000 + ((b[this.offset + 1]! << 16) | (b[this.offset + 2]! << 8) | b[this.offset + 3]!));
+      value =
+        b[this.offset]! * 0x1000000 + ((b[this.offset + 1]! << 16) | (b[this.offset + 2]! << 8) | b[this.offset + 3]!);
       this.offset += 4;
       if (value < 0x10000) throw new CborError('non-minimal integer encoding');
     } else if (info === 27) {

@@ -30,11 +30,27 @@ export type CoseKey =
 export function coseKeyToMap(key: CoseKey): Map<number, CborValue> {
   switch (key.kty) {
     case 'EC2':
-      return new Map<number, CborValue>([[1, CoseKty.EC2], [3, key.alg], [-1, CoseCrv[key.crv ?? 'P-256']], [-2, key.x], [-3, key.y]]);
+      return new Map<number, CborValue>([
+        [1, CoseKty.EC2],
+        [3, key.alg],
+        [-1, CoseCrv[key.crv ?? 'P-256']],
+        [-2, key.x],
+        [-3, key.y],
+      ]);
     case 'OKP':
-      return new Map<number, CborValue>([[1, CoseKty.OKP], [3, key.alg], [-1, CoseCrv.Ed25519], [-2, key.x]]);
+      return new Map<number, CborValue>([
+        [1, CoseKty.OKP],
+        [3, key.alg],
+        [-1, CoseCrv.Ed25519],
+        [-2, key.x],
+      ]);
     case 'RSA':
-      return new Map<number, CborValue>([[1, CoseKty.RSA], [3, key.alg], [-1, key.n], [-2, key.e]]);
+      return new Map<number, CborValue>([
+        [1, CoseKty.RSA],
+        [3, key.alg],
+        [-1, key.n],
+        [-2, key.e],
+      ]);
   }
 }
 

@@ -37,7 +37,11 @@ export function acceptedHosts(port: number, configuredHosts: readonly string[] =
 }
 
 /** Whether a request's Host header names this listener (see the file comment). */
-export function hostAllowed(header: string | undefined, port: number, configuredHosts: readonly string[] = []): boolean {
+export function hostAllowed(
+  header: string | undefined,
+  port: number,
+  configuredHosts: readonly string[] = [],
+): boolean {
   if (header === undefined) return false;
   const parsed = parseHostHeader(header);
   if (!parsed || parsed[1] !== port) return false;
@@ -48,7 +52,11 @@ export function hostAllowed(header: string | undefined, port: number, configured
 }
 
 /** The text of a 421 answer. */
-export function misdirectedText(header: string | undefined, port: number, configuredHosts: readonly string[] = []): string {
+export function misdirectedText(
+  header: string | undefined,
+  port: number,
+  configuredHosts: readonly string[] = [],
+): string {
   const got = header === undefined ? 'no Host header' : `Host "${header.slice(0, 100)}"`;
   return (
     `softkey: ${got} does not name this server; it answers only to ${acceptedHosts(port, configuredHosts).join(', ')} ` +
@@ -63,10 +71,18 @@ export const CLOSE_MESSAGE_TOO_BIG = 1009;
  * `ws` closes a connection whose message exceeds its maxPayload with 1009 but no reason; this
  * gives that close a reason naming the limit (at most 123 bytes, RFC 6455 §5.5.1).
  */
-export function explainOversizeClose(ws: { close(code?: number, reason?: string | Buffer): void }, maxBytes: number): void {
+export function explainOversizeClose(
+  ws: { close(code?: number, reason?: string | Buffer): void },
+  maxBytes: number,
+): void {
   const close = ws.close.bind(ws);
   ws.close = (code?: number, reason?: string | Buffer) =>
-    close(code, code === CLOSE_MESSAGE_TOO_BIG && (reason === undefined || reason.length === 0) ? `message larger than ${maxBytes} bytes` : reason);
+    close(
+      code,
+      code === CLOSE_MESSAGE_TOO_BIG && (reason === undefined || reason.length === 0)
+        ? `message larger than ${maxBytes} bytes`
+        : reason,
+    );
 }
 
 /** A `ws` message's bytes: ws hands a message over as one Buffer, an ArrayBuffer or a list of fragments. */

@@ -56,7 +56,9 @@ export interface ControlParts {
 }
 
 /** The pieces a device needs before it opens (presence broker, interposers), and the Controller after. */
-export function prepareControl(options: { mode?: PresenceMode; timeoutMs?: number; custom?: UserPresence; terminal?: UserPresence } = {}): ControlParts {
+export function prepareControl(
+  options: { mode?: PresenceMode; timeoutMs?: number; custom?: UserPresence; terminal?: UserPresence } = {},
+): ControlParts {
   let controller: Controller | undefined;
   const presence = new PresenceBroker({
     ...(options.mode && { mode: options.mode }),
@@ -138,7 +140,8 @@ export function prepareControl(options: { mode?: PresenceMode; timeoutMs?: numbe
 function lookup(table: Record<string, number>, name: string, prefix: string): number | undefined {
   if (/^(0x[0-9a-f]{1,2}|\d{1,3})$/i.test(name)) return Number(name);
   const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(table)) if (k.toLowerCase() === lower || k.toLowerCase() === (prefix + name).toLowerCase()) return v;
+  for (const [k, v] of Object.entries(table))
+    if (k.toLowerCase() === lower || k.toLowerCase() === (prefix + name).toLowerCase()) return v;
   return undefined;
 }
 
@@ -154,10 +157,14 @@ function bytesOf(text: string, what: string): Uint8Array {
 /** A private key given as JSON (PKCS#8 PEM or base64url DER, JWK, or a P-256 scalar in hex/base64url). */
 export function importPrivateKeyJson(input: PrivateKeyJson) {
   if ('pkcs8' in input && typeof input.pkcs8 === 'string') {
-    return importCredentialPrivateKey({ pkcs8: input.pkcs8.includes('-----BEGIN') ? input.pkcs8 : bytesOf(input.pkcs8, 'pkcs8') });
+    return importCredentialPrivateKey({
+      pkcs8: input.pkcs8.includes('-----BEGIN') ? input.pkcs8 : bytesOf(input.pkcs8, 'pkcs8'),
+    });
   }
-  if ('jwk' in input && typeof input.jwk === 'object' && input.jwk !== null) return importCredentialPrivateKey({ jwk: input.jwk });
-  if ('p256Scalar' in input && typeof input.p256Scalar === 'string') return importCredentialPrivateKey({ p256Scalar: bytesOf(input.p256Scalar, 'p256Scalar') });
+  if ('jwk' in input && typeof input.jwk === 'object' && input.jwk !== null)
+    return importCredentialPrivateKey({ jwk: input.jwk });
+  if ('p256Scalar' in input && typeof input.p256Scalar === 'string')
+    return importCredentialPrivateKey({ p256Scalar: bytesOf(input.p256Scalar, 'p256Scalar') });
   throw new ControlError('privateKey must be { pkcs8 } or { jwk } or { p256Scalar }');
 }
 

@@ -23,23 +23,36 @@ export function readControlInfo(dataDir: string): ControlInfo {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new ControlClientError(`no running softkey found: ${file} does not exist (is "softkey start --data-dir ${dataDir}" running?)`);
+    throw new ControlClientError(
+      `no running softkey found: ${file} does not exist (is "softkey start --data-dir ${dataDir}" running?)`,
+    );
   }
   const info = JSON.parse(text) as ControlInfo;
-  if (typeof info.url !== 'string' || typeof info.token !== 'string') throw new ControlClientError(`${file} is not a softkey control file`);
+  if (typeof info.url !== 'string' || typeof info.token !== 'string')
+    throw new ControlClientError(`${file} is not a softkey control file`);
   return info;
 }
 
-export async function controlRequest(endpoint: { url: string; token: string }, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function controlRequest(
+  endpoint: { url: string; token: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(endpoint.url.replace(/\/$/, '') + '/api' + path, {
       method,
-      headers: { Authorization: `Bearer ${endpoint.token}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+      headers: {
+        Authorization: `Bearer ${endpoint.token}`,
+        ...(body !== undefined && { 'Content-Type': 'application/json' }),
+      },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
   } catch (e) {
-    throw new ControlClientError(`cannot reach ${endpoint.url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+    throw new ControlClientError(
+      `cannot reach ${endpoint.url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
+    );
   }
   const data = (await res.json().catch(() => ({}))) as { error?: string };
   if (!res.ok) throw new ControlClientError(data.error ?? `HTTP ${res.status}`, res.status);

@@ -37,7 +37,16 @@ interface Row {
 }
 
 const line = (r: Row) =>
-  [r.rpId, r.userName ?? '', r.userDisplayName ?? '', `alg ${r.alg}`, `credProtect ${r.credProtect}`, `counter ${r.counter}`, r.createdAt ?? '', r.idHex.slice(0, 16) + '…'].join('\t');
+  [
+    r.rpId,
+    r.userName ?? '',
+    r.userDisplayName ?? '',
+    `alg ${r.alg}`,
+    `credProtect ${r.credProtect}`,
+    `counter ${r.counter}`,
+    r.createdAt ?? '',
+    r.idHex.slice(0, 16) + '…',
+  ].join('\t');
 
 /** The running device's list, or undefined when none answers on `dataDir`. */
 async function fromRunningDevice(dataDir: string): Promise<CredentialsListing | undefined> {
@@ -55,9 +64,7 @@ async function fromRunningDevice(dataDir: string): Promise<CredentialsListing | 
     throw e;
   }
   return {
-    lines: list.map((c) =>
-      line({ ...c, counter: String(c.signCount), idHex: toHex(b64u.decode(c.credentialId)) }),
-    ),
+    lines: list.map((c) => line({ ...c, counter: String(c.signCount), idHex: toHex(b64u.decode(c.credentialId)) })),
     source: `counters from the running device (pid ${info.pid}, ${info.url})`,
   };
 }
@@ -71,7 +78,12 @@ export async function listCredentials(dataDir: string): Promise<CredentialsListi
     const ahead = store.countersMayBeAhead?.() ?? false;
     const lines = store.listAllResident().map((c) => {
       const n = store.getCounter(c.credentialId);
-      return line({ ...c, counter: ahead && n > 0 ? `≤ ${n}` : String(n), createdAt: new Date(c.createdAt).toISOString(), idHex: toHex(c.credentialId) });
+      return line({
+        ...c,
+        counter: ahead && n > 0 ? `≤ ${n}` : String(n),
+        createdAt: new Date(c.createdAt).toISOString(),
+        idHex: toHex(c.credentialId),
+      });
     });
     const source = ahead
       ? `counters from ${dataDir} are reserved ceilings ("≤ N"): a run did not close cleanly, or one is running ` +

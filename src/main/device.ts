@@ -59,7 +59,10 @@ export interface Device {
   store: CredentialStore;
   vault: Vault;
   /** CTAP2 request (command ‖ CBOR) → response (status ‖ CBOR), one at a time like a real device. */
-  cbor(request: Uint8Array, opts?: { signal?: AbortSignal; setStatus?: TransactionContext['setStatus'] }): Promise<Uint8Array>;
+  cbor(
+    request: Uint8Array,
+    opts?: { signal?: AbortSignal; setStatus?: TransactionContext['setStatus'] },
+  ): Promise<Uint8Array>;
   /** A CTAPHID device (64-byte reports) sending its reports to `send`. */
   createHidDevice(send: (report: Uint8Array) => void): CtapHidDevice;
   /**
@@ -84,19 +87,29 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
       throw e;
     }
   }
-  const env: Env = { clock: systemClock, rng: systemRng, presence: options.presence, store: opened.store, vault: opened.vault };
+  const env: Env = {
+    clock: systemClock,
+    rng: systemRng,
+    presence: options.presence,
+    store: opened.store,
+    vault: opened.vault,
+  };
   if (options.uv) env.uv = options.uv;
   if (options.credentialEvents) env.credentialEvents = options.credentialEvents;
   let authenticator: Authenticator;
   try {
-    authenticator = await createAuthenticator(env, defaultConfig({ ...profileConfig(options.profile ?? 'default'), ...options.config }));
+    authenticator = await createAuthenticator(
+      env,
+      defaultConfig({ ...profileConfig(options.profile ?? 'default'), ...options.config }),
+    );
   } catch (e) {
     opened.close(); // releases the data directory
     throw e;
   }
   // A store failure (damaged page, I/O error) is one line naming the file, not a stack trace per request.
   const onInternalError =
-    options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e instanceof StoreError ? e.message : e));
+    options.onInternalError ??
+    ((e: unknown) => console.error('[softkey] internal error:', e instanceof StoreError ? e.message : e));
 
   const u2f = new U2fAuthenticator(authenticator.core);
   // The profile's commands: enabled, refused (UNSUPPORTED_OPTION), or INVALID_COMMAND.

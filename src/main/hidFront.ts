@@ -14,9 +14,15 @@ export const DEVICE_VERSION = [0, 1, 0] as const;
 
 export const NEVER_ABORTED = new AbortController().signal;
 
-export type Exchange = (request: Uint8Array, ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus']; cid?: number }) => Promise<Uint8Array>;
+export type Exchange = (
+  request: Uint8Array,
+  ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus']; cid?: number },
+) => Promise<Uint8Array>;
 
-export type QueuedExchange = (request: Uint8Array, opts?: { signal?: AbortSignal; setStatus?: TransactionContext['setStatus'] }) => Promise<Uint8Array>;
+export type QueuedExchange = (
+  request: Uint8Array,
+  opts?: { signal?: AbortSignal; setStatus?: TransactionContext['setStatus'] },
+) => Promise<Uint8Array>;
 
 /** `run` behind one queue: a request starts when the previous one has answered. */
 export function oneAtATime(run: Exchange): QueuedExchange {
@@ -65,7 +71,10 @@ export function hidFront(options: HidFrontOptions): {
         scheduler: realScheduler,
         rng: randomBytes,
         deviceVersion: DEVICE_VERSION,
-        capabilities: CtapHidCapability.CAPABILITY_WINK | CtapHidCapability.CAPABILITY_CBOR | (options.offersU2f() ? 0 : CtapHidCapability.CAPABILITY_NMSG),
+        capabilities:
+          CtapHidCapability.CAPABILITY_WINK |
+          CtapHidCapability.CAPABILITY_CBOR |
+          (options.offersU2f() ? 0 : CtapHidCapability.CAPABILITY_NMSG),
         maxMessageSize: options.maxMessageSize,
         onError: options.onError,
         ...(options.trace && { trace: options.trace }),

@@ -42,7 +42,9 @@ export interface ApduExchange {
 }
 
 /** softkey's FIDO HID device as UHID creates it (the options of transport/uhid.ts uhidPort). */
-export function softkeyUhidDevice(options: { serial?: string } = {}): Omit<UhidTransportOptions, 'onReport' | 'onPowerCycle'> {
+export function softkeyUhidDevice(
+  options: { serial?: string } = {},
+): Omit<UhidTransportOptions, 'onReport' | 'onPowerCycle'> {
   return {
     name: DEFAULT_UHID_NAME,
     vendor: SOFTKEY_USB_VENDOR_ID,
@@ -104,7 +106,8 @@ export const HID_TRANSPORTS: readonly HidTransport[] = [
   {
     flag: 'ws',
     defaultAddress: '127.0.0.1:8112',
-    help: 'CTAPHID over WebSocket, one report per message, with a per-run token\n' +
+    help:
+      'CTAPHID over WebSocket, one report per message, with a per-run token\n' +
       '                                   (default 127.0.0.1:8112; the URL to give connectSoftKey is printed)',
     open: (address) => webSocketHidPort({ ...address, token: b64u.encode(randomBytes(24)) }),
   },
@@ -119,17 +122,23 @@ export function hidTransport(flag: string): HidTransport {
 
 /** The table's flags for node:util parseArgs. */
 export function hidTransportFlags(): Record<string, { type: 'boolean' | 'string' }> {
-  return Object.fromEntries(HID_TRANSPORTS.map((t) => [t.flag, { type: t.defaultAddress === undefined ? 'boolean' : 'string' }]));
+  return Object.fromEntries(
+    HID_TRANSPORTS.map((t) => [t.flag, { type: t.defaultAddress === undefined ? 'boolean' : 'string' }]),
+  );
 }
 
 /** `--flag` → its default HOST:PORT, for flags whose value may be left out. */
 export function hidTransportDefaults(): Record<string, string> {
-  return Object.fromEntries(HID_TRANSPORTS.filter((t) => t.defaultAddress !== undefined).map((t) => [`--${t.flag}`, t.defaultAddress!]));
+  return Object.fromEntries(
+    HID_TRANSPORTS.filter((t) => t.defaultAddress !== undefined).map((t) => [`--${t.flag}`, t.defaultAddress!]),
+  );
 }
 
 /** The help lines of the table's flags. */
 export function hidTransportHelp(): string {
-  return HID_TRANSPORTS.map((t) => `      ${`--${t.flag}${t.defaultAddress === undefined ? '' : ' [HOST:PORT]'}`.padEnd(29)}${t.help}`).join('\n');
+  return HID_TRANSPORTS.map(
+    (t) => `      ${`--${t.flag}${t.defaultAddress === undefined ? '' : ' [HOST:PORT]'}`.padEnd(29)}${t.help}`,
+  ).join('\n');
 }
 
 /** The transports a command line asks for, with their addresses: checked before anything starts. */
@@ -139,7 +148,10 @@ export type HidTransportPlan = ReadonlyArray<{ transport: HidTransport; address:
 export function planHidTransports(values: Record<string, unknown>): HidTransportPlan {
   return HID_TRANSPORTS.filter((t) => values[t.flag] !== undefined && values[t.flag] !== false).map((transport) => ({
     transport,
-    address: transport.defaultAddress === undefined ? undefined : parseHostPort(String(values[transport.flag]), `--${transport.flag}`),
+    address:
+      transport.defaultAddress === undefined
+        ? undefined
+        : parseHostPort(String(values[transport.flag]), `--${transport.flag}`),
   }));
 }
 
@@ -147,10 +159,15 @@ export function planHidTransports(values: Record<string, unknown>): HidTransport
  * Opens the planned ports and attaches each to `front`. A listener that cannot start names its
  * flag (listenErrors.ts), and the ports already open are closed.
  */
-export async function openHidTransports(front: HidFront, plan: HidTransportPlan, offer: TransportOffer = {}): Promise<HidReportPort[]> {
+export async function openHidTransports(
+  front: HidFront,
+  plan: HidTransportPlan,
+  offer: TransportOffer = {},
+): Promise<HidReportPort[]> {
   const opened: HidReportPort[] = [];
   try {
-    for (const { transport, address } of plan) opened.push(attachHid(front, await listenFor(`--${transport.flag}`, () => transport.open(address, offer))));
+    for (const { transport, address } of plan)
+      opened.push(attachHid(front, await listenFor(`--${transport.flag}`, () => transport.open(address, offer))));
   } catch (e) {
     for (const port of opened) await port.close();
     throw e;
@@ -167,14 +184,20 @@ async function usbipWithWallet(address: Partial<HostPort>, wallet?: ApduExchange
     ...(wallet && { extraDevices: [ledgerDevice(wallet, (report) => send(report))] }),
   });
   send = (report) => port.server.sendReport(WALLET_USBIP_BUSID, report);
-  return wallet ? { ...port, description: `${port.description}; the Filecoin app is busid ${WALLET_USBIP_BUSID}` } : port;
+  return wallet
+    ? { ...port, description: `${port.description}; the Filecoin app is busid ${WALLET_USBIP_BUSID}` }
+    : port;
 }
 
 /**
  * The Filecoin app as a USB HID device speaking Ledger's HID framing (channel, tag 0x05, sequence,
  * 64-byte reports): whole APDUs go to the app one at a time, answers go back on the host's channel.
  */
-export function ledgerDevice(app: ApduExchange, send: (report: Uint8Array) => void, onError?: (e: unknown) => void): UsbipDeviceOptions {
+export function ledgerDevice(
+  app: ApduExchange,
+  send: (report: Uint8Array) => void,
+  onError?: (e: unknown) => void,
+): UsbipDeviceOptions {
   const assembler = new HidAssembler();
   let queue: Promise<void> = Promise.resolve();
   return {

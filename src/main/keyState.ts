@@ -8,7 +8,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataDir } from '../store/dataDir.js';
 import { MASTER_KEY_FILE } from '../store/masterKey.js';
-import { importStoreState, isEmptyStore, KeyStateError, type KeyState, type SealedKeyState } from '../store/snapshot.js';
+import {
+  importStoreState,
+  isEmptyStore,
+  KeyStateError,
+  type KeyState,
+  type SealedKeyState,
+} from '../store/snapshot.js';
 import { controlRequest, readControlInfo } from './controlClient.js';
 import { CONTROL_FILE } from './panel.js';
 import { openSoftKey, readKeyState } from './softkey.js';
@@ -27,15 +33,20 @@ async function runningDevice(dataDir: string): Promise<{ url: string; token: str
   }
 }
 
-export async function exportKeyState(dataDir: string, options: { passphrase?: string } = {}): Promise<KeyState | SealedKeyState> {
+export async function exportKeyState(
+  dataDir: string,
+  options: { passphrase?: string } = {},
+): Promise<KeyState | SealedKeyState> {
   const device = await runningDevice(dataDir);
-  if (device) return (await controlRequest(
-    device,
-    'POST',
-    '/key-state',
-    options.passphrase === undefined ? {} : { passphrase: options.passphrase },
-  )) as KeyState | SealedKeyState;
-  if (!existsSync(join(dataDir, MASTER_KEY_FILE))) throw new KeyStateError(`${dataDir} holds no softkey key (no ${MASTER_KEY_FILE})`);
+  if (device)
+    return (await controlRequest(
+      device,
+      'POST',
+      '/key-state',
+      options.passphrase === undefined ? {} : { passphrase: options.passphrase },
+    )) as KeyState | SealedKeyState;
+  if (!existsSync(join(dataDir, MASTER_KEY_FILE)))
+    throw new KeyStateError(`${dataDir} holds no softkey key (no ${MASTER_KEY_FILE})`);
   const key = await openSoftKey({ dataDir, presence: 'deny' });
   try {
     return key.exportState(options);

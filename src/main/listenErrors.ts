@@ -28,7 +28,10 @@ export async function listenFor<T>(flag: string, start: () => Promise<T>, off?: 
     const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
     const cause = err.code !== undefined ? CAUSES[err.code] : undefined;
     if (!cause || (err.syscall !== undefined && err.syscall !== 'listen' && err.syscall !== 'bind')) throw e;
-    const where = err.address !== undefined ? `${err.address.includes(':') ? `[${err.address}]` : err.address}:${err.port}` : 'the address';
+    const where =
+      err.address !== undefined
+        ? `${err.address.includes(':') ? `[${err.address}]` : err.address}:${err.port}`
+        : 'the address';
     const remedy = `choose another address with ${flag} HOST:PORT${off ? `, or ${off}` : ''}`;
     throw new ListenError(`${where} ${cause} (${err.code}): ${remedy}`, flag, { cause: e });
   }

@@ -33,7 +33,10 @@ export interface ControlServices {
 }
 
 /** Starts the panel + control API for a running key; `dataDir` ':memory:' writes no control file. */
-export async function startControlServices(key: SoftKey, options: { listen?: string; dataDir: string }): Promise<ControlServices> {
+export async function startControlServices(
+  key: SoftKey,
+  options: { listen?: string; dataDir: string },
+): Promise<ControlServices> {
   const asked = options.listen !== undefined && options.listen !== PANEL_DEFAULT;
   const { host, port } = parseHostPort(options.listen ?? PANEL_DEFAULT, '--panel');
   const token = b64u.encode(randomBytes(24));

@@ -5,7 +5,10 @@ import { createPool, writePool, type CreatePoolOptions } from '../artillery/pool
 
 export { PoolError } from '../artillery/pool.js';
 
-export async function createPoolFiles(dir: string, o: CreatePoolOptions): Promise<{ poolPath: string; secretPath: string; users: number }> {
+export async function createPoolFiles(
+  dir: string,
+  o: CreatePoolOptions,
+): Promise<{ poolPath: string; secretPath: string; users: number }> {
   const made = await createPool(o);
   return { ...writePool(dir, made), users: made.pool.users.length };
 }

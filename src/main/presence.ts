@@ -42,7 +42,9 @@ export class TerminalPresence implements UserPresence {
       signal.addEventListener('abort', () => finish('timeout'), { once: true });
       this.output.write(`${req.message}\nTouch softkey for ${subject} (${req.operation})? [y/long/N] `);
       // "long": the button held (CTAP 2.3 longTouchForReset).
-      rl.once('line', (line) => finish(/^\s*y(es)?\s*$/i.test(line) ? 'approved' : /^\s*long\s*$/i.test(line) ? 'longTouch' : 'denied'));
+      rl.once('line', (line) =>
+        finish(/^\s*y(es)?\s*$/i.test(line) ? 'approved' : /^\s*long\s*$/i.test(line) ? 'longTouch' : 'denied'),
+      );
     });
   }
 }

@@ -155,12 +155,15 @@ export interface SoftKey extends CtapTransport {
 export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<SoftKey> {
   const state = options.state === undefined ? undefined : readKeyState(options.state, options.statePassphrase);
   const saved = state?.config ?? {};
-  const profile = options.profile ?? (typeof saved.profile === 'string' && BUILT_IN_PROFILES.has(saved.profile) ? saved.profile : undefined);
+  const profile =
+    options.profile ??
+    (typeof saved.profile === 'string' && BUILT_IN_PROFILES.has(saved.profile) ? saved.profile : undefined);
   const backup = {
     backupEligible: options.backupEligible ?? (saved.backupEligible === true || undefined),
     backupState: options.backupState ?? (saved.backupState === true || undefined),
   };
-  if (backup.backupState && backup.backupEligible === false) throw new RangeError('backupState requires backupEligible');
+  if (backup.backupState && backup.backupEligible === false)
+    throw new RangeError('backupState requires backupEligible');
   // Presence goes through the control API's broker, so modes can change and prompts be answered.
   const control = prepareControl({
     ...(typeof options.presence === 'object' ? { custom: options.presence } : { mode: options.presence ?? 'auto' }),
@@ -183,7 +186,9 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     ...(uv && { uv }),
     ...(profile !== undefined && { profile }),
     config: {
-      ...(backup.backupEligible !== undefined && { backupEligible: backup.backupEligible || backup.backupState === true }),
+      ...(backup.backupEligible !== undefined && {
+        backupEligible: backup.backupEligible || backup.backupState === true,
+      }),
       ...(backup.backupState !== undefined && { backupState: backup.backupState }),
       ...options.config,
       ...(options.attestation && { attestation: options.attestation }),
@@ -192,7 +197,9 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     ...(state && {
       seed: (store, vault) => {
         if (!isEmptyStore(store, vault)) {
-          throw new KeyStateError(`refusing to restore a key state over the key in ${options.dataDir}: it is not empty`);
+          throw new KeyStateError(
+            `refusing to restore a key state over the key in ${options.dataDir}: it is not empty`,
+          );
         }
         importStoreState(store, vault, state);
       },
@@ -203,7 +210,14 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
   if (listen) {
     try {
       // The magic reboot report is the port's onReboot: the channels allocated before it stay valid.
-      udp = attachHid(device, await udpHidPort({ host: listen.host, port: listen.port, ...(reply && { replyHost: reply.host, replyPort: reply.port }) }));
+      udp = attachHid(
+        device,
+        await udpHidPort({
+          host: listen.host,
+          port: listen.port,
+          ...(reply && { replyHost: reply.host, replyPort: reply.port }),
+        }),
+      );
     } catch (e) {
       device.close(); // releases the data directory
       throw e;
@@ -285,7 +299,10 @@ export async function connectSoftKey(options: ConnectSoftKeyOptions = {}): Promi
   const cbor: CtapTransport['cbor'] = (request, opts) => hid.cbor(request, opts?.signal ? { signal: opts.signal } : {});
   return {
     hid,
-    client: new WebAuthnClient({ cbor }, { ...options.client, timeouts: { ...TESTING_TIMEOUTS, ...options.client?.timeouts } }),
+    client: new WebAuthnClient(
+      { cbor },
+      { ...options.client, timeouts: { ...TESTING_TIMEOUTS, ...options.client?.timeouts } },
+    ),
     cbor,
     powerCycle: () => pipe.sendPowerCycle(),
     close: () => pipe.close(),
@@ -297,12 +314,22 @@ type HostPipe = HidReportPipe & { sendPowerCycle(): void; close(): Promise<void>
 async function connectUdp(options: ConnectSoftKeyOptions): Promise<HostPipe> {
   const device = parseHostPort(options.udp ?? '127.0.0.1:8111', 'udp');
   const reply = parseHostPort(options.replyTo ?? '127.0.0.1:7112', 'replyTo');
-  return connectUdpHost({ deviceHost: device.host, devicePort: device.port, bindHost: reply.host, bindPort: reply.port });
+  return connectUdpHost({
+    deviceHost: device.host,
+    devicePort: device.port,
+    bindHost: reply.host,
+    bindPort: reply.port,
+  });
 }
 
 async function connectWebSocket(url: string): Promise<HostPipe> {
   const client = await connectWebSocketHid(url);
-  return { send: (r) => client.send(r), onReport: (cb) => client.onReport(cb), sendPowerCycle: () => {}, close: () => client.close() };
+  return {
+    send: (r) => client.send(r),
+    onReport: (cb) => client.onReport(cb),
+    sendPowerCycle: () => {},
+    close: () => client.close(),
+  };
 }
 
 /** A key state given as an object or JSON text, opened with its passphrase when sealed. */

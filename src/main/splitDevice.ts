@@ -17,7 +17,6 @@ import type { PresenceMode } from './presence.js';
 import { SplitAuthenticator } from '../split/front/splitAuthenticator.js';
 import { SecureCoreLink, spawnCore, type CoreCommand, type CoreConnection } from '../split/front/coreLink.js';
 
-
 /** What the secure core is told on its command line (the front forwards its own flags). */
 export interface SecureCoreSettings {
   dataDir: string;
@@ -58,7 +57,10 @@ export interface SplitDeviceOptions {
 export interface SplitDevice {
   authenticator: SplitAuthenticator;
   link: SecureCoreLink;
-  cbor(request: Uint8Array, opts?: { signal?: AbortSignal; setStatus?: TransactionContext['setStatus'] }): Promise<Uint8Array>;
+  cbor(
+    request: Uint8Array,
+    opts?: { signal?: AbortSignal; setStatus?: TransactionContext['setStatus'] },
+  ): Promise<Uint8Array>;
   createHidDevice(send: (report: Uint8Array) => void): CtapHidDevice;
   /** An APDU for the Filecoin app in the core → its response (SW 0x6E00 when the core serves none, 0x6F00 when it fails). */
   filecoinApdu(apdu: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
@@ -72,7 +74,10 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
   const link = new SecureCoreLink(start);
   const authenticator = new SplitAuthenticator(link, defaultConfig(options.config));
   const onInternalError = options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e));
-  const run = async (request: Uint8Array, ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus'] }): Promise<Uint8Array> => {
+  const run = async (
+    request: Uint8Array,
+    ctx: { signal: AbortSignal; setStatus: TransactionContext['setStatus'] },
+  ): Promise<Uint8Array> => {
     if (request.length === 0) return new Uint8Array([Status.CTAP1_ERR_INVALID_LENGTH]);
     return authenticator.cbor(request, ctx, onInternalError);
   };
@@ -99,7 +104,10 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
     cbor: oneAtATime(run),
     async filecoinApdu(apdu, signal = NEVER_ABORTED) {
       try {
-        return (await authenticator.apdu(ApduApplication.filecoin, apdu, { signal, setStatus: () => {} })) ?? new Uint8Array([0x6e, 0x00]);
+        return (
+          (await authenticator.apdu(ApduApplication.filecoin, apdu, { signal, setStatus: () => {} })) ??
+          new Uint8Array([0x6e, 0x00])
+        );
       } catch {
         return new Uint8Array([0x6f, 0x00]);
       }
@@ -126,7 +134,14 @@ export async function openSplitSoftKey(options: SplitDeviceOptions & { udp: stri
   const reply = options.replyTo ? parseHostPort(options.replyTo, '--reply-to') : undefined;
   let udp: Awaited<ReturnType<typeof udpHidPort>>;
   try {
-    udp = attachHid(device, await udpHidPort({ host: listen.host, port: listen.port, ...(reply && { replyHost: reply.host, replyPort: reply.port }) }));
+    udp = attachHid(
+      device,
+      await udpHidPort({
+        host: listen.host,
+        port: listen.port,
+        ...(reply && { replyHost: reply.host, replyPort: reply.port }),
+      }),
+    );
   } catch (e) {
     device.close();
     throw e;

@@ -47,21 +47,31 @@ function settings(args: string[], allowed: ReadonlyArray<string>) {
   let values;
   try {
     // With the HID transports of hidTransports.ts (--uhid, --usbip, --tcp-hid, --ws), as without --split.
-    ({ values } = parseArgs({ args, options: { ...OPTIONS, ...hidTransportFlags() }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args,
+      options: { ...OPTIONS, ...hidTransportFlags() },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}: not available in split mode, which takes ${allowed.map((o) => `--${o}`).join(', ')}`);
+    throw new UsageError(
+      `${(e as Error).message}: not available in split mode, which takes ${allowed.map((o) => `--${o}`).join(', ')}`,
+    );
   }
   for (const name of Object.keys(values)) {
     if (!allowed.includes(name)) throw new UsageError(`--${name} is not available in split mode`);
   }
   const presence = values.presence ?? 'auto';
-  if (!(PRESENCE_MODES as readonly string[]).includes(presence)) throw new UsageError(`--presence must be one of ${PRESENCE_MODES.join(', ')}, got "${presence}"`);
+  if (!(PRESENCE_MODES as readonly string[]).includes(presence))
+    throw new UsageError(`--presence must be one of ${PRESENCE_MODES.join(', ')}, got "${presence}"`);
   const attestation = values.attestation ?? 'packed';
-  if (!['packed', 'self', 'none'].includes(attestation)) throw new UsageError(`--attestation must be packed, self or none, got "${attestation}"`);
+  if (!['packed', 'self', 'none'].includes(attestation))
+    throw new UsageError(`--attestation must be packed, self or none, got "${attestation}"`);
   let timeout: number | undefined;
   if (values['presence-timeout'] !== undefined) {
     timeout = Number(values['presence-timeout']);
-    if (!Number.isInteger(timeout) || timeout <= 0) throw new UsageError(`--presence-timeout must be a positive whole number, got "${values['presence-timeout']}"`);
+    if (!Number.isInteger(timeout) || timeout <= 0)
+      throw new UsageError(`--presence-timeout must be a positive whole number, got "${values['presence-timeout']}"`);
   }
   const core: SecureCoreSettings = {
     dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
@@ -84,19 +94,32 @@ function settings(args: string[], allowed: ReadonlyArray<string>) {
 /** `softkey start --split …`: runs until SIGINT/SIGTERM. */
 export async function startSplit(args: string[], io: Io): Promise<number> {
   const { values, core } = settings(args, [
-    ...['split', 'data-dir', 'udp', 'reply-to', 'presence', 'presence-timeout', 'attestation', 'no-apdu', 'apdu', 'profile'] as const,
-    ...['no-panel', 'no-bridge', 'no-demo'] as const,
+    ...([
+      'split',
+      'data-dir',
+      'udp',
+      'reply-to',
+      'presence',
+      'presence-timeout',
+      'attestation',
+      'no-apdu',
+      'apdu',
+      'profile',
+    ] as const),
+    ...(['no-panel', 'no-bridge', 'no-demo'] as const),
     ...Object.keys(hidTransportFlags()),
   ]);
   const hidPlan: HidTransportPlan = planHidTransports(values);
   if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
-  const key = await listenFor('--udp', () => openSplitSoftKey({
-    core: secureCoreCommand(core),
-    config: { ...profileConfig(core.profile ?? 'default'), attestation: core.attestation! },
-    udp: values.udp ?? '127.0.0.1:8111',
-    replyTo: values['reply-to'] ?? '127.0.0.1:7112',
-  }));
+  const key = await listenFor('--udp', () =>
+    openSplitSoftKey({
+      core: secureCoreCommand(core),
+      config: { ...profileConfig(core.profile ?? 'default'), attestation: core.attestation! },
+      udp: values.udp ?? '127.0.0.1:8111',
+      replyTo: values['reply-to'] ?? '127.0.0.1:7112',
+    }),
+  );
   io.out(`softkey (split: secure core pid ${key.device.link.child?.pid}) data in ${core.dataDir}`);
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
   // Every other HID transport reaches the same front (one CtapHidDevice each); USB/IP's second
@@ -115,13 +138,19 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
   if (apdu) {
     try {
       const onApdu = (bytes: Uint8Array, { signal }: { signal: AbortSignal }) => key.device.filecoinApdu(bytes, signal);
-      wallet = await listenFor('--apdu', () => startApduTcpServer({ host: apdu.host, port: apdu.port, onApdu }), '--no-apdu');
+      wallet = await listenFor(
+        '--apdu',
+        () => startApduTcpServer({ host: apdu.host, port: apdu.port, onApdu }),
+        '--no-apdu',
+      );
     } catch (e) {
       for (const port of served) await port.close();
       await key.close();
       throw e;
     }
-    io.out(`Filecoin app (APDU, Speculos protocol, in the secure core) listening on ${wallet.address.host}:${wallet.address.port}`);
+    io.out(
+      `Filecoin app (APDU, Speculos protocol, in the secure core) listening on ${wallet.address.host}:${wallet.address.port}`,
+    );
   }
   io.out(`presence: ${core.presence} — press Ctrl-C to stop`);
   await new Promise<void>((resolve) => {
@@ -149,9 +178,19 @@ export async function runSecureCore(s: SecureCoreSettings & { config?: Partial<A
   const opened = openDataDir(s.dataDir);
   try {
     const timeout = s.userActionTimeoutMs !== undefined ? { timeoutMs: s.userActionTimeoutMs } : {};
-    const env: Env = { clock: systemClock, rng: systemRng, presence: presenceFor(s.presence, timeout), store: opened.store, vault: opened.vault };
+    const env: Env = {
+      clock: systemClock,
+      rng: systemRng,
+      presence: presenceFor(s.presence, timeout),
+      store: opened.store,
+      vault: opened.vault,
+    };
     const makeWallet = () => createWalletApp({ vault: opened.vault, review: reviewFor(s.presence, timeout) });
-    const config = defaultConfig({ ...profileConfig(s.profile ?? 'default'), ...s.config, ...(s.attestation && { attestation: s.attestation }) });
+    const config = defaultConfig({
+      ...profileConfig(s.profile ?? 'default'),
+      ...s.config,
+      ...(s.attestation && { attestation: s.attestation }),
+    });
     const service = await SecureCoreService.create(env, config, makeWallet);
     await serveSecureCore(service, new Socket({ fd: 3, readable: true, writable: true }));
   } finally {

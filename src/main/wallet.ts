@@ -45,7 +45,12 @@ export interface WalletServer {
 }
 
 /** Serves the app on the Speculos APDU port (default 127.0.0.1:9999; port 0 = ephemeral). */
-export async function startWalletServer(options: { app: WalletApp; host?: string; port?: number; onError?: (e: unknown) => void }): Promise<WalletServer> {
+export async function startWalletServer(options: {
+  app: WalletApp;
+  host?: string;
+  port?: number;
+  onError?: (e: unknown) => void;
+}): Promise<WalletServer> {
   return startApduTcpServer({
     host: options.host ?? DEFAULT_HOST,
     port: options.port ?? SPECULOS_APDU_PORT,
@@ -80,13 +85,15 @@ export class WalletSeedExistsError extends Error {
 
 /** Generates and stores a new mnemonic; refuses to replace an existing one unless `force`. */
 export function initWalletSeed(vault: Vault, options: { force?: boolean; randomBytes?: RandomBytes } = {}): string {
-  if (hasWalletSeed(vault) && !options.force) throw new WalletSeedExistsError('a wallet seed already exists (use --force to replace it)');
+  if (hasWalletSeed(vault) && !options.force)
+    throw new WalletSeedExistsError('a wallet seed already exists (use --force to replace it)');
   return generateMnemonic(vault, options.randomBytes ?? randomEntropy);
 }
 
 /** Validates and stores a mnemonic; throws MnemonicError (invalid) or WalletSeedExistsError. */
 export function importWalletSeed(vault: Vault, phrase: string, options: { force?: boolean } = {}): string {
-  if (hasWalletSeed(vault) && !options.force) throw new WalletSeedExistsError('a wallet seed already exists (use --force to replace it)');
+  if (hasWalletSeed(vault) && !options.force)
+    throw new WalletSeedExistsError('a wallet seed already exists (use --force to replace it)');
   return importMnemonic(vault, phrase);
 }
 

@@ -40,36 +40,51 @@ export function clientFor(key: CtapTransport & { client?: WebAuthnClient }): Web
   return key.client ?? new WebAuthnClient(key);
 }
 
-export async function startWebServices(key: CtapTransport & { client?: WebAuthnClient }, options: WebServicesOptions): Promise<WebServices> {
+export async function startWebServices(
+  key: CtapTransport & { client?: WebAuthnClient },
+  options: WebServicesOptions,
+): Promise<WebServices> {
   const lines: string[] = [];
   let bridge: BridgeServer | undefined;
   let demo: DemoServer | undefined;
   try {
     if (options.bridge !== false) {
       const at = options.bridge ?? { host: DEFAULT_BRIDGE_HOST, port: DEFAULT_BRIDGE_PORT };
-      bridge = await listenFor('--bridge', () => startBridgeServer({
-        client: clientFor(key),
-        token: b64u.encode(randomBytes(24)),
-        host: at.host,
-        port: at.port,
-        allowedOrigins: options.allowOrigins ?? (options.demo ? [] : DEFAULT_ALLOWED_ORIGINS),
-        onEvent: (e) => console.error(`bridge: ${e}`),
-      }), '--no-bridge');
+      bridge = await listenFor(
+        '--bridge',
+        () =>
+          startBridgeServer({
+            client: clientFor(key),
+            token: b64u.encode(randomBytes(24)),
+            host: at.host,
+            port: at.port,
+            allowedOrigins: options.allowOrigins ?? (options.demo ? [] : DEFAULT_ALLOWED_ORIGINS),
+            onEvent: (e) => console.error(`bridge: ${e}`),
+          }),
+        '--no-bridge',
+      );
     }
     if (options.demo) {
       const at = options.demo;
-      demo = await listenFor('--demo', () => createDemoServer({
-        host: at.host,
-        port: at.port,
-        dbPath: at.dbPath,
-        ...(at.seedPool !== undefined && { seedPool: at.seedPool }),
-        ...(bridge && { bridgeScript: bridge.shimScript() }),
-        ...(options.approvalPanel && { approvalPanel: options.approvalPanel }),
-      }), '--no-demo');
+      demo = await listenFor(
+        '--demo',
+        () =>
+          createDemoServer({
+            host: at.host,
+            port: at.port,
+            dbPath: at.dbPath,
+            ...(at.seedPool !== undefined && { seedPool: at.seedPool }),
+            ...(bridge && { bridgeScript: bridge.shimScript() }),
+            ...(options.approvalPanel && { approvalPanel: options.approvalPanel }),
+          }),
+        '--no-demo',
+      );
       bridge?.allow(demo.origin);
     }
     if (bridge) {
-      lines.push(`Browser bridge on ws://${bridge.host.includes(':') ? `[${bridge.host}]` : bridge.host}:${bridge.port} for ${bridge.allowedOrigins.join(', ') || '(no origin)'}`);
+      lines.push(
+        `Browser bridge on ws://${bridge.host.includes(':') ? `[${bridge.host}]` : bridge.host}:${bridge.port} for ${bridge.allowedOrigins.join(', ') || '(no origin)'}`,
+      );
       lines.push(`  other pages load it with <script src="${bridge.scriptUrl}"></script>`);
     }
     if (demo) lines.push(`WebAuthn Demo (relying party, rp id ${demo.rpId}): Open ${demo.url}`);
@@ -107,7 +122,8 @@ export interface WebFlags {
  * --demo (which `npm start` passes). undefined: nothing to serve.
  */
 export function webServicesFromFlags(flags: WebFlags, dataDir: string): WebServicesOptions | undefined {
-  if (flags.bridge !== undefined && flags['no-bridge']) throw new UsageError('--bridge and --no-bridge exclude each other');
+  if (flags.bridge !== undefined && flags['no-bridge'])
+    throw new UsageError('--bridge and --no-bridge exclude each other');
   if (flags.demo !== undefined && flags['no-demo']) throw new UsageError('--demo and --no-demo exclude each other');
   const demo = flags.demo !== undefined && !flags['no-demo'] ? parseHostPort(flags.demo, '--demo') : undefined;
   const origins = (flags['allow-origin'] ?? []).map((o) => {
@@ -118,12 +134,18 @@ export function webServicesFromFlags(flags: WebFlags, dataDir: string): WebServi
   const bridgeWanted = !flags['no-bridge'] && (flags.bridge !== undefined || demo !== undefined || origins.length > 0);
   if (flags['demo-seed'] !== undefined && !demo) throw new UsageError('--demo-seed needs --demo');
   if (!bridgeWanted && !demo) return undefined;
-  const bridge = bridgeWanted ? parseHostPort(flags.bridge ?? `${DEFAULT_BRIDGE_HOST}:${DEFAULT_BRIDGE_PORT}`, '--bridge') : false;
+  const bridge = bridgeWanted
+    ? parseHostPort(flags.bridge ?? `${DEFAULT_BRIDGE_HOST}:${DEFAULT_BRIDGE_PORT}`, '--bridge')
+    : false;
   return {
     bridge,
     ...(origins.length > 0 && { allowOrigins: origins }),
     ...(demo && {
-      demo: { ...demo, dbPath: demoDbPath(dataDir), ...(flags['demo-seed'] !== undefined && { seedPool: flags['demo-seed'] }) },
+      demo: {
+        ...demo,
+        dbPath: demoDbPath(dataDir),
+        ...(flags['demo-seed'] !== undefined && { seedPool: flags['demo-seed'] }),
+      },
     }),
   };
 }

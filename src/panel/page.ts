@@ -12,7 +12,7 @@ import { PANEL_CSS } from './style.js';
  */
 export function tokenMissingPage(wrong: boolean): string {
   const what = wrong
-    ? 'The token in this URL is not this run\'s token: softkey makes a new one every time it starts.'
+    ? "The token in this URL is not this run's token: softkey makes a new one every time it starts."
     : 'This URL has no token. The device panel opens only with the per-run token in its URL (<code>/?token=…</code>).';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">

@@ -43,7 +43,8 @@ export interface PanelServer {
 }
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
@@ -86,12 +87,17 @@ export async function startPanelServer(options: PanelServerOptions): Promise<Pan
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!hostAllowed(req.headers.host, boundPort(), listener.hosts)) {
       const text = misdirectedText(req.headers.host, boundPort(), listener.hosts);
-      socket.end(`HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+      socket.end(
+        `HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+      );
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const headers = { get: (n: string) => req.headers[n] as string | undefined };
-    const allowed = url.pathname === '/ws' && (req.headers.origin === undefined || origins.includes(req.headers.origin)) && sameToken(tokenOf(headers, req.url ?? '/', true), options.token);
+    const allowed =
+      url.pathname === '/ws' &&
+      (req.headers.origin === undefined || origins.includes(req.headers.origin)) &&
+      sameToken(tokenOf(headers, req.url ?? '/', true), options.token);
     if (!allowed) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;

@@ -111,7 +111,8 @@ export class DemoDb {
   }
 
   userByName(name: string): DemoUser | undefined {
-    const r = this.db.prepare('SELECT * FROM users WHERE name = ?').get(name) as Parameters<typeof userOf>[0] | undefined;
+    const r = this.db.prepare('SELECT * FROM users WHERE name = ?').get(name) as
+      Parameters<typeof userOf>[0] | undefined;
     return r && userOf(r);
   }
 
@@ -121,12 +122,16 @@ export class DemoDb {
   }
 
   createUser(name: string, webauthnUserId: string, now: number): DemoUser {
-    const info = this.db.prepare('INSERT INTO users (name, webauthn_user_id, created_at) VALUES (?, ?, ?)').run(name, webauthnUserId, now);
+    const info = this.db
+      .prepare('INSERT INTO users (name, webauthn_user_id, created_at) VALUES (?, ?, ?)')
+      .run(name, webauthnUserId, now);
     return { id: Number(info.lastInsertRowid), name, webauthnUserId, createdAt: now };
   }
 
   credentialsOf(userId: number): DemoCredential[] {
-    return (this.db.prepare('SELECT * FROM credentials WHERE user_id = ? ORDER BY created_at').all(userId) as CredentialRow[]).map(credentialOf);
+    return (
+      this.db.prepare('SELECT * FROM credentials WHERE user_id = ? ORDER BY created_at').all(userId) as CredentialRow[]
+    ).map(credentialOf);
   }
 
   credential(id: string): DemoCredential | undefined {
@@ -135,7 +140,11 @@ export class DemoDb {
   }
 
   allCredentials(): Array<DemoCredential & { userName: string }> {
-    const rows = this.db.prepare('SELECT c.*, u.name AS user_name FROM credentials c JOIN users u ON u.id = c.user_id ORDER BY c.created_at DESC').all() as Array<CredentialRow & { user_name: string }>;
+    const rows = this.db
+      .prepare(
+        'SELECT c.*, u.name AS user_name FROM credentials c JOIN users u ON u.id = c.user_id ORDER BY c.created_at DESC',
+      )
+      .all() as Array<CredentialRow & { user_name: string }>;
     return rows.map((r) => ({ ...credentialOf(r), userName: r.user_name }));
   }
 
@@ -145,11 +154,28 @@ export class DemoDb {
         `INSERT INTO credentials (id, user_id, public_key, counter, transports, alg, fmt, aaguid, device_type, backed_up, registration_json, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(c.id, c.userId, Buffer.from(c.publicKey), c.counter, JSON.stringify(c.transports), c.alg, c.fmt, c.aaguid, c.deviceType, c.backedUp ? 1 : 0, c.registrationJson, c.createdAt);
+      .run(
+        c.id,
+        c.userId,
+        Buffer.from(c.publicKey),
+        c.counter,
+        JSON.stringify(c.transports),
+        c.alg,
+        c.fmt,
+        c.aaguid,
+        c.deviceType,
+        c.backedUp ? 1 : 0,
+        c.registrationJson,
+        c.createdAt,
+      );
   }
 
   recordLogin(id: string, counter: number, backedUp: boolean, now: number): void {
-    this.db.prepare('UPDATE credentials SET counter = ?, backed_up = ?, last_used_at = ?, login_count = login_count + 1 WHERE id = ?').run(counter, backedUp ? 1 : 0, now, id);
+    this.db
+      .prepare(
+        'UPDATE credentials SET counter = ?, backed_up = ?, last_used_at = ?, login_count = login_count + 1 WHERE id = ?',
+      )
+      .run(counter, backedUp ? 1 : 0, now, id);
   }
 
   /** Runs fn in one SQLite transaction (rolled back when it throws). */

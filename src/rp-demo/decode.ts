@@ -26,7 +26,13 @@ export interface DecodedRegistration {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-export const COSE_ALGORITHMS: Record<number, string> = { [-7]: 'ES256 (ECDSA P-256, SHA-256)', [-8]: 'EdDSA (Ed25519)', [-257]: 'RS256 (RSASSA-PKCS1-v1_5, SHA-256)', [-35]: 'ES384', [-36]: 'ES512' };
+export const COSE_ALGORITHMS: Record<number, string> = {
+  [-7]: 'ES256 (ECDSA P-256, SHA-256)',
+  [-8]: 'EdDSA (Ed25519)',
+  [-257]: 'RS256 (RSASSA-PKCS1-v1_5, SHA-256)',
+  [-35]: 'ES384',
+  [-36]: 'ES512',
+};
 const KTY: Record<number, string> = { 1: 'OKP', 2: 'EC2', 3: 'RSA' };
 const CRV: Record<number, string> = { 1: 'P-256', 2: 'P-384', 3: 'P-521', 6: 'Ed25519' };
 
@@ -63,31 +69,57 @@ export function decodePublicKey(coseKey: Uint8Array): Row[] {
   return rows;
 }
 
-export function decodeAuthenticatorData(authData: Uint8Array): { rows: Row[]; flags: DecodedRegistration['flags']; publicKey: Row[] } {
+export function decodeAuthenticatorData(authData: Uint8Array): {
+  rows: Row[];
+  flags: DecodedRegistration['flags'];
+  publicKey: Row[];
+} {
   const p = parseAuthenticatorData(new Uint8Array(authData));
   const rows: Row[] = [
     ['rpIdHash', hex(p.rpIdHash), 'SHA-256 of the RP ID'],
-    ['flags', `0x${p.flags.flagsInt.toString(16).padStart(2, '0')}`, FLAG_BITS.filter(([, bit]) => p.flags.flagsInt & (1 << bit)).map(([n]) => n).join(' ') || 'none'],
+    [
+      'flags',
+      `0x${p.flags.flagsInt.toString(16).padStart(2, '0')}`,
+      FLAG_BITS.filter(([, bit]) => p.flags.flagsInt & (1 << bit))
+        .map(([n]) => n)
+        .join(' ') || 'none',
+    ],
     ['signCount', `${p.counter}`],
   ];
   if (p.aaguid) rows.push(['AAGUID', convertAAGUIDToString(p.aaguid)]);
-  if (p.credentialID) rows.push(['credentialId', isoBase64URL.fromBuffer(p.credentialID), `${p.credentialID.length} bytes`]);
-  if (p.extensionsData) rows.push(['extensions', JSON.stringify(p.extensionsData, (_k, v: unknown) => (v instanceof Uint8Array ? hex(v) : v))]);
-  return { rows, flags: decodeFlags(p.flags.flagsInt), publicKey: p.credentialPublicKey ? decodePublicKey(p.credentialPublicKey) : [] };
+  if (p.credentialID)
+    rows.push(['credentialId', isoBase64URL.fromBuffer(p.credentialID), `${p.credentialID.length} bytes`]);
+  if (p.extensionsData)
+    rows.push([
+      'extensions',
+      JSON.stringify(p.extensionsData, (_k, v: unknown) => (v instanceof Uint8Array ? hex(v) : v)),
+    ]);
+  return {
+    rows,
+    flags: decodeFlags(p.flags.flagsInt),
+    publicKey: p.credentialPublicKey ? decodePublicKey(p.credentialPublicKey) : [],
+  };
 }
 
 function certificateRows(x5c: Uint8Array[]): Row[] {
   return x5c.map((der, i) => {
     try {
       const cert = new X509Certificate(Buffer.from(der));
-      return [`x5c[${i}]`, cert.subject.replace(/\n/g, ', '), `issuer ${cert.issuer.replace(/\n/g, ', ')}; valid ${cert.validFrom} – ${cert.validTo}`] as Row;
+      return [
+        `x5c[${i}]`,
+        cert.subject.replace(/\n/g, ', '),
+        `issuer ${cert.issuer.replace(/\n/g, ', ')}; valid ${cert.validFrom} – ${cert.validTo}`,
+      ] as Row;
     } catch {
       return [`x5c[${i}]`, `${der.length} bytes`, 'not a parsable X.509 certificate'] as Row;
     }
   });
 }
 
-export function decodeRegistration(response: { clientDataJSON: string; attestationObject: string }): DecodedRegistration {
+export function decodeRegistration(response: {
+  clientDataJSON: string;
+  attestationObject: string;
+}): DecodedRegistration {
   const clientData = decodeClientDataJSON(response.clientDataJSON) as unknown as Record<string, unknown>;
   const attObj = decodeAttestationObject(isoBase64URL.toBuffer(response.attestationObject));
   const fmt = attObj.get('fmt');

@@ -107,9 +107,19 @@ function table(rows: Row[], id: string): string {
   return `<table id="${id}">${rows.map(([k, v, n]) => `<tr><th>${esc(k)}</th><td class="v">${esc(v)}</td><td class="n">${esc(n ?? '')}</td></tr>`).join('')}</table>`;
 }
 
-export function credentialPage(c: DemoCredential, userName: string, decoded: DecodedRegistration, bridge: boolean): string {
+export function credentialPage(
+  c: DemoCredential,
+  userName: string,
+  decoded: DecodedRegistration,
+  bridge: boolean,
+): string {
   const json = JSON.stringify(JSON.parse(c.registrationJson), null, 2);
-  const flags = decoded.flags.map((f) => `<span class="flag${f.set ? ' on' : ''}" data-flag="${f.name}" data-set="${f.set}" title="bit ${f.bit}: ${esc(f.meaning)}">${f.name} ${f.set ? '✓' : '✗'}</span>`).join('');
+  const flags = decoded.flags
+    .map(
+      (f) =>
+        `<span class="flag${f.set ? ' on' : ''}" data-flag="${f.name}" data-set="${f.set}" title="bit ${f.bit}: ${esc(f.meaning)}">${f.name} ${f.set ? '✓' : '✗'}</span>`,
+    )
+    .join('');
   const stored: Row[] = [
     ['user', userName],
     ['credential ID', c.id],
@@ -137,12 +147,17 @@ export function credentialPage(c: DemoCredential, userName: string, decoded: Dec
 
 export function credentialListPage(list: Array<DemoCredential & { userName: string }>, bridge: boolean): string {
   const rows = list
-    .map((c) => `<tr><td>${esc(c.userName)}</td><td class="v"><a href="/credentials/${encodeURIComponent(c.id)}">${esc(c.id.slice(0, 22))}…</a></td><td>${c.alg}</td><td>${c.counter}</td><td>${c.loginCount}</td><td>${esc(c.fmt)}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td>${esc(c.userName)}</td><td class="v"><a href="/credentials/${encodeURIComponent(c.id)}">${esc(c.id.slice(0, 22))}…</a></td><td>${c.alg}</td><td>${c.counter}</td><td>${c.loginCount}</td><td>${esc(c.fmt)}</td></tr>`,
+    )
     .join('');
   return layout(
     'Credentials',
     `<div class="card"><h2>Registered credentials</h2>${
-      list.length === 0 ? '<p class="muted">None yet: <a href="/">register one</a>.</p>' : `<table id="credentials"><tr><th>user</th><th>credential ID</th><th>alg</th><th>counter</th><th>sign-ins</th><th>attestation</th></tr>${rows}</table>`
+      list.length === 0
+        ? '<p class="muted">None yet: <a href="/">register one</a>.</p>'
+        : `<table id="credentials"><tr><th>user</th><th>credential ID</th><th>alg</th><th>counter</th><th>sign-ins</th><th>attestation</th></tr>${rows}</table>`
     }</div>`,
     { bridge },
   );

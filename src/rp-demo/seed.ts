@@ -31,7 +31,12 @@ interface SeedUser {
 }
 
 /** Reads a pool.json (a file, or a pool directory holding one) and adds its users; returns how many were new. */
-export function seedFromPool(db: DemoDb, path: string, rpId: string, now = Date.now()): { added: number; users: number } {
+export function seedFromPool(
+  db: DemoDb,
+  path: string,
+  rpId: string,
+  now = Date.now(),
+): { added: number; users: number } {
   const file = statSync(path, { throwIfNoEntry: false })?.isDirectory() ? join(path, 'pool.json') : path;
   const size = statSync(file, { throwIfNoEntry: false })?.size;
   if (size === undefined) throw new DemoSeedError(`no pool file at ${file}`);
@@ -42,15 +47,18 @@ export function seedFromPool(db: DemoDb, path: string, rpId: string, now = Date.
   } catch (e) {
     throw new DemoSeedError(`${file} is not JSON: ${(e as Error).message}`);
   }
-  if (pool?.format !== 'softkey-pool' || !Array.isArray(pool.users)) throw new DemoSeedError(`${file} is not a softkey pool`);
-  if (pool.rpId !== rpId) throw new DemoSeedError(`the pool is for RP ID "${String(pool.rpId)}", this demo is "${rpId}"`);
+  if (pool?.format !== 'softkey-pool' || !Array.isArray(pool.users))
+    throw new DemoSeedError(`${file} is not a softkey pool`);
+  if (pool.rpId !== rpId)
+    throw new DemoSeedError(`the pool is for RP ID "${String(pool.rpId)}", this demo is "${rpId}"`);
   if (pool.users.length > MAX_SEED_USERS) throw new DemoSeedError(`the pool has more than ${MAX_SEED_USERS} users`);
   const users = pool.users.map((u: unknown, i: number) => checkUser(u, i));
   const added = db.transaction(() => {
     let n = 0;
     for (const u of users) {
       if (db.credential(u.credentialId)) continue;
-      if (db.userByName(u.username)) throw new DemoSeedError(`user ${u.username} already exists with other credentials`);
+      if (db.userByName(u.username))
+        throw new DemoSeedError(`user ${u.username} already exists with other credentials`);
       const user = db.createUser(u.username, u.userHandle, now);
       db.addCredential({
         id: u.credentialId,
@@ -77,14 +85,16 @@ function checkUser(u: unknown, i: number): SeedUser {
   const o = u as Record<string, unknown>;
   const bad = (what: string) => new DemoSeedError(`pool user ${i}: ${what}`);
   if (typeof o !== 'object' || o === null) throw bad('not an object');
-  if (typeof o.username !== 'string' || o.username.length < 1 || o.username.length > 64) throw bad('username must be 1 to 64 characters');
+  if (typeof o.username !== 'string' || o.username.length < 1 || o.username.length > 64)
+    throw bad('username must be 1 to 64 characters');
   for (const k of ['userHandle', 'credentialId', 'publicKey'] as const) {
     if (typeof o[k] !== 'string' || !B64URL.test(o[k])) throw bad(`${k} must be base64url`);
   }
   if (!Number.isInteger(o.alg)) throw bad('alg must be a COSE algorithm number');
   const counter = o.counter as number;
   if (!(Number.isInteger(counter) && counter >= 0 && counter <= 0xffffffff)) throw bad('counter must be 0–4294967295');
-  const transportsOk = o.transports === undefined || (Array.isArray(o.transports) && o.transports.every((t) => typeof t === 'string'));
+  const transportsOk =
+    o.transports === undefined || (Array.isArray(o.transports) && o.transports.every((t) => typeof t === 'string'));
   if (!transportsOk) throw bad('transports must be strings');
   return o as unknown as SeedUser;
 }

@@ -139,11 +139,16 @@ interface Session {
 }
 
 /** The user's authenticator choice → @simplewebauthn/server's preferredAuthenticatorType (hints + attachment). */
-const AUTHENTICATOR_CHOICE = { platform: 'localDevice', 'security-key': 'securityKey', hybrid: 'remoteDevice' } as const;
+const AUTHENTICATOR_CHOICE = {
+  platform: 'localDevice',
+  'security-key': 'securityKey',
+  hybrid: 'remoteDevice',
+} as const;
 /** The same choice as hints for a sign-in (WebAuthn L3 §5.4.4). */
 const HINTS = { platform: ['client-device'], 'security-key': ['security-key'], hybrid: ['hybrid'] } as const;
 type AuthenticatorChoice = keyof typeof AUTHENTICATOR_CHOICE;
-const choiceOf = (v: unknown): AuthenticatorChoice | undefined => (typeof v === 'string' && Object.hasOwn(AUTHENTICATOR_CHOICE, v) ? (v as AuthenticatorChoice) : undefined);
+const choiceOf = (v: unknown): AuthenticatorChoice | undefined =>
+  typeof v === 'string' && Object.hasOwn(AUTHENTICATOR_CHOICE, v) ? (v as AuthenticatorChoice) : undefined;
 
 /** The browser build of @simplewebauthn/browser (UMD, defines window.SimpleWebAuthnBrowser). */
 function browserBundle(): string | undefined {
@@ -151,7 +156,8 @@ function browserBundle(): string | undefined {
     const entry = createRequire(import.meta.url).resolve('@simplewebauthn/browser');
     // The package exports only its entry; its bundle sits at <package>/dist/bundle/.
     for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
-      if (dir.endsWith(join('@simplewebauthn', 'browser'))) return readFileSync(join(dir, 'dist', 'bundle', 'index.umd.min.js'), 'utf8');
+      if (dir.endsWith(join('@simplewebauthn', 'browser')))
+        return readFileSync(join(dir, 'dist', 'bundle', 'index.umd.min.js'), 'utf8');
     }
     return undefined;
   } catch {
@@ -197,18 +203,30 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
 
   const app = new Hono();
   const related = [...(options.relatedOrigins ?? [])].map((o) => new URL(o).origin);
-  const hostNames = () => [host, ...(origin ? [new URL(origin).hostname] : []), ...related.map((o) => new URL(o).hostname)];
+  const hostNames = () => [
+    host,
+    ...(origin ? [new URL(origin).hostname] : []),
+    ...related.map((o) => new URL(o).hostname),
+  ];
   const expectedOrigins = () => [origin, ...related];
   app.use(async (c, next) => {
     const given = c.req.header('host');
     if (!demoHostAllowed(given, port, hostNames())) {
       const accepted = [...new Set(['127.0.0.1', 'localhost', '[::1]', ...hostNames()])].map((h) => `${h}:${port}`);
-      return c.text(`WebAuthn Demo: Host "${given ?? ''}" does not name this server; open it as ${accepted.join(' or ')} (DNS-rebinding defence).\n`, 421);
+      return c.text(
+        `WebAuthn Demo: Host "${given ?? ''}" does not name this server; open it as ${accepted.join(' or ')} (DNS-rebinding defence).\n`,
+        421,
+      );
     }
     await next();
     c.header('x-content-type-options', 'nosniff');
   });
-  app.use(bodyLimit({ maxSize: MAX_DEMO_BODY_BYTES, onError: (c) => c.json({ error: `the request body is larger than ${MAX_DEMO_BODY_BYTES} bytes` }, 413) }));
+  app.use(
+    bodyLimit({
+      maxSize: MAX_DEMO_BODY_BYTES,
+      onError: (c) => c.json({ error: `the request body is larger than ${MAX_DEMO_BODY_BYTES} bytes` }, 413),
+    }),
+  );
   app.get('/', (c) => c.html(registerPage(bridge, options.approvalPanel?.())));
   app.get('/login', (c) => c.html(loginPage(bridge, options.approvalPanel?.())));
   app.get('/credentials', (c) => c.html(credentialListPage(db.allCredentials(), bridge)));
@@ -218,7 +236,9 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     const user = db.userById(cred.userId);
     const registration = JSON.parse(cred.registrationJson) as RegistrationResponseJSON;
     if (!registration.response) {
-      return c.text(`credential ${cred.id} of ${user?.name ?? '?'} was seeded from a softkey pool: no registration to show\n`);
+      return c.text(
+        `credential ${cred.id} of ${user?.name ?? '?'} was seeded from a softkey pool: no registration to show\n`,
+      );
     }
     return c.html(credentialPage(cred, user?.name ?? '?', decodeRegistration(registration.response), bridge));
   });
@@ -229,9 +249,17 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
   app.get('/vendor/simplewebauthn-browser.js', (c) =>
     bundle
       ? c.body(bundle, 200, { 'content-type': 'text/javascript; charset=utf-8' })
-      : c.body('console.error("@simplewebauthn/browser is not installed: npm install @simplewebauthn/browser")', 200, { 'content-type': 'text/javascript' }),
+      : c.body('console.error("@simplewebauthn/browser is not installed: npm install @simplewebauthn/browser")', 200, {
+          'content-type': 'text/javascript',
+        }),
   );
-  if (bridge) app.get('/softkey-bridge.js', (c) => c.body(options.bridgeScript!, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }));
+  if (bridge)
+    app.get('/softkey-bridge.js', (c) =>
+      c.body(options.bridgeScript!, 200, {
+        'content-type': 'text/javascript; charset=utf-8',
+        'cache-control': 'no-store',
+      }),
+    );
 
   app.post('/api/register/options', async (c) => {
     const b = await body(c);
@@ -252,7 +280,10 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
       userID: isoBase64URL.toBuffer(webauthnUserId),
       timeout: 60000,
       attestationType: attestation,
-      excludeCredentials: (existing ? db.credentialsOf(existing.id) : []).map((cr) => ({ id: cr.id, transports: cr.transports })),
+      excludeCredentials: (existing ? db.credentialsOf(existing.id) : []).map((cr) => ({
+        id: cr.id,
+        transports: cr.transports,
+      })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
       supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
       ...(choice && { preferredAuthenticatorType: AUTHENTICATOR_CHOICE[choice] }),
@@ -271,9 +302,11 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     const response = (await body(c)).credential as RegistrationResponseJSON | undefined;
     if (!response || typeof response !== 'object') return fail(c, 400, 'credential missing');
     // The WebAuthn steps SimpleWebAuthn leaves to the RP (strictChecks.ts).
-    const problem = typeof response.response?.clientDataJSON === 'string' && typeof response.response.attestationObject === 'string'
-      ? clientDataProblem(response.response.clientDataJSON) ?? attestationObjectProblem(response.response.attestationObject)
-      : undefined;
+    const problem =
+      typeof response.response?.clientDataJSON === 'string' && typeof response.response.attestationObject === 'string'
+        ? (clientDataProblem(response.response.clientDataJSON) ??
+          attestationObjectProblem(response.response.attestationObject))
+        : undefined;
     if (problem) return fail(c, 400, `registration not verified: ${problem}`);
     let verification;
     try {
@@ -308,7 +341,12 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
       registrationJson: JSON.stringify(response),
       createdAt: Date.now(),
     });
-    return c.json({ verified: true, credentialId: info.credential.id, username: user.name, url: `/credentials/${encodeURIComponent(info.credential.id)}` });
+    return c.json({
+      verified: true,
+      credentialId: info.credential.id,
+      username: user.name,
+      url: `/credentials/${encodeURIComponent(info.credential.id)}`,
+    });
   });
 
   app.post('/api/login/options', async (c) => {
@@ -320,7 +358,12 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
       if (!user) return fail(c, 404, `no user named ${username}`);
       allowCredentials = db.credentialsOf(user.id).map((cr) => ({ id: cr.id, transports: cr.transports }));
     }
-    const options = await generateAuthenticationOptions({ rpID: rpId, allowCredentials, userVerification: 'preferred', timeout: 60000 });
+    const options = await generateAuthenticationOptions({
+      rpID: rpId,
+      allowCredentials,
+      userVerification: 'preferred',
+      timeout: 60000,
+    });
     const choice = choiceOf(b.authenticator);
     const json = choice ? { ...options, hints: [...HINTS[choice]] } : options;
     if (b.autofill === true) session(c).autofillChallenge = options.challenge;
@@ -343,8 +386,12 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     if (!cred) return fail(c, 400, 'unknown credential');
     const user = db.userById(cred.userId)!;
     // §7.2 step 6: a returned user handle must be the credential's owner.
-    if (response.response.userHandle && response.response.userHandle !== user.webauthnUserId) return fail(c, 400, 'user handle does not match the credential owner');
-    const problem = typeof response.response.clientDataJSON === 'string' ? clientDataProblem(response.response.clientDataJSON) : undefined;
+    if (response.response.userHandle && response.response.userHandle !== user.webauthnUserId)
+      return fail(c, 400, 'user handle does not match the credential owner');
+    const problem =
+      typeof response.response.clientDataJSON === 'string'
+        ? clientDataProblem(response.response.clientDataJSON)
+        : undefined;
     if (problem) return fail(c, 400, `sign-in not verified: ${problem}`);
     let verification;
     try {
@@ -353,7 +400,12 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
         expectedChallenge: challenge,
         expectedOrigin: expectedOrigins(),
         expectedRPID: rpId,
-        credential: { id: cred.id, publicKey: cred.publicKey as Uint8Array<ArrayBuffer>, counter: cred.counter, transports: cred.transports },
+        credential: {
+          id: cred.id,
+          publicKey: cred.publicKey as Uint8Array<ArrayBuffer>,
+          counter: cred.counter,
+          transports: cred.transports,
+        },
         requireUserVerification: false,
       });
     } catch (e) {
@@ -368,7 +420,14 @@ export async function createDemoServer(options: DemoServerOptions): Promise<Demo
     }
     db.recordLogin(cred.id, a.newCounter, a.credentialBackedUp, Date.now());
     s.signedIn = user.name;
-    return c.json({ verified: true, username: user.name, counter: a.newCounter, userVerified: a.userVerified, credentialId: cred.id, url: `/credentials/${encodeURIComponent(cred.id)}` });
+    return c.json({
+      verified: true,
+      username: user.name,
+      counter: a.newCounter,
+      userVerified: a.userVerified,
+      credentialId: cred.id,
+      url: `/credentials/${encodeURIComponent(cred.id)}`,
+    });
   });
 
   const listener = getRequestListener(app.fetch);

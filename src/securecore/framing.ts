@@ -18,9 +18,11 @@ export class MessageFramer {
     let offset = 0;
     while (joined.length - offset >= 4) {
       const head = joined.subarray(offset);
-      if (getU16le(head, 0) !== ENVELOPE_FIDO2) throw new SecureCoreMessageError('envelope', 'stream out of step: a message does not start with 0x0009');
+      if (getU16le(head, 0) !== ENVELOPE_FIDO2)
+        throw new SecureCoreMessageError('envelope', 'stream out of step: a message does not start with 0x0009');
       const length = messageLength(head);
-      if (length < HEADER_LENGTH) throw new SecureCoreMessageError('length', `payload length ${length - 4} is shorter than the envelope`);
+      if (length < HEADER_LENGTH)
+        throw new SecureCoreMessageError('length', `payload length ${length - 4} is shorter than the envelope`);
       if (head.length < length) break;
       out.push(joined.slice(offset, offset + length));
       offset += length;

@@ -88,7 +88,14 @@ export function getText(b: Uint8Array, offset: number, size: number, field: stri
 }
 
 /** A value of up to `size` bytes followed by a one-byte length at `lengthOffset`. */
-export function putSized(b: Uint8Array, offset: number, size: number, lengthOffset: number, value: Uint8Array, field: string): void {
+export function putSized(
+  b: Uint8Array,
+  offset: number,
+  size: number,
+  lengthOffset: number,
+  value: Uint8Array,
+  field: string,
+): void {
   if (value.length > size) throw new RangeError(`${field} is ${value.length} bytes, at most ${size} fit`);
   b.set(value, offset);
   b[lengthOffset] = value.length;
@@ -96,7 +103,8 @@ export function putSized(b: Uint8Array, offset: number, size: number, lengthOffs
 export function getSized(b: Uint8Array, offset: number, size: number, lengthOffset: number, field: string): Uint8Array {
   const length = b[lengthOffset]!;
   if (length > size) fail(`${field} length`, `${length} > ${size}`);
-  if (b.subarray(offset + length, offset + size).some((x) => x !== 0)) fail(field, 'bytes after its length are not zero');
+  if (b.subarray(offset + length, offset + size).some((x) => x !== 0))
+    fail(field, 'bytes after its length are not zero');
   return b.slice(offset, offset + length);
 }
 

@@ -11,7 +11,23 @@
  * carry; 0x0113–0x0116 carry a whole CTAP2 command or an APDU as a length-prefixed body.
  */
 export { truncateUtf8 } from './layout.js';
-import { SecureCoreMessageError, checkRange, checkZero, getBytes, getSized, getText, getU16le, getU32be, getU32le, putBytes, putSized, putText, putU16le, putU32be, putU32le } from './layout.js';
+import {
+  SecureCoreMessageError,
+  checkRange,
+  checkZero,
+  getBytes,
+  getSized,
+  getText,
+  getU16le,
+  getU32be,
+  getU32le,
+  putBytes,
+  putSized,
+  putText,
+  putU16le,
+  putU32be,
+  putU32le,
+} from './layout.js';
 
 export { SecureCoreMessageError } from './layout.js';
 
@@ -264,7 +280,13 @@ export interface ErrorResponse {
   ctapStatus: number;
 }
 export interface EmptyRequest {
-  type: 'deviceInfoRequest' | 'getNextAssertionRequest' | 'resetRequest' | 'powerCycleRequest' | 'selectionRequest' | 'cancelRequest';
+  type:
+    | 'deviceInfoRequest'
+    | 'getNextAssertionRequest'
+    | 'resetRequest'
+    | 'powerCycleRequest'
+    | 'selectionRequest'
+    | 'cancelRequest';
 }
 export interface StatusResponse {
   type: 'resetResponse' | 'powerCycleResponse' | 'selectionResponse';
@@ -312,7 +334,11 @@ const authenticateCredentialRequest: Layout<AuthenticateCredentialRequest> = {
     putText(b, 8, RPID_SIZE, m.rpId, 'RPID'); // 8–259
     putBytes(b, 260, ID, m.credentialId, 'Credential ID'); // 260–275
   },
-  read: (b) => ({ type: 'authenticateCredentialRequest', rpId: getText(b, 8, RPID_SIZE, 'RPID'), credentialId: getBytes(b, 260, ID) }),
+  read: (b) => ({
+    type: 'authenticateCredentialRequest',
+    rpId: getText(b, 8, RPID_SIZE, 'RPID'),
+    credentialId: getBytes(b, 260, ID),
+  }),
 };
 
 const authenticateCredentialResponse: Layout<AuthenticateCredentialResponse> = {
@@ -388,7 +414,8 @@ const makeCredentialResponse: Layout<MakeCredentialResponse> = {
 function writeGetAssertionRequest(b: Uint8Array, m: Omit<GetAssertionRequest, 'type'>): void {
   putText(b, 8, RPID_SIZE, m.rpId, 'RPID'); // 8–259
   putBytes(b, 260, 32, m.clientDataHash, 'Client Data Hash'); // 260–291
-  if (m.allowList.length > MAX_ALLOW_LIST) throw new RangeError(`Allow List holds at most ${MAX_ALLOW_LIST} credentials`);
+  if (m.allowList.length > MAX_ALLOW_LIST)
+    throw new RangeError(`Allow List holds at most ${MAX_ALLOW_LIST} credentials`);
   putU32le(b, 292, m.allowList.length); // 292–295 Length
   m.allowList.forEach((id, i) => putBytes(b, 296 + i * ID, ID, id, `Credential ID ${i + 1}`)); // 296–455
   b[456] = m.silent ? 1 : 0; // Flags
@@ -505,14 +532,20 @@ const makeCredentialExRequest: Layout<MakeCredentialExRequest> = {
     putU32le(b, 487, m.alg >>> 0); // 487–490, signed
     b[491] = m.rk ? 1 : 0; // options: bit 0 rk
     writePinUvAuth(b, 492, m.pinUvAuth); // 492–526
-    if (m.excludeList.length > MAX_ALLOW_LIST) throw new RangeError(`Exclude List holds at most ${MAX_ALLOW_LIST} credentials`);
+    if (m.excludeList.length > MAX_ALLOW_LIST)
+      throw new RangeError(`Exclude List holds at most ${MAX_ALLOW_LIST} credentials`);
     putU32le(b, EXCLUDE_LIST, m.excludeList.length); // 527–530
     m.excludeList.forEach((id, i) => putBytes(b, EXCLUDE_LIST + 4 + i * ID, ID, id, `Excluded credential ID ${i + 1}`)); // 531–690
     putText(b, RP_NAME, USER_NAME_SIZE, m.rpName, 'RP name'); // 691–755
   },
   read(b) {
     const length = checkRange('Exclude List Length', getU32le(b, EXCLUDE_LIST), MAX_ALLOW_LIST);
-    checkZero(b, EXCLUDE_LIST + 4 + length * ID, EXCLUDE_LIST + 4 + MAX_ALLOW_LIST * ID, 'Exclude List (unused entries)');
+    checkZero(
+      b,
+      EXCLUDE_LIST + 4 + length * ID,
+      EXCLUDE_LIST + 4 + MAX_ALLOW_LIST * ID,
+      'Exclude List (unused entries)',
+    );
     return {
       type: 'makeCredentialExRequest',
       ...readMakeCredentialRequest(b),
@@ -580,7 +613,8 @@ function assertionExResponse(type: AssertionExResponse['type']): Layout<Assertio
     tail: (m) => m.signature.length + long(m),
     write(b, m) {
       const longId = long(m);
-      if (longId !== 0 && (longId < ID || longId > MAX_LONG_CREDENTIAL_ID)) throw new RangeError(`Credential ID is ${longId} bytes: 16, or 17–${MAX_LONG_CREDENTIAL_ID}`);
+      if (longId !== 0 && (longId < ID || longId > MAX_LONG_CREDENTIAL_ID))
+        throw new RangeError(`Credential ID is ${longId} bytes: 16, or 17–${MAX_LONG_CREDENTIAL_ID}`);
       if (longId === 0) putBytes(b, 8, ID, m.credentialId, 'Credential ID'); // 8–23
       putSized(b, 24, USER_HANDLE_SIZE, 88, m.userHandle, 'User Handle'); // 24–87, length at 88
       putBytes(b, 89, 32, m.rpIdHash, 'RPID Hash'); // 89–120
@@ -599,7 +633,8 @@ function assertionExResponse(type: AssertionExResponse['type']): Layout<Assertio
     read(b) {
       const sigLength = checkRange('Signature length', getU16le(b, 261), MAX_SIGNATURE_LENGTH);
       const longId = checkRange('Long credential ID length', getU16le(b, 263), MAX_LONG_CREDENTIAL_ID);
-      if (longId !== 0 && longId <= ID) throw new SecureCoreMessageError('field', `Long credential ID length: ${longId} is not above 16`);
+      if (longId !== 0 && longId <= ID)
+        throw new SecureCoreMessageError('field', `Long credential ID length: ${longId} is not above 16`);
       checkZero(b, 130, 131, 'byte 130');
       if (longId !== 0) checkZero(b, 8, 8 + ID, 'Credential ID (long ID follows)');
       exactTail(b, 269, sigLength + longId);
@@ -620,7 +655,14 @@ function assertionExResponse(type: AssertionExResponse['type']): Layout<Assertio
   };
 }
 
-const PIN_BITS = { keyAgreement: 1, pinUvAuthParam: 2, newPinEnc: 4, pinHashEnc: 8, permissions: 16, rpId: 32 } as const;
+const PIN_BITS = {
+  keyAgreement: 1,
+  pinUvAuthParam: 2,
+  newPinEnc: 4,
+  pinHashEnc: 8,
+  permissions: 16,
+  rpId: 32,
+} as const;
 
 const clientPinRequest: Layout<ClientPinRequest> = {
   size: 479,
@@ -633,11 +675,12 @@ const clientPinRequest: Layout<ClientPinRequest> = {
       putBytes(b, 16, 32, m.keyAgreement.x, 'keyAgreement x'); // 16–47
       putBytes(b, 48, 32, m.keyAgreement.y, 'keyAgreement y'); // 48–79
     }
-    if (m.pinUvAuthParam) (present |= PIN_BITS.pinUvAuthParam), putSized(b, 81, 32, 80, m.pinUvAuthParam, 'pinUvAuthParam'); // 80, 81–112
-    if (m.newPinEnc) (present |= PIN_BITS.newPinEnc), putSized(b, 114, 80, 113, m.newPinEnc, 'newPinEnc'); // 113, 114–193
-    if (m.pinHashEnc) (present |= PIN_BITS.pinHashEnc), putSized(b, 195, 32, 194, m.pinHashEnc, 'pinHashEnc'); // 194, 195–226
-    if (m.permissions !== undefined) (present |= PIN_BITS.permissions), putU32le(b, 12, m.permissions); // 12–15
-    if (m.rpId !== undefined) (present |= PIN_BITS.rpId), putText(b, 227, RPID_SIZE, m.rpId, 'rpId'); // 227–478
+    if (m.pinUvAuthParam)
+      ((present |= PIN_BITS.pinUvAuthParam), putSized(b, 81, 32, 80, m.pinUvAuthParam, 'pinUvAuthParam')); // 80, 81–112
+    if (m.newPinEnc) ((present |= PIN_BITS.newPinEnc), putSized(b, 114, 80, 113, m.newPinEnc, 'newPinEnc')); // 113, 114–193
+    if (m.pinHashEnc) ((present |= PIN_BITS.pinHashEnc), putSized(b, 195, 32, 194, m.pinHashEnc, 'pinHashEnc')); // 194, 195–226
+    if (m.permissions !== undefined) ((present |= PIN_BITS.permissions), putU32le(b, 12, m.permissions)); // 12–15
+    if (m.rpId !== undefined) ((present |= PIN_BITS.rpId), putText(b, 227, RPID_SIZE, m.rpId, 'rpId')); // 227–478
     b[10] = present; // 11 reserved
   },
   read(b) {
@@ -649,8 +692,10 @@ const clientPinRequest: Layout<ClientPinRequest> = {
       return has(bit);
     };
     const m: ClientPinRequest = { type: 'clientPinRequest', pinUvAuthProtocol: b[8]!, subCommand: b[9]! };
-    if (absent(PIN_BITS.keyAgreement, 16, 80, 'keyAgreement')) m.keyAgreement = { x: getBytes(b, 16, 32), y: getBytes(b, 48, 32) };
-    if (absent(PIN_BITS.pinUvAuthParam, 80, 113, 'pinUvAuthParam')) m.pinUvAuthParam = getSized(b, 81, 32, 80, 'pinUvAuthParam');
+    if (absent(PIN_BITS.keyAgreement, 16, 80, 'keyAgreement'))
+      m.keyAgreement = { x: getBytes(b, 16, 32), y: getBytes(b, 48, 32) };
+    if (absent(PIN_BITS.pinUvAuthParam, 80, 113, 'pinUvAuthParam'))
+      m.pinUvAuthParam = getSized(b, 81, 32, 80, 'pinUvAuthParam');
     if (absent(PIN_BITS.newPinEnc, 113, 194, 'newPinEnc')) m.newPinEnc = getSized(b, 114, 80, 113, 'newPinEnc');
     if (absent(PIN_BITS.pinHashEnc, 194, 227, 'pinHashEnc')) m.pinHashEnc = getSized(b, 195, 32, 194, 'pinHashEnc');
     if (absent(PIN_BITS.permissions, 12, 16, 'permissions')) m.permissions = getU32le(b, 12);
@@ -659,7 +704,13 @@ const clientPinRequest: Layout<ClientPinRequest> = {
   },
 };
 
-const PIN_RESPONSE_BITS = { keyAgreement: 1, pinUvAuthToken: 2, pinRetries: 4, powerCycleState: 8, uvRetries: 16 } as const;
+const PIN_RESPONSE_BITS = {
+  keyAgreement: 1,
+  pinUvAuthToken: 2,
+  pinRetries: 4,
+  powerCycleState: 8,
+  uvRetries: 16,
+} as const;
 
 const clientPinResponse: Layout<ClientPinResponse> = {
   size: 126,
@@ -671,10 +722,14 @@ const clientPinResponse: Layout<ClientPinResponse> = {
       putBytes(b, 13, 32, m.keyAgreement.x, 'keyAgreement x'); // 13–44
       putBytes(b, 45, 32, m.keyAgreement.y, 'keyAgreement y'); // 45–76
     }
-    if (m.pinUvAuthToken) (present |= PIN_RESPONSE_BITS.pinUvAuthToken), putSized(b, 78, 48, 77, m.pinUvAuthToken, 'pinUvAuthToken'); // 77, 78–125
-    if (m.pinRetries !== undefined) (present |= PIN_RESPONSE_BITS.pinRetries), (b[11] = checkRange('pinRetries', m.pinRetries, 0xff));
-    if (m.powerCycleState !== undefined) (present |= PIN_RESPONSE_BITS.powerCycleState), (b[10] = m.powerCycleState ? 1 : 0);
-    if (m.uvRetries !== undefined) (present |= PIN_RESPONSE_BITS.uvRetries), (b[12] = checkRange('uvRetries', m.uvRetries, 0xff));
+    if (m.pinUvAuthToken)
+      ((present |= PIN_RESPONSE_BITS.pinUvAuthToken), putSized(b, 78, 48, 77, m.pinUvAuthToken, 'pinUvAuthToken')); // 77, 78–125
+    if (m.pinRetries !== undefined)
+      ((present |= PIN_RESPONSE_BITS.pinRetries), (b[11] = checkRange('pinRetries', m.pinRetries, 0xff)));
+    if (m.powerCycleState !== undefined)
+      ((present |= PIN_RESPONSE_BITS.powerCycleState), (b[10] = m.powerCycleState ? 1 : 0));
+    if (m.uvRetries !== undefined)
+      ((present |= PIN_RESPONSE_BITS.uvRetries), (b[12] = checkRange('uvRetries', m.uvRetries, 0xff)));
     b[9] = present;
   },
   read(b) {
@@ -684,11 +739,14 @@ const clientPinResponse: Layout<ClientPinResponse> = {
       return (present & bit) !== 0;
     };
     const m: ClientPinResponse = { type: 'clientPinResponse', status: b[8]! };
-    if (has(PIN_RESPONSE_BITS.powerCycleState, 10, 11, 'powerCycleState')) m.powerCycleState = checkRange('powerCycleState', b[10]!, 1) === 1;
+    if (has(PIN_RESPONSE_BITS.powerCycleState, 10, 11, 'powerCycleState'))
+      m.powerCycleState = checkRange('powerCycleState', b[10]!, 1) === 1;
     if (has(PIN_RESPONSE_BITS.pinRetries, 11, 12, 'pinRetries')) m.pinRetries = b[11]!;
     if (has(PIN_RESPONSE_BITS.uvRetries, 12, 13, 'uvRetries')) m.uvRetries = b[12]!;
-    if (has(PIN_RESPONSE_BITS.keyAgreement, 13, 77, 'keyAgreement')) m.keyAgreement = { x: getBytes(b, 13, 32), y: getBytes(b, 45, 32) };
-    if (has(PIN_RESPONSE_BITS.pinUvAuthToken, 77, 126, 'pinUvAuthToken')) m.pinUvAuthToken = getSized(b, 78, 48, 77, 'pinUvAuthToken');
+    if (has(PIN_RESPONSE_BITS.keyAgreement, 13, 77, 'keyAgreement'))
+      m.keyAgreement = { x: getBytes(b, 13, 32), y: getBytes(b, 45, 32) };
+    if (has(PIN_RESPONSE_BITS.pinUvAuthToken, 77, 126, 'pinUvAuthToken'))
+      m.pinUvAuthToken = getSized(b, 78, 48, 77, 'pinUvAuthToken');
     return m;
   },
 };
@@ -707,7 +765,8 @@ function withBody<M extends SecureCoreMessage>(
     tail: (m) => bodyOf(m).length,
     write(b, m) {
       const byte = byteOf(m);
-      if (!Number.isInteger(byte) || byte < 0 || byte > maxByte) throw new RangeError(`${byteName} ${byte} is outside 0–${maxByte}`);
+      if (!Number.isInteger(byte) || byte < 0 || byte > maxByte)
+        throw new RangeError(`${byteName} ${byte} is outside 0–${maxByte}`);
       b[8] = byte;
       const body = bodyOf(m);
       putU16le(b, 10, checkLength(`${type} body`, body.length, MAX_BODY_LENGTH));
@@ -722,10 +781,38 @@ function withBody<M extends SecureCoreMessage>(
   };
 }
 
-const ctap2CommandRequest = withBody<Ctap2CommandRequest>('ctap2CommandRequest', 'command', 0xff, (m) => m.command, (m) => m.parameters, (command, parameters) => ({ type: 'ctap2CommandRequest', command, parameters }));
-const ctap2CommandResponse = withBody<Ctap2CommandResponse>('ctap2CommandResponse', 'status', 0xff, (m) => m.status, (m) => m.response, (status, response) => ({ type: 'ctap2CommandResponse', status, response }));
-const apduRequest = withBody<ApduRequest>('apduRequest', 'application', 1, (m) => m.application, (m) => m.apdu, (application, apdu) => ({ type: 'apduRequest', application, apdu }));
-const apduResponse = withBody<ApduResponse>('apduResponse', 'application', 1, (m) => m.application, (m) => m.apdu, (application, apdu) => ({ type: 'apduResponse', application, apdu }));
+const ctap2CommandRequest = withBody<Ctap2CommandRequest>(
+  'ctap2CommandRequest',
+  'command',
+  0xff,
+  (m) => m.command,
+  (m) => m.parameters,
+  (command, parameters) => ({ type: 'ctap2CommandRequest', command, parameters }),
+);
+const ctap2CommandResponse = withBody<Ctap2CommandResponse>(
+  'ctap2CommandResponse',
+  'status',
+  0xff,
+  (m) => m.status,
+  (m) => m.response,
+  (status, response) => ({ type: 'ctap2CommandResponse', status, response }),
+);
+const apduRequest = withBody<ApduRequest>(
+  'apduRequest',
+  'application',
+  1,
+  (m) => m.application,
+  (m) => m.apdu,
+  (application, apdu) => ({ type: 'apduRequest', application, apdu }),
+);
+const apduResponse = withBody<ApduResponse>(
+  'apduResponse',
+  'application',
+  1,
+  (m) => m.application,
+  (m) => m.apdu,
+  (application, apdu) => ({ type: 'apduResponse', application, apdu }),
+);
 
 const errorResponse: Layout<ErrorResponse> = {
   size: 10,
@@ -733,11 +820,16 @@ const errorResponse: Layout<ErrorResponse> = {
     b[8] = checkRange('Error code', m.errorCode, MAX_EXT_ERROR);
     b[9] = checkRange('CTAP status', m.ctapStatus, 0xff);
   },
-  read: (b) => ({ type: 'errorResponse', errorCode: checkRange('Error code', b[8]!, MAX_EXT_ERROR), ctapStatus: b[9]! }),
+  read: (b) => ({
+    type: 'errorResponse',
+    errorCode: checkRange('Error code', b[8]!, MAX_EXT_ERROR),
+    ctapStatus: b[9]!,
+  }),
 };
 
 function exactTail(b: Uint8Array, from: number, length: number): void {
-  if (b.length !== from + length) throw new SecureCoreMessageError('length', `message is ${b.length} bytes, its length fields say ${from + length}`);
+  if (b.length !== from + length)
+    throw new SecureCoreMessageError('length', `message is ${b.length} bytes, its length fields say ${from + length}`);
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -772,7 +864,9 @@ const LAYOUTS: { [K in MessageName]: Layout<any> } = {
   errorResponse,
 };
 
-const NAME_OF = new Map<number, MessageName>(Object.entries(Fido2MessageType).map(([name, code]) => [code, name as MessageName]));
+const NAME_OF = new Map<number, MessageName>(
+  Object.entries(Fido2MessageType).map(([name, code]) => [code, name as MessageName]),
+);
 
 /** Encodes a message with its envelope. Throws RangeError for a value that does not fit its field. */
 export function encodeMessage(m: SecureCoreMessage): Uint8Array {
@@ -794,17 +888,33 @@ export function messageLength(header: Uint8Array): number {
 
 /** Decodes one whole message; SecureCoreMessageError says precisely what is wrong. */
 export function decodeMessage(b: Uint8Array): SecureCoreMessage {
-  if (b.length < HEADER_LENGTH) throw new SecureCoreMessageError('truncated', `message of ${b.length} bytes, the envelope alone is ${HEADER_LENGTH}`);
+  if (b.length < HEADER_LENGTH)
+    throw new SecureCoreMessageError(
+      'truncated',
+      `message of ${b.length} bytes, the envelope alone is ${HEADER_LENGTH}`,
+    );
   const envelope = getU16le(b, 0);
-  if (envelope !== ENVELOPE_FIDO2) throw new SecureCoreMessageError('envelope', `message type 0x${envelope.toString(16).padStart(4, '0')}, expected 0x0009 (FIDO2)`);
-  if (getU16le(b, 2) !== b.length - 4) throw new SecureCoreMessageError('length', `payload length ${getU16le(b, 2)} but ${b.length - 4} bytes follow byte 3`);
+  if (envelope !== ENVELOPE_FIDO2)
+    throw new SecureCoreMessageError(
+      'envelope',
+      `message type 0x${envelope.toString(16).padStart(4, '0')}, expected 0x0009 (FIDO2)`,
+    );
+  if (getU16le(b, 2) !== b.length - 4)
+    throw new SecureCoreMessageError(
+      'length',
+      `payload length ${getU16le(b, 2)} but ${b.length - 4} bytes follow byte 3`,
+    );
   if (getU16le(b, 6) !== 0) throw new SecureCoreMessageError('envelope', 'reserved bytes 6–7 are not zero');
   const code = getU16le(b, 4);
   const name = NAME_OF.get(code);
-  if (!name) throw new SecureCoreMessageError('type', `unknown FIDO2 message type 0x${code.toString(16).padStart(4, '0')}`);
+  if (!name)
+    throw new SecureCoreMessageError('type', `unknown FIDO2 message type 0x${code.toString(16).padStart(4, '0')}`);
   const layout = LAYOUTS[name];
   if (b.length < layout.size || (!layout.tail && b.length !== layout.size)) {
-    throw new SecureCoreMessageError(b.length < layout.size ? 'truncated' : 'length', `${name} is ${layout.size} bytes${layout.tail ? ' or more' : ''}, got ${b.length}`);
+    throw new SecureCoreMessageError(
+      b.length < layout.size ? 'truncated' : 'length',
+      `${name} is ${layout.size} bytes${layout.tail ? ' or more' : ''}, got ${b.length}`,
+    );
   }
   return layout.read(b) as SecureCoreMessage;
 }

@@ -24,7 +24,14 @@ import { lockDataDir } from './dataDirLock.js';
 import { MASTER_KEY_FILE, readMasterKey } from './masterKey.js';
 import { ensurePrivateDir, ensurePrivateFile } from './permissions.js';
 import { MASTER_KEY_LENGTH } from './sealing.js';
-import { DataDirOccupiedError, DataDirStateError, StoreCorruptError, StoreIoError, storeError, translated } from './storeErrors.js';
+import {
+  DataDirOccupiedError,
+  DataDirStateError,
+  StoreCorruptError,
+  StoreIoError,
+  storeError,
+  translated,
+} from './storeErrors.js';
 
 const BACKUP_MASTER_KEY = 'backup.master_key';
 
@@ -114,9 +121,13 @@ export async function restoreDataDir(
   let masterKey: Uint8Array;
   try {
     masterKey = translated(backup, () => {
-      const row = source.prepare('SELECT value FROM meta WHERE key = ?').get(BACKUP_MASTER_KEY) as { value: Buffer } | undefined;
+      const row = source.prepare('SELECT value FROM meta WHERE key = ?').get(BACKUP_MASTER_KEY) as
+        { value: Buffer } | undefined;
       if (!row || row.value.length !== MASTER_KEY_LENGTH) {
-        throw new DataDirStateError(`${backup} is not a softkey backup (it holds no master key; make one with "softkey backup")`, backup);
+        throw new DataDirStateError(
+          `${backup} is not a softkey backup (it holds no master key; make one with "softkey backup")`,
+          backup,
+        );
       }
       checkIntegrity(source);
       const key = toUint8(row.value);
@@ -141,7 +152,10 @@ export async function restoreDataDir(
     if (existing) {
       if (!options.replace) {
         const what = `${dir} already holds a database (${existing} bytes)`;
-        throw new DataDirOccupiedError(`${what}; restoring would replace it and every credential made since the backup`, dir);
+        throw new DataDirOccupiedError(
+          `${what}; restoring would replace it and every credential made since the backup`,
+          dir,
+        );
       }
     }
     rmSync(tmp, { force: true });

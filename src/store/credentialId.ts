@@ -25,7 +25,13 @@
 import { aesGcmOpen, aesGcmSeal } from '../crypto/aead.js';
 import { privatePartOfSecret, secretOfPrivatePart } from '../crypto/credentialKeys.js';
 import { concat } from '../encoding/bytes.js';
-import { algCode as codeOfAlg, algOfCode, decodePayloadFlags, encodePayloadFlags, type CredentialPayload } from './credentialPayload.js';
+import {
+  algCode as codeOfAlg,
+  algOfCode,
+  decodePayloadFlags,
+  encodePayloadFlags,
+  type CredentialPayload,
+} from './credentialPayload.js';
 
 import type { CredProtectLevel } from './credentialStore.js';
 
@@ -46,7 +52,13 @@ const NONCE_LENGTH = 12;
 export type CredentialIdPayload = CredentialPayload;
 
 /** Seals a credential ID; `version` is for tests that need an older format (its flags must fit). */
-export function sealCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, payload: CredentialIdPayload, nonce: Uint8Array, version = CREDENTIAL_ID_VERSION): Uint8Array {
+export function sealCredentialId(
+  wrapKey: Uint8Array,
+  rpIdHash: Uint8Array,
+  payload: CredentialIdPayload,
+  nonce: Uint8Array,
+  version = CREDENTIAL_ID_VERSION,
+): Uint8Array {
   const algCode = codeOfAlg(payload.alg);
   if (algCode === undefined) throw new RangeError(`unsupported algorithm ${payload.alg}`);
   if (nonce.length !== NONCE_LENGTH) throw new RangeError('nonce must be 12 bytes');
@@ -62,15 +74,25 @@ export function sealCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, payl
 }
 
 /** Opens a credential ID made by this device for this rpIdHash; undefined for anything else. */
-export function openCredentialId(wrapKey: Uint8Array, rpIdHash: Uint8Array, id: Uint8Array): CredentialIdPayload | undefined {
+export function openCredentialId(
+  wrapKey: Uint8Array,
+  rpIdHash: Uint8Array,
+  id: Uint8Array,
+): CredentialIdPayload | undefined {
   const knownFlags = VERSION_FLAGS.get(id[0]!);
   if (id.length < 1 + NONCE_LENGTH + 4 + 16 || knownFlags === undefined) return undefined;
-  const plaintext = aesGcmOpen(wrapKey, id.subarray(1, 1 + NONCE_LENGTH), id.subarray(1 + NONCE_LENGTH), concat(id.subarray(0, 1), rpIdHash));
+  const plaintext = aesGcmOpen(
+    wrapKey,
+    id.subarray(1, 1 + NONCE_LENGTH),
+    id.subarray(1 + NONCE_LENGTH),
+    concat(id.subarray(0, 1), rpIdHash),
+  );
   if (!plaintext || plaintext.length < 4) return undefined;
   const [flags, algCode, credProtect, blobLength] = plaintext as unknown as [number, number, number, number];
   const alg = algOfCode(algCode);
   const flagFields = decodePayloadFlags(flags, knownFlags);
-  if (alg === undefined || !flagFields || credProtect < 1 || credProtect > 3 || plaintext.length < 4 + blobLength) return undefined;
+  if (alg === undefined || !flagFields || credProtect < 1 || credProtect > 3 || plaintext.length < 4 + blobLength)
+    return undefined;
   const sealed = plaintext.slice(4 + blobLength);
   const secret = id[0]! >= PRIVATE_PART_VERSION ? secretOfPrivatePart(alg, sealed) : sealed;
   if (secret === undefined) return undefined;

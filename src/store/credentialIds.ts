@@ -96,7 +96,8 @@ export class SlotCredentialIds implements CredentialIds {
 
   wrap(payload: CredentialPayload, rpIdHash: Uint8Array): Uint8Array {
     const { idLength } = this.options;
-    const id = idLength !== undefined ? this.deps.rng.bytes(idLength) : slotHandle(this.deps.rng.bytes(SLOT_HANDLE_LENGTH - 1));
+    const id =
+      idLength !== undefined ? this.deps.rng.bytes(idLength) : slotHandle(this.deps.rng.bytes(SLOT_HANDLE_LENGTH - 1));
     this.deps.store.putSlot({ credentialId: id, rpIdHash, payload, createdAt: this.deps.clock.now() });
     return id;
   }

@@ -58,7 +58,10 @@ export function encodePayloadFlags(p: CredentialPayload, mask = ALL_PAYLOAD_FLAG
  * The flag fields of a flag byte (discoverable and u2f always present, the others only when set);
  * undefined when a bit outside `mask` is set.
  */
-export function decodePayloadFlags(flags: number, mask = ALL_PAYLOAD_FLAGS): Pick<CredentialPayload, FlagName> | undefined {
+export function decodePayloadFlags(
+  flags: number,
+  mask = ALL_PAYLOAD_FLAGS,
+): Pick<CredentialPayload, FlagName> | undefined {
   if ((flags & ~mask) !== 0) return undefined;
   const out: Pick<CredentialPayload, FlagName> = { discoverable: (flags & 0b0001) !== 0, u2f: (flags & 0b0010) !== 0 };
   if (flags & 0b0100) out.hmacSecret = true;

@@ -26,7 +26,8 @@ export interface CredentialSlot {
 
 /** A new handle from `random` (63 bytes). */
 export function slotHandle(random: Uint8Array): Uint8Array {
-  if (random.length !== SLOT_HANDLE_LENGTH - 1) throw new RangeError(`a slot handle takes ${SLOT_HANDLE_LENGTH - 1} random bytes`);
+  if (random.length !== SLOT_HANDLE_LENGTH - 1)
+    throw new RangeError(`a slot handle takes ${SLOT_HANDLE_LENGTH - 1} random bytes`);
   const id = new Uint8Array(SLOT_HANDLE_LENGTH);
   id[0] = SLOT_HANDLE_VERSION;
   id.set(random, 1);

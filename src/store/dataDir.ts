@@ -61,7 +61,11 @@ export function openDataDir(dir: string, options: OpenDataDirOptions = {}): Data
   } catch (e) {
     const err = storeError(e, dir);
     if (err instanceof StoreFullError) {
-      throw new StoreFullError(`no space left on the file system holding the data directory ${dir}: ${err.message}`, dir, { cause: e });
+      throw new StoreFullError(
+        `no space left on the file system holding the data directory ${dir}: ${err.message}`,
+        dir,
+        { cause: e },
+      );
     }
     throw err;
   }

@@ -51,7 +51,10 @@ export function lockDataDir(dir: string): DataDirLock {
     db.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS lock (id INTEGER PRIMARY KEY); COMMIT;');
   } catch (e) {
     db.close();
-    if ((e as { code?: string }).code?.startsWith('SQLITE_BUSY') || (e as { code?: string }).code?.startsWith('SQLITE_LOCKED')) {
+    if (
+      (e as { code?: string }).code?.startsWith('SQLITE_BUSY') ||
+      (e as { code?: string }).code?.startsWith('SQLITE_LOCKED')
+    ) {
       const owner = readDataDirOwner(dir);
       const who = owner ? `softkey pid ${owner.pid} (since ${owner.since}: ${owner.command})` : 'another process';
       throw new DataDirLockedError(`the data directory ${dir} is in use by ${who}`, dir, owner?.pid);
@@ -59,7 +62,11 @@ export function lockDataDir(dir: string): DataDirLock {
     throw storeError(e, file);
   }
   const ownerFile = join(dir, OWNER_FILE);
-  const owner: DataDirOwner = { pid: process.pid, since: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+  const owner: DataDirOwner = {
+    pid: process.pid,
+    since: new Date().toISOString(),
+    command: process.argv.slice(1).join(' '),
+  };
   try {
     writeFileSync(ownerFile, JSON.stringify(owner) + '\n', { mode: 0o600 });
   } catch {

@@ -6,7 +6,19 @@
  * Like ssh with a private key, softkey refuses to start when the file is readable by group or others,
  * or has the wrong size, and says how to fix it.
  */
-import { closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from '../crypto/aead.js';
 import { toHex, toUint8 } from '../encoding/bytes.js';
@@ -35,7 +47,8 @@ export function loadOrCreateMasterKey(dir: string): Uint8Array {
 /** Reads and checks an existing master key file. */
 export function readMasterKey(path: string): Uint8Array {
   const st = statSync(path);
-  if (!st.isFile()) throw new MasterKeyError(`${path} is not a regular file; move it aside so softkey can create a master key.`);
+  if (!st.isFile())
+    throw new MasterKeyError(`${path} is not a regular file; move it aside so softkey can create a master key.`);
   if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
     const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
     throw new MasterKeyError(

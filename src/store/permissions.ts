@@ -41,7 +41,11 @@ export function ensurePrivateDir(dir: string, warn: (message: string) => void): 
       chmodSync(dir, 0o700);
     } catch (e) {
       const why = describeCause(e);
-      throw new StoreIoError(`the data directory ${dir} has mode ${was} and cannot be made private (chmod 700): ${why}`, dir, { cause: e });
+      throw new StoreIoError(
+        `the data directory ${dir} has mode ${was} and cannot be made private (chmod 700): ${why}`,
+        dir,
+        { cause: e },
+      );
     }
     warn(`the data directory ${dir} had mode ${was} (open to group or others); it is now 0700`);
   }
@@ -100,6 +104,7 @@ export function ensurePrivateFile(file: string, create: boolean): void {
 
 function ioError(path: string, e: unknown): StoreError {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new StoreFullError(`${path}: ${describeCause(e)} (${code})`, path, { cause: e });
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new StoreFullError(`${path}: ${describeCause(e)} (${code})`, path, { cause: e });
   return new StoreIoError(`${path}: ${describeCause(e)} (${(e as NodeJS.ErrnoException).code})`, path, { cause: e });
 }

@@ -27,7 +27,8 @@ export const KEY_STATE_VERSION = 1;
 export const PLAIN_WARNING =
   'This file holds every private key, secret and the PIN hash of a softkey key, in the clear. ' +
   'Anyone who reads it can sign in as its credentials. Keep it like a private key, or export it sealed with a passphrase.';
-export const SEALED_WARNING = 'This file holds a softkey key (private keys included), sealed with a passphrase (scrypt + AES-256-GCM).';
+export const SEALED_WARNING =
+  'This file holds a softkey key (private keys included), sealed with a passphrase (scrypt + AES-256-GCM).';
 
 export class KeyStateError extends Error {
   override name = 'KeyStateError';
@@ -130,7 +131,13 @@ export function importStoreState(store: CredentialStore, vault: Vault, s: StoreS
 
 /** True when the store and vault hold nothing (a fresh data directory). */
 export function isEmptyStore(store: CredentialStore, vault: Vault): boolean {
-  return store.countResident() === 0 && store.countSlots() === 0 && store.listCounters().length === 0 && vault.names().length === 0 && store.listStateKeys().length === 0;
+  return (
+    store.countResident() === 0 &&
+    store.countSlots() === 0 &&
+    store.listCounters().length === 0 &&
+    vault.names().length === 0 &&
+    store.listStateKeys().length === 0
+  );
 }
 
 function residentJson(c: ResidentCredential): ResidentJson {
@@ -197,7 +204,8 @@ function optBool(v: unknown, path: string): boolean | undefined {
   return v;
 }
 function uint(v: unknown, path: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (!(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max)) fail(path, `must be a whole number 0–${max}`);
+  if (!(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max))
+    fail(path, `must be a whole number 0–${max}`);
   return v as number;
 }
 function alg(v: unknown, path: string) {
@@ -238,7 +246,9 @@ function checkStoreState(s: StoreState) {
       createdAt: uint(c.createdAt, `${p}.createdAt`),
     };
   });
-  const counters = Object.entries(obj(s.counters, 'counters')).map(([k, v]) => [bytes(k, `counters key ${k}`), uint(v, `counters.${k}`, 0xffffffff)] as const);
+  const counters = Object.entries(obj(s.counters, 'counters')).map(
+    ([k, v]) => [bytes(k, `counters key ${k}`), uint(v, `counters.${k}`, 0xffffffff)] as const,
+  );
   obj(s.state, 'state');
   if (!Array.isArray(s.slots)) fail('slots', 'must be an array');
   const slots = s.slots.map((raw, i): CredentialSlot => {
@@ -275,15 +285,22 @@ export function isSealed(doc: KeyState | SealedKeyState): doc is SealedKeyState 
 export function checkKeyStateHeader(value: unknown): KeyState | SealedKeyState {
   const doc = obj(value, 'the document');
   if (doc.format !== KEY_STATE_FORMAT) fail('format', `must be "${KEY_STATE_FORMAT}" (is this a softkey key state?)`);
-  if (doc.version !== KEY_STATE_VERSION) fail('version', `${String(doc.version)} is not one this softkey reads (${KEY_STATE_VERSION})`);
+  if (doc.version !== KEY_STATE_VERSION)
+    fail('version', `${String(doc.version)} is not one this softkey reads (${KEY_STATE_VERSION})`);
   return doc as unknown as KeyState | SealedKeyState;
 }
 
 function sealedHeader(kdf: SealedKeyState['kdf']): Uint8Array {
-  return utf8.encode(JSON.stringify({ format: KEY_STATE_FORMAT, version: KEY_STATE_VERSION, kdf, cipher: 'aes-256-gcm' }));
+  return utf8.encode(
+    JSON.stringify({ format: KEY_STATE_FORMAT, version: KEY_STATE_VERSION, kdf, cipher: 'aes-256-gcm' }),
+  );
 }
 
-export function sealKeyState(state: KeyState, passphrase: string, params: ScryptParams = SCRYPT_DEFAULTS): SealedKeyState {
+export function sealKeyState(
+  state: KeyState,
+  passphrase: string,
+  params: ScryptParams = SCRYPT_DEFAULTS,
+): SealedKeyState {
   if (passphrase === '') throw new KeyStateError('the passphrase is empty');
   const kdf = { name: 'scrypt' as const, salt: b64u.encode(randomBytes(16)), ...params };
   const key = scryptKey(passphrase, b64u.decode(kdf.salt), params);
@@ -302,7 +319,8 @@ export function sealKeyState(state: KeyState, passphrase: string, params: Scrypt
 
 export function openKeyState(doc: KeyState | SealedKeyState, passphrase?: string): KeyState {
   if (!isSealed(doc)) return doc;
-  if (passphrase === undefined) throw new KeyStateError('this key state is sealed with a passphrase; give the passphrase');
+  if (passphrase === undefined)
+    throw new KeyStateError('this key state is sealed with a passphrase; give the passphrase');
   const kdf = obj(doc.kdf, 'kdf') as unknown as SealedKeyState['kdf'];
   if (kdf.name !== 'scrypt') fail('kdf.name', 'must be "scrypt"');
   if (doc.cipher !== 'aes-256-gcm') fail('cipher', 'must be "aes-256-gcm"');

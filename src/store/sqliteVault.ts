@@ -32,9 +32,12 @@ export class SqliteVault implements Vault {
   ) {
     this.vaultKey = deriveStoreKeys(masterKey).vaultKey;
     this.getStmt = guardStatement(db.prepare('SELECT format, sealed FROM secrets WHERE name = ?'), db.name);
-    this.putStmt = guardStatement(db.prepare(
-      'INSERT INTO secrets (name, format, sealed) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET format = excluded.format, sealed = excluded.sealed',
-    ), db.name);
+    this.putStmt = guardStatement(
+      db.prepare(
+        'INSERT INTO secrets (name, format, sealed) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET format = excluded.format, sealed = excluded.sealed',
+      ),
+      db.name,
+    );
     this.insertStmt = guardStatement(
       db.prepare('INSERT INTO secrets (name, format, sealed) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING'),
       db.name,
@@ -54,7 +57,8 @@ export class SqliteVault implements Vault {
   get(name: string): Uint8Array | undefined {
     const row = this.getStmt.get(name);
     if (!row) return undefined;
-    if (row.format !== SECRET_FORMAT) throw new Error(`secret "${name}" has format ${row.format}, this softkey reads format ${SECRET_FORMAT}`);
+    if (row.format !== SECRET_FORMAT)
+      throw new Error(`secret "${name}" has format ${row.format}, this softkey reads format ${SECRET_FORMAT}`);
     return unseal(this.vaultKey, utf8.encode(name), toUint8(row.sealed), `secret "${name}"`);
   }
 
@@ -67,7 +71,10 @@ export class SqliteVault implements Vault {
   }
 
   names(): string[] {
-    return this.db.prepare<[], { name: string }>('SELECT name FROM secrets ORDER BY name').all().map((r) => r.name);
+    return this.db
+      .prepare<[], { name: string }>('SELECT name FROM secrets ORDER BY name')
+      .all()
+      .map((r) => r.name);
   }
 
   private seal(name: string, value: Uint8Array): Uint8Array {

@@ -91,10 +91,21 @@ export function storeError(e: unknown, path: string): unknown {
     return new StoreFullError(`${path}: ${cause} (${code})`, path, { cause: e });
   }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
-    return new StoreCorruptError(`${path} is damaged (${code}): ${(e as Error).message}; restore it from a backup`, path, { cause: e });
+    return new StoreCorruptError(
+      `${path} is damaged (${code}): ${(e as Error).message}; restore it from a backup`,
+      path,
+      { cause: e },
+    );
   }
-  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code in FS_CAUSES) {
-    return new StoreIoError(`${path}: ${code in FS_CAUSES ? describeCause(e) : (e as Error).message} (${code})`, path, { cause: e });
+  if (
+    code.startsWith('SQLITE_IOERR') ||
+    code.startsWith('SQLITE_READONLY') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code in FS_CAUSES
+  ) {
+    return new StoreIoError(`${path}: ${code in FS_CAUSES ? describeCause(e) : (e as Error).message} (${code})`, path, {
+      cause: e,
+    });
   }
   return e;
 }
@@ -117,7 +128,9 @@ export function guardStatement<S extends object>(stmt: S, path: string): S {
     const original = (stmt as Record<string, unknown>)[method];
     if (typeof original !== 'function') continue;
     const call = original as (...args: unknown[]) => unknown;
-    Object.defineProperty(stmt, method, { value: (...args: unknown[]) => translated(path, () => call.apply(stmt, args)) });
+    Object.defineProperty(stmt, method, {
+      value: (...args: unknown[]) => translated(path, () => call.apply(stmt, args)),
+    });
   }
   return stmt;
 }

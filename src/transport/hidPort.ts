@@ -34,7 +34,10 @@ export interface PortEvents {
  * Wires a transport's callbacks (given at start, before the port exists) to the port's receivers
  * (set later by attachHid): `events` go into the transport's options, `receivers` into the port.
  */
-export function portEvents(): { events: PortEvents; receivers: Pick<Required<HidReportPort>, 'onReport' | 'onReplug' | 'onReboot'> } {
+export function portEvents(): {
+  events: PortEvents;
+  receivers: Pick<Required<HidReportPort>, 'onReport' | 'onReplug' | 'onReboot'>;
+} {
   let receive: ((report: Uint8Array) => void) | undefined;
   let replug: (() => void) | undefined;
   let reboot: (() => void) | undefined;
@@ -53,4 +56,5 @@ export function portEvents(): { events: PortEvents; receivers: Pick<Required<Hid
 }
 
 /** "HOST:PORT", with brackets around an IPv6 host. */
-export const hostPort = (a: { host: string; port: number }): string => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
+export const hostPort = (a: { host: string; port: number }): string =>
+  a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;

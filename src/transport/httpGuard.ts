@@ -24,7 +24,11 @@ const REASONS: Record<number, string> = {
 
 /** Answers `status` with a plain-text reason, then drops what is left of the body and closes. */
 export function refuseRequest(req: IncomingMessage, res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   res.end(text);
   if (req.complete) return;
   let seen = 0;
@@ -41,7 +45,9 @@ export function refuseRequest(req: IncomingMessage, res: ServerResponse, status:
 
 /** Answers an HTTP upgrade request on its raw socket and closes it. */
 export function refuseUpgrade(socket: Duplex, status: number, text = ''): void {
-  const body = text ? `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}` : 'Content-Length: 0\r\n\r\n';
+  const body = text
+    ? `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`
+    : 'Content-Length: 0\r\n\r\n';
   socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? ''}\r\nConnection: close\r\n${body}`);
 }
 
@@ -65,7 +71,11 @@ export interface HttpEdge {
  * The Host check then the body limit, for a request (res given) or an upgrade (socket given).
  * Returns undefined when the request may go on; otherwise the reason, already answered (421 or 413).
  */
-export function refusedAtEdge(req: IncomingMessage, edge: HttpEdge, reply: { res: ServerResponse } | { socket: Duplex }): string | undefined {
+export function refusedAtEdge(
+  req: IncomingMessage,
+  edge: HttpEdge,
+  reply: { res: ServerResponse } | { socket: Duplex },
+): string | undefined {
   const host = req.headers.host;
   let status: number | undefined;
   let text = '';
@@ -75,7 +85,9 @@ export function refusedAtEdge(req: IncomingMessage, edge: HttpEdge, reply: { res
   } else if (announcedBodyBytes(req) > edge.maxBodyBytes) {
     status = 413;
     text =
-      edge.maxBodyBytes === 0 ? 'softkey: this server takes no request body\n' : `softkey: request bodies are limited to ${edge.maxBodyBytes} bytes\n`;
+      edge.maxBodyBytes === 0
+        ? 'softkey: this server takes no request body\n'
+        : `softkey: request bodies are limited to ${edge.maxBodyBytes} bytes\n`;
   }
   if (status === undefined) return undefined;
   if ('res' in reply) refuseRequest(req, reply.res, status, text);

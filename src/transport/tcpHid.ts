@@ -127,7 +127,12 @@ export async function startTcpHidServer(options: TcpHidServerOptions): Promise<T
     const refuse = (length: number) => {
       refused = true;
       socket.destroy();
-      call(() => onRefused(`frame of ${length} bytes from ${connection.remote} is not a ${TCP_HID_REPORT_SIZE}-byte report; connection closed`, connection));
+      call(() =>
+        onRefused(
+          `frame of ${length} bytes from ${connection.remote} is not a ${TCP_HID_REPORT_SIZE}-byte report; connection closed`,
+          connection,
+        ),
+      );
     };
     socket.on('data', (chunk: Buffer) => {
       if (refused) return;
@@ -161,7 +166,10 @@ export async function startTcpHidServer(options: TcpHidServerOptions): Promise<T
   });
   server.on('error', onError);
   const bound = server.address();
-  const address = typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host, port: options.port ?? DEFAULT_TCP_HID_PORT };
+  const address =
+    typeof bound === 'object' && bound
+      ? { host: bound.address, port: bound.port }
+      : { host, port: options.port ?? DEFAULT_TCP_HID_PORT };
 
   let closed: Promise<void> | undefined;
   return {
@@ -245,7 +253,9 @@ export function connectTcpHid(options: TcpHidClientOptions = {}): Promise<TcpHid
 }
 
 /** The TCP HID server as a HID report port (hidPort.ts). */
-export async function tcpHidPort(options: Omit<TcpHidServerOptions, 'onReport'> = {}): Promise<HidReportPort & { readonly address: { host: string; port: number } }> {
+export async function tcpHidPort(
+  options: Omit<TcpHidServerOptions, 'onReport'> = {},
+): Promise<HidReportPort & { readonly address: { host: string; port: number } }> {
   const { events, receivers } = portEvents();
   const server = await startTcpHidServer({ ...options, onReport: (report) => events.report(report) });
   return {

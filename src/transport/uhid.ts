@@ -54,7 +54,18 @@ export const EIO = 5;
 /** Byte offsets inside struct uhid_event (the union starts at 4). */
 const OFF = {
   type: 0,
-  create2: { name: 4, phys: 132, uniq: 196, rdSize: 260, bus: 262, vendor: 264, product: 268, version: 272, country: 276, rdData: 280 },
+  create2: {
+    name: 4,
+    phys: 132,
+    uniq: 196,
+    rdSize: 260,
+    bus: 262,
+    vendor: 264,
+    product: 268,
+    version: 272,
+    country: 276,
+    rdData: 280,
+  },
   start: { devFlags: 4 },
   output: { data: 4, size: 4100, rtype: 4102 },
   input2: { size: 4, data: 6 },
@@ -467,9 +478,14 @@ export async function startUhidTransport(options: UhidTransportOptions): Promise
     });
   } catch (error) {
     await file.close();
-    throw new UhidOpenError(`cannot create the HID device through ${path}: ${(error as Error).message}`, (error as NodeJS.ErrnoException).code, path, {
-      cause: error,
-    });
+    throw new UhidOpenError(
+      `cannot create the HID device through ${path}: ${(error as Error).message}`,
+      (error as NodeJS.ErrnoException).code,
+      path,
+      {
+        cause: error,
+      },
+    );
   }
 
   let closing = false;
@@ -506,7 +522,9 @@ export async function startUhidTransport(options: UhidTransportOptions): Promise
       }
       case UhidEventType.UHID_GET_REPORT:
         // No feature or pollable input reports: answer at once so the kernel does not wait for its timeout.
-        write({ type: UhidEventType.UHID_GET_REPORT_REPLY, id: event.id, err: EIO, data: new Uint8Array(0) }).catch(onError);
+        write({ type: UhidEventType.UHID_GET_REPORT_REPLY, id: event.id, err: EIO, data: new Uint8Array(0) }).catch(
+          onError,
+        );
         break;
       case UhidEventType.UHID_SET_REPORT: {
         // An output report sent as SET_REPORT (HIDIOCSOUTPUT) is still a report; feature reports are refused.
@@ -561,7 +579,9 @@ export async function startUhidTransport(options: UhidTransportOptions): Promise
 }
 
 /** The FIDO HID device through /dev/uhid as a HID report port (hidPort.ts); a driver re-bind is onReplug. */
-export async function uhidPort(options: Omit<UhidTransportOptions, 'onReport' | 'onPowerCycle'>): Promise<HidReportPort & { readonly path: string }> {
+export async function uhidPort(
+  options: Omit<UhidTransportOptions, 'onReport' | 'onPowerCycle'>,
+): Promise<HidReportPort & { readonly path: string }> {
   const { events, receivers } = portEvents();
   const uhid = await startUhidTransport({ ...options, onReport: events.report, onPowerCycle: events.replug });
   return {

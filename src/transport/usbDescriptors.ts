@@ -34,24 +34,48 @@ export const USB_ENDPOINT_INTERRUPT = 0x03;
 export const LANGID_EN_US = 0x0409;
 
 /** Builds a report descriptor with one vendor-page application collection of N-byte input and output reports. */
-function reportDescriptor(usagePage: number, usage: number, inUsage: number, outUsage: number, size: number): Uint8Array {
+function reportDescriptor(
+  usagePage: number,
+  usage: number,
+  inUsage: number,
+  outUsage: number,
+  size: number,
+): Uint8Array {
   // Short items (HID 1.11 §6.2.2.2): tag|type|size, then the data, little-endian.
   return Uint8Array.of(
-    0x06, usagePage & 0xff, usagePage >>> 8, // Usage Page (16-bit)
-    0x09, usage, //                           Usage
-    0xa1, 0x01, //                            Collection (Application)
-    0x09, inUsage, //                           Usage (input report data)
-    0x15, 0x00, //                              Logical Minimum (0)
-    0x26, 0xff, 0x00, //                        Logical Maximum (255)
-    0x75, 0x08, //                              Report Size (8 bits)
-    0x95, size, //                              Report Count (N)
-    0x81, 0x02, //                              Input (Data, Variable, Absolute)
-    0x09, outUsage, //                          Usage (output report data)
-    0x15, 0x00, //                              Logical Minimum (0)
-    0x26, 0xff, 0x00, //                        Logical Maximum (255)
-    0x75, 0x08, //                              Report Size (8 bits)
-    0x95, size, //                              Report Count (N)
-    0x91, 0x02, //                              Output (Data, Variable, Absolute)
+    0x06,
+    usagePage & 0xff,
+    usagePage >>> 8, // Usage Page (16-bit)
+    0x09,
+    usage, //                           Usage
+    0xa1,
+    0x01, //                            Collection (Application)
+    0x09,
+    inUsage, //                           Usage (input report data)
+    0x15,
+    0x00, //                              Logical Minimum (0)
+    0x26,
+    0xff,
+    0x00, //                        Logical Maximum (255)
+    0x75,
+    0x08, //                              Report Size (8 bits)
+    0x95,
+    size, //                              Report Count (N)
+    0x81,
+    0x02, //                              Input (Data, Variable, Absolute)
+    0x09,
+    outUsage, //                          Usage (output report data)
+    0x15,
+    0x00, //                              Logical Minimum (0)
+    0x26,
+    0xff,
+    0x00, //                        Logical Maximum (255)
+    0x75,
+    0x08, //                              Report Size (8 bits)
+    0x95,
+    size, //                              Report Count (N)
+    0x91,
+    0x02, //                              Output (Data, Variable, Absolute)
     0xc0, //                                  End Collection
   );
 }
@@ -59,11 +83,23 @@ function reportDescriptor(usagePage: number, usage: number, inUsage: number, out
 export const FIDO_USAGE_PAGE = 0xf1d0;
 export const FIDO_USAGE_CTAPHID = 0x01;
 /** The FIDO HID report descriptor: 64-byte input and output reports on usage page 0xF1D0. */
-export const FIDO_REPORT_DESCRIPTOR: Uint8Array = reportDescriptor(FIDO_USAGE_PAGE, FIDO_USAGE_CTAPHID, 0x20, 0x21, HID_REPORT_SIZE);
+export const FIDO_REPORT_DESCRIPTOR: Uint8Array = reportDescriptor(
+  FIDO_USAGE_PAGE,
+  FIDO_USAGE_CTAPHID,
+  0x20,
+  0x21,
+  HID_REPORT_SIZE,
+);
 
 export const LEDGER_USAGE_PAGE = 0xffa0;
 /** A Ledger-style vendor HID report descriptor (usage page 0xFFA0): 64-byte input and output reports. */
-export const LEDGER_REPORT_DESCRIPTOR: Uint8Array = reportDescriptor(LEDGER_USAGE_PAGE, 0x01, 0x03, 0x04, HID_REPORT_SIZE);
+export const LEDGER_REPORT_DESCRIPTOR: Uint8Array = reportDescriptor(
+  LEDGER_USAGE_PAGE,
+  0x01,
+  0x03,
+  0x04,
+  HID_REPORT_SIZE,
+);
 
 /** What a one-interface HID device says about itself. */
 export interface HidDeviceIdentity {
@@ -87,12 +123,19 @@ const le16 = (n: number) => [n & 0xff, (n >>> 8) & 0xff];
 /** The 18-byte device descriptor: USB 2.0, class defined per interface, EP0 of 64 bytes, one configuration. */
 export function buildDeviceDescriptor(id: HidDeviceIdentity): Uint8Array {
   return Uint8Array.of(
-    18, DescriptorType.DEVICE,
+    18,
+    DescriptorType.DEVICE,
     ...le16(0x0200), // bcdUSB
-    USB_CLASS_PER_INTERFACE, 0x00, 0x00, // bDeviceClass, bDeviceSubClass, bDeviceProtocol
+    USB_CLASS_PER_INTERFACE,
+    0x00,
+    0x00, // bDeviceClass, bDeviceSubClass, bDeviceProtocol
     64, // bMaxPacketSize0
-    ...le16(id.vendor), ...le16(id.product), ...le16(id.bcdDevice ?? 0x0100),
-    StringIndex.MANUFACTURER, StringIndex.PRODUCT, StringIndex.SERIAL,
+    ...le16(id.vendor),
+    ...le16(id.product),
+    ...le16(id.bcdDevice ?? 0x0100),
+    StringIndex.MANUFACTURER,
+    StringIndex.PRODUCT,
+    StringIndex.SERIAL,
     1, // bNumConfigurations
   );
 }
@@ -108,9 +151,31 @@ export const CONFIGURATION_VALUE = 1;
 export function buildConfigurationDescriptor(reportDescriptorLength: number, intervalMs = 5): Uint8Array {
   const config = [9, DescriptorType.CONFIGURATION, 0, 0, 1, CONFIGURATION_VALUE, 0, 0x80, 50]; // bus powered, 100 mA
   const iface = [9, DescriptorType.INTERFACE, 0, 0, 2, USB_CLASS_HID, 0x00, 0x00, 0];
-  const hid = [9, DescriptorType.HID, ...le16(0x0111), 0, 1, DescriptorType.HID_REPORT, ...le16(reportDescriptorLength)];
-  const epIn = [7, DescriptorType.ENDPOINT, INTERRUPT_IN_ENDPOINT, USB_ENDPOINT_INTERRUPT, ...le16(HID_REPORT_SIZE), intervalMs];
-  const epOut = [7, DescriptorType.ENDPOINT, INTERRUPT_OUT_ENDPOINT, USB_ENDPOINT_INTERRUPT, ...le16(HID_REPORT_SIZE), intervalMs];
+  const hid = [
+    9,
+    DescriptorType.HID,
+    ...le16(0x0111),
+    0,
+    1,
+    DescriptorType.HID_REPORT,
+    ...le16(reportDescriptorLength),
+  ];
+  const epIn = [
+    7,
+    DescriptorType.ENDPOINT,
+    INTERRUPT_IN_ENDPOINT,
+    USB_ENDPOINT_INTERRUPT,
+    ...le16(HID_REPORT_SIZE),
+    intervalMs,
+  ];
+  const epOut = [
+    7,
+    DescriptorType.ENDPOINT,
+    INTERRUPT_OUT_ENDPOINT,
+    USB_ENDPOINT_INTERRUPT,
+    ...le16(HID_REPORT_SIZE),
+    intervalMs,
+  ];
   const all = Uint8Array.from([...config, ...iface, ...hid, ...epIn, ...epOut]);
   all[2] = all.length & 0xff; // wTotalLength
   all[3] = all.length >>> 8;

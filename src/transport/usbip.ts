@@ -190,7 +190,8 @@ export function encodeDevlistReply(devices: UsbipDeviceInfo[]): Uint8Array {
   const parts = [encodeOpCommon(UsbipOp.OP_REP_DEVLIST), count];
   for (const d of devices) {
     parts.push(encodeUsbDevice(d));
-    for (const i of d.interfaces) parts.push(Uint8Array.of(i.bInterfaceClass, i.bInterfaceSubClass, i.bInterfaceProtocol, 0));
+    for (const i of d.interfaces)
+      parts.push(Uint8Array.of(i.bInterfaceClass, i.bInterfaceSubClass, i.bInterfaceProtocol, 0));
   }
   return concatAll(parts);
 }
@@ -261,7 +262,13 @@ export function encodeUsbipHeader(h: Partial<UsbipHeader> & { command: number; s
  * number_of_packets echoes the CMD_SUBMIT's, as Linux's usbip-host does: Linux's vhci sends 0 for
  * non-ISO transfers, the protocol text and usbip-win send 0xffffffff; both read either back.
  */
-export function encodeRetSubmit(seqnum: number, status: number, actualLength: number, data?: Uint8Array, numberOfPackets = 0): Uint8Array {
+export function encodeRetSubmit(
+  seqnum: number,
+  status: number,
+  actualLength: number,
+  data?: Uint8Array,
+  numberOfPackets = 0,
+): Uint8Array {
   const header = encodeUsbipHeader({
     command: UsbipCommand.USBIP_RET_SUBMIT,
     seqnum,
@@ -297,7 +304,16 @@ export function decodeSetup(s: Uint8Array): SetupPacket {
 }
 
 export function encodeSetup(p: SetupPacket): Uint8Array {
-  return Uint8Array.of(p.bmRequestType, p.bRequest, p.wValue & 0xff, p.wValue >>> 8, p.wIndex & 0xff, p.wIndex >>> 8, p.wLength & 0xff, p.wLength >>> 8);
+  return Uint8Array.of(
+    p.bmRequestType,
+    p.bRequest,
+    p.wValue & 0xff,
+    p.wValue >>> 8,
+    p.wIndex & 0xff,
+    p.wIndex >>> 8,
+    p.wLength & 0xff,
+    p.wLength >>> 8,
+  );
 }
 
 /** Standard and HID class requests (USB 2.0 table 9-4, HID 1.11 §7.2). */
@@ -340,7 +356,8 @@ type ControlResult = { status: number; data?: Uint8Array; received?: number };
 const STALL: ControlResult = { status: -Errno.EPIPE };
 
 function exportDevice(options: UsbipDeviceOptions, index: number): ExportedDevice {
-  if (!/^[\x21-\x7e]{1,31}$/.test(options.busid)) throw new RangeError(`busid "${options.busid}" must be 1 to 31 printable ASCII characters`);
+  if (!/^[\x21-\x7e]{1,31}$/.test(options.busid))
+    throw new RangeError(`busid "${options.busid}" must be 1 to 31 printable ASCII characters`);
   const reportSize = options.reportSize ?? HID_REPORT_SIZE;
   if (reportSize !== HID_REPORT_SIZE) throw new RangeError(`only ${HID_REPORT_SIZE}-byte reports are supported`);
   const busnum = Number(/^(\d+)-/.exec(options.busid)?.[1] ?? 1);
@@ -395,7 +412,8 @@ function control(device: ExportedDevice, setup: SetupPacket, outData: Uint8Array
     case 0x80: // device-to-host, standard, device
       if (req === UsbRequest.GET_DESCRIPTOR) {
         if (descriptorType === DescriptorType.DEVICE) return answer(device.deviceDescriptor);
-        if (descriptorType === DescriptorType.CONFIGURATION && descriptorIndex === 0) return answer(device.configurationDescriptor);
+        if (descriptorType === DescriptorType.CONFIGURATION && descriptorIndex === 0)
+          return answer(device.configurationDescriptor);
         if (descriptorType === DescriptorType.STRING) {
           const s = device.strings.get(descriptorIndex);
           return s ? answer(s) : STALL;
@@ -421,7 +439,8 @@ function control(device: ExportedDevice, setup: SetupPacket, outData: Uint8Array
         device.configuration = wValue;
         return ok;
       }
-      if (req === UsbRequest.SET_ADDRESS || req === UsbRequest.CLEAR_FEATURE || req === UsbRequest.SET_FEATURE) return ok;
+      if (req === UsbRequest.SET_ADDRESS || req === UsbRequest.CLEAR_FEATURE || req === UsbRequest.SET_FEATURE)
+        return ok;
       return STALL;
     case 0x01: // host-to-device, standard, interface
       return req === UsbRequest.SET_INTERFACE && wValue === 0 ? ok : STALL;
@@ -603,8 +622,17 @@ class Connection {
         this.onError(error);
         result = STALL;
       }
-      const payload = h.direction === USBIP_DIR_IN ? (result.data ?? new Uint8Array(0)).subarray(0, h.length) : undefined;
-      this.write(encodeRetSubmit(h.seqnum, result.status, payload ? payload.length : result.status === 0 ? data.length : 0, payload, np));
+      const payload =
+        h.direction === USBIP_DIR_IN ? (result.data ?? new Uint8Array(0)).subarray(0, h.length) : undefined;
+      this.write(
+        encodeRetSubmit(
+          h.seqnum,
+          result.status,
+          payload ? payload.length : result.status === 0 ? data.length : 0,
+          payload,
+          np,
+        ),
+      );
       return;
     }
     if (h.direction === USBIP_DIR_OUT && ep === (INTERRUPT_OUT_ENDPOINT & 0x0f)) {
@@ -665,7 +693,10 @@ export async function startUsbipServer(options: UsbipServerOptions): Promise<Usb
   });
   server.on('error', onError);
   const bound = server.address();
-  const address = typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host, port: options.port ?? DEFAULT_USBIP_PORT };
+  const address =
+    typeof bound === 'object' && bound
+      ? { host: bound.address, port: bound.port }
+      : { host, port: options.port ?? DEFAULT_USBIP_PORT };
 
   let closed: Promise<void> | undefined;
   return {
@@ -699,7 +730,13 @@ export interface UsbipHidPortOptions extends Omit<UsbipServerOptions, 'devices'>
 /** A USB/IP server exporting one HID device as a HID report port (hidPort.ts), and maybe more devices. */
 export async function usbipHidPort(
   options: UsbipHidPortOptions,
-): Promise<HidReportPort & { readonly address: { host: string; port: number }; readonly busid: string; readonly server: UsbipServer }> {
+): Promise<
+  HidReportPort & {
+    readonly address: { host: string; port: number };
+    readonly busid: string;
+    readonly server: UsbipServer;
+  }
+> {
   const { events, receivers } = portEvents();
   const { device, extraDevices, ...serverOptions } = options;
   const server = await startUsbipServer({

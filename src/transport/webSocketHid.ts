@@ -100,7 +100,9 @@ export async function startWebSocketHidServer(options: WebSocketHidServerOptions
         if (current === ws) current = undefined;
       });
       ws.on('error', (e: Error & { code?: string }) =>
-        e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? options.onRefused?.(`a message larger than ${WEBSOCKET_HID_REPORT_SIZE} bytes`) : onError(e),
+        e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+          ? options.onRefused?.(`a message larger than ${WEBSOCKET_HID_REPORT_SIZE} bytes`)
+          : onError(e),
       );
     });
   });
@@ -114,14 +116,16 @@ export async function startWebSocketHidServer(options: WebSocketHidServerOptions
   });
   http.on('error', onError);
   const bound = http.address();
-  const address = typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host, port: options.port ?? 0 };
+  const address =
+    typeof bound === 'object' && bound ? { host: bound.address, port: bound.port } : { host, port: options.port ?? 0 };
   const hostPart = address.host.includes(':') ? `[${address.host}]` : address.host;
   let closed: Promise<void> | undefined;
   return {
     address,
     url: `ws://${hostPart}:${address.port}${WEBSOCKET_HID_PATH}?token=${encodeURIComponent(options.token)}`,
     send(report) {
-      if (report.length !== WEBSOCKET_HID_REPORT_SIZE) throw new RangeError(`a report is ${WEBSOCKET_HID_REPORT_SIZE} bytes`);
+      if (report.length !== WEBSOCKET_HID_REPORT_SIZE)
+        throw new RangeError(`a report is ${WEBSOCKET_HID_REPORT_SIZE} bytes`);
       if (current?.readyState === WebSocket.OPEN) current.send(report);
     },
     close() {
@@ -143,7 +147,10 @@ export interface WebSocketHidClient {
 }
 
 /** Connects to `url` (ws://HOST:PORT/ctaphid?token=…); rejects when the server refuses. */
-export function connectWebSocketHid(url: string, options: { onError?: (e: unknown) => void } = {}): Promise<WebSocketHidClient> {
+export function connectWebSocketHid(
+  url: string,
+  options: { onError?: (e: unknown) => void } = {},
+): Promise<WebSocketHidClient> {
   const listeners = new Set<(report: Uint8Array) => void>();
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { maxPayload: WEBSOCKET_HID_REPORT_SIZE });
@@ -163,7 +170,8 @@ export function connectWebSocketHid(url: string, options: { onError?: (e: unknow
       ws.on('error', (e) => options.onError?.(e));
       resolve({
         send(report) {
-          if (report.length !== WEBSOCKET_HID_REPORT_SIZE) throw new RangeError(`a report is ${WEBSOCKET_HID_REPORT_SIZE} bytes`);
+          if (report.length !== WEBSOCKET_HID_REPORT_SIZE)
+            throw new RangeError(`a report is ${WEBSOCKET_HID_REPORT_SIZE} bytes`);
           ws.send(report);
         },
         onReport(callback) {

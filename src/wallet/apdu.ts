@@ -35,7 +35,13 @@ export function parseCommandApdu(bytes: Uint8Array): CommandApdu {
 }
 
 /** Encodes a command APDU with a one-byte Lc (the host side; used by tests and the bench). */
-export function encodeCommandApdu(cla: number, ins: number, p1: number, p2: number, data: Uint8Array = new Uint8Array(0)): Uint8Array {
+export function encodeCommandApdu(
+  cla: number,
+  ins: number,
+  p1: number,
+  p2: number,
+  data: Uint8Array = new Uint8Array(0),
+): Uint8Array {
   if (data.length > APDU_MAX_DATA) throw new RangeError('APDU data longer than 255 bytes');
   const out = new Uint8Array(APDU_HEADER_LENGTH + data.length);
   out.set([cla, ins, p1, p2, data.length], 0);

@@ -27,7 +27,8 @@ export interface FilecoinPath {
 export function pathRuleViolation(elements: readonly number[]): string | undefined {
   if (elements.length !== BIP32_PATH_ELEMENTS) return `a Filecoin path has ${BIP32_PATH_ELEMENTS} elements`;
   if (elements[0] !== PURPOSE_44) return "the first element must be 44'";
-  if (elements[1] !== COIN_TYPE_FILECOIN && elements[1] !== COIN_TYPE_TESTNET) return "the coin type must be 461' (mainnet) or 1' (testnet)";
+  if (elements[1] !== COIN_TYPE_FILECOIN && elements[1] !== COIN_TYPE_TESTNET)
+    return "the coin type must be 461' (mainnet) or 1' (testnet)";
   if (elements[2]! < HARDENED) return 'the third element (account) must be hardened';
   return undefined;
 }

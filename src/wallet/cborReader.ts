@@ -12,7 +12,10 @@
 
 export class CborReadError extends Error {
   override name = 'CborReadError';
-  constructor(readonly kind: 'eof' | 'invalid', detail: string) {
+  constructor(
+    readonly kind: 'eof' | 'invalid',
+    detail: string,
+  ) {
     super(detail);
   }
 }

@@ -39,7 +39,10 @@ export function initSession(apdu: CommandApdu, ctx: WalletContext, kind: 'buffer
  * One step of a buffered instruction (INS 02, 08). Returns the path and whole message on LAST,
  * undefined after INIT and ADD.
  */
-export function bufferChunk(apdu: CommandApdu, ctx: WalletContext): { path: FilecoinPath; message: Uint8Array } | undefined {
+export function bufferChunk(
+  apdu: CommandApdu,
+  ctx: WalletContext,
+): { path: FilecoinPath; message: Uint8Array } | undefined {
   const p1 = payloadType(apdu);
   if (p1 === PAYLOAD_TYPE.INIT) {
     initSession(apdu, ctx, 'buffer');

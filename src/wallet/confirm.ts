@@ -9,7 +9,12 @@ import { signatureAnswer } from './signing.js';
 import { ApduError, dataInvalid, SW, type ParserErrorText } from './statusWords.js';
 
 /** Shows the review; on approval answers R ‖ S ‖ V ‖ DER, else throws 6986. */
-export async function reviewAndSign(ctx: WalletContext, request: ReviewRequest, digest: Uint8Array, privateKey: Uint8Array): Promise<Uint8Array> {
+export async function reviewAndSign(
+  ctx: WalletContext,
+  request: ReviewRequest,
+  digest: Uint8Array,
+  privateKey: Uint8Array,
+): Promise<Uint8Array> {
   const outcome = await ctx.review.review(request, ctx.signal);
   if (outcome !== 'approved') throw new ApduError(SW.COMMAND_NOT_ALLOWED);
   try {

@@ -19,7 +19,14 @@ export type SigningSession =
   /** INS 02 / 08: the message is buffered. */
   | { kind: 'buffer'; ins: number; path: FilecoinPath; parts: Uint8Array[]; length: number }
   /** INS 07: the data streams into a hash; `total` is known once the first data chunk arrived. */
-  | { kind: 'stream'; ins: number; path: FilecoinPath; hash: IncrementalHash | undefined; total: number; current: number };
+  | {
+      kind: 'stream';
+      ins: number;
+      path: FilecoinPath;
+      hash: IncrementalHash | undefined;
+      total: number;
+      current: number;
+    };
 
 export interface WalletContext {
   keyring: Keyring;

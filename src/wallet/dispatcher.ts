@@ -73,13 +73,21 @@ export class WalletApp {
     // If the host goes away (signal aborted) the screen is taken down as a rejection, whatever the
     // port does with the signal, so the device never stays stuck on an orphaned review.
     const screen: TransactionReview = {
-      review: (req: ReviewRequest, signal?: AbortSignal): Promise<ReviewOutcome> => this.showing(() => port.review(req, signal), signal, 'denied'),
+      review: (req: ReviewRequest, signal?: AbortSignal): Promise<ReviewOutcome> =>
+        this.showing(() => port.review(req, signal), signal, 'denied'),
     };
     if (port.notice) {
       const notice = port.notice.bind(port);
-      screen.notice = (req: ReviewNotice, signal?: AbortSignal) => this.showing(() => notice(req, signal), signal, undefined);
+      screen.notice = (req: ReviewNotice, signal?: AbortSignal) =>
+        this.showing(() => notice(req, signal), signal, undefined);
     }
-    this.ctx = { keyring: options.keyring, review: screen, settings: this.settings, session: { kind: 'idle' }, signal: undefined };
+    this.ctx = {
+      keyring: options.keyring,
+      review: screen,
+      settings: this.settings,
+      session: { kind: 'idle' },
+      signal: undefined,
+    };
   }
 
   /** True while a review or notice waits for the user. */

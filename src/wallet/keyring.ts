@@ -52,7 +52,9 @@ export function generateMnemonic(vault: Vault, randomBytes: RandomBytes): string
 
 /** The stored mnemonic, creating one on first use. */
 export function loadOrCreateMnemonic(vault: Vault, randomBytes: RandomBytes): string {
-  return utf8.decode(vault.secret(WALLET_MNEMONIC_SECRET, () => utf8.encode(mnemonicFromEntropy(randomBytes(GENERATED_ENTROPY_BYTES)))));
+  return utf8.decode(
+    vault.secret(WALLET_MNEMONIC_SECRET, () => utf8.encode(mnemonicFromEntropy(randomBytes(GENERATED_ENTROPY_BYTES)))),
+  );
 }
 
 const CACHE_LIMIT = 64;
@@ -71,7 +73,8 @@ export class Keyring {
     if (randomBytes) return new Keyring(() => loadOrCreateMnemonic(vault, randomBytes));
     return new Keyring(() => {
       const stored = vault.get(WALLET_MNEMONIC_SECRET);
-      if (!stored) throw new MnemonicError('no wallet seed: run `softkey wallet init` or `softkey wallet import` first');
+      if (!stored)
+        throw new MnemonicError('no wallet seed: run `softkey wallet init` or `softkey wallet import` first');
       return utf8.decode(stored);
     });
   }

@@ -176,7 +176,10 @@ export function messageReviewItems(m: FilecoinMessage, network: Network, expertM
     { label: 'Gas Fee Cap', value: renderBigInt(m.gasFeeCap) },
   ];
   if (expertMode) {
-    items.push({ label: 'Gas Premium', value: renderBigInt(m.gasPremium) }, { label: 'Nonce', value: m.nonce.toString(10) });
+    items.push(
+      { label: 'Gas Premium', value: renderBigInt(m.gasPremium) },
+      { label: 'Nonce', value: m.nonce.toString(10) },
+    );
   }
   items.push({ label: 'Method', value: methodName(m.method) });
   renderParams(m, network).forEach((value, i) => items.push({ label: `Params |${i + 1}|`, value }));

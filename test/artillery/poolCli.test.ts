@@ -23,10 +23,17 @@ function io() {
 describe('softkey pool create', () => {
   it('writes pool.json (public) and secret.json (0600) for N users', async () => {
     const o = io();
-    const code = await main(['pool', 'create', '--users', '3', '--rp-id', 'example.com', '--out', join(dir, 'p'), '--alg=-8'], o.io);
+    const code = await main(
+      ['pool', 'create', '--users', '3', '--rp-id', 'example.com', '--out', join(dir, 'p'), '--alg=-8'],
+      o.io,
+    );
     assert.equal(code, 0, o.err.join('\n'));
     assert.match(o.out.join('\n'), /pool of 3 users for example\.com/);
-    const pool = JSON.parse(readFileSync(join(dir, 'p', 'pool.json'), 'utf8')) as { rpId: string; origin: string; users: Array<{ alg: number; credentialId: string }> };
+    const pool = JSON.parse(readFileSync(join(dir, 'p', 'pool.json'), 'utf8')) as {
+      rpId: string;
+      origin: string;
+      users: Array<{ alg: number; credentialId: string }>;
+    };
     assert.equal(pool.rpId, 'example.com');
     assert.equal(pool.origin, 'https://example.com');
     assert.equal(pool.users.length, 3);
@@ -52,6 +59,9 @@ describe('softkey pool create', () => {
     assert.throws(() => webServicesFromFlags({ 'demo-seed': dir }, ':memory:'), /--demo-seed needs --demo/);
     const opts = webServicesFromFlags({ demo: 'localhost:0', 'demo-seed': join(dir, 'p') }, ':memory:');
     assert.equal(opts?.demo?.seedPool, join(dir, 'p'));
-    await assert.rejects(createDemoServer({ port: 0, dbPath: ':memory:', seedPool: join(dir, 'p') }), (e: Error) => e instanceof DemoSeedError && /for RP ID "example\.com"/.test(e.message));
+    await assert.rejects(
+      createDemoServer({ port: 0, dbPath: ':memory:', seedPool: join(dir, 'p') }),
+      (e: Error) => e instanceof DemoSeedError && /for RP ID "example\.com"/.test(e.message),
+    );
   });
 });

@@ -49,7 +49,11 @@ function virtualUser(demo: DemoServer, softkey: SoftkeySettings, dirname?: strin
   let cookie = '';
   const context: ArtilleryContext = { vars: { target: demo.origin, softkey, ...(dirname && { $dirname: dirname }) } };
   const events = recorder();
-  const post = async (path: string, json: unknown, hooks: { before?: typeof softkeyAttach; after?: typeof softkeyCreate } = {}) => {
+  const post = async (
+    path: string,
+    json: unknown,
+    hooks: { before?: typeof softkeyAttach; after?: typeof softkeyCreate } = {},
+  ) => {
     const req: { json?: unknown } = { json };
     if (hooks.before) await hooks.before(req, context, events);
     const res = await fetch(new URL(path, demo.origin), {
@@ -94,7 +98,12 @@ describe('softkey/artillery processor functions against the demo RP', () => {
   it('writes the pool secret 0600 and seeds the demo with every pool user', () => {
     assert.equal(statSync(join(dir, 'pool', 'secret.json')).mode & 0o777, 0o600);
     const seeded = demo.db.allCredentials();
-    assert.deepEqual(seeded.map((c) => c.userName).sort(), ['pool-user-0', 'pool-user-1', 'pool-user-2', 'pool-user-3']);
+    assert.deepEqual(seeded.map((c) => c.userName).sort(), [
+      'pool-user-0',
+      'pool-user-1',
+      'pool-user-2',
+      'pool-user-3',
+    ]);
     assert.ok(seeded.every((c) => c.counter === COUNTER_BASE));
   });
 
@@ -102,7 +111,13 @@ describe('softkey/artillery processor functions against the demo RP', () => {
     const profiles = [
       { name: 'eddsa', algorithms: [-8], attestation: 'self' as const },
       { name: 'rs256', algorithms: [-257], attestation: 'packed' as const },
-      { name: 'synced', attestation: 'packed' as const, backupEligible: true, backupState: true, aaguid: 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd' },
+      {
+        name: 'synced',
+        attestation: 'packed' as const,
+        backupEligible: true,
+        backupState: true,
+        aaguid: 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd',
+      },
     ];
     for (const p of profiles) {
       const vu = virtualUser(demo, { bodyField: 'credential', profiles: [p] });
@@ -145,7 +160,7 @@ describe('softkey/artillery processor functions against the demo RP', () => {
     assert.deepEqual([...bad.events.errors, ...regress.events.errors], []);
   });
 
-  it('the RP test bench\'s wrong answers as faults, at sign-up and sign-in: the RP refuses each; softkeyRegistered says so', async () => {
+  it("the RP test bench's wrong answers as faults, at sign-up and sign-in: the RP refuses each; softkeyRegistered says so", async () => {
     const signUpFaults = ['up-cleared', 'client-data-origin', 'cose-alg', 'rp-id-hash'];
     for (const fault of signUpFaults) {
       const vu = virtualUser(demo, { bodyField: 'credential', faults: { [fault]: 100 } });
@@ -165,7 +180,10 @@ describe('softkey/artillery processor functions against the demo RP', () => {
     const injected = Object.entries(vu.events.counters).filter(([k]) => k.startsWith('softkey.faults.injected.'));
     const { counters } = vu.events;
     const honestSignIns = counters['softkey.rp.verified']! - 1;
-    assert.equal(injected.reduce((a, [, n]) => a + n, 0), counters['softkey.ceremonies.get']! - honestSignIns);
+    assert.equal(
+      injected.reduce((a, [, n]) => a + n, 0),
+      counters['softkey.ceremonies.get']! - honestSignIns,
+    );
     const accepted = Object.keys(counters).filter((k) => k.startsWith('softkey.faults.accepted.'));
     assert.deepEqual(accepted, [], JSON.stringify(counters));
     assert.deepEqual(vu.events.errors, []);
@@ -187,9 +205,14 @@ describe('softkey/artillery processor functions against the demo RP', () => {
       counters.push(JSON.parse(res.body).counter as number);
     }
     delete process.env.SOFTKEY_POOL_LANE;
-    for (let i = 1; i < counters.length; i++) assert.ok(counters[i]! > counters[i - 1]!, `counter ${counters[i]} after ${counters[i - 1]}`);
+    for (let i = 1; i < counters.length; i++)
+      assert.ok(counters[i]! > counters[i - 1]!, `counter ${counters[i]} after ${counters[i - 1]}`);
     assert.ok(counters[0]! > COUNTER_BASE);
-    assert.deepEqual(new Set(counters.map((c) => (c - COUNTER_BASE) % 8)), new Set([0, 1]), 'each worker on its own lane');
+    assert.deepEqual(
+      new Set(counters.map((c) => (c - COUNTER_BASE) % 8)),
+      new Set([0, 1]),
+      'each worker on its own lane',
+    );
   });
 
   it('pool faults: a regressed counter and a bad signature are refused for a pool user', async () => {

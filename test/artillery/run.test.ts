@@ -18,19 +18,40 @@ import { REPO_ROOT } from '../helpers/paths.js';
 
 const ARTILLERY = join(REPO_ROOT, 'node_modules', 'artillery', 'bin', 'run');
 
-async function artillery(scenario: string, target: string, overrides: unknown, report: string, env: Record<string, string> = {}) {
+async function artillery(
+  scenario: string,
+  target: string,
+  overrides: unknown,
+  report: string,
+  env: Record<string, string> = {},
+) {
   // A missing Artillery fails here (it is a devDependency), under CI or not.
   assert.ok(existsSync(ARTILLERY), `Artillery is not installed at ${ARTILLERY}: npm ci`);
-  const args = [ARTILLERY, 'run', '--target', target, '--overrides', JSON.stringify(overrides), '--output', report, join(REPO_ROOT, 'examples', 'artillery', scenario)];
+  const args = [
+    ARTILLERY,
+    'run',
+    '--target',
+    target,
+    '--overrides',
+    JSON.stringify(overrides),
+    '--output',
+    report,
+    join(REPO_ROOT, 'examples', 'artillery', scenario),
+  ];
   const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
     p.on('close', (c) => resolve({ code: c, out }));
   });
   assert.equal(code, 0, out.slice(-4000));
-  const counters = (JSON.parse(readFileSync(report, 'utf8')) as { aggregate: { counters: Record<string, number> } }).aggregate.counters;
+  const counters = (JSON.parse(readFileSync(report, 'utf8')) as { aggregate: { counters: Record<string, number> } })
+    .aggregate.counters;
   const matching = (prefix: string) => Object.entries(counters).filter(([k]) => k.startsWith(prefix));
   return { counters, matching, out };
 }
@@ -49,7 +70,12 @@ describe('Artillery runs the example scenarios against the demo RP', () => {
   });
 
   it('passkeys.yml: sign up then sign in twice per virtual user, every answer verified', async () => {
-    const { counters, matching } = await artillery('passkeys.yml', demo.origin, { config: { phases: [{ duration: 2, arrivalRate: 2 }] } }, join(dir, 'signup.json'));
+    const { counters, matching } = await artillery(
+      'passkeys.yml',
+      demo.origin,
+      { config: { phases: [{ duration: 2, arrivalRate: 2 }] } },
+      join(dir, 'signup.json'),
+    );
     const vus = counters['vusers.created']!;
     assert.ok(vus >= 2, `${vus} virtual users`);
     assert.equal(counters['vusers.failed'], 0);
@@ -60,7 +86,10 @@ describe('Artillery runs the example scenarios against the demo RP', () => {
     assert.deepEqual(matching('softkey.rp.refused'), []);
     assert.deepEqual(matching('errors.'), []);
     assert.equal(counters['http.codes.200'], counters['http.requests']);
-    assert.equal(matching('softkey.profile.').reduce((a, [, n]) => a + n, 0), vus);
+    assert.equal(
+      matching('softkey.profile.').reduce((a, [, n]) => a + n, 0),
+      vus,
+    );
     // The RP kept each new credential, and its counter after two sign-ins.
     const made = demo.db.allCredentials().filter((c) => c.userName.startsWith('vu-'));
     assert.equal(made.length, vus);
@@ -68,11 +97,19 @@ describe('Artillery runs the example scenarios against the demo RP', () => {
   });
 
   it('signin-pool.yml from two Artillery processes with a fault mix: good answers verified, wrong ones refused', async () => {
-    const softkey = { bodyField: 'credential', pool: join(dir, 'pool'), faults: { badSignature: 20, counterRegress: 20 } };
+    const softkey = {
+      bodyField: 'credential',
+      pool: join(dir, 'pool'),
+      faults: { badSignature: 20, counterRegress: 20 },
+    };
     const overrides = { config: { phases: [{ duration: 3, arrivalRate: 3 }], variables: { softkey } } };
     // Two load generators that share nothing but the pool directory (its secret), each on its own counter lane.
     const runs = await Promise.all(
-      ['0', '1'].map((lane) => artillery('signin-pool.yml', demo.origin, overrides, join(dir, `pool-run-${lane}.json`), { SOFTKEY_POOL_LANE: lane })),
+      ['0', '1'].map((lane) =>
+        artillery('signin-pool.yml', demo.origin, overrides, join(dir, `pool-run-${lane}.json`), {
+          SOFTKEY_POOL_LANE: lane,
+        }),
+      ),
     );
     let verifiedAll = 0;
     for (const [i, { counters, matching }] of runs.entries()) {
@@ -83,7 +120,10 @@ describe('Artillery runs the example scenarios against the demo RP', () => {
       assert.deepEqual(matching('softkey.rp.refused'), [], 'the RP refused a good answer');
       assert.deepEqual(matching('errors.'), []);
       const refused = matching('softkey.faults.refused.').reduce((a, [, n]) => a + n, 0);
-      assert.equal(refused, matching('softkey.faults.injected.').reduce((a, [, n]) => a + n, 0));
+      assert.equal(
+        refused,
+        matching('softkey.faults.injected.').reduce((a, [, n]) => a + n, 0),
+      );
       const verified = counters['softkey.rp.verified'] ?? 0;
       assert.equal(verified + refused, vus);
       assert.equal(counters['softkey.ceremonies.get'], vus);
@@ -92,7 +132,10 @@ describe('Artillery runs the example scenarios against the demo RP', () => {
     }
     // What the RP recorded: every verified sign-in, counters above the seed.
     const pool = demo.db.allCredentials().filter((c) => c.userName.startsWith('pool-user-'));
-    assert.equal(pool.reduce((a, c) => a + c.loginCount, 0), verifiedAll);
+    assert.equal(
+      pool.reduce((a, c) => a + c.loginCount, 0),
+      verifiedAll,
+    );
     assert.ok(pool.every((c) => (c.loginCount === 0 ? c.counter === COUNTER_BASE : c.counter > COUNTER_BASE)));
   });
 });

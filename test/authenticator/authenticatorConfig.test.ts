@@ -30,8 +30,10 @@ import { concat } from '../../src/encoding/bytes.js';
 import { encode, type Encodable } from '../../src/encoding/cbor.js';
 import { managementDevice, PIN, ScriptedUv, sha256, VERSIONS, type ManagementDevice } from './managementDevice.js';
 
-const config = (d: ManagementDevice, sub: number, session?: PinUvAuthSession, params?: SetMinPINLengthParams) => d.status(encodeConfigRequest(sub, session, params));
-const raw = (d: ManagementDevice, m: Map<number, Encodable>) => d.status(concat(new Uint8Array([Command.authenticatorConfig]), encode(m)));
+const config = (d: ManagementDevice, sub: number, session?: PinUvAuthSession, params?: SetMinPINLengthParams) =>
+  d.status(encodeConfigRequest(sub, session, params));
+const raw = (d: ManagementDevice, m: Map<number, Encodable>) =>
+  d.status(concat(new Uint8Array([Command.authenticatorConfig]), encode(m)));
 const assertion = (d: ManagementDevice, options?: Record<string, boolean>, session?: PinUvAuthSession) => {
   const clientDataHash = sha256('assertion');
   return d.call(
@@ -39,7 +41,14 @@ const assertion = (d: ManagementDevice, options?: Record<string, boolean>, sessi
       rpId: 'example.com',
       clientDataHash,
       ...(options && { options }),
-      ...(session && { pinUvAuthParam: pinUvAuthParamFor(session.protocol as PlatformPinUvAuthProtocol, session.pinUvAuthToken, clientDataHash), pinUvAuthProtocol: session.protocol.version }),
+      ...(session && {
+        pinUvAuthParam: pinUvAuthParamFor(
+          session.protocol as PlatformPinUvAuthProtocol,
+          session.pinUvAuthToken,
+          clientDataHash,
+        ),
+        pinUvAuthProtocol: session.protocol.version,
+      }),
     }),
   );
 };
@@ -48,7 +57,14 @@ describe('authenticatorConfig: getInfo and authorization', () => {
   it('getInfo lists the management features, with ep and alwaysUv off', async () => {
     const d = await managementDevice();
     const info = await d.info();
-    for (const option of ['credMgmt', 'credentialMgmtPreview', 'largeBlobs', 'authnrCfg', 'setMinPINLength', 'makeCredUvNotRqd']) {
+    for (const option of [
+      'credMgmt',
+      'credentialMgmtPreview',
+      'largeBlobs',
+      'authnrCfg',
+      'setMinPINLength',
+      'makeCredUvNotRqd',
+    ]) {
       assert.equal(info.options?.[option], true, option);
     }
     assert.equal(info.options?.ep, false);
@@ -59,7 +75,8 @@ describe('authenticatorConfig: getInfo and authorization', () => {
   it('a CTAP 2.0 configuration offers none of them', async () => {
     const d = await managementDevice({ config: { versions: ['FIDO_2_0'] } });
     const info = await d.info();
-    for (const option of ['credMgmt', 'largeBlobs', 'authnrCfg', 'setMinPINLength', 'ep', 'alwaysUv']) assert.equal(info.options?.[option], undefined, option);
+    for (const option of ['credMgmt', 'largeBlobs', 'authnrCfg', 'setMinPINLength', 'ep', 'alwaysUv'])
+      assert.equal(info.options?.[option], undefined, option);
     assert.equal(info.maxSerializedLargeBlobArray, undefined);
     assert.equal(info.maxRPIDsForSetMinPINLength, undefined);
   });
@@ -100,13 +117,25 @@ describe('authenticatorConfig: getInfo and authorization', () => {
     const SERNUM_OID = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xe5, 0x1c, 0x01, 0x01, 0x02];
     const attest = async (d: ManagementDevice, enterpriseAttestation?: number, rpId = 'example.com') => {
       const cdh = sha256(`ea ${enterpriseAttestation ?? 0} ${rpId}`);
-      const r = await d.makeCredential({ clientDataHash: cdh, rp: { id: rpId }, ...(enterpriseAttestation !== undefined && { enterpriseAttestation }) });
+      const r = await d.makeCredential({
+        clientDataHash: cdh,
+        rp: { id: rpId },
+        ...(enterpriseAttestation !== undefined && { enterpriseAttestation }),
+      });
       assert.equal(r[0], Status.CTAP2_OK);
       const mc = decodeMakeCredentialResponse(r);
       const der = ((mc.attStmt as ReadonlyMap<string, unknown>).get('x5c') as Uint8Array[])[0]!;
       const cert = new X509Certificate(der);
       // The statement verifies with the certificate it names (packed, WebAuthn §8.2).
-      assert.ok(verify('sha256', concat(mc.authData, cdh), cert.publicKey, (mc.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array), 'sig verifies with x5c[0]');
+      assert.ok(
+        verify(
+          'sha256',
+          concat(mc.authData, cdh),
+          cert.publicKey,
+          (mc.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array,
+        ),
+        'sig verifies with x5c[0]',
+      );
       return { mc, der, cert };
     };
     const d = await managementDevice();
@@ -118,13 +147,20 @@ describe('authenticatorConfig: getInfo and authorization', () => {
     for (const ea of [vendor, platform]) {
       assert.equal(ea.mc.epAtt, true);
       assert.notDeepEqual(ea.der, batch.der, 'not the batch certificate');
-      assert.notEqual(ea.cert.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'), batch.cert.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'));
+      assert.notEqual(
+        ea.cert.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),
+        batch.cert.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),
+      );
       assert.ok(ea.cert.verify(ea.cert.publicKey), 'self-signed');
       assert.deepEqual(extensionOctets(ea.der, AAGUID_OID), info.aaguid);
       assert.equal(extensionOctets(ea.der, SERNUM_OID)?.length, 16, 'a device serial number');
     }
     assert.equal(extensionOctets(batch.der, SERNUM_OID), undefined, 'the batch certificate names no device');
-    assert.deepEqual(extensionOctets(vendor.der, SERNUM_OID), extensionOctets(platform.der, SERNUM_OID), 'one device serial');
+    assert.deepEqual(
+      extensionOctets(vendor.der, SERNUM_OID),
+      extensionOctets(platform.der, SERNUM_OID),
+      'one device serial',
+    );
     // Vendor-facilitated: the certificate names the RP ID; platform-managed: no RP ID.
     assert.equal(vendor.cert.subjectAltName, 'DNS:corp.example');
     assert.equal(platform.cert.subjectAltName, undefined);
@@ -142,19 +178,93 @@ describe('authenticatorConfig: getInfo and authorization', () => {
       await d.setPin();
       assert.equal(await config(d, Sub.toggleAlwaysUv), Status.CTAP2_ERR_PUAT_REQUIRED);
       const t = await d.token(v, Perm.acfg);
-      const param = t.protocol.authenticate(t.pinUvAuthToken, concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0d, Sub.toggleAlwaysUv])));
-      assert.equal(await raw(d, new Map<number, Encodable>([[1, Sub.toggleAlwaysUv], [4, param]])), Status.CTAP2_ERR_MISSING_PARAMETER, 'no pinUvAuthProtocol');
-      assert.equal(await raw(d, new Map<number, Encodable>([[1, Sub.toggleAlwaysUv], [3, 9], [4, param]])), Status.CTAP1_ERR_INVALID_PARAMETER);
-      assert.equal(await raw(d, new Map<number, Encodable>([[1, Sub.enableEnterpriseAttestation], [3, v], [4, param]])), Status.CTAP2_ERR_PIN_AUTH_INVALID, 'MAC of another subcommand');
-      assert.equal(await raw(d, new Map<number, Encodable>([[1, Sub.toggleAlwaysUv], [3, v], [4, param]])), Status.CTAP2_OK, 'the hand-built message matches');
+      const param = t.protocol.authenticate(
+        t.pinUvAuthToken,
+        concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0d, Sub.toggleAlwaysUv])),
+      );
+      assert.equal(
+        await raw(
+          d,
+          new Map<number, Encodable>([
+            [1, Sub.toggleAlwaysUv],
+            [4, param],
+          ]),
+        ),
+        Status.CTAP2_ERR_MISSING_PARAMETER,
+        'no pinUvAuthProtocol',
+      );
+      assert.equal(
+        await raw(
+          d,
+          new Map<number, Encodable>([
+            [1, Sub.toggleAlwaysUv],
+            [3, 9],
+            [4, param],
+          ]),
+        ),
+        Status.CTAP1_ERR_INVALID_PARAMETER,
+      );
+      assert.equal(
+        await raw(
+          d,
+          new Map<number, Encodable>([
+            [1, Sub.enableEnterpriseAttestation],
+            [3, v],
+            [4, param],
+          ]),
+        ),
+        Status.CTAP2_ERR_PIN_AUTH_INVALID,
+        'MAC of another subcommand',
+      );
+      assert.equal(
+        await raw(
+          d,
+          new Map<number, Encodable>([
+            [1, Sub.toggleAlwaysUv],
+            [3, v],
+            [4, param],
+          ]),
+        ),
+        Status.CTAP2_OK,
+        'the hand-built message matches',
+      );
       assert.equal((await d.info()).options?.alwaysUv, true);
       // The MAC covers subCommandParams.
-      const p6 = t.protocol.authenticate(t.pinUvAuthToken, concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0d, Sub.setMinPINLength]), encode(new Map([[1, 6]]))));
-      assert.equal(await raw(d, new Map<number, Encodable>([[1, Sub.setMinPINLength], [2, new Map([[1, 7]])], [3, v], [4, p6]])), Status.CTAP2_ERR_PIN_AUTH_INVALID);
-      assert.equal(await raw(d, new Map<number, Encodable>([[1, Sub.setMinPINLength], [2, new Map([[1, 6]])], [3, v], [4, p6]])), Status.CTAP2_OK);
+      const p6 = t.protocol.authenticate(
+        t.pinUvAuthToken,
+        concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0d, Sub.setMinPINLength]), encode(new Map([[1, 6]]))),
+      );
+      assert.equal(
+        await raw(
+          d,
+          new Map<number, Encodable>([
+            [1, Sub.setMinPINLength],
+            [2, new Map([[1, 7]])],
+            [3, v],
+            [4, p6],
+          ]),
+        ),
+        Status.CTAP2_ERR_PIN_AUTH_INVALID,
+      );
+      assert.equal(
+        await raw(
+          d,
+          new Map<number, Encodable>([
+            [1, Sub.setMinPINLength],
+            [2, new Map([[1, 6]])],
+            [3, v],
+            [4, p6],
+          ]),
+        ),
+        Status.CTAP2_OK,
+      );
       assert.equal((await d.info()).minPINLength, 6);
 
-      assert.equal(await d.tokenOrStatus(v, Perm.cm), Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'forcePINChange (6 > 4 code points) refuses new tokens');
+      assert.equal(
+        await d.tokenOrStatus(v, Perm.cm),
+        Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+        'forcePINChange (6 > 4 code points) refuses new tokens',
+      );
     });
 
     it(`protocol ${v}: a token without acfg is refused`, async () => {
@@ -174,11 +284,61 @@ describe('authenticatorConfig: getInfo and authorization', () => {
     assert.equal(await config(d, 0x05), Status.CTAP2_ERR_INVALID_SUBCOMMAND);
     assert.equal(await raw(d, new Map([[2, new Map()]])), Status.CTAP2_ERR_MISSING_PARAMETER, 'no subCommand');
     assert.equal(await raw(d, new Map<number, Encodable>([[1, 'x']])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
-    assert.equal(await raw(d, new Map<number, Encodable>([[1, 3], [2, new Map([[1, 'six']])]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'newMinPINLength');
-    assert.equal(await raw(d, new Map<number, Encodable>([[1, 3], [2, new Map([[2, [1, 2]]])]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'minPinLengthRPIDs');
-    assert.equal(await raw(d, new Map<number, Encodable>([[1, 3], [2, new Map([[3, 1]])]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'forceChangePin');
-    assert.equal(await raw(d, new Map<number, Encodable>([[1, 3], [2, 5]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'subCommandParams');
-    assert.equal(await raw(d, new Map<number, Encodable>([[1, 3], [2, new Map([[4, 1]])]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'pinComplexityPolicy');
+    assert.equal(
+      await raw(
+        d,
+        new Map<number, Encodable>([
+          [1, 3],
+          [2, new Map([[1, 'six']])],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      'newMinPINLength',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map<number, Encodable>([
+          [1, 3],
+          [2, new Map([[2, [1, 2]]])],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      'minPinLengthRPIDs',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map<number, Encodable>([
+          [1, 3],
+          [2, new Map([[3, 1]])],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      'forceChangePin',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map<number, Encodable>([
+          [1, 3],
+          [2, 5],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      'subCommandParams',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map<number, Encodable>([
+          [1, 3],
+          [2, new Map([[4, 1]])],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      'pinComplexityPolicy',
+    );
   });
 });
 
@@ -187,11 +347,26 @@ describe('authenticatorConfig: setMinPINLength', () => {
     const d = await managementDevice();
     await d.setPin(); // 4 code points
     const acfg = () => d.token(1, Perm.acfg);
-    assert.equal(await config(d, Sub.setMinPINLength, await acfg(), { newMinPINLength: 3 }), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
-    assert.equal(await config(d, Sub.setMinPINLength, await acfg(), { newMinPINLength: 64 }), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
+    assert.equal(
+      await config(d, Sub.setMinPINLength, await acfg(), { newMinPINLength: 3 }),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+    );
+    assert.equal(
+      await config(d, Sub.setMinPINLength, await acfg(), { newMinPINLength: 64 }),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+    );
     const nine = Array.from({ length: 9 }, (_, i) => `rp${i}.example`);
-    assert.equal(await config(d, Sub.setMinPINLength, await acfg(), { minPinLengthRPIDs: nine }), Status.CTAP1_ERR_INVALID_PARAMETER);
-    assert.equal(await config(d, Sub.setMinPINLength, await acfg(), { newMinPINLength: 4, minPinLengthRPIDs: ['a.example', 'b.example'] }), Status.CTAP2_OK);
+    assert.equal(
+      await config(d, Sub.setMinPINLength, await acfg(), { minPinLengthRPIDs: nine }),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+    );
+    assert.equal(
+      await config(d, Sub.setMinPINLength, await acfg(), {
+        newMinPINLength: 4,
+        minPinLengthRPIDs: ['a.example', 'b.example'],
+      }),
+      Status.CTAP2_OK,
+    );
     let state = readPinState(d.env.store);
     assert.deepEqual(state.minPinLengthRPIDs, ['a.example', 'b.example']);
     assert.equal(state.forcePINChange, false, 'the PIN is long enough');
@@ -206,33 +381,57 @@ describe('authenticatorConfig: setMinPINLength', () => {
 
     // changePIN clears forcePINChange; the new PIN must differ.
     const p = platformProtocol(2);
-    assert.equal(await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, PIN).params)), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
-    assert.equal(await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '4321').params)), Status.CTAP2_OK);
+    assert.equal(
+      await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, PIN).params)),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+    );
+    assert.equal(
+      await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '4321').params)),
+      Status.CTAP2_OK,
+    );
     assert.equal((await d.info()).forcePINChange, false);
   });
 
   it('a minimum longer than the PIN forces a change to a PIN that meets it', async () => {
     const d = await managementDevice();
     await d.setPin();
-    assert.equal(await config(d, Sub.setMinPINLength, await d.token(2, Perm.acfg), { newMinPINLength: 6 }), Status.CTAP2_OK);
+    assert.equal(
+      await config(d, Sub.setMinPINLength, await d.token(2, Perm.acfg), { newMinPINLength: 6 }),
+      Status.CTAP2_OK,
+    );
     const info = await d.info();
     assert.equal(info.minPINLength, 6);
     assert.equal(info.forcePINChange, true);
     const p = platformProtocol(1);
-    assert.equal(await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '12345').params)), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
-    assert.equal(await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '123456').params)), Status.CTAP2_OK);
+    assert.equal(
+      await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '12345').params)),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+    );
+    assert.equal(
+      await d.status(encodeClientPinRequest(changePinParams(p, await d.keyAgreement(p), PIN, '123456').params)),
+      Status.CTAP2_OK,
+    );
     assert.equal((await d.info()).forcePINChange, false);
     assert.notEqual(typeof (await d.tokenOrStatus(1, Perm.acfg, undefined, '123456')), 'number');
   });
 
   it('before a PIN is set: forceChangePin is PIN_NOT_SET, and the minimum applies to setPIN', async () => {
     const d = await managementDevice();
-    assert.equal(await config(d, Sub.setMinPINLength, undefined, { forceChangePin: true }), Status.CTAP2_ERR_PIN_NOT_SET);
+    assert.equal(
+      await config(d, Sub.setMinPINLength, undefined, { forceChangePin: true }),
+      Status.CTAP2_ERR_PIN_NOT_SET,
+    );
     assert.equal(await config(d, Sub.setMinPINLength, undefined, { newMinPINLength: 8 }), Status.CTAP2_OK);
     assert.equal((await d.info()).forcePINChange, false);
     const p = platformProtocol(2);
-    assert.equal(await d.status(encodeClientPinRequest(setPinParams(p, await d.keyAgreement(p), '1234567').params)), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
-    assert.equal(await d.status(encodeClientPinRequest(setPinParams(p, await d.keyAgreement(p), '12345678').params)), Status.CTAP2_OK);
+    assert.equal(
+      await d.status(encodeClientPinRequest(setPinParams(p, await d.keyAgreement(p), '1234567').params)),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+    );
+    assert.equal(
+      await d.status(encodeClientPinRequest(setPinParams(p, await d.keyAgreement(p), '12345678').params)),
+      Status.CTAP2_OK,
+    );
   });
 });
 
@@ -304,7 +503,11 @@ describe('authenticatorConfig: enterprise attestation and alwaysUv in makeCreden
     assert.equal(uv.calls, 3, 'built-in UV ran for the assertion');
     const flags = parseAuthenticatorData(decodeGetAssertionResponse(ga).authData).flags;
     assert.ok(flags & Flag.UV && flags & Flag.UP);
-    assert.equal((await d.makeCredential())[0], Status.CTAP2_ERR_PUAT_REQUIRED, 'makeCredential does not upgrade to built-in UV (§6.1.2 step 6.4)');
+    assert.equal(
+      (await d.makeCredential())[0],
+      Status.CTAP2_ERR_PUAT_REQUIRED,
+      'makeCredential does not upgrade to built-in UV (§6.1.2 step 6.4)',
+    );
     assert.equal((await d.makeCredential({ options: { uv: true } }))[0], Status.CTAP2_OK);
   });
 });

@@ -55,7 +55,10 @@ function seedTable(heading: string): string[][] {
       if (rows.length > 0) break;
       continue;
     }
-    const cells = line.replace(/^.*?”/, '').split('|').map((c) => c.trim());
+    const cells = line
+      .replace(/^.*?”/, '')
+      .split('|')
+      .map((c) => c.trim());
     if (cells[0] === '') cells.shift();
     if (cells.at(-1) === '') cells.pop();
     if (cells.every((c) => /^-+$/.test(c))) continue;
@@ -76,7 +79,8 @@ async function badge() {
   const auth = await createAuthenticator(env, config);
   const call = (request: Uint8Array) => dispatchCtap2(auth, request, testContext(), commandPolicy(config));
   const p2 = platformProtocol(2);
-  const keyAgreement = async () => decodeClientPinResponse(await call(encodeClientPinRequest(getKeyAgreementParams(p2)))).keyAgreement!;
+  const keyAgreement = async () =>
+    decodeClientPinResponse(await call(encodeClientPinRequest(getKeyAgreementParams(p2)))).keyAgreement!;
   const pinToken = async (pin = '1234') => {
     const ex = getPinTokenParams(p2, await keyAgreement(), pin);
     const r = await call(encodeClientPinRequest(ex.params));
@@ -102,7 +106,10 @@ describe('badge profile: getInfo is seed 003 member by member', () => {
     const info = decode(response.subarray(1)) as Map<number, unknown>;
     const rows = seedTable('The getInfo response is a 10-entry map');
     assert.equal(rows.length, 10);
-    assert.deepEqual([...info.keys()].sort((a, b) => a - b), rows.map(([key]) => Number(key)));
+    assert.deepEqual(
+      [...info.keys()].sort((a, b) => a - b),
+      rows.map(([key]) => Number(key)),
+    );
 
     const algIds = new Map(seedTable('COSE algorithms and curves').map(([name, id]) => [name!, Number(id)]));
     const options = Object.fromEntries(seedTable('Options\n').map(([id, value]) => [id!, value === 'true']));
@@ -115,7 +122,13 @@ describe('badge profile: getInfo is seed 003 member by member', () => {
           assert.deepEqual(actual, list(), field);
           break;
         case 'aaguid':
-          assert.equal(Buffer.from(actual as Uint8Array).toString('hex').toUpperCase(), value, field);
+          assert.equal(
+            Buffer.from(actual as Uint8Array)
+              .toString('hex')
+              .toUpperCase(),
+            value,
+            field,
+          );
           break;
         case 'options':
           assert.equal(value, 'see below');
@@ -126,7 +139,11 @@ describe('badge profile: getInfo is seed 003 member by member', () => {
           assert.deepEqual(actual, JSON.parse(value!), field);
           break;
         case 'algorithms':
-          assert.deepEqual(actual, list().map((name) => ({ type: 'public-key', alg: algIds.get(name) })), field);
+          assert.deepEqual(
+            actual,
+            list().map((name) => ({ type: 'public-key', alg: algIds.get(name) })),
+            field,
+          );
           break;
         default:
           assert.equal(actual, Number(value), field);
@@ -137,7 +154,10 @@ describe('badge profile: getInfo is seed 003 member by member', () => {
 
   it('keeps clientPin true as the seed says, before and after a PIN is set on the device', async () => {
     const { call, auth } = await badge();
-    const options = () => call(encodeSimpleCommand(Command.authenticatorGetInfo)).then((r) => (decode(r.subarray(1)) as Map<number, Record<string, boolean>>).get(4)!);
+    const options = () =>
+      call(encodeSimpleCommand(Command.authenticatorGetInfo)).then((r) =>
+        (decode(r.subarray(1)) as Map<number, Record<string, boolean>>).get(4)!,
+      );
     assert.equal((await options()).clientPin, true);
     setDevicePin(auth.core, '1234');
     assert.equal((await options()).clientPin, true);
@@ -160,7 +180,12 @@ describe('badge profile: commands and clientPIN subcommands as the seed tables g
       }
     }
     // Commands outside the seed's table are not dispatched either.
-    for (const other of [Command.authenticatorCredentialManagementPreview, Command.authenticatorBioEnrollmentPreview, 0x0e, 0x3f]) {
+    for (const other of [
+      Command.authenticatorCredentialManagementPreview,
+      Command.authenticatorBioEnrollmentPreview,
+      0x0e,
+      0x3f,
+    ]) {
       assert.equal((await call(new Uint8Array([other])))[0], Status.CTAP1_ERR_INVALID_COMMAND);
     }
   });
@@ -193,7 +218,10 @@ describe('badge profile: commands and clientPIN subcommands as the seed tables g
       else assert.equal(r, statusOf(status!), name);
     }
     for (const sub of [Sub.getPinUvAuthTokenUsingUvWithPermissions, Sub.getUVRetries, 0x08]) {
-      assert.equal((await call(encodeClientPinRequest({ subCommand: sub, pinUvAuthProtocol: 2 })))[0], Status.CTAP2_ERR_INVALID_SUBCOMMAND);
+      assert.equal(
+        (await call(encodeClientPinRequest({ subCommand: sub, pinUvAuthProtocol: 2 })))[0],
+        Status.CTAP2_ERR_INVALID_SUBCOMMAND,
+      );
     }
   });
 
@@ -202,7 +230,10 @@ describe('badge profile: commands and clientPIN subcommands as the seed tables g
     setDevicePin(auth.core, '1234');
     const r = await call(encodeClientPinRequest({ subCommand: Sub.changePIN, pinUvAuthProtocol: 2 }));
     assert.equal(r[0], Status.CTAP2_ERR_UNSUPPORTED_OPTION);
-    assert.equal(decodeClientPinResponse(await call(encodeClientPinRequest({ subCommand: Sub.getPINRetries }))).pinRetries, 8);
+    assert.equal(
+      decodeClientPinResponse(await call(encodeClientPinRequest({ subCommand: Sub.getPINRetries }))).pinRetries,
+      8,
+    );
   });
 });
 
@@ -214,7 +245,13 @@ describe('badge profile: ClientPIN (protocol 2; 0 or unset accepted), PIN set on
     setDevicePin(auth.core, '1234');
     const token = await pinToken();
     const params = mc();
-    const r = await call(encodeMakeCredentialRequest({ ...params, pinUvAuthParam: pinUvAuthParamFor(p2, token, params.clientDataHash), pinUvAuthProtocol: 2 }));
+    const r = await call(
+      encodeMakeCredentialRequest({
+        ...params,
+        pinUvAuthParam: pinUvAuthParamFor(p2, token, params.clientDataHash),
+        pinUvAuthProtocol: 2,
+      }),
+    );
     assert.equal(r[0], Status.CTAP2_OK);
     const flags = parseAuthenticatorData(decodeMakeCredentialResponse(r).authData).flags;
     assert.equal(flags & Flag.UV, Flag.UV);
@@ -226,14 +263,25 @@ describe('badge profile: ClientPIN (protocol 2; 0 or unset accepted), PIN set on
     setDevicePin(auth.core, '1234');
     const ex = getPinTokenParams(p2, await keyAgreement(), '0000');
     assert.equal((await call(encodeClientPinRequest(ex.params)))[0], Status.CTAP2_ERR_PIN_INVALID);
-    assert.equal(decodeClientPinResponse(await call(encodeClientPinRequest({ subCommand: Sub.getPINRetries }))).pinRetries, 7);
+    assert.equal(
+      decodeClientPinResponse(await call(encodeClientPinRequest({ subCommand: Sub.getPINRetries }))).pinRetries,
+      7,
+    );
   });
 
   it('protocol 1 is not offered; a request without a protocol (or 0) uses protocol 2', async () => {
     const { call } = await badge();
-    assert.equal((await call(encodeClientPinRequest({ subCommand: Sub.getKeyAgreement, pinUvAuthProtocol: 1 })))[0], Status.CTAP1_ERR_INVALID_PARAMETER);
+    assert.equal(
+      (await call(encodeClientPinRequest({ subCommand: Sub.getKeyAgreement, pinUvAuthProtocol: 1 })))[0],
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+    );
     for (const pinUvAuthProtocol of [undefined, 0]) {
-      const r = await call(encodeClientPinRequest({ subCommand: Sub.getKeyAgreement, ...(pinUvAuthProtocol !== undefined && { pinUvAuthProtocol }) }));
+      const r = await call(
+        encodeClientPinRequest({
+          subCommand: Sub.getKeyAgreement,
+          ...(pinUvAuthProtocol !== undefined && { pinUvAuthProtocol }),
+        }),
+      );
       assert.equal(r[0], Status.CTAP2_OK);
       assert.equal(decodeClientPinResponse(r).keyAgreement?.get(3), -25); // ECDH-ES+HKDF-256
     }
@@ -256,21 +304,31 @@ describe('badge profile: makeCredential', () => {
 
   it('uv=true is UNSUPPORTED_OPTION (no internal UV); up=false is INVALID_OPTION', async () => {
     const { call } = await badge();
-    assert.equal((await call(encodeMakeCredentialRequest(mc({ options: { uv: true } }))))[0], Status.CTAP2_ERR_UNSUPPORTED_OPTION);
-    assert.equal((await call(encodeMakeCredentialRequest(mc({ options: { up: false } }))))[0], Status.CTAP2_ERR_INVALID_OPTION);
+    assert.equal(
+      (await call(encodeMakeCredentialRequest(mc({ options: { uv: true } }))))[0],
+      Status.CTAP2_ERR_UNSUPPORTED_OPTION,
+    );
+    assert.equal(
+      (await call(encodeMakeCredentialRequest(mc({ options: { up: false } }))))[0],
+      Status.CTAP2_ERR_INVALID_OPTION,
+    );
   });
 
   it('credProtect is stored and echoed in the authenticator data', async () => {
     const { call } = await badge();
-    const r = await call(encodeMakeCredentialRequest(mc({ options: { rk: true }, extensions: new Map([['credProtect', 2]]) })));
+    const r = await call(
+      encodeMakeCredentialRequest(mc({ options: { rk: true }, extensions: new Map([['credProtect', 2]]) })),
+    );
     assert.equal(r[0], Status.CTAP2_OK);
-    const ext = decode((parseAuthenticatorData(decodeMakeCredentialResponse(r).authData).extensions)!) as Map<string, unknown> | Record<string, unknown>;
+    const ext = decode(parseAuthenticatorData(decodeMakeCredentialResponse(r).authData).extensions!) as
+      Map<string, unknown> | Record<string, unknown>;
     assert.equal(ext instanceof Map ? ext.get('credProtect') : ext.credProtect, 2);
   });
 
   it('an existing credential for the same RP ID and user handle is overwritten', async () => {
     const { call, env } = await badge();
-    for (let i = 0; i < 2; i++) assert.equal((await call(encodeMakeCredentialRequest(mc({ options: { rk: true } }))))[0], Status.CTAP2_OK);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await call(encodeMakeCredentialRequest(mc({ options: { rk: true } }))))[0], Status.CTAP2_OK);
     assert.equal(env.store.countResident(), 1);
     assert.equal(env.store.countSlots(), 1);
   });
@@ -288,7 +346,11 @@ describe('badge profile: 26 credential slots, every credential takes one', () =>
     assert.equal(max, 26);
     const ids: Uint8Array[] = [];
     for (let i = 0; i < max; i++) {
-      const r = await call(encodeMakeCredentialRequest(mc({ user: { id: new Uint8Array([i]), name: `u${i}` }, options: { rk: i % 2 === 0 } })));
+      const r = await call(
+        encodeMakeCredentialRequest(
+          mc({ user: { id: new Uint8Array([i]), name: `u${i}` }, options: { rk: i % 2 === 0 } }),
+        ),
+      );
       assert.equal(r[0], Status.CTAP2_OK, `credential ${i}`);
       const id = parseAuthenticatorData(decodeMakeCredentialResponse(r).authData).attestedCredentialData!.credentialId;
       assert.equal(id.length, idLength);
@@ -296,21 +358,41 @@ describe('badge profile: 26 credential slots, every credential takes one', () =>
     }
     assert.equal(env.store.countSlots(), max);
     assert.equal(env.store.countResident(), max / 2);
-    const full = await call(encodeMakeCredentialRequest(mc({ user: { id: new Uint8Array([99]) }, options: { rk: false } })));
+    const full = await call(
+      encodeMakeCredentialRequest(mc({ user: { id: new Uint8Array([99]) }, options: { rk: false } })),
+    );
     assert.equal(full[0], Status.CTAP2_ERR_KEY_STORE_FULL);
-    assert.equal((await call(encodeMakeCredentialRequest(mc({ user: { id: new Uint8Array([99]) }, options: { rk: true } }))))[0], Status.CTAP2_ERR_KEY_STORE_FULL);
+    assert.equal(
+      (await call(encodeMakeCredentialRequest(mc({ user: { id: new Uint8Array([99]) }, options: { rk: true } }))))[0],
+      Status.CTAP2_ERR_KEY_STORE_FULL,
+    );
     // Replacing an existing (RP, user) discoverable credential frees its slot for the new one.
-    assert.equal((await call(encodeMakeCredentialRequest(mc({ user: { id: new Uint8Array([0]) }, options: { rk: true } }))))[0], Status.CTAP2_OK);
+    assert.equal(
+      (await call(encodeMakeCredentialRequest(mc({ user: { id: new Uint8Array([0]) }, options: { rk: true } }))))[0],
+      Status.CTAP2_OK,
+    );
     assert.equal(env.store.countSlots(), max);
 
     // Every non-resident credential still signs through its 64-byte handle.
     for (const id of ids.filter((_, i) => i % 2 === 1)) {
-      const r = await call(encodeGetAssertionRequest({ rpId: 'badge.example', clientDataHash: hash('ga'), allowList: [{ type: 'public-key', id }] }));
+      const r = await call(
+        encodeGetAssertionRequest({
+          rpId: 'badge.example',
+          clientDataHash: hash('ga'),
+          allowList: [{ type: 'public-key', id }],
+        }),
+      );
       assert.equal(r[0], Status.CTAP2_OK);
       assert.deepEqual(decodeGetAssertionResponse(r).credential.id, id);
     }
     // A handle presented for another RP does not open.
-    const other = await call(encodeGetAssertionRequest({ rpId: 'other.example', clientDataHash: hash('ga'), allowList: [{ type: 'public-key', id: ids[1]! }] }));
+    const other = await call(
+      encodeGetAssertionRequest({
+        rpId: 'other.example',
+        clientDataHash: hash('ga'),
+        allowList: [{ type: 'public-key', id: ids[1]! }],
+      }),
+    );
     assert.equal(other[0], Status.CTAP2_ERR_NO_CREDENTIALS);
   });
 
@@ -331,7 +413,11 @@ describe('badge profile: appid and appidExclude (advertised in getInfo, processe
     const config = defaultConfig(profileConfig(profile));
     const auth = await createAuthenticator(env, config);
     const call = (request: Uint8Array) => dispatchCtap2(auth, request, testContext(), commandPolicy(config));
-    const apdu = encodeCommandApdu({ ins: U2fIns.U2F_REGISTER, data: new Uint8Array([...hash('u2f challenge'), ...hash(APPID)]), ne: 65536 });
+    const apdu = encodeCommandApdu({
+      ins: U2fIns.U2F_REGISTER,
+      data: new Uint8Array([...hash('u2f challenge'), ...hash(APPID)]),
+      ne: 65536,
+    });
     const { sw, data } = decodeResponseApdu(await dispatchCtap1(new U2fAuthenticator(auth.core), apdu, testContext()));
     assert.equal(sw, StatusWord.SW_NO_ERROR);
     return { env, call, keyHandle: decodeRegisterResponse(data).keyHandle };
@@ -346,17 +432,32 @@ describe('badge profile: appid and appidExclude (advertised in getInfo, processe
   it('appidExclude: a U2F credential of that AppID in the excludeList is CREDENTIAL_EXCLUDED', async () => {
     const { call, keyHandle } = await withU2fCredential('badge');
     const excludeList = [{ type: 'public-key' as const, id: keyHandle }];
-    assert.equal((await call(encodeMakeCredentialRequest(mc({ excludeList }))))[0], Status.CTAP2_OK, 'without appidExclude it is not ours for this RP');
-    const r = await call(encodeMakeCredentialRequest(mc({ excludeList, extensions: new Map([['appidExclude', APPID]]) })));
+    assert.equal(
+      (await call(encodeMakeCredentialRequest(mc({ excludeList }))))[0],
+      Status.CTAP2_OK,
+      'without appidExclude it is not ours for this RP',
+    );
+    const r = await call(
+      encodeMakeCredentialRequest(mc({ excludeList, extensions: new Map([['appidExclude', APPID]]) })),
+    );
     assert.equal(r[0], Status.CTAP2_ERR_CREDENTIAL_EXCLUDED);
   });
 
   it('appid: a U2F credential of that AppID answers, signed for the AppID hash', async () => {
     const { call, keyHandle } = await withU2fCredential('badge');
     const allowList = [{ type: 'public-key' as const, id: keyHandle }];
-    const without = await call(encodeGetAssertionRequest({ rpId: 'badge.example', clientDataHash: hash('ga'), allowList }));
+    const without = await call(
+      encodeGetAssertionRequest({ rpId: 'badge.example', clientDataHash: hash('ga'), allowList }),
+    );
     assert.equal(without[0], Status.CTAP2_ERR_NO_CREDENTIALS);
-    const r = await call(encodeGetAssertionRequest({ rpId: 'badge.example', clientDataHash: hash('ga'), allowList, extensions: new Map([['appid', APPID]]) }));
+    const r = await call(
+      encodeGetAssertionRequest({
+        rpId: 'badge.example',
+        clientDataHash: hash('ga'),
+        allowList,
+        extensions: new Map([['appid', APPID]]),
+      }),
+    );
     assert.equal(r[0], Status.CTAP2_OK);
     assert.deepEqual(parseAuthenticatorData(decodeGetAssertionResponse(r).authData).rpIdHash, hash(APPID));
   });
@@ -364,9 +465,20 @@ describe('badge profile: appid and appidExclude (advertised in getInfo, processe
   it('the default profile does not offer them: the inputs are ignored', async () => {
     const { call, keyHandle } = await withU2fCredential('default');
     const id = keyHandle;
-    const mcr = await call(encodeMakeCredentialRequest(mc({ excludeList: [{ type: 'public-key', id }], extensions: new Map([['appidExclude', APPID]]) })));
+    const mcr = await call(
+      encodeMakeCredentialRequest(
+        mc({ excludeList: [{ type: 'public-key', id }], extensions: new Map([['appidExclude', APPID]]) }),
+      ),
+    );
     assert.equal(mcr[0], Status.CTAP2_OK);
-    const ga = await call(encodeGetAssertionRequest({ rpId: 'badge.example', clientDataHash: hash('ga'), allowList: [{ type: 'public-key', id }], extensions: new Map([['appid', APPID]]) }));
+    const ga = await call(
+      encodeGetAssertionRequest({
+        rpId: 'badge.example',
+        clientDataHash: hash('ga'),
+        allowList: [{ type: 'public-key', id }],
+        extensions: new Map([['appid', APPID]]),
+      }),
+    );
     assert.equal(ga[0], Status.CTAP2_ERR_NO_CREDENTIALS);
   });
 });

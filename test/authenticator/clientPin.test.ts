@@ -28,7 +28,12 @@ import {
   type GetAssertionParams,
   type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
-import { pinHash, platformProtocol, type PinUvAuthProtocolVersion, type PlatformPinUvAuthProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
+import {
+  pinHash,
+  platformProtocol,
+  type PinUvAuthProtocolVersion,
+  type PlatformPinUvAuthProtocol,
+} from '../../src/ctap2/pinUvAuthProtocol.js';
 import { Status } from '../../src/ctap2/status.js';
 import { concat } from '../../src/encoding/bytes.js';
 import { encode, type Encodable } from '../../src/encoding/cbor.js';
@@ -59,13 +64,23 @@ async function device(options: { uv?: UserVerification; env?: TestEnv } = {}) {
   const pin = async (params: ClientPinParams) => call(encodeClientPinRequest(params));
   const pinStatus = async (params: ClientPinParams) => (await pin(params))[0];
   const retries = async () => decodeClientPinResponse(await pin({ subCommand: Sub.getPINRetries }));
-  const setPin = async (p: PlatformPinUvAuthProtocol, newPin = PIN) => pinStatus(setPinParams(p, await keyAgreement(p), newPin).params);
+  const setPin = async (p: PlatformPinUvAuthProtocol, newPin = PIN) =>
+    pinStatus(setPinParams(p, await keyAgreement(p), newPin).params);
   /** A token by getPinToken (no permissions given) or getPinUvAuthTokenUsingPinWithPermissions. */
-  const token = async (p: PlatformPinUvAuthProtocol, pinText = PIN, permissions?: number, rpId?: string): Promise<Uint8Array | number> => {
+  const token = async (
+    p: PlatformPinUvAuthProtocol,
+    pinText = PIN,
+    permissions?: number,
+    rpId?: string,
+  ): Promise<Uint8Array | number> => {
     const t = await d.tokenOrStatus(p.version, permissions, rpId, pinText);
     return typeof t === 'number' ? t : t.pinUvAuthToken;
   };
-  const uvToken = async (p: PlatformPinUvAuthProtocol, permissions: number, rpId?: string): Promise<Uint8Array | number> => {
+  const uvToken = async (
+    p: PlatformPinUvAuthProtocol,
+    permissions: number,
+    rpId?: string,
+  ): Promise<Uint8Array | number> => {
     const ex = getPinUvAuthTokenUsingUvParams(p, await keyAgreement(p), permissions, rpId);
     const r = await pin(ex.params);
     if (r[0] !== Status.CTAP2_OK) return r[0]!;
@@ -81,16 +96,28 @@ const mcParams = (over: Partial<MakeCredentialParams> = {}): MakeCredentialParam
   pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
   ...over,
 });
-const gaParams = (over: Partial<GetAssertionParams> = {}): GetAssertionParams => ({ rpId: 'example.com', clientDataHash: hash('assertion'), ...over });
+const gaParams = (over: Partial<GetAssertionParams> = {}): GetAssertionParams => ({
+  rpId: 'example.com',
+  clientDataHash: hash('assertion'),
+  ...over,
+});
 
 /** A request authenticated with `token`: pinUvAuthParam = authenticate(token, clientDataHash). */
 const mcWith = (p: PlatformPinUvAuthProtocol, token: Uint8Array, over: Partial<MakeCredentialParams> = {}) => {
   const params = mcParams(over);
-  return encodeMakeCredentialRequest({ ...params, pinUvAuthParam: pinUvAuthParamFor(p, token, params.clientDataHash), pinUvAuthProtocol: p.version });
+  return encodeMakeCredentialRequest({
+    ...params,
+    pinUvAuthParam: pinUvAuthParamFor(p, token, params.clientDataHash),
+    pinUvAuthProtocol: p.version,
+  });
 };
 const gaWith = (p: PlatformPinUvAuthProtocol, token: Uint8Array, over: Partial<GetAssertionParams> = {}) => {
   const params = gaParams(over);
-  return encodeGetAssertionRequest({ ...params, pinUvAuthParam: pinUvAuthParamFor(p, token, params.clientDataHash), pinUvAuthProtocol: p.version });
+  return encodeGetAssertionRequest({
+    ...params,
+    pinUvAuthParam: pinUvAuthParamFor(p, token, params.clientDataHash),
+    pinUvAuthProtocol: p.version,
+  });
 };
 const flagsOf = (authData: Uint8Array) => parseAuthenticatorData(authData).flags;
 const asToken = (t: Uint8Array | number): Uint8Array => {
@@ -120,16 +147,62 @@ describe('clientPIN: getPINRetries, getKeyAgreement, subcommand and decoder erro
   it('answers missing, unsupported and malformed parameters with the spec statuses', async () => {
     const d = await device();
     assert.equal(await d.pinStatus({ subCommand: Sub.getKeyAgreement }), Status.CTAP2_ERR_MISSING_PARAMETER);
-    assert.equal(await d.pinStatus({ subCommand: Sub.getKeyAgreement, pinUvAuthProtocol: 3 }), Status.CTAP1_ERR_INVALID_PARAMETER);
+    assert.equal(
+      await d.pinStatus({ subCommand: Sub.getKeyAgreement, pinUvAuthProtocol: 3 }),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+    );
     assert.equal(await d.pinStatus({ subCommand: 0x08, pinUvAuthProtocol: 2 }), Status.CTAP2_ERR_INVALID_SUBCOMMAND);
     assert.equal(await d.pinStatus({ subCommand: 0x42 }), Status.CTAP2_ERR_INVALID_SUBCOMMAND);
-    const raw = (m: Map<number, Encodable>) => d.status(concat(new Uint8Array([Command.authenticatorClientPIN]), encode(m)));
+    const raw = (m: Map<number, Encodable>) =>
+      d.status(concat(new Uint8Array([Command.authenticatorClientPIN]), encode(m)));
     assert.equal(await raw(new Map([[1, 2]])), Status.CTAP2_ERR_MISSING_PARAMETER, 'no subCommand');
-    assert.equal(await raw(new Map<number, Encodable>([[1, 2], [2, 'two']])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE);
-    assert.equal(await raw(new Map<number, Encodable>([[1, 2], [2, 3], [3, new Uint8Array(2)]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'keyAgreement not a map');
-    assert.equal(await raw(new Map<number, Encodable>([[1, 2], [2, 9], [9, -1]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'negative permissions');
-    assert.equal(await raw(new Map<number, Encodable>([[1, 2], [2, 9], [10, 7]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'rpId not text');
-    assert.equal(await d.status(new Uint8Array([Command.authenticatorClientPIN])), Status.CTAP2_ERR_INVALID_CBOR, 'no parameters at all');
+    assert.equal(
+      await raw(
+        new Map<number, Encodable>([
+          [1, 2],
+          [2, 'two'],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+    );
+    assert.equal(
+      await raw(
+        new Map<number, Encodable>([
+          [1, 2],
+          [2, 3],
+          [3, new Uint8Array(2)],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      'keyAgreement not a map',
+    );
+    assert.equal(
+      await raw(
+        new Map<number, Encodable>([
+          [1, 2],
+          [2, 9],
+          [9, -1],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      'negative permissions',
+    );
+    assert.equal(
+      await raw(
+        new Map<number, Encodable>([
+          [1, 2],
+          [2, 9],
+          [10, 7],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      'rpId not text',
+    );
+    assert.equal(
+      await d.status(new Uint8Array([Command.authenticatorClientPIN])),
+      Status.CTAP2_ERR_INVALID_CBOR,
+      'no parameters at all',
+    );
   });
 
   it('never answers CTAP1_ERR_OTHER, whatever the request map holds (fast-check)', async () => {
@@ -140,15 +213,27 @@ describe('clientPIN: getPINRetries, getKeyAgreement, subcommand and decoder erro
       fc.uint8Array({ maxLength: 90 }),
       fc.string({ maxLength: 8 }),
       fc.boolean(),
-      fc.constant(new Map<number, Encodable>([[1, 2], [3, -25], [-1, 1], [-2, new Uint8Array(32)], [-3, new Uint8Array(32)]])),
+      fc.constant(
+        new Map<number, Encodable>([
+          [1, 2],
+          [3, -25],
+          [-1, 1],
+          [-2, new Uint8Array(32)],
+          [-3, new Uint8Array(32)],
+        ]),
+      ),
     );
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 10 }), fc.dictionary(fc.constantFrom('1', '3', '4', '5', '6', '9', '10'), value), async (sub, members) => {
-        const m = new Map<number, Encodable>([[2, sub]]);
-        for (const [k, v] of Object.entries(members)) m.set(Number(k), v);
-        const r = await d.call(concat(new Uint8Array([Command.authenticatorClientPIN]), encode(m)));
-        assert.notEqual(r[0], Status.CTAP1_ERR_OTHER);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 10 }),
+        fc.dictionary(fc.constantFrom('1', '3', '4', '5', '6', '9', '10'), value),
+        async (sub, members) => {
+          const m = new Map<number, Encodable>([[2, sub]]);
+          for (const [k, v] of Object.entries(members)) m.set(Number(k), v);
+          const r = await d.call(concat(new Uint8Array([Command.authenticatorClientPIN]), encode(m)));
+          assert.notEqual(r[0], Status.CTAP1_ERR_OTHER);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -176,7 +261,13 @@ describe('clientPIN: setPIN', () => {
     const rawSetPin = async (padded: Uint8Array) => {
       const { keyAgreement, sharedSecret } = p.encapsulate(await d.keyAgreement(p));
       const newPinEnc = p.encrypt(sharedSecret, padded);
-      return d.pinStatus({ pinUvAuthProtocol: 2, subCommand: Sub.setPIN, keyAgreement, newPinEnc, pinUvAuthParam: p.authenticate(sharedSecret, newPinEnc) });
+      return d.pinStatus({
+        pinUvAuthProtocol: 2,
+        subCommand: Sub.setPIN,
+        keyAgreement,
+        newPinEnc,
+        pinUvAuthParam: p.authenticate(sharedSecret, newPinEnc),
+      });
     };
     const pad = (bytes: Uint8Array, length = 64) => {
       const out = new Uint8Array(length);
@@ -184,10 +275,26 @@ describe('clientPIN: setPIN', () => {
       return out;
     };
     assert.equal(await d.setPin(p, '123'), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
-    assert.equal(await rawSetPin(pad(new Uint8Array(64).fill(0x31))), Status.CTAP2_ERR_PIN_POLICY_VIOLATION, '64 bytes');
-    assert.equal(await rawSetPin(pad(new Uint8Array([0x31, 0x32, 0xff, 0x33, 0x34]))), Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'not UTF-8');
-    assert.equal(await rawSetPin(pad(new TextEncoder().encode('e\u0301e\u0301'))), Status.CTAP2_ERR_PIN_POLICY_VIOLATION, 'not NFC');
-    assert.equal(await rawSetPin(pad(new TextEncoder().encode('1234'), 48)), Status.CTAP1_ERR_INVALID_PARAMETER, 'paddedNewPin of 48 bytes');
+    assert.equal(
+      await rawSetPin(pad(new Uint8Array(64).fill(0x31))),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+      '64 bytes',
+    );
+    assert.equal(
+      await rawSetPin(pad(new Uint8Array([0x31, 0x32, 0xff, 0x33, 0x34]))),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+      'not UTF-8',
+    );
+    assert.equal(
+      await rawSetPin(pad(new TextEncoder().encode('e\u0301e\u0301'))),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+      'not NFC',
+    );
+    assert.equal(
+      await rawSetPin(pad(new TextEncoder().encode('1234'), 48)),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+      'paddedNewPin of 48 bytes',
+    );
     assert.equal(readPinState(d.env.store).pinHash, undefined);
     // Four emoji are four code points (16 bytes): long enough.
     assert.equal(await d.setPin(p, '\u{1F600}\u{1F601}\u{1F602}\u{1F603}'), Status.CTAP2_OK);
@@ -215,7 +322,11 @@ describe('clientPIN: setPIN', () => {
     const badAuth = params.pinUvAuthParam!.slice();
     badAuth[0]! ^= 1;
     assert.equal(await d.pinStatus({ ...params, pinUvAuthParam: badAuth }), Status.CTAP2_ERR_PIN_AUTH_INVALID);
-    assert.equal(await d.pinStatus({ ...params, pinUvAuthParam: new Uint8Array(32) }), Status.CTAP2_ERR_PIN_AUTH_INVALID, 'protocol 1 takes 16-byte tags');
+    assert.equal(
+      await d.pinStatus({ ...params, pinUvAuthParam: new Uint8Array(32) }),
+      Status.CTAP2_ERR_PIN_AUTH_INVALID,
+      'protocol 1 takes 16-byte tags',
+    );
     assert.equal(await d.pinStatus(params), Status.CTAP2_OK);
   });
 });
@@ -263,7 +374,10 @@ describe('clientPIN: wrong PINs, retries and blocking', () => {
     assert.equal(await d.token(p, '0000'), Status.CTAP2_ERR_PIN_INVALID);
     assert.equal(await d.token(p, '0000'), Status.CTAP2_ERR_PIN_AUTH_BLOCKED);
     assert.equal(await d.token(p, PIN), Status.CTAP2_ERR_PIN_AUTH_BLOCKED, 'even the right PIN');
-    assert.equal(await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '5678').params), Status.CTAP2_ERR_PIN_AUTH_BLOCKED);
+    assert.equal(
+      await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '5678').params),
+      Status.CTAP2_ERR_PIN_AUTH_BLOCKED,
+    );
     assert.deepEqual(await d.retries(), { pinRetries: 5, powerCycleState: true });
     d.auth.powerCycle();
     assert.deepEqual(await d.retries(), { pinRetries: 5, powerCycleState: false });
@@ -280,12 +394,19 @@ describe('clientPIN: wrong PINs, retries and blocking', () => {
       if (i > 0 && i % 3 === 0) d.auth.powerCycle();
       answers.push((await d.token(p, '9999')) as number);
     }
-    const { CTAP2_ERR_PIN_INVALID: INVALID, CTAP2_ERR_PIN_AUTH_BLOCKED: AUTH_BLOCKED, CTAP2_ERR_PIN_BLOCKED: BLOCKED } = Status;
+    const {
+      CTAP2_ERR_PIN_INVALID: INVALID,
+      CTAP2_ERR_PIN_AUTH_BLOCKED: AUTH_BLOCKED,
+      CTAP2_ERR_PIN_BLOCKED: BLOCKED,
+    } = Status;
     assert.deepEqual(answers, [INVALID, INVALID, AUTH_BLOCKED, INVALID, INVALID, AUTH_BLOCKED, INVALID, BLOCKED]);
     d.auth.powerCycle();
     assert.equal(await d.token(p, PIN), Status.CTAP2_ERR_PIN_BLOCKED);
     assert.equal(await d.token(p, PIN, Perm.ga, 'example.com'), Status.CTAP2_ERR_PIN_BLOCKED);
-    assert.equal(await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '5678').params), Status.CTAP2_ERR_PIN_BLOCKED);
+    assert.equal(
+      await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '5678').params),
+      Status.CTAP2_ERR_PIN_BLOCKED,
+    );
     assert.equal((await d.retries()).pinRetries, 0);
     assert.equal(await d.status(encodeSimpleCommand(Command.authenticatorReset)), Status.CTAP2_OK);
     assert.deepEqual(await d.retries(), { pinRetries: 8, powerCycleState: false });
@@ -301,7 +422,10 @@ describe('clientPIN: changePIN and forcePINChange', () => {
       const p = platformProtocol(v);
       await d.setPin(p);
       const old = asToken(await d.token(p));
-      assert.equal(await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '24680').params), Status.CTAP2_OK);
+      assert.equal(
+        await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '24680').params),
+        Status.CTAP2_OK,
+      );
       assert.equal(await d.token(p, PIN), Status.CTAP2_ERR_PIN_INVALID);
       asToken(await d.token(p, '24680'));
       assert.equal(await d.status(mcWith(p, old)), Status.CTAP2_ERR_PIN_AUTH_INVALID, 'a token from before the change');
@@ -312,17 +436,29 @@ describe('clientPIN: changePIN and forcePINChange', () => {
   it('refuses a wrong current PIN, a bad pinUvAuthParam, a short new PIN, and no PIN at all', async () => {
     const d = await device();
     const p = platformProtocol(2);
-    assert.equal(await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '5678').params), Status.CTAP2_ERR_PIN_NOT_SET);
+    assert.equal(
+      await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '5678').params),
+      Status.CTAP2_ERR_PIN_NOT_SET,
+    );
     await d.setPin(p);
-    assert.equal(await d.pinStatus(changePinParams(p, await d.keyAgreement(p), '0000', '5678').params), Status.CTAP2_ERR_PIN_INVALID);
+    assert.equal(
+      await d.pinStatus(changePinParams(p, await d.keyAgreement(p), '0000', '5678').params),
+      Status.CTAP2_ERR_PIN_INVALID,
+    );
     assert.equal((await d.retries()).pinRetries, 7);
     const { params } = changePinParams(p, await d.keyAgreement(p), PIN, '5678');
-    assert.equal(await d.pinStatus({ ...params, pinUvAuthParam: new Uint8Array(32) }), Status.CTAP2_ERR_PIN_AUTH_INVALID);
+    assert.equal(
+      await d.pinStatus({ ...params, pinUvAuthParam: new Uint8Array(32) }),
+      Status.CTAP2_ERR_PIN_AUTH_INVALID,
+    );
     assert.equal((await d.retries()).pinRetries, 7, 'a bad pinUvAuthParam is refused before the PIN is tried');
     const partial = { ...params };
     delete partial.pinHashEnc;
     assert.equal(await d.pinStatus(partial), Status.CTAP2_ERR_MISSING_PARAMETER);
-    assert.equal(await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '56').params), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
+    assert.equal(
+      await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '56').params),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+    );
     assert.equal((await d.retries()).pinRetries, 8, 'the current PIN was right');
     asToken(await d.token(p, PIN));
   });
@@ -338,7 +474,10 @@ describe('clientPIN: changePIN and forcePINChange', () => {
     assert.equal(await d.token(p), Status.CTAP2_ERR_PIN_INVALID);
     assert.equal(await d.token(p, PIN, Perm.mc, 'example.com'), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
     assert.equal((await d.retries()).pinRetries, 8, 'the PIN itself was right');
-    assert.equal(await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, PIN).params), Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
+    assert.equal(
+      await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, PIN).params),
+      Status.CTAP2_ERR_PIN_POLICY_VIOLATION,
+    );
     assert.equal(await d.pinStatus(changePinParams(p, await d.keyAgreement(p), PIN, '97531').params), Status.CTAP2_OK);
     assert.equal((await d.info()).forcePINChange, false);
     asToken(await d.token(p, '97531'));
@@ -354,7 +493,11 @@ describe('pinUvAuthToken permissions', () => {
     assert.equal(await d.token(p, PIN, 0x80), Status.CTAP1_ERR_INVALID_PARAMETER);
     // bioEnroll is not offered; cm, lbw and acfg are (credentialManagement, largeBlobs, authenticatorConfig).
     for (const perm of [Perm.be, Perm.mc | Perm.be]) {
-      assert.equal(await d.token(p, PIN, perm, 'example.com'), Status.CTAP2_ERR_UNAUTHORIZED_PERMISSION, `permissions 0x${perm.toString(16)}`);
+      assert.equal(
+        await d.token(p, PIN, perm, 'example.com'),
+        Status.CTAP2_ERR_UNAUTHORIZED_PERMISSION,
+        `permissions 0x${perm.toString(16)}`,
+      );
     }
     assert.equal((await d.retries()).pinRetries, 8);
     // getPinToken takes neither permissions nor rpId.
@@ -388,9 +531,18 @@ describe('pinUvAuthToken permissions', () => {
 
     const legacy = asToken(await d.token(p));
     // getAssertion with up=false does not use up the token, so the binding can be watched.
-    assert.equal(await d.status(gaWith(p, legacy, { rpId: 'a.example', options: { up: false } })), Status.CTAP2_ERR_NO_CREDENTIALS);
-    assert.equal(await d.status(gaWith(p, legacy, { rpId: 'b.example', options: { up: false } })), Status.CTAP2_ERR_PIN_AUTH_INVALID);
-    assert.equal(await d.status(gaWith(p, legacy, { rpId: 'a.example', options: { up: false } })), Status.CTAP2_ERR_NO_CREDENTIALS);
+    assert.equal(
+      await d.status(gaWith(p, legacy, { rpId: 'a.example', options: { up: false } })),
+      Status.CTAP2_ERR_NO_CREDENTIALS,
+    );
+    assert.equal(
+      await d.status(gaWith(p, legacy, { rpId: 'b.example', options: { up: false } })),
+      Status.CTAP2_ERR_PIN_AUTH_INVALID,
+    );
+    assert.equal(
+      await d.status(gaWith(p, legacy, { rpId: 'a.example', options: { up: false } })),
+      Status.CTAP2_ERR_NO_CREDENTIALS,
+    );
   });
 });
 
@@ -426,12 +578,16 @@ describe('pinUvAuthParam in makeCredential and getAssertion', () => {
     assert.equal(await d.status(gaWith(p, t)), Status.CTAP2_ERR_PIN_AUTH_INVALID);
   });
 
-  it('any operation with user presence clears an in-use token\'s cached UP and UV (step 14.4)', async () => {
+  it("any operation with user presence clears an in-use token's cached UP and UV (step 14.4)", async () => {
     const d = await device();
     const p = platformProtocol(2);
     await d.setPin(p);
     const t = asToken(await d.token(p));
-    assert.equal(await d.status(encodeMakeCredentialRequest(mcParams())), Status.CTAP2_OK, 'an operation without the token');
+    assert.equal(
+      await d.status(encodeMakeCredentialRequest(mcParams())),
+      Status.CTAP2_OK,
+      'an operation without the token',
+    );
     assert.equal(await d.status(gaWith(p, t, { options: { up: false } })), Status.CTAP2_ERR_PIN_AUTH_INVALID);
   });
 
@@ -442,19 +598,53 @@ describe('pinUvAuthParam in makeCredential and getAssertion', () => {
     const t = asToken(await d.token(p2));
     const params = mcParams();
     const param = pinUvAuthParamFor(p2, t, params.clientDataHash);
-    assert.equal(await d.status(encodeMakeCredentialRequest({ ...params, pinUvAuthParam: param })), Status.CTAP2_ERR_MISSING_PARAMETER);
-    assert.equal(await d.status(encodeMakeCredentialRequest({ ...params, pinUvAuthParam: param, pinUvAuthProtocol: 3 })), Status.CTAP1_ERR_INVALID_PARAMETER);
-    assert.equal(await d.status(encodeMakeCredentialRequest({ ...params, pinUvAuthParam: param.subarray(0, 16), pinUvAuthProtocol: 1 })), Status.CTAP2_ERR_PIN_AUTH_INVALID, 'protocol 1 has its own token');
+    assert.equal(
+      await d.status(encodeMakeCredentialRequest({ ...params, pinUvAuthParam: param })),
+      Status.CTAP2_ERR_MISSING_PARAMETER,
+    );
+    assert.equal(
+      await d.status(encodeMakeCredentialRequest({ ...params, pinUvAuthParam: param, pinUvAuthProtocol: 3 })),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+    );
+    assert.equal(
+      await d.status(
+        encodeMakeCredentialRequest({ ...params, pinUvAuthParam: param.subarray(0, 16), pinUvAuthProtocol: 1 }),
+      ),
+      Status.CTAP2_ERR_PIN_AUTH_INVALID,
+      'protocol 1 has its own token',
+    );
     const other = pinUvAuthParamFor(p2, t, hash('other client data'));
-    assert.equal(await d.status(encodeMakeCredentialRequest({ ...params, pinUvAuthParam: other, pinUvAuthProtocol: 2 })), Status.CTAP2_ERR_PIN_AUTH_INVALID);
-    assert.equal(await d.status(encodeGetAssertionRequest({ ...gaParams(), pinUvAuthParam: new Uint8Array(32), pinUvAuthProtocol: 2 })), Status.CTAP2_ERR_PIN_AUTH_INVALID);
-    assert.equal(await d.status(encodeMakeCredentialRequest({ ...params, pinUvAuthParam: param, pinUvAuthProtocol: 2 })), Status.CTAP2_OK, 'the token itself is still good');
+    assert.equal(
+      await d.status(encodeMakeCredentialRequest({ ...params, pinUvAuthParam: other, pinUvAuthProtocol: 2 })),
+      Status.CTAP2_ERR_PIN_AUTH_INVALID,
+    );
+    assert.equal(
+      await d.status(
+        encodeGetAssertionRequest({ ...gaParams(), pinUvAuthParam: new Uint8Array(32), pinUvAuthProtocol: 2 }),
+      ),
+      Status.CTAP2_ERR_PIN_AUTH_INVALID,
+    );
+    assert.equal(
+      await d.status(encodeMakeCredentialRequest({ ...params, pinUvAuthParam: param, pinUvAuthProtocol: 2 })),
+      Status.CTAP2_OK,
+      'the token itself is still good',
+    );
   });
 
   it('without a PIN (and no built-in UV) a pinUvAuthParam answers PIN_NOT_SET', async () => {
     const d = await device();
-    assert.equal(await d.status(encodeMakeCredentialRequest({ ...mcParams(), pinUvAuthParam: new Uint8Array(16), pinUvAuthProtocol: 1 })), Status.CTAP2_ERR_PIN_NOT_SET);
-    assert.equal(await d.status(encodeGetAssertionRequest({ ...gaParams(), pinUvAuthParam: new Uint8Array(32), pinUvAuthProtocol: 2 })), Status.CTAP2_ERR_PIN_NOT_SET);
+    assert.equal(
+      await d.status(
+        encodeMakeCredentialRequest({ ...mcParams(), pinUvAuthParam: new Uint8Array(16), pinUvAuthProtocol: 1 }),
+      ),
+      Status.CTAP2_ERR_PIN_NOT_SET,
+    );
+    assert.equal(
+      await d.status(
+        encodeGetAssertionRequest({ ...gaParams(), pinUvAuthParam: new Uint8Array(32), pinUvAuthProtocol: 2 }),
+      ),
+      Status.CTAP2_ERR_PIN_NOT_SET,
+    );
   });
 
   it('zero-length probe: touch, then PIN_NOT_SET or PIN_INVALID; no touch → OPERATION_DENIED', async () => {
@@ -478,7 +668,10 @@ describe('pinUvAuthParam in makeCredential and getAssertion', () => {
     const p = platformProtocol(2);
     await d.setPin(p);
     assert.equal((await d.info()).options?.makeCredUvNotRqd, true);
-    assert.equal(await d.status(encodeMakeCredentialRequest(mcParams({ options: { rk: true } }))), Status.CTAP2_ERR_PUAT_REQUIRED);
+    assert.equal(
+      await d.status(encodeMakeCredentialRequest(mcParams({ options: { rk: true } }))),
+      Status.CTAP2_ERR_PUAT_REQUIRED,
+    );
     const made = decodeMakeCredentialResponse(await d.call(encodeMakeCredentialRequest(mcParams())));
     assert.equal(flagsOf(made.authData) & (Flag.UP | Flag.UV), Flag.UP);
     const t = asToken(await d.token(p, PIN, Perm.mc, 'example.com'));
@@ -495,11 +688,23 @@ describe('pinUvAuthParam in makeCredential and getAssertion', () => {
 
     const used = asToken(await d.token(p));
     d.env.clock.advance(10_000);
-    assert.equal(await d.status(gaWith(p, used, { options: { up: false } })), Status.CTAP2_ERR_NO_CREDENTIALS, 'used within 30 s');
+    assert.equal(
+      await d.status(gaWith(p, used, { options: { up: false } })),
+      Status.CTAP2_ERR_NO_CREDENTIALS,
+      'used within 30 s',
+    );
     d.env.clock.advance(5 * 60_000);
-    assert.equal(await d.status(gaWith(p, used, { options: { up: false } })), Status.CTAP2_ERR_NO_CREDENTIALS, 'still in use');
+    assert.equal(
+      await d.status(gaWith(p, used, { options: { up: false } })),
+      Status.CTAP2_ERR_NO_CREDENTIALS,
+      'still in use',
+    );
     d.env.clock.advance(5 * 60_000);
-    assert.equal(await d.status(gaWith(p, used, { options: { up: false } })), Status.CTAP2_ERR_PIN_AUTH_INVALID, 'past 10 minutes');
+    assert.equal(
+      await d.status(gaWith(p, used, { options: { up: false } })),
+      Status.CTAP2_ERR_PIN_AUTH_INVALID,
+      'past 10 minutes',
+    );
   });
 
   it('a power cycle and authenticatorReset invalidate tokens', async () => {
@@ -556,12 +761,18 @@ describe('built-in user verification (UserVerification port)', () => {
     const d = await device({ uv: new ScriptedUv() });
     const p = platformProtocol(2);
     const made = decodeMakeCredentialResponse(await d.call(encodeMakeCredentialRequest(mcParams())));
-    const allowList = [{ type: 'public-key', id: parseAuthenticatorData(made.authData).attestedCredentialData!.credentialId }];
+    const allowList = [
+      { type: 'public-key', id: parseAuthenticatorData(made.authData).attestedCredentialData!.credentialId },
+    ];
     const t = asToken(await d.uvToken(p, Perm.ga, 'example.com'));
     // A first use with up=false keeps the token in use past the initial 30 s.
     assert.equal(await d.status(gaWith(p, t, { options: { up: false } })), Status.CTAP2_ERR_NO_CREDENTIALS);
     d.env.clock.advance(30_001);
-    assert.equal(await d.status(gaWith(p, t, { options: { up: false }, allowList })), Status.CTAP2_OK, 'still in use, no touch');
+    assert.equal(
+      await d.status(gaWith(p, t, { options: { up: false }, allowList })),
+      Status.CTAP2_OK,
+      'still in use, no touch',
+    );
     const before = d.env.presence.requests.length;
     assert.equal(d.env.presence.requests.length, before);
     assert.equal(await d.status(gaWith(p, t, { allowList })), Status.CTAP2_OK);
@@ -590,20 +801,32 @@ describe('built-in user verification (UserVerification port)', () => {
     assert.equal(await d.uvToken(p, Perm.ga, 'example.com'), Status.CTAP2_ERR_UV_BLOCKED);
     assert.equal(uv.calls, calls, 'blocked without asking');
     // The "uv" option of getAssertion is blocked too.
-    assert.equal(await d.status(encodeGetAssertionRequest(gaParams({ options: { uv: true } }))), Status.CTAP2_ERR_UV_BLOCKED);
+    assert.equal(
+      await d.status(encodeGetAssertionRequest(gaParams({ options: { uv: true } }))),
+      Status.CTAP2_ERR_UV_BLOCKED,
+    );
   });
 
   it('the "uv" option uses built-in UV, which also counts as presence; rk without UV is refused', async () => {
     const uv = new ScriptedUv();
     const d = await device({ uv });
-    assert.equal(await d.status(encodeMakeCredentialRequest(mcParams({ options: { rk: true } }))), Status.CTAP2_ERR_OPERATION_DENIED, 'protected by UV, no PIN');
-    const made = decodeMakeCredentialResponse(await d.call(encodeMakeCredentialRequest(mcParams({ options: { rk: true, uv: true } }))));
+    assert.equal(
+      await d.status(encodeMakeCredentialRequest(mcParams({ options: { rk: true } }))),
+      Status.CTAP2_ERR_OPERATION_DENIED,
+      'protected by UV, no PIN',
+    );
+    const made = decodeMakeCredentialResponse(
+      await d.call(encodeMakeCredentialRequest(mcParams({ options: { rk: true, uv: true } }))),
+    );
     assert.equal(flagsOf(made.authData) & (Flag.UP | Flag.UV), Flag.UP | Flag.UV);
     const a = decodeGetAssertionResponse(await d.call(encodeGetAssertionRequest(gaParams({ options: { uv: true } }))));
     assert.equal(flagsOf(a.authData) & (Flag.UP | Flag.UV), Flag.UP | Flag.UV);
     assert.equal(d.env.presence.requests.length, 0);
     assert.equal(uv.calls, 2);
     uv.answers = ['failed'];
-    assert.equal(await d.status(encodeGetAssertionRequest(gaParams({ options: { uv: true } }))), Status.CTAP2_ERR_OPERATION_DENIED);
+    assert.equal(
+      await d.status(encodeGetAssertionRequest(gaParams({ options: { uv: true } }))),
+      Status.CTAP2_ERR_OPERATION_DENIED,
+    );
   });
 });

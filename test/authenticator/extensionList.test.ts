@@ -19,7 +19,10 @@ import { testContext, testEnv } from '../helpers/env.js';
 
 const HOOKS = ['decodeMakeCredentialInput', 'decodeGetAssertionInput', 'onMakeCredential', 'onGetAssertion'] as const;
 const isDescriptor = (v: unknown): v is AnyExtension =>
-  typeof v === 'object' && v !== null && typeof (v as AnyExtension).id === 'string' && HOOKS.some((h) => typeof (v as Record<string, unknown>)[h] === 'function');
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as AnyExtension).id === 'string' &&
+  HOOKS.some((h) => typeof (v as Record<string, unknown>)[h] === 'function');
 
 describe('extension list', () => {
   it('holds every descriptor exported by src/authenticator/extensions/, once', async () => {
@@ -34,20 +37,29 @@ describe('extension list', () => {
     assert.equal(new Set(EXTENSIONS.map((e) => e.id)).size, EXTENSIONS.length, 'identifiers are unique');
   });
 
-  it('a hook for a command comes with that command\'s input decoder', () => {
+  it("a hook for a command comes with that command's input decoder", () => {
     for (const d of EXTENSIONS) {
       if (d.onMakeCredential) assert.equal(typeof d.decodeMakeCredentialInput, 'function', d.id);
       if (d.onGetAssertion) assert.equal(typeof d.decodeGetAssertionInput, 'function', d.id);
     }
   });
 
-  it('getInfo lists the offered extensions in the list\'s order (pinComplexityPolicy with ctap23 only)', async () => {
+  it("getInfo lists the offered extensions in the list's order (pinComplexityPolicy with ctap23 only)", async () => {
     for (const ctap23 of [false, true]) {
       const authenticator = await createAuthenticator(testEnv(), defaultConfig({ ctap23 }));
-      const response = await dispatchCtap2(authenticator, encodeSimpleCommand(Command.authenticatorGetInfo), testContext());
-      const listed = EXTENSIONS.filter((e) => e.offeredByDefault !== false && (e.id !== 'pinComplexityPolicy' || ctap23)).map((e) => e.id);
+      const response = await dispatchCtap2(
+        authenticator,
+        encodeSimpleCommand(Command.authenticatorGetInfo),
+        testContext(),
+      );
+      const listed = EXTENSIONS.filter(
+        (e) => e.offeredByDefault !== false && (e.id !== 'pinComplexityPolicy' || ctap23),
+      ).map((e) => e.id);
       assert.deepEqual(decodeGetInfoResponse(response).extensions, listed, `ctap23 ${ctap23}`);
-      assert.ok(!listed.includes('appid') && !listed.includes('appidExclude'), 'appid/appidExclude only for profiles that list them');
+      assert.ok(
+        !listed.includes('appid') && !listed.includes('appidExclude'),
+        'appid/appidExclude only for profiles that list them',
+      );
     }
   });
 });

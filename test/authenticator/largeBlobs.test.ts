@@ -8,7 +8,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { encode as oracleEncode } from 'cbor2';
-import { INITIAL_SERIALIZED_LARGE_BLOB_ARRAY, MAX_SERIALIZED_LARGE_BLOB_ARRAY } from '../../src/authenticator/largeBlobs.js';
+import {
+  INITIAL_SERIALIZED_LARGE_BLOB_ARRAY,
+  MAX_SERIALIZED_LARGE_BLOB_ARRAY,
+} from '../../src/authenticator/largeBlobs.js';
 import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
 import { encodeGetAssertionRequest, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
 import {
@@ -38,7 +41,12 @@ const oracleSerialize = (entries: unknown[]) => {
   return concat(body, oracleTrailer(body));
 };
 /** Entries shaped like python-fido2's: {1: ciphertext, 2: nonce, 3: origSize}. */
-const entry = (size: number) => new Map<number, Encodable>([[1, new Uint8Array(randomBytes(size))], [2, new Uint8Array(randomBytes(12))], [3, size]]);
+const entry = (size: number) =>
+  new Map<number, Encodable>([
+    [1, new Uint8Array(randomBytes(size))],
+    [2, new Uint8Array(randomBytes(12))],
+    [3, size],
+  ]);
 
 async function readAll(d: ManagementDevice, fragment = MAX_FRAGMENT): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
@@ -51,7 +59,12 @@ async function readAll(d: ManagementDevice, fragment = MAX_FRAGMENT): Promise<Ui
   }
 }
 
-async function writeAll(d: ManagementDevice, serialized: Uint8Array, session?: PinUvAuthSession, fragment = MAX_FRAGMENT) {
+async function writeAll(
+  d: ManagementDevice,
+  serialized: Uint8Array,
+  session?: PinUvAuthSession,
+  fragment = MAX_FRAGMENT,
+) {
   for (const request of encodeLargeBlobsWrite(serialized, fragment, session)) {
     assert.equal((await d.call(request))[0], Status.CTAP2_OK);
   }
@@ -64,8 +77,15 @@ describe('largeBlobs: reading and writing', () => {
     assert.equal(expected.length, 17);
     assert.ok(equal(INITIAL_SERIALIZED_LARGE_BLOB_ARRAY, expected));
     assert.ok(equal(await readAll(d), expected));
-    assert.ok(equal(decodeLargeBlobsResponse(await d.call(encodeLargeBlobsGet(5, 100)))!, expected.subarray(5)), 'read from an offset');
-    assert.equal(decodeLargeBlobsResponse(await d.call(encodeLargeBlobsGet(17, 100)))!.length, 0, 'offset at the end reads nothing');
+    assert.ok(
+      equal(decodeLargeBlobsResponse(await d.call(encodeLargeBlobsGet(5, 100)))!, expected.subarray(5)),
+      'read from an offset',
+    );
+    assert.equal(
+      decodeLargeBlobsResponse(await d.call(encodeLargeBlobsGet(17, 100)))!.length,
+      0,
+      'offset at the end reads nothing',
+    );
     const info = await d.info();
     assert.equal(info.options?.largeBlobs, true);
     assert.equal(info.maxSerializedLargeBlobArray, MAX_SERIALIZED_LARGE_BLOB_ARRAY);
@@ -109,7 +129,10 @@ describe('largeBlobs: reading and writing', () => {
     await d.residentCredential('a.example', [1]);
     await d.setPin();
     const t = await d.token(2, Perm.ga | Perm.lbw);
-    assert.equal((await d.call(encodeGetAssertionRequest({ rpId: 'a.example', clientDataHash: sha256('x') })))[0], Status.CTAP2_OK);
+    assert.equal(
+      (await d.call(encodeGetAssertionRequest({ rpId: 'a.example', clientDataHash: sha256('x') })))[0],
+      Status.CTAP2_OK,
+    );
     await writeAll(d, serializeLargeBlobArray([entry(10)]), t);
   });
 
@@ -139,38 +162,149 @@ describe('largeBlobs: reading and writing', () => {
 });
 
 describe('largeBlobs: errors', () => {
-  const raw = (d: ManagementDevice, m: Map<number, Encodable>) => d.status(concat(new Uint8Array([Command.authenticatorLargeBlobs]), encode(m)));
+  const raw = (d: ManagementDevice, m: Map<number, Encodable>) =>
+    d.status(concat(new Uint8Array([Command.authenticatorLargeBlobs]), encode(m)));
 
   it('parameter combinations, lengths and offsets of reads', async () => {
     const d = await managementDevice();
     assert.equal(await raw(d, new Map([[1, 10]])), Status.CTAP2_ERR_MISSING_PARAMETER, 'no offset');
     assert.equal(await raw(d, new Map([[3, 0]])), Status.CTAP1_ERR_INVALID_PARAMETER, 'neither get nor set');
-    assert.equal(await raw(d, new Map<number, Encodable>([[1, 10], [2, new Uint8Array(17)], [3, 0]])), Status.CTAP1_ERR_INVALID_PARAMETER, 'both get and set');
-    assert.equal(await raw(d, new Map([[1, 10], [3, 0], [4, 17]])), Status.CTAP1_ERR_INVALID_PARAMETER, 'get with length');
-    assert.equal(await raw(d, new Map<number, Encodable>([[1, 10], [3, 0], [5, new Uint8Array(16)]])), Status.CTAP1_ERR_INVALID_PARAMETER, 'get with pinUvAuthParam');
-    assert.equal(await raw(d, new Map([[1, 10], [3, 0], [6, 2]])), Status.CTAP1_ERR_INVALID_PARAMETER, 'get with pinUvAuthProtocol');
-    assert.equal(await raw(d, new Map([[1, MAX_FRAGMENT + 1], [3, 0]])), Status.CTAP1_ERR_INVALID_LENGTH, 'get > maxFragmentLength');
-    assert.equal(await raw(d, new Map([[1, MAX_FRAGMENT], [3, 0]])), Status.CTAP2_OK);
-    assert.equal(await raw(d, new Map([[1, 1], [3, 18]])), Status.CTAP1_ERR_INVALID_PARAMETER, 'offset beyond the array');
-    assert.equal(await raw(d, new Map([[1, -1], [3, 0]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'negative get');
-    assert.equal(await raw(d, new Map<number, Encodable>([[2, 'text'], [3, 0], [4, 17]])), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'set not bytes');
+    assert.equal(
+      await raw(
+        d,
+        new Map<number, Encodable>([
+          [1, 10],
+          [2, new Uint8Array(17)],
+          [3, 0],
+        ]),
+      ),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+      'both get and set',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map([
+          [1, 10],
+          [3, 0],
+          [4, 17],
+        ]),
+      ),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+      'get with length',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map<number, Encodable>([
+          [1, 10],
+          [3, 0],
+          [5, new Uint8Array(16)],
+        ]),
+      ),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+      'get with pinUvAuthParam',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map([
+          [1, 10],
+          [3, 0],
+          [6, 2],
+        ]),
+      ),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+      'get with pinUvAuthProtocol',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map([
+          [1, MAX_FRAGMENT + 1],
+          [3, 0],
+        ]),
+      ),
+      Status.CTAP1_ERR_INVALID_LENGTH,
+      'get > maxFragmentLength',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map([
+          [1, MAX_FRAGMENT],
+          [3, 0],
+        ]),
+      ),
+      Status.CTAP2_OK,
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map([
+          [1, 1],
+          [3, 18],
+        ]),
+      ),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+      'offset beyond the array',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map([
+          [1, -1],
+          [3, 0],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      'negative get',
+    );
+    assert.equal(
+      await raw(
+        d,
+        new Map<number, Encodable>([
+          [2, 'text'],
+          [3, 0],
+          [4, 17],
+        ]),
+      ),
+      Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+      'set not bytes',
+    );
   });
 
   it('lengths, sequence and integrity of writes', async () => {
     const d = await managementDevice();
-    const set = (offset: number, fragment: Uint8Array, length?: number) => d.status(encodeLargeBlobsSet(offset, fragment, length));
-    assert.equal(await set(0, new Uint8Array(MAX_FRAGMENT + 1), MAX_FRAGMENT + 1), Status.CTAP1_ERR_INVALID_LENGTH, 'set > maxFragmentLength');
+    const set = (offset: number, fragment: Uint8Array, length?: number) =>
+      d.status(encodeLargeBlobsSet(offset, fragment, length));
+    assert.equal(
+      await set(0, new Uint8Array(MAX_FRAGMENT + 1), MAX_FRAGMENT + 1),
+      Status.CTAP1_ERR_INVALID_LENGTH,
+      'set > maxFragmentLength',
+    );
     assert.equal(await set(0, new Uint8Array(20)), Status.CTAP1_ERR_INVALID_PARAMETER, 'offset 0 without length');
-    assert.equal(await set(0, new Uint8Array(20), MAX_SERIALIZED_LARGE_BLOB_ARRAY + 1), Status.CTAP2_ERR_LARGE_BLOB_STORAGE_FULL);
+    assert.equal(
+      await set(0, new Uint8Array(20), MAX_SERIALIZED_LARGE_BLOB_ARRAY + 1),
+      Status.CTAP2_ERR_LARGE_BLOB_STORAGE_FULL,
+    );
     assert.equal(await set(0, new Uint8Array(16), 16), Status.CTAP1_ERR_INVALID_PARAMETER, 'shorter than 17 bytes');
     assert.equal(await set(5, new Uint8Array(5)), Status.CTAP1_ERR_INVALID_SEQ, 'no write begun');
 
     const serialized = serializeLargeBlobArray([entry(100)]);
     assert.equal(await set(0, serialized.subarray(0, 50), serialized.length), Status.CTAP2_OK);
-    assert.equal(await set(50, serialized.subarray(50, 60), serialized.length), Status.CTAP1_ERR_INVALID_PARAMETER, 'length after offset 0');
+    assert.equal(
+      await set(50, serialized.subarray(50, 60), serialized.length),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+      'length after offset 0',
+    );
     assert.equal(await set(40, serialized.subarray(40, 60)), Status.CTAP1_ERR_INVALID_SEQ, 'offset goes back');
     assert.equal(await set(60, serialized.subarray(60)), Status.CTAP1_ERR_INVALID_SEQ, 'offset skips ahead');
-    assert.equal(await set(50, concat(serialized.subarray(50), new Uint8Array(1))), Status.CTAP1_ERR_INVALID_PARAMETER, 'more than length');
+    assert.equal(
+      await set(50, concat(serialized.subarray(50), new Uint8Array(1))),
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+      'more than length',
+    );
     assert.equal(await set(50, serialized.subarray(50)), Status.CTAP2_OK, 'the write goes on after refused fragments');
     assert.ok(equal(await readAll(d), serialized));
 
@@ -179,7 +313,11 @@ describe('largeBlobs: errors', () => {
     corrupt[corrupt.length - 1]! ^= 0x01;
     assert.equal(await set(0, corrupt, corrupt.length), Status.CTAP2_ERR_INTEGRITY_FAILURE);
     assert.ok(equal(await readAll(d), serialized));
-    assert.equal(await set(corrupt.length, new Uint8Array(1)), Status.CTAP1_ERR_INVALID_SEQ, 'the failed write is over');
+    assert.equal(
+      await set(corrupt.length, new Uint8Array(1)),
+      Status.CTAP1_ERR_INVALID_SEQ,
+      'the failed write is over',
+    );
   });
 
   for (const v of VERSIONS) {
@@ -187,19 +325,57 @@ describe('largeBlobs: errors', () => {
       const d = await managementDevice();
       await d.setPin();
       const serialized = serializeLargeBlobArray([entry(64)]);
-      assert.equal(await d.status(encodeLargeBlobsSet(0, serialized, serialized.length)), Status.CTAP2_ERR_PUAT_REQUIRED);
+      assert.equal(
+        await d.status(encodeLargeBlobsSet(0, serialized, serialized.length)),
+        Status.CTAP2_ERR_PUAT_REQUIRED,
+      );
       const t = await d.token(v, Perm.lbw);
-      const param = t.protocol.authenticate(t.pinUvAuthToken, concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0c, 0, 0, 0, 0, 0]), sha256(serialized)));
-      const req = (extra: Array<[number, Encodable]>) => raw(d, new Map<number, Encodable>([[2, serialized], [3, 0], [4, serialized.length], ...extra]));
+      const param = t.protocol.authenticate(
+        t.pinUvAuthToken,
+        concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0c, 0, 0, 0, 0, 0]), sha256(serialized)),
+      );
+      const req = (extra: Array<[number, Encodable]>) =>
+        raw(d, new Map<number, Encodable>([[2, serialized], [3, 0], [4, serialized.length], ...extra]));
       assert.equal(await req([[5, param]]), Status.CTAP2_ERR_MISSING_PARAMETER, 'no pinUvAuthProtocol');
-      assert.equal(await req([[5, param], [6, 7]]), Status.CTAP1_ERR_INVALID_PARAMETER, 'unknown protocol');
-      const wrongOffset = t.protocol.authenticate(t.pinUvAuthToken, concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0c, 0, 1, 0, 0, 0]), sha256(serialized)));
-      assert.equal(await req([[5, wrongOffset], [6, v]]), Status.CTAP2_ERR_PIN_AUTH_INVALID, 'MAC over another offset');
+      assert.equal(
+        await req([
+          [5, param],
+          [6, 7],
+        ]),
+        Status.CTAP1_ERR_INVALID_PARAMETER,
+        'unknown protocol',
+      );
+      const wrongOffset = t.protocol.authenticate(
+        t.pinUvAuthToken,
+        concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0c, 0, 1, 0, 0, 0]), sha256(serialized)),
+      );
+      assert.equal(
+        await req([
+          [5, wrongOffset],
+          [6, v],
+        ]),
+        Status.CTAP2_ERR_PIN_AUTH_INVALID,
+        'MAC over another offset',
+      );
       const noLbw = await d.token(v, Perm.cm);
-      assert.equal(await d.status(encodeLargeBlobsSet(0, serialized, serialized.length, noLbw)), Status.CTAP2_ERR_PIN_AUTH_INVALID, 'token without lbw');
+      assert.equal(
+        await d.status(encodeLargeBlobsSet(0, serialized, serialized.length, noLbw)),
+        Status.CTAP2_ERR_PIN_AUTH_INVALID,
+        'token without lbw',
+      );
       const t2 = await d.token(v, Perm.lbw);
-      const param2 = t2.protocol.authenticate(t2.pinUvAuthToken, concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0c, 0, 0, 0, 0, 0]), sha256(serialized)));
-      assert.equal(await req([[5, param2], [6, v]]), Status.CTAP2_OK, 'the hand-built message matches the spec layout');
+      const param2 = t2.protocol.authenticate(
+        t2.pinUvAuthToken,
+        concat(new Uint8Array(32).fill(0xff), new Uint8Array([0x0c, 0, 0, 0, 0, 0]), sha256(serialized)),
+      );
+      assert.equal(
+        await req([
+          [5, param2],
+          [6, v],
+        ]),
+        Status.CTAP2_OK,
+        'the hand-built message matches the spec layout',
+      );
       assert.ok(equal(await readAll(d), serialized));
       assert.equal(await d.status(encodeLargeBlobsGet(0, 10)), Status.CTAP2_OK, 'reads never need a token');
     });

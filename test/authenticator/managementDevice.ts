@@ -26,7 +26,11 @@ import {
   type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
 import type { PinUvAuthSession } from '../../src/ctap2/hostManagement.js';
-import { platformProtocol, type PinUvAuthProtocolVersion, type PlatformPinUvAuthProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
+import {
+  platformProtocol,
+  type PinUvAuthProtocolVersion,
+  type PlatformPinUvAuthProtocol,
+} from '../../src/ctap2/pinUvAuthProtocol.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Status } from '../../src/ctap2/status.js';
 import type { Encodable } from '../../src/encoding/cbor.js';
@@ -48,7 +52,9 @@ export class ScriptedUv implements UserVerification {
 /** The test Env; its store may be any CredentialStore (MemoryStore by default). */
 export type TestEnv = Omit<ReturnType<typeof testEnv>, 'store'> & Env;
 
-export async function managementDevice(options: { env?: TestEnv; config?: Partial<AuthenticatorConfig>; uv?: UserVerification } = {}) {
+export async function managementDevice(
+  options: { env?: TestEnv; config?: Partial<AuthenticatorConfig>; uv?: UserVerification } = {},
+) {
   const env: TestEnv = options.env ?? testEnv();
   if (options.uv) env.uv = options.uv;
   const auth = await createAuthenticator(env, defaultConfig(options.config));
@@ -68,17 +74,30 @@ export async function managementDevice(options: { env?: TestEnv; config?: Partia
    * A pinUvAuthToken with `permissions` (getPinUvAuthTokenUsingPinWithPermissions), or with the
    * default mc|ga of getPinToken when permissions is undefined; a status number on failure.
    */
-  const tokenOrStatus = async (version: PinUvAuthProtocolVersion, permissions?: number, rpId?: string, pin = PIN): Promise<PinUvAuthSession | number> => {
+  const tokenOrStatus = async (
+    version: PinUvAuthProtocolVersion,
+    permissions?: number,
+    rpId?: string,
+    pin = PIN,
+  ): Promise<PinUvAuthSession | number> => {
     const p = platformProtocol(version);
     const ka = await keyAgreement(p);
-    const ex = permissions === undefined ? getPinTokenParams(p, ka, pin) : getPinUvAuthTokenUsingPinParams(p, ka, pin, permissions, rpId);
+    const ex =
+      permissions === undefined
+        ? getPinTokenParams(p, ka, pin)
+        : getPinUvAuthTokenUsingPinParams(p, ka, pin, permissions, rpId);
     const r = await call(encodeClientPinRequest(ex.params));
     if (r[0] !== Status.CTAP2_OK) return r[0]!;
     const pinUvAuthToken = decryptPinUvAuthToken(p, ex.sharedSecret, decodeClientPinResponse(r));
     assert.ok(pinUvAuthToken);
     return { protocol: p, pinUvAuthToken };
   };
-  const token = async (version: PinUvAuthProtocolVersion, permissions?: number, rpId?: string, pin = PIN): Promise<PinUvAuthSession> => {
+  const token = async (
+    version: PinUvAuthProtocolVersion,
+    permissions?: number,
+    rpId?: string,
+    pin = PIN,
+  ): Promise<PinUvAuthSession> => {
     const t = await tokenOrStatus(version, permissions, rpId, pin);
     if (typeof t === 'number') assert.fail(`expected a pinUvAuthToken, got status 0x${t.toString(16)}`);
     return t;
@@ -94,14 +113,23 @@ export async function managementDevice(options: { env?: TestEnv; config?: Partia
       ...over,
     };
     if (session) {
-      params.pinUvAuthParam = pinUvAuthParamFor(session.protocol as PlatformPinUvAuthProtocol, session.pinUvAuthToken, params.clientDataHash);
+      params.pinUvAuthParam = pinUvAuthParamFor(
+        session.protocol as PlatformPinUvAuthProtocol,
+        session.pinUvAuthToken,
+        params.clientDataHash,
+      );
       params.pinUvAuthProtocol = session.protocol.version;
     }
     return call(encodeMakeCredentialRequest(params));
   };
 
   /** A discoverable credential (PIN-less device, or with an mc token); returns its credential ID. */
-  const residentCredential = async (rpId: string, userId: number[], session?: PinUvAuthSession, extensions?: ReadonlyMap<string, Encodable>) => {
+  const residentCredential = async (
+    rpId: string,
+    userId: number[],
+    session?: PinUvAuthSession,
+    extensions?: ReadonlyMap<string, Encodable>,
+  ) => {
     const r = await makeCredential(
       {
         rp: { id: rpId, name: `RP ${rpId}` },
@@ -115,7 +143,19 @@ export async function managementDevice(options: { env?: TestEnv; config?: Partia
     return parseAuthenticatorData(decodeMakeCredentialResponse(r).authData).attestedCredentialData!.credentialId;
   };
 
-  return { env, auth, call, status, info, keyAgreement, setPin, token, tokenOrStatus, makeCredential, residentCredential };
+  return {
+    env,
+    auth,
+    call,
+    status,
+    info,
+    keyAgreement,
+    setPin,
+    token,
+    tokenOrStatus,
+    makeCredential,
+    residentCredential,
+  };
 }
 
 export type ManagementDevice = Awaited<ReturnType<typeof managementDevice>>;

@@ -14,7 +14,9 @@ it('a frozen bench thread is reported with its phase and the process exits non-z
   });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (c, s) => resolve([c, s])),
+  );
   assert.equal(code, null);
   assert.equal(signal, 'SIGKILL');
   assert.match(stderr, /no progress for \d+ s in phase "frozen\.phase"/);

@@ -33,7 +33,10 @@ describe('collectClientData with a top origin', () => {
   const challenge = new Uint8Array(16);
   it('a cross-origin caller: crossOrigin true, then topOrigin, in CCDToString order', () => {
     const text = new TextDecoder().decode(collectClientData('webauthn.get', challenge, FRAME, TOP).json);
-    assert.equal(text, `{"type":"webauthn.get","challenge":"AAAAAAAAAAAAAAAAAAAAAA","origin":"${FRAME}","crossOrigin":true,"topOrigin":"${TOP}"}`);
+    assert.equal(
+      text,
+      `{"type":"webauthn.get","challenge":"AAAAAAAAAAAAAAAAAAAAAA","origin":"${FRAME}","crossOrigin":true,"topOrigin":"${TOP}"}`,
+    );
   });
   it('a top origin equal to the caller changes nothing', () => {
     const same = collectClientData('webauthn.create', challenge, TOP, TOP).json;

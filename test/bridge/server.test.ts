@@ -20,14 +20,20 @@ let bridge: BridgeServer;
 
 before(async () => {
   key = await openSoftKey({ dataDir: ':memory:' });
-  bridge = await startBridgeServer({ client: new WebAuthnClient(key), token: TOKEN, port: 0, allowedOrigins: [ORIGIN] });
+  bridge = await startBridgeServer({
+    client: new WebAuthnClient(key),
+    token: TOKEN,
+    port: 0,
+    allowedOrigins: [ORIGIN],
+  });
 });
 after(async () => {
   await bridge.close();
   await key.close();
 });
 
-const wsUrl = (token?: string) => `ws://127.0.0.1:${bridge.port}/${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
+const wsUrl = (token?: string) =>
+  `ws://127.0.0.1:${bridge.port}/${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
 
 /** Resolves to the HTTP status of a refused upgrade, or 101 when the socket opened. */
 function connectStatus(url: string, origin?: string): Promise<number> {
@@ -102,7 +108,13 @@ describe('bridge server', () => {
     const reply = await c.next();
     assert.equal(reply.id, 'r1');
     assert.ok(reply.ok, JSON.stringify(reply));
-    const v = await verifyRegistrationResponse({ response: reply.credential as never, expectedChallenge: challenge, expectedOrigin: ORIGIN, expectedRPID: 'localhost', requireUserVerification: false });
+    const v = await verifyRegistrationResponse({
+      response: reply.credential as never,
+      expectedChallenge: challenge,
+      expectedOrigin: ORIGIN,
+      expectedRPID: 'localhost',
+      requireUserVerification: false,
+    });
     assert.equal(v.verified, true);
     c.ws.close();
   });
@@ -142,11 +154,18 @@ describe('bridge server', () => {
 describe('bridge server: abort', () => {
   it('an abort message cancels the running request with AbortError', async () => {
     const hanging = await openSoftKey({ dataDir: ':memory:', presence: 'timeout', userActionTimeoutMs: 60_000 });
-    const b = await startBridgeServer({ client: new WebAuthnClient(hanging), token: TOKEN, port: 0, allowedOrigins: [ORIGIN] });
+    const b = await startBridgeServer({
+      client: new WebAuthnClient(hanging),
+      token: TOKEN,
+      port: 0,
+      allowedOrigins: [ORIGIN],
+    });
     try {
       const ws = new WebSocket(`ws://127.0.0.1:${b.port}/?token=${TOKEN}`, { origin: ORIGIN });
       await new Promise((resolve) => ws.once('open', resolve));
-      const reply = new Promise<BridgeReply>((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()) as BridgeReply)));
+      const reply = new Promise<BridgeReply>((resolve) =>
+        ws.once('message', (d) => resolve(JSON.parse(d.toString()) as BridgeReply)),
+      );
       ws.send(JSON.stringify({ type: 'create', id: 'slow', origin: ORIGIN, options: creation() }));
       setTimeout(() => ws.send(JSON.stringify({ type: 'abort', id: 'slow' })), 200);
       const r = await reply;

@@ -10,15 +10,26 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { injectScript, startShimProxy, type ShimProxy } from '../../src/bridge/shimProxy.js';
 
-const PAGE = '<!doctype html><html lang="en"><head><meta charset="utf-8"><script>window.page = 1</script></head><body>é</body></html>';
+const PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><script>window.page = 1</script></head><body>é</body></html>';
 
 function get(proxy: ShimProxy, url: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: proxy.host, port: proxy.port, path: url, headers: { host: url.startsWith('http') ? new URL(url).host : 'proxy', 'accept-encoding': 'gzip' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      {
+        host: proxy.host,
+        port: proxy.port,
+        path: url,
+        headers: { host: url.startsWith('http') ? new URL(url).host : 'proxy', 'accept-encoding': 'gzip' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -78,7 +89,18 @@ describe('shim proxy', () => {
   it('passes WebSocket upgrades (absolute-form) through with their Origin', async () => {
     // What libsoup sends through an HTTP proxy: an absolute-form GET with Upgrade.
     const reply = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: proxy.host, port: proxy.port, path: `${origin}/`, headers: { connection: 'Upgrade', upgrade: 'websocket', origin: 'http://localhost:1234', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+      const req = request({
+        host: proxy.host,
+        port: proxy.port,
+        path: `${origin}/`,
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          origin: 'http://localhost:1234',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        },
+      });
       req.on('upgrade', (res, socket) => {
         socket.destroy();
         resolve(`${res.statusCode}`);

@@ -9,17 +9,28 @@ import { startWebServices, webServicesFromFlags } from '../../src/main/webServic
 describe('webServicesFromFlags', () => {
   it('serves nothing by default, the bridge with --bridge, bridge and demo with --demo', () => {
     assert.equal(webServicesFromFlags({}, '/d'), undefined);
-    assert.deepEqual(webServicesFromFlags({ bridge: '127.0.0.1:5175' }, '/d'), { bridge: { host: '127.0.0.1', port: 5175 } });
+    assert.deepEqual(webServicesFromFlags({ bridge: '127.0.0.1:5175' }, '/d'), {
+      bridge: { host: '127.0.0.1', port: 5175 },
+    });
     assert.deepEqual(webServicesFromFlags({ demo: 'localhost:5173' }, '/d'), {
       bridge: { host: '127.0.0.1', port: 5175 },
       demo: { host: 'localhost', port: 5173, dbPath: '/d/rp-demo.sqlite' },
     });
     assert.deepEqual(webServicesFromFlags({ demo: 'localhost:5173', 'no-bridge': true }, '/d')?.bridge, false);
-    assert.deepEqual(webServicesFromFlags({ bridge: '127.0.0.1:1', 'allow-origin': ['http://localhost:3000/'] }, '/d')?.allowOrigins, ['http://localhost:3000']);
+    assert.deepEqual(
+      webServicesFromFlags({ bridge: '127.0.0.1:1', 'allow-origin': ['http://localhost:3000/'] }, '/d')?.allowOrigins,
+      ['http://localhost:3000'],
+    );
   });
 
   it('rejects contradictions and malformed values as usage errors', () => {
-    for (const flags of [{ bridge: '127.0.0.1:1', 'no-bridge': true }, { demo: 'localhost:1', 'no-demo': true }, { bridge: 'nonsense' }, { demo: 'x' }, { 'allow-origin': ['not an origin'] }]) {
+    for (const flags of [
+      { bridge: '127.0.0.1:1', 'no-bridge': true },
+      { demo: 'localhost:1', 'no-demo': true },
+      { bridge: 'nonsense' },
+      { demo: 'x' },
+      { 'allow-origin': ['not an origin'] },
+    ]) {
       assert.throws(() => webServicesFromFlags(flags, '/d'), UsageError, JSON.stringify(flags));
     }
   });
@@ -28,7 +39,10 @@ describe('webServicesFromFlags', () => {
 describe('startWebServices', () => {
   it('the demo pages load a shim pointing at the bridge, which accepts the demo origin', async () => {
     const key = await openSoftKey({ dataDir: ':memory:' });
-    const web = await startWebServices(key, { bridge: { host: '127.0.0.1', port: 0 }, demo: { host: 'localhost', port: 0, dbPath: ':memory:' } });
+    const web = await startWebServices(key, {
+      bridge: { host: '127.0.0.1', port: 0 },
+      demo: { host: 'localhost', port: 0, dbPath: ':memory:' },
+    });
     try {
       const { bridge, demo } = web;
       assert.ok(bridge && demo);
@@ -53,20 +67,35 @@ describe('startWebServices', () => {
   it('with --presence panel the demo pages say to approve on the device panel and link it', async () => {
     const key = await openSoftKey({ dataDir: ':memory:' });
     let panelUrl: string | undefined; // known only once the panel has started, after the demo
-    const web = await startWebServices(key, { bridge: false, demo: { host: 'localhost', port: 0, dbPath: ':memory:' }, approvalPanel: () => panelUrl });
-    const plain = await startWebServices(key, { bridge: false, demo: { host: 'localhost', port: 0, dbPath: ':memory:' } });
+    const web = await startWebServices(key, {
+      bridge: false,
+      demo: { host: 'localhost', port: 0, dbPath: ':memory:' },
+      approvalPanel: () => panelUrl,
+    });
+    const plain = await startWebServices(key, {
+      bridge: false,
+      demo: { host: 'localhost', port: 0, dbPath: ':memory:' },
+    });
     try {
       const demo = web.demo!;
       assert.doesNotMatch(await (await fetch(demo.url)).text(), /id="approve-on-panel"/, 'no panel yet: no notice');
       panelUrl = 'http://127.0.0.1:5174';
       for (const path of ['/', '/login']) {
         const page = await (await fetch(new URL(path, demo.url))).text();
-        assert.match(page, /<p id="approve-on-panel">The security key asks for your approval on its device panel/, path);
+        assert.match(
+          page,
+          /<p id="approve-on-panel">The security key asks for your approval on its device panel/,
+          path,
+        );
         assert.match(page, /<a href="http:\/\/127\.0\.0\.1:5174" target="softkey-panel"/, path);
       }
       const app = await (await fetch(new URL('/app.js', demo.url))).text();
       assert.match(app, /approve the request on its device panel/);
-      assert.doesNotMatch(await (await fetch(plain.demo!.url)).text(), /id="approve-on-panel"/, 'other presence modes: no notice');
+      assert.doesNotMatch(
+        await (await fetch(plain.demo!.url)).text(),
+        /id="approve-on-panel"/,
+        'other presence modes: no notice',
+      );
     } finally {
       await plain.close();
       await web.close();

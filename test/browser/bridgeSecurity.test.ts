@@ -45,7 +45,12 @@ describe('bridge security in Chromium', { skip: SKIP }, () => {
     key = await openSoftKey({ dataDir: ':memory:', presence });
     allowed = await pageServer();
     foreign = await pageServer('<!doctype html><title>foreign</title><p>a page the bridge does not allow</p>');
-    bridge = await startBridgeServer({ client: new WebAuthnClient(key), token: TOKEN, port: 0, allowedOrigins: [allowed.origin] });
+    bridge = await startBridgeServer({
+      client: new WebAuthnClient(key),
+      token: TOKEN,
+      port: 0,
+      allowedOrigins: [allowed.origin],
+    });
   });
   after(async () => {
     await browser?.close();
@@ -62,7 +67,10 @@ describe('bridge security in Chromium', { skip: SKIP }, () => {
       await page.addInitScript({ content: script });
       await page.goto(origin);
       const result = await page.evaluate(CREATE);
-      await page.evaluate((r) => document.body.insertAdjacentHTML('beforeend', `<pre id="result">${r.replace(/</g, '&lt;')}</pre>`), result);
+      await page.evaluate(
+        (r) => document.body.insertAdjacentHTML('beforeend', `<pre id="result">${r.replace(/</g, '&lt;')}</pre>`),
+        result,
+      );
       await page.screenshot({ path: artifact(`bridge-security-${shot}.png`) });
       return result;
     } finally {
@@ -85,8 +93,18 @@ describe('bridge security in Chromium', { skip: SKIP }, () => {
   it('a wrong or missing token is refused', async () => {
     const before = presence.requests.length;
     const base = `ws://127.0.0.1:${bridge.port}/`;
-    assert.match(await attempt(allowed.origin, pageShimScript({ kind: 'ws', url: `${base}?token=guessed-token-0123456789` }), 'wrong-token'), /^NotAllowedError/);
-    assert.match(await attempt(allowed.origin, pageShimScript({ kind: 'ws', url: base }), 'no-token'), /^NotAllowedError/);
+    assert.match(
+      await attempt(
+        allowed.origin,
+        pageShimScript({ kind: 'ws', url: `${base}?token=guessed-token-0123456789` }),
+        'wrong-token',
+      ),
+      /^NotAllowedError/,
+    );
+    assert.match(
+      await attempt(allowed.origin, pageShimScript({ kind: 'ws', url: base }), 'no-token'),
+      /^NotAllowedError/,
+    );
     assert.equal(presence.requests.length, before, 'nothing reached the device');
   });
 });

@@ -14,10 +14,15 @@ export const CHROMIUM = process.env.SOFTKEY_CHROMIUM ?? '/usr/bin/chromium';
 
 /** false, or why the browser tests are skipped. */
 export const SKIP: false | string =
-  existsSync(CHROMIUM) || process.env.CI === 'true' ? false : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set SOFTKEY_CHROMIUM); browser tests skipped`;
+  existsSync(CHROMIUM) || process.env.CI === 'true'
+    ? false
+    : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set SOFTKEY_CHROMIUM); browser tests skipped`;
 
 export function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: under CI=true the browser tests are required (apt-get install chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: under CI=true the browser tests are required (apt-get install chromium)`,
+    );
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
 }
 
@@ -29,7 +34,9 @@ export function artifact(name: string): string {
 }
 
 /** A loopback page server: GET / answers `html`; origin http://localhost:PORT. */
-export async function pageServer(html = '<!doctype html><title>blank</title><p>blank</p>'): Promise<{ origin: string; close(): Promise<void> }> {
+export async function pageServer(
+  html = '<!doctype html><title>blank</title><p>blank</p>',
+): Promise<{ origin: string; close(): Promise<void> }> {
   const server: Server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end(html);

@@ -78,15 +78,23 @@ describe('demo RP in Chromium through softkey', { skip: SKIP }, () => {
       const page = await context.newPage();
       const reg = await register(page, url, { username: 'Ada', attestation: 'direct', shots: 'bridge-start' });
       assert.ok(reg.ok, reg.error);
-      assert.equal(await page.locator('#attestation th', { hasText: 'fmt' }).locator('xpath=..').locator('td.v').textContent(), 'packed');
+      assert.equal(
+        await page.locator('#attestation th', { hasText: 'fmt' }).locator('xpath=..').locator('td.v').textContent(),
+        'packed',
+      );
       assert.match((await page.textContent('#attestation'))!, /x5c\[0\]/);
       const o = await login(page, url, { username: 'Ada', shots: 'bridge-start' });
       assert.equal(o.state, 'success', o.text);
 
       const db = new Database(join(device.dataDir, 'rp-demo.sqlite'), { readonly: true });
       try {
-        const row = db.prepare('SELECT fmt, alg, counter, login_count FROM credentials WHERE id = ?').get(reg.credentialId) as { fmt: string; alg: number; counter: number; login_count: number };
-        assert.deepEqual({ fmt: row.fmt, alg: row.alg, logins: row.login_count }, { fmt: 'packed', alg: -7, logins: 1 });
+        const row = db
+          .prepare('SELECT fmt, alg, counter, login_count FROM credentials WHERE id = ?')
+          .get(reg.credentialId) as { fmt: string; alg: number; counter: number; login_count: number };
+        assert.deepEqual(
+          { fmt: row.fmt, alg: row.alg, logins: row.login_count },
+          { fmt: 'packed', alg: -7, logins: 1 },
+        );
         assert.ok(row.counter > 0, `counter ${row.counter}`);
       } finally {
         db.close();

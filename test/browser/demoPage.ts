@@ -14,7 +14,11 @@ async function outcome(page: Page): Promise<Outcome> {
 }
 
 /** Register page → Register → the result page (or the error shown). Screenshots: <prefix>-1-register, -2-result. */
-export async function register(page: Page, url: string, opts: { username: string; attestation?: 'none' | 'direct'; shots?: string }): Promise<{ ok: boolean; credentialId?: string; error?: string }> {
+export async function register(
+  page: Page,
+  url: string,
+  opts: { username: string; attestation?: 'none' | 'direct'; shots?: string },
+): Promise<{ ok: boolean; credentialId?: string; error?: string }> {
   await page.goto(url);
   await page.fill('#username', opts.username);
   await page.selectOption('#attestation', opts.attestation ?? 'none');
@@ -22,7 +26,10 @@ export async function register(page: Page, url: string, opts: { username: string
   await page.click('#register');
   const done = await Promise.race([
     page.waitForURL(/\/credentials\/[^/]+$/, { timeout: 20_000 }).then(() => 'navigated' as const),
-    page.locator('#status[data-state=error]').waitFor({ timeout: 20_000 }).then(() => 'error' as const),
+    page
+      .locator('#status[data-state=error]')
+      .waitFor({ timeout: 20_000 })
+      .then(() => 'error' as const),
   ]);
   if (done === 'error') {
     if (opts.shots) await page.screenshot({ path: artifact(`${opts.shots}-2-error.png`), fullPage: true });

@@ -31,7 +31,11 @@ describe('demo RP in Chromium with its virtual authenticator', { skip: SKIP }, (
       assert.ok(reg.ok, reg.error);
       const stored = demo.db.credential(reg.credentialId!);
       assert.ok(stored, 'the RP stored the credential');
-      assert.equal(await page.textContent('#flags [data-flag=UV]'), 'UV ✓', 'the virtual authenticator verifies the user');
+      assert.equal(
+        await page.textContent('#flags [data-flag=UV]'),
+        'UV ✓',
+        'the virtual authenticator verifies the user',
+      );
       const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
       assert.equal(credentials.length, 1);
       assert.equal(Buffer.from(credentials[0]!.credentialId, 'base64').toString('base64url'), reg.credentialId);

@@ -18,7 +18,10 @@ import { pageServer } from './chromium.js';
 import { ENGINES, openEngine, skip, type EngineName, type EnginePage } from './engines.js';
 
 /** How each engine provides WebAuthn to the page; the shim fills what the engine lacks. */
-export const ENGINE_NOTES: Record<EngineName, { nativeWebAuthn: boolean; channel: string; crossOriginFrames: boolean }> = {
+export const ENGINE_NOTES: Record<
+  EngineName,
+  { nativeWebAuthn: boolean; channel: string; crossOriginFrames: boolean }
+> = {
   chromium: { nativeWebAuthn: true, channel: 'Playwright binding (attach)', crossOriginFrames: true },
   firefox: { nativeWebAuthn: true, channel: 'WebSocket bridge (softkey/puppeteer attach)', crossOriginFrames: false },
   webkit: { nativeWebAuthn: false, channel: 'shim proxy + WebSocket bridge', crossOriginFrames: false },
@@ -125,7 +128,11 @@ for (const engine of ENGINES) {
     it('create(): a PublicKeyCredential with the L3 response methods; toJSON() verifies', async () => {
       await page.goto(site.origin);
       const r = await page.run(async () => {
-        const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        const b64u = (b: ArrayBuffer) =>
+          btoa(String.fromCharCode(...new Uint8Array(b)))
+            .replace(/\+/g, '-')
+            .replace(/\//g, '_')
+            .replace(/=+$/, '');
         const challenge = crypto.getRandomValues(new Uint8Array(32));
         const cred = (await navigator.credentials.create({
           publicKey: {
@@ -179,14 +186,24 @@ for (const engine of ENGINES) {
         authDataMatchesJSON: true,
         ext: { credProps: { rk: true }, prf: { enabled: true } },
       });
-      const v = await verifyRegistrationResponse({ response: r.json as never, expectedChallenge: r.challenge, expectedOrigin: site.origin, expectedRPID: 'localhost', requireUserVerification: false });
+      const v = await verifyRegistrationResponse({
+        response: r.json as never,
+        expectedChallenge: r.challenge,
+        expectedOrigin: site.origin,
+        expectedRPID: 'localhost',
+        requireUserVerification: false,
+      });
       assert.equal(v.verified, true);
       credential = v.registrationInfo.credential;
     });
 
     it('get() with allowCredentials and discoverable get(): assertions that verify; prf results are ArrayBuffers', async () => {
       const r = await page.run(async () => {
-        const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+        const b64u = (b: ArrayBuffer) =>
+          btoa(String.fromCharCode(...new Uint8Array(b)))
+            .replace(/\+/g, '-')
+            .replace(/\//g, '_')
+            .replace(/=+$/, '');
         const raw = (window as unknown as { __rawId: string }).__rawId;
         const rawBytes = Uint8Array.from(atob(raw.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
         const out = [];
@@ -217,8 +234,18 @@ for (const engine of ENGINES) {
       });
       assert.equal(r.length, 2);
       for (const a of r) {
-        assert.deepEqual({ isAssertion: a.isAssertion, sameId: a.sameId, userHandle: a.userHandle, sig: a.signatureIsBuffer }, { isAssertion: true, sameId: true, userHandle: [9, 8, 7], sig: true });
-        const v = await verifyAuthenticationResponse({ response: a.json as never, expectedChallenge: a.challenge, expectedOrigin: site.origin, expectedRPID: 'localhost', credential, requireUserVerification: false });
+        assert.deepEqual(
+          { isAssertion: a.isAssertion, sameId: a.sameId, userHandle: a.userHandle, sig: a.signatureIsBuffer },
+          { isAssertion: true, sameId: true, userHandle: [9, 8, 7], sig: true },
+        );
+        const v = await verifyAuthenticationResponse({
+          response: a.json as never,
+          expectedChallenge: a.challenge,
+          expectedOrigin: site.origin,
+          expectedRPID: 'localhost',
+          credential,
+          requireUserVerification: false,
+        });
         assert.equal(v.verified, true);
         credential = { ...credential, counter: v.authenticationInfo.newCounter };
       }
@@ -230,7 +257,11 @@ for (const engine of ENGINES) {
       const r = await page.run(async () => {
         const raw = (window as unknown as { __rawId: string }).__rawId;
         const rawBytes = Uint8Array.from(atob(raw.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-        const name = (p: Promise<unknown>) => p.then(() => 'ok', (e: Error) => `${e.name}:${e instanceof DOMException ? 'DOMException' : e.constructor.name}`);
+        const name = (p: Promise<unknown>) =>
+          p.then(
+            () => 'ok',
+            (e: Error) => `${e.name}:${e instanceof DOMException ? 'DOMException' : e.constructor.name}`,
+          );
         const base = {
           rp: { name: 'Surface', id: 'localhost' },
           user: { id: new Uint8Array([1]), name: 'e', displayName: 'E' },
@@ -238,10 +269,20 @@ for (const engine of ENGINES) {
           pubKeyCredParams: [{ type: 'public-key' as const, alg: -7 }],
         };
         return {
-          excluded: await name(navigator.credentials.create({ publicKey: { ...base, excludeCredentials: [{ type: 'public-key', id: rawBytes }] } })),
-          foreignRpCreate: await name(navigator.credentials.create({ publicKey: { ...base, rp: { name: 'Bank', id: 'bank.example' } } })),
-          foreignRpGet: await name(navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), rpId: 'bank.example' } })),
-          stringChallenge: await name(navigator.credentials.create({ publicKey: { ...base, challenge: 'AAAA' as never } })),
+          excluded: await name(
+            navigator.credentials.create({
+              publicKey: { ...base, excludeCredentials: [{ type: 'public-key', id: rawBytes }] },
+            }),
+          ),
+          foreignRpCreate: await name(
+            navigator.credentials.create({ publicKey: { ...base, rp: { name: 'Bank', id: 'bank.example' } } }),
+          ),
+          foreignRpGet: await name(
+            navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), rpId: 'bank.example' } }),
+          ),
+          stringChallenge: await name(
+            navigator.credentials.create({ publicKey: { ...base, challenge: 'AAAA' as never } }),
+          ),
         };
       });
       assert.deepEqual(r, {
@@ -266,17 +307,27 @@ for (const engine of ENGINES) {
             },
             ...extra,
           });
-          const name = (p: Promise<unknown>) => p.then(() => 'ok', (e: Error) => `${e.name}:${e.message}`);
-          const pre = await name(navigator.credentials.create(options({ signal: AbortSignal.abort(new DOMException('early', 'AbortError')) })));
+          const name = (p: Promise<unknown>) =>
+            p.then(
+              () => 'ok',
+              (e: Error) => `${e.name}:${e.message}`,
+            );
+          const pre = await name(
+            navigator.credentials.create(
+              options({ signal: AbortSignal.abort(new DOMException('early', 'AbortError')) }),
+            ),
+          );
           const controller = new AbortController();
           const pending = name(navigator.credentials.create(options({ signal: controller.signal })));
           await new Promise((resolve) => setTimeout(resolve, 200));
           controller.abort(new DOMException('user left', 'AbortError'));
           const during = await pending;
-          const timedOut = await navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), rpId: 'localhost', timeout: 1000 } }).then(
-            () => 'ok',
-            (e: Error) => e.name,
-          );
+          const timedOut = await navigator.credentials
+            .get({ publicKey: { challenge: new Uint8Array(32), rpId: 'localhost', timeout: 1000 } })
+            .then(
+              () => 'ok',
+              (e: Error) => e.name,
+            );
           return { pre, during, timedOut };
         });
         assert.deepEqual(r, { pre: 'AbortError:early', during: 'AbortError:user left', timedOut: 'NotAllowedError' });
@@ -287,50 +338,59 @@ for (const engine of ENGINES) {
 
     it(`frames: same-origin iframe served; cross-origin refused (NotAllowedError)${ENGINE_NOTES[engine].crossOriginFrames ? ', or served with crossOrigin/topOrigin when the iframe allows publickey-credentials-create' : ', even when allowed (WebSocket channel)'}`, async () => {
       await page.goto(site.origin);
-      const r = await page.run(async (urls) => {
-        const load = (src: string) =>
-          new Promise<HTMLIFrameElement>((resolve) => {
-            const f = document.createElement('iframe');
-            f.onload = () => resolve(f);
-            f.src = src;
-            document.body.append(f);
-          });
-        const same = await load(urls.same);
-        const w = same.contentWindow as Window & typeof globalThis;
-        const sameOutcome = await w.navigator.credentials
-          .create({
-            publicKey: {
-              rp: { name: 'F', id: 'localhost' },
-              user: { id: new Uint8Array([4]), name: 's', displayName: 'S' },
-              challenge: new Uint8Array(32),
-              pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-            },
-          })
-          .then((c) => (c instanceof w.PublicKeyCredential ? 'ok' : 'not a PublicKeyCredential'), (e: Error) => e.name);
-        const ask = (frame: HTMLIFrameElement) =>
-          new Promise<string>((resolve) => {
-            addEventListener('message', (e) => resolve(String(e.data)), { once: true });
-            frame.contentWindow!.postMessage('go', '*');
-          });
-        const crossOutcome = await ask(await load(urls.cross));
-        const allowed = document.createElement('iframe');
-        allowed.allow = 'publickey-credentials-create';
-        const grantedOutcome = await ask(
-          await new Promise<HTMLIFrameElement>((resolve) => {
-            allowed.onload = () => resolve(allowed);
-            allowed.src = urls.cross;
-            document.body.append(allowed);
-          }),
-        );
-        return { sameOutcome, crossOutcome, grantedOutcome };
-      }, { same: `${site.origin}/frame`, cross: `${framed.origin.replace('localhost', '127.0.0.1')}/` });
+      const r = await page.run(
+        async (urls) => {
+          const load = (src: string) =>
+            new Promise<HTMLIFrameElement>((resolve) => {
+              const f = document.createElement('iframe');
+              f.onload = () => resolve(f);
+              f.src = src;
+              document.body.append(f);
+            });
+          const same = await load(urls.same);
+          const w = same.contentWindow as Window & typeof globalThis;
+          const sameOutcome = await w.navigator.credentials
+            .create({
+              publicKey: {
+                rp: { name: 'F', id: 'localhost' },
+                user: { id: new Uint8Array([4]), name: 's', displayName: 'S' },
+                challenge: new Uint8Array(32),
+                pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+              },
+            })
+            .then(
+              (c) => (c instanceof w.PublicKeyCredential ? 'ok' : 'not a PublicKeyCredential'),
+              (e: Error) => e.name,
+            );
+          const ask = (frame: HTMLIFrameElement) =>
+            new Promise<string>((resolve) => {
+              addEventListener('message', (e) => resolve(String(e.data)), { once: true });
+              frame.contentWindow!.postMessage('go', '*');
+            });
+          const crossOutcome = await ask(await load(urls.cross));
+          const allowed = document.createElement('iframe');
+          allowed.allow = 'publickey-credentials-create';
+          const grantedOutcome = await ask(
+            await new Promise<HTMLIFrameElement>((resolve) => {
+              allowed.onload = () => resolve(allowed);
+              allowed.src = urls.cross;
+              document.body.append(allowed);
+            }),
+          );
+          return { sameOutcome, crossOutcome, grantedOutcome };
+        },
+        { same: `${site.origin}/frame`, cross: `${framed.origin.replace('localhost', '127.0.0.1')}/` },
+      );
       assert.deepEqual({ same: r.sameOutcome, cross: r.crossOutcome }, { same: 'ok', cross: 'NotAllowedError' });
       if (ENGINE_NOTES[engine].crossOriginFrames) {
         // L3 §5.9: the embedder granted publickey-credentials-create; clientData says so (§5.8.1).
         const [word, json] = [r.grantedOutcome.slice(0, 2), r.grantedOutcome.slice(3)];
         assert.equal(word, 'ok', r.grantedOutcome);
         const cd = JSON.parse(json) as { origin: string; crossOrigin: boolean; topOrigin: string };
-        assert.deepEqual({ origin: cd.origin, crossOrigin: cd.crossOrigin, topOrigin: cd.topOrigin }, { origin: framed.origin.replace('localhost', '127.0.0.1'), crossOrigin: true, topOrigin: site.origin });
+        assert.deepEqual(
+          { origin: cd.origin, crossOrigin: cd.crossOrigin, topOrigin: cd.topOrigin },
+          { origin: framed.origin.replace('localhost', '127.0.0.1'), crossOrigin: true, topOrigin: site.origin },
+        );
       } else {
         // Over the WebSocket channel softkey cannot see the embedder's policy: refused even when granted.
         assert.equal(r.grantedOutcome, 'NotAllowedError');
@@ -346,7 +406,10 @@ for (const engine of ENGINES) {
         conditionalGet: (await PublicKeyCredential.getClientCapabilities()).conditionalGet,
         signal: await (PublicKeyCredential as unknown as { signalUnknownCredential(o: unknown): Promise<unknown> })
           .signalUnknownCredential({ rpId: location.hostname, credentialId: 'AAAA' })
-          .then((v) => `resolved ${String(v)}`, (e: Error) => e.name),
+          .then(
+            (v) => `resolved ${String(v)}`,
+            (e: Error) => e.name,
+          ),
         parsed: new Uint8Array(
           PublicKeyCredential.parseRequestOptionsFromJSON({ challenge: 'AQID' }).challenge as ArrayBuffer,
         ).join(','),

@@ -56,7 +56,9 @@ const NEEDS: Record<EngineName, Array<[string, string]>> = {
 
 function missing(engine: EngineName): string | undefined {
   const gone = NEEDS[engine].filter(([path]) => !existsSync(path));
-  return gone.length ? `${gone.map(([p]) => p).join(', ')} not found (apt-get install ${[...new Set(gone.map(([, pkg]) => pkg))].join(' ')})` : undefined;
+  return gone.length
+    ? `${gone.map(([p]) => p).join(', ')} not found (apt-get install ${[...new Set(gone.map(([, pkg]) => pkg))].join(' ')})`
+    : undefined;
 }
 
 /** false, or why this engine's tests are skipped (never under CI=true: launching then fails). */
@@ -82,7 +84,8 @@ export interface EngineOptions {
   origins: readonly string[];
 }
 
-const source = <A, T>(fn: (arg: A) => T | Promise<T>, arg: A | undefined) => `(${fn.toString()})(${arg === undefined ? '' : JSON.stringify(arg)})`;
+const source = <A, T>(fn: (arg: A) => T | Promise<T>, arg: A | undefined) =>
+  `(${fn.toString()})(${arg === undefined ? '' : JSON.stringify(arg)})`;
 
 export async function openEngine(engine: EngineName, options: EngineOptions): Promise<EnginePage> {
   const why = missing(engine);
@@ -109,7 +112,10 @@ async function openChromium(options: EngineOptions): Promise<EnginePage> {
 async function openFirefox(options: EngineOptions): Promise<EnginePage> {
   const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true });
   const page = await browser.newPage();
-  await attachPuppeteer(page, options.key, { ...(options.client && { client: options.client }), origins: options.origins });
+  await attachPuppeteer(page, options.key, {
+    ...(options.client && { client: options.client }),
+    origins: options.origins,
+  });
   return {
     engine: 'firefox',
     goto: async (url) => void (await page.goto(url)),
@@ -137,7 +143,9 @@ function stop(child: ChildProcess): Promise<void> {
 
 /** Xvfb on a display it picks itself (-displayfd): no clash with other X servers on the machine. */
 export async function startXvfb(): Promise<{ display: string; stop(): Promise<void> }> {
-  const x = spawn('/usr/bin/Xvfb', ['-displayfd', '3', '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  const x = spawn('/usr/bin/Xvfb', ['-displayfd', '3', '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   x.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const display = await new Promise<string>((resolve, reject) => {
@@ -164,10 +172,15 @@ export class WebDriverSession {
   }
 
   private static async call(url: string, method: string, body?: unknown): Promise<unknown> {
-    const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const res = await fetch(url, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
     const json = (await res.json()) as { value: unknown };
     const v = json.value as { error?: string; message?: string } | null;
-    if (!res.ok || (v && typeof v === 'object' && typeof v.error === 'string')) throw new Error(`WebDriver ${method} ${url}: ${v?.error} ${v?.message ?? ''}`);
+    if (!res.ok || (v && typeof v === 'object' && typeof v.error === 'string'))
+      throw new Error(`WebDriver ${method} ${url}: ${v?.error} ${v?.message ?? ''}`);
     return json.value;
   }
 
@@ -195,7 +208,10 @@ async function openWebKit(options: EngineOptions): Promise<EnginePage> {
   const proxy = await startShimProxy({ script: () => bridge.shimScript(), origins: options.origins });
   const xvfb = await startXvfb();
   const port = await freePort();
-  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { stdio: 'ignore', env: { ...process.env, DISPLAY: xvfb.display } });
+  const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], {
+    stdio: 'ignore',
+    env: { ...process.env, DISPLAY: xvfb.display },
+  });
   const cleanup = async () => {
     await stop(driver);
     await xvfb.stop();

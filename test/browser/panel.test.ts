@@ -8,7 +8,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { decodeMakeCredentialResponse, encodeGetAssertionRequest, encodeMakeCredentialRequest } from '../../src/ctap2/hostCodec.js';
+import {
+  decodeMakeCredentialResponse,
+  encodeGetAssertionRequest,
+  encodeMakeCredentialRequest,
+} from '../../src/ctap2/hostCodec.js';
 import { Status } from '../../src/ctap2/status.js';
 import { connectSoftKey, openSoftKey, type SoftKey, type SoftKeyConnection } from '../../src/main/softkey.js';
 import { initWalletSeed } from '../../src/main/wallet.js';
@@ -28,7 +32,14 @@ describe('device panel in Chromium', { skip: SKIP }, () => {
 
   before(async () => {
     const [udp, reply] = await freeUdpPorts();
-    key = await openSoftKey({ dataDir: ':memory:', presence: 'panel', userActionTimeoutMs: 20_000, trace: true, udp: `127.0.0.1:${udp}`, replyTo: `127.0.0.1:${reply}` });
+    key = await openSoftKey({
+      dataDir: ':memory:',
+      presence: 'panel',
+      userActionTimeoutMs: 20_000,
+      trace: true,
+      udp: `127.0.0.1:${udp}`,
+      replyTo: `127.0.0.1:${reply}`,
+    });
     initWalletSeed(key.device.vault);
     server = await startPanelServer({ controller: key.control, token: TOKEN, port: 0 });
     client = await connectSoftKey({ udp: `127.0.0.1:${udp}`, replyTo: `127.0.0.1:${reply}`, timeoutMs: 30_000 });
@@ -73,7 +84,9 @@ describe('device panel in Chromium', { skip: SKIP }, () => {
   });
 
   it('Deny gives CTAP2_ERR_OPERATION_DENIED', async () => {
-    const pending = client.cbor(encodeGetAssertionRequest({ rpId: 'example.com', clientDataHash: clientDataHash('deny') }));
+    const pending = client.cbor(
+      encodeGetAssertionRequest({ rpId: 'example.com', clientDataHash: clientDataHash('deny') }),
+    );
     await page.locator('#prompt-message', { hasText: 'Sign in to example.com?' }).waitFor();
     await page.click('#deny');
     assert.equal((await pending)[0], Status.CTAP2_ERR_OPERATION_DENIED);
@@ -99,7 +112,12 @@ describe('device panel in Chromium', { skip: SKIP }, () => {
     await page.click('#modes button[data-mode="auto"]');
     await page.locator('#modes button.on[data-mode="auto"]').waitFor();
     assert.equal(key.control.presence().mode, 'auto');
-    assert.equal((await client.cbor(encodeGetAssertionRequest({ rpId: 'example.com', clientDataHash: clientDataHash('auto') })))[0], Status.CTAP2_OK);
+    assert.equal(
+      (
+        await client.cbor(encodeGetAssertionRequest({ rpId: 'example.com', clientDataHash: clientDataHash('auto') }))
+      )[0],
+      Status.CTAP2_OK,
+    );
     await page.click('#modes button[data-mode="panel"]');
     await page.locator('#modes button.on[data-mode="panel"]').waitFor();
   });
@@ -114,8 +132,16 @@ describe('device panel in Chromium', { skip: SKIP }, () => {
     assert.ok(names.length > 0 && names.every((n) => n === 'CTAPHID_INIT'), names.join());
     await page.fill('#filter', '');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#trace-download')]);
-    const trace = JSON.parse(readFileSync((await download.path()), 'utf8')) as Array<{ layer: string; name: string; detail?: string }>;
-    assert.ok(trace.some((e) => e.layer === 'ctap2' && e.name === 'authenticatorMakeCredential' && /"example\.com"/.test(e.detail ?? '')));
+    const trace = JSON.parse(readFileSync(await download.path(), 'utf8')) as Array<{
+      layer: string;
+      name: string;
+      detail?: string;
+    }>;
+    assert.ok(
+      trace.some(
+        (e) => e.layer === 'ctap2' && e.name === 'authenticatorMakeCredential' && /"example\.com"/.test(e.detail ?? ''),
+      ),
+    );
     assert.equal(download.suggestedFilename(), 'softkey-trace.json');
     // The README picture: a second registration waiting, with credentials and trace filled in.
     const pending = client.cbor(
@@ -123,7 +149,10 @@ describe('device panel in Chromium', { skip: SKIP }, () => {
         clientDataHash: clientDataHash('readme'),
         rp: { id: 'webauthn.io', name: 'WebAuthn.io' },
         user: { id: new Uint8Array([9]), name: 'bob', displayName: 'Bob' },
-        pubKeyCredParams: [{ type: 'public-key', alg: -8 }, { type: 'public-key', alg: -7 }],
+        pubKeyCredParams: [
+          { type: 'public-key', alg: -8 },
+          { type: 'public-key', alg: -7 },
+        ],
         options: { rk: true },
       }),
     );
@@ -138,6 +167,9 @@ describe('device panel in Chromium', { skip: SKIP }, () => {
     assert.equal(key.control.credentials().length, 2);
     await page.locator('#credentials tr', { hasText: 'example.com' }).locator('button:text("Delete")').click();
     await page.waitForFunction(() => document.querySelectorAll('#credentials tr').length === 1);
-    assert.deepEqual(key.control.credentials().map((c) => c.rpId), ['webauthn.io']);
+    assert.deepEqual(
+      key.control.credentials().map((c) => c.rpId),
+      ['webauthn.io'],
+    );
   });
 });

@@ -39,7 +39,9 @@ describe('a platform authenticator (windows-hello) in Chromium', { skip: SKIP },
   it('statics report a user-verifying platform authenticator', async () => {
     const r = await page.evaluate(async () => ({
       uvpa: await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable(),
-      caps: await (PublicKeyCredential as unknown as { getClientCapabilities(): Promise<Record<string, boolean>> }).getClientCapabilities(),
+      caps: await (
+        PublicKeyCredential as unknown as { getClientCapabilities(): Promise<Record<string, boolean>> }
+      ).getClientCapabilities(),
     }));
     assert.equal(r.uvpa, true);
     assert.equal(r.caps.userVerifyingPlatformAuthenticator, true);
@@ -48,21 +50,35 @@ describe('a platform authenticator (windows-hello) in Chromium', { skip: SKIP },
 
   it('registers with authenticatorAttachment "platform" and signs in, both verified with UV required', async () => {
     const made = await page.evaluate(async () => {
-      const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const b64u = (b: ArrayBuffer) =>
+        btoa(String.fromCharCode(...new Uint8Array(b)))
+          .replace(/\+/g, '-')
+          .replace(/\//g, '_')
+          .replace(/=+$/, '');
       const challenge = crypto.getRandomValues(new Uint8Array(32));
       const cred = (await navigator.credentials.create({
         publicKey: {
           rp: { name: 'WebAuthn Demo', id: 'localhost' },
           user: { id: new Uint8Array([1, 2, 3]), name: 'Fred Porlock', displayName: 'Fred Porlock' },
           challenge,
-          pubKeyCredParams: [{ type: 'public-key', alg: -7 }, { type: 'public-key', alg: -8 }, { type: 'public-key', alg: -257 }],
+          pubKeyCredParams: [
+            { type: 'public-key', alg: -7 },
+            { type: 'public-key', alg: -8 },
+            { type: 'public-key', alg: -257 },
+          ],
           timeout: 60000,
           authenticatorSelection: { authenticatorAttachment: 'platform', userVerification: 'required' },
           attestation: 'none',
         },
       })) as PublicKeyCredential;
       const res = cred.response as AuthenticatorAttestationResponse;
-      return { challenge: b64u(challenge.buffer), attachment: cred.authenticatorAttachment, transports: res.getTransports(), idLength: cred.rawId.byteLength, json: cred.toJSON() };
+      return {
+        challenge: b64u(challenge.buffer),
+        attachment: cred.authenticatorAttachment,
+        transports: res.getTransports(),
+        idLength: cred.rawId.byteLength,
+        json: cred.toJSON(),
+      };
     });
     assert.equal(made.attachment, 'platform');
     assert.deepEqual(made.transports, ['internal']);
@@ -79,9 +95,15 @@ describe('a platform authenticator (windows-hello) in Chromium', { skip: SKIP },
     assert.equal(reg.registrationInfo.credentialDeviceType, 'singleDevice');
 
     const got = await page.evaluate(async () => {
-      const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const b64u = (b: ArrayBuffer) =>
+        btoa(String.fromCharCode(...new Uint8Array(b)))
+          .replace(/\+/g, '-')
+          .replace(/\//g, '_')
+          .replace(/=+$/, '');
       const challenge = crypto.getRandomValues(new Uint8Array(32));
-      const cred = (await navigator.credentials.get({ publicKey: { challenge, rpId: 'localhost', userVerification: 'preferred' } })) as PublicKeyCredential;
+      const cred = (await navigator.credentials.get({
+        publicKey: { challenge, rpId: 'localhost', userVerification: 'preferred' },
+      })) as PublicKeyCredential;
       return { challenge: b64u(challenge.buffer), attachment: cred.authenticatorAttachment, json: cred.toJSON() };
     });
     assert.equal(got.attachment, 'platform');

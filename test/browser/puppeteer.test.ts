@@ -13,14 +13,24 @@ import { CHROMIUM, pageServer } from './chromium.js';
 import { FIREFOX, skip } from './engines.js';
 
 const launchers = {
-  chromium: () => puppeteer.launch({ browser: 'chrome', executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] }),
+  chromium: () =>
+    puppeteer.launch({
+      browser: 'chrome',
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    }),
   firefox: () => puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true }),
 };
 
 /** In the page: create a discoverable credential, then get it; both toJSON()s and the challenges. */
 async function ceremony(page: Page) {
   return page.evaluate(async () => {
-    const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const b64u = (b: ArrayBuffer) =>
+      btoa(String.fromCharCode(...new Uint8Array(b)))
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_')
+        .replace(/=+$/, '');
     const c1 = crypto.getRandomValues(new Uint8Array(32));
     const made = (await navigator.credentials.create({
       publicKey: {
@@ -32,13 +42,27 @@ async function ceremony(page: Page) {
       },
     })) as PublicKeyCredential;
     const c2 = crypto.getRandomValues(new Uint8Array(32));
-    const got = (await navigator.credentials.get({ publicKey: { challenge: c2, rpId: 'localhost' } })) as PublicKeyCredential;
-    return { c1: b64u(c1.buffer), c2: b64u(c2.buffer), made: made.toJSON(), got: got.toJSON(), isPkc: got instanceof PublicKeyCredential };
+    const got = (await navigator.credentials.get({
+      publicKey: { challenge: c2, rpId: 'localhost' },
+    })) as PublicKeyCredential;
+    return {
+      c1: b64u(c1.buffer),
+      c2: b64u(c2.buffer),
+      made: made.toJSON(),
+      got: got.toJSON(),
+      isPkc: got instanceof PublicKeyCredential,
+    };
   });
 }
 
 async function verify(r: Awaited<ReturnType<typeof ceremony>>, origin: string) {
-  const reg = await verifyRegistrationResponse({ response: r.made as never, expectedChallenge: r.c1, expectedOrigin: origin, expectedRPID: 'localhost', requireUserVerification: false });
+  const reg = await verifyRegistrationResponse({
+    response: r.made as never,
+    expectedChallenge: r.c1,
+    expectedOrigin: origin,
+    expectedRPID: 'localhost',
+    requireUserVerification: false,
+  });
   assert.equal(reg.verified, true);
   const auth = await verifyAuthenticationResponse({
     response: r.got as never,

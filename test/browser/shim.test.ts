@@ -52,7 +52,11 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
         },
       })) as PublicKeyCredential;
       const res = cred.response as AuthenticatorAttestationResponse;
-      const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const b64u = (b: ArrayBuffer) =>
+        btoa(String.fromCharCode(...new Uint8Array(b)))
+          .replace(/\+/g, '-')
+          .replace(/\//g, '_')
+          .replace(/=+$/, '');
       window.__lastId = cred.rawId;
       return {
         challenge: b64u(challenge.buffer),
@@ -66,19 +70,47 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
         transports: res.getTransports(),
         alg: res.getPublicKeyAlgorithm(),
         spkiLength: res.getPublicKey()!.byteLength,
-        authDataMatches: b64u(res.getAuthenticatorData()) === (cred.toJSON() as { response: { authenticatorData: string } }).response.authenticatorData,
+        authDataMatches:
+          b64u(res.getAuthenticatorData()) ===
+          (cred.toJSON() as { response: { authenticatorData: string } }).response.authenticatorData,
         ext: cred.getClientExtensionResults(),
         json: cred.toJSON(),
       };
     });
     assert.deepEqual(
-      { isPkc: r.isPkc, isAttestation: r.isAttestation, tag: r.tag, rawIdIsBuffer: r.rawIdIsBuffer, idMatches: r.idMatches, type: r.type, alg: r.alg, spki: r.spkiLength, authData: r.authDataMatches },
-      { isPkc: true, isAttestation: true, tag: '[object PublicKeyCredential]', rawIdIsBuffer: true, idMatches: true, type: 'public-key', alg: -7, spki: 91, authData: true },
+      {
+        isPkc: r.isPkc,
+        isAttestation: r.isAttestation,
+        tag: r.tag,
+        rawIdIsBuffer: r.rawIdIsBuffer,
+        idMatches: r.idMatches,
+        type: r.type,
+        alg: r.alg,
+        spki: r.spkiLength,
+        authData: r.authDataMatches,
+      },
+      {
+        isPkc: true,
+        isAttestation: true,
+        tag: '[object PublicKeyCredential]',
+        rawIdIsBuffer: true,
+        idMatches: true,
+        type: 'public-key',
+        alg: -7,
+        spki: 91,
+        authData: true,
+      },
     );
     assert.equal(r.attachment, 'cross-platform');
     assert.ok(Array.isArray(r.transports));
     assert.deepEqual(r.ext, { credProps: { rk: true } });
-    const v = await verifyRegistrationResponse({ response: r.json as never, expectedChallenge: r.challenge, expectedOrigin: site.origin, expectedRPID: 'localhost', requireUserVerification: false });
+    const v = await verifyRegistrationResponse({
+      response: r.json as never,
+      expectedChallenge: r.challenge,
+      expectedOrigin: site.origin,
+      expectedRPID: 'localhost',
+      requireUserVerification: false,
+    });
     assert.equal(v.verified, true);
     credential = v.registrationInfo.credential;
   });
@@ -88,9 +120,15 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
   it('get() returns an assertion with userHandle and signature as ArrayBuffers; toJSON() verifies', async () => {
     const r = await page.evaluate(async () => {
       const challenge = crypto.getRandomValues(new Uint8Array(32));
-      const cred = (await navigator.credentials.get({ publicKey: { challenge, rpId: 'localhost' } })) as PublicKeyCredential;
+      const cred = (await navigator.credentials.get({
+        publicKey: { challenge, rpId: 'localhost' },
+      })) as PublicKeyCredential;
       const res = cred.response as AuthenticatorAssertionResponse;
-      const b64u = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const b64u = (b: ArrayBuffer) =>
+        btoa(String.fromCharCode(...new Uint8Array(b)))
+          .replace(/\+/g, '-')
+          .replace(/\//g, '_')
+          .replace(/=+$/, '');
       return {
         challenge: b64u(challenge.buffer),
         isAssertion: res instanceof AuthenticatorAssertionResponse,
@@ -102,7 +140,14 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
     assert.equal(r.isAssertion, true);
     assert.deepEqual(r.userHandle, [9, 8, 7]);
     assert.equal(r.signatureIsBuffer, true);
-    const v = await verifyAuthenticationResponse({ response: r.json as never, expectedChallenge: r.challenge, expectedOrigin: site.origin, expectedRPID: 'localhost', credential, requireUserVerification: false });
+    const v = await verifyAuthenticationResponse({
+      response: r.json as never,
+      expectedChallenge: r.challenge,
+      expectedOrigin: site.origin,
+      expectedRPID: 'localhost',
+      credential,
+      requireUserVerification: false,
+    });
     assert.equal(v.verified, true);
     assert.ok(v.authenticationInfo.newCounter > 0);
   });
@@ -121,7 +166,12 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
         },
       })) as PublicKeyCredential;
       const got = (await navigator.credentials.get({
-        publicKey: { challenge: new Uint8Array(32), rpId: 'localhost', allowCredentials: [{ type: 'public-key', id: made.rawId }], extensions: { prf: { eval: { first: salt } } } },
+        publicKey: {
+          challenge: new Uint8Array(32),
+          rpId: 'localhost',
+          allowCredentials: [{ type: 'public-key', id: made.rawId }],
+          extensions: { prf: { eval: { first: salt } } },
+        },
       })) as PublicKeyCredential;
       type Prf = { prf?: { enabled?: boolean; results?: { first: ArrayBuffer } } };
       const c = (made.getClientExtensionResults() as Prf).prf;
@@ -163,7 +213,15 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
       };
     });
     // Conditional mediation is softkey's passkey autofill (client.autofill): available.
-    assert.deepEqual(r, { uvpa: false, cma: true, prf: true, userId: [1, 2, 3], challengeBytes: 16, excludeId: [4, 5, 6], bad: 'EncodingError:true' });
+    assert.deepEqual(r, {
+      uvpa: false,
+      cma: true,
+      prf: true,
+      userId: [1, 2, 3],
+      challengeBytes: 16,
+      excludeId: [4, 5, 6],
+      bad: 'EncodingError:true',
+    });
   });
 
   it('errors are DOMExceptions with WebAuthn names (TypeError for a non-BufferSource challenge)', async () => {
@@ -184,7 +242,10 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
       };
       return {
         foreignRp: await run({ ...base, rp: { name: 'Bank', id: 'bank.example' } }),
-        excluded: await run({ ...base, excludeCredentials: [{ type: 'public-key', id: window.__lastId as ArrayBuffer }] }),
+        excluded: await run({
+          ...base,
+          excludeCredentials: [{ type: 'public-key', id: window.__lastId as ArrayBuffer }],
+        }),
         stringChallenge: await run({ ...base, challenge: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAA' as never }),
         shortChallenge: await run({ ...base, challenge: new Uint8Array(4) }),
         badAlg: await run({ ...base, pubKeyCredParams: [{ type: 'public-key', alg: -65535 }] }),
@@ -212,8 +273,14 @@ describe('page shim in Chromium', { skip: SKIP }, () => {
           },
           signal,
         });
-        const name = (p: Promise<unknown>) => p.then(() => 'ok', (e: Error) => `${e.name}:${e.message}`);
-        const pre = await name(navigator.credentials.create(options(AbortSignal.abort(new DOMException('early', 'AbortError')))));
+        const name = (p: Promise<unknown>) =>
+          p.then(
+            () => 'ok',
+            (e: Error) => `${e.name}:${e.message}`,
+          );
+        const pre = await name(
+          navigator.credentials.create(options(AbortSignal.abort(new DOMException('early', 'AbortError')))),
+        );
         const controller = new AbortController();
         const pending = name(navigator.credentials.create(options(controller.signal)));
         await new Promise((resolve) => setTimeout(resolve, 300));

@@ -72,13 +72,14 @@ function verifyWithSimpleWebAuthn(response: RegistrationResponseJSON, challenge:
 }
 
 // A compound attestationObject nests six deep (attStmt → statement → attStmt → x5c → certificate).
-const attestationObjectOf = (r: RegistrationResponseJSON) => decode(b64u.decode(r.response.attestationObject), 8) as CborMap;
+const attestationObjectOf = (r: RegistrationResponseJSON) =>
+  decode(b64u.decode(r.response.attestationObject), 8) as CborMap;
 const withAttestationObject = (r: RegistrationResponseJSON, ao: CborMap): RegistrationResponseJSON => ({
   ...r,
   response: { ...r.response, attestationObject: b64u.encode(encode(ao)) },
 });
 
-describe('attestation formats (WebAuthn L3 §8) verified by @simplewebauthn/server with softkey\'s exported root', () => {
+describe("attestation formats (WebAuthn L3 §8) verified by @simplewebauthn/server with softkey's exported root", () => {
   let key: SoftKey;
   let rootPem: string;
   const saved = new Map<(typeof IDENTIFIERS)[number], string[]>();
@@ -122,7 +123,13 @@ describe('attestation formats (WebAuthn L3 §8) verified by @simplewebauthn/serv
 
   it('packed-chain, tpm and android-safetynet send leaf → intermediate; android-key the whole chain up to the root', async () => {
     const rootDer = new Uint8Array(new x509.X509Certificate(rootPem).rawData);
-    for (const [format, length] of [['packed-chain', 2], ['tpm', 2], ['android-key', 3], ['apple', 2], ['fido-u2f', 1]] as const) {
+    for (const [format, length] of [
+      ['packed-chain', 2],
+      ['tpm', 2],
+      ['android-key', 3],
+      ['apple', 2],
+      ['fido-u2f', 1],
+    ] as const) {
       key.control.setAttestation({ format, once: true });
       const { response } = await create(key, ALG.ES256);
       const x5c = (attestationObjectOf(response).get('attStmt') as CborMap).get('x5c') as Uint8Array[];
@@ -137,14 +144,18 @@ describe('attestation formats (WebAuthn L3 §8) verified by @simplewebauthn/serv
       for (const format of ['packed-chain', 'tpm', 'android-key', 'android-safetynet', 'apple', 'fido-u2f'] as const) {
         other.control.setAttestation({ format });
         const { response, challenge } = await create(other, ALG.ES256);
-        await assert.rejects(verifyWithSimpleWebAuthn(response, challenge), /trust anchor|root certificate|certificate path/, format);
+        await assert.rejects(
+          verifyWithSimpleWebAuthn(response, challenge),
+          /trust anchor|root certificate|certificate path/,
+          format,
+        );
       }
     } finally {
       await other.close();
     }
   });
 
-  it('the AAGUID is the caller\'s: in authData and in the packed and tpm certificates\' AAGUID extension', async () => {
+  it("the AAGUID is the caller's: in authData and in the packed and tpm certificates' AAGUID extension", async () => {
     const aaguid = '0b3e9f1c-7a2d-4c5e-8f60-112233445566';
     for (const format of ['packed-chain', 'tpm', 'android-safetynet'] as const) {
       key.control.setAttestation({ format, aaguid, once: true });
@@ -188,9 +199,16 @@ describe('attestation formats (WebAuthn L3 §8) verified by @simplewebauthn/serv
     const jws = utf8.decode((ao.get('attStmt') as CborMap).get('response') as Uint8Array);
     const [h, p] = jws.split('.') as [string, string];
     const header = JSON.parse(utf8.decode(b64u.decode(h))) as { alg: string; x5c: string[] };
-    const payload = JSON.parse(utf8.decode(b64u.decode(p))) as { nonce: string; ctsProfileMatch: boolean; timestampMs: number };
+    const payload = JSON.parse(utf8.decode(b64u.decode(p))) as {
+      nonce: string;
+      ctsProfileMatch: boolean;
+      timestampMs: number;
+    };
     const clientDataHash = sha256(b64u.decode(response.response.clientDataJSON));
-    assert.equal(payload.nonce, Buffer.from(sha256(ao.get('authData') as Uint8Array, clientDataHash)).toString('base64'));
+    assert.equal(
+      payload.nonce,
+      Buffer.from(sha256(ao.get('authData') as Uint8Array, clientDataHash)).toString('base64'),
+    );
     assert.equal(payload.ctsProfileMatch, true);
     assert.equal(header.alg, 'RS256');
     assert.match(new x509.X509Certificate(Buffer.from(header.x5c[0]!, 'base64')).subject, /CN=attest\.android\.com/);
@@ -211,7 +229,10 @@ describe('attestation formats (WebAuthn L3 §8) verified by @simplewebauthn/serv
       // Step 2: sig verifies with the leaf's public key, over authenticatorData ‖ clientDataHash.
       const leafKey = createPublicKey({ key: Buffer.from(x5c[0]!.publicKey.rawData), format: 'der', type: 'spki' });
       const sig = attStmt.get('sig') as Uint8Array;
-      assert.equal(cryptoVerify(algName === 'EdDSA' ? null : 'sha256', concat(authData, clientDataHash), leafKey, sig), true);
+      assert.equal(
+        cryptoVerify(algName === 'EdDSA' ? null : 'sha256', concat(authData, clientDataHash), leafKey, sig),
+        true,
+      );
       assert.equal(attStmt.get('alg'), ALG[algName]);
       // Step 3: the leaf's public key is the credential public key (SPKI as getPublicKey() returns it).
       assert.equal(equal(new Uint8Array(x5c[0]!.publicKey.rawData), b64u.decode(response.response.publicKey!)), true);

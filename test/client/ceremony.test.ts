@@ -22,7 +22,11 @@ const creation = (extra: Record<string, unknown> = {}) => ({
   authenticatorSelection: { userVerification: 'discouraged' },
   ...extra,
 });
-const request = (extra: Record<string, unknown> = {}) => ({ challenge: b64u.encode(randomBytes(32)), userVerification: 'discouraged', ...extra });
+const request = (extra: Record<string, unknown> = {}) => ({
+  challenge: b64u.encode(randomBytes(32)),
+  userVerification: 'discouraged',
+  ...extra,
+});
 
 async function rejectsWith(p: Promise<unknown>, name: WebAuthnErrorName, status?: number): Promise<WebAuthnError> {
   try {
@@ -37,14 +41,18 @@ async function rejectsWith(p: Promise<unknown>, name: WebAuthnErrorName, status?
 }
 
 /** Decoded CTAP requests of one command byte. */
-const requestsOf = (requests: Uint8Array[], command: number) => requests.filter((r) => r[0] === command).map((r) => decode(r.subarray(1)) as CborMap);
+const requestsOf = (requests: Uint8Array[], command: number) =>
+  requests.filter((r) => r[0] === command).map((r) => decode(r.subarray(1)) as CborMap);
 
 describe('origin and RP ID', () => {
   it('refuses an origin that does not match the RP ID, and insecure origins', async () => {
     const { client } = await makeDevice();
     await rejectsWith(client.create(creation(), { origin: 'http://evil.example' }), 'SecurityError');
     await rejectsWith(client.create(creation(), { origin: 'https://evil.example' }), 'SecurityError');
-    await rejectsWith(client.create(creation({ rp: { name: 'x' } }), { origin: 'http://example.com' }), 'SecurityError');
+    await rejectsWith(
+      client.create(creation({ rp: { name: 'x' } }), { origin: 'http://example.com' }),
+      'SecurityError',
+    );
     await rejectsWith(client.create(creation({ rp: { name: 'x' } }), { origin: 'ftp://localhost' }), 'SecurityError');
     await rejectsWith(client.create(creation(), { origin: 'not a url' }), 'SecurityError');
     await rejectsWith(client.get(request({ rpId: 'localhost' }), { origin: 'https://evil.example' }), 'SecurityError');
@@ -84,15 +92,28 @@ function get(client: WebAuthnClient, origin: string, rpId: string) {
 describe('option checks', () => {
   it('a challenge shorter than 16 bytes is a TypeError', async () => {
     const { client } = await makeDevice();
-    await rejectsWith(client.create(creation({ challenge: b64u.encode(randomBytes(15)) }), { origin: ORIGIN }), 'TypeError');
+    await rejectsWith(
+      client.create(creation({ challenge: b64u.encode(randomBytes(15)) }), { origin: ORIGIN }),
+      'TypeError',
+    );
     await rejectsWith(client.get(request({ challenge: b64u.encode(randomBytes(8)) }), { origin: ORIGIN }), 'TypeError');
   });
 
   it('user.id must be 1 to 64 bytes', async () => {
     const { client } = await makeDevice();
-    await rejectsWith(client.create(creation({ user: { id: '', name: 'a', displayName: 'A' } }), { origin: ORIGIN }), 'TypeError');
-    await rejectsWith(client.create(creation({ user: { id: b64u.encode(randomBytes(65)), name: 'a', displayName: 'A' } }), { origin: ORIGIN }), 'TypeError');
-    await client.create(creation({ user: { id: b64u.encode(randomBytes(64)), name: 'a', displayName: 'A' } }), { origin: ORIGIN });
+    await rejectsWith(
+      client.create(creation({ user: { id: '', name: 'a', displayName: 'A' } }), { origin: ORIGIN }),
+      'TypeError',
+    );
+    await rejectsWith(
+      client.create(creation({ user: { id: b64u.encode(randomBytes(65)), name: 'a', displayName: 'A' } }), {
+        origin: ORIGIN,
+      }),
+      'TypeError',
+    );
+    await client.create(creation({ user: { id: b64u.encode(randomBytes(64)), name: 'a', displayName: 'A' } }), {
+      origin: ORIGIN,
+    });
   });
 
   it('malformed options: missing members are TypeErrors, bad base64url an EncodingError', async () => {
@@ -103,8 +124,15 @@ describe('option checks', () => {
 
   it('unsupported algorithms: NotSupportedError', async () => {
     const { client } = await makeDevice();
-    await rejectsWith(client.create(creation({ pubKeyCredParams: [{ type: 'public-key', alg: -47 }] }), { origin: ORIGIN }), 'NotSupportedError', Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM);
-    await rejectsWith(client.create(creation({ pubKeyCredParams: [{ type: 'password', alg: -7 }] }), { origin: ORIGIN }), 'NotSupportedError');
+    await rejectsWith(
+      client.create(creation({ pubKeyCredParams: [{ type: 'public-key', alg: -47 }] }), { origin: ORIGIN }),
+      'NotSupportedError',
+      Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM,
+    );
+    await rejectsWith(
+      client.create(creation({ pubKeyCredParams: [{ type: 'password', alg: -7 }] }), { origin: ORIGIN }),
+      'NotSupportedError',
+    );
   });
 
   it('silent mediation cannot produce a public key credential', async () => {
@@ -132,14 +160,24 @@ describe('excludeCredentials and allowCredentials', () => {
     const r = await client.create(creation(), { origin: ORIGIN });
     const noise = Array.from({ length: 40 }, () => ({ type: 'public-key', id: b64u.encode(randomBytes(64)) }));
     requests.length = 0;
-    await rejectsWith(client.create(creation({ excludeCredentials: [...noise, { type: 'public-key', id: r.id }] }), { origin: ORIGIN }), 'InvalidStateError');
+    await rejectsWith(
+      client.create(creation({ excludeCredentials: [...noise, { type: 'public-key', id: r.id }] }), { origin: ORIGIN }),
+      'InvalidStateError',
+    );
     const probes = requestsOf(requests, 0x02);
     assert.equal(probes.length, 3, '41 IDs in chunks of 16');
     for (const p of probes) assert.equal((p.get(5) as CborMap).get('up'), false);
-    assert.deepEqual(probes.map((p) => (p.get(3) as unknown[]).length), [16, 16, 9]);
+    assert.deepEqual(
+      probes.map((p) => (p.get(3) as unknown[]).length),
+      [16, 16, 9],
+    );
     const mc = requestsOf(requests, 0x01);
     assert.equal(mc.length, 1);
-    assert.deepEqual(((mc[0]!.get(5) as CborMap[])[0]!).get('id'), b64u.decode(r.id), 'the real request carries the matched credential');
+    assert.deepEqual(
+      (mc[0]!.get(5) as CborMap[])[0]!.get('id'),
+      b64u.decode(r.id),
+      'the real request carries the matched credential',
+    );
 
     // No match in any chunk: the credential is created, without an excludeList.
     requests.length = 0;
@@ -150,27 +188,54 @@ describe('excludeCredentials and allowCredentials', () => {
 
   it('no credentials: NotAllowedError (allow list and discoverable)', async () => {
     const { client } = await makeDevice();
-    await rejectsWith(client.get(request({ allowCredentials: [{ type: 'public-key', id: b64u.encode(randomBytes(48)) }] }), { origin: ORIGIN }), 'NotAllowedError', Status.CTAP2_ERR_NO_CREDENTIALS);
+    await rejectsWith(
+      client.get(request({ allowCredentials: [{ type: 'public-key', id: b64u.encode(randomBytes(48)) }] }), {
+        origin: ORIGIN,
+      }),
+      'NotAllowedError',
+      Status.CTAP2_ERR_NO_CREDENTIALS,
+    );
     await rejectsWith(client.get(request(), { origin: ORIGIN }), 'NotAllowedError', Status.CTAP2_ERR_NO_CREDENTIALS);
     const noise = Array.from({ length: 40 }, () => ({ type: 'public-key', id: b64u.encode(randomBytes(64)) }));
-    await rejectsWith(client.get(request({ allowCredentials: noise }), { origin: ORIGIN }), 'NotAllowedError', Status.CTAP2_ERR_NO_CREDENTIALS);
+    await rejectsWith(
+      client.get(request({ allowCredentials: noise }), { origin: ORIGIN }),
+      'NotAllowedError',
+      Status.CTAP2_ERR_NO_CREDENTIALS,
+    );
     // IDs longer than maxCredentialIdLength can never be on the device.
-    await rejectsWith(client.get(request({ allowCredentials: [{ type: 'public-key', id: b64u.encode(randomBytes(600)) }] }), { origin: ORIGIN }), 'NotAllowedError');
+    await rejectsWith(
+      client.get(request({ allowCredentials: [{ type: 'public-key', id: b64u.encode(randomBytes(600)) }] }), {
+        origin: ORIGIN,
+      }),
+      'NotAllowedError',
+    );
   });
 
   it('an allowList longer than maxCredentialCountInList (40 random IDs + the real one last) finds the credential', async () => {
     const { client, requests } = await makeDevice();
     const challenge = randomBytes(32);
     const reg = await client.create(creation({ challenge: b64u.encode(challenge) }), { origin: ORIGIN });
-    const { registrationInfo } = await verifyRegistrationResponse({ response: reg as never, expectedChallenge: b64u.encode(challenge), expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: false });
+    const { registrationInfo } = await verifyRegistrationResponse({
+      response: reg as never,
+      expectedChallenge: b64u.encode(challenge),
+      expectedOrigin: ORIGIN,
+      expectedRPID: RP_ID,
+      requireUserVerification: false,
+    });
     const noise = Array.from({ length: 40 }, () => ({ type: 'public-key', id: b64u.encode(randomBytes(64)) }));
     requests.length = 0;
     const ch2 = randomBytes(32);
-    const a = await client.get(request({ challenge: b64u.encode(ch2), allowCredentials: [...noise, { type: 'public-key', id: reg.id }] }), { origin: ORIGIN });
+    const a = await client.get(
+      request({ challenge: b64u.encode(ch2), allowCredentials: [...noise, { type: 'public-key', id: reg.id }] }),
+      { origin: ORIGIN },
+    );
     assert.equal(a.id, reg.id);
     const ga = requestsOf(requests, 0x02);
     assert.equal(ga.length, 4, 'three silent probes, then the real request');
-    assert.deepEqual(ga.slice(0, 3).map((p) => (p.get(5) as CborMap).get('up')), [false, false, false]);
+    assert.deepEqual(
+      ga.slice(0, 3).map((p) => (p.get(5) as CborMap).get('up')),
+      [false, false, false],
+    );
     assert.equal(ga[3]!.has(5), false, 'the real request collects presence');
     assert.equal((ga[3]!.get(3) as unknown[]).length, 1);
     const v = await verifyAuthenticationResponse({
@@ -196,7 +261,10 @@ describe('excludeCredentials and allowCredentials', () => {
       },
     };
     const client = new WebAuthnClient(omitting);
-    const r = await client.create(creation({ authenticatorSelection: { residentKey: 'required', userVerification: 'discouraged' } }), { origin: ORIGIN });
+    const r = await client.create(
+      creation({ authenticatorSelection: { residentKey: 'required', userVerification: 'discouraged' } }),
+      { origin: ORIGIN },
+    );
     const a = await client.get(request({ allowCredentials: [{ type: 'public-key', id: r.id }] }), { origin: ORIGIN });
     assert.equal(a.id, r.id);
     // Without an allow list the credential cannot be known: the response is malformed.
@@ -207,7 +275,14 @@ describe('excludeCredentials and allowCredentials', () => {
     const seen: number[] = [];
     const { client } = await makeDevice({}, { selectCredential: (c) => (seen.push(c.length), 1) });
     const users = [randomBytes(16), randomBytes(16)];
-    for (const id of users) await client.create(creation({ user: { id: b64u.encode(id), name: 'n', displayName: 'N' }, authenticatorSelection: { residentKey: 'required' } }), { origin: ORIGIN });
+    for (const id of users)
+      await client.create(
+        creation({
+          user: { id: b64u.encode(id), name: 'n', displayName: 'N' },
+          authenticatorSelection: { residentKey: 'required' },
+        }),
+        { origin: ORIGIN },
+      );
     const a = await client.get(request(), { origin: ORIGIN });
     assert.deepEqual(seen, [2]);
     assert.ok(users.some((u) => b64u.encode(u) === a.response.userHandle));
@@ -217,7 +292,10 @@ describe('excludeCredentials and allowCredentials', () => {
 describe('user verification', () => {
   it('required without any way to verify: NotAllowedError, nothing sent to the device', async () => {
     const { client, requests } = await makeDevice();
-    await rejectsWith(client.create(creation({ authenticatorSelection: { userVerification: 'required' } }), { origin: ORIGIN }), 'NotAllowedError');
+    await rejectsWith(
+      client.create(creation({ authenticatorSelection: { userVerification: 'required' } }), { origin: ORIGIN }),
+      'NotAllowedError',
+    );
     await rejectsWith(client.get(request({ userVerification: 'required' }), { origin: ORIGIN }), 'NotAllowedError');
     assert.equal(requestsOf(requests, 0x01).length + requestsOf(requests, 0x02).length, 0);
   });
@@ -226,8 +304,17 @@ describe('user verification', () => {
     const uv = { available: true, verify: async () => 'verified' as const };
     const { client } = await makeDevice({}, {}, { uv });
     const challenge = randomBytes(32);
-    const r = await client.create(creation({ challenge: b64u.encode(challenge), authenticatorSelection: { userVerification: 'required' } }), { origin: ORIGIN });
-    const v = await verifyRegistrationResponse({ response: r as never, expectedChallenge: b64u.encode(challenge), expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: true });
+    const r = await client.create(
+      creation({ challenge: b64u.encode(challenge), authenticatorSelection: { userVerification: 'required' } }),
+      { origin: ORIGIN },
+    );
+    const v = await verifyRegistrationResponse({
+      response: r as never,
+      expectedChallenge: b64u.encode(challenge),
+      expectedOrigin: ORIGIN,
+      expectedRPID: RP_ID,
+      requireUserVerification: true,
+    });
     assert.equal(v.verified, true);
   });
 
@@ -251,9 +338,20 @@ describe('user verification', () => {
       },
     };
     const client = new WebAuthnClient(transport, { userVerifier: verifier });
-    await rejectsWith(client.create(creation({ authenticatorSelection: { userVerification: 'required' } }), { origin: ORIGIN }), 'NotAllowedError', Status.CTAP2_ERR_PIN_NOT_SET);
-    await rejectsWith(client.get(request({ userVerification: 'preferred' }), { origin: ORIGIN }), 'NotAllowedError', Status.CTAP2_ERR_PIN_NOT_SET);
-    assert.deepEqual(calls, [[0x01, RP_ID], [0x02, RP_ID]]);
+    await rejectsWith(
+      client.create(creation({ authenticatorSelection: { userVerification: 'required' } }), { origin: ORIGIN }),
+      'NotAllowedError',
+      Status.CTAP2_ERR_PIN_NOT_SET,
+    );
+    await rejectsWith(
+      client.get(request({ userVerification: 'preferred' }), { origin: ORIGIN }),
+      'NotAllowedError',
+      Status.CTAP2_ERR_PIN_NOT_SET,
+    );
+    assert.deepEqual(calls, [
+      [0x01, RP_ID],
+      [0x02, RP_ID],
+    ]);
     const mc = requestsOf(device.requests, 0x01)[0]!;
     assert.equal((mc.get(8) as Uint8Array).length, 32, 'protocol 2 pinUvAuthParam is the full HMAC');
     assert.equal(mc.get(9), 2);
@@ -283,7 +381,11 @@ describe('abort and timeout', () => {
   it('the user denying → NotAllowedError', async () => {
     const { client, env } = await makeDevice();
     env.presence.answer = 'denied';
-    await rejectsWith(client.create(creation(), { origin: ORIGIN }), 'NotAllowedError', Status.CTAP2_ERR_OPERATION_DENIED);
+    await rejectsWith(
+      client.create(creation(), { origin: ORIGIN }),
+      'NotAllowedError',
+      Status.CTAP2_ERR_OPERATION_DENIED,
+    );
   });
 });
 
@@ -291,24 +393,56 @@ describe('extensions end to end', () => {
   it('credProtect reaches the authenticator; a uvRequired credential is not usable without UV', async () => {
     const { client } = await makeDevice();
     const r = await client.create(
-      creation({ extensions: { credentialProtectionPolicy: 'userVerificationRequired', enforceCredentialProtectionPolicy: true, credProps: true } }),
+      creation({
+        extensions: {
+          credentialProtectionPolicy: 'userVerificationRequired',
+          enforceCredentialProtectionPolicy: true,
+          credProps: true,
+        },
+      }),
       { origin: ORIGIN },
     );
-    assert.equal(extensionsOf(parseAuthenticatorData(b64u.decode(r.response.authenticatorData)))?.get('credProtect'), 3);
+    assert.equal(
+      extensionsOf(parseAuthenticatorData(b64u.decode(r.response.authenticatorData)))?.get('credProtect'),
+      3,
+    );
     assert.deepEqual(r.clientExtensionResults, { credProps: { rk: false } });
-    await rejectsWith(client.get(request({ allowCredentials: [{ type: 'public-key', id: r.id }] }), { origin: ORIGIN }), 'NotAllowedError');
+    await rejectsWith(
+      client.get(request({ allowCredentials: [{ type: 'public-key', id: r.id }] }), { origin: ORIGIN }),
+      'NotAllowedError',
+    );
   });
 
   it('extensions the device lacks get the spec outputs for "not supported"', async () => {
     const device = await makeDevice();
     const client = new WebAuthnClient(patchInfo(device.transport, (info) => info.set(2, ['credProtect'])));
     const r = await client.create(
-      creation({ extensions: { prf: { eval: { first: b64u.encode(randomBytes(32)) } }, credBlob: b64u.encode(randomBytes(8)), largeBlob: { support: 'preferred' }, minPinLength: true } }),
+      creation({
+        extensions: {
+          prf: { eval: { first: b64u.encode(randomBytes(32)) } },
+          credBlob: b64u.encode(randomBytes(8)),
+          largeBlob: { support: 'preferred' },
+          minPinLength: true,
+        },
+      }),
       { origin: ORIGIN },
     );
-    assert.deepEqual(r.clientExtensionResults, { credBlob: false, largeBlob: { supported: false }, prf: { enabled: false } });
-    await rejectsWith(client.create(creation({ extensions: { largeBlob: { support: 'required' } } }), { origin: ORIGIN }), 'NotSupportedError');
-    const a = await client.get(request({ allowCredentials: [{ type: 'public-key', id: r.id }], extensions: { getCredBlob: true, largeBlob: { read: true }, prf: {}, appid: 'https://localhost' } }), { origin: ORIGIN });
+    assert.deepEqual(r.clientExtensionResults, {
+      credBlob: false,
+      largeBlob: { supported: false },
+      prf: { enabled: false },
+    });
+    await rejectsWith(
+      client.create(creation({ extensions: { largeBlob: { support: 'required' } } }), { origin: ORIGIN }),
+      'NotSupportedError',
+    );
+    const a = await client.get(
+      request({
+        allowCredentials: [{ type: 'public-key', id: r.id }],
+        extensions: { getCredBlob: true, largeBlob: { read: true }, prf: {}, appid: 'https://localhost' },
+      }),
+      { origin: ORIGIN },
+    );
     assert.deepEqual(a.clientExtensionResults, { appid: false, largeBlob: {}, prf: {} });
   });
 });

@@ -11,7 +11,11 @@ import { testContext, testEnv } from '../helpers/env.js';
 export const ORIGIN = 'http://localhost:5173';
 export const RP_ID = 'localhost';
 
-export async function makeDevice(config: Partial<AuthenticatorConfig> = {}, clientOptions: WebAuthnClientOptions = {}, envPatch: Partial<Env> = {}) {
+export async function makeDevice(
+  config: Partial<AuthenticatorConfig> = {},
+  clientOptions: WebAuthnClientOptions = {},
+  envPatch: Partial<Env> = {},
+) {
   const env = Object.assign(testEnv(), envPatch);
   const auth = await createAuthenticator(env, defaultConfig(config));
   const requests: Uint8Array[] = [];

@@ -22,21 +22,31 @@ import { makeDevice, ORIGIN, patchInfo, RP_ID, randomBytes } from './device.js';
 const PIN = '1234';
 type Client = WebAuthnClient;
 
-async function createCredential(client: Client, o: { rk?: boolean; uv?: string; extensions?: Record<string, unknown> } = {}): Promise<RegistrationResponseJSON> {
+async function createCredential(
+  client: Client,
+  o: { rk?: boolean; uv?: string; extensions?: Record<string, unknown> } = {},
+): Promise<RegistrationResponseJSON> {
   return client.create(
     {
       rp: { name: 'Demo', id: RP_ID },
       user: { id: b64u.encode(randomBytes(16)), name: 'alice', displayName: 'Alice' },
       challenge: b64u.encode(randomBytes(32)),
       pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-      authenticatorSelection: { residentKey: o.rk ? 'required' : 'discouraged', userVerification: o.uv ?? 'discouraged' },
+      authenticatorSelection: {
+        residentKey: o.rk ? 'required' : 'discouraged',
+        userVerification: o.uv ?? 'discouraged',
+      },
       ...(o.extensions && { extensions: o.extensions }),
     },
     { origin: ORIGIN },
   );
 }
 
-async function assertWith(client: Client, ids: string[], o: { uv?: string; extensions?: Record<string, unknown> } = {}) {
+async function assertWith(
+  client: Client,
+  ids: string[],
+  o: { uv?: string; extensions?: Record<string, unknown> } = {},
+) {
   return client.get(
     {
       challenge: b64u.encode(randomBytes(32)),
@@ -48,7 +58,11 @@ async function assertWith(client: Client, ids: string[], o: { uv?: string; exten
   );
 }
 
-const prfEval = (first: string, second?: string) => ({ prf: { eval: { first: b64u.encode(utf8.encode(first)), ...(second && { second: b64u.encode(utf8.encode(second)) }) } } });
+const prfEval = (first: string, second?: string) => ({
+  prf: {
+    eval: { first: b64u.encode(utf8.encode(first)), ...(second && { second: b64u.encode(utf8.encode(second)) }) },
+  },
+});
 type PrfOut = { results?: { first: string; second?: string }; enabled?: boolean };
 const prfOf = (r: { clientExtensionResults: Record<string, unknown> }) => r.clientExtensionResults.prf as PrfOut;
 
@@ -83,7 +97,9 @@ describe('prf over hmac-secret', () => {
     assert.notEqual(other.first, a1.first, 'another credential, another result');
 
     const withUv = prfOf(await assertWith(client, [c1.id], { uv: 'required', extensions: prfEval('salt A') })).results!;
-    const withUvAgain = prfOf(await assertWith(client, [c1.id], { uv: 'required', extensions: prfEval('salt A') })).results!;
+    const withUvAgain = prfOf(
+      await assertWith(client, [c1.id], { uv: 'required', extensions: prfEval('salt A') }),
+    ).results!;
     assert.notEqual(withUv.first, a1.first, 'CredRandomWithUV differs from CredRandomWithoutUV');
     assert.equal(withUv.first, withUvAgain.first);
   });
@@ -92,7 +108,8 @@ describe('prf over hmac-secret', () => {
     const { client, requests } = await makeDevice();
     const c1 = await createCredential(client, { extensions: { prf: {} } });
     const c2 = await createCredential(client, { extensions: { prf: {} } });
-    const single = async (id: string, salt: string) => prfOf(await assertWith(client, [id], { extensions: prfEval(salt) })).results!.first;
+    const single = async (id: string, salt: string) =>
+      prfOf(await assertWith(client, [id], { extensions: prfEval(salt) })).results!.first;
     const salts: Record<string, string> = { [c1.id]: 'for c1', [c2.id]: 'for c2' };
     const byCredential = (ids: string[]) => ({
       prf: {
@@ -104,7 +121,8 @@ describe('prf over hmac-secret', () => {
     const one = await assertWith(client, [c2.id], { extensions: byCredential([c2.id]) });
     assert.equal(prfOf(one).results!.first, await single(c2.id, 'for c2'));
     const fallback = await assertWith(client, [c1.id, c2.id], { extensions: byCredential([c2.id]) });
-    if (fallback.id === c1.id) assert.equal(prfOf(fallback).results!.first, await single(c1.id, 'default'), 'no entry for c1: eval');
+    if (fallback.id === c1.id)
+      assert.equal(prfOf(fallback).results!.first, await single(c1.id, 'default'), 'no entry for c1: eval');
 
     const before = requests.length;
     const both = await assertWith(client, [c1.id, c2.id], { extensions: byCredential([c1.id, c2.id]) });
@@ -120,7 +138,10 @@ describe('prf over hmac-secret', () => {
   it('a discoverable get with eval, and without hmac-secret support the output is empty', async () => {
     const { client } = await makeDevice();
     const c = await createCredential(client, { rk: true, extensions: prfEval('x') });
-    const a = await client.get({ challenge: b64u.encode(randomBytes(32)), userVerification: 'discouraged', extensions: prfEval('x') }, { origin: ORIGIN });
+    const a = await client.get(
+      { challenge: b64u.encode(randomBytes(32)), userVerification: 'discouraged', extensions: prfEval('x') },
+      { origin: ORIGIN },
+    );
     assert.equal(a.id, c.id);
     assert.equal(prfOf(a).results!.first, prfOf(c).results!.first);
     const device = await makeDevice();
@@ -136,11 +157,27 @@ async function rawLargeBlobState(device: Awaited<ReturnType<typeof makeDevice>>,
   const id = b64u.decode(credentialId);
   const ga = decodeGetAssertionResponse(
     await device.transport.cbor(
-      encodeGetAssertionRequest({ rpId: RP_ID, clientDataHash: new Uint8Array(32), allowList: [{ type: 'public-key', id }], extensions: new Map([['largeBlobKey', true]]), options: { up: false } }),
+      encodeGetAssertionRequest({
+        rpId: RP_ID,
+        clientDataHash: new Uint8Array(32),
+        allowList: [{ type: 'public-key', id }],
+        extensions: new Map([['largeBlobKey', true]]),
+        options: { up: false },
+      }),
     ),
     [{ type: 'public-key', id }],
   );
-  const res = await device.transport.cbor(new Uint8Array([0x0c, ...encode(new Map([[1, 1024], [3, 0]]))]));
+  const res = await device.transport.cbor(
+    new Uint8Array([
+      0x0c,
+      ...encode(
+        new Map([
+          [1, 1024],
+          [3, 0],
+        ]),
+      ),
+    ]),
+  );
   assert.equal(res[0], 0);
   const serialized = (cbor2Decode(res.subarray(1)) as Map<number, Uint8Array>).get(1)!;
   return { key: ga.largeBlobKey!, serialized };
@@ -149,7 +186,10 @@ async function rawLargeBlobState(device: Awaited<ReturnType<typeof makeDevice>>,
 /** L3 §10.1.5 / CTAP 2.1 §6.10.3, independently: checksum, then AES-256-GCM and raw DEFLATE with node:crypto/zlib. */
 function openWithNode(serialized: Uint8Array, key: Uint8Array): string[] {
   const array = serialized.subarray(0, serialized.length - 16);
-  assert.deepEqual(serialized.subarray(serialized.length - 16), new Uint8Array(createHash('sha256').update(array).digest().subarray(0, 16)));
+  assert.deepEqual(
+    serialized.subarray(serialized.length - 16),
+    new Uint8Array(createHash('sha256').update(array).digest().subarray(0, 16)),
+  );
   const entries = cbor2Decode(array) as Array<Map<number, Uint8Array | number>>;
   const opened: string[] = [];
   for (const e of entries) {
@@ -162,7 +202,10 @@ function openWithNode(serialized: Uint8Array, key: Uint8Array): string[] {
     decipher.setAAD(ad);
     decipher.setAuthTag(ciphertext.subarray(ciphertext.length - 16));
     try {
-      const compressed = Buffer.concat([decipher.update(ciphertext.subarray(0, ciphertext.length - 16)), decipher.final()]);
+      const compressed = Buffer.concat([
+        decipher.update(ciphertext.subarray(0, ciphertext.length - 16)),
+        decipher.final(),
+      ]);
       const plain = inflateRawSync(compressed);
       assert.equal(plain.length, origSize);
       opened.push(plain.toString('utf8'));
@@ -189,13 +232,24 @@ describe('largeBlob', () => {
     assert.deepEqual(c2.clientExtensionResults.largeBlob, { supported: true });
     const nonRk = await createCredential(client, { extensions: { largeBlob: { support: 'preferred' } } });
     assert.deepEqual(nonRk.clientExtensionResults.largeBlob, { supported: false });
-    await assert.rejects(createCredential(client, { extensions: { largeBlob: { support: 'required' } } }), (e: unknown) => e instanceof WebAuthnError && e.name === 'NotSupportedError');
+    await assert.rejects(
+      createCredential(client, { extensions: { largeBlob: { support: 'required' } } }),
+      (e: unknown) => e instanceof WebAuthnError && e.name === 'NotSupportedError',
+    );
 
-    assert.deepEqual((await assertWith(client, [c1.id], { extensions: { largeBlob: { read: true } } })).clientExtensionResults.largeBlob, {}, 'nothing stored yet');
+    assert.deepEqual(
+      (await assertWith(client, [c1.id], { extensions: { largeBlob: { read: true } } })).clientExtensionResults
+        .largeBlob,
+      {},
+      'nothing stored yet',
+    );
     const w = await assertWith(client, [c1.id], { extensions: write('the first blob '.repeat(20)) });
     assert.deepEqual(w.clientExtensionResults.largeBlob, { written: true });
     await assertWith(client, [c2.id], { extensions: write('second') });
-    assert.equal(blobOf(await assertWith(client, [c1.id], { extensions: { largeBlob: { read: true } } })), 'the first blob '.repeat(20));
+    assert.equal(
+      blobOf(await assertWith(client, [c1.id], { extensions: { largeBlob: { read: true } } })),
+      'the first blob '.repeat(20),
+    );
     assert.equal(blobOf(await assertWith(client, [c2.id], { extensions: { largeBlob: { read: true } } })), 'second');
 
     // Overwrite replaces the entry instead of adding one.
@@ -211,12 +265,24 @@ describe('largeBlob', () => {
   it('without a PIN the write needs no token; with a PIN and none given the write is refused: written false', async () => {
     const device = await makeDevice();
     const c = await createCredential(device.client, { rk: true, extensions: { largeBlob: { support: 'required' } } });
-    assert.deepEqual((await assertWith(device.client, [c.id], { extensions: write('no pin') })).clientExtensionResults.largeBlob, { written: true });
-    assert.equal(blobOf(await assertWith(device.client, [c.id], { extensions: { largeBlob: { read: true } } })), 'no pin');
+    assert.deepEqual(
+      (await assertWith(device.client, [c.id], { extensions: write('no pin') })).clientExtensionResults.largeBlob,
+      { written: true },
+    );
+    assert.equal(
+      blobOf(await assertWith(device.client, [c.id], { extensions: { largeBlob: { read: true } } })),
+      'no pin',
+    );
     await device.client.setPin(PIN);
     device.client.pin = undefined;
-    assert.deepEqual((await assertWith(device.client, [c.id], { extensions: write('refused') })).clientExtensionResults.largeBlob, { written: false });
-    assert.equal(blobOf(await assertWith(device.client, [c.id], { extensions: { largeBlob: { read: true } } })), 'no pin');
+    assert.deepEqual(
+      (await assertWith(device.client, [c.id], { extensions: write('refused') })).clientExtensionResults.largeBlob,
+      { written: false },
+    );
+    assert.equal(
+      blobOf(await assertWith(device.client, [c.id], { extensions: { largeBlob: { read: true } } })),
+      'no pin',
+    );
   });
 });
 
@@ -224,12 +290,18 @@ describe('credBlob, credProps, minPinLength', () => {
   it('credBlob is stored at create and returned by getCredBlob', async () => {
     const { client } = await makeDevice();
     const blob = randomBytes(24);
-    const c = await createCredential(client, { rk: true, extensions: { credBlob: b64u.encode(blob), credProps: true } });
+    const c = await createCredential(client, {
+      rk: true,
+      extensions: { credBlob: b64u.encode(blob), credProps: true },
+    });
     assert.equal(c.clientExtensionResults.credBlob, true);
     assert.deepEqual(c.clientExtensionResults.credProps, { rk: true });
     const a = await assertWith(client, [c.id], { extensions: { getCredBlob: true } });
     assert.equal(a.clientExtensionResults.getCredBlob, b64u.encode(blob));
-    const tooLong = await createCredential(client, { rk: true, extensions: { credBlob: b64u.encode(randomBytes(33)) } });
+    const tooLong = await createCredential(client, {
+      rk: true,
+      extensions: { credBlob: b64u.encode(randomBytes(33)) },
+    });
     assert.equal(tooLong.clientExtensionResults.credBlob, false, 'longer than maxCredBlobLength: not sent');
   });
 
@@ -263,7 +335,12 @@ describe('credBlob, credProps, minPinLength', () => {
     const token = await clientPin.tokenFromPin(PIN, 0x20);
     const subCommandParams = new Map<number, Encodable>([[2, [RP_ID]]]);
     const message = new Uint8Array([...new Uint8Array(32).fill(0xff), 0x0d, 0x03, ...encode(subCommandParams)]);
-    const config = new Map<number, Encodable>([[1, 0x03], [2, subCommandParams], [3, token.protocol], [4, pinUvAuthenticate(token, message)]]);
+    const config = new Map<number, Encodable>([
+      [1, 0x03],
+      [2, subCommandParams],
+      [3, token.protocol],
+      [4, pinUvAuthenticate(token, message)],
+    ]);
     assert.equal((await transport.cbor(new Uint8Array([0x0d, ...encode(config)])))[0], 0);
     client.forgetInfo();
 

@@ -36,12 +36,20 @@ const SEED_OPTIONS = seedBlock('publicKeyCredentialCreationOptions') as PublicKe
 const SEED_CREDENTIAL = seedBlock('createdCredential');
 
 /** The seed's creation options with the random members filled in (user.id ≤ 64 bytes, challenge ≥ 16). */
-function seedCreationOptions(patch: Record<string, unknown> = {}): PublicKeyCredentialCreationOptionsJSON & { challenge: string; user: { id: string } } {
-  return { ...SEED_OPTIONS, user: { ...SEED_OPTIONS.user, id: b64u.encode(randomBytes(32)) }, challenge: b64u.encode(randomBytes(32)), ...patch };
+function seedCreationOptions(
+  patch: Record<string, unknown> = {},
+): PublicKeyCredentialCreationOptionsJSON & { challenge: string; user: { id: string } } {
+  return {
+    ...SEED_OPTIONS,
+    user: { ...SEED_OPTIONS.user, id: b64u.encode(randomBytes(32)) },
+    challenge: b64u.encode(randomBytes(32)),
+    ...patch,
+  };
 }
 
 const isError = (name: string) => (e: unknown) => e instanceof WebAuthnError && e.name === name;
-const authData = (r: { response: { authenticatorData: string } }) => parseAuthenticatorData(b64u.decode(r.response.authenticatorData));
+const authData = (r: { response: { authenticatorData: string } }) =>
+  parseAuthenticatorData(b64u.decode(r.response.authenticatorData));
 
 describe('seed 001 with --profile windows-hello', () => {
   let key: SoftKey;
@@ -87,7 +95,12 @@ describe('seed 001 with --profile windows-hello', () => {
     assert.equal(clientData.type, sampleClientData.type);
     assert.equal(clientData.crossOrigin, sampleClientData.crossOrigin);
     // And the relying party accepts it.
-    const v = await verifyRegistrationResponse({ response: r as never, expectedChallenge: options.challenge, expectedOrigin: ORIGIN, expectedRPID: RP_ID });
+    const v = await verifyRegistrationResponse({
+      response: r as never,
+      expectedChallenge: options.challenge,
+      expectedOrigin: ORIGIN,
+      expectedRPID: RP_ID,
+    });
     assert.equal(v.verified, true);
     assert.equal(v.registrationInfo.aaguid, '08987058-cadc-4b81-b6e1-30de50dcbe96');
     assert.equal(v.registrationInfo.credentialDeviceType, 'singleDevice');
@@ -107,7 +120,10 @@ describe('every passkey provider, verified by @simplewebauthn/server', () => {
         const synced = profile.behaviour!.backupEligible === true;
         for (const attestation of ['none', 'direct'] as const) {
           for (const userVerification of ['required', 'preferred'] as const) {
-            const options = seedCreationOptions({ attestation, authenticatorSelection: { authenticatorAttachment: 'platform', userVerification } });
+            const options = seedCreationOptions({
+              attestation,
+              authenticatorSelection: { authenticatorAttachment: 'platform', userVerification },
+            });
             const r = await key.client.create(options, { origin: ORIGIN });
             const reg = await verifyRegistrationResponse({
               response: r as never,
@@ -136,7 +152,11 @@ describe('every passkey provider, verified by @simplewebauthn/server', () => {
               expectedChallenge: challenge,
               expectedOrigin: ORIGIN,
               expectedRPID: RP_ID,
-              credential: { id: info.credential.id, publicKey: info.credential.publicKey, counter: info.credential.counter },
+              credential: {
+                id: info.credential.id,
+                publicKey: info.credential.publicKey,
+                counter: info.credential.counter,
+              },
               requireUserVerification: true,
             });
             assert.equal(auth.verified, true);
@@ -168,7 +188,10 @@ describe('authenticatorAttachment and hints (L3 §5.1.3 step 20, §5.4.4)', () =
 
   it('a security key alone: "platform" is refused with NotAllowedError once the timeout passes', async () => {
     await assert.rejects(
-      securityKey.client.create(seedCreationOptions({ timeout: 300, authenticatorSelection: { authenticatorAttachment: 'platform' } }), { origin: ORIGIN }),
+      securityKey.client.create(
+        seedCreationOptions({ timeout: 300, authenticatorSelection: { authenticatorAttachment: 'platform' } }),
+        { origin: ORIGIN },
+      ),
       (e) => isError('NotAllowedError')(e) && /timed out/.test((e as Error).message),
     );
     assert.equal(await securityKey.client.isUserVerifyingPlatformAuthenticatorAvailable(), false);
@@ -176,7 +199,10 @@ describe('authenticatorAttachment and hints (L3 §5.1.3 step 20, §5.4.4)', () =
 
   it('a platform key alone: "cross-platform" is refused the same way', async () => {
     await assert.rejects(
-      platform.client.create(seedCreationOptions({ timeout: 300, authenticatorSelection: { authenticatorAttachment: 'cross-platform' } }), { origin: ORIGIN }),
+      platform.client.create(
+        seedCreationOptions({ timeout: 300, authenticatorSelection: { authenticatorAttachment: 'cross-platform' } }),
+        { origin: ORIGIN },
+      ),
       isError('NotAllowedError'),
     );
   });
@@ -197,16 +223,40 @@ describe('authenticatorAttachment and hints (L3 §5.1.3 step 20, §5.4.4)', () =
       });
       assert.equal(v.verified, true);
       // The AAGUID says which authenticator made it: iCloud Keychain's, or the security key's zeroed under "none".
-      assert.equal(v.registrationInfo.aaguid === 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd', r.authenticatorAttachment === 'platform');
+      assert.equal(
+        v.registrationInfo.aaguid === 'fbfc3007-154e-4ecc-8c0b-6e020557d7bd',
+        r.authenticatorAttachment === 'platform',
+      );
       return { attachment: r.authenticatorAttachment, id: r.id };
     };
     assert.equal((await attachmentOf(both(), { authenticatorSelection: {} })).attachment, 'platform');
-    assert.equal((await attachmentOf(both(), { authenticatorSelection: { authenticatorAttachment: 'cross-platform' } })).attachment, 'cross-platform');
-    assert.equal((await attachmentOf(both(), { authenticatorSelection: { authenticatorAttachment: 'platform' } })).attachment, 'platform');
-    assert.equal((await attachmentOf(both(), { hints: ['security-key'], authenticatorSelection: {} })).attachment, 'cross-platform');
+    assert.equal(
+      (await attachmentOf(both(), { authenticatorSelection: { authenticatorAttachment: 'cross-platform' } }))
+        .attachment,
+      'cross-platform',
+    );
+    assert.equal(
+      (await attachmentOf(both(), { authenticatorSelection: { authenticatorAttachment: 'platform' } })).attachment,
+      'platform',
+    );
+    assert.equal(
+      (await attachmentOf(both(), { hints: ['security-key'], authenticatorSelection: {} })).attachment,
+      'cross-platform',
+    );
     // Hints take precedence over a contradicting authenticatorAttachment (L3 §5.4 hints).
-    assert.equal((await attachmentOf(both(), { hints: ['security-key'], authenticatorSelection: { authenticatorAttachment: 'platform' } })).attachment, 'cross-platform');
-    assert.equal((await attachmentOf(both({ chooseAuthenticator: 'cross-platform' }), { authenticatorSelection: {} })).attachment, 'cross-platform');
+    assert.equal(
+      (
+        await attachmentOf(both(), {
+          hints: ['security-key'],
+          authenticatorSelection: { authenticatorAttachment: 'platform' },
+        })
+      ).attachment,
+      'cross-platform',
+    );
+    assert.equal(
+      (await attachmentOf(both({ chooseAuthenticator: 'cross-platform' }), { authenticatorSelection: {} })).attachment,
+      'cross-platform',
+    );
     const seen: string[] = [];
     const chooser = both({
       chooseAuthenticator: (candidates) => {
@@ -221,12 +271,23 @@ describe('authenticatorAttachment and hints (L3 §5.1.3 step 20, §5.4.4)', () =
 
     // Sign-in: with no pick given, the authenticator that holds the credential answers.
     const challenge = b64u.encode(randomBytes(32));
-    const a = await both().get({ challenge, rpId: RP_ID, allowCredentials: [{ type: 'public-key', id: onKey.id }] }, { origin: ORIGIN });
+    const a = await both().get(
+      { challenge, rpId: RP_ID, allowCredentials: [{ type: 'public-key', id: onKey.id }] },
+      { origin: ORIGIN },
+    );
     assert.equal(a.id, onKey.id);
     assert.equal(a.authenticatorAttachment, 'cross-platform');
     // allowCredentials naming only "internal" leaves the security key out: nothing can answer.
     await assert.rejects(
-      both().get({ challenge, rpId: RP_ID, timeout: 300, allowCredentials: [{ type: 'public-key', id: onKey.id, transports: ['internal'] }] }, { origin: ORIGIN }),
+      both().get(
+        {
+          challenge,
+          rpId: RP_ID,
+          timeout: 300,
+          allowCredentials: [{ type: 'public-key', id: onKey.id, transports: ['internal'] }],
+        },
+        { origin: ORIGIN },
+      ),
       isError('NotAllowedError'),
     );
   });

@@ -28,7 +28,9 @@ for (const [marker, title] of Object.entries(EXAMPLES)) {
       const index = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'index.js')).href;
       const source = m[1]!.replace(/from 'softkey'/g, `from '${index}'`);
       assert.notEqual(source.indexOf(index), -1);
-      const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+      const js = ts.transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      }).outputText;
       const dir = mkdtempSync(join(tmpdir(), `softkey-readme-${marker}-`));
       try {
         const file = join(dir, 'example.mjs');

@@ -34,7 +34,11 @@ const isError = (name: string) => (e: unknown) => e instanceof WebAuthnError && 
 async function registerAndLogIn(client: WebAuthnClient): Promise<string> {
   const challenge = randomBytes(32);
   const r = await client.create(
-    creationOptionsJSON(challenge, { credProps: true, prf: { eval: { first: b64u.encode(utf8.encode('key')) } }, largeBlob: { support: 'required' } }),
+    creationOptionsJSON(challenge, {
+      credProps: true,
+      prf: { eval: { first: b64u.encode(utf8.encode('key')) } },
+      largeBlob: { support: 'required' },
+    }),
     { origin: ORIGIN },
   );
   const reg = await verifyRegistrationResponse({
@@ -52,11 +56,17 @@ async function registerAndLogIn(client: WebAuthnClient): Promise<string> {
   assert.ok(prfAtCreate);
 
   let counter = reg.registrationInfo.credential.counter;
-  for (const extensions of [{ largeBlob: { write: b64u.encode(utf8.encode('hello')) } }, { largeBlob: { read: true }, prf: { eval: { first: b64u.encode(utf8.encode('key')) } } }]) {
+  for (const extensions of [
+    { largeBlob: { write: b64u.encode(utf8.encode('hello')) } },
+    { largeBlob: { read: true }, prf: { eval: { first: b64u.encode(utf8.encode('key')) } } },
+  ]) {
     const ch = randomBytes(32);
     // Discoverable: no allowCredentials for the read (largeBlob write needs exactly one).
     const allow = 'write' in extensions.largeBlob ? { allowCredentials: [{ type: 'public-key', id: r.id }] } : {};
-    const a = await client.get({ challenge: b64u.encode(ch), rpId: RP_ID, userVerification: 'required', ...allow, extensions }, { origin: ORIGIN });
+    const a = await client.get(
+      { challenge: b64u.encode(ch), rpId: RP_ID, userVerification: 'required', ...allow, extensions },
+      { origin: ORIGIN },
+    );
     const v = await verifyAuthenticationResponse({
       response: a as never,
       expectedChallenge: b64u.encode(ch),
@@ -71,14 +81,27 @@ async function registerAndLogIn(client: WebAuthnClient): Promise<string> {
     if ('write' in extensions.largeBlob) assert.deepEqual(a.clientExtensionResults.largeBlob, { written: true });
     else {
       assert.equal(utf8.decode(b64u.decode(a.clientExtensionResults.largeBlob!.blob!)), 'hello');
-      assert.equal(a.clientExtensionResults.prf?.results?.first, prfAtCreate, 'UV at create and at get: the same PRF value');
+      assert.equal(
+        a.clientExtensionResults.prf?.results?.first,
+        prfAtCreate,
+        'UV at create and at get: the same PRF value',
+      );
     }
   }
 
   // Wrong origin for the RP ID, and an RP ID the origin may not claim: SecurityError.
-  await assert.rejects(client.get({ challenge: b64u.encode(randomBytes(32)), rpId: RP_ID }, { origin: 'https://evil.example' }), isError('SecurityError'));
-  await assert.rejects(client.create(creationOptionsJSON(randomBytes(32)), { origin: 'https://example.com' }), isError('SecurityError'));
-  await assert.rejects(client.get({ challenge: b64u.encode(randomBytes(32)), rpId: 'example.com' }, { origin: ORIGIN }), isError('SecurityError'));
+  await assert.rejects(
+    client.get({ challenge: b64u.encode(randomBytes(32)), rpId: RP_ID }, { origin: 'https://evil.example' }),
+    isError('SecurityError'),
+  );
+  await assert.rejects(
+    client.create(creationOptionsJSON(randomBytes(32)), { origin: 'https://example.com' }),
+    isError('SecurityError'),
+  );
+  await assert.rejects(
+    client.get({ challenge: b64u.encode(randomBytes(32)), rpId: 'example.com' }, { origin: ORIGIN }),
+    isError('SecurityError'),
+  );
   return r.id;
 }
 
@@ -105,7 +128,10 @@ describe('key.client', () => {
     let connection: SoftKeyConnection;
     before(async () => {
       device = await startSoftkeyProcess({ args: ['--no-apdu'] });
-      connection = await connectSoftKey({ udp: `${device.host}:${device.udpPort}`, replyTo: `${device.host}:${device.replyPort}` });
+      connection = await connectSoftKey({
+        udp: `${device.host}:${device.udpPort}`,
+        replyTo: `${device.host}:${device.replyPort}`,
+      });
     });
     after(async () => {
       await connection?.close();
@@ -123,7 +149,10 @@ describe('key.client', () => {
     let device: SoftkeyProcess;
     let connection: SoftKeyConnection;
     before(async () => {
-      device = await startSoftkeyProcess({ args: ['--no-apdu', '--no-panel', '--ws', '127.0.0.1:0'], readyPattern: /CTAPHID over WebSocket on ws:/ });
+      device = await startSoftkeyProcess({
+        args: ['--no-apdu', '--no-panel', '--ws', '127.0.0.1:0'],
+        readyPattern: /CTAPHID over WebSocket on ws:/,
+      });
       const url = /CTAPHID over WebSocket on (ws:\/\/\S+)/.exec(device.output())![1]!;
       assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/ctaphid\?token=[\w-]{32}$/);
       connection = await connectSoftKey({ ws: url });

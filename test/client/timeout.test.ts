@@ -41,8 +41,14 @@ describe('ceremony timeout', () => {
 
   it('a get() with a 1 s RP timeout also ends in NotAllowedError after 1000 ms', async () => {
     const e = await key.client
-      .get({ challenge: b64u.encode(randomBytes(32)), rpId: RP_ID, timeout: 1000, userVerification: 'discouraged' }, { origin: ORIGIN })
-      .then(() => assert.fail('get() must not succeed'), (err: unknown) => err);
+      .get(
+        { challenge: b64u.encode(randomBytes(32)), rpId: RP_ID, timeout: 1000, userVerification: 'discouraged' },
+        { origin: ORIGIN },
+      )
+      .then(
+        () => assert.fail('get() must not succeed'),
+        (err: unknown) => err,
+      );
     assert.ok(e instanceof WebAuthnError);
     assert.equal(e.name, 'NotAllowedError');
   });

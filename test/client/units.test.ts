@@ -5,9 +5,19 @@ import { describe, it } from 'node:test';
 import { anonymize, attestationConveyance } from '../../src/client/attestation.js';
 import { DEFAULT_TIMEOUTS, effectiveTimeout, TESTING_TIMEOUTS } from '../../src/client/ceremony.js';
 import { collectClientData } from '../../src/client/clientData.js';
-import { CTAP_STATUS_TO_WEBAUTHN, toWebAuthnError, WEBAUTHN_ERROR_NAMES, webAuthnNameOfStatus, WebAuthnError } from '../../src/client/errors.js';
+import {
+  CTAP_STATUS_TO_WEBAUTHN,
+  toWebAuthnError,
+  WEBAUTHN_ERROR_NAMES,
+  webAuthnNameOfStatus,
+  WebAuthnError,
+} from '../../src/client/errors.js';
 import { planCreateExtensions, planGetExtensions } from '../../src/client/extensions.js';
-import { extensionOutputsToJSON, parseCreationOptionsFromJSON, parseRequestOptionsFromJSON } from '../../src/client/json.js';
+import {
+  extensionOutputsToJSON,
+  parseCreationOptionsFromJSON,
+  parseRequestOptionsFromJSON,
+} from '../../src/client/json.js';
 import { callerOrigin, resolveRpId } from '../../src/client/origin.js';
 import { pinUvAuthenticate } from '../../src/client/userVerifier.js';
 import * as b64u from '../../src/encoding/base64url.js';
@@ -22,7 +32,13 @@ const throwsNamed = (fn: () => unknown, name: string) =>
 describe('CTAP status → WebAuthn error (one table)', () => {
   it('maps the statuses the issue names', () => {
     assert.equal(webAuthnNameOfStatus(Status.CTAP2_ERR_CREDENTIAL_EXCLUDED), 'InvalidStateError');
-    for (const s of ['CTAP2_ERR_OPERATION_DENIED', 'CTAP2_ERR_USER_ACTION_TIMEOUT', 'CTAP2_ERR_NO_CREDENTIALS', 'CTAP2_ERR_KEEPALIVE_CANCEL', 'CTAP2_ERR_NOT_ALLOWED'] as const) {
+    for (const s of [
+      'CTAP2_ERR_OPERATION_DENIED',
+      'CTAP2_ERR_USER_ACTION_TIMEOUT',
+      'CTAP2_ERR_NO_CREDENTIALS',
+      'CTAP2_ERR_KEEPALIVE_CANCEL',
+      'CTAP2_ERR_NOT_ALLOWED',
+    ] as const) {
       assert.equal(webAuthnNameOfStatus(Status[s]), 'NotAllowedError', s);
     }
     assert.equal(webAuthnNameOfStatus(Status.CTAP2_ERR_UNSUPPORTED_ALGORITHM), 'NotSupportedError');
@@ -51,9 +67,15 @@ describe('collectClientData', () => {
   it('serializes type, challenge, origin, crossOrigin in order, and hashes the exact bytes', () => {
     const challenge = fromHex('000102030405060708090a0b0c0d0e0f');
     const cd = collectClientData('webauthn.get', challenge, 'https://example.com');
-    const text = '{"type":"webauthn.get","challenge":"AAECAwQFBgcICQoLDA0ODw","origin":"https://example.com","crossOrigin":false}';
+    const text =
+      '{"type":"webauthn.get","challenge":"AAECAwQFBgcICQoLDA0ODw","origin":"https://example.com","crossOrigin":false}';
     assert.equal(utf8.decode(cd.json), text);
-    assert.deepEqual(JSON.parse(text), { type: 'webauthn.get', challenge: 'AAECAwQFBgcICQoLDA0ODw', origin: 'https://example.com', crossOrigin: false });
+    assert.deepEqual(JSON.parse(text), {
+      type: 'webauthn.get',
+      challenge: 'AAECAwQFBgcICQoLDA0ODw',
+      origin: 'https://example.com',
+      crossOrigin: false,
+    });
     assert.equal(toHex(cd.hash), toHex(sha256(cd.json)));
   });
 });
@@ -68,7 +90,8 @@ describe('origin rules', () => {
     for (const bad of ['http://example.com', 'http://evil.example', 'http://192.168.1.1', 'ws://localhost', 'x']) {
       throwsNamed(() => callerOrigin(bad), 'SecurityError');
     }
-    for (const opaque of ['file:///tmp/x', 'data:text/html,x']) throwsNamed(() => callerOrigin(opaque), 'NotAllowedError');
+    for (const opaque of ['file:///tmp/x', 'data:text/html,x'])
+      throwsNamed(() => callerOrigin(opaque), 'NotAllowedError');
   });
 
   it('RP IDs', () => {
@@ -85,15 +108,40 @@ describe('origin rules', () => {
   });
 });
 
-const info = (extra: Partial<GetInfoResponse> = {}): GetInfoResponse => ({ versions: ['FIDO_2_1'], aaguid: new Uint8Array(16), ...extra });
+const info = (extra: Partial<GetInfoResponse> = {}): GetInfoResponse => ({
+  versions: ['FIDO_2_1'],
+  aaguid: new Uint8Array(16),
+  ...extra,
+});
 
 describe('extensions', () => {
   it('credProtect maps to the authenticator input, enforcement without support is NotSupportedError', () => {
-    const p = planCreateExtensions({ credentialProtectionPolicy: 'userVerificationOptionalWithCredentialIDList' }, info({ extensions: ['credProtect'] }), { rk: true });
+    const p = planCreateExtensions(
+      { credentialProtectionPolicy: 'userVerificationOptionalWithCredentialIDList' },
+      info({ extensions: ['credProtect'] }),
+      { rk: true },
+    );
     assert.equal(p.inputs.get('credProtect'), 2);
-    assert.equal(planCreateExtensions({ credentialProtectionPolicy: 'userVerificationRequired' }, info(), { rk: false }).inputs.size, 0);
-    throwsNamed(() => planCreateExtensions({ credentialProtectionPolicy: 'userVerificationRequired', enforceCredentialProtectionPolicy: true }, info(), { rk: false }), 'NotSupportedError');
-    assert.equal(planCreateExtensions({ credentialProtectionPolicy: 'bogus', enforceCredentialProtectionPolicy: true }, info(), { rk: false }).inputs.size, 0);
+    assert.equal(
+      planCreateExtensions({ credentialProtectionPolicy: 'userVerificationRequired' }, info(), { rk: false }).inputs
+        .size,
+      0,
+    );
+    throwsNamed(
+      () =>
+        planCreateExtensions(
+          { credentialProtectionPolicy: 'userVerificationRequired', enforceCredentialProtectionPolicy: true },
+          info(),
+          { rk: false },
+        ),
+      'NotSupportedError',
+    );
+    assert.equal(
+      planCreateExtensions({ credentialProtectionPolicy: 'bogus', enforceCredentialProtectionPolicy: true }, info(), {
+        rk: false,
+      }).inputs.size,
+      0,
+    );
   });
 
   it('prf over hmac-secret: enabled output; salts are SHA-256("WebAuthn PRF" ‖ 0x00 ‖ input); eval at create only with hmac-secret-mc', () => {
@@ -105,35 +153,87 @@ describe('extensions', () => {
     const first = utf8.encode('first input');
     const second = utf8.encode('second input');
     // The L3 §10.1.4 salt, computed here independently with node:crypto.
-    const salt = (x: Uint8Array) => new Uint8Array(createHash('sha256').update('WebAuthn PRF').update(new Uint8Array([0])).update(x).digest());
-    assert.equal(planCreateExtensions({ prf: { eval: { first } } }, hs, { rk: true }).prf, undefined, 'no hmac-secret-mc: enabled only');
-    const mc = planCreateExtensions({ prf: { eval: { first, second } } }, info({ extensions: ['hmac-secret', 'hmac-secret-mc'] }), { rk: false });
+    const salt = (x: Uint8Array) =>
+      new Uint8Array(
+        createHash('sha256')
+          .update('WebAuthn PRF')
+          .update(new Uint8Array([0]))
+          .update(x)
+          .digest(),
+      );
+    assert.equal(
+      planCreateExtensions({ prf: { eval: { first } } }, hs, { rk: true }).prf,
+      undefined,
+      'no hmac-secret-mc: enabled only',
+    );
+    const mc = planCreateExtensions(
+      { prf: { eval: { first, second } } },
+      info({ extensions: ['hmac-secret', 'hmac-secret-mc'] }),
+      { rk: false },
+    );
     assert.equal(mc.prf?.inputKey, 'hmac-secret-mc');
     assert.deepEqual(mc.prf?.salts(undefined), [salt(first), salt(second)]);
 
     const g = planGetExtensions({ prf: { eval: { first } } }, hs, { allowCredentials: [] });
     assert.equal(g.prf?.inputKey, 'hmac-secret');
     assert.deepEqual(g.prf?.salts(undefined), [salt(first)]);
-    assert.deepEqual(g.outputs({ outputs: undefined, prf: { first: salt(second) } }), { prf: { results: { first: salt(second) } } });
-    assert.deepEqual(planGetExtensions({ prf: { eval: { first } } }, info(), { allowCredentials: [] }).outputs({ outputs: undefined }), { prf: {} });
-    const allow = [{ type: 'public-key', id: new Uint8Array([1, 2, 3]) }, { type: 'public-key', id: new Uint8Array([4]) }];
-    throwsNamed(() => planGetExtensions({ prf: { evalByCredential: { AQID: { first } } } }, info(), { allowCredentials: [] }), 'NotSupportedError');
-    throwsNamed(() => planGetExtensions({ prf: { evalByCredential: { AQIE: { first } } } }, info(), { allowCredentials: allow }), 'SyntaxError');
-    const byCred = planGetExtensions({ prf: { eval: { first }, evalByCredential: { AQID: { first: second } } } }, hs, { allowCredentials: allow });
+    assert.deepEqual(g.outputs({ outputs: undefined, prf: { first: salt(second) } }), {
+      prf: { results: { first: salt(second) } },
+    });
+    assert.deepEqual(
+      planGetExtensions({ prf: { eval: { first } } }, info(), { allowCredentials: [] }).outputs({ outputs: undefined }),
+      { prf: {} },
+    );
+    const allow = [
+      { type: 'public-key', id: new Uint8Array([1, 2, 3]) },
+      { type: 'public-key', id: new Uint8Array([4]) },
+    ];
+    throwsNamed(
+      () => planGetExtensions({ prf: { evalByCredential: { AQID: { first } } } }, info(), { allowCredentials: [] }),
+      'NotSupportedError',
+    );
+    throwsNamed(
+      () => planGetExtensions({ prf: { evalByCredential: { AQIE: { first } } } }, info(), { allowCredentials: allow }),
+      'SyntaxError',
+    );
+    const byCred = planGetExtensions({ prf: { eval: { first }, evalByCredential: { AQID: { first: second } } } }, hs, {
+      allowCredentials: allow,
+    });
     assert.equal(byCred.prf?.byCredential, true);
-    assert.deepEqual(byCred.prf?.salts(new Uint8Array([1, 2, 3])), [salt(second)], 'evalByCredential for its credential');
+    assert.deepEqual(
+      byCred.prf?.salts(new Uint8Array([1, 2, 3])),
+      [salt(second)],
+      'evalByCredential for its credential',
+    );
     assert.deepEqual(byCred.prf?.salts(new Uint8Array([4])), [salt(first)], 'eval for the others');
   });
 
   it('credBlob, getCredBlob, minPinLength, largeBlob with a device that supports them', () => {
-    const dev = info({ extensions: ['credBlob', 'minPinLength', 'largeBlobKey'], options: { largeBlobs: true }, maxCredBlobLength: 32 });
-    const c = planCreateExtensions({ credBlob: new Uint8Array(16), minPinLength: true, largeBlob: { support: 'required' } }, dev, { rk: true });
-    assert.deepEqual([...c.inputs.keys()].sort(), ['credBlob', 'largeBlobKey', 'minPinLength']);
-    assert.deepEqual(c.outputs({ outputs: new Map<string, boolean | number>([['credBlob', true], ['minPinLength', 6]]), largeBlobKey: new Uint8Array(32) }), {
-      credBlob: true,
-      minPinLength: 6,
-      largeBlob: { supported: true },
+    const dev = info({
+      extensions: ['credBlob', 'minPinLength', 'largeBlobKey'],
+      options: { largeBlobs: true },
+      maxCredBlobLength: 32,
     });
+    const c = planCreateExtensions(
+      { credBlob: new Uint8Array(16), minPinLength: true, largeBlob: { support: 'required' } },
+      dev,
+      { rk: true },
+    );
+    assert.deepEqual([...c.inputs.keys()].sort(), ['credBlob', 'largeBlobKey', 'minPinLength']);
+    assert.deepEqual(
+      c.outputs({
+        outputs: new Map<string, boolean | number>([
+          ['credBlob', true],
+          ['minPinLength', 6],
+        ]),
+        largeBlobKey: new Uint8Array(32),
+      }),
+      {
+        credBlob: true,
+        minPinLength: 6,
+        largeBlob: { supported: true },
+      },
+    );
     const tooBig = planCreateExtensions({ credBlob: new Uint8Array(33) }, dev, { rk: true });
     assert.equal(tooBig.inputs.size, 0);
     const g = planGetExtensions({ getCredBlob: true }, dev, { allowCredentials: [] });
@@ -148,12 +248,29 @@ describe('extensions', () => {
     const allowOne = [{ type: 'public-key', id: new Uint8Array([1]) }];
     const write = planGetExtensions({ largeBlob: { write: new Uint8Array([5]) } }, dev, { allowCredentials: allowOne });
     assert.equal(write.permissions, 0x10, 'a write needs the lbw permission');
-    assert.deepEqual(write.outputs({ outputs: undefined, largeBlob: { written: true } }), { largeBlob: { written: true } });
-    throwsNamed(() => planGetExtensions({ largeBlob: { write: new Uint8Array([5]) } }, dev, { allowCredentials: [] }), 'NotSupportedError');
-    throwsNamed(() => planGetExtensions({ largeBlob: { read: true, write: new Uint8Array([5]) } }, dev, { allowCredentials: allowOne }), 'NotSupportedError');
-    throwsNamed(() => planGetExtensions({ largeBlob: { support: 'preferred' } }, dev, { allowCredentials: allowOne }), 'NotSupportedError');
+    assert.deepEqual(write.outputs({ outputs: undefined, largeBlob: { written: true } }), {
+      largeBlob: { written: true },
+    });
+    throwsNamed(
+      () => planGetExtensions({ largeBlob: { write: new Uint8Array([5]) } }, dev, { allowCredentials: [] }),
+      'NotSupportedError',
+    );
+    throwsNamed(
+      () =>
+        planGetExtensions({ largeBlob: { read: true, write: new Uint8Array([5]) } }, dev, {
+          allowCredentials: allowOne,
+        }),
+      'NotSupportedError',
+    );
+    throwsNamed(
+      () => planGetExtensions({ largeBlob: { support: 'preferred' } }, dev, { allowCredentials: allowOne }),
+      'NotSupportedError',
+    );
     throwsNamed(() => planCreateExtensions({ largeBlob: { read: true } }, dev, { rk: true }), 'NotSupportedError');
-    throwsNamed(() => planCreateExtensions({ largeBlob: { support: 'required' } }, dev, { rk: false }), 'NotSupportedError');
+    throwsNamed(
+      () => planCreateExtensions({ largeBlob: { support: 'required' } }, dev, { rk: false }),
+      'NotSupportedError',
+    );
   });
 });
 
@@ -189,14 +306,22 @@ describe('JSON options', () => {
       challenge: b64u.encode(new Uint8Array(16)),
       pubKeyCredParams: [{ type: 'public-key', alg: -8 }],
       excludeCredentials: [{ type: 'public-key', id: 'BAU', transports: ['usb'] }],
-      extensions: { credBlob: 'Bg', prf: { eval: { first: 'Bw' } }, largeBlob: { support: 'preferred' }, credProps: true },
+      extensions: {
+        credBlob: 'Bg',
+        prf: { eval: { first: 'Bw' } },
+        largeBlob: { support: 'preferred' },
+        credProps: true,
+      },
     });
     assert.deepEqual(o.user.id, new Uint8Array([1, 2, 3]));
     assert.deepEqual(o.excludeCredentials, [{ type: 'public-key', id: new Uint8Array([4, 5]), transports: ['usb'] }]);
     assert.deepEqual(o.extensions?.credBlob, new Uint8Array([6]));
     assert.deepEqual(o.extensions?.prf?.eval?.first, new Uint8Array([7]));
     assert.equal(o.extensions?.credProps, true);
-    const r = parseRequestOptionsFromJSON({ challenge: new Uint8Array(16).buffer, allowCredentials: [{ type: 'public-key', id: new Uint16Array([1]) }] });
+    const r = parseRequestOptionsFromJSON({
+      challenge: new Uint8Array(16).buffer,
+      allowCredentials: [{ type: 'public-key', id: new Uint16Array([1]) }],
+    });
     assert.deepEqual(r.allowCredentials![0]!.id, new Uint8Array(new Uint16Array([1]).buffer));
     throwsNamed(() => parseRequestOptionsFromJSON({ challenge: 42 } as never), 'TypeError');
     throwsNamed(() => parseRequestOptionsFromJSON({ challenge: '***' }), 'EncodingError');
@@ -223,6 +348,9 @@ describe('JSON options', () => {
     const token = new Uint8Array(32).fill(1);
     assert.equal(pinUvAuthenticate({ protocol: 1, token }, new Uint8Array(32)).length, 16);
     assert.equal(pinUvAuthenticate({ protocol: 2, token }, new Uint8Array(32)).length, 32);
-    assert.deepEqual(pinUvAuthenticate({ protocol: 2, token }, new Uint8Array(32)).subarray(0, 16), pinUvAuthenticate({ protocol: 1, token }, new Uint8Array(32)));
+    assert.deepEqual(
+      pinUvAuthenticate({ protocol: 2, token }, new Uint8Array(32)).subarray(0, 16),
+      pinUvAuthenticate({ protocol: 1, token }, new Uint8Array(32)),
+    );
   });
 });

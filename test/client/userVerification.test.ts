@@ -36,7 +36,8 @@ async function rejectsWith(p: Promise<unknown>, name: WebAuthnErrorName, status?
 }
 
 /** Decoded clientPIN requests (0x06) the client sent. */
-const clientPinRequests = (requests: Uint8Array[]) => requests.filter((r) => r[0] === 0x06).map((r) => decode(r.subarray(1)) as CborMap);
+const clientPinRequests = (requests: Uint8Array[]) =>
+  requests.filter((r) => r[0] === 0x06).map((r) => decode(r.subarray(1)) as CborMap);
 const uvFlag = (authData: string) => (parseAuthenticatorData(b64u.decode(authData)).flags & Flag.UV) !== 0;
 
 /** A device with a PIN set through the client, whose getInfo lists only `protocol` (so the client must use it). */
@@ -50,7 +51,11 @@ async function pinnedDevice(protocol?: 1 | 2) {
 
 describe('UV with a PIN: SimpleWebAuthn verifies with requireUserVerification', () => {
   for (const protocol of [1, 2] as const) {
-    for (const [name, alg] of [['ES256', -7], ['EdDSA', -8], ['RS256', -257]] as const) {
+    for (const [name, alg] of [
+      ['ES256', -7],
+      ['EdDSA', -8],
+      ['RS256', -257],
+    ] as const) {
       for (const rk of [false, true]) {
         for (const attestation of ['none', 'direct']) {
           it(`PIN protocol ${protocol}, ${name}, rk=${rk}, attestation ${attestation}`, async () => {
@@ -74,7 +79,11 @@ describe('UV with a PIN: SimpleWebAuthn verifies with requireUserVerification', 
             for (let round = 0; round < 2; round++) {
               const ch = randomBytes(32);
               const a = await client.get(
-                { challenge: b64u.encode(ch), userVerification: 'required', ...(rk ? {} : { allowCredentials: [{ type: 'public-key', id: r.id }] }) },
+                {
+                  challenge: b64u.encode(ch),
+                  userVerification: 'required',
+                  ...(rk ? {} : { allowCredentials: [{ type: 'public-key', id: r.id }] }),
+                },
                 { origin: ORIGIN },
               );
               const v = await verifyAuthenticationResponse({
@@ -95,7 +104,11 @@ describe('UV with a PIN: SimpleWebAuthn verifies with requireUserVerification', 
             const tokenRequests = clientPinRequests(requests).filter((m) => m.get(2) === 0x09);
             assert.deepEqual(
               tokenRequests.map((m) => [m.get(1), m.get(9), m.get(0x0a)]),
-              [[protocol, 0x01, RP_ID], [protocol, 0x02, RP_ID], [protocol, 0x02, RP_ID]],
+              [
+                [protocol, 0x01, RP_ID],
+                [protocol, 0x02, RP_ID],
+                [protocol, 0x02, RP_ID],
+              ],
             );
             const mc = requests.filter((q) => q[0] === 0x01).map((q) => decode(q.subarray(1)) as CborMap)[0]!;
             assert.equal(mc.get(9), protocol);
@@ -117,9 +130,14 @@ describe('UV rules', () => {
   it('required UV without a PIN set and without built-in UV → NotAllowedError; preferred goes on without UV', async () => {
     const { client, requests } = await makeDevice();
     await rejectsWith(client.create(creation({ challenge: randomBytes(32) }), { origin: ORIGIN }), 'NotAllowedError');
-    await rejectsWith(client.get({ challenge: b64u.encode(randomBytes(32)), userVerification: 'required' }, { origin: ORIGIN }), 'NotAllowedError');
+    await rejectsWith(
+      client.get({ challenge: b64u.encode(randomBytes(32)), userVerification: 'required' }, { origin: ORIGIN }),
+      'NotAllowedError',
+    );
     assert.equal(requests.filter((q) => q[0] === 0x01 || q[0] === 0x02).length, 0, 'nothing reached the authenticator');
-    const r = await client.create(creation({ challenge: randomBytes(32), uv: 'preferred', rk: true }), { origin: ORIGIN });
+    const r = await client.create(creation({ challenge: randomBytes(32), uv: 'preferred', rk: true }), {
+      origin: ORIGIN,
+    });
     assert.equal(uvFlag(r.response.authenticatorData), false);
   });
 
@@ -127,12 +145,21 @@ describe('UV rules', () => {
     const { client } = await pinnedDevice();
     const r = await client.create(creation({ challenge: randomBytes(32), rk: true }), { origin: ORIGIN });
     client.pin = undefined;
-    await rejectsWith(client.get({ challenge: b64u.encode(randomBytes(32)), userVerification: 'required' }, { origin: ORIGIN }), 'NotAllowedError');
-    const a = await client.get({ challenge: b64u.encode(randomBytes(32)), userVerification: 'preferred' }, { origin: ORIGIN });
+    await rejectsWith(
+      client.get({ challenge: b64u.encode(randomBytes(32)), userVerification: 'required' }, { origin: ORIGIN }),
+      'NotAllowedError',
+    );
+    const a = await client.get(
+      { challenge: b64u.encode(randomBytes(32)), userVerification: 'preferred' },
+      { origin: ORIGIN },
+    );
     assert.equal(a.id, r.id);
     assert.equal(uvFlag(a.response.authenticatorData), false);
     // A discoverable credential on a PIN-protected device needs UV even when discouraged (CTAP 2.1 §6.1.2 step 10).
-    await rejectsWith(client.create(creation({ challenge: randomBytes(32), rk: true, uv: 'discouraged' }), { origin: ORIGIN }), 'NotAllowedError');
+    await rejectsWith(
+      client.create(creation({ challenge: randomBytes(32), rk: true, uv: 'discouraged' }), { origin: ORIGIN }),
+      'NotAllowedError',
+    );
   });
 
   it('discouraged: a non-discoverable credential needs no PIN (makeCredUvNotRqd), a discoverable one does', async () => {
@@ -145,7 +172,9 @@ describe('UV rules', () => {
     const plain = await client.create(creation({ challenge: randomBytes(32), uv: 'discouraged' }), { origin: ORIGIN });
     assert.equal(asked.length, 0);
     assert.equal(uvFlag(plain.response.authenticatorData), false);
-    const rk = await client.create(creation({ challenge: randomBytes(32), uv: 'discouraged', rk: true }), { origin: ORIGIN });
+    const rk = await client.create(creation({ challenge: randomBytes(32), uv: 'discouraged', rk: true }), {
+      origin: ORIGIN,
+    });
     assert.equal(uvFlag(rk.response.authenticatorData), true);
     assert.deepEqual(asked, [{ purpose: 'verify', rpId: RP_ID, retries: 8 }]);
   });
@@ -153,7 +182,11 @@ describe('UV rules', () => {
   it('a wrong PIN → NotAllowedError (PIN_INVALID) and one retry fewer; an async callback works', async () => {
     const { client } = await pinnedDevice();
     client.pin = async () => '9999';
-    await rejectsWith(client.create(creation({ challenge: randomBytes(32) }), { origin: ORIGIN }), 'NotAllowedError', Status.CTAP2_ERR_PIN_INVALID);
+    await rejectsWith(
+      client.create(creation({ challenge: randomBytes(32) }), { origin: ORIGIN }),
+      'NotAllowedError',
+      Status.CTAP2_ERR_PIN_INVALID,
+    );
     assert.equal(await client.pinRetries(), 7);
     client.pin = async () => PIN;
     const r = await client.create(creation({ challenge: randomBytes(32) }), { origin: ORIGIN });
@@ -167,7 +200,11 @@ describe('UV rules', () => {
     assert.equal(client.pin, '56789');
     await client.create(creation({ challenge: randomBytes(32) }), { origin: ORIGIN });
     client.pin = PIN;
-    await rejectsWith(client.create(creation({ challenge: randomBytes(32) }), { origin: ORIGIN }), 'NotAllowedError', Status.CTAP2_ERR_PIN_INVALID);
+    await rejectsWith(
+      client.create(creation({ challenge: randomBytes(32) }), { origin: ORIGIN }),
+      'NotAllowedError',
+      Status.CTAP2_ERR_PIN_INVALID,
+    );
     await rejectsWith(client.setPin('12'), 'NotAllowedError', Status.CTAP2_ERR_PIN_POLICY_VIOLATION);
   });
 
@@ -182,7 +219,13 @@ describe('UV rules', () => {
     const client = new WebAuthnClient(legacy, { pin: PIN });
     const challenge = randomBytes(32);
     const r = await client.create(creation({ challenge }), { origin: ORIGIN });
-    const v = await verifyRegistrationResponse({ response: r as never, expectedChallenge: b64u.encode(challenge), expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: true });
+    const v = await verifyRegistrationResponse({
+      response: r as never,
+      expectedChallenge: b64u.encode(challenge),
+      expectedOrigin: ORIGIN,
+      expectedRPID: RP_ID,
+      requireUserVerification: true,
+    });
     assert.equal(v.verified, true);
     const subCommands = clientPinRequests(device.requests).map((m) => m.get(2));
     assert.ok(subCommands.includes(0x05), 'getPinToken');
@@ -198,7 +241,10 @@ describe('UV rules', () => {
     assert.equal(uvFlag(r.response.authenticatorData), true);
     assert.ok(attempts > 0, 'built-in UV was tried first');
     const subCommands = clientPinRequests(requests).map((m) => m.get(2));
-    assert.ok(subCommands.indexOf(0x06) < subCommands.lastIndexOf(0x09), 'UV token request, then the PIN token request');
+    assert.ok(
+      subCommands.indexOf(0x06) < subCommands.lastIndexOf(0x09),
+      'UV token request, then the PIN token request',
+    );
     // Without a PIN to fall back to, the UV failure is the answer.
     client.pin = undefined;
     await rejectsWith(client.create(creation({ challenge: randomBytes(32) }), { origin: ORIGIN }), 'NotAllowedError');
@@ -209,8 +255,19 @@ describe('UV rules', () => {
     const { client, requests } = await makeDevice({}, { pin: () => assert.fail('no PIN for built-in UV') }, { uv });
     const challenge = randomBytes(32);
     const r = await client.create(creation({ challenge }), { origin: ORIGIN });
-    const v = await verifyRegistrationResponse({ response: r as never, expectedChallenge: b64u.encode(challenge), expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: true });
+    const v = await verifyRegistrationResponse({
+      response: r as never,
+      expectedChallenge: b64u.encode(challenge),
+      expectedOrigin: ORIGIN,
+      expectedRPID: RP_ID,
+      requireUserVerification: true,
+    });
     assert.equal(v.verified, true);
-    assert.deepEqual(clientPinRequests(requests).filter((m) => m.get(2) === 0x06).map((m) => [m.get(9), m.get(0x0a)]), [[0x01, RP_ID]]);
+    assert.deepEqual(
+      clientPinRequests(requests)
+        .filter((m) => m.get(2) === 0x06)
+        .map((m) => [m.get(9), m.get(0x0a)]),
+      [[0x01, RP_ID]],
+    );
   });
 });

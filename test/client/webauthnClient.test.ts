@@ -23,7 +23,9 @@ const ALGS = [
   { name: 'ES512', alg: -36 },
 ] as const;
 
-function creationOptions(opts: { alg?: number; rk?: boolean; attestation?: string; challenge?: Uint8Array; userId?: Uint8Array } = {}) {
+function creationOptions(
+  opts: { alg?: number; rk?: boolean; attestation?: string; challenge?: Uint8Array; userId?: Uint8Array } = {},
+) {
   return {
     rp: { name: 'WebAuthn Demo', id: RP_ID },
     user: { id: b64u.encode(opts.userId ?? randomBytes(16)), name: 'Fred Porlock', displayName: 'Fred Porlock' },
@@ -77,12 +79,24 @@ describe('create → SimpleWebAuthn verifyRegistrationResponse, get → verifyAu
             assert.equal(info.fmt, 'packed');
             assert.ok((att.get('attStmt') as CborMap).has('x5c'), 'packed full attestation (x5c)');
             assert.equal(toHex(aaguid), toHex(SOFTKEY_AAGUID));
-            assert.equal(info.aaguid, [toHex(SOFTKEY_AAGUID)].map((h) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`)[0]);
+            assert.equal(
+              info.aaguid,
+              [toHex(SOFTKEY_AAGUID)].map(
+                (h) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`,
+              )[0],
+            );
           }
 
           // The SPKI publicKey is the same key as the COSE key in authData.
-          const spki = createPublicKey({ key: Buffer.from(b64u.decode(response.response.publicKey!)), format: 'der', type: 'spki' });
-          assert.equal(spki.asymmetricKeyType, { ES256: 'ec', ES384: 'ec', ES512: 'ec', EdDSA: 'ed25519', RS256: 'rsa' }[name]);
+          const spki = createPublicKey({
+            key: Buffer.from(b64u.decode(response.response.publicKey!)),
+            format: 'der',
+            type: 'spki',
+          });
+          assert.equal(
+            spki.asymmetricKeyType,
+            { ES256: 'ec', ES384: 'ec', ES512: 'ec', EdDSA: 'ed25519', RS256: 'rsa' }[name],
+          );
 
           let counter = info.credential.counter;
           for (let round = 0; round < 2; round++) {
@@ -119,9 +133,12 @@ describe('create → SimpleWebAuthn verifyRegistrationResponse, get → verifyAu
   it('attestationFormats (WebAuthn L3) reaches the device as attestationFormatsPreference (CTAP 2.3): "none" first gives fmt none', async () => {
     const { client } = await makeDevice();
     const challenge = randomBytes(32);
-    const options = { ...creationOptions({ attestation: 'direct', challenge }), attestationFormats: ['none', 'packed'] };
+    const options = {
+      ...creationOptions({ attestation: 'direct', challenge }),
+      attestationFormats: ['none', 'packed'],
+    };
     const response = await client.create(options, { origin: ORIGIN });
-    assert.equal((attestationObjectOf(response).get('fmt')), 'none');
+    assert.equal(attestationObjectOf(response).get('fmt'), 'none');
     const verification = await verifyRegistrationResponse({
       response: response as never,
       expectedChallenge: b64u.encode(challenge),
@@ -131,7 +148,10 @@ describe('create → SimpleWebAuthn verifyRegistrationResponse, get → verifyAu
     });
     assert.equal(verification.verified, true);
     assert.equal(verification.registrationInfo?.fmt, 'none');
-    const packed = await client.create({ ...creationOptions({ attestation: 'direct' }), attestationFormats: ['tpm', 'packed'] }, { origin: ORIGIN });
+    const packed = await client.create(
+      { ...creationOptions({ attestation: 'direct' }), attestationFormats: ['tpm', 'packed'] },
+      { origin: ORIGIN },
+    );
     assert.equal(attestationObjectOf(packed).get('fmt'), 'packed');
   });
 
@@ -139,7 +159,13 @@ describe('create → SimpleWebAuthn verifyRegistrationResponse, get → verifyAu
     const { client } = await makeDevice();
     const challenge = randomBytes(32);
     const response = await client.create(creationOptions({ attestation: 'direct', challenge }), { origin: ORIGIN });
-    const opts = { response: response as never, expectedChallenge: b64u.encode(challenge), expectedOrigin: ORIGIN, expectedRPID: RP_ID, requireUserVerification: false };
+    const opts = {
+      response: response as never,
+      expectedChallenge: b64u.encode(challenge),
+      expectedOrigin: ORIGIN,
+      expectedRPID: RP_ID,
+      requireUserVerification: false,
+    };
     // No 'packed' roots configured → validateCertificatePath() skips path validation.
     assert.equal((await verifyRegistrationResponse(opts)).verified, true);
     const x5c = (attestationObjectOf(response).get('attStmt') as CborMap).get('x5c') as Uint8Array[];
@@ -158,7 +184,14 @@ describe('create → SimpleWebAuthn verifyRegistrationResponse, get → verifyAu
     const r = await client.create(creationOptions({ challenge }), { origin: ORIGIN });
     // /work/shared/seeds/001_e95d3d3c3ed55b0d.txt "createdCredential"
     const seedKeys = ['authenticatorAttachment', 'id', 'rawId', 'response', 'type'];
-    const seedResponseKeys = ['attestationObject', 'authenticatorData', 'clientDataJSON', 'publicKey', 'publicKeyAlgorithm', 'transports'];
+    const seedResponseKeys = [
+      'attestationObject',
+      'authenticatorData',
+      'clientDataJSON',
+      'publicKey',
+      'publicKeyAlgorithm',
+      'transports',
+    ];
     assert.deepEqual(Object.keys(r).sort(), [...seedKeys, 'clientExtensionResults'].sort());
     assert.deepEqual(Object.keys(r.response).sort(), seedResponseKeys);
     assert.equal(r.type, 'public-key');
@@ -172,17 +205,31 @@ describe('create → SimpleWebAuthn verifyRegistrationResponse, get → verifyAu
     // authenticatorData in the response is the one inside the attestation object.
     assert.equal(b64u.encode(attestationObjectOf(r).get('authData') as Uint8Array), r.response.authenticatorData);
 
-    const a = await client.get({ challenge: b64u.encode(challenge), allowCredentials: [{ type: 'public-key', id: r.id }] }, { origin: ORIGIN });
-    assert.deepEqual(Object.keys(a).sort(), ['authenticatorAttachment', 'clientExtensionResults', 'id', 'rawId', 'response', 'type']);
+    const a = await client.get(
+      { challenge: b64u.encode(challenge), allowCredentials: [{ type: 'public-key', id: r.id }] },
+      { origin: ORIGIN },
+    );
+    assert.deepEqual(Object.keys(a).sort(), [
+      'authenticatorAttachment',
+      'clientExtensionResults',
+      'id',
+      'rawId',
+      'response',
+      'type',
+    ]);
     assert.deepEqual(Object.keys(a.response).sort(), ['authenticatorData', 'clientDataJSON', 'signature']);
-    assert.match(utf8.decode(b64u.decode(a.response.clientDataJSON)), /^\{"type":"webauthn\.get","challenge":"[^"]+","origin":"http:\/\/localhost:5173","crossOrigin":false\}$/);
+    assert.match(
+      utf8.decode(b64u.decode(a.response.clientDataJSON)),
+      /^\{"type":"webauthn\.get","challenge":"[^"]+","origin":"http:\/\/localhost:5173","crossOrigin":false\}$/,
+    );
   });
 
   it('attestation "none" can keep the AAGUID (Level 3 text) with noneAttestationAaguid: keep', async () => {
     const { client } = await makeDevice({}, { noneAttestationAaguid: 'keep' });
     const { response, info } = await register(client, { attestation: 'none' });
     assert.equal(info.fmt, 'none');
-    const aaguid = parseAuthenticatorData(b64u.decode(response.response.authenticatorData)).attestedCredentialData!.aaguid;
+    const aaguid = parseAuthenticatorData(b64u.decode(response.response.authenticatorData)).attestedCredentialData!
+      .aaguid;
     assert.equal(toHex(aaguid), toHex(SOFTKEY_AAGUID));
   });
 
@@ -208,7 +255,13 @@ describe('create → SimpleWebAuthn verifyRegistrationResponse, get → verifyAu
 
   it('pubKeyCredParams order decides the algorithm', async () => {
     const { client } = await makeDevice();
-    const opts = { ...creationOptions(), pubKeyCredParams: [{ type: 'public-key', alg: -8 }, { type: 'public-key', alg: -7 }] };
+    const opts = {
+      ...creationOptions(),
+      pubKeyCredParams: [
+        { type: 'public-key', alg: -8 },
+        { type: 'public-key', alg: -7 },
+      ],
+    };
     const r = await client.create(opts, { origin: ORIGIN });
     assert.equal(r.response.publicKeyAlgorithm, -8);
   });

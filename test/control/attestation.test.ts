@@ -37,7 +37,7 @@ describe('attestation control: HTTP API', () => {
       headers: { Authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) };
+    return { status: res.status, body: await res.json() };
   };
   before(async () => {
     key = await openSoftKey({ dataDir: ':memory:', presence: 'auto' });
@@ -48,14 +48,20 @@ describe('attestation control: HTTP API', () => {
     await key.close();
   });
 
-  it('GET/PUT /api/attestation choose the format and AAGUID; reset returns to the device\'s own; bad input is a 400 naming it', async () => {
+  it("GET/PUT /api/attestation choose the format and AAGUID; reset returns to the device's own; bad input is a 400 naming it", async () => {
     const shown = await call('GET', '/api/attestation');
     assert.equal(shown.status, 200);
     assert.equal(shown.body.format, 'packed');
     assert.ok(shown.body.formats.includes('android-safetynet'));
-    const set = await call('PUT', '/api/attestation', { format: 'tpm', aaguid: '00112233-4455-6677-8899-aabbccddeeff' });
+    const set = await call('PUT', '/api/attestation', {
+      format: 'tpm',
+      aaguid: '00112233-4455-6677-8899-aabbccddeeff',
+    });
     assert.equal(set.status, 200);
-    assert.deepEqual([set.body.format, set.body.aaguid, set.body.once], ['tpm', '00112233-4455-6677-8899-aabbccddeeff', false]);
+    assert.deepEqual(
+      [set.body.format, set.body.aaguid, set.body.once],
+      ['tpm', '00112233-4455-6677-8899-aabbccddeeff', false],
+    );
     assert.equal(key.control.attestation().format, 'tpm');
     assert.equal((await call('PUT', '/api/attestation', { reset: true })).body.format, 'packed');
     const bad = await call('PUT', '/api/attestation', { format: 'tpm2' });
@@ -68,10 +74,13 @@ describe('attestation control: HTTP API', () => {
     const r = await call('GET', '/api/attestation/roots');
     assert.equal(r.status, 200);
     assert.deepEqual(r.body, await key.control.attestationRoots());
-    assert.match(String(r.body.roots[0]), /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/);
+    assert.match(
+      String(r.body.roots[0]),
+      /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/,
+    );
   });
 
-  it('packed (one self-signed certificate) with a caller\'s AAGUID verifies, its certificate carrying that AAGUID', async () => {
+  it("packed (one self-signed certificate) with a caller's AAGUID verifies, its certificate carrying that AAGUID", async () => {
     const aaguid = 'a1b2c3d4-e5f6-4718-8293-a4b5c6d7e8f9';
     key.control.setAttestation({ format: 'packed', aaguid, once: true });
     const challenge = crypto.getRandomValues(new Uint8Array(32));
@@ -100,14 +109,17 @@ describe('attestation control: HTTP API', () => {
 });
 
 describe('attestation from the CLI', () => {
-  it('softkey attestation roots prints the data directory\'s root, the same after a restart', async () => {
+  it("softkey attestation roots prints the data directory's root, the same after a restart", async () => {
     const first = await run('attestation', 'roots', '--data-dir', dir);
     assert.equal(first.code, 0, first.err);
     const cert = new x509.X509Certificate(first.out);
     assert.equal(await cert.isSelfSigned(), true);
     const key = await openSoftKey({ dataDir: dir, presence: 'auto' });
     try {
-      assert.deepEqual((await key.control.attestationRoots()).roots.map((p) => p.trimEnd()), [first.out]);
+      assert.deepEqual(
+        (await key.control.attestationRoots()).roots.map((p) => p.trimEnd()),
+        [first.out],
+      );
     } finally {
       await key.close();
     }

@@ -8,7 +8,12 @@ import { createECDH, createPrivateKey, createPublicKey, verify, type KeyObject }
 import { after, before, describe, it } from 'node:test';
 import { Command } from '../../src/ctap2/commands.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
-import { decodeGetAssertionResponse, decodeGetInfoResponse, decodeMakeCredentialResponse, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import {
+  decodeGetAssertionResponse,
+  decodeGetInfoResponse,
+  decodeMakeCredentialResponse,
+  encodeSimpleCommand,
+} from '../../src/ctap2/hostCodec.js';
 import { Status } from '../../src/ctap2/status.js';
 import * as b64u from '../../src/encoding/base64url.js';
 import { concat } from '../../src/encoding/bytes.js';
@@ -23,7 +28,12 @@ const p256 = p256KeyPair;
 /** Verifies an assertion with a public key the test holds (not the device's). */
 function verifies(publicKey: KeyObject, response: Uint8Array, label = 'ga'): boolean {
   const a = decodeGetAssertionResponse(response);
-  return verify('sha256', concat(a.authData, clientDataHash(label)), { key: publicKey, dsaEncoding: 'der' }, a.signature);
+  return verify(
+    'sha256',
+    concat(a.authData, clientDataHash(label)),
+    { key: publicKey, dsaEncoding: 'der' },
+    a.signature,
+  );
 }
 
 describe('key.control', () => {
@@ -47,18 +57,30 @@ describe('key.control', () => {
             ? { jwk: jwk as Record<string, unknown> }
             : { p256Scalar: Buffer.from(jwk.d!, 'base64url').toString('hex') };
       const rpId = `${form}.example`;
-      const { credentialId } = key.control.addCredential({ rpId, userId: b64u.encode(new Uint8Array([1, 2, 3])), userName: 'imported', privateKey });
+      const { credentialId } = key.control.addCredential({
+        rpId,
+        userId: b64u.encode(new Uint8Array([1, 2, 3])),
+        userName: 'imported',
+        privateKey,
+      });
       // Discoverable: found without an allow list.
       const response = await key.cbor(getAssertion(rpId));
       assert.equal(response[0], Status.CTAP2_OK);
       assert.deepEqual(decodeGetAssertionResponse(response).credential.id, b64u.decode(credentialId));
       assert.ok(verifies(pair.publicKey, response));
       assert.ok(!verifies(p256().publicKey, response), 'another key does not verify');
-      assert.ok(key.control.credentials().some((c) => c.credentialId === credentialId && c.userName === 'imported' && c.algName === 'ES256'));
+      assert.ok(
+        key.control
+          .credentials()
+          .some((c) => c.credentialId === credentialId && c.userName === 'imported' && c.algName === 'ES256'),
+      );
     });
   }
 
-  for (const [crv, ecdhName, hash, algName] of [['P-384', 'secp384r1', 'sha384', 'ES384'], ['P-521', 'secp521r1', 'sha512', 'ES512']] as const) {
+  for (const [crv, ecdhName, hash, algName] of [
+    ['P-384', 'secp384r1', 'sha384', 'ES384'],
+    ['P-521', 'secp521r1', 'sha512', 'ES512'],
+  ] as const) {
     it(`adds a credential from a ${crv} JWK (${algName}, CTAP 2.3); assertions verify with that key`, async () => {
       const n = crv === 'P-384' ? 48 : 66;
       const ecdh = createECDH(ecdhName);
@@ -66,14 +88,26 @@ describe('key.control', () => {
       const d = Buffer.alloc(n);
       const raw = ecdh.getPrivateKey();
       raw.copy(d, n - raw.length);
-      const jwk = { kty: 'EC', crv, d: d.toString('base64url'), x: point.subarray(1, 1 + n).toString('base64url'), y: point.subarray(1 + n).toString('base64url') };
+      const jwk = {
+        kty: 'EC',
+        crv,
+        d: d.toString('base64url'),
+        x: point.subarray(1, 1 + n).toString('base64url'),
+        y: point.subarray(1 + n).toString('base64url'),
+      };
       const publicKey = createPublicKey(createPrivateKey({ key: jwk, format: 'jwk' }));
       const rpId = `${algName.toLowerCase()}.example`;
-      const { credentialId } = key.control.addCredential({ rpId, userId: b64u.encode(new Uint8Array([9])), privateKey: { jwk } });
+      const { credentialId } = key.control.addCredential({
+        rpId,
+        userId: b64u.encode(new Uint8Array([9])),
+        privateKey: { jwk },
+      });
       const response = await key.cbor(getAssertion(rpId));
       assert.equal(response[0], Status.CTAP2_OK);
       const a = decodeGetAssertionResponse(response);
-      assert.ok(verify(hash, concat(a.authData, clientDataHash('ga')), { key: publicKey, dsaEncoding: 'der' }, a.signature));
+      assert.ok(
+        verify(hash, concat(a.authData, clientDataHash('ga')), { key: publicKey, dsaEncoding: 'der' }, a.signature),
+      );
       assert.ok(key.control.credentials().some((c) => c.credentialId === credentialId && c.algName === algName));
     });
   }
@@ -81,7 +115,11 @@ describe('key.control', () => {
   it('adds a non-resident credential (found only through the allow list) and PEM PKCS#8', async () => {
     const pair = p256();
     const pem = pair.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-    const { credentialId } = key.control.addCredential({ rpId: 'nonrk.example', resident: false, privateKey: { pkcs8: pem } });
+    const { credentialId } = key.control.addCredential({
+      rpId: 'nonrk.example',
+      resident: false,
+      privateKey: { pkcs8: pem },
+    });
     assert.equal((await key.cbor(getAssertion('nonrk.example')))[0], Status.CTAP2_ERR_NO_CREDENTIALS);
     const response = await key.cbor(getAssertion('nonrk.example', b64u.decode(credentialId)));
     assert.ok(verifies(pair.publicKey, response));
@@ -89,28 +127,52 @@ describe('key.control', () => {
   });
 
   it('refuses unusable keys and requests', () => {
-    assert.throws(() => key.control.addCredential({ rpId: 'x.example', userId: 'AQ', privateKey: { p256Scalar: '00'.repeat(32) } }), /private key|scalar/i);
-    assert.throws(() => key.control.addCredential({ rpId: 'x.example', privateKey: { jwk: { kty: 'oct', k: 'AA' } } }), /userId/);
+    assert.throws(
+      () => key.control.addCredential({ rpId: 'x.example', userId: 'AQ', privateKey: { p256Scalar: '00'.repeat(32) } }),
+      /private key|scalar/i,
+    );
+    assert.throws(
+      () => key.control.addCredential({ rpId: 'x.example', privateKey: { jwk: { kty: 'oct', k: 'AA' } } }),
+      /userId/,
+    );
     const rsa = rsaJwk();
-    assert.throws(() => key.control.addCredential({ rpId: 'x.example', userId: 'AQ', privateKey: { jwk: rsa } }), /unsupported key type/);
+    assert.throws(
+      () => key.control.addCredential({ rpId: 'x.example', userId: 'AQ', privateKey: { jwk: rsa } }),
+      /unsupported key type/,
+    );
   });
 
   it('sets the signature counter and backup flags, and assertions report them', async () => {
     const pair = p256();
-    const { credentialId } = key.control.addCredential({ rpId: 'counter.example', userId: 'AQ', privateKey: { jwk: pair.jwk }, signCount: 41 });
-    const first = parseAuthenticatorData(decodeGetAssertionResponse(await key.cbor(getAssertion('counter.example'))).authData);
+    const { credentialId } = key.control.addCredential({
+      rpId: 'counter.example',
+      userId: 'AQ',
+      privateKey: { jwk: pair.jwk },
+      signCount: 41,
+    });
+    const first = parseAuthenticatorData(
+      decodeGetAssertionResponse(await key.cbor(getAssertion('counter.example'))).authData,
+    );
     assert.equal(first.signCount, 42);
     assert.equal(first.flags & (Flag.BE | Flag.BS), 0);
-    assert.deepEqual(key.control.setCredential(credentialId, { signCount: 1000, backupEligible: true, backupState: true }), { signCount: 1000, backupEligible: true, backupState: true });
+    assert.deepEqual(
+      key.control.setCredential(credentialId, { signCount: 1000, backupEligible: true, backupState: true }),
+      { signCount: 1000, backupEligible: true, backupState: true },
+    );
     const response = await key.cbor(getAssertion('counter.example'));
     const data = parseAuthenticatorData(decodeGetAssertionResponse(response).authData);
     assert.equal(data.signCount, 1001);
     assert.equal(data.flags & (Flag.BE | Flag.BS), Flag.BE | Flag.BS);
     assert.ok(verifies(pair.publicKey, response), 'the signature covers the flags');
     key.control.setCredential(credentialId, { backupState: false });
-    const again = parseAuthenticatorData(decodeGetAssertionResponse(await key.cbor(getAssertion('counter.example'))).authData);
+    const again = parseAuthenticatorData(
+      decodeGetAssertionResponse(await key.cbor(getAssertion('counter.example'))).authData,
+    );
     assert.equal(again.flags & (Flag.BE | Flag.BS), Flag.BE);
-    assert.throws(() => key.control.setCredential(credentialId, { backupEligible: false, backupState: true }), /backup state requires/);
+    assert.throws(
+      () => key.control.setCredential(credentialId, { backupEligible: false, backupState: true }),
+      /backup state requires/,
+    );
     const listed = key.control.credentials().find((c) => c.credentialId === credentialId)!;
     assert.equal(listed.signCount, 1002);
     assert.equal(listed.backupEligible, true);
@@ -120,12 +182,17 @@ describe('key.control', () => {
     key.control.setFaults({ ctapError: { command: 'makeCredential', status: 'CTAP2_ERR_KEY_STORE_FULL' } });
     assert.equal((await key.cbor(makeCredential('err.example')))[0], Status.CTAP2_ERR_KEY_STORE_FULL);
     assert.equal((await key.cbor(makeCredential('err.example')))[0], Status.CTAP2_OK, 'one-shot');
-    key.control.setFaults({ ctapError: { command: Command.authenticatorGetInfo, status: Status.CTAP1_ERR_OTHER, every: true } });
+    key.control.setFaults({
+      ctapError: { command: Command.authenticatorGetInfo, status: Status.CTAP1_ERR_OTHER, every: true },
+    });
     assert.equal((await key.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP1_ERR_OTHER);
     assert.equal((await key.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP1_ERR_OTHER);
     key.control.clearFaults();
     assert.equal((await key.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP2_OK);
-    assert.throws(() => key.control.setFaults({ ctapError: { command: 'noSuchCommand', status: 1 } }), /unknown CTAP2 command/);
+    assert.throws(
+      () => key.control.setFaults({ ctapError: { command: 'noSuchCommand', status: 1 } }),
+      /unknown CTAP2 command/,
+    );
     assert.throws(() => key.control.setFaults({ explode: true }), /unknown fault/);
   });
 
@@ -181,7 +248,9 @@ describe('key.control', () => {
     const { host } = await hidHost(key);
     key.control.setFaults({ delayMs: 350 });
     const keepalives: number[] = [];
-    const info = await host.cbor(encodeSimpleCommand(Command.authenticatorGetInfo), { onKeepalive: (s) => keepalives.push(s) });
+    const info = await host.cbor(encodeSimpleCommand(Command.authenticatorGetInfo), {
+      onKeepalive: (s) => keepalives.push(s),
+    });
     key.control.clearFaults();
     assert.equal(info[0], Status.CTAP2_OK);
     assert.ok(keepalives.includes(1), 'PROCESSING keepalives while the response is held');
@@ -207,7 +276,8 @@ describe('key.control', () => {
   });
 
   it('simulates built-in UV: available in getInfo, match and no match', async () => {
-    const options = async () => decodeGetInfoResponse(await key.cbor(encodeSimpleCommand(Command.authenticatorGetInfo))).options ?? {};
+    const options = async () =>
+      decodeGetInfoResponse(await key.cbor(encodeSimpleCommand(Command.authenticatorGetInfo))).options ?? {};
     assert.equal((await options()).uv, undefined);
     assert.equal((await key.cbor(makeCredential('uv.example', { uv: true })))[0], Status.CTAP2_ERR_INVALID_OPTION);
     key.control.setUv({ available: true, result: 'match' });
@@ -222,7 +292,9 @@ describe('key.control', () => {
   });
 
   it('sets the PIN on the device: getInfo reports clientPin, the policy applies', async () => {
-    const clientPin = async () => (decodeGetInfoResponse(await key.cbor(encodeSimpleCommand(Command.authenticatorGetInfo))).options ?? {}).clientPin;
+    const clientPin = async () =>
+      (decodeGetInfoResponse(await key.cbor(encodeSimpleCommand(Command.authenticatorGetInfo))).options ?? {})
+        .clientPin;
     assert.equal(await clientPin(), false);
     assert.deepEqual({ ...key.control.pin(), uvRetries: 0 }, { set: false, retries: 8, uvRetries: 0 });
     assert.equal(key.control.pin().uvRetries, 7, 'the no-match finger above used one UV retry');
@@ -257,21 +329,32 @@ describe('key.control', () => {
     await assert.rejects(host.ping(new Uint8Array([1])), /INVALID_CHANNEL|channel/i);
   });
 
-  it('traces the Filecoin app\'s APDUs and shows its review as a prompt', async () => {
+  it("traces the Filecoin app's APDUs and shows its review as a prompt", async () => {
     initWalletSeed(key.device.vault);
     const app = key.traceWallet(createWalletApp({ vault: key.device.vault, review: key.review }));
     key.control.setPresence({ mode: 'panel' });
-    const address = app.exchange(new Uint8Array([0x06, 0x01, 0x01, 0x00, 0x14, ...encodePath([0x8000002c, 0x800001cd, 0x80000000, 0, 0])]));
+    const address = app.exchange(
+      new Uint8Array([0x06, 0x01, 0x01, 0x00, 0x14, ...encodePath([0x8000002c, 0x800001cd, 0x80000000, 0, 0])]),
+    );
     let prompt;
     for (let i = 0; i < 100 && !(prompt = key.control.prompts()[0]); i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(prompt?.kind, 'review');
     assert.equal(prompt?.message, 'Verify Filecoin address');
-    assert.deepEqual(prompt?.items?.map((i) => i.value), [key.control.walletAddresses(1)[0]!.address]);
+    assert.deepEqual(
+      prompt?.items?.map((i) => i.value),
+      [key.control.walletAddresses(1)[0]!.address],
+    );
     key.control.answerPrompt(prompt.id, true);
     const response = await address;
     assert.deepEqual([...response.subarray(-2)], [0x90, 0x00]);
     const entries = key.control.trace().filter((e) => e.layer === 'apdu');
-    assert.deepEqual(entries.map((e) => [e.direction, e.name, e.status]), [['in', 'GET_ADDR_SECP256K1 P1=1', undefined], ['out', 'GET_ADDR_SECP256K1 P1=1', '9000 OK']]);
+    assert.deepEqual(
+      entries.map((e) => [e.direction, e.name, e.status]),
+      [
+        ['in', 'GET_ADDR_SECP256K1 P1=1', undefined],
+        ['out', 'GET_ADDR_SECP256K1 P1=1', '9000 OK'],
+      ],
+    );
     key.control.setPresence({ mode: 'auto' });
   });
 

@@ -28,7 +28,11 @@ function ctl(dataDir: string, ...args: string[]): Promise<{ code: number | null;
 /** `softkey ctl prompts` until one is pending (fails after 20 tries). */
 async function promptsSoon(dataDir: string): Promise<Array<{ id: string; rpId: string; message: string }>> {
   for (let i = 0; i < 20; i++) {
-    const prompts = JSON.parse((await ctl(dataDir, 'prompts')).out) as Array<{ id: string; rpId: string; message: string }>;
+    const prompts = JSON.parse((await ctl(dataDir, 'prompts')).out) as Array<{
+      id: string;
+      rpId: string;
+      message: string;
+    }>;
     if (prompts.length > 0) return prompts;
   }
   throw new Error('no prompt appeared');
@@ -38,8 +42,16 @@ describe('softkey ctl', () => {
   let device: SoftkeyProcess;
   let client: SoftKeyConnection;
   before(async () => {
-    device = await startSoftkeyProcess({ presence: 'panel', args: ['--panel', '127.0.0.1:0', '--no-bridge', '--no-demo'], readyPattern: /press Ctrl-C/ });
-    client = await connectSoftKey({ udp: `127.0.0.1:${device.udpPort}`, replyTo: `127.0.0.1:${device.replyPort}`, timeoutMs: 30_000 });
+    device = await startSoftkeyProcess({
+      presence: 'panel',
+      args: ['--panel', '127.0.0.1:0', '--no-bridge', '--no-demo'],
+      readyPattern: /press Ctrl-C/,
+    });
+    client = await connectSoftKey({
+      udp: `127.0.0.1:${device.udpPort}`,
+      replyTo: `127.0.0.1:${device.replyPort}`,
+      timeoutMs: 30_000,
+    });
   });
   after(async () => {
     await client?.close();
@@ -51,7 +63,10 @@ describe('softkey ctl', () => {
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const info = JSON.parse(readFileSync(file, 'utf8'));
     assert.match(info.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    assert.match(device.output(), new RegExp(`device panel: ${info.url.replace(/[.]/g, '\\.')}/\\?token=${info.token}`));
+    assert.match(
+      device.output(),
+      new RegExp(`device panel: ${info.url.replace(/[.]/g, '\\.')}/\\?token=${info.token}`),
+    );
   });
 
   it('approves and denies the prompts a client waits on', async () => {
@@ -63,7 +78,10 @@ describe('softkey ctl', () => {
     assert.equal(approved.code, 0, approved.err);
     assert.equal((await pending)[0], Status.CTAP2_OK);
     const list = JSON.parse((await ctl(device.dataDir, 'credentials', 'list')).out) as Array<{ rpId: string }>;
-    assert.deepEqual(list.map((c) => c.rpId), ['ctl.example']);
+    assert.deepEqual(
+      list.map((c) => c.rpId),
+      ['ctl.example'],
+    );
     const denied = client.cbor(getAssertion('ctl.example'));
     prompts = await promptsSoon(device.dataDir);
     assert.equal((await ctl(device.dataDir, 'deny', prompts[0]!.id)).code, 0);
@@ -74,11 +92,19 @@ describe('softkey ctl', () => {
     const set = await ctl(device.dataDir, 'faults', 'set', '--error', 'getInfo:CTAP2_ERR_NOT_ALLOWED');
     assert.equal(set.code, 0, set.err);
     // Echoed by name, as given, not as bytes (issue 18 item 9).
-    assert.deepEqual(JSON.parse(set.out), { ctapError: { command: 'authenticatorGetInfo', status: 'CTAP2_ERR_NOT_ALLOWED' } });
+    assert.deepEqual(JSON.parse(set.out), {
+      ctapError: { command: 'authenticatorGetInfo', status: 'CTAP2_ERR_NOT_ALLOWED' },
+    });
     assert.deepEqual(JSON.parse((await ctl(device.dataDir, 'faults', 'show')).out), JSON.parse(set.out));
-    assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP2_ERR_NOT_ALLOWED);
+    assert.equal(
+      (await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0],
+      Status.CTAP2_ERR_NOT_ALLOWED,
+    );
     assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP2_OK);
-    assert.deepEqual(JSON.parse((await ctl(device.dataDir, 'presence', 'deny')).out), { mode: 'deny', timeoutMs: 30000 });
+    assert.deepEqual(JSON.parse((await ctl(device.dataDir, 'presence', 'deny')).out), {
+      mode: 'deny',
+      timeoutMs: 30000,
+    });
     assert.equal((await client.cbor(makeCredential('ctl.example')))[0], Status.CTAP2_ERR_OPERATION_DENIED);
   });
 
@@ -86,7 +112,9 @@ describe('softkey ctl', () => {
     assert.equal((await ctl(device.dataDir, 'presence', 'auto')).code, 0);
     const armed = await ctl(device.dataDir, 'override', 'up-cleared', '--once', '--ceremony', 'authentication');
     assert.equal(armed.code, 0, armed.err);
-    assert.deepEqual(JSON.parse(armed.out), { armed: [{ answer: 'up-cleared', ceremonies: ['authentication'], once: true }] });
+    assert.deepEqual(JSON.parse(armed.out), {
+      armed: [{ answer: 'up-cleared', ceremonies: ['authentication'], once: true }],
+    });
     const flags = async () => {
       const r = await client.cbor(getAssertion('ctl.example'));
       assert.equal(r[0], Status.CTAP2_OK);
@@ -95,7 +123,10 @@ describe('softkey ctl', () => {
     assert.equal((await flags()) & 0x01, 0, 'UP cleared, as armed');
     assert.equal((await flags()) & 0x01, 1, 'once: the next answer is honest');
     assert.deepEqual(JSON.parse((await ctl(device.dataDir, 'override', 'show')).out), { armed: [] });
-    const list = JSON.parse((await ctl(device.dataDir, 'override', 'list')).out) as Array<{ name: string; check: string }>;
+    const list = JSON.parse((await ctl(device.dataDir, 'override', 'list')).out) as Array<{
+      name: string;
+      check: string;
+    }>;
     assert.equal(list.length, 22);
     assert.match(list.find((w) => w.name === 'up-cleared')!.check, /UP bit/);
     const unknown = await ctl(device.dataDir, 'override', 'nope');

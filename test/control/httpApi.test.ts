@@ -18,8 +18,17 @@ const TOKEN = 'test-token-0123456789abcdef';
 describe('control HTTP API', () => {
   let key: SoftKey;
   let server: PanelServer;
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = { Authorization: `Bearer ${TOKEN}` }) => {
-    const res = await fetch(server.origin + path, { method, headers: { ...headers, ...(body !== undefined && { 'Content-Type': 'application/json' }) }, ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = { Authorization: `Bearer ${TOKEN}` },
+  ) => {
+    const res = await fetch(server.origin + path, {
+      method,
+      headers: { ...headers, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
   };
 
@@ -43,14 +52,38 @@ describe('control HTTP API', () => {
 
   it('refuses requests without the token (401) and from another origin (403)', async () => {
     assert.equal((await call('GET', '/api/state', undefined, {})).status, 401);
-    assert.equal((await call('GET', '/api/state', undefined, { Authorization: 'Bearer wrong-token-0123456789abcd' })).status, 401);
-    assert.equal((await call('GET', '/api/state', undefined, { Authorization: TOKEN })).status, 401, 'Bearer is required in Authorization');
-    assert.equal((await call('PUT', '/api/presence', { mode: 'deny' }, { Authorization: `Bearer ${TOKEN}`, Origin: 'http://evil.example' })).status, 403);
+    assert.equal(
+      (await call('GET', '/api/state', undefined, { Authorization: 'Bearer wrong-token-0123456789abcd' })).status,
+      401,
+    );
+    assert.equal(
+      (await call('GET', '/api/state', undefined, { Authorization: TOKEN })).status,
+      401,
+      'Bearer is required in Authorization',
+    );
+    assert.equal(
+      (
+        await call(
+          'PUT',
+          '/api/presence',
+          { mode: 'deny' },
+          { Authorization: `Bearer ${TOKEN}`, Origin: 'http://evil.example' },
+        )
+      ).status,
+      403,
+    );
     assert.equal((await call('GET', '/api/state', undefined, { Origin: 'http://evil.example' })).status, 403);
     assert.equal(key.control.presence().mode, 'auto', 'the refused PUT changed nothing');
     assert.equal((await call('GET', '/api/state', undefined, { 'x-softkey-token': TOKEN })).status, 200);
-    assert.equal((await call('GET', '/api/state', undefined, { Authorization: `Bearer ${TOKEN}`, Origin: server.origin })).status, 200);
-    assert.equal((await call('GET', `/api/state?token=${TOKEN}`, undefined, {})).status, 401, 'the API takes no token in the URL');
+    assert.equal(
+      (await call('GET', '/api/state', undefined, { Authorization: `Bearer ${TOKEN}`, Origin: server.origin })).status,
+      200,
+    );
+    assert.equal(
+      (await call('GET', `/api/state?token=${TOKEN}`, undefined, {})).status,
+      401,
+      'the API takes no token in the URL',
+    );
   });
 
   it('serves the panel page only with the token in its URL', async () => {
@@ -81,13 +114,20 @@ describe('control HTTP API', () => {
     assert.equal((await call('PUT', '/api/presence', 'not json')).status, 400);
     await call('PUT', '/api/presence', { mode: 'auto' });
     assert.deepEqual((await call('GET', '/api/uv')).body, { available: false, result: 'match' });
-    assert.deepEqual((await call('PUT', '/api/uv', { available: true, result: 'nomatch' })).body, { available: true, result: 'nomatch' });
+    assert.deepEqual((await call('PUT', '/api/uv', { available: true, result: 'nomatch' })).body, {
+      available: true,
+      result: 'nomatch',
+    });
     assert.equal((await key.cbor(makeCredential('uv.example', { uv: true })))[0], Status.CTAP2_ERR_OPERATION_DENIED);
     await call('PUT', '/api/uv', { available: false, result: 'match' });
   });
 
   it('GET/PUT pin', async () => {
-    assert.deepEqual((await call('GET', '/api/pin')).body, { set: false, retries: 8, uvRetries: 7 }, 'one UV retry went to the no-match finger');
+    assert.deepEqual(
+      (await call('GET', '/api/pin')).body,
+      { set: false, retries: 8, uvRetries: 7 },
+      'one UV retry went to the no-match finger',
+    );
     assert.equal((await call('PUT', '/api/pin', { pin: 'x' })).status, 400);
     assert.equal((await call('PUT', '/api/pin', { pin: 'correct horse' })).body.set, true);
     assert.equal((await key.cbor(makeCredential('pin.example', { rk: true })))[0], Status.CTAP2_ERR_PUAT_REQUIRED);
@@ -113,7 +153,11 @@ describe('control HTTP API', () => {
   it('a long touch answers a reset that needs one (CTAP 2.3 longTouchForReset); approve is a short touch', async () => {
     const status = async (bytes: number[]) => (await key.cbor(new Uint8Array(bytes)))[0];
     await call('POST', '/api/power-cycle'); // inside the reset window
-    assert.equal(await status([0x0d, 0xa1, 0x01, 0x04]), Status.CTAP2_OK, 'authenticatorConfig enableLongTouchForReset');
+    assert.equal(
+      await status([0x0d, 0xa1, 0x01, 0x04]),
+      Status.CTAP2_OK,
+      'authenticatorConfig enableLongTouchForReset',
+    );
     await call('PUT', '/api/presence', { mode: 'panel' });
     const short = key.cbor(new Uint8Array([0x07]));
     let prompts = await promptsSoon();
@@ -129,25 +173,52 @@ describe('control HTTP API', () => {
 
   it('adds, lists, updates and removes credentials', async () => {
     const { jwk } = p256KeyPair();
-    const added = await call('POST', '/api/credentials', { rpId: 'http.example', userId: 'dXNlcg', userName: 'user', privateKey: { jwk } });
+    const added = await call('POST', '/api/credentials', {
+      rpId: 'http.example',
+      userId: 'dXNlcg',
+      userName: 'user',
+      privateKey: { jwk },
+    });
     assert.equal(added.status, 201);
     const id = added.body.credentialId as string;
-    assert.ok((await call('GET', '/api/credentials')).body.some((c: any) => c.credentialId === id && c.rpId === 'http.example'));
-    assert.equal((await call('POST', '/api/credentials', { rpId: 'http.example', userId: 'dXNlcg', privateKey: { p256Scalar: 'zz' } })).status, 400);
+    assert.ok(
+      (await call('GET', '/api/credentials')).body.some((c: any) => c.credentialId === id && c.rpId === 'http.example'),
+    );
+    assert.equal(
+      (
+        await call('POST', '/api/credentials', {
+          rpId: 'http.example',
+          userId: 'dXNlcg',
+          privateKey: { p256Scalar: 'zz' },
+        })
+      ).status,
+      400,
+    );
     const patched = await call('PATCH', `/api/credentials/${id}`, { signCount: 77, backupEligible: true });
     assert.deepEqual(patched.body, { signCount: 77, backupEligible: true, backupState: false });
-    const data = parseAuthenticatorData(decodeGetAssertionResponse(await key.cbor(getAssertion('http.example'))).authData);
+    const data = parseAuthenticatorData(
+      decodeGetAssertionResponse(await key.cbor(getAssertion('http.example'))).authData,
+    );
     assert.equal(data.signCount, 78);
     assert.equal((await call('DELETE', `/api/credentials/${id}`)).status, 200);
     assert.equal((await call('DELETE', `/api/credentials/${id}`)).status, 404);
     await key.cbor(makeCredential('http.example', { rk: true }));
     assert.equal((await call('DELETE', '/api/credentials')).body.removed >= 1, true);
-    assert.deepEqual((await call('GET', '/api/credentials')).body.filter((c: any) => c.rpId === 'http.example'), []);
+    assert.deepEqual(
+      (await call('GET', '/api/credentials')).body.filter((c: any) => c.rpId === 'http.example'),
+      [],
+    );
   });
 
   it('arms, shows and clears faults', async () => {
-    const set = await call('PUT', '/api/faults', { ctapError: { command: 'getInfo', status: 'CTAP1_ERR_OTHER', every: true }, delayMs: 0 });
-    assert.deepEqual(set.body, { delayMs: 0, ctapError: { command: 'authenticatorGetInfo', status: 'CTAP1_ERR_OTHER', every: true } });
+    const set = await call('PUT', '/api/faults', {
+      ctapError: { command: 'getInfo', status: 'CTAP1_ERR_OTHER', every: true },
+      delayMs: 0,
+    });
+    assert.deepEqual(set.body, {
+      delayMs: 0,
+      ctapError: { command: 'authenticatorGetInfo', status: 'CTAP1_ERR_OTHER', every: true },
+    });
     assert.equal((await key.cbor(new Uint8Array([4])))[0], Status.CTAP1_ERR_OTHER);
     assert.deepEqual((await call('GET', '/api/faults')).body, set.body);
     assert.deepEqual((await call('DELETE', '/api/faults')).body, {});
@@ -156,16 +227,26 @@ describe('control HTTP API', () => {
   });
 
   it('arms, shows and clears deliberately wrong answers (overrides); lists the catalog; names bad input', async () => {
-    const armed = await call('POST', '/api/overrides', { answer: ['rp-id-hash', 'client-data-origin'], ceremony: 'registration' });
+    const armed = await call('POST', '/api/overrides', {
+      answer: ['rp-id-hash', 'client-data-origin'],
+      ceremony: 'registration',
+    });
     assert.equal(armed.status, 200);
-    assert.deepEqual(armed.body.armed.map((a: any) => [a.answer, a.ceremonies, a.once]), [
-      ['rp-id-hash', ['registration'], false],
-      ['client-data-origin', ['registration'], false],
-    ]);
+    assert.deepEqual(
+      armed.body.armed.map((a: any) => [a.answer, a.ceremonies, a.once]),
+      [
+        ['rp-id-hash', ['registration'], false],
+        ['client-data-origin', ['registration'], false],
+      ],
+    );
     assert.deepEqual((await call('GET', '/api/overrides')).body, armed.body);
     assert.deepEqual((await call('DELETE', '/api/overrides')).body, { armed: [] });
     assert.equal(key.control.overrides().armed.length, 0);
-    const catalog = (await call('GET', '/api/wrong-answers')).body as Array<{ name: string; ceremonies: string[]; check: string }>;
+    const catalog = (await call('GET', '/api/wrong-answers')).body as Array<{
+      name: string;
+      ceremonies: string[];
+      check: string;
+    }>;
     assert.equal(catalog.length, 22);
     assert.deepEqual(catalog.find((w) => w.name === 'counter-backwards')!.ceremonies, ['authentication']);
     const bad = await call('POST', '/api/overrides', { answer: 'counter-zero', ceremony: 'registration' });
@@ -182,7 +263,10 @@ describe('control HTTP API', () => {
     assert.ok(trace.some((e) => e.name === 'authenticatorMakeCredential' && e.status === 'CTAP2_OK'));
     const last = trace.at(-1).seq;
     await key.cbor(new Uint8Array([4]));
-    assert.deepEqual((await call('GET', `/api/trace?since=${last}`)).body.map((e: any) => e.name), ['authenticatorGetInfo', 'authenticatorGetInfo']);
+    assert.deepEqual(
+      (await call('GET', `/api/trace?since=${last}`)).body.map((e: any) => e.name),
+      ['authenticatorGetInfo', 'authenticatorGetInfo'],
+    );
     await call('DELETE', '/api/trace');
     assert.deepEqual((await call('GET', '/api/trace')).body, []);
     assert.deepEqual((await call('GET', '/api/wallet/addresses')).body, [], 'no seed yet');
@@ -206,14 +290,19 @@ describe('control HTTP API', () => {
     await new Promise((r) => ws.once('open', r));
     await call('PUT', '/api/presence', { mode: 'panel' });
     const pending = key.cbor(makeCredential('ws.example'));
-    for (let i = 0; i < 500 && !events.some((e) => e.type === 'prompts' && e.prompts.length === 1); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && !events.some((e) => e.type === 'prompts' && e.prompts.length === 1); i++)
+      await new Promise((r) => setTimeout(r, 10));
     const prompt = events.find((e) => e.type === 'prompts' && e.prompts.length === 1).prompts[0];
     assert.match(prompt.message, /^Register with ws\.example RP \(ws\.example\) as Alice\?$/);
     key.control.answerPrompt(prompt.id, true);
     assert.equal((await pending)[0], Status.CTAP2_OK);
     await call('PUT', '/api/presence', { mode: 'auto' });
     assert.ok(events.some((e) => e.type === 'presence' && e.presence.mode === 'panel'));
-    assert.ok(events.some((e) => e.type === 'trace' && e.entry.name === 'authenticatorMakeCredential' && e.entry.direction === 'out'));
+    assert.ok(
+      events.some(
+        (e) => e.type === 'trace' && e.entry.name === 'authenticatorMakeCredential' && e.entry.direction === 'out',
+      ),
+    );
     ws.close();
   });
 });

@@ -67,7 +67,12 @@ async function signIn(key: SoftKey, cred: Registered, opts: { allow: boolean; uv
   const challenge = b64u.encode(randomBytes(32));
   const uv = opts.uv ?? 'discouraged';
   const a = await key.client.get(
-    { challenge, rpId: RP_ID, userVerification: uv, ...(opts.allow && { allowCredentials: [{ type: 'public-key', id: cred.id }] }) },
+    {
+      challenge,
+      rpId: RP_ID,
+      userVerification: uv,
+      ...(opts.allow && { allowCredentials: [{ type: 'public-key', id: cred.id }] }),
+    },
     { origin: ORIGIN },
   );
   assert.equal(a.id, cred.id);
@@ -82,7 +87,11 @@ async function signIn(key: SoftKey, cred: Registered, opts: { allow: boolean; uv
   assert.equal(v.verified, true, 'SimpleWebAuthn verifies the assertion with the public key stored at registration');
   assert.ok(v.authenticationInfo.newCounter > cred.counter, 'the counter never goes backwards');
   cred.counter = v.authenticationInfo.newCounter;
-  return { counter: v.authenticationInfo.newCounter, backedUp: v.authenticationInfo.credentialBackedUp, userHandle: a.response.userHandle };
+  return {
+    counter: v.authenticationInfo.newCounter,
+    backedUp: v.authenticationInfo.credentialBackedUp,
+    userHandle: a.response.userHandle,
+  };
 }
 
 const keys: SoftKey[] = [];
@@ -130,7 +139,11 @@ describe('seeding: read credentials back with their private keys, re-seed them i
     }
     assert.throws(() => b.control.addCredential(seed[0]!), /already has a credential with that ID/);
     const rIn = await signIn(b, resident, { allow: false });
-    assert.equal(rIn.userHandle, resident.userHandle, 'discoverable: found without allowCredentials, with its user handle');
+    assert.equal(
+      rIn.userHandle,
+      resident.userHandle,
+      'discoverable: found without allowCredentials, with its user handle',
+    );
     assert.equal(rIn.backedUp, true, 'BS travels with the credential');
     const nrIn = await signIn(b, nonResident, { allow: true });
     assert.equal(nrIn.backedUp, false);
@@ -144,13 +157,23 @@ describe('seeding: read credentials back with their private keys, re-seed them i
     const pkcs8 = b64u.encode(new Uint8Array(pair.privateKey.export({ format: 'der', type: 'pkcs8' })));
     const id = b64u.encode(randomBytes(32));
     const userHandle = b64u.encode(randomBytes(8));
-    assert.throws(() => key.control.addCredential({
+    assert.throws(
+      () =>
+        key.control.addCredential({
+          rpId: RP_ID,
+          userId: userHandle,
+          privateKey: { pkcs8 },
+          credentialId: b64u.encode(randomBytes(8)),
+        }),
+      /16–1023 bytes/,
+    );
+    key.control.addCredential({
       rpId: RP_ID,
       userId: userHandle,
       privateKey: { pkcs8 },
-      credentialId: b64u.encode(randomBytes(8)),
-    }), /16–1023 bytes/);
-    key.control.addCredential({ rpId: RP_ID, userId: userHandle, privateKey: { pkcs8 }, credentialId: id, signCount: 41 });
+      credentialId: id,
+      signCount: 41,
+    });
     const listed = key.control.credentials({ privateKeys: true })[0]!;
     assert.equal(listed.credentialId, id);
     assert.equal(listed.signCount, 41);
@@ -185,10 +208,19 @@ describe('the whole key as one JSON document', () => {
     assert.equal(plain.warning, PLAIN_WARNING);
     assert.match(plain.warning, /private key/);
     assert.equal(plain.residentCredentials.length, 1);
-    assert.ok(Object.keys(plain.secrets).includes('credential-wrap-key'), 'the wrapping key, so non-resident IDs still open');
-    assert.ok(Object.keys(plain.state).some((k) => /pin/i.test(k)), 'the PIN state');
+    assert.ok(
+      Object.keys(plain.secrets).includes('credential-wrap-key'),
+      'the wrapping key, so non-resident IDs still open',
+    );
+    assert.ok(
+      Object.keys(plain.state).some((k) => /pin/i.test(k)),
+      'the PIN state',
+    );
 
-    const sealed = a.control.exportState({ passphrase: 'correct horse', scrypt: { N: 2 ** 14, r: 8, p: 1 } }) as SealedKeyState;
+    const sealed = a.control.exportState({
+      passphrase: 'correct horse',
+      scrypt: { N: 2 ** 14, r: 8, p: 1 },
+    }) as SealedKeyState;
     const text = JSON.stringify(sealed);
     assert.ok(!text.includes(plain.secrets['credential-wrap-key']!), 'sealed: no secret in the clear');
     assert.ok(!text.includes(resident.id), 'sealed: not even the credential IDs');
@@ -305,7 +337,11 @@ describe('backup eligibility and state', () => {
     const key = await open({ dataDir: ':memory:', backupEligible: true });
     assert.deepEqual(key.control.backupDefaults(), { backupEligible: true, backupState: false });
     const eligible = await register(key, { resident: true });
-    assert.equal(eligible.deviceType, 'multiDevice', 'BE at registration: SimpleWebAuthn sees a multi-device credential');
+    assert.equal(
+      eligible.deviceType,
+      'multiDevice',
+      'BE at registration: SimpleWebAuthn sees a multi-device credential',
+    );
     assert.equal(eligible.backedUp, false);
     assert.equal((await signIn(key, eligible, { allow: false })).backedUp, false);
 
@@ -313,12 +349,22 @@ describe('backup eligibility and state', () => {
     const backedUp = await register(key, { resident: false });
     assert.equal(backedUp.backedUp, true);
     assert.equal((await signIn(key, backedUp, { allow: true })).backedUp, true);
-    assert.equal((await signIn(key, eligible, { allow: false })).backedUp, false, 'a default changes new credentials only');
+    assert.equal(
+      (await signIn(key, eligible, { allow: false })).backedUp,
+      false,
+      'a default changes new credentials only',
+    );
 
     key.control.setCredential(eligible.id, { backupState: true });
     assert.equal((await signIn(key, eligible, { allow: false })).backedUp, true, 'per credential');
-    assert.throws(() => key.control.setBackupDefaults({ backupEligible: false, backupState: true }), /requires backup eligibility/);
-    assert.deepEqual(key.control.setBackupDefaults({ backupEligible: false }), { backupEligible: false, backupState: false });
+    assert.throws(
+      () => key.control.setBackupDefaults({ backupEligible: false, backupState: true }),
+      /requires backup eligibility/,
+    );
+    assert.deepEqual(key.control.setBackupDefaults({ backupEligible: false }), {
+      backupEligible: false,
+      backupState: false,
+    });
     const plain = await register(key, { resident: false });
     assert.equal(plain.deviceType, 'singleDevice');
   });

@@ -20,7 +20,10 @@ import { startSoftkeyProcess, type SoftkeyProcess } from '../interop/startDevice
 const TOKEN = 'keystate-token-0123456789abcdef';
 
 /** The softkey command, in this process (a spawn costs seconds on a loaded machine; the device under test is a real process). */
-async function softkey(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+async function softkey(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   let out = '';
   let err = '';
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
@@ -29,8 +32,9 @@ async function softkey(args: string[], env: Record<string, string> = {}): Promis
     const code = await main(args, { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
     return { code, out, err };
   } finally {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   }
 }
 
@@ -57,14 +61,21 @@ async function register(key: SoftKey, resident: boolean) {
   return { id: r.id, publicKey: v.registrationInfo.credential.publicKey, counter: 0 };
 }
 
-async function signIn(key: SoftKey, cred: { id: string; publicKey: Uint8Array<ArrayBuffer>; counter: number }, allow: boolean) {
+async function signIn(
+  key: SoftKey,
+  cred: { id: string; publicKey: Uint8Array<ArrayBuffer>; counter: number },
+  allow: boolean,
+) {
   const challenge = b64u.encode(randomBytes(32));
-  const a = await key.client.get({
-    challenge,
-    rpId: RP_ID,
-    userVerification: 'discouraged',
-    ...(allow && { allowCredentials: [{ type: 'public-key', id: cred.id }] }),
-  }, { origin: ORIGIN });
+  const a = await key.client.get(
+    {
+      challenge,
+      rpId: RP_ID,
+      userVerification: 'discouraged',
+      ...(allow && { allowCredentials: [{ type: 'public-key', id: cred.id }] }),
+    },
+    { origin: ORIGIN },
+  );
   const v = await verifyAuthenticationResponse({
     response: a as never,
     expectedChallenge: challenge,
@@ -105,7 +116,7 @@ describe('key state over the HTTP control API', () => {
       headers: { ...auth, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
-    return { status: res.status, body: (await res.json()) };
+    return { status: res.status, body: await res.json() };
   };
   before(async () => {
     key = await openSoftKey({ dataDir: ':memory:', presence: 'auto' });
@@ -118,10 +129,16 @@ describe('key state over the HTTP control API', () => {
 
   it('streams credential events as Server-Sent Events, after the token and Origin checks', async () => {
     assert.equal((await fetch(`${server.origin}/api/events`)).status, 401);
-    assert.equal((await fetch(`${server.origin}/api/events`, { headers: { ...auth, Origin: 'http://evil.example' } })).status, 403);
+    assert.equal(
+      (await fetch(`${server.origin}/api/events`, { headers: { ...auth, Origin: 'http://evil.example' } })).status,
+      403,
+    );
     assert.equal((await fetch(`${server.origin}/api/events?types=nope`, { headers: auth })).status, 400);
     const stop = new AbortController();
-    const res = await fetch(`${server.origin}/api/events?types=credentialAdded,credentialAsserted`, { headers: auth, signal: stop.signal });
+    const res = await fetch(`${server.origin}/api/events?types=credentialAdded,credentialAsserted`, {
+      headers: auth,
+      signal: stop.signal,
+    });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
     const events = sse(res.body!);
@@ -131,7 +148,10 @@ describe('key state over the HTTP control API', () => {
     const added = (await events.next()).value!;
     assert.equal(added.event, 'credentialAdded');
     const a = JSON.parse(added.data);
-    assert.deepEqual([a.type, a.credentialId, a.rpId, a.resident, a.signCount], ['credentialAdded', cred.id, RP_ID, true, 0]);
+    assert.deepEqual(
+      [a.type, a.credentialId, a.rpId, a.resident, a.signCount],
+      ['credentialAdded', cred.id, RP_ID, true, 0],
+    );
     assert.equal(b64u.decode(a.userHandle).length, 16, 'the user handle the RP gave');
     assert.deepEqual(a.flags, { up: true, uv: false, be: false, bs: false });
     const asserted = (await events.next()).value!;
@@ -150,7 +170,10 @@ describe('key state over the HTTP control API', () => {
     assert.equal((await call('GET', `/api/credentials/${b64u.encode(randomBytes(40))}`)).status, 404);
 
     assert.deepEqual((await call('GET', '/api/backup-defaults')).body, { backupEligible: false, backupState: false });
-    assert.deepEqual((await call('PUT', '/api/backup-defaults', { backupState: true })).body, { backupEligible: true, backupState: true });
+    assert.deepEqual((await call('PUT', '/api/backup-defaults', { backupState: true })).body, {
+      backupEligible: true,
+      backupState: true,
+    });
     assert.equal((await call('PUT', '/api/backup-defaults', { backupState: 'yes' })).status, 400);
     await call('PUT', '/api/backup-defaults', { backupEligible: false });
 
@@ -180,7 +203,10 @@ describe('softkey ctl and softkey state', () => {
     await a.close();
 
     const file = join(root, 'key.json');
-    const exported = await softkey(['state', 'export', '--data-dir', src, '--out', file, '--passphrase-env', 'SK_PASS'], { SK_PASS: PASS });
+    const exported = await softkey(
+      ['state', 'export', '--data-dir', src, '--out', file, '--passphrase-env', 'SK_PASS'],
+      { SK_PASS: PASS },
+    );
     assert.equal(exported.code, 0, exported.err);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const doc = JSON.parse(readFileSync(file, 'utf8'));
@@ -229,7 +255,10 @@ describe('softkey ctl and softkey state', () => {
     const dir = device.dataDir;
     const ctl = (...args: string[]) => softkey(['ctl', '--data-dir', dir, ...args]);
     const { generateKeyPairSync } = await import('node:crypto');
-    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      format: 'pem',
+      type: 'pkcs8',
+    }) as string;
     const pemFile = join(root, 'k.pem');
     writeFileSync(pemFile, pem, { mode: 0o600 });
     const id = b64u.encode(randomBytes(24));
@@ -279,6 +308,9 @@ describe('softkey ctl and softkey state', () => {
       [back.credentialId, back.signCount, back.backupEligible, back.privateKey.pkcs8],
       [id, 7, true, creds[0].privateKey.pkcs8],
     );
-    assert.deepEqual(JSON.parse((await ctl('backup-defaults', '--state', 'true')).out), { backupEligible: true, backupState: true });
+    assert.deepEqual(JSON.parse((await ctl('backup-defaults', '--state', 'true')).out), {
+      backupEligible: true,
+      backupState: true,
+    });
   });
 });

@@ -26,7 +26,9 @@ describe('README examples', () => {
     const index = pathToFileURL(join(repoRoot(), 'dist', 'src', 'index.js')).href;
     const source = example('key-state').replace(/from 'softkey'/g, `from '${index}'`);
     assert.notEqual(source.indexOf(index), -1);
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const js = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
     const dir = mkdtempSync(join(tmpdir(), 'softkey-readme-'));
     try {
       const file = join(dir, 'example.mjs');

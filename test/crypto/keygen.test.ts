@@ -9,13 +9,22 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPublicKey } from 'node:crypto';
-import { generateCredentialKey, signWithSecret, verifySignature, publicKeyObject } from '../../src/crypto/credentialKeys.js';
+import {
+  generateCredentialKey,
+  signWithSecret,
+  verifySignature,
+  publicKeyObject,
+} from '../../src/crypto/credentialKeys.js';
 import { CoseAlg } from '../../src/encoding/cose.js';
 
 const CHILD = join(fileURLToPath(new URL('.', import.meta.url)), 'manyCredentials.child.js');
 
 describe('generateCredentialKey', () => {
-  for (const [name, alg] of [['ES256', CoseAlg.ES256], ['EdDSA', CoseAlg.EdDSA], ['RS256', CoseAlg.RS256]] as const) {
+  for (const [name, alg] of [
+    ['ES256', CoseAlg.ES256],
+    ['EdDSA', CoseAlg.EdDSA],
+    ['RS256', CoseAlg.RS256],
+  ] as const) {
     it(`${name}: the secret signs what the public key verifies`, () => {
       for (let i = 0; i < (alg === CoseAlg.RS256 ? 2 : 20); i++) {
         const pair = generateCredentialKey(alg);
@@ -32,7 +41,10 @@ describe('generateCredentialKey', () => {
       const pair = generateCredentialKey(CoseAlg.ES256);
       assert.equal(pair.secret.length, 96);
       const spki = publicKeyObject(pair.publicKey).export({ format: 'der', type: 'spki' });
-      assert.equal(createPublicKey({ key: spki, format: 'der', type: 'spki' }).asymmetricKeyDetails?.namedCurve, 'prime256v1');
+      assert.equal(
+        createPublicKey({ key: spki, format: 'der', type: 'spki' }).asymmetricKeyDetails?.namedCurve,
+        'prime256v1',
+      );
     }
   });
 

@@ -59,7 +59,11 @@ describe('command APDU decoding', () => {
     ['case 2E, Le 0000 = 65536', '00030000000000', { data: '', ne: 65536, extended: true }],
     ['case 3E', '00010000000003aabbcc', { data: 'aabbcc', ne: 0, extended: true }],
     ['case 4E', '00010000000003aabbcc0000', { data: 'aabbcc', ne: 65536, extended: true }],
-    ['U2F leniency: Lc 0000 then Le (python-fido2 U2F_VERSION)', '000300000000000000', { data: '', ne: 65536, extended: true }],
+    [
+      'U2F leniency: Lc 0000 then Le (python-fido2 U2F_VERSION)',
+      '000300000000000000',
+      { data: '', ne: 65536, extended: true },
+    ],
   ];
   for (const [name, hex, want] of cases) {
     it(name, () => {
@@ -75,9 +79,24 @@ describe('command APDU decoding', () => {
     assert.deepEqual(decodeCommandApdu(encodeCommandApdu({ ins: 1, data: data3 }, 'short')).data, data3);
   });
 
-  const bad = ['', '00', '000300', '000100000300', '0001000003aabb', '0001000003aabbccdd00', '000300000000', '00010000000003aabb', '00010000000003aabbcc00', '0003000000000000'];
+  const bad = [
+    '',
+    '00',
+    '000300',
+    '000100000300',
+    '0001000003aabb',
+    '0001000003aabbccdd00',
+    '000300000000',
+    '00010000000003aabb',
+    '00010000000003aabbcc00',
+    '0003000000000000',
+  ];
   for (const hex of bad) {
-    it(`wrong length: ${hex || '(empty)'}`, () => assert.equal(swOf(() => decodeCommandApdu(fromHex(hex))), StatusWord.SW_WRONG_LENGTH));
+    it(`wrong length: ${hex || '(empty)'}`, () =>
+      assert.equal(
+        swOf(() => decodeCommandApdu(fromHex(hex))),
+        StatusWord.SW_WRONG_LENGTH,
+      ));
   }
 
   it('encode then decode is the identity (short and extended, with and without Le)', () => {
@@ -88,15 +107,21 @@ describe('command APDU decoding', () => {
       p2: fc.integer({ min: 0, max: 255 }),
     });
     fc.assert(
-      fc.property(cmd, fc.boolean(), fc.uint8Array({ maxLength: 600 }), fc.option(fc.integer({ min: 1, max: 65536 }), { nil: undefined }), (h, short, data, ne) => {
-        const form = short && data.length <= 255 ? 'short' : 'extended';
-        const n = ne === undefined ? undefined : form === 'short' ? ((ne - 1) % 256) + 1 : ne;
-        const a = decodeCommandApdu(encodeCommandApdu({ ...h, data, ...(n !== undefined && { ne: n }) }, form));
-        assert.deepEqual([a.cla, a.ins, a.p1, a.p2], [h.cla, h.ins, h.p1, h.p2]);
-        assert.deepEqual(a.data, data);
-        assert.equal(a.ne, n ?? 0);
-        assert.equal(a.extended, form === 'extended' && (data.length > 0 || n !== undefined));
-      }),
+      fc.property(
+        cmd,
+        fc.boolean(),
+        fc.uint8Array({ maxLength: 600 }),
+        fc.option(fc.integer({ min: 1, max: 65536 }), { nil: undefined }),
+        (h, short, data, ne) => {
+          const form = short && data.length <= 255 ? 'short' : 'extended';
+          const n = ne === undefined ? undefined : form === 'short' ? ((ne - 1) % 256) + 1 : ne;
+          const a = decodeCommandApdu(encodeCommandApdu({ ...h, data, ...(n !== undefined && { ne: n }) }, form));
+          assert.deepEqual([a.cla, a.ins, a.p1, a.p2], [h.cla, h.ins, h.p1, h.p2]);
+          assert.deepEqual(a.data, data);
+          assert.equal(a.ne, n ?? 0);
+          assert.equal(a.extended, form === 'extended' && (data.length > 0 || n !== undefined));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -124,14 +149,29 @@ describe('command APDU decoding', () => {
     const valid = [
       encodeCommandApdu({ ins: U2fIns.U2F_VERSION }),
       encodeCommandApdu({ ins: U2fIns.U2F_REGISTER, data: new Uint8Array(64), ne: 65536 }),
-      encodeCommandApdu({ ins: U2fIns.U2F_AUTHENTICATE, p1: 3, data: new Uint8Array([...new Uint8Array(64), 2, 9, 9]) }, 'short'),
+      encodeCommandApdu(
+        { ins: U2fIns.U2F_AUTHENTICATE, p1: 3, data: new Uint8Array([...new Uint8Array(64), 2, 9, 9]) },
+        'short',
+      ),
     ];
-    const mutated = fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat({ max: 3 })).map(([v, edits, cut]) => {
-      const b = v.slice(0, Math.max(0, v.length - cut));
-      for (const [i, x] of edits) if (b.length > 0) b[i % b.length] = x;
-      return b;
-    });
-    const allowed = new Set<number>([StatusWord.SW_NO_ERROR, StatusWord.SW_WRONG_LENGTH, StatusWord.SW_WRONG_DATA, StatusWord.SW_CLA_NOT_SUPPORTED, StatusWord.SW_INS_NOT_SUPPORTED]);
+    const mutated = fc
+      .tuple(
+        fc.constantFrom(...valid),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.nat({ max: 3 }),
+      )
+      .map(([v, edits, cut]) => {
+        const b = v.slice(0, Math.max(0, v.length - cut));
+        for (const [i, x] of edits) if (b.length > 0) b[i % b.length] = x;
+        return b;
+      });
+    const allowed = new Set<number>([
+      StatusWord.SW_NO_ERROR,
+      StatusWord.SW_WRONG_LENGTH,
+      StatusWord.SW_WRONG_DATA,
+      StatusWord.SW_CLA_NOT_SUPPORTED,
+      StatusWord.SW_INS_NOT_SUPPORTED,
+    ]);
     fc.assert(
       fc.property(fc.oneof(mutated, fc.uint8Array({ maxLength: 80 })), (bytes) => {
         assert.ok(allowed.has(swOf(() => decodeU2fRequest(decodeCommandApdu(bytes)))));
@@ -151,13 +191,22 @@ describe('U2F request decoding', () => {
     const reg = decodeU2fRequest(decodeCommandApdu(encodeCommandApdu({ ins: 1, p1: 3, data: fromHex(chal + app) })));
     assert.deepEqual(reg, { kind: 'register', challenge: fromHex(chal), application: fromHex(app) });
     for (const [control, p1] of Object.entries(U2fAuthControl)) {
-      const req = decodeU2fRequest(decodeCommandApdu(encodeCommandApdu({ ins: 2, p1, data: fromHex(chal + app + '03abcdef') }, 'short')));
-      assert.deepEqual(req, { kind: 'authenticate', control, challenge: fromHex(chal), application: fromHex(app), keyHandle: fromHex('abcdef') });
+      const req = decodeU2fRequest(
+        decodeCommandApdu(encodeCommandApdu({ ins: 2, p1, data: fromHex(chal + app + '03abcdef') }, 'short')),
+      );
+      assert.deepEqual(req, {
+        kind: 'authenticate',
+        control,
+        challenge: fromHex(chal),
+        application: fromHex(app),
+        keyHandle: fromHex('abcdef'),
+      });
     }
   });
 
   it('answers the spec status words for bad requests', () => {
-    const sw = (cmd: Parameters<typeof encodeCommandApdu>[0]) => swOf(() => decodeU2fRequest(decodeCommandApdu(encodeCommandApdu(cmd))));
+    const sw = (cmd: Parameters<typeof encodeCommandApdu>[0]) =>
+      swOf(() => decodeU2fRequest(decodeCommandApdu(encodeCommandApdu(cmd))));
     assert.equal(sw({ cla: 0x80, ins: 3 }), StatusWord.SW_CLA_NOT_SUPPORTED);
     assert.equal(sw({ ins: 0x04 }), StatusWord.SW_INS_NOT_SUPPORTED);
     assert.equal(sw({ ins: 0xc0 }), StatusWord.SW_INS_NOT_SUPPORTED);
@@ -180,7 +229,12 @@ describe('responses', () => {
 
   it('registration response layout (§4.3) and its parser', () => {
     const cert = fromHex('3082000a' + '01'.repeat(10)); // a DER SEQUENCE with a two-byte length
-    const r = { userPublicKey: fromHex('04' + 'ab'.repeat(64)), keyHandle: fromHex('cafe'), attestationCertificate: cert, signature: fromHex('3006020101020101') };
+    const r = {
+      userPublicKey: fromHex('04' + 'ab'.repeat(64)),
+      keyHandle: fromHex('cafe'),
+      attestationCertificate: cert,
+      signature: fromHex('3006020101020101'),
+    };
     const bytes = encodeRegisterResponse(r);
     assert.equal(toHex(bytes.subarray(0, 2)), '0504');
     assert.equal(bytes[66], 2);
@@ -194,7 +248,10 @@ describe('responses', () => {
     const chal = new Uint8Array(32).fill(0xc1);
     const reg = registrationSignedData(app, chal, fromHex('0102'), new Uint8Array(65).fill(4));
     assert.equal(toHex(reg), '00' + 'a1'.repeat(32) + 'c1'.repeat(32) + '0102' + '04'.repeat(65));
-    assert.equal(toHex(authenticationSignedData(app, 1, 0x01020304, chal)), 'a1'.repeat(32) + '01' + '01020304' + 'c1'.repeat(32));
+    assert.equal(
+      toHex(authenticationSignedData(app, 1, 0x01020304, chal)),
+      'a1'.repeat(32) + '01' + '01020304' + 'c1'.repeat(32),
+    );
   });
 
   it('authentication response layout (§5.4) and its parser', () => {

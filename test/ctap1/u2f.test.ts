@@ -30,7 +30,13 @@ import { isSlotHandle } from '../../src/store/credentialSlot.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Command } from '../../src/ctap2/commands.js';
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
-import { decodeGetAssertionResponse, decodeMakeCredentialResponse, encodeGetAssertionRequest, encodeMakeCredentialRequest, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import {
+  decodeGetAssertionResponse,
+  decodeMakeCredentialResponse,
+  encodeGetAssertionRequest,
+  encodeMakeCredentialRequest,
+  encodeSimpleCommand,
+} from '../../src/ctap2/hostCodec.js';
 import { Status } from '../../src/ctap2/status.js';
 import { concat, utf8 } from '../../src/encoding/bytes.js';
 import { decodeCoseKey } from '../../src/encoding/cose.js';
@@ -62,10 +68,24 @@ async function device(presence?: UserPresence, seed?: string, config?: Partial<A
   const auth = await createAuthenticator(env, defaultConfig(config));
   const u2f = new U2fAuthenticator(auth.core);
   const errors: unknown[] = [];
-  const apdu = async (bytes: Uint8Array) => decodeResponseApdu(await dispatchCtap1(u2f, bytes, testContext(), { onInternalError: (e) => errors.push(e) }));
-  const register = (app = APP, challenge = CHALLENGE) => apdu(encodeCommandApdu({ ins: U2fIns.U2F_REGISTER, data: concat(challenge, app), ne: 65536 }));
-  const authenticate = (keyHandle: Uint8Array, control: U2fAuthControlName = 'enforce-user-presence-and-sign', app = APP, challenge = CHALLENGE) =>
-    apdu(encodeCommandApdu({ ins: U2fIns.U2F_AUTHENTICATE, p1: U2fAuthControl[control], data: concat(challenge, app, new Uint8Array([keyHandle.length]), keyHandle), ne: 65536 }));
+  const apdu = async (bytes: Uint8Array) =>
+    decodeResponseApdu(await dispatchCtap1(u2f, bytes, testContext(), { onInternalError: (e) => errors.push(e) }));
+  const register = (app = APP, challenge = CHALLENGE) =>
+    apdu(encodeCommandApdu({ ins: U2fIns.U2F_REGISTER, data: concat(challenge, app), ne: 65536 }));
+  const authenticate = (
+    keyHandle: Uint8Array,
+    control: U2fAuthControlName = 'enforce-user-presence-and-sign',
+    app = APP,
+    challenge = CHALLENGE,
+  ) =>
+    apdu(
+      encodeCommandApdu({
+        ins: U2fIns.U2F_AUTHENTICATE,
+        p1: U2fAuthControl[control],
+        data: concat(challenge, app, new Uint8Array([keyHandle.length]), keyHandle),
+        ne: 65536,
+      }),
+    );
   const ctap2 = async (request: Uint8Array) => dispatchCtap2(auth, request, testContext());
   return { env, auth, apdu, register, authenticate, ctap2, errors };
 }
@@ -76,16 +96,28 @@ async function registered(d: Awaited<ReturnType<typeof device>>, app = APP) {
   assert.equal(sw, StatusWord.SW_NO_ERROR);
   const r = decodeRegisterResponse(data);
   const cert = new X509Certificate(r.attestationCertificate);
-  assert.ok(verify('sha256', registrationSignedData(app, CHALLENGE, r.keyHandle, r.userPublicKey), cert.publicKey, r.signature), 'attestation signature verifies');
+  assert.ok(
+    verify('sha256', registrationSignedData(app, CHALLENGE, r.keyHandle, r.userPublicKey), cert.publicKey, r.signature),
+    'attestation signature verifies',
+  );
   return r;
 }
 
-const userKey = (point: Uint8Array) => ({ kty: 'EC2' as const, alg: -7 as const, x: point.slice(1, 33), y: point.slice(33, 65) });
+const userKey = (point: Uint8Array) => ({
+  kty: 'EC2' as const,
+  alg: -7 as const,
+  x: point.slice(1, 33),
+  y: point.slice(33, 65),
+});
 
 describe('U2F_VERSION', () => {
   it('answers U2F_V2 for short and extended encodings', async () => {
     const d = await device();
-    for (const bytes of [encodeCommandApdu({ ins: U2fIns.U2F_VERSION }, 'short'), encodeCommandApdu({ ins: U2fIns.U2F_VERSION, ne: 256 }, 'short'), Uint8Array.of(0, 3, 0, 0, 0, 0, 0, 0, 0)]) {
+    for (const bytes of [
+      encodeCommandApdu({ ins: U2fIns.U2F_VERSION }, 'short'),
+      encodeCommandApdu({ ins: U2fIns.U2F_VERSION, ne: 256 }, 'short'),
+      Uint8Array.of(0, 3, 0, 0, 0, 0, 0, 0, 0),
+    ]) {
       const { sw, data } = await d.apdu(bytes);
       assert.equal(sw, StatusWord.SW_NO_ERROR);
       assert.equal(utf8.decode(data), 'U2F_V2');
@@ -134,12 +166,17 @@ describe('U2F_AUTHENTICATE', () => {
       const a = decodeAuthenticateResponse(data);
       assert.equal(a.userPresence, 1);
       assert.equal(a.counter, expected);
-      assert.ok(verifySignature(userKey(r.userPublicKey), authenticationSignedData(APP, 1, a.counter, CHALLENGE), a.signature));
+      assert.ok(
+        verifySignature(userKey(r.userPublicKey), authenticationSignedData(APP, 1, a.counter, CHALLENGE), a.signature),
+      );
     }
-    assert.deepEqual(d.env.presence.requests.map((q) => q.operation), ['u2fRegister', 'u2fAuthenticate', 'u2fAuthenticate']);
+    assert.deepEqual(
+      d.env.presence.requests.map((q) => q.operation),
+      ['u2fRegister', 'u2fAuthenticate', 'u2fAuthenticate'],
+    );
   });
 
-  it("dont-enforce-user-presence-and-sign: UP clear, no prompt", async () => {
+  it('dont-enforce-user-presence-and-sign: UP clear, no prompt', async () => {
     const d = await device();
     const r = await registered(d);
     d.env.presence.answer = 'denied';
@@ -147,7 +184,9 @@ describe('U2F_AUTHENTICATE', () => {
     assert.equal(sw, StatusWord.SW_NO_ERROR);
     const a = decodeAuthenticateResponse(data);
     assert.equal(a.userPresence, 0);
-    assert.ok(verifySignature(userKey(r.userPublicKey), authenticationSignedData(APP, 0, a.counter, CHALLENGE), a.signature));
+    assert.ok(
+      verifySignature(userKey(r.userPublicKey), authenticationSignedData(APP, 0, a.counter, CHALLENGE), a.signature),
+    );
     assert.equal(d.env.presence.requests.length, 1);
     assert.equal((await d.authenticate(r.keyHandle)).sw, StatusWord.SW_CONDITIONS_NOT_SATISFIED);
   });
@@ -167,7 +206,10 @@ describe('U2F_AUTHENTICATE', () => {
   it('a key handle for another application, foreign or truncated: SW_WRONG_DATA', async () => {
     const d = await device();
     const r = await registered(d);
-    assert.equal((await d.authenticate(r.keyHandle, 'enforce-user-presence-and-sign', OTHER_APP)).sw, StatusWord.SW_WRONG_DATA);
+    assert.equal(
+      (await d.authenticate(r.keyHandle, 'enforce-user-presence-and-sign', OTHER_APP)).sw,
+      StatusWord.SW_WRONG_DATA,
+    );
     assert.equal((await d.authenticate(new Uint8Array(64).fill(7))).sw, StatusWord.SW_WRONG_DATA);
     assert.equal((await d.authenticate(r.keyHandle.subarray(0, r.keyHandle.length - 1))).sw, StatusWord.SW_WRONG_DATA);
     assert.equal((await d.authenticate(new Uint8Array(0))).sw, StatusWord.SW_WRONG_DATA);
@@ -192,7 +234,13 @@ describe('profiles with credential slots', () => {
     assert.equal(d.env.store.countSlots(), 2);
     const a = await d.authenticate(r1.keyHandle);
     assert.equal(a.sw, StatusWord.SW_NO_ERROR);
-    assert.ok(verifySignature(userKey(r1.userPublicKey), authenticationSignedData(APP, 1, 1, CHALLENGE), decodeAuthenticateResponse(a.data).signature));
+    assert.ok(
+      verifySignature(
+        userKey(r1.userPublicKey),
+        authenticationSignedData(APP, 1, 1, CHALLENGE),
+        decodeAuthenticateResponse(a.data).signature,
+      ),
+    );
     assert.equal((await d.authenticate(r1.keyHandle, 'check-only', OTHER_APP)).sw, StatusWord.SW_WRONG_DATA);
     const prompts = d.env.presence.requests.length;
     assert.equal((await d.register()).sw, StatusWord.SW_NOT_ENOUGH_MEMORY);
@@ -257,14 +305,28 @@ describe('credentials shared with CTAP2 (CTAP 2.1 §10)', () => {
     const u = decodeAuthenticateResponse((await d.authenticate(r.keyHandle)).data);
     assert.equal(u.counter, 1);
     const cdh = sha256('webauthn client data');
-    const ga = decodeGetAssertionResponse(await d.ctap2(encodeGetAssertionRequest({ rpId: APPID, clientDataHash: cdh, allowList: [{ type: 'public-key', id: r.keyHandle }] })));
+    const ga = decodeGetAssertionResponse(
+      await d.ctap2(
+        encodeGetAssertionRequest({
+          rpId: APPID,
+          clientDataHash: cdh,
+          allowList: [{ type: 'public-key', id: r.keyHandle }],
+        }),
+      ),
+    );
     const ad = parseAuthenticatorData(ga.authData);
     assert.deepEqual(ad.rpIdHash, APP);
     assert.equal(ad.signCount, 2);
     assert.equal(ad.flags & Flag.UP, Flag.UP);
     assert.ok(verifySignature(userKey(r.userPublicKey), concat(ga.authData, cdh), ga.signature));
     // Another rpId (its hash is not the application parameter) does not see it.
-    const other = await d.ctap2(encodeGetAssertionRequest({ rpId: 'u2f.softkey.test', clientDataHash: cdh, allowList: [{ type: 'public-key', id: r.keyHandle }] }));
+    const other = await d.ctap2(
+      encodeGetAssertionRequest({
+        rpId: 'u2f.softkey.test',
+        clientDataHash: cdh,
+        allowList: [{ type: 'public-key', id: r.keyHandle }],
+      }),
+    );
     assert.equal(other[0], Status.CTAP2_ERR_NO_CREDENTIALS);
     assert.equal(decodeAuthenticateResponse((await d.authenticate(r.keyHandle)).data).counter, 3);
   });
@@ -284,7 +346,10 @@ describe('credentials shared with CTAP2 (CTAP 2.1 §10)', () => {
     assert.equal(mc[0], Status.CTAP2_ERR_CREDENTIAL_EXCLUDED);
   });
 
-  async function makeCredential(d: Awaited<ReturnType<typeof device>>, opts: { alg?: number; rk?: boolean; credProtect?: number } = {}) {
+  async function makeCredential(
+    d: Awaited<ReturnType<typeof device>>,
+    opts: { alg?: number; rk?: boolean; credProtect?: number } = {},
+  ) {
     const mc = decodeMakeCredentialResponse(
       await d.ctap2(
         encodeMakeCredentialRequest({
@@ -316,7 +381,11 @@ describe('credentials shared with CTAP2 (CTAP 2.1 §10)', () => {
     const d = await device();
     for (const credProtect of [undefined, 1, 2]) {
       const c = await makeCredential(d, { rk: true, ...(credProtect !== undefined && { credProtect }) });
-      assert.equal((await d.authenticate(c.id, 'check-only')).sw, StatusWord.SW_CONDITIONS_NOT_SATISFIED, `credProtect ${credProtect}`);
+      assert.equal(
+        (await d.authenticate(c.id, 'check-only')).sw,
+        StatusWord.SW_CONDITIONS_NOT_SATISFIED,
+        `credProtect ${credProtect}`,
+      );
       const { sw, data } = await d.authenticate(c.id);
       assert.equal(sw, StatusWord.SW_NO_ERROR, `credProtect ${credProtect}`);
       const a = decodeAuthenticateResponse(data);
@@ -357,7 +426,9 @@ describe('dispatch', () => {
       register: async () => new Uint8Array(0),
       authenticate: async () => new Uint8Array(0),
     };
-    const out = await dispatchCtap1(broken, Uint8Array.of(0, 3, 0, 0), testContext(), { onInternalError: (e) => errors.push(e) });
+    const out = await dispatchCtap1(broken, Uint8Array.of(0, 3, 0, 0), testContext(), {
+      onInternalError: (e) => errors.push(e),
+    });
     assert.deepEqual(decodeResponseApdu(out).sw, StatusWord.SW_UNKNOWN);
     assert.equal(errors.length, 1);
   });
@@ -365,6 +436,9 @@ describe('dispatch', () => {
   it('the attestation certificate is a P-256 certificate', async () => {
     const d = await device();
     const r = await registered(d);
-    assert.equal(new X509Certificate(r.attestationCertificate).publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+    assert.equal(
+      new X509Certificate(r.attestationCertificate).publicKey.asymmetricKeyDetails?.namedCurve,
+      'prime256v1',
+    );
   });
 });

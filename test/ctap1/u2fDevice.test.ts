@@ -11,14 +11,23 @@ import { Command } from '../../src/ctap2/commands.js';
 import { decodeGetInfoResponse, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
 import { Status } from '../../src/ctap2/status.js';
 import { Assembler } from '../../src/ctaphid/assembler.js';
-import { BROADCAST_CID, CtapHidCapability, CtapHidCommand as C, CtapHidErrorCode as E } from '../../src/ctaphid/constants.js';
+import {
+  BROADCAST_CID,
+  CtapHidCapability,
+  CtapHidCommand as C,
+  CtapHidErrorCode as E,
+} from '../../src/ctaphid/constants.js';
 import { fragment } from '../../src/ctaphid/fragmenter.js';
 import { encode } from '../../src/encoding/cbor.js';
 import { readU32be, toHex } from '../../src/encoding/bytes.js';
 import { openDevice, type DeviceOptions } from '../../src/main/device.js';
 
 async function hidDevice(config?: DeviceOptions['config']) {
-  const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' }, ...(config && { config }) });
+  const device = await openDevice({
+    dataDir: ':memory:',
+    presence: { request: async () => 'approved' },
+    ...(config && { config }),
+  });
   const out: Uint8Array[] = [];
   const hid = device.createHidDevice((r) => out.push(r));
   const assembler = new Assembler();
@@ -59,7 +68,14 @@ describe('U2F through CTAPHID_MSG', () => {
 
   it('alwaysUv disables U2F: MSG is ERR_INVALID_CMD, getInfo drops U2F_V2', async () => {
     const d = await hidDevice();
-    const info = async () => decodeGetInfoResponse((await d.call(d.cid, C.CTAPHID_CBOR, encodeSimpleCommand(Command.authenticatorGetInfo)) as { data: Uint8Array }).data);
+    const info = async () =>
+      decodeGetInfoResponse(
+        (
+          (await d.call(d.cid, C.CTAPHID_CBOR, encodeSimpleCommand(Command.authenticatorGetInfo))) as {
+            data: Uint8Array;
+          }
+        ).data,
+      );
     assert.ok((await info()).versions.includes('U2F_V2'));
     // authenticatorConfig toggleAlwaysUv (0x0D, subCommand 0x02): no PIN yet, so no pinUvAuthParam needed.
     const toggled = await d.call(d.cid, C.CTAPHID_CBOR, Uint8Array.from([0x0d, ...encode(new Map([[1, 2]]))]));
@@ -68,7 +84,10 @@ describe('U2F through CTAPHID_MSG', () => {
     assert.equal(after.options?.alwaysUv, true);
     assert.deepEqual(after.versions, ['FIDO_2_0', 'FIDO_2_1', 'FIDO_2_3']);
     const r = await d.call(d.cid, C.CTAPHID_MSG, encodeCommandApdu({ ins: 3 }));
-    assert.deepEqual([r.kind === 'message' && r.cmd, toHex((r as { data: Uint8Array }).data)], [C.CTAPHID_ERROR, toHex(Uint8Array.of(E.ERR_INVALID_CMD))]);
+    assert.deepEqual(
+      [r.kind === 'message' && r.cmd, toHex((r as { data: Uint8Array }).data)],
+      [C.CTAPHID_ERROR, toHex(Uint8Array.of(E.ERR_INVALID_CMD))],
+    );
     d.device.close();
   });
 });

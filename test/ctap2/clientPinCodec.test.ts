@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ClientPinKey, ClientPinResponseKey, ClientPinSubCommand, Command, PinUvAuthTokenPermission } from '../../src/ctap2/commands.js';
+import {
+  ClientPinKey,
+  ClientPinResponseKey,
+  ClientPinSubCommand,
+  Command,
+  PinUvAuthTokenPermission,
+} from '../../src/ctap2/commands.js';
 import { decodeClientPinResponse, encodeClientPinRequest, type ClientPinParams } from '../../src/ctap2/hostCodec.js';
 import { keyAgreementCoseKey } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { decodeClientPin, encodeClientPinResponse } from '../../src/ctap2/requests/clientPin.js';
@@ -14,8 +20,23 @@ import type { ClientPinResponse } from '../../src/ctap2/api.js';
 describe('clientPIN constant tables', () => {
   it('match CTAP 2.1 §6.5', () => {
     assert.equal(Command.authenticatorClientPIN, 0x06);
-    assert.deepEqual(ClientPinKey, { pinUvAuthProtocol: 1, subCommand: 2, keyAgreement: 3, pinUvAuthParam: 4, newPinEnc: 5, pinHashEnc: 6, permissions: 9, rpId: 10 });
-    assert.deepEqual(ClientPinResponseKey, { keyAgreement: 1, pinUvAuthToken: 2, pinRetries: 3, powerCycleState: 4, uvRetries: 5 });
+    assert.deepEqual(ClientPinKey, {
+      pinUvAuthProtocol: 1,
+      subCommand: 2,
+      keyAgreement: 3,
+      pinUvAuthParam: 4,
+      newPinEnc: 5,
+      pinHashEnc: 6,
+      permissions: 9,
+      rpId: 10,
+    });
+    assert.deepEqual(ClientPinResponseKey, {
+      keyAgreement: 1,
+      pinUvAuthToken: 2,
+      pinRetries: 3,
+      powerCycleState: 4,
+      uvRetries: 5,
+    });
     assert.deepEqual(ClientPinSubCommand, {
       getPINRetries: 1,
       getKeyAgreement: 2,

@@ -31,7 +31,13 @@ import { testContext, testEnv } from '../helpers/env.js';
 
 const h = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
 const bytes = (n: number, fill = 0xab) => new Uint8Array(n).fill(fill);
-const coseKey = new Map<number, Encodable>([[1, 2], [3, -25], [-1, 1], [-2, bytes(32, 1)], [-3, bytes(32, 2)]]);
+const coseKey = new Map<number, Encodable>([
+  [1, 2],
+  [3, -25],
+  [-1, 1],
+  [-2, bytes(32, 1)],
+  [-3, bytes(32, 2)],
+]);
 const descriptor = { id: bytes(64, 7), type: 'public-key' };
 
 const mcExtensions = new Map<string, Encodable>([
@@ -45,7 +51,15 @@ const mcExtensions = new Map<string, Encodable>([
 const gaExtensions = new Map<string, Encodable>([
   ['credBlob', true],
   ['largeBlobKey', true],
-  ['hmac-secret', new Map<number, Encodable>([[1, coseKey], [2, bytes(48)], [3, bytes(16)], [4, 2]])],
+  [
+    'hmac-secret',
+    new Map<number, Encodable>([
+      [1, coseKey],
+      [2, bytes(48)],
+      [3, bytes(16)],
+      [4, 2],
+    ]),
+  ],
   ['thirdPartyPayment', true],
 ]);
 
@@ -55,7 +69,10 @@ const makeCredential = decode(
     clientDataHash: h('cd'),
     rp: { id: 'example.com', name: 'Example' },
     user: { id: bytes(8), name: 'alice', displayName: 'Alice' },
-    pubKeyCredParams: [{ type: 'public-key', alg: -7 }, { type: 'public-key', alg: -8 }],
+    pubKeyCredParams: [
+      { type: 'public-key', alg: -7 },
+      { type: 'public-key', alg: -8 },
+    ],
     excludeList: [descriptor],
     extensions: mcExtensions,
     options: { rk: true, uv: false },
@@ -65,30 +82,135 @@ const makeCredential = decode(
   }).subarray(1),
 ) as CborMap;
 const getAssertion = decode(
-  encodeGetAssertionRequest({ rpId: 'example.com', clientDataHash: h('cd'), allowList: [descriptor], extensions: gaExtensions, options: { up: true }, pinUvAuthParam: bytes(16), pinUvAuthProtocol: 1 }).subarray(1),
+  encodeGetAssertionRequest({
+    rpId: 'example.com',
+    clientDataHash: h('cd'),
+    allowList: [descriptor],
+    extensions: gaExtensions,
+    options: { up: true },
+    pinUvAuthParam: bytes(16),
+    pinUvAuthProtocol: 1,
+  }).subarray(1),
 ) as CborMap;
 const m = (entries: Array<[number, Encodable]>) => new Map<number, Encodable>(entries);
 const clientPin = [
-  m([[1, 2], [2, 1]]),
-  m([[1, 2], [2, 2]]),
-  m([[1, 1], [2, 3], [3, coseKey], [4, bytes(16)], [5, bytes(64)]]),
-  m([[1, 2], [2, 4], [3, coseKey], [4, bytes(32)], [5, bytes(80)], [6, bytes(32)]]),
-  m([[1, 2], [2, 9], [3, coseKey], [6, bytes(32)], [9, 0x3f], [10, 'example.com']]),
-  m([[1, 2], [2, 6], [3, coseKey], [9, 1], [10, 'example.com']]),
+  m([
+    [1, 2],
+    [2, 1],
+  ]),
+  m([
+    [1, 2],
+    [2, 2],
+  ]),
+  m([
+    [1, 1],
+    [2, 3],
+    [3, coseKey],
+    [4, bytes(16)],
+    [5, bytes(64)],
+  ]),
+  m([
+    [1, 2],
+    [2, 4],
+    [3, coseKey],
+    [4, bytes(32)],
+    [5, bytes(80)],
+    [6, bytes(32)],
+  ]),
+  m([
+    [1, 2],
+    [2, 9],
+    [3, coseKey],
+    [6, bytes(32)],
+    [9, 0x3f],
+    [10, 'example.com'],
+  ]),
+  m([
+    [1, 2],
+    [2, 6],
+    [3, coseKey],
+    [9, 1],
+    [10, 'example.com'],
+  ]),
 ];
 const credentialManagement = [
-  m([[1, 1], [3, 2], [4, bytes(32)]]),
-  m([[1, 2], [3, 1], [4, bytes(16)]]),
+  m([
+    [1, 1],
+    [3, 2],
+    [4, bytes(32)],
+  ]),
+  m([
+    [1, 2],
+    [3, 1],
+    [4, bytes(16)],
+  ]),
   m([[1, 3]]),
-  m([[1, 4], [2, m([[1, h('example.com')]])], [3, 2], [4, bytes(32)]]),
-  m([[1, 6], [2, m([[2, descriptor]])], [3, 2], [4, bytes(32)]]),
-  m([[1, 7], [2, m([[2, descriptor], [3, { id: bytes(8), name: 'bob', displayName: 'Bob' }]])], [3, 2], [4, bytes(32)]]),
+  m([
+    [1, 4],
+    [2, m([[1, h('example.com')]])],
+    [3, 2],
+    [4, bytes(32)],
+  ]),
+  m([
+    [1, 6],
+    [2, m([[2, descriptor]])],
+    [3, 2],
+    [4, bytes(32)],
+  ]),
+  m([
+    [1, 7],
+    [
+      2,
+      m([
+        [2, descriptor],
+        [3, { id: bytes(8), name: 'bob', displayName: 'Bob' }],
+      ]),
+    ],
+    [3, 2],
+    [4, bytes(32)],
+  ]),
 ];
-const largeBlobs = [m([[1, 1024], [3, 0]]), m([[2, bytes(64)], [3, 0], [4, 81], [5, bytes(32)], [6, 2]]), m([[2, bytes(17)], [3, 64]])];
+const largeBlobs = [
+  m([
+    [1, 1024],
+    [3, 0],
+  ]),
+  m([
+    [2, bytes(64)],
+    [3, 0],
+    [4, 81],
+    [5, bytes(32)],
+    [6, 2],
+  ]),
+  m([
+    [2, bytes(17)],
+    [3, 64],
+  ]),
+];
 const config = [
-  m([[1, 1], [3, 2], [4, bytes(32)]]),
-  m([[1, 2], [3, 1], [4, bytes(16)]]),
-  m([[1, 3], [2, m([[1, 6], [2, ['example.com', 'rp.test']], [3, true]])], [3, 2], [4, bytes(32)]]),
+  m([
+    [1, 1],
+    [3, 2],
+    [4, bytes(32)],
+  ]),
+  m([
+    [1, 2],
+    [3, 1],
+    [4, bytes(16)],
+  ]),
+  m([
+    [1, 3],
+    [
+      2,
+      m([
+        [1, 6],
+        [2, ['example.com', 'rp.test']],
+        [3, true],
+      ]),
+    ],
+    [3, 2],
+    [4, bytes(32)],
+  ]),
 ];
 
 type Decoder = { name: string; seeds: CborValue[]; decode: (v: CborValue) => unknown };
@@ -97,19 +219,36 @@ const fromMap = (fn: (m: CborMap) => unknown) => (v: CborValue) => fn(v as CborM
 const toValue = (e: Encodable) => decode(encode(e));
 
 const DECODERS: Decoder[] = [
-  { name: 'decodeMakeCredential', seeds: [makeCredential], decode: fromBytes((p) => decodeMakeCredential(p, EXTENSIONS)) },
+  {
+    name: 'decodeMakeCredential',
+    seeds: [makeCredential],
+    decode: fromBytes((p) => decodeMakeCredential(p, EXTENSIONS)),
+  },
   { name: 'decodeGetAssertion', seeds: [getAssertion], decode: fromBytes((p) => decodeGetAssertion(p, EXTENSIONS)) },
   { name: 'decodeClientPin', seeds: clientPin.map(toValue), decode: fromBytes(decodeClientPin) },
-  { name: 'decodeCredentialManagement', seeds: credentialManagement.map(toValue), decode: fromBytes(decodeCredentialManagement) },
+  {
+    name: 'decodeCredentialManagement',
+    seeds: credentialManagement.map(toValue),
+    decode: fromBytes(decodeCredentialManagement),
+  },
   { name: 'decodeLargeBlobs', seeds: largeBlobs.map(toValue), decode: fromBytes(decodeLargeBlobs) },
   { name: 'decodeConfig', seeds: config.map(toValue), decode: fromBytes(decodeConfig) },
   // The extension list's decoders (src/authenticator/extensions/list.ts), for both commands.
   {
     name: 'decodeExtensionInputs',
     seeds: [toValue(mcExtensions), toValue(gaExtensions)],
-    decode: fromMap((m) => (decodeExtensionInputs(m, EXTENSIONS, 'makeCredential'), decodeExtensionInputs(m, EXTENSIONS, 'getAssertion'))),
+    decode: fromMap(
+      (m) => (
+        decodeExtensionInputs(m, EXTENSIONS, 'makeCredential'),
+        decodeExtensionInputs(m, EXTENSIONS, 'getAssertion')
+      ),
+    ),
   },
-  { name: 'decodeHmacSecretInput', seeds: [toValue(gaExtensions.get('hmac-secret')!)], decode: (v) => decodeHmacSecretInput(v, 'hmac-secret') },
+  {
+    name: 'decodeHmacSecretInput',
+    seeds: [toValue(gaExtensions.get('hmac-secret')!)],
+    decode: (v) => decodeHmacSecretInput(v, 'hmac-secret'),
+  },
 ];
 
 /** Arbitrary CBOR values the strict codec can encode (depth-bounded like CTAP requests). */
@@ -118,7 +257,21 @@ const { value: cborValue } = fc.letrec<{ value: CborValue; leaf: CborValue }>((t
     fc.integer({ min: -70000, max: 70000 }),
     fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x3f, 0xff, 0x100, 2 ** 32, -7, -8, -257, -25),
     fc.string({ maxLength: 12 }),
-    fc.constantFrom('public-key', 'example.com', 'id', 'name', 'type', 'alg', 'rk', 'up', 'uv', 'credProtect', 'hmac-secret', 'credBlob', ''),
+    fc.constantFrom(
+      'public-key',
+      'example.com',
+      'id',
+      'name',
+      'type',
+      'alg',
+      'rk',
+      'up',
+      'uv',
+      'credProtect',
+      'hmac-secret',
+      'credBlob',
+      '',
+    ),
     fc.uint8Array({ maxLength: 80 }),
     fc.constantFrom(true, false, null),
   ),
@@ -126,7 +279,18 @@ const { value: cborValue } = fc.letrec<{ value: CborValue; leaf: CborValue }>((t
     { depthSize: 'small', withCrossShrink: true },
     tie('leaf'),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.array(fc.tuple(fc.oneof(fc.integer({ min: -3, max: 12 }), fc.constantFrom('id', 'name', 'type', 'alg', 'rk', 'up', 'credProtect')), tie('value')), { maxLength: 5 }).map((es) => new Map(es) as CborMap),
+    fc
+      .array(
+        fc.tuple(
+          fc.oneof(
+            fc.integer({ min: -3, max: 12 }),
+            fc.constantFrom('id', 'name', 'type', 'alg', 'rk', 'up', 'credProtect'),
+          ),
+          tie('value'),
+        ),
+        { maxLength: 5 },
+      )
+      .map((es) => new Map(es) as CborMap),
   ),
 }));
 
@@ -150,7 +314,10 @@ function slots(v: CborValue, out: Array<[CborMap | CborValue[], number | string]
 const clone = (v: CborValue): CborValue => decode(encode(v));
 
 /** A seed with a few slots replaced, deleted or added (valid CBOR that no longer fits the spec). */
-const mutation = fc.array(fc.tuple(fc.nat(), fc.constantFrom('replace', 'delete', 'add'), cborValue, fc.integer({ min: -2, max: 14 })), { minLength: 1, maxLength: 3 });
+const mutation = fc.array(
+  fc.tuple(fc.nat(), fc.constantFrom('replace', 'delete', 'add'), cborValue, fc.integer({ min: -2, max: 14 })),
+  { minLength: 1, maxLength: 3 },
+);
 function mutate(seed: CborValue, edits: Array<[number, 'replace' | 'delete' | 'add', CborValue, number]>): CborValue {
   const v = clone(seed);
   for (const [n, op, x, key] of edits) {
@@ -169,7 +336,11 @@ function mutate(seed: CborValue, edits: Array<[number, 'replace' | 'delete' | 'a
 }
 
 /** Byte-level damage: flips, truncation, insertion. */
-const byteDamage = fc.tuple(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat({ max: 8 }), fc.uint8Array({ maxLength: 4 }));
+const byteDamage = fc.tuple(
+  fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+  fc.nat({ max: 8 }),
+  fc.uint8Array({ maxLength: 4 }),
+);
 function damage(b: Uint8Array, [flips, cut, extra]: [Array<[number, number]>, number, Uint8Array]): Uint8Array {
   const out = Uint8Array.from([...b.subarray(0, Math.max(0, b.length - cut)), ...extra]);
   for (const [i, x] of flips) if (out.length > 0) out[i % out.length] = x;
@@ -181,8 +352,14 @@ function assertSpecError(name: string, run: () => unknown): void {
   try {
     run();
   } catch (e) {
-    assert.ok(e instanceof CtapError, `${name} threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} (not a CtapError)`);
-    assert.ok(SPEC_STATUSES.has(e.status) && e.status !== Status.CTAP2_OK && e.status !== Status.CTAP1_ERR_OTHER, `${name}: status ${statusName(e.status)}`);
+    assert.ok(
+      e instanceof CtapError,
+      `${name} threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} (not a CtapError)`,
+    );
+    assert.ok(
+      SPEC_STATUSES.has(e.status) && e.status !== Status.CTAP2_OK && e.status !== Status.CTAP1_ERR_OTHER,
+      `${name}: status ${statusName(e.status)}`,
+    );
   }
 }
 
@@ -191,7 +368,9 @@ describe('every CTAP2 request decoder yields only spec errors', () => {
     const dir = join(REPO_ROOT, 'src/ctap2/requests');
     const exported = readdirSync(dir)
       .filter((f) => f.endsWith('.ts'))
-      .flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/^export function (decode\w*)\(/gm)].map((x) => x[1]!));
+      .flatMap((f) =>
+        [...readFileSync(join(dir, f), 'utf8').matchAll(/^export function (decode\w*)\(/gm)].map((x) => x[1]!),
+      );
     assert.deepEqual(exported.sort(), DECODERS.map((d) => d.name).sort());
   });
 
@@ -205,7 +384,9 @@ describe('every CTAP2 request decoder yields only spec errors', () => {
         fc.uint8Array({ maxLength: 200 }).map((b) => ({ bytes: b })),
         cborValue.map((v) => ({ value: v })),
         fc.tuple(fc.constantFrom(...d.seeds), mutation).map(([s, e]) => ({ value: mutate(s, e) })),
-        fc.tuple(fc.constantFrom(...d.seeds), byteDamage).map(([s, dmg]) => ({ bytes: damage(encode(s as Encodable), dmg) })),
+        fc
+          .tuple(fc.constantFrom(...d.seeds), byteDamage)
+          .map(([s, dmg]) => ({ bytes: damage(encode(s as Encodable), dmg) })),
       );
       fc.assert(
         fc.property(input, (i) => {
@@ -247,15 +428,26 @@ describe('through dispatchCtap2 with a real authenticator', () => {
     const auth = await createAuthenticator(env, defaultConfig());
     const internal: unknown[] = [];
     const request = fc.oneof(
-      fc.tuple(fc.constantFrom(...COMMANDS), mutation).map(([[cmd, seeds], e]) => Uint8Array.from([cmd, ...encode(mutate(seeds[e[0]![0] % seeds.length]!, e) as Encodable)])),
-      fc.tuple(fc.constantFrom(...COMMANDS.map(([c]) => c), 0x04, 0x07, 0x08, 0x0b), fc.uint8Array({ maxLength: 120 })).map(([cmd, b]) => Uint8Array.from([cmd, ...b])),
-      fc.tuple(fc.constantFrom(...COMMANDS), cborValue).map(([[cmd], v]) => Uint8Array.from([cmd, ...encode(v as Encodable)])),
+      fc
+        .tuple(fc.constantFrom(...COMMANDS), mutation)
+        .map(([[cmd, seeds], e]) =>
+          Uint8Array.from([cmd, ...encode(mutate(seeds[e[0]![0] % seeds.length]!, e) as Encodable)]),
+        ),
+      fc
+        .tuple(fc.constantFrom(...COMMANDS.map(([c]) => c), 0x04, 0x07, 0x08, 0x0b), fc.uint8Array({ maxLength: 120 }))
+        .map(([cmd, b]) => Uint8Array.from([cmd, ...b])),
+      fc
+        .tuple(fc.constantFrom(...COMMANDS), cborValue)
+        .map(([[cmd], v]) => Uint8Array.from([cmd, ...encode(v as Encodable)])),
     );
     await fc.assert(
       fc.asyncProperty(request, async (req) => {
         const out = await dispatchCtap2(auth, req, testContext(), { onInternalError: (e) => internal.push(e) });
         assert.ok(out.length >= 1);
-        assert.ok(SPEC_STATUSES.has(out[0]!) && out[0] !== Status.CTAP1_ERR_OTHER, `${statusName(out[0]!)} for ${Buffer.from(req).toString('hex')}: ${String(internal.at(-1))}`);
+        assert.ok(
+          SPEC_STATUSES.has(out[0]!) && out[0] !== Status.CTAP1_ERR_OTHER,
+          `${statusName(out[0]!)} for ${Buffer.from(req).toString('hex')}: ${String(internal.at(-1))}`,
+        );
       }),
       { numRuns: 400 },
     );

@@ -67,10 +67,28 @@ describe('makeCredential extension inputs', () => {
       ['largeBlobKey', 'yes', Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE],
       ['thirdPartyPayment', new Uint8Array(1), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE],
     ];
-    for (const [name, value, expected] of cases) assert.equal(status(() => decodeMakeCredentialExtensions(map([[name, value]]))), expected, name);
+    for (const [name, value, expected] of cases)
+      assert.equal(
+        status(() => decodeMakeCredentialExtensions(map([[name, value]]))),
+        expected,
+        name,
+      );
     // hmac-secret-mc needs "hmac-secret": true beside it.
-    assert.equal(status(() => decodeMakeCredentialExtensions(map([['hmac-secret-mc', hmacInput()]]))), Status.CTAP2_ERR_MISSING_PARAMETER);
-    assert.equal(status(() => decodeMakeCredentialExtensions(map([['hmac-secret', false], ['hmac-secret-mc', hmacInput()]]))), Status.CTAP2_ERR_MISSING_PARAMETER);
+    assert.equal(
+      status(() => decodeMakeCredentialExtensions(map([['hmac-secret-mc', hmacInput()]]))),
+      Status.CTAP2_ERR_MISSING_PARAMETER,
+    );
+    assert.equal(
+      status(() =>
+        decodeMakeCredentialExtensions(
+          map([
+            ['hmac-secret', false],
+            ['hmac-secret-mc', hmacInput()],
+          ]),
+        ),
+      ),
+      Status.CTAP2_ERR_MISSING_PARAMETER,
+    );
   });
 });
 
@@ -78,7 +96,15 @@ describe('getAssertion extension inputs', () => {
   it('decodes hmac-secret with its members and the protocol', () => {
     const input = hmacInput();
     input.set(4, 2);
-    const got = decodeGetAssertionExtensions(map([['hmac-secret', input], ['credBlob', true], ['largeBlobKey', true], ['thirdPartyPayment', true], ['credProtect', 'ignored here']]));
+    const got = decodeGetAssertionExtensions(
+      map([
+        ['hmac-secret', input],
+        ['credBlob', true],
+        ['largeBlobKey', true],
+        ['thirdPartyPayment', true],
+        ['credProtect', 'ignored here'],
+      ]),
+    );
     const hmac = got.get('hmac-secret') as HmacSecretInput;
     assert.equal(hmac.pinUvAuthProtocol, 2);
     assert.equal(hmac.saltAuth.length, 16);
@@ -92,17 +118,39 @@ describe('getAssertion extension inputs', () => {
     for (const key of [1, 2, 3]) {
       const input = hmacInput();
       input.delete(key);
-      assert.equal(status(() => decodeGetAssertionExtensions(map([['hmac-secret', input]]))), Status.CTAP2_ERR_MISSING_PARAMETER, `without ${key}`);
+      assert.equal(
+        status(() => decodeGetAssertionExtensions(map([['hmac-secret', input]]))),
+        Status.CTAP2_ERR_MISSING_PARAMETER,
+        `without ${key}`,
+      );
     }
-    for (const [key, value] of [[1, new Uint8Array(1)], [2, 'salt'], [3, 7], [4, -1]] as Array<[number, CborValue]>) {
+    for (const [key, value] of [
+      [1, new Uint8Array(1)],
+      [2, 'salt'],
+      [3, 7],
+      [4, -1],
+    ] as Array<[number, CborValue]>) {
       const input = hmacInput();
       input.set(key, value);
-      assert.equal(status(() => decodeGetAssertionExtensions(map([['hmac-secret', input]]))), Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, `member ${key}`);
+      assert.equal(
+        status(() => decodeGetAssertionExtensions(map([['hmac-secret', input]]))),
+        Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE,
+        `member ${key}`,
+      );
     }
   });
 
   it('any value under any known name decodes or throws CtapError, never anything else', () => {
-    const names = ['credProtect', 'credBlob', 'largeBlobKey', 'minPinLength', 'hmac-secret', 'hmac-secret-mc', 'thirdPartyPayment', 'getCredBlob'];
+    const names = [
+      'credProtect',
+      'credBlob',
+      'largeBlobKey',
+      'minPinLength',
+      'hmac-secret',
+      'hmac-secret-mc',
+      'thirdPartyPayment',
+      'getCredBlob',
+    ];
     const value: fc.Arbitrary<CborValue> = fc.letrec<{ v: CborValue }>((tie) => ({
       v: fc.oneof(
         { depthSize: 'small' },
@@ -112,7 +160,11 @@ describe('getAssertion extension inputs', () => {
         fc.constant(null),
         fc.uint8Array({ maxLength: 40 }),
         fc.array(tie('v'), { maxLength: 3 }),
-        fc.array(fc.tuple(fc.oneof(fc.integer({ min: -3, max: 5 }), fc.constantFrom(...names)), tie('v')), { maxLength: 5 }).map((e) => new Map(e)),
+        fc
+          .array(fc.tuple(fc.oneof(fc.integer({ min: -3, max: 5 }), fc.constantFrom(...names)), tie('v')), {
+            maxLength: 5,
+          })
+          .map((e) => new Map(e)),
       ),
     })).v;
     fc.assert(

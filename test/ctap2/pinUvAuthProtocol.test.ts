@@ -59,7 +59,11 @@ const oracle = {
     return this.cbc(false, key.subarray(32), ciphertext.subarray(0, 16), ciphertext.subarray(16));
   },
   authenticate(version: PinUvAuthProtocolVersion, key: Uint8Array, message: Uint8Array) {
-    const mac = u8(createHmac('sha256', version === 2 ? key.subarray(0, 32) : key).update(message).digest());
+    const mac = u8(
+      createHmac('sha256', version === 2 ? key.subarray(0, 32) : key)
+        .update(message)
+        .digest(),
+    );
     return version === 1 ? mac.subarray(0, 16) : mac;
   },
 };
@@ -187,7 +191,9 @@ describe('PIN/UV auth protocol encrypt / decrypt', () => {
       fc.property(
         fc.constantFrom<PinUvAuthProtocolVersion>(1, 2),
         fc.uint8Array({ minLength: 64, maxLength: 64 }),
-        fc.integer({ min: 0, max: 8 }).chain((blocks) => fc.uint8Array({ minLength: blocks * 16, maxLength: blocks * 16 })),
+        fc
+          .integer({ min: 0, max: 8 })
+          .chain((blocks) => fc.uint8Array({ minLength: blocks * 16, maxLength: blocks * 16 })),
         (version, key, plaintext) => {
           const p = version === 1 ? protocolOne() : protocolTwo();
           const k = version === 1 ? key.subarray(0, 32) : key;
@@ -243,15 +249,20 @@ describe('PIN/UV auth protocol authenticate / verify', () => {
 
   it('verify accepts exactly authenticate() (fast-check, both protocols)', () => {
     fc.assert(
-      fc.property(fc.constantFrom<PinUvAuthProtocolVersion>(1, 2), fc.uint8Array({ minLength: 32, maxLength: 64 }), fc.uint8Array({ maxLength: 200 }), (version, key, message) => {
-        const p = version === 1 ? protocolOne() : protocolTwo();
-        const tag = p.authenticate(key, message);
-        assert.deepEqual(tag, oracle.authenticate(version, key, message));
-        assert.ok(p.verify(key, message, tag));
-        const flipped = tag.slice();
-        flipped[flipped.length - 1]! ^= 0x80;
-        assert.equal(p.verify(key, message, flipped), false);
-      }),
+      fc.property(
+        fc.constantFrom<PinUvAuthProtocolVersion>(1, 2),
+        fc.uint8Array({ minLength: 32, maxLength: 64 }),
+        fc.uint8Array({ maxLength: 200 }),
+        (version, key, message) => {
+          const p = version === 1 ? protocolOne() : protocolTwo();
+          const tag = p.authenticate(key, message);
+          assert.deepEqual(tag, oracle.authenticate(version, key, message));
+          assert.ok(p.verify(key, message, tag));
+          const flipped = tag.slice();
+          flipped[flipped.length - 1]! ^= 0x80;
+          assert.equal(p.verify(key, message, flipped), false);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -20,7 +20,12 @@ const error = (cid: number, code: number): Response => ({ cid, cmd: C.CTAPHID_ER
 
 /** A handler whose CBOR requests wait until the test settles them. */
 function controlledHandler() {
-  const calls: { request: Uint8Array; ctx: TransactionContext; resolve: (r: Uint8Array) => void; reject: (e: unknown) => void }[] = [];
+  const calls: {
+    request: Uint8Array;
+    ctx: TransactionContext;
+    resolve: (r: Uint8Array) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   const handler: MessageHandler = {
     cbor: (request, ctx) =>
       new Promise((resolve, reject) => {
@@ -70,7 +75,11 @@ describe('CTAPHID_INIT', () => {
     h.request(BROADCAST_CID, C.CTAPHID_INIT, new Uint8Array(7));
     h.request(BROADCAST_CID, C.CTAPHID_INIT, new Uint8Array(9));
     h.device.receive(encodeInitPacket(BROADCAST_CID, C.CTAPHID_INIT, 100, new Uint8Array(57)));
-    assert.deepEqual(h.responses(), [error(BROADCAST_CID, E.ERR_INVALID_LEN), error(BROADCAST_CID, E.ERR_INVALID_LEN), error(BROADCAST_CID, E.ERR_INVALID_LEN)]);
+    assert.deepEqual(h.responses(), [
+      error(BROADCAST_CID, E.ERR_INVALID_LEN),
+      error(BROADCAST_CID, E.ERR_INVALID_LEN),
+      error(BROADCAST_CID, E.ERR_INVALID_LEN),
+    ]);
     assert.equal(h.device.channelCount, 0);
   });
 
@@ -104,7 +113,10 @@ describe('CTAPHID_INIT', () => {
     h.request(cid, C.CTAPHID_INIT, new Uint8Array(8));
     h.device.receive(reports[1]!); // stray continuation: ignored
     const rs = h.responses();
-    assert.deepEqual(rs.map((r) => r.cmd), [C.CTAPHID_INIT]);
+    assert.deepEqual(
+      rs.map((r) => r.cmd),
+      [C.CTAPHID_INIT],
+    );
     assert.equal(h.device.busy, false);
   });
 
@@ -261,7 +273,11 @@ describe('one transaction at a time', () => {
     h.request(b, C.CTAPHID_PING, bytes(1));
     h.request(b, C.CTAPHID_CBOR, bytes(4));
     h.request(a, C.CTAPHID_PING, bytes(1));
-    assert.deepEqual(h.responses(), [error(b, E.ERR_CHANNEL_BUSY), error(b, E.ERR_CHANNEL_BUSY), error(a, E.ERR_CHANNEL_BUSY)]);
+    assert.deepEqual(h.responses(), [
+      error(b, E.ERR_CHANNEL_BUSY),
+      error(b, E.ERR_CHANNEL_BUSY),
+      error(a, E.ERR_CHANNEL_BUSY),
+    ]);
     assert.equal(calls.length, 1);
     calls[0]!.resolve(bytes(0x00, 0xa0));
     await flush();
@@ -353,7 +369,9 @@ describe('CTAPHID_CANCEL and KEEPALIVE', () => {
     assert.deepEqual(h.responses(), [processing, processing]);
     calls[0]!.ctx.setStatus('upneeded');
     h.scheduler.advance(100);
-    assert.deepEqual(h.responses(), [{ cid: a, cmd: C.CTAPHID_KEEPALIVE, data: bytes(KeepaliveStatusCode.STATUS_UPNEEDED) }]);
+    assert.deepEqual(h.responses(), [
+      { cid: a, cmd: C.CTAPHID_KEEPALIVE, data: bytes(KeepaliveStatusCode.STATUS_UPNEEDED) },
+    ]);
     calls[0]!.resolve(bytes(0));
     await flush();
     h.scheduler.advance(1000);
@@ -480,7 +498,12 @@ describe('robustness', () => {
       fc.uint8Array({ minLength: 64, maxLength: 64 }),
       fc.uint8Array({ minLength: 0, maxLength: 70 }),
       fc
-        .tuple(cids, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0x1fff }), fc.uint8Array({ minLength: 57, maxLength: 57 }))
+        .tuple(
+          cids,
+          fc.integer({ min: 0, max: 255 }),
+          fc.integer({ min: 0, max: 0x1fff }),
+          fc.uint8Array({ minLength: 57, maxLength: 57 }),
+        )
         .map(([cid, b4, bcnt, data]) => {
           const r = new Uint8Array(64);
           new DataView(r.buffer).setUint32(0, cid);
@@ -490,7 +513,9 @@ describe('robustness', () => {
           r.set(data, 7);
           return r;
         }),
-      fc.tuple(cids, fc.integer({ min: 0, max: 255 })).map(([cid, cmd]) => encodeInitPacket(cid, cmd & 0x7f, 8, new Uint8Array(8))),
+      fc
+        .tuple(cids, fc.integer({ min: 0, max: 255 }))
+        .map(([cid, cmd]) => encodeInitPacket(cid, cmd & 0x7f, 8, new Uint8Array(8))),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(report, { maxLength: 40 }), async (reports) => {

@@ -10,7 +10,12 @@ import {
 } from '../../src/ctaphid/constants.js';
 import { fragment } from '../../src/ctaphid/fragmenter.js';
 import type { MessageHandler, TransactionContext } from '../../src/ctaphid/handler.js';
-import { BUSY_FIRST_DELAY_MS, BUSY_MAX_DELAY_MS, CtapHidHost, type HidReportPipe } from '../../src/ctaphid/hostDevice.js';
+import {
+  BUSY_FIRST_DELAY_MS,
+  BUSY_MAX_DELAY_MS,
+  CtapHidHost,
+  type HidReportPipe,
+} from '../../src/ctaphid/hostDevice.js';
 import { concat, readU32be, u32be } from '../../src/encoding/bytes.js';
 import { echoHandler, FakeScheduler, flush, seededRng } from './fakes.js';
 
@@ -164,7 +169,10 @@ describe('CtapHidHost against scripted devices', () => {
 
   it('times out with ERR_MSG_TIMEOUT when the device stays silent', async () => {
     const scheduler = new FakeScheduler();
-    const host = new CtapHidHost({ send: () => {}, onReport: () => {} }, { rng: seededRng(1), scheduler, timeoutMs: 1000 });
+    const host = new CtapHidHost(
+      { send: () => {}, onReport: () => {} },
+      { rng: seededRng(1), scheduler, timeoutMs: 1000 },
+    );
     const pending = host.init();
     await flush();
     scheduler.advance(1000);
@@ -180,7 +188,13 @@ describe('CtapHidHost against scripted devices', () => {
         const cid = readU32be(report, 0);
         queueMicrotask(() => {
           if (cid === BROADCAST_CID) {
-            onReport(fragment(BROADCAST_CID, C.CTAPHID_INIT, concat(report.slice(7, 15), u32be(ours), bytes(2, 1, 0, 0, 5)))[0]!);
+            onReport(
+              fragment(
+                BROADCAST_CID,
+                C.CTAPHID_INIT,
+                concat(report.slice(7, 15), u32be(ours), bytes(2, 1, 0, 0, 5)),
+              )[0]!,
+            );
             return;
           }
           onReport(fragment(0x99999999, C.CTAPHID_ERROR, bytes(E.ERR_OTHER))[0]!);
@@ -203,7 +217,8 @@ describe('CtapHidHost: ERR_CHANNEL_BUSY', () => {
     const device = new CtapHidDevice({
       handler: echoHandler,
       send: (report) => {
-        if (report[4] === (0x80 | C.CTAPHID_ERROR) && report[7] === E.ERR_CHANNEL_BUSY) busyAnswers.push(readU32be(report, 0));
+        if (report[4] === (0x80 | C.CTAPHID_ERROR) && report[7] === E.ERR_CHANNEL_BUSY)
+          busyAnswers.push(readU32be(report, 0));
         queueMicrotask(() => listeners.forEach((cb) => cb(report)));
       },
       scheduler,
@@ -252,11 +267,19 @@ describe('CtapHidHost: ERR_CHANNEL_BUSY', () => {
     await a.lock(10);
     const answer = b.ping(bytes(1));
     const took = await settle(scheduler, answer, 5000);
-    await assert.rejects(answer, (e: unknown) => isCode(E.ERR_CHANNEL_BUSY)(e) && /stayed busy .* retries over \d+ ms/.test((e as Error).message));
+    await assert.rejects(
+      answer,
+      (e: unknown) => isCode(E.ERR_CHANNEL_BUSY)(e) && /stayed busy .* retries over \d+ ms/.test((e as Error).message),
+    );
     assert.ok(took <= 500 + 10, `gave up within the bound (${took} ms)`);
     // Delays 10, 20, 40, 80, 160 fit in 500 ms; 320 more would not: 1 try + 5 retries.
     let retries = 0;
-    for (let waited = 0, d = BUSY_FIRST_DELAY_MS; waited + d <= 500; waited += d, d = Math.min(2 * d, BUSY_MAX_DELAY_MS)) retries++;
+    for (
+      let waited = 0, d = BUSY_FIRST_DELAY_MS;
+      waited + d <= 500;
+      waited += d, d = Math.min(2 * d, BUSY_MAX_DELAY_MS)
+    )
+      retries++;
     assert.equal(busyAnswers.filter((cid) => cid === b.cid).length, 1 + retries);
 
     const { a: a2, b: noRetry, busyAnswers: once } = twoHosts(0);

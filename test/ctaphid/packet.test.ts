@@ -90,7 +90,10 @@ describe('packet codec (§11.2.4)', () => {
     assert.equal(cont.data.length, 59);
   });
   it('rejects wrong sizes and out-of-range fields', () => {
-    assert.throws(() => decodePacket(new Uint8Array(63)), (e: unknown) => e instanceof CtapHidError && e.code === 0x03);
+    assert.throws(
+      () => decodePacket(new Uint8Array(63)),
+      (e: unknown) => e instanceof CtapHidError && e.code === 0x03,
+    );
     assert.throws(() => encodeInitPacket(1, 0x80, 0, new Uint8Array(0)), RangeError);
     assert.throws(() => encodeInitPacket(1, 1, 0, new Uint8Array(58)), RangeError);
     assert.throws(() => encodeContPacket(1, 0x80, new Uint8Array(0)), RangeError);
@@ -116,7 +119,10 @@ describe('fragmenter', () => {
     assert.equal(reportCount(58), 2);
     assert.equal(reportCount(7609), 129);
     assert.equal(fragment(1, 1, new Uint8Array(7609)).length, 129);
-    assert.throws(() => fragment(1, 1, new Uint8Array(7610)), (e: unknown) => e instanceof CtapHidError && e.code === 0x03);
+    assert.throws(
+      () => fragment(1, 1, new Uint8Array(7610)),
+      (e: unknown) => e instanceof CtapHidError && e.code === 0x03,
+    );
   });
 });
 

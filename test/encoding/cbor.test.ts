@@ -46,14 +46,32 @@ const VECTORS: Array<[Encodable, string]> = [
   [[1, [2, 3], [4, 5]], '8301820203820405'],
   [Array.from({ length: 25 }, (_, i) => i + 1), '98190102030405060708090a0b0c0d0e0f101112131415161718181819'],
   [new Map(), 'a0'],
-  [new Map([[1, 2], [3, 4]]), 'a201020304'],
+  [
+    new Map([
+      [1, 2],
+      [3, 4],
+    ]),
+    'a201020304',
+  ],
   [{ a: 1, b: [2, 3] }, 'a26161016162820203'],
   [['a', { b: 'c' }], '826161a161626163'],
   [{ a: 'A', b: 'B', c: 'C', d: 'D', e: 'E' }, 'a56161614161626142616361436164614461656145'],
 ];
 // Not supported on purpose (CTAP2 §8 forbids or never uses them): floats (f9…, fa…, fb…),
 // tags (c0…, c1…, d7…, d8…), undefined (f7), other simple values (f0, f8ff), indefinite lengths (5f…, 7f…, 9f…, bf…).
-const REJECTED = ['f90000', 'fa47c35000', 'fb3ff199999999999a', 'c074323031332d30332d32315432303a30343a30305a', 'f7', 'f0', 'f8ff', '5f42010243030405ff', '7f657374726561646d696e67ff', '9fff', 'bf61610161629f0203ffff'];
+const REJECTED = [
+  'f90000',
+  'fa47c35000',
+  'fb3ff199999999999a',
+  'c074323031332d30332d32315432303a30343a30305a',
+  'f7',
+  'f0',
+  'f8ff',
+  '5f42010243030405ff',
+  '7f657374726561646d696e67ff',
+  '9fff',
+  'bf61610161629f0203ffff',
+];
 
 describe('CBOR (RFC 8949 Appendix A subset)', () => {
   for (const [value, hex] of VECTORS) {
@@ -81,8 +99,26 @@ describe('CBOR strictness (CTAP2 canonical)', () => {
     rejects('a202000100', /canonical order/);
     rejects('a201000100', /canonical order/);
     rejects('a2626161006162 00'.replace(' ', ''), /canonical order/); // "aa" before "b"
-    assert.deepEqual(decode(fromHex('a2616200626161 00'.replace(' ', ''))), new Map([['b', 0], ['aa', 0]]));
-    assert.equal(toHex(encode(new Map<string | number, Encodable>([['aa', 0], ['b', 0], [-1, 0], [10, 0]]))), 'a40a0020006162006261610' + '0');
+    assert.deepEqual(
+      decode(fromHex('a2616200626161 00'.replace(' ', ''))),
+      new Map([
+        ['b', 0],
+        ['aa', 0],
+      ]),
+    );
+    assert.equal(
+      toHex(
+        encode(
+          new Map<string | number, Encodable>([
+            ['aa', 0],
+            ['b', 0],
+            [-1, 0],
+            [10, 0],
+          ]),
+        ),
+      ),
+      'a40a0020006162006261610' + '0',
+    );
   });
   it('rejects trailing bytes, truncation, invalid UTF-8 and deep nesting', () => {
     rejects('0000', /trailing/);
@@ -106,12 +142,20 @@ const cborValue: fc.Arbitrary<CborValue> = fc.letrec<{ v: CborValue }>((tie) => 
     fc.constant(null),
     fc.uint8Array({ maxLength: 40 }),
     fc.array(tie('v'), { maxLength: 4 }),
-    fc.array(fc.tuple(fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.string({ maxLength: 6 })), tie('v')), { maxLength: 4 }).map((entries) => new Map(entries)),
+    fc
+      .array(fc.tuple(fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.string({ maxLength: 6 })), tie('v')), {
+        maxLength: 4,
+      })
+      .map((entries) => new Map(entries)),
   ),
 })).v;
 
 const depth = (v: CborValue): number =>
-  Array.isArray(v) ? 1 + Math.max(0, ...v.map(depth)) : v instanceof Map ? 1 + Math.max(0, ...[...v.values()].map(depth)) : 0;
+  Array.isArray(v)
+    ? 1 + Math.max(0, ...v.map(depth))
+    : v instanceof Map
+      ? 1 + Math.max(0, ...[...v.values()].map(depth))
+      : 0;
 
 describe('CBOR against cbor2 (independent oracle)', () => {
   it('round-trips and agrees byte-for-byte with cbor2 length-first canonical encoding', () => {

@@ -39,8 +39,19 @@ export class ScriptedPresence implements UserPresence {
   }
 }
 
-export function testEnv(): Env & { clock: TestClock; presence: ScriptedPresence; store: MemoryStore; vault: MemoryVault } {
-  return { clock: new TestClock(), rng: new SeededRng(), presence: new ScriptedPresence(), store: new MemoryStore(), vault: new MemoryVault() };
+export function testEnv(): Env & {
+  clock: TestClock;
+  presence: ScriptedPresence;
+  store: MemoryStore;
+  vault: MemoryVault;
+} {
+  return {
+    clock: new TestClock(),
+    rng: new SeededRng(),
+    presence: new ScriptedPresence(),
+    store: new MemoryStore(),
+    vault: new MemoryVault(),
+  };
 }
 
 export function testContext() {

@@ -20,7 +20,13 @@ import { startSoftkeyProcess, type StartSoftkeyOptions } from './startDevice.js'
 
 const SUMMARY = /^(\d+) passed, (\d+) failed$/;
 
-async function runAgainstSoftkey(t: TestContext, binary: string, mode: string, expected: number, device: StartSoftkeyOptions) {
+async function runAgainstSoftkey(
+  t: TestContext,
+  binary: string,
+  mode: string,
+  expected: number,
+  device: StartSoftkeyOptions,
+) {
   const softkey = await startSoftkeyProcess(device);
   try {
     const run = await runHarness(
@@ -34,9 +40,16 @@ async function runAgainstSoftkey(t: TestContext, binary: string, mode: string, e
       `\n${lines.filter((l) => l.startsWith('FAIL ')).join('\n')}\n--- harness stderr ---\n${run.stderr}` +
       `\n--- softkey output ---\n${softkey.output()}`;
     const summary = SUMMARY.exec(last);
-    assert.ok(summary, `the harness's last line is not "N passed, M failed": "${last}" (exit ${run.code ?? run.signal})${context()}`);
+    assert.ok(
+      summary,
+      `the harness's last line is not "N passed, M failed": "${last}" (exit ${run.code ?? run.signal})${context()}`,
+    );
     assert.equal(Number(summary[2]), 0, `${summary[2]} libfido2 checks failed${context()}`);
-    assert.equal(Number(summary[1]), expected, `${summary[1]} libfido2 checks passed, expected ${expected}${context()}`);
+    assert.equal(
+      Number(summary[1]),
+      expected,
+      `${summary[1]} libfido2 checks passed, expected ${expected}${context()}`,
+    );
     assert.equal(lines.filter((l) => l.startsWith('PASS ')).length, expected, 'one PASS line per check');
     assert.equal(run.code, 0, `the harness exited with ${run.code ?? run.signal}${context()}`);
     t.diagnostic(`libfido2 ${mode}: ${last}`);

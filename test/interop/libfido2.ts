@@ -16,7 +16,11 @@ export function harnessSource(): string {
 
 function run(command: string, args: string[]): { ok: boolean; stdout: string; stderr: string } {
   const r = spawnSync(command, args, { encoding: 'utf8', timeout: 60_000 });
-  return { ok: !r.error && r.status === 0, stdout: r.stdout ?? '', stderr: r.error ? r.error.message : (r.stderr ?? '') };
+  return {
+    ok: !r.error && r.status === 0,
+    stdout: r.stdout ?? '',
+    stderr: r.error ? r.error.message : (r.stderr ?? ''),
+  };
 }
 
 export interface Libfido2Toolchain {
@@ -37,9 +41,13 @@ export function probeLibfido2(): { ok: true; toolchain: Libfido2Toolchain } | { 
   if (version.ok) {
     const flags = run('pkg-config', ['--cflags', '--libs', 'libfido2']);
     if (!flags.ok) return { ok: false, reason: `pkg-config --cflags --libs libfido2: ${flags.stderr.trim()}` };
-    return { ok: true, toolchain: { version: version.stdout.trim(), flags: flags.stdout.trim().split(/\s+/).filter(Boolean) } };
+    return {
+      ok: true,
+      toolchain: { version: version.stdout.trim(), flags: flags.stdout.trim().split(/\s+/).filter(Boolean) },
+    };
   }
-  if (!existsSync('/usr/include/fido.h')) return { ok: false, reason: 'no libfido2.pc for pkg-config and no /usr/include/fido.h' };
+  if (!existsSync('/usr/include/fido.h'))
+    return { ok: false, reason: 'no libfido2.pc for pkg-config and no /usr/include/fido.h' };
   return { ok: true, toolchain: { version: 'unknown', flags: ['-lfido2'] } };
 }
 
@@ -49,7 +57,17 @@ export function probeLibfido2(): { ok: true; toolchain: Libfido2Toolchain } | { 
  */
 export function buildHarness(toolchain: Libfido2Toolchain): { binary: string; warnings: string } {
   const binary = join(mkdtempSync(join(tmpdir(), 'softkey-libfido2-')), 'harness');
-  const args = ['-std=c11', '-D_POSIX_C_SOURCE=200809L', '-Wall', '-Wextra', '-O1', '-o', binary, harnessSource(), ...toolchain.flags];
+  const args = [
+    '-std=c11',
+    '-D_POSIX_C_SOURCE=200809L',
+    '-Wall',
+    '-Wextra',
+    '-O1',
+    '-o',
+    binary,
+    harnessSource(),
+    ...toolchain.flags,
+  ];
   const r = run('cc', args);
   if (!r.ok) throw new Error(`cc ${args.join(' ')} failed:\n${r.stderr}`);
   return { binary, warnings: r.stderr.trim() };
@@ -63,7 +81,12 @@ export interface HarnessRun {
 }
 
 /** Runs the built harness, handing every stdout line to onLine. */
-export function runHarness(binary: string, args: string[], onLine: (line: string) => void, timeoutMs = 120_000): Promise<HarnessRun> {
+export function runHarness(
+  binary: string,
+  args: string[],
+  onLine: (line: string) => void,
+  timeoutMs = 120_000,
+): Promise<HarnessRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: string[] = [];

@@ -24,10 +24,17 @@ function pythonEnv(): NodeJS.ProcessEnv {
 }
 
 /** `{ ok: true, version }` when the Debian python imports fido2, else why not. */
-export function probePythonFido2(python = DEBIAN_PYTHON): { ok: true; version: string } | { ok: false; reason: string } {
-  const r = spawnSync(python, ['-c', 'import fido2; print(fido2.__version__)'], { encoding: 'utf8', env: pythonEnv(), timeout: 20_000 });
+export function probePythonFido2(
+  python = DEBIAN_PYTHON,
+): { ok: true; version: string } | { ok: false; reason: string } {
+  const r = spawnSync(python, ['-c', 'import fido2; print(fido2.__version__)'], {
+    encoding: 'utf8',
+    env: pythonEnv(),
+    timeout: 20_000,
+  });
   if (r.error) return { ok: false, reason: `${python}: ${r.error.message}` };
-  if (r.status !== 0) return { ok: false, reason: `${python} -c "import fido2" failed: ${r.stderr.trim().split('\n').pop() ?? ''}` };
+  if (r.status !== 0)
+    return { ok: false, reason: `${python} -c "import fido2" failed: ${r.stderr.trim().split('\n').pop() ?? ''}` };
   return { ok: true, version: r.stdout.trim() };
 }
 

@@ -31,7 +31,7 @@ const CASES: Array<[AttestationMode, number, string, boolean]> = [
   ['apple', -7, 'apple', true],
 ];
 
-test('python-fido2 0.9.1 verifies softkey\'s attestation statements and chains', { timeout: 240_000 }, async (t) => {
+test("python-fido2 0.9.1 verifies softkey's attestation statements and chains", { timeout: 240_000 }, async (t) => {
   const probe = probePythonFido2();
   if (!probe.ok) {
     if (process.env.CI === 'true') assert.fail(MISSING_FIDO2);
@@ -57,13 +57,26 @@ test('python-fido2 0.9.1 verifies softkey\'s attestation statements and chains',
         { origin: 'https://example.test' },
       );
       const clientDataHash = b64u.encode(sha256(b64u.decode(r.response.clientDataJSON)));
-      cases.push({ name: `${format} alg ${alg}`, attestationObject: r.response.attestationObject, clientDataHash, root, expectedFmt, chain });
+      cases.push({
+        name: `${format} alg ${alg}`,
+        attestationObject: r.response.attestationObject,
+        clientDataHash,
+        root,
+        expectedFmt,
+        chain,
+      });
     }
     const file = join(dir, 'cases.json');
     writeFileSync(file, JSON.stringify(cases));
-    const run = await runPython(pythonScript('attestation_formats.py'), [file], { onLine: (l) => process.stdout.write(`[python-fido2 ${probe.version}] ${l}\n`) });
+    const run = await runPython(pythonScript('attestation_formats.py'), [file], {
+      onLine: (l) => process.stdout.write(`[python-fido2 ${probe.version}] ${l}\n`),
+    });
     const last = run.stdout.filter((l) => l.trim() !== '').at(-1) ?? '';
-    assert.equal(last, `${CASES.length} passed, 0 failed`, `${run.stdout.filter((l) => l.startsWith('FAIL')).join('\n')}\n${run.stderr}`);
+    assert.equal(
+      last,
+      `${CASES.length} passed, 0 failed`,
+      `${run.stdout.filter((l) => l.startsWith('FAIL')).join('\n')}\n${run.stderr}`,
+    );
     assert.equal(run.code, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });

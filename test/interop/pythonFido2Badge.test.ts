@@ -15,7 +15,15 @@ import { runPythonSuite } from './pythonSuite.js';
 test('python-fido2 0.9.1 drives softkey --profile badge', { timeout: 240_000 }, async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'softkey-badge-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const code = await main(['pin', 'set', '--data-dir', dataDir], { out: () => {}, err: (s) => t.diagnostic(s), stdin: Readable.from(['1234\n']) });
+  const code = await main(['pin', 'set', '--data-dir', dataDir], {
+    out: () => {},
+    err: (s) => t.diagnostic(s),
+    stdin: Readable.from(['1234\n']),
+  });
   assert.equal(code, 0);
-  await runPythonSuite(t, { script: 'flows_badge.py', expectedChecks: 15, device: { dataDir, args: ['--no-apdu', '--profile', 'badge'] } });
+  await runPythonSuite(t, {
+    script: 'flows_badge.py',
+    expectedChecks: 15,
+    device: { dataDir, args: ['--no-apdu', '--profile', 'badge'] },
+  });
 });

@@ -30,7 +30,10 @@ test('python-fido2 0.9.1 derives the same PRF values as our client', { timeout: 
   const dir = mkdtempSync(join(tmpdir(), 'softkey-prf-'));
   try {
     const cases: Array<{ name: string; credentialId: string; input: string; uv: boolean; expected: string }> = [];
-    const key = await connectSoftKey({ udp: `${device.host}:${device.udpPort}`, replyTo: `${device.host}:${device.replyPort}` });
+    const key = await connectSoftKey({
+      udp: `${device.host}:${device.udpPort}`,
+      replyTo: `${device.host}:${device.replyPort}`,
+    });
     try {
       await key.client.setPin(PIN);
       for (const rk of [false, true]) {
@@ -41,13 +44,22 @@ test('python-fido2 0.9.1 derives the same PRF values as our client', { timeout: 
             user: { id: random(16), name: 'fred', displayName: 'Fred' },
             challenge: random(32),
             pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-            authenticatorSelection: { residentKey: rk ? 'required' : 'discouraged', userVerification: rk ? 'required' : 'discouraged' },
+            authenticatorSelection: {
+              residentKey: rk ? 'required' : 'discouraged',
+              userVerification: rk ? 'required' : 'discouraged',
+            },
             extensions: { prf: { eval: { first: input } } },
           },
           { origin: ORIGIN },
         );
         assert.equal(c.clientExtensionResults.prf?.enabled, true);
-        cases.push({ name: `rk=${rk}.create.uv=${rk}`, credentialId: c.id, input, uv: rk, expected: c.clientExtensionResults.prf.results!.first });
+        cases.push({
+          name: `rk=${rk}.create.uv=${rk}`,
+          credentialId: c.id,
+          input,
+          uv: rk,
+          expected: c.clientExtensionResults.prf.results!.first,
+        });
         for (const uv of [false, true]) {
           const other = b64u.encode(utf8.encode(`another input uv=${uv}`));
           const a = await key.client.get(
@@ -59,7 +71,13 @@ test('python-fido2 0.9.1 derives the same PRF values as our client', { timeout: 
             },
             { origin: ORIGIN },
           );
-          cases.push({ name: `rk=${rk}.get.uv=${uv}`, credentialId: c.id, input: other, uv, expected: a.clientExtensionResults.prf!.results!.first });
+          cases.push({
+            name: `rk=${rk}.get.uv=${uv}`,
+            credentialId: c.id,
+            input: other,
+            uv,
+            expected: a.clientExtensionResults.prf!.results!.first,
+          });
         }
       }
     } finally {
@@ -68,9 +86,13 @@ test('python-fido2 0.9.1 derives the same PRF values as our client', { timeout: 
 
     const file = join(dir, 'cases.json');
     writeFileSync(file, JSON.stringify({ rpId: RP_ID, pin: PIN, cases }));
-    const run = await runPython(pythonScript('flows_client.py'), ['--device-port', String(device.udpPort), '--reply-port', String(device.replyPort), '--cases', file], {
-      onLine: (line) => process.stdout.write(`[client-prf] ${line}\n`),
-    });
+    const run = await runPython(
+      pythonScript('flows_client.py'),
+      ['--device-port', String(device.udpPort), '--reply-port', String(device.replyPort), '--cases', file],
+      {
+        onLine: (line) => process.stdout.write(`[client-prf] ${line}\n`),
+      },
+    );
     const last = run.stdout.filter((l) => l.trim() !== '').at(-1);
     assert.equal(run.code, 0, `${run.stdout.join('\n')}\n${run.stderr}`);
     assert.equal(last, `${cases.length + 1} passed, 0 failed`);

@@ -7,5 +7,9 @@ import { test } from 'node:test';
 import { runPythonSuite } from './pythonSuite.js';
 
 test('python-fido2 0.9.1 sees a CTAP 2.0 key under --profile ctap20', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_ctap20.py', expectedChecks: 22, device: { args: ['--no-apdu', '--profile', 'ctap20'] } });
+  await runPythonSuite(t, {
+    script: 'flows_ctap20.py',
+    expectedChecks: 22,
+    device: { args: ['--no-apdu', '--profile', 'ctap20'] },
+  });
 });

@@ -7,6 +7,10 @@
 import { test } from 'node:test';
 import { runPythonSuite } from './pythonSuite.js';
 
-test('python-fido2 0.9.1: clientPIN, credentialManagement, largeBlobs, authenticatorConfig', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_manage.py', expectedChecks: 44 });
-});
+test(
+  'python-fido2 0.9.1: clientPIN, credentialManagement, largeBlobs, authenticatorConfig',
+  { timeout: 240_000 },
+  async (t) => {
+    await runPythonSuite(t, { script: 'flows_manage.py', expectedChecks: 44 });
+  },
+);

@@ -17,51 +17,106 @@ import { main } from '../../src/cli/main.js';
 import { runPythonSuite } from './pythonSuite.js';
 
 test('python-fido2 0.9.1 drives softkey --split over UDP', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows.py', expectedChecks: 55, device: { args: ['--split'] }, label: 'python-fido2 split' });
-});
-
-test('python-fido2 0.9.1 drives softkey --split over TCP HID (the same transport code as the single-process device)', { timeout: 240_000 }, async (t) => {
-  const port = await new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
   await runPythonSuite(t, {
     script: 'flows.py',
     expectedChecks: 55,
-    device: { args: ['--split', '--tcp-hid', `127.0.0.1:${port}`], readyPattern: /CTAPHID over TCP/ },
-    scriptArgs: ['--tcp-hid-port', String(port)],
-    label: 'python-fido2 split over TCP HID',
+    device: { args: ['--split'] },
+    label: 'python-fido2 split',
   });
 });
 
+test(
+  'python-fido2 0.9.1 drives softkey --split over TCP HID (the same transport code as the single-process device)',
+  { timeout: 240_000 },
+  async (t) => {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    await runPythonSuite(t, {
+      script: 'flows.py',
+      expectedChecks: 55,
+      device: { args: ['--split', '--tcp-hid', `127.0.0.1:${port}`], readyPattern: /CTAPHID over TCP/ },
+      scriptArgs: ['--tcp-hid-port', String(port)],
+      label: 'python-fido2 split over TCP HID',
+    });
+  },
+);
+
 test('python-fido2 0.9.1: clientPIN and UV by token in the secure core (--split)', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_split.py', expectedChecks: 20, device: { args: ['--split'] }, label: 'python-fido2 split PIN' });
+  await runPythonSuite(t, {
+    script: 'flows_split.py',
+    expectedChecks: 20,
+    device: { args: ['--split'] },
+    label: 'python-fido2 split PIN',
+  });
 });
 
-test('python-fido2 0.9.1: credentialManagement, largeBlobs, authenticatorConfig in the secure core (--split)', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_manage.py', expectedChecks: 44, device: { args: ['--split'] }, label: 'python-fido2 split manage' });
-});
+test(
+  'python-fido2 0.9.1: credentialManagement, largeBlobs, authenticatorConfig in the secure core (--split)',
+  { timeout: 240_000 },
+  async (t) => {
+    await runPythonSuite(t, {
+      script: 'flows_manage.py',
+      expectedChecks: 44,
+      device: { args: ['--split'] },
+      label: 'python-fido2 split manage',
+    });
+  },
+);
 
 test('python-fido2 0.9.1: CTAP2 extensions in the secure core (--split)', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_extensions.py', expectedChecks: 41, device: { args: ['--split'] }, label: 'python-fido2 split extensions' });
+  await runPythonSuite(t, {
+    script: 'flows_extensions.py',
+    expectedChecks: 41,
+    device: { args: ['--split'] },
+    label: 'python-fido2 split extensions',
+  });
 });
 
 test('python-fido2 0.9.1 Ctap1: U2F APDUs forwarded to the secure core (--split)', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_ctap1.py', expectedChecks: 21, device: { args: ['--split'] }, label: 'python-fido2 split Ctap1' });
+  await runPythonSuite(t, {
+    script: 'flows_ctap1.py',
+    expectedChecks: 21,
+    device: { args: ['--split'] },
+    label: 'python-fido2 split Ctap1',
+  });
 });
 
-test('python-fido2 0.9.1: --profile ctap20 applies in split mode (the core runs every command)', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows_ctap20.py', expectedChecks: 22, device: { args: ['--split', '--no-apdu', '--profile', 'ctap20'] }, label: 'python-fido2 split ctap20' });
-});
+test(
+  'python-fido2 0.9.1: --profile ctap20 applies in split mode (the core runs every command)',
+  { timeout: 240_000 },
+  async (t) => {
+    await runPythonSuite(t, {
+      script: 'flows_ctap20.py',
+      expectedChecks: 22,
+      device: { args: ['--split', '--no-apdu', '--profile', 'ctap20'] },
+      label: 'python-fido2 split ctap20',
+    });
+  },
+);
 
-test('python-fido2 0.9.1: --profile badge in split mode (credential slots, PIN set with softkey pin set)', { timeout: 240_000 }, async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'softkey-split-badge-'));
-  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const code = await main(['pin', 'set', '--data-dir', dataDir], { out: () => {}, err: (s) => t.diagnostic(s), stdin: Readable.from(['1234\n']) });
-  assert.equal(code, 0);
-  await runPythonSuite(t, { script: 'flows_badge.py', expectedChecks: 15, device: { dataDir, args: ['--split', '--no-apdu', '--profile', 'badge'] }, label: 'python-fido2 split badge' });
-});
+test(
+  'python-fido2 0.9.1: --profile badge in split mode (credential slots, PIN set with softkey pin set)',
+  { timeout: 240_000 },
+  async (t) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'softkey-split-badge-'));
+    t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+    const code = await main(['pin', 'set', '--data-dir', dataDir], {
+      out: () => {},
+      err: (s) => t.diagnostic(s),
+      stdin: Readable.from(['1234\n']),
+    });
+    assert.equal(code, 0);
+    await runPythonSuite(t, {
+      script: 'flows_badge.py',
+      expectedChecks: 15,
+      device: { dataDir, args: ['--split', '--no-apdu', '--profile', 'badge'] },
+      label: 'python-fido2 split badge',
+    });
+  },
+);

@@ -114,7 +114,9 @@ export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
 
 /** package.json's `bin.softkey` as a source module path without extension (src/cli/main). */
 export function cliEntry(): string {
-  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
+    bin?: string | Record<string, string>;
+  };
   const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.softkey;
   if (!bin) throw new Error('package.json has no bin.softkey');
   return bin.replace(/^(\.\/)?dist\//, '').replace(/\.js$/, '');
@@ -123,7 +125,8 @@ export function cliEntry(): string {
 /** The command that runs the softkey CLI, matching how this module was loaded. */
 export function softkeyCommand(entry = cliEntry()): { command: string; args: string[]; cwd: string } {
   const root = repoRoot();
-  if (FROM_SOURCE) return { command: process.execPath, args: ['--import', 'tsx', join(root, `${entry}.ts`)], cwd: root };
+  if (FROM_SOURCE)
+    return { command: process.execPath, args: ['--import', 'tsx', join(root, `${entry}.ts`)], cwd: root };
   return { command: process.execPath, args: [join(root, 'dist', `${entry}.js`)], cwd: root };
 }
 
@@ -221,7 +224,12 @@ function launch(o: LaunchOptions): Promise<SoftkeyProcess> {
       clearTimeout(timer);
       if (ready) return;
       if (ADDRESS_IN_USE.test(output)) reject(new PortInUse(output));
-      else reject(new Error(`softkey exited with code ${code} before it was ready: ${command} ${[...args, ...cliArgs].join(' ')}\n${output}`));
+      else
+        reject(
+          new Error(
+            `softkey exited with code ${code} before it was ready: ${command} ${[...args, ...cliArgs].join(' ')}\n${output}`,
+          ),
+        );
     });
 
     let stopping: Promise<number | null> | undefined;

@@ -52,35 +52,48 @@ after(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-it('the Zondax client reads addresses and signs through the USB/IP Ledger-style device', { timeout: 60_000 }, async () => {
-  const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
-  const { app } = walletWithZemuSeed();
-  const served = attachHid(device, (await hidTransport('usbip').open({ host: '127.0.0.1', port: 0 }, { wallet: app })) as Awaited<ReturnType<typeof usbipHidPort>>);
-  cleanups.push(() => served.close());
-  assert.match(served.description, /Filecoin app is busid 1-2/);
+it(
+  'the Zondax client reads addresses and signs through the USB/IP Ledger-style device',
+  { timeout: 60_000 },
+  async () => {
+    const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
+    const { app } = walletWithZemuSeed();
+    const served = attachHid(
+      device,
+      (await hidTransport('usbip').open({ host: '127.0.0.1', port: 0 }, { wallet: app })) as Awaited<
+        ReturnType<typeof usbipHidPort>
+      >,
+    );
+    cleanups.push(() => served.close());
+    assert.match(served.description, /Filecoin app is busid 1-2/);
 
-  const list = await devlist(served.address.port);
-  const listed = list.devices.find((d) => d.busid === WALLET_USBIP_BUSID);
-  assert.ok(listed, 'the wallet device is listed');
-  assert.equal(listed.idVendor, LEDGER_USB_VENDOR_ID);
-  assert.deepEqual(listed.interfaces.map((i) => i.cls), [3], 'one HID interface');
+    const list = await devlist(served.address.port);
+    const listed = list.devices.find((d) => d.busid === WALLET_USBIP_BUSID);
+    assert.ok(listed, 'the wallet device is listed');
+    assert.equal(listed.idVendor, LEDGER_USB_VENDOR_ID);
+    assert.deepEqual(
+      listed.interfaces.map((i) => i.cls),
+      [3],
+      'one HID interface',
+    );
 
-  const imp = await importDevice(served.address.port, WALLET_USBIP_BUSID);
-  assert.equal(imp.status, 0);
-  const dev = imp.imported!;
-  cleanups.push(() => dev.close());
-  const transport = new UsbipLedgerTransport(dev);
-  cleanups.push(() => transport.close());
-  const fil = new FilecoinApp(transport);
+    const imp = await importDevice(served.address.port, WALLET_USBIP_BUSID);
+    assert.equal(imp.status, 0);
+    const dev = imp.imported!;
+    cleanups.push(() => dev.close());
+    const transport = new UsbipLedgerTransport(dev);
+    cleanups.push(() => transport.close());
+    const fil = new FilecoinApp(transport);
 
-  const version = await fil.getVersion();
-  assert.equal(version.major, 2);
-  for (const v of ADDRESS_VECTORS) {
-    const r = await fil.getAddressAndPubKey(v.path);
-    assert.equal(toHex(new Uint8Array(r.compressed_pk)), v.pk, v.path);
-    assert.equal(r.addrString, v.addrS, v.path);
-  }
-  // A transaction spans several APDU chunks and several HID frames each way.
-  const sig = await fil.sign(PATH, Buffer.from(fromHex(TX.signBasic)));
-  assert.equal(toHex(new Uint8Array([...sig.signature_compact, ...sig.signature_der])), SIG_VECTORS.signBasic.answer);
-});
+    const version = await fil.getVersion();
+    assert.equal(version.major, 2);
+    for (const v of ADDRESS_VECTORS) {
+      const r = await fil.getAddressAndPubKey(v.path);
+      assert.equal(toHex(new Uint8Array(r.compressed_pk)), v.pk, v.path);
+      assert.equal(r.addrString, v.addrS, v.path);
+    }
+    // A transaction spans several APDU chunks and several HID frames each way.
+    const sig = await fil.sign(PATH, Buffer.from(fromHex(TX.signBasic)));
+    assert.equal(toHex(new Uint8Array([...sig.signature_compact, ...sig.signature_der])), SIG_VECTORS.signBasic.answer);
+  },
+);

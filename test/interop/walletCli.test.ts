@@ -28,7 +28,11 @@ it('softkey start --apdu serves the Zondax client with the imported seed', async
   assert.equal(code, 0, err.join('\n'));
 
   const apduPort = randomPort();
-  const device = await startSoftkeyProcess({ dataDir, args: ['--apdu', `127.0.0.1:${apduPort}`], readyPattern: /Filecoin app .* listening/ });
+  const device = await startSoftkeyProcess({
+    dataDir,
+    args: ['--apdu', `127.0.0.1:${apduPort}`],
+    readyPattern: /Filecoin app .* listening/,
+  });
   const transport = await SpeculosTransport.open({ apduPort, host: '127.0.0.1' });
   try {
     const fil = new FilecoinApp(transport);

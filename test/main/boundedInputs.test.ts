@@ -17,7 +17,11 @@ import { acceptedHosts, hostAllowed } from '../../src/encoding/webGuard.js';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
 import { MAX_PANEL_MESSAGE_BYTES, startPanelServer, type PanelServer } from '../../src/panel/server.js';
 import { createDemoServer, MAX_DEMO_BODY_BYTES, type DemoServer } from '../../src/rp-demo/server.js';
-import { startWebSocketHidServer, WEBSOCKET_HID_REPORT_SIZE, type WebSocketHidServer } from '../../src/transport/webSocketHid.js';
+import {
+  startWebSocketHidServer,
+  WEBSOCKET_HID_REPORT_SIZE,
+  type WebSocketHidServer,
+} from '../../src/transport/webSocketHid.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const GiB = 1 << 30;
@@ -32,10 +36,21 @@ interface Target {
 }
 
 /** One plain HTTP request with the Host header we choose (fetch cannot set Host). */
-function send(port: number, path: string, opts: { method?: string; host?: string; body?: Buffer; headers?: Record<string, string> } = {}) {
+function send(
+  port: number,
+  path: string,
+  opts: { method?: string; host?: string; body?: Buffer; headers?: Record<string, string> } = {},
+) {
   return new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', setHost: opts.host === undefined, headers: { ...(opts.host !== undefined && { host: opts.host }), ...opts.headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: opts.method ?? 'GET',
+        setHost: opts.host === undefined,
+        headers: { ...(opts.host !== undefined && { host: opts.host }), ...opts.headers },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -63,7 +78,11 @@ function upgrade(url: string, headers: Record<string, string>): Promise<{ status
 }
 
 /** Sends one message of `size` bytes; resolves with the close code and reason the server chose. */
-function oversize(url: string, headers: Record<string, string>, size: number): Promise<{ code: number; reason: string }> {
+function oversize(
+  url: string,
+  headers: Record<string, string>,
+  size: number,
+): Promise<{ code: number; reason: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
     ws.once('open', () => ws.send(Buffer.alloc(size, 0x41)));
@@ -101,9 +120,14 @@ for (const t of targets) {
 console.log(JSON.stringify(results));
 `;
 
-function runChild(targets: Array<Target & { chunked: boolean }>, bytes: number): Promise<Array<{ name: string; chunked: boolean; status: number; sent: number; error?: string }>> {
+function runChild(
+  targets: Array<Target & { chunked: boolean }>,
+  bytes: number,
+): Promise<Array<{ name: string; chunked: boolean; status: number; sent: number; error?: string }>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, JSON.stringify([targets, bytes])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, JSON.stringify([targets, bytes])], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -121,7 +145,12 @@ describe('bounded inputs and the Host allow-list on every loopback web listener'
   before(async () => {
     key = await openSoftKey({ dataDir: ':memory:', presence: 'auto' });
     panel = await startPanelServer({ controller: key.control, token: TOKEN, port: 0 });
-    bridge = await startBridgeServer({ client: new WebAuthnClient(key), token: TOKEN, port: 0, allowedOrigins: ['http://localhost:5173'] });
+    bridge = await startBridgeServer({
+      client: new WebAuthnClient(key),
+      token: TOKEN,
+      port: 0,
+      allowedOrigins: ['http://localhost:5173'],
+    });
     wsHid = await startWebSocketHidServer({ port: 0, token: TOKEN, onReport: () => {}, onRefused: () => {} });
     demo = await createDemoServer({ port: 0, dbPath: ':memory:' });
     targets = [
@@ -140,8 +169,10 @@ describe('bounded inputs and the Host allow-list on every loopback web listener'
   });
 
   it('hostAllowed takes the loopback names and the configured host on the bound port, nothing else', () => {
-    for (const h of ['127.0.0.1:5174', 'localhost:5174', 'LOCALHOST:5174', '[::1]:5174']) assert.ok(hostAllowed(h, 5174), h);
-    for (const h of ['evil.example:5174', '127.0.0.1:5175', '127.0.0.1', 'localhost.evil.example:5174', '', 'a b:5174']) assert.ok(!hostAllowed(h, 5174), h);
+    for (const h of ['127.0.0.1:5174', 'localhost:5174', 'LOCALHOST:5174', '[::1]:5174'])
+      assert.ok(hostAllowed(h, 5174), h);
+    for (const h of ['evil.example:5174', '127.0.0.1:5175', '127.0.0.1', 'localhost.evil.example:5174', '', 'a b:5174'])
+      assert.ok(!hostAllowed(h, 5174), h);
     assert.ok(!hostAllowed(undefined, 5174), 'no Host header');
     assert.ok(hostAllowed('devbox:5174', 5174, ['devbox']) && hostAllowed('[fd00::1]:5174', 5174, ['fd00::1']));
     assert.ok(hostAllowed('192.168.1.9:5174', 5174, ['0.0.0.0']), 'a wildcard bind answers to any IP literal');
@@ -170,21 +201,37 @@ describe('bounded inputs and the Host allow-list on every loopback web listener'
       assert.equal(refused.status, 421, url);
       assert.match(refused.text, /DNS.rebinding/);
     }
-    assert.equal((await upgrade(`ws://127.0.0.1:${panel.port}/ws?token=${TOKEN}`, {})).status, 101, 'the panel socket with its own Host');
+    assert.equal(
+      (await upgrade(`ws://127.0.0.1:${panel.port}/ws?token=${TOKEN}`, {})).status,
+      101,
+      'the panel socket with its own Host',
+    );
     assert.equal((await upgrade(wsHid.url, {})).status, 101);
   });
 
   it('answers 413 to a body over the limit, and takes one at the limit where there is one', async () => {
     for (const t of targets) {
       const body = Buffer.alloc(t.limit + 1, 0x20);
-      const res = await send(t.port, t.path, { method: 'POST', body, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } });
+      const res = await send(t.port, t.path, {
+        method: 'POST',
+        body,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      });
       assert.equal(res.status, 413, `${t.name}: ${res.text}`);
-      assert.match(res.text, t.limit === 0 ? /takes no request body/ : new RegExp(`larger than ${t.limit} bytes`), t.name);
+      assert.match(
+        res.text,
+        t.limit === 0 ? /takes no request body/ : new RegExp(`larger than ${t.limit} bytes`),
+        t.name,
+      );
     }
     // At the limit the control API takes the body.
     const json = '{"mode":"deny"}';
     const body = Buffer.from(json.padEnd(MAX_CONTROL_BODY_BYTES, ' '));
-    const atLimit = await send(panel.port, '/api/presence', { method: 'PUT', body, headers: { authorization: `Bearer ${TOKEN}` } });
+    const atLimit = await send(panel.port, '/api/presence', {
+      method: 'PUT',
+      body,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     assert.equal(atLimit.status, 200, atLimit.text);
     assert.equal(key.control.presence().mode, 'deny');
     key.control.setPresence({ mode: 'auto' });
@@ -208,7 +255,10 @@ describe('bounded inputs and the Host allow-list on every loopback web listener'
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
     try {
-      const jobs = targets.flatMap((t) => [{ ...t, chunked: false }, ...(t.limit > 0 ? [{ ...t, chunked: true }] : [])]);
+      const jobs = targets.flatMap((t) => [
+        { ...t, chunked: false },
+        ...(t.limit > 0 ? [{ ...t, chunked: true }] : []),
+      ]);
       const results = await runChild(jobs, GiB);
       assert.equal(results.length, jobs.length);
       for (const r of results) {

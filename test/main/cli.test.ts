@@ -21,7 +21,14 @@ async function run(...argv: string[]) {
 describe('softkey CLI', () => {
   it('rejects unknown commands and flags with exit code 2', async () => {
     // Usage is checked before any data directory opens: these never touch ~/.softkey.
-    for (const argv of [['frobnicate'], ['start', '--bogus'], ['start', '--presence', 'maybe'], ['start', '--udp', 'nonsense'], ['credentials'], ['start', '--presence-timeout', '-1']]) {
+    for (const argv of [
+      ['frobnicate'],
+      ['start', '--bogus'],
+      ['start', '--presence', 'maybe'],
+      ['start', '--udp', 'nonsense'],
+      ['credentials'],
+      ['start', '--presence-timeout', '-1'],
+    ]) {
       const r = await run(...argv);
       assert.equal(r.code, 2, argv.join(' '));
       assert.match(r.err, /^softkey: [\s\S]+\nRun "softkey --help" for usage\.$/);

@@ -23,7 +23,10 @@ const tempDir = () => (dirs.push(mkdtempSync(join(tmpdir(), 'softkey-list-'))), 
 async function list(dir: string) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(['credentials', 'list', '--data-dir', dir], { out: (s) => out.push(s), err: (s) => err.push(s) });
+  const code = await main(['credentials', 'list', '--data-dir', dir], {
+    out: (s) => out.push(s),
+    err: (s) => err.push(s),
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -69,7 +69,14 @@ async function makeCredential(k: SoftKey, i: number, rk: boolean, token?: Uint8A
 async function getAssertion(k: SoftKey, ids: Uint8Array[] | undefined, token?: Uint8Array) {
   const clientDataHash = new Uint8Array(32).fill(0x55);
   const allowList = ids?.map((id) => ({ type: 'public-key' as const, id }));
-  const r = await k.cbor(encodeGetAssertionRequest({ rpId: RP, clientDataHash, ...(allowList && { allowList }), ...auth(token, clientDataHash) }));
+  const r = await k.cbor(
+    encodeGetAssertionRequest({
+      rpId: RP,
+      clientDataHash,
+      ...(allowList && { allowList }),
+      ...auth(token, clientDataHash),
+    }),
+  );
   assert.equal(r[0], Status.CTAP2_OK);
   return decodeGetAssertionResponse(r, allowList);
 }
@@ -91,5 +98,4 @@ describe('getAssertion user entity in the ctap20 profile (CTAP 2.0 §5.2)', () =
     const next = decodeGetAssertionResponse(await k.cbor(encodeSimpleCommand(Command.authenticatorGetNextAssertion)));
     assert.equal(typeof next.user?.name, 'string');
   });
-
 });

@@ -112,10 +112,18 @@ test('wallet import never repeats a word of the mnemonic, and hides it on a term
   const said = stderr.join('') + stdout.join('');
   assert.match(said, /word #6 is not in the BIP39 English word list/);
   assert.match(said, /checksum/);
-  for (const w of new Set([...WORDS.split(' '), 'sausagge'])) assert.ok(!said.includes(w), `"${w}" was echoed: ${said}`);
+  for (const w of new Set([...WORDS.split(' '), 'sausagge']))
+    assert.ok(!said.includes(w), `"${w}" was echoed: ${said}`);
 
   // A terminal: raw mode (no echo) while typing, restored after; Backspace edits.
-  const tty = Object.assign(new PassThrough(), { isTTY: true, modes: [] as boolean[], setRawMode(raw: boolean) { tty.modes.push(raw); return tty; } });
+  const tty = Object.assign(new PassThrough(), {
+    isTTY: true,
+    modes: [] as boolean[],
+    setRawMode(raw: boolean) {
+      tty.modes.push(raw);
+      return tty;
+    },
+  });
   stderr.length = stdout.length = 0;
   const done = walletCommand(['import', '--data-dir', dir], io(tty));
   setImmediate(() => tty.write(`${WORDS.slice(0, -1)}x\u007fw\r`));

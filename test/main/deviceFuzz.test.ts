@@ -15,10 +15,21 @@ import type { PresenceResult, UserPresence } from '../../src/authenticator/env.j
 import { encodeCommandApdu } from '../../src/ctap1/apdu.js';
 import { StatusWord } from '../../src/ctap1/statusWords.js';
 import { Command } from '../../src/ctap2/commands.js';
-import { decodeGetInfoResponse, decodeMakeCredentialResponse, encodeGetAssertionRequest, encodeMakeCredentialRequest, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import {
+  decodeGetInfoResponse,
+  decodeMakeCredentialResponse,
+  encodeGetAssertionRequest,
+  encodeMakeCredentialRequest,
+  encodeSimpleCommand,
+} from '../../src/ctap2/hostCodec.js';
 import { Status } from '../../src/ctap2/status.js';
 import { Assembler } from '../../src/ctaphid/assembler.js';
-import { BROADCAST_CID, CtapHidCommand as C, CtapHidErrorCode as E, KeepaliveStatusCode } from '../../src/ctaphid/constants.js';
+import {
+  BROADCAST_CID,
+  CtapHidCommand as C,
+  CtapHidErrorCode as E,
+  KeepaliveStatusCode,
+} from '../../src/ctaphid/constants.js';
 import { fragment } from '../../src/ctaphid/fragmenter.js';
 import { encodeContPacket, encodeInitPacket } from '../../src/ctaphid/packet.js';
 import { concat, readU32be, toHex } from '../../src/encoding/bytes.js';
@@ -69,11 +80,16 @@ async function harness() {
       assert.notEqual(r.kind, 'error', 'the device never sends a malformed stream');
       if (r.kind !== 'message') continue;
       const m = { cid: r.cid, cmd: r.cmd, data: r.data };
-      if (m.cmd === C.CTAPHID_ERROR) assert.ok(m.data.length === 1 && HID_ERRORS.has(m.data[0]!), `CTAPHID error ${toHex(m.data)}`);
-      if (m.cmd === C.CTAPHID_CBOR) assert.ok(CTAP2_STATUSES.has(m.data[0]!) && m.data[0] !== Status.CTAP1_ERR_OTHER, `CTAP2 status ${m.data[0]}`);
+      if (m.cmd === C.CTAPHID_ERROR)
+        assert.ok(m.data.length === 1 && HID_ERRORS.has(m.data[0]!), `CTAPHID error ${toHex(m.data)}`);
+      if (m.cmd === C.CTAPHID_CBOR)
+        assert.ok(CTAP2_STATUSES.has(m.data[0]!) && m.data[0] !== Status.CTAP1_ERR_OTHER, `CTAP2 status ${m.data[0]}`);
       if (m.cmd === C.CTAPHID_MSG) {
         const sw = (m.data[m.data.length - 2]! << 8) | m.data[m.data.length - 1]!;
-        assert.ok(m.data.length >= 2 && U2F_STATUS_WORDS.has(sw) && sw !== StatusWord.SW_UNKNOWN, `U2F status word ${sw.toString(16)}`);
+        assert.ok(
+          m.data.length >= 2 && U2F_STATUS_WORDS.has(sw) && sw !== StatusWord.SW_UNKNOWN,
+          `U2F status word ${sw.toString(16)}`,
+        );
       }
       assert.ok((Object.values(C) as number[]).includes(m.cmd), `command 0x${m.cmd.toString(16)}`);
       got.push(m);
@@ -116,17 +132,50 @@ describe('random reports into the whole device', () => {
     const h = await harness();
     devices.push(h.device);
     const cids = [h.init(), h.init(), h.init()];
-    const cid = fc.oneof(fc.constantFrom(...cids), fc.constantFrom(BROADCAST_CID, 0), fc.integer({ min: 0, max: 0xffffffff }));
-    const cmd = fc.oneof(fc.constantFrom(C.CTAPHID_PING, C.CTAPHID_MSG, C.CTAPHID_CBOR, C.CTAPHID_INIT, C.CTAPHID_WINK, C.CTAPHID_LOCK, C.CTAPHID_CANCEL, 0x3f, 0x40, 0x7f), fc.integer({ min: 0, max: 0x7f }));
+    const cid = fc.oneof(
+      fc.constantFrom(...cids),
+      fc.constantFrom(BROADCAST_CID, 0),
+      fc.integer({ min: 0, max: 0xffffffff }),
+    );
+    const cmd = fc.oneof(
+      fc.constantFrom(
+        C.CTAPHID_PING,
+        C.CTAPHID_MSG,
+        C.CTAPHID_CBOR,
+        C.CTAPHID_INIT,
+        C.CTAPHID_WINK,
+        C.CTAPHID_LOCK,
+        C.CTAPHID_CANCEL,
+        0x3f,
+        0x40,
+        0x7f,
+      ),
+      fc.integer({ min: 0, max: 0x7f }),
+    );
     const cborPayload = fc.oneof(
-      fc.tuple(fc.constantFrom(1, 2, 4, 6, 7, 8, 9, 0x0a, 0x0b, 0x0c, 0x0d, 0x41), fc.uint8Array({ maxLength: 90 })).map(([c, b]) => Uint8Array.from([c, ...b])),
+      fc
+        .tuple(fc.constantFrom(1, 2, 4, 6, 7, 8, 9, 0x0a, 0x0b, 0x0c, 0x0d, 0x41), fc.uint8Array({ maxLength: 90 }))
+        .map(([c, b]) => Uint8Array.from([c, ...b])),
       fc.constant(encodeSimpleCommand(Command.authenticatorGetInfo)),
       fc.constant(encodeGetAssertionRequest({ rpId: 'fuzz.test', clientDataHash: sha('x') })),
-      fc.constant(encodeMakeCredentialRequest({ clientDataHash: sha('x'), rp: { id: 'fuzz.test' }, user: { id: Uint8Array.of(1) }, pubKeyCredParams: [{ type: 'public-key', alg: -7 }] })),
+      fc.constant(
+        encodeMakeCredentialRequest({
+          clientDataHash: sha('x'),
+          rp: { id: 'fuzz.test' },
+          user: { id: Uint8Array.of(1) },
+          pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+        }),
+      ),
     );
     const apdu = fc.oneof(
       fc.uint8Array({ maxLength: 140 }),
-      fc.record({ ins: fc.integer({ min: 0, max: 4 }), p1: fc.constantFrom(0, 3, 7, 8), data: fc.uint8Array({ maxLength: 140 }) }).map((a) => encodeCommandApdu(a)),
+      fc
+        .record({
+          ins: fc.integer({ min: 0, max: 4 }),
+          p1: fc.constantFrom(0, 3, 7, 8),
+          data: fc.uint8Array({ maxLength: 140 }),
+        })
+        .map((a) => encodeCommandApdu(a)),
       fc.constant(encodeCommandApdu({ ins: 1, data: new Uint8Array(64) })),
     );
     const report = fc.oneof(
@@ -134,16 +183,29 @@ describe('random reports into the whole device', () => {
       { weight: 1, arbitrary: fc.uint8Array({ maxLength: 80 }) },
       {
         weight: 4,
-        arbitrary: fc.tuple(cid, cmd, fc.integer({ min: 0, max: 300 }), fc.uint8Array({ maxLength: 57 })).map(([c, k, bcnt, d]) => encodeInitPacket(c, k, bcnt, d)),
+        arbitrary: fc
+          .tuple(cid, cmd, fc.integer({ min: 0, max: 300 }), fc.uint8Array({ maxLength: 57 }))
+          .map(([c, k, bcnt, d]) => encodeInitPacket(c, k, bcnt, d)),
       },
-      { weight: 2, arbitrary: fc.tuple(cid, fc.integer({ min: 0, max: 0x7f }), fc.uint8Array({ maxLength: 59 })).map(([c, seq, d]) => encodeContPacket(c, seq, d)) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .tuple(cid, fc.integer({ min: 0, max: 0x7f }), fc.uint8Array({ maxLength: 59 }))
+          .map(([c, seq, d]) => encodeContPacket(c, seq, d)),
+      },
     );
     const whole = fc.oneof(
       fc.tuple(fc.constantFrom(...cids), cborPayload).map(([c, p]) => fragment(c, C.CTAPHID_CBOR, p)),
       fc.tuple(fc.constantFrom(...cids), apdu).map(([c, p]) => fragment(c, C.CTAPHID_MSG, p)),
-      fc.tuple(fc.constantFrom(...cids), fc.uint8Array({ maxLength: 200 })).map(([c, p]) => fragment(c, C.CTAPHID_PING, p)),
+      fc
+        .tuple(fc.constantFrom(...cids), fc.uint8Array({ maxLength: 200 }))
+        .map(([c, p]) => fragment(c, C.CTAPHID_PING, p)),
     );
-    const step = fc.oneof(report.map((r) => [r]), whole, whole.map((rs) => rs.slice(0, Math.max(1, rs.length - 1)))); // also cut short
+    const step = fc.oneof(
+      report.map((r) => [r]),
+      whole,
+      whole.map((rs) => rs.slice(0, Math.max(1, rs.length - 1))),
+    ); // also cut short
 
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
@@ -172,7 +234,10 @@ describe('random reports into the whole device', () => {
     // requests happened to toggle alwaysUv, which turns U2F off).
     h.device.powerCycle();
     const c = h.init();
-    assert.equal((await h.call(c, C.CTAPHID_CBOR, encodeSimpleCommand(Command.authenticatorReset))).data[0], Status.CTAP2_OK);
+    assert.equal(
+      (await h.call(c, C.CTAPHID_CBOR, encodeSimpleCommand(Command.authenticatorReset))).data[0],
+      Status.CTAP2_OK,
+    );
     const info = await h.call(c, C.CTAPHID_CBOR, encodeSimpleCommand(Command.authenticatorGetInfo));
     assert.ok(decodeGetInfoResponse(info.data).versions.includes('U2F_V2'));
     const version = await h.call(c, C.CTAPHID_MSG, encodeCommandApdu({ ins: 3 }));
@@ -181,34 +246,47 @@ describe('random reports into the whole device', () => {
 });
 
 describe('several channels at once', () => {
-  it('interleaved PINGs: each answer is its own channel\'s data or ERR_CHANNEL_BUSY, never mixed', async () => {
+  it("interleaved PINGs: each answer is its own channel's data or ERR_CHANNEL_BUSY, never mixed", async () => {
     const h = await harness();
     try {
       const a = h.init();
       const b = h.init();
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 400 }), fc.array(fc.boolean(), { maxLength: 20 }), async (la, lb, order) => {
-          const pa = Uint8Array.from({ length: la }, (_, i) => (i * 7 + 1) & 0xff).fill(0xaa, 0, 1);
-          const pb = Uint8Array.from({ length: lb }, (_, i) => (i * 13 + 5) & 0xff).fill(0xbb, 0, 1);
-          const ra = fragment(a, C.CTAPHID_PING, pa);
-          const rb = fragment(b, C.CTAPHID_PING, pb);
-          let first: number | undefined;
-          for (const pickA of [...order, ...new Array(ra.length + rb.length).fill(true), ...new Array(rb.length).fill(false)]) {
-            const q = pickA ? ra : rb;
-            const r = q.shift();
-            if (!r) continue;
-            first ??= pickA ? a : b;
-            h.hid.receive(r);
-          }
-          const ms = h.messages();
-          for (const m of ms) {
-            assert.ok(m.cid === a || m.cid === b);
-            if (m.cmd === C.CTAPHID_PING) assert.deepEqual(m.data, m.cid === a ? pa : pb, 'an echo carries only its own channel\'s data');
-            else assert.deepEqual([m.cmd, ...m.data], [C.CTAPHID_ERROR, E.ERR_CHANNEL_BUSY]);
-          }
-          assert.ok(ms.some((m) => m.cid === first && m.cmd === C.CTAPHID_PING), 'the channel that started first is served');
-          assert.ok(ms.length >= 1 && ms.length <= 2);
-        }),
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 400 }),
+          fc.integer({ min: 1, max: 400 }),
+          fc.array(fc.boolean(), { maxLength: 20 }),
+          async (la, lb, order) => {
+            const pa = Uint8Array.from({ length: la }, (_, i) => (i * 7 + 1) & 0xff).fill(0xaa, 0, 1);
+            const pb = Uint8Array.from({ length: lb }, (_, i) => (i * 13 + 5) & 0xff).fill(0xbb, 0, 1);
+            const ra = fragment(a, C.CTAPHID_PING, pa);
+            const rb = fragment(b, C.CTAPHID_PING, pb);
+            let first: number | undefined;
+            for (const pickA of [
+              ...order,
+              ...new Array(ra.length + rb.length).fill(true),
+              ...new Array(rb.length).fill(false),
+            ]) {
+              const q = pickA ? ra : rb;
+              const r = q.shift();
+              if (!r) continue;
+              first ??= pickA ? a : b;
+              h.hid.receive(r);
+            }
+            const ms = h.messages();
+            for (const m of ms) {
+              assert.ok(m.cid === a || m.cid === b);
+              if (m.cmd === C.CTAPHID_PING)
+                assert.deepEqual(m.data, m.cid === a ? pa : pb, "an echo carries only its own channel's data");
+              else assert.deepEqual([m.cmd, ...m.data], [C.CTAPHID_ERROR, E.ERR_CHANNEL_BUSY]);
+            }
+            assert.ok(
+              ms.some((m) => m.cid === first && m.cmd === C.CTAPHID_PING),
+              'the channel that started first is served',
+            );
+            assert.ok(ms.length >= 1 && ms.length <= 2);
+          },
+        ),
         { numRuns: 300 },
       );
       assert.deepEqual(h.internal, []);
@@ -237,7 +315,11 @@ describe('several channels at once', () => {
       h.hid.receive(encodeContPacket(b, 0, new Uint8Array(59).fill(0xee)));
       for (const r of reports.slice(1)) h.hid.receive(r);
       // Processing: wait until A shows UPNEEDED, then try B with every kind of request.
-      const upneeded = await h.until((ms) => ms.some((m) => m.cid === a && m.cmd === C.CTAPHID_KEEPALIVE && m.data[0] === KeepaliveStatusCode.STATUS_UPNEEDED));
+      const upneeded = await h.until((ms) =>
+        ms.some(
+          (m) => m.cid === a && m.cmd === C.CTAPHID_KEEPALIVE && m.data[0] === KeepaliveStatusCode.STATUS_UPNEEDED,
+        ),
+      );
       h.send(b, C.CTAPHID_CBOR, encodeSimpleCommand(Command.authenticatorGetInfo));
       h.send(b, C.CTAPHID_MSG, encodeCommandApdu({ ins: 3 }));
       h.send(b, C.CTAPHID_PING, Uint8Array.of(2));
@@ -251,7 +333,10 @@ describe('several channels at once', () => {
       const answer = done.find((m) => m.cid === a && m.cmd === C.CTAPHID_CBOR)!;
       assert.equal(answer.data[0], Status.CTAP2_OK);
       decodeMakeCredentialResponse(answer.data);
-      assert.ok(done.every((m) => m.cid === a), 'nothing more for B');
+      assert.ok(
+        done.every((m) => m.cid === a),
+        'nothing more for B',
+      );
       // Now B is served.
       const info = await h.call(b, C.CTAPHID_CBOR, encodeSimpleCommand(Command.authenticatorGetInfo));
       assert.equal(info.data[0], Status.CTAP2_OK);

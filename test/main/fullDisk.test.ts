@@ -46,9 +46,13 @@ test('makeCredential on a full store answers CTAP2_ERR_KEY_STORE_FULL, then work
   const pages = db.pragma('page_count', { simple: true }) as number;
   db.pragma(`max_page_count = ${pages}`);
   const statuses: number[] = [];
-  for (let i = 0; i < 100 && !statuses.includes(Status.CTAP2_ERR_KEY_STORE_FULL); i++) statuses.push((await key.cbor(makeCredential(i)))[0]!);
+  for (let i = 0; i < 100 && !statuses.includes(Status.CTAP2_ERR_KEY_STORE_FULL); i++)
+    statuses.push((await key.cbor(makeCredential(i)))[0]!);
   assert.equal(statuses.at(-1), Status.CTAP2_ERR_KEY_STORE_FULL, `statuses ${statuses}`);
-  assert.ok(statuses.every((s) => s === 0 || s === Status.CTAP2_ERR_KEY_STORE_FULL), `no 0x7F: ${statuses}`);
+  assert.ok(
+    statuses.every((s) => s === 0 || s === Status.CTAP2_ERR_KEY_STORE_FULL),
+    `no 0x7F: ${statuses}`,
+  );
   db.pragma(`max_page_count = ${pages + 100}`);
   assert.equal((await key.cbor(makeCredential(200)))[0], 0);
 });
@@ -58,16 +62,19 @@ const ci = process.env.CI === 'true';
 
 const needsRoot = { skip: !root && !ci && 'needs root for unshare -m (CI runs it)' };
 
-test('on a real full tmpfs: KEY_STORE_FULL, recovery, start (new or existing data) names the full directory; so is a read-only one', needsRoot, () => {
-  assert.ok(root, 'CI must run this as root with unshare available');
-  const mnt = mkdtempSync(join(tmpdir(), 'softkey-full-'));
-  const compiled = import.meta.url.endsWith('.js');
-  const ext = compiled ? 'js' : 'ts';
-  const src = (p: string) => JSON.stringify(new URL(`../../src/${p}.${ext}`, import.meta.url).href);
-  const script = join(mnt + '-script.mjs');
-  writeFileSync(
-    script,
-    `
+test(
+  'on a real full tmpfs: KEY_STORE_FULL, recovery, start (new or existing data) names the full directory; so is a read-only one',
+  needsRoot,
+  () => {
+    assert.ok(root, 'CI must run this as root with unshare available');
+    const mnt = mkdtempSync(join(tmpdir(), 'softkey-full-'));
+    const compiled = import.meta.url.endsWith('.js');
+    const ext = compiled ? 'js' : 'ts';
+    const src = (p: string) => JSON.stringify(new URL(`../../src/${p}.${ext}`, import.meta.url).href);
+    const script = join(mnt + '-script.mjs');
+    writeFileSync(
+      script,
+      `
     import { openSync, writeSync, closeSync, rmSync } from 'node:fs';
     import { openSoftKey } from ${src('main/softkey')};
     import { openDataDir } from ${src('store/dataDir')};
@@ -101,37 +108,41 @@ test('on a real full tmpfs: KEY_STORE_FULL, recovery, start (new or existing dat
     try { openDataDir(ro + '/data'); out.readOnly = 'opened'; } catch (e) { out.readOnly = { name: e.name, message: e.message }; }
     console.log(JSON.stringify(out));
     `,
-  );
-  try {
-    const ro = `${mnt}/ro`;
-    const node = `'${process.execPath}' ${compiled ? '' : '--import tsx'} '${script}' '${mnt}' '${ro}'`;
-    const shell = `mount -t tmpfs -o size=1m tmpfs '${mnt}' && mkdir '${ro}' && mount -t tmpfs -o size=64k,ro tmpfs '${ro}' && exec ${node}`;
-    const r = spawnSync('unshare', ['-m', 'sh', '-c', shell], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    assert.equal(out.before, 0);
-    assert.deepEqual(out.full, Array(4).fill(Status.CTAP2_ERR_KEY_STORE_FULL));
-    assert.equal(out.after, 0, 'room again: credentials are made again');
-    assert.equal(out.listed, 2, 'the two acknowledged credentials, none of the refused ones');
-    // An existing directory on a full disk: SQLite cannot map its WAL index (SQLITE_IOERR_SHMSIZE).
-    assert.equal(out.existing.name, StoreFullError.name, JSON.stringify(out.existing));
-    assert.match(out.existing.message, new RegExp(`no space left .*${mnt}/data`));
-    assert.equal(out.start.name, StoreFullError.name);
-    assert.match(out.start.message, new RegExp(`no space left .*${mnt}/new`));
-    assert.equal(out.readOnly.name, StoreIoError.name);
-    assert.match(out.readOnly.message, new RegExp(`${ro}/data.*read-only \\(EROFS\\)`));
-  } finally {
-    rmSync(script, { force: true });
-    rmSync(mnt, { recursive: true, force: true });
-  }
-});
+    );
+    try {
+      const ro = `${mnt}/ro`;
+      const node = `'${process.execPath}' ${compiled ? '' : '--import tsx'} '${script}' '${mnt}' '${ro}'`;
+      const shell = `mount -t tmpfs -o size=1m tmpfs '${mnt}' && mkdir '${ro}' && mount -t tmpfs -o size=64k,ro tmpfs '${ro}' && exec ${node}`;
+      const r = spawnSync('unshare', ['-m', 'sh', '-c', shell], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      assert.equal(out.before, 0);
+      assert.deepEqual(out.full, Array(4).fill(Status.CTAP2_ERR_KEY_STORE_FULL));
+      assert.equal(out.after, 0, 'room again: credentials are made again');
+      assert.equal(out.listed, 2, 'the two acknowledged credentials, none of the refused ones');
+      // An existing directory on a full disk: SQLite cannot map its WAL index (SQLITE_IOERR_SHMSIZE).
+      assert.equal(out.existing.name, StoreFullError.name, JSON.stringify(out.existing));
+      assert.match(out.existing.message, new RegExp(`no space left .*${mnt}/data`));
+      assert.equal(out.start.name, StoreFullError.name);
+      assert.match(out.start.message, new RegExp(`no space left .*${mnt}/new`));
+      assert.equal(out.readOnly.name, StoreIoError.name);
+      assert.match(out.readOnly.message, new RegExp(`${ro}/data.*read-only \\(EROFS\\)`));
+    } finally {
+      rmSync(script, { force: true });
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  },
+);
 
 test('a store failure at run time (a damaged page) is CTAP1_ERR_OTHER and one log line naming the file, not a stack trace', async (t) => {
   const key = await openSoftKey({ dataDir: tempDir(t) });
   t.after(() => key.close());
   const file = (key.device.store as SqliteStore).db.name;
   key.device.store.putResident = () => {
-    throw new StoreCorruptError(`${file} is damaged (SQLITE_CORRUPT): database disk image is malformed; restore it from a backup`, file);
+    throw new StoreCorruptError(
+      `${file} is damaged (SQLITE_CORRUPT): database disk image is malformed; restore it from a backup`,
+      file,
+    );
   };
   const logged = t.mock.method(console, 'error', () => {});
   assert.equal((await key.cbor(makeCredential(1)))[0], Status.CTAP1_ERR_OTHER);

@@ -19,7 +19,8 @@ it('wire fuzzers: no crash, hang, 0x7F/6F00 or malformed reply', { timeout: 300_
   }
   // The inputs reach the commands, not only the decoders: some succeed, some fail deep inside.
   assert.ok((r.targets.ctap2.answers.CTAP2_OK ?? 0) > 0, 'some mutated CTAP2 requests succeed');
-  const deep = (r.targets.ctap2.answers.CTAP2_ERR_PIN_AUTH_INVALID ?? 0) + (r.targets.ctap2.answers.CTAP2_ERR_NO_CREDENTIALS ?? 0);
+  const deep =
+    (r.targets.ctap2.answers.CTAP2_ERR_PIN_AUTH_INVALID ?? 0) + (r.targets.ctap2.answers.CTAP2_ERR_NO_CREDENTIALS ?? 0);
   assert.ok(deep > 0, 'some reach the authenticator');
   assert.ok((r.targets.u2f.answers['SW 9000'] ?? 0) > 0, 'some U2F APDUs succeed');
   assert.ok((r.targets.filecoin.answers['SW 9000'] ?? 0) > 0, 'some Filecoin APDUs succeed');

@@ -40,7 +40,9 @@ const quiet = ['--udp', '127.0.0.1:0', '--no-apdu', '--no-panel'];
 
 test('each listener of softkey start names its flag when its address is taken', async (t) => {
   const dir = tempDir(t);
-  const cases: Array<[flag: string, take: () => Promise<{ port: number; close(): Promise<void> }>, args: (port: number) => string[]]> = [
+  const cases: Array<
+    [flag: string, take: () => Promise<{ port: number; close(): Promise<void> }>, args: (port: number) => string[]]
+  > = [
     ['--udp', takeUdp, (p) => ['--udp', `127.0.0.1:${p}`, '--no-apdu', '--no-panel']],
     ['--apdu', takeTcp, (p) => ['--udp', '127.0.0.1:0', '--apdu', `127.0.0.1:${p}`, '--no-panel']],
     ['--usbip', takeTcp, (p) => [...quiet, '--usbip', `127.0.0.1:${p}`]],

@@ -34,7 +34,14 @@ import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.
 import { CtapHidHost } from '../../src/ctaphid/hostDevice.js';
 import { CtapHidError, CtapHidErrorCode } from '../../src/ctaphid/constants.js';
 import { randomBytes } from '../../src/crypto/aead.js';
-import { BUILT_IN_PROFILES, loadProfile, PASSKEY_PROVIDERS, ProfileError, profileConfig, validateProfile } from '../../src/main/profiles.js';
+import {
+  BUILT_IN_PROFILES,
+  loadProfile,
+  PASSKEY_PROVIDERS,
+  ProfileError,
+  profileConfig,
+  validateProfile,
+} from '../../src/main/profiles.js';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'softkey-profiles-'));
@@ -88,12 +95,18 @@ describe('built-in profiles', () => {
   });
 
   it("getInfo's maxMsgSize is what CTAPHID accepts: 1200 bytes on the badge, 7609 by default", async () => {
-    for (const [profile, max] of [['badge', 1200], ['default', 7609]] as const) {
+    for (const [profile, max] of [
+      ['badge', 1200],
+      ['default', 7609],
+    ] as const) {
       const k = await key(profile);
       assert.equal((await getInfo(k)).get(5), max, profile);
       const listeners: Array<(r: Uint8Array) => void> = [];
       const hid = k.device.createHidDevice((report) => listeners.forEach((l) => l(report)));
-      const host = new CtapHidHost({ send: (r) => hid.receive(r), onReport: (cb) => listeners.push(cb) }, { rng: randomBytes });
+      const host = new CtapHidHost(
+        { send: (r) => hid.receive(r), onReport: (cb) => listeners.push(cb) },
+        { rng: randomBytes },
+      );
       await host.init();
       assert.equal((await host.ping(new Uint8Array(max).fill(1))).length, max, `${profile}: ${max} bytes echo`);
       await assert.rejects(host.ping(new Uint8Array(max + 1)), (e: unknown) => {
@@ -124,52 +137,104 @@ describe('the ctap23 capability by profile (docs/profiles.md table)', () => {
       const k = await key(name);
       const info = await getInfo(k);
       assert.equal((info.get(1) as string[]).includes('FIDO_2_3'), false, name);
-      assert.deepEqual([...info.keys()].filter((m) => m >= 0x16), [], name);
+      assert.deepEqual(
+        [...info.keys()].filter((m) => m >= 0x16),
+        [],
+        name,
+      );
       // authenticatorConfig enableLongTouchForReset: refused (badge) or not a command (ctap20).
       const r = await k.cbor(Uint8Array.from([0x0d, 0xa1, 0x01, 0x04]));
-      assert.equal(r[0], name === 'badge' ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP1_ERR_INVALID_COMMAND, name);
+      assert.equal(
+        r[0],
+        name === 'badge' ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP1_ERR_INVALID_COMMAND,
+        name,
+      );
     }
     const file = writeProfile('no23.json', { behaviour: { ctap23: false } });
     assert.equal((await getInfo(await key(file))).has(0x16), false, 'behaviour.ctap23 false in a file');
-    assert.throws(() => profileConfig({ behaviour: { ctap23: 'yes' as never } }), /behaviour\.ctap23 must be true or false/);
+    assert.throws(
+      () => profileConfig({ behaviour: { ctap23: 'yes' as never } }),
+      /behaviour\.ctap23 must be true or false/,
+    );
   });
 });
 
 describe('ctap20 profile against CTAP 2.0', () => {
   // CTAP 2.0 (Proposed Standard, 2019-01-30) §5.4 authenticatorGetInfo: its members and options.
-  const CTAP20_MEMBERS = { versions: 0x01, extensions: 0x02, aaguid: 0x03, options: 0x04, maxMsgSize: 0x05, pinProtocols: 0x06 };
+  const CTAP20_MEMBERS = {
+    versions: 0x01,
+    extensions: 0x02,
+    aaguid: 0x03,
+    options: 0x04,
+    maxMsgSize: 0x05,
+    pinProtocols: 0x06,
+  };
   const CTAP20_OPTIONS = ['plat', 'rk', 'clientPin', 'up', 'uv'];
 
   it('getInfo has only the CTAP 2.0 members and options, FIDO_2_0 and PIN protocol 1', async () => {
     const info = await getInfo(await key('ctap20'));
-    assert.deepEqual([...info.keys()].sort((a, b) => a - b), Object.values(CTAP20_MEMBERS));
+    assert.deepEqual(
+      [...info.keys()].sort((a, b) => a - b),
+      Object.values(CTAP20_MEMBERS),
+    );
     assert.deepEqual(info.get(1), ['U2F_V2', 'FIDO_2_0']);
     assert.deepEqual(info.get(6), [1]);
     const options = info.get(4) as Record<string, boolean>;
     for (const id of Object.keys(options)) assert.ok(CTAP20_OPTIONS.includes(id), `option ${id} is not CTAP 2.0`);
     assert.deepEqual(options, { rk: true, up: true, plat: false, clientPin: false });
-    for (const ext of info.get(2) as string[]) assert.ok(['hmac-secret'].includes(ext), `extension ${ext} is not CTAP 2.0`);
+    for (const ext of info.get(2) as string[])
+      assert.ok(['hmac-secret'].includes(ext), `extension ${ext} is not CTAP 2.0`);
   });
 
   it('CTAP 2.1 commands are INVALID_COMMAND; 2.1 clientPIN subcommands INVALID_SUBCOMMAND; protocol 2 INVALID_PARAMETER', async () => {
     const k = await key('ctap20');
-    for (const c of [Command.authenticatorBioEnrollment, Command.authenticatorCredentialManagement, Command.authenticatorSelection, Command.authenticatorLargeBlobs, Command.authenticatorConfig, Command.authenticatorCredentialManagementPreview]) {
-      assert.equal((await k.cbor(new Uint8Array([c, 0xa0])))[0], Status.CTAP1_ERR_INVALID_COMMAND, `command 0x${c.toString(16)}`);
+    for (const c of [
+      Command.authenticatorBioEnrollment,
+      Command.authenticatorCredentialManagement,
+      Command.authenticatorSelection,
+      Command.authenticatorLargeBlobs,
+      Command.authenticatorConfig,
+      Command.authenticatorCredentialManagementPreview,
+    ]) {
+      assert.equal(
+        (await k.cbor(new Uint8Array([c, 0xa0])))[0],
+        Status.CTAP1_ERR_INVALID_COMMAND,
+        `command 0x${c.toString(16)}`,
+      );
     }
-    for (const subCommand of [Sub.getPinUvAuthTokenUsingUvWithPermissions, Sub.getUVRetries, Sub.getPinUvAuthTokenUsingPinWithPermissions]) {
-      assert.equal((await k.cbor(encodeClientPinRequest({ subCommand, pinUvAuthProtocol: 1 })))[0], Status.CTAP2_ERR_INVALID_SUBCOMMAND);
+    for (const subCommand of [
+      Sub.getPinUvAuthTokenUsingUvWithPermissions,
+      Sub.getUVRetries,
+      Sub.getPinUvAuthTokenUsingPinWithPermissions,
+    ]) {
+      assert.equal(
+        (await k.cbor(encodeClientPinRequest({ subCommand, pinUvAuthProtocol: 1 })))[0],
+        Status.CTAP2_ERR_INVALID_SUBCOMMAND,
+      );
     }
-    assert.equal((await k.cbor(encodeClientPinRequest({ subCommand: Sub.getKeyAgreement, pinUvAuthProtocol: 2 })))[0], Status.CTAP1_ERR_INVALID_PARAMETER);
-    assert.equal((await k.cbor(encodeClientPinRequest({ subCommand: Sub.getKeyAgreement, pinUvAuthProtocol: 1 })))[0], Status.CTAP2_OK);
+    assert.equal(
+      (await k.cbor(encodeClientPinRequest({ subCommand: Sub.getKeyAgreement, pinUvAuthProtocol: 2 })))[0],
+      Status.CTAP1_ERR_INVALID_PARAMETER,
+    );
+    assert.equal(
+      (await k.cbor(encodeClientPinRequest({ subCommand: Sub.getKeyAgreement, pinUvAuthProtocol: 1 })))[0],
+      Status.CTAP2_OK,
+    );
   });
 
   it('uv=true is UNSUPPORTED_OPTION (2.0 wording); a 2.1 extension input (credProtect) is ignored', async () => {
     const k = await key('ctap20');
-    assert.equal((await k.cbor(encodeMakeCredentialRequest(mc({ options: { uv: true } }))))[0], Status.CTAP2_ERR_UNSUPPORTED_OPTION);
+    assert.equal(
+      (await k.cbor(encodeMakeCredentialRequest(mc({ options: { uv: true } }))))[0],
+      Status.CTAP2_ERR_UNSUPPORTED_OPTION,
+    );
     const r = await k.cbor(encodeMakeCredentialRequest(mc({ extensions: new Map([['credProtect', 3]]) })));
     assert.equal(r[0], Status.CTAP2_OK);
     // Not offered, so not checked either: a level outside 1–3 is ignored with the rest of the input.
-    assert.equal((await k.cbor(encodeMakeCredentialRequest(mc({ extensions: new Map([['credProtect', 0]]) }))))[0], Status.CTAP2_OK);
+    assert.equal(
+      (await k.cbor(encodeMakeCredentialRequest(mc({ extensions: new Map([['credProtect', 0]]) }))))[0],
+      Status.CTAP2_OK,
+    );
     const ad = parseAuthenticatorData(decodeMakeCredentialResponse(r).authData);
     assert.equal(ad.flags & Flag.ED, 0, 'no extension output');
   });
@@ -191,10 +256,15 @@ describe('ctap20 profile: CTAP 2.0 pinToken rules and options', () => {
     assert.equal(resp[0], Status.CTAP2_OK);
     return decryptPinUvAuthToken(p1, ex.sharedSecret, decodeClientPinResponse(resp))!;
   }
-  const withToken = (token: Uint8Array, cdh: Uint8Array) => ({ pinUvAuthParam: pinUvAuthParamFor(platformProtocol(1), token, cdh), pinUvAuthProtocol: 1 });
+  const withToken = (token: Uint8Array, cdh: Uint8Array) => ({
+    pinUvAuthParam: pinUvAuthParamFor(platformProtocol(1), token, cdh),
+    pinUvAuthProtocol: 1,
+  });
   const mcWith = (token: Uint8Array, i: number, rpId = 'profiles.example') => {
     const clientDataHash = new Uint8Array(32).fill(i);
-    return encodeMakeCredentialRequest(mc({ clientDataHash, rp: { id: rpId }, user: { id: new Uint8Array([i]) }, ...withToken(token, clientDataHash) }));
+    return encodeMakeCredentialRequest(
+      mc({ clientDataHash, rp: { id: rpId }, user: { id: new Uint8Array([i]) }, ...withToken(token, clientDataHash) }),
+    );
   };
   const gaWith = (token: Uint8Array, i: number, rpId = 'profiles.example') => {
     const clientDataHash = new Uint8Array(32).fill(0x80 + i);
@@ -211,10 +281,15 @@ describe('ctap20 profile: CTAP 2.0 pinToken rules and options', () => {
       assert.equal(parseAuthenticatorData(decodeMakeCredentialResponse(r).authData).flags & Flag.UV, Flag.UV);
     }
     // Credentials are non-resident here: allow-list-free getAssertion finds none, but the token is accepted.
-    for (let i = 1; i <= 3; i++) assert.equal((await k.cbor(gaWith(token, i)))[0], Status.CTAP2_ERR_NO_CREDENTIALS, `getAssertion ${i}`);
+    for (let i = 1; i <= 3; i++)
+      assert.equal((await k.cbor(gaWith(token, i)))[0], Status.CTAP2_ERR_NO_CREDENTIALS, `getAssertion ${i}`);
     // A new token replaces the old one.
     const second = await pinToken(k);
-    assert.equal((await k.cbor(mcWith(token, 4)))[0], Status.CTAP2_ERR_PIN_AUTH_INVALID, 'the old token after a new one');
+    assert.equal(
+      (await k.cbor(mcWith(token, 4)))[0],
+      Status.CTAP2_ERR_PIN_AUTH_INVALID,
+      'the old token after a new one',
+    );
     assert.equal((await k.cbor(mcWith(second, 5)))[0], Status.CTAP2_OK);
     k.powerCycle();
     assert.equal((await k.cbor(mcWith(second, 6)))[0], Status.CTAP2_ERR_PIN_AUTH_INVALID, 'after a power cycle');
@@ -230,8 +305,14 @@ describe('ctap20 profile: CTAP 2.0 pinToken rules and options', () => {
 
   it('"up" in makeCredential options is INVALID_OPTION (CTAP 2.0 §5.1: known, not valid for this command); 2.1 accepts up=true', async () => {
     const k = await key('ctap20');
-    assert.equal((await k.cbor(encodeMakeCredentialRequest(mc({ options: { up: true } }))))[0], Status.CTAP2_ERR_INVALID_OPTION);
-    assert.equal((await k.cbor(encodeMakeCredentialRequest(mc({ options: { up: false } }))))[0], Status.CTAP2_ERR_INVALID_OPTION);
+    assert.equal(
+      (await k.cbor(encodeMakeCredentialRequest(mc({ options: { up: true } }))))[0],
+      Status.CTAP2_ERR_INVALID_OPTION,
+    );
+    assert.equal(
+      (await k.cbor(encodeMakeCredentialRequest(mc({ options: { up: false } }))))[0],
+      Status.CTAP2_ERR_INVALID_OPTION,
+    );
     assert.equal((await k.cbor(encodeMakeCredentialRequest(mc({ options: { rk: true } }))))[0], Status.CTAP2_OK);
     const d = await key();
     assert.equal((await d.cbor(encodeMakeCredentialRequest(mc({ options: { up: true } }))))[0], Status.CTAP2_OK);
@@ -255,15 +336,26 @@ describe('profile JSON files', () => {
     assert.equal(info.get(5), 2048);
     assert.deepEqual(info.get(10), [{ type: 'public-key', alg: -8 }]);
     assert.equal(info.get(7), 8, 'inherited from badge');
-    const make = (i: number) => k.cbor(encodeMakeCredentialRequest(mc({ user: { id: new Uint8Array([i]) }, pubKeyCredParams: [{ type: 'public-key', alg: -8 }] })));
+    const make = (i: number) =>
+      k.cbor(
+        encodeMakeCredentialRequest(
+          mc({ user: { id: new Uint8Array([i]) }, pubKeyCredParams: [{ type: 'public-key', alg: -8 }] }),
+        ),
+      );
     assert.equal((await make(1))[0], Status.CTAP2_OK);
     assert.equal((await make(2))[0], Status.CTAP2_OK);
     assert.equal((await make(3))[0], Status.CTAP2_ERR_KEY_STORE_FULL);
-    assert.equal((await k.cbor(new Uint8Array([Command.authenticatorLargeBlobs])))[0], Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'inherited refusal');
+    assert.equal(
+      (await k.cbor(new Uint8Array([Command.authenticatorLargeBlobs])))[0],
+      Status.CTAP2_ERR_UNSUPPORTED_OPTION,
+      'inherited refusal',
+    );
   });
 
   it('a file without a name is named after the file; without a base it starts from default', async () => {
-    const file = writeProfile('quiet.json', { getInfo: { members: ['versions', 'aaguid', 'options'], options: { rk: true, up: null } } });
+    const file = writeProfile('quiet.json', {
+      getInfo: { members: ['versions', 'aaguid', 'options'], options: { rk: true, up: null } },
+    });
     assert.equal(loadProfile(file).name, 'quiet');
     const info = await getInfo(await key(file));
     assert.deepEqual([...info.keys()], [1, 3, 4]);
@@ -289,7 +381,12 @@ describe('profile JSON files', () => {
     assert.deepEqual(info.get(9), ['hybrid', 'internal']);
     assert.deepEqual(info.get(4), { plat: true, rk: true, up: true, uv: true, pinUvAuthToken: true, credMgmt: true });
     const r = await k.client.create(
-      { rp: { id: 'localhost', name: 'x' }, user: { id: 'AQ', name: 'pat', displayName: 'Pat' }, challenge: 'AAAAAAAAAAAAAAAAAAAAAA', pubKeyCredParams: [{ type: 'public-key', alg: -7 }] },
+      {
+        rp: { id: 'localhost', name: 'x' },
+        user: { id: 'AQ', name: 'pat', displayName: 'Pat' },
+        challenge: 'AAAAAAAAAAAAAAAAAAAAAA',
+        pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+      },
       { origin: 'http://localhost:5173' },
     );
     assert.equal(r.authenticatorAttachment, 'platform');
@@ -300,24 +397,45 @@ describe('profile JSON files', () => {
     const cases: Array<[unknown, RegExp]> = [
       ['{ not json', /not JSON/],
       [[], /\(top level\) must be an object/],
-      [{ colour: 'red' }, /colour is not a profile key \(known: \$schema, name, description, base, getInfo, behaviour\)/],
+      [
+        { colour: 'red' },
+        /colour is not a profile key \(known: \$schema, name, description, base, getInfo, behaviour\)/,
+      ],
       [{ base: 'yubikey' }, /base must be one of default, badge, ctap20, windows-hello, .*; got "yubikey"/],
-      [{ behaviour: { storedCredentialIdLength: 8 } }, /behaviour\.storedCredentialIdLength must be a whole number from 16 to 32, got 8/],
+      [
+        { behaviour: { storedCredentialIdLength: 8 } },
+        /behaviour\.storedCredentialIdLength must be a whole number from 16 to 32, got 8/,
+      ],
       [{ behaviour: { alwaysBuiltInUv: 1 } }, /behaviour\.alwaysBuiltInUv must be true or false, got 1/],
       [{ behaviour: { backupState: true } }, /behaviour\.backupState needs behaviour\.backupEligible true/],
       [{ getInfo: { aaguid: 'xyz' } }, /getInfo\.aaguid must be 32 hex digits/],
       [{ getInfo: { maxMsgSize: 'big' } }, /getInfo\.maxMsgSize must be a whole number from 1024 to 65535, got "big"/],
-      [{ getInfo: { algorithms: ['ES256', 'PS256'] } }, /getInfo\.algorithms\[1\] must be one of ES256, ES384, ES512, EdDSA, RS256; got "PS256"/],
+      [
+        { getInfo: { algorithms: ['ES256', 'PS256'] } },
+        /getInfo\.algorithms\[1\] must be one of ES256, ES384, ES512, EdDSA, RS256; got "PS256"/,
+      ],
       [{ getInfo: { members: ['versions', 'colour'] } }, /getInfo\.members\[1\] must be one of versions, /],
       [{ getInfo: { options: { rk: 'yes' } } }, /getInfo\.options\.rk must be true, false or null/],
       [{ getInfo: { pinUvAuthProtocols: [2, 2] } }, /getInfo\.pinUvAuthProtocols lists something twice/],
       [{ getInfo: { wings: 2 } }, /getInfo\.wings is not a profile key/],
-      [{ behaviour: { commands: ['authenticatorTeleport'] } }, /behaviour\.commands\[0\] must be one of authenticatorMakeCredential, /],
-      [{ behaviour: { commands: ['authenticatorConfig'], refusedCommands: ['authenticatorConfig'] } }, /behaviour\.refusedCommands names authenticatorConfig, which behaviour\.commands answers/],
-      [{ behaviour: { clientPinSubCommands: ['getPINRetries', 'setPin'] } }, /behaviour\.clientPinSubCommands\[1\] must be one of getPINRetries, /],
+      [
+        { behaviour: { commands: ['authenticatorTeleport'] } },
+        /behaviour\.commands\[0\] must be one of authenticatorMakeCredential, /,
+      ],
+      [
+        { behaviour: { commands: ['authenticatorConfig'], refusedCommands: ['authenticatorConfig'] } },
+        /behaviour\.refusedCommands names authenticatorConfig, which behaviour\.commands answers/,
+      ],
+      [
+        { behaviour: { clientPinSubCommands: ['getPINRetries', 'setPin'] } },
+        /behaviour\.clientPinSubCommands\[1\] must be one of getPINRetries, /,
+      ],
       [{ behaviour: { credentialSlots: 0 } }, /behaviour\.credentialSlots must be a whole number from 1/],
       [{ behaviour: { pinSettableOverWire: 'no' } }, /behaviour\.pinSettableOverWire must be true or false, got "no"/],
-      [{ getInfo: { pinUvAuthProtocols: [1] }, behaviour: { defaultPinUvAuthProtocol: 2 } }, /behaviour\.defaultPinUvAuthProtocol 2 is not in getInfo\.pinUvAuthProtocols \[1\]/],
+      [
+        { getInfo: { pinUvAuthProtocols: [1] }, behaviour: { defaultPinUvAuthProtocol: 2 } },
+        /behaviour\.defaultPinUvAuthProtocol 2 is not in getInfo\.pinUvAuthProtocols \[1\]/,
+      ],
     ];
     cases.forEach(([json, message], i) => {
       const file = writeProfile(`bad-${i}.json`, json);
@@ -335,7 +453,11 @@ describe('the PIN set on the device', () => {
   const run = async (argv: string[], stdin?: string) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), ...(stdin !== undefined && { stdin: Readable.from([stdin]) }) });
+    const code = await main(argv, {
+      out: (s) => out.push(s),
+      err: (s) => err.push(s),
+      ...(stdin !== undefined && { stdin: Readable.from([stdin]) }),
+    });
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 
@@ -363,7 +485,13 @@ describe('the PIN set on the device', () => {
     const bad = await run(['start', '--profile', 'nonsense', '--data-dir', join(dir, 'x')]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /unknown profile "nonsense"/);
-    const badFile = await run(['start', '--profile', writeProfile('bad-cli.json', { getInfo: { maxMsgSize: 1 } }), '--data-dir', join(dir, 'x')]);
+    const badFile = await run([
+      'start',
+      '--profile',
+      writeProfile('bad-cli.json', { getInfo: { maxMsgSize: 1 } }),
+      '--data-dir',
+      join(dir, 'x'),
+    ]);
     assert.equal(badFile.code, 2);
     assert.match(badFile.err, /getInfo\.maxMsgSize must be a whole number/);
     const info = await run(['info', '--data-dir', join(dir, 'info-badge'), '--profile', 'badge']);

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connectSoftKey, openSoftKey } from '../../src/main/softkey.js';
 import { Command } from '../../src/ctap2/commands.js';
-import { decodeGetAssertionResponse, decodeGetInfoResponse, decodeMakeCredentialResponse, encodeGetAssertionRequest, encodeMakeCredentialRequest, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import {
+  decodeGetAssertionResponse,
+  decodeGetInfoResponse,
+  decodeMakeCredentialResponse,
+  encodeGetAssertionRequest,
+  encodeMakeCredentialRequest,
+  encodeSimpleCommand,
+} from '../../src/ctap2/hostCodec.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Status } from '../../src/ctap2/status.js';
 
@@ -20,7 +27,11 @@ describe('openSoftKey / connectSoftKey', () => {
 
   it('serves python-fido2-style UDP clients and power-cycles on the magic report', async () => {
     const [devicePort, replyPort] = [port(), port()];
-    const key = await openSoftKey({ dataDir: ':memory:', udp: `127.0.0.1:${devicePort}`, replyTo: `127.0.0.1:${replyPort}` });
+    const key = await openSoftKey({
+      dataDir: ':memory:',
+      udp: `127.0.0.1:${devicePort}`,
+      replyTo: `127.0.0.1:${replyPort}`,
+    });
     const client = await connectSoftKey({ udp: `127.0.0.1:${devicePort}`, replyTo: `127.0.0.1:${replyPort}` });
     try {
       const made = decodeMakeCredentialResponse(
@@ -35,7 +46,9 @@ describe('openSoftKey / connectSoftKey', () => {
         ),
       );
       const id = parseAuthenticatorData(made.authData).attestedCredentialData!.credentialId;
-      const a = decodeGetAssertionResponse(await client.cbor(encodeGetAssertionRequest({ rpId: 'udp.example', clientDataHash: new Uint8Array(32) })));
+      const a = decodeGetAssertionResponse(
+        await client.cbor(encodeGetAssertionRequest({ rpId: 'udp.example', clientDataHash: new Uint8Array(32) })),
+      );
       assert.deepEqual(a.credential.id, id);
       // A second credential: getAssertion leaves getNextAssertion state, which a power cycle drops.
       await client.cbor(
@@ -47,7 +60,9 @@ describe('openSoftKey / connectSoftKey', () => {
           options: { rk: true },
         }),
       );
-      const two = decodeGetAssertionResponse(await client.cbor(encodeGetAssertionRequest({ rpId: 'udp.example', clientDataHash: new Uint8Array(32) })));
+      const two = decodeGetAssertionResponse(
+        await client.cbor(encodeGetAssertionRequest({ rpId: 'udp.example', clientDataHash: new Uint8Array(32) })),
+      );
       assert.equal(two.numberOfCredentials, 2);
       // Reset is refused 10 s after power-up; a power cycle (magic report) reopens the window.
       const channelBefore = client.hid.cid;
@@ -55,7 +70,10 @@ describe('openSoftKey / connectSoftKey', () => {
       client.powerCycle();
       await new Promise((r) => setTimeout(r, 50));
       // Volatile state is gone (CTAP 2.1 §6.3: getNextAssertion state does not survive) ...
-      assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorGetNextAssertion)))[0], Status.CTAP2_ERR_NOT_ALLOWED);
+      assert.equal(
+        (await client.cbor(encodeSimpleCommand(Command.authenticatorGetNextAssertion)))[0],
+        Status.CTAP2_ERR_NOT_ALLOWED,
+      );
       // ... but the channel allocated before the magic report still works: no re-INIT happened.
       assert.equal(client.hid.cid, channelBefore);
       assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorReset)))[0], Status.CTAP2_OK);
@@ -64,7 +82,10 @@ describe('openSoftKey / connectSoftKey', () => {
       key.powerCycle();
       assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP2_OK);
       assert.notEqual(client.hid.cid, channelBefore);
-      assert.equal((await client.cbor(encodeGetAssertionRequest({ rpId: 'udp.example', clientDataHash: new Uint8Array(32) })))[0], Status.CTAP2_ERR_NO_CREDENTIALS);
+      assert.equal(
+        (await client.cbor(encodeGetAssertionRequest({ rpId: 'udp.example', clientDataHash: new Uint8Array(32) })))[0],
+        Status.CTAP2_ERR_NO_CREDENTIALS,
+      );
     } finally {
       await client.close();
       await key.close();

@@ -21,7 +21,9 @@ const value: fc.Arbitrary<Encodable> = fc.letrec<{ v: Encodable }>((tie) => ({
     { depthSize: 'small', maxDepth: 3 },
     leaf,
     fc.array(tie('v'), { maxLength: 4 }),
-    fc.uniqueArray(fc.tuple(fc.integer({ min: -20, max: 20 }), tie('v')), { maxLength: 4, selector: ([k]) => k }).map((entries) => new Map(entries)),
+    fc
+      .uniqueArray(fc.tuple(fc.integer({ min: -20, max: 20 }), tie('v')), { maxLength: 4, selector: ([k]) => k })
+      .map((entries) => new Map(entries)),
   ),
 })).v;
 

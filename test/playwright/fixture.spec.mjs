@@ -25,7 +25,10 @@ test('registers and signs in with the fixture key', async ({ page, softkey }) =>
   expect(softkey.control.credentials()).toHaveLength(1);
 });
 
-test('deliberately wrong answers through key.control.override: the demo refuses each, with its reason', async ({ page, softkey }) => {
+test('deliberately wrong answers through key.control.override: the demo refuses each, with its reason', async ({
+  page,
+  softkey,
+}) => {
   await register(page, 'Wrong');
   expect(await signIn(page)).toContain('Signed in as Wrong'); // the RP now holds a non-zero counter
   softkey.control.override({ answer: 'client-data-cross-origin', once: true });

@@ -29,11 +29,21 @@ describe('softkey/playwright test fixture under npx playwright test', { skip: SK
     const dir = mkdtempSync(join(tmpdir(), 'softkey-fixture-'));
     const demo = await createDemoServer({ port: 0, dbPath: ':memory:' });
     try {
-      const child = spawn('npx', ['--no-install', 'playwright', 'test', '-c', 'test/playwright/playwright.config.mjs'], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, SOFTKEY_DEMO_URL: demo.url, SOFTKEY_FIXTURE_DIR: join(dir, 'key'), PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', CI: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        'npx',
+        ['--no-install', 'playwright', 'test', '-c', 'test/playwright/playwright.config.mjs'],
+        {
+          cwd: REPO_ROOT,
+          env: {
+            ...process.env,
+            SOFTKEY_DEMO_URL: demo.url,
+            SOFTKEY_FIXTURE_DIR: join(dir, 'key'),
+            PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1',
+            CI: '',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -43,9 +53,17 @@ describe('softkey/playwright test fixture under npx playwright test', { skip: SK
       try {
         report = JSON.parse(out);
       } catch {
-        assert.fail(`npx playwright test printed no JSON report (exit ${code}): ${err.slice(-2000)} ${out.slice(-2000)}`);
+        assert.fail(
+          `npx playwright test printed no JSON report (exit ${code}): ${err.slice(-2000)} ${out.slice(-2000)}`,
+        );
       }
-      const results = report.suites.flatMap(specsOf).map((s) => ({ title: s.title, status: s.tests[0]?.results[0]?.status, error: s.tests[0]?.results[0]?.error?.message }));
+      const results = report.suites
+        .flatMap(specsOf)
+        .map((s) => ({
+          title: s.title,
+          status: s.tests[0]?.results[0]?.status,
+          error: s.tests[0]?.results[0]?.error?.message,
+        }));
       assert.deepEqual(report.errors, []);
       assert.deepEqual(
         results.map(({ title, status }) => ({ title, status })),
@@ -57,7 +75,11 @@ describe('softkey/playwright test fixture under npx playwright test', { skip: SK
           'enrols',
           'a later test signs in with the kept credential',
         ].map((title) => ({ title, status: 'passed' })),
-        JSON.stringify(results.filter((r) => r.error), null, 1),
+        JSON.stringify(
+          results.filter((r) => r.error),
+          null,
+          1,
+        ),
       );
       assert.equal(code, 0);
     } finally {

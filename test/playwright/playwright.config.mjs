@@ -10,6 +10,9 @@ export default defineConfig({
   reporter: [['json']],
   use: {
     browserName: 'chromium',
-    launchOptions: { executablePath: process.env.SOFTKEY_CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] },
+    launchOptions: {
+      executablePath: process.env.SOFTKEY_CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu'],
+    },
   },
 });

@@ -14,7 +14,10 @@ import { decodeRegistration } from '../../src/rp-demo/decode.js';
 /** A cookie-keeping HTTP client, as one browser tab. */
 function browserSession(base: string) {
   let cookie = '';
-  return async (path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; text: string }> => {
+  return async (
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown>; text: string }> => {
     const res = await fetch(new URL(path, base), {
       method: body === undefined ? 'GET' : 'POST',
       headers: { ...(cookie && { cookie }), ...(body !== undefined && { 'content-type': 'application/json' }) },
@@ -52,8 +55,15 @@ describe('demo relying party API', () => {
     const { status, json } = await http('/api/register/options', { username: 'Fred Porlock', attestation: 'direct' });
     assert.equal(status, 200);
     assert.deepEqual(json.rp, { name: 'WebAuthn Demo', id: 'localhost' });
-    assert.deepEqual((json.pubKeyCredParams as Array<{ alg: number }>).map((p) => p.alg), [-7, -8, -257]);
-    assert.deepEqual(json.authenticatorSelection, { residentKey: 'preferred', userVerification: 'preferred', requireResidentKey: false });
+    assert.deepEqual(
+      (json.pubKeyCredParams as Array<{ alg: number }>).map((p) => p.alg),
+      [-7, -8, -257],
+    );
+    assert.deepEqual(json.authenticatorSelection, {
+      residentKey: 'preferred',
+      userVerification: 'preferred',
+      requireResidentKey: false,
+    });
     assert.equal(json.attestation, 'direct');
     assert.equal((json.user as { name: string }).name, 'Fred Porlock');
   });
@@ -76,7 +86,10 @@ describe('demo relying party API', () => {
     let last = 0;
     for (let i = 1; i <= 2; i++) {
       const req = (await http('/api/login/options', { username: 'ada' })).json;
-      assert.deepEqual((req.allowCredentials as Array<{ id: string }>).map((c) => c.id), [credential.id]);
+      assert.deepEqual(
+        (req.allowCredentials as Array<{ id: string }>).map((c) => c.id),
+        [credential.id],
+      );
       const assertion = await client.get(req as never, { origin: demo.origin });
       const r = await http('/api/login/verify', { credential: assertion });
       assert.equal(r.status, 200, r.text);
@@ -104,7 +117,10 @@ describe('demo relying party API', () => {
     const options = (await http('/api/register/options', { username: 'grace', attestation: 'none' })).json;
     const credential = await client.create(options as never, { origin: demo.origin });
     const d = decodeRegistration(credential.response);
-    const att = cbor2Decode(Buffer.from(credential.response.attestationObject, 'base64url')) as { fmt: string; authData: Uint8Array };
+    const att = cbor2Decode(Buffer.from(credential.response.attestationObject, 'base64url')) as {
+      fmt: string;
+      authData: Uint8Array;
+    };
     assert.deepEqual(d.attestation[0], ['fmt', att.fmt]);
     const authData = att.authData;
     const row = (name: string) => d.authenticatorData.find((r) => r[0] === name)?.[1];
@@ -112,7 +128,13 @@ describe('demo relying party API', () => {
     assert.equal(row('flags'), `0x${authData[32]!.toString(16).padStart(2, '0')}`);
     assert.equal(row('signCount'), `${Buffer.from(authData.subarray(33, 37)).readUInt32BE()}`);
     assert.equal(row('credentialId'), credential.id);
-    assert.deepEqual(d.flags.filter((f) => f.set).map((f) => f.name).sort(), ['AT', 'UP']);
+    assert.deepEqual(
+      d.flags
+        .filter((f) => f.set)
+        .map((f) => f.name)
+        .sort(),
+      ['AT', 'UP'],
+    );
     assert.equal(d.publicKey.find((r) => r[0] === 'alg (3)')?.[1], '-7');
     assert.deepEqual(
       d.clientData.find((r) => r[0] === 'origin'),

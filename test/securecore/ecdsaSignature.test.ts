@@ -24,7 +24,10 @@ it('small and high-bit integers get minimal DER INTEGERs', () => {
   const raw = new Uint8Array(64);
   raw[31] = 1; // r = 1
   raw[32] = 0x80; // s with its high bit set: a 0x00 pad byte
-  assert.deepEqual(rawToDerSignature(raw), new Uint8Array([0x30, 0x26, 0x02, 0x01, 0x01, 0x02, 0x21, 0x00, 0x80, ...new Array(31).fill(0)]));
+  assert.deepEqual(
+    rawToDerSignature(raw),
+    new Uint8Array([0x30, 0x26, 0x02, 0x01, 0x01, 0x02, 0x21, 0x00, 0x80, ...new Array(31).fill(0)]),
+  );
   assert.deepEqual(derToRawSignature(rawToDerSignature(raw)), raw);
   assert.throws(() => derToRawSignature(new Uint8Array([0x30, 0x00])), RangeError);
   assert.throws(() => rawToDerSignature(new Uint8Array(63)), RangeError);

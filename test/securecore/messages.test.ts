@@ -62,7 +62,12 @@ const FIXTURES: Fixture[] = [
       [88, [6]], // byte 88 User handle length
       [89, [0x01]], // byte 89 Result: has the credential
     ),
-    message: { type: 'authenticateCredentialResponse', credentialId: new Uint8Array(CRED_A), userHandle: te.encode('user-1'), found: true },
+    message: {
+      type: 'authenticateCredentialResponse',
+      credentialId: new Uint8Array(CRED_A),
+      userHandle: te.encode('user-1'),
+      found: true,
+    },
   },
   {
     name: 'FIDO2 Make Credential Request (0x0003)',
@@ -353,7 +358,14 @@ const FIXTURES: Fixture[] = [
   },
   {
     name: 'ctap2CommandRequest (0x0113): credentialManagement getCredsMetadata, CBOR {1: 1}',
-    bytes: place(15, [0, [0x09, 0x00]], [2, [0x0b, 0x00]], [4, [0x13, 0x01]], [8, [0x0a, 0x00, 0x03, 0x00]], [12, [0xa1, 0x01, 0x01]]),
+    bytes: place(
+      15,
+      [0, [0x09, 0x00]],
+      [2, [0x0b, 0x00]],
+      [4, [0x13, 0x01]],
+      [8, [0x0a, 0x00, 0x03, 0x00]],
+      [12, [0xa1, 0x01, 0x01]],
+    ),
     message: { type: 'ctap2CommandRequest', command: 0x0a, parameters: new Uint8Array([0xa1, 0x01, 0x01]) },
   },
   {
@@ -363,7 +375,14 @@ const FIXTURES: Fixture[] = [
   },
   {
     name: 'ctap2CommandResponse (0x0114): success, CBOR {1: 0, 2: 25}',
-    bytes: place(17, [0, [0x09, 0x00]], [2, [0x0d, 0x00]], [4, [0x14, 0x01]], [8, [0x00, 0x00, 0x05, 0x00]], [12, [0xa2, 0x01, 0x00, 0x02, 0x18]]),
+    bytes: place(
+      17,
+      [0, [0x09, 0x00]],
+      [2, [0x0d, 0x00]],
+      [4, [0x14, 0x01]],
+      [8, [0x00, 0x00, 0x05, 0x00]],
+      [12, [0xa2, 0x01, 0x00, 0x02, 0x18]],
+    ),
     message: { type: 'ctap2CommandResponse', status: 0, response: new Uint8Array([0xa2, 0x01, 0x00, 0x02, 0x18]) },
   },
   {
@@ -373,12 +392,26 @@ const FIXTURES: Fixture[] = [
   },
   {
     name: 'apduRequest (0x0115): U2F_VERSION for the CTAP1 application',
-    bytes: place(19, [0, [0x09, 0x00]], [2, [0x0f, 0x00]], [4, [0x15, 0x01]], [8, [0x00, 0x00, 0x07, 0x00]], [12, [0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00]]),
+    bytes: place(
+      19,
+      [0, [0x09, 0x00]],
+      [2, [0x0f, 0x00]],
+      [4, [0x15, 0x01]],
+      [8, [0x00, 0x00, 0x07, 0x00]],
+      [12, [0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00]],
+    ),
     message: { type: 'apduRequest', application: 0, apdu: new Uint8Array([0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00]) },
   },
   {
     name: 'apduResponse (0x0116): the Filecoin app answers SW 0x9000',
-    bytes: place(14, [0, [0x09, 0x00]], [2, [0x0a, 0x00]], [4, [0x16, 0x01]], [8, [0x01, 0x00, 0x02, 0x00]], [12, [0x90, 0x00]]),
+    bytes: place(
+      14,
+      [0, [0x09, 0x00]],
+      [2, [0x0a, 0x00]],
+      [4, [0x16, 0x01]],
+      [8, [0x01, 0x00, 0x02, 0x00]],
+      [12, [0x90, 0x00]],
+    ),
     message: { type: 'apduResponse', application: 1, apdu: new Uint8Array([0x90, 0x00]) },
   },
   {
@@ -452,11 +485,23 @@ describe('malformed messages get precise errors', () => {
     rejects(mutate(ga, [456, 2]), 'field', /Flags/);
     rejects(mutate(ga, [8 + 20, 0x41]), 'field', /RPID: bytes after the terminating NUL/);
     rejects(mutate(ga, [8, 0xff]), 'field', /RPID: not UTF-8/);
-    rejects(place(457, [0, [9, 0]], [2, [0xc5, 1]], [4, [5, 0]], [8, new Array(252).fill(0x61)]), 'field', /RPID: no terminating NUL/);
+    rejects(
+      place(457, [0, [9, 0]], [2, [0xc5, 1]], [4, [5, 0]], [8, new Array(252).fill(0x61)]),
+      'field',
+      /RPID: no terminating NUL/,
+    );
     rejects(mutate(valid('FIDO2 Authenticate Credential Response'), [89, 2]), 'field', /Result/);
     rejects(mutate(valid('FIDO2 Authenticate Credential Response'), [88, 65]), 'field', /User handle length/);
-    rejects(mutate(valid('FIDO2 Authenticate Credential Response'), [40, 1]), 'field', /User handle: bytes after its length/);
-    rejects(mutate(valid('FIDO2 Make Credential Response (0x0004)'), [212, 4]), 'field', /Error code: 4 is outside 0–3/);
+    rejects(
+      mutate(valid('FIDO2 Authenticate Credential Response'), [40, 1]),
+      'field',
+      /User handle: bytes after its length/,
+    );
+    rejects(
+      mutate(valid('FIDO2 Make Credential Response (0x0004)'), [212, 4]),
+      'field',
+      /Error code: 4 is outside 0–3/,
+    );
     rejects(mutate(valid('FIDO2 Make Credential Response (0x0004)'), [61, 1]), 'field', /Flags/);
     rejects(mutate(valid('FIDO2 Get Assertion Response (0x0006)'), [209, 5]), 'field', /Error code: 5 is outside 0–4/);
     rejects(mutate(valid('getAssertionExResponse'), [261, 4]), 'length');
@@ -471,12 +516,28 @@ describe('malformed messages get precise errors', () => {
   it('values that do not fit their field are refused by the encoder', () => {
     const base = FIXTURES.find((f) => f.message.type === 'getAssertionRequest')!.message;
     assert.throws(() => encodeMessage({ ...base, rpId: 'a'.repeat(252) } as SecureCoreMessage), RangeError);
-    assert.throws(() => encodeMessage({ ...base, allowList: Array.from({ length: 11 }, () => new Uint8Array(16)) } as SecureCoreMessage), RangeError);
+    assert.throws(
+      () =>
+        encodeMessage({
+          ...base,
+          allowList: Array.from({ length: 11 }, () => new Uint8Array(16)),
+        } as SecureCoreMessage),
+      RangeError,
+    );
     assert.throws(() => encodeMessage({ ...base, allowList: [new Uint8Array(17)] } as SecureCoreMessage), RangeError);
-    assert.throws(() => encodeMessage({ ...FIXTURES[1]!.message, userHandle: new Uint8Array(65) } as SecureCoreMessage), RangeError);
+    assert.throws(
+      () => encodeMessage({ ...FIXTURES[1]!.message, userHandle: new Uint8Array(65) } as SecureCoreMessage),
+      RangeError,
+    );
     // 0x0113–0x0116: the body fits the envelope's 16-bit length (65 535 − 8 bytes).
-    assert.equal(encodeMessage({ type: 'ctap2CommandRequest', command: 1, parameters: new Uint8Array(65527) }).length, 65539);
-    assert.throws(() => encodeMessage({ type: 'ctap2CommandRequest', command: 1, parameters: new Uint8Array(65528) }), RangeError);
+    assert.equal(
+      encodeMessage({ type: 'ctap2CommandRequest', command: 1, parameters: new Uint8Array(65527) }).length,
+      65539,
+    );
+    assert.throws(
+      () => encodeMessage({ type: 'ctap2CommandRequest', command: 1, parameters: new Uint8Array(65528) }),
+      RangeError,
+    );
     assert.throws(() => encodeMessage({ type: 'apduRequest', application: 2, apdu: new Uint8Array(4) }), RangeError);
   });
 });
@@ -485,7 +546,9 @@ describe('malformed messages get precise errors', () => {
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const text = (maxBytes: number) =>
-  fc.string({ unit: 'grapheme', maxLength: maxBytes }).filter((s) => !s.includes('\0') && new TextEncoder().encode(s).length <= maxBytes);
+  fc
+    .string({ unit: 'grapheme', maxLength: maxBytes })
+    .filter((s) => !s.includes('\0') && new TextEncoder().encode(s).length <= maxBytes);
 const handle = fc.uint8Array({ maxLength: 64 });
 const u32 = fc.nat({ max: 0xffffffff });
 const flags = fc.nat({ max: 0xff });
@@ -493,7 +556,12 @@ const sig = fc.uint8Array({ maxLength: 300 });
 
 const pinUvAuth = fc.record({ protocol: fc.nat({ max: 255 }), param: fc.uint8Array({ maxLength: 32 }) });
 const point = fc.record({ x: bytes(32), y: bytes(32) });
-const getAssertionFields = { rpId: text(251), clientDataHash: bytes(32), allowList: fc.array(bytes(16), { maxLength: 10 }), silent: fc.boolean() };
+const getAssertionFields = {
+  rpId: text(251),
+  clientDataHash: bytes(32),
+  allowList: fc.array(bytes(16), { maxLength: 10 }),
+  silent: fc.boolean(),
+};
 const assertionExFields = {
   credentialId: fc.oneof(bytes(16), fc.uint8Array({ minLength: 17, maxLength: 1023 })),
   userHandle: handle,
@@ -509,8 +577,20 @@ const assertionExFields = {
 
 const messageArb: fc.Arbitrary<SecureCoreMessage> = fc.oneof(
   fc.record({ type: fc.constant('authenticateCredentialRequest' as const), rpId: text(251), credentialId: bytes(16) }),
-  fc.record({ type: fc.constant('authenticateCredentialResponse' as const), credentialId: bytes(16), userHandle: handle, found: fc.boolean() }),
-  fc.record({ type: fc.constant('makeCredentialRequest' as const), rpId: text(251), userHandle: handle, userName: text(64), displayName: text(64), clientDataHash: bytes(32) }),
+  fc.record({
+    type: fc.constant('authenticateCredentialResponse' as const),
+    credentialId: bytes(16),
+    userHandle: handle,
+    found: fc.boolean(),
+  }),
+  fc.record({
+    type: fc.constant('makeCredentialRequest' as const),
+    rpId: text(251),
+    userHandle: handle,
+    userName: text(64),
+    displayName: text(64),
+    clientDataHash: bytes(32),
+  }),
   fc.record({
     type: fc.constant('makeCredentialResponse' as const),
     credentialId: bytes(16),
@@ -525,7 +605,10 @@ const messageArb: fc.Arbitrary<SecureCoreMessage> = fc.oneof(
     errorCode: fc.nat({ max: 3 }),
   }),
   fc.record({ type: fc.constant('getAssertionRequest' as const), ...getAssertionFields }),
-  fc.record({ type: fc.constant('getAssertionExRequest' as const), ...getAssertionFields, pinUvAuth }, { requiredKeys: ['type', 'rpId', 'clientDataHash', 'allowList', 'silent'] }),
+  fc.record(
+    { type: fc.constant('getAssertionExRequest' as const), ...getAssertionFields, pinUvAuth },
+    { requiredKeys: ['type', 'rpId', 'clientDataHash', 'allowList', 'silent'] },
+  ),
   fc.record({
     type: fc.constant('getAssertionResponse' as const),
     credentialId: bytes(16),
@@ -537,7 +620,13 @@ const messageArb: fc.Arbitrary<SecureCoreMessage> = fc.oneof(
     aaguid: bytes(16),
     errorCode: fc.nat({ max: 4 }),
   }),
-  fc.record({ type: fc.constant('deviceInfoResponse' as const), aaguid: bytes(16), attestation: fc.nat({ max: 2 }), certificate: fc.uint8Array({ maxLength: 600 }), pinSet: fc.boolean() }),
+  fc.record({
+    type: fc.constant('deviceInfoResponse' as const),
+    aaguid: bytes(16),
+    attestation: fc.nat({ max: 2 }),
+    certificate: fc.uint8Array({ maxLength: 600 }),
+    pinSet: fc.boolean(),
+  }),
   fc.record(
     {
       type: fc.constant('makeCredentialExRequest' as const),
@@ -552,7 +641,20 @@ const messageArb: fc.Arbitrary<SecureCoreMessage> = fc.oneof(
       excludeList: fc.array(bytes(16), { maxLength: 10 }),
       rpName: text(64),
     },
-    { requiredKeys: ['type', 'rpId', 'userHandle', 'userName', 'displayName', 'clientDataHash', 'alg', 'rk', 'excludeList', 'rpName'] },
+    {
+      requiredKeys: [
+        'type',
+        'rpId',
+        'userHandle',
+        'userName',
+        'displayName',
+        'clientDataHash',
+        'alg',
+        'rk',
+        'excludeList',
+        'rpName',
+      ],
+    },
   ),
   fc.record({
     type: fc.constant('makeCredentialExResponse' as const),
@@ -565,15 +667,44 @@ const messageArb: fc.Arbitrary<SecureCoreMessage> = fc.oneof(
     publicKey: fc.uint8Array({ maxLength: 300 }),
     signature: sig,
   }),
-  fc.record({ type: fc.constantFrom('getAssertionExResponse' as const, 'getNextAssertionResponse' as const), ...assertionExFields }),
   fc.record({
-    type: fc.constantFrom('deviceInfoRequest' as const, 'getNextAssertionRequest' as const, 'resetRequest' as const, 'powerCycleRequest' as const, 'selectionRequest' as const, 'cancelRequest' as const),
+    type: fc.constantFrom('getAssertionExResponse' as const, 'getNextAssertionResponse' as const),
+    ...assertionExFields,
   }),
-  fc.record({ type: fc.constantFrom('resetResponse' as const, 'powerCycleResponse' as const, 'selectionResponse' as const), errorCode: fc.nat({ max: 10 }) }),
-  fc.record({ type: fc.constant('errorResponse' as const), errorCode: fc.nat({ max: 10 }), ctapStatus: fc.nat({ max: 255 }) }),
-  fc.record({ type: fc.constant('ctap2CommandRequest' as const), command: fc.nat({ max: 255 }), parameters: fc.uint8Array({ maxLength: 2000 }) }),
-  fc.record({ type: fc.constant('ctap2CommandResponse' as const), status: fc.nat({ max: 255 }), response: fc.uint8Array({ maxLength: 2000 }) }),
-  fc.record({ type: fc.constantFrom('apduRequest' as const, 'apduResponse' as const), application: fc.nat({ max: 1 }), apdu: fc.uint8Array({ maxLength: 600 }) }),
+  fc.record({
+    type: fc.constantFrom(
+      'deviceInfoRequest' as const,
+      'getNextAssertionRequest' as const,
+      'resetRequest' as const,
+      'powerCycleRequest' as const,
+      'selectionRequest' as const,
+      'cancelRequest' as const,
+    ),
+  }),
+  fc.record({
+    type: fc.constantFrom('resetResponse' as const, 'powerCycleResponse' as const, 'selectionResponse' as const),
+    errorCode: fc.nat({ max: 10 }),
+  }),
+  fc.record({
+    type: fc.constant('errorResponse' as const),
+    errorCode: fc.nat({ max: 10 }),
+    ctapStatus: fc.nat({ max: 255 }),
+  }),
+  fc.record({
+    type: fc.constant('ctap2CommandRequest' as const),
+    command: fc.nat({ max: 255 }),
+    parameters: fc.uint8Array({ maxLength: 2000 }),
+  }),
+  fc.record({
+    type: fc.constant('ctap2CommandResponse' as const),
+    status: fc.nat({ max: 255 }),
+    response: fc.uint8Array({ maxLength: 2000 }),
+  }),
+  fc.record({
+    type: fc.constantFrom('apduRequest' as const, 'apduResponse' as const),
+    application: fc.nat({ max: 1 }),
+    apdu: fc.uint8Array({ maxLength: 600 }),
+  }),
   fc.record(
     {
       type: fc.constant('clientPinRequest' as const),
@@ -659,25 +790,29 @@ describe('properties', () => {
 
   it('stream framing: any split of a message sequence gives back the messages', () => {
     fc.assert(
-      fc.property(fc.array(messageArb, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (messages, cuts) => {
-        const encoded = messages.map(encodeMessage);
-        const stream = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
-        let o = 0;
-        for (const e of encoded) {
-          stream.set(e, o);
-          o += e.length;
-        }
-        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-        const framer = new MessageFramer();
-        const out: Uint8Array[] = [];
-        let last = 0;
-        for (const p of [...points, stream.length]) {
-          out.push(...framer.push(stream.subarray(last, p)));
-          last = p;
-        }
-        assert.deepEqual(out, encoded);
-        assert.equal(framer.pending, 0);
-      }),
+      fc.property(
+        fc.array(messageArb, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (messages, cuts) => {
+          const encoded = messages.map(encodeMessage);
+          const stream = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
+          let o = 0;
+          for (const e of encoded) {
+            stream.set(e, o);
+            o += e.length;
+          }
+          const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          const framer = new MessageFramer();
+          const out: Uint8Array[] = [];
+          let last = 0;
+          for (const p of [...points, stream.length]) {
+            out.push(...framer.push(stream.subarray(last, p)));
+            last = p;
+          }
+          assert.deepEqual(out, encoded);
+          assert.equal(framer.pending, 0);
+        },
+      ),
       { numRuns: 300 },
     );
   });

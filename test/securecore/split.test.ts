@@ -78,7 +78,11 @@ function ctx(): RequestContext & { statuses: string[] } {
   return { signal: new AbortController().signal, setStatus: (s) => statuses.push(s), statuses };
 }
 
-function mcRequest(rk: boolean, alg: number = CoseAlg.ES256, extra: Partial<MakeCredentialRequest> = {}): MakeCredentialRequest {
+function mcRequest(
+  rk: boolean,
+  alg: number = CoseAlg.ES256,
+  extra: Partial<MakeCredentialRequest> = {},
+): MakeCredentialRequest {
   return {
     clientDataHash: sha256('create'),
     rp: { id: 'split.example' },
@@ -90,7 +94,12 @@ function mcRequest(rk: boolean, alg: number = CoseAlg.ES256, extra: Partial<Make
 }
 
 function gaRequest(allow: Uint8Array[] | undefined, options: Array<[string, boolean]> = []): GetAssertionRequest {
-  return { rpId: 'split.example', clientDataHash: sha256('get'), ...(allow && { allowList: allow.map((id) => ({ type: 'public-key', id })) }), options: new Map(options) };
+  return {
+    rpId: 'split.example',
+    clientDataHash: sha256('get'),
+    ...(allow && { allowList: allow.map((id) => ({ type: 'public-key', id })) }),
+    options: new Map(options),
+  };
 }
 
 async function rejectsWith(p: Promise<unknown>, status: number) {
@@ -111,7 +120,14 @@ describe('split mode: front and secure core', () => {
     assert.equal(ad.attestedCredentialData!.credentialId.length, 16);
     assert.equal(r.fmt, 'packed');
     const cert = new X509Certificate(((r.attStmt as ReadonlyMap<string, unknown>).get('x5c') as Uint8Array[])[0]!);
-    assert.ok(verify('sha256', concat(r.authData, req.clientDataHash), cert.publicKey, (r.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array));
+    assert.ok(
+      verify(
+        'sha256',
+        concat(r.authData, req.clientDataHash),
+        cert.publicKey,
+        (r.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array,
+      ),
+    );
   });
 
   it('self attestation: signed by the new credential key', async () => {
@@ -120,17 +136,31 @@ describe('split mode: front and secure core', () => {
     const r = await front.makeCredential(req, ctx());
     const key = decodeCoseKey(parseAuthenticatorData(r.authData).attestedCredentialData!.credentialPublicKey);
     assert.equal((r.attStmt as ReadonlyMap<string, unknown>).get('alg'), CoseAlg.EdDSA);
-    assert.ok(verifySignature(key, concat(r.authData, req.clientDataHash), (r.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array));
+    assert.ok(
+      verifySignature(
+        key,
+        concat(r.authData, req.clientDataHash),
+        (r.attStmt as ReadonlyMap<string, unknown>).get('sig') as Uint8Array,
+      ),
+    );
   });
 
   it('getAssertion with an allowList: the seed message for ES256, getAssertionEx for the others', async () => {
     const { front, seen } = await splitPair();
     for (const [alg, messages] of [
       [CoseAlg.ES256, ['getAssertionRequest', 'getAssertionResponse']],
-      [CoseAlg.EdDSA, ['getAssertionRequest', 'getAssertionResponse', 'getAssertionExRequest', 'getAssertionExResponse']],
-      [CoseAlg.RS256, ['getAssertionRequest', 'getAssertionResponse', 'getAssertionExRequest', 'getAssertionExResponse']],
+      [
+        CoseAlg.EdDSA,
+        ['getAssertionRequest', 'getAssertionResponse', 'getAssertionExRequest', 'getAssertionExResponse'],
+      ],
+      [
+        CoseAlg.RS256,
+        ['getAssertionRequest', 'getAssertionResponse', 'getAssertionExRequest', 'getAssertionExResponse'],
+      ],
     ] as const) {
-      const made = parseAuthenticatorData((await front.makeCredential(mcRequest(false, alg), ctx())).authData).attestedCredentialData!;
+      const made = parseAuthenticatorData(
+        (await front.makeCredential(mcRequest(false, alg), ctx())).authData,
+      ).attestedCredentialData!;
       const key = decodeCoseKey(made.credentialPublicKey);
       const counters: number[] = [];
       for (let i = 0; i < 2; i++) {
@@ -151,7 +181,9 @@ describe('split mode: front and secure core', () => {
 
   it('up=false is the seed silent flag: no prompt, UP clear', async () => {
     const { front, env } = await splitPair();
-    const made = parseAuthenticatorData((await front.makeCredential(mcRequest(true), ctx())).authData).attestedCredentialData!;
+    const made = parseAuthenticatorData(
+      (await front.makeCredential(mcRequest(true), ctx())).authData,
+    ).attestedCredentialData!;
     const prompts = env.presence.requests.length;
     const c = ctx();
     const a = await front.getAssertion(gaRequest([made.credentialId], [['up', false]]), c);
@@ -164,7 +196,10 @@ describe('split mode: front and secure core', () => {
     const { front, seen } = await splitPair();
     const ids: Uint8Array[] = [];
     for (const [i, alg] of [CoseAlg.ES256, CoseAlg.EdDSA, CoseAlg.RS256].entries()) {
-      const r = await front.makeCredential(mcRequest(true, alg, { user: { id: new Uint8Array([i]), name: `u${i}` } }), ctx());
+      const r = await front.makeCredential(
+        mcRequest(true, alg, { user: { id: new Uint8Array([i]), name: `u${i}` } }),
+        ctx(),
+      );
       ids.push(parseAuthenticatorData(r.authData).attestedCredentialData!.credentialId);
     }
     seen.length = 0;
@@ -172,17 +207,31 @@ describe('split mode: front and secure core', () => {
     assert.deepEqual(seen, ['getAssertionExRequest', 'getAssertionExResponse']);
     assert.equal(first.numberOfCredentials, 3);
     const rest = [await front.getNextAssertion(), await front.getNextAssertion()];
-    assert.deepEqual([first, ...rest].map((a) => a.user!.id), [new Uint8Array([2]), new Uint8Array([1]), new Uint8Array([0])]);
-    assert.deepEqual([first, ...rest].map((a) => a.credential.id), ids.reverse());
+    assert.deepEqual(
+      [first, ...rest].map((a) => a.user!.id),
+      [new Uint8Array([2]), new Uint8Array([1]), new Uint8Array([0])],
+    );
+    assert.deepEqual(
+      [first, ...rest].map((a) => a.credential.id),
+      ids.reverse(),
+    );
     await rejectsWith(front.getNextAssertion(), Status.CTAP2_ERR_NOT_ALLOWED);
   });
 
   it('excludeList travels in makeCredentialEx: the authenticator in the core excludes (§6.1.2 step 12)', async () => {
     const { front, seen, env } = await splitPair();
-    const made = parseAuthenticatorData((await front.makeCredential(mcRequest(false), ctx())).authData).attestedCredentialData!;
+    const made = parseAuthenticatorData(
+      (await front.makeCredential(mcRequest(false), ctx())).authData,
+    ).attestedCredentialData!;
     seen.length = 0;
     const prompts = env.presence.requests.length;
-    await rejectsWith(front.makeCredential(mcRequest(false, CoseAlg.ES256, { excludeList: [{ type: 'public-key', id: made.credentialId }] }), ctx()), Status.CTAP2_ERR_CREDENTIAL_EXCLUDED);
+    await rejectsWith(
+      front.makeCredential(
+        mcRequest(false, CoseAlg.ES256, { excludeList: [{ type: 'public-key', id: made.credentialId }] }),
+        ctx(),
+      ),
+      Status.CTAP2_ERR_CREDENTIAL_EXCLUDED,
+    );
     assert.deepEqual(seen, ['makeCredentialExRequest', 'errorResponse']);
     assert.equal(env.presence.requests.length, prompts + 1, 'user presence first, then the error');
   });
@@ -202,14 +251,22 @@ describe('split mode: front and secure core', () => {
     await rejectsWith(front.makeCredential(mcRequest(true), ctx()), Status.CTAP2_ERR_USER_ACTION_TIMEOUT);
     env.presence.answer = 'approved';
     await front.makeCredential(mcRequest(true), ctx());
-    await rejectsWith(front.makeCredential(mcRequest(true, CoseAlg.ES256, { user: { id: new Uint8Array([9]) } }), ctx()), Status.CTAP2_ERR_KEY_STORE_FULL);
-    await rejectsWith(front.getAssertion({ ...gaRequest(undefined), rpId: 'nobody.example' }, ctx()), Status.CTAP2_ERR_NO_CREDENTIALS);
+    await rejectsWith(
+      front.makeCredential(mcRequest(true, CoseAlg.ES256, { user: { id: new Uint8Array([9]) } }), ctx()),
+      Status.CTAP2_ERR_KEY_STORE_FULL,
+    );
+    await rejectsWith(
+      front.getAssertion({ ...gaRequest(undefined), rpId: 'nobody.example' }, ctx()),
+      Status.CTAP2_ERR_NO_CREDENTIALS,
+    );
     await rejectsWith(front.getAssertion(gaRequest([new Uint8Array(16)]), ctx()), Status.CTAP2_ERR_NO_CREDENTIALS);
   });
 
   it('reset: inside the window after a power cycle, and then the credentials are gone', async () => {
     const { front, env } = await splitPair();
-    const made = parseAuthenticatorData((await front.makeCredential(mcRequest(false), ctx())).authData).attestedCredentialData!;
+    const made = parseAuthenticatorData(
+      (await front.makeCredential(mcRequest(false), ctx())).authData,
+    ).attestedCredentialData!;
     env.clock.advance(20_000);
     await rejectsWith(front.reset(ctx()), Status.CTAP2_ERR_NOT_ALLOWED);
     await front.powerCycle();
@@ -222,7 +279,10 @@ describe('split mode: front and secure core', () => {
     env.presence.answer = 'hang';
     const controller = new AbortController();
     const statuses: string[] = [];
-    const pending = front.makeCredential(mcRequest(true), { signal: controller.signal, setStatus: (s) => statuses.push(s) });
+    const pending = front.makeCredential(mcRequest(true), {
+      signal: controller.signal,
+      setStatus: (s) => statuses.push(s),
+    });
     while (env.presence.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(statuses, ['upneeded']);
     controller.abort();
@@ -233,7 +293,12 @@ describe('split mode: front and secure core', () => {
 
   it('long names are cut at a character boundary to the seed’s 64 bytes', async () => {
     const { front, env } = await splitPair();
-    await front.makeCredential(mcRequest(true, CoseAlg.ES256, { user: { id: new Uint8Array([1]), name: 'é'.repeat(40), displayName: 'd'.repeat(100) } }), ctx());
+    await front.makeCredential(
+      mcRequest(true, CoseAlg.ES256, {
+        user: { id: new Uint8Array([1]), name: 'é'.repeat(40), displayName: 'd'.repeat(100) },
+      }),
+      ctx(),
+    );
     const [stored] = env.store.listResident('split.example');
     assert.equal(stored!.userName, 'é'.repeat(32));
     assert.equal(stored!.userDisplayName, 'd'.repeat(64));
@@ -249,7 +314,10 @@ async function splitDevice() {
       const toCore = new PassThrough();
       const toFront = new PassThrough();
       void serveSecureCore(service, Duplex.from({ readable: toCore, writable: toFront }));
-      return { stream: Duplex.from({ readable: toFront, writable: toCore }), close: () => (toCore.end(), toFront.end()) };
+      return {
+        stream: Duplex.from({ readable: toFront, writable: toCore }),
+        close: () => (toCore.end(), toFront.end()),
+      };
     },
   });
   return { env, device };
@@ -262,15 +330,28 @@ describe('split device: CTAP2 bytes in, bytes out', () => {
     const ctx: RequestContext = { signal: new AbortController().signal, setStatus: () => {} };
     const info = await device.cbor(new Uint8Array([0x04]));
     // encIdentifier (0x19) and encCredStoreState (0x1E) are fresh ciphertexts each time (CTAP 2.3).
-    const stable = (r: Uint8Array) => [...(cbor2.decode(r.subarray(1)) as Map<number, unknown>)].filter(([k]) => k !== 0x19 && k !== 0x1e);
+    const stable = (r: Uint8Array) =>
+      [...(cbor2.decode(r.subarray(1)) as Map<number, unknown>)].filter(([k]) => k !== 0x19 && k !== 0x1e);
     assert.equal(info[0], 0);
     assert.deepEqual(stable(info), stable(await dispatchCtap2(single, new Uint8Array([0x04]), ctx)));
     const map = cbor2.decode(info.subarray(1)) as Map<number, unknown>;
     assert.deepEqual(map.get(1), ['U2F_V2', 'FIDO_2_0', 'FIDO_2_1', 'FIDO_2_3']);
     assert.ok((map.get(2) as string[]).includes('hmac-secret'));
-    for (const request of [[0x0a, 0xa0], [0x0a, 0xa1, 0x01, 0x01], [0x41, 0xa1, 0x01, 0x01], [0x0c, 0xa2, 0x01, 0x18, 0x20, 0x03, 0x00], [0x0d, 0xa1, 0x01, 0x01], [0x0c, 0xa0], [0x42]]) {
+    for (const request of [
+      [0x0a, 0xa0],
+      [0x0a, 0xa1, 0x01, 0x01],
+      [0x41, 0xa1, 0x01, 0x01],
+      [0x0c, 0xa2, 0x01, 0x18, 0x20, 0x03, 0x00],
+      [0x0d, 0xa1, 0x01, 0x01],
+      [0x0c, 0xa0],
+      [0x42],
+    ]) {
       const bytes = new Uint8Array(request);
-      assert.deepEqual(await device.cbor(bytes), await dispatchCtap2(single, bytes, ctx), `request ${Buffer.from(bytes).toString('hex')}`);
+      assert.deepEqual(
+        await device.cbor(bytes),
+        await dispatchCtap2(single, bytes, ctx),
+        `request ${Buffer.from(bytes).toString('hex')}`,
+      );
     }
     device.close();
   });
@@ -281,7 +362,8 @@ describe('split device: CTAP2 bytes in, bytes out', () => {
       const p = platformProtocol(version);
       const pin = async (params: ClientPinParams) => device.cbor(encodeClientPinRequest(params));
       const keyAgreement = async () => decodeClientPinResponse(await pin(getKeyAgreementParams(p))).keyAgreement!;
-      const clientPinOption = async () => decodeGetInfoResponse(await device.cbor(encodeSimpleCommand(Command.authenticatorGetInfo))).options!.clientPin;
+      const clientPinOption = async () =>
+        decodeGetInfoResponse(await device.cbor(encodeSimpleCommand(Command.authenticatorGetInfo))).options!.clientPin;
 
       assert.equal(await clientPinOption(), false);
       assert.deepEqual(await pin(setPinParams(p, await keyAgreement(), '1234').params), new Uint8Array([0]));
@@ -295,7 +377,10 @@ describe('split device: CTAP2 bytes in, bytes out', () => {
         options: { rk: true },
         ...extra,
       });
-      assert.deepEqual(await device.cbor(encodeMakeCredentialRequest(mc())), new Uint8Array([Status.CTAP2_ERR_PUAT_REQUIRED]));
+      assert.deepEqual(
+        await device.cbor(encodeMakeCredentialRequest(mc())),
+        new Uint8Array([Status.CTAP2_ERR_PUAT_REQUIRED]),
+      );
       // A wrong PIN: PIN_INVALID, one retry fewer.
       const wrong = getPinUvAuthTokenUsingPinParams(p, await keyAgreement(), '9999', Perm.mc | Perm.ga, 'pin.example');
       assert.deepEqual(await pin(wrong.params), new Uint8Array([Status.CTAP2_ERR_PIN_INVALID]));
@@ -309,7 +394,11 @@ describe('split device: CTAP2 bytes in, bytes out', () => {
       };
       let t = await token();
       const made = decodeMakeCredentialResponse(
-        await device.cbor(encodeMakeCredentialRequest(mc({ pinUvAuthParam: pinUvAuthParamFor(p, t, sha256('create')), pinUvAuthProtocol: version }))),
+        await device.cbor(
+          encodeMakeCredentialRequest(
+            mc({ pinUvAuthParam: pinUvAuthParamFor(p, t, sha256('create')), pinUvAuthProtocol: version }),
+          ),
+        ),
       );
       const ad = parseAuthenticatorData(made.authData);
       assert.equal(ad.flags & Flag.UV, Flag.UV);
@@ -318,11 +407,25 @@ describe('split device: CTAP2 bytes in, bytes out', () => {
       t = await token();
       const bad = pinUvAuthParamFor(p, new Uint8Array(32), sha256('get'));
       assert.deepEqual(
-        await device.cbor(encodeGetAssertionRequest({ rpId: 'pin.example', clientDataHash: sha256('get'), pinUvAuthParam: bad, pinUvAuthProtocol: version })),
+        await device.cbor(
+          encodeGetAssertionRequest({
+            rpId: 'pin.example',
+            clientDataHash: sha256('get'),
+            pinUvAuthParam: bad,
+            pinUvAuthProtocol: version,
+          }),
+        ),
         new Uint8Array([Status.CTAP2_ERR_PIN_AUTH_INVALID]),
       );
       const a = decodeGetAssertionResponse(
-        await device.cbor(encodeGetAssertionRequest({ rpId: 'pin.example', clientDataHash: sha256('get'), pinUvAuthParam: pinUvAuthParamFor(p, t, sha256('get')), pinUvAuthProtocol: version })),
+        await device.cbor(
+          encodeGetAssertionRequest({
+            rpId: 'pin.example',
+            clientDataHash: sha256('get'),
+            pinUvAuthParam: pinUvAuthParamFor(p, t, sha256('get')),
+            pinUvAuthProtocol: version,
+          }),
+        ),
       );
       assert.equal(parseAuthenticatorData(a.authData).flags & (Flag.UV | Flag.UP), Flag.UV | Flag.UP);
       assert.deepEqual(a.user, { id: new Uint8Array([5]), name: 'carol', displayName: 'Carol' }); // names only with UV
@@ -330,7 +433,9 @@ describe('split device: CTAP2 bytes in, bytes out', () => {
       assert.ok(verifySignature(key, concat(a.authData, sha256('get')), a.signature));
       // The zero-length probe: PIN_INVALID (a PIN is set).
       assert.deepEqual(
-        await device.cbor(encodeMakeCredentialRequest(mc({ pinUvAuthParam: new Uint8Array(0), pinUvAuthProtocol: version }))),
+        await device.cbor(
+          encodeMakeCredentialRequest(mc({ pinUvAuthParam: new Uint8Array(0), pinUvAuthProtocol: version })),
+        ),
         new Uint8Array([Status.CTAP2_ERR_PIN_INVALID]),
       );
       device.close();

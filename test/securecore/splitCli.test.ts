@@ -25,18 +25,25 @@ it('start --split refuses what split mode cannot do', async () => {
   }
 });
 
-it('start --split accepts --no-panel, --no-bridge and --no-demo (it serves none of them anyway)', { timeout: 60_000 }, async () => {
-  const device = await startSoftkeyProcess({ args: ['--split', '--no-panel', '--no-bridge', '--no-demo'] });
-  try {
-    const client = await connectSoftKey({ udp: `127.0.0.1:${device.udpPort}`, replyTo: `127.0.0.1:${device.replyPort}` });
+it(
+  'start --split accepts --no-panel, --no-bridge and --no-demo (it serves none of them anyway)',
+  { timeout: 60_000 },
+  async () => {
+    const device = await startSoftkeyProcess({ args: ['--split', '--no-panel', '--no-bridge', '--no-demo'] });
     try {
-      const info = decodeGetInfoResponse(await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)));
-      assert.ok(info.versions.includes('FIDO_2_0'));
+      const client = await connectSoftKey({
+        udp: `127.0.0.1:${device.udpPort}`,
+        replyTo: `127.0.0.1:${device.replyPort}`,
+      });
+      try {
+        const info = decodeGetInfoResponse(await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)));
+        assert.ok(info.versions.includes('FIDO_2_0'));
+      } finally {
+        await client.close();
+      }
+      assert.match(device.output(), /split: secure core pid \d+/);
     } finally {
-      await client.close();
+      await device.stop();
     }
-    assert.match(device.output(), /split: secure core pid \d+/);
-  } finally {
-    await device.stop();
-  }
-});
+  },
+);

@@ -45,7 +45,10 @@ async function splitDevice(env: Env) {
       const toCore = new PassThrough();
       const toFront = new PassThrough();
       void serveSecureCore(service, Duplex.from({ readable: toCore, writable: toFront }));
-      return { stream: Duplex.from({ readable: toFront, writable: toCore }), close: () => (toCore.end(), toFront.end()) };
+      return {
+        stream: Duplex.from({ readable: toFront, writable: toCore }),
+        close: () => (toCore.end(), toFront.end()),
+      };
     },
   });
   return { device, seen, service };
@@ -66,7 +69,11 @@ const make = (rk: boolean, user = 1) =>
     options: { rk },
   });
 const get = (id?: Uint8Array) =>
-  encodeGetAssertionRequest({ rpId: 'both.example', clientDataHash: sha256('get'), ...(id && { allowList: [{ type: 'public-key', id }] }) });
+  encodeGetAssertionRequest({
+    rpId: 'both.example',
+    clientDataHash: sha256('get'),
+    ...(id && { allowList: [{ type: 'public-key', id }] }),
+  });
 
 function idOf(response: Uint8Array): Uint8Array {
   assert.equal(response[0], 0, `status ${response[0]}`);
@@ -114,36 +121,43 @@ describe('split mode and normal mode share one data directory', () => {
 });
 
 describe('split mode: no 255 cap on a discoverable getAssertion', () => {
-  it('2,440 credentials of one RP: numberOfCredentials says 2440 and getNextAssertion reaches every one', { timeout: 600_000 }, async () => {
-    const env = testEnv();
-    const { device, service } = await splitDevice(env);
-    const N = 2440;
-    const made = new Set<string>();
-    for (let i = 0; i < N; i++) {
-      // Made through the core's authenticator directly (fast); used through the front below.
-      const r = await service.authenticator.makeCredential(
-        {
-          clientDataHash: sha256('create'),
-          rp: { id: 'many.example' },
-          user: { id: new Uint8Array([i >> 8, i & 0xff]) },
-          pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-          options: new Map([['rk', true]]),
-        },
-        ctx(),
+  it(
+    '2,440 credentials of one RP: numberOfCredentials says 2440 and getNextAssertion reaches every one',
+    { timeout: 600_000 },
+    async () => {
+      const env = testEnv();
+      const { device, service } = await splitDevice(env);
+      const N = 2440;
+      const made = new Set<string>();
+      for (let i = 0; i < N; i++) {
+        // Made through the core's authenticator directly (fast); used through the front below.
+        const r = await service.authenticator.makeCredential(
+          {
+            clientDataHash: sha256('create'),
+            rp: { id: 'many.example' },
+            user: { id: new Uint8Array([i >> 8, i & 0xff]) },
+            pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+            options: new Map([['rk', true]]),
+          },
+          ctx(),
+        );
+        made.add(Buffer.from(parseAuthenticatorData(r.authData).attestedCredentialData!.credentialId).toString('hex'));
+      }
+      const request = encodeGetAssertionRequest({ rpId: 'many.example', clientDataHash: sha256('get') });
+      const first = decodeGetAssertionResponse(await device.cbor(request));
+      assert.equal(first.numberOfCredentials, N);
+      const reached = new Set([Buffer.from(first.credential!.id).toString('hex')]);
+      for (let i = 1; i < N; i++) {
+        const r = await device.cbor(encodeSimpleCommand(Command.authenticatorGetNextAssertion));
+        assert.equal(r[0], 0, `getNextAssertion ${i}: status ${r[0]}`);
+        reached.add(Buffer.from(decodeGetAssertionResponse(r).credential!.id).toString('hex'));
+      }
+      assert.deepEqual(reached, made);
+      assert.equal(
+        (await device.cbor(encodeSimpleCommand(Command.authenticatorGetNextAssertion)))[0],
+        Status.CTAP2_ERR_NOT_ALLOWED,
       );
-      made.add(Buffer.from(parseAuthenticatorData(r.authData).attestedCredentialData!.credentialId).toString('hex'));
-    }
-    const request = encodeGetAssertionRequest({ rpId: 'many.example', clientDataHash: sha256('get') });
-    const first = decodeGetAssertionResponse(await device.cbor(request));
-    assert.equal(first.numberOfCredentials, N);
-    const reached = new Set([Buffer.from(first.credential!.id).toString('hex')]);
-    for (let i = 1; i < N; i++) {
-      const r = await device.cbor(encodeSimpleCommand(Command.authenticatorGetNextAssertion));
-      assert.equal(r[0], 0, `getNextAssertion ${i}: status ${r[0]}`);
-      reached.add(Buffer.from(decodeGetAssertionResponse(r).credential!.id).toString('hex'));
-    }
-    assert.deepEqual(reached, made);
-    assert.equal((await device.cbor(encodeSimpleCommand(Command.authenticatorGetNextAssertion)))[0], Status.CTAP2_ERR_NOT_ALLOWED);
-    device.close();
-  });
+      device.close();
+    },
+  );
 });

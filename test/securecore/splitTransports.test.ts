@@ -22,9 +22,24 @@ const ORIGIN = 'https://example.test';
 const RP_ID = 'example.test';
 
 it('--split serves WebSocket, TCP HID, USB/IP and UDP from one secure core', { timeout: 90_000 }, async () => {
-  const [wsPort, tcpPort, usbipPort, apduPort] = [await freeTcpPort(), await freeTcpPort(), await freeTcpPort(), await freeTcpPort()];
+  const [wsPort, tcpPort, usbipPort, apduPort] = [
+    await freeTcpPort(),
+    await freeTcpPort(),
+    await freeTcpPort(),
+    await freeTcpPort(),
+  ];
   const device = await startSoftkeyProcess({
-    args: ['--split', '--ws', `127.0.0.1:${wsPort}`, '--tcp-hid', `127.0.0.1:${tcpPort}`, '--usbip', `127.0.0.1:${usbipPort}`, '--apdu', `127.0.0.1:${apduPort}`],
+    args: [
+      '--split',
+      '--ws',
+      `127.0.0.1:${wsPort}`,
+      '--tcp-hid',
+      `127.0.0.1:${tcpPort}`,
+      '--usbip',
+      `127.0.0.1:${usbipPort}`,
+      '--apdu',
+      `127.0.0.1:${apduPort}`,
+    ],
     readyPattern: /presence: auto/,
     readyTimeoutMs: 40_000,
   });
@@ -32,11 +47,20 @@ it('--split serves WebSocket, TCP HID, USB/IP and UDP from one secure core', { t
   try {
     const url = /CTAPHID over WebSocket on (ws:\/\/\S+)/.exec(device.output())?.[1];
     assert.ok(url, `the WebSocket URL is printed:\n${device.output()}`);
-    assert.match(device.output(), new RegExp(`CTAPHID over TCP \\(pico-fido emulation framing\\) on 127\\.0\\.0\\.1:${tcpPort}`));
+    assert.match(
+      device.output(),
+      new RegExp(`CTAPHID over TCP \\(pico-fido emulation framing\\) on 127\\.0\\.0\\.1:${tcpPort}`),
+    );
     // USB/IP exports the FIDO key and, as --apdu is on, the core's Filecoin app as a Ledger-style device.
     assert.match(device.output(), /the Filecoin app is busid 1-2/);
     const listed = (await devlist(usbipPort)).devices;
-    assert.deepEqual(listed.map((d) => [d.busid, d.idVendor]), [['1-1', SOFTKEY_USB_VENDOR_ID], ['1-2', LEDGER_USB_VENDOR_ID]]);
+    assert.deepEqual(
+      listed.map((d) => [d.busid, d.idVendor]),
+      [
+        ['1-1', SOFTKEY_USB_VENDOR_ID],
+        ['1-2', LEDGER_USB_VENDOR_ID],
+      ],
+    );
 
     const overWs = await connectSoftKey({ ws: url });
     closers.unshift(() => overWs.close());
@@ -64,14 +88,25 @@ it('--split serves WebSocket, TCP HID, USB/IP and UDP from one secure core', { t
     const tcpHost = new CtapHidHost(pipe, { rng: randomBytes });
     await tcpHost.init();
     const overTcp = new WebAuthnClient({ cbor: (request) => tcpHost.cbor(request) }, { timeouts: TESTING_TIMEOUTS });
-    const overUdp = await connectSoftKey({ udp: `127.0.0.1:${device.udpPort}`, replyTo: `127.0.0.1:${device.replyPort}` });
+    const overUdp = await connectSoftKey({
+      udp: `127.0.0.1:${device.udpPort}`,
+      replyTo: `127.0.0.1:${device.replyPort}`,
+    });
     closers.unshift(() => overUdp.close());
 
     let counter = registration.registrationInfo!.credential.counter;
-    for (const [name, client] of [['TCP HID', overTcp], ['UDP', overUdp.client], ['WebSocket', overWs.client]] as const) {
+    for (const [name, client] of [
+      ['TCP HID', overTcp],
+      ['UDP', overUdp.client],
+      ['WebSocket', overWs.client],
+    ] as const) {
       const challenge = randomBytes(32);
       const assertion = await client.get(
-        { challenge: b64u.encode(challenge), rpId: RP_ID, allowCredentials: [{ type: 'public-key', id: made.id }] } as never,
+        {
+          challenge: b64u.encode(challenge),
+          rpId: RP_ID,
+          allowCredentials: [{ type: 'public-key', id: made.id }],
+        } as never,
         { origin: ORIGIN },
       );
       assert.equal(assertion.id, made.id, name);

@@ -29,7 +29,10 @@ test('a backup taken while the directory is open restores every credential, coun
   assert.equal(statSync(file).mode & 0o777, 0o600, 'the backup holds the master key: 0600');
   assert.equal(existsSync(`${file}-wal`), false, 'one self-contained file');
   const raw = new Database(file, { readonly: true });
-  assert.equal((raw.prepare("SELECT length(value) AS n FROM meta WHERE key = 'backup.master_key'").get() as { n: number }).n, 32);
+  assert.equal(
+    (raw.prepare("SELECT length(value) AS n FROM meta WHERE key = 'backup.master_key'").get() as { n: number }).n,
+    32,
+  );
   raw.close();
 
   const target = join(tempDir(t), 'restored');
@@ -43,7 +46,9 @@ test('a backup taken while the directory is open restores every credential, coun
   assert.deepEqual(e.vault.get('walletSeed'), seed);
   assert.equal(statSync(join(target, 'master.key')).mode & 0o777, 0o600);
   assert.equal(statSync(join(target, DATABASE_FILE)).mode & 0o777, 0o600);
-  const restored = e.store.db.prepare("SELECT COUNT(*) AS n FROM meta WHERE key = 'backup.master_key'").get() as { n: number };
+  const restored = e.store.db.prepare("SELECT COUNT(*) AS n FROM meta WHERE key = 'backup.master_key'").get() as {
+    n: number;
+  };
   assert.equal(restored.n, 0, 'the restored database does not keep a copy of the master key');
 });
 
@@ -60,11 +65,20 @@ test('restore is refused while a device owns the directory, and over an existing
   const current = fullCredential({ rpId: 'current.example' });
   const owner = openDataDir(target);
   owner.store.putResident(current);
-  await assert.rejects(restoreDataDir(file, target), (e: unknown) => e instanceof DataDirLockedError && e.message.includes(`pid ${process.pid}`));
+  await assert.rejects(
+    restoreDataDir(file, target),
+    (e: unknown) => e instanceof DataDirLockedError && e.message.includes(`pid ${process.pid}`),
+  );
   owner.close();
-  await assert.rejects(restoreDataDir(file, target), (e: unknown) => e instanceof DataDirStateError && /already holds a database/.test(e.message));
+  await assert.rejects(
+    restoreDataDir(file, target),
+    (e: unknown) => e instanceof DataDirStateError && /already holds a database/.test(e.message),
+  );
   const r = await restoreDataDir(file, target, { replace: true });
-  assert.ok(r.replacedInto && existsSync(join(r.replacedInto, DATABASE_FILE)) && existsSync(join(r.replacedInto, 'master.key')), 'the replaced files are kept');
+  assert.ok(
+    r.replacedInto && existsSync(join(r.replacedInto, DATABASE_FILE)) && existsSync(join(r.replacedInto, 'master.key')),
+    'the replaced files are kept',
+  );
   const after = openDataDir(target);
   assert.deepEqual(after.store.getResident(old.credentialId), old);
   assert.equal(after.store.getResident(current.credentialId), undefined);
@@ -79,11 +93,16 @@ test('restore refuses a file that is not a softkey backup before touching the di
   const target = tempDir(t);
   const notDb = join(tempDir(t), 'x');
   writeFileSync(notDb, 'hello, this is not a database at all'.repeat(10));
-  await assert.rejects(restoreDataDir(notDb, target), (e: unknown) => e instanceof DataDirStateError && /not a softkey backup/.test(e.message));
+  await assert.rejects(
+    restoreDataDir(notDb, target),
+    (e: unknown) => e instanceof DataDirStateError && /not a softkey backup/.test(e.message),
+  );
   // A plain softkey.db (no master key inside) is not a backup either.
   const dir = tempDir(t);
   openDataDir(dir).close();
-  await assert.rejects(restoreDataDir(join(dir, DATABASE_FILE), target), (e: unknown) => /holds no master key/.test((e as Error).message));
+  await assert.rejects(restoreDataDir(join(dir, DATABASE_FILE), target), (e: unknown) =>
+    /holds no master key/.test((e as Error).message),
+  );
   assert.deepEqual(readdirSync(target), []);
 });
 

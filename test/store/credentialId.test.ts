@@ -10,7 +10,12 @@ import { aesGcmSeal } from '../../src/crypto/aead.js';
 import { concat } from '../../src/encoding/bytes.js';
 import { generateCredentialKey } from '../../src/crypto/credentialKeys.js';
 import { CoseAlg, type CredentialAlg } from '../../src/encoding/cose.js';
-import { CREDENTIAL_ID_VERSION, openCredentialId, sealCredentialId, type CredentialIdPayload } from '../../src/store/credentialId.js';
+import {
+  CREDENTIAL_ID_VERSION,
+  openCredentialId,
+  sealCredentialId,
+  type CredentialIdPayload,
+} from '../../src/store/credentialId.js';
 
 const bytes = (n: number) => new Uint8Array(randomBytes(n));
 const wrapKey = bytes(32);
@@ -26,7 +31,13 @@ const payload = (over: Partial<CredentialIdPayload> = {}): CredentialIdPayload =
 
 describe('credential ID versions', () => {
   it('writes version 0x03 and round-trips every field', () => {
-    const p = payload({ discoverable: true, credProtect: 3, credBlob: bytes(32), hmacSecret: true, thirdPartyPayment: true });
+    const p = payload({
+      discoverable: true,
+      credProtect: 3,
+      credBlob: bytes(32),
+      hmacSecret: true,
+      thirdPartyPayment: true,
+    });
     const id = sealCredentialId(wrapKey, rpIdHash, p, bytes(12));
     assert.equal(CREDENTIAL_ID_VERSION, 3);
     assert.equal(id[0], 3);
@@ -60,7 +71,11 @@ describe('credential ID versions', () => {
     const seal = (secret: Uint8Array) => {
       const nonce = bytes(12);
       const header = new Uint8Array([3]);
-      return concat(header, nonce, aesGcmSeal(wrapKey, nonce, concat(new Uint8Array([0, 1, 1, 0]), secret), concat(header, rpIdHash)));
+      return concat(
+        header,
+        nonce,
+        aesGcmSeal(wrapKey, nonce, concat(new Uint8Array([0, 1, 1, 0]), secret), concat(header, rpIdHash)),
+      );
     };
     assert.ok(openCredentialId(wrapKey, rpIdHash, seal(generateCredentialKey(CoseAlg.ES256).secret.slice(0, 32))));
     assert.equal(openCredentialId(wrapKey, rpIdHash, seal(new Uint8Array(32))), undefined);
@@ -73,7 +88,10 @@ describe('credential ID versions', () => {
     const v1 = sealCredentialId(wrapKey, rpIdHash, p, bytes(12), 1);
     assert.equal(v1[0], 1);
     assert.deepEqual(openCredentialId(wrapKey, rpIdHash, v1), p);
-    assert.throws(() => sealCredentialId(wrapKey, rpIdHash, payload({ thirdPartyPayment: true }), bytes(12), 1), RangeError);
+    assert.throws(
+      () => sealCredentialId(wrapKey, rpIdHash, payload({ thirdPartyPayment: true }), bytes(12), 1),
+      RangeError,
+    );
     assert.throws(() => sealCredentialId(wrapKey, rpIdHash, payload(), bytes(12), 4), RangeError);
   });
 

@@ -9,11 +9,22 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CoseAlg } from '../../src/encoding/cose.js';
 import { credentialIdsFor, VAULT_HANDLE_LENGTH } from '../../src/store/credentialIds.js';
-import { ALL_PAYLOAD_FLAGS, decodePayloadFlags, encodePayloadFlags, PAYLOAD_FLAGS, type CredentialPayload } from '../../src/store/credentialPayload.js';
+import {
+  ALL_PAYLOAD_FLAGS,
+  decodePayloadFlags,
+  encodePayloadFlags,
+  PAYLOAD_FLAGS,
+  type CredentialPayload,
+} from '../../src/store/credentialPayload.js';
 import { isSlotHandle } from '../../src/store/credentialSlot.js';
 import { MemoryStore, MemoryVault } from '../../src/store/memoryStore.js';
 
-const deps = () => ({ store: new MemoryStore(), vault: new MemoryVault(), rng: { bytes: (n: number) => new Uint8Array(randomBytes(n)) }, clock: { now: () => 1_700_000_000_000 } });
+const deps = () => ({
+  store: new MemoryStore(),
+  vault: new MemoryVault(),
+  rng: { bytes: (n: number) => new Uint8Array(randomBytes(n)) },
+  clock: { now: () => 1_700_000_000_000 },
+});
 const payload = (extra: Partial<CredentialPayload> = {}): CredentialPayload => ({
   discoverable: false,
   u2f: false,
@@ -28,7 +39,10 @@ const otherRp = new Uint8Array(32).fill(2);
 
 describe('credential IDs as a port', () => {
   const formats = {
-    sealed: { format: {}, check: (id: Uint8Array) => assert.ok(id.length === 1 + 12 + 4 + 2 + 32 + 16 && id[0] === 0x02) },
+    sealed: {
+      format: {},
+      check: (id: Uint8Array) => assert.ok(id.length === 1 + 12 + 4 + 2 + 32 + 16 && id[0] === 0x02),
+    },
     badge: { format: { credentialSlots: 2 }, check: (id: Uint8Array) => assert.ok(isSlotHandle(id)) },
     provider: { format: { storedCredentialIdLength: 20 }, check: (id: Uint8Array) => assert.equal(id.length, 20) },
     split: { format: { vaultHandles: true }, check: (id: Uint8Array) => assert.equal(id.length, VAULT_HANDLE_LENGTH) },
@@ -57,7 +71,8 @@ describe('credential IDs as a port', () => {
     });
     for (const { format } of Object.values(formats)) {
       const reader = credentialIdsFor(d, format); // a fresh process on the same store and vault
-      for (const { p, id } of made) assert.deepEqual(reader.unwrap(id, rp), p, `${JSON.stringify(format)} reads an ID of ${id.length} bytes`);
+      for (const { p, id } of made)
+        assert.deepEqual(reader.unwrap(id, rp), p, `${JSON.stringify(format)} reads an ID of ${id.length} bytes`);
     }
   });
 

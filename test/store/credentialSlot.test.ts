@@ -62,7 +62,9 @@ for (const [name, make] of implementations) {
       s.putResident(resident);
       const second = slot({ discoverable: true });
       s.putSlot(second);
-      s.putResident(fullCredential({ credentialId: second.credentialId, rpId: resident.rpId, userId: resident.userId }));
+      s.putResident(
+        fullCredential({ credentialId: second.credentialId, rpId: resident.rpId, userId: resident.userId }),
+      );
       assert.equal(s.getSlot(first.credentialId), undefined, 'replaced (same RP and user)');
       assert.equal(s.countSlots(), 1);
       assert.ok(s.deleteResident(second.credentialId));

@@ -77,7 +77,9 @@ test('commits survive a process killed without closing the database (SIGKILL)', 
   const compiled = import.meta.url.endsWith('.js');
   const module = new URL(`../../src/store/dataDir.${compiled ? 'js' : 'ts'}`, import.meta.url).href;
   // Uint8Arrays cross to the child as {"$bytes": [...]}.
-  const payload = JSON.stringify({ dir, id, c }, (_k, v: unknown) => (v instanceof Uint8Array ? { $bytes: [...v] } : v));
+  const payload = JSON.stringify({ dir, id, c }, (_k, v: unknown) =>
+    v instanceof Uint8Array ? { $bytes: [...v] } : v,
+  );
   const script = `
     import { openDataDir } from ${JSON.stringify(module)};
     const { dir, id, c } = JSON.parse(process.env.PAYLOAD, (_k, v) => (v && v.$bytes ? Uint8Array.from(v.$bytes) : v));
@@ -86,10 +88,14 @@ test('commits survive a process killed without closing the database (SIGKILL)', 
     d.store.putResident(c);
     process.kill(process.pid, 'SIGKILL');
   `;
-  const r = spawnSync(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    env: { ...process.env, PAYLOAD: payload },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [...(compiled ? [] : ['--import', 'tsx']), '--input-type=module', '-e', script],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, PAYLOAD: payload },
+    },
+  );
   assert.equal(r.signal, 'SIGKILL', r.stderr);
   assert.ok(existsSync(join(dir, `${DATABASE_FILE}-wal`)), 'the WAL was left un-checkpointed, as after a crash');
   const d = openDataDir(dir);
@@ -104,7 +110,10 @@ test('a world-readable master.key stops openDataDir with the chmod hint', { skip
   const dir = tempDir(t);
   openDataDir(dir).close();
   chmodSync(join(dir, 'master.key'), 0o644);
-  assert.throws(() => openDataDir(dir), (e: unknown) => e instanceof MasterKeyError && /chmod 600/.test(e.message));
+  assert.throws(
+    () => openDataDir(dir),
+    (e: unknown) => e instanceof MasterKeyError && /chmod 600/.test(e.message),
+  );
 });
 
 test('a master.key that does not belong to the database is refused at open', (t) => {
@@ -113,14 +122,20 @@ test('a master.key that does not belong to the database is refused at open', (t)
   d.store.putResident(fullCredential());
   d.close();
   writeFileSync(join(dir, 'master.key'), rand(32), { mode: 0o600 });
-  assert.throws(() => openDataDir(dir), (e: unknown) => e instanceof StoreDecryptError && /different master key/.test(e.message));
+  assert.throws(
+    () => openDataDir(dir),
+    (e: unknown) => e instanceof StoreDecryptError && /different master key/.test(e.message),
+  );
 });
 
 test('a database without its master.key is refused rather than given a new key', (t) => {
   const dir = tempDir(t);
   openDataDir(dir).close();
   renameSync(join(dir, 'master.key'), join(dir, 'master.key.bak'));
-  assert.throws(() => openDataDir(dir), (e: unknown) => e instanceof MasterKeyError && /master\.key is missing/.test(e.message));
+  assert.throws(
+    () => openDataDir(dir),
+    (e: unknown) => e instanceof MasterKeyError && /master\.key is missing/.test(e.message),
+  );
   renameSync(join(dir, 'master.key.bak'), join(dir, 'master.key'));
   openDataDir(dir).close();
 });
@@ -137,7 +152,8 @@ test('sealed records are bound to their row: swapping two sealed payloads is det
   d.close();
 
   const raw = new Database(join(dir, DATABASE_FILE));
-  const sealedOf = (id: Uint8Array): Buffer => (raw.prepare('SELECT sealed FROM resident WHERE credential_id = ?').get(id) as { sealed: Buffer }).sealed;
+  const sealedOf = (id: Uint8Array): Buffer =>
+    (raw.prepare('SELECT sealed FROM resident WHERE credential_id = ?').get(id) as { sealed: Buffer }).sealed;
   const sa = sealedOf(a.credentialId);
   raw.prepare('UPDATE resident SET sealed = ? WHERE credential_id = ?').run(sealedOf(b.credentialId), a.credentialId);
   raw.prepare('UPDATE resident SET sealed = ? WHERE credential_id = ?').run(sa, b.credentialId);

@@ -45,7 +45,10 @@ test('a second owner in the same process is refused, naming the pid and the dire
   assert.throws(
     () => openDataDir(dir),
     (e: unknown) =>
-      e instanceof DataDirLockedError && e.ownerPid === process.pid && e.message.includes(dir) && e.message.includes(`pid ${process.pid}`),
+      e instanceof DataDirLockedError &&
+      e.ownerPid === process.pid &&
+      e.message.includes(dir) &&
+      e.message.includes(`pid ${process.pid}`),
   );
   first.close();
   assert.equal(existsSync(join(dir, OWNER_FILE)), false, 'close removes the owner file');
@@ -59,7 +62,11 @@ test('another process owning the directory is named; after it is killed (-9) the
   openDataDir(dir).close();
   const child = await childOwner(dir);
   try {
-    assert.throws(() => openDataDir(dir), (e: unknown) => e instanceof DataDirLockedError && e.ownerPid === child.pid && e.message.includes(`pid ${child.pid}`));
+    assert.throws(
+      () => openDataDir(dir),
+      (e: unknown) =>
+        e instanceof DataDirLockedError && e.ownerPid === child.pid && e.message.includes(`pid ${child.pid}`),
+    );
   } finally {
     await child.kill();
   }
@@ -73,14 +80,20 @@ test('another process owning the directory is named; after it is killed (-9) the
 test('an owner file naming a live process does not lock by itself (the lock is the kernel lock)', (t) => {
   const dir = tempDir(t);
   openDataDir(dir).close();
-  writeFileSync(join(dir, OWNER_FILE), JSON.stringify({ pid: process.ppid, since: new Date().toISOString(), command: 'x' }));
+  writeFileSync(
+    join(dir, OWNER_FILE),
+    JSON.stringify({ pid: process.ppid, since: new Date().toISOString(), command: 'x' }),
+  );
   openDataDir(dir).close();
 });
 
 test('openSoftKey takes the same lock, releases it on close; :memory: takes none', async (t) => {
   const dir = tempDir(t);
   const key = await openSoftKey({ dataDir: dir });
-  await assert.rejects(openSoftKey({ dataDir: dir }), (e: unknown) => e instanceof DataDirLockedError && e.message.includes(dir));
+  await assert.rejects(
+    openSoftKey({ dataDir: dir }),
+    (e: unknown) => e instanceof DataDirLockedError && e.message.includes(dir),
+  );
   assert.throws(() => openDataDir(dir), DataDirLockedError);
   await key.close();
   await (await openSoftKey({ dataDir: dir })).close();

@@ -33,8 +33,12 @@ test('a master key with a database truncated to 0 bytes is refused, and the empt
 test('a master key whose database is missing is refused; no database is created', (t) => {
   const dir = tempDir(t);
   withCredentials(dir, 1);
-  for (const f of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`]) rmSync(join(dir, f), { force: true });
-  assert.throws(() => openDataDir(dir), (e: unknown) => e instanceof DataDirStateError && /is missing/.test(e.message));
+  for (const f of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`])
+    rmSync(join(dir, f), { force: true });
+  assert.throws(
+    () => openDataDir(dir),
+    (e: unknown) => e instanceof DataDirStateError && /is missing/.test(e.message),
+  );
   assert.throws(() => statSync(join(dir, DATABASE_FILE)), /ENOENT/);
 });
 
@@ -50,7 +54,10 @@ test('a database with damaged pages is refused at open (PRAGMA quick_check) with
   writeSync(fd, Buffer.alloc(600, 0xa5), 0, 600, 2 * pageSize + 8);
   closeSync(fd);
   const before = readFileSync(file);
-  assert.throws(() => openDataDir(dir), (e: unknown) => e instanceof StoreCorruptError && e.message.includes(file) && /damaged/.test(e.message));
+  assert.throws(
+    () => openDataDir(dir),
+    (e: unknown) => e instanceof StoreCorruptError && e.message.includes(file) && /damaged/.test(e.message),
+  );
   assert.deepEqual(readFileSync(file), before, 'the damaged file is left as it is');
 });
 
@@ -61,5 +68,8 @@ test('a file that is not a database is refused as damaged', (t) => {
   const fd = openSync(file, 'r+');
   writeSync(fd, Buffer.alloc(100, 0x42), 0, 100, 0);
   closeSync(fd);
-  assert.throws(() => openDataDir(dir), (e: unknown) => e instanceof StoreCorruptError && e.message.includes(file));
+  assert.throws(
+    () => openDataDir(dir),
+    (e: unknown) => e instanceof StoreCorruptError && e.message.includes(file),
+  );
 });

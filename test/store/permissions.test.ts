@@ -28,36 +28,54 @@ test('softkey.db, its -wal and -shm, the lock and owner files are 0600 even unde
   });
   t.after(() => d.close());
   const files = readdirSync(dir);
-  const expected = [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, 'master.key', 'softkey.lock', 'softkey.owner'];
+  const expected = [
+    DATABASE_FILE,
+    `${DATABASE_FILE}-wal`,
+    `${DATABASE_FILE}-shm`,
+    'master.key',
+    'softkey.lock',
+    'softkey.owner',
+  ];
   for (const f of expected) assert.ok(files.includes(f), f);
   for (const f of files) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
   assert.equal(statSync(dir).mode & 0o777, 0o700);
 });
 
-test('a data directory open to others is tightened to 0700 with a warning; wider database files to 0600', { skip: !posix }, (t) => {
-  const dir = tempDir(t);
-  openDataDir(dir, { warn: () => {} }).close();
-  chmodSync(dir, 0o755);
-  chmodSync(join(dir, DATABASE_FILE), 0o644);
-  const warnings: string[] = [];
-  const d = openDataDir(dir, { warn: (m) => warnings.push(m) });
-  t.after(() => d.close());
-  assert.equal(statSync(dir).mode & 0o777, 0o700);
-  assert.equal(statSync(join(dir, DATABASE_FILE)).mode & 0o777, 0o600);
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, new RegExp(`${dir} had mode 0755 .* now 0700`));
-  // A private directory is left alone, silently.
-  d.close();
-  openDataDir(dir, { warn: (m) => warnings.push(m) }).close();
-  assert.equal(warnings.length, 1);
-});
+test(
+  'a data directory open to others is tightened to 0700 with a warning; wider database files to 0600',
+  { skip: !posix },
+  (t) => {
+    const dir = tempDir(t);
+    openDataDir(dir, { warn: () => {} }).close();
+    chmodSync(dir, 0o755);
+    chmodSync(join(dir, DATABASE_FILE), 0o644);
+    const warnings: string[] = [];
+    const d = openDataDir(dir, { warn: (m) => warnings.push(m) });
+    t.after(() => d.close());
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, DATABASE_FILE)).mode & 0o777, 0o600);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, new RegExp(`${dir} had mode 0755 .* now 0700`));
+    // A private directory is left alone, silently.
+    d.close();
+    openDataDir(dir, { warn: (m) => warnings.push(m) }).close();
+    assert.equal(warnings.length, 1);
+  },
+);
 
 test('a data directory under a file names the path and the cause', (t) => {
   const file = join(tempDir(t), 'plain-file');
   writeFileSync(file, 'x');
   const dir = join(file, 'softkey');
-  assert.throws(() => openDataDir(dir), (e: unknown) => e instanceof StoreIoError && e.message.includes(dir) && /not a directory \(ENOTDIR\)/.test(e.message));
-  assert.throws(() => openDataDir(file), (e: unknown) => e instanceof StoreIoError && e.message.includes(file) && /is not a directory/.test(e.message));
+  assert.throws(
+    () => openDataDir(dir),
+    (e: unknown) =>
+      e instanceof StoreIoError && e.message.includes(dir) && /not a directory \(ENOTDIR\)/.test(e.message),
+  );
+  assert.throws(
+    () => openDataDir(file),
+    (e: unknown) => e instanceof StoreIoError && e.message.includes(file) && /is not a directory/.test(e.message),
+  );
 });
 
 test('an unwritable parent names the path and "permission denied"', { skip: !posix }, (t) => {

@@ -64,7 +64,8 @@ test('SqliteVault uses a fresh nonce per write: the same value seals differently
   const d = openDataDir(tempDir(t));
   t.after(() => d.close());
   const value = rand(32);
-  const sealedNow = (): Buffer => (d.store.db.prepare("SELECT sealed FROM secrets WHERE name = 'k'").get() as { sealed: Buffer }).sealed;
+  const sealedNow = (): Buffer =>
+    (d.store.db.prepare("SELECT sealed FROM secrets WHERE name = 'k'").get() as { sealed: Buffer }).sealed;
   d.vault.set('k', value);
   const s1 = sealedNow();
   d.vault.set('k', value);

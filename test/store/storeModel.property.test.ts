@@ -48,7 +48,8 @@ interface Real {
   generation: number;
 }
 
-const pick = <T>(list: readonly T[], i: number): T | undefined => (list.length === 0 ? undefined : list[i % list.length]);
+const pick = <T>(list: readonly T[], i: number): T | undefined =>
+  list.length === 0 ? undefined : list[i % list.length];
 
 function copyOf(c: ResidentCredential): ResidentCredential {
   return { ...c, credentialId: c.credentialId.slice(), userId: c.userId.slice(), publicKey: c.publicKey.slice() };
@@ -70,7 +71,11 @@ function compare(m: Model, r: Real): void {
   const s = r.data.store;
   const newestFirst = [...m.creds.values()].reverse();
   assert.deepEqual(s.listAllResident(), newestFirst);
-  for (const rpId of RP_IDS) assert.deepEqual(s.listResident(rpId), newestFirst.filter((c) => c.rpId === rpId));
+  for (const rpId of RP_IDS)
+    assert.deepEqual(
+      s.listResident(rpId),
+      newestFirst.filter((c) => c.rpId === rpId),
+    );
   assert.deepEqual(s.listRps(), expectedRps(m));
   assert.equal(s.countResident(), m.creds.size);
   for (const id of m.ids) {
@@ -212,7 +217,10 @@ class PinAttempt implements Cmd {
   }
   run(m: Model, r: Real): void {
     m.pinRetries = this.right ? MAX_PIN_RETRIES : Math.max(0, m.pinRetries - 1);
-    const after = updatePinState(r.data.store, (s) => void (s.pinRetries = this.right ? MAX_PIN_RETRIES : Math.max(0, s.pinRetries - 1)));
+    const after = updatePinState(
+      r.data.store,
+      (s) => void (s.pinRetries = this.right ? MAX_PIN_RETRIES : Math.max(0, s.pinRetries - 1)),
+    );
     assert.equal(after.pinRetries, m.pinRetries);
   }
   toString(): string {
@@ -327,24 +335,30 @@ test('random store operations with reopens and crashes always match the model', 
   const root = tempDir(t);
   let runs = 0;
   fc.assert(
-    fc.property(fc.commands(commands.map((a) => a.map(checked)), { maxCommands: 40 }), (cmds) => {
-      runs++;
-      const dir = mkdtempSync(join(root, 'run-'));
-      const real: Real = { dir, root, data: openDataDir(dir), generation: 0 };
-      const model: Model = {
-        creds: new Map(),
-        counters: new Map(),
-        ids: [],
-        pinRetries: MAX_PIN_RETRIES,
-        largeBlob: undefined,
-        createdAt: 1_700_000_000_000,
-      };
-      try {
-        fc.modelRun(() => ({ model, real }), cmds);
-      } finally {
-        real.data.close();
-      }
-    }),
+    fc.property(
+      fc.commands(
+        commands.map((a) => a.map(checked)),
+        { maxCommands: 40 },
+      ),
+      (cmds) => {
+        runs++;
+        const dir = mkdtempSync(join(root, 'run-'));
+        const real: Real = { dir, root, data: openDataDir(dir), generation: 0 };
+        const model: Model = {
+          creds: new Map(),
+          counters: new Map(),
+          ids: [],
+          pinRetries: MAX_PIN_RETRIES,
+          largeBlob: undefined,
+          createdAt: 1_700_000_000_000,
+        };
+        try {
+          fc.modelRun(() => ({ model, real }), cmds);
+        } finally {
+          real.data.close();
+        }
+      },
+    ),
     { numRuns: 60 },
   );
   assert.equal(runs, 60);

@@ -9,10 +9,16 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type * as SpeculosModule from '@ledgerhq/hw-transport-node-speculos';
-import { encodeRequestFrame, encodeResponseFrame, RequestFrameReader, startApduTcpServer } from '../../src/transport/apduTcp.js';
+import {
+  encodeRequestFrame,
+  encodeResponseFrame,
+  RequestFrameReader,
+  startApduTcpServer,
+} from '../../src/transport/apduTcp.js';
 
 const require = createRequire(import.meta.url);
-const SpeculosTransport = (require('@ledgerhq/hw-transport-node-speculos') as (typeof SpeculosModule)['default']).default;
+const SpeculosTransport = (require('@ledgerhq/hw-transport-node-speculos') as (typeof SpeculosModule)['default'])
+  .default;
 
 const echo = async (apdu: Uint8Array) => Uint8Array.of(...apdu, 0x90, 0x00);
 
@@ -46,18 +52,25 @@ describe('Speculos APDU framing', () => {
 
   it('the request reader reassembles any split of any frame sequence', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (apdus, cuts) => {
-        const stream = Buffer.concat(apdus.map((a) => encodeRequestFrame(a)));
-        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-        const reader = new RequestFrameReader();
-        const got: Uint8Array[] = [];
-        let prev = 0;
-        for (const p of [...points, stream.length]) {
-          got.push(...reader.push(new Uint8Array(stream.subarray(prev, p))));
-          prev = p;
-        }
-        assert.deepEqual(got.map((g) => Buffer.from(g).toString('hex')), apdus.map((a) => Buffer.from(a).toString('hex')));
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (apdus, cuts) => {
+          const stream = Buffer.concat(apdus.map((a) => encodeRequestFrame(a)));
+          const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          const reader = new RequestFrameReader();
+          const got: Uint8Array[] = [];
+          let prev = 0;
+          for (const p of [...points, stream.length]) {
+            got.push(...reader.push(new Uint8Array(stream.subarray(prev, p))));
+            prev = p;
+          }
+          assert.deepEqual(
+            got.map((g) => Buffer.from(g).toString('hex')),
+            apdus.map((a) => Buffer.from(a).toString('hex')),
+          );
+        },
+      ),
     );
   });
 
@@ -124,7 +137,10 @@ describe('Speculos APDU framing', () => {
   });
 
   it('@ledgerhq/hw-transport-node-speculos exchanges unchanged', async () => {
-    const server = await startApduTcpServer({ port: 0, onApdu: async (apdu) => Uint8Array.of(...apdu.subarray(5), 0x90, 0x00) });
+    const server = await startApduTcpServer({
+      port: 0,
+      onApdu: async (apdu) => Uint8Array.of(...apdu.subarray(5), 0x90, 0x00),
+    });
     const transport = await SpeculosTransport.open({ apduPort: server.address.port });
     try {
       const r = await transport.send(0x06, 0x00, 0, 0, Buffer.from('abcdef', 'hex'));

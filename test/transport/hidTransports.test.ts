@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { CtapHidDevice } from '../../src/ctaphid/channels.js';
 import { attachHid, type HidFront, type PowerCycleOptions } from '../../src/main/hidFront.js';
-import { HID_TRANSPORTS, hidTransportDefaults, hidTransportFlags, hidTransportHelp, planHidTransports } from '../../src/main/hidTransports.js';
+import {
+  HID_TRANSPORTS,
+  hidTransportDefaults,
+  hidTransportFlags,
+  hidTransportHelp,
+  planHidTransports,
+} from '../../src/main/hidTransports.js';
 import { portEvents, type HidReportPort } from '../../src/transport/hidPort.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
@@ -52,7 +58,7 @@ describe('attachHid', () => {
     assert.deepEqual([a.sent.length, b.sent[0]?.[0]], [0, 7], 'a device answers on its own port');
   });
 
-  it('a re-plug forgets that port\'s channels; a magic reboot power-cycles the front and keeps them', () => {
+  it("a re-plug forgets that port's channels; a magic reboot power-cycles the front and keeps them", () => {
     const { front, log } = recordingFront();
     const a = fakePort();
     attachHid(front, a.port);
@@ -67,10 +73,13 @@ describe('HID_TRANSPORTS', () => {
     const dir = join(REPO_ROOT, 'src/transport');
     const ports = readdirSync(dir)
       .filter((f) => f.endsWith('.ts'))
-      .flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/^export async function (\w+Port)\(/gm)].map((m) => m[1]!));
+      .flatMap((f) =>
+        [...readFileSync(join(dir, f), 'utf8').matchAll(/^export async function (\w+Port)\(/gm)].map((m) => m[1]!),
+      );
     const table = readFileSync(join(REPO_ROOT, 'src/main/hidTransports.ts'), 'utf8');
     assert.ok(ports.length >= 5, ports.join(', '));
-    for (const port of ports.filter((p) => p !== 'udpHidPort')) assert.match(table, new RegExp(`\\b${port}\\(`), `${port} has no row`);
+    for (const port of ports.filter((p) => p !== 'udpHidPort'))
+      assert.match(table, new RegExp(`\\b${port}\\(`), `${port} has no row`);
   });
 
   it('derives the flags, their defaults, the help lines and the plan from the rows', () => {
@@ -81,7 +90,13 @@ describe('HID_TRANSPORTS', () => {
       assert.match(hidTransportHelp(), new RegExp(`^ {6}--${t.flag}\\b`, 'm'), t.flag);
     }
     const plan = planHidTransports({ 'tcp-hid': '127.0.0.1:9', uhid: true, ws: undefined });
-    assert.deepEqual(plan.map((p) => [p.transport.flag, p.address]), [['uhid', undefined], ['tcp-hid', { host: '127.0.0.1', port: 9 }]]);
+    assert.deepEqual(
+      plan.map((p) => [p.transport.flag, p.address]),
+      [
+        ['uhid', undefined],
+        ['tcp-hid', { host: '127.0.0.1', port: 9 }],
+      ],
+    );
     assert.throws(() => planHidTransports({ usbip: 'here' }), /--usbip must be HOST:PORT/);
   });
 });

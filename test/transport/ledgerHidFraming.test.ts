@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { HidAssembler, makeBlocks, reduce, type HidReduceResult, type HidReduceState } from '../../src/transport/ledgerHidFraming.js';
+import {
+  HidAssembler,
+  makeBlocks,
+  reduce,
+  type HidReduceResult,
+  type HidReduceState,
+} from '../../src/transport/ledgerHidFraming.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -29,7 +35,10 @@ describe('Ledger HID framing', () => {
     assert.equal(makeBlocks(1, new Uint8Array(58)).length, 2);
     assert.equal(makeBlocks(1, new Uint8Array(57 + 59)).length, 2);
     assert.equal(makeBlocks(1, new Uint8Array(57 + 59 + 1)).length, 3);
-    const blocks = makeBlocks(0xabcd, new Uint8Array(120).map((_, i) => i));
+    const blocks = makeBlocks(
+      0xabcd,
+      new Uint8Array(120).map((_, i) => i),
+    );
     assert.deepEqual(
       blocks.map((b) => hex(b.subarray(0, 5))),
       ['abcd050000', 'abcd050001', 'abcd050002'],
@@ -69,13 +78,18 @@ describe('Ledger HID framing', () => {
 
   it('makeBlocks then reduce is the identity for every length and channel', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.uint8Array({ maxLength: 2000 }), fc.constantFrom(64, 65, 128), (channel, message, size) => {
-        const blocks = makeBlocks(channel, message, size);
-        assert.ok(blocks.every((b) => b.length === size));
-        const r = assemble(blocks);
-        assert.equal(r.kind, 'message');
-        assert.ok(r.kind === 'message' && r.channel === channel && hex(r.message) === hex(message));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.uint8Array({ maxLength: 2000 }),
+        fc.constantFrom(64, 65, 128),
+        (channel, message, size) => {
+          const blocks = makeBlocks(channel, message, size);
+          assert.ok(blocks.every((b) => b.length === size));
+          const r = assemble(blocks);
+          assert.equal(r.kind, 'message');
+          assert.ok(r.kind === 'message' && r.channel === channel && hex(r.message) === hex(message));
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -33,7 +33,10 @@ async function endpoints(onReport: (r: Uint8Array) => void, onPowerCycle?: () =>
   const device = await startUdpDeviceTransport({ host: '127.0.0.1', port: 0, onReport, onPowerCycle });
   const host = await connectUdpHost({ devicePort: device.address.port, bindPort: 0 });
   device.setReplyAddress('127.0.0.1', host.address.port);
-  closers.push(() => device.close(), () => host.close());
+  closers.push(
+    () => device.close(),
+    () => host.close(),
+  );
   return { device, host };
 }
 
@@ -106,7 +109,9 @@ describe('UDP transport (solo simulation convention)', () => {
   it('reports a port already in use', async () => {
     const first = await startUdpDeviceTransport({ port: 0, onReport: () => {} });
     closers.push(() => first.close());
-    await assert.rejects(startUdpDeviceTransport({ port: first.address.port, onReport: () => {} }), { code: 'EADDRINUSE' });
+    await assert.rejects(startUdpDeviceTransport({ port: first.address.port, onReport: () => {} }), {
+      code: 'EADDRINUSE',
+    });
   });
 });
 
@@ -123,13 +128,21 @@ describe('CtapHidHost over UDP to CtapHidDevice', () => {
       const devicePort = probe.address.port;
       await probe.close();
       host = await connectUdpHost({ devicePort, bindPort: 0 });
-      device = await startUdpDeviceTransport({ port: devicePort, replyPort: host.address.port, onReport, onPowerCycle });
+      device = await startUdpDeviceTransport({
+        port: devicePort,
+        replyPort: host.address.port,
+        onReport,
+        onPowerCycle,
+      });
     } else {
       device = await startUdpDeviceTransport({ port: 0, onReport, onPowerCycle });
       host = await connectUdpHost({ devicePort: device.address.port, bindPort: 0 });
       device.setReplyAddress('127.0.0.1', host.address.port);
     }
-    closers.push(() => device.close(), () => host.close());
+    closers.push(
+      () => device.close(),
+      () => host.close(),
+    );
     ctap = new CtapHidDevice({
       handler: echoHandler,
       send: (r) => device.send(r),

@@ -58,8 +58,32 @@ import { FIDO_REPORT_DESCRIPTOR } from '../../src/transport/usbDescriptors.js';
 
 // ── the kernel's layout, from the header (see the comment at the top) ──
 const EVENT_SIZE = 4 + (128 + 64 + 64 + 2 + 2 + 4 * 4 + 4096);
-const T = { DESTROY: 1, START: 2, STOP: 3, OPEN: 4, CLOSE: 5, OUTPUT: 6, GET_REPORT: 9, GET_REPORT_REPLY: 10, CREATE2: 11, INPUT2: 12, SET_REPORT: 13, SET_REPORT_REPLY: 14 };
-const CREATE2 = { NAME: 4, PHYS: 4 + 128, UNIQ: 4 + 192, RD_SIZE: 4 + 256, BUS: 4 + 258, VENDOR: 4 + 260, PRODUCT: 4 + 264, VERSION: 4 + 268, COUNTRY: 4 + 272, RD_DATA: 4 + 276 };
+const T = {
+  DESTROY: 1,
+  START: 2,
+  STOP: 3,
+  OPEN: 4,
+  CLOSE: 5,
+  OUTPUT: 6,
+  GET_REPORT: 9,
+  GET_REPORT_REPLY: 10,
+  CREATE2: 11,
+  INPUT2: 12,
+  SET_REPORT: 13,
+  SET_REPORT_REPLY: 14,
+};
+const CREATE2 = {
+  NAME: 4,
+  PHYS: 4 + 128,
+  UNIQ: 4 + 192,
+  RD_SIZE: 4 + 256,
+  BUS: 4 + 258,
+  VENDOR: 4 + 260,
+  PRODUCT: 4 + 264,
+  VERSION: 4 + 268,
+  COUNTRY: 4 + 272,
+  RD_DATA: 4 + 276,
+};
 const START_DEV_FLAGS = 4;
 const OUTPUT = { DATA: 4, SIZE: 4 + 4096, RTYPE: 4 + 4098 };
 const INPUT2 = { SIZE: 4, DATA: 6 };
@@ -109,7 +133,8 @@ class FakeKernel {
       joined.set(this.buffer);
       joined.set(chunk, this.buffer.length);
       let offset = 0;
-      for (; joined.length - offset >= EVENT_SIZE; offset += EVENT_SIZE) this.receive(joined.slice(offset, offset + EVENT_SIZE));
+      for (; joined.length - offset >= EVENT_SIZE; offset += EVENT_SIZE)
+        this.receive(joined.slice(offset, offset + EVENT_SIZE));
       this.buffer = joined.slice(offset);
     });
   }
@@ -165,10 +190,15 @@ async function fakeUhid() {
 
 /** A HID report descriptor parser just good enough to read back what a FIDO client looks for. */
 function parseReportDescriptor(d: Uint8Array) {
-  const out = { usagePage: -1, usage: -1, inputs: [] as { size: number; count: number }[], outputs: [] as { size: number; count: number }[] };
+  const out = {
+    usagePage: -1,
+    usage: -1,
+    inputs: [] as { size: number; count: number }[],
+    outputs: [] as { size: number; count: number }[],
+  };
   let reportSize = 0;
   let reportCount = 0;
-  for (let i = 0; i < d.length; ) {
+  for (let i = 0; i < d.length;) {
     const prefix = d[i]!;
     const size = [0, 1, 2, 4][prefix & 0x03]!;
     let value = 0;
@@ -238,10 +268,20 @@ describe('struct uhid_event codec (include/uapi/linux/uhid.h)', () => {
     assert.deepEqual(b.slice(CREATE2.RD_DATA, CREATE2.RD_DATA + 34), rd);
     assert.equal(CREATE2.RD_DATA + 4096, EVENT_SIZE, 'rd_data ends the largest union member');
     // Names are NUL-terminated inside their field even when too long.
-    const long = encodeUhidEvent({ ...(decodeUhidEvent(b) as Extract<ReturnType<typeof decodeUhidEvent>, { type: 11 }>), name: 'n'.repeat(300) });
+    const long = encodeUhidEvent({
+      ...(decodeUhidEvent(b) as Extract<ReturnType<typeof decodeUhidEvent>, { type: 11 }>),
+      name: 'n'.repeat(300),
+    });
     assert.equal(long[CREATE2.NAME + 127], 0);
     assert.equal(cstr(long.subarray(CREATE2.NAME, CREATE2.NAME + 128)).length, 127);
-    assert.throws(() => encodeUhidEvent({ ...(decodeUhidEvent(b) as Extract<ReturnType<typeof decodeUhidEvent>, { type: 11 }>), reportDescriptor: new Uint8Array(4097) }), RangeError);
+    assert.throws(
+      () =>
+        encodeUhidEvent({
+          ...(decodeUhidEvent(b) as Extract<ReturnType<typeof decodeUhidEvent>, { type: 11 }>),
+          reportDescriptor: new Uint8Array(4097),
+        }),
+      RangeError,
+    );
   });
 
   it('encodes UHID_INPUT2, UHID_GET_REPORT_REPLY, UHID_SET_REPORT_REPLY and UHID_DESTROY at the header offsets', () => {
@@ -252,7 +292,12 @@ describe('struct uhid_event codec (include/uapi/linux/uhid.h)', () => {
     assert.deepEqual(input.slice(INPUT2.DATA, INPUT2.DATA + 64), report);
     assert.ok(input.slice(INPUT2.DATA + 64).every((x) => x === 0));
 
-    const gr = encodeUhidEvent({ type: UhidEventType.UHID_GET_REPORT_REPLY, id: 0xdeadbeef, err: 5, data: Uint8Array.of(9, 8) });
+    const gr = encodeUhidEvent({
+      type: UhidEventType.UHID_GET_REPORT_REPLY,
+      id: 0xdeadbeef,
+      err: 5,
+      data: Uint8Array.of(9, 8),
+    });
     assert.equal(view(gr).getUint32(0, LE), 10);
     assert.equal(view(gr).getUint32(GET_REPORT_REPLY.ID, LE), 0xdeadbeef);
     assert.equal(view(gr).getUint16(GET_REPORT_REPLY.ERR, LE), 5);
@@ -290,9 +335,19 @@ describe('struct uhid_event codec (include/uapi/linux/uhid.h)', () => {
       v.setUint16(SET_REPORT.SIZE, 3, LE);
       b.set([1, 2, 3], SET_REPORT.DATA);
     });
-    assert.deepEqual(decodeUhidEvent(set), { type: UhidEventType.UHID_SET_REPORT, id: 42, rnum: 0, rtype: 1, data: Uint8Array.of(1, 2, 3) });
+    assert.deepEqual(decodeUhidEvent(set), {
+      type: UhidEventType.UHID_SET_REPORT,
+      id: 42,
+      rnum: 0,
+      rtype: 1,
+      data: Uint8Array.of(1, 2, 3),
+    });
 
-    for (const [type, code] of [[UhidEventType.UHID_STOP, 3], [UhidEventType.UHID_OPEN, 4], [UhidEventType.UHID_CLOSE, 5]] as const) {
+    for (const [type, code] of [
+      [UhidEventType.UHID_STOP, 3],
+      [UhidEventType.UHID_OPEN, 4],
+      [UhidEventType.UHID_CLOSE, 5],
+    ] as const) {
       assert.deepEqual(decodeUhidEvent(kernelEvent(code)), { type });
     }
     assert.deepEqual(decodeUhidEvent(kernelEvent(99)), { type: 'unknown', code: 99 });
@@ -317,7 +372,10 @@ describe('struct uhid_event codec (include/uapi/linux/uhid.h)', () => {
 
 describe('FIDO HID report descriptor', () => {
   it('is usage page 0xF1D0, usage 0x01, one 64-byte input and one 64-byte output report, no report IDs', () => {
-    assert.equal(toHex(FIDO_REPORT_DESCRIPTOR), '06d0f10901a10109201500 26ff0075089540810209211500 26ff00750895409102c0'.replace(/ /g, ''));
+    assert.equal(
+      toHex(FIDO_REPORT_DESCRIPTOR),
+      '06d0f10901a10109201500 26ff0075089540810209211500 26ff00750895409102c0'.replace(/ /g, ''),
+    );
     const d = parseReportDescriptor(FIDO_REPORT_DESCRIPTOR);
     assert.equal(d.usagePage, 0xf1d0);
     assert.equal(d.usage, 0x01);
@@ -347,13 +405,16 @@ describe('opening /dev/uhid', () => {
     const dir = mkdtempSync(join(tmpdir(), 'softkey-uhid-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const missing = join(dir, 'uhid');
-    await assert.rejects(startUhidTransport({ path: missing, vendor: 1, product: 2, onReport: () => {} }), (e: unknown) => {
-      assert.ok(e instanceof UhidOpenError);
-      assert.equal(e.code, 'ENOENT');
-      assert.equal(e.path, missing);
-      assert.match(e.message, /modprobe uhid/);
-      return true;
-    });
+    await assert.rejects(
+      startUhidTransport({ path: missing, vendor: 1, product: 2, onReport: () => {} }),
+      (e: unknown) => {
+        assert.ok(e instanceof UhidOpenError);
+        assert.equal(e.code, 'ENOENT');
+        assert.equal(e.path, missing);
+        assert.match(e.message, /modprobe uhid/);
+        return true;
+      },
+    );
     // A directory is not a device file: the message names the path.
     await assert.rejects(startUhidTransport({ path: dir, vendor: 1, product: 2, onReport: () => {} }), (e: unknown) => {
       assert.ok(e instanceof UhidOpenError);
@@ -373,147 +434,168 @@ describe('opening /dev/uhid', () => {
 });
 
 describe('UHID transport against a fake kernel', () => {
-  it('creates "softkey FIDO2" on BUS_USB and serves INIT, getInfo, makeCredential and getAssertion to a hidraw-style client', { timeout: GUARD_MS }, async () => {
-    const { file, kernel } = await fakeUhid();
-    const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
-    cleanups.push(() => device.close());
-    const served = attachHid(device, await uhidPort({ ...softkeyUhidDevice({ serial: 'SK-1' }), file }));
-    cleanups.push(() => served.close());
-    assert.match(served.description, /UHID/);
+  it(
+    'creates "softkey FIDO2" on BUS_USB and serves INIT, getInfo, makeCredential and getAssertion to a hidraw-style client',
+    { timeout: GUARD_MS },
+    async () => {
+      const { file, kernel } = await fakeUhid();
+      const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
+      cleanups.push(() => device.close());
+      const served = attachHid(device, await uhidPort({ ...softkeyUhidDevice({ serial: 'SK-1' }), file }));
+      cleanups.push(() => served.close());
+      assert.match(served.description, /UHID/);
 
-    const create = await kernel.next();
-    assert.equal(create.type, T.CREATE2);
-    const c = view(create.bytes);
-    assert.equal(cstr(create.bytes.subarray(CREATE2.NAME, CREATE2.NAME + 128)), 'softkey FIDO2');
-    assert.equal(cstr(create.bytes.subarray(CREATE2.UNIQ, CREATE2.UNIQ + 64)), 'SK-1');
-    assert.equal(c.getUint16(CREATE2.BUS, LE), 3, 'BUS_USB');
-    assert.equal(c.getUint32(CREATE2.VENDOR, LE), SOFTKEY_USB_VENDOR_ID);
-    assert.equal(c.getUint32(CREATE2.PRODUCT, LE), SOFTKEY_USB_PRODUCT_ID);
-    const rdSize = c.getUint16(CREATE2.RD_SIZE, LE);
-    const rd = parseReportDescriptor(create.bytes.slice(CREATE2.RD_DATA, CREATE2.RD_DATA + rdSize));
-    assert.equal(rd.usagePage, 0xf1d0);
+      const create = await kernel.next();
+      assert.equal(create.type, T.CREATE2);
+      const c = view(create.bytes);
+      assert.equal(cstr(create.bytes.subarray(CREATE2.NAME, CREATE2.NAME + 128)), 'softkey FIDO2');
+      assert.equal(cstr(create.bytes.subarray(CREATE2.UNIQ, CREATE2.UNIQ + 64)), 'SK-1');
+      assert.equal(c.getUint16(CREATE2.BUS, LE), 3, 'BUS_USB');
+      assert.equal(c.getUint32(CREATE2.VENDOR, LE), SOFTKEY_USB_VENDOR_ID);
+      assert.equal(c.getUint32(CREATE2.PRODUCT, LE), SOFTKEY_USB_PRODUCT_ID);
+      const rdSize = c.getUint16(CREATE2.RD_SIZE, LE);
+      const rd = parseReportDescriptor(create.bytes.slice(CREATE2.RD_DATA, CREATE2.RD_DATA + rdSize));
+      assert.equal(rd.usagePage, 0xf1d0);
 
-    kernel.write(kernelEvent(T.START));
-    kernel.write(kernelEvent(T.OPEN));
+      kernel.write(kernelEvent(T.START));
+      kernel.write(kernelEvent(T.OPEN));
 
-    const rng = (n: number) => new Uint8Array(randomBytes(n));
-    const host = new CtapHidHost(kernel.pipe(), { rng });
-    const info = await host.init();
-    assert.deepEqual(info.deviceVersion, [0, 1, 0]);
-    const getInfo = decodeGetInfoResponse(await host.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)));
-    assert.ok(getInfo.versions.includes('FIDO_2_0'));
+      const rng = (n: number) => new Uint8Array(randomBytes(n));
+      const host = new CtapHidHost(kernel.pipe(), { rng });
+      const info = await host.init();
+      assert.deepEqual(info.deviceVersion, [0, 1, 0]);
+      const getInfo = decodeGetInfoResponse(await host.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)));
+      assert.ok(getInfo.versions.includes('FIDO_2_0'));
 
-    const made = decodeMakeCredentialResponse(
-      await host.cbor(
-        encodeMakeCredentialRequest({
-          clientDataHash: rng(32),
-          rp: { id: 'uhid.example' },
-          user: { id: Uint8Array.of(1, 2, 3), name: 'alice' },
-          pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+      const made = decodeMakeCredentialResponse(
+        await host.cbor(
+          encodeMakeCredentialRequest({
+            clientDataHash: rng(32),
+            rp: { id: 'uhid.example' },
+            user: { id: Uint8Array.of(1, 2, 3), name: 'alice' },
+            pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+          }),
+        ),
+      );
+      const attested = parseAuthenticatorData(made.authData).attestedCredentialData!;
+      assert.deepEqual(
+        parseAuthenticatorData(made.authData).rpIdHash,
+        sha256(new TextEncoder().encode('uhid.example')),
+      );
+
+      const clientDataHash = rng(32);
+      const assertion = decodeGetAssertionResponse(
+        await host.cbor(
+          encodeGetAssertionRequest({
+            rpId: 'uhid.example',
+            clientDataHash,
+            allowList: [{ type: 'public-key', id: attested.credentialId }],
+          }),
+        ),
+      );
+      assert.deepEqual(assertion.credential.id, attested.credentialId);
+      const signed = Uint8Array.of(...assertion.authData, ...clientDataHash);
+      assert.ok(verifySignature(decodeCoseKey(attested.credentialPublicKey), signed, assertion.signature));
+
+      // A client that writes 64 bytes without the report ID is understood too.
+      const bare = new CtapHidHost(kernel.pipe(false), { rng });
+      const bareInfo = await bare.init();
+      assert.notEqual(bareInfo.cid, info.cid);
+
+      // close() destroys the device; the kernel answers with CLOSE and STOP.
+      const closing = served.close();
+      const destroy = await kernel.next();
+      assert.equal(destroy.type, T.DESTROY);
+      kernel.write(kernelEvent(T.CLOSE));
+      kernel.write(kernelEvent(T.STOP));
+      await closing;
+    },
+  );
+
+  it(
+    'answers GET_REPORT and SET_REPORT, reports START/OPEN/CLOSE/STOP, and power-cycles when the driver re-binds',
+    { timeout: GUARD_MS },
+    async () => {
+      const { file, kernel } = await fakeUhid();
+      const reports: Uint8Array[] = [];
+      const statuses: UhidStatus[] = [];
+      let powerCycles = 0;
+      let gotReport: () => void = () => {};
+      const uhid = await startUhidTransport({
+        file,
+        vendor: 0x1209,
+        product: 0x0001,
+        onReport: (r) => {
+          reports.push(r);
+          gotReport();
+        },
+        onStatus: (s) => statuses.push(s),
+        onPowerCycle: () => powerCycles++,
+      });
+      cleanups.push(() => uhid.close());
+      assert.equal((await kernel.next()).type, T.CREATE2);
+
+      // A feature GET_REPORT is refused at once (err != 0) with the request's id.
+      kernel.write(
+        kernelEvent(T.GET_REPORT, (v, b) => {
+          v.setUint32(GET_REPORT.ID, 1001, LE);
+          b[GET_REPORT.RTYPE] = UHID_FEATURE_REPORT;
         }),
-      ),
-    );
-    const attested = parseAuthenticatorData(made.authData).attestedCredentialData!;
-    assert.deepEqual(parseAuthenticatorData(made.authData).rpIdHash, sha256(new TextEncoder().encode('uhid.example')));
+      );
+      const getReply = await kernel.next();
+      assert.equal(getReply.type, T.GET_REPORT_REPLY);
+      assert.equal(view(getReply.bytes).getUint32(GET_REPORT_REPLY.ID, LE), 1001);
+      assert.notEqual(view(getReply.bytes).getUint16(GET_REPORT_REPLY.ERR, LE), 0);
 
-    const clientDataHash = rng(32);
-    const assertion = decodeGetAssertionResponse(
-      await host.cbor(
-        encodeGetAssertionRequest({ rpId: 'uhid.example', clientDataHash, allowList: [{ type: 'public-key', id: attested.credentialId }] }),
-      ),
-    );
-    assert.deepEqual(assertion.credential.id, attested.credentialId);
-    const signed = Uint8Array.of(...assertion.authData, ...clientDataHash);
-    assert.ok(verifySignature(decodeCoseKey(attested.credentialPublicKey), signed, assertion.signature));
+      // An output report sent as SET_REPORT is delivered and acknowledged; a feature report is refused.
+      const report = Uint8Array.from({ length: 64 }, (_, i) => i + 1);
+      const delivered = new Promise<void>((resolve) => (gotReport = resolve));
+      kernel.write(
+        kernelEvent(T.SET_REPORT, (v, b) => {
+          v.setUint32(SET_REPORT.ID, 1002, LE);
+          b[SET_REPORT.RTYPE] = UHID_OUTPUT_REPORT;
+          v.setUint16(SET_REPORT.SIZE, 65, LE);
+          b.set([0, ...report], SET_REPORT.DATA);
+        }),
+      );
+      const setReply = await kernel.next();
+      assert.equal(setReply.type, T.SET_REPORT_REPLY);
+      assert.equal(view(setReply.bytes).getUint32(SET_REPORT_REPLY.ID, LE), 1002);
+      assert.equal(view(setReply.bytes).getUint16(SET_REPORT_REPLY.ERR, LE), 0);
+      await delivered;
+      assert.deepEqual(reports, [report]);
 
-    // A client that writes 64 bytes without the report ID is understood too.
-    const bare = new CtapHidHost(kernel.pipe(false), { rng });
-    const bareInfo = await bare.init();
-    assert.notEqual(bareInfo.cid, info.cid);
+      kernel.write(
+        kernelEvent(T.SET_REPORT, (v, b) => {
+          v.setUint32(SET_REPORT.ID, 1003, LE);
+          b[SET_REPORT.RTYPE] = UHID_FEATURE_REPORT;
+        }),
+      );
+      const refused = await kernel.next();
+      assert.equal(view(refused.bytes).getUint32(SET_REPORT_REPLY.ID, LE), 1003);
+      assert.notEqual(view(refused.bytes).getUint16(SET_REPORT_REPLY.ERR, LE), 0);
 
-    // close() destroys the device; the kernel answers with CLOSE and STOP.
-    const closing = served.close();
-    const destroy = await kernel.next();
-    assert.equal(destroy.type, T.DESTROY);
-    kernel.write(kernelEvent(T.CLOSE));
-    kernel.write(kernelEvent(T.STOP));
-    await closing;
-  });
+      // Feature-type OUTPUT events are not reports; a report of the wrong size cannot be sent.
+      kernel.write(outputEvent(new Uint8Array(65).fill(9), UHID_FEATURE_REPORT));
+      assert.throws(() => uhid.send(new Uint8Array(63)), RangeError);
 
-  it('answers GET_REPORT and SET_REPORT, reports START/OPEN/CLOSE/STOP, and power-cycles when the driver re-binds', { timeout: GUARD_MS }, async () => {
-    const { file, kernel } = await fakeUhid();
-    const reports: Uint8Array[] = [];
-    const statuses: UhidStatus[] = [];
-    let powerCycles = 0;
-    let gotReport: () => void = () => {};
-    const uhid = await startUhidTransport({
-      file,
-      vendor: 0x1209,
-      product: 0x0001,
-      onReport: (r) => {
-        reports.push(r);
-        gotReport();
-      },
-      onStatus: (s) => statuses.push(s),
-      onPowerCycle: () => powerCycles++,
-    });
-    cleanups.push(() => uhid.close());
-    assert.equal((await kernel.next()).type, T.CREATE2);
+      // START, OPEN, CLOSE, STOP, START: the second START is a re-plug.
+      for (const t of [T.START, T.OPEN, T.CLOSE, T.STOP, T.START]) kernel.write(kernelEvent(t));
+      // An input report after them: once it arrives, every event before it was handled.
+      const last = new Promise<Uint8Array>((resolve) => kernel.inputReports.add(resolve));
+      kernel.write(kernelEvent(T.GET_REPORT, (v) => v.setUint32(GET_REPORT.ID, 1004, LE)));
+      assert.equal((await kernel.next()).type, T.GET_REPORT_REPLY);
+      uhid.send(report);
+      assert.deepEqual(await last, report);
+      assert.deepEqual(statuses, ['started', 'opened', 'closed', 'stopped', 'started']);
+      assert.equal(powerCycles, 1);
+      assert.equal(reports.length, 1, 'the feature OUTPUT event was not delivered');
 
-    // A feature GET_REPORT is refused at once (err != 0) with the request's id.
-    kernel.write(kernelEvent(T.GET_REPORT, (v, b) => {
-      v.setUint32(GET_REPORT.ID, 1001, LE);
-      b[GET_REPORT.RTYPE] = UHID_FEATURE_REPORT;
-    }));
-    const getReply = await kernel.next();
-    assert.equal(getReply.type, T.GET_REPORT_REPLY);
-    assert.equal(view(getReply.bytes).getUint32(GET_REPORT_REPLY.ID, LE), 1001);
-    assert.notEqual(view(getReply.bytes).getUint16(GET_REPORT_REPLY.ERR, LE), 0);
-
-    // An output report sent as SET_REPORT is delivered and acknowledged; a feature report is refused.
-    const report = Uint8Array.from({ length: 64 }, (_, i) => i + 1);
-    const delivered = new Promise<void>((resolve) => (gotReport = resolve));
-    kernel.write(kernelEvent(T.SET_REPORT, (v, b) => {
-      v.setUint32(SET_REPORT.ID, 1002, LE);
-      b[SET_REPORT.RTYPE] = UHID_OUTPUT_REPORT;
-      v.setUint16(SET_REPORT.SIZE, 65, LE);
-      b.set([0, ...report], SET_REPORT.DATA);
-    }));
-    const setReply = await kernel.next();
-    assert.equal(setReply.type, T.SET_REPORT_REPLY);
-    assert.equal(view(setReply.bytes).getUint32(SET_REPORT_REPLY.ID, LE), 1002);
-    assert.equal(view(setReply.bytes).getUint16(SET_REPORT_REPLY.ERR, LE), 0);
-    await delivered;
-    assert.deepEqual(reports, [report]);
-
-    kernel.write(kernelEvent(T.SET_REPORT, (v, b) => {
-      v.setUint32(SET_REPORT.ID, 1003, LE);
-      b[SET_REPORT.RTYPE] = UHID_FEATURE_REPORT;
-    }));
-    const refused = await kernel.next();
-    assert.equal(view(refused.bytes).getUint32(SET_REPORT_REPLY.ID, LE), 1003);
-    assert.notEqual(view(refused.bytes).getUint16(SET_REPORT_REPLY.ERR, LE), 0);
-
-    // Feature-type OUTPUT events are not reports; a report of the wrong size cannot be sent.
-    kernel.write(outputEvent(new Uint8Array(65).fill(9), UHID_FEATURE_REPORT));
-    assert.throws(() => uhid.send(new Uint8Array(63)), RangeError);
-
-    // START, OPEN, CLOSE, STOP, START: the second START is a re-plug.
-    for (const t of [T.START, T.OPEN, T.CLOSE, T.STOP, T.START]) kernel.write(kernelEvent(t));
-    // An input report after them: once it arrives, every event before it was handled.
-    const last = new Promise<Uint8Array>((resolve) => kernel.inputReports.add(resolve));
-    kernel.write(kernelEvent(T.GET_REPORT, (v) => v.setUint32(GET_REPORT.ID, 1004, LE)));
-    assert.equal((await kernel.next()).type, T.GET_REPORT_REPLY);
-    uhid.send(report);
-    assert.deepEqual(await last, report);
-    assert.deepEqual(statuses, ['started', 'opened', 'closed', 'stopped', 'started']);
-    assert.equal(powerCycles, 1);
-    assert.equal(reports.length, 1, 'the feature OUTPUT event was not delivered');
-
-    const closing = uhid.close();
-    assert.equal((await kernel.next()).type, T.DESTROY);
-    kernel.write(kernelEvent(T.STOP));
-    await closing;
-    uhid.send(report); // after close: dropped, no throw
-  });
+      const closing = uhid.close();
+      assert.equal((await kernel.next()).type, T.DESTROY);
+      kernel.write(kernelEvent(T.STOP));
+      await closing;
+      uhid.send(report); // after close: dropped, no throw
+    },
+  );
 });

@@ -26,7 +26,22 @@ export const DOC = {
 } as const;
 
 /** Offsets inside one usb device record (OP_REP_DEVLIST offsets minus 0x0C, OP_REP_IMPORT minus 0x08). */
-const DEV = { PATH: 0x000, BUSID: 0x100, BUSNUM: 0x120, DEVNUM: 0x124, SPEED: 0x128, ID_VENDOR: 0x12c, ID_PRODUCT: 0x12e, BCD_DEVICE: 0x130, CLASS: 0x132, SUBCLASS: 0x133, PROTOCOL: 0x134, CONFIG_VALUE: 0x135, NUM_CONFIGS: 0x136, NUM_INTERFACES: 0x137 };
+const DEV = {
+  PATH: 0x000,
+  BUSID: 0x100,
+  BUSNUM: 0x120,
+  DEVNUM: 0x124,
+  SPEED: 0x128,
+  ID_VENDOR: 0x12c,
+  ID_PRODUCT: 0x12e,
+  BCD_DEVICE: 0x130,
+  CLASS: 0x132,
+  SUBCLASS: 0x133,
+  PROTOCOL: 0x134,
+  CONFIG_VALUE: 0x135,
+  NUM_CONFIGS: 0x136,
+  NUM_INTERFACES: 0x137,
+};
 
 export interface DocDevice {
   path: string;
@@ -127,7 +142,9 @@ function opRequest(code: number, body = new Uint8Array(0)): Uint8Array {
 }
 
 /** OP_REQ_DEVLIST → the raw reply and the devices in it. */
-export async function devlist(port: number): Promise<{ raw: Uint8Array; version: number; code: number; status: number; devices: DocDevice[] }> {
+export async function devlist(
+  port: number,
+): Promise<{ raw: Uint8Array; version: number; code: number; status: number; devices: DocDevice[] }> {
   const socket = await open(port);
   const reader = new Reader(socket);
   socket.write(opRequest(DOC.OP_REQ_DEVLIST));
@@ -199,7 +216,8 @@ export class ImportedDevice {
       if (command !== DOC.RET_SUBMIT) throw new Error(`unexpected command ${command}`);
       const actualLength = v.getUint32(0x18);
       const p = this.pending.get(seqnum);
-      const data = this.directions.get(seqnum) === DOC.DIR_IN ? await this.reader.read(actualLength) : new Uint8Array(0);
+      const data =
+        this.directions.get(seqnum) === DOC.DIR_IN ? await this.reader.read(actualLength) : new Uint8Array(0);
       const result = { seqnum, status, actualLength, numberOfPackets: v.getUint32(0x20), data };
       if (!p) this.unexpected.push(result);
       else {
@@ -210,7 +228,10 @@ export class ImportedDevice {
   }
 
   /** USBIP_CMD_SUBMIT; resolves with the RET_SUBMIT. `seqnum` is known at once. */
-  submit(opts: { ep: number; direction: number; length: number; data?: Uint8Array; setup?: Uint8Array }): { seqnum: number; result: Promise<UrbResult> } {
+  submit(opts: { ep: number; direction: number; length: number; data?: Uint8Array; setup?: Uint8Array }): {
+    seqnum: number;
+    result: Promise<UrbResult>;
+  } {
     const seqnum = ++this.seqnum;
     const h = new Uint8Array(DOC.HEADER_SIZE + (opts.direction === DOC.DIR_OUT ? opts.length : 0));
     const v = new DataView(h.buffer);
@@ -226,7 +247,9 @@ export class ImportedDevice {
     v.setUint32(0x24, opts.ep === 0 ? 0 : 5);
     if (opts.setup) h.set(opts.setup, 0x28);
     if (opts.data) h.set(opts.data, DOC.HEADER_SIZE);
-    const result = new Promise<UrbResult>((resolve) => this.pending.set(seqnum, { direction: opts.direction, resolve }));
+    const result = new Promise<UrbResult>((resolve) =>
+      this.pending.set(seqnum, { direction: opts.direction, resolve }),
+    );
     this.directions.set(seqnum, opts.direction);
     this.socket.write(h);
     return { seqnum, result };
@@ -234,13 +257,39 @@ export class ImportedDevice {
 
   /** A control transfer on endpoint 0 (setup fields little-endian, as on USB). */
   control(s: SetupFields, data?: Uint8Array): Promise<UrbResult> {
-    const setup = Uint8Array.of(s.bmRequestType, s.bRequest, s.wValue & 0xff, s.wValue >> 8, s.wIndex & 0xff, s.wIndex >> 8, s.wLength & 0xff, s.wLength >> 8);
+    const setup = Uint8Array.of(
+      s.bmRequestType,
+      s.bRequest,
+      s.wValue & 0xff,
+      s.wValue >> 8,
+      s.wIndex & 0xff,
+      s.wIndex >> 8,
+      s.wLength & 0xff,
+      s.wLength >> 8,
+    );
     const direction = s.bmRequestType & 0x80 ? DOC.DIR_IN : DOC.DIR_OUT;
-    return this.submit({ ep: 0, direction, length: direction === DOC.DIR_IN ? s.wLength : (data?.length ?? 0), setup, ...(data && { data }) }).result;
+    return this.submit({
+      ep: 0,
+      direction,
+      length: direction === DOC.DIR_IN ? s.wLength : (data?.length ?? 0),
+      setup,
+      ...(data && { data }),
+    }).result;
   }
 
-  getDescriptor(type: number, index: number, length: number, recipient: 'device' | 'interface' = 'device'): Promise<UrbResult> {
-    return this.control({ bmRequestType: recipient === 'device' ? 0x80 : 0x81, bRequest: 6, wValue: (type << 8) | index, wIndex: recipient === 'device' && type === 3 ? 0x0409 : 0, wLength: length });
+  getDescriptor(
+    type: number,
+    index: number,
+    length: number,
+    recipient: 'device' | 'interface' = 'device',
+  ): Promise<UrbResult> {
+    return this.control({
+      bmRequestType: recipient === 'device' ? 0x80 : 0x81,
+      bRequest: 6,
+      wValue: (type << 8) | index,
+      wIndex: recipient === 'device' && type === 3 ? 0x0409 : 0,
+      wLength: length,
+    });
   }
 
   /** USBIP_CMD_UNLINK; resolves with the RET_UNLINK status. */
@@ -287,7 +336,17 @@ export class ImportedDevice {
 }
 
 /** OP_REQ_IMPORT of `busid`: the reply's status and device, and (on success) the imported device. */
-export async function importDevice(port: number, busid: string): Promise<{ version: number; code: number; status: number; device?: DocDevice; imported?: ImportedDevice; replyLength: number }> {
+export async function importDevice(
+  port: number,
+  busid: string,
+): Promise<{
+  version: number;
+  code: number;
+  status: number;
+  device?: DocDevice;
+  imported?: ImportedDevice;
+  replyLength: number;
+}> {
   const socket = await open(port);
   socket.setNoDelay(true);
   const reader = new Reader(socket);

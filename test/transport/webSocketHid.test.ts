@@ -10,7 +10,12 @@ import { attachHid } from '../../src/main/hidFront.js';
 import { hidTransport } from '../../src/main/hidTransports.js';
 import { CtapHidHost } from '../../src/ctaphid/hostDevice.js';
 import { randomBytes } from '../../src/crypto/aead.js';
-import { connectWebSocketHid, startWebSocketHidServer, WEBSOCKET_HID_PATH, type webSocketHidPort } from '../../src/transport/webSocketHid.js';
+import {
+  connectWebSocketHid,
+  startWebSocketHidServer,
+  WEBSOCKET_HID_PATH,
+  type webSocketHidPort,
+} from '../../src/transport/webSocketHid.js';
 
 const TOKEN = 'a-test-token-of-32-characters-xx';
 const closers: Array<() => Promise<void>> = [];
@@ -51,16 +56,30 @@ describe('WebSocket CTAPHID server', () => {
     assert.equal(await upgradeStatus(server.url), 101, 'a Node client (no Origin) with the token');
     assert.equal(await upgradeStatus(server.url, { origin: 'http://localhost:5173' }), 101, 'an allowed page');
     assert.equal(await upgradeStatus(server.url, { origin: 'https://evil.example' }), 403, 'another page');
-    assert.equal(await upgradeStatus(`${base}${WEBSOCKET_HID_PATH}?token=${TOKEN.slice(0, -1)}y`), 403, 'a wrong token');
+    assert.equal(
+      await upgradeStatus(`${base}${WEBSOCKET_HID_PATH}?token=${TOKEN.slice(0, -1)}y`),
+      403,
+      'a wrong token',
+    );
     assert.equal(await upgradeStatus(`${base}${WEBSOCKET_HID_PATH}`), 403, 'no token');
     assert.equal(await upgradeStatus(`${base}/other?token=${TOKEN}`), 400, 'another path');
-    assert.deepEqual(refused, ['origin https://evil.example not allowed', 'missing or wrong token', 'missing or wrong token', 'unknown path /other']);
+    assert.deepEqual(refused, [
+      'origin https://evil.example not allowed',
+      'missing or wrong token',
+      'missing or wrong token',
+      'unknown path /other',
+    ]);
     assert.equal(reports.length, 0, 'nothing reached the device');
   });
 
   it('closes a connection that sends anything but 64-byte binary reports (1003), and passes reports on', async () => {
     const reports: Uint8Array[] = [];
-    const server = await startWebSocketHidServer({ port: 0, token: TOKEN, onReport: (r) => reports.push(r), onRefused: () => {} });
+    const server = await startWebSocketHidServer({
+      port: 0,
+      token: TOKEN,
+      onReport: (r) => reports.push(r),
+      onRefused: () => {},
+    });
     closers.push(() => server.close());
     for (const bad of [new Uint8Array(63), 'a text message']) {
       const ws = new WebSocket(server.url);
@@ -76,19 +95,31 @@ describe('WebSocket CTAPHID server', () => {
     while (reports.length === 0) await new Promise((r) => setTimeout(r, 5)); // the test's timeout guards a hang
     assert.deepEqual(reports, [report]);
     server.send(new Uint8Array(64).fill(9));
-    assert.deepEqual(await echoed, new Uint8Array(64).fill(9), 'answers go to the connection that sent the last report');
+    assert.deepEqual(
+      await echoed,
+      new Uint8Array(64).fill(9),
+      'answers go to the connection that sent the last report',
+    );
     await client.close();
   });
 
   it('short tokens are refused at start', async () => {
-    await assert.rejects(startWebSocketHidServer({ port: 0, token: 'short', onReport: () => {} }), /at least 16 characters/);
+    await assert.rejects(
+      startWebSocketHidServer({ port: 0, token: 'short', onReport: () => {} }),
+      /at least 16 characters/,
+    );
   });
 });
 
 describe('the --ws port', () => {
   it('runs CTAPHID INIT, PING and getInfo on the device over the socket', async () => {
     const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
-    const served = attachHid(device, (await hidTransport('ws').open({ host: '127.0.0.1', port: 0 }, {})) as Awaited<ReturnType<typeof webSocketHidPort>>);
+    const served = attachHid(
+      device,
+      (await hidTransport('ws').open({ host: '127.0.0.1', port: 0 }, {})) as Awaited<
+        ReturnType<typeof webSocketHidPort>
+      >,
+    );
     closers.push(() => served.close());
     assert.match(served.url, /^ws:\/\/127\.0\.0\.1:\d+\/ctaphid\?token=[\w-]{32}$/);
     const client = await connectWebSocketHid(served.url);

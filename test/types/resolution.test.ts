@@ -45,9 +45,17 @@ describe('types of softkey/playwright and softkey/puppeteer', { concurrency: tru
       // node16 reads the consumer as ESM (.mts), the others as a plain .ts file.
       const file = name === 'node16' ? 'consumer.mts' : 'consumer.ts';
       writeFileSync(join(dir, file), CONSUMER);
-      const tsconfig = { compilerOptions: { ...options, target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: [file] };
+      const tsconfig = {
+        compilerOptions: { ...options, target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+        files: [file],
+      };
       writeFileSync(join(dir, `tsconfig.${name}.json`), JSON.stringify(tsconfig));
-      const child = spawn(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, `tsconfig.${name}.json`), '--traceResolution']);
+      const child = spawn(process.execPath, [
+        join(REPO_ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        join(dir, `tsconfig.${name}.json`),
+        '--traceResolution',
+      ]);
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -55,8 +63,14 @@ describe('types of softkey/playwright and softkey/puppeteer', { concurrency: tru
       const errors = r.stdout.split('\n').filter((l) => /error TS/.test(l));
       assert.deepEqual(errors, [], `tsc under ${name}`);
       assert.equal(r.status, 0);
-      const resolved = (spec: string) => new RegExp(`Module name '${spec.replace('/', '\\/')}' was successfully resolved to '[^']*${spec === 'softkey/playwright' ? 'main/playwright' : 'bridge/puppeteer'}\\.d\\.ts'`).test(r.stdout);
-      assert.ok(resolved('softkey/playwright') && resolved('softkey/puppeteer'), `the subpaths resolve to their declarations under ${name}`);
+      const resolved = (spec: string) =>
+        new RegExp(
+          `Module name '${spec.replace('/', '\\/')}' was successfully resolved to '[^']*${spec === 'softkey/playwright' ? 'main/playwright' : 'bridge/puppeteer'}\\.d\\.ts'`,
+        ).test(r.stdout);
+      assert.ok(
+        resolved('softkey/playwright') && resolved('softkey/puppeteer'),
+        `the subpaths resolve to their declarations under ${name}`,
+      );
     });
   }
 });

@@ -2,7 +2,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { base32Lower, decodeLeb128, delegatedEthAddress, encodeLeb128, formatAddress, isValidAddressBytes, secp256k1AddressBytes } from '../../src/wallet/address.js';
+import {
+  base32Lower,
+  decodeLeb128,
+  delegatedEthAddress,
+  encodeLeb128,
+  formatAddress,
+  isValidAddressBytes,
+  secp256k1AddressBytes,
+} from '../../src/wallet/address.js';
 import { ADDRESS_VECTORS, hex, unhex } from './helpers.js';
 
 describe('addresses', () => {
@@ -18,7 +26,9 @@ describe('addresses', () => {
   });
 
   it('the unit-test public key gives its f1 address', () => {
-    const pk = unhex('0466f2bdb19e90fd7c29e4bf63612eb98515e5163c97888042364ba777d818e88b765c649056ba4a62292ae4e2ccdabd71b845d8fa0991c140f664d2978ac0972a');
+    const pk = unhex(
+      '0466f2bdb19e90fd7c29e4bf63612eb98515e5163c97888042364ba777d818e88b765c649056ba4a62292ae4e2ccdabd71b845d8fa0991c140f664d2978ac0972a',
+    );
     const bytes = secp256k1AddressBytes(pk);
     assert.equal(hex(bytes), '01dfe49184d46adc8f89d44638beb45f78fcad2590');
     assert.equal(formatAddress(bytes), 'f137sjdbgunloi7couiy4l5nc7pd6k2jmq32vizpy');
@@ -35,7 +45,10 @@ describe('addresses', () => {
   });
 
   it('f4 0x form only for 20-byte subaddresses', () => {
-    assert.equal(delegatedEthAddress(unhex('040ad4224267c4ab4a184bd1aa066b3361e70efbbeaf')), '0xd4224267c4ab4a184bd1aa066b3361e70efbbeaf');
+    assert.equal(
+      delegatedEthAddress(unhex('040ad4224267c4ab4a184bd1aa066b3361e70efbbeaf')),
+      '0xd4224267c4ab4a184bd1aa066b3361e70efbbeaf',
+    );
     assert.equal(delegatedEthAddress(unhex('040a0102')), undefined);
     assert.equal(delegatedEthAddress(unhex('01fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628')), undefined);
   });

@@ -132,7 +132,11 @@ describe('chunked signing sessions (§1.6)', () => {
     assert.equal((await sendApdu(app, 0x06, 0x02, 2, 0, unhex(TX.manualBasic))).sw, 0x9000);
     assert.equal((await sendApdu(app, 0x06, 0x02, 0, 0, PATH_BYTES.subarray(0, 10))).sw, 0x6700);
     assert.equal((await sendApdu(app, 0x06, 0x02, 0, 0, encodePath([1, 2, 3, 4, 5]))).sw, 0x6984);
-    assert.equal((await sendApdu(app, 0x06, 0x02, 1, 0, new Uint8Array([1]))).sw, 0x6987, 'a failed INIT leaves no session');
+    assert.equal(
+      (await sendApdu(app, 0x06, 0x02, 1, 0, new Uint8Array([1]))).sw,
+      0x6987,
+      'a failed INIT leaves no session',
+    );
   });
 
   it('a chunk that overflows 16384 bytes → 6983 and drops the session', async () => {
@@ -175,8 +179,14 @@ describe('chunked signing sessions (§1.6)', () => {
     // 22 bytes after the varint are not enough (the C check counts the prefix's NUL).
     assert.deepEqual(await text(new Uint8Array([22, ...prefix, 1])), { sw: 0x6984, text: 'Unexpected buffer end' });
     assert.deepEqual(await text(new Uint8Array([0, ...prefix, 1, 2])), { sw: 0x6984, text: 'Unexpected buffer end' });
-    assert.deepEqual(await text(new Uint8Array([23, ...new Uint8Array(23)])), { sw: 0x6984, text: 'Invalid raw-bytes prefix' });
-    assert.deepEqual(await text(new Uint8Array([0x81, 0x80, 0x01, ...prefix, 1, 2])), { sw: 0x6984, text: 'Value out of range' });
+    assert.deepEqual(await text(new Uint8Array([23, ...new Uint8Array(23)])), {
+      sw: 0x6984,
+      text: 'Invalid raw-bytes prefix',
+    });
+    assert.deepEqual(await text(new Uint8Array([0x81, 0x80, 0x01, ...prefix, 1, 2])), {
+      sw: 0x6984,
+      text: 'Value out of range',
+    });
     assert.deepEqual(await text(new Uint8Array([30, ...prefix, 1, 2])), { sw: 0x6984, text: 'No more data' });
     assert.equal((await text(new Uint8Array([23, ...prefix, 1, 2]))).sw, 0x9000);
   });
@@ -189,8 +199,14 @@ describe('chunked signing sessions (§1.6)', () => {
       return { sw: r.sw, text: Buffer.from(r.answer).toString('ascii') };
     };
     assert.deepEqual(await run(new Uint8Array([0, 0, 0])), { sw: 0x6984, text: 'Unexpected buffer end' });
-    assert.deepEqual(await run(new Uint8Array([0, 0, 0, 3, 0x41, 0x42])), { sw: 0x6984, text: 'Unexpected buffer end' });
-    assert.deepEqual(await run(new Uint8Array([0, 0, 0, 2, 0x41, 0x0a])), { sw: 0x6984, text: 'Blindsign Mode Required' });
+    assert.deepEqual(await run(new Uint8Array([0, 0, 0, 3, 0x41, 0x42])), {
+      sw: 0x6984,
+      text: 'Unexpected buffer end',
+    });
+    assert.deepEqual(await run(new Uint8Array([0, 0, 0, 2, 0x41, 0x0a])), {
+      sw: 0x6984,
+      text: 'Blindsign Mode Required',
+    });
     assert.equal((await run(new Uint8Array([0, 0, 0, 2, 0x41, 0x42]))).sw, 0x9000);
   });
 });

@@ -7,7 +7,12 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { encode } from 'cbor2';
 import { encodeLeb128, formatAddress } from '../../src/wallet/address.js';
-import { bigIntValue, encodeBigInt, parseFilecoinMessage, type FilecoinMessage } from '../../src/wallet/filecoinMessage.js';
+import {
+  bigIntValue,
+  encodeBigInt,
+  parseFilecoinMessage,
+  type FilecoinMessage,
+} from '../../src/wallet/filecoinMessage.js';
 import { fixedPoint, formatFil, messageReviewItems } from '../../src/wallet/reviewItems.js';
 import { ApduError, PARSER_ERROR, SW } from '../../src/wallet/statusWords.js';
 import { hex, TX, unhex } from './helpers.js';
@@ -84,7 +89,10 @@ describe('parser: the spec samples', () => {
     assert.equal(m.method, 23n);
     const items = messageReviewItems(m, 'mainnet', false);
     assert.deepEqual(items.at(-1), { label: 'Params |1|', value: formatAddress(unhex('00f59c53')) });
-    assert.deepEqual(items.find((i) => i.label === 'Method'), { label: 'Method', value: '23' });
+    assert.deepEqual(
+      items.find((i) => i.label === 'Method'),
+      { label: 'Method', value: '23' },
+    );
     assert.equal(formatAddress(unhex('009601')), 'f0150');
   });
 
@@ -104,7 +112,10 @@ describe('parser: the spec samples', () => {
     assert.deepEqual(messageReviewItems(m, 'mainnet', false).at(-1), { label: 'Params |1|', value: 'hello world' });
     const wrapped = parseFilecoinMessage(unhex(`${TX.manualBasic.slice(0, -2)}4c4b68656c6c6f20776f726c64`));
     assert.equal(wrapped.params.kind, 'bytes');
-    assert.deepEqual(messageReviewItems(wrapped, 'mainnet', false).at(-1), { label: 'Params |1|', value: hex(new TextEncoder().encode('hello world')) });
+    assert.deepEqual(messageReviewItems(wrapped, 'mainnet', false).at(-1), {
+      label: 'Params |1|',
+      value: hex(new TextEncoder().encode('hello world')),
+    });
     const binary = parseFilecoinMessage(unhex(`${TX.manualBasic.slice(0, -2)}4318ff01`));
     assert.equal(binary.params.kind, 'raw');
     assert.deepEqual(messageReviewItems(binary, 'mainnet', false).at(-1), { label: 'Params |1|', value: '18ff01' });
@@ -123,7 +134,11 @@ describe('parser: rejections (§4.1, §5)', () => {
     ['not an array', 'a0', 'Unexpected data type'],
     ['8 elements', '880000000000000000', 'Unexpected number of items'],
     ['11 elements', `8b${TX.manualBasic.slice(2)}40`, 'Unexpected number of items'],
-    ['9 elements (spec sample)', '890055026d21137eb4c4814269e894d296cf6500e43cd7145502e0c7c75f82d55e5ed55db28033630df4274a984f0144000186a0430009c41961a8004031', 'Unexpected data type'],
+    [
+      '9 elements (spec sample)',
+      '890055026d21137eb4c4814269e894d296cf6500e43cd7145502e0c7c75f82d55e5ed55db28033630df4274a984f0144000186a0430009c41961a8004031',
+      'Unexpected data type',
+    ],
     ['version as bytes', `8a40${TX.manualBasic.slice(4)}`, 'Unexpected data type'],
     ['truncated', TX.manualBasic.slice(0, 40), 'Unexpected CBOR EOF'],
     ['reserved additional info', `8a1c${TX.manualBasic.slice(4)}`, 'unexpected CBOR error'],
@@ -131,14 +146,42 @@ describe('parser: rejections (§4.1, §5)', () => {
     ['trailing bytes', `${TX.manualBasic}0000`, 'Unexpected CBOR EOF'],
     ['gas limit beyond int64', TX.manualBasic.replace('1961a8', '1bffffffffffffffff'), 'unexpected CBOR error'],
     ['negative nonce', TX.manualBasic.replace('5a01', '5a20'), 'Unexpected data type'],
-    ['empty to address', TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', '40'), 'Invalid address format'],
-    ['1-byte address', TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', '4101'), 'Invalid address format'],
-    ['f0 with 21-byte payload', TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', `5600${'81'.repeat(20)}01`), 'Invalid address format'],
-    ['f4 without subaddress', TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', '42040a'), 'Invalid address format'],
-    ['address longer than 64 bytes', TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', `5841${'00'.repeat(65)}`), 'unexpected CBOR error'],
-    ['params longer than 1256 bytes', `${TX.manualBasic.slice(0, -2)}5904e9${'00'.repeat(1257)}`, 'Unexpected number of items'],
+    [
+      'empty to address',
+      TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', '40'),
+      'Invalid address format',
+    ],
+    [
+      '1-byte address',
+      TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', '4101'),
+      'Invalid address format',
+    ],
+    [
+      'f0 with 21-byte payload',
+      TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', `5600${'81'.repeat(20)}01`),
+      'Invalid address format',
+    ],
+    [
+      'f4 without subaddress',
+      TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', '42040a'),
+      'Invalid address format',
+    ],
+    [
+      'address longer than 64 bytes',
+      TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', `5841${'00'.repeat(65)}`),
+      'unexpected CBOR error',
+    ],
+    [
+      'params longer than 1256 bytes',
+      `${TX.manualBasic.slice(0, -2)}5904e9${'00'.repeat(1257)}`,
+      'Unexpected number of items',
+    ],
     ['params as a text string', `${TX.manualBasic.slice(0, -2)}60`, 'Unexpected data type'],
-    ['params array of 255 elements', `${TX.manualBasic.slice(0, -2)}59010198ff${'00'.repeat(255)}`, 'Value out of range'],
+    [
+      'params array of 255 elements',
+      `${TX.manualBasic.slice(0, -2)}59010198ff${'00'.repeat(255)}`,
+      'Value out of range',
+    ],
     ['tagged nonce', TX.manualBasic.replace('5a01', '5ac001'), 'Unexpected data type'],
   ];
   for (const [name, txHex, text] of cases) {
@@ -168,7 +211,10 @@ describe('parser: rejections (§4.1, §5)', () => {
   it('accepts what TinyCBOR accepts: non-minimal heads and chunked byte strings', () => {
     const nonMinimal = `8a1800${TX.manualBasic.slice(4)}`;
     assert.equal(parseFilecoinMessage(unhex(nonMinimal)).version, 0n);
-    const chunked = TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', '5f4201fd531d0f4dfcd7e99afcb99a8326b7dc459d32c628ff');
+    const chunked = TX.manualBasic.replace(
+      '5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628',
+      '5f4201fd531d0f4dfcd7e99afcb99a8326b7dc459d32c628ff',
+    );
     assert.equal(hex(parseFilecoinMessage(unhex(chunked)).to), '01fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628');
   });
 });
@@ -206,10 +252,15 @@ const address = fc.oneof(
 const bigintBytes = fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }).map(encodeBigInt);
 const params = fc.oneof(
   fc.constant(new Uint8Array(0)),
-  fc.array(fc.oneof(fc.integer(), fc.string(), fc.uint8Array({ maxLength: 30 })), { maxLength: 6 }).map((a) => encode(a)),
+  fc
+    .array(fc.oneof(fc.integer(), fc.string(), fc.uint8Array({ maxLength: 30 })), { maxLength: 6 })
+    .map((a) => encode(a)),
   // A byte string whose first byte is 0..4 is displayed as an address when it parses as one (and
   // rejected when it then fails to format, see the render-failure tests), so keep clear of those.
-  fc.uint8Array({ maxLength: 40 }).filter((b) => b.length === 0 || b[0]! > 4).map((b) => encode(b)),
+  fc
+    .uint8Array({ maxLength: 40 })
+    .filter((b) => b.length === 0 || b[0]! > 4)
+    .map((b) => encode(b)),
 );
 
 interface Fields {
@@ -223,7 +274,17 @@ interface Fields {
   method: bigint;
   params: Uint8Array;
 }
-const fields: fc.Arbitrary<Fields> = fc.record({ to: address, from: address, nonce: uint64, value: bigintBytes, gasLimit: int64, gasFeeCap: bigintBytes, gasPremium: bigintBytes, method: uint64, params });
+const fields: fc.Arbitrary<Fields> = fc.record({
+  to: address,
+  from: address,
+  nonce: uint64,
+  value: bigintBytes,
+  gasLimit: int64,
+  gasFeeCap: bigintBytes,
+  gasPremium: bigintBytes,
+  method: uint64,
+  params,
+});
 
 function encodeMessage(f: Fields): Uint8Array {
   return encode([0, f.to, f.from, f.nonce, f.value, f.gasLimit, f.gasFeeCap, f.gasPremium, f.method, f.params]);

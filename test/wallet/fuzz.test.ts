@@ -13,7 +13,9 @@ import { PARSER_ERROR } from '../../src/wallet/statusWords.js';
 import { ADDRESS_VECTORS, oracle, ScriptedReview, TX, unhex, walletWithZemuSeed } from './helpers.js';
 
 /** §1.8 plus 9000; 6F00 (internal error) must never appear. */
-const SPEC_SW = new Set([0x9000, 0x6400, 0x6700, 0x6982, 0x6983, 0x6984, 0x6986, 0x6987, 0x6b00, 0x6d00, 0x6e00, 0x6f01]);
+const SPEC_SW = new Set([
+  0x9000, 0x6400, 0x6700, 0x6982, 0x6983, 0x6984, 0x6986, 0x6987, 0x6b00, 0x6d00, 0x6e00, 0x6f01,
+]);
 const TEXTS = new Set<string>(Object.values(PARSER_ERROR));
 const PATH_BYTES = encodePath([0x8000002c, 0x800001cd, 0x80000000, 0, 1]);
 const PK = unhex(ADDRESS_VECTORS[1].pk);
@@ -38,7 +40,11 @@ const apdu = fc.oneof(
       ins: fc.oneof(fc.constantFrom(0x00, 0x01, 0x02, 0x04, 0x07, 0x08, 0xa7), fc.integer({ min: 0, max: 255 })),
       p1: fc.oneof(fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 255 })),
       p2: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 255 })),
-      data: fc.oneof(fc.uint8Array({ maxLength: 255 }), fc.constant(PATH_BYTES), fc.uint8Array({ maxLength: 40 }).map((b) => Uint8Array.of(...PATH_BYTES, ...b))),
+      data: fc.oneof(
+        fc.uint8Array({ maxLength: 255 }),
+        fc.constant(PATH_BYTES),
+        fc.uint8Array({ maxLength: 40 }).map((b) => Uint8Array.of(...PATH_BYTES, ...b)),
+      ),
     })
     .map(({ cla, ins, p1, p2, data }) => encodeCommandApdu(cla, ins, p1, p2, data)),
 );
@@ -48,12 +54,16 @@ describe('APDU fuzzing', () => {
     const review = new ScriptedReview();
     const { app } = walletWithZemuSeed({ review, blindSigning: true });
     await fc.assert(
-      fc.asyncProperty(fc.array(apdu, { minLength: 1, maxLength: 12 }), fc.constantFrom<'approved' | 'denied'>('approved', 'denied'), async (apdus, outcome) => {
-        review.next(...apdus.map(() => outcome));
-        for (const a of apdus) checkResponse(await app.exchange(a));
-        const v = checkResponse(await app.exchange(unhex('0600000000')));
-        assert.equal(v.sw, 0x9000);
-      }),
+      fc.asyncProperty(
+        fc.array(apdu, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom<'approved' | 'denied'>('approved', 'denied'),
+        async (apdus, outcome) => {
+          review.next(...apdus.map(() => outcome));
+          for (const a of apdus) checkResponse(await app.exchange(a));
+          const v = checkResponse(await app.exchange(unhex('0600000000')));
+          assert.equal(v.sw, 0x9000);
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -63,12 +73,18 @@ describe('APDU fuzzing', () => {
     const samples = Object.values(TX).map(unhex);
     const tx = fc.oneof(
       fc.uint8Array({ maxLength: 600 }),
-      fc.record({ i: fc.nat(), edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }), cut: fc.option(fc.nat()) }).map(({ i, edits, cut }) => {
-        let b = samples[i % samples.length]!.slice();
-        for (const [pos, v] of edits) b[pos % b.length] = v;
-        if (cut !== null) b = b.subarray(0, cut % (b.length + 1));
-        return b;
-      }),
+      fc
+        .record({
+          i: fc.nat(),
+          edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+          cut: fc.option(fc.nat()),
+        })
+        .map(({ i, edits, cut }) => {
+          let b = samples[i % samples.length]!.slice();
+          for (const [pos, v] of edits) b[pos % b.length] = v;
+          if (cut !== null) b = b.subarray(0, cut % (b.length + 1));
+          return b;
+        }),
     );
     await fc.assert(
       fc.asyncProperty(tx, fc.integer({ min: 1, max: 255 }), async (message, chunkSize) => {

@@ -12,7 +12,8 @@ import { importMnemonic } from '../../src/wallet/keyring.js';
 // The ESM build of the transport does not load under plain Node 20 (extensionless imports);
 // the CommonJS build is the same code.
 const require = createRequire(import.meta.url);
-export const SpeculosTransport = (require('@ledgerhq/hw-transport-node-speculos') as (typeof SpeculosModule)['default']).default;
+export const SpeculosTransport = (require('@ledgerhq/hw-transport-node-speculos') as (typeof SpeculosModule)['default'])
+  .default;
 
 /** filecoin-app.md §5 */
 export const ZEMU_MNEMONIC = 'equip will roof matter pink blind book anxiety banner elbow sun young';
@@ -121,7 +122,14 @@ export class ScriptedReview implements TransactionReview {
   }
 }
 
-export function walletWithZemuSeed(options: { review?: TransactionReview; expertMode?: boolean; blindSigning?: boolean; log?: (m: string, e?: unknown) => void } = {}): {
+export function walletWithZemuSeed(
+  options: {
+    review?: TransactionReview;
+    expertMode?: boolean;
+    blindSigning?: boolean;
+    log?: (m: string, e?: unknown) => void;
+  } = {},
+): {
   app: WalletApp;
   vault: MemoryVault;
 } {

@@ -12,13 +12,22 @@ import { secp256k1RecoverPublicKey, secp256k1SignDigest, secp256k1VerifyDigest }
 import { utf8 } from '../../src/encoding/bytes.js';
 import { MemoryVault } from '../../src/store/memoryStore.js';
 import { parsePathString } from '../../src/wallet/bip32Path.js';
-import { generateMnemonic, importMnemonic, Keyring, MnemonicError, WALLET_MNEMONIC_SECRET } from '../../src/wallet/keyring.js';
+import {
+  generateMnemonic,
+  importMnemonic,
+  Keyring,
+  MnemonicError,
+  WALLET_MNEMONIC_SECRET,
+} from '../../src/wallet/keyring.js';
 import { cidDigest, personalMessageDigest } from '../../src/wallet/signing.js';
 import { ADDRESS_VECTORS, hex, oracle, SIG_VECTORS, TX, unhex, ZEMU_MNEMONIC } from './helpers.js';
 
 describe('BIP39 mnemonics', () => {
   it('accepts the Zemu mnemonic, normalising case and spaces', () => {
-    assert.deepEqual(checkMnemonic(`  ${ZEMU_MNEMONIC.toUpperCase().replace(/ /g, '  \n')} `), { ok: true, mnemonic: ZEMU_MNEMONIC });
+    assert.deepEqual(checkMnemonic(`  ${ZEMU_MNEMONIC.toUpperCase().replace(/ /g, '  \n')} `), {
+      ok: true,
+      mnemonic: ZEMU_MNEMONIC,
+    });
   });
 
   it('rejects with a message naming the problem', () => {
@@ -80,9 +89,14 @@ describe('Keyring and Vault', () => {
     assert.equal(stored.split(' ').length, 24);
     assert.ok(checkMnemonic(stored).ok);
     assert.deepEqual(calls, [32]);
-    const again = Keyring.fromVault(vault, () => assert.fail('no new entropy')).key(parsePathString("m/44'/461'/0'/0/0"));
+    const again = Keyring.fromVault(vault, () => assert.fail('no new entropy')).key(
+      parsePathString("m/44'/461'/0'/0/0"),
+    );
     assert.equal(again.address, a.address);
-    assert.equal(generateMnemonic(new MemoryVault(), () => entropy), stored);
+    assert.equal(
+      generateMnemonic(new MemoryVault(), () => entropy),
+      stored,
+    );
   });
 
   it('without a seed and without randomness, asking for a key is a MnemonicError', () => {
@@ -95,7 +109,10 @@ describe('digests and signatures (§2)', () => {
     const tx = unhex(TX.signBasic);
     assert.equal(hex(blake2b256(tx)), '99602a13730b4fe56f89f9f5846a16ef265c402ab50f8f42ddee7c16c8883435');
     assert.equal(hex(cidDigest(tx)), SIG_VECTORS.signBasic.digest);
-    assert.equal(hex(personalMessageDigest(new TextEncoder().encode('Hello World!'))), SIG_VECTORS.personalHelloWorld.digest);
+    assert.equal(
+      hex(personalMessageDigest(new TextEncoder().encode('Hello World!'))),
+      SIG_VECTORS.personalHelloWorld.digest,
+    );
   });
 
   it('incremental blake2b-256 equals one-shot for every split', () => {
@@ -116,20 +133,24 @@ describe('digests and signatures (§2)', () => {
 
   it('signatures: RFC 6979 (equal to noble), low-S, recoverable, minimal DER of 70–72 bytes', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 48, maxLength: 48 }), (digest, seed) => {
-        const priv = secp256k1.utils.randomSecretKey(seed);
-        const pub = secp256k1.getPublicKey(priv, false);
-        const sig = secp256k1SignDigest(digest, priv);
-        const rs = new Uint8Array([...sig.r, ...sig.s]);
-        assert.equal(hex(rs), hex(secp256k1.sign(digest, priv, { prehash: false })));
-        assert.ok(BigInt(`0x${hex(sig.s)}`) <= secp256k1.Point.CURVE().n / 2n);
-        assert.ok(secp256k1VerifyDigest(rs, digest, pub));
-        assert.ok(secp256k1VerifyDigest(sig.der, digest, pub));
-        assert.equal(hex(secp256k1RecoverPublicKey(rs, sig.recovery, digest)), hex(pub));
-        assert.ok(sig.der.length >= 8 && sig.der.length <= 72);
-        assert.equal(sig.der[0], 0x30);
-        assert.equal(sig.der[1], sig.der.length - 2);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 48, maxLength: 48 }),
+        (digest, seed) => {
+          const priv = secp256k1.utils.randomSecretKey(seed);
+          const pub = secp256k1.getPublicKey(priv, false);
+          const sig = secp256k1SignDigest(digest, priv);
+          const rs = new Uint8Array([...sig.r, ...sig.s]);
+          assert.equal(hex(rs), hex(secp256k1.sign(digest, priv, { prehash: false })));
+          assert.ok(BigInt(`0x${hex(sig.s)}`) <= secp256k1.Point.CURVE().n / 2n);
+          assert.ok(secp256k1VerifyDigest(rs, digest, pub));
+          assert.ok(secp256k1VerifyDigest(sig.der, digest, pub));
+          assert.equal(hex(secp256k1RecoverPublicKey(rs, sig.recovery, digest)), hex(pub));
+          assert.ok(sig.der.length >= 8 && sig.der.length <= 72);
+          assert.equal(sig.der[0], 0x30);
+          assert.equal(sig.der[1], sig.der.length - 2);
+        },
+      ),
       { numRuns: 50 },
     );
   });

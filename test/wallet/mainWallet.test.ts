@@ -1,7 +1,16 @@
 /** The composition root (src/main/wallet.ts): first-use seed, server lifecycle, --apdu parsing. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { autoApproveReview, createWalletApp, importWalletSeed, initWalletSeed, parseApduListen, startWalletServer, walletAddress, WalletSeedExistsError } from '../../src/main/wallet.js';
+import {
+  autoApproveReview,
+  createWalletApp,
+  importWalletSeed,
+  initWalletSeed,
+  parseApduListen,
+  startWalletServer,
+  walletAddress,
+  WalletSeedExistsError,
+} from '../../src/main/wallet.js';
 import { MemoryVault } from '../../src/store/memoryStore.js';
 import { ADDRESS_VECTORS, serveWallet, ZEMU_MNEMONIC } from './helpers.js';
 
@@ -11,7 +20,14 @@ describe('main/wallet', () => {
     const first = await serveWallet(createWalletApp({ vault, review: autoApproveReview(), log: () => {} }));
     const a = await first.fil.getAddressAndPubKey("m/44'/461'/0'/0/0");
     await first.close();
-    const second = await serveWallet(createWalletApp({ vault, review: autoApproveReview(), randomBytes: () => assert.fail('seed exists'), log: () => {} }));
+    const second = await serveWallet(
+      createWalletApp({
+        vault,
+        review: autoApproveReview(),
+        randomBytes: () => assert.fail('seed exists'),
+        log: () => {},
+      }),
+    );
     const b = await second.fil.getAddressAndPubKey("m/44'/461'/0'/0/0");
     await second.close();
     assert.match(a.addrString, /^f1[a-z2-7]{39}$/);

@@ -81,7 +81,8 @@ describe('APDU transcripts', () => {
       waiters.shift()?.();
     });
     const readFrame = async (): Promise<Uint8Array> => {
-      while (buffered.length < 4 || buffered.length < 4 + buffered.readUInt32BE(0) + 2) await new Promise<void>((r) => waiters.push(r));
+      while (buffered.length < 4 || buffered.length < 4 + buffered.readUInt32BE(0) + 2)
+        await new Promise<void>((r) => waiters.push(r));
       const n = buffered.readUInt32BE(0) + 2;
       const payload = new Uint8Array(buffered.subarray(4, 4 + n));
       buffered = buffered.subarray(4 + n);

@@ -69,7 +69,14 @@ describe('softkey wallet', () => {
   });
 
   it('usage errors exit 2', async () => {
-    const cases = [[], ['frobnicate', '--data-dir', '/d'], ['init'], ['address', '--data-dir', '/d'], ['init', '--data-dir'], ['init', '--data-dir', '/d', '--bogus']];
+    const cases = [
+      [],
+      ['frobnicate', '--data-dir', '/d'],
+      ['init'],
+      ['address', '--data-dir', '/d'],
+      ['init', '--data-dir'],
+      ['init', '--data-dir', '/d', '--bogus'],
+    ];
     for (const argv of cases) {
       const h = harness();
       assert.equal(await walletCommand(argv, h.io), 2, argv.join(' '));

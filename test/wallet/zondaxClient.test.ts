@@ -7,7 +7,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { ADDRESS_VECTORS, hex, oracle, PATH, PATH_TESTNET, ScriptedReview, serveWallet, SIG_VECTORS, TX, unhex, walletWithZemuSeed, type ServedWallet } from './helpers.js';
+import {
+  ADDRESS_VECTORS,
+  hex,
+  oracle,
+  PATH,
+  PATH_TESTNET,
+  ScriptedReview,
+  serveWallet,
+  SIG_VECTORS,
+  TX,
+  unhex,
+  walletWithZemuSeed,
+  type ServedWallet,
+} from './helpers.js';
 
 interface ZondaxError {
   returnCode: number;
@@ -30,7 +43,11 @@ function publicKeyOf(path: string): Uint8Array {
 }
 
 /** Checks R S V DER against the digest and the key: verify, recover with V, DER ≡ R‖S, low-S. */
-function checkSignature(sig: { signature_compact: Buffer; signature_der: Buffer }, digest: Uint8Array, publicKey: Uint8Array): void {
+function checkSignature(
+  sig: { signature_compact: Buffer; signature_der: Buffer },
+  digest: Uint8Array,
+  publicKey: Uint8Array,
+): void {
   const compact = new Uint8Array(sig.signature_compact);
   const der = new Uint8Array(sig.signature_der);
   assert.equal(compact.length, 65);
@@ -39,8 +56,15 @@ function checkSignature(sig: { signature_compact: Buffer; signature_der: Buffer 
   const v = compact[64]!;
   assert.ok(v === 0 || v === 1, `V is a recovery id, got ${v}`);
   assert.ok(secp256k1.verify(rs, digest, publicKey, { prehash: false, lowS: true }), 'R‖S verifies against the key');
-  assert.ok(secp256k1.verify(der, digest, publicKey, { prehash: false, lowS: true, format: 'der' }), 'DER verifies against the key');
-  assert.equal(hex(secp256k1.Signature.fromBytes(der, 'der').toBytes('compact')), hex(rs), 'DER encodes the same R and S');
+  assert.ok(
+    secp256k1.verify(der, digest, publicKey, { prehash: false, lowS: true, format: 'der' }),
+    'DER verifies against the key',
+  );
+  assert.equal(
+    hex(secp256k1.Signature.fromBytes(der, 'der').toBytes('compact')),
+    hex(rs),
+    'DER encodes the same R and S',
+  );
   const recovered = secp256k1.recoverPublicKey(new Uint8Array([v, ...rs]), digest, { prehash: false });
   assert.equal(hex(secp256k1.Point.fromBytes(recovered).toBytes(false)), hex(publicKey), 'V recovers the signing key');
 }
@@ -58,7 +82,14 @@ describe('Zondax client over the Speculos transport', () => {
   it('getVersion reports 2.3.7, unlocked, Nano S+', async () => {
     const v = await served.fil.getVersion();
     assert.deepEqual(
-      { testMode: v.testMode, major: v.major, minor: v.minor, patch: v.patch, deviceLocked: v.deviceLocked, targetId: v.targetId },
+      {
+        testMode: v.testMode,
+        major: v.major,
+        minor: v.minor,
+        patch: v.patch,
+        deviceLocked: v.deviceLocked,
+        targetId: v.targetId,
+      },
       { testMode: false, major: 2, minor: 3, patch: 7, deviceLocked: false, targetId: '33100004' },
     );
   });
@@ -150,9 +181,24 @@ describe('Zondax client over the Speculos transport', () => {
   });
 
   const invalid: Array<[string, string, string]> = [
-    ['9-element array (spec)', '890055026d21137eb4c4814269e894d296cf6500e43cd7145502e0c7c75f82d55e5ed55db28033630df4274a984f0144000186a0430009c41961a8004031', 'Unexpected data type'],
-    ['proposal with a negative method (spec)', TX.proposal.replace('430009c402581d', '430009c432581d'), 'Unexpected data type'],
-    ['to address too short', TX.manualBasic.replace('5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628', '5401fd1d0f4dfcd7e99afcb99a8326b7dc459d32c6'), 'Invalid address format'],
+    [
+      '9-element array (spec)',
+      '890055026d21137eb4c4814269e894d296cf6500e43cd7145502e0c7c75f82d55e5ed55db28033630df4274a984f0144000186a0430009c41961a8004031',
+      'Unexpected data type',
+    ],
+    [
+      'proposal with a negative method (spec)',
+      TX.proposal.replace('430009c402581d', '430009c432581d'),
+      'Unexpected data type',
+    ],
+    [
+      'to address too short',
+      TX.manualBasic.replace(
+        '5501fd1d0f4dfcd7e99afcb99a8326b7dc459d32c628',
+        '5401fd1d0f4dfcd7e99afcb99a8326b7dc459d32c6',
+      ),
+      'Invalid address format',
+    ],
     ['address protocol 5', TX.manualBasic.replace('5501fd1d', '5505fd1d'), 'Invalid address format'],
     ['value with sign byte 01', TX.manualBasic.replace('44000186a0', '44010186a0'), 'Unexpected value'],
     ['1-byte bigint 4100', TX.manualBasic.replace('44000186a0', '4100'), 'Unexpected value'],
@@ -215,7 +261,20 @@ describe('Zondax client, expert mode and blind signing on', () => {
     for (const item of req.items.filter((i) => i.label === 'To' || i.label === 'From')) assert.match(item.value, /^t/);
     assert.deepEqual(
       req.items.map((i) => i.label),
-      ['To', 'From', 'Value', 'Gas Limit', 'Gas Fee Cap', 'Gas Premium', 'Nonce', 'Method', 'Params |1|', 'Params |2|', 'Params |3|', 'Params |4|'],
+      [
+        'To',
+        'From',
+        'Value',
+        'Gas Limit',
+        'Gas Fee Cap',
+        'Gas Premium',
+        'Nonce',
+        'Method',
+        'Params |1|',
+        'Params |2|',
+        'Params |3|',
+        'Params |4|',
+      ],
     );
   });
 

@@ -15,7 +15,9 @@ import type { Core, ResolvedCredential } from '../core.js';
 
 /** The boolean members of the credential payload an extension may set (sealed in the ID, kept in the record). */
 export type PayloadFlag = Exclude<
-  { [K in keyof CredentialIdPayload]-?: NonNullable<CredentialIdPayload[K]> extends boolean ? K : never }[keyof CredentialIdPayload],
+  {
+    [K in keyof CredentialIdPayload]-?: NonNullable<CredentialIdPayload[K]> extends boolean ? K : never;
+  }[keyof CredentialIdPayload],
   'discoverable' | 'u2f'
 >;
 
@@ -73,11 +75,17 @@ export interface ExtensionDescriptor<MakeInput = unknown, AssertInput = unknown>
 export type AnyExtension = ExtensionDescriptor<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** The decoded makeCredential input of `extension` in a request, typed by its descriptor. */
-export function makeCredentialInput<M>(extension: ExtensionDescriptor<M, unknown>, inputs: ExtensionInputs | undefined): M | undefined {
+export function makeCredentialInput<M>(
+  extension: ExtensionDescriptor<M, unknown>,
+  inputs: ExtensionInputs | undefined,
+): M | undefined {
   return inputs?.get(extension.id) as M | undefined;
 }
 
 /** The decoded getAssertion input of `extension` in a request, typed by its descriptor. */
-export function getAssertionInput<A>(extension: ExtensionDescriptor<unknown, A>, inputs: ExtensionInputs | undefined): A | undefined {
+export function getAssertionInput<A>(
+  extension: ExtensionDescriptor<unknown, A>,
+  inputs: ExtensionInputs | undefined,
+): A | undefined {
   return inputs?.get(extension.id) as A | undefined;
 }

@@ -15,7 +15,11 @@ import { EXTENSIONS } from './list.js';
 /** The checked inputs of one getAssertion, by extension identifier, kept for its getNextAssertion calls. */
 export type AssertionExtensions = ReadonlyArray<readonly [string, AssertionExtension]>;
 
-export function processGetAssertionExtensions(core: Core, inputs: ExtensionInputs | undefined, up: boolean): AssertionExtensions | undefined {
+export function processGetAssertionExtensions(
+  core: Core,
+  inputs: ExtensionInputs | undefined,
+  up: boolean,
+): AssertionExtensions | undefined {
   if (!inputs) return undefined;
   const checked: Array<readonly [string, AssertionExtension]> = [];
   for (const extension of EXTENSIONS) {
@@ -26,7 +30,11 @@ export function processGetAssertionExtensions(core: Core, inputs: ExtensionInput
 }
 
 /** The authenticator-data extension outputs and the response's largeBlobKey for one credential. */
-export function assertionOutputs(ext: AssertionExtensions | undefined, cred: ResolvedCredential, uv: boolean): { extensions: Map<string, Encodable>; largeBlobKey?: Uint8Array } {
+export function assertionOutputs(
+  ext: AssertionExtensions | undefined,
+  cred: ResolvedCredential,
+  uv: boolean,
+): { extensions: Map<string, Encodable>; largeBlobKey?: Uint8Array } {
   const extensions = new Map<string, Encodable>();
   let largeBlobKey: Uint8Array | undefined;
   for (const [id, extension] of ext ?? []) {

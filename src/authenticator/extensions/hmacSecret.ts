@@ -54,10 +54,13 @@ export interface HmacSecretRequest {
  */
 export function openHmacSecretInput(core: Core, input: HmacSecretInput): HmacSecretRequest {
   const protocol = pinUvAuthRuntime(core).protocol(input.pinUvAuthProtocol ?? 1);
-  if (!protocol) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, `hmac-secret pinUvAuthProtocol ${input.pinUvAuthProtocol}`);
+  if (!protocol)
+    throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, `hmac-secret pinUvAuthProtocol ${input.pinUvAuthProtocol}`);
   const sharedSecret = protocol.decapsulate(input.keyAgreement);
-  if (!sharedSecret) throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'hmac-secret keyAgreement is not a usable P-256 key');
-  if (!protocol.verify(sharedSecret, input.saltEnc, input.saltAuth)) throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'hmac-secret saltAuth does not verify');
+  if (!sharedSecret)
+    throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'hmac-secret keyAgreement is not a usable P-256 key');
+  if (!protocol.verify(sharedSecret, input.saltEnc, input.saltAuth))
+    throw new CtapError(Status.CTAP2_ERR_PIN_AUTH_INVALID, 'hmac-secret saltAuth does not verify');
   const salt = protocol.decrypt(sharedSecret, input.saltEnc);
   if (!salt || (salt.length !== SALT_LENGTH && salt.length !== 2 * SALT_LENGTH)) {
     throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'hmac-secret salts must be 32 or 64 bytes');
@@ -73,7 +76,12 @@ export function credRandom(core: Core, credentialId: Uint8Array, uv: boolean): U
 }
 
 /** The extension output: the HMACs of the salts under the credential's CredRandom, encrypted. */
-export function hmacSecretOutput(core: Core, request: HmacSecretRequest, credentialId: Uint8Array, uv: boolean): Uint8Array {
+export function hmacSecretOutput(
+  core: Core,
+  request: HmacSecretRequest,
+  credentialId: Uint8Array,
+  uv: boolean,
+): Uint8Array {
   const cr = credRandom(core, credentialId, uv);
   return request.protocol.encrypt(request.sharedSecret, concat(...request.salts.map((salt) => hmacSha256(cr, salt))));
 }
@@ -90,6 +98,8 @@ export const hmacSecret: ExtensionDescriptor<boolean, HmacSecretInput> = {
     if (!up) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'hmac-secret with up=false');
     const request = openHmacSecretInput(core, input);
     // A credential made without hmac-secret has no CredRandom: no output for it.
-    return { output: (cred, uv) => (cred.payload.hmacSecret ? hmacSecretOutput(core, request, cred.id, uv) : undefined) };
+    return {
+      output: (cred, uv) => (cred.payload.hmacSecret ? hmacSecretOutput(core, request, cred.id, uv) : undefined),
+    };
   },
 };

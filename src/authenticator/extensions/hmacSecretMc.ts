@@ -16,7 +16,12 @@ import { HMAC_SECRET, hmacSecretOutput, openHmacSecretInput, type HmacSecretRequ
 export const HMAC_SECRET_MC = 'hmac-secret-mc';
 
 /** The output for the credential just made (its CredRandom values exist from now on). */
-export function hmacSecretMcOutput(core: Core, request: HmacSecretRequest, credentialId: Uint8Array, uv: boolean): Uint8Array {
+export function hmacSecretMcOutput(
+  core: Core,
+  request: HmacSecretRequest,
+  credentialId: Uint8Array,
+  uv: boolean,
+): Uint8Array {
   return hmacSecretOutput(core, request, credentialId, uv);
 }
 
@@ -26,7 +31,8 @@ export const hmacSecretMc: ExtensionDescriptor<HmacSecretInput> = {
   decodeMakeCredentialInput: (f) => {
     const input = decodeHmacSecretInput(f.map.get(HMAC_SECRET_MC)!, HMAC_SECRET_MC);
     // CTAP 2.2 §12.8: hmac-secret-mc is sent together with "hmac-secret": true.
-    if (f.map.get(HMAC_SECRET) !== true) throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, 'hmac-secret-mc without "hmac-secret": true');
+    if (f.map.get(HMAC_SECRET) !== true)
+      throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, 'hmac-secret-mc without "hmac-secret": true');
     return input;
   },
   onMakeCredential: (core, input) => {

@@ -27,7 +27,11 @@ export interface MakeCredentialExtensions {
   later: Array<[string, NonNullable<NewCredentialExtension['outputFor']>]>;
 }
 
-export function processMakeCredentialExtensions(core: Core, inputs: ExtensionInputs | undefined, ctx: MakeCredentialExtensionContext): MakeCredentialExtensions {
+export function processMakeCredentialExtensions(
+  core: Core,
+  inputs: ExtensionInputs | undefined,
+  ctx: MakeCredentialExtensionContext,
+): MakeCredentialExtensions {
   const result: MakeCredentialExtensions = { credProtect: 1, flags: {}, outputs: new Map(), later: [] };
   for (const extension of EXTENSIONS) {
     if (!extension.onMakeCredential || !inputs?.has(extension.id)) continue;
@@ -43,7 +47,11 @@ export function processMakeCredentialExtensions(core: Core, inputs: ExtensionInp
 }
 
 /** Every output, once the credential ID exists. */
-export function makeCredentialOutputs(ext: MakeCredentialExtensions, credentialId: Uint8Array, uv: boolean): Map<string, Encodable> {
+export function makeCredentialOutputs(
+  ext: MakeCredentialExtensions,
+  credentialId: Uint8Array,
+  uv: boolean,
+): Map<string, Encodable> {
   const outputs = new Map(ext.outputs);
   for (const [id, outputFor] of ext.later) outputs.set(id, outputFor(credentialId, uv));
   return outputs;

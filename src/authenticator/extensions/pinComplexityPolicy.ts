@@ -34,9 +34,11 @@ export function pinComplexityEnforced(core: Core): boolean {
 
 /** The policy's rules over a PIN already checked by §6.5.1 (UTF-8, NFC, minPINLength). */
 export function checkPinComplexity(pinText: string): void {
-  const violation = (why: string) => new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, `pinComplexityPolicy: ${why}`);
+  const violation = (why: string) =>
+    new CtapError(Status.CTAP2_ERR_PIN_POLICY_VIOLATION, `pinComplexityPolicy: ${why}`);
   const points = [...pinText].map((c) => c.codePointAt(0)!);
-  if (points.length < PIN_COMPLEXITY_MIN_LENGTH) throw violation(`a PIN has at least ${PIN_COMPLEXITY_MIN_LENGTH} code points`);
+  if (points.length < PIN_COMPLEXITY_MIN_LENGTH)
+    throw violation(`a PIN has at least ${PIN_COMPLEXITY_MIN_LENGTH} code points`);
   if (new Set(points).size < 2) throw violation('a PIN is not one character repeated');
   const step = points[1]! - points[0]!;
   if ((step === 1 || step === -1) && points.every((p, i) => i === 0 || p - points[i - 1]! === step)) {

@@ -21,7 +21,10 @@ export function listedExtensions(config: AuthenticatorConfig): string[] {
  * Drops the extension inputs of extensions this profile does not offer (§12: ignored, not refused);
  * without a profile list, those softkey implements (appid/appidExclude only when a profile lists them).
  */
-export function allowedExtensionInputs(config: AuthenticatorConfig, inputs: ExtensionInputs | undefined): ExtensionInputs | undefined {
+export function allowedExtensionInputs(
+  config: AuthenticatorConfig,
+  inputs: ExtensionInputs | undefined,
+): ExtensionInputs | undefined {
   const allowed = config.extensions ?? supportedExtensions();
   if (!inputs) return inputs;
   const kept = [...inputs].filter(([id]) => allowed.includes(id));

@@ -34,11 +34,19 @@ export const KM = {
   ORIGIN_GENERATED: 0,
 } as const;
 
-export function keyDescription(o: { clientDataHash: Uint8Array; publicKey: CoseKey; createdAt: number }): KeyDescription {
+export function keyDescription(o: {
+  clientDataHash: Uint8Array;
+  publicKey: CoseKey;
+  createdAt: number;
+}): KeyDescription {
   const keyFacts =
     o.publicKey.kty === 'RSA'
       ? { algorithm: KM.ALGORITHM_RSA, keySize: o.publicKey.n.length * 8 }
-      : { algorithm: KM.ALGORITHM_EC, keySize: 256, ecCurve: o.publicKey.kty === 'EC2' ? KM.EC_CURVE_P_256 : KM.EC_CURVE_25519 };
+      : {
+          algorithm: KM.ALGORITHM_EC,
+          keySize: 256,
+          ecCurve: o.publicKey.kty === 'EC2' ? KM.EC_CURVE_P_256 : KM.EC_CURVE_25519,
+        };
   return new KeyDescription({
     attestationVersion: Version.KM4,
     attestationSecurityLevel: SecurityLevel.trustedEnvironment,
@@ -64,7 +72,13 @@ export function keyDescription(o: { clientDataHash: Uint8Array; publicKey: CoseK
 /** §8.4: a certificate for this credential key with the key description, and sig by the credential key. */
 export async function androidKeyStatement(
   authority: AttestationAuthority,
-  o: LeafOptions & { alg: CredentialAlg; publicKey: CoseKey; clientDataHash: Uint8Array; sig: Uint8Array; createdAt: number },
+  o: LeafOptions & {
+    alg: CredentialAlg;
+    publicKey: CoseKey;
+    clientDataHash: Uint8Array;
+    sig: Uint8Array;
+    createdAt: number;
+  },
 ): Promise<Map<string, Encodable>> {
   const description = new x509.Extension(id_ce_keyDescription, false, AsnConvert.serialize(keyDescription(o)));
   const leaf = await issueCertificate({

@@ -11,7 +11,13 @@ import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg } from '../../encoding/cose.js';
 import { signWithSecret } from '../credentialKeys.js';
 import { sha256 } from '../hash.js';
-import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey, type LeafOptions } from './certificates.js';
+import {
+  certifiedKey,
+  issueCertificate,
+  type AttestationAuthority,
+  type CertifiedKey,
+  type LeafOptions,
+} from './certificates.js';
 
 export const SAFETYNET_HOSTNAME = 'attest.android.com';
 /** A Google Play Services version number, as Android devices send it in ver. */
@@ -20,7 +26,12 @@ export const SAFETYNET_VER = '233420000';
 /** The JWS signing key: RSA-2048 as Google's, certified for attest.android.com by the intermediate CA. */
 export function createSafetyNetLeaf(authority: AttestationAuthority, o: LeafOptions): Promise<CertifiedKey> {
   return certifiedKey(CoseAlg.RS256, (publicKey) =>
-    issueCertificate({ ...o, subject: `C=US, O=softkey, CN=${SAFETYNET_HOSTNAME}`, publicKey, issuer: authority.intermediate }),
+    issueCertificate({
+      ...o,
+      subject: `C=US, O=softkey, CN=${SAFETYNET_HOSTNAME}`,
+      publicKey,
+      issuer: authority.intermediate,
+    }),
   );
 }
 

@@ -25,7 +25,11 @@ export async function appleStatement(
   o: { publicKey: CoseKey; signed: Uint8Array; random: Uint8Array; notBefore: Date },
 ): Promise<Map<string, Encodable>> {
   if (o.publicKey.kty !== 'EC2') throw new Error('apple attests P-256 credentials only');
-  const nonce = new x509.Extension(OID_APPLE_NONCE, false, appleNonceExtensionValue(sha256(o.signed)).buffer as ArrayBuffer);
+  const nonce = new x509.Extension(
+    OID_APPLE_NONCE,
+    false,
+    appleNonceExtensionValue(sha256(o.signed)).buffer as ArrayBuffer,
+  );
   const credCert = await issueCertificate({
     subject: 'C=US, O=softkey, OU=AAA Certification, CN=softkey Anonymous Attestation',
     publicKey: o.publicKey,

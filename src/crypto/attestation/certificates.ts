@@ -107,10 +107,22 @@ export async function createAttestationAuthority(o: {
   const label = o.label ?? 'softkey';
   const common = () => ({ notBefore: o.notBefore, ca: true, random: o.random(16) });
   const root = await certifiedKey(CoseAlg.ES256, (publicKey, selfSecret) =>
-    issueCertificate({ ...common(), subject: `C=US, O=${label}, OU=Attestation Root, CN=${label} Root CA`, publicKey, selfSecret, years: 30 }),
+    issueCertificate({
+      ...common(),
+      subject: `C=US, O=${label}, OU=Attestation Root, CN=${label} Root CA`,
+      publicKey,
+      selfSecret,
+      years: 30,
+    }),
   );
   const intermediate = await certifiedKey(CoseAlg.ES256, (publicKey) =>
-    issueCertificate({ ...common(), subject: `C=US, O=${label}, OU=Attestation CA, CN=${label} CA`, publicKey, issuer: root, years: 25 }),
+    issueCertificate({
+      ...common(),
+      subject: `C=US, O=${label}, OU=Attestation CA, CN=${label} CA`,
+      publicKey,
+      issuer: root,
+      years: 25,
+    }),
   );
   return { root, intermediate };
 }
@@ -120,4 +132,3 @@ export function certificatePem(der: Uint8Array): string {
   const b64 = Buffer.from(der).toString('base64');
   return `-----BEGIN CERTIFICATE-----\n${b64.replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 }
-

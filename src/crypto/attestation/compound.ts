@@ -13,5 +13,11 @@ export interface FormatStatement {
 export function compoundStatement(parts: FormatStatement[]): Encodable[] {
   if (parts.length < 2) throw new Error('compound attestation needs at least two statements (§8.9)');
   if (parts.some((p) => p.fmt === 'compound')) throw new Error('compound statements do not nest (§8.9)');
-  return parts.map((p) => new Map<string, Encodable>([['fmt', p.fmt], ['attStmt', p.attStmt]]));
+  return parts.map(
+    (p) =>
+      new Map<string, Encodable>([
+        ['fmt', p.fmt],
+        ['attStmt', p.attStmt],
+      ]),
+  );
 }

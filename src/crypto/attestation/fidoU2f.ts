@@ -8,11 +8,22 @@ import { concat } from '../../encoding/bytes.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg, type CoseKey } from '../../encoding/cose.js';
 import { signWithSecret } from '../credentialKeys.js';
-import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey, type LeafOptions } from './certificates.js';
+import {
+  certifiedKey,
+  issueCertificate,
+  type AttestationAuthority,
+  type CertifiedKey,
+  type LeafOptions,
+} from './certificates.js';
 
 export function createU2fLeaf(authority: AttestationAuthority, o: LeafOptions): Promise<CertifiedKey> {
   return certifiedKey(CoseAlg.ES256, (publicKey) =>
-    issueCertificate({ ...o, subject: 'C=US, O=softkey, OU=Authenticator Attestation, CN=softkey U2F', publicKey, issuer: authority.root }),
+    issueCertificate({
+      ...o,
+      subject: 'C=US, O=softkey, OU=Authenticator Attestation, CN=softkey U2F',
+      publicKey,
+      issuer: authority.root,
+    }),
   );
 }
 

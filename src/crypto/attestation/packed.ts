@@ -10,13 +10,23 @@ import { concat } from '../../encoding/bytes.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg, type CredentialAlg } from '../../encoding/cose.js';
 import { signWithSecret } from '../credentialKeys.js';
-import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey, type LeafOptions } from './certificates.js';
+import {
+  certifiedKey,
+  issueCertificate,
+  type AttestationAuthority,
+  type CertifiedKey,
+  type LeafOptions,
+} from './certificates.js';
 
 export const OID_FIDO_GEN_CE_AAGUID = '1.3.6.1.4.1.45724.1.1.4';
 
 /** id-fido-gen-ce-aaguid: extnValue is an OCTET STRING wrapping the 16-byte AAGUID OCTET STRING. */
 export function aaguidExtension(aaguid: Uint8Array): x509.Extension {
-  return new x509.Extension(OID_FIDO_GEN_CE_AAGUID, false, concat(new Uint8Array([0x04, 0x10]), aaguid).buffer as ArrayBuffer);
+  return new x509.Extension(
+    OID_FIDO_GEN_CE_AAGUID,
+    false,
+    concat(new Uint8Array([0x04, 0x10]), aaguid).buffer as ArrayBuffer,
+  );
 }
 
 /** The §8.2.1 attestation leaf for one AAGUID, issued by the device's intermediate CA. */
@@ -38,7 +48,11 @@ export function createPackedLeaf(
 }
 
 /** §8.2 with x5c: sig over authenticatorData ‖ clientDataHash by the leaf's key. */
-export function packedFullStatement(leaf: CertifiedKey, authority: AttestationAuthority, signed: Uint8Array): Map<string, Encodable> {
+export function packedFullStatement(
+  leaf: CertifiedKey,
+  authority: AttestationAuthority,
+  signed: Uint8Array,
+): Map<string, Encodable> {
   return new Map<string, Encodable>([
     ['alg', leaf.alg],
     ['sig', signWithSecret(leaf.alg, leaf.secret, signed)],

@@ -24,7 +24,13 @@ import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg, type CoseKey } from '../../encoding/cose.js';
 import { publicKeyOfSecret, signWithSecret } from '../credentialKeys.js';
 import { sha256 } from '../hash.js';
-import { certifiedKey, issueCertificate, type AttestationAuthority, type CertifiedKey, type LeafOptions } from './certificates.js';
+import {
+  certifiedKey,
+  issueCertificate,
+  type AttestationAuthority,
+  type CertifiedKey,
+  type LeafOptions,
+} from './certificates.js';
 import { aaguidExtension } from './packed.js';
 
 /** TPM 2.0 Part 2 §6 constants (the spec's names). */
@@ -51,11 +57,17 @@ const u64be = (n: bigint) => {
 
 /** TPMT_PUBLIC of a credential key (symmetric and scheme TPM_ALG_NULL: an unrestricted signing key). */
 export function tpmtPublic(key: CoseKey): Uint8Array {
-  const head = (type: number) => concat(u16be(type), u16be(TPM_ALG.SHA256), u32be(OBJECT_ATTRIBUTES), tpm2b(new Uint8Array(0)));
+  const head = (type: number) =>
+    concat(u16be(type), u16be(TPM_ALG.SHA256), u32be(OBJECT_ATTRIBUTES), tpm2b(new Uint8Array(0)));
   if (key.kty === 'RSA') {
     // exponent 0 means the default 2^16 + 1 (Part 2 §12.2.3.5); other exponents are written out.
     const e = key.e.reduce((acc, b) => acc * 256 + b, 0);
-    const params = concat(u16be(TPM_ALG.NULL), u16be(TPM_ALG.NULL), u16be(key.n.length * 8), u32be(e === 65537 ? 0 : e));
+    const params = concat(
+      u16be(TPM_ALG.NULL),
+      u16be(TPM_ALG.NULL),
+      u16be(key.n.length * 8),
+      u32be(e === 65537 ? 0 : e),
+    );
     return concat(head(TPM_ALG.RSA), params, tpm2b(key.n));
   }
   if (key.kty === 'EC2') {
@@ -89,13 +101,18 @@ export function tpmsAttestCertify(o: {
 
 function tcgDirectoryName(o: { manufacturer: string; model: string; version: string }): Name {
   const rdn = (type: string, value: string) =>
-    new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })]);
+    new RelativeDistinguishedName([
+      new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) }),
+    ]);
   const at = OID_TCG_AT_TPM;
   return new Name([rdn(at.manufacturer, o.manufacturer), rdn(at.model, o.model), rdn(at.version, o.version)]);
 }
 
 /** The AIK certificate (§8.3.1) for one AAGUID, issued by the intermediate CA. */
-export function createAikLeaf(authority: AttestationAuthority, o: LeafOptions & { aaguid: Uint8Array }): Promise<CertifiedKey> {
+export function createAikLeaf(
+  authority: AttestationAuthority,
+  o: LeafOptions & { aaguid: Uint8Array },
+): Promise<CertifiedKey> {
   const directoryName = tcgDirectoryName({ manufacturer: TPM_MANUFACTURER, model: 'softkey', version: 'id:00020001' });
   const san = new SubjectAlternativeName([new GeneralName({ directoryName })]);
   return certifiedKey(CoseAlg.ES256, (publicKey) =>

@@ -58,7 +58,8 @@ function decodeSetMinPINLength(f: Fields): SetMinPINLengthParams {
   if (length !== undefined) out.newMinPINLength = length;
   const rpIds = f.array(K.minPinLengthRPIDs, true);
   if (rpIds) {
-    if (!rpIds.every((r) => typeof r === 'string')) throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'minPinLengthRPIDs must be text strings');
+    if (!rpIds.every((r) => typeof r === 'string'))
+      throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'minPinLengthRPIDs must be text strings');
     out.minPinLengthRPIDs = rpIds;
   }
   const force = f.bool(K.forceChangePin);

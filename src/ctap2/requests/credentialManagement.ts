@@ -105,7 +105,8 @@ function decodeParams(f: Fields): CredentialManagementSubCommandParams {
     params.credentialID = { type: cred.text('type'), id: cred.bytes('id') };
     const transports = cred.array('transports', true);
     if (transports) {
-      if (!transports.every((t) => typeof t === 'string')) throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'credentialID.transports');
+      if (!transports.every((t) => typeof t === 'string'))
+        throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'credentialID.transports');
       params.credentialID.transports = transports;
     }
   }

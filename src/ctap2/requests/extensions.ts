@@ -23,7 +23,12 @@ export interface HmacSecretInput {
   pinUvAuthProtocol?: number;
 }
 
-export const HmacSecretInputKey = { keyAgreement: 0x01, saltEnc: 0x02, saltAuth: 0x03, pinUvAuthProtocol: 0x04 } as const;
+export const HmacSecretInputKey = {
+  keyAgreement: 0x01,
+  saltEnc: 0x02,
+  saltAuth: 0x03,
+  pinUvAuthProtocol: 0x04,
+} as const;
 
 /**
  * An extension's input decoders, each called only when the request's extensions map has the
@@ -39,7 +44,11 @@ export interface ExtensionInputDecoder {
 export type ExtensionInputs = ReadonlyMap<string, unknown>;
 
 /** The inputs of one command, decoded by `decoders` in their order; undefined members are dropped. */
-export function decodeExtensionInputs(map: CborMap, decoders: readonly ExtensionInputDecoder[], command: 'makeCredential' | 'getAssertion'): ExtensionInputs {
+export function decodeExtensionInputs(
+  map: CborMap,
+  decoders: readonly ExtensionInputDecoder[],
+  command: 'makeCredential' | 'getAssertion',
+): ExtensionInputs {
   const f = asFields(map, 'extensions');
   const out = new Map<string, unknown>();
   for (const d of decoders) {

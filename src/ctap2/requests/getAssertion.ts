@@ -18,7 +18,10 @@ export interface GetAssertionRequest {
 }
 
 /** `extensions`: the authenticator's extension input decoders (authenticator/extensions/list.ts). */
-export function decodeGetAssertion(params: Uint8Array, extensions: readonly ExtensionInputDecoder[]): GetAssertionRequest {
+export function decodeGetAssertion(
+  params: Uint8Array,
+  extensions: readonly ExtensionInputDecoder[],
+): GetAssertionRequest {
   const f = asFields(decodeRequestMap(params), 'getAssertion');
   const req: GetAssertionRequest = {
     rpId: f.text(K.rpId),

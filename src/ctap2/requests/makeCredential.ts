@@ -40,7 +40,10 @@ export interface MakeCredentialRequest {
 }
 
 /** `extensions`: the authenticator's extension input decoders (authenticator/extensions/list.ts). */
-export function decodeMakeCredential(params: Uint8Array, extensions: readonly ExtensionInputDecoder[]): MakeCredentialRequest {
+export function decodeMakeCredential(
+  params: Uint8Array,
+  extensions: readonly ExtensionInputDecoder[],
+): MakeCredentialRequest {
   const f = asFields(decodeRequestMap(params), 'makeCredential');
   const clientDataHash = f.bytes(K.clientDataHash);
   const rpF = f.submap(K.rp);

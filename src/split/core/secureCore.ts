@@ -65,17 +65,20 @@ const ERROR_CODE_OF = new Map<number, number>([
 ]);
 
 /** Codes each response can carry (the seed's tables are narrower than the extension set's). */
-const MAX_CODE: Partial<Record<SecureCoreMessage['type'], number>> = { makeCredentialRequest: 3, getAssertionRequest: 4 };
+const MAX_CODE: Partial<Record<SecureCoreMessage['type'], number>> = {
+  makeCredentialRequest: 3,
+  getAssertionRequest: 4,
+};
 
 const ZERO_16 = new Uint8Array(16);
-
 
 /** The Filecoin app as the core serves it (main/wallet.ts makes it over the core's vault). */
 export interface CoreWallet {
   exchange(apdu: Uint8Array, signal: AbortSignal): Promise<Uint8Array>;
 }
 
-const pinInput = (p: PinUvAuth | undefined) => (p ? { pinUvAuthParam: p.param, ...(p.protocol !== 0 && { pinUvAuthProtocol: p.protocol }) } : {});
+const pinInput = (p: PinUvAuth | undefined) =>
+  p ? { pinUvAuthParam: p.param, ...(p.protocol !== 0 && { pinUvAuthProtocol: p.protocol }) } : {};
 const descriptors = (ids: Uint8Array[]) => ids.map((id) => ({ type: 'public-key' as const, id }));
 const EMPTY = new Uint8Array(0);
 
@@ -100,13 +103,20 @@ export class SecureCoreService {
   }
 
   /** Makes the device attestation identity on first start (like the single-process device). */
-  static async create(env: Env, config: AuthenticatorConfig, makeWallet?: () => CoreWallet): Promise<SecureCoreService> {
+  static async create(
+    env: Env,
+    config: AuthenticatorConfig,
+    makeWallet?: () => CoreWallet,
+  ): Promise<SecureCoreService> {
     // Every credential the core makes has a seed-sized 16-byte ID (a vault handle), unless the profile has slots.
     const format = {
       vaultHandles: true,
       ...(config.credentialSlots !== undefined && { credentialSlots: config.credentialSlots }),
     };
-    return new SecureCoreService(await createAuthenticator({ ...env, credentialIds: env.credentialIds ?? credentialIdsFor(env, format) }, config), makeWallet);
+    return new SecureCoreService(
+      await createAuthenticator({ ...env, credentialIds: env.credentialIds ?? credentialIdsFor(env, format) }, config),
+      makeWallet,
+    );
   }
 
   /** One request message → one response message (none for a cancelRequest). Never throws. */
@@ -130,7 +140,11 @@ export class SecureCoreService {
     } catch (e) {
       if (e instanceof CtapError) {
         const code = ERROR_CODE_OF.get(e.status);
-        return encodeMessage(code !== undefined ? this.errorAnswer(m, code) : { type: 'errorResponse', errorCode: ErrorCode.ctapStatus, ctapStatus: e.status });
+        return encodeMessage(
+          code !== undefined
+            ? this.errorAnswer(m, code)
+            : { type: 'errorResponse', errorCode: ErrorCode.ctapStatus, ctapStatus: e.status },
+        );
       }
       if (e instanceof RangeError) return encodeMessage(this.errorAnswer(m, ErrorCode.invalidRequest)); // a value that does not fit its field
       if (e instanceof StoreFullError) return encodeMessage(this.errorAnswer(m, ErrorCode.storageExhausted)); // a full disk
@@ -153,25 +167,39 @@ export class SecureCoreService {
     switch (m.type) {
       case 'ctap2CommandRequest': {
         // The full implementation, as the single-process device runs it (profile command policy included).
-        const out = await dispatchCtap2(this.authenticator, concat(new Uint8Array([m.command]), m.parameters), this.ctx, {
-          onInternalError: (e) => console.error('[softkey secure core] internal error:', e),
-          ...this.policy,
-        });
+        const out = await dispatchCtap2(
+          this.authenticator,
+          concat(new Uint8Array([m.command]), m.parameters),
+          this.ctx,
+          {
+            onInternalError: (e) => console.error('[softkey secure core] internal error:', e),
+            ...this.policy,
+          },
+        );
         return { type: 'ctap2CommandResponse', status: out[0]!, response: out.subarray(1) };
       }
       case 'apduRequest': {
         const unavailable = { type: 'apduResponse' as const, application: m.application, apdu: new Uint8Array(0) };
         if (m.application === ApduApplication.filecoin) {
           this.walletApp ??= this.makeWallet?.();
-          return this.walletApp ? { ...unavailable, apdu: await this.walletApp.exchange(m.apdu, this.current.signal) } : unavailable;
+          return this.walletApp
+            ? { ...unavailable, apdu: await this.walletApp.exchange(m.apdu, this.current.signal) }
+            : unavailable;
         }
         if (!this.u2f.available) return unavailable;
-        const apdu = await dispatchCtap1(this.u2f, m.apdu, this.ctx, { onInternalError: (e) => console.error('[softkey secure core] internal error:', e) });
+        const apdu = await dispatchCtap1(this.u2f, m.apdu, this.ctx, {
+          onInternalError: (e) => console.error('[softkey secure core] internal error:', e),
+        });
         return { type: 'apduResponse', application: m.application, apdu };
       }
       case 'authenticateCredentialRequest': {
         const found = core.resolve(m.credentialId, core.rpIdHash(m.rpId));
-        return { type: 'authenticateCredentialResponse', credentialId: m.credentialId, userHandle: found?.resident?.userId ?? new Uint8Array(0), found: found !== undefined };
+        return {
+          type: 'authenticateCredentialResponse',
+          credentialId: m.credentialId,
+          userHandle: found?.resident?.userId ?? new Uint8Array(0),
+          found: found !== undefined,
+        };
       }
       case 'makeCredentialRequest':
       case 'makeCredentialExRequest':
@@ -186,7 +214,8 @@ export class SecureCoreService {
       case 'deviceInfoRequest': {
         const mode = core.config.attestation;
         // Split mode's seed 004 deviceInfo carries none, self or basic (one certificate) only.
-        if (mode !== 'packed' && mode !== 'self' && mode !== 'none') throw new Error(`split mode cannot attest with "${mode}" (packed, self or none)`);
+        if (mode !== 'packed' && mode !== 'self' && mode !== 'none')
+          throw new Error(`split mode cannot attest with "${mode}" (packed, self or none)`);
         return {
           type: 'deviceInfoResponse',
           aaguid: mode === 'none' ? ZERO_16 : core.config.aaguid,
@@ -213,14 +242,35 @@ export class SecureCoreService {
   private errorAnswer(m: SecureCoreMessage, code: number): SecureCoreMessage {
     const id = new Uint8Array(CREDENTIAL_ID_LENGTH);
     const none = { credentialId: id, rpIdHash: new Uint8Array(32), count: 0, flags: 0, errorCode: code };
-    if (code > (MAX_CODE[m.type] ?? ErrorCode.cancelled)) return { type: 'errorResponse', errorCode: code, ctapStatus: 0 };
+    if (code > (MAX_CODE[m.type] ?? ErrorCode.cancelled))
+      return { type: 'errorResponse', errorCode: code, ctapStatus: 0 };
     switch (m.type) {
       case 'makeCredentialRequest':
-        return { type: 'makeCredentialResponse', ...none, x: new Uint8Array(32), y: new Uint8Array(32), attestSignature: new Uint8Array(64), aaguid: ZERO_16, credentialIdLength: 0 };
+        return {
+          type: 'makeCredentialResponse',
+          ...none,
+          x: new Uint8Array(32),
+          y: new Uint8Array(32),
+          attestSignature: new Uint8Array(64),
+          aaguid: ZERO_16,
+          credentialIdLength: 0,
+        };
       case 'makeCredentialExRequest':
-        return { type: 'makeCredentialExResponse', ...none, aaguid: ZERO_16, publicKey: new Uint8Array(0), signature: new Uint8Array(0) };
+        return {
+          type: 'makeCredentialExResponse',
+          ...none,
+          aaguid: ZERO_16,
+          publicKey: new Uint8Array(0),
+          signature: new Uint8Array(0),
+        };
       case 'getAssertionRequest':
-        return { type: 'getAssertionResponse', ...none, userHandle: new Uint8Array(0), attestSignature: new Uint8Array(64), aaguid: ZERO_16 };
+        return {
+          type: 'getAssertionResponse',
+          ...none,
+          userHandle: new Uint8Array(0),
+          attestSignature: new Uint8Array(64),
+          aaguid: ZERO_16,
+        };
       case 'getAssertionExRequest':
       case 'getNextAssertionRequest':
         return {
@@ -251,7 +301,11 @@ export class SecureCoreService {
     const req: Ctap2MakeCredentialRequest = {
       clientDataHash: m.clientDataHash,
       rp: { id: m.rpId, ...(!seed && m.rpName && { name: m.rpName }) },
-      user: { id: m.userHandle, ...(m.userName && { name: m.userName }), ...(m.displayName && { displayName: m.displayName }) },
+      user: {
+        id: m.userHandle,
+        ...(m.userName && { name: m.userName }),
+        ...(m.displayName && { displayName: m.displayName }),
+      },
       pubKeyCredParams: [{ type: 'public-key', alg: seed ? CoseAlg.ES256 : m.alg }],
       options: new Map([['rk', seed || m.rk]]), // every credential of the seed's device is stored on it
       ...(!seed && m.excludeList.length > 0 && { excludeList: descriptors(m.excludeList) }),
@@ -260,17 +314,29 @@ export class SecureCoreService {
     const r = await this.authenticator.makeCredential(req, this.ctx);
     const ad = parseAuthenticatorData(r.authData);
     const att = ad.attestedCredentialData;
-    if (!att || att.credentialId.length !== CREDENTIAL_ID_LENGTH) throw new Error('the credential ID does not fit the 16-byte field');
+    if (!att || att.credentialId.length !== CREDENTIAL_ID_LENGTH)
+      throw new Error('the credential ID does not fit the 16-byte field');
     const rebuilt = buildAuthenticatorData({
       rpIdHash: ad.rpIdHash,
       flags: ad.flags,
       signCount: ad.signCount,
-      attestedCredentialData: { aaguid: att.aaguid, credentialId: att.credentialId, credentialPublicKey: att.credentialPublicKey },
+      attestedCredentialData: {
+        aaguid: att.aaguid,
+        credentialId: att.credentialId,
+        credentialPublicKey: att.credentialPublicKey,
+      },
     });
     if (!equal(rebuilt, r.authData)) throw new Error('the authenticator data has more than the messages carry');
     const sig = r.attStmt instanceof Map ? r.attStmt.get('sig') : undefined;
     const signature = sig instanceof Uint8Array ? sig : EMPTY;
-    const common = { credentialId: att.credentialId, rpIdHash: ad.rpIdHash, count: ad.signCount, flags: ad.flags, aaguid: att.aaguid, errorCode: ErrorCode.success };
+    const common = {
+      credentialId: att.credentialId,
+      rpIdHash: ad.rpIdHash,
+      count: ad.signCount,
+      flags: ad.flags,
+      aaguid: att.aaguid,
+      errorCode: ErrorCode.success,
+    };
     if (!seed) return { type: 'makeCredentialExResponse', ...common, publicKey: att.credentialPublicKey, signature };
     const pub = decodeCoseKey(att.credentialPublicKey) as { x: Uint8Array; y: Uint8Array };
     return {
@@ -293,9 +359,10 @@ export class SecureCoreService {
     const { core } = this;
     if (m.type === 'getAssertionRequest') {
       const rpIdHash = core.rpIdHash(m.rpId);
-      const algs = m.allowList.length > 0
-        ? m.allowList.flatMap((id) => core.resolve(id, rpIdHash)?.payload.alg ?? [])
-        : core.env.store.listResident(m.rpId).map((r) => r.alg);
+      const algs =
+        m.allowList.length > 0
+          ? m.allowList.flatMap((id) => core.resolve(id, rpIdHash)?.payload.alg ?? [])
+          : core.env.store.listResident(m.rpId).map((r) => r.alg);
       if (algs.some((alg) => alg !== CoseAlg.ES256)) return this.errorAnswer(m, ErrorCode.notApplicable);
     }
     const req: Ctap2GetAssertionRequest = {
@@ -308,9 +375,16 @@ export class SecureCoreService {
     const r = await this.authenticator.getAssertion(req, this.ctx);
     if (m.type === 'getAssertionExRequest') return this.assertionEx('getAssertionExResponse', r);
     const a = this.assertionFields(r);
-    if (a.credentialId.length !== CREDENTIAL_ID_LENGTH) throw new Error('the credential ID does not fit the 16-byte field');
+    if (a.credentialId.length !== CREDENTIAL_ID_LENGTH)
+      throw new Error('the credential ID does not fit the 16-byte field');
     const aaguid = core.config.attestation === 'none' ? ZERO_16 : core.config.aaguid;
-    return { type: 'getAssertionResponse', ...a, attestSignature: derToRawSignature(r.signature), aaguid, errorCode: ErrorCode.success };
+    return {
+      type: 'getAssertionResponse',
+      ...a,
+      attestSignature: derToRawSignature(r.signature),
+      aaguid,
+      errorCode: ErrorCode.success,
+    };
   }
 
   /** getNextAssertion (0x0107) → the one authenticator's §6.3 (its state from the last getAssertion, by any path). */
@@ -321,10 +395,18 @@ export class SecureCoreService {
   /** The fields the front rebuilds an assertion's authenticator data from (nothing else may be in it). */
   private assertionFields(r: Ctap2GetAssertionResponse) {
     const ad = parseAuthenticatorData(r.authData);
-    if (!equal(buildAuthenticatorData({ rpIdHash: ad.rpIdHash, flags: ad.flags, signCount: ad.signCount }), r.authData)) {
+    if (
+      !equal(buildAuthenticatorData({ rpIdHash: ad.rpIdHash, flags: ad.flags, signCount: ad.signCount }), r.authData)
+    ) {
       throw new Error('the authenticator data has more than the messages carry');
     }
-    return { credentialId: r.credential.id, userHandle: r.user?.id ?? EMPTY, rpIdHash: ad.rpIdHash, count: ad.signCount, flags: ad.flags };
+    return {
+      credentialId: r.credential.id,
+      userHandle: r.user?.id ?? EMPTY,
+      rpIdHash: ad.rpIdHash,
+      count: ad.signCount,
+      flags: ad.flags,
+    };
   }
 
   private assertionEx(type: AssertionExResponse['type'], r: Ctap2GetAssertionResponse): AssertionExResponse {
@@ -388,7 +470,10 @@ export function serveSecureCore(service: SecureCoreService, stream: Duplex): Pro
       }
       for (const message of messages) {
         // A cancel goes past the queue: it is for the request being answered now.
-        if (message[4] === (Fido2MessageType.cancelRequest & 0xff) && message[5] === Fido2MessageType.cancelRequest >> 8) {
+        if (
+          message[4] === (Fido2MessageType.cancelRequest & 0xff) &&
+          message[5] === Fido2MessageType.cancelRequest >> 8
+        ) {
           service.cancel();
           continue;
         }

@@ -78,10 +78,18 @@ export const SPLIT_PIN_UV_AUTH_PROTOCOLS = [2, 1] as const;
 function keyAgreementPoint(m: CborMap): { x: Uint8Array; y: Uint8Array } | undefined {
   const [x, y] = [m.get(-2), m.get(-3)];
   if (m.get(1) !== CoseKty.EC2 || m.get(-1) !== CoseCrv['P-256']) return undefined;
-  return x instanceof Uint8Array && y instanceof Uint8Array && x.length === 32 && y.length === 32 ? { x, y } : undefined;
+  return x instanceof Uint8Array && y instanceof Uint8Array && x.length === 32 && y.length === 32
+    ? { x, y }
+    : undefined;
 }
 function keyAgreementKey(p: { x: Uint8Array; y: Uint8Array }): Map<number, CborValue> {
-  return new Map<number, CborValue>([[1, CoseKty.EC2], [3, CoseAlg['ECDH-ES+HKDF-256']], [-1, CoseCrv['P-256']], [-2, p.x], [-3, p.y]]);
+  return new Map<number, CborValue>([
+    [1, CoseKty.EC2],
+    [3, CoseAlg['ECDH-ES+HKDF-256']],
+    [-1, CoseCrv['P-256']],
+    [-2, p.x],
+    [-3, p.y],
+  ]);
 }
 
 /**
@@ -113,11 +121,13 @@ const fitsPinUvAuth = (r: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: num
   (r.pinUvAuthParam?.length ?? 0) <= 32 && (r.pinUvAuthProtocol ?? 0) <= 0xff;
 /** Credential descriptors the 16-byte ID fields carry: ten at most, every one a 16-byte public-key ID. */
 const fitsIds = (list: MakeCredentialRequest['excludeList']) =>
-  list === undefined || (list.length <= MAX_ALLOW_LIST && list.every((d) => d.type === 'public-key' && d.id.length === CREDENTIAL_ID_LENGTH));
+  list === undefined ||
+  (list.length <= MAX_ALLOW_LIST && list.every((d) => d.type === 'public-key' && d.id.length === CREDENTIAL_ID_LENGTH));
 
 /** The algorithm makeCredential will use (§6.1.2 step 3, the profile's list), when the messages can name it. */
 function algorithmOf(req: MakeCredentialRequest, config: FrontConfig): CredentialAlg | undefined {
-  return req.pubKeyCredParams.find((p) => p.type === 'public-key' && (config.algorithms as number[]).includes(p.alg))?.alg as CredentialAlg | undefined;
+  return req.pubKeyCredParams.find((p) => p.type === 'public-key' && (config.algorithms as number[]).includes(p.alg))
+    ?.alg as CredentialAlg | undefined;
 }
 
 /** The message that carries a makeCredential, or undefined: the request goes whole (0x0113). */
@@ -145,7 +155,8 @@ export function makeCredentialMessage(req: MakeCredentialRequest, config: FrontC
   const pinUvAuth = pinUvAuthOf(req);
   const excludeList = (req.excludeList ?? []).map((d) => d.id);
   const rpName = truncateUtf8(req.rp.name, USER_NAME_SIZE - 1); // kept with a discoverable credential (§6.8)
-  if (alg === CoseAlg.ES256 && rk && !pinUvAuth && excludeList.length === 0 && !rpName) return { type: 'makeCredentialRequest', ...fields };
+  if (alg === CoseAlg.ES256 && rk && !pinUvAuth && excludeList.length === 0 && !rpName)
+    return { type: 'makeCredentialRequest', ...fields };
   return { type: 'makeCredentialExRequest', ...fields, alg, rk, excludeList, rpName, ...(pinUvAuth && { pinUvAuth }) };
 }
 
@@ -159,14 +170,21 @@ export function getAssertionMessage(req: GetAssertionRequest): SecureCoreMessage
     fitsPinUvAuth(req);
   if (!plain) return undefined;
   const pinUvAuth = pinUvAuthOf(req);
-  const base = { rpId: req.rpId, clientDataHash: req.clientDataHash, silent: req.options.get('up') === false, allowList: (req.allowList ?? []).map((d) => d.id) };
+  const base = {
+    rpId: req.rpId,
+    clientDataHash: req.clientDataHash,
+    silent: req.options.get('up') === false,
+    allowList: (req.allowList ?? []).map((d) => d.id),
+  };
   if (req.allowList && !pinUvAuth) return { type: 'getAssertionRequest', ...base };
   return { type: 'getAssertionExRequest', ...base, ...(pinUvAuth && { pinUvAuth }) };
 }
 
 /** pinUvAuthParam and its protocol for the core (0 = protocol absent). */
 function pinUvAuthOf(req: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: number }): PinUvAuth | undefined {
-  return req.pinUvAuthParam === undefined ? undefined : { protocol: req.pinUvAuthProtocol ?? 0, param: req.pinUvAuthParam };
+  return req.pinUvAuthParam === undefined
+    ? undefined
+    : { protocol: req.pinUvAuthProtocol ?? 0, param: req.pinUvAuthParam };
 }
 
 /**
@@ -180,8 +198,12 @@ export function messageRoute(request: Uint8Array, config: FrontConfig): 'message
   const command = request[0];
   if (command === undefined || config.profile !== 'default' || !FRONT_COMMANDS.has(command)) return 'whole';
   try {
-    if (command === Command.authenticatorMakeCredential) return makeCredentialMessage(decodeMakeCredential(request.subarray(1), NO_DECODERS), config) ? 'messages' : 'whole';
-    if (command === Command.authenticatorGetAssertion) return getAssertionMessage(decodeGetAssertion(request.subarray(1), NO_DECODERS)) ? 'messages' : 'whole';
+    if (command === Command.authenticatorMakeCredential)
+      return makeCredentialMessage(decodeMakeCredential(request.subarray(1), NO_DECODERS), config)
+        ? 'messages'
+        : 'whole';
+    if (command === Command.authenticatorGetAssertion)
+      return getAssertionMessage(decodeGetAssertion(request.subarray(1), NO_DECODERS)) ? 'messages' : 'whole';
   } catch {
     return 'messages'; // dispatch answers the decoder's status
   }
@@ -205,7 +227,14 @@ export class SplitAuthenticator implements Ctap2Authenticator {
       versions: config.versions.filter((v) => v !== 'U2F_V2'),
       extensions: [],
       aaguid: config.aaguid, // as the single-process device (attested credential data carries zeros with attestation none)
-      options: { rk: true, up: true, plat: false, clientPin: this.deviceInfo?.pinSet === true, pinUvAuthToken: true, makeCredUvNotRqd: true },
+      options: {
+        rk: true,
+        up: true,
+        plat: false,
+        clientPin: this.deviceInfo?.pinSet === true,
+        pinUvAuthToken: true,
+        makeCredUvNotRqd: true,
+      },
       maxMsgSize: config.maxMsgSize,
       pinUvAuthProtocols: [...SPLIT_PIN_UV_AUTH_PROTOCOLS],
       maxCredentialCountInList: MAX_ALLOW_LIST,
@@ -232,7 +261,11 @@ export class SplitAuthenticator implements Ctap2Authenticator {
   /** §6.1: the request as a seed or Ex message (messageRoute checked that one carries it); authData from the answer. */
   async makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
     const m = makeCredentialMessage(req, this.config);
-    if (!m) throw new CtapError(Status.CTAP1_ERR_OTHER, 'the messages cannot carry this makeCredential: it goes whole (cbor())');
+    if (!m)
+      throw new CtapError(
+        Status.CTAP1_ERR_OTHER,
+        'the messages cannot carry this makeCredential: it goes whole (cbor())',
+      );
     const r = await this.prompting(ctx, false, m);
     let publicKey: Uint8Array;
     let signature: Uint8Array;
@@ -270,7 +303,11 @@ export class SplitAuthenticator implements Ctap2Authenticator {
   /** §6.2: the request as a seed or Ex message (messageRoute checked that one carries it); authData from the answer. */
   async getAssertion(req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
     const m = getAssertionMessage(req);
-    if (!m) throw new CtapError(Status.CTAP1_ERR_OTHER, 'the messages cannot carry this getAssertion: it goes whole (cbor())');
+    if (!m)
+      throw new CtapError(
+        Status.CTAP1_ERR_OTHER,
+        'the messages cannot carry this getAssertion: it goes whole (cbor())',
+      );
     const silent = req.options.get('up') === false;
     if (m.type !== 'getAssertionRequest') return this.assertion(await this.prompting(ctx, silent, m));
     const r = await this.prompting(ctx, silent, m);
@@ -308,7 +345,11 @@ export class SplitAuthenticator implements Ctap2Authenticator {
     const invalid = (why: string) => new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, why);
     if (req.subCommand > 0xff) throw new CtapError(Status.CTAP2_ERR_INVALID_SUBCOMMAND);
     if ((req.pinUvAuthProtocol ?? 0) > 0xff) throw invalid('pinUvAuthProtocol');
-    const m: ClientPinMessage = { type: 'clientPinRequest', pinUvAuthProtocol: req.pinUvAuthProtocol ?? 0, subCommand: req.subCommand };
+    const m: ClientPinMessage = {
+      type: 'clientPinRequest',
+      pinUvAuthProtocol: req.pinUvAuthProtocol ?? 0,
+      subCommand: req.subCommand,
+    };
     if (req.keyAgreement) {
       const point = keyAgreementPoint(req.keyAgreement);
       if (!point) throw invalid('keyAgreement is not a P-256 COSE_Key');
@@ -326,13 +367,19 @@ export class SplitAuthenticator implements Ctap2Authenticator {
       m.permissions = req.permissions;
     }
     if (req.rpId !== undefined) {
-      if (!fitsRpId(req.rpId)) throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, `RP ID longer than ${RPID_SIZE - 1} bytes`);
+      if (!fitsRpId(req.rpId))
+        throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, `RP ID longer than ${RPID_SIZE - 1} bytes`);
       m.rpId = req.rpId;
     }
     // getPinUvAuthTokenUsingUvWithPermissions would prompt; the others answer at once.
-    const r = await this.prompting(ctx, req.subCommand !== ClientPinSubCommand.getPinUvAuthTokenUsingUvWithPermissions, m);
+    const r = await this.prompting(
+      ctx,
+      req.subCommand !== ClientPinSubCommand.getPinUvAuthTokenUsingUvWithPermissions,
+      m,
+    );
     if (r.type !== 'clientPinResponse') throw this.unexpected(r);
-    if (req.subCommand === ClientPinSubCommand.setPIN || req.subCommand === ClientPinSubCommand.changePIN) await this.refreshInfo();
+    if (req.subCommand === ClientPinSubCommand.setPIN || req.subCommand === ClientPinSubCommand.changePIN)
+      await this.refreshInfo();
     if (r.status !== 0) throw new CtapError(r.status, 'clientPIN in the secure core');
     return {
       ...(r.keyAgreement && { keyAgreement: keyAgreementKey(r.keyAgreement) }),
@@ -355,11 +402,17 @@ export class SplitAuthenticator implements Ctap2Authenticator {
   /** A whole CTAP2 request (command byte + CBOR) for the core's own implementation (0x0113) → status ‖ CBOR. */
   async forward(request: Uint8Array, ctx: RequestContext): Promise<Uint8Array> {
     try {
-      if (request.length - 1 > MAX_BODY_LENGTH) throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, 'request too long for the secure core');
-      const m: SecureCoreMessage = { type: 'ctap2CommandRequest', command: request[0]!, parameters: request.subarray(1) };
+      if (request.length - 1 > MAX_BODY_LENGTH)
+        throw new CtapError(Status.CTAP1_ERR_INVALID_LENGTH, 'request too long for the secure core');
+      const m: SecureCoreMessage = {
+        type: 'ctap2CommandRequest',
+        command: request[0]!,
+        parameters: request.subarray(1),
+      };
       const r = await this.prompting(ctx, request[0] === Command.authenticatorGetInfo, m);
       if (r.type !== 'ctap2CommandResponse') throw this.unexpected(r);
-      if (request[0] === Command.authenticatorClientPIN || request[0] === Command.authenticatorReset) this.deviceInfo = undefined;
+      if (request[0] === Command.authenticatorClientPIN || request[0] === Command.authenticatorReset)
+        this.deviceInfo = undefined;
       return concat(new Uint8Array([r.status]), r.response);
     } catch (e) {
       if (e instanceof CtapError) return new Uint8Array([e.status]);
@@ -457,7 +510,10 @@ export class SplitAuthenticator implements Ctap2Authenticator {
 
   private check(errorCode: number): void {
     if (errorCode === ErrorCode.success) return;
-    throw new CtapError(CTAP_STATUS_OF_ERROR.get(errorCode) ?? Status.CTAP1_ERR_OTHER, `secure core error code ${errorCode}`);
+    throw new CtapError(
+      CTAP_STATUS_OF_ERROR.get(errorCode) ?? Status.CTAP1_ERR_OTHER,
+      `secure core error code ${errorCode}`,
+    );
   }
 
   private unexpected(r: SecureCoreMessage): CtapError {

@@ -14,7 +14,13 @@ export async function getAddressSecp256k1(apdu: CommandApdu, ctx: WalletContext)
   const path = readPath(apdu.data);
   const key = ctx.keyring.key(path);
   const addressString = utf8.encode(key.address);
-  const answer = concat(key.publicKey, Uint8Array.of(key.addressBytes.length), key.addressBytes, Uint8Array.of(addressString.length), addressString);
+  const answer = concat(
+    key.publicKey,
+    Uint8Array.of(key.addressBytes.length),
+    key.addressBytes,
+    Uint8Array.of(addressString.length),
+    addressString,
+  );
   if (apdu.p1 !== 0) {
     const items: ReviewItem[] = [{ label: 'Address', value: key.address }];
     if (ctx.settings.expertMode) items.push({ label: 'Path', value: formatPath(path.elements) });

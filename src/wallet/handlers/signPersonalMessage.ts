@@ -26,7 +26,11 @@ export async function signPersonalMessage(apdu: CommandApdu, ctx: WalletContext)
   if (length > MAX_PERSONAL_MESSAGE_LENGTH) throw dataInvalid(PARSER_ERROR.VALUE_OUT_OF_RANGE);
   const printable = msg.every((c) => c >= 0x20 && c <= 0x7e);
   if (!printable && !ctx.settings.blindSigning) {
-    return refuseAfterNotice(ctx, PARSER_ERROR.BLINDSIGN_MODE_REQUIRED, 'Enable blind signing to sign a message with non-printable bytes');
+    return refuseAfterNotice(
+      ctx,
+      PARSER_ERROR.BLINDSIGN_MODE_REQUIRED,
+      'Enable blind signing to sign a message with non-printable bytes',
+    );
   }
   let text = '';
   if (printable) for (const c of msg) text += String.fromCharCode(c);
@@ -35,5 +39,10 @@ export async function signPersonalMessage(apdu: CommandApdu, ctx: WalletContext)
     printable ? { label: 'Msg', value: text } : { label: 'Msg hex', value: toHex(msg) },
   ];
   const key = ctx.keyring.key(last.path);
-  return reviewAndSign(ctx, { title: REVIEW_TITLE.PERSONAL_MESSAGE, items }, personalMessageDigest(msg), key.privateKey);
+  return reviewAndSign(
+    ctx,
+    { title: REVIEW_TITLE.PERSONAL_MESSAGE, items },
+    personalMessageDigest(msg),
+    key.privateKey,
+  );
 }

@@ -34,7 +34,8 @@ export async function signRawBytes(apdu: CommandApdu, ctx: WalletContext): Promi
     if (data.length === 0) throw dataInvalid(PARSER_ERROR.UNEXPECTED_BUFFER_END);
     if (!s.hash) {
       const varint = decodeLeb128(data, 0);
-      if (!varint || varint.value === 0n || varint.length === data.length) throw dataInvalid(PARSER_ERROR.UNEXPECTED_BUFFER_END);
+      if (!varint || varint.value === 0n || varint.length === data.length)
+        throw dataInvalid(PARSER_ERROR.UNEXPECTED_BUFFER_END);
       const rest = data.subarray(varint.length);
       if (rest.length <= MIN_FIRST_CHUNK_AFTER_VARINT) throw dataInvalid(PARSER_ERROR.UNEXPECTED_BUFFER_END);
       if (!PREFIX.every((b, i) => rest[i] === b)) throw dataInvalid(PARSER_ERROR.INVALID_PREFIX);
@@ -60,5 +61,10 @@ export async function signRawBytes(apdu: CommandApdu, ctx: WalletContext): Promi
   }
   const digest = cidDigestOfHash(s.hash.digest());
   const key = ctx.keyring.key(s.path);
-  return reviewAndSign(ctx, { title: REVIEW_TITLE.RAW_BYTES, items: [{ label: 'BytesHash', value: toHex(digest) }] }, digest, key.privateKey);
+  return reviewAndSign(
+    ctx,
+    { title: REVIEW_TITLE.RAW_BYTES, items: [{ label: 'BytesHash', value: toHex(digest) }] },
+    digest,
+    key.privateKey,
+  );
 }

@@ -19,7 +19,11 @@ export async function signSecp256k1(apdu: CommandApdu, ctx: WalletContext): Prom
   const message = parseFilecoinMessage(last.message);
   const items = messageReviewItems(message, last.path.network, ctx.settings.expertMode);
   if (message.method === METHOD_INVOKE_EVM && !isErc20Transfer(message) && !ctx.settings.expertMode) {
-    return refuseAfterNotice(ctx, PARSER_ERROR.EXPERT_MODE_REQUIRED, 'Enable expert mode to sign this InvokeEVM message');
+    return refuseAfterNotice(
+      ctx,
+      PARSER_ERROR.EXPERT_MODE_REQUIRED,
+      'Enable expert mode to sign this InvokeEVM message',
+    );
   }
   const key = ctx.keyring.key(last.path);
   return reviewAndSign(ctx, { title: REVIEW_TITLE.TRANSACTION, items }, cidDigest(last.message), key.privateKey);
