@@ -151,7 +151,7 @@ export async function openSplitSoftKey(options: SplitDeviceOptions & { udp: stri
   } catch (e) {
     await udp.close();
     device.close();
-    throw new Error(`the secure core did not start: ${(e as Error).message}`);
+    throw new Error(`the secure core did not start: ${(e as Error).message}`, { cause: e });
   }
   return {
     device,

@@ -675,12 +675,26 @@ const clientPinRequest: Layout<ClientPinRequest> = {
       putBytes(b, 16, 32, m.keyAgreement.x, 'keyAgreement x'); // 16–47
       putBytes(b, 48, 32, m.keyAgreement.y, 'keyAgreement y'); // 48–79
     }
-    if (m.pinUvAuthParam)
-      ((present |= PIN_BITS.pinUvAuthParam), putSized(b, 81, 32, 80, m.pinUvAuthParam, 'pinUvAuthParam')); // 80, 81–112
-    if (m.newPinEnc) ((present |= PIN_BITS.newPinEnc), putSized(b, 114, 80, 113, m.newPinEnc, 'newPinEnc')); // 113, 114–193
-    if (m.pinHashEnc) ((present |= PIN_BITS.pinHashEnc), putSized(b, 195, 32, 194, m.pinHashEnc, 'pinHashEnc')); // 194, 195–226
-    if (m.permissions !== undefined) ((present |= PIN_BITS.permissions), putU32le(b, 12, m.permissions)); // 12–15
-    if (m.rpId !== undefined) ((present |= PIN_BITS.rpId), putText(b, 227, RPID_SIZE, m.rpId, 'rpId')); // 227–478
+    if (m.pinUvAuthParam) {
+      present |= PIN_BITS.pinUvAuthParam;
+      putSized(b, 81, 32, 80, m.pinUvAuthParam, 'pinUvAuthParam'); // 80, 81–112
+    }
+    if (m.newPinEnc) {
+      present |= PIN_BITS.newPinEnc;
+      putSized(b, 114, 80, 113, m.newPinEnc, 'newPinEnc'); // 113, 114–193
+    }
+    if (m.pinHashEnc) {
+      present |= PIN_BITS.pinHashEnc;
+      putSized(b, 195, 32, 194, m.pinHashEnc, 'pinHashEnc'); // 194, 195–226
+    }
+    if (m.permissions !== undefined) {
+      present |= PIN_BITS.permissions;
+      putU32le(b, 12, m.permissions); // 12–15
+    }
+    if (m.rpId !== undefined) {
+      present |= PIN_BITS.rpId;
+      putText(b, 227, RPID_SIZE, m.rpId, 'rpId'); // 227–478
+    }
     b[10] = present; // 11 reserved
   },
   read(b) {
@@ -722,14 +736,22 @@ const clientPinResponse: Layout<ClientPinResponse> = {
       putBytes(b, 13, 32, m.keyAgreement.x, 'keyAgreement x'); // 13–44
       putBytes(b, 45, 32, m.keyAgreement.y, 'keyAgreement y'); // 45–76
     }
-    if (m.pinUvAuthToken)
-      ((present |= PIN_RESPONSE_BITS.pinUvAuthToken), putSized(b, 78, 48, 77, m.pinUvAuthToken, 'pinUvAuthToken')); // 77, 78–125
-    if (m.pinRetries !== undefined)
-      ((present |= PIN_RESPONSE_BITS.pinRetries), (b[11] = checkRange('pinRetries', m.pinRetries, 0xff)));
-    if (m.powerCycleState !== undefined)
-      ((present |= PIN_RESPONSE_BITS.powerCycleState), (b[10] = m.powerCycleState ? 1 : 0));
-    if (m.uvRetries !== undefined)
-      ((present |= PIN_RESPONSE_BITS.uvRetries), (b[12] = checkRange('uvRetries', m.uvRetries, 0xff)));
+    if (m.pinUvAuthToken) {
+      present |= PIN_RESPONSE_BITS.pinUvAuthToken;
+      putSized(b, 78, 48, 77, m.pinUvAuthToken, 'pinUvAuthToken'); // 77, 78–125
+    }
+    if (m.pinRetries !== undefined) {
+      present |= PIN_RESPONSE_BITS.pinRetries;
+      b[11] = checkRange('pinRetries', m.pinRetries, 0xff);
+    }
+    if (m.powerCycleState !== undefined) {
+      present |= PIN_RESPONSE_BITS.powerCycleState;
+      b[10] = m.powerCycleState ? 1 : 0;
+    }
+    if (m.uvRetries !== undefined) {
+      present |= PIN_RESPONSE_BITS.uvRetries;
+      b[12] = checkRange('uvRetries', m.uvRetries, 0xff);
+    }
     b[9] = present;
   },
   read(b) {

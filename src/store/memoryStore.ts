@@ -7,7 +7,6 @@ import { fromHex, toHex } from '../encoding/bytes.js';
 import type { CredentialSlot } from './credentialSlot.js';
 import type {
   CredentialStore,
-  CredProtectLevel,
   ResidentCredential,
   ResidentSelection,
   ResidentStep,
@@ -135,7 +134,7 @@ export class MemoryStore implements CredentialStore {
     this.resident.delete(hex);
     if (this.byUser.get(e.userKey) === hex) this.byUser.delete(e.userKey);
     const rp = this.rps.get(e.rpKey)!;
-    const list = rp.levels[(e.cred.credProtect as CredProtectLevel) - 1]!;
+    const list = rp.levels[e.cred.credProtect - 1]!;
     list.splice(lastBefore(list, e.seq + 1), 1);
     if (rp.levels.every((l) => l.length === 0)) this.rps.delete(e.rpKey);
     this.generation++;

@@ -385,8 +385,10 @@ export class SqliteStore implements CredentialStore {
     checkFormat(row.format, 'credential slot');
     const m = decode(unseal(this.recordKey, aad(SLOT_AAD, credentialId), row.sealed, 'credential slot'));
     if (!isMap(m)) throw new Error('credential slot record is not a CBOR map');
-    const flags = decodePayloadFlags(m.get(S.flags) as number);
-    if (!flags) throw new Error(`credential slot has unknown flags ${String(m.get(S.flags))}`);
+    const rawFlags = m.get(S.flags);
+    const flags = typeof rawFlags === 'number' ? decodePayloadFlags(rawFlags) : undefined;
+    if (!flags)
+      throw new Error(`credential slot has unknown flags ${typeof rawFlags === 'number' ? rawFlags : typeof rawFlags}`);
     const alg = m.get(S.alg) as number;
     if (!ALG_CODES.some(([, a]) => a === alg)) throw new Error(`credential slot has unknown algorithm ${alg}`);
     const slot: CredentialSlot = {

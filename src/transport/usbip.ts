@@ -728,9 +728,7 @@ export interface UsbipHidPortOptions extends Omit<UsbipServerOptions, 'devices'>
 }
 
 /** A USB/IP server exporting one HID device as a HID report port (hidPort.ts), and maybe more devices. */
-export async function usbipHidPort(
-  options: UsbipHidPortOptions,
-): Promise<
+export async function usbipHidPort(options: UsbipHidPortOptions): Promise<
   HidReportPort & {
     readonly address: { host: string; port: number };
     readonly busid: string;

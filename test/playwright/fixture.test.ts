@@ -57,13 +57,11 @@ describe('softkey/playwright test fixture under npx playwright test', { skip: SK
           `npx playwright test printed no JSON report (exit ${code}): ${err.slice(-2000)} ${out.slice(-2000)}`,
         );
       }
-      const results = report.suites
-        .flatMap(specsOf)
-        .map((s) => ({
-          title: s.title,
-          status: s.tests[0]?.results[0]?.status,
-          error: s.tests[0]?.results[0]?.error?.message,
-        }));
+      const results = report.suites.flatMap(specsOf).map((s) => ({
+        title: s.title,
+        status: s.tests[0]?.results[0]?.status,
+        error: s.tests[0]?.results[0]?.error?.message,
+      }));
       assert.deepEqual(report.errors, []);
       assert.deepEqual(
         results.map(({ title, status }) => ({ title, status })),

@@ -327,7 +327,7 @@ export class SecureCoreService {
       },
     });
     if (!equal(rebuilt, r.authData)) throw new Error('the authenticator data has more than the messages carry');
-    const sig = r.attStmt instanceof Map ? r.attStmt.get('sig') : undefined;
+    const sig: unknown = r.attStmt instanceof Map ? r.attStmt.get('sig') : undefined;
     const signature = sig instanceof Uint8Array ? sig : EMPTY;
     const common = {
       credentialId: att.credentialId,
