@@ -50,6 +50,8 @@ const ALLOWED: Record<string, string[]> = {
     'split/front',
     'split/core',
     'artillery',
+    'mcp',
+    'rp-check',
   ],
   cli: ['main'],
   artillery: ['encoding', 'ctap2', 'main'], // softkey/artillery: processor functions over the composition root
