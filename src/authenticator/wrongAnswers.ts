@@ -80,7 +80,9 @@ export function wrongRpIdHash(
 export function wrongSignCount(next: number, last: number, wrong: ReadonlySet<AuthenticatorWrongAnswer>): number {
   if (wrong.has('counter-zero')) return 0;
   if (wrong.has('counter-fixed')) return last;
-  if (wrong.has('counter-backwards')) return Math.max(0, last - 1);
+  // 1, not last − 1: silent assertions (up=false, e.g. passkey autofill's discovery) advance the
+  // device's count past the last one the RP stored, so only a restarted count is surely behind it.
+  if (wrong.has('counter-backwards')) return last > 0 ? 1 : 0;
   return next;
 }
 

@@ -561,7 +561,12 @@ export class WebAuthnClient {
     if (options.challenge.length < 16) throw typeError('challenge must be at least 16 bytes');
     const uv = uvRequirement(options.userVerification);
     const topOrigin = ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin;
-    const wrong = this.options.wrongAnswers?.('authentication') ?? NO_WRONG_ANSWERS;
+    // An autofill request (conditional mediation) may wait for ever and never answer: a wrong answer
+    // armed once is left for the next modal sign-in rather than spent on it.
+    const wrong =
+      ctx.mediation === 'conditional'
+        ? NO_WRONG_ANSWERS
+        : (this.options.wrongAnswers?.('authentication') ?? NO_WRONG_ANSWERS);
     const clientData =
       wrong.size > 0
         ? wrongClientData('webauthn.get', options.challenge, caller.origin, topOrigin, wrong, randomBytes)

@@ -151,7 +151,7 @@ export const WRONG_ANSWERS: readonly WrongAnswerInfo[] = [
     name: 'counter-backwards',
     ceremonies: AUTH,
     layer: 'authenticator',
-    emits: 'one less than the last signCount, signed',
+    emits: 'signCount 1 (a restarted count, behind what the RP stored), signed',
     check: '§7.2 signCount step: the new count must be greater than the stored one',
   },
   {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { generateCredentialKey } from '../../src/crypto/credentialKeys.js';
 import { CoseAlg } from '../../src/encoding/cose.js';
 import { credentialIdsFor, VAULT_HANDLE_LENGTH } from '../../src/store/credentialIds.js';
 import {
@@ -31,7 +32,8 @@ const payload = (extra: Partial<CredentialPayload> = {}): CredentialPayload => (
   alg: CoseAlg.ES256,
   credProtect: 2,
   hmacSecret: true,
-  secret: new Uint8Array(randomBytes(32)),
+  // A real key's compact secret: sealed IDs keep only its private part and rebuild the rest (v3).
+  secret: generateCredentialKey(CoseAlg.ES256).secret,
   ...extra,
 });
 const rp = new Uint8Array(32).fill(1);
@@ -41,7 +43,8 @@ describe('credential IDs as a port', () => {
   const formats = {
     sealed: {
       format: {},
-      check: (id: Uint8Array) => assert.ok(id.length === 1 + 12 + 4 + 2 + 32 + 16 && id[0] === 0x02),
+      // version ‖ nonce ‖ sealed(flags, alg, credProtect, blob length ‖ blob ‖ d) ‖ tag: ES256 keeps only d (v3).
+      check: (id: Uint8Array) => assert.ok(id.length === 1 + 12 + 4 + 2 + 32 + 16 && id[0] === 0x03),
     },
     badge: { format: { credentialSlots: 2 }, check: (id: Uint8Array) => assert.ok(isSlotHandle(id)) },
     provider: { format: { storedCredentialIdLength: 20 }, check: (id: Uint8Array) => assert.equal(id.length, 20) },
