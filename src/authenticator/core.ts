@@ -48,17 +48,21 @@ export interface PendingAssertions {
   extensions?: AssertionExtensions;
 }
 
+/**
+ * Volatile state between commands. Each slot is `undefined` when nothing is in progress (or not yet made),
+ * and commands clear a slot by assigning `undefined`, so the slots say so in their types.
+ */
 export interface RuntimeState {
   powerUpAt: number;
-  pending?: PendingAssertions;
+  pending?: PendingAssertions | undefined;
   /** Key-agreement keys, pinUvAuthTokens and their state (pinUvAuthToken.ts); made at first use. */
-  pinUvAuth?: PinUvAuthRuntime;
+  pinUvAuth?: PinUvAuthRuntime | undefined;
   /** authenticatorCredentialManagement enumeration in progress (credentialManagement.ts). */
-  credentialManagement?: CredentialEnumeration;
+  credentialManagement?: CredentialEnumeration | undefined;
   /** authenticatorLargeBlobs write in progress (largeBlobs.ts). */
-  largeBlobWrite?: LargeBlobWrite;
+  largeBlobWrite?: LargeBlobWrite | undefined;
   /** authenticatorConfig settings, cached from the store (authenticatorConfig.ts). */
-  configSettings?: ConfigSettings;
+  configSettings?: ConfigSettings | undefined;
   /** Backup flags (BE/BS) the control API set, by credential ID hex, cached from the store (importCredential.ts). */
   backupFlags?: Record<string, number> | undefined;
 }

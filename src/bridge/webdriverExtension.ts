@@ -25,7 +25,7 @@
  * `router` is the BridgeClient that picks the virtual authenticator of each ceremony.
  */
 import { encode as b64uEncode, decode as b64uDecode } from '../encoding/base64url.js';
-import { WebAuthnError } from '../client/index.js';
+import { WebAuthnError, type AuthenticatorSelectionCriteria } from '../client/index.js';
 import type { BridgeClient } from './session.js';
 
 /** A WebDriver error (W3C WebDriver §6.6): its code and HTTP status. */
@@ -466,10 +466,11 @@ export class VirtualAuthenticators {
    */
   readonly router: BridgeClient = {
     create: async (options, ctx) => {
-      const o = (options ?? {}) as {
-        authenticatorSelection?: Record<string, unknown>;
+      // The page's options, before the client checks them: read only what the routing needs, as unknowns.
+      const o: {
+        authenticatorSelection?: { [K in keyof AuthenticatorSelectionCriteria]?: unknown };
         excludeCredentials?: Array<{ id?: unknown }>;
-      };
+      } = options ?? {};
       const sel = o.authenticatorSelection ?? {};
       const rk = sel.residentKey === 'required' || (sel.residentKey === undefined && sel.requireResidentKey === true);
       const list = [...this.all.values()];

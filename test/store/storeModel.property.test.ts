@@ -327,8 +327,11 @@ const commands = [
 ];
 
 /** Drops keys whose value is undefined (the store returns absent optionals as absent). */
-function strip<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+/** T's members, optional and never undefined: absent when unset, as the store's callers pass them. */
+type Defined<T> = { [K in keyof T]?: Exclude<T[K], undefined> };
+/** `o` without its undefined members. */
+function strip<T extends object>(o: T): Defined<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Defined<T>;
 }
 
 test('random store operations with reopens and crashes always match the model', (t) => {

@@ -30,7 +30,12 @@ function nextValue<T>(register: (cb: (v: T) => void) => void): Promise<T> {
 
 /** A device transport and a host transport on ephemeral loopback ports, wired to each other. */
 async function endpoints(onReport: (r: Uint8Array) => void, onPowerCycle?: () => void) {
-  const device = await startUdpDeviceTransport({ host: '127.0.0.1', port: 0, onReport, onPowerCycle });
+  const device = await startUdpDeviceTransport({
+    host: '127.0.0.1',
+    port: 0,
+    onReport,
+    ...(onPowerCycle && { onPowerCycle }),
+  });
   const host = await connectUdpHost({ devicePort: device.address.port, bindPort: 0 });
   device.setReplyAddress('127.0.0.1', host.address.port);
   closers.push(

@@ -30,8 +30,14 @@ const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as co
 
 /** The WebCrypto signing key of an ES256 compact secret d ‖ x ‖ y. */
 async function ecSigningKey(secret: Uint8Array): Promise<CryptoKey> {
-  const [d, x, y] = [secret.subarray(0, 32), secret.subarray(32, 64), secret.subarray(64, 96)].map(b64u.encode);
-  return webcrypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', d, x, y }, ECDSA_P256, false, ['sign']);
+  const jwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    d: b64u.encode(secret.subarray(0, 32)),
+    x: b64u.encode(secret.subarray(32, 64)),
+    y: b64u.encode(secret.subarray(64, 96)),
+  };
+  return webcrypto.subtle.importKey('jwk', jwk, ECDSA_P256, false, ['sign']);
 }
 
 /** A positive, minimal DER INTEGER serial number (RFC 5280 §4.1.2.2) from random bytes, as hex. */

@@ -241,7 +241,7 @@ export class SplitAuthenticator implements Ctap2Authenticator {
       maxCredentialIdLength: CREDENTIAL_ID_LENGTH,
       transports: [...config.transports],
       algorithms: config.algorithms.map((alg) => ({ type: 'public-key' as const, alg })),
-      firmwareVersion: config.firmwareVersion,
+      ...(config.firmwareVersion !== undefined && { firmwareVersion: config.firmwareVersion }),
     };
   }
 
