@@ -42,6 +42,7 @@ import { poolCommand } from './poolCommands.js';
 import { webdriverCommand, WEBDRIVER_HELP } from './webdriverCommand.js';
 import { rpCheckCommand } from './rpCheckCommand.js';
 import { mdsCommand } from './mdsCommand.js';
+import { parseResetWindowMs } from '../main/resetWindow.js';
 
 const HELP = `softkey — a software FIDO2 security key
 
@@ -52,6 +53,8 @@ Usage:
       --reply-to HOST:PORT         where UDP reports go (default 127.0.0.1:7112)
       --presence MODE              auto | deny | timeout | prompt | panel (default auto)
       --presence-timeout MS        how long timeout/prompt wait for the user (default 30000)
+      --reset-window-ms MS         how long after power-up authenticatorReset is allowed (CTAP 2.1 §6.6;
+                                   100-10000, default 10000; tests shorten it so they need not wait)
       --attestation FMT            packed (one self-signed x5c certificate, default) | self | none |
                                    packed-chain | fido-u2f | tpm | android-key | android-safetynet | apple |
                                    compound (WebAuthn L3 §8; roots: softkey attestation roots)
@@ -175,6 +178,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     'reply-to': { type: 'string' },
     presence: { type: 'string' },
     'presence-timeout': { type: 'string' },
+    'reset-window-ms': { type: 'string' },
     attestation: { type: 'string' },
     aaguid: { type: 'string' },
     apdu: { type: 'string' },
@@ -196,6 +200,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     throw new UsageError(`--attestation must be one of ${ATTESTATION_FORMATS.join(', ')}, got "${attestation}"`);
   const aaguid = values.aaguid !== undefined ? parseAaguidFlag(values.aaguid) : undefined;
   const timeout = positiveInt(values['presence-timeout'], '--presence-timeout');
+  const resetWindowMs = parseResetWindowMs(values['reset-window-ms']);
   const webOptions = webServicesFromFlags(values, values['data-dir'] ?? DEFAULT_DATA_DIR);
   if (values.panel !== undefined && values['no-panel'])
     throw new UsageError('--panel and --no-panel exclude each other');
@@ -210,6 +215,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
       ...(profile !== undefined && { profile }),
       ...(attestation !== undefined && { attestation: attestation }),
       ...(aaguid && { aaguid }),
+      ...(resetWindowMs !== undefined && { config: { resetWindowMs } }),
     }),
   );
   io.out(

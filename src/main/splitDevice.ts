@@ -22,6 +22,8 @@ export interface SecureCoreSettings {
   dataDir: string;
   presence: PresenceMode;
   userActionTimeoutMs?: number;
+  /** --reset-window-ms (resetWindow.ts): the core's authenticator answers authenticatorReset. */
+  resetWindowMs?: number;
   attestation?: AuthenticatorConfig['attestation'];
   /** --profile as given (a built-in name or a profile file); the core applies it, the front too. */
   profile?: string;
@@ -35,6 +37,7 @@ export function secureCoreArgs(s: SecureCoreSettings): string[] {
     '--presence',
     s.presence,
     ...(s.userActionTimeoutMs !== undefined ? ['--presence-timeout', String(s.userActionTimeoutMs)] : []),
+    ...(s.resetWindowMs !== undefined ? ['--reset-window-ms', String(s.resetWindowMs)] : []),
     ...(s.attestation ? ['--attestation', s.attestation] : []),
     ...(s.profile !== undefined ? ['--profile', s.profile] : []),
   ];

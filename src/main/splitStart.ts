@@ -20,6 +20,7 @@ import { systemClock, systemRng } from './device.js';
 import { presenceFor, reviewFor } from './presence.js';
 import { openSplitSoftKey, secureCoreCommand, type SecureCoreSettings } from './splitDevice.js';
 import { createWalletApp } from './wallet.js';
+import { parseResetWindowMs } from './resetWindow.js';
 
 interface Io {
   out: (s: string) => void;
@@ -32,6 +33,7 @@ const OPTIONS = {
   'reply-to': { type: 'string' },
   presence: { type: 'string' },
   'presence-timeout': { type: 'string' },
+  'reset-window-ms': { type: 'string' },
   attestation: { type: 'string' },
   'no-apdu': { type: 'boolean' },
   apdu: { type: 'string' },
@@ -73,11 +75,13 @@ function settings(args: string[], allowed: ReadonlyArray<string>) {
     if (!Number.isInteger(timeout) || timeout <= 0)
       throw new UsageError(`--presence-timeout must be a positive whole number, got "${values['presence-timeout']}"`);
   }
+  const resetWindowMs = parseResetWindowMs(values['reset-window-ms']);
   const core: SecureCoreSettings = {
     dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
     presence: presence as PresenceMode,
     attestation: attestation as AttestationMode,
     ...(timeout !== undefined && { userActionTimeoutMs: timeout }),
+    ...(resetWindowMs !== undefined && { resetWindowMs }),
     ...(values.profile !== undefined && { profile: values.profile }),
   };
   if (core.profile !== undefined) {
@@ -101,6 +105,7 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
       'reply-to',
       'presence',
       'presence-timeout',
+      'reset-window-ms',
       'attestation',
       'no-apdu',
       'apdu',
@@ -166,7 +171,14 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
 
 /** `softkey secure-core …` (started by the front, stream on fd 3): runs until the front closes it. */
 export async function secureCoreMain(args: string[]): Promise<number> {
-  const { core } = settings(args, ['data-dir', 'presence', 'presence-timeout', 'attestation', 'profile']);
+  const { core } = settings(args, [
+    'data-dir',
+    'presence',
+    'presence-timeout',
+    'reset-window-ms',
+    'attestation',
+    'profile',
+  ]);
   // The front owns the terminal's Ctrl-C; the core ends when its stream closes.
   process.on('SIGINT', () => {});
   await runSecureCore(core);
@@ -190,6 +202,7 @@ export async function runSecureCore(s: SecureCoreSettings & { config?: Partial<A
       ...profileConfig(s.profile ?? 'default'),
       ...s.config,
       ...(s.attestation && { attestation: s.attestation }),
+      ...(s.resetWindowMs !== undefined && { resetWindowMs: s.resetWindowMs }),
     });
     const service = await SecureCoreService.create(env, config, makeWallet);
     await serveSecureCore(service, new Socket({ fd: 3, readable: true, writable: true }));

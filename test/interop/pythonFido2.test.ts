@@ -4,8 +4,8 @@
  * verification (test/interop/python/flows.py): the core CTAP2 surface.
  */
 import { test } from 'node:test';
-import { runPythonSuite } from './pythonSuite.js';
+import { runPythonSuite, SHORT_RESET_WINDOW_MS } from './pythonSuite.js';
 
 test('python-fido2 0.9.1 drives softkey over UDP', { timeout: 240_000 }, async (t) => {
-  await runPythonSuite(t, { script: 'flows.py', expectedChecks: 55 });
+  await runPythonSuite(t, { script: 'flows.py', resetWindowMs: SHORT_RESET_WINDOW_MS, expectedChecks: 55 });
 });

@@ -14,11 +14,12 @@ import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { main } from '../../src/cli/main.js';
-import { runPythonSuite } from './pythonSuite.js';
+import { runPythonSuite, SHORT_RESET_WINDOW_MS } from './pythonSuite.js';
 
 test('python-fido2 0.9.1 drives softkey --split over UDP', { timeout: 240_000 }, async (t) => {
   await runPythonSuite(t, {
     script: 'flows.py',
+    resetWindowMs: SHORT_RESET_WINDOW_MS,
     expectedChecks: 55,
     device: { args: ['--split'] },
     label: 'python-fido2 split',
@@ -39,6 +40,7 @@ test(
     });
     await runPythonSuite(t, {
       script: 'flows.py',
+      resetWindowMs: SHORT_RESET_WINDOW_MS,
       expectedChecks: 55,
       device: { args: ['--split', '--tcp-hid', `127.0.0.1:${port}`], readyPattern: /CTAPHID over TCP/ },
       scriptArgs: ['--tcp-hid-port', String(port)],

@@ -5,13 +5,14 @@
  * power cycle the suite needs stays out of band, on the device's UDP port.
  */
 import { test } from 'node:test';
-import { runPythonSuite } from './pythonSuite.js';
+import { runPythonSuite, SHORT_RESET_WINDOW_MS } from './pythonSuite.js';
 import { freeTcpPort } from './startDevice.js';
 
 test('python-fido2 0.9.1 drives softkey over TCP HID', { timeout: 240_000 }, async (t) => {
   const port = await freeTcpPort();
   await runPythonSuite(t, {
     script: 'flows.py',
+    resetWindowMs: SHORT_RESET_WINDOW_MS,
     expectedChecks: 55,
     device: { args: ['--tcp-hid', `127.0.0.1:${port}`], readyPattern: /CTAPHID over TCP/ },
     scriptArgs: ['--tcp-hid-port', String(port)],
@@ -23,6 +24,7 @@ test('python-fido2 0.9.1 drives softkey --split over TCP HID', { timeout: 240_00
   const port = await freeTcpPort();
   await runPythonSuite(t, {
     script: 'flows.py',
+    resetWindowMs: SHORT_RESET_WINDOW_MS,
     expectedChecks: 55,
     device: { args: ['--split', '--tcp-hid', `127.0.0.1:${port}`], readyPattern: /CTAPHID over TCP/ },
     scriptArgs: ['--tcp-hid-port', String(port)],

@@ -22,7 +22,18 @@ export interface PythonSuite {
   scriptArgs?: string[];
   /** Label for the output lines. */
   label?: string;
+  /**
+   * The device's reset window (`--reset-window-ms`), told to the script too; default the device's 10 s.
+   * Suites that wait for the window to close (flows.py) pass SHORT_RESET_WINDOW_MS.
+   */
+  resetWindowMs?: number;
 }
+
+/**
+ * A reset window short enough that waiting for it to close costs little, long enough that a power cycle,
+ * CTAPHID_INIT and authenticatorReset fit inside it on a loaded machine (they take well under 0.5 s).
+ */
+export const SHORT_RESET_WINDOW_MS = 2_000;
 
 /** Starts softkey, runs the suite, asserts all passed; returns the summary line. */
 export async function runPythonSuite(t: TestContext, suite: PythonSuite): Promise<string | undefined> {
@@ -34,11 +45,19 @@ export async function runPythonSuite(t: TestContext, suite: PythonSuite): Promis
     return undefined;
   }
   const label = suite.label ?? `python-fido2 ${probe.version}`;
-  const device = await startSoftkeyProcess(suite.device);
+  const resetWindow = suite.resetWindowMs !== undefined ? ['--reset-window-ms', String(suite.resetWindowMs)] : [];
+  const device = await startSoftkeyProcess({ ...suite.device, args: [...(suite.device?.args ?? []), ...resetWindow] });
   try {
     const run = await runPython(
       pythonScript(suite.script),
-      ['--device-port', String(device.udpPort), '--reply-port', String(device.replyPort), ...(suite.scriptArgs ?? [])],
+      [
+        '--device-port',
+        String(device.udpPort),
+        '--reply-port',
+        String(device.replyPort),
+        ...(suite.scriptArgs ?? []),
+        ...resetWindow,
+      ],
       { onLine: (line) => process.stdout.write(`[${label}] ${line}\n`) },
     );
     const lines = run.stdout.filter((l) => l.trim() !== '');

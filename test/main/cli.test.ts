@@ -35,6 +35,16 @@ describe('softkey CLI', () => {
     }
   });
 
+  it("bounds --reset-window-ms (CTAP 2.1 §6.6: at most the spec's 10 s) with or without --split", async () => {
+    for (const value of ['99', '10001', '2s', '', '1e3']) {
+      for (const split of [[], ['--split']]) {
+        const r = await run('start', ...split, '--reset-window-ms', value);
+        assert.equal(r.code, 2, `${split.join(' ')} --reset-window-ms "${value}"`);
+        assert.match(r.err, /--reset-window-ms must be a whole number from 100 to 10000, got "/);
+      }
+    }
+  });
+
   it('prints help and version', async () => {
     assert.match((await run('--help')).out, /softkey start/);
     assert.match((await run('--version')).out, /^\d+\.\d+\.\d+$/);

@@ -35,8 +35,10 @@ class Prerequisite(Exception):
 
 
 class Runner(object):
-    def __init__(self, connection):
+    def __init__(self, connection, reset_window_s=10.0):
         self.connection = connection
+        # The device's reset window (CTAP 2.1 section 6.6), as its --reset-window-ms sets it.
+        self.reset_window_s = reset_window_s
         self.passed = 0
         self.failed = 0
 
@@ -104,6 +106,12 @@ def run_suite(flows, doc=__doc__):
     parser.add_argument(
         "--tcp-hid-port", type=int, help="use TCP HID on this port instead of UDP reports"
     )
+    parser.add_argument(
+        "--reset-window-ms",
+        type=int,
+        default=10000,
+        help="the device's reset window (its --reset-window-ms; softkey's default 10000)",
+    )
     args = parser.parse_args()
 
     info("python-fido2 %s, python %s" % (fido2.__version__, sys.version.split()[0]))
@@ -125,7 +133,7 @@ def run_suite(flows, doc=__doc__):
         print("FAIL transport.open: %s" % e, flush=True)
         print("0 passed, 1 failed", flush=True)
         return 1
-    run = Runner(connection)
+    run = Runner(connection, args.reset_window_ms / 1000.0)
     try:
         flows(run, connection)
     except Exception as e:  # noqa: BLE001 - a bug in this script must not hide the summary
