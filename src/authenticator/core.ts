@@ -126,14 +126,18 @@ export class Core {
     return h;
   }
 
-  /** Unwraps a credential ID for this RP (the port); a discoverable one must still be in the store. */
-  resolve(id: Uint8Array, rpIdHash: Uint8Array): ResolvedCredential | undefined {
+  /**
+   * Unwraps a credential ID for this RP (the port); a discoverable one must still be in the store.
+   * `resident`: its record, when the caller has just read it from the store (a discoverable walk),
+   * so it is not read and unsealed a second time.
+   */
+  resolve(id: Uint8Array, rpIdHash: Uint8Array, resident?: ResidentCredential): ResolvedCredential | undefined {
     const payload = this.credentialIds.unwrap(id, rpIdHash);
     if (!payload) return undefined;
     const hexId = toHex(id);
     if (!payload.discoverable) return { id, hexId, payload };
-    const resident = this.env.store.getResident(id);
-    return resident ? { id, hexId, payload, resident } : undefined;
+    const record = resident ?? this.env.store.getResident(id);
+    return record ? { id, hexId, payload, resident: record } : undefined;
   }
 
   /** A new credential's ID (the port); the caller checked hasFreeCredentialSlot() before user presence. */

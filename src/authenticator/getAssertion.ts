@@ -193,7 +193,7 @@ function nextDiscoverable(
     step;
     step = core.env.store.nextResident(selection, step.position)
   ) {
-    const c = core.resolve(step.credential.credentialId, selection.rpIdHash);
+    const c = core.resolve(step.credential.credentialId, selection.rpIdHash, step.credential);
     if (c && credProtectAllows(c.payload.credProtect, uv, false)) return { credential: c, position: step.position };
   }
   return undefined;

@@ -99,11 +99,15 @@ export class SqliteStore implements CredentialStore {
       getResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE credential_id = ?`),
       residentAt: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE seq = ?`),
       // Newest first below a position: one index seek each (rp_id_hash / rp_id_hash, cred_protect; seq is the rowid).
-      newestOfRp: p<{ seq: number }>(
-        'SELECT seq FROM resident WHERE rp_id_hash = ? AND seq < ? ORDER BY seq DESC LIMIT 1',
-      ),
       newestOfLevel: p<{ seq: number }>(
         'SELECT seq FROM resident WHERE rp_id_hash = ? AND cred_protect = ? AND seq < ? ORDER BY seq DESC LIMIT 1',
+      ),
+      // The same seeks answering the row itself: one statement per step when one seek decides it.
+      newestRowOfRp: p<ResidentRow & { seq: number }>(
+        `SELECT seq, ${RESIDENT_COLUMNS} FROM resident WHERE rp_id_hash = ? AND seq < ? ORDER BY seq DESC LIMIT 1`,
+      ),
+      newestRowOfLevel: p<ResidentRow & { seq: number }>(
+        `SELECT seq, ${RESIDENT_COLUMNS} FROM resident WHERE rp_id_hash = ? AND cred_protect = ? AND seq < ? ORDER BY seq DESC LIMIT 1`,
       ),
       rpCounts: p<{ n1: number; n2: number; n3: number }>('SELECT n1, n2, n3 FROM resident_rp WHERE rp_id_hash = ?'),
       listResident: p<ResidentRow>(`SELECT ${RESIDENT_COLUMNS} FROM resident WHERE rp_id_hash = ? ORDER BY seq DESC`),
@@ -215,14 +219,21 @@ export class SqliteStore implements CredentialStore {
     { rpIdHash, maxCredProtect }: ResidentSelection,
     after = Number.MAX_SAFE_INTEGER,
   ): ResidentStep | undefined {
+    // Every level, or only level 1: one seek answers the row (each statement outside a transaction
+    // costs file-lock system calls, more than the seek).
+    const row =
+      maxCredProtect >= 3
+        ? this.stmt.newestRowOfRp.get(rpIdHash, after)
+        : maxCredProtect === 1
+          ? this.stmt.newestRowOfLevel.get(rpIdHash, 1, after)
+          : undefined;
+    if (row) return { credential: this.fromRow(row), position: row.seq };
+    if (maxCredProtect !== 2) return undefined;
+    // Levels 1 and 2: one seek per level, the newest of them wins.
     let seq: number | undefined;
-    if (maxCredProtect >= 3) seq = this.stmt.newestOfRp.get(rpIdHash, after)?.seq;
-    else {
-      // One seek per visible level, the newest of them wins.
-      for (let level = 1; level <= maxCredProtect; level++) {
-        const s = this.stmt.newestOfLevel.get(rpIdHash, level, after)?.seq;
-        if (s !== undefined && (seq === undefined || s > seq)) seq = s;
-      }
+    for (let level = 1; level <= 2; level++) {
+      const s = this.stmt.newestOfLevel.get(rpIdHash, level, after)?.seq;
+      if (s !== undefined && (seq === undefined || s > seq)) seq = s;
     }
     if (seq === undefined) return undefined;
     return { credential: this.fromRow(this.stmt.residentAt.get(seq)!), position: seq };
@@ -284,13 +295,8 @@ export class SqliteStore implements CredentialStore {
     if (!Number.isSafeInteger(by) || by < 1)
       throw new RangeError(`counter increment must be a positive integer, got ${by}`);
     const key = toHex(credentialId);
-    let c = this.counterCache.get(key);
-    if (!c) {
-      const persisted = this.stmt.getCounter.get(credentialId)?.value ?? 0;
-      c = { id: credentialId, value: persisted, ceiling: persisted };
-      if (this.counterCache.size >= COUNTER_CACHE_SIZE) this.evictCounter();
-      this.counterCache.set(key, c);
-    }
+    const c = this.counterCache.get(key);
+    if (!c) return this.firstIncrement(key, credentialId, by);
     c.value += by;
     if (c.value > c.ceiling) {
       if (!this.reservedHere) {
@@ -310,15 +316,39 @@ export class SqliteStore implements CredentialStore {
     this.counterCache.delete(toHex(credentialId));
   }
 
-  /** Writes the exact value of the oldest cached counter and forgets it. */
+  /**
+   * A counter's first use in this run (or since it left the cache): one statement reads the row's
+   * value (exact, or a ceiling) and reserves the next COUNTER_RESERVATION values above it, where a
+   * read and a write were two. At 100,000 credentials every assertion of a walk comes here. (One
+   * transaction around this write and the eviction's was slower: BEGIN and COMMIT cost more than
+   * the commit they save.)
+   */
+  private firstIncrement(key: string, credentialId: Uint8Array, by: number): number {
+    if (this.counterCache.size >= COUNTER_CACHE_SIZE) this.evictCounter();
+    if (!this.reservedHere) {
+      this.stmt.setMark.run(COUNTERS_RESERVED, Buffer.of(1)); // before the first ceiling reaches the disk
+      this.reservedHere = true;
+    }
+    const reserve = by + COUNTER_RESERVATION - 1;
+    const ceiling = this.stmt.incrementCounter.get(credentialId, reserve)!.value;
+    const c = { id: credentialId, value: ceiling - reserve + by, ceiling };
+    this.counterCache.set(key, c);
+    return c.value;
+  }
+
+  /** Drops the oldest cached counter; its exact value is written when it is below its ceiling. */
   private evictCounter(): void {
     const [key, c] = this.counterCache.entries().next().value!;
-    this.stmt.setCounter.run(c.id, c.value);
+    if (c.value !== c.ceiling) this.stmt.setCounter.run(c.id, c.value);
     this.counterCache.delete(key);
   }
 
   private flushCounters(): void {
-    for (const c of this.counterCache.values()) if (c.value !== c.ceiling) this.stmt.setCounter.run(c.id, c.value);
+    // One commit for all of them (up to COUNTER_CACHE_SIZE writes at close).
+    const flush = this.db.transaction(() => {
+      for (const c of this.counterCache.values()) if (c.value !== c.ceiling) this.stmt.setCounter.run(c.id, c.value);
+    });
+    translated(this.db.name, () => flush());
     this.counterCache.clear();
     // Every ceiling of this run is now exact; ceilings a crashed run left behind are not (we cannot tell which).
     if (this.reservedHere && !this.reservedAtOpen) this.stmt.deleteMark.run(COUNTERS_RESERVED);
