@@ -46,7 +46,7 @@ export function faultyCtap2<C extends { signal: AbortSignal }>(faults: Faults, n
       command === Command.authenticatorGetAssertion || command === Command.authenticatorGetNextAssertion;
     if (isAssertion && response[0] === 0 && response.length > 1 && faults.takeBadSignature())
       response = spoilSignature(response);
-    await sleep(faults.delayMs, ctx.signal);
+    if (faults.delayMs > 0) await sleep(faults.delayMs, ctx.signal);
     return response;
   };
 }

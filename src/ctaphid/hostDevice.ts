@@ -325,7 +325,10 @@ export class CtapHidHost {
               fail(signal.reason);
               return;
             }
-            await this.pipe.send(report);
+            // A synchronous pipe (UDP, in-process) sends the whole message in one go; only a pipe
+            // that answers a promise is waited for, report by report.
+            const sent = this.pipe.send(report);
+            if (sent !== undefined) await sent;
           }
           allSent = true;
           if (signal?.aborted) sendCancel();
