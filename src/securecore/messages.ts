@@ -6,11 +6,14 @@
  * Before byte 8, the envelope of that firmware:
  *   bytes 0–1 message type 0x0009 (FIDO2), 2–3 payload length (bytes from byte 4 to the end),
  *   bytes 4–5 FIDO2 message type, 6–7 reserved (zero).
- * Integers are little-endian except the counts the seed marks "BE". Messages 0x0101–0x0116 and
+ * Integers are little-endian except the counts the seed marks "BE". Messages 0x0101–0x0119 and
  * 0x01FE are softkey's extension set, same envelope and style, for what the seed's messages cannot
  * carry; 0x0113–0x0116 carry a whole CTAP2 command or an APDU as a length-prefixed body.
+ * 0x0117–0x0119 are the only messages the core starts: a prompt for the user, shown by the front
+ * (`--presence panel`), answered by the front, or withdrawn by the core (docs/split.md "Prompts").
  */
 export { truncateUtf8 } from './layout.js';
+import { utf8 } from '../encoding/bytes.js';
 import {
   SecureCoreMessageError,
   checkRange,
@@ -75,6 +78,12 @@ export const Fido2MessageType = {
   /** An APDU for one of the core's applications (CTAP1/U2F over CTAPHID_MSG, the Filecoin app). */
   apduRequest: 0x0115,
   apduResponse: 0x0116,
+  /** Core → front, while a request waits for the user: show this prompt (it names the RP or the transaction). */
+  promptRequest: 0x0117,
+  /** Front → core: the user's answer to a prompt (or its timeout). */
+  promptResponse: 0x0118,
+  /** Core → front: the prompt is no longer waited for (CTAPHID_CANCEL reached the core); take it off the screen. */
+  promptCancel: 0x0119,
   /** The core's answer to a request it could not decode or answer in the request's own response. */
   errorResponse: 0x01fe,
 } as const;
@@ -273,6 +282,61 @@ export interface ApduResponse {
   /** Response data ‖ SW1 SW2. */
   apdu: Uint8Array;
 }
+/** What a prompt is for (promptRequest byte 12). */
+export const PromptKind = { presence: 0, review: 1 } as const;
+/**
+ * promptRequest byte 13: the operation the user approves, by index (the authenticator's
+ * PresenceOperation names; the core checks that the two lists agree).
+ */
+export const PROMPT_OPERATIONS = [
+  'makeCredential',
+  'getAssertion',
+  'reset',
+  'selection',
+  'u2fRegister',
+  'u2fAuthenticate',
+  'credentialManagement',
+  'config',
+  'largeBlobs',
+  'signTransaction',
+] as const;
+export type PromptOperation = (typeof PROMPT_OPERATIONS)[number];
+/** promptResponse byte 12: a touch, a long touch (CTAP 2.3 longTouchForReset), a refusal, no answer in time. */
+export const PROMPT_RESULTS = ['approved', 'longTouch', 'denied', 'timeout'] as const;
+export type PromptResult = (typeof PROMPT_RESULTS)[number];
+/** Longest text field of a promptRequest (UTF-8 bytes), review value included; 64 review items at most. */
+export const MAX_PROMPT_TEXT = 4096;
+export const MAX_PROMPT_ITEMS = 64;
+const MAX_PROMPT_LABEL = 255;
+
+export interface PromptRequest {
+  type: 'promptRequest';
+  /** Chosen by the core; the answer and the cancel name it. */
+  id: number;
+  kind: (typeof PromptKind)[keyof typeof PromptKind];
+  operation: PromptOperation;
+  /** Only a long touch approves (CTAP 2.3 reset with longTouchForReset). */
+  longTouch: boolean;
+  /** '' when the prompt has none (reset, selection, a transaction review). */
+  rpId: string;
+  rpName: string;
+  userName: string;
+  userDisplayName: string;
+  /** The screen's text: "Register with Example (example.com) as alice?", or a review's title. */
+  text: string;
+  /** A review's fields in order (To, From, Value, …); [] for a presence prompt. */
+  items: Array<{ label: string; value: string }>;
+}
+export interface PromptResponse {
+  type: 'promptResponse';
+  id: number;
+  result: PromptResult;
+}
+export interface PromptCancel {
+  type: 'promptCancel';
+  id: number;
+}
+
 export interface ErrorResponse {
   type: 'errorResponse';
   errorCode: number;
@@ -313,6 +377,9 @@ export type SecureCoreMessage =
   | Ctap2CommandResponse
   | ApduRequest
   | ApduResponse
+  | PromptRequest
+  | PromptResponse
+  | PromptCancel
   | ErrorResponse;
 
 // ---- per-message layouts (offsets are absolute, as in the seed's tables) ---------------------
@@ -836,6 +903,120 @@ const apduResponse = withBody<ApduResponse>(
   (application, apdu) => ({ type: 'apduResponse', application, apdu }),
 );
 
+/**
+ * promptRequest: 8–11 id, 12 kind, 13 operation, 14 options (bit 0 long touch), 15 item count,
+ * 16–25 five 16-bit lengths (RP ID, RP name, user name, display name, text), 26… those five UTF-8
+ * strings, then each item as label length (1), label, value length (2), value.
+ */
+const PROMPT_STRINGS = ['rpId', 'rpName', 'userName', 'userDisplayName', 'text'] as const;
+const promptRequest: Layout<PromptRequest> = {
+  size: 26,
+  tail: (m) =>
+    PROMPT_STRINGS.reduce((n, k) => n + utf8.encode(m[k]).length, 0) +
+    m.items.reduce((n, i) => n + 3 + utf8.encode(i.label).length + utf8.encode(i.value).length, 0),
+  write(b, m) {
+    putU32le(b, 8, m.id);
+    b[12] = checkRange('Kind', m.kind, 1);
+    const operation = PROMPT_OPERATIONS.indexOf(m.operation);
+    if (operation < 0) throw new RangeError(`no prompt operation ${String(m.operation)}`);
+    b[13] = operation;
+    b[14] = m.longTouch ? 1 : 0;
+    b[15] = checkRange('Item count', m.items.length, MAX_PROMPT_ITEMS);
+    let at = 26;
+    const put = (value: string, field: string, max: number, lengthOffset?: number) => {
+      const bytes = utf8.encode(value);
+      checkLength(field, bytes.length, max);
+      if (lengthOffset !== undefined) putU16le(b, lengthOffset, bytes.length);
+      return bytes;
+    };
+    PROMPT_STRINGS.forEach((k, i) => {
+      const bytes = put(m[k], k, MAX_PROMPT_TEXT, 16 + 2 * i);
+      b.set(bytes, at);
+      at += bytes.length;
+    });
+    for (const item of m.items) {
+      const label = put(item.label, 'Item label', MAX_PROMPT_LABEL);
+      const value = put(item.value, 'Item value', MAX_PROMPT_TEXT);
+      b[at] = label.length;
+      b.set(label, at + 1);
+      putU16le(b, at + 1 + label.length, value.length);
+      b.set(value, at + 3 + label.length);
+      at += 3 + label.length + value.length;
+    }
+  },
+  read(b) {
+    const kind = checkRange('Kind', b[12]!, 1) as PromptRequest['kind'];
+    const operation = PROMPT_OPERATIONS[checkRange('Operation', b[13]!, PROMPT_OPERATIONS.length - 1)]!;
+    const longTouch = checkRange('Options', b[14]!, 1) === 1;
+    const count = checkRange('Item count', b[15]!, MAX_PROMPT_ITEMS);
+    let at = 26;
+    const take = (length: number, field: string): string => {
+      if (at + length > b.length)
+        throw new SecureCoreMessageError('length', `${field} runs past the end of the message`);
+      let s: string;
+      try {
+        s = utf8.decode(b.subarray(at, at + length));
+      } catch {
+        throw new SecureCoreMessageError('field', `${field}: not UTF-8`);
+      }
+      // One encoding per value: a leading BOM, which the decoder drops, would not come back.
+      if (utf8.encode(s).length !== length) throw new SecureCoreMessageError('field', `${field}: not canonical UTF-8`);
+      at += length;
+      return s;
+    };
+    const strings = PROMPT_STRINGS.map((k, i) =>
+      take(checkRange(`${k} length`, getU16le(b, 16 + 2 * i), MAX_PROMPT_TEXT), k),
+    );
+    const items: PromptRequest['items'] = [];
+    for (let i = 0; i < count; i++) {
+      if (at + 1 > b.length) throw new SecureCoreMessageError('length', `item ${i + 1} runs past the end`);
+      const label = take(b[at++]!, `item ${i + 1} label`);
+      if (at + 2 > b.length) throw new SecureCoreMessageError('length', `item ${i + 1} runs past the end`);
+      const valueLength = checkRange(`item ${i + 1} value length`, getU16le(b, at), MAX_PROMPT_TEXT);
+      at += 2;
+      items.push({ label, value: take(valueLength, `item ${i + 1} value`) });
+    }
+    exactTail(b, at, 0);
+    const [rpId, rpName, userName, userDisplayName, text] = strings as [string, string, string, string, string];
+    return {
+      type: 'promptRequest',
+      id: getU32le(b, 8),
+      kind,
+      operation,
+      longTouch,
+      rpId,
+      rpName,
+      userName,
+      userDisplayName,
+      text,
+      items,
+    };
+  },
+};
+
+const promptResponse: Layout<PromptResponse> = {
+  size: 13,
+  write(b, m) {
+    putU32le(b, 8, m.id);
+    const result = PROMPT_RESULTS.indexOf(m.result);
+    if (result < 0) throw new RangeError(`no prompt result ${String(m.result)}`);
+    b[12] = result;
+  },
+  read: (b) => ({
+    type: 'promptResponse',
+    id: getU32le(b, 8),
+    result: PROMPT_RESULTS[checkRange('Result', b[12]!, PROMPT_RESULTS.length - 1)]!,
+  }),
+};
+
+const promptCancel: Layout<PromptCancel> = {
+  size: 12,
+  write(b, m) {
+    putU32le(b, 8, m.id);
+  },
+  read: (b) => ({ type: 'promptCancel', id: getU32le(b, 8) }),
+};
+
 const errorResponse: Layout<ErrorResponse> = {
   size: 10,
   write(b, m) {
@@ -883,6 +1064,9 @@ const LAYOUTS: { [K in MessageName]: Layout<any> } = {
   ctap2CommandResponse,
   apduRequest,
   apduResponse,
+  promptRequest,
+  promptResponse,
+  promptCancel,
   errorResponse,
 };
 
@@ -894,6 +1078,7 @@ const NAME_OF = new Map<number, MessageName>(
 export function encodeMessage(m: SecureCoreMessage): Uint8Array {
   const layout = LAYOUTS[m.type];
   const total = layout.size + (layout.tail?.(m) ?? 0);
+  if (total - 4 > 0xffff) throw new RangeError(`${m.type} of ${total} bytes does not fit the envelope's 16-bit length`);
   const b = new Uint8Array(total);
   putU16le(b, 0, ENVELOPE_FIDO2);
   putU16le(b, 2, total - 4);

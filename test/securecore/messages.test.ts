@@ -11,6 +11,8 @@ import {
   decodeMessage,
   encodeMessage,
   Fido2MessageType,
+  PROMPT_OPERATIONS,
+  PROMPT_RESULTS,
   SecureCoreMessageError,
   type SecureCoreMessage,
 } from '../../src/securecore/messages.js';
@@ -420,6 +422,69 @@ const FIXTURES: Fixture[] = [
     message: { type: 'errorResponse', errorCode: 10, ctapStatus: 0x31 },
   },
   {
+    name: 'promptRequest (0x0117): register with example.com, core → front',
+    bytes: place(
+      63,
+      [0, [0x09, 0x00]],
+      [2, [0x3b, 0x00]], // payload length 59
+      [4, [0x17, 0x01]],
+      [8, [0x07, 0x00, 0x00, 0x00]], // 8–11 prompt id 7
+      [12, [0x00, 0x00, 0x00, 0x00]], // kind presence, operation 0 makeCredential, options 0, no items
+      [16, [11, 0, 7, 0, 5, 0, 5, 0, 9, 0]], // lengths: RP ID, RP name, user name, display name, text
+      [26, te.encode('example.comExamplealiceAliceRegister?')],
+    ),
+    message: {
+      type: 'promptRequest',
+      id: 7,
+      kind: 0,
+      operation: 'makeCredential',
+      longTouch: false,
+      rpId: 'example.com',
+      rpName: 'Example',
+      userName: 'alice',
+      userDisplayName: 'Alice',
+      text: 'Register?',
+      items: [],
+    },
+  },
+  {
+    name: 'promptRequest (0x0117): a Filecoin transaction review with one item',
+    bytes: place(
+      61,
+      [0, [0x09, 0x00]],
+      [2, [0x39, 0x00]], // payload length 57
+      [4, [0x17, 0x01]],
+      [8, [0x04, 0x03, 0x02, 0x01]], // prompt id 0x01020304
+      [12, [0x01, 0x09, 0x00, 0x01]], // kind review, operation 9 signTransaction, options 0, one item
+      [16, [0, 0, 0, 0, 0, 0, 0, 0, 25, 0]], // only the text
+      [26, te.encode('Sign Filecoin transaction')],
+      [51, [2, ...te.encode('To'), 5, 0, ...te.encode('f1abc')]], // label length, label, value length (LE), value
+    ),
+    message: {
+      type: 'promptRequest',
+      id: 0x01020304,
+      kind: 1,
+      operation: 'signTransaction',
+      longTouch: false,
+      rpId: '',
+      rpName: '',
+      userName: '',
+      userDisplayName: '',
+      text: 'Sign Filecoin transaction',
+      items: [{ label: 'To', value: 'f1abc' }],
+    },
+  },
+  {
+    name: 'promptResponse (0x0118): prompt 7 denied, front → core',
+    bytes: place(13, [0, [0x09, 0x00]], [2, [0x09, 0x00]], [4, [0x18, 0x01]], [8, [0x07, 0, 0, 0, 0x02]]),
+    message: { type: 'promptResponse', id: 7, result: 'denied' },
+  },
+  {
+    name: 'promptCancel (0x0119): prompt 7 withdrawn, core → front',
+    bytes: place(12, [0, [0x09, 0x00]], [2, [0x08, 0x00]], [4, [0x19, 0x01]], [8, [0x07, 0, 0, 0]]),
+    message: { type: 'promptCancel', id: 7 },
+  },
+  {
     name: 'powerCycleRequest (0x010b)',
     bytes: place(8, [0, [0x09, 0x00]], [2, [0x04, 0x00]], [4, [0x0b, 0x01]]),
     message: { type: 'powerCycleRequest' },
@@ -475,6 +540,22 @@ describe('malformed messages get precise errors', () => {
     long.set(valid('FIDO2 Authenticate Credential Response'));
     long[2] = 87;
     rejects(long, 'length');
+  });
+
+  it('prompts: lengths, operation, result and UTF-8 are checked', () => {
+    const prompt = valid('promptRequest (0x0117): register');
+    rejects(mutate(prompt, [13, 10]), 'field', /Operation: 10 is outside 0–9/);
+    rejects(mutate(prompt, [14, 2]), 'field', /Options/);
+    rejects(mutate(prompt, [16, 12]), 'length'); // RP ID one byte longer: the strings run past the end
+    rejects(mutate(prompt, [16, 10]), 'length'); // one byte shorter: a byte is left over
+    rejects(mutate(prompt, [26, 0xff]), 'field', /rpId: not UTF-8/);
+    rejects(mutate(prompt, [15, 1]), 'length', /item 1/);
+    rejects(mutate(valid('promptResponse'), [12, 4]), 'field', /Result: 4 is outside 0–3/);
+    const huge = { label: 'x', value: 'v'.repeat(4096) };
+    assert.throws(
+      () => encodeMessage({ ...decodeMessage(prompt), items: Array(16).fill(huge) } as SecureCoreMessage),
+      /does not fit the envelope/,
+    );
   });
 
   it('fields', () => {
@@ -719,6 +800,21 @@ const messageArb: fc.Arbitrary<SecureCoreMessage> = fc.oneof(
     },
     { requiredKeys: ['type', 'pinUvAuthProtocol', 'subCommand'] },
   ),
+  fc.record({
+    type: fc.constant('promptRequest' as const),
+    id: u32,
+    kind: fc.constantFrom(0 as const, 1 as const),
+    operation: fc.constantFrom(...PROMPT_OPERATIONS),
+    longTouch: fc.boolean(),
+    rpId: text(300),
+    rpName: text(64),
+    userName: text(64),
+    userDisplayName: text(64),
+    text: text(200),
+    items: fc.array(fc.record({ label: text(40), value: text(200) }), { maxLength: 5 }),
+  }),
+  fc.record({ type: fc.constant('promptResponse' as const), id: u32, result: fc.constantFrom(...PROMPT_RESULTS) }),
+  fc.record({ type: fc.constant('promptCancel' as const), id: u32 }),
   fc.record(
     {
       type: fc.constant('clientPinResponse' as const),
