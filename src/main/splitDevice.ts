@@ -8,14 +8,21 @@ import { defaultConfig, type AuthenticatorConfig } from '../authenticator/config
 import type { CtapHidDevice, CtapHidTraceEvent } from '../ctaphid/channels.js';
 import { CtapHidError, CtapHidErrorCode } from '../ctaphid/constants.js';
 import { Status } from '../ctap2/status.js';
-import { ApduApplication } from '../securecore/messages.js';
+import { ApduApplication, PromptKind } from '../securecore/messages.js';
+import type { PresenceBroker } from '../control/presence.js';
 import type { MessageHandler, TransactionContext } from '../ctaphid/handler.js';
 import { udpHidPort } from '../transport/udp.js';
 import { formatHostPort, parseHostPort } from './address.js';
 import { attachHid, hidFront, NEVER_ABORTED, oneAtATime, type PowerCycleOptions } from './hidFront.js';
 import type { PresenceMode } from './presence.js';
 import { SplitAuthenticator } from '../split/front/splitAuthenticator.js';
-import { SecureCoreLink, spawnCore, type CoreCommand, type CoreConnection } from '../split/front/coreLink.js';
+import {
+  SecureCoreLink,
+  spawnCore,
+  type CoreCommand,
+  type CoreConnection,
+  type PromptScreen,
+} from '../split/front/coreLink.js';
 
 /** What the secure core is told on its command line (the front forwards its own flags). */
 export interface SecureCoreSettings {
@@ -55,6 +62,33 @@ export interface SplitDeviceOptions {
   config?: Partial<AuthenticatorConfig>;
   onInternalError?: (error: unknown) => void;
   trace?: (event: CtapHidTraceEvent) => void;
+  /** Where the core's prompts appear (`--presence panel`: the front's presence broker, brokerScreen). */
+  screen?: PromptScreen;
+}
+
+/**
+ * The core's prompts on a presence broker, as the single-process device's prompts are: the panel
+ * and the control API list them (RP, user, or the transaction's review items) and answer them; the
+ * broker's mode and user-action timeout apply.
+ */
+export function brokerScreen(broker: PresenceBroker): PromptScreen {
+  return {
+    show(p, signal) {
+      if (p.kind === PromptKind.review) return broker.review({ title: p.text, items: p.items }, signal);
+      return broker.request(
+        {
+          operation: p.operation,
+          message: p.text,
+          ...(p.rpId && { rpId: p.rpId }),
+          ...(p.rpName && { rpName: p.rpName }),
+          ...(p.userName && { userName: p.userName }),
+          ...(p.userDisplayName && { userDisplayName: p.userDisplayName }),
+          ...(p.longTouch && { longTouch: true }),
+        },
+        signal,
+      );
+    },
+  };
 }
 
 export interface SplitDevice {
@@ -75,6 +109,7 @@ export interface SplitDevice {
 export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
   const start = typeof options.core === 'function' ? options.core : () => spawnCore(options.core as CoreCommand);
   const link = new SecureCoreLink(start);
+  link.screen = options.screen;
   const authenticator = new SplitAuthenticator(link, defaultConfig(options.config));
   const onInternalError = options.onInternalError ?? ((e: unknown) => console.error('[softkey] internal error:', e));
   const run = async (

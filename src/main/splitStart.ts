@@ -15,6 +15,7 @@ import { Socket } from 'node:net';
 import { defaultConfig, type AttestationMode, type AuthenticatorConfig } from '../authenticator/config.js';
 import type { Env } from '../authenticator/env.js';
 import { SecureCoreService, serveSecureCore } from '../split/core/secureCore.js';
+import { FrontPrompts } from '../split/core/frontPrompts.js';
 import { openDataDir } from '../store/dataDir.js';
 import { systemClock, systemRng } from './device.js';
 import { presenceFor, reviewFor } from './presence.js';
@@ -190,14 +191,18 @@ export async function runSecureCore(s: SecureCoreSettings & { config?: Partial<A
   const opened = openDataDir(s.dataDir);
   try {
     const timeout = s.userActionTimeoutMs !== undefined ? { timeoutMs: s.userActionTimeoutMs } : {};
+    const stream = new Socket({ fd: 3, readable: true, writable: true });
+    // --presence panel: the front shows every prompt (its panel and control API) and answers it.
+    const prompts = s.presence === 'panel' ? new FrontPrompts(stream) : undefined;
     const env: Env = {
       clock: systemClock,
       rng: systemRng,
-      presence: presenceFor(s.presence, timeout),
+      presence: prompts ?? presenceFor(s.presence, timeout),
       store: opened.store,
       vault: opened.vault,
     };
-    const makeWallet = () => createWalletApp({ vault: opened.vault, review: reviewFor(s.presence, timeout) });
+    const review = prompts ?? reviewFor(s.presence, timeout);
+    const makeWallet = () => createWalletApp({ vault: opened.vault, review });
     const config = defaultConfig({
       ...profileConfig(s.profile ?? 'default'),
       ...s.config,
@@ -205,7 +210,7 @@ export async function runSecureCore(s: SecureCoreSettings & { config?: Partial<A
       ...(s.resetWindowMs !== undefined && { resetWindowMs: s.resetWindowMs }),
     });
     const service = await SecureCoreService.create(env, config, makeWallet);
-    await serveSecureCore(service, new Socket({ fd: 3, readable: true, writable: true }));
+    await serveSecureCore(service, stream, prompts);
   } finally {
     opened.close();
   }

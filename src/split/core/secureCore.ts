@@ -51,6 +51,7 @@ import {
   type SecureCoreMessage,
 } from '../../securecore/messages.js';
 import { credentialIdsFor } from '../../store/credentialIds.js';
+import type { FrontPrompts } from './frontPrompts.js';
 import { StoreError, StoreFullError } from '../../store/storeErrors.js';
 
 /** CTAP statuses the core's handlers throw → the messages' error codes. */
@@ -451,11 +452,16 @@ export class SecureCoreService {
   }
 }
 
+/** The message type in bytes 4–5 of a framed message. */
+const typeOf = (message: Uint8Array) => message[4]! | (message[5]! << 8);
+
 /**
  * Serves a SecureCoreService on a stream (the child's end of the pipe the front made): messages
- * framed by their envelope, answered one at a time in order. Resolves when the stream closes.
+ * framed by their envelope, answered one at a time in order. A cancelRequest and the front's
+ * answers to prompts (promptResponse, for `prompts`: frontPrompts.ts) go past the queue, to the
+ * request in progress. Resolves when the stream closes.
  */
-export function serveSecureCore(service: SecureCoreService, stream: Duplex): Promise<void> {
+export function serveSecureCore(service: SecureCoreService, stream: Duplex, prompts?: FrontPrompts): Promise<void> {
   const framer = new MessageFramer();
   let queue = Promise.resolve();
   return new Promise((resolve) => {
@@ -469,12 +475,18 @@ export function serveSecureCore(service: SecureCoreService, stream: Duplex): Pro
         return;
       }
       for (const message of messages) {
-        // A cancel goes past the queue: it is for the request being answered now.
-        if (
-          message[4] === (Fido2MessageType.cancelRequest & 0xff) &&
-          message[5] === Fido2MessageType.cancelRequest >> 8
-        ) {
+        // A cancel and a prompt's answer go past the queue: they are for the request being answered now.
+        if (typeOf(message) === Fido2MessageType.cancelRequest) {
           service.cancel();
+          continue;
+        }
+        if (typeOf(message) === Fido2MessageType.promptResponse) {
+          try {
+            const answer = decodeMessage(message);
+            if (answer.type === 'promptResponse') prompts?.answer(answer);
+          } catch (e) {
+            console.error('[softkey secure core] a prompt answer that does not decode:', (e as Error).message);
+          }
           continue;
         }
         queue = queue.then(async () => {
@@ -483,7 +495,10 @@ export function serveSecureCore(service: SecureCoreService, stream: Duplex): Pro
         });
       }
     });
-    stream.on('close', () => void queue.then(() => resolve()));
+    stream.on('close', () => {
+      prompts?.close(); // nobody can answer a prompt any more
+      void queue.then(() => resolve());
+    });
     stream.on('error', () => {});
   });
 }

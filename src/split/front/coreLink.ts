@@ -2,12 +2,20 @@
  * The front's end of the secure-core stream (docs/split.md): one request at a time, answers
  * matched by order. The secure core runs as a child process connected by a socket pair on its
  * fd 3; when it dies, the request in flight fails with CoreUnavailableError and the next request
- * starts a new core (the store is on disk in the core, so nothing is lost).
+ * starts a new core (the store is on disk in the core, so nothing is lost). The core's own messages
+ * (prompts for the user, `--presence panel`) are shown on a PromptScreen and answered past the queue.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import { MessageFramer } from '../../securecore/framing.js';
-import { decodeMessage, encodeMessage, type SecureCoreMessage } from '../../securecore/messages.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  Fido2MessageType,
+  type PromptRequest,
+  type PromptResult,
+  type SecureCoreMessage,
+} from '../../securecore/messages.js';
 
 export class CoreUnavailableError extends Error {
   constructor(message: string) {
@@ -46,6 +54,15 @@ export function spawnCore(cmd: CoreCommand): CoreConnection {
   };
 }
 
+/**
+ * Where the front shows the core's prompts (promptRequest 0x0117, `--presence panel`): resolves
+ * with the user's answer, or 'timeout' when `signal` aborts (the core withdrew the prompt with
+ * promptCancel 0x0119, or the core is gone).
+ */
+export interface PromptScreen {
+  show(prompt: PromptRequest, signal: AbortSignal): Promise<PromptResult>;
+}
+
 interface InFlight {
   resolve(m: SecureCoreMessage): void;
   reject(e: Error): void;
@@ -59,6 +76,10 @@ export class SecureCoreLink {
   private closed = false;
   /** How many cores were started (the first one included). */
   starts = 0;
+  /** Where the core's prompts appear; none: a prompt is answered 'timeout' at once (nobody can see it). */
+  screen: PromptScreen | undefined;
+  /** The prompts on the screen now, by the core's id. */
+  private readonly shown = new Map<number, AbortController>();
 
   constructor(private readonly connect: () => CoreConnection) {}
 
@@ -94,6 +115,33 @@ export class SecureCoreLink {
     });
   }
 
+  /**
+   * The messages the core starts (docs/split.md "Prompts"): a prompt goes to the screen and its
+   * answer back past the queue; a withdrawn prompt leaves the screen. False for an answer to a request.
+   */
+  private fromCore(bytes: Uint8Array): boolean {
+    const type = bytes[4]! | (bytes[5]! << 8);
+    if (type !== Fido2MessageType.promptRequest && type !== Fido2MessageType.promptCancel) return false;
+    const m = decodeMessage(bytes); // a prompt that does not decode puts the stream out of step
+    if (m.type === 'promptCancel') {
+      this.shown.get(m.id)?.abort();
+      this.shown.delete(m.id);
+    } else if (m.type === 'promptRequest') {
+      const shown = new AbortController();
+      this.shown.set(m.id, shown);
+      const answer = this.screen ? this.screen.show(m, shown.signal) : Promise.resolve<PromptResult>('timeout');
+      void answer
+        .catch((): PromptResult => 'timeout')
+        .then((result) => {
+          // Not after a withdrawal (the core stopped waiting) or a new core (it never asked).
+          if (this.shown.get(m.id) !== shown) return;
+          this.shown.delete(m.id);
+          this.notify({ type: 'promptResponse', id: m.id, result });
+        });
+    }
+    return true;
+  }
+
   private start(): CoreConnection {
     this.starts++;
     this.framer = new MessageFramer();
@@ -102,10 +150,13 @@ export class SecureCoreLink {
       if (this.connection !== connection) return;
       this.connection = undefined;
       for (const w of this.waiting.splice(0)) w.reject(new CoreUnavailableError(why));
+      for (const shown of this.shown.values()) shown.abort(); // a new core asks again
+      this.shown.clear();
     };
     connection.stream.on('data', (chunk: Buffer) => {
       try {
         for (const message of this.framer.push(new Uint8Array(chunk))) {
+          if (this.fromCore(message)) continue;
           const w = this.waiting.shift();
           if (!w) throw new Error('an answer nobody asked for');
           try {
