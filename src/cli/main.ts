@@ -165,7 +165,8 @@ function withDefaults(args: string[], defaults: Record<string, string>): string[
 }
 
 async function start(rawArgs: string[], io: Io): Promise<number> {
-  if (rawArgs.includes('--split')) return startSplit(withDefaults(rawArgs, hidTransportDefaults()), io); // docs/split.md
+  if (rawArgs.includes('--split'))
+    return startSplit(withDefaults(rawArgs, { ...hidTransportDefaults(), '--panel': PANEL_DEFAULT }), io); // docs/split.md
   const args = withDefaults(rawArgs, {
     ...hidTransportDefaults(),
     '--bridge': '127.0.0.1:5175',

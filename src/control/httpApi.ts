@@ -32,8 +32,51 @@ import { streamSSE } from 'hono/streaming';
 import type { CredentialEventType } from '../authenticator/credentialEvents.js';
 import { ControlError, CREDENTIAL_EVENT_TYPES, type Controller } from './controller.js';
 
+/**
+ * What the HTTP API and the panel call: the Controller's operations. A device that has only some of
+ * them (split mode's front: presence and prompts, promptsControl.ts) answers the rest with a ControlError.
+ */
+export type ControlSurface = Pick<
+  Controller,
+  | 'subscribe'
+  | 'state'
+  | 'presence'
+  | 'setPresence'
+  | 'uv'
+  | 'setUv'
+  | 'pin'
+  | 'setPin'
+  | 'prompts'
+  | 'answerPrompt'
+  | 'credentials'
+  | 'credential'
+  | 'addCredential'
+  | 'clearCredentials'
+  | 'setCredential'
+  | 'removeCredential'
+  | 'backupDefaults'
+  | 'setBackupDefaults'
+  | 'exportState'
+  | 'events'
+  | 'reset'
+  | 'powerCycle'
+  | 'attestation'
+  | 'setAttestation'
+  | 'attestationRoots'
+  | 'overrides'
+  | 'override'
+  | 'clearOverrides'
+  | 'wrongAnswers'
+  | 'faults'
+  | 'setFaults'
+  | 'clearFaults'
+  | 'trace'
+  | 'clearTrace'
+  | 'walletAddresses'
+>;
+
 export interface ControlApiOptions {
-  controller: Controller;
+  controller: ControlSurface;
   token: string;
   /** The origins allowed to call: the panel's own (http://127.0.0.1:5174, and its localhost spelling). */
   origins: () => readonly string[];

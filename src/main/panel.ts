@@ -10,7 +10,7 @@ import * as b64u from '../encoding/base64url.js';
 import { DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT, startPanelServer, type PanelServer } from '../panel/server.js';
 import { parseHostPort } from './address.js';
 import { listenFor } from './listenErrors.js';
-import type { SoftKey } from './softkey.js';
+import type { ControlSurface } from '../control/httpApi.js';
 
 export const CONTROL_FILE = 'control.json';
 export const PANEL_FLAGS = { panel: { type: 'string' }, 'no-panel': { type: 'boolean' } } as const;
@@ -34,7 +34,7 @@ export interface ControlServices {
 
 /** Starts the panel + control API for a running key; `dataDir` ':memory:' writes no control file. */
 export async function startControlServices(
-  key: SoftKey,
+  key: { control: ControlSurface }, // a SoftKey, or split mode's front (control/promptsControl.ts)
   options: { listen?: string; dataDir: string },
 ): Promise<ControlServices> {
   const asked = options.listen !== undefined && options.listen !== PANEL_DEFAULT;

@@ -18,8 +18,10 @@ import { SecureCoreService, serveSecureCore } from '../split/core/secureCore.js'
 import { FrontPrompts } from '../split/core/frontPrompts.js';
 import { openDataDir } from '../store/dataDir.js';
 import { systemClock, systemRng } from './device.js';
-import { presenceFor, reviewFor } from './presence.js';
-import { openSplitSoftKey, secureCoreCommand, type SecureCoreSettings } from './splitDevice.js';
+import { presenceFor, reviewFor, TerminalPresence } from './presence.js';
+import { brokerScreen, openSplitSoftKey, secureCoreCommand, type SecureCoreSettings } from './splitDevice.js';
+import { createPromptsControl } from '../control/promptsControl.js';
+import { startControlServices, type ControlServices } from './panel.js';
 import { createWalletApp } from './wallet.js';
 import { parseResetWindowMs } from './resetWindow.js';
 
@@ -40,7 +42,9 @@ const OPTIONS = {
   apdu: { type: 'string' },
   profile: { type: 'string' },
   split: { type: 'boolean' },
-  // Split mode serves no panel, bridge or demo: these ask for what it does anyway (scripts pass them).
+  // The panel shows the core's prompts with --presence panel (docs/split.md "Prompts").
+  panel: { type: 'string' },
+  // Split mode serves no bridge or demo: these ask for what it does anyway (scripts pass them).
   'no-panel': { type: 'boolean' },
   'no-bridge': { type: 'boolean' },
   'no-demo': { type: 'boolean' },
@@ -111,6 +115,7 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
       'no-apdu',
       'apdu',
       'profile',
+      'panel',
     ] as const),
     ...(['no-panel', 'no-bridge', 'no-demo'] as const),
     ...Object.keys(hidTransportFlags()),
@@ -118,12 +123,29 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
   const hidPlan: HidTransportPlan = planHidTransports(values);
   if (values.apdu && values['no-apdu']) throw new UsageError('--apdu and --no-apdu exclude each other');
   const apdu = values['no-apdu'] ? undefined : parseHostPort(values.apdu ?? '127.0.0.1:9999', '--apdu');
+  // --presence panel: the core sends every prompt to this front, whose panel and control API answer it.
+  if (values.panel !== undefined && values['no-panel'])
+    throw new UsageError('--panel and --no-panel exclude each other');
+  if (values.panel !== undefined && core.presence !== 'panel')
+    throw new UsageError('--panel in split mode shows the prompts of --presence panel: add --presence panel');
+  if (core.presence === 'panel' && values['no-panel'])
+    throw new UsageError('--presence panel answers prompts on the device panel: drop --no-panel');
+  const prompts =
+    core.presence === 'panel'
+      ? createPromptsControl({
+          mode: 'panel',
+          ...(core.userActionTimeoutMs !== undefined && { timeoutMs: core.userActionTimeoutMs }),
+          terminal: new TerminalPresence(process.stdin, process.stderr, core.userActionTimeoutMs),
+        })
+      : undefined;
+  if (values.panel !== undefined) parseHostPort(values.panel, '--panel');
   const key = await listenFor('--udp', () =>
     openSplitSoftKey({
       core: secureCoreCommand(core),
       config: { ...profileConfig(core.profile ?? 'default'), attestation: core.attestation! },
       udp: values.udp ?? '127.0.0.1:8111',
       replyTo: values['reply-to'] ?? '127.0.0.1:7112',
+      ...(prompts && { screen: brokerScreen(prompts.presence) }),
     }),
   );
   io.out(`softkey (split: secure core pid ${key.device.link.child?.pid}) data in ${core.dataDir}`);
@@ -158,11 +180,27 @@ export async function startSplit(args: string[], io: Io): Promise<number> {
       `Filecoin app (APDU, Speculos protocol, in the secure core) listening on ${wallet.address.host}:${wallet.address.port}`,
     );
   }
+  let panel: ControlServices | undefined;
+  if (prompts) {
+    try {
+      panel = await startControlServices(
+        { control: prompts.controller },
+        { ...(values.panel !== undefined && { listen: values.panel }), dataDir: core.dataDir },
+      );
+    } catch (e) {
+      await wallet?.close();
+      for (const port of served) await port.close();
+      await key.close();
+      throw e;
+    }
+    for (const line of panel.lines) io.out(line);
+  }
   io.out(`presence: ${core.presence} — press Ctrl-C to stop`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  await panel?.close();
   await wallet?.close();
   for (const port of served) await port.close();
   await key.close();

@@ -12,8 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Controller } from '../control/controller.js';
-import { createControlApi, guard, sameToken, tokenOf } from '../control/httpApi.js';
+import { createControlApi, guard, sameToken, tokenOf, type ControlSurface } from '../control/httpApi.js';
 import { explainOversizeClose, hostAllowed, misdirectedText } from '../encoding/webGuard.js';
 import { panelPage, tokenMissingPage } from './page.js';
 
@@ -23,7 +22,7 @@ export const DEFAULT_PANEL_PORT = 5174;
 export const MAX_PANEL_MESSAGE_BYTES = 4096;
 
 export interface PanelServerOptions {
-  controller: Controller;
+  controller: ControlSurface;
   token: string;
   host?: string;
   /** 0 picks a free port. */

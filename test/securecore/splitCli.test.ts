@@ -17,6 +17,10 @@ it('start --split refuses what split mode cannot do', async () => {
     [['--attestation', 'fido-u2f'], /--attestation must be packed, self or none/],
     [['--profile', 'nope'], /unknown profile "nope"/],
     [['--apdu', '127.0.0.1:1', '--no-apdu'], /--apdu and --no-apdu exclude each other/],
+    // The panel shows the core's prompts, so it comes with --presence panel (docs/split.md "Prompts").
+    [['--panel', '127.0.0.1:0'], /--panel in split mode shows the prompts of --presence panel/],
+    [['--presence', 'panel', '--no-panel'], /--presence panel answers prompts on the device panel/],
+    [['--presence', 'panel', '--panel', 'nowhere'], /--panel must be HOST:PORT/],
   ] as const) {
     const err: string[] = [];
     const code = await main(['start', '--split', ...args], { out: () => {}, err: (s) => err.push(s) });
@@ -26,7 +30,7 @@ it('start --split refuses what split mode cannot do', async () => {
 });
 
 it(
-  'start --split accepts --no-panel, --no-bridge and --no-demo (it serves none of them anyway)',
+  'start --split accepts --no-panel, --no-bridge and --no-demo (without --presence panel it serves none of them)',
   { timeout: 60_000 },
   async () => {
     const device = await startSoftkeyProcess({ args: ['--split', '--no-panel', '--no-bridge', '--no-demo'] });
