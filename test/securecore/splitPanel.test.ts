@@ -4,11 +4,20 @@
  * sends is seen and answered through the panel's own HTTP API and WebSocket (token from
  * control.json, as `softkey ctl` reads it). Approve → success, deny → CTAP2_ERR_OPERATION_DENIED,
  * no answer → CTAP2_ERR_USER_ACTION_TIMEOUT (--presence-timeout), KEEPALIVE UPNEEDED meanwhile.
+ * The Filecoin app's transaction review (the core's wallet) reaches the same panel, driven by the
+ * unmodified Zondax client: approve → a signature that verifies, deny → SW 0x6986.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { FilecoinApp } from '@zondax/ledger-filecoin';
+import { walletCommand } from '../../src/cli/walletCommands.js';
+import { openDataDir } from '../../src/main/dataDir.js';
+import { ADDRESS_VECTORS, oracle, PATH, SpeculosTransport, TX, unhex, ZEMU_MNEMONIC } from '../wallet/helpers.js';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { randomBytes } from '../../src/crypto/aead.js';
@@ -27,11 +36,34 @@ let hid: CtapHidHost;
 let closePipe: () => Promise<void>;
 let api: { url: string; token: string };
 
+let apduPort: number;
+const dataDir = mkdtempSync(join(tmpdir(), 'softkey-split-panel-'));
+
 before(async () => {
+  // The Filecoin app's seed (in the core's vault) for the transaction review.
+  const code = await walletCommand(['import', '--data-dir', dataDir], {
+    stdin: Readable.from([ZEMU_MNEMONIC + '\n']),
+    stdout: () => {},
+    stderr: () => {},
+    openVault: (dir) => openDataDir(dir),
+  });
+  assert.equal(code, 0);
   const tcpPort = await freeTcpPort();
+  apduPort = await freeTcpPort();
   device = await startSoftkeyProcess({
+    dataDir,
     presence: 'panel',
-    args: ['--split', '--panel', '127.0.0.1:0', '--presence-timeout', '2000', '--tcp-hid', `127.0.0.1:${tcpPort}`],
+    args: [
+      '--split',
+      '--panel',
+      '127.0.0.1:0',
+      '--presence-timeout',
+      '2000',
+      '--tcp-hid',
+      `127.0.0.1:${tcpPort}`,
+      '--apdu',
+      `127.0.0.1:${apduPort}`,
+    ],
     readyPattern: /presence: panel/,
     readyTimeoutMs: 40_000,
   });
@@ -45,6 +77,7 @@ before(async () => {
 after(async () => {
   await closePipe?.();
   await device?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function call(method: string, path: string): Promise<{ status: number; body: unknown }> {
@@ -123,6 +156,36 @@ describe('softkey start --split --presence panel', () => {
     assert.equal((await pending)[0], Status.CTAP2_ERR_USER_ACTION_TIMEOUT);
     assert.deepEqual((await call('GET', '/prompts')).body, []);
     assert.equal((await call('POST', `/prompts/${prompt.id}/approve`)).status, 404);
+  });
+
+  it('the Filecoin app in the core: the transaction review is on the panel, item by item', async () => {
+    const transport = await SpeculosTransport.open({ apduPort, host: '127.0.0.1' });
+    try {
+      const fil = new FilecoinApp(transport);
+      const tx = unhex(TX.manualBasic);
+      const signing = fil.sign(PATH, Buffer.from(tx));
+      const review = await waitForPrompt();
+      assert.equal(review.kind, 'review');
+      assert.equal(review.operation, 'signTransaction');
+      assert.equal(review.message, 'Sign Filecoin transaction');
+      const labels = review.items!.map((i) => i.label);
+      for (const label of ['To', 'From', 'Value']) assert.ok(labels.includes(label), `${label} is shown`);
+      assert.equal((await call('POST', `/prompts/${review.id}/approve`)).status, 200);
+      const sig = await signing;
+      const compact = new Uint8Array(sig.signature_compact);
+      const key = unhex(ADDRESS_VECTORS.find((v) => v.path === PATH)!.pk);
+      assert.ok(secp256k1.verify(compact.subarray(0, 64), oracle.cidDigest(tx), key, { prehash: false }));
+
+      const refused = fil.sign(PATH, Buffer.from(tx)).then(
+        () => assert.fail('a denied transaction is not signed'),
+        (e: { returnCode: number }) => e.returnCode,
+      );
+      const second = await waitForPrompt();
+      assert.equal((await call('POST', `/prompts/${second.id}/deny`)).status, 200);
+      assert.equal(await refused, 0x6986);
+    } finally {
+      await transport.close();
+    }
   });
 
   it('what the front does not hold is refused with the reason', async () => {
