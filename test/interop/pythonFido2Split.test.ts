@@ -3,14 +3,14 @@
  * (test/interop/python/flows.py) against `softkey start --split`, where a secure-core child process
  * holds the store, the keys, the PIN and the prompts, and the front assembles every answer from its
  * messages; flows_split.py for what split mode adds over the seed (clientPIN, UV by token); and the
- * single-process suites (management, extensions, Ctap1, the ctap20 and badge profiles), which the
- * core answers with its own implementation through the extension messages 0x0113 and 0x0115.
+ * single-process suites (management, extensions, Ctap1, CTAP 2.3, the ctap20 and badge profiles),
+ * which the core answers with its own implementation through the extension messages 0x0113 and
+ * 0x0115. The same suites over TCP HID: pythonFido2SplitTcpHid.test.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { main } from '../../src/cli/main.js';
@@ -25,29 +25,6 @@ test('python-fido2 0.9.1 drives softkey --split over UDP', { timeout: 240_000 },
     label: 'python-fido2 split',
   });
 });
-
-test(
-  'python-fido2 0.9.1 drives softkey --split over TCP HID (the same transport code as the single-process device)',
-  { timeout: 240_000 },
-  async (t) => {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
-    await runPythonSuite(t, {
-      script: 'flows.py',
-      resetWindowMs: SHORT_RESET_WINDOW_MS,
-      expectedChecks: 55,
-      device: { args: ['--split', '--tcp-hid', `127.0.0.1:${port}`], readyPattern: /CTAPHID over TCP/ },
-      scriptArgs: ['--tcp-hid-port', String(port)],
-      label: 'python-fido2 split over TCP HID',
-    });
-  },
-);
 
 test('python-fido2 0.9.1: clientPIN and UV by token in the secure core (--split)', { timeout: 240_000 }, async (t) => {
   await runPythonSuite(t, {
@@ -86,6 +63,15 @@ test('python-fido2 0.9.1 Ctap1: U2F APDUs forwarded to the secure core (--split)
     expectedChecks: 21,
     device: { args: ['--split'] },
     label: 'python-fido2 split Ctap1',
+  });
+});
+
+test('python-fido2 0.9.1: CTAP 2.3 in the secure core (--split)', { timeout: 240_000 }, async (t) => {
+  await runPythonSuite(t, {
+    script: 'flows_ctap23.py',
+    expectedChecks: 10,
+    device: { args: ['--split'] },
+    label: 'python-fido2 split ctap23',
   });
 });
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { MISSING_FIDO2, probePythonFido2, pythonScript, runPython } from './python.js';
-import { startSoftkeyProcess, type StartSoftkeyOptions } from './startDevice.js';
+import { startSoftkeyProcess, type SoftkeyProcess, type StartSoftkeyOptions } from './startDevice.js';
 
 const SUMMARY = /^(\d+) passed, (\d+) failed$/;
 
@@ -18,6 +18,8 @@ export interface PythonSuite {
   expectedChecks: number;
   /** How the device is started (extra CLI args, presence mode, …). */
   device?: StartSoftkeyOptions;
+  /** A device already running, which the suite uses and leaves running (instead of `device`). */
+  running?: SoftkeyProcess;
   /** Extra script arguments after --device-port/--reply-port. */
   scriptArgs?: string[];
   /** Label for the output lines. */
@@ -46,7 +48,9 @@ export async function runPythonSuite(t: TestContext, suite: PythonSuite): Promis
   }
   const label = suite.label ?? `python-fido2 ${probe.version}`;
   const resetWindow = suite.resetWindowMs !== undefined ? ['--reset-window-ms', String(suite.resetWindowMs)] : [];
-  const device = await startSoftkeyProcess({ ...suite.device, args: [...(suite.device?.args ?? []), ...resetWindow] });
+  const device =
+    suite.running ??
+    (await startSoftkeyProcess({ ...suite.device, args: [...(suite.device?.args ?? []), ...resetWindow] }));
   try {
     const run = await runPython(
       pythonScript(suite.script),
@@ -77,7 +81,9 @@ export async function runPythonSuite(t: TestContext, suite: PythonSuite): Promis
     t.diagnostic(`${suite.script}: ${last}`);
     return last;
   } finally {
-    const code = await device.stop();
-    t.diagnostic(`softkey exited with ${code}`);
+    if (!suite.running) {
+      const code = await device.stop();
+      t.diagnostic(`softkey exited with ${code}`);
+    }
   }
 }
