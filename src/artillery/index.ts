@@ -21,14 +21,17 @@
  * Settings, in the scenario's `config.variables.softkey` (an object, so Artillery passes it as is):
  *   origin        the RP's origin (default: the origin of config.target)
  *   bodyField     the response JSON goes in { [bodyField]: response } (default: the body is the response)
- *   pool          a pool directory (softkey pool create), relative to the scenario file
+ *   pool          a pool directory (softkey pool create), relative to the scenario file; in a resident
+ *                 pool (--resident) each VU gets its own key holding its user's discoverable credential,
+ *                 so the RP's options may leave allowCredentials empty (discoverable sign-in)
  *   profiles      [{ name, weight, aaguid, attestation: packed|self|none, algorithms: [-7|-8|-257],
  *                    backupEligible, backupState }], one picked per VU by weight
- *   faults        { badSignature: PERCENT, counterRegress: PERCENT, WRONG_ANSWER: PERCENT }: ceremonies
- *                 answered wrongly on purpose (sign-in; and sign-up for the wrong answers of
- *                 key.control.override that belong to registration); the RP must refuse them (counted
- *                 as softkey.faults.refused.KIND, or softkey.faults.accepted.KIND plus an Artillery
- *                 error when it does not); vars.softkeyRegistered says whether the sign-up stands
+ *   faults        { WRONG_ANSWER: PERCENT }: ceremonies answered wrongly on purpose with the RP test
+ *                 bench's wrong answers (key.control.override; control/wrongAnswers.ts), each in the
+ *                 ceremonies it belongs to; the RP must refuse them (counted as
+ *                 softkey.faults.refused.KIND, or softkey.faults.accepted.KIND plus an Artillery error
+ *                 when it does not); vars.softkeyRegistered says whether the sign-up stands. The older
+ *                 keys badSignature and counterRegress still work, as aliases (FAULT_ALIASES)
  *
  * Metrics (Artillery counters, rates and histograms):
  *   softkey.ceremonies.create|get            ceremonies run;   softkey.ceremonies_verified  rate /s
@@ -39,11 +42,14 @@
  *   softkey.faults.injected|refused|accepted.KIND
  *   softkey.profile.NAME                     VUs per profile
  *   softkey.pool.lane.N                      pool sign-ins per counter lane (one lane per worker)
+ *
+ * Pool sign-ins that share the worker's key run one at a time on it (serially): a wrong answer armed
+ * for one ceremony is then told in that ceremony, never in another VU's running at the same moment.
  */
 import { performance } from 'node:perf_hooks';
 import { isAbsolute, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { decode as b64d, encode as b64e } from '../encoding/base64url.js';
+import { decode as b64d } from '../encoding/base64url.js';
 import { fromHex } from '../encoding/bytes.js';
 import { openSoftKey, type SoftKey } from '../main/softkey.js';
 import { WRONG_ANSWERS } from '../main/control.js';
@@ -71,13 +77,20 @@ export interface ArtilleryResponse {
   body?: unknown;
 }
 
-export type FaultKind = 'badSignature' | 'counterRegress';
-export const FAULT_KINDS: readonly FaultKind[] = ['badSignature', 'counterRegress'];
 /**
- * Besides FAULT_KINDS, softkey.faults takes every deliberately wrong answer of the RP test bench
- * (key.control.override; README "A relying party's test bench"), e.g. { 'up-cleared': 2, 'client-data-origin': 1 },
- * told in each ceremony it belongs to by VUs with their own key (sign-up, and sign-in after it); pool
- * sign-ins share one key per worker and take only FAULT_KINDS.
+ * The fault names of softkey/artillery's first release, now names of the RP test bench's wrong answers
+ * (one implementation of each lie, in the authenticator): a bad signature is `bad-signature`, a
+ * regressed counter `counter-backwards` (signCount 1 after the RP stored a larger one). Metrics use the
+ * wrong answer's name.
+ */
+export const FAULT_ALIASES: Readonly<Record<string, string>> = {
+  badSignature: 'bad-signature',
+  counterRegress: 'counter-backwards',
+};
+/**
+ * softkey.faults takes every deliberately wrong answer of the RP test bench (key.control.override;
+ * README "A relying party's test bench"), e.g. { 'bad-signature': 2, 'up-cleared': 2, 'client-data-origin': 1 },
+ * told in each ceremony it belongs to (sign-up: own-key VUs; sign-in: every VU).
  */
 const WRONG_ANSWER_NAMES = WRONG_ANSWERS.map((w) => w.name);
 
@@ -102,6 +115,9 @@ export interface SoftkeySettings {
 
 interface VuState {
   settings: SoftkeySettings;
+  /** Percent per wrong answer, aliases resolved. */
+  faults: ReadonlyMap<string, number>;
+  /** The VU's own key: made at its sign-up, or a resident pool user's. */
   key?: SoftKey;
   profile?: string;
   /** The pool user this VU signs in as. */
@@ -119,29 +135,44 @@ export class SoftkeyArtilleryError extends Error {
   override name = 'SoftkeyArtilleryError';
 }
 
-function settingsOf(context: ArtilleryContext): SoftkeySettings {
+function settingsOf(context: ArtilleryContext): { settings: SoftkeySettings; faults: Map<string, number> } {
   const s = context.vars.softkey ?? {};
   if (typeof s !== 'object' || s === null || Array.isArray(s)) {
     throw new SoftkeyArtilleryError('config.variables.softkey must be an object');
   }
   const settings = s as SoftkeySettings;
+  const faults = new Map<string, number>();
   for (const [k, v] of Object.entries(settings.faults ?? {})) {
-    if (!FAULT_KINDS.includes(k as FaultKind) && !WRONG_ANSWER_NAMES.includes(k)) {
-      const known = [...FAULT_KINDS, ...WRONG_ANSWER_NAMES].join(', ');
+    const name = FAULT_ALIASES[k] ?? k;
+    if (!WRONG_ANSWER_NAMES.includes(name)) {
+      const known = [...WRONG_ANSWER_NAMES, ...Object.keys(FAULT_ALIASES)].join(', ');
       throw new SoftkeyArtilleryError(`unknown fault "${k}" in softkey.faults (known: ${known})`);
     }
     if (typeof v !== 'number' || !(v >= 0 && v <= 100))
       throw new SoftkeyArtilleryError(`softkey.faults.${k} must be a percentage 0–100`);
+    if (v > 0) faults.set(name, (faults.get(name) ?? 0) + v); // an alias and its wrong answer both given: added
   }
-  const total = Object.values(settings.faults ?? {}).reduce<number>((a, b) => a + (b ?? 0), 0);
+  const total = [...faults.values()].reduce((a, b) => a + b, 0);
   if (total > 100) throw new SoftkeyArtilleryError(`softkey.faults add up to ${total}%, more than 100%`);
-  return settings;
+  return { settings, faults };
 }
 
 function vu(context: ArtilleryContext): VuState {
   let s = vus.get(context);
-  if (!s) vus.set(context, (s = { settings: settingsOf(context), lastCounter: 0 }));
+  if (!s) vus.set(context, (s = { ...settingsOf(context), lastCounter: 0 }));
   return s;
+}
+
+const queues = new WeakMap<SoftKey, Promise<unknown>>();
+
+/** Runs `ceremony` on `key` after every one queued before it (the pool's shared key; see the header). */
+function serially<T>(key: SoftKey, ceremony: () => Promise<T>): Promise<T> {
+  const run = (queues.get(key) ?? Promise.resolve()).then(ceremony, ceremony);
+  queues.set(
+    key,
+    run.catch(() => undefined),
+  );
+  return run;
 }
 
 function originOf(context: ArtilleryContext, settings: SoftkeySettings): string {
@@ -226,7 +257,7 @@ export async function softkeyCreate(
     state.key = await openVuKey(state, events);
     events.emit('histogram', 'softkey.key_open_ms', elapsed(t));
   }
-  const fault = pickFault(state.settings, 'registration', true);
+  const fault = pickFault(state.faults, 'registration');
   if (fault) state.key.control.override({ answer: fault, once: true, ceremony: 'registration' });
   const t0 = performance.now();
   const response = await state.key.client.create(options as never, { origin: originOf(context, state.settings) });
@@ -239,9 +270,10 @@ export async function softkeyCreate(
 
 /**
  * Function step: picks a pool user for this VU (vars.softkeyUserIndex when set, else at random) and sets
- * vars.softkeyUsername for the RP's options request.
+ * vars.softkeyUsername for the RP's options request. In a resident pool it also opens the VU's own key
+ * (closed by softkeyEnd, the afterScenario hook).
  */
-export async function softkeyPickPoolUser(context: ArtilleryContext, _events: ArtilleryEvents): Promise<void> {
+export async function softkeyPickPoolUser(context: ArtilleryContext, events: ArtilleryEvents): Promise<void> {
   const state = vu(context);
   if (!state.settings.pool) throw new SoftkeyArtilleryError('softkeyPickPoolUser needs config.variables.softkey.pool');
   const signer = await poolSigner(context, state.settings.pool);
@@ -250,29 +282,25 @@ export async function softkeyPickPoolUser(context: ArtilleryContext, _events: Ar
   state.poolIndex =
     (typeof given === 'number' || typeof given === 'string') && /^\d+$/.test(String(given)) ? Number(given) : random;
   context.vars.softkeyUsername = signer.user(state.poolIndex).username;
+  if (signer.pool.resident) {
+    await state.key?.close();
+    const t = performance.now();
+    state.key = await signer.openUserKey(state.poolIndex);
+    events.emit('histogram', 'softkey.key_open_ms', elapsed(t));
+  }
 }
 
-/** A fault for this ceremony, drawn by its percentage: FAULT_KINDS (sign-in) and the wrong answers it may tell. */
+/** A wrong answer for this ceremony, drawn by its percentage among those that belong to it. */
 function pickFault(
-  settings: SoftkeySettings,
+  faults: ReadonlyMap<string, number>,
   ceremony: 'registration' | 'authentication',
-  ownKey: boolean,
 ): string | undefined {
-  const kinds = [
-    ...(ceremony === 'authentication' ? FAULT_KINDS : []),
-    ...(ownKey ? WRONG_ANSWERS.filter((w) => w.ceremonies.includes(ceremony)).map((w) => w.name) : []),
-  ];
+  if (faults.size === 0) return undefined;
   let r = Math.random() * 100;
-  for (const k of kinds) if ((r -= settings.faults?.[k] ?? 0) < 0) return k;
+  for (const w of WRONG_ANSWERS) {
+    if (w.ceremonies.includes(ceremony) && (r -= faults.get(w.name) ?? 0) < 0) return w.name;
+  }
   return undefined;
-}
-
-/** A signature that no key made: one byte of the DER r value flipped (WebAuthn L3 §7.2 step 20 must fail). */
-function corruptSignature(signature: string): string {
-  const sig = b64d(signature);
-  const i = Math.min(6, sig.length - 1);
-  sig[i] = sig[i]! ^ 0x01;
-  return b64e(sig);
 }
 
 /** afterResponse hook: the response holds request options JSON; signs with this VU's (or its pool user's) credential. */
@@ -290,7 +318,7 @@ export async function softkeyGet(
   let pool: PoolSigner | undefined;
   if (state.poolIndex !== undefined) {
     pool = await poolSigner(context, state.settings.pool!);
-    key = pool.key;
+    key = state.key ?? pool.key; // a resident pool user's own key, else the worker's
     credentialId = pool.user(state.poolIndex).credentialId;
   } else if (state.key && state.credentialId) {
     key = state.key;
@@ -300,24 +328,25 @@ export async function softkeyGet(
       'softkeyGet: this virtual user has no credential (run softkeyCreate or softkeyPickPoolUser first)',
     );
   }
-  // A counter regress needs an RP that has seen a counter above 1: pool credentials are seeded at COUNTER_BASE.
-  let fault = pickFault(state.settings, 'authentication', !pool);
-  const counterFault = fault === 'counterRegress' || fault?.startsWith('counter-');
-  if (counterFault && !pool && state.lastCounter < 1) fault = undefined;
-  const regress = fault === 'counterRegress';
-  if (pool && !regress) pool.armCounter(credentialId);
-  if (pool) events.emit('counter', `softkey.pool.lane.${pool.lane}`, 1);
-  if (regress) key.control.setCredential(credentialId, { signCount: 0 });
-  if (fault && WRONG_ANSWER_NAMES.includes(fault)) {
-    // The counter lies are relative to the authenticator's last count: make that the last one the RP saw
-    // (earlier refused sign-ins moved it on), so the lie is one to the RP too.
-    if (counterFault) key.control.setCredential(credentialId, { signCount: state.lastCounter });
-    key.control.override({ answer: fault, once: true, ceremony: 'authentication' });
-  }
-  const response = await key.client.get(options as never, { origin: originOf(context, state.settings) });
+  let fault = pickFault(state.faults, 'authentication');
+  // A counter lie needs an RP that holds a non-zero counter: pool credentials are seeded at COUNTER_BASE.
+  if (fault?.startsWith('counter-') && !pool && state.lastCounter < 1) fault = undefined;
+  const counterFault = fault?.startsWith('counter-') === true;
+  const origin = originOf(context, state.settings);
+  const ceremony = () => {
+    // The counter lies are relative to the authenticator's last count: make that one the RP has surely
+    // seen (a pool's seed; an own key's last verified count, as refused sign-ins moved it on), so the lie
+    // is one to the RP too. Honest pool answers carry the next time-based counter.
+    if (pool && !counterFault) pool.armCounter(credentialId, key);
+    if (counterFault)
+      key.control.setCredential(credentialId, { signCount: pool ? pool.pool.counterBase : state.lastCounter });
+    if (fault) key.control.override({ answer: fault, once: true, ceremony: 'authentication' });
+    return key.client.get(options as never, { origin });
+  };
+  const response = pool && key === pool.key ? await serially(key, ceremony) : await ceremony();
   events.emit('histogram', 'softkey.sign_ms.get', elapsed(t0));
   events.emit('counter', 'softkey.ceremonies.get', 1);
-  if (fault === 'badSignature') response.response.signature = corruptSignature(response.response.signature);
+  if (pool) events.emit('counter', `softkey.pool.lane.${pool.lane}`, 1);
   if (!fault && !pool) {
     const authData = b64d(response.response.authenticatorData); // may be a view into a shared buffer: read at its offset
     const signCount = new DataView(authData.buffer, authData.byteOffset, authData.byteLength).getUint32(33); // §6.1 signCount

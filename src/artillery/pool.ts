@@ -14,6 +14,16 @@
  *   DIR/secret.json  mode 0600: the key state (sealed with scrypt + AES-256-GCM when
  *                    SOFTKEY_POOL_PASSPHRASE is set at creation; workers then need the same variable)
  *
+ * Resident pools (`resident: true`, `softkey pool create --resident`): the credentials are made
+ * discoverable (residentKey "required", L3 §5.4.6), so a scenario can sign in with an empty
+ * allowCredentials (§5.1.4, CTAP 2.1 §6.2.2 step 11 without an allowList). Their IDs are sealed under
+ * the same wrapping key, and everything else a discoverable credential's record holds (RP, user handle,
+ * user name, algorithm, public key) is public and already in pool.json; so secret.json still holds
+ * only the key's master secrets (the records are deleted before the export), and a worker rebuilds a
+ * user's record from pool.json when a virtual user signs in as that user: each such virtual user gets
+ * its own in-memory key holding that one discoverable credential (a user with their own authenticator),
+ * opened from the master secrets already decrypted once per worker.
+ *
  * Signature counters (WebAuthn L3 §6.1.1) stay monotonic per credential across workers without any
  * coordination: they are time-based, on a grid of COUNTER_LANES lanes,
  *
@@ -31,7 +41,7 @@ import { join } from 'node:path';
 import { parseAuthenticatorData } from '../ctap2/authenticatorData.js';
 import { decode as b64d, encode as b64e } from '../encoding/base64url.js';
 import { utf8 } from '../encoding/bytes.js';
-import { openSoftKey, type SoftKey } from '../main/softkey.js';
+import { openSoftKey, readKeyState, type SoftKey } from '../main/softkey.js';
 
 export const POOL_FORMAT = 'softkey-pool';
 export const POOL_VERSION = 1;
@@ -47,7 +57,7 @@ export interface PoolUser {
   username: string;
   /** base64url user handle (user.id). */
   userHandle: string;
-  /** base64url credential ID (non-discoverable, key-wrapped). */
+  /** base64url credential ID (key-wrapped; discoverable in a resident pool). */
   credentialId: string;
   /** base64url COSE_Key (WebAuthn L3 §6.5.1 credentialPublicKey). */
   publicKey: string;
@@ -67,6 +77,8 @@ export interface PoolFile {
   epochMs: number;
   counterBase: number;
   counterLanes: number;
+  /** The credentials are discoverable (absent: not). */
+  resident?: boolean;
   users: PoolUser[];
 }
 
@@ -92,6 +104,8 @@ export interface CreatePoolOptions {
   algorithms?: number[];
   /** Seals secret.json (scrypt + AES-256-GCM). */
   passphrase?: string;
+  /** Discoverable credentials, for sign-in with an empty allowCredentials (see the header). */
+  resident?: boolean;
   now?: () => number;
 }
 
@@ -120,7 +134,10 @@ export async function createPool(o: CreatePoolOptions): Promise<{ pool: PoolFile
           user: { id: userHandle, name: username, displayName: username },
           challenge,
           pubKeyCredParams: (o.algorithms ?? [-7]).map((alg) => ({ type: 'public-key' as const, alg })),
-          authenticatorSelection: { residentKey: 'discouraged', userVerification: 'discouraged' },
+          authenticatorSelection: {
+            residentKey: o.resident ? 'required' : 'discouraged',
+            userVerification: 'discouraged',
+          },
           attestation: 'none',
         },
         { origin },
@@ -147,8 +164,11 @@ export async function createPool(o: CreatePoolOptions): Promise<{ pool: PoolFile
       epochMs,
       counterBase: COUNTER_BASE,
       counterLanes: COUNTER_LANES,
+      ...(o.resident && { resident: true }),
       users,
     };
+    // The discoverable records are rebuilt from pool.json by the workers: the secret keeps only secrets.
+    if (o.resident) key.control.clearCredentials();
     const state = key.exportState(o.passphrase ? { passphrase: o.passphrase } : {});
     return { pool, secret: { format: 'softkey-pool-secret', version: POOL_VERSION, state } };
   } finally {
@@ -184,7 +204,12 @@ export function readPoolFile(dir: string): PoolFile {
   return p;
 }
 
-/** A worker's view of a pool: its own softkey opened from the pool secret, and its counter lane. */
+type MasterState = ReturnType<typeof readKeyState>;
+
+/**
+ * A worker's view of a pool: its own softkey opened from the pool secret, and its counter lane. For a
+ * resident pool, also the master state (decrypted once) that each virtual user's own key opens from.
+ */
 export class PoolSigner {
   private readonly last = new Map<string, number>();
   private constructor(
@@ -192,6 +217,7 @@ export class PoolSigner {
     readonly key: SoftKey,
     readonly lane: number,
     private readonly now: () => number,
+    private readonly master: MasterState,
   ) {}
 
   static async open(dir: string, o: { lane: number; passphrase?: string; now?: () => number }): Promise<PoolSigner> {
@@ -204,17 +230,39 @@ export class PoolSigner {
       throw new PoolError(`cannot read the pool secret at ${secretPath}: ${(e as Error).message}`);
     }
     if (secret?.format !== 'softkey-pool-secret') throw new PoolError(`${secretPath} is not a softkey pool secret`);
-    const key = await openSoftKey({
-      state: secret.state,
-      presence: 'auto',
-      ...(o.passphrase && { statePassphrase: o.passphrase }),
-    });
+    const master = readKeyState(secret.state, o.passphrase); // scrypt once per worker, not per key
+    const key = await openSoftKey({ state: master, presence: 'auto' });
     return new PoolSigner(
       pool,
       key,
       ((o.lane % pool.counterLanes) + pool.counterLanes) % pool.counterLanes,
       o.now ?? Date.now,
+      master,
     );
+  }
+
+  /**
+   * A resident pool user's own key: the master secrets and that user's discoverable credential, its
+   * record rebuilt from pool.json (the fields makeCredential stored: CTAP 2.1 §6.1.2 step 17). The
+   * caller closes it.
+   */
+  openUserKey(index: number): Promise<SoftKey> {
+    if (!this.pool.resident)
+      throw new PoolError('this pool holds no discoverable credentials (pool create --resident)');
+    const u = this.user(index);
+    const record = {
+      credentialId: u.credentialId,
+      rpId: this.pool.rpId,
+      rpName: this.pool.rpId,
+      userId: u.userHandle,
+      userName: u.username,
+      userDisplayName: u.username,
+      alg: u.alg,
+      publicKey: u.publicKey,
+      credProtect: 1 as const,
+      createdAt: this.pool.epochMs,
+    };
+    return openSoftKey({ state: { ...this.master, residentCredentials: [record] }, presence: 'auto' });
   }
 
   user(index: number): PoolUser {
@@ -237,10 +285,10 @@ export class PoolSigner {
     return next;
   }
 
-  /** Arms the credential's counter so the next assertion carries `nextCounter`. */
-  armCounter(credentialId: string): number {
+  /** Arms the credential's counter on `key` (the worker's, or a user's own) so its next assertion carries `nextCounter`. */
+  armCounter(credentialId: string, key: SoftKey = this.key): number {
     const next = this.nextCounter(credentialId);
-    this.key.control.setCredential(credentialId, { signCount: next - 1 });
+    key.control.setCredential(credentialId, { signCount: next - 1 });
     return next;
   }
 

@@ -95,7 +95,7 @@ ${hidTransportHelp()}
                                    the Filecoin app's seed and addresses
   softkey state export [--out FILE] | import FILE [--force]   [--data-dir DIR]
                                    the whole key as one JSON file (softkey state --help)
-  softkey pool create --users N --rp-id ID --out DIR
+  softkey pool create --users N --rp-id ID --out DIR [--resident]
                                    pre-enroll a load test's virtual users (README "Load testing")
   ${WEBDRIVER_HELP.trimStart()}
   softkey mds [--data-dir DIR] [--out FILE | --listen HOST:PORT] [--root-out FILE] [--status PROFILE=STATUS]...

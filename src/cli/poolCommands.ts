@@ -7,10 +7,12 @@ import { UsageError } from '../main/address.js';
 import { createPoolFiles, PoolError } from '../main/pool.js';
 
 export const POOL_HELP = `softkey pool create --users N --rp-id ID --out DIR [--origin URL] [--prefix NAME] [--alg=-7,-8,-257]
+                   [--resident]
       pre-enroll N virtual users (non-discoverable, key-wrapped credentials) for an RP: DIR/pool.json
       is what the RP seeds from (user name, user handle, credential ID, COSE/SPKI public key, counter),
       DIR/secret.json (0600) is all a load-test worker needs to sign for any of them; sealed when
-      SOFTKEY_POOL_PASSPHRASE is set (workers then need it too)`;
+      SOFTKEY_POOL_PASSPHRASE is set (workers then need it too). --resident makes the credentials
+      discoverable, for sign-in with an empty allowCredentials`;
 
 interface Io {
   out: (s: string) => void;
@@ -29,6 +31,7 @@ export async function poolCommand(args: string[], io: Io): Promise<number> {
       origin: { type: 'string' },
       prefix: { type: 'string' },
       alg: { type: 'string' },
+      resident: { type: 'boolean' },
     },
     strict: true,
   });
@@ -48,9 +51,10 @@ export async function poolCommand(args: string[], io: Io): Promise<number> {
       ...(values.prefix && { usernamePrefix: values.prefix }),
       ...(algorithms && { algorithms }),
       ...(passphrase && { passphrase }),
+      ...(values.resident && { resident: true }),
     });
     io.out(
-      `pool of ${r.users} users for ${values['rp-id']}: ${r.poolPath} (seed the RP from it), ` +
+      `pool of ${r.users} ${values.resident ? 'discoverable ' : ''}users for ${values['rp-id']}: ${r.poolPath} (seed the RP from it), ` +
         `${r.secretPath} (the workers' secret, 0600)`,
     );
     return 0;

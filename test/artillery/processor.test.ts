@@ -5,7 +5,7 @@
  * counters, and deliberately wrong answers the RP must refuse.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +25,7 @@ import {
   type SoftkeySettings,
 } from '../../src/artillery/index.js';
 import { createDemoServer, type DemoServer } from '../../src/rp-demo/server.js';
+import { seedFromPool } from '../../src/rp-demo/seed.js';
 
 /** Artillery's event emitter, reduced to what the report would show. */
 function recorder() {
@@ -75,8 +76,9 @@ function virtualUser(demo: DemoServer, softkey: SoftkeySettings, dirname?: strin
       await post('/api/register/options', { username, attestation: 'direct' }, { after: softkeyCreate });
       return post('/api/register/verify', undefined, { before: softkeyAttach, after: softkeyVerdict });
     },
-    signIn: async (username: string) => {
-      await post('/api/login/options', { username }, { after: softkeyGet });
+    /** Without a user name the demo's options leave allowCredentials empty: discoverable sign-in. */
+    signIn: async (username?: string) => {
+      await post('/api/login/options', username === undefined ? {} : { username }, { after: softkeyGet });
       return post('/api/login/verify', undefined, { before: softkeyAttach, after: softkeyVerdict });
     },
   };
@@ -139,14 +141,14 @@ describe('softkey/artillery processor functions against the demo RP', () => {
     }
   });
 
-  it('answers wrongly on purpose and the RP refuses: bad signature, counter regress', async () => {
+  it('the older fault names are aliases of wrong answers: badSignature is bad-signature, counterRegress counter-backwards', async () => {
     const bad = virtualUser(demo, { bodyField: 'credential', faults: { badSignature: 100 } });
     await bad.signUp('vu-bad-signature');
     const refused = await bad.signIn('vu-bad-signature');
     assert.equal(refused.statusCode, 400);
     assert.equal(refusalReason(refused), '400.sign-in_not_verified'); // SimpleWebAuthn: the signature does not verify
-    assert.equal(bad.events.counters['softkey.faults.refused.badSignature'], 1);
-    assert.equal(bad.events.counters['softkey.faults.accepted.badSignature'], undefined);
+    assert.equal(bad.events.counters['softkey.faults.refused.bad-signature'], 1);
+    assert.equal(bad.events.counters['softkey.faults.accepted.bad-signature'], undefined);
 
     const regress = virtualUser(demo, { bodyField: 'credential', faults: { counterRegress: 100 } });
     await regress.signUp('vu-regress');
@@ -155,7 +157,7 @@ describe('softkey/artillery processor functions against the demo RP', () => {
     const r = await regress.signIn('vu-regress');
     assert.equal(r.statusCode, 400);
     assert.match(refusalReason(r), /^400\.sign-in_not_verified_response_counter_value_n_was_lower_than_expected/);
-    assert.equal(regress.events.counters['softkey.faults.refused.counterRegress'], 1);
+    assert.equal(regress.events.counters['softkey.faults.refused.counter-backwards'], 1);
     assert.equal(regress.events.counters['softkey.rp.verified'], 2);
     assert.deepEqual([...bad.events.errors, ...regress.events.errors], []);
   });
@@ -215,13 +217,45 @@ describe('softkey/artillery processor functions against the demo RP', () => {
     );
   });
 
-  it('pool faults: a regressed counter and a bad signature are refused for a pool user', async () => {
-    for (const fault of ['counterRegress', 'badSignature'] as const) {
+  it("pool faults: the RP test bench's sign-in wrong answers are refused for a pool user", async () => {
+    for (const fault of [
+      'counter-backwards',
+      'counter-fixed',
+      'counter-zero',
+      'bad-signature',
+      'up-cleared',
+      'client-data-challenge',
+    ]) {
       const vu = virtualUser(demo, { bodyField: 'credential', pool: 'pool', faults: { [fault]: 100 } }, dir);
       await softkeyPickPoolUser(vu.context, vu.events);
       const res = await vu.signIn(vu.context.vars.softkeyUsername as string);
-      assert.equal(res.statusCode, 400, res.body);
-      assert.equal(vu.events.counters[`softkey.faults.refused.${fault}`], 1);
+      assert.equal(res.statusCode, 400, `${fault}: ${res.body}`);
+      assert.equal(vu.events.counters[`softkey.faults.refused.${fault}`], 1, fault);
+    }
+  });
+
+  it("pool VUs at once on the worker's shared key: each armed wrong answer is told in its own ceremony", async () => {
+    const settings = { bodyField: 'credential', pool: 'pool', faults: { 'bad-signature': 30, 'up-cleared': 20 } };
+    const vus = Array.from({ length: 12 }, () => virtualUser(demo, settings, dir));
+    await Promise.all(
+      vus.map(async (vu) => {
+        await softkeyPickPoolUser(vu.context, vu.events);
+        await vu.signIn(vu.context.vars.softkeyUsername as string);
+        await vu.signIn(vu.context.vars.softkeyUsername as string);
+      }),
+    );
+    for (const vu of vus) {
+      const keys = Object.keys(vu.events.counters);
+      assert.deepEqual(vu.events.errors, []);
+      assert.deepEqual(
+        keys.filter((k) => k.startsWith('softkey.rp.refused') || k.startsWith('softkey.faults.accepted')),
+        [],
+        JSON.stringify(vu.events.counters),
+      );
+      const refused = keys
+        .filter((k) => k.startsWith('softkey.faults.refused.'))
+        .reduce((a, k) => a + vu.events.counters[k]!, 0);
+      assert.equal((vu.events.counters['softkey.rp.verified'] ?? 0) + refused, 2);
     }
   });
 
@@ -243,6 +277,44 @@ describe('softkey/artillery processor functions against the demo RP', () => {
       await a.close();
       await b.close();
     }
+  });
+
+  it('a resident pool: discoverable sign-in with an empty allowCredentials, from the master secrets alone', async () => {
+    const made = await createPool({ users: 3, rpId: 'localhost', resident: true, usernamePrefix: 'rk-user' });
+    writePool(join(dir, 'rk'), made);
+    assert.equal(made.pool.resident, true);
+    seedFromPool(demo.db, join(dir, 'rk'), 'localhost');
+    // secret.json keeps only the master secrets: no discoverable record, no user name.
+    const secretText = readFileSync(join(dir, 'rk', 'secret.json'), 'utf8');
+    const secret = JSON.parse(secretText) as { state: { residentCredentials: unknown[] } };
+    assert.deepEqual(secret.state.residentCredentials, []);
+    assert.doesNotMatch(secretText, /rk-user/);
+    const counters: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      process.env.SOFTKEY_POOL_LANE = String(round % 2);
+      const vu = virtualUser(demo, { bodyField: 'credential', pool: round % 2 === 0 ? 'rk' : 'rk/' }, dir);
+      vu.context.vars.softkeyUserIndex = round < 2 ? 2 : round - 2;
+      await softkeyPickPoolUser(vu.context, vu.events);
+      const res = await vu.signIn(); // no user name: the demo's options have allowCredentials []
+      assert.equal(res.statusCode, 200, res.body);
+      const verdict = JSON.parse(res.body) as { username: string; counter: number };
+      assert.equal(verdict.username, vu.context.vars.softkeyUsername); // the VU's own user, found discoverably
+      assert.equal(vu.events.histograms['softkey.key_open_ms']?.length, 1);
+      if (round < 2) counters.push(verdict.counter);
+      await softkeyEnd(vu.context, vu.events);
+    }
+    delete process.env.SOFTKEY_POOL_LANE;
+    assert.ok(counters[1]! > counters[0]! && counters[0]! > COUNTER_BASE, `${counters}`);
+    // A wrong answer from a resident pool user's own key is refused too.
+    const vu = virtualUser(demo, { bodyField: 'credential', pool: 'rk', faults: { badSignature: 100 } }, dir);
+    await softkeyPickPoolUser(vu.context, vu.events);
+    assert.equal((await vu.signIn()).statusCode, 400);
+    assert.equal(vu.events.counters['softkey.faults.refused.bad-signature'], 1);
+    await softkeyEnd(vu.context, vu.events);
+    // A non-resident pool has no user keys to open.
+    const signer = await PoolSigner.open(join(dir, 'pool'), { lane: 0 });
+    assert.throws(() => signer.openUserKey(0), /no discoverable credentials/);
+    await signer.close();
   });
 
   it('refuses bad settings with a message naming the cause', async () => {

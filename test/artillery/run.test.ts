@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { COUNTER_BASE, createPool, writePool } from '../../src/artillery/index.js';
 import { createDemoServer, type DemoServer } from '../../src/rp-demo/server.js';
+import { seedFromPool } from '../../src/rp-demo/seed.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 
 const ARTILLERY = join(REPO_ROOT, 'node_modules', 'artillery', 'bin', 'run');
@@ -63,6 +64,8 @@ describe('Artillery runs the example scenarios against the demo RP', () => {
     dir = mkdtempSync(join(tmpdir(), 'softkey-artillery-'));
     writePool(join(dir, 'pool'), await createPool({ users: 6, rpId: 'localhost' }));
     demo = await createDemoServer({ port: 0, dbPath: ':memory:', seedPool: join(dir, 'pool') });
+    writePool(join(dir, 'rk'), await createPool({ users: 6, rpId: 'localhost', resident: true, usernamePrefix: 'rk' }));
+    seedFromPool(demo.db, join(dir, 'rk'), 'localhost');
   });
   after(async () => {
     await demo.close();
@@ -100,7 +103,7 @@ describe('Artillery runs the example scenarios against the demo RP', () => {
     const softkey = {
       bodyField: 'credential',
       pool: join(dir, 'pool'),
-      faults: { badSignature: 20, counterRegress: 20 },
+      faults: { 'bad-signature': 20, 'counter-backwards': 10, 'up-cleared': 10 },
     };
     const overrides = { config: { phases: [{ duration: 3, arrivalRate: 3 }], variables: { softkey } } };
     // Two load generators that share nothing but the pool directory (its secret), each on its own counter lane.
@@ -137,5 +140,32 @@ describe('Artillery runs the example scenarios against the demo RP', () => {
       verifiedAll,
     );
     assert.ok(pool.every((c) => (c.loginCount === 0 ? c.counter === COUNTER_BASE : c.counter > COUNTER_BASE)));
+  });
+
+  it('signin-discoverable.yml: discoverable sign-in (allowCredentials empty) as resident pool users, every answer verified', async () => {
+    const softkey = { bodyField: 'credential', pool: join(dir, 'rk') };
+    const overrides = { config: { phases: [{ duration: 2, arrivalRate: 3 }], variables: { softkey } } };
+    const { counters, matching } = await artillery(
+      'signin-discoverable.yml',
+      demo.origin,
+      overrides,
+      join(dir, 'rk.json'),
+    );
+    const vus = counters['vusers.created']!;
+    assert.ok(vus >= 3, `${vus} virtual users`);
+    assert.equal(counters['vusers.failed'], 0);
+    assert.equal(counters['vusers.completed'], vus);
+    assert.equal(counters['softkey.ceremonies.get'], vus);
+    assert.equal(counters['softkey.rp.verified'], vus);
+    assert.deepEqual(matching('softkey.rp.refused'), []);
+    assert.deepEqual(matching('errors.'), []);
+    assert.equal(counters['http.codes.200'], counters['http.requests']);
+    // The RP found each credential from the response alone (no user name was given) and recorded the sign-in.
+    const rk = demo.db.allCredentials().filter((c) => c.userName.startsWith('rk-'));
+    assert.equal(
+      rk.reduce((a, c) => a + c.loginCount, 0),
+      vus,
+    );
+    assert.ok(rk.every((c) => (c.loginCount === 0 ? c.counter === COUNTER_BASE : c.counter > COUNTER_BASE)));
   });
 });
