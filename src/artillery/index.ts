@@ -175,6 +175,9 @@ function serially<T>(key: SoftKey, ceremony: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/** Origins of config.target values, parsed once (every ceremony of a run has the same). */
+const targetOrigins = new Map<string, string>();
+
 function originOf(context: ArtilleryContext, settings: SoftkeySettings): string {
   if (settings.origin) return settings.origin;
   const target = context.vars.target;
@@ -183,7 +186,12 @@ function originOf(context: ArtilleryContext, settings: SoftkeySettings): string 
       'set config.target or config.variables.softkey.origin: the RP origin goes into clientDataJSON',
     );
   }
-  return new URL(target).origin;
+  let origin = targetOrigins.get(target);
+  if (origin === undefined) {
+    if (targetOrigins.size >= 64) targetOrigins.clear();
+    targetOrigins.set(target, (origin = new URL(target).origin));
+  }
+  return origin;
 }
 
 function pickWeighted<T extends { weight?: number }>(items: readonly T[]): T | undefined {

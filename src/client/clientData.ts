@@ -7,8 +7,18 @@ import * as b64u from '../encoding/base64url.js';
 import { utf8 } from '../encoding/bytes.js';
 import { sha256 } from '../crypto/hash.js';
 
+/** Whether CCDToString escapes any character of `s` (usually none: origins, base64url challenges, types). */
+function needsEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return true;
+  }
+  return false;
+}
+
 /** CCDToString: a JSON string with only `"`, `\` and characters below U+0020 escaped. */
 function ccdString(s: string): string {
+  if (!needsEscape(s)) return `"${s}"`;
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0)!;

@@ -28,11 +28,17 @@ function isLoopbackHost(host: string): boolean {
   return host === '[::1]';
 }
 
+/** Parsed origins (a load test asks for the same few origins on every ceremony): bounded, successes only. */
+const parsedOrigins = new Map<string, Readonly<CallerOrigin>>();
+const PARSED_ORIGINS_MAX = 256;
+
 /**
  * Parses the caller origin: SecurityError unless it is a secure context (https, or http on a
- * loopback host), NotAllowedError when it is opaque.
+ * loopback host), NotAllowedError when it is opaque. The result is frozen and cached per input.
  */
-export function callerOrigin(origin: string): CallerOrigin {
+export function callerOrigin(origin: string): Readonly<CallerOrigin> {
+  const cached = parsedOrigins.get(origin);
+  if (cached) return cached;
   let url: URL;
   try {
     url = new URL(origin);
@@ -45,7 +51,14 @@ export function callerOrigin(origin: string): CallerOrigin {
   if (serialized === 'null' || host === '') throw new WebAuthnError('NotAllowedError', `opaque origin: ${origin}`);
   const secure = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(host));
   if (!secure) throw new WebAuthnError('SecurityError', `${serialized} is not a secure context`);
-  return { origin: serialized, effectiveDomain: host, isIp: IPV4.test(host) || host.startsWith('[') };
+  const parsed = Object.freeze({
+    origin: serialized,
+    effectiveDomain: host,
+    isIp: IPV4.test(host) || host.startsWith('['),
+  });
+  if (parsedOrigins.size >= PARSED_ORIGINS_MAX) parsedOrigins.clear();
+  parsedOrigins.set(origin, parsed);
+  return parsed;
 }
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -190,6 +190,8 @@ function uvRequirement(value: string | undefined): UserVerificationRequirement {
 export class WebAuthnClient {
   /** getInfo of each authenticator, asked once and cached. */
   private readonly infos = new Map<CtapTransport, GetInfoResponse>();
+  /** SHA-256 of the RP IDs this client checked authenticatorData against (bounded; a few per client). */
+  private readonly rpIdHashes = new Map<string, Uint8Array>();
   /** This client's transport first, then options.authenticators. */
   private readonly all: CtapTransport[];
   private readonly timeouts: TimeoutRange;
@@ -938,6 +940,15 @@ export class WebAuthnClient {
     return chosen;
   }
 
+  private rpIdHash(rpId: string): Uint8Array {
+    let h = this.rpIdHashes.get(rpId);
+    if (!h) {
+      if (this.rpIdHashes.size >= 64) this.rpIdHashes.clear();
+      this.rpIdHashes.set(rpId, (h = sha256(utf8.encode(rpId))));
+    }
+    return h;
+  }
+
   /** The authenticator's answer parsed; an armed `rp-id-hash` wrong answer is let through, not refused. */
   private checkAuthData(raw: Uint8Array, rpId: string, wrong: ReadonlySet<string>): AuthenticatorData {
     let parsed: AuthenticatorData;
@@ -946,7 +957,7 @@ export class WebAuthnClient {
     } catch (e) {
       throw new WebAuthnError('UnknownError', 'the authenticator returned malformed authenticatorData', { cause: e });
     }
-    if (!equal(parsed.rpIdHash, sha256(utf8.encode(rpId))) && !wrong.has('rp-id-hash')) {
+    if (!equal(parsed.rpIdHash, this.rpIdHash(rpId)) && !wrong.has('rp-id-hash')) {
       throw new WebAuthnError('UnknownError', 'authenticatorData is for another RP ID');
     }
     return parsed;
