@@ -17,7 +17,7 @@ import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alternatingRounds, phase, summarize, type BenchResult } from './measure.js';
+import { alternatingRounds, phase, progress, summarize, type BenchResult } from './measure.js';
 import {
   createPool,
   softkeyAttach,
@@ -105,8 +105,14 @@ async function artilleryRun(dir: string): Promise<BenchResult[]> {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let text = '';
-      p.stdout.on('data', (d: Buffer) => (text += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      // Artillery reports every 10 s: its output is the watchdog's sign of progress (one run is longer
+      // than the watchdog's deadline); a run that says nothing for that long is killed with the bench.
+      const take = (d: Buffer) => {
+        text += d.toString();
+        progress.tick();
+      };
+      p.stdout.on('data', take);
+      p.stderr.on('data', take);
       p.on('close', (c) => resolve({ code: c, out: text }));
     });
     if (code !== 0) throw new Error(`artillery exited with ${code}:\n${out.slice(-2000)}`);

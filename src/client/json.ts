@@ -164,6 +164,15 @@ export function bytesOf(value: unknown, field: string): Uint8Array {
   throw typeError(`${field} must be a BufferSource or a base64url string`);
 }
 
+/** bytesOf for a base64url string, its error message made only when it fails. */
+function ownBytesOfBase64url(value: string, field: string, i: number): Uint8Array {
+  try {
+    return b64u.decode(value).slice();
+  } catch {
+    throw new WebAuthnError('EncodingError', `${field}[${i}].id is not base64url`);
+  }
+}
+
 function object(value: unknown, field: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw typeError(`${field} must be an object`);
@@ -186,12 +195,16 @@ function descriptors(value: unknown, field: string): PublicKeyCredentialDescript
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) throw typeError(`${field} must be a sequence`);
   return value.map((item, i) => {
-    const d = object(item, `${field}[${i}]`);
-    const out: PublicKeyCredentialDescriptor = {
-      type: optString(d.type, `${field}[${i}].type`) ?? '',
-      id: bytesOf(d.id, `${field}[${i}].id`),
-    };
+    // The member names of error messages are made only for an error (this runs on every sign-in).
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw typeError(`${field}[${i}] must be an object`);
+    const d = item as Record<string, unknown>;
     if (d.type === undefined) throw typeError(`${field}[${i}].type is required`);
+    if (typeof d.type !== 'string') throw typeError(`${field}[${i}].type must be a string`);
+    const out: PublicKeyCredentialDescriptor = {
+      type: d.type,
+      id: typeof d.id === 'string' ? ownBytesOfBase64url(d.id, field, i) : bytesOf(d.id, `${field}[${i}].id`),
+    };
     if (d.transports !== undefined) {
       if (!Array.isArray(d.transports) || !d.transports.every((t) => typeof t === 'string'))
         throw typeError(`${field}[${i}].transports`);
