@@ -36,7 +36,7 @@
  * Metrics (Artillery counters, rates and histograms):
  *   softkey.ceremonies.create|get            ceremonies run;   softkey.ceremonies_verified  rate /s
  *   softkey.sign_ms.create|get               softkey's own time per ceremony (client + authenticator)
- *   softkey.key_open_ms                      opening a VU's own ':memory:' key (once per VU, before its sign-up)
+ *   softkey.key_open_ms                      opening a VU's own key (before its sign-up; a resident pool user's)
  *   softkey.rp.verified                      correct answers the RP verified
  *   softkey.rp.refused.STATUS.REASON         correct answers the RP refused (from its status and body)
  *   softkey.faults.injected|refused|accepted.KIND
