@@ -38,19 +38,23 @@ async function promptsSoon(dataDir: string): Promise<Array<{ id: string; rpId: s
   throw new Error('no prompt appeared');
 }
 
+const PROMPT_WAIT_MS = 240_000;
+
 describe('softkey ctl', () => {
   let device: SoftkeyProcess;
   let client: SoftKeyConnection;
   before(async () => {
     device = await startSoftkeyProcess({
       presence: 'panel',
-      args: ['--panel', '127.0.0.1:0', '--no-bridge', '--no-demo'],
+      // Each `softkey ctl` is a new node process; on a loaded CI machine two of them (list the
+      // prompts, then answer) can outlast the default 30 s prompt wait, so this device waits longer.
+      args: ['--panel', '127.0.0.1:0', '--no-bridge', '--no-demo', '--presence-timeout', String(PROMPT_WAIT_MS)],
       readyPattern: /press Ctrl-C/,
     });
     client = await connectSoftKey({
       udp: `127.0.0.1:${device.udpPort}`,
       replyTo: `127.0.0.1:${device.replyPort}`,
-      timeoutMs: 30_000,
+      timeoutMs: PROMPT_WAIT_MS + 30_000,
     });
   });
   after(async () => {
@@ -103,7 +107,7 @@ describe('softkey ctl', () => {
     assert.equal((await client.cbor(encodeSimpleCommand(Command.authenticatorGetInfo)))[0], Status.CTAP2_OK);
     assert.deepEqual(JSON.parse((await ctl(device.dataDir, 'presence', 'deny')).out), {
       mode: 'deny',
-      timeoutMs: 30000,
+      timeoutMs: PROMPT_WAIT_MS,
     });
     assert.equal((await client.cbor(makeCredential('ctl.example')))[0], Status.CTAP2_ERR_OPERATION_DENIED);
   });
