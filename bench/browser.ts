@@ -18,14 +18,13 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { attach } from '../src/bridge/playwright.js';
 import { startBridgeServer } from '../src/bridge/server.js';
 import { WebAuthnClient } from '../src/client/webauthnClient.js';
 import { openSoftKey } from '../src/main/softkey.js';
-import { CHROMIUM } from '../test/browser/chromium.js';
-import { openEngine, skip, type EngineName } from '../test/browser/engines.js';
+import { launchChromium, openEngine, skip, type EngineName } from '../test/browser/engines.js';
 import { phase, ROUNDS, summarize, type BenchResult } from './measure.js';
 
 export type { BenchResult };
@@ -154,7 +153,7 @@ export async function benchBrowser(): Promise<BenchResult[]> {
     if (skip('chromium')) console.error(skip('chromium'));
     else {
       phase('chromium launch');
-      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+      const browser = await launchChromium();
       closers.push(() => browser.close());
       const inContext = async (
         what: string,

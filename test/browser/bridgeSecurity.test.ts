@@ -11,7 +11,7 @@ import { startBridgeServer, type BridgeServer } from '../../src/bridge/server.js
 import { WebAuthnClient } from '../../src/client/webauthnClient.js';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
 import { ScriptedPresence } from '../helpers/env.js';
-import { artifact, launchChromium, pageServer, SKIP } from './chromium.js';
+import { artifact, launchChromium, pageServer, SKIP } from './engines.js';
 
 const TOKEN = 'browser-test-token-0123456789';
 

@@ -15,7 +15,7 @@ import { attach } from '../../src/bridge/playwright.js';
 import { openSoftKey } from '../../src/main/softkey.js';
 import { createDemoServer } from '../../src/rp-demo/server.js';
 import { startSoftkeyProcess } from '../interop/startDevice.js';
-import { launchChromium, SKIP } from './chromium.js';
+import { launchChromium, SKIP } from './engines.js';
 import { login, register } from './demoPage.js';
 
 describe('demo RP in Chromium through softkey', { skip: SKIP }, () => {

@@ -1,6 +1,6 @@
 /** Drives the demo's pages the way a person would; shared by the browser tests and the bench. */
 import type { Page } from 'playwright-core';
-import { artifact } from './chromium.js';
+import { artifact } from './engines.js';
 
 export interface Outcome {
   state: string;

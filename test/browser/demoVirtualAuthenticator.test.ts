@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { createDemoServer, type DemoServer } from '../../src/rp-demo/server.js';
-import { launchChromium, SKIP } from './chromium.js';
+import { launchChromium, SKIP } from './engines.js';
 import { login, register } from './demoPage.js';
 import { addVirtualAuthenticator } from './virtualAuthenticator.js';
 

@@ -1,25 +1,124 @@
 /**
- * The three engines the browser tests drive, each with softkey attached the way a user would:
- *  - chromium: Debian's /usr/bin/chromium through playwright-core, softkey/playwright attach(context);
+ * The one helper of the browser tests (and of bench/browser.ts): the engines, launched from Debian's
+ * packages (nothing is downloaded), softkey attached the way a user would, and a loopback page server.
+ *  - chromium: /usr/bin/chromium (or SOFTKEY_CHROMIUM) through playwright-core, softkey/playwright attach(context);
  *  - firefox:  /usr/bin/firefox-esr through puppeteer-core over WebDriver BiDi, softkey/puppeteer attach(page);
  *  - webkit:   WebKitGTK's MiniBrowser through /usr/bin/WebKitWebDriver (W3C WebDriver classic over
  *              plain fetch) under a private Xvfb; the shim comes from softkey's shim proxy, set as the
  *              session's HTTP proxy, and talks to a WebSocket bridge.
- * Nothing is downloaded. A missing engine skips its tests with the reason, except under CI=true,
- * where launching fails.
+ * A missing engine skips its tests with the reason, except under CI=true, where launching fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { chromium } from 'playwright-core';
-import puppeteer from 'puppeteer-core';
-import { attach as attachPlaywright } from '../../src/bridge/playwright.js';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import puppeteer, { type Browser as PuppeteerBrowser } from 'puppeteer-core';
+import { attach as attachPlaywright, type AttachOptions } from '../../src/bridge/playwright.js';
 import { attach as attachPuppeteer } from '../../src/bridge/puppeteer.js';
 import { startBridgeServer } from '../../src/bridge/server.js';
 import { startShimProxy } from '../../src/bridge/shimProxy.js';
 import type { BridgeClient } from '../../src/bridge/session.js';
 import type { AttachableKey } from '../../src/bridge/playwright.js';
-import { CHROMIUM } from './chromium.js';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+export const CHROMIUM = process.env.SOFTKEY_CHROMIUM ?? '/usr/bin/chromium';
+
+/** false, or why the Chromium-only browser tests are skipped. */
+export const SKIP: false | string =
+  existsSync(CHROMIUM) || process.env.CI === 'true'
+    ? false
+    : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set SOFTKEY_CHROMIUM); browser tests skipped`;
+
+export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: under CI=true the browser tests are required (apt-get install chromium)`,
+    );
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+}
+
+/** test-artifacts/<name>, the folder created. */
+export function artifact(name: string): string {
+  const dir = join(REPO_ROOT, 'test-artifacts');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
+}
+
+/** A loopback page server: GET / answers `html`; origin http://localhost:PORT. */
+export async function pageServer(
+  html = '<!doctype html><title>blank</title><p>blank</p>',
+): Promise<{ origin: string; close(): Promise<void> }> {
+  const server: Server = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    origin: `http://localhost:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * tsx (esbuild keepNames) wraps named functions in __name(…); functions passed to page.evaluate
+ * carry those calls into the page. Defining it there as the identity keeps such tests runnable
+ * from source.
+ */
+export const KEEP_NAMES_SHIM = 'globalThis.__name = (f) => f;';
+
+/** A Chromium page on a blank loopback site, softkey attached (the Chromium-only tests' preamble). */
+export interface AttachedChromium {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  site: { origin: string; close(): Promise<void> };
+  /** Closes the page's context, the browser and the site (the key stays the test's). */
+  close(): Promise<void>;
+}
+
+export async function attachedChromium(
+  key: AttachableKey,
+  options: AttachOptions & { to?: 'page' | 'context'; html?: string } = {},
+): Promise<AttachedChromium> {
+  const { to = 'page', html, ...attachOptions } = options;
+  const browser = await launchChromium();
+  const site = await pageServer(html);
+  const context = await browser.newContext();
+  await context.addInitScript({ content: KEEP_NAMES_SHIM });
+  const page = await context.newPage();
+  await attachPlaywright(to === 'page' ? page : context, key, attachOptions);
+  await page.goto(site.origin);
+  return {
+    browser,
+    context,
+    page,
+    site,
+    close: async () => {
+      await context.close().catch(() => undefined);
+      await browser.close();
+      await site.close();
+    },
+  };
+}
+
+/** Puppeteer-driven Chromium (CDP) or Firefox (WebDriver BiDi). */
+export function launchPuppeteer(engine: 'chromium' | 'firefox'): Promise<PuppeteerBrowser> {
+  return engine === 'firefox'
+    ? puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true })
+    : puppeteer.launch({
+        browser: 'chrome',
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu'],
+      });
+}
 
 export type EngineName = 'chromium' | 'firefox' | 'webkit';
 export const ENGINES: readonly EngineName[] = ['chromium', 'firefox', 'webkit'];
@@ -96,7 +195,7 @@ export async function openEngine(engine: EngineName, options: EngineOptions): Pr
 }
 
 async function openChromium(options: EngineOptions): Promise<EnginePage> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+  const browser = await launchChromium();
   const context = await browser.newContext();
   await attachPlaywright(context, options.key, { ...(options.client && { client: options.client }) });
   const page = await context.newPage();
@@ -110,7 +209,7 @@ async function openChromium(options: EngineOptions): Promise<EnginePage> {
 }
 
 async function openFirefox(options: EngineOptions): Promise<EnginePage> {
-  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true });
+  const browser = await launchPuppeteer('firefox');
   const page = await browser.newPage();
   await attachPuppeteer(page, options.key, {
     ...(options.client && { client: options.client }),

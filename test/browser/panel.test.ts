@@ -18,7 +18,7 @@ import { connectSoftKey, openSoftKey, type SoftKey, type SoftKeyConnection } fro
 import { initWalletSeed } from '../../src/main/wallet.js';
 import { startPanelServer, type PanelServer } from '../../src/panel/server.js';
 import { freeUdpPorts } from '../interop/startDevice.js';
-import { artifact, launchChromium, SKIP } from './chromium.js';
+import { artifact, launchChromium, SKIP } from './engines.js';
 import { clientDataHash } from '../control/helpers.js';
 
 const TOKEN = 'panel-test-token-0123456789';

@@ -7,33 +7,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { attach } from '../../src/bridge/playwright.js';
+import type { Page } from 'playwright-core';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
-import { KEEP_NAMES_SHIM, launchChromium, pageServer, SKIP } from './chromium.js';
+import { attachedChromium, SKIP, type AttachedChromium } from './engines.js';
 
 describe('a platform authenticator (windows-hello) in Chromium', { skip: SKIP }, () => {
-  let browser: Browser;
-  let context: BrowserContext;
+  let chromium: AttachedChromium;
   let page: Page;
   let key: SoftKey;
-  let site: Awaited<ReturnType<typeof pageServer>>;
+  let site: AttachedChromium['site'];
 
   before(async () => {
-    browser = await launchChromium();
     key = await openSoftKey({ dataDir: ':memory:', profile: 'windows-hello' });
-    site = await pageServer();
-    context = await browser.newContext();
-    await context.addInitScript({ content: KEEP_NAMES_SHIM });
-    page = await context.newPage();
-    await attach(page, key);
-    await page.goto(site.origin);
+    chromium = await attachedChromium(key);
+    ({ page, site } = chromium);
   });
   after(async () => {
-    await context?.close();
-    await browser?.close();
+    await chromium?.close();
     await key?.close();
-    await site?.close();
   });
 
   it('statics report a user-verifying platform authenticator', async () => {

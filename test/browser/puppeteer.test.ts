@@ -6,22 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { attach } from '../../src/bridge/puppeteer.js';
 import { openSoftKey } from '../../src/main/softkey.js';
-import { CHROMIUM, pageServer } from './chromium.js';
-import { FIREFOX, skip } from './engines.js';
-
-const launchers = {
-  chromium: () =>
-    puppeteer.launch({
-      browser: 'chrome',
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu'],
-    }),
-  firefox: () => puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true }),
-};
+import { launchPuppeteer, pageServer, skip } from './engines.js';
 
 /** In the page: create a discoverable credential, then get it; both toJSON()s and the challenges. */
 async function ceremony(page: Page) {
@@ -83,7 +71,7 @@ for (const engine of ['chromium', 'firefox'] as const) {
       const site = await pageServer();
       let browser: Browser | undefined;
       try {
-        browser = await launchers[engine]();
+        browser = await launchPuppeteer(engine);
         const single = await browser.newPage();
         await attach(single, key);
         await single.goto(site.origin);

@@ -16,7 +16,7 @@ import type { RelatedOriginsFetch } from '../../src/client/relatedOrigins.js';
 import { WebAuthnClient } from '../../src/client/webauthnClient.js';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
 import { startDemo, type DemoServer } from '../../src/rp-demo/server.js';
-import { KEEP_NAMES_SHIM, launchChromium, SKIP } from './chromium.js';
+import { KEEP_NAMES_SHIM, launchChromium, SKIP } from './engines.js';
 
 /** A page on another origin, served by Playwright's router (no DNS: *.localhost is a secure context in Chromium). */
 const RELATED = 'http://uk-shop.localhost:9';
