@@ -1,11 +1,18 @@
 /**
- * @param {{ channel: { kind: 'ws', url: string } | { kind: 'binding', name: string }, uvpa: boolean }} config
+ * @param {{ channel: { kind: 'ws', url: string } | { kind: 'binding', name: string, json?: boolean }, uvpa: boolean }} config
  */
 function softkeyShim(config) {
   'use strict';
-  if (typeof window === 'undefined' || /** @type {any} */ (window).__softkeyShimInstalled) return;
+  if (typeof window === 'undefined') return;
   if (!window.isSecureContext) return; // WebAuthn L3 §5.1: [SecureContext] only
-  Object.defineProperty(window, '__softkeyShimInstalled', { value: true });
+  // Installed once per window. A later install (a second attach, a new bridge) re-configures the
+  // first: its channel and statics win; create/get are wrapped once per container, never twice.
+  var INSTALLED = Symbol.for('softkey.pageShim');
+  if (window[INSTALLED]) {
+    window[INSTALLED].configure(config);
+    return;
+  }
+  var settings = { channel: config.channel, uvpa: config.uvpa === true };
 
   // ---- bytes ----------------------------------------------------------------------------------
   function toB64u(buf) {
@@ -276,16 +283,46 @@ function softkeyShim(config) {
       },
     });
   }
+  // The DOMException names WebAuthn and the bridge use (WebIDL §2.8.1 error names).
+  var ERROR_NAMES = [
+    'NotAllowedError',
+    'InvalidStateError',
+    'SecurityError',
+    'NotSupportedError',
+    'AbortError',
+    'ConstraintError',
+    'EncodingError',
+    'UnknownError',
+    'TimeoutError',
+    'DataError',
+    'OperationError',
+    'NetworkError',
+  ];
   function errorFrom(e) {
     var name = e && typeof e.name === 'string' ? e.name : 'UnknownError';
     var message = e && typeof e.message === 'string' ? e.message : 'softkey bridge error';
     return name === 'TypeError' ? new TypeError(message) : new DOMException(message, name);
   }
+  // A binding call that rejects (the Node side threw): its WebAuthn name and message go through;
+  // anything else (the binding gone, the page closing) is the bridge failing, NotAllowedError.
+  function rejectionFrom(e) {
+    var name = e && typeof e.name === 'string' ? e.name : '';
+    if (name === 'TypeError' || ERROR_NAMES.indexOf(name) >= 0) return errorFrom(e);
+    var message = e && typeof e.message === 'string' && e.message ? ': ' + e.message : '';
+    return new DOMException('the softkey bridge failed' + message, 'NotAllowedError');
+  }
 
   // ---- channel to softkey --------------------------------------------------------------------------
   var counter = 0;
-  var prefix = Math.random().toString(36).slice(2, 10);
+  function nonce() {
+    var bytes = crypto.getRandomValues(new Uint8Array(18));
+    return toB64u(bytes);
+  }
+  var prefix = nonce()
+    .slice(0, 8)
+    .replace(/[^A-Za-z0-9]/g, 'x');
   var waiting = {};
+  var socket = null;
   var opened = null;
   function failAll(err) {
     Object.keys(waiting).forEach(function (id) {
@@ -294,10 +331,10 @@ function softkeyShim(config) {
       w.reject(err);
     });
   }
-  /** @param {string} url the bridge's WebSocket URL */
-  function connect(url) {
+  function connect() {
     if (opened) return opened;
-    opened = new Promise(function (resolve, reject) {
+    var url = /** @type {{ kind: 'ws', url: string }} */ (settings.channel).url;
+    var mine = (opened = new Promise(function (resolve, reject) {
       var ws;
       try {
         ws = new WebSocket(url);
@@ -309,6 +346,8 @@ function softkeyShim(config) {
       var ready = false;
       ws.onopen = function () {
         ready = true;
+        if (opened === mine) socket = ws;
+        else ws.close(); // re-configured meanwhile
         resolve(ws);
       };
       ws.onmessage = function (ev) {
@@ -325,7 +364,8 @@ function softkeyShim(config) {
         else w.reject(errorFrom(reply.error));
       };
       ws.onclose = function () {
-        opened = null;
+        if (socket === ws) socket = null;
+        if (opened === mine) opened = null;
         var err = new DOMException(
           ready
             ? 'the softkey bridge closed the connection'
@@ -335,48 +375,153 @@ function softkeyShim(config) {
         if (!ready) reject(err);
         failAll(err);
       };
-    });
+    }));
     return opened;
   }
   function post(message) {
-    if (config.channel.kind === 'binding') {
-      var fn = /** @type {any} */ (window)[config.channel.name];
+    if (settings.channel.kind === 'binding') {
+      var fn = window[settings.channel.name];
       if (typeof fn !== 'function')
         return Promise.reject(new DOMException('softkey is not attached to this page', 'NotAllowedError'));
-      return fn(message);
+      if (!settings.channel.json) return fn(message);
+      return fn(JSON.stringify(message)).then(function (reply) {
+        return typeof reply === 'string' ? JSON.parse(reply) : reply;
+      });
     }
-    return connect(config.channel.url).then(function (ws) {
+    return connect().then(function (ws) {
       ws.send(JSON.stringify(message));
     });
   }
-  // Over a WebSocket, softkey learns only the frame's own origin (the Origin header), not its
-  // embedder's policy or top origin: a cross-origin frame is refused, as browsers do without the
-  // embedder's permission (L3 §5.9). Through a binding, softkey decides in Node (playwright.ts).
+  // Whether this document is not same-origin with all its ancestors (L3 §5.9, §5.8.1 crossOrigin).
   function crossOriginFrame() {
-    if (config.channel.kind === 'binding' || window.top === window) return false;
+    if (window.top === window) return false;
     try {
-      return window.top.location.origin !== location.origin;
+      for (var w = /** @type {Window} */ (window); w !== w.top; w = w.parent)
+        if (w.parent.location.origin !== location.origin) return true;
+      return false;
     } catch (e) {
       return true;
     }
   }
+
+  // ---- cross-origin frames over the WebSocket (permissionsPolicy.ts) --------------------------------
+  // Through a binding softkey reads the embedding iframes itself (playwright.ts). Over a WebSocket it
+  // sees only this document's origin, so the frame asks its parent window; the parent's shim hands
+  // softkey the iframe's allow attribute, and softkey records a one-time grant the request then names.
+  // The answer comes back on a MessageChannel; the request is taken by the parent's shim before
+  // any listener of the page's own (capture, registered first, stopImmediatePropagation).
+  function askGrant(feature) {
+    return new Promise(function (resolve, reject) {
+      var id = nonce();
+      var channel = new MessageChannel();
+      var timer = setTimeout(function () {
+        channel.port1.close();
+        reject(
+          new DOMException(
+            'the embedding page did not answer (softkey is not in it): ' + feature + ' not granted',
+            'NotAllowedError',
+          ),
+        );
+      }, 10000);
+      channel.port1.onmessage = function (ev) {
+        clearTimeout(timer);
+        channel.port1.close();
+        var r = ev.data || {};
+        if (r.ok === true) resolve(id);
+        else reject(errorFrom(r.error));
+      };
+      window.parent.postMessage({ softkeyGrant: { nonce: id, feature: feature } }, '*', [channel.port2]);
+    });
+  }
+  function giveGrant(e, port) {
+    var req = e.data.softkeyGrant;
+    var answer = function (r) {
+      port.postMessage(r);
+      port.close();
+    };
+    var refuse = function (text) {
+      answer({ ok: false, error: { name: 'NotAllowedError', message: text } });
+    };
+    if (
+      typeof req.nonce !== 'string' ||
+      (req.feature !== 'publickey-credentials-create' && req.feature !== 'publickey-credentials-get')
+    ) {
+      refuse('malformed softkey grant request');
+      return;
+    }
+    if (settings.channel.kind !== 'ws') {
+      refuse('softkey reaches this page through a binding, not the bridge');
+      return;
+    }
+    var frames = document.querySelectorAll('iframe, frame');
+    var frame = null;
+    for (var i = 0; i < frames.length; i++) {
+      if (/** @type {HTMLIFrameElement} */ (frames[i]).contentWindow === e.source) frame = frames[i];
+    }
+    if (!frame) {
+      refuse('not a frame of the embedding page');
+      return;
+    }
+    var standing = crossOriginFrame() ? askGrant(req.feature) : Promise.resolve(undefined);
+    standing
+      .then(function (via) {
+        var extra = {
+          nonce: req.nonce,
+          frameOrigin: e.origin,
+          feature: req.feature,
+          allow: frame.getAttribute('allow'),
+        };
+        if (via !== undefined) extra.via = via;
+        return call('grant', undefined, undefined, undefined, extra);
+      })
+      .then(
+        function () {
+          answer({ ok: true });
+        },
+        function (err) {
+          answer({ ok: false, error: { name: err.name, message: err.message } });
+        },
+      );
+  }
+  window.addEventListener(
+    'message',
+    function (e) {
+      var d = e.data;
+      if (
+        !d ||
+        typeof d !== 'object' ||
+        !d.softkeyGrant ||
+        typeof d.softkeyGrant !== 'object' ||
+        !e.ports ||
+        !e.ports[0]
+      )
+        return;
+      e.stopImmediatePropagation();
+      giveGrant(e, e.ports[0]);
+    },
+    true,
+  );
+
   function call(type, options, signal, mediation, extra) {
     return new Promise(function (resolve, reject) {
       if (signal && signal.aborted) {
         reject(signal.reason);
         return;
       }
-      if (crossOriginFrame()) {
+      var ceremony = type === 'create' || type === 'get';
+      var overSocket = settings.channel.kind === 'ws';
+      if (overSocket && !ceremony && type !== 'grant' && crossOriginFrame()) {
         reject(new DOMException('softkey does not serve cross-origin frames', 'NotAllowedError'));
         return;
       }
       var id = prefix + '-' + ++counter;
       var done = false;
+      var sent = false;
       var onAbort = function () {
         if (done) return;
         done = true;
         delete waiting[id];
-        post({ type: 'abort', id: id }).catch(function () {});
+        if (sent) post({ type: 'abort', id: id }).catch(function () {});
         reject(signal.reason);
       };
       var finish = function (ok, value) {
@@ -387,7 +532,7 @@ function softkeyShim(config) {
           reject(value);
           return;
         }
-        if (type !== 'create' && type !== 'get') {
+        if (!ceremony) {
           resolve(value);
           return;
         }
@@ -404,42 +549,61 @@ function softkeyShim(config) {
         Object.keys(extra).forEach(function (k) {
           message[k] = extra[k];
         });
-      if (config.channel.kind === 'binding') {
-        post(message).then(
-          function (reply) {
-            if (reply && reply.ok) finish(true, reply.credential !== undefined ? reply.credential : reply.value);
-            else finish(false, errorFrom(reply && reply.error));
+      var send = function () {
+        if (done) return;
+        sent = true;
+        if (settings.channel.kind === 'binding') {
+          post(message).then(
+            function (reply) {
+              if (reply && reply.ok) finish(true, reply.credential !== undefined ? reply.credential : reply.value);
+              else finish(false, errorFrom(reply && reply.error));
+            },
+            function (e) {
+              finish(false, rejectionFrom(e));
+            },
+          );
+        } else {
+          waiting[id] = {
+            resolve: function (c) {
+              finish(true, c);
+            },
+            reject: function (e) {
+              finish(false, e);
+            },
+          };
+          post(message).catch(function (e) {
+            delete waiting[id];
+            finish(false, e);
+          });
+        }
+      };
+      if (overSocket && ceremony && crossOriginFrame()) {
+        askGrant(type === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get').then(
+          function (grant) {
+            message.grant = grant;
+            send();
           },
-          function () {
-            finish(false, new DOMException('the softkey bridge failed', 'NotAllowedError'));
-          },
-        );
-      } else {
-        waiting[id] = {
-          resolve: function (c) {
-            finish(true, c);
-          },
-          reject: function (e) {
+          function (e) {
             finish(false, e);
           },
-        };
-        post(message).catch(function (e) {
-          delete waiting[id];
-          finish(false, e);
-        });
-      }
+        );
+      } else send();
     });
   }
 
   // ---- navigator.credentials ---------------------------------------------------------------------
-  var container = Object.getPrototypeOf(navigator.credentials);
-  var nativeCreate = container.create;
-  var nativeGet = container.get;
   function replace(obj, name, fn) {
     Object.defineProperty(obj, name, { value: fn, writable: true, configurable: true, enumerable: false });
   }
-  replace(container, 'create', function create(options) {
-    if (!options || options.publicKey === undefined) return nativeCreate.apply(this, arguments);
+  // The browser's own create/get of each container prototype wrapped, kept once (wrapping is idempotent).
+  var natives = new WeakMap();
+  var firstNatives = null;
+  function nativeOf(self, name) {
+    var n = (self && natives.get(Object.getPrototypeOf(self))) || firstNatives;
+    return n[name];
+  }
+  function create(options) {
+    if (!options || options.publicKey === undefined) return nativeOf(this, 'create').apply(this, arguments);
     var json;
     try {
       json = creationJSON(options.publicKey);
@@ -447,9 +611,9 @@ function softkeyShim(config) {
       return Promise.reject(e);
     }
     return call('create', json, options.signal, options.mediation);
-  });
-  replace(container, 'get', function get(options) {
-    if (!options || options.publicKey === undefined) return nativeGet.apply(this, arguments);
+  }
+  function get(options) {
+    if (!options || options.publicKey === undefined) return nativeOf(this, 'get').apply(this, arguments);
     var json;
     try {
       json = requestJSON(options.publicKey);
@@ -457,11 +621,39 @@ function softkeyShim(config) {
       return Promise.reject(e);
     }
     return call('get', json, options.signal, options.mediation);
-  });
+  }
+  function wrapContainer() {
+    var container = navigator.credentials && Object.getPrototypeOf(navigator.credentials);
+    if (!container || natives.has(container)) return;
+    var n = { create: container.create, get: container.get };
+    natives.set(container, n);
+    if (!firstNatives) firstNatives = n;
+    replace(container, 'create', create);
+    replace(container, 'get', get);
+  }
+  wrapContainer();
+
+  // ---- later installs ------------------------------------------------------------------------------
+  function configure(next) {
+    if (!next || !next.channel || (next.channel.kind !== 'ws' && next.channel.kind !== 'binding')) return;
+    settings.uvpa = next.uvpa === true;
+    if (JSON.stringify(next.channel) !== JSON.stringify(settings.channel)) {
+      settings.channel = next.channel;
+      opened = null;
+      if (socket) {
+        var old = socket;
+        socket = null;
+        old.close();
+      }
+    }
+    wrapContainer();
+  }
+  Object.defineProperty(window, INSTALLED, { value: Object.freeze({ configure: configure }) });
+  Object.defineProperty(window, '__softkeyShimInstalled', { value: true });
 
   // ---- PublicKeyCredential statics ---------------------------------------------------------------
   replace(PKC, 'isUserVerifyingPlatformAuthenticatorAvailable', function () {
-    return Promise.resolve(config.uvpa);
+    return Promise.resolve(settings.uvpa);
   });
   // L3 §5.1.6: softkey's client offers passkey autofill (the accounts appear in softkey's autofill
   // UI, key.client.autofill, where a test or the user picks one).
@@ -474,8 +666,8 @@ function softkeyShim(config) {
     return call('capabilities', undefined).catch(function () {
       return {
         conditionalGet: true,
-        userVerifyingPlatformAuthenticator: config.uvpa,
-        passkeyPlatformAuthenticator: config.uvpa,
+        userVerifyingPlatformAuthenticator: settings.uvpa,
+        passkeyPlatformAuthenticator: settings.uvpa,
       };
     });
   });

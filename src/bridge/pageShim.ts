@@ -18,6 +18,11 @@
  * constructors that throw "Illegal constructor" like the platform's, each with its toStringTag, so
  * page code sees the same shapes and `instanceof` answers in every engine.
  *
+ * A cross-origin frame is served when its embedders grant `publickey-credentials-create` / `-get`
+ * (L3 §5.9): over a binding softkey reads the iframes itself; over a WebSocket the frame's shim asks
+ * its parent's shim, which vouches for it to softkey (permissionsPolicy.ts). Installing the shim again
+ * in a window re-configures it (the latest channel wins) and wraps navigator.credentials only once.
+ *
  * It is kept as a file read as a string (not a function's source) so no bundler or transpiler helper
  * can leak into it.
  */
@@ -26,8 +31,12 @@ import { browserScript } from '../encoding/browserScript.js';
 export type ShimChannel =
   /** A WebSocket to the bridge server, token in the URL. */
   | { kind: 'ws'; url: string }
-  /** A Playwright binding (page.exposeBinding) called with the request JSON. */
-  | { kind: 'binding'; name: string };
+  /**
+   * A Playwright binding (page.exposeBinding) called with the request. With `json`, the request and
+   * the reply travel as JSON text: a driver then passes one string each way instead of serializing
+   * the objects field by field (Playwright's own value serialization is the costly part of a call).
+   */
+  | { kind: 'binding'; name: string; json?: boolean };
 
 /** What the PublicKeyCredential statics report about the key behind the bridge. */
 export interface ShimStatics {

@@ -23,7 +23,10 @@ import { WebAuthnClient, type CtapTransport } from '../client/index.js';
 import { pageShimScript } from './pageShim.js';
 import type { BridgeReply } from './protocol.js';
 import { BridgeSession, type BridgeClient } from './session.js';
-import { normalizeOrigin } from './server.js';
+import { allowAttributeGrants, featureFor, notGrantedMessage } from './permissionsPolicy.js';
+import { normalizeOrigin } from './protocol.js';
+
+export { allowAttributeGrants };
 
 /** What attach() needs of a key: openSoftKey()/connectSoftKey() results qualify. */
 export type AttachableKey = CtapTransport & { client?: BridgeClient };
@@ -36,32 +39,6 @@ export interface AttachOptions {
 }
 
 const BINDING = '__softkeyBridge';
-
-/**
- * Whether an iframe `allow` attribute grants `feature` to a frame of `frameOrigin` embedded by a
- * document of `parentOrigin` (Permissions Policy §9.2 "parse policy directive": `feature allowlist`
- * directives split by ';'; an empty allowlist means 'src'). 'src' is taken as the frame's current origin.
- */
-export function allowAttributeGrants(
-  allow: string | null,
-  feature: string,
-  frameOrigin: string,
-  parentOrigin: string,
-): boolean {
-  for (const directive of (allow ?? '').split(';')) {
-    const [name, ...list] = directive.trim().split(/\s+/);
-    if (name !== feature) continue;
-    const allowlist = list.length ? list : ["'src'"];
-    return allowlist.some(
-      (t) =>
-        t === '*' ||
-        t === "'src'" ||
-        (t === "'self'" && frameOrigin === parentOrigin) ||
-        normalizeOrigin(t) === frameOrigin,
-    );
-  }
-  return false;
-}
 
 /** Every cross-origin frame between `frame` and the top is granted `feature` by its <iframe>. */
 async function frameGranted(frame: Frame, feature: string, top: string): Promise<boolean> {
@@ -97,12 +74,9 @@ export async function attach(
     if (allowed && !allowed.includes(origin)) return refuse('NotAllowedError', `softkey is not attached for ${origin}`);
     const top = normalizeOrigin(source.page.mainFrame().url());
     if (!top || top === origin || m.type === 'abort') return session.handle(message, origin);
-    const feature = m.type === 'create' ? 'publickey-credentials-create' : 'publickey-credentials-get';
+    const feature = featureFor(m.type === 'create' ? 'create' : 'get');
     if (!(await frameGranted(source.frame, feature, top))) {
-      return refuse(
-        'NotAllowedError',
-        `the embedding page has not granted ${feature} to ${origin} (iframe allow attribute)`,
-      );
+      return refuse('NotAllowedError', notGrantedMessage(feature, origin));
     }
     return session.handle(message, origin, top);
   });

@@ -12,6 +12,10 @@
  *   page → softkey   { "type": "signal", "id": "r3", "origin": "…", "signal": "unknownCredential"
  *                      | "allAcceptedCredentials" | "currentUserDetails", "options": {…} }   L3 §5.1.10
  *   page → softkey   { "type": "capabilities", "id": "r4", "origin": "…" }              L3 §5.1.11
+ *   page → softkey   { "type": "grant", "id": "r5", "origin": "…", "nonce": "…", "frameOrigin": "…",
+ *                      "feature": "publickey-credentials-get", "allow": "…" | null, "via"?: "…" }
+ *                    an embedder's shim vouching for one of its frames (WebSocket only, permissionsPolicy.ts);
+ *                    the frame's create/get then carries "grant": "<nonce>"
  *   softkey → page   { "id": "r1", "ok": true, "credential": RegistrationResponseJSON | AuthenticationResponseJSON }
  *   softkey → page   { "id": "r3", "ok": true, "value": … }     a signal (null) or the capabilities record
  *   softkey → page   { "id": "r1", "ok": false, "error": { "name": "NotAllowedError", "message": "…" } }
@@ -23,8 +27,18 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '../client/index.js';
 
 export type BridgeRequest =
-  | { type: 'create'; id: string; origin: string; options: unknown; mediation?: string }
-  | { type: 'get'; id: string; origin: string; options: unknown; mediation?: string }
+  | { type: 'create'; id: string; origin: string; options: unknown; mediation?: string; grant?: string }
+  | { type: 'get'; id: string; origin: string; options: unknown; mediation?: string; grant?: string }
+  | {
+      type: 'grant';
+      id: string;
+      origin: string;
+      nonce: string;
+      frameOrigin: string;
+      feature: string;
+      allow: string | null;
+      via?: string;
+    }
   | { type: 'signal'; id: string; origin: string; signal: string; options: unknown }
   | { type: 'capabilities'; id: string; origin: string }
   | { type: 'abort'; id: string };
@@ -47,3 +61,13 @@ export const DEFAULT_BRIDGE_HOST = '127.0.0.1';
 export const DEFAULT_BRIDGE_PORT = 5175;
 /** Origins the bridge accepts when none are configured: the demo relying party. */
 export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['http://localhost:5173'];
+
+/** The ASCII serialization of an origin, or undefined when the text is not one (or is opaque). */
+export function normalizeOrigin(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    return url.origin === 'null' ? undefined : url.origin;
+  } catch {
+    return undefined;
+  }
+}

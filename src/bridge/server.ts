@@ -11,6 +11,9 @@
  * through the WebAuthn client with that Origin as the caller's origin, so the client's own origin /
  * rpId rules (WebAuthn L3 §5.1.3 step 7-8) apply to the page as they would in a browser.
  *
+ * A cross-origin frame's create()/get() is served only with a grant its embedder's own connection
+ * gave for it (WebAuthn L3 §5.9, permissionsPolicy.ts); clientData then carries the top origin.
+ *
  * GET /shim.js?token=TOKEN serves the shim, already pointing at this server, for pages that want
  * to include it with a <script> tag.
  */
@@ -21,7 +24,17 @@ import { sameSecret } from '../encoding/secret.js';
 import { explainOversizeClose, messageBytes } from '../encoding/webGuard.js';
 import { refusedAtEdge, refuseUpgrade, type HttpEdge } from '../transport/httpGuard.js';
 import { pageShimScript } from './pageShim.js';
-import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_BRIDGE_HOST, DEFAULT_BRIDGE_PORT, MAX_MESSAGE_BYTES } from './protocol.js';
+import { FrameGrants, featureFor, notGrantedMessage } from './permissionsPolicy.js';
+import {
+  DEFAULT_ALLOWED_ORIGINS,
+  DEFAULT_BRIDGE_HOST,
+  DEFAULT_BRIDGE_PORT,
+  MAX_MESSAGE_BYTES,
+  normalizeOrigin,
+  type BridgeReply,
+} from './protocol.js';
+
+export { normalizeOrigin };
 import { BridgeSession, type BridgeClient } from './session.js';
 
 export interface BridgeServerOptions {
@@ -55,17 +68,6 @@ export interface BridgeServer {
   /** The shim configured for this server, to inline into pages. */
   shimScript(): string;
   close(): Promise<void>;
-}
-
-/** Byte-wise comparison that takes the same time wherever the strings differ. */
-/** The ASCII serialization of an origin, or undefined when the text is not one. */
-export function normalizeOrigin(text: string): string | undefined {
-  try {
-    const url = new URL(text);
-    return url.origin === 'null' ? undefined : url.origin;
-  } catch {
-    return undefined;
-  }
 }
 
 function hostForUrl(host: string): string {
@@ -123,6 +125,39 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, origin));
   });
 
+  // Cross-origin frames (L3 §5.9): grants one connection (the embedder) gives another (the frame).
+  const grants = new FrameGrants();
+  async function answer(session: BridgeSession, message: unknown, origin: string): Promise<BridgeReply | undefined> {
+    const m = (typeof message === 'object' && message !== null ? message : {}) as Record<string, unknown>;
+    const id = typeof m.id === 'string' ? m.id : '';
+    const refuse = (text: string): BridgeReply => ({
+      id,
+      ok: false,
+      error: { name: 'NotAllowedError', message: text },
+    });
+    if (m.type === 'grant') {
+      if (m.origin !== origin)
+        return { id, ok: false, error: { name: 'SecurityError', message: 'the page origin does not match' } };
+      const frameOrigin = typeof m.frameOrigin === 'string' ? normalizeOrigin(m.frameOrigin) : undefined;
+      const feature = m.feature === 'publickey-credentials-create' ? m.feature : 'publickey-credentials-get';
+      if (!frameOrigin || typeof m.nonce !== 'string' || (m.via !== undefined && typeof m.via !== 'string'))
+        return refuse('malformed grant');
+      const why = grants.offer(origin, {
+        nonce: m.nonce,
+        frameOrigin,
+        feature,
+        allow: typeof m.allow === 'string' ? m.allow : null,
+        ...(typeof m.via === 'string' && { via: m.via }),
+      });
+      return why === undefined ? { id, ok: true, value: null } : refuse(why);
+    }
+    if (m.grant === undefined || (m.type !== 'create' && m.type !== 'get')) return session.handle(message, origin);
+    const feature = featureFor(m.type);
+    const top = typeof m.grant === 'string' ? grants.take(m.grant, origin, feature) : undefined;
+    if (top === undefined) return refuse(notGrantedMessage(feature, origin));
+    return session.handle(message, origin, top);
+  }
+
   function serve(ws: WebSocket, origin: string): void {
     explainOversizeClose(ws, MAX_MESSAGE_BYTES);
     const session = new BridgeSession(options.client);
@@ -133,7 +168,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       } catch {
         message = undefined;
       }
-      void session.handle(message, origin).then((reply) => {
+      void answer(session, message, origin).then((reply) => {
         if (reply && ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
       });
     });

@@ -14,8 +14,7 @@ import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simpl
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
 import { createDemoServer } from '../../src/rp-demo/server.js';
 import { ScriptedPresence } from '../helpers/env.js';
-import { pageServer } from './chromium.js';
-import { ENGINES, openEngine, skip, type EngineName, type EnginePage } from './engines.js';
+import { ENGINES, openEngine, pageServer, skip, type EngineName, type EnginePage } from './engines.js';
 
 /** How each engine provides WebAuthn to the page; the shim fills what the engine lacks. */
 export const ENGINE_NOTES: Record<
@@ -23,8 +22,8 @@ export const ENGINE_NOTES: Record<
   { nativeWebAuthn: boolean; channel: string; crossOriginFrames: boolean }
 > = {
   chromium: { nativeWebAuthn: true, channel: 'Playwright binding (attach)', crossOriginFrames: true },
-  firefox: { nativeWebAuthn: true, channel: 'WebSocket bridge (softkey/puppeteer attach)', crossOriginFrames: false },
-  webkit: { nativeWebAuthn: false, channel: 'shim proxy + WebSocket bridge', crossOriginFrames: false },
+  firefox: { nativeWebAuthn: true, channel: 'WebSocket bridge (softkey/puppeteer attach)', crossOriginFrames: true },
+  webkit: { nativeWebAuthn: false, channel: 'shim proxy + WebSocket bridge', crossOriginFrames: true },
 };
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | null>, ms = 20_000): Promise<T> {
@@ -56,13 +55,25 @@ const fillAndSubmit = (page: EnginePage, form: { username: string; button: strin
     return true;
   }, form);
 
-/** A page that runs create() when its embedder posts a message, and posts the outcome back. */
+/**
+ * A page that runs create(), or get() of the credential id it is given, when its embedder posts
+ * { op, rawId? }, and posts back { outcome: 'ok', clientData, rawId } or { outcome: <the error's name> }.
+ */
 const FRAMED_PAGE = `<!doctype html><title>framed</title><script>
 addEventListener('message', function (e) {
+  if (!e.data || typeof e.data.op !== 'string') return;
+  var b64u = function (b) { return btoa(String.fromCharCode.apply(null, new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, ''); };
+  var done = function (c) { e.source.postMessage({ outcome: 'ok', clientData: new TextDecoder().decode(c.response.clientDataJSON), rawId: b64u(c.rawId) }, '*'); };
+  var failed = function (err) { e.source.postMessage({ outcome: err.name + ': ' + err.message }, '*'); };
+  if (e.data.op === 'get') {
+    var raw = atob(e.data.rawId.replace(/-/g, '+').replace(/_/g, '/'));
+    var id = Uint8Array.from(raw, function (ch) { return ch.charCodeAt(0); });
+    navigator.credentials.get({ publicKey: { challenge: new Uint8Array(32), rpId: location.hostname,
+      allowCredentials: [{ type: 'public-key', id: id }] } }).then(done, failed);
+    return;
+  }
   navigator.credentials.create({ publicKey: { rp: { name: 'F', id: location.hostname }, user: { id: new Uint8Array([3]), name: 'f', displayName: 'F' },
-    challenge: new Uint8Array(32), pubKeyCredParams: [{ type: 'public-key', alg: -7 }] } })
-    .then(function (c) { e.source.postMessage('ok ' + new TextDecoder().decode(c.response.clientDataJSON), '*'); },
-      function (err) { e.source.postMessage(err.name, '*'); });
+    challenge: new Uint8Array(32), pubKeyCredParams: [{ type: 'public-key', alg: -7 }] } }).then(done, failed);
 });
 </script>`;
 
@@ -336,13 +347,15 @@ for (const engine of ENGINES) {
       }
     });
 
-    it(`frames: same-origin iframe served; cross-origin refused (NotAllowedError)${ENGINE_NOTES[engine].crossOriginFrames ? ', or served with crossOrigin/topOrigin when the iframe allows publickey-credentials-create' : ', even when allowed (WebSocket channel)'}`, async () => {
+    it('frames: same-origin iframe served; a cross-origin one only with publickey-credentials-create / -get granted (L3 §5.9)', async () => {
+      const cross = framed.origin.replace('localhost', '127.0.0.1');
       await page.goto(site.origin);
       const r = await page.run(
         async (urls) => {
-          const load = (src: string) =>
+          const load = (src: string, allow?: string) =>
             new Promise<HTMLIFrameElement>((resolve) => {
               const f = document.createElement('iframe');
+              if (allow !== undefined) f.setAttribute('allow', allow);
               f.onload = () => resolve(f);
               f.src = src;
               document.body.append(f);
@@ -362,38 +375,60 @@ for (const engine of ENGINES) {
               (c) => (c instanceof w.PublicKeyCredential ? 'ok' : 'not a PublicKeyCredential'),
               (e: Error) => e.name,
             );
-          const ask = (frame: HTMLIFrameElement) =>
-            new Promise<string>((resolve) => {
-              addEventListener('message', (e) => resolve(String(e.data)), { once: true });
-              frame.contentWindow!.postMessage('go', '*');
+          type Outcome = { outcome: string; clientData?: string; rawId?: string };
+          const ask = (frame: HTMLIFrameElement, op: string, rawId?: string) =>
+            new Promise<Outcome>((resolve) => {
+              const onMessage = (e: MessageEvent) => {
+                if (e.source !== frame.contentWindow) return;
+                removeEventListener('message', onMessage);
+                resolve(e.data as Outcome);
+              };
+              addEventListener('message', onMessage);
+              frame.contentWindow!.postMessage({ op, rawId }, '*');
             });
-          const crossOutcome = await ask(await load(urls.cross));
-          const allowed = document.createElement('iframe');
-          allowed.allow = 'publickey-credentials-create';
-          const grantedOutcome = await ask(
-            await new Promise<HTMLIFrameElement>((resolve) => {
-              allowed.onload = () => resolve(allowed);
-              allowed.src = urls.cross;
-              document.body.append(allowed);
-            }),
-          );
-          return { sameOutcome, crossOutcome, grantedOutcome };
+          const plain = await load(urls.cross);
+          const createOnly = await load(urls.cross, 'publickey-credentials-create');
+          const getOnly = await load(urls.cross, `publickey-credentials-get ${urls.crossOrigin}`);
+          const ungrantedCreate = await ask(plain, 'create');
+          const grantedCreate = await ask(createOnly, 'create');
+          return {
+            same: sameOutcome,
+            ungrantedCreate,
+            grantedCreate,
+            ungrantedGet: await ask(createOnly, 'get', grantedCreate.rawId),
+            grantedGet: await ask(getOnly, 'get', grantedCreate.rawId),
+          };
         },
-        { same: `${site.origin}/frame`, cross: `${framed.origin.replace('localhost', '127.0.0.1')}/` },
+        {
+          same: `${site.origin}/frame`,
+          cross: `${framed.origin.replace('localhost', '127.0.0.1')}/`,
+          crossOrigin: framed.origin.replace('localhost', '127.0.0.1'),
+        },
       );
-      assert.deepEqual({ same: r.sameOutcome, cross: r.crossOutcome }, { same: 'ok', cross: 'NotAllowedError' });
-      if (ENGINE_NOTES[engine].crossOriginFrames) {
-        // L3 §5.9: the embedder granted publickey-credentials-create; clientData says so (§5.8.1).
-        const [word, json] = [r.grantedOutcome.slice(0, 2), r.grantedOutcome.slice(3)];
-        assert.equal(word, 'ok', r.grantedOutcome);
-        const cd = JSON.parse(json) as { origin: string; crossOrigin: boolean; topOrigin: string };
+      assert.deepEqual(
+        { same: r.same, ungrantedCreate: r.ungrantedCreate.outcome, ungrantedGet: r.ungrantedGet.outcome },
+        {
+          same: 'ok',
+          ungrantedCreate: `NotAllowedError: the embedding page has not granted publickey-credentials-create to ${cross} (iframe allow attribute)`,
+          ungrantedGet: `NotAllowedError: the embedding page has not granted publickey-credentials-get to ${cross} (iframe allow attribute)`,
+        },
+      );
+      // L3 §5.9: the embedder granted the feature; clientData says so (§5.8.1).
+      for (const [what, outcome] of [
+        ['create', r.grantedCreate],
+        ['get', r.grantedGet],
+      ] as const) {
+        assert.equal(outcome.outcome, 'ok', `${what}: ${outcome.outcome}`);
+        const cd = JSON.parse(outcome.clientData!) as {
+          type: string;
+          origin: string;
+          crossOrigin: boolean;
+          topOrigin: string;
+        };
         assert.deepEqual(
-          { origin: cd.origin, crossOrigin: cd.crossOrigin, topOrigin: cd.topOrigin },
-          { origin: framed.origin.replace('localhost', '127.0.0.1'), crossOrigin: true, topOrigin: site.origin },
+          { type: cd.type, origin: cd.origin, crossOrigin: cd.crossOrigin, topOrigin: cd.topOrigin },
+          { type: `webauthn.${what}`, origin: cross, crossOrigin: true, topOrigin: site.origin },
         );
-      } else {
-        // Over the WebSocket channel softkey cannot see the embedder's policy: refused even when granted.
-        assert.equal(r.grantedOutcome, 'NotAllowedError');
       }
     });
 

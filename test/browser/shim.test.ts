@@ -7,35 +7,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { attach } from '../../src/bridge/playwright.js';
+import type { Page } from 'playwright-core';
+import { pageShimScript } from '../../src/bridge/pageShim.js';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
 import { ScriptedPresence } from '../helpers/env.js';
-import { KEEP_NAMES_SHIM, launchChromium, pageServer, SKIP } from './chromium.js';
+import { attachedChromium, KEEP_NAMES_SHIM, SKIP, type AttachedChromium } from './engines.js';
 
 describe('page shim in Chromium', { skip: SKIP }, () => {
-  let browser: Browser;
-  let context: BrowserContext;
+  let chromium: AttachedChromium;
   let page: Page;
   let key: SoftKey;
   const presence = new ScriptedPresence();
-  let site: Awaited<ReturnType<typeof pageServer>>;
+  let site: AttachedChromium['site'];
 
   before(async () => {
-    browser = await launchChromium();
     key = await openSoftKey({ dataDir: ':memory:', presence });
-    site = await pageServer();
-    context = await browser.newContext();
-    await context.addInitScript({ content: KEEP_NAMES_SHIM });
-    page = await context.newPage();
-    await attach(page, key);
-    await page.goto(site.origin);
+    chromium = await attachedChromium(key);
+    ({ page, site } = chromium);
   });
   after(async () => {
-    await context?.close();
-    await browser?.close();
+    await chromium?.close();
     await key?.close();
-    await site?.close();
   });
 
   it('create() returns a PublicKeyCredential like the browser’s, and its toJSON() verifies', async () => {
@@ -299,3 +291,95 @@ declare global {
     __lastId?: ArrayBuffer;
   }
 }
+
+describe('page shim: a binding that rejects, and installing the shim again', { skip: SKIP }, () => {
+  let chromium: AttachedChromium;
+  let key: SoftKey;
+  let page: Page;
+  const calls: Record<string, number> = { A: 0, B: 0 };
+
+  before(async () => {
+    key = await openSoftKey({ dataDir: ':memory:' });
+    chromium = await attachedChromium(key);
+    const context = await chromium.browser.newContext();
+    await context.addInitScript({ content: KEEP_NAMES_SHIM });
+    // Bridges of the test's own: A and B answer with their name; "throws" rejects as a Node handler can.
+    for (const name of ['A', 'B'])
+      await context.exposeBinding(`__bridge${name}`, (_source, m: { id: string }) => {
+        calls[name]!++;
+        return { id: m.id, ok: false, error: { name: 'NotAllowedError', message: `answered by ${name}` } };
+      });
+    await context.exposeBinding('__bridgeThrows', (_source, m: { options: { challenge: string } }) => {
+      if (m.options.challenge === 'AQ')
+        throw Object.assign(new Error('request r9 is already running'), { name: 'InvalidStateError' });
+      throw new Error('boom');
+    });
+    page = await context.newPage();
+    await page.goto(chromium.site.origin);
+  });
+  after(async () => {
+    await chromium?.close();
+    await key?.close();
+  });
+
+  const install = (name: string) => page.evaluate(pageShimScript({ kind: 'binding', name: `__bridge${name}` }));
+  const getOutcome = (challenge: number[]) =>
+    page.evaluate(
+      (c) =>
+        navigator.credentials.get({ publicKey: { challenge: new Uint8Array(c) } }).then(
+          () => 'resolved',
+          (e: Error) => `${e instanceof DOMException ? 'DOMException' : e.constructor.name} ${e.name}: ${e.message}`,
+        ),
+      challenge,
+    );
+
+  it('a binding rejection keeps its DOMException name and message; anything else is NotAllowedError, explained', async () => {
+    await install('Throws');
+    assert.equal(await getOutcome([1]), 'DOMException InvalidStateError: request r9 is already running');
+    assert.equal(await getOutcome([2]), 'DOMException NotAllowedError: the softkey bridge failed: boom');
+  });
+
+  it('installing again re-configures the window (the latest channel wins), wraps once, and the marker holds', async () => {
+    const identity = () =>
+      page.evaluate(() => {
+        const w = window as unknown as { __firstGet?: unknown };
+        w.__firstGet ??= navigator.credentials.get;
+        return w.__firstGet === navigator.credentials.get;
+      });
+    assert.equal(await identity(), true);
+    await install('A');
+    await install('A');
+    assert.match(await getOutcome([3]), /answered by A$/);
+    await install('B');
+    assert.match(await getOutcome([4]), /answered by B$/);
+    assert.deepEqual(calls, { A: 1, B: 1 }, 'one bridge call per get: navigator.credentials is wrapped once');
+    assert.equal(await identity(), true, 'the same wrapper as the first install');
+    const marker = await page.evaluate(() => {
+      const w = window as unknown as Record<string | symbol, unknown>;
+      const key = Symbol.for('softkey.pageShim');
+      let replaced = 'no';
+      try {
+        w[key] = { configure: () => undefined };
+        w.__softkeyShimInstalled = false;
+      } catch {
+        replaced = 'threw';
+      }
+      // Non-WebAuthn requests still reach the browser's own get(), not the shim again (no recursion).
+      const native = navigator.credentials.get({ mediation: 'silent' } as CredentialRequestOptions).then(
+        () => 'resolved',
+        (e: Error) => e.name,
+      );
+      return Promise.all([native]).then(([n]) => ({
+        replaced,
+        stillInstalled: w.__softkeyShimInstalled,
+        deleted: delete w[key],
+        native: n,
+      }));
+    });
+    assert.deepEqual(
+      { stillInstalled: marker.stillInstalled, deleted: marker.deleted },
+      { stillInstalled: true, deleted: false },
+    );
+    assert.notEqual(marker.native, 'RangeError', 'the native get is not the shim');
+  });
+});
