@@ -40,6 +40,9 @@ export interface AttachOptions {
 
 const BINDING = '__softkeyBridge';
 
+/** What Playwright tells a binding about its caller. */
+type BindingSource = { frame: Frame; page: Page };
+
 /** Every cross-origin frame between `frame` and the top is granted `feature` by its <iframe>. */
 async function frameGranted(frame: Frame, feature: string, top: string): Promise<boolean> {
   for (let f: Frame = frame, parent = f.parentFrame(); parent; f = parent, parent = f.parentFrame()) {
@@ -65,7 +68,19 @@ export async function attach(
   const client = options.client ?? key.client ?? new WebAuthnClient(key);
   const allowed = options.origins?.map((o) => normalizeOrigin(o) ?? o);
   const session = new BridgeSession(client);
-  await target.exposeBinding(BINDING, async (source, message: unknown): Promise<BridgeReply | undefined> => {
+  // One JSON string each way (the shim's `json` channel): Playwright then serializes a string, not
+  // the options and the credential field by field.
+  const answer = async (source: BindingSource, text: unknown): Promise<string | undefined> => {
+    let message: unknown;
+    try {
+      message = typeof text === 'string' ? JSON.parse(text) : undefined;
+    } catch {
+      message = undefined;
+    }
+    const reply = await serve(source, message);
+    return reply && JSON.stringify(reply);
+  };
+  const serve = async (source: BindingSource, message: unknown): Promise<BridgeReply | undefined> => {
     const origin = normalizeOrigin(source.frame.url());
     const m = (typeof message === 'object' && message !== null ? message : {}) as { id?: unknown; type?: unknown };
     const id = typeof m.id === 'string' ? m.id : '';
@@ -79,9 +94,13 @@ export async function attach(
       return refuse('NotAllowedError', notGrantedMessage(feature, origin));
     }
     return session.handle(message, origin, top);
-  });
+  };
+  await target.exposeBinding(BINDING, answer);
   const uvpa = (await client.isUserVerifyingPlatformAuthenticatorAvailable?.()) === true;
   await target.addInitScript({
-    content: pageShimScript({ kind: 'binding', name: BINDING }, { userVerifyingPlatformAuthenticator: uvpa }),
+    content: pageShimScript(
+      { kind: 'binding', name: BINDING, json: true },
+      { userVerifyingPlatformAuthenticator: uvpa },
+    ),
   });
 }
