@@ -139,8 +139,11 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       if (m.origin !== origin)
         return { id, ok: false, error: { name: 'SecurityError', message: 'the page origin does not match' } };
       const frameOrigin = typeof m.frameOrigin === 'string' ? normalizeOrigin(m.frameOrigin) : undefined;
-      const feature = m.feature === 'publickey-credentials-create' ? m.feature : 'publickey-credentials-get';
-      if (!frameOrigin || typeof m.nonce !== 'string' || (m.via !== undefined && typeof m.via !== 'string'))
+      const feature =
+        m.feature === 'publickey-credentials-create' || m.feature === 'publickey-credentials-get'
+          ? m.feature
+          : undefined;
+      if (!frameOrigin || !feature || typeof m.nonce !== 'string' || (m.via !== undefined && typeof m.via !== 'string'))
         return refuse('malformed grant');
       const why = grants.offer(origin, {
         nonce: m.nonce,

@@ -151,6 +151,61 @@ describe('bridge server', () => {
   });
 });
 
+describe("bridge server: a cross-origin frame served on its embedder's grant (L3 §5.9)", () => {
+  const FRAME = 'http://127.0.0.1:5174';
+  const CREATE = 'publickey-credentials-create';
+  const nonce = 'frame-nonce-0123456789';
+
+  it('refuses the frame until its embedder vouches; then once, with crossOrigin and topOrigin', async () => {
+    bridge.allow(FRAME);
+    const embedder = await open();
+    const frame = await open(FRAME);
+    const create = (id: string) => ({
+      type: 'create',
+      id,
+      origin: FRAME,
+      options: creation('127.0.0.1'),
+      grant: nonce,
+    });
+    const refused = `the embedding page has not granted ${CREATE} to ${FRAME} (iframe allow attribute)`;
+
+    frame.send(create('f1'));
+    assert.deepEqual(await frame.next(), { id: 'f1', ok: false, error: { name: 'NotAllowedError', message: refused } });
+    const grant = { type: 'grant', id: 'g1', origin: ORIGIN, nonce, frameOrigin: FRAME, feature: CREATE };
+    embedder.send({ ...grant, allow: 'publickey-credentials-get' });
+    assert.deepEqual(await embedder.next(), {
+      id: 'g1',
+      ok: false,
+      error: { name: 'NotAllowedError', message: refused },
+    });
+    embedder.send({ ...grant, id: 'g2', feature: 'camera', allow: 'camera' });
+    assert.deepEqual(await embedder.next(), {
+      id: 'g2',
+      ok: false,
+      error: { name: 'NotAllowedError', message: 'malformed grant' },
+    });
+    embedder.send({ ...grant, id: 'g3', allow: `${CREATE} ${FRAME}` });
+    assert.deepEqual(await embedder.next(), { id: 'g3', ok: true, value: null });
+
+    frame.send(create('f2'));
+    const served = await frame.next();
+    assert.ok(served.ok, JSON.stringify(served));
+    const clientData = JSON.parse(Buffer.from(served.credential!.response.clientDataJSON, 'base64url').toString()) as {
+      origin: string;
+      crossOrigin: boolean;
+      topOrigin: string;
+    };
+    assert.deepEqual(
+      { origin: clientData.origin, crossOrigin: clientData.crossOrigin, topOrigin: clientData.topOrigin },
+      { origin: FRAME, crossOrigin: true, topOrigin: ORIGIN },
+    );
+    frame.send(create('f3'));
+    assert.deepEqual(await frame.next(), { id: 'f3', ok: false, error: { name: 'NotAllowedError', message: refused } });
+    embedder.ws.close();
+    frame.ws.close();
+  });
+});
+
 describe('bridge server: abort', () => {
   it('an abort message cancels the running request with AbortError', async () => {
     const hanging = await openSoftKey({ dataDir: ':memory:', presence: 'timeout', userActionTimeoutMs: 60_000 });
