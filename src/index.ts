@@ -106,8 +106,13 @@ export type { ArmedWrongAnswer, OverrideState, WrongAnswerNeeds } from './contro
 export type { WebAuthnCeremony } from './authenticator/wrongAnswers.js';
 export type { WrongAnswerHook } from './client/wrongAnswers.js';
 export type { RpCeremonyAdapter, RpEndpoint } from './rp-check/rpCheck.js';
-export type { MetadataPayload } from './main/mds.js';
+export type { MetadataPayload } from './mds/metadataService.js';
 export { rpCheck, formatRpCheckReport, checkRpCheckAdapter } from './main/rpCheck.js';
 export type { RpCheckAdapter, RpCheckOptions, RpCheckReport, RpCheckResult, RpCheckVerdict } from './main/rpCheck.js';
-export { metadataBlob, startMetadataService, AUTHENTICATOR_STATUSES, MdsError } from './main/mds.js';
-export type { AuthenticatorStatus, MetadataBlob, MetadataBlobOptions, MetadataServiceServer } from './main/mds.js';
+export { metadataBlob, startMetadataService, AUTHENTICATOR_STATUSES, MdsError } from './mds/metadataService.js';
+export type {
+  AuthenticatorStatus,
+  MetadataBlob,
+  MetadataBlobOptions,
+  MetadataServiceServer,
+} from './mds/metadataService.js';

@@ -1,5 +1,5 @@
 /**
- * `softkey mds`: a local FIDO Metadata Service for a key's data directory (src/main/mds.ts):
+ * `softkey mds`: a local FIDO Metadata Service for a key's data directory (src/mds/metadataService.ts):
  * serves the metadata BLOB on loopback, or writes it with --out (0600) and exits.
  */
 import { writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import {
   metadataBlob,
   startMetadataService,
   type AuthenticatorStatus,
-} from '../main/mds.js';
+} from '../mds/metadataService.js';
 import { openSoftKey } from '../main/softkey.js';
 
 export const MDS_HELP = `softkey mds [--data-dir DIR] [--out FILE | --listen HOST:PORT] [--root-out FILE]

@@ -1,5 +1,5 @@
 /**
- * The local FIDO Metadata Service (src/main/mds.ts): a metadata BLOB per FIDO MDS 3.0, loaded by
+ * The local FIDO Metadata Service (src/mds/metadataService.ts): a metadata BLOB per FIDO MDS 3.0, loaded by
  * @simplewebauthn/server's MetadataService from softkey's server with the MDS root as its only
  * trust anchor; registration follows the status reports a test sets. SimpleWebAuthn 14 refuses the
  * compromise statuses (USER_VERIFICATION_BYPASS, ATTESTATION_KEY_COMPROMISE, USER_KEY_*); it does
@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { MetadataService, SettingsService, verifyRegistrationResponse } from '@simplewebauthn/server';
 import * as b64u from '../../src/encoding/base64url.js';
 import { utf8 } from '../../src/encoding/bytes.js';
-import { metadataBlob, startMetadataService, type MetadataServiceServer } from '../../src/main/mds.js';
+import { metadataBlob, startMetadataService, type MetadataServiceServer } from '../../src/mds/metadataService.js';
 import { openSoftKey, type SoftKey } from '../../src/index.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 

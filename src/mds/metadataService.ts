@@ -3,7 +3,7 @@
  * legalHeader, no, nextUpdate, entries; §3.1.1 entries: aaguid, metadataStatement, statusReports,
  * timeOfLastStatusChange) with one metadata statement (FIDO Metadata Statement 3.0 §4) per device
  * profile: its AAGUID, this key's attestation root and the authenticatorGetInfo the profile answers.
- * Signed by an MDS authority kept in the key's vault (crypto/attestation/metadataBlob.ts); status
+ * Signed by an MDS authority kept in the key's vault (src/crypto/attestation/metadataBlob.ts); status
  * reports are set per profile or AAGUID (REVOKED, USER_VERIFICATION_BYPASS, …), so an RP's
  * metadata checks can be tested. `softkey mds` serves it or writes it (--out).
  */
@@ -16,16 +16,14 @@ import {
   signMetadataBlob,
   type MetadataAuthority,
 } from '../crypto/attestation/metadataBlob.js';
-import { Command } from '../ctap2/commands.js';
-import { decodeGetInfoResponse } from '../ctap2/hostCodec.js';
 import * as b64u from '../encoding/base64url.js';
-import { toHex } from '../encoding/bytes.js';
 import { CoseAlg } from '../encoding/cose.js';
 import { hostAllowed } from '../encoding/webGuard.js';
 import type { Vault } from '../store/vault.js';
-import { formatHostPort, parseHostPort } from './address.js';
-import { BUILT_IN_PROFILES } from './profiles.js';
-import { openSoftKey, type SoftKey } from './softkey.js';
+import { formatHostPort, parseHostPort } from '../main/address.js';
+import { readInfo } from '../main/operations.js';
+import { BUILT_IN_PROFILES } from '../main/profiles.js';
+import { openSoftKey, type SoftKey } from '../main/softkey.js';
 
 /** FIDO MDS 3.0 §3.1.4 AuthenticatorStatus. */
 export const AUTHENTICATOR_STATUSES = [
@@ -134,9 +132,7 @@ async function metadataAuthority(vault: Vault): Promise<MetadataAuthority> {
 
 /** authenticatorGetInfo as the metadata statement's authenticatorGetInfo member (§4: names, AAGUID in hex). */
 async function getInfoOf(key: SoftKey): Promise<Record<string, unknown>> {
-  const info = decodeGetInfoResponse(await key.cbor(new Uint8Array([Command.authenticatorGetInfo])));
-  const { raw: _raw, aaguid, ...rest } = info;
-  const json: Record<string, unknown> = { ...rest, aaguid: toHex(aaguid) };
+  const json = await readInfo(key);
   for (const [k, v] of Object.entries(json)) if (v instanceof Uint8Array) json[k] = b64u.encode(v);
   return json;
 }
