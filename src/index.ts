@@ -107,8 +107,14 @@ export type { WebAuthnCeremony } from './authenticator/wrongAnswers.js';
 export type { WrongAnswerHook } from './client/wrongAnswers.js';
 export type { RpCeremonyAdapter, RpEndpoint } from './rp-check/rpCheck.js';
 export type { MetadataPayload } from './mds/metadataService.js';
-export { rpCheck, formatRpCheckReport, checkRpCheckAdapter } from './main/rpCheck.js';
-export type { RpCheckAdapter, RpCheckOptions, RpCheckReport, RpCheckResult, RpCheckVerdict } from './main/rpCheck.js';
+export { rpCheck, formatRpCheckReport, checkRpCheckAdapter } from './rp-check/rpCheck.js';
+export type {
+  RpCheckAdapter,
+  RpCheckOptions,
+  RpCheckReport,
+  RpCheckResult,
+  RpCheckVerdict,
+} from './rp-check/rpCheck.js';
 export { metadataBlob, startMetadataService, AUTHENTICATOR_STATUSES, MdsError } from './mds/metadataService.js';
 export type {
   AuthenticatorStatus,

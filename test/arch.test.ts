@@ -49,14 +49,11 @@ const ALLOWED: Record<string, string[]> = {
     'rp-demo',
     'split/front',
     'split/core',
-    'artillery',
-    'mcp',
-    'rp-check',
   ],
   // The command: the composition roots, and the tools built over them.
-  cli: ['main', 'mds'],
+  cli: ['main', 'mds', 'rp-check', 'mcp', 'artillery'],
   artillery: ['encoding', 'ctap2', 'main'], // softkey/artillery: processor functions over the composition root
-  mcp: [], // softkey mcp: the control API's routes as MCP tools; main wires it to a device
+  mcp: ['encoding', 'crypto', 'main'], // softkey mcp: the control API's routes as MCP tools, over a running device's control API
   testing: ['encoding', 'crypto', 'client', 'bridge', 'main'], // softkey/testing: the page shim in a DOM test environment
   'rp-check': ['encoding', 'main'], // softkey rp-check: drives an RP's endpoints with a key from the composition root
   mds: ['encoding', 'crypto', 'store', 'main'], // softkey mds: a FIDO MDS 3.0 BLOB of a key from the composition root

@@ -1,11 +1,11 @@
 /**
  * `softkey mcp [--data-dir DIR | --url URL --token TOKEN]`: a Model Context Protocol server on
- * stdin/stdout for AI agents, driving a running `softkey start` through its control API (main/mcp.ts).
+ * stdin/stdout for AI agents, driving a running `softkey start` through its control API (src/mcp/stdio.ts).
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../main/address.js';
 import { DEFAULT_DATA_DIR } from '../main/device.js';
-import { runMcpServer } from '../main/mcp.js';
+import { runMcpServer } from '../mcp/stdio.js';
 
 export const MCP_HELP = `softkey mcp [--data-dir DIR | --url URL --token TOKEN]
   A Model Context Protocol server (stdio) for AI agents: the control API of the softkey running on DIR

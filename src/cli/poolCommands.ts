@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../main/address.js';
-import { createPoolFiles, PoolError } from '../main/pool.js';
+import { createPool, PoolError, writePool } from '../artillery/pool.js';
 
 export const POOL_HELP = `softkey pool create --users N --rp-id ID --out DIR [--origin URL] [--prefix NAME] [--alg=-7,-8,-257]
                    [--resident]
@@ -44,7 +44,7 @@ export async function poolCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError('--alg takes COSE algorithm numbers such as --alg=-7,-8');
   const passphrase = process.env.SOFTKEY_POOL_PASSPHRASE;
   try {
-    const r = await createPoolFiles(values.out, {
+    const made = await createPool({
       users: Number(values.users),
       rpId: values['rp-id'],
       ...(values.origin && { origin: values.origin }),
@@ -53,8 +53,9 @@ export async function poolCommand(args: string[], io: Io): Promise<number> {
       ...(passphrase && { passphrase }),
       ...(values.resident && { resident: true }),
     });
+    const r = writePool(values.out, made);
     io.out(
-      `pool of ${r.users} ${values.resident ? 'discoverable ' : ''}users for ${values['rp-id']}: ${r.poolPath} (seed the RP from it), ` +
+      `pool of ${made.pool.users.length} ${values.resident ? 'discoverable ' : ''}users for ${values['rp-id']}: ${r.poolPath} (seed the RP from it), ` +
         `${r.secretPath} (the workers' secret, 0600)`,
     );
     return 0;

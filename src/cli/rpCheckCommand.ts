@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../main/address.js';
-import { checkRpCheckAdapter, formatRpCheckReport, rpCheck } from '../main/rpCheck.js';
+import { checkRpCheckAdapter, formatRpCheckReport, rpCheck } from '../rp-check/rpCheck.js';
 
 export const RP_CHECK_HELP = `softkey rp-check CONFIG.json [--only NAME,...] [--json]
       drive an RP's registration/sign-in endpoints (CONFIG: { target, origin?, registration: { options: { url, body },

@@ -5,7 +5,7 @@
  * key" prompts, seed or inspect passkeys, switch user presence and verification, arm faults and read
  * the CTAP trace instead of stalling at a passkey dialog.
  *
- * This file knows only the HTTP routes of the control API; the composition root (main/mcp.ts) gives it
+ * This file knows only the HTTP routes of the control API; the composition root (stdio.ts) gives it
  * a `ControlCall` that finds the running device and carries its per-run token, so the agent never
  * sees or handles the token.
  */

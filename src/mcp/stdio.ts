@@ -1,5 +1,5 @@
 /**
- * Composition for `softkey mcp` (src/mcp): the MCP server over stdio, calling the control API of a
+ * `softkey mcp`'s server over stdio (the tools are server.ts), calling the control API of a
  * running `softkey start`. The endpoint and its per-run token come from <dataDir>/control.json, read
  * again for every call (a restarted device has a new token and port), or from an explicit URL and token.
  */
@@ -8,8 +8,8 @@ import { randomBytes } from '../crypto/aead.js';
 import { generateCredentialKey, pkcs8OfSecret } from '../crypto/credentialKeys.js';
 import * as b64u from '../encoding/base64url.js';
 import { CoseAlg } from '../encoding/cose.js';
-import { createMcpServer } from '../mcp/server.js';
-import { controlRequest, readControlInfo } from './controlClient.js';
+import { createMcpServer } from './server.js';
+import { controlRequest, readControlInfo } from '../main/controlClient.js';
 
 export type McpEndpoint = { url: string; token: string } | { dataDir: string };
 
