@@ -44,7 +44,7 @@ export interface DeviceOptions {
   seed?: (store: CredentialStore, vault: Vault) => void;
   /** Per-credential events (control API). */
   credentialEvents?: CredentialEventSink;
-  /** Wrappers around the CTAP2/CTAP1 exchanges and outgoing reports (faults and trace, main/control.ts). */
+  /** Wrappers around the CTAP2/CTAP1 exchanges and outgoing reports (faults and trace, control/deviceControl.ts). */
   interpose?: DeviceInterposer;
 }
 

@@ -26,7 +26,9 @@ import {
 } from '../store/snapshot.js';
 import { BUILT_IN_PROFILES, profileConfig, type ProfileSpec } from './profiles.js';
 import { TerminalPresence, type PresenceMode } from './presence.js';
-import { prepareControl, traceWalletApp, type Controller } from './control.js';
+import { prepareControl, traceWalletApp } from '../control/deviceControl.js';
+import type { Controller } from '../control/controller.js';
+import { CONTROL_KEY_CODECS } from './control.js';
 import type { TransactionReview, WalletApp } from './wallet.js';
 
 import type { CtapTransport } from '../client/transport.js';
@@ -166,6 +168,7 @@ export async function openSoftKey(options: OpenSoftKeyOptions = {}): Promise<Sof
     throw new RangeError('backupState requires backupEligible');
   // Presence goes through the control API's broker, so modes can change and prompts be answered.
   const control = prepareControl({
+    keys: CONTROL_KEY_CODECS,
     ...(typeof options.presence === 'object' ? { custom: options.presence } : { mode: options.presence ?? 'auto' }),
     ...(options.userActionTimeoutMs !== undefined && { timeoutMs: options.userActionTimeoutMs }),
     terminal: new TerminalPresence(process.stdin, process.stderr, options.userActionTimeoutMs),
