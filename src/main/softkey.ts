@@ -25,7 +25,7 @@ import {
   type SealedKeyState,
 } from '../store/snapshot.js';
 import { BUILT_IN_PROFILES, profileConfig, type ProfileSpec } from './profiles.js';
-import { TerminalPresence, type PresenceMode } from './presence.js';
+import { TerminalPresence, type PresenceMode } from '../control/presencePolicies.js';
 import { prepareControl, traceWalletApp } from '../control/deviceControl.js';
 import type { Controller } from '../control/controller.js';
 import { CONTROL_KEY_CODECS } from './control.js';
