@@ -12,62 +12,23 @@
 import { randomBytes } from '../crypto/aead.js';
 import * as b64u from '../encoding/base64url.js';
 import type { HidReportPort } from '../transport/hidPort.js';
-import { HidAssembler, makeBlocks } from '../transport/ledgerHidFraming.js';
+import {
+  ledgerDevice,
+  softkeyUhidDevice,
+  softkeyUsbipDevice,
+  WALLET_USBIP_BUSID,
+  type ApduExchange,
+} from '../transport/softkeyUsbDevices.js';
 import { tcpHidPort } from '../transport/tcpHid.js';
-import { DEFAULT_UHID_NAME, uhidPort, type UhidTransportOptions } from '../transport/uhid.js';
-import { FIDO_REPORT_DESCRIPTOR, LEDGER_REPORT_DESCRIPTOR } from '../transport/usbDescriptors.js';
-import { usbipHidPort, type UsbipDeviceOptions } from '../transport/usbip.js';
+import { uhidPort } from '../transport/uhid.js';
+import { usbipHidPort } from '../transport/usbip.js';
 import { webSocketHidPort } from '../transport/webSocketHid.js';
 import { parseHostPort, type HostPort } from './address.js';
 import { attachHid, DEVICE_VERSION, type HidFront } from './hidFront.js';
 import { listenFor } from './listenErrors.js';
 
-/**
- * USB ids the HID transports present by default: 0x1209 is the pid.codes open-source vendor id and
- * 0x0001 its "test PID" (not for products). Clients find FIDO devices by usage page 0xF1D0, not by id.
- */
-export const SOFTKEY_USB_VENDOR_ID = 0x1209;
-export const SOFTKEY_USB_PRODUCT_ID = 0x0001;
-export const SOFTKEY_PRODUCT_NAME = 'softkey FIDO2';
+/** The CTAPHID device version (hidFront.ts) as USB's bcdDevice: 0.1.0 is 0x0010. */
 export const SOFTKEY_BCD_DEVICE = (DEVICE_VERSION[0] << 8) | (DEVICE_VERSION[1] << 4) | DEVICE_VERSION[2];
-export const DEFAULT_USBIP_BUSID = '1-1';
-/** The Filecoin app's Ledger-style HID interface: Ledger's vendor id (what Ledger clients look for). */
-export const LEDGER_USB_VENDOR_ID = 0x2c97;
-export const LEDGER_USB_PRODUCT_ID = 0x0001;
-export const WALLET_USBIP_BUSID = '1-2';
-
-/** What the USB/IP wallet device needs of the Filecoin app: one APDU in, one response out. */
-export interface ApduExchange {
-  exchange(apdu: Uint8Array): Promise<Uint8Array>;
-}
-
-/** softkey's FIDO HID device as UHID creates it (the options of transport/uhid.ts uhidPort). */
-export function softkeyUhidDevice(
-  options: { serial?: string } = {},
-): Omit<UhidTransportOptions, 'onReport' | 'onPowerCycle'> {
-  return {
-    name: DEFAULT_UHID_NAME,
-    vendor: SOFTKEY_USB_VENDOR_ID,
-    product: SOFTKEY_USB_PRODUCT_ID,
-    version: SOFTKEY_BCD_DEVICE,
-    ...(options.serial !== undefined && { uniq: options.serial }),
-    reportDescriptor: FIDO_REPORT_DESCRIPTOR,
-  };
-}
-
-/** softkey's FIDO HID device as USB/IP exports it (busid 1-1). */
-export function softkeyUsbipDevice(options: { serial?: string } = {}): Omit<UsbipDeviceOptions, 'onReport'> {
-  return {
-    busid: DEFAULT_USBIP_BUSID,
-    vendor: SOFTKEY_USB_VENDOR_ID,
-    product: SOFTKEY_USB_PRODUCT_ID,
-    bcdDevice: SOFTKEY_BCD_DEVICE,
-    manufacturer: 'softkey',
-    productName: SOFTKEY_PRODUCT_NAME,
-    ...(options.serial !== undefined && { serial: options.serial }),
-    reportDescriptor: FIDO_REPORT_DESCRIPTOR,
-  };
-}
 
 /** What a device offers the transports besides CTAPHID: the Filecoin app (USB/IP's second device). */
 export interface TransportOffer {
@@ -89,7 +50,7 @@ export const HID_TRANSPORTS: readonly HidTransport[] = [
   {
     flag: 'uhid',
     help: 'appear as a USB HID security key through Linux /dev/uhid',
-    open: () => uhidPort(softkeyUhidDevice()),
+    open: () => uhidPort(softkeyUhidDevice({ bcdDevice: SOFTKEY_BCD_DEVICE })),
   },
   {
     flag: 'usbip',
@@ -180,41 +141,13 @@ async function usbipWithWallet(address: Partial<HostPort>, wallet?: ApduExchange
   let send: (report: Uint8Array) => void = () => {};
   const port = await usbipHidPort({
     ...address,
-    device: softkeyUsbipDevice(),
-    ...(wallet && { extraDevices: [ledgerDevice(wallet, (report) => send(report))] }),
+    device: softkeyUsbipDevice({ bcdDevice: SOFTKEY_BCD_DEVICE }),
+    ...(wallet && {
+      extraDevices: [ledgerDevice(wallet, (report) => send(report), { bcdDevice: SOFTKEY_BCD_DEVICE })],
+    }),
   });
   send = (report) => port.server.sendReport(WALLET_USBIP_BUSID, report);
   return wallet
     ? { ...port, description: `${port.description}; the Filecoin app is busid ${WALLET_USBIP_BUSID}` }
     : port;
-}
-
-/**
- * The Filecoin app as a USB HID device speaking Ledger's HID framing (channel, tag 0x05, sequence,
- * 64-byte reports): whole APDUs go to the app one at a time, answers go back on the host's channel.
- */
-export function ledgerDevice(
-  app: ApduExchange,
-  send: (report: Uint8Array) => void,
-  onError?: (e: unknown) => void,
-): UsbipDeviceOptions {
-  const assembler = new HidAssembler();
-  let queue: Promise<void> = Promise.resolve();
-  return {
-    busid: WALLET_USBIP_BUSID,
-    vendor: LEDGER_USB_VENDOR_ID,
-    product: LEDGER_USB_PRODUCT_ID,
-    bcdDevice: SOFTKEY_BCD_DEVICE,
-    manufacturer: 'softkey',
-    productName: 'softkey Filecoin (Ledger-style)',
-    reportDescriptor: LEDGER_REPORT_DESCRIPTOR,
-    onReport: (report) => {
-      const r = assembler.push(report);
-      if (r.kind !== 'message') return; // need-more, or a malformed packet that resets the assembler
-      queue = queue
-        .then(() => app.exchange(r.message))
-        .then((answer) => makeBlocks(r.channel, answer).forEach(send))
-        .catch((e: unknown) => onError?.(e));
-    },
-  };
 }

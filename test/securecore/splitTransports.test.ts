@@ -15,7 +15,7 @@ import * as b64u from '../../src/encoding/base64url.js';
 import { connectSoftKey } from '../../src/main/softkey.js';
 import { connectTcpHid } from '../../src/transport/tcpHid.js';
 import { freeTcpPort, startSoftkeyProcess } from '../interop/startDevice.js';
-import { LEDGER_USB_VENDOR_ID, SOFTKEY_USB_VENDOR_ID } from '../../src/main/hidTransports.js';
+import { LEDGER_USB_VENDOR_ID, SOFTKEY_USB_VENDOR_ID } from '../../src/transport/softkeyUsbDevices.js';
 import { devlist } from '../transport/usbipTestClient.js';
 
 const ORIGIN = 'https://example.test';

@@ -40,7 +40,12 @@ import { decodeCoseKey } from '../../src/encoding/cose.js';
 import { toHex } from '../../src/encoding/bytes.js';
 import { openDevice } from '../../src/main/device.js';
 import { attachHid } from '../../src/main/hidFront.js';
-import { softkeyUhidDevice, SOFTKEY_USB_PRODUCT_ID, SOFTKEY_USB_VENDOR_ID } from '../../src/main/hidTransports.js';
+import { SOFTKEY_BCD_DEVICE } from '../../src/main/hidTransports.js';
+import {
+  softkeyUhidDevice,
+  SOFTKEY_USB_PRODUCT_ID,
+  SOFTKEY_USB_VENDOR_ID,
+} from '../../src/transport/softkeyUsbDevices.js';
 import {
   decodeUhidEvent,
   describeOpenError,
@@ -441,7 +446,10 @@ describe('UHID transport against a fake kernel', () => {
       const { file, kernel } = await fakeUhid();
       const device = await openDevice({ dataDir: ':memory:', presence: { request: async () => 'approved' } });
       cleanups.push(() => device.close());
-      const served = attachHid(device, await uhidPort({ ...softkeyUhidDevice({ serial: 'SK-1' }), file }));
+      const served = attachHid(
+        device,
+        await uhidPort({ ...softkeyUhidDevice({ bcdDevice: SOFTKEY_BCD_DEVICE, serial: 'SK-1' }), file }),
+      );
       cleanups.push(() => served.close());
       assert.match(served.description, /UHID/);
 

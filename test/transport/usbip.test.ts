@@ -26,7 +26,12 @@ import { decodeCoseKey } from '../../src/encoding/cose.js';
 import { toHex } from '../../src/encoding/bytes.js';
 import { openDevice } from '../../src/main/device.js';
 import { attachHid } from '../../src/main/hidFront.js';
-import { softkeyUsbipDevice, SOFTKEY_USB_PRODUCT_ID, SOFTKEY_USB_VENDOR_ID } from '../../src/main/hidTransports.js';
+import { SOFTKEY_BCD_DEVICE } from '../../src/main/hidTransports.js';
+import {
+  softkeyUsbipDevice,
+  SOFTKEY_USB_PRODUCT_ID,
+  SOFTKEY_USB_VENDOR_ID,
+} from '../../src/transport/softkeyUsbDevices.js';
 import { FIDO_REPORT_DESCRIPTOR, LEDGER_REPORT_DESCRIPTOR } from '../../src/transport/usbDescriptors.js';
 import {
   encodeDevlistReply,
@@ -197,7 +202,7 @@ describe('USB/IP client ↔ softkey', () => {
       device,
       await usbipHidPort({
         port: 0,
-        device: softkeyUsbipDevice({ serial: 'SK-USBIP' }),
+        device: softkeyUsbipDevice({ bcdDevice: SOFTKEY_BCD_DEVICE, serial: 'SK-USBIP' }),
         extraDevices: [
           {
             busid: '1-2',
