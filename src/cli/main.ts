@@ -31,7 +31,8 @@ import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey
 import { readInfo, resetDevice } from '../main/operations.js';
 import { secureCoreMain, startSplit } from '../main/splitStart.js';
 import { ATTESTATION_FORMATS, isAttestationFormat, ProfileError, profileConfig } from '../main/profiles.js';
-import { startWebServices, WEB_FLAGS, webServicesFromFlags, type WebServices } from '../main/webServices.js';
+import { startWebServices, type WebServices } from '../main/webServices.js';
+import { WEB_FLAGS, webServicesFromFlags } from './webFlags.js';
 import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices } from '../main/panel.js';
 import { ctlCommand } from './ctlCommands.js';
 import { mcpCommand } from './mcpCommand.js';

@@ -4,17 +4,18 @@
  * pages then load the bridge shim with this run's token. Everything binds loopback unless told
  * otherwise.
  */
-import { join } from 'node:path';
 import { randomBytes } from '../crypto/aead.js';
 import * as b64u from '../encoding/base64url.js';
-import { normalizeOrigin, startBridgeServer, type BridgeServer } from '../bridge/server.js';
+import { startBridgeServer, type BridgeServer } from '../bridge/server.js';
 import { listenFor } from './listenErrors.js';
 import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_BRIDGE_HOST, DEFAULT_BRIDGE_PORT } from '../bridge/protocol.js';
 import { WebAuthnClient, type CtapTransport } from '../client/index.js';
 import { createDemoServer, type DemoServer } from '../rp-demo/server.js';
-import { parseHostPort, UsageError, type HostPort } from './address.js';
+import type { HostPort } from './address.js';
 
-export const DEFAULT_DEMO = { host: 'localhost', port: 5173 } as const;
+/** What `softkey start`'s flags (cli/webFlags.ts) need of the bridge. */
+export { normalizeOrigin } from '../bridge/server.js';
+export { DEFAULT_BRIDGE_HOST, DEFAULT_BRIDGE_PORT };
 
 export interface WebServicesOptions {
   /** Where the bridge listens; false: no bridge. Default 127.0.0.1:5175. */
@@ -35,11 +36,6 @@ export interface WebServices {
   close(): Promise<void>;
 }
 
-/** A WebAuthn client for the key: its own (key.client) when it has one. */
-export function clientFor(key: CtapTransport & { client?: WebAuthnClient }): WebAuthnClient {
-  return key.client ?? new WebAuthnClient(key);
-}
-
 export async function startWebServices(
   key: CtapTransport & { client?: WebAuthnClient },
   options: WebServicesOptions,
@@ -54,7 +50,7 @@ export async function startWebServices(
         '--bridge',
         () =>
           startBridgeServer({
-            client: clientFor(key),
+            client: key.client ?? new WebAuthnClient(key), // the key's own client when it has one
             token: b64u.encode(randomBytes(24)),
             host: at.host,
             port: at.port,
@@ -103,59 +99,3 @@ export async function startWebServices(
     },
   };
 }
-
-/** Where the demo keeps its database inside a data directory. */
-export const demoDbPath = (dataDir: string) => (dataDir === ':memory:' ? ':memory:' : join(dataDir, 'rp-demo.sqlite'));
-
-export interface WebFlags {
-  bridge?: string;
-  'no-bridge'?: boolean;
-  'allow-origin'?: string[];
-  demo?: string;
-  'no-demo'?: boolean;
-  /** A softkey credential pool (softkey pool create) whose users the demo adds at start. */
-  'demo-seed'?: string;
-}
-
-/**
- * `softkey start` flags → what to serve. The bridge runs with --bridge or --demo; the demo with
- * --demo (which `npm start` passes). undefined: nothing to serve.
- */
-export function webServicesFromFlags(flags: WebFlags, dataDir: string): WebServicesOptions | undefined {
-  if (flags.bridge !== undefined && flags['no-bridge'])
-    throw new UsageError('--bridge and --no-bridge exclude each other');
-  if (flags.demo !== undefined && flags['no-demo']) throw new UsageError('--demo and --no-demo exclude each other');
-  const demo = flags.demo !== undefined && !flags['no-demo'] ? parseHostPort(flags.demo, '--demo') : undefined;
-  const origins = (flags['allow-origin'] ?? []).map((o) => {
-    const n = normalizeOrigin(o);
-    if (!n) throw new UsageError(`--allow-origin must be an origin such as http://localhost:3000, got "${o}"`);
-    return n;
-  });
-  const bridgeWanted = !flags['no-bridge'] && (flags.bridge !== undefined || demo !== undefined || origins.length > 0);
-  if (flags['demo-seed'] !== undefined && !demo) throw new UsageError('--demo-seed needs --demo');
-  if (!bridgeWanted && !demo) return undefined;
-  const bridge = bridgeWanted
-    ? parseHostPort(flags.bridge ?? `${DEFAULT_BRIDGE_HOST}:${DEFAULT_BRIDGE_PORT}`, '--bridge')
-    : false;
-  return {
-    bridge,
-    ...(origins.length > 0 && { allowOrigins: origins }),
-    ...(demo && {
-      demo: {
-        ...demo,
-        dbPath: demoDbPath(dataDir),
-        ...(flags['demo-seed'] !== undefined && { seedPool: flags['demo-seed'] }),
-      },
-    }),
-  };
-}
-
-/** The parseArgs options of WebFlags. */
-export const WEB_FLAGS = {
-  bridge: { type: 'string' },
-  'no-bridge': { type: 'boolean' },
-  'allow-origin': { type: 'string', multiple: true },
-  demo: { type: 'string' },
-  'no-demo': { type: 'boolean' },
-  'demo-seed': { type: 'string' },
-} as const;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
-import { webServicesFromFlags } from '../../src/main/webServices.js';
+import { webServicesFromFlags } from '../../src/cli/webFlags.js';
 import { createDemoServer } from '../../src/rp-demo/server.js';
 import { DemoSeedError } from '../../src/rp-demo/seed.js';
 

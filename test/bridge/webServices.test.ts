@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { UsageError } from '../../src/main/address.js';
 import { openSoftKey } from '../../src/main/softkey.js';
-import { startWebServices, webServicesFromFlags } from '../../src/main/webServices.js';
+import { startWebServices } from '../../src/main/webServices.js';
+import { webServicesFromFlags } from '../../src/cli/webFlags.js';
 
 describe('webServicesFromFlags', () => {
   it('serves nothing by default, the bridge with --bridge, bridge and demo with --demo', () => {
