@@ -131,3 +131,18 @@ export function startApduTcpServer(options: ApduTcpServerOptions): Promise<ApduT
     });
   });
 }
+
+/**
+ * Parses the `--apdu` argument of `softkey start`: `HOST:PORT`, `:PORT`, `PORT`, `[v6]:PORT` or
+ * `HOST` (port 9999). Throws RangeError on anything else.
+ */
+export function parseApduListen(spec: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*))(?::(\d{1,5}))?$/.exec(spec.trim());
+  const bare = /^\d{1,5}$/.test(spec.trim());
+  const host = bare ? '' : (m?.[1] ?? m?.[2] ?? '');
+  const portText = bare ? spec.trim() : m?.[3];
+  if (!m && !bare) throw new RangeError(`invalid --apdu address "${spec}" (expected HOST:PORT)`);
+  const port = portText === undefined ? SPECULOS_APDU_PORT : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`invalid port in "${spec}"`);
+  return { host: host === '' ? DEFAULT_HOST : host, port };
+}
