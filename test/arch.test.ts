@@ -56,6 +56,7 @@ const ALLOWED: Record<string, string[]> = {
   mcp: ['encoding', 'crypto', 'main'], // softkey mcp: the control API's routes as MCP tools, over a running device's control API
   testing: ['encoding', 'crypto', 'client', 'bridge', 'main'], // softkey/testing: the page shim in a DOM test environment
   'rp-check': ['encoding', 'main'], // softkey rp-check: drives an RP's endpoints with a key from the composition root
+  playwright: ['bridge', 'main'], // softkey/playwright: the Playwright Test fixture, a key from the composition root
   mds: ['encoding', 'crypto', 'store', 'main'], // softkey mds: a FIDO MDS 3.0 BLOB of a key from the composition root
   '.': ['*'], // src/index.ts, the package entry (a composition root like main)
 };

@@ -17,7 +17,7 @@ import type {
   TestType,
 } from '@playwright/test';
 import { attach } from '../bridge/playwright.js';
-import { openSoftKey, type OpenSoftKeyOptions, type SoftKey } from './softkey.js';
+import { openSoftKey, type OpenSoftKeyOptions, type SoftKey } from '../main/softkey.js';
 
 export { attach, type AttachOptions, type AttachableKey } from '../bridge/playwright.js';
 
