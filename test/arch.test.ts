@@ -53,7 +53,7 @@ const ALLOWED: Record<string, string[]> = {
   // The command: the composition roots, and the tools built over them.
   cli: ['main', 'mds', 'rp-check', 'mcp', 'artillery'],
   artillery: ['encoding', 'ctap2', 'main'], // softkey/artillery: processor functions over the composition root
-  mcp: ['encoding', 'crypto', 'main'], // softkey mcp: the control API's routes as MCP tools, over a running device's control API
+  mcp: ['encoding', 'crypto', 'control'], // softkey mcp: the control API's routes as MCP tools, over a running device's control API
   testing: ['encoding', 'crypto', 'client', 'bridge', 'main'], // softkey/testing: the page shim in a DOM test environment
   'rp-check': ['encoding', 'main'], // softkey rp-check: drives an RP's endpoints with a key from the composition root
   playwright: ['bridge', 'main'], // softkey/playwright: the Playwright Test fixture, a key from the composition root

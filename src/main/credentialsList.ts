@@ -14,7 +14,7 @@
 import * as b64u from '../encoding/base64url.js';
 import { toHex } from '../encoding/bytes.js';
 import { COUNTER_RESERVATION } from '../store/sqliteStore.js';
-import { ControlClientError, controlRequest, readControlInfo } from './controlClient.js';
+import { controlRequest, findRunningDevice } from '../control/controlClient.js';
 import type { CredentialInfo } from '../control/controller.js';
 import { openSoftKey } from './softkey.js';
 
@@ -50,19 +50,9 @@ const line = (r: Row) =>
 
 /** The running device's list, or undefined when none answers on `dataDir`. */
 async function fromRunningDevice(dataDir: string): Promise<CredentialsListing | undefined> {
-  let info;
-  try {
-    info = readControlInfo(dataDir);
-  } catch {
-    return undefined; // no control.json: nothing runs here with a control API
-  }
-  let list: CredentialInfo[];
-  try {
-    list = (await controlRequest(info, 'GET', '/credentials')) as CredentialInfo[];
-  } catch (e) {
-    if (e instanceof ControlClientError && e.status === undefined) return undefined; // a stale control.json
-    throw e;
-  }
+  const info = await findRunningDevice(dataDir);
+  if (!info) return undefined;
+  const list = (await controlRequest(info, 'GET', '/credentials')) as CredentialInfo[];
   return {
     lines: list.map((c) => line({ ...c, counter: String(c.signCount), idHex: toHex(b64u.decode(c.credentialId)) })),
     source: `counters from the running device (pid ${info.pid}, ${info.url})`,

@@ -15,29 +15,16 @@ import {
   type KeyState,
   type SealedKeyState,
 } from '../store/snapshot.js';
-import { controlRequest, readControlInfo } from './controlClient.js';
-import { CONTROL_FILE } from './panel.js';
+import { controlRequest, findRunningDevice } from '../control/controlClient.js';
 import { openSoftKey, readKeyState } from './softkey.js';
 
 export { KeyStateError } from '../store/snapshot.js';
-
-/** The control endpoint of a device answering on `dataDir`, if one runs. */
-async function runningDevice(dataDir: string): Promise<{ url: string; token: string } | undefined> {
-  if (!existsSync(join(dataDir, CONTROL_FILE))) return undefined;
-  const info = readControlInfo(dataDir);
-  try {
-    await controlRequest(info, 'GET', '/pin');
-    return info;
-  } catch {
-    return undefined; // a stale control.json from a device that has stopped
-  }
-}
 
 export async function exportKeyState(
   dataDir: string,
   options: { passphrase?: string } = {},
 ): Promise<KeyState | SealedKeyState> {
-  const device = await runningDevice(dataDir);
+  const device = await findRunningDevice(dataDir);
   if (device)
     return (await controlRequest(
       device,
@@ -61,7 +48,7 @@ export async function importKeyState(
   text: string,
   options: { passphrase?: string; force?: boolean } = {},
 ): Promise<Record<string, unknown>> {
-  if (await runningDevice(dataDir)) {
+  if (await findRunningDevice(dataDir)) {
     throw new KeyStateError(`a softkey is running on ${dataDir}; stop it before importing a key state into it`);
   }
   const dir = openDataDir(dataDir);

@@ -11,20 +11,20 @@ import { DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT, startPanelServer, type PanelSer
 import { parseHostPort } from './address.js';
 import { listenFor } from './listenErrors.js';
 import type { ControlSurface } from '../control/httpApi.js';
+import { CONTROL_FILE, type ControlInfo } from '../control/controlClient.js';
 
-export const CONTROL_FILE = 'control.json';
+/** The control API's client side, for the CLI. */
+export {
+  CONTROL_FILE,
+  ControlClientError,
+  controlRequest,
+  findRunningDevice,
+  readControlInfo,
+  type ControlInfo,
+} from '../control/controlClient.js';
+
 export const PANEL_FLAGS = { panel: { type: 'string' }, 'no-panel': { type: 'boolean' } } as const;
 export const PANEL_DEFAULT = `${DEFAULT_PANEL_HOST}:${DEFAULT_PANEL_PORT}`;
-
-/** What control.json holds. */
-export interface ControlInfo {
-  /** Base URL of the control API and panel (http://127.0.0.1:5174). */
-  url: string;
-  token: string;
-  /** The panel page, token included. */
-  panel: string;
-  pid: number;
-}
 
 export interface ControlServices {
   readonly server: PanelServer;

@@ -9,7 +9,7 @@ import { generateCredentialKey, pkcs8OfSecret } from '../crypto/credentialKeys.j
 import * as b64u from '../encoding/base64url.js';
 import { CoseAlg } from '../encoding/cose.js';
 import { createMcpServer } from './server.js';
-import { controlRequest, readControlInfo } from '../main/controlClient.js';
+import { controlRequest, readControlInfo } from '../control/controlClient.js';
 
 export type McpEndpoint = { url: string; token: string } | { dataDir: string };
 

@@ -1,10 +1,23 @@
 /**
- * The control API's client side, for `softkey ctl`: finds a running device through
- * <dataDir>/control.json (or an explicit URL and token) and calls its HTTP routes.
+ * The control API's client side (`softkey ctl`, `softkey mcp`, and the commands that defer to a
+ * running device): finds a running device through <dataDir>/control.json (or an explicit URL and
+ * token) and calls its HTTP routes.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONTROL_FILE, type ControlInfo } from './panel.js';
+
+/** The file a running `softkey start` writes in its data directory (mode 0600): where its control API is. */
+export const CONTROL_FILE = 'control.json';
+
+/** What control.json holds. */
+export interface ControlInfo {
+  /** Base URL of the control API and panel (http://127.0.0.1:5174). */
+  url: string;
+  token: string;
+  /** The panel page, token included. */
+  panel: string;
+  pid: number;
+}
 
 export class ControlClientError extends Error {
   override name = 'ControlClientError';
@@ -57,4 +70,21 @@ export async function controlRequest(
   const data = (await res.json().catch(() => ({}))) as { error?: string };
   if (!res.ok) throw new ControlClientError(data.error ?? `HTTP ${res.status}`, res.status);
   return data;
+}
+
+/**
+ * The control endpoint of a device running on `dataDir`, or undefined when none answers there (no
+ * control.json, or a stale one left by a device that has stopped). A device that answers with an
+ * error is an error.
+ */
+export async function findRunningDevice(dataDir: string): Promise<ControlInfo | undefined> {
+  if (!existsSync(join(dataDir, CONTROL_FILE))) return undefined;
+  const info = readControlInfo(dataDir);
+  try {
+    await controlRequest(info, 'GET', '/pin');
+  } catch (e) {
+    if (e instanceof ControlClientError && e.status === undefined) return undefined; // nothing listens
+    throw e;
+  }
+  return info;
 }
