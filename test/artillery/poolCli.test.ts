@@ -1,6 +1,7 @@
 /**
  * `softkey pool create` through the CLI entry (main), its usage errors, and `--demo-seed` flags.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

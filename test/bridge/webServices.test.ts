@@ -1,4 +1,5 @@
 /** `softkey start`'s browser side: flag rules, and the bridge + demo composition wired together. */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import WebSocket from 'ws';

@@ -4,6 +4,7 @@
  * process (WebSocket bridge, shim loaded by the page). The RP's verdict is checked in its own
  * database: the credential is stored, and its signature counter rises with each sign-in.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,6 +4,7 @@
  * review shows its items; the live trace shows the commands, filters, and downloads as JSON;
  * a credential is deleted from the panel. Screenshots go to test-artifacts/.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';

@@ -2,6 +2,7 @@
  * The public API: `key.client` on openSoftKey (in-process) and on connectSoftKey over CTAPHID/UDP to a
  * real `softkey start` process, each verified by @simplewebauthn/server.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';

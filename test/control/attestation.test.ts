@@ -3,6 +3,7 @@
  * `softkey attestation roots` and `softkey start --attestation/--aaguid` (usage errors exit 2);
  * the roots persist in the data directory's vault across restarts.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,6 +3,7 @@
  * through <dataDir>/control.json, answers prompts a CTAPHID client (over UDP) is waiting on, arms
  * faults that client then sees, and refuses bad usage with exit code 2.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';

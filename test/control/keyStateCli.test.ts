@@ -4,6 +4,7 @@
  * (read back with --private-keys, re-seed with `credentials import`) and `softkey state
  * export|import` against a real `softkey start` process and data directories.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,6 +3,7 @@
  * `<!-- readme-test: key-state -->`, with `from 'softkey'` pointing at this build and its types
  * stripped by TypeScript's own transpiler. Its assertions are the test's.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -11,6 +11,7 @@
  *
  * Without cc or libfido2 the test is skipped, except in CI (CI=true) where it fails.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -3,6 +3,7 @@
  * `softkey start` process over UDP, with python-fido2's own CTAPHID framing and attestation
  * verification (test/interop/python/flows.py): the core CTAP2 surface.
  */
+import '../helpers/tempHome.js';
 import { test } from 'node:test';
 import { runPythonSuite, SHORT_RESET_WINDOW_MS } from './pythonSuite.js';
 

@@ -3,6 +3,7 @@
  * --profile badge` over UDP (test/interop/python/flows_badge.py) whose PIN was set on the device with
  * `softkey pin set`: seed 003's getInfo, refusals, PIN protocol 2 tokens and 26 credential slots.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

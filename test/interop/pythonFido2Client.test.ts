@@ -3,6 +3,7 @@
  * re-derived by python-fido2 0.9.1's own hmac-secret code on the same device
  * (test/interop/python/flows_client.py), with and without user verification.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,6 +4,7 @@
  * the fido-u2f attestation verified by python-fido2, AUTHENTICATE with each control byte, short
  * APDUs, the credentials CTAP 2.1 §10 shares between U2F and CTAP2, and alwaysUv turning U2F off.
  */
+import '../helpers/tempHome.js';
 import { test } from 'node:test';
 import { runPythonSuite } from './pythonSuite.js';
 

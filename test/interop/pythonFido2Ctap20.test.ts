@@ -3,6 +3,7 @@
  * --profile ctap20` over UDP (test/interop/python/flows_ctap20.py): it sees a CTAP 2.0-only key,
  * uses PIN protocol 1 and the legacy getPinToken, and makes and uses credentials with that token.
  */
+import '../helpers/tempHome.js';
 import { test } from 'node:test';
 import { runPythonSuite } from './pythonSuite.js';
 

@@ -5,6 +5,7 @@
  * the persistent pinUvAuthToken with python-fido2's own ClientPin and CredentialManagement, the
  * enc* members decrypted with HKDF + AES-CBC, and enableLongTouchForReset.
  */
+import '../helpers/tempHome.js';
 import { test } from 'node:test';
 import { runPythonSuite } from './pythonSuite.js';
 

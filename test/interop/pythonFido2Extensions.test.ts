@@ -4,6 +4,7 @@
  * thirdPartyPayment) over UDP against a real `softkey start` process
  * (test/interop/python/flows_extensions.py).
  */
+import '../helpers/tempHome.js';
 import { test } from 'node:test';
 import { runPythonSuite } from './pythonSuite.js';
 

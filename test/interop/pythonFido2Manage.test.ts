@@ -4,6 +4,7 @@
  * ClientPin with both PIN/UV auth protocols, CredentialManagement (and the 0x41 preview command),
  * LargeBlobs, Config, and their negative paths.
  */
+import '../helpers/tempHome.js';
 import { test } from 'node:test';
 import { runPythonSuite } from './pythonSuite.js';
 

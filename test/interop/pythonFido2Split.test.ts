@@ -7,6 +7,7 @@
  * which the core answers with its own implementation through the extension messages 0x0113 and
  * 0x0115. The same suites over TCP HID: pythonFido2SplitTcpHid.test.ts.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,6 +4,7 @@
  * UDP. The power cycle the suite needs stays out of band, on the device's UDP port. Split mode runs
  * every suite over TCP HID in pythonFido2SplitTcpHid.test.ts.
  */
+import '../helpers/tempHome.js';
 import { test } from 'node:test';
 import { runPythonSuite, SHORT_RESET_WINDOW_MS } from './pythonSuite.js';
 import { freeTcpPort } from './startDevice.js';

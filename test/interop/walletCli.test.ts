@@ -2,6 +2,7 @@
  * The Filecoin app through `softkey start --apdu`, driven by the unmodified Zondax client over
  * @ledgerhq/hw-transport-node-speculos, after `softkey wallet import` of the Zemu test mnemonic.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,5 @@
 /** The softkey CLI: usage errors exit 2 with a clear message; info, credentials list and reset work. */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

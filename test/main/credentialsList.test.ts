@@ -3,6 +3,7 @@
  * running device's control API when there is one; offline the stored value, marked "≤" when it may
  * be a reserved ceiling (a run that reserved counters is open, or did not close cleanly).
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,6 +3,7 @@
  * owns, naming the pid, the directory and what to use instead; backup/restore; wallet import never
  * shows the words.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -3,6 +3,7 @@
  * item 7), for every listener, and releases the data directory on the way out.
  * Ports are taken on loopback inside the test's network namespace (npm test runs under unshare -n).
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo } from 'node:net';

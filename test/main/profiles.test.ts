@@ -5,6 +5,7 @@
  * the PIN set on the device (`softkey pin set`, SoftKey.setDevicePin). The badge profile against
  * seed 003 is test/authenticator/badge.test.ts.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,6 +2,7 @@
  * `softkey start --presence panel --demo`: the demo's ceremony pages tell the user to approve on the
  * device panel and link it (issue 18 item 9), through the real command.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { startSoftkeyProcess } from '../interop/startDevice.js';

@@ -5,6 +5,7 @@
  * @simplewebauthn/server), switches presence, arms a fault and reads the trace. The token is never
  * given to the agent: `softkey mcp` reads it from the device's control.json.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';

@@ -5,6 +5,7 @@
  * compromise statuses (USER_VERIFICATION_BYPASS, ATTESTATION_KEY_COMPROMISE, USER_KEY_*); it does
  * not act on REVOKED, which the test shows is in the BLOB for the RP to read.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';

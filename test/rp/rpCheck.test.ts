@@ -3,6 +3,7 @@
  * wrongly accepted) and against a careless RP fixture (test/rp/carelessRp.ts: each planted mistake
  * reported, and nothing else), through the Node API and the CLI.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

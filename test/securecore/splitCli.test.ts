@@ -1,4 +1,5 @@
 /** `softkey start --split`: flags that split mode cannot honour are usage errors (exit code 2). */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { main } from '../../src/cli/main.js';

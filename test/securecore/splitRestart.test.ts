@@ -3,6 +3,7 @@
  * the interop tests run), killed mid-run. The request in flight answers a CTAP error, the next
  * request starts a new core, and credentials made before still assert (the store is on disk).
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

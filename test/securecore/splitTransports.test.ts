@@ -4,6 +4,7 @@
  * credential registered over WebSocket is used over TCP HID and over UDP: three CtapHidDevices, one
  * front, one secure core. @simplewebauthn/server checks the registration and every assertion.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';

@@ -3,6 +3,7 @@
  * core (apduRequest 0x0115), whose vault holds the seed; driven by the unmodified Zondax client over
  * @ledgerhq/hw-transport-node-speculos after `softkey wallet import` of the Zemu test mnemonic.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

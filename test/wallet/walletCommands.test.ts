@@ -1,4 +1,5 @@
 /** `softkey wallet init | import | address` (src/cli/walletCommands.ts) over an in-memory vault. */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';

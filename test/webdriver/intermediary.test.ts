@@ -4,6 +4,7 @@
  * other commands pass through unchanged, and the listener's edge: Host check, Origin refusal,
  * bounded bodies, unknown sessions.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
