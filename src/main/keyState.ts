@@ -12,11 +12,12 @@ import {
   importStoreState,
   isEmptyStore,
   KeyStateError,
+  readKeyState,
   type KeyState,
   type SealedKeyState,
 } from '../store/snapshot.js';
 import { controlRequest, findRunningDevice } from '../control/controlClient.js';
-import { openSoftKey, readKeyState } from './softkey.js';
+import { openSoftKey } from './softkey.js';
 
 export { KeyStateError } from '../store/snapshot.js';
 

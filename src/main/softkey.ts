@@ -16,11 +16,10 @@ import { formatHostPort, parseHostPort } from './address.js';
 import { DEFAULT_DATA_DIR, openDevice, type Device } from './device.js';
 import { attachHid } from './hidFront.js';
 import {
-  checkKeyStateHeader,
   importStoreState,
   isEmptyStore,
   KeyStateError,
-  openKeyState,
+  readKeyState,
   type KeyState,
   type SealedKeyState,
 } from '../store/snapshot.js';
@@ -333,17 +332,4 @@ async function connectWebSocket(url: string): Promise<HostPipe> {
     sendPowerCycle: () => {},
     close: () => client.close(),
   };
-}
-
-/** A key state given as an object or JSON text, opened with its passphrase when sealed. */
-export function readKeyState(input: KeyState | SealedKeyState | string, passphrase?: string): KeyState {
-  let parsed: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      parsed = JSON.parse(input);
-    } catch {
-      throw new KeyStateError('the key state is not JSON');
-    }
-  }
-  return openKeyState(checkKeyStateHeader(parsed), passphrase);
 }

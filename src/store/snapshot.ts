@@ -339,3 +339,16 @@ export function openKeyState(doc: KeyState | SealedKeyState, passphrase?: string
   if (!plain) throw new KeyStateError('wrong passphrase, or the sealed key state was changed');
   return checkKeyStateHeader(JSON.parse(utf8.decode(plain))) as KeyState;
 }
+
+/** A key state given as an object or JSON text, opened with its passphrase when sealed. */
+export function readKeyState(input: KeyState | SealedKeyState | string, passphrase?: string): KeyState {
+  let parsed: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      parsed = JSON.parse(input);
+    } catch {
+      throw new KeyStateError('the key state is not JSON');
+    }
+  }
+  return openKeyState(checkKeyStateHeader(parsed), passphrase);
+}
