@@ -30,6 +30,8 @@ import type { Controller } from '../control/controller.js';
 import { CONTROL_KEY_CODECS } from './control.js';
 import type { TransactionReview, WalletApp } from './wallet.js';
 
+/** For the tools over main (artillery's pools). */
+export { readKeyState } from '../store/snapshot.js';
 import type { CtapTransport } from '../client/transport.js';
 export type { CtapTransport };
 
