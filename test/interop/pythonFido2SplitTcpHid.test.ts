@@ -7,6 +7,7 @@
  * reset the key), so the file starts three devices, not seven; the ctap20 and badge profiles get
  * their own.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,6 +7,7 @@
  * The Filecoin app's transaction review (the core's wallet) reaches the same panel, driven by the
  * unmodified Zondax client: approve → a signature that verifies, deny → SW 0x6986.
  */
+import '../helpers/tempHome.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
