@@ -36,7 +36,7 @@ import { WEB_FLAGS, webServicesFromFlags } from './webFlags.js';
 import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices } from '../main/panel.js';
 import { ctlCommand } from './ctlCommands.js';
 import { mcpCommand } from './mcpCommand.js';
-import { listCredentials } from '../main/credentialsList.js';
+import { listCredentials } from '../main/control.js';
 import { stateCommand } from './stateCommands.js';
 import { listenFor } from '../main/listenErrors.js';
 import { poolCommand } from './poolCommands.js';

@@ -15,6 +15,7 @@ export type { AddCredentialInput, CredentialInfo, ControlEvent, CredentialEventJ
 export type { FaultPlan } from '../control/faults.js';
 export { WRONG_ANSWERS, type WrongAnswerInfo } from '../control/wrongAnswers.js';
 export type { Prompt } from '../control/presence.js';
+export { listCredentials, type CredentialsListing } from '../control/credentialsList.js';
 
 function bytesOf(text: string, what: string): Uint8Array {
   if (/^([0-9a-f]{2})+$/i.test(text) && text.length === 64) return fromHex(text);

@@ -13,10 +13,10 @@
  */
 import * as b64u from '../encoding/base64url.js';
 import { toHex } from '../encoding/bytes.js';
+import { openDataDir } from '../store/dataDir.js';
 import { COUNTER_RESERVATION } from '../store/sqliteStore.js';
-import { controlRequest, findRunningDevice } from '../control/controlClient.js';
-import type { CredentialInfo } from '../control/controller.js';
-import { openSoftKey } from './softkey.js';
+import { controlRequest, findRunningDevice } from './controlClient.js';
+import type { CredentialInfo } from './controller.js';
 
 export interface CredentialsListing {
   /** One tab-separated line per credential. */
@@ -62,9 +62,10 @@ async function fromRunningDevice(dataDir: string): Promise<CredentialsListing | 
 export async function listCredentials(dataDir: string): Promise<CredentialsListing> {
   const running = await fromRunningDevice(dataDir);
   if (running) return running;
-  const key = await openSoftKey({ dataDir, presence: 'auto' });
+  // Offline, the store alone answers; opening it takes the directory's lock like a device does.
+  const dir = openDataDir(dataDir);
   try {
-    const store = key.device.store;
+    const store = dir.store;
     const ahead = store.countersMayBeAhead?.() ?? false;
     const lines = store.listAllResident().map((c) => {
       const n = store.getCounter(c.credentialId);
@@ -81,6 +82,6 @@ export async function listCredentials(dataDir: string): Promise<CredentialsListi
       : `counters from ${dataDir} (no device running on it; exact)`;
     return { lines, source };
   } finally {
-    await key.close();
+    dir.close();
   }
 }
