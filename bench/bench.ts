@@ -19,14 +19,14 @@ import { connectSoftKey, openSoftKey, type CtapTransport } from '../src/main/sof
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
 import {
   decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
   encodeMakeCredentialRequest,
-  type MakeCredentialParams,
-} from '../src/ctap2/hostCodec.js';
+  type MakeCredentialRequest,
+} from '../src/ctap2/makeCredential.js';
+import { encodeGetAssertionRequest } from '../src/ctap2/getAssertion.js';
 
 export type { BenchResult };
 
-const mcParams = (alg = -7): MakeCredentialParams => ({
+const mcParams = (alg = -7): MakeCredentialRequest => ({
   clientDataHash: new Uint8Array(32).fill(7),
   rp: { id: 'bench.example', name: 'Bench' },
   user: { id: new Uint8Array([1, 2, 3]), name: 'bench' },

@@ -31,16 +31,15 @@ import { Command, PinUvAuthTokenPermission } from '../src/ctap2/commands.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
 import {
   decodeClientPinResponse,
-  decodeGetAssertionResponse,
   decryptPinUvAuthToken,
   encodeClientPinRequest,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinUvAuthTokenUsingPinParams,
   setPinParams,
 } from '../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../src/ctap2/getAssertion.js';
+import { encodeMakeCredentialRequest } from '../src/ctap2/makeCredential.js';
 import { encodeCredentialManagementRequest, type PinUvAuthSession } from '../src/ctap2/hostManagement.js';
 import { platformProtocol } from '../src/ctap2/pinUvAuthProtocol.js';
 import { CredentialManagementSubCommand as CM } from '../src/ctap2/requests/credentialManagement.js';

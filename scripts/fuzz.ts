@@ -21,13 +21,9 @@ import type { PresenceResult, UserPresence } from '../src/authenticator/env.js';
 import { encodeCommandApdu as encodeU2fApdu } from '../src/ctap1/apdu.js';
 import { StatusWord } from '../src/ctap1/statusWords.js';
 import { ClientPinSubCommand, Command } from '../src/ctap2/commands.js';
-import {
-  encodeClientPinRequest,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-  decodeMakeCredentialResponse,
-} from '../src/ctap2/hostCodec.js';
+import { encodeClientPinRequest, encodeSimpleCommand } from '../src/ctap2/hostCodec.js';
+import { encodeGetAssertionRequest } from '../src/ctap2/getAssertion.js';
+import { encodeMakeCredentialRequest, decodeMakeCredentialResponse } from '../src/ctap2/makeCredential.js';
 import {
   encodeConfigRequest,
   encodeCredentialManagementRequest,
@@ -46,14 +42,13 @@ import { decode, encode, type CborValue, type Encodable } from '../src/encoding/
 import { openDevice, type Device } from '../src/main/device.js';
 import { randomBytes } from '../src/crypto/aead.js';
 import { attachHid } from '../src/main/hidFront.js';
-import { tcpHidPort } from '../src/transport/tcpHid.js';
+import { tcpHidPort, encodeFrame, FrameReader } from '../src/transport/tcpHid.js';
 import { webSocketHidPort } from '../src/transport/webSocketHid.js';
 import { autoApproveReview, createWalletApp } from '../src/main/wallet.js';
 import { encodeCommandApdu as encodeWalletApdu, parseResponseApdu } from '../src/wallet/apdu.js';
 import { encodePath } from '../src/wallet/bip32Path.js';
 import { ALL_STATUS_WORDS, SW } from '../src/wallet/statusWords.js';
 import { MemoryVault } from '../src/store/memoryStore.js';
-import { encodeFrame, FrameReader } from '../src/transport/tcpHid.js';
 import { intFlag } from './intFlag.js';
 
 const HANG_MS = 5_000;

@@ -24,15 +24,10 @@ import { ClientPin } from '../src/client/clientPin.js';
 import { verifySignature } from '../src/crypto/credentialKeys.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
 import { Command, PinUvAuthTokenPermission } from '../src/ctap2/commands.js';
-import {
-  decodeGetAssertionResponse,
-  decodeGetInfoResponse,
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-  pinUvAuthParamFor,
-} from '../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand, pinUvAuthParamFor } from '../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../src/ctap2/getAssertion.js';
+import { decodeGetInfoResponse } from '../src/ctap2/getInfo.js';
+import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../src/ctap2/makeCredential.js';
 import { CtapError, Status } from '../src/ctap2/status.js';
 import { concat, toHex } from '../src/encoding/bytes.js';
 import { decodeCoseKey, type CoseKey } from '../src/encoding/cose.js';

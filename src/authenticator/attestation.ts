@@ -25,7 +25,7 @@ import { signWithSecret } from '../crypto/credentialKeys.js';
 import { concat, equal, toHex } from '../encoding/bytes.js';
 import type { Encodable } from '../encoding/cbor.js';
 import { CoseAlg, type CoseKey, type CredentialAlg } from '../encoding/cose.js';
-import type { AttestationStatement } from '../ctap2/api.js';
+import type { AttestationStatement } from '../ctap2/makeCredential.js';
 import { ATTESTATION_FORMATS, type AttestationMode } from './config.js';
 import { SECRET_ATTESTATION_CERT, SECRET_ATTESTATION_KEY, type Core } from './core.js';
 

@@ -2,14 +2,10 @@
  * The CTAP2 authenticator: composes one handler per command over a shared Core.
  */
 import { createAttestationIdentity } from '../crypto/attestationCertificate.js';
-import type {
-  ClientPinResponse,
-  Ctap2Authenticator,
-  GetAssertionResponse,
-  GetInfoResponse,
-  MakeCredentialResponse,
-  RequestContext,
-} from '../ctap2/api.js';
+import type { ClientPinResponse, Ctap2Authenticator, RequestContext } from '../ctap2/api.js';
+import type { GetAssertionResponse, GetAssertionRequest } from '../ctap2/getAssertion.js';
+import type { GetInfoResponse } from '../ctap2/getInfo.js';
+import type { MakeCredentialResponse, MakeCredentialRequest } from '../ctap2/makeCredential.js';
 import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
 import type { ConfigRequest } from '../ctap2/requests/authenticatorConfig.js';
 import type {
@@ -23,26 +19,17 @@ import { StoreFullError } from '../store/storeErrors.js';
 import { authenticatorConfig } from './authenticatorConfig.js';
 import { credentialManagement } from './credentialManagement.js';
 import { largeBlobs } from './largeBlobs.js';
-import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
-import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
 import { defaultConfig, type AuthenticatorConfig } from './config.js';
-import { allowedExtensionInputs } from './extensions/supported.js';
+import { withExtensionInputs } from './extensions/supported.js';
 import { Core, SECRET_ATTESTATION_CERT, SECRET_ATTESTATION_KEY } from './core.js';
 import type { Env } from './env.js';
 import { toHex } from '../encoding/bytes.js';
 import { clientPin } from './clientPin.js';
 import { getAssertion, getNextAssertion } from './getAssertion.js';
-import { EXTENSIONS } from './extensions/list.js';
 import { getInfo } from './getInfo.js';
 import { makeCredential } from './makeCredential.js';
 import { reset } from './reset.js';
 import { selection } from './selection.js';
-
-function withExtensions<R extends { extensions?: E }, E>(req: R, extensions: E | undefined): R {
-  if (extensions === req.extensions) return req;
-  const { extensions: _dropped, ...rest } = req;
-  return (extensions === undefined ? rest : { ...rest, extensions }) as R;
-}
 
 /**
  * A full file system under the store: CTAP 2.1 §6.1.2 step 17 answers "not enough storage for the
@@ -61,22 +48,18 @@ async function storageFull<T>(run: () => Promise<T>, status: number = Status.CTA
 
 export class Authenticator implements Ctap2Authenticator {
   constructor(readonly core: Core) {}
-  /** Every extension's input decoders (extensions/list.ts); inputs the profile does not offer are dropped below. */
-  readonly extensionDecoders = EXTENSIONS;
 
   getInfo(): GetInfoResponse {
     return getInfo(this.core);
   }
-  // Inputs of extensions the profile does not offer are ignored (extensions/supported.ts allowedExtensionInputs).
+  // Extension inputs are decoded first; those of extensions the profile does not offer are ignored (supported.ts).
   makeCredential(req: MakeCredentialRequest, ctx: RequestContext): Promise<MakeCredentialResponse> {
     return storageFull(() =>
-      makeCredential(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx),
+      makeCredential(this.core, withExtensionInputs(this.core.config, req, 'makeCredential'), ctx),
     );
   }
   getAssertion(req: GetAssertionRequest, ctx: RequestContext): Promise<GetAssertionResponse> {
-    return storageFull(() =>
-      getAssertion(this.core, withExtensions(req, allowedExtensionInputs(this.core.config, req.extensions)), ctx),
-    );
+    return storageFull(() => getAssertion(this.core, withExtensionInputs(this.core.config, req, 'getAssertion'), ctx));
   }
   getNextAssertion(ctx: RequestContext): Promise<GetAssertionResponse> {
     return storageFull(() => getNextAssertion(this.core, ctx));

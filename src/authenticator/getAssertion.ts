@@ -2,13 +2,14 @@
  * CTAP 2.1 §6.2.2 authenticatorGetAssertion and §6.3 authenticatorGetNextAssertion.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-getAssert-authnr-alg
  */
-import type { GetAssertionResponse, RequestContext } from '../ctap2/api.js';
+import type { RequestContext } from '../ctap2/api.js';
+import type { GetAssertionResponse, GetAssertionRequest } from '../ctap2/getAssertion.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
 import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
-import type { GetAssertionRequest } from '../ctap2/requests/getAssertion.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { alwaysUvForGetAssertion } from './authenticatorConfig.js';
 import { followsCtap20 } from './config.js';
+import type { WithExtensionInputs } from './extensions/supported.js';
 import type { Core, PendingAssertions, ResolvedCredential } from './core.js';
 import type { ResidentSelection } from '../store/credentialStore.js';
 import { appid } from './extensions/appid.js';
@@ -39,7 +40,7 @@ import {
 
 export async function getAssertion(
   core: Core,
-  req: GetAssertionRequest,
+  req: WithExtensionInputs<GetAssertionRequest>,
   ctx: RequestContext,
 ): Promise<GetAssertionResponse> {
   const { env, config } = core;
@@ -51,11 +52,10 @@ export async function getAssertion(
   const protocol = await pinUvAuthPreamble(core, req, ctx, prompt);
 
   // Step 4: options. pinUvAuthParam takes precedence over the "uv" option.
-  if (req.options.has('rk')) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'rk in getAssertion');
-  const up = req.options.get('up') !== false;
+  if (req.options?.rk !== undefined) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'rk in getAssertion');
+  const up = req.options?.up !== false;
   // alwaysBuiltInUv (platform profiles): a user-present assertion runs the built-in method unasked.
-  const uvOption =
-    protocol === undefined && (req.options.get('uv') === true || (config.alwaysBuiltInUv === true && up));
+  const uvOption = protocol === undefined && (req.options?.uv === true || (config.alwaysBuiltInUv === true && up));
   if (uvOption && !env.uv?.available) {
     throw new CtapError(
       config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION,

@@ -3,7 +3,7 @@
  * ctap23 capability also the CTAP 2.3 §6.4 members 0x16–0x1F (ctap23GetInfoMembers).
  * https://fidoalliance.org/specs/fido-v2.3-ps-20260226/fido-client-to-authenticator-protocol-v2.3-ps-20260226.html#authenticatorGetInfo
  */
-import type { GetInfoResponse } from '../ctap2/api.js';
+import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import { PIN_UV_AUTH_PROTOCOLS } from '../ctap2/pinUvAuthProtocol.js';
 import {
   configSettings,

@@ -6,10 +6,10 @@ import { generateCredentialKey } from '../crypto/credentialKeys.js';
 import { concat } from '../encoding/bytes.js';
 import type { Encodable } from '../encoding/cbor.js';
 import { CoseAlg, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js';
-import type { MakeCredentialResponse, RequestContext } from '../ctap2/api.js';
+import type { RequestContext } from '../ctap2/api.js';
+import type { MakeCredentialResponse, MakeCredentialRequest } from '../ctap2/makeCredential.js';
 import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
-import type { MakeCredentialRequest } from '../ctap2/requests/makeCredential.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import {
   attestationAlgorithms,
@@ -20,10 +20,10 @@ import {
   type AttestationChoice,
 } from './attestation.js';
 import { alwaysUvForMakeCredential, enterpriseAttestationRequested } from './authenticatorConfig.js';
-import { followsCtap20 } from './config.js';
+import { followsCtap20, attestationFormats, type AuthenticatorConfig } from './config.js';
+import type { WithExtensionInputs } from './extensions/supported.js';
 import { enterpriseAttestationIdentity } from './enterpriseAttestation.js';
 import type { Core } from './core.js';
-import { attestationFormats, type AuthenticatorConfig } from './config.js';
 import { credentialEvent } from './credentialEvents.js';
 import { recordNewCredentialBackupFlags } from './importCredential.js';
 import { appidExclude } from './extensions/appid.js';
@@ -43,7 +43,7 @@ import { takeWrongAnswers, wrongAttestedBytes, wrongCoseKey, wrongFlags, wrongRp
 
 export async function makeCredential(
   core: Core,
-  req: MakeCredentialRequest,
+  req: WithExtensionInputs<MakeCredentialRequest>,
   ctx: RequestContext,
 ): Promise<MakeCredentialResponse> {
   const { config, env } = core;
@@ -78,14 +78,13 @@ export async function makeCredential(
 
   // Step 5: options. pinUvAuthParam takes precedence over the "uv" option.
   // A passkey provider's profile (alwaysDiscoverable) stores every credential it makes.
-  const rk = req.options.get('rk') === true || config.alwaysDiscoverable === true;
-  if (req.options.get('up') === false)
-    throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up=false in makeCredential');
+  const rk = req.options?.rk === true || config.alwaysDiscoverable === true;
+  if (req.options?.up === false) throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up=false in makeCredential');
   // CTAP 2.0 §5.1 step 7: "up" is a known option not valid for makeCredential → INVALID_OPTION.
-  if (req.options.has('up') && followsCtap20(config))
+  if (req.options?.up !== undefined && followsCtap20(config))
     throw new CtapError(Status.CTAP2_ERR_INVALID_OPTION, 'up is not a CTAP 2.0 makeCredential option');
   // alwaysBuiltInUv (platform profiles): the built-in method runs as if the "uv" option were set.
-  const uvOption = protocol === undefined && (req.options.get('uv') === true || config.alwaysBuiltInUv === true);
+  const uvOption = protocol === undefined && (req.options?.uv === true || config.alwaysBuiltInUv === true);
   if (uvOption && !env.uv?.available) {
     throw new CtapError(
       config.ctap20 ? Status.CTAP2_ERR_UNSUPPORTED_OPTION : Status.CTAP2_ERR_INVALID_OPTION,

@@ -4,7 +4,7 @@
  */
 import { encode, type Encodable } from '../encoding/cbor.js';
 import { Flag } from '../ctap2/authenticatorData.js';
-import type { MakeCredentialResponse } from '../ctap2/api.js';
+import type { MakeCredentialResponse } from '../ctap2/makeCredential.js';
 
 export type AttestationConveyance = 'none' | 'indirect' | 'direct' | 'enterprise';
 

@@ -13,7 +13,7 @@
  *    platform authenticator, which Chrome offers first.
  * No authenticator left: the client waits for the timeout and fails with NotAllowedError (Chromium).
  */
-import type { GetInfoResponse } from '../ctap2/api.js';
+import type { GetInfoResponse } from '../ctap2/getInfo.js';
 
 export type AuthenticatorAttachment = 'platform' | 'cross-platform';
 

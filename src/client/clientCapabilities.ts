@@ -14,7 +14,7 @@
  *   extension:credProtect, credBlob, largeBlob, minPinLength, prf (over hmac-secret)
  *                                         when an authenticator lists the CTAP extension (largeBlob: largeBlobKey)
  */
-import type { GetInfoResponse } from '../ctap2/api.js';
+import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import { attachmentOf } from './authenticatorChoice.js';
 import { hasCredentialManagement } from './signals.js';
 

@@ -10,7 +10,7 @@
  * no permissions.
  */
 import type { CborValue } from '../encoding/cbor.js';
-import type { GetInfoResponse } from '../ctap2/api.js';
+import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import { ClientPinSubCommand } from '../ctap2/commands.js';
 import {
   changePinParams,

@@ -17,7 +17,7 @@
  */
 import * as b64u from '../encoding/base64url.js';
 import type { CborMap, Encodable } from '../encoding/cbor.js';
-import type { GetInfoResponse } from '../ctap2/api.js';
+import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import { WebAuthnError } from './errors.js';
 import type {
   AuthenticationExtensionsClientInputs,

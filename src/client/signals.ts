@@ -29,7 +29,7 @@ import {
 import { pinUvAuthPrimitives } from '../ctap2/pinUvAuthProtocol.js';
 import { CredentialManagementSubCommand as Sub } from '../ctap2/requests/credentialManagement.js';
 import { CtapError, Status } from '../ctap2/status.js';
-import type { GetInfoResponse } from '../ctap2/api.js';
+import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import { WebAuthnError } from './errors.js';
 import type { PinUvAuthToken } from './userVerifier.js';
 

@@ -22,18 +22,15 @@ import { decode as decodeCbor } from '../encoding/cbor.js';
 import { sha256 } from '../crypto/hash.js';
 import { spkiOf } from '../crypto/credentialKeys.js';
 import { coseKeyFromMap } from '../encoding/cose.js';
-import type { GetAssertionResponse, GetInfoResponse } from '../ctap2/api.js';
+import type { GetAssertionResponse } from '../ctap2/getAssertion.js';
+import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import { extensionsOf, parseAuthenticatorData, type AuthenticatorData } from '../ctap2/authenticatorData.js';
 import { Command } from '../ctap2/commands.js';
-import type { CredentialDescriptor } from '../ctap2/decode.js';
-import {
-  decodeGetAssertionResponse,
-  decodeGetInfoResponse,
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-} from '../ctap2/hostCodec.js';
+import type { CredentialDescriptor } from '../ctap2/entities.js';
+import { encodeSimpleCommand } from '../ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../ctap2/getAssertion.js';
+import { decodeGetInfoResponse } from '../ctap2/getInfo.js';
+import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../ctap2/makeCredential.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import {
   candidateOf,

@@ -1,21 +1,9 @@
 /**
- * Typed field access for CTAP2 request maps: every accessor throws the spec's precise status
+ * Typed field access for the CTAP2 maps an extension's input decoder reads (ctap2/extensions.ts): every accessor throws the spec's precise status
  * (CTAP2_ERR_MISSING_PARAMETER, CTAP2_ERR_CBOR_UNEXPECTED_TYPE, CTAP1_ERR_INVALID_LENGTH).
  */
-import { CborError, decode, type CborKey, type CborMap, type CborValue } from '../encoding/cbor.js';
+import type { CborKey, CborMap, CborValue } from '../encoding/cbor.js';
 import { CtapError, Status } from './status.js';
-
-export function decodeRequestMap(params: Uint8Array): CborMap {
-  let value: CborValue;
-  try {
-    value = decode(params);
-  } catch (e) {
-    if (e instanceof CborError) throw new CtapError(Status.CTAP2_ERR_INVALID_CBOR, e.message);
-    throw e;
-  }
-  if (!(value instanceof Map)) throw new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, 'request is not a map');
-  return value;
-}
 
 const unexpected = (what: string) => new CtapError(Status.CTAP2_ERR_CBOR_UNEXPECTED_TYPE, what);
 const missing = (what: string) => new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, what);
@@ -117,28 +105,4 @@ export class Fields {
 export function asFields(value: CborValue, context: string): Fields {
   if (!(value instanceof Map)) throw unexpected(`${context} must be a map`);
   return new Fields(value, context);
-}
-
-/** PublicKeyCredentialDescriptor (WebAuthn §5.8.3) as CTAP carries it. */
-export interface CredentialDescriptor {
-  type: string;
-  id: Uint8Array;
-  transports?: string[];
-}
-
-export function decodeDescriptorList(
-  list: CborValue[] | undefined,
-  context: string,
-): CredentialDescriptor[] | undefined {
-  if (list === undefined) return undefined;
-  return list.map((item, i) => {
-    const f = asFields(item, `${context}[${i}]`);
-    const d: CredentialDescriptor = { type: f.text('type'), id: f.bytes('id') };
-    const transports = f.array('transports', true);
-    if (transports) {
-      if (!transports.every((t) => typeof t === 'string')) throw unexpected(`${context}[${i}].transports`);
-      d.transports = transports;
-    }
-    return d;
-  });
 }

@@ -7,10 +7,10 @@ import type { Ctap2Authenticator, RequestContext } from './api.js';
 import { decodeConfig } from './requests/authenticatorConfig.js';
 import { decodeClientPin, encodeClientPinResponse } from './requests/clientPin.js';
 import { decodeCredentialManagement, encodeCredentialManagementResponse } from './requests/credentialManagement.js';
-import { decodeGetAssertion } from './requests/getAssertion.js';
+import { decodeGetAssertionRequest, encodeGetAssertionResponse } from './getAssertion.js';
 import { decodeLargeBlobs, encodeLargeBlobsResponse } from './requests/largeBlobs.js';
-import { decodeMakeCredential } from './requests/makeCredential.js';
-import { encodeGetAssertionResponse, encodeGetInfoResponse, encodeMakeCredentialResponse } from './responses.js';
+import { decodeMakeCredentialRequest, encodeMakeCredentialResponse } from './makeCredential.js';
+import { encodeGetInfoResponse } from './getInfo.js';
 import { CtapError, Status } from './status.js';
 
 type Handler = (a: Ctap2Authenticator, params: Uint8Array, ctx: RequestContext) => Promise<Uint8Array | undefined>;
@@ -26,13 +26,11 @@ export const COMMAND_TABLE = new Map<number, Handler>([
   [Command.authenticatorGetInfo, async (a) => encodeGetInfoResponse(a.getInfo())],
   [
     Command.authenticatorMakeCredential,
-    async (a, p, ctx) =>
-      encodeMakeCredentialResponse(await a.makeCredential(decodeMakeCredential(p, a.extensionDecoders ?? []), ctx)),
+    async (a, p, ctx) => encodeMakeCredentialResponse(await a.makeCredential(decodeMakeCredentialRequest(p), ctx)),
   ],
   [
     Command.authenticatorGetAssertion,
-    async (a, p, ctx) =>
-      encodeGetAssertionResponse(await a.getAssertion(decodeGetAssertion(p, a.extensionDecoders ?? []), ctx)),
+    async (a, p, ctx) => encodeGetAssertionResponse(await a.getAssertion(decodeGetAssertionRequest(p), ctx)),
   ],
   [
     Command.authenticatorGetNextAssertion,

@@ -14,7 +14,7 @@ import { concat } from '../encoding/bytes.js';
 import type { CborMap, CborValue, Encodable } from '../encoding/cbor.js';
 import { extensionsOf, parseAuthenticatorData } from './authenticatorData.js';
 import type { CoseKeyMap, PlatformPinUvAuthProtocol } from './pinUvAuthProtocol.js';
-import { HmacSecretInputKey as K } from './requests/extensions.js';
+import { HmacSecretInputKey as K } from './extensions.js';
 
 export const HMAC_SECRET_SALT_LENGTH = 32;
 

@@ -10,7 +10,7 @@ import { sha256 } from '../crypto/hash.js';
 import { concat, equal } from '../encoding/bytes.js';
 import { decode, encode, type CborValue, type Encodable } from '../encoding/cbor.js';
 import { Command } from './commands.js';
-import { responseBody } from './hostCodec.js';
+import { responseBody } from './wire.js';
 import type { PinUvAuthPrimitives } from './pinUvAuthProtocol.js';
 import {
   ConfigKey,
@@ -25,7 +25,7 @@ import {
   type CredentialManagementResponse,
 } from './requests/credentialManagement.js';
 import { LargeBlobsKey as LB, LargeBlobsResponseKey as LBR } from './requests/largeBlobs.js';
-import type { PublicKeyCredentialUserEntity } from './requests/makeCredential.js';
+import type { PublicKeyCredentialUserEntity } from './entities.js';
 import { CtapError, Status } from './status.js';
 
 /** A pinUvAuthToken and the protocol it was issued under. */

@@ -1,6 +1,7 @@
 /** Device operations the CLI (and the control API) run through any CTAP transport. */
 import { Command } from '../ctap2/commands.js';
-import { decodeGetInfoResponse, encodeSimpleCommand } from '../ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../ctap2/hostCodec.js';
+import { decodeGetInfoResponse } from '../ctap2/getInfo.js';
 import { statusName } from '../ctap2/status.js';
 import { toHex } from '../encoding/bytes.js';
 import type { CtapTransport } from './softkey.js';

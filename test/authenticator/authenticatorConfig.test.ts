@@ -12,16 +12,15 @@ import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/comma
 import {
   changePinParams,
   decodeClientPinResponse,
-  decodeGetAssertionResponse,
-  decodeMakeCredentialResponse,
   encodeClientPinRequest,
-  encodeGetAssertionRequest,
   encodeSimpleCommand,
   decryptPinUvAuthToken,
   getPinUvAuthTokenUsingUvParams,
   pinUvAuthParamFor,
   setPinParams,
 } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import { decodeMakeCredentialResponse } from '../../src/ctap2/makeCredential.js';
 import { encodeConfigRequest, type PinUvAuthSession } from '../../src/ctap2/hostManagement.js';
 import { platformProtocol, type PlatformPinUvAuthProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { ConfigSubCommand as Sub, type SetMinPINLengthParams } from '../../src/ctap2/requests/authenticatorConfig.js';

@@ -18,20 +18,21 @@ import { ClientPinSubCommand as Sub, Command, PinUvAuthTokenPermission as Perm }
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
 import {
   decodeClientPinResponse,
-  decodeGetAssertionResponse,
-  decodeMakeCredentialResponse,
   decryptPinUvAuthToken,
   encodeClientPinRequest,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinTokenParams,
   getPinUvAuthTokenUsingPinParams,
   pinUvAuthParamFor,
   setPinParams,
-  type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import {
+  decodeMakeCredentialResponse,
+  encodeMakeCredentialRequest,
+  type MakeCredentialRequest,
+} from '../../src/ctap2/makeCredential.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { Status } from '../../src/ctap2/status.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
@@ -90,7 +91,7 @@ async function badge() {
   return { env, auth, call, p2, keyAgreement, pinToken };
 }
 
-const mc = (over: Partial<MakeCredentialParams> = {}): MakeCredentialParams => ({
+const mc = (over: Partial<MakeCredentialRequest> = {}): MakeCredentialRequest => ({
   clientDataHash: hash('badge client data'),
   rp: { id: 'badge.example', name: 'Badge RP' },
   user: { id: new Uint8Array([1]), name: 'ada', displayName: 'Ada' },

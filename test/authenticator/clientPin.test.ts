@@ -13,21 +13,25 @@ import { ClientPinSubCommand as Sub, Command, PinUvAuthTokenPermission as Perm }
 import {
   changePinParams,
   decodeClientPinResponse,
-  decodeGetAssertionResponse,
-  decodeMakeCredentialResponse,
   decryptPinUvAuthToken,
   encodeClientPinRequest,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
   encodeSimpleCommand,
   getPinTokenParams,
   getPinUvAuthTokenUsingUvParams,
   pinUvAuthParamFor,
   setPinParams,
   type ClientPinParams,
-  type GetAssertionParams,
-  type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
+import {
+  decodeGetAssertionResponse,
+  encodeGetAssertionRequest,
+  type GetAssertionRequest,
+} from '../../src/ctap2/getAssertion.js';
+import {
+  decodeMakeCredentialResponse,
+  encodeMakeCredentialRequest,
+  type MakeCredentialRequest,
+} from '../../src/ctap2/makeCredential.js';
 import {
   pinHash,
   platformProtocol,
@@ -89,21 +93,21 @@ async function device(options: { uv?: UserVerification; env?: TestEnv } = {}) {
   return { env, auth, call, status, pin, pinStatus, keyAgreement, retries, info, setPin, token, uvToken };
 }
 
-const mcParams = (over: Partial<MakeCredentialParams> = {}): MakeCredentialParams => ({
+const mcParams = (over: Partial<MakeCredentialRequest> = {}): MakeCredentialRequest => ({
   clientDataHash: hash('client data'),
   rp: { id: 'example.com', name: 'Example' },
   user: { id: new Uint8Array([1, 2, 3, 4]), name: 'alice', displayName: 'Alice' },
   pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
   ...over,
 });
-const gaParams = (over: Partial<GetAssertionParams> = {}): GetAssertionParams => ({
+const gaParams = (over: Partial<GetAssertionRequest> = {}): GetAssertionRequest => ({
   rpId: 'example.com',
   clientDataHash: hash('assertion'),
   ...over,
 });
 
 /** A request authenticated with `token`: pinUvAuthParam = authenticate(token, clientDataHash). */
-const mcWith = (p: PlatformPinUvAuthProtocol, token: Uint8Array, over: Partial<MakeCredentialParams> = {}) => {
+const mcWith = (p: PlatformPinUvAuthProtocol, token: Uint8Array, over: Partial<MakeCredentialRequest> = {}) => {
   const params = mcParams(over);
   return encodeMakeCredentialRequest({
     ...params,
@@ -111,7 +115,7 @@ const mcWith = (p: PlatformPinUvAuthProtocol, token: Uint8Array, over: Partial<M
     pinUvAuthProtocol: p.version,
   });
 };
-const gaWith = (p: PlatformPinUvAuthProtocol, token: Uint8Array, over: Partial<GetAssertionParams> = {}) => {
+const gaWith = (p: PlatformPinUvAuthProtocol, token: Uint8Array, over: Partial<GetAssertionRequest> = {}) => {
   const params = gaParams(over);
   return encodeGetAssertionRequest({
     ...params,

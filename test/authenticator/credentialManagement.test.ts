@@ -7,11 +7,9 @@ import { describe, it } from 'node:test';
 import { decode as cbor2Decode } from 'cbor2';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
-import {
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeSimpleCommand,
-} from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeMakeCredentialResponse } from '../../src/ctap2/makeCredential.js';
+import { encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import {
   decodeCredentialManagementResponse,
   encodeCredentialManagementRequest,

@@ -14,16 +14,18 @@ import { decodeCoseKey } from '../../src/encoding/cose.js';
 import { extensionsOf, Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Command } from '../../src/ctap2/commands.js';
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
 import {
   decodeGetAssertionResponse,
-  decodeGetInfoResponse,
-  decodeMakeCredentialResponse,
   encodeGetAssertionRequest,
+  type GetAssertionRequest,
+} from '../../src/ctap2/getAssertion.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
+import {
+  decodeMakeCredentialResponse,
   encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-  type GetAssertionParams,
-  type MakeCredentialParams,
-} from '../../src/ctap2/hostCodec.js';
+  type MakeCredentialRequest,
+} from '../../src/ctap2/makeCredential.js';
 import { Status } from '../../src/ctap2/status.js';
 import { testContext, testEnv } from '../helpers/env.js';
 
@@ -36,7 +38,7 @@ async function device(config?: Partial<AuthenticatorConfig>) {
   return { env, auth, call };
 }
 
-const mcParams = (over: Partial<MakeCredentialParams> = {}): MakeCredentialParams => ({
+const mcParams = (over: Partial<MakeCredentialRequest> = {}): MakeCredentialRequest => ({
   clientDataHash: hash('client data'),
   rp: { id: 'example.com', name: 'Example' },
   user: { id: new Uint8Array([1, 2, 3, 4]), name: 'alice', displayName: 'Alice' },
@@ -44,7 +46,7 @@ const mcParams = (over: Partial<MakeCredentialParams> = {}): MakeCredentialParam
   ...over,
 });
 
-const gaParams = (over: Partial<GetAssertionParams> = {}): GetAssertionParams => ({
+const gaParams = (over: Partial<GetAssertionRequest> = {}): GetAssertionRequest => ({
   rpId: 'example.com',
   clientDataHash: hash('assertion client data'),
   ...over,
@@ -281,7 +283,7 @@ describe('authenticatorMakeCredential', () => {
 });
 
 describe('authenticatorGetAssertion / getNextAssertion', () => {
-  async function register(call: (r: Uint8Array) => Promise<Uint8Array>, over: Partial<MakeCredentialParams> = {}) {
+  async function register(call: (r: Uint8Array) => Promise<Uint8Array>, over: Partial<MakeCredentialRequest> = {}) {
     const r = decodeMakeCredentialResponse(await call(encodeMakeCredentialRequest(mcParams(over))));
     const acd = parseAuthenticatorData(r.authData).attestedCredentialData!;
     return { id: acd.credentialId, publicKey: decodeCoseKey(acd.credentialPublicKey) };

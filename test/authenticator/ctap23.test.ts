@@ -12,13 +12,13 @@ import { ClientPinSubCommand, Command, PinUvAuthTokenPermission as Perm } from '
 import {
   changePinParams,
   decodeClientPinResponse,
-  decodeMakeCredentialResponse,
   encodeClientPinRequest,
   encodeSimpleCommand,
   getPinUvAuthTokenUsingUvParams,
   decryptPinUvAuthToken,
   setPinParams,
 } from '../../src/ctap2/hostCodec.js';
+import { decodeMakeCredentialResponse } from '../../src/ctap2/makeCredential.js';
 import {
   decodeCredentialManagementResponse,
   encodeConfigRequest,

@@ -14,7 +14,8 @@ import type { AnyExtension } from '../../src/authenticator/extensions/descriptor
 import { EXTENSIONS } from '../../src/authenticator/extensions/list.js';
 import { Command } from '../../src/ctap2/commands.js';
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
-import { decodeGetInfoResponse, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
 import { testContext, testEnv } from '../helpers/env.js';
 
 const HOOKS = ['decodeMakeCredentialInput', 'decodeGetAssertionInput', 'onMakeCredential', 'onGetAssertion'] as const;

@@ -17,17 +17,18 @@ import type { Env } from '../../src/authenticator/env.js';
 import { updatePinState } from '../../src/authenticator/pinUvAuthToken.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
+import { encodeSimpleCommand, pinUvAuthParamFor } from '../../src/ctap2/hostCodec.js';
 import {
   decodeGetAssertionResponse,
-  decodeGetInfoResponse,
-  decodeMakeCredentialResponse,
   encodeGetAssertionRequest,
+  type GetAssertionRequest,
+} from '../../src/ctap2/getAssertion.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
+import {
+  decodeMakeCredentialResponse,
   encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-  pinUvAuthParamFor,
-  type GetAssertionParams,
-  type MakeCredentialParams,
-} from '../../src/ctap2/hostCodec.js';
+  type MakeCredentialRequest,
+} from '../../src/ctap2/makeCredential.js';
 import {
   decodeHmacSecretOutput,
   extensionOutputs,
@@ -64,7 +65,7 @@ async function device(env: Env = testEnv()) {
     setPin,
     token: sessionFor,
   } = await managementDevice({ env: env as TestEnv });
-  const mc = async (over: Partial<MakeCredentialParams> = {}) => {
+  const mc = async (over: Partial<MakeCredentialRequest> = {}) => {
     const r = await call(encodeMakeCredentialRequest(mcParams(over)));
     assert.equal(r[0], Status.CTAP2_OK, `makeCredential status 0x${r[0]!.toString(16)}`);
     const made = decodeMakeCredentialResponse(r);
@@ -76,7 +77,7 @@ async function device(env: Env = testEnv()) {
       flags: ad.flags,
     };
   };
-  const ga = async (over: Partial<GetAssertionParams> = {}) => {
+  const ga = async (over: Partial<GetAssertionRequest> = {}) => {
     const r = await call(encodeGetAssertionRequest(gaParams(over)));
     assert.equal(r[0], Status.CTAP2_OK, `getAssertion status 0x${r[0]!.toString(16)}`);
     const got = decodeGetAssertionResponse(r);
@@ -100,14 +101,14 @@ async function device(env: Env = testEnv()) {
   return { env, auth, call, status, keyAgreement, mc, ga, hmac, pinToken, token };
 }
 
-const mcParams = (over: Partial<MakeCredentialParams> = {}): MakeCredentialParams => ({
+const mcParams = (over: Partial<MakeCredentialRequest> = {}): MakeCredentialRequest => ({
   clientDataHash: sha('client data'),
   rp: { id: 'example.com', name: 'Example' },
   user: { id: new Uint8Array([1, 2, 3, 4]), name: 'alice', displayName: 'Alice' },
   pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
   ...over,
 });
-const gaParams = (over: Partial<GetAssertionParams> = {}): GetAssertionParams => ({
+const gaParams = (over: Partial<GetAssertionRequest> = {}): GetAssertionRequest => ({
   rpId: 'example.com',
   clientDataHash: sha('assertion'),
   ...over,

@@ -13,7 +13,8 @@ import {
   MAX_SERIALIZED_LARGE_BLOB_ARRAY,
 } from '../../src/authenticator/largeBlobs.js';
 import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
-import { encodeGetAssertionRequest, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import {
   decodeLargeBlobsResponse,
   encodeConfigRequest,

@@ -12,19 +12,21 @@ import { ClientPinSubCommand as Sub, Command } from '../../src/ctap2/commands.js
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
 import {
   decodeClientPinResponse,
-  decodeGetInfoResponse,
-  decodeMakeCredentialResponse,
   decryptPinUvAuthToken,
   encodeClientPinRequest,
-  encodeMakeCredentialRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinTokenParams,
   getPinUvAuthTokenUsingPinParams,
   pinUvAuthParamFor,
   setPinParams,
-  type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
+import {
+  decodeMakeCredentialResponse,
+  encodeMakeCredentialRequest,
+  type MakeCredentialRequest,
+} from '../../src/ctap2/makeCredential.js';
 import type { PinUvAuthSession } from '../../src/ctap2/hostManagement.js';
 import {
   platformProtocol,
@@ -104,8 +106,8 @@ export async function managementDevice(
   };
 
   /** makeCredential; with a session, authenticated by pinUvAuthParam. Returns the raw response. */
-  const makeCredential = (over: Partial<MakeCredentialParams> = {}, session?: PinUvAuthSession) => {
-    const params: MakeCredentialParams = {
+  const makeCredential = (over: Partial<MakeCredentialRequest> = {}, session?: PinUvAuthSession) => {
+    const params: MakeCredentialRequest = {
       clientDataHash: sha256('client data'),
       rp: { id: 'example.com', name: 'Example' },
       user: { id: new Uint8Array([1, 2, 3, 4]), name: 'alice', displayName: 'Alice' },

@@ -12,12 +12,9 @@ import { verifySignature } from '../../src/crypto/credentialKeys.js';
 import { concat, toHex, utf8 } from '../../src/encoding/bytes.js';
 import { decodeCoseKey } from '../../src/encoding/cose.js';
 import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
-import {
-  decodeGetAssertionResponse,
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeSimpleCommand,
-} from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import { decodeMakeCredentialResponse } from '../../src/ctap2/makeCredential.js';
 import {
   decodeCredentialManagementResponse,
   encodeCredentialManagementRequest,

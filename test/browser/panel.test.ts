@@ -9,11 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import {
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
-} from '../../src/ctap2/hostCodec.js';
+import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
+import { encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import { Status } from '../../src/ctap2/status.js';
 import { connectSoftKey, openSoftKey, type SoftKey, type SoftKeyConnection } from '../../src/main/softkey.js';
 import { initWalletSeed } from '../../src/main/wallet.js';

@@ -16,7 +16,7 @@ import { WebAuthnClient } from '../../src/client/webauthnClient.js';
 import * as b64u from '../../src/encoding/base64url.js';
 import { utf8 } from '../../src/encoding/bytes.js';
 import { decode, encode, type CborMap, type Encodable } from '../../src/encoding/cbor.js';
-import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import { makeDevice, ORIGIN, patchInfo, RP_ID, randomBytes } from './device.js';
 
 const PIN = '1234';

@@ -22,7 +22,7 @@ import { callerOrigin, resolveRpId } from '../../src/client/origin.js';
 import { pinUvAuthenticate } from '../../src/client/userVerifier.js';
 import * as b64u from '../../src/encoding/base64url.js';
 import { fromHex, toHex, utf8 } from '../../src/encoding/bytes.js';
-import type { GetInfoResponse } from '../../src/ctap2/api.js';
+import type { GetInfoResponse } from '../../src/ctap2/getInfo.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import { sha256 } from '../../src/crypto/hash.js';
 

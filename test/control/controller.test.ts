@@ -8,12 +8,10 @@ import { createECDH, createPrivateKey, createPublicKey, verify, type KeyObject }
 import { after, before, describe, it } from 'node:test';
 import { Command } from '../../src/ctap2/commands.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
-import {
-  decodeGetAssertionResponse,
-  decodeGetInfoResponse,
-  decodeMakeCredentialResponse,
-  encodeSimpleCommand,
-} from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse } from '../../src/ctap2/getAssertion.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
+import { decodeMakeCredentialResponse } from '../../src/ctap2/makeCredential.js';
 import { Status } from '../../src/ctap2/status.js';
 import * as b64u from '../../src/encoding/base64url.js';
 import { concat } from '../../src/encoding/bytes.js';

@@ -1,7 +1,8 @@
 /** Shared pieces of the control tests: CTAP2 requests, a CTAPHID host wired to an in-process device. */
 import { createHash } from 'node:crypto';
 import { CtapHidHost } from '../../src/ctaphid/hostDevice.js';
-import { encodeGetAssertionRequest, encodeMakeCredentialRequest } from '../../src/ctap2/hostCodec.js';
+import { encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import { encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import type { SoftKey } from '../../src/main/softkey.js';
 
 export const clientDataHash = (label: string) => new Uint8Array(createHash('sha256').update(label).digest());

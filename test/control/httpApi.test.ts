@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { p256KeyPair } from '../helpers/keys.js';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { decodeGetAssertionResponse } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse } from '../../src/ctap2/getAssertion.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Status } from '../../src/ctap2/status.js';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';

@@ -4,7 +4,7 @@
  * The parent watches for progress; a freeze inside node:crypto shows as silence.
  */
 import { openSoftKey } from '../../src/main/softkey.js';
-import { encodeMakeCredentialRequest } from '../../src/ctap2/hostCodec.js';
+import { encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 
 const count = Number(process.argv[2] ?? 50_000);
 const every = Number(process.argv[3] ?? 1_000);

@@ -30,13 +30,9 @@ import { isSlotHandle } from '../../src/store/credentialSlot.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Command } from '../../src/ctap2/commands.js';
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
-import {
-  decodeGetAssertionResponse,
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-} from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { Status } from '../../src/ctap2/status.js';
 import { concat, utf8 } from '../../src/encoding/bytes.js';
 import { decodeCoseKey } from '../../src/encoding/cose.js';

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeCommandApdu } from '../../src/ctap1/apdu.js';
 import { Command } from '../../src/ctap2/commands.js';
-import { decodeGetInfoResponse, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
 import { Status } from '../../src/ctap2/status.js';
 import { Assembler } from '../../src/ctaphid/assembler.js';
 import {

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { EXTENSIONS } from '../../src/authenticator/extensions/list.js';
-import type { HmacSecretInput } from '../../src/ctap2/requests/extensions.js';
-import { decodeExtensionInputs } from '../../src/ctap2/requests/extensions.js';
+import type { HmacSecretInput } from '../../src/ctap2/extensions.js';
+import { decodeExtensionInputs } from '../../src/ctap2/extensions.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import type { CborMap, CborValue } from '../../src/encoding/cbor.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { openSoftKey } from '../../src/main/softkey.js';
-import { encodeMakeCredentialRequest } from '../../src/ctap2/hostCodec.js';
+import { encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'softkey-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../src/cli/main.js';
-import { decodeGetAssertionResponse } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse } from '../../src/ctap2/getAssertion.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { startControlServices } from '../../src/main/panel.js';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';

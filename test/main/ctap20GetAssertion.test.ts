@@ -10,17 +10,15 @@ import { after, describe, it } from 'node:test';
 import { Command } from '../../src/ctap2/commands.js';
 import {
   decodeClientPinResponse,
-  decodeGetAssertionResponse,
-  decodeMakeCredentialResponse,
   decryptPinUvAuthToken,
   encodeClientPinRequest,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinTokenParams,
   pinUvAuthParamFor,
 } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { Status } from '../../src/ctap2/status.js';

@@ -11,7 +11,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { test } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { walletCommand } from '../../src/cli/walletCommands.js';
-import { encodeMakeCredentialRequest } from '../../src/ctap2/hostCodec.js';
+import { encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { openDataDir } from '../../src/main/dataDir.js';
 import { openSoftKey } from '../../src/main/softkey.js';
 import { tempDir } from '../store/helpers.js';

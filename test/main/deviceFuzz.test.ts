@@ -15,13 +15,10 @@ import type { PresenceResult, UserPresence } from '../../src/authenticator/env.j
 import { encodeCommandApdu } from '../../src/ctap1/apdu.js';
 import { StatusWord } from '../../src/ctap1/statusWords.js';
 import { Command } from '../../src/ctap2/commands.js';
-import {
-  decodeGetInfoResponse,
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-} from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
+import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
+import { encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import { Status } from '../../src/ctap2/status.js';
 import { Assembler } from '../../src/ctaphid/assembler.js';
 import {

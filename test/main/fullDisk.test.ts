@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { encodeMakeCredentialRequest } from '../../src/ctap2/hostCodec.js';
+import { encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { Status } from '../../src/ctap2/status.js';
 import { openSoftKey } from '../../src/main/softkey.js';
 import { openDataDir } from '../../src/store/dataDir.js';
@@ -78,7 +78,7 @@ test(
     import { openSync, writeSync, closeSync, rmSync } from 'node:fs';
     import { openSoftKey } from ${src('main/softkey')};
     import { openDataDir } from ${src('store/dataDir')};
-    import { encodeMakeCredentialRequest } from ${src('ctap2/hostCodec')};
+    import { encodeMakeCredentialRequest } from ${src('ctap2/makeCredential')};
     const [root, ro] = process.argv.slice(2);
     const mc = (user) => encodeMakeCredentialRequest({ clientDataHash: new Uint8Array(32), rp: { id: 'full.example' },
       user: { id: new Uint8Array([user]), name: 'u' + user, displayName: 'x'.repeat(60) },

@@ -18,17 +18,19 @@ import { main } from '../../src/cli/main.js';
 import { ClientPinSubCommand as Sub, Command } from '../../src/ctap2/commands.js';
 import {
   decodeClientPinResponse,
-  decodeMakeCredentialResponse,
   decryptPinUvAuthToken,
   encodeClientPinRequest,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinTokenParams,
   pinUvAuthParamFor,
-  type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
+import {
+  decodeMakeCredentialResponse,
+  encodeMakeCredentialRequest,
+  type MakeCredentialRequest,
+} from '../../src/ctap2/makeCredential.js';
+import { encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { Status } from '../../src/ctap2/status.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
@@ -62,7 +64,7 @@ async function getInfo(k: SoftKey): Promise<Map<number, unknown>> {
   assert.equal(r[0], Status.CTAP2_OK);
   return decode(r.subarray(1)) as Map<number, unknown>;
 }
-const mc = (over: Partial<MakeCredentialParams> = {}): MakeCredentialParams => ({
+const mc = (over: Partial<MakeCredentialRequest> = {}): MakeCredentialRequest => ({
   clientDataHash: new Uint8Array(32).fill(7),
   rp: { id: 'profiles.example' },
   user: { id: new Uint8Array([1]), name: 'pat' },

@@ -3,14 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connectSoftKey, openSoftKey } from '../../src/main/softkey.js';
 import { Command } from '../../src/ctap2/commands.js';
-import {
-  decodeGetAssertionResponse,
-  decodeGetInfoResponse,
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-} from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
+import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Status } from '../../src/ctap2/status.js';
 

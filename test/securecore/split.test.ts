@@ -15,8 +15,7 @@ import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
 import { verifySignature } from '../../src/crypto/credentialKeys.js';
 import type { RequestContext } from '../../src/ctap2/api.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
-import type { GetAssertionRequest } from '../../src/ctap2/requests/getAssertion.js';
-import type { MakeCredentialRequest } from '../../src/ctap2/requests/makeCredential.js';
+import type { GetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import { concat } from '../../src/encoding/bytes.js';
 import { CoseAlg, decodeCoseKey } from '../../src/encoding/cose.js';
@@ -27,21 +26,22 @@ import { SecureCoreLink } from '../../src/split/front/coreLink.js';
 import { Fido2MessageType } from '../../src/securecore/messages.js';
 import {
   decodeClientPinResponse,
-  decodeGetAssertionResponse,
-  decodeGetInfoResponse,
-  decodeMakeCredentialResponse,
   decryptPinUvAuthToken,
   encodeClientPinRequest,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinUvAuthTokenUsingPinParams,
   pinUvAuthParamFor,
   setPinParams,
   type ClientPinParams,
-  type MakeCredentialParams,
 } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
+import {
+  decodeMakeCredentialResponse,
+  encodeMakeCredentialRequest,
+  type MakeCredentialRequest,
+} from '../../src/ctap2/makeCredential.js';
 import { ClientPinSubCommand as Sub, Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { testEnv } from '../helpers/env.js';
@@ -88,7 +88,7 @@ function mcRequest(
     rp: { id: 'split.example' },
     user: { id: new Uint8Array([1, 2, 3]), name: 'alice', displayName: 'Alice' },
     pubKeyCredParams: [{ type: 'public-key', alg }],
-    options: new Map([['rk', rk]]),
+    options: { rk },
     ...extra,
   };
 }
@@ -98,7 +98,7 @@ function gaRequest(allow: Uint8Array[] | undefined, options: Array<[string, bool
     rpId: 'split.example',
     clientDataHash: sha256('get'),
     ...(allow && { allowList: allow.map((id) => ({ type: 'public-key', id })) }),
-    options: new Map(options),
+    options: Object.fromEntries(options),
   };
 }
 
@@ -369,7 +369,7 @@ describe('split device: CTAP2 bytes in, bytes out', () => {
       assert.deepEqual(await pin(setPinParams(p, await keyAgreement(), '1234').params), new Uint8Array([0]));
       assert.equal(await clientPinOption(), true);
       // A discoverable credential now needs a token.
-      const mc = (extra: Partial<MakeCredentialParams> = {}): MakeCredentialParams => ({
+      const mc = (extra: Partial<MakeCredentialRequest> = {}): MakeCredentialRequest => ({
         clientDataHash: sha256('create'),
         rp: { id: 'pin.example' },
         user: { id: new Uint8Array([5]), name: 'carol', displayName: 'Carol' },

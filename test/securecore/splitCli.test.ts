@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { Command } from '../../src/ctap2/commands.js';
-import { decodeGetInfoResponse, encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
 import { connectSoftKey } from '../../src/main/softkey.js';
 import { startSoftkeyProcess } from '../interop/startDevice.js';
 

@@ -17,13 +17,9 @@ import { defaultConfig } from '../../src/authenticator/config.js';
 import type { Env } from '../../src/authenticator/env.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
-import {
-  decodeGetAssertionResponse,
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-} from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { Command } from '../../src/ctap2/commands.js';
 import { Status } from '../../src/ctap2/status.js';
 import { SecureCoreService, serveSecureCore } from '../../src/split/core/secureCore.js';
@@ -137,7 +133,7 @@ describe('split mode: no 255 cap on a discoverable getAssertion', () => {
             rp: { id: 'many.example' },
             user: { id: new Uint8Array([i >> 8, i & 0xff]) },
             pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
-            options: new Map([['rk', true]]),
+            options: { rk: true },
           },
           ctx(),
         );

@@ -14,13 +14,12 @@ import { commandPolicy, defaultConfig, type AuthenticatorConfig } from '../../sr
 import { decodeResponseApdu, encodeCommandApdu } from '../../src/ctap1/apdu.js';
 import { decodeRegisterResponse } from '../../src/ctap1/messages.js';
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import {
-  decodeGetAssertionResponse,
   decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
   encodeMakeCredentialRequest,
-  type MakeCredentialParams,
-} from '../../src/ctap2/hostCodec.js';
+  type MakeCredentialRequest,
+} from '../../src/ctap2/makeCredential.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Status } from '../../src/ctap2/status.js';
 import { SecureCoreService, serveSecureCore } from '../../src/split/core/secureCore.js';
@@ -55,7 +54,7 @@ async function splitDevice(config: Partial<AuthenticatorConfig> = {}) {
   return { env, device, seen };
 }
 
-const mc = (extra: Partial<MakeCredentialParams> = {}): MakeCredentialParams => ({
+const mc = (extra: Partial<MakeCredentialRequest> = {}): MakeCredentialRequest => ({
   clientDataHash: sha256('create'),
   rp: { id: 'full.example' },
   user: { id: new Uint8Array([7]), name: 'dave', displayName: 'Dave' },

@@ -13,8 +13,8 @@ import { once } from 'node:events';
 import { it } from 'node:test';
 import { verifySignature } from '../../src/crypto/credentialKeys.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
-import type { GetAssertionRequest } from '../../src/ctap2/requests/getAssertion.js';
-import type { MakeCredentialRequest } from '../../src/ctap2/requests/makeCredential.js';
+import type { GetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import type { MakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import { concat } from '../../src/encoding/bytes.js';
 import { CoseAlg, decodeCoseKey } from '../../src/encoding/cose.js';
@@ -32,13 +32,13 @@ const mc = (alg: number, rk: boolean): MakeCredentialRequest => ({
   rp: { id: RP },
   user: { id: new Uint8Array([alg & 0xff]), name: 'bob' },
   pubKeyCredParams: [{ type: 'public-key', alg }],
-  options: new Map([['rk', rk]]),
+  options: { rk },
 });
 const ga = (id?: Uint8Array): GetAssertionRequest => ({
   rpId: RP,
   clientDataHash: sha256('get'),
   ...(id && { allowList: [{ type: 'public-key', id }] }),
-  options: new Map(),
+  options: {},
 });
 
 it(

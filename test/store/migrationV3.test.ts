@@ -14,13 +14,9 @@ import { concat, fromHex, toHex } from '../../src/encoding/bytes.js';
 import { decodeCoseKey } from '../../src/encoding/cose.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Command } from '../../src/ctap2/commands.js';
-import {
-  decodeGetAssertionResponse,
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-} from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { Status } from '../../src/ctap2/status.js';
 import { openSoftKey } from '../../src/main/softkey.js';
 import { LATEST_SCHEMA_VERSION, schemaVersion } from '../../src/store/migrations.js';

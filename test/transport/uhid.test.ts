@@ -25,14 +25,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command } from '../../src/ctap2/commands.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
-import {
-  decodeGetAssertionResponse,
-  decodeGetInfoResponse,
-  decodeMakeCredentialResponse,
-  encodeGetAssertionRequest,
-  encodeMakeCredentialRequest,
-  encodeSimpleCommand,
-} from '../../src/ctap2/hostCodec.js';
+import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
+import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
+import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { CtapHidHost, type HidReportPipe } from '../../src/ctaphid/hostDevice.js';
 import { verifySignature } from '../../src/crypto/credentialKeys.js';
 import { sha256 } from '../../src/crypto/hash.js';

@@ -6,7 +6,7 @@
  * switchboards (makeCredentialExtensions.ts, getAssertionExtensions.ts).
  */
 import type { Fields } from '../../ctap2/decode.js';
-import type { ExtensionInputs } from '../../ctap2/requests/extensions.js';
+import type { ExtensionInputs } from '../../ctap2/extensions.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import type { CredProtectLevel } from '../../store/credentialStore.js';
 import type { CredentialIdPayload } from '../../store/credentialId.js';

@@ -6,7 +6,7 @@
  * getNextAssertion (§6.3) that follows it.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-getAssert-authnr-alg
  */
-import type { ExtensionInputs } from '../../ctap2/requests/extensions.js';
+import type { ExtensionInputs } from '../../ctap2/extensions.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import type { Core, ResolvedCredential } from '../core.js';
 import type { AssertionExtension } from './descriptor.js';

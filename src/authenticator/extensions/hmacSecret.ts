@@ -25,7 +25,7 @@
  */
 import { hkdfSha256, hmacSha256 } from '../../crypto/hash.js';
 import type { PinUvAuthProtocol } from '../../ctap2/pinUvAuthProtocol.js';
-import { decodeHmacSecretInput, type HmacSecretInput } from '../../ctap2/requests/extensions.js';
+import { decodeHmacSecretInput, type HmacSecretInput } from '../../ctap2/extensions.js';
 import type { ExtensionDescriptor } from './descriptor.js';
 import { CtapError, Status } from '../../ctap2/status.js';
 import { concat, utf8 } from '../../encoding/bytes.js';

@@ -7,7 +7,7 @@
  * same user verification state.
  * https://fidoalliance.org/specs/fido-v2.2-ps-20250714/fido-client-to-authenticator-protocol-v2.2-ps-20250714.html#sctn-hmac-secret-make-cred-extension
  */
-import { decodeHmacSecretInput, type HmacSecretInput } from '../../ctap2/requests/extensions.js';
+import { decodeHmacSecretInput, type HmacSecretInput } from '../../ctap2/extensions.js';
 import { CtapError, Status } from '../../ctap2/status.js';
 import type { Core } from '../core.js';
 import type { ExtensionDescriptor } from './descriptor.js';

@@ -1,7 +1,7 @@
 /**
  * The extensions softkey implements, one descriptor each (descriptor.ts), in getInfo's order. This
  * list drives getInfo's extensions (supported.ts), the decoding of extension inputs
- * (Authenticator.extensionDecoders → ctap2/requests/extensions.ts) and both switchboards
+ * (supported.ts withExtensionInputs → ctap2/extensions.ts) and both switchboards
  * (makeCredentialExtensions.ts, getAssertionExtensions.ts). A new extension is its own file, a
  * line here, and its client side (src/client/extensions.ts).
  */

@@ -6,7 +6,7 @@
  * makeCredentialOutputs.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-makeCred-authnr-alg
  */
-import type { ExtensionInputs } from '../../ctap2/requests/extensions.js';
+import type { ExtensionInputs } from '../../ctap2/extensions.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import type { CredProtectLevel } from '../../store/credentialStore.js';
 import type { Core } from '../core.js';

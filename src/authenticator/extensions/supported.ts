@@ -3,7 +3,8 @@
  * authenticator implements and offers without a profile naming them (§12, CTAP 2.2 §12.8, §12.9 and
  * CTAP 2.3 pinComplexityPolicy), from the extension list (list.ts), and nothing else.
  */
-import type { ExtensionInputs } from '../../ctap2/requests/extensions.js';
+import { decodeExtensionInputs, type ExtensionInputs } from '../../ctap2/extensions.js';
+import type { CborKey, Encodable } from '../../encoding/cbor.js';
 import type { AuthenticatorConfig } from '../config.js';
 import { EXTENSIONS } from './list.js';
 
@@ -29,4 +30,23 @@ export function allowedExtensionInputs(
   if (!inputs) return inputs;
   const kept = [...inputs].filter(([id]) => allowed.includes(id));
   return kept.length > 0 ? new Map(kept) : undefined;
+}
+
+/** A request whose extensions member holds decoded inputs (ctap2/extensions.ts) instead of the map as sent. */
+export type WithExtensionInputs<R> = Omit<R, 'extensions'> & { extensions?: ExtensionInputs };
+
+/**
+ * Decodes the request's extensions map with every extension's input decoders (a known input of the wrong
+ * type is CTAP2_ERR_CBOR_UNEXPECTED_TYPE, even for an extension this profile does not offer), then keeps
+ * the inputs of the extensions the profile offers. Called first thing, before any other check of the command.
+ */
+export function withExtensionInputs<R extends { extensions?: ReadonlyMap<CborKey, Encodable> }>(
+  config: AuthenticatorConfig,
+  req: R,
+  command: 'makeCredential' | 'getAssertion',
+): WithExtensionInputs<R> {
+  if (req.extensions === undefined) return req as WithExtensionInputs<R>;
+  const inputs = allowedExtensionInputs(config, decodeExtensionInputs(req.extensions, EXTENSIONS, command));
+  const { extensions: _sent, ...rest } = req;
+  return inputs === undefined ? rest : { ...rest, extensions: inputs };
 }

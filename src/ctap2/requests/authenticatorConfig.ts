@@ -4,7 +4,8 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorConfig
  */
 import { encode } from '../../encoding/cbor.js';
-import { asFields, decodeRequestMap, type Fields } from '../decode.js';
+import { asFields, type Fields } from '../decode.js';
+import { decodeRequestMap } from '../wire.js';
 import { CtapError, Status } from '../status.js';
 
 /** §6.11 request keys. */

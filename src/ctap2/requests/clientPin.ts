@@ -5,7 +5,8 @@
 import { encode, type CborMap, type Encodable } from '../../encoding/cbor.js';
 import type { ClientPinResponse } from '../api.js';
 import { ClientPinKey as K, ClientPinResponseKey as R } from '../commands.js';
-import { asFields, decodeRequestMap } from '../decode.js';
+import { asFields } from '../decode.js';
+import { decodeRequestMap } from '../wire.js';
 
 export interface ClientPinRequest {
   pinUvAuthProtocol?: number;

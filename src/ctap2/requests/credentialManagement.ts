@@ -5,9 +5,11 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorCredentialManagement
  */
 import { encode, type CborMap, type Encodable } from '../../encoding/cbor.js';
-import { asFields, decodeRequestMap, type CredentialDescriptor, type Fields } from '../decode.js';
+import { asFields, type Fields } from '../decode.js';
+import { decodeRequestMap } from '../wire.js';
+import { type CredentialDescriptor } from '../entities.js';
 import { CtapError, Status } from '../status.js';
-import type { PublicKeyCredentialRpEntity, PublicKeyCredentialUserEntity } from './makeCredential.js';
+import type { PublicKeyCredentialRpEntity, PublicKeyCredentialUserEntity } from '../entities.js';
 
 /** §6.8 request keys. */
 export const CredentialManagementKey = {

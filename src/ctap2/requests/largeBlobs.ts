@@ -4,7 +4,8 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorLargeBlobs
  */
 import { encode } from '../../encoding/cbor.js';
-import { asFields, decodeRequestMap } from '../decode.js';
+import { asFields } from '../decode.js';
+import { decodeRequestMap } from '../wire.js';
 
 /** §6.10 request keys. */
 export const LargeBlobsKey = {

@@ -18,13 +18,16 @@ import type { Env } from '../../authenticator/env.js';
 import { isPinSet } from '../../authenticator/pinUvAuthToken.js';
 import { U2fAuthenticator } from '../../authenticator/u2f.js';
 import { dispatchCtap1 } from '../../ctap1/dispatch.js';
-import type { GetAssertionResponse as Ctap2GetAssertionResponse, RequestContext } from '../../ctap2/api.js';
+import type { RequestContext } from '../../ctap2/api.js';
+import type {
+  GetAssertionResponse as Ctap2GetAssertionResponse,
+  GetAssertionRequest as Ctap2GetAssertionRequest,
+} from '../../ctap2/getAssertion.js';
 import { buildAuthenticatorData, parseAuthenticatorData } from '../../ctap2/authenticatorData.js';
 import { dispatchCtap2 } from '../../ctap2/dispatch.js';
 import { keyAgreementCoseKey, parseKeyAgreementKey } from '../../ctap2/pinUvAuthProtocol.js';
 import type { ClientPinRequest } from '../../ctap2/requests/clientPin.js';
-import type { GetAssertionRequest as Ctap2GetAssertionRequest } from '../../ctap2/requests/getAssertion.js';
-import type { MakeCredentialRequest as Ctap2MakeCredentialRequest } from '../../ctap2/requests/makeCredential.js';
+import type { MakeCredentialRequest as Ctap2MakeCredentialRequest } from '../../ctap2/makeCredential.js';
 import { CtapError, Status } from '../../ctap2/status.js';
 import { concat, equal } from '../../encoding/bytes.js';
 import { CoseAlg, decodeCoseKey } from '../../encoding/cose.js';
@@ -308,7 +311,7 @@ export class SecureCoreService {
         ...(m.displayName && { displayName: m.displayName }),
       },
       pubKeyCredParams: [{ type: 'public-key', alg: seed ? CoseAlg.ES256 : m.alg }],
-      options: new Map([['rk', seed || m.rk]]), // every credential of the seed's device is stored on it
+      options: { rk: seed || m.rk }, // every credential of the seed's device is stored on it
       ...(!seed && m.excludeList.length > 0 && { excludeList: descriptors(m.excludeList) }),
       ...pinInput(seed ? undefined : m.pinUvAuth),
     };
@@ -370,7 +373,7 @@ export class SecureCoreService {
       rpId: m.rpId,
       clientDataHash: m.clientDataHash,
       ...(m.allowList.length > 0 && { allowList: descriptors(m.allowList) }),
-      options: new Map(m.silent ? [['up', false]] : []),
+      options: m.silent ? { up: false } : {},
       ...pinInput(m.type === 'getAssertionExRequest' ? m.pinUvAuth : undefined),
     };
     const r = await this.authenticator.getAssertion(req, this.ctx);

@@ -17,24 +17,19 @@
  * credential IDs other than 16 bytes or more than ten, long RP IDs or user handles) goes whole to
  * the core (0x0113), as does every other command; U2F and Filecoin APDUs go with apduRequest (0x0115).
  */
-import type {
-  ClientPinResponse,
-  Ctap2Authenticator,
-  GetAssertionResponse,
-  GetInfoResponse,
-  MakeCredentialResponse,
-  RequestContext,
-} from '../../ctap2/api.js';
+import type { ClientPinResponse, Ctap2Authenticator, RequestContext } from '../../ctap2/api.js';
+import type { GetAssertionResponse } from '../../ctap2/getAssertion.js';
+import type { GetInfoResponse } from '../../ctap2/getInfo.js';
+import type { MakeCredentialResponse } from '../../ctap2/makeCredential.js';
 import { buildAuthenticatorData } from '../../ctap2/authenticatorData.js';
-import { decodeGetAssertion, type GetAssertionRequest } from '../../ctap2/requests/getAssertion.js';
+import { decodeGetAssertionRequest, type GetAssertionRequest } from '../../ctap2/getAssertion.js';
 import { dispatchCtap2 } from '../../ctap2/dispatch.js';
-import { decodeMakeCredential, type MakeCredentialRequest } from '../../ctap2/requests/makeCredential.js';
+import { decodeMakeCredentialRequest, type MakeCredentialRequest } from '../../ctap2/makeCredential.js';
 import { ClientPinSubCommand, Command } from '../../ctap2/commands.js';
 import type { ClientPinRequest } from '../../ctap2/requests/clientPin.js';
 import { CtapError, Status } from '../../ctap2/status.js';
 import { concat, utf8 } from '../../encoding/bytes.js';
-import type { Encodable } from '../../encoding/cbor.js';
-import type { CborMap, CborValue } from '../../encoding/cbor.js';
+import type { Encodable, CborMap, CborValue } from '../../encoding/cbor.js';
 import { CoseAlg, CoseCrv, CoseKty, encodeCoseKey, type CredentialAlg } from '../../encoding/cose.js';
 import { rawToDerSignature } from '../../securecore/ecdsaSignature.js';
 import {
@@ -133,13 +128,13 @@ function algorithmOf(req: MakeCredentialRequest, config: FrontConfig): Credentia
 /** The message that carries a makeCredential, or undefined: the request goes whole (0x0113). */
 export function makeCredentialMessage(req: MakeCredentialRequest, config: FrontConfig): SecureCoreMessage | undefined {
   const alg = algorithmOf(req, config);
-  const rk = req.options.get('rk') === true;
+  const rk = req.options?.rk === true;
   const plain =
     alg !== undefined &&
     req.extensions === undefined &&
     req.enterpriseAttestation === undefined &&
     req.attestationFormatsPreference === undefined &&
-    [...req.options].every(([k, v]) => k === 'rk' || (k === 'up' && v)) &&
+    Object.entries(req.options ?? {}).every(([k, v]) => k === 'rk' || (k === 'up' && v)) &&
     fitsRpId(req.rp.id) &&
     req.user.id.length <= USER_HANDLE_SIZE &&
     fitsIds(req.excludeList) &&
@@ -164,7 +159,7 @@ export function makeCredentialMessage(req: MakeCredentialRequest, config: FrontC
 export function getAssertionMessage(req: GetAssertionRequest): SecureCoreMessage | undefined {
   const plain =
     req.extensions === undefined &&
-    [...req.options.keys()].every((k) => k === 'up') &&
+    Object.keys(req.options ?? {}).every((k) => k === 'up') &&
     (req.allowList === undefined || (req.allowList.length > 0 && fitsIds(req.allowList))) &&
     fitsRpId(req.rpId) &&
     fitsPinUvAuth(req);
@@ -173,7 +168,7 @@ export function getAssertionMessage(req: GetAssertionRequest): SecureCoreMessage
   const base = {
     rpId: req.rpId,
     clientDataHash: req.clientDataHash,
-    silent: req.options.get('up') === false,
+    silent: req.options?.up === false,
     allowList: (req.allowList ?? []).map((d) => d.id),
   };
   if (req.allowList && !pinUvAuth) return { type: 'getAssertionRequest', ...base };
@@ -188,22 +183,18 @@ function pinUvAuthOf(req: { pinUvAuthParam?: Uint8Array; pinUvAuthProtocol?: num
 }
 
 /**
- * The front decodes no extension inputs: any extensions map decodes to a (possibly empty) map, which
- * is enough to send the request whole, where the core's decoders read it.
+ * Whether a CTAP2 request goes whole to the core (0x0113) rather than as messages; a request that does not
+ * decode is the front's to refuse. The front decodes no extension inputs: a request with an extensions map
+ * goes whole, where the core's decoders read it.
  */
-const NO_DECODERS: readonly never[] = [];
-
-/** Whether a CTAP2 request goes whole to the core (0x0113) rather than as messages; a request that does not decode is the front's to refuse. */
 export function messageRoute(request: Uint8Array, config: FrontConfig): 'messages' | 'whole' {
   const command = request[0];
   if (command === undefined || config.profile !== 'default' || !FRONT_COMMANDS.has(command)) return 'whole';
   try {
     if (command === Command.authenticatorMakeCredential)
-      return makeCredentialMessage(decodeMakeCredential(request.subarray(1), NO_DECODERS), config)
-        ? 'messages'
-        : 'whole';
+      return makeCredentialMessage(decodeMakeCredentialRequest(request.subarray(1)), config) ? 'messages' : 'whole';
     if (command === Command.authenticatorGetAssertion)
-      return getAssertionMessage(decodeGetAssertion(request.subarray(1), NO_DECODERS)) ? 'messages' : 'whole';
+      return getAssertionMessage(decodeGetAssertionRequest(request.subarray(1))) ? 'messages' : 'whole';
   } catch {
     return 'messages'; // dispatch answers the decoder's status
   }
@@ -308,7 +299,7 @@ export class SplitAuthenticator implements Ctap2Authenticator {
         Status.CTAP1_ERR_OTHER,
         'the messages cannot carry this getAssertion: it goes whole (cbor())',
       );
-    const silent = req.options.get('up') === false;
+    const silent = req.options?.up === false;
     if (m.type !== 'getAssertionRequest') return this.assertion(await this.prompting(ctx, silent, m));
     const r = await this.prompting(ctx, silent, m);
     if (r.type !== 'getAssertionResponse') throw this.unexpected(r);

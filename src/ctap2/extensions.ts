@@ -8,8 +8,8 @@
  * which hmac-secret-mc (CTAP 2.2 §12.8) shares.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-defined-extensions
  */
-import type { CborMap, CborValue } from '../../encoding/cbor.js';
-import { asFields, type Fields } from '../decode.js';
+import type { CborKey, CborMap, CborValue, Encodable } from '../encoding/cbor.js';
+import { asFields, type Fields } from './decode.js';
 
 /** The hmac-secret getAssertion input (§12.5), also the hmac-secret-mc input (CTAP 2.2 §12.8). */
 export interface HmacSecretInput {
@@ -43,13 +43,16 @@ export interface ExtensionInputDecoder {
 /** Decoded extension inputs by extension identifier (authenticator/extensions/descriptor.ts inputOf reads them typed). */
 export type ExtensionInputs = ReadonlyMap<string, unknown>;
 
-/** The inputs of one command, decoded by `decoders` in their order; undefined members are dropped. */
+/**
+ * The inputs of one command, decoded by `decoders` in their order; undefined members are dropped. `map` is
+ * the request's extensions member as the request decoder left it (a CBOR map, ctap2/makeCredential.ts).
+ */
 export function decodeExtensionInputs(
-  map: CborMap,
+  map: ReadonlyMap<CborKey, Encodable>,
   decoders: readonly ExtensionInputDecoder[],
   command: 'makeCredential' | 'getAssertion',
 ): ExtensionInputs {
-  const f = asFields(map, 'extensions');
+  const f = asFields(map as CborMap, 'extensions');
   const out = new Map<string, unknown>();
   for (const d of decoders) {
     const decode = command === 'makeCredential' ? d.decodeMakeCredentialInput : d.decodeGetAssertionInput;
