@@ -27,12 +27,11 @@ import {
   type BenchResult,
 } from './measure.js';
 import { openSoftKey, type SoftKey } from '../src/main/softkey.js';
-import { Command, PinUvAuthTokenPermission } from '../src/ctap2/commands.js';
+import { Command } from '../src/ctap2/commands.js';
+import { PinUvAuthTokenPermission, decodeClientPinResponse, encodeClientPinRequest } from '../src/ctap2/clientPin.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
 import {
-  decodeClientPinResponse,
   decryptPinUvAuthToken,
-  encodeClientPinRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinUvAuthTokenUsingPinParams,

@@ -20,8 +20,9 @@ import { WebSocket } from 'ws';
 import type { PresenceResult, UserPresence } from '../src/authenticator/env.js';
 import { encodeCommandApdu as encodeU2fApdu } from '../src/ctap1/apdu.js';
 import { StatusWord } from '../src/ctap1/statusWords.js';
-import { ClientPinSubCommand, Command } from '../src/ctap2/commands.js';
-import { encodeClientPinRequest, encodeSimpleCommand } from '../src/ctap2/hostCodec.js';
+import { Command } from '../src/ctap2/commands.js';
+import { ClientPinSubCommand, encodeClientPinRequest } from '../src/ctap2/clientPin.js';
+import { encodeSimpleCommand } from '../src/ctap2/hostCodec.js';
 import { encodeGetAssertionRequest } from '../src/ctap2/getAssertion.js';
 import { encodeMakeCredentialRequest, decodeMakeCredentialResponse } from '../src/ctap2/makeCredential.js';
 import {

@@ -2,11 +2,11 @@
  * The CTAP2 authenticator: composes one handler per command over a shared Core.
  */
 import { createAttestationIdentity } from '../crypto/attestationCertificate.js';
-import type { ClientPinResponse, Ctap2Authenticator, RequestContext } from '../ctap2/api.js';
+import type { Ctap2Authenticator, RequestContext } from '../ctap2/api.js';
+import type { ClientPinResponse, ClientPinRequest } from '../ctap2/clientPin.js';
 import type { GetAssertionResponse, GetAssertionRequest } from '../ctap2/getAssertion.js';
 import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import type { MakeCredentialResponse, MakeCredentialRequest } from '../ctap2/makeCredential.js';
-import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
 import type { ConfigRequest } from '../ctap2/requests/authenticatorConfig.js';
 import type {
   CredentialManagementRequest,

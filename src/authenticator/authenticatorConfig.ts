@@ -12,7 +12,7 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorConfig
  */
 import type { RequestContext } from '../ctap2/api.js';
-import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
+import { PinUvAuthTokenPermission } from '../ctap2/clientPin.js';
 import {
   ConfigSubCommand as Sub,
   type ConfigRequest,

@@ -4,14 +4,13 @@
  * getPinUvAuthTokenUsingPinWithPermissions. Each function follows its section's numbered steps.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorClientPIN
  */
-import type { ClientPinResponse, RequestContext } from '../ctap2/api.js';
-import { ClientPinSubCommand as Sub, PinUvAuthTokenPermission as P } from '../ctap2/commands.js';
-import type { PinUvAuthProtocol } from '../ctap2/pinUvAuthProtocol.js';
-import type { ClientPinRequest } from '../ctap2/requests/clientPin.js';
+import type { RequestContext } from '../ctap2/api.js';
+import type { ClientPinResponse, ClientPinRequest } from '../ctap2/clientPin.js';
+import { ClientPinSubCommand as Sub, PinUvAuthTokenPermission as P } from '../ctap2/clientPin.js';
+import type { CoseKeyMap, PinUvAuthProtocol } from '../ctap2/pinUvAuthProtocol.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { sha256 } from '../crypto/hash.js';
 import { concat, equal, utf8 } from '../encoding/bytes.js';
-import type { CborMap } from '../encoding/cbor.js';
 import type { Core } from './core.js';
 import type { PresenceOperation } from './env.js';
 import { checkPinComplexity, pinComplexityEnforced } from './extensions/pinComplexityPolicy.js';
@@ -85,7 +84,7 @@ function selectProtocol(core: Core, version: number): PinUvAuthProtocol {
 }
 
 /** "The authenticator calls decapsulate ... If an error results, it returns CTAP1_ERR_INVALID_PARAMETER." */
-function decapsulate(protocol: PinUvAuthProtocol, keyAgreement: CborMap): Uint8Array {
+function decapsulate(protocol: PinUvAuthProtocol, keyAgreement: CoseKeyMap): Uint8Array {
   const sharedSecret = protocol.decapsulate(keyAgreement);
   if (!sharedSecret)
     throw new CtapError(Status.CTAP1_ERR_INVALID_PARAMETER, 'keyAgreement is not a usable P-256 COSE_Key');

@@ -11,7 +11,7 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorCredentialManagement
  */
 import type { RequestContext } from '../ctap2/api.js';
-import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
+import { PinUvAuthTokenPermission } from '../ctap2/clientPin.js';
 import {
   CredentialManagementSubCommand as Sub,
   type CredentialManagementRequest,

@@ -5,7 +5,7 @@
 import type { RequestContext } from '../ctap2/api.js';
 import type { GetAssertionResponse, GetAssertionRequest } from '../ctap2/getAssertion.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
-import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
+import { PinUvAuthTokenPermission } from '../ctap2/clientPin.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { alwaysUvForGetAssertion } from './authenticatorConfig.js';
 import { followsCtap20 } from './config.js';

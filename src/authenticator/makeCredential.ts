@@ -8,7 +8,7 @@ import type { Encodable } from '../encoding/cbor.js';
 import { CoseAlg, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js';
 import type { RequestContext } from '../ctap2/api.js';
 import type { MakeCredentialResponse, MakeCredentialRequest } from '../ctap2/makeCredential.js';
-import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
+import { PinUvAuthTokenPermission } from '../ctap2/clientPin.js';
 import { buildAuthenticatorData, Flag } from '../ctap2/authenticatorData.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import {

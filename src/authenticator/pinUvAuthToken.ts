@@ -7,7 +7,7 @@
  *     pinRetries, uvRetries, minPINLength, forcePINChange.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#pinuvauthprotocol-beginusingpinuvauthtoken
  */
-import { PinUvAuthTokenPermission } from '../ctap2/commands.js';
+import { PinUvAuthTokenPermission } from '../ctap2/clientPin.js';
 import {
   authenticatorProtocol,
   PIN_UV_AUTH_PROTOCOLS,

@@ -16,7 +16,8 @@ import { ATTESTATION_FORMATS, type AttestationMode as AttestationFormat, type Au
 export { ATTESTATION_FORMATS, type AttestationFormat };
 export const isAttestationFormat = (v: string): v is AttestationFormat =>
   (ATTESTATION_FORMATS as readonly string[]).includes(v);
-import { ClientPinSubCommand, Command } from '../ctap2/commands.js';
+import { Command } from '../ctap2/commands.js';
+import { ClientPinSubCommand } from '../ctap2/clientPin.js';
 import { GetInfoKey } from '../ctap2/getInfo.js';
 import { fromHex } from '../encoding/bytes.js';
 import { CoseAlg } from '../encoding/cose.js';

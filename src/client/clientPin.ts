@@ -11,12 +11,10 @@
  */
 import type { CborValue } from '../encoding/cbor.js';
 import type { GetInfoResponse } from '../ctap2/getInfo.js';
-import { ClientPinSubCommand } from '../ctap2/commands.js';
+import { ClientPinSubCommand, decodeClientPinResponse, encodeClientPinRequest } from '../ctap2/clientPin.js';
 import {
   changePinParams,
-  decodeClientPinResponse,
   decryptPinUvAuthToken,
-  encodeClientPinRequest,
   getKeyAgreementParams,
   getPinTokenParams,
   getPinUvAuthTokenUsingPinParams,

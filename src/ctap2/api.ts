@@ -2,8 +2,7 @@
  * The CTAP2 authenticator API (CTAP 2.1 §6): typed requests in, typed responses out.
  * src/authenticator implements it; ctap2/dispatch.ts turns bytes into calls and back.
  */
-import type { CborValue } from '../encoding/cbor.js';
-import type { ClientPinRequest } from './requests/clientPin.js';
+import type { ClientPinRequest, ClientPinResponse } from './clientPin.js';
 import type { ConfigRequest } from './requests/authenticatorConfig.js';
 import type { CredentialManagementRequest, CredentialManagementResponse } from './requests/credentialManagement.js';
 import type { LargeBlobsRequest, LargeBlobsResponse } from './requests/largeBlobs.js';
@@ -16,17 +15,6 @@ export interface RequestContext {
   readonly signal: AbortSignal;
   /** 'upneeded' while waiting for the user (shown in KEEPALIVE). */
   setStatus(status: 'processing' | 'upneeded'): void;
-}
-
-/** §6.5 authenticatorClientPIN response (every member optional; setPIN/changePIN return none). */
-export interface ClientPinResponse {
-  /** The authenticator's key-agreement key, a COSE_Key. */
-  keyAgreement?: Map<number, CborValue>;
-  /** The pinUvAuthToken, encrypted to the shared secret. */
-  pinUvAuthToken?: Uint8Array;
-  pinRetries?: number;
-  powerCycleState?: boolean;
-  uvRetries?: number;
 }
 
 export interface Ctap2Authenticator {

@@ -5,7 +5,7 @@
 import { Command } from './commands.js';
 import type { Ctap2Authenticator, RequestContext } from './api.js';
 import { decodeConfig } from './requests/authenticatorConfig.js';
-import { decodeClientPin, encodeClientPinResponse } from './requests/clientPin.js';
+import { decodeClientPinRequest, encodeClientPinResponse } from './clientPin.js';
 import { decodeCredentialManagement, encodeCredentialManagementResponse } from './requests/credentialManagement.js';
 import { decodeGetAssertionRequest, encodeGetAssertionResponse } from './getAssertion.js';
 import { decodeLargeBlobs, encodeLargeBlobsResponse } from './requests/largeBlobs.js';
@@ -38,7 +38,7 @@ export const COMMAND_TABLE = new Map<number, Handler>([
   ],
   [
     Command.authenticatorClientPIN,
-    async (a, p, ctx) => encodeClientPinResponse(await a.clientPin(decodeClientPin(p), ctx)),
+    async (a, p, ctx) => encodeClientPinResponse(await a.clientPin(decodeClientPinRequest(p), ctx)),
   ],
   [Command.authenticatorReset, async (a, _p, ctx) => (await a.reset(ctx), undefined)],
   [Command.authenticatorSelection, async (a, _p, ctx) => (await a.selection(ctx), undefined)],

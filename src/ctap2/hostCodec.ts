@@ -1,81 +1,26 @@
 /**
- * The platform's side of CTAP 2.1 §6.5 authenticatorClientPIN: request encoder, response decoder and
- * the exchanges of each subCommand, used by our WebAuthn client, the benchmark and tests.
+ * The platform's side of CTAP 2.1 §6.5 authenticatorClientPIN: the exchanges of each subCommand (the
+ * wire format is clientPin.ts), used by our WebAuthn client, the benchmark and tests.
  */
-import { encode, type CborValue, type Encodable } from '../encoding/cbor.js';
 import { concat } from '../encoding/bytes.js';
-import type { ClientPinResponse } from './api.js';
-import { ClientPinKey as CP, ClientPinResponseKey as CPR, ClientPinSubCommand, Command } from './commands.js';
-import { responseBody } from './wire.js';
+import { commandBytes } from './wire.js';
+import { ClientPinSubCommand, type ClientPinRequest, type ClientPinResponse } from './clientPin.js';
 import { padPin, pinHash, type CoseKeyMap, type PlatformPinUvAuthProtocol } from './pinUvAuthProtocol.js';
 
-const command = (cmd: number, params?: ReadonlyMap<number, Encodable | undefined>): Uint8Array => {
-  const body = params ? encode(params) : new Uint8Array(0);
-  const out = new Uint8Array(1 + body.length);
-  out[0] = cmd;
-  out.set(body, 1);
-  return out;
-};
-
-export const encodeSimpleCommand = (cmd: number): Uint8Array => command(cmd);
+/** A command without parameters (reset, selection, getNextAssertion): the command byte alone. */
+export const encodeSimpleCommand = (cmd: number): Uint8Array => commandBytes(cmd);
 
 // ---------------------------------------------------------------------------------------------
 // §6.5 authenticatorClientPIN
 
-export interface ClientPinParams {
-  pinUvAuthProtocol?: number;
-  subCommand: number;
-  /** The platform's key-agreement COSE_Key (from encapsulate). */
-  keyAgreement?: CoseKeyMap;
-  pinUvAuthParam?: Uint8Array;
-  newPinEnc?: Uint8Array;
-  pinHashEnc?: Uint8Array;
-  permissions?: number;
-  rpId?: string;
-}
-
-export function encodeClientPinRequest(p: ClientPinParams): Uint8Array {
-  return command(
-    Command.authenticatorClientPIN,
-    new Map<number, Encodable | undefined>([
-      [CP.pinUvAuthProtocol, p.pinUvAuthProtocol],
-      [CP.subCommand, p.subCommand],
-      [CP.keyAgreement, p.keyAgreement],
-      [CP.pinUvAuthParam, p.pinUvAuthParam],
-      [CP.newPinEnc, p.newPinEnc],
-      [CP.pinHashEnc, p.pinHashEnc],
-      [CP.permissions, p.permissions],
-      [CP.rpId, p.rpId],
-    ]),
-  );
-}
-
-/** The response members present (none for setPIN/changePIN); throws CtapError for an error status. */
-export function decodeClientPinResponse(response: Uint8Array): ClientPinResponse {
-  const m = responseBody(response);
-  const out: ClientPinResponse = {};
-  if (!m) return out;
-  const ka = m.get(CPR.keyAgreement);
-  if (ka instanceof Map) out.keyAgreement = ka as Map<number, CborValue>;
-  const token = m.get(CPR.pinUvAuthToken);
-  if (token instanceof Uint8Array) out.pinUvAuthToken = token;
-  const pinRetries = m.get(CPR.pinRetries);
-  if (typeof pinRetries === 'number') out.pinRetries = pinRetries;
-  const pcs = m.get(CPR.powerCycleState);
-  if (typeof pcs === 'boolean') out.powerCycleState = pcs;
-  const uvRetries = m.get(CPR.uvRetries);
-  if (typeof uvRetries === 'number') out.uvRetries = uvRetries;
-  return out;
-}
-
 /** A clientPIN request ready to send, with the shared secret that decrypts its answer. */
 export interface ClientPinExchange {
-  params: ClientPinParams;
+  params: ClientPinRequest;
   sharedSecret: Uint8Array;
 }
 
 /** getKeyAgreement (0x02) for `protocol`. */
-export function getKeyAgreementParams(protocol: PlatformPinUvAuthProtocol): ClientPinParams {
+export function getKeyAgreementParams(protocol: PlatformPinUvAuthProtocol): ClientPinRequest {
   return { pinUvAuthProtocol: protocol.version, subCommand: ClientPinSubCommand.getKeyAgreement };
 }
 
@@ -149,7 +94,7 @@ export function getPinUvAuthTokenUsingPinParams(
   rpId?: string,
 ): ClientPinExchange {
   const { keyAgreement, sharedSecret } = protocol.encapsulate(authenticatorKey);
-  const params: ClientPinParams = {
+  const params: ClientPinRequest = {
     pinUvAuthProtocol: protocol.version,
     subCommand: ClientPinSubCommand.getPinUvAuthTokenUsingPinWithPermissions,
     keyAgreement,
@@ -168,7 +113,7 @@ export function getPinUvAuthTokenUsingUvParams(
   rpId?: string,
 ): ClientPinExchange {
   const { keyAgreement, sharedSecret } = protocol.encapsulate(authenticatorKey);
-  const params: ClientPinParams = {
+  const params: ClientPinRequest = {
     pinUvAuthProtocol: protocol.version,
     subCommand: ClientPinSubCommand.getPinUvAuthTokenUsingUvWithPermissions,
     keyAgreement,

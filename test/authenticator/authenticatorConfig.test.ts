@@ -8,11 +8,14 @@ import { X509Certificate, verify } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { readPinState } from '../../src/authenticator/pinUvAuthToken.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
-import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
+import { Command } from '../../src/ctap2/commands.js';
 import {
-  changePinParams,
+  PinUvAuthTokenPermission as Perm,
   decodeClientPinResponse,
   encodeClientPinRequest,
+} from '../../src/ctap2/clientPin.js';
+import {
+  changePinParams,
   encodeSimpleCommand,
   decryptPinUvAuthToken,
   getPinUvAuthTokenUsingUvParams,

@@ -14,12 +14,16 @@ import { REPO_ROOT } from '../helpers/paths.js';
 import { createAuthenticator } from '../../src/authenticator/authenticator.js';
 import { commandPolicy, defaultConfig } from '../../src/authenticator/config.js';
 import { setDevicePin } from '../../src/authenticator/setDevicePin.js';
-import { ClientPinSubCommand as Sub, Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
+import { Command } from '../../src/ctap2/commands.js';
+import {
+  ClientPinSubCommand as Sub,
+  PinUvAuthTokenPermission as Perm,
+  decodeClientPinResponse,
+  encodeClientPinRequest,
+} from '../../src/ctap2/clientPin.js';
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
 import {
-  decodeClientPinResponse,
   decryptPinUvAuthToken,
-  encodeClientPinRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinTokenParams,

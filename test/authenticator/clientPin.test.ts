@@ -9,18 +9,22 @@ import fc from 'fast-check';
 import type { Env, UserVerification } from '../../src/authenticator/env.js';
 import { readPinState, updatePinState } from '../../src/authenticator/pinUvAuthToken.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
-import { ClientPinSubCommand as Sub, Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
+import { Command } from '../../src/ctap2/commands.js';
+import {
+  ClientPinSubCommand as Sub,
+  PinUvAuthTokenPermission as Perm,
+  decodeClientPinResponse,
+  encodeClientPinRequest,
+  type ClientPinRequest,
+} from '../../src/ctap2/clientPin.js';
 import {
   changePinParams,
-  decodeClientPinResponse,
   decryptPinUvAuthToken,
-  encodeClientPinRequest,
   encodeSimpleCommand,
   getPinTokenParams,
   getPinUvAuthTokenUsingUvParams,
   pinUvAuthParamFor,
   setPinParams,
-  type ClientPinParams,
 } from '../../src/ctap2/hostCodec.js';
 import {
   decodeGetAssertionResponse,
@@ -65,8 +69,8 @@ async function device(options: { uv?: UserVerification; env?: TestEnv } = {}) {
   const { auth, call, keyAgreement, info } = d;
   const env = d.env as TestEnv & Env; // the test Env passed in (MemoryStore), or the one made here
   const status = async (request: Uint8Array) => (await call(request))[0];
-  const pin = async (params: ClientPinParams) => call(encodeClientPinRequest(params));
-  const pinStatus = async (params: ClientPinParams) => (await pin(params))[0];
+  const pin = async (params: ClientPinRequest) => call(encodeClientPinRequest(params));
+  const pinStatus = async (params: ClientPinRequest) => (await pin(params))[0];
   const retries = async () => decodeClientPinResponse(await pin({ subCommand: Sub.getPINRetries }));
   const setPin = async (p: PlatformPinUvAuthProtocol, newPin = PIN) =>
     pinStatus(setPinParams(p, await keyAgreement(p), newPin).params);

@@ -8,11 +8,15 @@
 import assert from 'node:assert/strict';
 import { createDecipheriv, hkdfSync } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ClientPinSubCommand, Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
+import { Command } from '../../src/ctap2/commands.js';
 import {
-  changePinParams,
+  ClientPinSubCommand,
+  PinUvAuthTokenPermission as Perm,
   decodeClientPinResponse,
   encodeClientPinRequest,
+} from '../../src/ctap2/clientPin.js';
+import {
+  changePinParams,
   encodeSimpleCommand,
   getPinUvAuthTokenUsingUvParams,
   decryptPinUvAuthToken,

@@ -16,7 +16,8 @@ import { SECRET_WRAP_KEY } from '../../src/authenticator/core.js';
 import type { Env } from '../../src/authenticator/env.js';
 import { updatePinState } from '../../src/authenticator/pinUvAuthToken.js';
 import { Flag, parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
-import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
+import { Command } from '../../src/ctap2/commands.js';
+import { PinUvAuthTokenPermission as Perm } from '../../src/ctap2/clientPin.js';
 import { encodeSimpleCommand, pinUvAuthParamFor } from '../../src/ctap2/hostCodec.js';
 import {
   decodeGetAssertionResponse,

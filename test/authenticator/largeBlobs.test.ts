@@ -12,7 +12,8 @@ import {
   INITIAL_SERIALIZED_LARGE_BLOB_ARRAY,
   MAX_SERIALIZED_LARGE_BLOB_ARRAY,
 } from '../../src/authenticator/largeBlobs.js';
-import { Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
+import { Command } from '../../src/ctap2/commands.js';
+import { PinUvAuthTokenPermission as Perm } from '../../src/ctap2/clientPin.js';
 import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
 import { encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import {

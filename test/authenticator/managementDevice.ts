@@ -8,12 +8,15 @@ import { createHash } from 'node:crypto';
 import { createAuthenticator } from '../../src/authenticator/authenticator.js';
 import { defaultConfig, type AuthenticatorConfig } from '../../src/authenticator/config.js';
 import type { Env, UserVerification } from '../../src/authenticator/env.js';
-import { ClientPinSubCommand as Sub, Command } from '../../src/ctap2/commands.js';
+import { Command } from '../../src/ctap2/commands.js';
+import {
+  ClientPinSubCommand as Sub,
+  decodeClientPinResponse,
+  encodeClientPinRequest,
+} from '../../src/ctap2/clientPin.js';
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
 import {
-  decodeClientPinResponse,
   decryptPinUvAuthToken,
-  encodeClientPinRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinTokenParams,

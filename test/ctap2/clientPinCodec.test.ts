@@ -5,17 +5,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { Command } from '../../src/ctap2/commands.js';
 import {
   ClientPinKey,
   ClientPinResponseKey,
   ClientPinSubCommand,
-  Command,
   PinUvAuthTokenPermission,
-} from '../../src/ctap2/commands.js';
-import { decodeClientPinResponse, encodeClientPinRequest, type ClientPinParams } from '../../src/ctap2/hostCodec.js';
+  decodeClientPinResponse,
+  encodeClientPinRequest,
+  type ClientPinRequest,
+  decodeClientPinRequest,
+  encodeClientPinResponse,
+} from '../../src/ctap2/clientPin.js';
 import { keyAgreementCoseKey } from '../../src/ctap2/pinUvAuthProtocol.js';
-import { decodeClientPin, encodeClientPinResponse } from '../../src/ctap2/requests/clientPin.js';
-import type { ClientPinResponse } from '../../src/ctap2/api.js';
+import type { ClientPinResponse } from '../../src/ctap2/clientPin.js';
 
 describe('clientPIN constant tables', () => {
   it('match CTAP 2.1 §6.5', () => {
@@ -70,10 +73,10 @@ describe('clientPIN codecs', () => {
           },
           { requiredKeys: ['subCommand'] },
         ),
-        (params: ClientPinParams) => {
+        (params: ClientPinRequest) => {
           const bytes = encodeClientPinRequest(params);
           assert.equal(bytes[0], Command.authenticatorClientPIN);
-          assert.deepEqual(decodeClientPin(bytes.subarray(1)), { ...params });
+          assert.deepEqual(decodeClientPinRequest(bytes.subarray(1)), { ...params });
         },
       ),
       { numRuns: 200 },
@@ -94,5 +97,28 @@ describe('clientPIN codecs', () => {
       assert.deepEqual(decodeClientPinResponse(wire), r);
     }
     assert.equal(encodeClientPinResponse({}), undefined);
+  });
+});
+
+describe('clientPIN vectors', () => {
+  // python-fido2 tests/test_ctap2.py: the getKeyAgreement answer its ClientPin tests feed
+  // ({1: {1: 2, 3: -25, -1: 1, -2: DEV_PUB_X, -3: DEV_PUB_Y}}), here as the canonical bytes.
+  const x = '0501d5bc78da9252560a26cb08fcc60cbe0b6d3b8e1d1fcee514fac0af675168';
+  const y = 'd551b3ed46f665731f95b4532939c25d91db7eb844bd96d4abd4083785f8df47';
+  const keyAgreementResponse = `a101a5010203381820012158${'20'}${x}2258${'20'}${y}`;
+  const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+
+  it('a getKeyAgreement response decodes to its COSE_Key and re-encodes byte for byte', () => {
+    const res = decodeClientPinResponse(hex(`00${keyAgreementResponse}`));
+    assert.deepEqual([...res.keyAgreement!.keys()], [1, 3, -1, -2, -3]);
+    assert.equal(res.keyAgreement!.get(3), -25);
+    assert.deepEqual(res.keyAgreement!.get(-2), hex(x));
+    assert.equal(Buffer.from(encodeClientPinResponse(res)!).toString('hex'), keyAgreementResponse);
+  });
+
+  it('getPINRetries under protocol one is 06 a2 01 01 02 01 (CTAP 2.1 §6.5.5.2; what libfido2 sends)', () => {
+    const wire = encodeClientPinRequest({ pinUvAuthProtocol: 1, subCommand: ClientPinSubCommand.getPINRetries });
+    assert.equal(Buffer.from(wire).toString('hex'), '06a2010102' + '01');
+    assert.deepEqual(decodeClientPinRequest(wire.subarray(1)), { pinUvAuthProtocol: 1, subCommand: 1 });
   });
 });

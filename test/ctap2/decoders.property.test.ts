@@ -19,7 +19,7 @@ import { encodeGetAssertionRequest, decodeGetAssertionRequest } from '../../src/
 import { encodeMakeCredentialRequest, decodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { decodeConfig } from '../../src/ctap2/requests/authenticatorConfig.js';
 import { decodeGetInfoRequest } from '../../src/ctap2/getInfo.js';
-import { decodeClientPin } from '../../src/ctap2/requests/clientPin.js';
+import { decodeClientPinRequest } from '../../src/ctap2/clientPin.js';
 import { decodeCredentialManagement } from '../../src/ctap2/requests/credentialManagement.js';
 import { EXTENSIONS } from '../../src/authenticator/extensions/list.js';
 import { decodeExtensionInputs, decodeHmacSecretInput } from '../../src/ctap2/extensions.js';
@@ -226,7 +226,7 @@ const DECODERS: Decoder[] = [
   },
   { name: 'decodeGetAssertionRequest', seeds: [getAssertion], decode: fromBytes((p) => decodeGetAssertionRequest(p)) },
   { name: 'decodeGetInfoRequest', seeds: [new Map()], decode: fromBytes(decodeGetInfoRequest) },
-  { name: 'decodeClientPin', seeds: clientPin.map(toValue), decode: fromBytes(decodeClientPin) },
+  { name: 'decodeClientPinRequest', seeds: clientPin.map(toValue), decode: fromBytes(decodeClientPinRequest) },
   {
     name: 'decodeCredentialManagement',
     seeds: credentialManagement.map(toValue),

@@ -9,14 +9,13 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Command } from '../../src/ctap2/commands.js';
 import {
-  decodeClientPinResponse,
   decryptPinUvAuthToken,
-  encodeClientPinRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinTokenParams,
   pinUvAuthParamFor,
 } from '../../src/ctap2/hostCodec.js';
+import { decodeClientPinResponse, encodeClientPinRequest } from '../../src/ctap2/clientPin.js';
 import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import { decodeMakeCredentialResponse, encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';

@@ -15,11 +15,14 @@ import { after, describe, it } from 'node:test';
 import { decode } from 'cbor2';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { main } from '../../src/cli/main.js';
-import { ClientPinSubCommand as Sub, Command } from '../../src/ctap2/commands.js';
+import { Command } from '../../src/ctap2/commands.js';
 import {
+  ClientPinSubCommand as Sub,
   decodeClientPinResponse,
-  decryptPinUvAuthToken,
   encodeClientPinRequest,
+} from '../../src/ctap2/clientPin.js';
+import {
+  decryptPinUvAuthToken,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinTokenParams,

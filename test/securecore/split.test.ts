@@ -25,16 +25,20 @@ import { SplitAuthenticator } from '../../src/split/front/splitAuthenticator.js'
 import { SecureCoreLink } from '../../src/split/front/coreLink.js';
 import { Fido2MessageType } from '../../src/securecore/messages.js';
 import {
-  decodeClientPinResponse,
   decryptPinUvAuthToken,
-  encodeClientPinRequest,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinUvAuthTokenUsingPinParams,
   pinUvAuthParamFor,
   setPinParams,
-  type ClientPinParams,
 } from '../../src/ctap2/hostCodec.js';
+import {
+  decodeClientPinResponse,
+  encodeClientPinRequest,
+  type ClientPinRequest,
+  ClientPinSubCommand as Sub,
+  PinUvAuthTokenPermission as Perm,
+} from '../../src/ctap2/clientPin.js';
 import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import { decodeGetInfoResponse } from '../../src/ctap2/getInfo.js';
 import {
@@ -42,7 +46,7 @@ import {
   encodeMakeCredentialRequest,
   type MakeCredentialRequest,
 } from '../../src/ctap2/makeCredential.js';
-import { ClientPinSubCommand as Sub, Command, PinUvAuthTokenPermission as Perm } from '../../src/ctap2/commands.js';
+import { Command } from '../../src/ctap2/commands.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { testEnv } from '../helpers/env.js';
 
@@ -360,7 +364,7 @@ describe('split device: CTAP2 bytes in, bytes out', () => {
     it(`clientPIN protocol ${version} in the core: set a PIN, get a token, UV in makeCredential and getAssertion`, async () => {
       const { device } = await splitDevice();
       const p = platformProtocol(version);
-      const pin = async (params: ClientPinParams) => device.cbor(encodeClientPinRequest(params));
+      const pin = async (params: ClientPinRequest) => device.cbor(encodeClientPinRequest(params));
       const keyAgreement = async () => decodeClientPinResponse(await pin(getKeyAgreementParams(p))).keyAgreement!;
       const clientPinOption = async () =>
         decodeGetInfoResponse(await device.cbor(encodeSimpleCommand(Command.authenticatorGetInfo))).options!.clientPin;

@@ -26,7 +26,7 @@ import type {
 import { buildAuthenticatorData, parseAuthenticatorData } from '../../ctap2/authenticatorData.js';
 import { dispatchCtap2 } from '../../ctap2/dispatch.js';
 import { keyAgreementCoseKey, parseKeyAgreementKey } from '../../ctap2/pinUvAuthProtocol.js';
-import type { ClientPinRequest } from '../../ctap2/requests/clientPin.js';
+import type { ClientPinRequest } from '../../ctap2/clientPin.js';
 import type { MakeCredentialRequest as Ctap2MakeCredentialRequest } from '../../ctap2/makeCredential.js';
 import { CtapError, Status } from '../../ctap2/status.js';
 import { concat, equal } from '../../encoding/bytes.js';

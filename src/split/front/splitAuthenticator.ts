@@ -17,7 +17,8 @@
  * credential IDs other than 16 bytes or more than ten, long RP IDs or user handles) goes whole to
  * the core (0x0113), as does every other command; U2F and Filecoin APDUs go with apduRequest (0x0115).
  */
-import type { ClientPinResponse, Ctap2Authenticator, RequestContext } from '../../ctap2/api.js';
+import type { Ctap2Authenticator, RequestContext } from '../../ctap2/api.js';
+import type { ClientPinResponse, ClientPinRequest } from '../../ctap2/clientPin.js';
 import type { GetAssertionResponse } from '../../ctap2/getAssertion.js';
 import type { GetInfoResponse } from '../../ctap2/getInfo.js';
 import type { MakeCredentialResponse } from '../../ctap2/makeCredential.js';
@@ -25,11 +26,11 @@ import { buildAuthenticatorData } from '../../ctap2/authenticatorData.js';
 import { decodeGetAssertionRequest, type GetAssertionRequest } from '../../ctap2/getAssertion.js';
 import { dispatchCtap2 } from '../../ctap2/dispatch.js';
 import { decodeMakeCredentialRequest, type MakeCredentialRequest } from '../../ctap2/makeCredential.js';
-import { ClientPinSubCommand, Command } from '../../ctap2/commands.js';
-import type { ClientPinRequest } from '../../ctap2/requests/clientPin.js';
+import { Command } from '../../ctap2/commands.js';
+import { ClientPinSubCommand } from '../../ctap2/clientPin.js';
 import { CtapError, Status } from '../../ctap2/status.js';
 import { concat, utf8 } from '../../encoding/bytes.js';
-import type { Encodable, CborMap, CborValue } from '../../encoding/cbor.js';
+import type { Encodable, CborKey, CborValue } from '../../encoding/cbor.js';
 import { CoseAlg, CoseCrv, CoseKty, encodeCoseKey, type CredentialAlg } from '../../encoding/cose.js';
 import { rawToDerSignature } from '../../securecore/ecdsaSignature.js';
 import {
@@ -70,7 +71,7 @@ export const CTAP_STATUS_OF_ERROR: ReadonlyMap<number, number> = new Map([
 export const SPLIT_PIN_UV_AUTH_PROTOCOLS = [2, 1] as const;
 
 /** A P-256 key-agreement COSE_Key (§6.5.6 getPublicKey) as the point the messages carry, and back. */
-function keyAgreementPoint(m: CborMap): { x: Uint8Array; y: Uint8Array } | undefined {
+function keyAgreementPoint(m: ReadonlyMap<CborKey, CborValue>): { x: Uint8Array; y: Uint8Array } | undefined {
   const [x, y] = [m.get(-2), m.get(-3)];
   if (m.get(1) !== CoseKty.EC2 || m.get(-1) !== CoseCrv['P-256']) return undefined;
   return x instanceof Uint8Array && y instanceof Uint8Array && x.length === 32 && y.length === 32
