@@ -12,7 +12,7 @@ import type {
   CredentialManagementRequest,
   CredentialManagementResponse,
 } from '../ctap2/requests/credentialManagement.js';
-import type { LargeBlobsRequest, LargeBlobsResponse } from '../ctap2/requests/largeBlobs.js';
+import type { LargeBlobsRequest, LargeBlobsResponse } from '../ctap2/largeBlobs.js';
 import { Command } from '../ctap2/commands.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { StoreFullError } from '../store/storeErrors.js';

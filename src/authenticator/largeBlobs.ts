@@ -8,7 +8,7 @@
 import { sha256 } from '../crypto/hash.js';
 import type { RequestContext } from '../ctap2/api.js';
 import { PinUvAuthTokenPermission } from '../ctap2/clientPin.js';
-import type { LargeBlobsRequest, LargeBlobsResponse } from '../ctap2/requests/largeBlobs.js';
+import type { LargeBlobsRequest, LargeBlobsResponse } from '../ctap2/largeBlobs.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { concat, equal } from '../encoding/bytes.js';
 import { configSettings } from './authenticatorConfig.js';

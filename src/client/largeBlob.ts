@@ -19,7 +19,7 @@ import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import { Command } from '../ctap2/commands.js';
 import { responseBody } from '../ctap2/wire.js';
 import { pinUvAuthPrimitives } from '../ctap2/pinUvAuthProtocol.js';
-import { LargeBlobsKey as K, LargeBlobsResponseKey } from '../ctap2/requests/largeBlobs.js';
+import { LargeBlobsKey as K, LargeBlobsResponseKey } from '../ctap2/largeBlobs.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import type { CtapSend } from './clientPin.js';
 import type { PinUvAuthToken } from './userVerifier.js';

@@ -5,7 +5,7 @@
 import type { ClientPinRequest, ClientPinResponse } from './clientPin.js';
 import type { ConfigRequest } from './requests/authenticatorConfig.js';
 import type { CredentialManagementRequest, CredentialManagementResponse } from './requests/credentialManagement.js';
-import type { LargeBlobsRequest, LargeBlobsResponse } from './requests/largeBlobs.js';
+import type { LargeBlobsRequest, LargeBlobsResponse } from './largeBlobs.js';
 import type { GetAssertionRequest, GetAssertionResponse } from './getAssertion.js';
 import type { GetInfoResponse } from './getInfo.js';
 import type { MakeCredentialRequest, MakeCredentialResponse } from './makeCredential.js';

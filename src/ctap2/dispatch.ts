@@ -8,7 +8,7 @@ import { decodeConfig } from './requests/authenticatorConfig.js';
 import { decodeClientPinRequest, encodeClientPinResponse } from './clientPin.js';
 import { decodeCredentialManagement, encodeCredentialManagementResponse } from './requests/credentialManagement.js';
 import { decodeGetAssertionRequest, encodeGetAssertionResponse } from './getAssertion.js';
-import { decodeLargeBlobs, encodeLargeBlobsResponse } from './requests/largeBlobs.js';
+import { decodeLargeBlobsRequest, encodeLargeBlobsResponse } from './largeBlobs.js';
 import { decodeMakeCredentialRequest, encodeMakeCredentialResponse } from './makeCredential.js';
 import { encodeGetInfoResponse } from './getInfo.js';
 import { CtapError, Status } from './status.js';
@@ -46,7 +46,7 @@ export const COMMAND_TABLE = new Map<number, Handler>([
   [Command.authenticatorCredentialManagementPreview, credentialManagement],
   [
     Command.authenticatorLargeBlobs,
-    async (a, p, ctx) => encodeLargeBlobsResponse(await a.largeBlobs(decodeLargeBlobs(p), ctx)),
+    async (a, p, ctx) => encodeLargeBlobsResponse(await a.largeBlobs(decodeLargeBlobsRequest(p), ctx)),
   ],
   [Command.authenticatorConfig, async (a, p, ctx) => (await a.authenticatorConfig(decodeConfig(p), ctx), undefined)],
 ]);

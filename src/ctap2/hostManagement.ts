@@ -24,7 +24,7 @@ import {
   CredentialManagementResponseKey as CMR,
   type CredentialManagementResponse,
 } from './requests/credentialManagement.js';
-import { LargeBlobsKey as LB, LargeBlobsResponseKey as LBR } from './requests/largeBlobs.js';
+import { encodeLargeBlobsRequest, type LargeBlobsRequest } from './largeBlobs.js';
 import type { PublicKeyCredentialUserEntity } from './entities.js';
 import { CtapError, Status } from './status.js';
 
@@ -127,13 +127,7 @@ export function decodeCredentialManagementResponse(response: Uint8Array): Creden
 
 /** A read of up to `get` bytes at `offset`. */
 export function encodeLargeBlobsGet(offset: number, get: number): Uint8Array {
-  return command(
-    Command.authenticatorLargeBlobs,
-    new Map([
-      [LB.get, get],
-      [LB.offset, offset],
-    ]),
-  );
+  return encodeLargeBlobsRequest({ get, offset });
 }
 
 /** The message a write fragment's pinUvAuthParam authenticates. */
@@ -150,19 +144,13 @@ export function encodeLargeBlobsSet(
   length?: number,
   session?: PinUvAuthSession,
 ): Uint8Array {
-  return command(
-    Command.authenticatorLargeBlobs,
-    new Map<number, Encodable | undefined>([
-      [LB.set, fragment],
-      [LB.offset, offset],
-      [LB.length, length],
-      [
-        LB.pinUvAuthParam,
-        session && session.protocol.authenticate(session.pinUvAuthToken, largeBlobsSetMessage(offset, fragment)),
-      ],
-      [LB.pinUvAuthProtocol, session?.protocol.version],
-    ]),
-  );
+  const req: LargeBlobsRequest = { set: fragment, offset };
+  if (length !== undefined) req.length = length;
+  if (session) {
+    req.pinUvAuthParam = session.protocol.authenticate(session.pinUvAuthToken, largeBlobsSetMessage(offset, fragment));
+    req.pinUvAuthProtocol = session.protocol.version;
+  }
+  return encodeLargeBlobsRequest(req);
 }
 
 /** The write requests of a whole serialized array, in fragments of at most maxFragmentLength. */
@@ -177,13 +165,6 @@ export function encodeLargeBlobsWrite(
     out.push(encodeLargeBlobsSet(offset, fragment, offset === 0 ? serialized.length : undefined, session));
   }
   return out;
-}
-
-/** The config member of a read's response. */
-export function decodeLargeBlobsResponse(response: Uint8Array): Uint8Array | undefined {
-  const m = responseBody(response);
-  const config = m?.get(LBR.config);
-  return config instanceof Uint8Array ? config : undefined;
 }
 
 /** CBOR array ‖ LEFT(SHA-256(array), 16). */

@@ -17,7 +17,6 @@ import { PinUvAuthTokenPermission as Perm } from '../../src/ctap2/clientPin.js';
 import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
 import { encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import {
-  decodeLargeBlobsResponse,
   encodeConfigRequest,
   encodeLargeBlobsGet,
   encodeLargeBlobsSet,
@@ -26,6 +25,7 @@ import {
   serializeLargeBlobArray,
   type PinUvAuthSession,
 } from '../../src/ctap2/hostManagement.js';
+import { decodeLargeBlobsResponse } from '../../src/ctap2/largeBlobs.js';
 import { ConfigSubCommand } from '../../src/ctap2/requests/authenticatorConfig.js';
 import { Status } from '../../src/ctap2/status.js';
 import { concat, equal } from '../../src/encoding/bytes.js';
@@ -55,7 +55,7 @@ async function readAll(d: ManagementDevice, fragment = MAX_FRAGMENT): Promise<Ui
   for (let offset = 0; ; offset += fragment) {
     const r = await d.call(encodeLargeBlobsGet(offset, fragment));
     assert.equal(r[0], Status.CTAP2_OK, `read at ${offset}`);
-    const part = decodeLargeBlobsResponse(r)!;
+    const part = decodeLargeBlobsResponse(r).config!;
     parts.push(part);
     if (part.length < fragment) return concat(...parts);
   }
@@ -80,11 +80,11 @@ describe('largeBlobs: reading and writing', () => {
     assert.ok(equal(INITIAL_SERIALIZED_LARGE_BLOB_ARRAY, expected));
     assert.ok(equal(await readAll(d), expected));
     assert.ok(
-      equal(decodeLargeBlobsResponse(await d.call(encodeLargeBlobsGet(5, 100)))!, expected.subarray(5)),
+      equal(decodeLargeBlobsResponse(await d.call(encodeLargeBlobsGet(5, 100))).config!, expected.subarray(5)),
       'read from an offset',
     );
     assert.equal(
-      decodeLargeBlobsResponse(await d.call(encodeLargeBlobsGet(17, 100)))!.length,
+      decodeLargeBlobsResponse(await d.call(encodeLargeBlobsGet(17, 100))).config!.length,
       0,
       'offset at the end reads nothing',
     );

@@ -23,7 +23,7 @@ import { decodeClientPinRequest } from '../../src/ctap2/clientPin.js';
 import { decodeCredentialManagement } from '../../src/ctap2/requests/credentialManagement.js';
 import { EXTENSIONS } from '../../src/authenticator/extensions/list.js';
 import { decodeExtensionInputs, decodeHmacSecretInput } from '../../src/ctap2/extensions.js';
-import { decodeLargeBlobs } from '../../src/ctap2/requests/largeBlobs.js';
+import { decodeLargeBlobsRequest } from '../../src/ctap2/largeBlobs.js';
 import { CtapError, Status, statusName } from '../../src/ctap2/status.js';
 import { decode, encode, type CborMap, type CborValue, type Encodable } from '../../src/encoding/cbor.js';
 import { REPO_ROOT } from '../helpers/paths.js';
@@ -232,7 +232,7 @@ const DECODERS: Decoder[] = [
     seeds: credentialManagement.map(toValue),
     decode: fromBytes(decodeCredentialManagement),
   },
-  { name: 'decodeLargeBlobs', seeds: largeBlobs.map(toValue), decode: fromBytes(decodeLargeBlobs) },
+  { name: 'decodeLargeBlobsRequest', seeds: largeBlobs.map(toValue), decode: fromBytes(decodeLargeBlobsRequest) },
   { name: 'decodeConfig', seeds: config.map(toValue), decode: fromBytes(decodeConfig) },
   // The extension list's decoders (src/authenticator/extensions/list.ts), for both commands.
   {

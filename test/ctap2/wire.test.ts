@@ -35,7 +35,16 @@ import {
   type MakeCredentialRequest,
   type MakeCredentialResponse,
 } from '../../src/ctap2/makeCredential.js';
+import {
+  decodeLargeBlobsRequest,
+  decodeLargeBlobsResponse,
+  encodeLargeBlobsRequest,
+  encodeLargeBlobsResponse,
+  type LargeBlobsRequest,
+  type LargeBlobsResponse,
+} from '../../src/ctap2/largeBlobs.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
+import { createHash } from 'node:crypto';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const ok = (body: Uint8Array) => Uint8Array.of(0, ...body);
@@ -327,6 +336,45 @@ describe('getInfo wire (CTAP 2.1 §6.4)', () => {
       pinUvAuthProtocols: [1],
     });
     assert.equal(toHex(encodeGetInfoResponse(info)), toHex(INFO));
+  });
+});
+
+const largeBlobsRequest: fc.Arbitrary<LargeBlobsRequest> = record({
+  get: opt(uint),
+  set: opt(bytes(100)),
+  offset: uint,
+  length: opt(uint),
+  pinUvAuthParam: opt(bytes(32)),
+  pinUvAuthProtocol: opt(fc.constantFrom(1, 2)),
+});
+const largeBlobsResponse: fc.Arbitrary<LargeBlobsResponse> = record({ config: opt(bytes(100)) });
+
+describe('largeBlobs wire (CTAP 2.1 §6.10)', () => {
+  it('request and response round-trip both ways', () => {
+    fc.assert(
+      fc.property(largeBlobsRequest, largeBlobsResponse, (req, res) => {
+        const wire = encodeLargeBlobsRequest(req);
+        assert.equal(wire[0], Command.authenticatorLargeBlobs);
+        assert.deepEqual(decodeLargeBlobsRequest(wire.subarray(1)), req);
+        const body = encodeLargeBlobsResponse(res);
+        assert.deepEqual(decodeLargeBlobsResponse(body ? ok(body) : Uint8Array.of(0)), res);
+      }),
+      RUNS,
+    );
+  });
+  it("a fresh authenticator's read: the spec's initial array h'8076be8b528d0075f7aae98d6fa57a6d3c' (§6.10.2)", () => {
+    const initial = hex('8076be8b528d0075f7aae98d6fa57a6d3c');
+    // Its trailer is LEFT(SHA-256(h'80'), 16), checked here with node:crypto.
+    assert.equal(
+      toHex(initial.subarray(1)),
+      createHash('sha256').update(Uint8Array.of(0x80)).digest('hex').slice(0, 32),
+    );
+    const read = encodeLargeBlobsRequest({ get: 1024, offset: 0 });
+    assert.equal(toHex(read), '0ca20119040003' + '00');
+    assert.deepEqual(decodeLargeBlobsRequest(read.subarray(1)), { offset: 0, get: 1024 });
+    const answer = hex('a10151' + '8076be8b528d0075f7aae98d6fa57a6d3c');
+    assert.deepEqual(decodeLargeBlobsResponse(ok(answer)), { config: initial });
+    assert.equal(toHex(encodeLargeBlobsResponse({ config: initial })!), toHex(answer));
   });
 });
 
