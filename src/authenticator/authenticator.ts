@@ -7,7 +7,7 @@ import type { ClientPinResponse, ClientPinRequest } from '../ctap2/clientPin.js'
 import type { GetAssertionResponse, GetAssertionRequest } from '../ctap2/getAssertion.js';
 import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import type { MakeCredentialResponse, MakeCredentialRequest } from '../ctap2/makeCredential.js';
-import type { ConfigRequest } from '../ctap2/requests/authenticatorConfig.js';
+import type { ConfigRequest } from '../ctap2/authenticatorConfig.js';
 import type {
   CredentialManagementRequest,
   CredentialManagementResponse,

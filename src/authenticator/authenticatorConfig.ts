@@ -17,7 +17,7 @@ import {
   ConfigSubCommand as Sub,
   type ConfigRequest,
   type SetMinPINLengthParams,
-} from '../ctap2/requests/authenticatorConfig.js';
+} from '../ctap2/authenticatorConfig.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import { concat } from '../encoding/bytes.js';
 import type { Core } from './core.js';

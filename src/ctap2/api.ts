@@ -3,7 +3,7 @@
  * src/authenticator implements it; ctap2/dispatch.ts turns bytes into calls and back.
  */
 import type { ClientPinRequest, ClientPinResponse } from './clientPin.js';
-import type { ConfigRequest } from './requests/authenticatorConfig.js';
+import type { ConfigRequest } from './authenticatorConfig.js';
 import type { CredentialManagementRequest, CredentialManagementResponse } from './requests/credentialManagement.js';
 import type { LargeBlobsRequest, LargeBlobsResponse } from './largeBlobs.js';
 import type { GetAssertionRequest, GetAssertionResponse } from './getAssertion.js';

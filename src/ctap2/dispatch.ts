@@ -4,7 +4,7 @@
  */
 import { Command } from './commands.js';
 import type { Ctap2Authenticator, RequestContext } from './api.js';
-import { decodeConfig } from './requests/authenticatorConfig.js';
+import { decodeAuthenticatorConfigRequest } from './authenticatorConfig.js';
 import { decodeClientPinRequest, encodeClientPinResponse } from './clientPin.js';
 import { decodeCredentialManagement, encodeCredentialManagementResponse } from './requests/credentialManagement.js';
 import { decodeGetAssertionRequest, encodeGetAssertionResponse } from './getAssertion.js';
@@ -48,7 +48,10 @@ export const COMMAND_TABLE = new Map<number, Handler>([
     Command.authenticatorLargeBlobs,
     async (a, p, ctx) => encodeLargeBlobsResponse(await a.largeBlobs(decodeLargeBlobsRequest(p), ctx)),
   ],
-  [Command.authenticatorConfig, async (a, p, ctx) => (await a.authenticatorConfig(decodeConfig(p), ctx), undefined)],
+  [
+    Command.authenticatorConfig,
+    async (a, p, ctx) => (await a.authenticatorConfig(decodeAuthenticatorConfigRequest(p), ctx), undefined),
+  ],
 ]);
 
 export interface DispatchOptions {

@@ -13,11 +13,12 @@ import { Command } from './commands.js';
 import { responseBody } from './wire.js';
 import type { PinUvAuthPrimitives } from './pinUvAuthProtocol.js';
 import {
-  ConfigKey,
   ConfigSubCommand,
-  SetMinPINLengthParamKey,
+  configSubCommandParams,
+  encodeAuthenticatorConfigRequest,
+  type ConfigRequest,
   type SetMinPINLengthParams,
-} from './requests/authenticatorConfig.js';
+} from './authenticatorConfig.js';
 import {
   CredentialManagementKey as CM,
   CredentialManagementParamKey as CMP,
@@ -187,32 +188,19 @@ export function parseLargeBlobArray(serialized: Uint8Array): CborValue[] {
 // ---------------------------------------------------------------------------------------------
 // §6.11 authenticatorConfig
 
-function setMinPINLengthParams(p: SetMinPINLengthParams): Map<number, Encodable> {
-  const m = new Map<number, Encodable>();
-  if (p.newMinPINLength !== undefined) m.set(SetMinPINLengthParamKey.newMinPINLength, p.newMinPINLength);
-  if (p.minPinLengthRPIDs !== undefined) m.set(SetMinPINLengthParamKey.minPinLengthRPIDs, p.minPinLengthRPIDs);
-  if (p.forceChangePin !== undefined) m.set(SetMinPINLengthParamKey.forceChangePin, p.forceChangePin);
-  if (p.pinComplexityPolicy !== undefined) m.set(SetMinPINLengthParamKey.pinComplexityPolicy, p.pinComplexityPolicy);
-  return m;
-}
-
 /** An authenticatorConfig request; subCommandParams only for setMinPINLength (when it has any). */
 export function encodeConfigRequest(
   subCommand: number,
   session?: PinUvAuthSession,
   minPinLength?: SetMinPINLengthParams,
 ): Uint8Array {
-  const params =
-    subCommand === ConfigSubCommand.setMinPINLength && minPinLength ? setMinPINLengthParams(minPinLength) : undefined;
-  const sub = params && params.size > 0 ? params : undefined;
-  const message = concat(FF32, new Uint8Array([0x0d, subCommand & 0xff]), sub ? encode(sub) : new Uint8Array(0));
-  return command(
-    Command.authenticatorConfig,
-    new Map<number, Encodable | undefined>([
-      [ConfigKey.subCommand, subCommand],
-      [ConfigKey.subCommandParams, sub],
-      [ConfigKey.pinUvAuthProtocol, session?.protocol.version],
-      [ConfigKey.pinUvAuthParam, session && session.protocol.authenticate(session.pinUvAuthToken, message)],
-    ]),
-  );
+  const req: ConfigRequest = { subCommand };
+  if (subCommand === ConfigSubCommand.setMinPINLength && minPinLength) req.setMinPINLength = minPinLength;
+  if (session) {
+    const sub = configSubCommandParams(req);
+    const message = concat(FF32, new Uint8Array([0x0d, subCommand & 0xff]), sub ? encode(sub) : new Uint8Array(0));
+    req.pinUvAuthProtocol = session.protocol.version;
+    req.pinUvAuthParam = session.protocol.authenticate(session.pinUvAuthToken, message);
+  }
+  return encodeAuthenticatorConfigRequest(req);
 }

@@ -26,7 +26,7 @@ import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src
 import { decodeMakeCredentialResponse } from '../../src/ctap2/makeCredential.js';
 import { encodeConfigRequest, type PinUvAuthSession } from '../../src/ctap2/hostManagement.js';
 import { platformProtocol, type PlatformPinUvAuthProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
-import { ConfigSubCommand as Sub, type SetMinPINLengthParams } from '../../src/ctap2/requests/authenticatorConfig.js';
+import { ConfigSubCommand as Sub, type SetMinPINLengthParams } from '../../src/ctap2/authenticatorConfig.js';
 import { Status } from '../../src/ctap2/status.js';
 import { concat } from '../../src/encoding/bytes.js';
 import { encode, type Encodable } from '../../src/encoding/cbor.js';

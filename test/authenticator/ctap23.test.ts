@@ -30,7 +30,7 @@ import {
   type PinUvAuthSession,
 } from '../../src/ctap2/hostManagement.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
-import { ConfigSubCommand } from '../../src/ctap2/requests/authenticatorConfig.js';
+import { ConfigSubCommand } from '../../src/ctap2/authenticatorConfig.js';
 import { CredentialManagementSubCommand as CM } from '../../src/ctap2/requests/credentialManagement.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import { setDevicePin } from '../../src/authenticator/setDevicePin.js';

@@ -26,7 +26,7 @@ import {
   type PinUvAuthSession,
 } from '../../src/ctap2/hostManagement.js';
 import { decodeLargeBlobsResponse } from '../../src/ctap2/largeBlobs.js';
-import { ConfigSubCommand } from '../../src/ctap2/requests/authenticatorConfig.js';
+import { ConfigSubCommand } from '../../src/ctap2/authenticatorConfig.js';
 import { Status } from '../../src/ctap2/status.js';
 import { concat, equal } from '../../src/encoding/bytes.js';
 import { encode, type Encodable } from '../../src/encoding/cbor.js';

@@ -17,7 +17,7 @@ import { Command } from '../../src/ctap2/commands.js';
 import { dispatchCtap2 } from '../../src/ctap2/dispatch.js';
 import { encodeGetAssertionRequest, decodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import { encodeMakeCredentialRequest, decodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
-import { decodeConfig } from '../../src/ctap2/requests/authenticatorConfig.js';
+import { decodeAuthenticatorConfigRequest } from '../../src/ctap2/authenticatorConfig.js';
 import { decodeGetInfoRequest } from '../../src/ctap2/getInfo.js';
 import { decodeClientPinRequest } from '../../src/ctap2/clientPin.js';
 import { decodeCredentialManagement } from '../../src/ctap2/requests/credentialManagement.js';
@@ -233,7 +233,11 @@ const DECODERS: Decoder[] = [
     decode: fromBytes(decodeCredentialManagement),
   },
   { name: 'decodeLargeBlobsRequest', seeds: largeBlobs.map(toValue), decode: fromBytes(decodeLargeBlobsRequest) },
-  { name: 'decodeConfig', seeds: config.map(toValue), decode: fromBytes(decodeConfig) },
+  {
+    name: 'decodeAuthenticatorConfigRequest',
+    seeds: config.map(toValue),
+    decode: fromBytes(decodeAuthenticatorConfigRequest),
+  },
   // The extension list's decoders (src/authenticator/extensions/list.ts), for both commands.
   {
     name: 'decodeExtensionInputs',

@@ -43,6 +43,12 @@ import {
   type LargeBlobsRequest,
   type LargeBlobsResponse,
 } from '../../src/ctap2/largeBlobs.js';
+import {
+  ConfigSubCommand,
+  decodeAuthenticatorConfigRequest,
+  encodeAuthenticatorConfigRequest,
+  type ConfigRequest,
+} from '../../src/ctap2/authenticatorConfig.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import { createHash } from 'node:crypto';
 
@@ -375,6 +381,54 @@ describe('largeBlobs wire (CTAP 2.1 §6.10)', () => {
     const answer = hex('a10151' + '8076be8b528d0075f7aae98d6fa57a6d3c');
     assert.deepEqual(decodeLargeBlobsResponse(ok(answer)), { config: initial });
     assert.equal(toHex(encodeLargeBlobsResponse({ config: initial })!), toHex(answer));
+  });
+});
+
+const configRequest: fc.Arbitrary<ConfigRequest> = record({
+  subCommand: fc.constant(ConfigSubCommand.setMinPINLength),
+  setMinPINLength: opt(
+    record({
+      newMinPINLength: opt(fc.nat({ max: 63 })),
+      minPinLengthRPIDs: opt(fc.array(text, { minLength: 1, maxLength: 3 })),
+      forceChangePin: opt(fc.boolean()),
+      pinComplexityPolicy: opt(fc.boolean()),
+    }).filter((p) => Object.keys(p).length > 0),
+  ),
+  pinUvAuthProtocol: opt(fc.constantFrom(1, 2)),
+  pinUvAuthParam: opt(bytes(32)),
+});
+
+describe('authenticatorConfig wire (CTAP 2.1 §6.11)', () => {
+  it('setMinPINLength requests round-trip; the decoder keeps the subCommandParams bytes it authenticates', () => {
+    fc.assert(
+      fc.property(configRequest, (req) => {
+        const wire = encodeAuthenticatorConfigRequest(req);
+        assert.equal(wire[0], Command.authenticatorConfig);
+        const { subCommandParamsEncoded, ...back } = decodeAuthenticatorConfigRequest(wire.subarray(1));
+        assert.deepEqual(back, req);
+        if (req.setMinPINLength)
+          assert.ok(subCommandParamsEncoded && toHex(wire).includes(toHex(subCommandParamsEncoded)));
+        assert.deepEqual(
+          encodeAuthenticatorConfigRequest({ ...back, ...(subCommandParamsEncoded && { subCommandParamsEncoded }) }),
+          wire,
+        );
+      }),
+      RUNS,
+    );
+  });
+  it('toggleAlwaysUv under protocol two (CTAP 2.1 §6.11.3) is 0d a3 01 02 03 02 04 58 20 …', () => {
+    const param = new Uint8Array(32).fill(0x11);
+    const wire = encodeAuthenticatorConfigRequest({
+      subCommand: ConfigSubCommand.toggleAlwaysUv,
+      pinUvAuthProtocol: 2,
+      pinUvAuthParam: param,
+    });
+    assert.equal(toHex(wire), '0da30102030204' + '5820' + '11'.repeat(32));
+    assert.deepEqual(decodeAuthenticatorConfigRequest(wire.subarray(1)), {
+      subCommand: 2,
+      pinUvAuthProtocol: 2,
+      pinUvAuthParam: param,
+    });
   });
 });
 
