@@ -46,7 +46,7 @@ export { PRESENCE_MODES } from './control/presence.js';
 export type { TransactionReview } from './wallet/review.js';
 export type { WalletApp } from './wallet/dispatcher.js';
 export type { CtapHidHost } from './ctaphid/hostDevice.js';
-export type { GetInfoResponse } from './ctap2/getInfo.js';
+export type { GetInfoAlgorithm, GetInfoResponse } from './ctap2/getInfo.js';
 export type { KeyState, SealedKeyState } from './store/snapshot.js';
 export type { AuthenticatorChooser } from './client/authenticatorChoice.js';
 export { WEBAUTHN_ERROR_NAMES } from './client/index.js';

@@ -48,7 +48,13 @@ import {
   decodeAuthenticatorConfigRequest,
   encodeAuthenticatorConfigRequest,
   type ConfigRequest,
+  type SetMinPINLengthParams,
 } from '../../src/ctap2/authenticatorConfig.js';
+import type {
+  CredentialDescriptor,
+  PublicKeyCredentialRpEntity,
+  PublicKeyCredentialUserEntity,
+} from '../../src/ctap2/entities.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import { createHash } from 'node:crypto';
 
@@ -62,18 +68,24 @@ const text = fc.string({ maxLength: 20 });
 const uint = fc.nat({ max: 2 ** 32 });
 const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 /** A record of arbitraries whose absent members are dropped. */
-const record = <T extends object>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> =>
-  fc.record(model).map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as T);
+const record = <T extends object>(model: { [K in keyof T]?: fc.Arbitrary<T[K] | undefined> }): fc.Arbitrary<T> =>
+  fc
+    .record(model as Record<string, fc.Arbitrary<unknown>>)
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as T);
 
-const rp = record({ id: text, name: opt(text) });
-const user = record({ id: bytes(64), name: opt(text), displayName: opt(text) });
-const descriptor = record({ type: text, id: bytes(), transports: opt(fc.array(text, { maxLength: 3 })) });
+const rp = record<PublicKeyCredentialRpEntity>({ id: text, name: opt(text) });
+const user = record<PublicKeyCredentialUserEntity>({ id: bytes(64), name: opt(text), displayName: opt(text) });
+const descriptor = record<CredentialDescriptor>({
+  type: text,
+  id: bytes(),
+  transports: opt(fc.array(text, { maxLength: 3 })),
+});
 /** fast-check dictionaries have a null prototype; decoded records are plain objects. */
 const dictionary = <T>(k: fc.Arbitrary<string>, v: fc.Arbitrary<T>) => fc.dictionary(k, v).map((d) => ({ ...d }));
 const options = dictionary(fc.constantFrom('rk', 'up', 'uv', 'x'), fc.boolean());
 const extensions = fc.constant(new Map([['credProtect', 2]]));
 
-const makeCredentialRequest: fc.Arbitrary<MakeCredentialRequest> = record({
+const makeCredentialRequest = record<MakeCredentialRequest>({
   clientDataHash: bytes(32),
   rp,
   user,
@@ -87,7 +99,7 @@ const makeCredentialRequest: fc.Arbitrary<MakeCredentialRequest> = record({
   attestationFormatsPreference: opt(fc.array(text, { maxLength: 3 })),
 });
 
-const makeCredentialResponse: fc.Arbitrary<MakeCredentialResponse> = record({
+const makeCredentialResponse = record<MakeCredentialResponse>({
   fmt: text,
   authData: bytes(100),
   attStmt: fc.oneof(
@@ -103,7 +115,7 @@ const makeCredentialResponse: fc.Arbitrary<MakeCredentialResponse> = record({
   largeBlobKey: opt(bytes(32)),
 });
 
-const getAssertionRequest: fc.Arbitrary<GetAssertionRequest> = record({
+const getAssertionRequest = record<GetAssertionRequest>({
   rpId: text,
   clientDataHash: bytes(32),
   allowList: opt(fc.array(descriptor, { minLength: 1, maxLength: 3 })),
@@ -113,7 +125,7 @@ const getAssertionRequest: fc.Arbitrary<GetAssertionRequest> = record({
   pinUvAuthProtocol: opt(fc.constantFrom(1, 2)),
 });
 
-const getAssertionResponse: fc.Arbitrary<GetAssertionResponse> = record({
+const getAssertionResponse = record<GetAssertionResponse>({
   credential: record({ type: fc.constant('public-key' as const), id: bytes() }),
   authData: bytes(100),
   signature: bytes(72),
@@ -123,7 +135,7 @@ const getAssertionResponse: fc.Arbitrary<GetAssertionResponse> = record({
   largeBlobKey: opt(bytes(32)),
 });
 
-const getInfoResponse: fc.Arbitrary<GetInfoResponse> = record({
+const getInfoResponse = record<GetInfoResponse>({
   versions: fc.array(text, { maxLength: 3 }),
   extensions: opt(fc.array(text, { maxLength: 3 })),
   aaguid: bytes(16),
@@ -345,7 +357,7 @@ describe('getInfo wire (CTAP 2.1 §6.4)', () => {
   });
 });
 
-const largeBlobsRequest: fc.Arbitrary<LargeBlobsRequest> = record({
+const largeBlobsRequest = record<LargeBlobsRequest>({
   get: opt(uint),
   set: opt(bytes(100)),
   offset: uint,
@@ -353,7 +365,7 @@ const largeBlobsRequest: fc.Arbitrary<LargeBlobsRequest> = record({
   pinUvAuthParam: opt(bytes(32)),
   pinUvAuthProtocol: opt(fc.constantFrom(1, 2)),
 });
-const largeBlobsResponse: fc.Arbitrary<LargeBlobsResponse> = record({ config: opt(bytes(100)) });
+const largeBlobsResponse = record<LargeBlobsResponse>({ config: opt(bytes(100)) });
 
 describe('largeBlobs wire (CTAP 2.1 §6.10)', () => {
   it('request and response round-trip both ways', () => {
@@ -384,10 +396,10 @@ describe('largeBlobs wire (CTAP 2.1 §6.10)', () => {
   });
 });
 
-const configRequest: fc.Arbitrary<ConfigRequest> = record({
+const configRequest = record<ConfigRequest>({
   subCommand: fc.constant(ConfigSubCommand.setMinPINLength),
   setMinPINLength: opt(
-    record({
+    record<SetMinPINLengthParams>({
       newMinPINLength: opt(fc.nat({ max: 63 })),
       minPinLengthRPIDs: opt(fc.array(text, { minLength: 1, maxLength: 3 })),
       forceChangePin: opt(fc.boolean()),
