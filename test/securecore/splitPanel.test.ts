@@ -23,7 +23,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { randomBytes } from '../../src/crypto/aead.js';
 import { CtapHidHost } from '../../src/ctaphid/hostDevice.js';
-import { encodeMakeCredentialRequest } from '../../src/ctap2/hostCodec.js';
+import { encodeMakeCredentialRequest } from '../../src/ctap2/makeCredential.js';
 import { Status } from '../../src/ctap2/status.js';
 import type { Prompt } from '../../src/control/presence.js';
 import { connectTcpHid } from '../../src/transport/tcpHid.js';
