@@ -235,10 +235,15 @@ describe('softkey/artillery processor functions against the demo RP', () => {
   });
 
   it("pool VUs at once on the worker's shared key: each armed wrong answer is told in its own ceremony", async () => {
-    const settings = { bodyField: 'credential', pool: 'pool', faults: { 'bad-signature': 30, 'up-cleared': 20 } };
+    // One pool user per VU: two concurrent sign-ins of one credential may reach the RP's verification in
+    // either order, and the later-counted one verified first makes the other a counter regression.
+    writePool(join(dir, 'pool12'), await createPool({ users: 12, rpId: 'localhost', usernamePrefix: 'vu12' }));
+    seedFromPool(demo.db, join(dir, 'pool12'), 'localhost');
+    const settings = { bodyField: 'credential', pool: 'pool12', faults: { 'bad-signature': 30, 'up-cleared': 20 } };
     const vus = Array.from({ length: 12 }, () => virtualUser(demo, settings, dir));
     await Promise.all(
-      vus.map(async (vu) => {
+      vus.map(async (vu, i) => {
+        vu.context.vars.softkeyUserIndex = i;
         await softkeyPickPoolUser(vu.context, vu.events);
         await vu.signIn(vu.context.vars.softkeyUsername as string);
         await vu.signIn(vu.context.vars.softkeyUsername as string);
