@@ -12,8 +12,8 @@ export function parseHostPort(value: string, what: string): HostPort {
   return { host: (m[1] ?? m[2])!, port };
 }
 
-export const formatHostPort = (a: HostPort): string =>
-  a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+/** "HOST:PORT", IPv6 hosts in brackets: the transports' one formatter. */
+export { hostPort as formatHostPort } from '../transport/hidPort.js';
 
 /** A mistake in how softkey was called: the CLI prints the message and exits with code 2. */
 export class UsageError extends Error {
