@@ -32,16 +32,20 @@ import { PinUvAuthTokenPermission, decodeClientPinResponse, encodeClientPinReque
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
 import {
   decryptPinUvAuthToken,
+  encodeCredentialManagementCall,
   encodeSimpleCommand,
   getKeyAgreementParams,
   getPinUvAuthTokenUsingPinParams,
   setPinParams,
+  type PinUvAuthSession,
 } from '../src/ctap2/hostCodec.js';
 import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../src/ctap2/getAssertion.js';
 import { encodeMakeCredentialRequest } from '../src/ctap2/makeCredential.js';
-import { encodeCredentialManagementRequest, type PinUvAuthSession } from '../src/ctap2/hostManagement.js';
 import { platformProtocol } from '../src/ctap2/pinUvAuthProtocol.js';
-import { CredentialManagementSubCommand as CM } from '../src/ctap2/requests/credentialManagement.js';
+import {
+  CredentialManagementSubCommand as CM,
+  encodeCredentialManagementRequest,
+} from '../src/ctap2/credentialManagement.js';
 import { Status } from '../src/ctap2/status.js';
 import { sha256 } from '../src/crypto/hash.js';
 import { utf8 } from '../src/encoding/bytes.js';
@@ -126,8 +130,8 @@ async function scaleDevice(size: number): Promise<ScaleDevice> {
       cm ??= await cmToken();
       const begin = (session: PinUvAuthSession) =>
         key.cbor(
-          encodeCredentialManagementRequest(
-            { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256(utf8.encode(RP)) },
+          encodeCredentialManagementCall(
+            { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256(utf8.encode(RP)) } },
             session,
           ),
         );

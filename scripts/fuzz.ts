@@ -22,15 +22,15 @@ import { encodeCommandApdu as encodeU2fApdu } from '../src/ctap1/apdu.js';
 import { StatusWord } from '../src/ctap1/statusWords.js';
 import { Command } from '../src/ctap2/commands.js';
 import { ClientPinSubCommand, encodeClientPinRequest } from '../src/ctap2/clientPin.js';
-import { encodeSimpleCommand } from '../src/ctap2/hostCodec.js';
 import { encodeGetAssertionRequest } from '../src/ctap2/getAssertion.js';
 import { encodeMakeCredentialRequest, decodeMakeCredentialResponse } from '../src/ctap2/makeCredential.js';
 import {
   encodeConfigRequest,
-  encodeCredentialManagementRequest,
+  encodeCredentialManagementCall,
   encodeLargeBlobsGet,
   encodeLargeBlobsSet,
-} from '../src/ctap2/hostManagement.js';
+  encodeSimpleCommand,
+} from '../src/ctap2/hostCodec.js';
 import { parseAuthenticatorData } from '../src/ctap2/authenticatorData.js';
 import { protocolTwo } from '../src/ctap2/pinUvAuthProtocol.js';
 import { Status, statusName } from '../src/ctap2/status.js';
@@ -512,9 +512,13 @@ function ctap2Seeds(credentialId: Uint8Array): Uint8Array[] {
       permissions: 3,
       rpId: RP,
     }),
-    encodeCredentialManagementRequest({ subCommand: 1 }, session),
-    encodeCredentialManagementRequest({ subCommand: 4, rpIDHash: sha(RP) }, session),
-    encodeCredentialManagementRequest({ subCommand: 6, credentialID: credentialId }, session, true),
+    encodeCredentialManagementCall({ subCommand: 1 }, session),
+    encodeCredentialManagementCall({ subCommand: 4, subCommandParams: { rpIDHash: sha(RP) } }, session),
+    encodeCredentialManagementCall(
+      { subCommand: 6, subCommandParams: { credentialID: allow[0]! } },
+      session,
+      Command.authenticatorCredentialManagementPreview,
+    ),
     encodeLargeBlobsGet(0, 64),
     encodeLargeBlobsSet(0, new Uint8Array(17), 17),
     encodeConfigRequest(3, session, { newMinPINLength: 6, minPinLengthRPIDs: [RP] }),

@@ -8,10 +8,7 @@ import type { GetAssertionResponse, GetAssertionRequest } from '../ctap2/getAsse
 import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import type { MakeCredentialResponse, MakeCredentialRequest } from '../ctap2/makeCredential.js';
 import type { ConfigRequest } from '../ctap2/authenticatorConfig.js';
-import type {
-  CredentialManagementRequest,
-  CredentialManagementResponse,
-} from '../ctap2/requests/credentialManagement.js';
+import type { CredentialManagementRequest, CredentialManagementResponse } from '../ctap2/credentialManagement.js';
 import type { LargeBlobsRequest, LargeBlobsResponse } from '../ctap2/largeBlobs.js';
 import { Command } from '../ctap2/commands.js';
 import { CtapError, Status } from '../ctap2/status.js';

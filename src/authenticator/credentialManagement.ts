@@ -13,12 +13,13 @@
 import type { RequestContext } from '../ctap2/api.js';
 import { PinUvAuthTokenPermission } from '../ctap2/clientPin.js';
 import {
+  credentialManagementAuthMessage,
   CredentialManagementSubCommand as Sub,
   type CredentialManagementRequest,
   type CredentialManagementResponse,
-} from '../ctap2/requests/credentialManagement.js';
+} from '../ctap2/credentialManagement.js';
 import { CtapError, Status } from '../ctap2/status.js';
-import { concat, equal } from '../encoding/bytes.js';
+import { equal } from '../encoding/bytes.js';
 import { decode, isMap } from '../encoding/cbor.js';
 import type { ResidentCredential, ResidentSelection, RpSummary } from '../store/credentialStore.js';
 import type { Core } from './core.js';
@@ -81,7 +82,7 @@ const READ_ONLY_SUBCOMMANDS: readonly number[] = [
  * (it has no permissions RP ID).
  */
 function authorize(core: Core, req: CredentialManagementRequest): PinUvAuthTokenState | undefined {
-  const message = concat(new Uint8Array([req.subCommand]), req.subCommandParams?.encoded ?? new Uint8Array(0));
+  const message = credentialManagementAuthMessage(req);
   if (READ_ONLY_SUBCOMMANDS.includes(req.subCommand) && authorizedByPersistentToken(core, req, message))
     return undefined;
   return authorizeWithPinUvAuthToken(core, req, message, PinUvAuthTokenPermission.cm);

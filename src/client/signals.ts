@@ -22,12 +22,13 @@ import * as b64u from '../encoding/base64url.js';
 import { equal, utf8 } from '../encoding/bytes.js';
 import { sha256 } from '../crypto/hash.js';
 import {
+  CredentialManagementSubCommand as Sub,
   decodeCredentialManagementResponse,
-  encodeCredentialManagementRequest,
-  type PinUvAuthSession,
-} from '../ctap2/hostManagement.js';
+  type CredentialManagementSubCommandParams,
+} from '../ctap2/credentialManagement.js';
+import { Command } from '../ctap2/commands.js';
+import { encodeCredentialManagementCall, type PinUvAuthSession } from '../ctap2/hostCodec.js';
 import { pinUvAuthPrimitives } from '../ctap2/pinUvAuthProtocol.js';
-import { CredentialManagementSubCommand as Sub } from '../ctap2/requests/credentialManagement.js';
 import { CtapError, Status } from '../ctap2/status.js';
 import type { GetInfoResponse } from '../ctap2/getInfo.js';
 import { WebAuthnError } from './errors.js';
@@ -137,31 +138,26 @@ export async function applySignal(
   signal: SignalRequest,
   authenticator: number,
 ): Promise<SignalEffect> {
-  const preview = info.options?.credMgmt !== true;
+  const command =
+    info.options?.credMgmt === true
+      ? Command.authenticatorCredentialManagement
+      : Command.authenticatorCredentialManagementPreview;
   const session: PinUvAuthSession = {
     protocol: pinUvAuthPrimitives(token.protocol as 1 | 2),
     pinUvAuthToken: token.token,
   };
-  const call = async (
-    subCommand: number,
-    params: { rpIDHash?: Uint8Array; credentialID?: Uint8Array; user?: StoredCredential['user'] },
-    auth = true,
-  ) =>
+  const call = async (subCommand: number, subCommandParams?: CredentialManagementSubCommandParams) =>
     decodeCredentialManagementResponse(
       await send(
-        encodeCredentialManagementRequest(
-          {
-            subCommand,
-            ...params,
-            ...(params.user && {
-              user: { id: params.user.id, name: params.user.name ?? '', displayName: params.user.displayName ?? '' },
-            }),
-          },
-          auth ? session : undefined,
-          preview,
+        encodeCredentialManagementCall(
+          { subCommand, ...(subCommandParams && { subCommandParams }) },
+          // The GetNext subcommands go without pinUvAuthParam (§6.8.4).
+          subCommand === Sub.enumerateCredentialsGetNextCredential ? undefined : session,
+          command,
         ),
       ),
     );
+  const credentialID = (id: Uint8Array) => ({ type: 'public-key', id });
 
   const stored: StoredCredential[] = [];
   const rpIDHash = sha256(utf8.encode(signal.rpId));
@@ -170,7 +166,7 @@ export async function applySignal(
     const total = first.totalCredentials ?? 1;
     let r = first;
     for (let i = 0; i < total; i++) {
-      if (i > 0) r = await call(Sub.enumerateCredentialsGetNextCredential, {}, false);
+      if (i > 0) r = await call(Sub.enumerateCredentialsGetNextCredential);
       if (r.credentialID && r.user) stored.push({ id: r.credentialID.id, user: r.user });
     }
   } catch (e) {
@@ -191,10 +187,11 @@ export async function applySignal(
       update = { id: cred.user.id, name: signal.name, displayName: signal.displayName };
     }
     if (remove) {
-      await call(Sub.deleteCredential, { credentialID: cred.id });
+      await call(Sub.deleteCredential, { credentialID: credentialID(cred.id) });
       effect.deleted.push(b64u.encode(cred.id));
     } else if (update) {
-      await call(Sub.updateUserInformation, { credentialID: cred.id, user: update });
+      const user = { id: update.id, name: update.name ?? '', displayName: update.displayName ?? '' };
+      await call(Sub.updateUserInformation, { credentialID: credentialID(cred.id), user });
       effect.updated.push(b64u.encode(cred.id));
     }
   }

@@ -4,7 +4,7 @@
  */
 import type { ClientPinRequest, ClientPinResponse } from './clientPin.js';
 import type { ConfigRequest } from './authenticatorConfig.js';
-import type { CredentialManagementRequest, CredentialManagementResponse } from './requests/credentialManagement.js';
+import type { CredentialManagementRequest, CredentialManagementResponse } from './credentialManagement.js';
 import type { LargeBlobsRequest, LargeBlobsResponse } from './largeBlobs.js';
 import type { GetAssertionRequest, GetAssertionResponse } from './getAssertion.js';
 import type { GetInfoResponse } from './getInfo.js';

@@ -1,7 +1,7 @@
 /**
  * CTAP 2.1 §6.11 authenticatorConfig (0x0D), both directions: request field lists (with setMinPINLength's
  * subCommandParams, §6.11.4), key tables, subCommand values and the request codecs. The response is the
- * status byte only. The pinUvAuthParam message is the platform's, in hostManagement.ts.
+ * status byte only. The pinUvAuthParam message is the platform's, in hostCodec.ts.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorConfig
  */
 import { decode, encode, type CborKey, type CborMap, type Encodable } from '../encoding/cbor.js';

@@ -6,7 +6,7 @@ import { Command } from './commands.js';
 import type { Ctap2Authenticator, RequestContext } from './api.js';
 import { decodeAuthenticatorConfigRequest } from './authenticatorConfig.js';
 import { decodeClientPinRequest, encodeClientPinResponse } from './clientPin.js';
-import { decodeCredentialManagement, encodeCredentialManagementResponse } from './requests/credentialManagement.js';
+import { decodeCredentialManagementRequest, encodeCredentialManagementResponse } from './credentialManagement.js';
 import { decodeGetAssertionRequest, encodeGetAssertionResponse } from './getAssertion.js';
 import { decodeLargeBlobsRequest, encodeLargeBlobsResponse } from './largeBlobs.js';
 import { decodeMakeCredentialRequest, encodeMakeCredentialResponse } from './makeCredential.js';
@@ -19,7 +19,7 @@ const EMPTY = new Uint8Array(0);
 
 /** §6.8 authenticatorCredentialManagement, and 0x41, its FIDO_2_1_PRE form with the same parameters. */
 const credentialManagement: Handler = async (a, p, ctx) =>
-  encodeCredentialManagementResponse(await a.credentialManagement(decodeCredentialManagement(p), ctx));
+  encodeCredentialManagementResponse(await a.credentialManagement(decodeCredentialManagementRequest(p), ctx));
 
 /** Commands and their decode → call → encode. Extended by later command families. */
 export const COMMAND_TABLE = new Map<number, Handler>([

@@ -1,11 +1,49 @@
 /**
- * The platform's side of CTAP 2.1 §6.5 authenticatorClientPIN: the exchanges of each subCommand (the
- * wire format is clientPin.ts), used by our WebAuthn client, the benchmark and tests.
+ * The platform's side of the PIN/UV-authenticated commands (the wire formats are each command's module):
+ *   - §6.5 authenticatorClientPIN: the exchanges of each subCommand (clientPin.ts);
+ *   - §6.8 authenticatorCredentialManagement: authenticate(token, subCommand ‖ subCommandParams)
+ *     (credentialManagement.ts);
+ *   - §6.10 authenticatorLargeBlobs: authenticate(token, 32×0xff ‖ h'0c00' ‖ uint32LE(offset) ‖ SHA-256(set)),
+ *     and the serialized large-blob array (CBOR array ‖ LEFT(SHA-256(array), 16)) (largeBlobs.ts);
+ *   - §6.11 authenticatorConfig: authenticate(token, 32×0xff ‖ 0x0d ‖ uint8(subCommand) ‖ subCommandParams)
+ *     (authenticatorConfig.ts).
+ * Used by our WebAuthn client, the benchmark, the fuzzer and tests.
  */
-import { concat } from '../encoding/bytes.js';
-import { commandBytes } from './wire.js';
+import { sha256 } from '../crypto/hash.js';
+import { concat, equal } from '../encoding/bytes.js';
+import { decode, encode, type CborValue, type Encodable } from '../encoding/cbor.js';
+import {
+  ConfigSubCommand,
+  configSubCommandParams,
+  encodeAuthenticatorConfigRequest,
+  type ConfigRequest,
+  type SetMinPINLengthParams,
+} from './authenticatorConfig.js';
 import { ClientPinSubCommand, type ClientPinRequest, type ClientPinResponse } from './clientPin.js';
-import { padPin, pinHash, type CoseKeyMap, type PlatformPinUvAuthProtocol } from './pinUvAuthProtocol.js';
+import {
+  credentialManagementAuthMessage,
+  encodeCredentialManagementRequest,
+  type CredentialManagementCommand,
+  type CredentialManagementRequest,
+} from './credentialManagement.js';
+import { encodeLargeBlobsRequest, type LargeBlobsRequest } from './largeBlobs.js';
+import {
+  padPin,
+  pinHash,
+  type CoseKeyMap,
+  type PinUvAuthPrimitives,
+  type PlatformPinUvAuthProtocol,
+} from './pinUvAuthProtocol.js';
+import { CtapError, Status } from './status.js';
+import { commandBytes } from './wire.js';
+
+/** A pinUvAuthToken and the protocol it was issued under. */
+export interface PinUvAuthSession {
+  protocol: PinUvAuthPrimitives;
+  pinUvAuthToken: Uint8Array;
+}
+
+const FF32 = new Uint8Array(32).fill(0xff);
 
 /** A command without parameters (reset, selection, getNextAssertion): the command byte alone. */
 export const encodeSimpleCommand = (cmd: number): Uint8Array => commandBytes(cmd);
@@ -139,4 +177,109 @@ export function pinUvAuthParamFor(
   clientDataHash: Uint8Array,
 ): Uint8Array {
   return protocol.authenticate(pinUvAuthToken, clientDataHash);
+}
+
+// ---------------------------------------------------------------------------------------------
+// §6.8 authenticatorCredentialManagement
+
+/**
+ * A credentialManagement request ready to send (0x0A, or 0x41 for the prototype): with a session,
+ * pinUvAuthParam = authenticate(pinUvAuthToken, subCommand ‖ subCommandParams); the GetNext
+ * subcommands go without one.
+ */
+export function encodeCredentialManagementCall(
+  req: CredentialManagementRequest,
+  session?: PinUvAuthSession,
+  command?: CredentialManagementCommand,
+): Uint8Array {
+  const signed: CredentialManagementRequest = session
+    ? {
+        ...req,
+        pinUvAuthProtocol: session.protocol.version,
+        pinUvAuthParam: session.protocol.authenticate(session.pinUvAuthToken, credentialManagementAuthMessage(req)),
+      }
+    : req;
+  return encodeCredentialManagementRequest(signed, command);
+}
+
+// ---------------------------------------------------------------------------------------------
+// §6.10 authenticatorLargeBlobs
+
+/** A read of up to `get` bytes at `offset`. */
+export function encodeLargeBlobsGet(offset: number, get: number): Uint8Array {
+  return encodeLargeBlobsRequest({ get, offset });
+}
+
+/** The message a write fragment's pinUvAuthParam authenticates. */
+export function largeBlobsSetMessage(offset: number, fragment: Uint8Array): Uint8Array {
+  const le = new Uint8Array(4);
+  new DataView(le.buffer).setUint32(0, offset, true);
+  return concat(FF32, new Uint8Array([0x0c, 0x00]), le, sha256(fragment));
+}
+
+/** One write fragment; `length` (the total) goes with offset 0 only. */
+export function encodeLargeBlobsSet(
+  offset: number,
+  fragment: Uint8Array,
+  length?: number,
+  session?: PinUvAuthSession,
+): Uint8Array {
+  const req: LargeBlobsRequest = { set: fragment, offset };
+  if (length !== undefined) req.length = length;
+  if (session) {
+    req.pinUvAuthParam = session.protocol.authenticate(session.pinUvAuthToken, largeBlobsSetMessage(offset, fragment));
+    req.pinUvAuthProtocol = session.protocol.version;
+  }
+  return encodeLargeBlobsRequest(req);
+}
+
+/** The write requests of a whole serialized array, in fragments of at most maxFragmentLength. */
+export function encodeLargeBlobsWrite(
+  serialized: Uint8Array,
+  maxFragmentLength: number,
+  session?: PinUvAuthSession,
+): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let offset = 0; offset < serialized.length; offset += maxFragmentLength) {
+    const fragment = serialized.subarray(offset, offset + maxFragmentLength);
+    out.push(encodeLargeBlobsSet(offset, fragment, offset === 0 ? serialized.length : undefined, session));
+  }
+  return out;
+}
+
+/** CBOR array ‖ LEFT(SHA-256(array), 16). */
+export function serializeLargeBlobArray(entries: readonly Encodable[]): Uint8Array {
+  const body = encode(entries);
+  return concat(body, sha256(body).slice(0, 16));
+}
+
+/** The entries of a serialized large-blob array; CTAP2_ERR_INTEGRITY_FAILURE when the trailer is wrong. */
+export function parseLargeBlobArray(serialized: Uint8Array): CborValue[] {
+  const body = serialized.subarray(0, serialized.length - 16);
+  if (serialized.length < 17 || !equal(sha256(body).subarray(0, 16), serialized.subarray(serialized.length - 16))) {
+    throw new CtapError(Status.CTAP2_ERR_INTEGRITY_FAILURE, 'large-blob array trailer');
+  }
+  const value = decode(body);
+  if (!Array.isArray(value)) throw new CtapError(Status.CTAP2_ERR_INVALID_CBOR, 'large-blob array is not an array');
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// §6.11 authenticatorConfig
+
+/** An authenticatorConfig request; subCommandParams only for setMinPINLength (when it has any). */
+export function encodeConfigRequest(
+  subCommand: number,
+  session?: PinUvAuthSession,
+  minPinLength?: SetMinPINLengthParams,
+): Uint8Array {
+  const req: ConfigRequest = { subCommand };
+  if (subCommand === ConfigSubCommand.setMinPINLength && minPinLength) req.setMinPINLength = minPinLength;
+  if (session) {
+    const sub = configSubCommandParams(req);
+    const message = concat(FF32, new Uint8Array([0x0d, subCommand & 0xff]), sub ? encode(sub) : new Uint8Array(0));
+    req.pinUvAuthProtocol = session.protocol.version;
+    req.pinUvAuthParam = session.protocol.authenticate(session.pinUvAuthToken, message);
+  }
+  return encodeAuthenticatorConfigRequest(req);
 }

@@ -1,6 +1,6 @@
 /**
  * CTAP 2.1 §6.10 authenticatorLargeBlobs (0x0C), both directions: field lists, key tables and the four
- * codecs. The pinUvAuthParam message and the serialized array are the platform's, in hostManagement.ts.
+ * codecs. The pinUvAuthParam message and the serialized array are the platform's, in hostCodec.ts.
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorLargeBlobs
  */
 import { Command } from './commands.js';

@@ -24,7 +24,7 @@ import {
 } from '../../src/ctap2/hostCodec.js';
 import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import { decodeMakeCredentialResponse } from '../../src/ctap2/makeCredential.js';
-import { encodeConfigRequest, type PinUvAuthSession } from '../../src/ctap2/hostManagement.js';
+import { encodeConfigRequest, type PinUvAuthSession } from '../../src/ctap2/hostCodec.js';
 import { platformProtocol, type PlatformPinUvAuthProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { ConfigSubCommand as Sub, type SetMinPINLengthParams } from '../../src/ctap2/authenticatorConfig.js';
 import { Status } from '../../src/ctap2/status.js';

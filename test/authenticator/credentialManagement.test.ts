@@ -8,30 +8,37 @@ import { decode as cbor2Decode } from 'cbor2';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
 import { Command } from '../../src/ctap2/commands.js';
 import { PinUvAuthTokenPermission as Perm } from '../../src/ctap2/clientPin.js';
-import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import {
+  encodeCredentialManagementCall,
+  encodeSimpleCommand,
+  type PinUvAuthSession,
+} from '../../src/ctap2/hostCodec.js';
 import { decodeMakeCredentialResponse } from '../../src/ctap2/makeCredential.js';
 import { encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import {
-  decodeCredentialManagementResponse,
-  encodeCredentialManagementRequest,
-  type CredentialManagementParams,
-  type PinUvAuthSession,
-} from '../../src/ctap2/hostManagement.js';
-import {
   CredentialManagementSubCommand as CM,
-  decodeCredentialManagement,
-} from '../../src/ctap2/requests/credentialManagement.js';
+  decodeCredentialManagementRequest,
+  decodeCredentialManagementResponse,
+  type CredentialManagementRequest,
+} from '../../src/ctap2/credentialManagement.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import { concat, equal } from '../../src/encoding/bytes.js';
 import { encode, type Encodable } from '../../src/encoding/cbor.js';
 import { managementDevice, sha256, VERSIONS, type ManagementDevice } from './managementDevice.js';
 
-const cm = (d: ManagementDevice, p: CredentialManagementParams, session?: PinUvAuthSession, preview = false) =>
-  d.call(encodeCredentialManagementRequest(p, session, preview));
+const cm = (d: ManagementDevice, p: CredentialManagementRequest, session?: PinUvAuthSession, preview = false) =>
+  d.call(
+    encodeCredentialManagementCall(
+      p,
+      session,
+      preview ? Command.authenticatorCredentialManagementPreview : Command.authenticatorCredentialManagement,
+    ),
+  );
+const cred = (id: Uint8Array) => ({ type: 'public-key', id });
 const cmOk = async (
   d: ManagementDevice,
-  p: CredentialManagementParams,
+  p: CredentialManagementRequest,
   session?: PinUvAuthSession,
   preview = false,
 ) => {
@@ -39,7 +46,7 @@ const cmOk = async (
   assert.equal(r[0], Status.CTAP2_OK, `subCommand ${p.subCommand}: status 0x${r[0]!.toString(16)}`);
   return decodeCredentialManagementResponse(r);
 };
-const cmStatus = async (d: ManagementDevice, p: CredentialManagementParams, session?: PinUvAuthSession) =>
+const cmStatus = async (d: ManagementDevice, p: CredentialManagementRequest, session?: PinUvAuthSession) =>
   (await cm(d, p, session))[0];
 
 /** Three discoverable credentials on two RPs (one at credProtect 3), then a PIN. */
@@ -78,7 +85,11 @@ describe('credentialManagement: the subcommands with both PIN/UV auth protocols'
         'past the last RP',
       );
 
-      const c1 = await cmOk(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') }, t);
+      const c1 = await cmOk(
+        d,
+        { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('a.example') } },
+        t,
+      );
       assert.equal(c1.totalCredentials, 2);
       const c2 = await cmOk(d, { subCommand: CM.enumerateCredentialsGetNextCredential });
       assert.equal(c2.totalCredentials, undefined);
@@ -102,8 +113,10 @@ describe('credentialManagement: the subcommands with both PIN/UV auth protocols'
         d,
         {
           subCommand: CM.updateUserInformation,
-          credentialID: a1,
-          user: { id: new Uint8Array([1]), name: 'renamed', displayName: '' },
+          subCommandParams: {
+            credentialID: cred(a1),
+            user: { id: new Uint8Array([1]), name: 'renamed', displayName: '' },
+          },
         },
         t,
       );
@@ -113,7 +126,10 @@ describe('credentialManagement: the subcommands with both PIN/UV auth protocols'
       assert.equal(
         await cmStatus(
           d,
-          { subCommand: CM.updateUserInformation, credentialID: a1, user: { id: new Uint8Array([9]), name: 'x' } },
+          {
+            subCommand: CM.updateUserInformation,
+            subCommandParams: { credentialID: cred(a1), user: { id: new Uint8Array([9]), name: 'x' } },
+          },
           t,
         ),
         Status.CTAP1_ERR_INVALID_PARAMETER,
@@ -121,16 +137,20 @@ describe('credentialManagement: the subcommands with both PIN/UV auth protocols'
       );
 
       // deleteCredential.
-      await cmOk(d, { subCommand: CM.deleteCredential, credentialID: b1 }, t);
+      await cmOk(d, { subCommand: CM.deleteCredential, subCommandParams: { credentialID: cred(b1) } }, t);
       assert.equal(d.env.store.getResident(b1), undefined);
       assert.equal(
-        await cmStatus(d, { subCommand: CM.deleteCredential, credentialID: b1 }, t),
+        await cmStatus(d, { subCommand: CM.deleteCredential, subCommandParams: { credentialID: cred(b1) } }, t),
         Status.CTAP2_ERR_NO_CREDENTIALS,
         'already deleted',
       );
       assert.equal((await cmOk(d, { subCommand: CM.getCredsMetadata }, t)).existingResidentCredentialsCount, 2);
       assert.equal(
-        await cmStatus(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('b.example') }, t),
+        await cmStatus(
+          d,
+          { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('b.example') } },
+          t,
+        ),
         Status.CTAP2_ERR_NO_CREDENTIALS,
       );
       const rpsAfter = await cmOk(d, { subCommand: CM.enumerateRPsBegin }, t);
@@ -155,7 +175,11 @@ describe('credentialManagement: the subcommands with both PIN/UV auth protocols'
     });
     await d.setPin();
     const t = await d.token(2, Perm.cm);
-    const first = await cmOk(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('k.example') }, t);
+    const first = await cmOk(
+      d,
+      { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('k.example') } },
+      t,
+    );
     const next = await cmOk(d, { subCommand: CM.enumerateCredentialsGetNextCredential });
     const made = [first, next].find((c) => equal(c.credentialID!.id, acd.credentialId))!;
     const withKey = [first, next].find((c) => equal(c.credentialID!.id, new Uint8Array([0xaa, 0xbb])))!;
@@ -176,7 +200,11 @@ describe('credentialManagement: the subcommands with both PIN/UV auth protocols'
     await d.setPin();
     const t = await d.token(2, Perm.cm);
     const raw = [
-      await cm(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('pay.example') }, t),
+      await cm(
+        d,
+        { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('pay.example') } },
+        t,
+      ),
       await cm(d, { subCommand: CM.enumerateCredentialsGetNextCredential }),
     ];
     // Read with cbor2, apart from softkey's codecs: member 0x07 credentialID, 0x0C thirdPartyPayment.
@@ -216,11 +244,19 @@ describe('credentialManagement: the subcommands with both PIN/UV auth protocols'
     });
     assert.equal(await cmStatus(d, { subCommand: CM.enumerateRPsBegin }, t), Status.CTAP2_ERR_NO_CREDENTIALS);
     assert.equal(
-      await cmStatus(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') }, t),
+      await cmStatus(
+        d,
+        { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('a.example') } },
+        t,
+      ),
       Status.CTAP2_ERR_NO_CREDENTIALS,
     );
     assert.equal(
-      await cmStatus(d, { subCommand: CM.deleteCredential, credentialID: new Uint8Array([1, 2, 3]) }, t),
+      await cmStatus(
+        d,
+        { subCommand: CM.deleteCredential, subCommandParams: { credentialID: cred(new Uint8Array([1, 2, 3])) } },
+        t,
+      ),
       Status.CTAP2_ERR_NO_CREDENTIALS,
     );
   });
@@ -326,28 +362,40 @@ describe('credentialManagement: authorization', () => {
       assert.equal(await cmStatus(d, { subCommand: CM.getCredsMetadata }, t), Status.CTAP2_ERR_PIN_AUTH_INVALID);
       assert.equal(await cmStatus(d, { subCommand: CM.enumerateRPsBegin }, t), Status.CTAP2_ERR_PIN_AUTH_INVALID);
       assert.equal(
-        (await cmOk(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') }, t))
-          .totalCredentials,
+        (
+          await cmOk(
+            d,
+            { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('a.example') } },
+            t,
+          )
+        ).totalCredentials,
         2,
       );
       assert.equal(
-        await cmStatus(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('b.example') }, t),
+        await cmStatus(
+          d,
+          { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('b.example') } },
+          t,
+        ),
         Status.CTAP2_ERR_PIN_AUTH_INVALID,
       );
       assert.equal(
-        await cmStatus(d, { subCommand: CM.deleteCredential, credentialID: b1 }, t),
+        await cmStatus(d, { subCommand: CM.deleteCredential, subCommandParams: { credentialID: cred(b1) } }, t),
         Status.CTAP2_ERR_PIN_AUTH_INVALID,
       );
       assert.equal(
         await cmStatus(
           d,
-          { subCommand: CM.updateUserInformation, credentialID: b1, user: { id: new Uint8Array([3]), name: 'x' } },
+          {
+            subCommand: CM.updateUserInformation,
+            subCommandParams: { credentialID: cred(b1), user: { id: new Uint8Array([3]), name: 'x' } },
+          },
           t,
         ),
         Status.CTAP2_ERR_PIN_AUTH_INVALID,
       );
       assert.ok(d.env.store.getResident(b1), 'b.example credential untouched');
-      await cmOk(d, { subCommand: CM.deleteCredential, credentialID: a1 }, t);
+      await cmOk(d, { subCommand: CM.deleteCredential, subCommandParams: { credentialID: cred(a1) } }, t);
       assert.equal(d.env.store.getResident(a1), undefined);
     });
   }
@@ -386,13 +434,13 @@ describe('credentialManagement: enumeration state and decoding', () => {
       'another subcommand ended it',
     );
 
-    await cmOk(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') }, t);
+    await cmOk(d, { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('a.example') } }, t);
     assert.equal(
       await cmStatus(d, { subCommand: CM.enumerateRPsGetNextRP }),
       Status.CTAP2_ERR_NOT_ALLOWED,
       'not an RP enumeration',
     );
-    await cmOk(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') }, t);
+    await cmOk(d, { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('a.example') } }, t);
     await d.call(encodeGetAssertionRequest({ rpId: 'a.example', clientDataHash: sha256('x') }));
     assert.equal(
       await cmStatus(d, { subCommand: CM.enumerateCredentialsGetNextCredential }),
@@ -404,7 +452,7 @@ describe('credentialManagement: enumeration state and decoding', () => {
 
     await cmOk(
       d,
-      { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') },
+      { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('a.example') } },
       await d.token(2, Perm.cm),
     );
     d.auth.powerCycle();
@@ -424,7 +472,7 @@ describe('credentialManagement: enumeration state and decoding', () => {
     );
     assert.equal(await cmStatus(d, { subCommand: CM.deleteCredential }, t), Status.CTAP2_ERR_MISSING_PARAMETER);
     assert.equal(
-      await cmStatus(d, { subCommand: CM.updateUserInformation, credentialID: a1 }, t),
+      await cmStatus(d, { subCommand: CM.updateUserInformation, subCommandParams: { credentialID: cred(a1) } }, t),
       Status.CTAP2_ERR_MISSING_PARAMETER,
     );
     assert.equal(await cmStatus(d, { subCommand: 0x08 }, t), Status.CTAP2_ERR_INVALID_SUBCOMMAND);
@@ -477,7 +525,7 @@ describe('credentialManagement: enumeration state and decoding', () => {
       [2, { id: new Uint8Array([1, 2]), type: 'public-key' }],
       [3, { id: new Uint8Array([1]), name: 'n' }],
     ]);
-    const req = decodeCredentialManagement(
+    const req = decodeCredentialManagementRequest(
       encode(
         new Map<number, Encodable>([
           [1, 7],
@@ -485,11 +533,11 @@ describe('credentialManagement: enumeration state and decoding', () => {
         ]),
       ),
     );
-    assert.ok(equal(req.subCommandParams!.encoded, encode(params)));
+    assert.ok(equal(req.subCommandParamsEncoded!, encode(params)));
     assert.deepEqual(req.subCommandParams!.user, { id: new Uint8Array([1]), name: 'n' });
     assert.throws(
       () =>
-        decodeCredentialManagement(
+        decodeCredentialManagementRequest(
           encode(
             new Map<number, Encodable>([
               [1, 7],

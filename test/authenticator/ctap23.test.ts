@@ -17,21 +17,22 @@ import {
 } from '../../src/ctap2/clientPin.js';
 import {
   changePinParams,
+  encodeConfigRequest,
+  encodeCredentialManagementCall,
   encodeSimpleCommand,
   getPinUvAuthTokenUsingUvParams,
   decryptPinUvAuthToken,
   setPinParams,
+  type PinUvAuthSession,
 } from '../../src/ctap2/hostCodec.js';
 import { decodeMakeCredentialResponse } from '../../src/ctap2/makeCredential.js';
-import {
-  decodeCredentialManagementResponse,
-  encodeConfigRequest,
-  encodeCredentialManagementRequest,
-  type PinUvAuthSession,
-} from '../../src/ctap2/hostManagement.js';
 import { platformProtocol } from '../../src/ctap2/pinUvAuthProtocol.js';
 import { ConfigSubCommand } from '../../src/ctap2/authenticatorConfig.js';
-import { CredentialManagementSubCommand as CM } from '../../src/ctap2/requests/credentialManagement.js';
+import {
+  CredentialManagementSubCommand as CM,
+  decodeCredentialManagementResponse,
+  type CredentialManagementRequest,
+} from '../../src/ctap2/credentialManagement.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
 import { setDevicePin } from '../../src/authenticator/setDevicePin.js';
 import { toHex, utf8 } from '../../src/encoding/bytes.js';
@@ -52,11 +53,9 @@ const rawInfo = async (d: ManagementDevice) =>
   decode((await d.call(encodeSimpleCommand(Command.authenticatorGetInfo))).subarray(1)) as CborMap;
 
 /** A credentialManagement request, authenticated by `session`; the raw response. */
-const cmCall = (
-  d: ManagementDevice,
-  p: Parameters<typeof encodeCredentialManagementRequest>[0],
-  session?: PinUvAuthSession,
-) => d.call(encodeCredentialManagementRequest(p, session));
+const cmCall = (d: ManagementDevice, req: CredentialManagementRequest, session?: PinUvAuthSession) =>
+  d.call(encodeCredentialManagementCall(req, session));
+const cred = (id: Uint8Array) => ({ type: 'public-key', id });
 
 async function persistentToken(d: ManagementDevice, v: 1 | 2 = 2): Promise<PinUvAuthSession> {
   return d.token(v, Perm.pcmr);
@@ -140,15 +139,26 @@ describe('persistent pinUvAuthToken (pcmr)', () => {
       const rps = decodeCredentialManagementResponse(await cmCall(d, { subCommand: CM.enumerateRPsBegin }, ppuat));
       assert.equal(rps.rp?.id, 'a.example');
       const creds = decodeCredentialManagementResponse(
-        await cmCall(d, { subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256('a.example') }, ppuat),
+        await cmCall(
+          d,
+          { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256('a.example') } },
+          ppuat,
+        ),
       );
       assert.equal(toHex(creds.credentialID!.id), toHex(id));
       // Not the writing subcommands.
-      const del = await cmCall(d, { subCommand: CM.deleteCredential, credentialID: id }, ppuat);
+      const del = await cmCall(
+        d,
+        { subCommand: CM.deleteCredential, subCommandParams: { credentialID: cred(id) } },
+        ppuat,
+      );
       assert.equal(del[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
       const upd = await cmCall(
         d,
-        { subCommand: CM.updateUserInformation, credentialID: id, user: { id: new Uint8Array([1]), name: 'x' } },
+        {
+          subCommand: CM.updateUserInformation,
+          subCommandParams: { credentialID: cred(id), user: { id: new Uint8Array([1]), name: 'x' } },
+        },
         ppuat,
       );
       assert.equal(upd[0], Status.CTAP2_ERR_PIN_AUTH_INVALID);
@@ -250,13 +260,19 @@ describe('encIdentifier and encCredStoreState (§6.4 0x19, 0x1E)', () => {
     const cm = await d.token(2, Perm.cm);
     const upd = await cmCall(
       d,
-      { subCommand: CM.updateUserInformation, credentialID: id, user: { id: new Uint8Array([7]), name: 'renamed' } },
+      {
+        subCommand: CM.updateUserInformation,
+        subCommandParams: { credentialID: cred(id), user: { id: new Uint8Array([7]), name: 'renamed' } },
+      },
       cm,
     );
     assert.equal(upd[0], Status.CTAP2_OK);
     const updated = await state();
     assert.notEqual(updated, made);
-    assert.equal((await cmCall(d, { subCommand: CM.deleteCredential, credentialID: id }, cm))[0], Status.CTAP2_OK);
+    assert.equal(
+      (await cmCall(d, { subCommand: CM.deleteCredential, subCommandParams: { credentialID: cred(id) } }, cm))[0],
+      Status.CTAP2_OK,
+    );
     // A kept generation, not a digest of every credential (O(1) per getInfo): an empty store again
     // is a new state, never an earlier one a platform may have cached.
     const deleted = await state();

@@ -24,7 +24,7 @@ import {
   parseLargeBlobArray,
   serializeLargeBlobArray,
   type PinUvAuthSession,
-} from '../../src/ctap2/hostManagement.js';
+} from '../../src/ctap2/hostCodec.js';
 import { decodeLargeBlobsResponse } from '../../src/ctap2/largeBlobs.js';
 import { ConfigSubCommand } from '../../src/ctap2/authenticatorConfig.js';
 import { Status } from '../../src/ctap2/status.js';

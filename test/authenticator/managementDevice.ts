@@ -30,7 +30,7 @@ import {
   encodeMakeCredentialRequest,
   type MakeCredentialRequest,
 } from '../../src/ctap2/makeCredential.js';
-import type { PinUvAuthSession } from '../../src/ctap2/hostManagement.js';
+import type { PinUvAuthSession } from '../../src/ctap2/hostCodec.js';
 import {
   platformProtocol,
   type PinUvAuthProtocolVersion,

@@ -13,16 +13,18 @@ import { concat, toHex, utf8 } from '../../src/encoding/bytes.js';
 import { decodeCoseKey } from '../../src/encoding/cose.js';
 import { Command } from '../../src/ctap2/commands.js';
 import { PinUvAuthTokenPermission as Perm } from '../../src/ctap2/clientPin.js';
-import { encodeSimpleCommand } from '../../src/ctap2/hostCodec.js';
+import {
+  encodeCredentialManagementCall,
+  encodeSimpleCommand,
+  type PinUvAuthSession,
+} from '../../src/ctap2/hostCodec.js';
 import { decodeGetAssertionResponse, encodeGetAssertionRequest } from '../../src/ctap2/getAssertion.js';
 import { decodeMakeCredentialResponse } from '../../src/ctap2/makeCredential.js';
-import {
-  decodeCredentialManagementResponse,
-  encodeCredentialManagementRequest,
-  type PinUvAuthSession,
-} from '../../src/ctap2/hostManagement.js';
 import { parseAuthenticatorData } from '../../src/ctap2/authenticatorData.js';
-import { CredentialManagementSubCommand as CM } from '../../src/ctap2/requests/credentialManagement.js';
+import {
+  CredentialManagementSubCommand as CM,
+  decodeCredentialManagementResponse,
+} from '../../src/ctap2/credentialManagement.js';
 import { Status } from '../../src/ctap2/status.js';
 import type { CredentialStore, CredProtectLevel, ResidentCredential } from '../../src/store/credentialStore.js';
 import { MemoryStore } from '../../src/store/memoryStore.js';
@@ -103,13 +105,16 @@ async function walk(
 async function enumerate(d: ManagementDevice, session: PinUvAuthSession, between?: (returned: number) => void) {
   const begin = decodeCredentialManagementResponse(
     await d.call(
-      encodeCredentialManagementRequest({ subCommand: CM.enumerateCredentialsBegin, rpIDHash: sha256(RP) }, session),
+      encodeCredentialManagementCall(
+        { subCommand: CM.enumerateCredentialsBegin, subCommandParams: { rpIDHash: sha256(RP) } },
+        session,
+      ),
     ),
   );
   const ids = [toHex(begin.credentialID!.id)];
   for (;;) {
     between?.(ids.length);
-    const r = await d.call(encodeCredentialManagementRequest({ subCommand: CM.enumerateCredentialsGetNextCredential }));
+    const r = await d.call(encodeCredentialManagementCall({ subCommand: CM.enumerateCredentialsGetNextCredential }));
     if (r[0] !== Status.CTAP2_OK) {
       assert.equal(r[0], Status.CTAP2_ERR_NOT_ALLOWED);
       break;
@@ -145,7 +150,7 @@ for (const [name, make] of stores) {
       await d.setPin();
       const cm: PinUvAuthSession = await d.token(2, Perm.cm);
       const meta = decodeCredentialManagementResponse(
-        await d.call(encodeCredentialManagementRequest({ subCommand: CM.getCredsMetadata }, cm)),
+        await d.call(encodeCredentialManagementCall({ subCommand: CM.getCredsMetadata }, cm)),
       );
       assert.equal(meta.existingResidentCredentialsCount, N);
       const all = newestFirst(creds, true).map((c) => toHex(c.credentialId));

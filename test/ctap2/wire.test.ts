@@ -50,13 +50,26 @@ import {
   type ConfigRequest,
   type SetMinPINLengthParams,
 } from '../../src/ctap2/authenticatorConfig.js';
+import {
+  credentialManagementAuthMessage,
+  CredentialManagementSubCommand as CM,
+  decodeCredentialManagementRequest,
+  decodeCredentialManagementResponse,
+  encodeCredentialManagementRequest,
+  encodeCredentialManagementResponse,
+  type CredentialManagementCommand,
+  type CredentialManagementRequest,
+  type CredentialManagementResponse,
+} from '../../src/ctap2/credentialManagement.js';
+import { encodeCredentialManagementCall } from '../../src/ctap2/hostCodec.js';
+import { pinUvAuthPrimitives } from '../../src/ctap2/pinUvAuthProtocol.js';
 import type {
   CredentialDescriptor,
   PublicKeyCredentialRpEntity,
   PublicKeyCredentialUserEntity,
 } from '../../src/ctap2/entities.js';
 import { CtapError, Status } from '../../src/ctap2/status.js';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, createPublicKey } from 'node:crypto';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const ok = (body: Uint8Array) => Uint8Array.of(0, ...body);
@@ -444,6 +457,129 @@ describe('authenticatorConfig wire (CTAP 2.1 §6.11)', () => {
   });
 });
 
+const credentialManagementCommand = fc.constantFrom<CredentialManagementCommand>(
+  Command.authenticatorCredentialManagement,
+  Command.authenticatorCredentialManagementPreview,
+);
+const credentialManagementRequest = record<CredentialManagementRequest>({
+  subCommand: fc.integer({ min: 0, max: 255 }),
+  subCommandParams: opt(record({ rpIDHash: opt(bytes(32)), credentialID: opt(descriptor), user: opt(user) })),
+  pinUvAuthProtocol: opt(fc.constantFrom(1, 2)),
+  pinUvAuthParam: opt(bytes(32)),
+});
+const coseKey = fc.tuple(bytes(32), bytes(32)).map(
+  ([x, y]) =>
+    new Map<number, number | Uint8Array>([
+      [1, 2],
+      [3, -7],
+      [-1, 1],
+      [-2, x],
+      [-3, y],
+    ]),
+);
+const credentialManagementResponse = record<CredentialManagementResponse>({
+  existingResidentCredentialsCount: opt(uint),
+  maxPossibleRemainingResidentCredentialsCount: opt(uint),
+  rp: opt(rp),
+  rpIDHash: opt(bytes(32)),
+  totalRPs: opt(uint),
+  user: opt(user),
+  credentialID: opt(record({ type: fc.constant('public-key' as const), id: bytes() })),
+  publicKey: opt(coseKey),
+  totalCredentials: opt(uint),
+  credProtect: opt(fc.constantFrom(1, 2, 3)),
+  largeBlobKey: opt(bytes(32)),
+  thirdPartyPayment: opt(fc.boolean()),
+});
+
+describe('credentialManagement wire (CTAP 2.1 §6.8; 0x0A and the prototype 0x41)', () => {
+  it('request: authenticator decode ∘ platform encode is the identity; both sides authenticate the same message', () => {
+    fc.assert(
+      fc.property(credentialManagementRequest, credentialManagementCommand, (req, command) => {
+        const wire = encodeCredentialManagementRequest(req, command);
+        assert.equal(wire[0], command);
+        const decoded = decodeCredentialManagementRequest(wire.subarray(1));
+        const { subCommandParamsEncoded, ...back } = decoded;
+        assert.deepEqual(back, req);
+        assert.equal(subCommandParamsEncoded !== undefined, req.subCommandParams !== undefined);
+        if (subCommandParamsEncoded) assert.ok(toHex(wire).includes(toHex(subCommandParamsEncoded)));
+        // subCommand ‖ subCommandParams: the bytes the authenticator received are the ones the platform signed.
+        assert.deepEqual(credentialManagementAuthMessage(decoded), credentialManagementAuthMessage(req));
+        assert.deepEqual(encodeCredentialManagementRequest(decoded, command), wire);
+      }),
+      RUNS,
+    );
+  });
+  it('response: platform decode ∘ authenticator encode is the identity', () => {
+    fc.assert(
+      fc.property(credentialManagementResponse, (res) => {
+        const body = encodeCredentialManagementResponse(res);
+        const back = decodeCredentialManagementResponse(body ? ok(body) : Uint8Array.of(0));
+        assert.deepEqual(back, res);
+        assert.deepEqual(encodeCredentialManagementResponse(back), body);
+      }),
+      RUNS,
+    );
+  });
+  it("python-fido2 0.9.1's requests (updateUserInformation on 0x0A, deleteCredential on 0x41) byte for byte", () => {
+    const token = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const credentialID = { type: 'public-key', id: hex('19f7780ca0bcb9a6d51ed787fb6c8003') };
+    const user = { id: RK_USER_ID, name: 'bob banana', displayName: 'bbanana' };
+    const update = encodeCredentialManagementCall(
+      { subCommand: CM.updateUserInformation, subCommandParams: { credentialID, user } },
+      { protocol: pinUvAuthPrimitives(2), pinUvAuthToken: token },
+    );
+    assert.equal(toHex(update), toHex(PY_UPDATE_V2));
+    const remove = encodeCredentialManagementCall(
+      { subCommand: CM.deleteCredential, subCommandParams: { credentialID } },
+      { protocol: pinUvAuthPrimitives(1), pinUvAuthToken: token },
+      Command.authenticatorCredentialManagementPreview,
+    );
+    assert.equal(toHex(remove), toHex(PY_DELETE_V1_PREVIEW));
+    // The authenticator's side: pinUvAuthParam is HMAC-SHA-256(token, subCommand ‖ the subCommandParams received)
+    // (protocol 2 whole, protocol 1 its first 16 bytes), computed here with node:crypto.
+    for (const [wire, length] of [
+      [PY_UPDATE_V2, 32],
+      [PY_DELETE_V1_PREVIEW, 16],
+    ] as const) {
+      const req = decodeCredentialManagementRequest(wire.subarray(1));
+      const mac = createHmac('sha256', token).update(credentialManagementAuthMessage(req)).digest();
+      assert.equal(toHex(req.pinUvAuthParam!), mac.subarray(0, length).toString('hex'));
+    }
+  });
+  it("an authenticator's answers as libfido2 replays them (fuzz/wiredata_fido2.h) round-trip byte for byte", () => {
+    const metadata = decodeCredentialManagementResponse(ok(CM_METADATA));
+    assert.deepEqual(metadata, {
+      existingResidentCredentialsCount: 0,
+      maxPossibleRemainingResidentCredentialsCount: 25,
+    });
+    assert.equal(toHex(encodeCredentialManagementResponse(metadata)!), toHex(CM_METADATA));
+
+    const rp = decodeCredentialManagementResponse(ok(CM_RP_BEGIN));
+    assert.deepEqual(rp.rp, { id: 'yubico.com' });
+    assert.equal(rp.totalRPs, 3);
+    assert.equal(toHex(rp.rpIDHash!), createHash('sha256').update('yubico.com').digest('hex'));
+    assert.equal(toHex(encodeCredentialManagementResponse(rp)!), toHex(CM_RP_BEGIN));
+
+    const cred = decodeCredentialManagementResponse(ok(CM_CREDENTIAL_BEGIN));
+    assert.deepEqual(cred.user, { id: RK_USER_ID, name: 'bob banana', displayName: 'bbanana' });
+    assert.deepEqual(cred.credentialID, { type: 'public-key', id: hex('19f7780ca0bcb9a6d51ed787fb6c8003') });
+    assert.equal(cred.totalCredentials, 5);
+    assert.equal(cred.credProtect, 1);
+    // The COSE_Key is an ES256 P-256 point: node:crypto imports it only if it is on the curve.
+    const key = cred.publicKey!;
+    assert.deepEqual([key.get(1), key.get(3), key.get(-1)], [2, -7, 1]);
+    const b64 = (k: number) => Buffer.from(key.get(k) as Uint8Array).toString('base64url');
+    const jwk = { kty: 'EC', crv: 'P-256', x: b64(-2), y: b64(-3) };
+    assert.equal(createPublicKey({ key: jwk, format: 'jwk' }).asymmetricKeyDetails?.namedCurve, 'prime256v1');
+    assert.equal(toHex(encodeCredentialManagementResponse(cred)!), toHex(CM_CREDENTIAL_BEGIN));
+  });
+  it('deleteCredential and updateUserInformation answer the status byte only', () => {
+    assert.equal(encodeCredentialManagementResponse({}), undefined);
+    assert.deepEqual(decodeCredentialManagementResponse(Uint8Array.of(0)), {});
+  });
+});
+
 // Captured from a YubiKey by python-fido2 (tests/test_ctap2.py: _INFO, _MC_RESP, _GA_RESP), BSD-2-Clause test data.
 const INFO =
   hex(`a60182665532465f5632684649444f5f325f3002826375766d6b686d61632d7365637265740350f8a011f38c0a4d15800617111f9e
@@ -466,3 +602,31 @@ const GA_RESP =
 3452688f6ca3a39a76f3fc52744fb73948b1578364747970656a7075626c69632d6b65790258250021f5fc0b85cd22e60623bcd7d1ca48948909249b47
 76eb515154e57b66ae12010000001d035846304402206765cbf6e871d3af7f01ae96f06b13c90f26f54b905c5166a2c791274fc2397102200b14389358
 6cc799fba4da83b119eaea1bd80ac3ce88fcedb3efbd596a1f4f63`);
+
+// Sent by python-fido2 0.9.1 (Debian python3-fido2; CredentialManagement over a mock device, pinUvAuthToken
+// h'000102…1f'): update_user_info under PIN/UV auth protocol 2 to a credMgmt authenticator, delete_cred under
+// protocol 1 to a credentialMgmtPreview one (command 0x41).
+const RK_USER_ID = hex('e4e10631de000f4f126ec9682d433ff1022c6ee69610bf7335c9202706ba3909');
+const PY_UPDATE_V2 =
+  hex(`0aa4010702a202a26269645019f7780ca0bcb9a6d51ed787fb6c800364747970656a7075626c69632d6b657903a36269645820e4e106
+31de000f4f126ec9682d433ff1022c6ee69610bf7335c9202706ba3909646e616d656a626f622062616e616e616b646973706c61794e616d6567
+6262616e616e610302045820879d47f3b4d47565cb94b58830cab8b6581976d4d2917b81d8a78eb46fd1391f`);
+const PY_DELETE_V1_PREVIEW =
+  hex(`41a4010602a102a26269645019f7780ca0bcb9a6d51ed787fb6c800364747970656a7075626c69632d6b657903010450b01bc879faf6
+cafa715825f0b91a1be9`);
+
+// An authenticator's credentialManagement answers that libfido2's fuzzers replay (Yubico/libfido2
+// fuzz/wiredata_fido2.h, BSD-2-Clause test data), the CBOR after the status byte of the CTAPHID messages:
+// getCredsMetadata (WIREDATA_CTAP_CBOR_CREDMAN_META), enumerateRPsBegin (the first of _RPLIST) and
+// enumerateCredentialsBegin (the first of _RKLIST).
+const CM_METADATA = hex('a20100021819');
+const CM_RP_BEGIN = hex(
+  'a303a16269646a79756269636f2e636f6d' +
+    '045820378209b72defcba91dcbf854edb4daa648828a2cbd180afc77a74434655a1c7d' +
+    '0503',
+);
+const CM_CREDENTIAL_BEGIN =
+  hex(`a506a36269645820e4e10631de000f4f126ec9682d433ff1022c6ee69610bf7335c9202706ba3909646e616d656a626f622062616e61
+6e616b646973706c61794e616d65676262616e616e6107a26269645019f7780ca0bcb9a6d51ed787fb6c800364747970656a7075626c69632d6b
+657908a5010203262001215820816cdd8c8f8cc843a7bb795109b1dfbec4a554169e5856b30b344fa56c05a221225820cdc20c99835a6173d8e0
+74234664394cb0f46c0a3772aaa8ea58d3d4e051b22809050a01`);

@@ -2,7 +2,7 @@
  * The shape of one extension (CTAP 2.1 §12, §6.1.2 step 15, §6.2.2 step 10): its identifier, its
  * input decoders, what it does in makeCredential and getAssertion, and the credential-payload flag
  * it sets. Every extension file exports one descriptor; list.ts lists them, and that list drives
- * getInfo's extensions (supported.ts), the request decoders (ctap2/requests/extensions.ts) and both
+ * getInfo's extensions (supported.ts), the request decoders (ctap2/extensions.ts) and both
  * switchboards (makeCredentialExtensions.ts, getAssertionExtensions.ts).
  */
 import type { Fields } from '../../ctap2/decode.js';
