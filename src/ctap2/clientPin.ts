@@ -11,11 +11,9 @@ import {
   anyMap,
   bool,
   bytes,
-  commandBytes,
-  decodeRequestMap,
+  commandCodecs,
   encodeOptionalMap,
   keyTable,
-  responseBody,
   struct,
   text,
   uint,
@@ -97,23 +95,18 @@ export const ClientPinKey = keyTable(clientPinRequest.members);
 /** §6.5 response keys. */
 export const ClientPinResponseKey = keyTable(clientPinResponse.members);
 
+const codecs = commandCodecs(
+  Command.authenticatorClientPIN,
+  'clientPIN',
+  clientPinRequest,
+  clientPinResponse,
+  encodeOptionalMap,
+);
 /** Platform: command byte ‖ request map. */
-export function encodeClientPinRequest(req: ClientPinRequest): Uint8Array {
-  return commandBytes(Command.authenticatorClientPIN, clientPinRequest.toMap(req));
-}
-
+export const encodeClientPinRequest = codecs.encodeRequest;
 /** Authenticator: the parameters after the command byte → the request, or the §6.5 status. */
-export function decodeClientPinRequest(params: Uint8Array): ClientPinRequest {
-  return clientPinRequest.fromMap(decodeRequestMap(params), 'clientPIN');
-}
-
+export const decodeClientPinRequest = codecs.decodeRequest;
 /** Authenticator: the response map, or undefined (status byte only) when it has no members. */
-export function encodeClientPinResponse(res: ClientPinResponse): Uint8Array | undefined {
-  return encodeOptionalMap(clientPinResponse.toMap(res));
-}
-
+export const encodeClientPinResponse = codecs.encodeResponse;
 /** Platform: status ‖ response map → the members present (none for setPIN/changePIN). */
-export function decodeClientPinResponse(response: Uint8Array): ClientPinResponse {
-  const m = responseBody(response);
-  return m ? clientPinResponse.fromMap(m, 'clientPIN response') : {};
-}
+export const decodeClientPinResponse = codecs.decodeResponse;

@@ -24,10 +24,10 @@ import {
   bool,
   bytes,
   commandBytes,
+  commandCodecs,
   decodeRequestMap,
   encodeOptionalMap,
   keyTable,
-  responseBody,
   struct,
   uint,
 } from './wire.js';
@@ -133,6 +133,16 @@ export function credentialManagementAuthMessage(req: CredentialManagementRequest
   return concat(Uint8Array.of(req.subCommand & 0xff), params ?? new Uint8Array(0));
 }
 
+// The response codecs come from commandCodecs; the request's are below (the prototype's command byte,
+// and the subCommandParams bytes received).
+const codecs = commandCodecs(
+  Command.authenticatorCredentialManagement,
+  'credentialManagement',
+  credentialManagementRequest,
+  credentialManagementResponse,
+  encodeOptionalMap,
+);
+
 /** Platform: command byte (0x0A, or 0x41 for the prototype) ‖ request map. */
 export function encodeCredentialManagementRequest(
   req: CredentialManagementRequest,
@@ -152,12 +162,6 @@ export function decodeCredentialManagementRequest(params: Uint8Array): Credentia
 }
 
 /** Authenticator: the response map, or undefined (status byte only) for deleteCredential/updateUserInformation. */
-export function encodeCredentialManagementResponse(res: CredentialManagementResponse): Uint8Array | undefined {
-  return encodeOptionalMap(credentialManagementResponse.toMap(res));
-}
-
+export const encodeCredentialManagementResponse = codecs.encodeResponse;
 /** Platform: status ‖ response map → the members present (none for deleteCredential/updateUserInformation). */
-export function decodeCredentialManagementResponse(response: Uint8Array): CredentialManagementResponse {
-  const m = responseBody(response);
-  return m ? credentialManagementResponse.fromMap(m, 'credentialManagement response') : {};
-}
+export const decodeCredentialManagementResponse = codecs.decodeResponse;

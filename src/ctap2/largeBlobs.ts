@@ -4,16 +4,7 @@
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#authenticatorLargeBlobs
  */
 import { Command } from './commands.js';
-import {
-  bytes,
-  commandBytes,
-  decodeRequestMap,
-  encodeOptionalMap,
-  keyTable,
-  responseBody,
-  struct,
-  uint,
-} from './wire.js';
+import { bytes, commandCodecs, encodeOptionalMap, keyTable, struct, uint } from './wire.js';
 
 export interface LargeBlobsRequest {
   /** The number of bytes requested (a read). */
@@ -52,23 +43,18 @@ export const LargeBlobsKey = keyTable(largeBlobsRequest.members);
 /** §6.10 response keys. */
 export const LargeBlobsResponseKey = keyTable(largeBlobsResponse.members);
 
+const codecs = commandCodecs(
+  Command.authenticatorLargeBlobs,
+  'largeBlobs',
+  largeBlobsRequest,
+  largeBlobsResponse,
+  encodeOptionalMap,
+);
 /** Platform: command byte ‖ request map. */
-export function encodeLargeBlobsRequest(req: LargeBlobsRequest): Uint8Array {
-  return commandBytes(Command.authenticatorLargeBlobs, largeBlobsRequest.toMap(req));
-}
-
+export const encodeLargeBlobsRequest = codecs.encodeRequest;
 /** Authenticator: the parameters after the command byte → the request, or the §6.10 status. */
-export function decodeLargeBlobsRequest(params: Uint8Array): LargeBlobsRequest {
-  return largeBlobsRequest.fromMap(decodeRequestMap(params), 'largeBlobs');
-}
-
+export const decodeLargeBlobsRequest = codecs.decodeRequest;
 /** Authenticator: a read answers { config }; a write answers the status byte only (undefined). */
-export function encodeLargeBlobsResponse(res: LargeBlobsResponse): Uint8Array | undefined {
-  return encodeOptionalMap(largeBlobsResponse.toMap(res));
-}
-
+export const encodeLargeBlobsResponse = codecs.encodeResponse;
 /** Platform: status ‖ response map → the response (no members for a write). */
-export function decodeLargeBlobsResponse(response: Uint8Array): LargeBlobsResponse {
-  const m = responseBody(response);
-  return m ? largeBlobsResponse.fromMap(m, 'largeBlobs response') : {};
-}
+export const decodeLargeBlobsResponse = codecs.decodeResponse;

@@ -21,16 +21,14 @@ import {
   arrayOf,
   bool,
   bytes,
-  commandBytes,
-  decodeRequestMap,
+  type Codec,
+  commandCodecs,
   keyTable,
   openMap,
   recordOf,
-  responseBody,
   struct,
   text,
   uint,
-  type Codec,
 } from './wire.js';
 
 export interface MakeCredentialRequest {
@@ -106,24 +104,18 @@ export const MakeCredentialKey = keyTable(makeCredentialRequest.members);
 /** §6.1 response keys. */
 export const MakeCredentialResponseKey = keyTable(makeCredentialResponse.members);
 
+const codecs = commandCodecs(
+  Command.authenticatorMakeCredential,
+  'makeCredential',
+  makeCredentialRequest,
+  makeCredentialResponse,
+  encode,
+);
 /** Platform: command byte ‖ request map. */
-export function encodeMakeCredentialRequest(req: MakeCredentialRequest): Uint8Array {
-  return commandBytes(Command.authenticatorMakeCredential, makeCredentialRequest.toMap(req));
-}
-
+export const encodeMakeCredentialRequest = codecs.encodeRequest;
 /** Authenticator: the parameters after the command byte → the request, or the §6.1 status. */
-export function decodeMakeCredentialRequest(params: Uint8Array): MakeCredentialRequest {
-  return makeCredentialRequest.fromMap(decodeRequestMap(params), 'makeCredential');
-}
-
+export const decodeMakeCredentialRequest = codecs.decodeRequest;
 /** Authenticator: the response map (after the status byte). */
-export function encodeMakeCredentialResponse(res: MakeCredentialResponse): Uint8Array {
-  return encode(makeCredentialResponse.toMap(res));
-}
-
+export const encodeMakeCredentialResponse = codecs.encodeResponse;
 /** Platform: status ‖ response map → the response; a non-zero status throws its CtapError. */
-export function decodeMakeCredentialResponse(response: Uint8Array): MakeCredentialResponse {
-  const m = responseBody(response);
-  if (!m) throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, 'makeCredential response has no members');
-  return makeCredentialResponse.fromMap(m, 'makeCredential response');
-}
+export const decodeMakeCredentialResponse = codecs.decodeResponse;

@@ -260,3 +260,37 @@ export function responseBody(response: Uint8Array): CborMap | undefined {
 export function encodeOptionalMap(map: Map<CborKey, Encodable>): Uint8Array | undefined {
   return map.size === 0 ? undefined : encode(map);
 }
+
+const NO_MEMBERS: CborMap = new Map();
+
+/** The four codecs of one command, built from its two field lists; each command module exports them by name. */
+export interface CommandCodecs<Req, Res, Body extends Uint8Array | undefined> {
+  /** Platform: command byte ‖ request map. */
+  readonly encodeRequest: (req: Req) => Uint8Array;
+  /** Authenticator: the parameters after the command byte → the request, or the §6 status. */
+  readonly decodeRequest: (params: Uint8Array) => Req;
+  /** Authenticator: the response after the status byte (undefined: the status byte alone). */
+  readonly encodeResponse: (res: Res) => Body;
+  /** Platform: status ‖ response map → the response; a non-zero status throws its CtapError. */
+  readonly decodeResponse: (response: Uint8Array) => Res;
+}
+
+/**
+ * The codecs of `command` (`name` names it in error messages). `responseBytes` is `encode` for a
+ * response that always has members, `encodeOptionalMap` for one that may be the status byte alone;
+ * decoding a response without its required members is CTAP2_ERR_MISSING_PARAMETER.
+ */
+export function commandCodecs<Req, Res, Body extends Uint8Array | undefined>(
+  command: number,
+  name: string,
+  request: Struct<Req>,
+  response: Struct<Res>,
+  responseBytes: (members: Map<CborKey, Encodable>) => Body,
+): CommandCodecs<Req, Res, Body> {
+  return {
+    encodeRequest: (req) => commandBytes(command, request.toMap(req)),
+    decodeRequest: (params) => request.fromMap(decodeRequestMap(params), name),
+    encodeResponse: (res) => responseBytes(response.toMap(res)),
+    decodeResponse: (res) => response.fromMap(responseBody(res) ?? NO_MEMBERS, `${name} response`),
+  };
+}

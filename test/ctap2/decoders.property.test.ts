@@ -370,12 +370,12 @@ function assertSpecError(name: string, run: () => unknown): void {
 
 describe('every CTAP2 request decoder yields only spec errors', () => {
   it('the table covers every request decoder exported by src/ctap2/', () => {
-    const files = [...readdirSync(join(REPO_ROOT, 'src/ctap2')).map((f) => join(REPO_ROOT, 'src/ctap2', f))].filter(
-      (f) => f.endsWith('.ts'),
-    );
+    const files = readdirSync(join(REPO_ROOT, 'src/ctap2'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(REPO_ROOT, 'src/ctap2', f));
     const exported = files.flatMap((f) =>
-      [...readFileSync(f, 'utf8').matchAll(/^export function (decode\w*)\(/gm)]
-        .map((x) => x[1]!)
+      [...readFileSync(f, 'utf8').matchAll(/^export (?:function (decode\w*)\(|const (decode\w*)\b)/gm)]
+        .map((x) => (x[1] ?? x[2])!)
         .filter((name) => !/Response$|Output$/.test(name) && name !== 'decodeRequestMap'),
     );
     assert.deepEqual(exported.sort(), DECODERS.map((d) => d.name).sort());
