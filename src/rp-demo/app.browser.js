@@ -4,7 +4,24 @@
   var webauthn = /** @type {typeof import('@simplewebauthn/browser')} */ (
     /** @type {any} */ (window).SimpleWebAuthnBrowser
   );
-  var status = document.getElementById('status');
+  /** @typedef {import('@simplewebauthn/browser').PublicKeyCredentialCreationOptionsJSON} CreationOptionsJSON */
+  /** @typedef {import('@simplewebauthn/browser').PublicKeyCredentialRequestOptionsJSON} RequestOptionsJSON */
+  /** @typedef {{ credentialId: string, username: string, url: string }} Registered what /api/register/verify answers */
+  /** @typedef {{ username: string, counter: number, userVerified: boolean, url: string }} SignedIn /api/login/verify */
+  /**
+   * @param {string} id an element every demo page has
+   * @returns {HTMLElement}
+   */
+  function element(id) {
+    var el = document.getElementById(id);
+    if (!el) throw new Error('the demo page has no #' + id + ' element');
+    return el;
+  }
+  var status = element('status');
+  /**
+   * @param {string} state the status element's data-state (pending, success, error)
+   * @param {string} text
+   */
   function show(state, text) {
     status.dataset.state = state;
     status.textContent = text;
@@ -13,6 +30,14 @@
   var waiting = onPanel
     ? 'Waiting for the authenticator: approve the request on its device panel (link above)…'
     : 'Waiting for the authenticator…';
+  /**
+   * POSTs JSON to the demo server; resolves with its JSON answer (of the type the caller expects,
+   * the shapes of src/rp-demo/server.ts), rejects with its `error` text when it answers an error.
+   * @template T
+   * @param {string} path
+   * @param {object} body
+   * @returns {Promise<T>}
+   */
   async function post(path, body) {
     var res = await fetch(path, {
       method: 'POST',
@@ -26,21 +51,28 @@
     if (!res.ok) throw new Error(data.error || 'HTTP ' + res.status);
     return data;
   }
+  /** @param {unknown} e a thrown value: an Error, a DOMException or anything else */
   function describe(e) {
-    return (e && e.name ? e.name + ': ' : '') + (e && e.message ? e.message : String(e));
+    var err = typeof e === 'object' && e !== null ? e : undefined;
+    return (
+      (err && 'name' in err && err.name ? String(err.name) + ': ' : '') +
+      (err && 'message' in err && err.message ? String(err.message) : String(e))
+    );
   }
-  var registerForm = /** @type {HTMLFormElement | null} */ (document.getElementById('register-form'));
-  if (registerForm)
+  const registerForm = document.getElementById('register-form');
+  if (registerForm instanceof HTMLFormElement)
     registerForm.addEventListener('submit', async function (ev) {
       ev.preventDefault();
       show('pending', waiting);
       try {
+        /** @type {CreationOptionsJSON} */
         var optionsJSON = await post('/api/register/options', {
           username: registerForm.username.value,
           attestation: registerForm.attestation.value,
           authenticator: registerForm.authenticator.value,
         });
         var credential = await webauthn.startRegistration({ optionsJSON: optionsJSON });
+        /** @type {Registered} */
         var result = await post('/api/register/verify', { credential: credential });
         show('success', 'Registered ' + result.credentialId + ' for ' + result.username + '.');
         location.href = result.url;
@@ -48,7 +80,8 @@
         show('error', 'Registration failed: ' + describe(e));
       }
     });
-  var loginForm = /** @type {HTMLFormElement | null} */ (document.getElementById('login-form'));
+  const loginForm = document.getElementById('login-form');
+  /** @param {SignedIn} result */
   function signedIn(result) {
     show(
       'success',
@@ -66,9 +99,11 @@
   }
   // Passkey upgrade (WebAuthn L3 conditional create): after a sign-in with a security key, when the
   // browser has a passkey platform authenticator, save a passkey there too, without a prompt.
+  /** @param {{ authenticatorAttachment?: string | null | undefined }} credential the signed-in credential */
   async function upgrade(credential) {
     var note = document.getElementById('upgrade');
     if (
+      !note ||
       credential.authenticatorAttachment === 'platform' ||
       typeof PublicKeyCredential.getClientCapabilities !== 'function'
     )
@@ -76,8 +111,10 @@
     var caps = await PublicKeyCredential.getClientCapabilities();
     if (!caps.conditionalCreate || !caps.passkeyPlatformAuthenticator) return;
     try {
+      /** @type {CreationOptionsJSON} */
       var optionsJSON = await post('/api/register/options', { upgrade: true, authenticator: 'platform' });
       var created = await webauthn.startRegistration({ optionsJSON: optionsJSON, useAutoRegister: true });
+      /** @type {Registered} */
       var result = await post('/api/register/verify', { credential: created });
       note.dataset.state = 'created';
       note.textContent =
@@ -87,20 +124,23 @@
       note.textContent = 'No passkey upgrade: ' + describe(e);
     }
   }
+  /** @type {AbortController | null} */
   var autofillAbort = null;
   var modalStarted = false;
-  if (loginForm)
+  if (loginForm instanceof HTMLFormElement)
     loginForm.addEventListener('submit', async function (ev) {
       ev.preventDefault();
       modalStarted = true;
       if (autofillAbort) autofillAbort.abort();
       show('pending', waiting);
       try {
+        /** @type {RequestOptionsJSON} */
         var optionsJSON = await post('/api/login/options', {
           username: loginForm.username.value,
           authenticator: loginForm.authenticator.value,
         });
         var credential = await webauthn.startAuthentication({ optionsJSON: optionsJSON });
+        /** @type {SignedIn} */
         var result = await post('/api/login/verify', { credential: credential });
         signedIn(result);
         await upgrade(credential);
@@ -122,9 +162,10 @@
     var optionsJSON = await post('/api/login/options', { autofill: true });
     if (modalStarted) return;
     autofillAbort = new AbortController();
-    var credential;
+    /** @type {Credential | null} */
+    var got;
     try {
-      credential = await navigator.credentials.get({
+      got = await navigator.credentials.get({
         mediation: 'conditional',
         publicKey: PKC.parseRequestOptionsFromJSON(optionsJSON),
         signal: autofillAbort.signal,
@@ -132,11 +173,13 @@
     } catch (e) {
       return;
     } // cancelled by a modal sign-in, or dismissed
+    // A conditional get() answers a PublicKeyCredential (WebAuthn L3 §5.1.4).
+    var credential = /** @type {PublicKeyCredential} */ (got);
     try {
       show('pending', waiting);
       signedIn(
         await post('/api/login/verify', {
-          credential: /** @type {PublicKeyCredential} */ (credential).toJSON(),
+          credential: credential.toJSON(),
           autofill: true,
         }),
       );
