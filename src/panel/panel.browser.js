@@ -1,22 +1,118 @@
 'use strict';
+// The JSON the control API (src/control/httpApi.ts) sends, as the panel reads it.
+/**
+ * A pending prompt (src/control/presence.ts Prompt).
+ * @typedef {object} Prompt
+ * @property {string} id
+ * @property {'presence' | 'uv' | 'review'} kind
+ * @property {string} operation
+ * @property {string} message
+ * @property {string} [rpId]
+ * @property {string} [rpName]
+ * @property {string} [userName]
+ * @property {string} [userDisplayName]
+ * @property {{ label: string, value: string }[]} [items]
+ * @property {number} createdAt
+ * @property {number} [expiresAt]
+ * @property {boolean} [withheld]
+ * @property {boolean} [longTouch]
+ */
+/** @typedef {{ mode: string, timeoutMs: number }} PresenceState */
+/** @typedef {{ available: boolean, result: 'match' | 'nomatch' }} UvState */
+/** @typedef {{ set: boolean, retries: number, uvRetries?: number }} PinState */
+/**
+ * A discoverable credential (src/control/controller.ts CredentialInfo).
+ * @typedef {object} CredentialInfo
+ * @property {string} credentialId
+ * @property {string} rpId
+ * @property {string} [rpName]
+ * @property {string} userId
+ * @property {string} [userName]
+ * @property {string} [userDisplayName]
+ * @property {string} algName
+ * @property {number} credProtect
+ * @property {number} signCount
+ * @property {boolean} backupEligible
+ * @property {boolean} backupState
+ * @property {string} createdAt
+ */
+/** @typedef {{ path: string, address: string }} WalletAddress */
+/**
+ * A trace entry (src/control/trace.ts TraceEntry).
+ * @typedef {object} TraceEntry
+ * @property {number} seq
+ * @property {number} time
+ * @property {string} layer
+ * @property {'in' | 'out'} direction
+ * @property {string} [channel]
+ * @property {string} name
+ * @property {string} [status]
+ * @property {string} [detail]
+ * @property {string} hex
+ */
+/**
+ * What the panel shows: GET /api/state, then the WebSocket's events.
+ * @typedef {object} PanelState
+ * @property {PresenceState | null} presence
+ * @property {UvState | null} uv
+ * @property {PinState} [pin]
+ * @property {Prompt[]} prompts
+ * @property {Record<string, unknown>} faults
+ * @property {CredentialInfo[]} credentials
+ * @property {WalletAddress[]} wallet
+ * @property {TraceEntry[]} trace
+ */
+/**
+ * A WebSocket event (src/control/controller.ts ControlEvent).
+ * @typedef {{ type: 'prompts', prompts: Prompt[] } | { type: 'presence', presence: PresenceState }
+ *   | { type: 'uv', uv: UvState } | { type: 'pin', pin: PinState } | { type: 'faults', faults: Record<string, unknown> }
+ *   | { type: 'overrides', overrides: unknown } | { type: 'credentials' } | { type: 'trace', entry: TraceEntry }
+ *   | { type: 'credentialAdded' | 'credentialAsserted' | 'credentialDeleted' | 'credentialUpdated', credential: unknown }
+ * } ControlEvent
+ */
+/** @typedef {Node | string | number | boolean | null | undefined} Child an h() child; false and nullish add nothing */
+/** @typedef {string | number | boolean | null | undefined | ((ev: Event) => void)} AttrValue h() attribute or listener */
+
 const token = new URLSearchParams(location.search).get('token') || '';
+/**
+ * The page's element of that id and type (page.ts writes them all).
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @param {{ new (): T, prototype: T, name: string }} type
+ * @returns {T}
+ */
+function element(id, type) {
+  const el = document.getElementById(id);
+  if (!(el instanceof type)) throw new Error('the panel page has no ' + type.name + ' #' + id);
+  return el;
+}
 /** @param {string} id */
-const $ = (id) => document.getElementById(id);
+const $ = (id) => element(id, HTMLElement);
 /** @param {string} id */
-const button = (id) => /** @type {HTMLButtonElement} */ ($(id));
+const button = (id) => element(id, HTMLButtonElement);
 /** @param {string} id */
-const input = (id) => /** @type {HTMLInputElement} */ ($(id));
+const input = (id) => element(id, HTMLInputElement);
 /** The trace's layer checkboxes. */
-const layerBoxes = () => /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('[data-layer]'));
+const layerBoxes = () =>
+  Array.from(document.querySelectorAll('[data-layer]')).filter((x) => x instanceof HTMLInputElement);
+/** @type {PanelState} */
 const state = { presence: null, uv: null, prompts: [], faults: {}, credentials: [], wallet: [], trace: [] };
 const MAX_TRACE = 1000;
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, AttrValue>} [attrs]
+ * @param {...(Child | Child[] | Child[][])} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === 'class') el.className = v;
-    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) el.setAttribute(k, v === true ? '' : String(v));
+    if (k === 'class') el.className = String(v);
+    else if (k.startsWith('on')) {
+      if (typeof v === 'function') el.addEventListener(k.slice(2), v);
+    } else if (v !== undefined && v !== null && v !== false) el.setAttribute(k, v === true ? '' : String(v));
   }
   for (const c of children.flat(Infinity))
     if (c !== undefined && c !== null && c !== false)
@@ -24,17 +120,30 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+/**
+ * Calls the control API; resolves with its JSON answer (of the type the caller expects).
+ * @template T
+ * @param {string} method
+ * @param {string} path
+ * @param {object} [body]
+ * @returns {Promise<T>}
+ */
 async function api(method, path, body) {
+  /** @type {Record<string, string>} */
+  const headers = { Authorization: 'Bearer ' + token };
+  if (body) headers['Content-Type'] = 'application/json';
   const res = await fetch('/api' + path, {
     method,
-    headers: Object.assign({ Authorization: 'Bearer ' + token }, body ? { 'Content-Type': 'application/json' } : {}),
-    body: body ? JSON.stringify(body) : undefined,
+    headers,
+    body: body ? JSON.stringify(body) : null,
   });
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(data.error || res.statusText);
   return data;
 }
+/** @param {Promise<unknown>} p a control API call whose failure the panel flashes */
 const act = (p) => p.catch((e) => flash(e.message));
+/** @param {string} text */
 function flash(text) {
   const el = $('flash');
   el.textContent = text;
@@ -44,6 +153,7 @@ function flash(text) {
 }
 
 // --- the device screen ---
+/** @type {Record<string, string>} */
 const OPERATION = {
   makeCredential: 'Register',
   getAssertion: 'Sign in',
@@ -78,6 +188,7 @@ function renderScreen() {
     h('div', { class: 'op' }, (OPERATION[p.operation] || p.operation) + kind),
     h('div', { class: 'msg', id: 'prompt-message' }, p.message),
   );
+  /** @type {[string, string][]} */
   const rows = [];
   if (p.rpId) rows.push(['RP', p.rpName ? p.rpName + ' (' + p.rpId + ')' : p.rpId]);
   if (p.userName || p.userDisplayName)
@@ -111,6 +222,7 @@ function renderScreen() {
   tick();
   button('approve').disabled = button('deny').disabled = button('long-touch').disabled = !!p.withheld;
 }
+/** @param {boolean | 'longTouch'} approve */
 function answer(approve) {
   const p = state.prompts[0];
   const how = approve === 'longTouch' ? '/longTouch' : approve ? '/approve' : '/deny';
@@ -213,6 +325,7 @@ function renderWallet() {
 }
 
 // --- trace ---
+/** @param {TraceEntry} e */
 function traceMatches(e) {
   const layers = Array.from(layerBoxes())
     .filter((x) => x.checked)
@@ -222,6 +335,7 @@ function traceMatches(e) {
   if (!q) return true;
   return [e.name, e.status, e.detail, e.channel, e.hex].some((v) => v && v.toLowerCase().includes(q));
 }
+/** @param {TraceEntry} e */
 function traceRow(e) {
   const ok = e.status && /^(CTAP2_OK|9000)/.test(e.status);
   return h(
@@ -252,6 +366,7 @@ function renderTrace() {
   box.scrollTop = box.scrollHeight;
   $('trace-count').textContent = state.trace.length + ' entries';
 }
+/** @param {TraceEntry} e */
 function addTrace(e) {
   state.trace.push(e);
   if (state.trace.length > MAX_TRACE) state.trace.shift();
@@ -276,6 +391,7 @@ function downloadTrace() {
 
 // --- live updates ---
 async function refreshAll() {
+  /** @type {Omit<PanelState, 'trace'>} */
   const s = await api('GET', '/state');
   Object.assign(state, s);
   state.trace = await api('GET', '/trace');
@@ -303,6 +419,7 @@ function connect() {
     setTimeout(connect, 1000);
   };
   ws.onmessage = (m) => {
+    /** @type {ControlEvent} */
     const e = JSON.parse(m.data);
     if (e.type === 'prompts') {
       state.prompts = e.prompts;
@@ -321,13 +438,13 @@ function connect() {
       renderFaults();
     } else if (e.type === 'credentials') {
       act(
-        api('GET', '/credentials').then((c) => {
+        api('GET', '/credentials').then((/** @type {CredentialInfo[]} */ c) => {
           state.credentials = c;
           renderCredentials();
         }),
       );
       act(
-        api('GET', '/pin').then((p) => {
+        api('GET', '/pin').then((/** @type {PinState} */ p) => {
           state.pin = p;
           renderPin();
         }),
@@ -339,8 +456,7 @@ function connect() {
 $('approve').onclick = () => answer(true);
 $('long-touch').onclick = () => answer('longTouch');
 $('deny').onclick = () => answer(false);
-$('uv-available').onchange = (e) =>
-  act(api('PUT', '/uv', { available: /** @type {HTMLInputElement} */ (e.target).checked }));
+$('uv-available').onchange = () => act(api('PUT', '/uv', { available: input('uv-available').checked }));
 $('pin-set').onclick = () => {
   const v = input('pin-input').value;
   act(
@@ -366,7 +482,7 @@ $('reset').onclick = () => {
 };
 $('power').onclick = () => act(api('POST', '/power-cycle').then(() => flash('Power-cycled')));
 document.addEventListener('keydown', (e) => {
-  if (/** @type {Element} */ (e.target).tagName === 'INPUT') return;
+  if (e.target instanceof Element && e.target.tagName === 'INPUT') return;
   if (e.key === 'y') answer(true);
   if (e.key === 'n') answer(false);
 });
