@@ -3,25 +3,73 @@
  */
 function softkeyShim(config) {
   'use strict';
+  // The JSON forms of WebAuthn L3 §5.1.9/§5.1.10 as far as the shim reads them; other members pass through.
+  /**
+   * @typedef {typeof config} ShimConfig
+   * @typedef {{ configure: (next: ShimConfig) => void }} ShimHandle what a window the shim is installed in holds
+   * @typedef {{ [member: string]: unknown }} JsonObject
+   * @typedef {{ type: unknown, id: unknown, transports?: string[] }} DescriptorJSON
+   * @typedef {{ first: unknown, second?: unknown }} PrfValuesJSON
+   * @typedef {{ eval?: PrfValuesJSON, evalByCredential?: Record<string, PrfValuesJSON> }} PrfInputsJSON
+   * @typedef {{ [name: string]: unknown, prf?: PrfInputsJSON, largeBlob?: JsonObject, credBlob?: unknown }} ExtensionsJSON
+   * @typedef {{ first: ArrayBuffer, second?: ArrayBuffer }} PrfValues
+   * @typedef {{ eval?: PrfValues, evalByCredential?: Record<string, PrfValues> }} PrfInputs
+   * @typedef {{ [member: string]: unknown, user: { id: unknown }, challenge: unknown,
+   *   excludeCredentials?: DescriptorJSON[], extensions?: ExtensionsJSON }} CreationOptionsJSON
+   * @typedef {{ [member: string]: unknown, challenge: unknown, allowCredentials?: DescriptorJSON[],
+   *   extensions?: ExtensionsJSON }} RequestOptionsJSON
+   */
+  // What softkey's bridge answers (bridge/server.ts): a credential as WebAuthn L3 §5.1.8 toJSON() gives it.
+  /**
+   * @typedef {{ clientDataJSON: unknown, attestationObject?: unknown, authenticatorData?: unknown,
+   *   transports?: string[], publicKey?: unknown, publicKeyAlgorithm?: number, signature?: unknown,
+   *   userHandle?: unknown }} ResponseJSON
+   * @typedef {{ [name: string]: unknown, prf?: { [member: string]: unknown, results?: PrfValuesJSON },
+   *   largeBlob?: { [member: string]: unknown, blob?: unknown }, getCredBlob?: unknown }} ExtensionResultsJSON
+   * @typedef {{ id: string, rawId: unknown, authenticatorAttachment?: string | null, response: ResponseJSON,
+   *   clientExtensionResults?: ExtensionResultsJSON }} CredentialJSON
+   * @typedef {{ name?: unknown, message?: unknown }} ErrorJSON
+   * @typedef {{ id: string, ok?: boolean, credential?: CredentialJSON, value?: unknown, error?: ErrorJSON }} Reply
+   * @typedef {{ [member: string]: unknown, type: string, id: string, mediation?: unknown, grant?: string }} BridgeMessage
+   * @typedef {{ resolve: (value: unknown) => void, reject: (e: unknown) => void }} Waiter a call the socket answers
+   * @typedef {{ create: Function, get: Function }} Natives a container prototype's own create and get
+   */
   if (typeof window === 'undefined') return;
   if (!window.isSecureContext) return; // WebAuthn L3 §5.1: [SecureContext] only
+  /**
+   * What the page's global object holds under a name: an interface, the binding, the shim's handle;
+   * unknown until checked.
+   * @param {string | symbol} name
+   * @returns {unknown}
+   */
+  function globalNamed(name) {
+    return Reflect.get(window, name);
+  }
   // Installed once per window. A later install (a second attach, a new bridge) re-configures the
   // first: its channel and statics win; create/get are wrapped once per container, never twice.
   var INSTALLED = Symbol.for('softkey.pageShim');
-  if (window[INSTALLED]) {
-    window[INSTALLED].configure(config);
+  var installed = globalNamed(INSTALLED);
+  if (installed) {
+    // This shim's own frozen handle, defined (non-writable) at the end of the first install.
+    /** @type {ShimHandle} */ (installed).configure(config);
     return;
   }
   var settings = { channel: config.channel, uvpa: config.uvpa === true };
 
   // ---- bytes ----------------------------------------------------------------------------------
+  /** @param {ArrayBuffer | ArrayBufferView} buf */
   function toB64u(buf) {
     var bytes =
       buf instanceof ArrayBuffer ? new Uint8Array(buf) : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     var s = '';
-    for (var i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    for (var i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   }
+  /**
+   * @param {unknown} str
+   * @param {string} field the member named in the EncodingError
+   * @returns {ArrayBuffer}
+   */
   function fromB64u(str, field) {
     if (typeof str !== 'string' || !/^[A-Za-z0-9_-]*$/.test(str) || str.length % 4 === 1) {
       throw new DOMException(field + ' is not base64url', 'EncodingError');
@@ -31,49 +79,78 @@ function softkeyShim(config) {
     for (var i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
     return out.buffer;
   }
+  /**
+   * @param {unknown} v
+   * @returns {v is ArrayBuffer | ArrayBufferView}
+   */
   function isBufferSource(v) {
     return v instanceof ArrayBuffer || ArrayBuffer.isView(v);
   }
+  /**
+   * @param {unknown} v
+   * @param {string} field
+   */
   function bin(v, field) {
     if (!isBufferSource(v)) throw new TypeError(field + ' must be a BufferSource');
     return toB64u(v);
   }
 
   // ---- options → JSON (the ...OptionsJSON dictionaries) ------------------------------------------
+  /**
+   * A deep copy with every BufferSource as base64url and undefined members left out.
+   * @param {unknown} v
+   * @returns {unknown}
+   */
   function copyPlain(v) {
     if (isBufferSource(v)) return toB64u(v);
     if (Array.isArray(v)) return v.map(copyPlain);
     if (v && typeof v === 'object') {
+      var from = /** @type {JsonObject} */ (v);
+      /** @type {JsonObject} */
       var o = {};
-      Object.keys(v).forEach(function (k) {
-        if (v[k] !== undefined) o[k] = copyPlain(v[k]);
+      Object.keys(from).forEach(function (k) {
+        if (from[k] !== undefined) o[k] = copyPlain(from[k]);
       });
       return o;
     }
     return v;
   }
+  /** @param {object} v an object (not an array or a BufferSource): its copyPlain is an object */
+  function copyObject(v) {
+    return /** @type {JsonObject} */ (copyPlain(v));
+  }
+  /**
+   * @param {Iterable<PublicKeyCredentialDescriptor> | undefined} list
+   * @param {string} field
+   */
   function descriptorsJSON(list, field) {
     if (list === undefined) return undefined;
-    return Array.prototype.map.call(list, function (d, i) {
-      var out = { type: d.type, id: bin(d.id, field + '[' + i + '].id') };
-      if (d.transports !== undefined) out.transports = Array.prototype.slice.call(d.transports);
-      return out;
-    });
+    return Array.prototype.map.call(
+      list,
+      function (/** @type {PublicKeyCredentialDescriptor} */ d, /** @type {number} */ i) {
+        /** @type {{ type: unknown, id: string, transports?: string[] }} */
+        var out = { type: d.type, id: bin(d.id, field + '[' + i + '].id') };
+        if (d.transports !== undefined) out.transports = Array.prototype.slice.call(d.transports);
+        return out;
+      },
+    );
   }
+  /** @param {PublicKeyCredentialCreationOptions} pk the page's publicKey member */
   function creationJSON(pk) {
     if (!pk || typeof pk !== 'object') throw new TypeError('publicKey must be an object');
     if (!pk.rp || !pk.user) throw new TypeError('rp and user are required');
-    var out = copyPlain(pk);
+    var out = copyObject(pk);
     out.challenge = bin(pk.challenge, 'challenge');
-    out.user = copyPlain(pk.user);
-    out.user.id = bin(pk.user.id, 'user.id');
+    var user = (out.user = copyObject(pk.user));
+    user.id = bin(pk.user.id, 'user.id');
     if (pk.excludeCredentials !== undefined)
       out.excludeCredentials = descriptorsJSON(pk.excludeCredentials, 'excludeCredentials');
     return out;
   }
+  /** @param {PublicKeyCredentialRequestOptions} pk the page's publicKey member */
   function requestJSON(pk) {
     if (!pk || typeof pk !== 'object') throw new TypeError('publicKey must be an object');
-    var out = copyPlain(pk);
+    var out = copyObject(pk);
     out.challenge = bin(pk.challenge, 'challenge');
     if (pk.allowCredentials !== undefined)
       out.allowCredentials = descriptorsJSON(pk.allowCredentials, 'allowCredentials');
@@ -81,30 +158,46 @@ function softkeyShim(config) {
   }
 
   // ---- JSON → options (parse...OptionsFromJSON, §5.1.9 / §5.1.10) --------------------------------
+  /**
+   * @param {DescriptorJSON[] | undefined} list
+   * @param {string} field
+   */
   function descriptorsFromJSON(list, field) {
     if (list === undefined) return undefined;
     return list.map(function (d, i) {
+      /** @type {{ type: unknown, id: ArrayBuffer, transports?: string[] }} */
       var out = { type: d.type, id: fromB64u(d.id, field + '[' + i + '].id') };
       if (d.transports !== undefined) out.transports = d.transports.slice();
       return out;
     });
   }
+  /**
+   * @param {PrfValuesJSON} v
+   * @param {string} field
+   * @returns {PrfValues}
+   */
   function prfValuesFromJSON(v, field) {
+    /** @type {PrfValues} */
     var out = { first: fromB64u(v.first, field + '.first') };
     if (v.second !== undefined) out.second = fromB64u(v.second, field + '.second');
     return out;
   }
+  /** @param {ExtensionsJSON | undefined} e */
   function extensionsFromJSON(e) {
     if (e === undefined) return undefined;
+    /** @type {JsonObject} */
     var out = Object.assign({}, e);
     if (e.prf) {
-      out.prf = {};
-      if (e.prf.eval) out.prf.eval = prfValuesFromJSON(e.prf.eval, 'extensions.prf.eval');
-      if (e.prf.evalByCredential) {
-        out.prf.evalByCredential = {};
-        Object.keys(e.prf.evalByCredential).forEach(function (k) {
-          out.prf.evalByCredential[k] = prfValuesFromJSON(
-            e.prf.evalByCredential[k],
+      /** @type {PrfInputs} */
+      var prf = (out.prf = {});
+      if (e.prf.eval) prf.eval = prfValuesFromJSON(e.prf.eval, 'extensions.prf.eval');
+      const byCredential = e.prf.evalByCredential;
+      if (byCredential) {
+        /** @type {Record<string, PrfValues>} */
+        var evals = (prf.evalByCredential = {});
+        Object.keys(byCredential).forEach(function (k) {
+          evals[k] = prfValuesFromJSON(
+            /** @type {PrfValuesJSON} */ (byCredential[k]), // k is one of its own keys
             'extensions.prf.evalByCredential.' + k,
           );
         });
@@ -117,6 +210,10 @@ function softkeyShim(config) {
     if (e.credBlob !== undefined) out.credBlob = fromB64u(e.credBlob, 'extensions.credBlob');
     return out;
   }
+  /**
+   * @param {CreationOptionsJSON} json
+   * @returns {JsonObject} the PublicKeyCredentialCreationOptions
+   */
   function parseCreationOptionsFromJSON(json) {
     if (
       !json ||
@@ -128,6 +225,7 @@ function softkeyShim(config) {
     ) {
       throw new TypeError('rp, user, challenge and pubKeyCredParams are required');
     }
+    /** @type {JsonObject} */
     var out = Object.assign({}, json);
     out.user = Object.assign({}, json.user, { id: fromB64u(json.user.id, 'user.id') });
     out.challenge = fromB64u(json.challenge, 'challenge');
@@ -136,8 +234,13 @@ function softkeyShim(config) {
     if (json.extensions !== undefined) out.extensions = extensionsFromJSON(json.extensions);
     return out;
   }
+  /**
+   * @param {RequestOptionsJSON} json
+   * @returns {JsonObject} the PublicKeyCredentialRequestOptions
+   */
   function parseRequestOptionsFromJSON(json) {
     if (!json || typeof json !== 'object' || json.challenge === undefined) throw new TypeError('challenge is required');
+    /** @type {JsonObject} */
     var out = Object.assign({}, json);
     out.challenge = fromB64u(json.challenge, 'challenge');
     if (json.allowCredentials !== undefined)
@@ -147,8 +250,14 @@ function softkeyShim(config) {
   }
 
   // ---- interfaces the engine may lack (WebKitGTK builds without WebAuthn) -------------------------
+  /**
+   * @param {string} name
+   * @param {Function} [parent]
+   * @returns {Function}
+   */
   function iface(name, parent) {
-    if (typeof window[name] === 'function') return window[name];
+    var existing = globalNamed(name);
+    if (typeof existing === 'function') return existing;
     var C = function () {
       throw new TypeError('Illegal constructor');
     };
@@ -207,9 +316,15 @@ function softkeyShim(config) {
   // ---- credentials (§5.1 PublicKeyCredential, §5.2.1, §5.2.2) ------------------------------------
   /** @param {string} name an interface of the page's global object */
   function protoOf(name) {
-    var C = /** @type {any} */ (window)[name];
+    var C = globalNamed(name);
     return typeof C === 'function' && C.prototype ? C.prototype : Object.prototype;
   }
+  /**
+   * @template {object} T
+   * @param {T} obj
+   * @param {{ [name: string]: unknown }} props
+   * @returns {T}
+   */
   function define(obj, props) {
     Object.keys(props).forEach(function (k) {
       Object.defineProperty(obj, k, {
@@ -220,17 +335,22 @@ function softkeyShim(config) {
     });
     return obj;
   }
+  /** @param {ExtensionResultsJSON | undefined} json */
   function clientExtensionResults(json) {
+    /** @type {JsonObject} */
     var out = {};
-    Object.keys(json || {}).forEach(function (k) {
-      out[k] = json[k];
+    /** @type {JsonObject} */
+    var given = json || {};
+    Object.keys(given).forEach(function (k) {
+      out[k] = given[k];
     });
     if (json && json.prf) {
-      out.prf = Object.assign({}, json.prf);
+      /** @type {JsonObject} */
+      var prf = (out.prf = Object.assign({}, json.prf));
       if (json.prf.results) {
-        out.prf.results = { first: fromB64u(json.prf.results.first, 'prf.first') };
-        if (json.prf.results.second !== undefined)
-          out.prf.results.second = fromB64u(json.prf.results.second, 'prf.second');
+        /** @type {PrfValues} */
+        var results = (prf.results = { first: fromB64u(json.prf.results.first, 'prf.first') });
+        if (json.prf.results.second !== undefined) results.second = fromB64u(json.prf.results.second, 'prf.second');
       }
     }
     if (json && json.largeBlob && json.largeBlob.blob !== undefined)
@@ -238,6 +358,10 @@ function softkeyShim(config) {
     if (json && json.getCredBlob !== undefined) out.getCredBlob = fromB64u(json.getCredBlob, 'getCredBlob');
     return out;
   }
+  /**
+   * @param {CredentialJSON} json
+   * @param {string} kind create or get
+   */
   function credentialFrom(json, kind) {
     var r = json.response;
     var response;
@@ -298,6 +422,7 @@ function softkeyShim(config) {
     'OperationError',
     'NetworkError',
   ];
+  /** @param {ErrorJSON | null | undefined} e */
   function errorFrom(e) {
     var name = e && typeof e.name === 'string' ? e.name : 'UnknownError';
     var message = e && typeof e.message === 'string' ? e.message : 'softkey bridge error';
@@ -305,6 +430,7 @@ function softkeyShim(config) {
   }
   // A binding call that rejects (the Node side threw): its WebAuthn name and message go through;
   // anything else (the binding gone, the page closing) is the bridge failing, NotAllowedError.
+  /** @param {ErrorJSON | null | undefined} e */
   function rejectionFrom(e) {
     var name = e && typeof e.name === 'string' ? e.name : '';
     if (name === 'TypeError' || ERROR_NAMES.indexOf(name) >= 0) return errorFrom(e);
@@ -321,20 +447,26 @@ function softkeyShim(config) {
   var prefix = nonce()
     .slice(0, 8)
     .replace(/[^A-Za-z0-9]/g, 'x');
+  /** @type {{ [id: string]: Waiter }} */
   var waiting = {};
+  /** @type {WebSocket | null} */
   var socket = null;
+  /** @type {Promise<WebSocket> | null} */
   var opened = null;
+  /** @param {DOMException} err */
   function failAll(err) {
     Object.keys(waiting).forEach(function (id) {
       var w = waiting[id];
       delete waiting[id];
-      w.reject(err);
+      if (w) w.reject(err);
     });
   }
   function connect() {
     if (opened) return opened;
     var url = /** @type {{ kind: 'ws', url: string }} */ (settings.channel).url;
+    /** @type {Promise<WebSocket>} */
     var mine = (opened = new Promise(function (resolve, reject) {
+      /** @type {WebSocket} */
       var ws;
       try {
         ws = new WebSocket(url);
@@ -351,6 +483,7 @@ function softkeyShim(config) {
         resolve(ws);
       };
       ws.onmessage = function (ev) {
+        /** @type {Reply | null} */
         var reply;
         try {
           reply = JSON.parse(ev.data);
@@ -358,7 +491,7 @@ function softkeyShim(config) {
           return;
         }
         var w = reply && waiting[reply.id];
-        if (!w) return;
+        if (!reply || !w) return;
         delete waiting[reply.id];
         if (reply.ok) w.resolve(reply.credential !== undefined ? reply.credential : reply.value);
         else w.reject(errorFrom(reply.error));
@@ -378,19 +511,26 @@ function softkeyShim(config) {
     }));
     return opened;
   }
+  /**
+   * @param {BridgeMessage} message
+   * @returns {Promise<Reply | undefined>} a binding's reply; over the socket the reply comes to `waiting`
+   */
   function post(message) {
     if (settings.channel.kind === 'binding') {
-      var fn = window[settings.channel.name];
+      var fn = globalNamed(settings.channel.name);
       if (typeof fn !== 'function')
         return Promise.reject(new DOMException('softkey is not attached to this page', 'NotAllowedError'));
       if (!settings.channel.json) return fn(message);
-      return fn(JSON.stringify(message)).then(function (reply) {
+      return fn(JSON.stringify(message)).then(function (/** @type {unknown} */ reply) {
         return typeof reply === 'string' ? JSON.parse(reply) : reply;
       });
     }
-    return connect().then(function (ws) {
-      ws.send(JSON.stringify(message));
-    });
+    return connect().then(
+      /** @returns {undefined} */
+      function (ws) {
+        ws.send(JSON.stringify(message));
+      },
+    );
   }
   // Whether this document is not same-origin with all its ancestors (L3 §5.9, §5.8.1 crossOrigin).
   function crossOriginFrame() {
@@ -410,6 +550,10 @@ function softkeyShim(config) {
   // softkey the iframe's allow attribute, and softkey records a one-time grant the request then names.
   // The answer comes back on a MessageChannel; the request is taken by the parent's shim before
   // any listener of the page's own (capture, registered first, stopImmediatePropagation).
+  /**
+   * @param {string} feature
+   * @returns {Promise<string>} the grant's nonce
+   */
   function askGrant(feature) {
     return new Promise(function (resolve, reject) {
       var id = nonce();
@@ -433,12 +577,18 @@ function softkeyShim(config) {
       window.parent.postMessage({ softkeyGrant: { nonce: id, feature: feature } }, '*', [channel.port2]);
     });
   }
+  /**
+   * @param {MessageEvent} e
+   * @param {MessagePort} port
+   */
   function giveGrant(e, port) {
     var req = e.data.softkeyGrant;
+    /** @param {{ ok: boolean, error?: ErrorJSON }} r */
     var answer = function (r) {
       port.postMessage(r);
       port.close();
     };
+    /** @param {string} text */
     var refuse = function (text) {
       answer({ ok: false, error: { name: 'NotAllowedError', message: text } });
     };
@@ -454,22 +604,27 @@ function softkeyShim(config) {
       return;
     }
     var frames = document.querySelectorAll('iframe, frame');
+    /** @type {HTMLIFrameElement | null} */
     var frame = null;
     for (var i = 0; i < frames.length; i++) {
-      if (/** @type {HTMLIFrameElement} */ (frames[i]).contentWindow === e.source) frame = frames[i];
+      var candidate = /** @type {HTMLIFrameElement} */ (frames[i]);
+      if (candidate.contentWindow === e.source) frame = candidate;
     }
     if (!frame) {
       refuse('not a frame of the embedding page');
       return;
     }
+    const asking = frame;
+    /** @type {Promise<string | undefined>} */
     var standing = crossOriginFrame() ? askGrant(req.feature) : Promise.resolve(undefined);
     standing
       .then(function (via) {
+        /** @type {JsonObject} */
         var extra = {
           nonce: req.nonce,
           frameOrigin: e.origin,
           feature: req.feature,
-          allow: frame.getAttribute('allow'),
+          allow: asking.getAttribute('allow'),
         };
         if (via !== undefined) extra.via = via;
         return call('grant', undefined, undefined, undefined, extra);
@@ -502,6 +657,16 @@ function softkeyShim(config) {
     true,
   );
 
+  /**
+   * One request to softkey: a ceremony (create, get) resolves with a PublicKeyCredential, the others
+   * with softkey's value.
+   * @param {string} type
+   * @param {unknown} options
+   * @param {AbortSignal} [signal]
+   * @param {unknown} [mediation]
+   * @param {JsonObject} [extra] members added to the message
+   * @returns {Promise<unknown>}
+   */
   function call(type, options, signal, mediation, extra) {
     return new Promise(function (resolve, reject) {
       if (signal && signal.aborted) {
@@ -522,8 +687,12 @@ function softkeyShim(config) {
         done = true;
         delete waiting[id];
         if (sent) post({ type: 'abort', id: id }).catch(function () {});
-        reject(signal.reason);
+        reject(/** @type {AbortSignal} */ (signal).reason); // listened to only on a signal
       };
+      /**
+       * @param {boolean} ok
+       * @param {unknown} value softkey's value, or the error
+       */
       var finish = function (ok, value) {
         if (done) return;
         done = true;
@@ -537,12 +706,13 @@ function softkeyShim(config) {
           return;
         }
         try {
-          resolve(credentialFrom(value, type));
+          resolve(credentialFrom(/** @type {CredentialJSON} */ (value), type)); // a ceremony's value
         } catch (e) {
           reject(e);
         }
       };
       if (signal) signal.addEventListener('abort', onAbort);
+      /** @type {BridgeMessage} */
       var message = { type: type, id: id, origin: location.origin, options: options };
       if (mediation !== undefined) message.mediation = mediation;
       if (extra)
@@ -592,16 +762,32 @@ function softkeyShim(config) {
   }
 
   // ---- navigator.credentials ---------------------------------------------------------------------
+  /**
+   * @param {object} obj
+   * @param {string} name
+   * @param {Function} fn
+   */
   function replace(obj, name, fn) {
     Object.defineProperty(obj, name, { value: fn, writable: true, configurable: true, enumerable: false });
   }
   // The browser's own create/get of each container prototype wrapped, kept once (wrapping is idempotent).
+  /** @type {WeakMap<object, Natives>} */
   var natives = new WeakMap();
+  /** @type {Natives | null} */
   var firstNatives = null;
+  /**
+   * @param {CredentialsContainer | undefined} self
+   * @param {'create' | 'get'} name
+   */
   function nativeOf(self, name) {
     var n = (self && natives.get(Object.getPrototypeOf(self))) || firstNatives;
+    if (!n) throw new TypeError('Illegal invocation'); // create/get are installed only after firstNatives is set
     return n[name];
   }
+  /**
+   * @this {CredentialsContainer | undefined}
+   * @param {CredentialCreationOptions & { mediation?: CredentialMediationRequirement }} [options]
+   */
   function create(options) {
     if (!options || options.publicKey === undefined) return nativeOf(this, 'create').apply(this, arguments);
     var json;
@@ -612,6 +798,10 @@ function softkeyShim(config) {
     }
     return call('create', json, options.signal, options.mediation);
   }
+  /**
+   * @this {CredentialsContainer | undefined}
+   * @param {CredentialRequestOptions} [options]
+   */
   function get(options) {
     if (!options || options.publicKey === undefined) return nativeOf(this, 'get').apply(this, arguments);
     var json;
@@ -634,6 +824,7 @@ function softkeyShim(config) {
   wrapContainer();
 
   // ---- later installs ------------------------------------------------------------------------------
+  /** @param {ShimConfig} next */
   function configure(next) {
     if (!next || !next.channel || (next.channel.kind !== 'ws' && next.channel.kind !== 'binding')) return;
     settings.uvpa = next.uvpa === true;
@@ -672,12 +863,14 @@ function softkeyShim(config) {
     });
   });
   // L3 §5.1.10 signal methods: validated and applied in softkey; resolve with undefined.
-  [
+  /** @type {[string, string][]} */
+  var signals = [
     ['signalUnknownCredential', 'unknownCredential'],
     ['signalAllAcceptedCredentials', 'allAcceptedCredentials'],
     ['signalCurrentUserDetails', 'currentUserDetails'],
-  ].forEach(function (m) {
-    replace(PKC, m[0], function (options) {
+  ];
+  signals.forEach(function (m) {
+    replace(PKC, m[0], function (/** @type {unknown} */ options) {
       if (!options || typeof options !== 'object')
         return Promise.reject(new TypeError(m[0] + ': options must be an object'));
       return call('signal', copyPlain(options), undefined, undefined, { signal: m[1] }).then(function () {
