@@ -1,9 +1,7 @@
 'use strict';
 (function () {
   /** The browser build of @simplewebauthn/browser: the page loads it before this script. */
-  var webauthn = /** @type {typeof import('@simplewebauthn/browser')} */ (
-    /** @type {any} */ (window).SimpleWebAuthnBrowser
-  );
+  var webauthn = /** @type {typeof import('@simplewebauthn/browser')} */ (Reflect.get(window, 'SimpleWebAuthnBrowser'));
   /** @typedef {import('@simplewebauthn/browser').PublicKeyCredentialCreationOptionsJSON} CreationOptionsJSON */
   /** @typedef {import('@simplewebauthn/browser').PublicKeyCredentialRequestOptionsJSON} RequestOptionsJSON */
   /** @typedef {{ credentialId: string, username: string, url: string }} Registered what /api/register/verify answers */
