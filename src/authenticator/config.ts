@@ -45,6 +45,12 @@ export interface AuthenticatorConfig {
    * pinComplexityPolicy extension (ctap23.ts says where each lives).
    */
   ctap23: boolean;
+  /**
+   * CTAPHID channels served (CTAP 2.1 §11.2.4; src/ctaphid/channels.ts): 'allocated' only CIDs that
+   * CTAPHID_INIT handed out (others: ERR_INVALID_CHANNEL); 'any' also a non-zero, non-broadcast CID
+   * the host picked itself, taken as if allocated, as CTAP 2.0-era keys (solo1, canokey) do.
+   */
+  hidChannels: 'allocated' | 'any';
   /** §6.6: reset only this long after power-up. */
   resetWindowMs: number;
   /** §6.3: getNextAssertion state lifetime. */
@@ -126,6 +132,7 @@ export function defaultConfig(overrides: Partial<AuthenticatorConfig> = {}): Aut
     firmwareVersion: 0x000100,
     ctap20: false,
     ctap23: true,
+    hidChannels: 'allocated',
     resetWindowMs: 10_000,
     nextAssertionTimeoutMs: 30_000,
     profile: 'default',

@@ -67,6 +67,8 @@ export interface ProfileSpec {
     ctap20Errors?: boolean;
     /** The CTAP 2.3 capability (FIDO_2_3, getInfo 0x16–0x1F, pcmr, long touch, …); default true. */
     ctap23?: boolean;
+    /** CTAPHID channels served: 'allocated' by CTAPHID_INIT only (default), or 'any' CID but 0 and broadcast. */
+    hidChannels?: 'allocated' | 'any';
     attestation?: AttestationFormat;
     /** New credential IDs: this many random bytes (16–32), stored, not sealed (passkey providers). */
     storedCredentialIdLength?: number;
@@ -173,6 +175,8 @@ const CTAP20: ProfileSpec = {
     makeCredUvNotRqd: false,
     ctap20Errors: true,
     ctap23: false,
+    // CTAP 2.0-era keys (solo1, canokey) serve any CID but 0 and broadcast, allocated or not.
+    hidChannels: 'any',
   },
 };
 
@@ -341,6 +345,7 @@ function configOfSpec(spec: ProfileSpec): Partial<AuthenticatorConfig> {
   if (b.maxResidentCredentials !== undefined) c.maxResidentCredentials = b.maxResidentCredentials;
   if (b.ctap20Errors !== undefined) c.ctap20 = b.ctap20Errors;
   if (b.ctap23 !== undefined) c.ctap23 = b.ctap23;
+  if (b.hidChannels !== undefined) c.hidChannels = b.hidChannels;
   if (b.attestation !== undefined) c.attestation = b.attestation;
   if (b.storedCredentialIdLength !== undefined) c.storedCredentialIdLength = b.storedCredentialIdLength;
   if (b.alwaysDiscoverable !== undefined) c.alwaysDiscoverable = b.alwaysDiscoverable;
@@ -385,6 +390,7 @@ const BEHAVIOUR_KEYS = [
   'maxResidentCredentials',
   'ctap20Errors',
   'ctap23',
+  'hidChannels',
   'attestation',
   'storedCredentialIdLength',
   'alwaysDiscoverable',
@@ -494,6 +500,8 @@ export function validateProfile(value: unknown, where: string): ProfileSpec {
       out.maxResidentCredentials = int(b.maxResidentCredentials, 'behaviour.maxResidentCredentials', 0);
     if (b.ctap20Errors !== undefined) out.ctap20Errors = bool(b.ctap20Errors, 'behaviour.ctap20Errors');
     if (b.ctap23 !== undefined) out.ctap23 = bool(b.ctap23, 'behaviour.ctap23');
+    if (b.hidChannels !== undefined)
+      out.hidChannels = oneOf(['allocated', 'any'] as const)(b.hidChannels, 'behaviour.hidChannels');
     if (b.attestation !== undefined)
       out.attestation = oneOf(ATTESTATION_FORMATS)(b.attestation, 'behaviour.attestation');
     if (b.storedCredentialIdLength !== undefined)

@@ -65,6 +65,8 @@ Usage:
 ${hidTransportHelp()}
       --split                      keys, store and prompts in a separate secure-core process (docs/split.md)
       --profile NAME|FILE.json     default | badge | ctap20 | a profile file (docs/profiles.md)
+      --hid-channels allocated|any CTAPHID channels served: those CTAPHID_INIT allocated (default; ctap20: any),
+                                   or any CID but 0 and broadcast, as CTAP 2.0-era keys (docs/profiles.md)
       --bridge [HOST:PORT]         browser bridge (WebSocket) for the page shim (default 127.0.0.1:5175)
       --allow-origin ORIGIN        a page origin the bridge accepts (repeatable; default http://localhost:5173)
       --demo [HOST:PORT]           the WebAuthn Demo relying party, with the bridge (default localhost:5173;
@@ -187,6 +189,7 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
     'no-apdu': { type: 'boolean' },
     ...hidTransportFlags(),
     profile: { type: 'string' },
+    'hid-channels': { type: 'string' },
     ...WEB_FLAGS,
     ...PANEL_FLAGS,
   });
@@ -203,6 +206,9 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
   const aaguid = values.aaguid !== undefined ? parseAaguidFlag(values.aaguid) : undefined;
   const timeout = positiveInt(values['presence-timeout'], '--presence-timeout');
   const resetWindowMs = parseResetWindowMs(values['reset-window-ms']);
+  const hidChannels = values['hid-channels'];
+  if (hidChannels !== undefined && hidChannels !== 'allocated' && hidChannels !== 'any')
+    throw new UsageError(`--hid-channels must be allocated or any, got "${hidChannels}"`);
   const webOptions = webServicesFromFlags(values, values['data-dir'] ?? DEFAULT_DATA_DIR);
   if (values.panel !== undefined && values['no-panel'])
     throw new UsageError('--panel and --no-panel exclude each other');
@@ -217,7 +223,10 @@ async function start(rawArgs: string[], io: Io): Promise<number> {
       ...(profile !== undefined && { profile }),
       ...(attestation !== undefined && { attestation: attestation }),
       ...(aaguid && { aaguid }),
-      ...(resetWindowMs !== undefined && { config: { resetWindowMs } }),
+      config: {
+        ...(resetWindowMs !== undefined && { resetWindowMs }),
+        ...(hidChannels !== undefined && { hidChannels }),
+      },
     }),
   );
   io.out(

@@ -14,6 +14,10 @@
  * - CANCEL while the same channel's request is still being assembled drops that request.
  * - The message timeout (ERR_MSG_TIMEOUT) is measured between packets of one request.
  * - An exception thrown by the handler becomes ERR_OTHER (a thrown CtapHidError keeps its code).
+ * - Channel policy (`channels`): 'allocated' (default, as OpenSK) serves only CIDs handed out by
+ *   CTAPHID_INIT (§11.2.4) and answers any other ERR_INVALID_CHANNEL; 'any' (CTAP 2.0-era keys such as
+ *   the solo1 and canokey firmware) takes a request on a non-zero, non-broadcast CID it never handed
+ *   out as if INIT had allocated it; busy, lock and cancel rules then apply to it like to any channel.
  */
 import { concat, readU32be, u32be } from '../encoding/bytes.js';
 import { Assembler, type AssemblerResult } from './assembler.js';
@@ -37,6 +41,9 @@ import { fragment } from './fragmenter.js';
 import type { KeepaliveStatus, MessageHandler, Scheduler, TransactionContext } from './handler.js';
 
 export type DeviceVersion = readonly [major: number, minor: number, build: number];
+
+/** Which CIDs are served: those CTAPHID_INIT allocated, or any but 0 and broadcast (see the header). */
+export type ChannelPolicy = 'allocated' | 'any';
 
 /** One complete message in or out, for traces (the panel's live CTAP trace). */
 export interface CtapHidTraceEvent {
@@ -63,6 +70,8 @@ export interface CtapHidDeviceOptions {
   keepaliveIntervalMs?: number;
   /** Most channels remembered; the least recently used idle one is forgotten first. Default 256. */
   maxChannels?: number;
+  /** Which CIDs are served; default 'allocated'. */
+  channels?: ChannelPolicy;
   /** Largest request accepted (getInfo's maxMsgSize); larger BCNT → ERR_INVALID_LEN. Default 7609. */
   maxMessageSize?: number;
   /** Unexpected errors (handler exceptions, send failures). Default: console.error. */
@@ -91,6 +100,7 @@ export class CtapHidDevice {
   private readonly transactionTimeoutMs: number;
   private readonly keepaliveIntervalMs: number;
   private readonly maxChannels: number;
+  private readonly channelPolicy: ChannelPolicy;
   private readonly onError: (error: unknown) => void;
   private readonly trace: ((event: CtapHidTraceEvent) => void) | undefined;
 
@@ -113,6 +123,7 @@ export class CtapHidDevice {
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
     this.keepaliveIntervalMs = options.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS;
     this.maxChannels = Math.max(1, options.maxChannels ?? 256);
+    this.channelPolicy = options.channels ?? 'allocated';
     this.assembler = new Assembler(
       options.maxMessageSize !== undefined ? { maxMessageSize: options.maxMessageSize } : {},
     );
@@ -170,9 +181,11 @@ export class CtapHidDevice {
     if (cid === RESERVED_CID) throw new CtapHidError(CtapHidErrorCode.ERR_INVALID_CHANNEL);
     if (cid === BROADCAST_CID) {
       if (cmd !== CtapHidCommand.CTAPHID_INIT) throw new CtapHidError(CtapHidErrorCode.ERR_INVALID_CHANNEL);
-    } else {
-      if (!this.channels.has(cid)) throw new CtapHidError(CtapHidErrorCode.ERR_INVALID_CHANNEL);
+    } else if (this.channels.has(cid)) {
       this.touch(cid);
+    } else {
+      if (this.channelPolicy !== 'any') throw new CtapHidError(CtapHidErrorCode.ERR_INVALID_CHANNEL);
+      this.adopt(cid);
     }
     if (cmd === CtapHidCommand.CTAPHID_CANCEL) {
       this.cancel(cid);
@@ -337,6 +350,12 @@ export class CtapHidDevice {
     this.evictIfFull();
     this.channels.add(cid);
     return cid;
+  }
+
+  /** Channel policy 'any': a CID the host chose itself, remembered as if INIT had allocated it. */
+  private adopt(cid: number): void {
+    this.evictIfFull();
+    this.channels.add(cid);
   }
 
   private evictIfFull(): void {

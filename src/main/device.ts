@@ -135,6 +135,7 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     handler,
     offersU2f: () => u2fOffered(authenticator.core),
     maxMessageSize: authenticator.core.config.maxMsgSize,
+    channels: authenticator.core.config.hidChannels,
     onError: onInternalError,
     ...(options.trace && { trace: options.trace }),
     ...(options.interpose?.send && { wrapSend: (send) => options.interpose!.send!(send) }),

@@ -4,7 +4,7 @@
  * INIT capabilities and message limit follow the device's getInfo.
  */
 import { randomBytes } from '../crypto/aead.js';
-import { CtapHidDevice, type CtapHidTraceEvent } from '../ctaphid/channels.js';
+import { CtapHidDevice, type ChannelPolicy, type CtapHidTraceEvent } from '../ctaphid/channels.js';
 import { CtapHidCapability } from '../ctaphid/constants.js';
 import { realScheduler, type MessageHandler, type TransactionContext } from '../ctaphid/handler.js';
 import type { HidReportPort } from '../transport/hidPort.js';
@@ -51,6 +51,8 @@ export interface HidFrontOptions {
   offersU2f: () => boolean;
   /** getInfo's maxMsgSize: a longer request is refused at the CTAPHID layer, as on hardware. */
   maxMessageSize: number;
+  /** The profile's CTAPHID channel policy (ctaphid/channels.ts): 'allocated' or 'any'. */
+  channels: ChannelPolicy;
   onError: (error: unknown) => void;
   trace?: (event: CtapHidTraceEvent) => void;
   /** Wraps each transport's send (fault injection). */
@@ -76,6 +78,7 @@ export function hidFront(options: HidFrontOptions): {
           CtapHidCapability.CAPABILITY_CBOR |
           (options.offersU2f() ? 0 : CtapHidCapability.CAPABILITY_NMSG),
         maxMessageSize: options.maxMessageSize,
+        channels: options.channels,
         onError: options.onError,
         ...(options.trace && { trace: options.trace }),
       });

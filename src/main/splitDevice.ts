@@ -133,6 +133,9 @@ export function openSplitDevice(options: SplitDeviceOptions): SplitDevice {
     handler,
     offersU2f: () => authenticator.config.versions.includes('U2F_V2'),
     maxMessageSize: authenticator.config.maxMsgSize,
+    // The front's view of the config (FrontConfig) carries no channel policy: split mode serves
+    // CTAPHID_INIT-allocated channels only, whatever the profile says.
+    channels: 'allocated',
     onError: onInternalError,
     ...(options.trace && { trace: options.trace }),
   });

@@ -207,6 +207,76 @@ describe('channel validity', () => {
   });
 });
 
+describe("channel policy 'any' (CTAP 2.0-era keys: a CID the host picked itself)", () => {
+  const SOLO_CID = 0x11223344; // the CIDs the SoloKeys fido2-tests suite uses without INIT
+  const OTHER_CID = 0x05040302;
+
+  it('serves a non-zero, non-broadcast CID never allocated; 0 and broadcast stay INVALID_CHANNEL', () => {
+    const h = deviceHarness({ channels: 'any' });
+    h.request(SOLO_CID, C.CTAPHID_PING, bytes(1, 2));
+    h.request(SOLO_CID, C.CTAPHID_CBOR, bytes(4));
+    h.request(0, C.CTAPHID_PING, bytes(1));
+    h.request(BROADCAST_CID, C.CTAPHID_PING, bytes(1));
+    assert.deepEqual(h.responses(), [
+      { cid: SOLO_CID, cmd: C.CTAPHID_PING, data: bytes(1, 2) },
+      error(0, E.ERR_INVALID_CHANNEL),
+      error(BROADCAST_CID, E.ERR_INVALID_CHANNEL),
+    ]);
+    assert.equal(h.device.channelCount, 1);
+  });
+
+  it('answers the CBOR request on the adopted channel and INIT on it resyncs with the same CID', async () => {
+    const h = deviceHarness({ channels: 'any' });
+    h.request(SOLO_CID, C.CTAPHID_CBOR, bytes(4));
+    await flush();
+    const nonce = new Uint8Array(8).fill(7);
+    h.request(OTHER_CID, C.CTAPHID_INIT, nonce);
+    const [cbor, init] = h.responses();
+    assert.deepEqual(cbor, { cid: SOLO_CID, cmd: C.CTAPHID_CBOR, data: bytes(4) });
+    assert.equal(init!.cid, OTHER_CID);
+    assert.deepEqual(init!.data.subarray(0, 8), nonce);
+    assert.equal(readU32be(init!.data, 8), OTHER_CID);
+  });
+
+  it('keeps the busy rule of §11.2: another CID, adopted or not, gets CHANNEL_BUSY while one is processing', async () => {
+    const { handler, calls } = controlledHandler();
+    const h = deviceHarness({ handler, channels: 'any' });
+    h.request(SOLO_CID, C.CTAPHID_CBOR, bytes(4));
+    h.request(OTHER_CID, C.CTAPHID_PING, bytes(1));
+    h.request(SOLO_CID, C.CTAPHID_PING, bytes(1));
+    assert.deepEqual(h.responses(), [error(OTHER_CID, E.ERR_CHANNEL_BUSY), error(SOLO_CID, E.ERR_CHANNEL_BUSY)]);
+    // CANCEL from another CID does not touch the transaction; from its own CID it aborts it.
+    h.request(OTHER_CID, C.CTAPHID_CANCEL);
+    assert.equal(calls[0]!.ctx.signal.aborted, false);
+    h.request(SOLO_CID, C.CTAPHID_CANCEL);
+    assert.equal(calls[0]!.ctx.signal.aborted, true);
+    assert.deepEqual(h.responses(), []); // CANCEL itself is never answered
+    calls[0]!.resolve(bytes(0x2d)); // CTAP2_ERR_KEEPALIVE_CANCEL
+    await flush();
+    assert.deepEqual(h.responses(), [{ cid: SOLO_CID, cmd: C.CTAPHID_CBOR, data: bytes(0x2d) }]);
+  });
+
+  it('keeps the lock: a CID that never ran INIT is locked out by another channel’s LOCK', () => {
+    const h = deviceHarness({ channels: 'any' });
+    h.request(SOLO_CID, C.CTAPHID_LOCK, bytes(5));
+    h.request(OTHER_CID, C.CTAPHID_PING, bytes(1));
+    h.request(SOLO_CID, C.CTAPHID_PING, bytes(2));
+    assert.deepEqual(h.responses(), [
+      { cid: SOLO_CID, cmd: C.CTAPHID_LOCK, data: bytes() },
+      error(OTHER_CID, E.ERR_CHANNEL_BUSY),
+      { cid: SOLO_CID, cmd: C.CTAPHID_PING, data: bytes(2) },
+    ]);
+  });
+
+  it("under the default policy ('allocated') the same requests are INVALID_CHANNEL", () => {
+    const h = deviceHarness();
+    h.request(SOLO_CID, C.CTAPHID_PING, bytes(1, 2));
+    h.request(OTHER_CID, C.CTAPHID_INIT, new Uint8Array(8));
+    assert.deepEqual(h.responses(), [error(SOLO_CID, E.ERR_INVALID_CHANNEL), error(OTHER_CID, E.ERR_INVALID_CHANNEL)]);
+    assert.equal(h.device.channelCount, 0);
+  });
+});
+
 describe('framing errors', () => {
   it('INVALID_SEQ for a skipped sequence number and for a new request mid-message', () => {
     const h = deviceHarness();
