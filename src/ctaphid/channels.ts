@@ -17,7 +17,9 @@
  * - Channel policy (`channels`): 'allocated' (default, as OpenSK) serves only CIDs handed out by
  *   CTAPHID_INIT (§11.2.4) and answers any other ERR_INVALID_CHANNEL; 'any' (CTAP 2.0-era keys such as
  *   the solo1 and canokey firmware) takes a request on a non-zero, non-broadcast CID it never handed
- *   out as if INIT had allocated it; busy, lock and cancel rules then apply to it like to any channel.
+ *   out as if INIT had allocated it; busy, lock and cancel rules then apply to it like to any channel,
+ *   and INIT on a CID (not broadcast) while another CID's request is being assembled or processed is
+ *   ERR_CHANNEL_BUSY too, as on the solo1 firmware (under 'allocated' that INIT is always answered, above).
  */
 import { concat, readU32be, u32be } from '../encoding/bytes.js';
 import { Assembler, type AssemblerResult } from './assembler.js';
@@ -195,6 +197,8 @@ export class CtapHidDevice {
     if (cmd !== CtapHidCommand.CTAPHID_INIT && this.transaction !== undefined) {
       throw new CtapHidError(CtapHidErrorCode.ERR_CHANNEL_BUSY);
     }
+    const busyInit = cmd === CtapHidCommand.CTAPHID_INIT && cid !== BROADCAST_CID && this.channelPolicy === 'any';
+    if (busyInit && this.busyOnOther(cid)) throw new CtapHidError(CtapHidErrorCode.ERR_CHANNEL_BUSY);
     this.assembled(this.assembler.push(report));
   }
 
@@ -370,6 +374,12 @@ export class CtapHidDevice {
   private touch(cid: number): void {
     this.channels.delete(cid);
     this.channels.add(cid);
+  }
+
+  /** A request of another CID is being assembled or processed. */
+  private busyOnOther(cid: number): boolean {
+    const busyCid = this.transaction?.cid ?? this.assembler.pendingCid;
+    return busyCid !== undefined && busyCid !== cid;
   }
 
   private lockedByOther(cid: number): boolean {

@@ -268,6 +268,31 @@ describe("channel policy 'any' (CTAP 2.0-era keys: a CID the host picked itself)
     ]);
   });
 
+  it('INIT on another CID while a request is being assembled is CHANNEL_BUSY (solo1); the same CID resyncs', () => {
+    const h = deviceHarness({ channels: 'any' });
+    const partial = fragment(SOLO_CID, C.CTAPHID_PING, new Uint8Array(100));
+    h.device.receive(partial[0]!);
+    h.request(OTHER_CID, C.CTAPHID_INIT, new Uint8Array(8).fill(1));
+    h.request(BROADCAST_CID, C.CTAPHID_INIT, new Uint8Array(8).fill(2)); // allocation is still answered
+    h.request(SOLO_CID, C.CTAPHID_INIT, new Uint8Array(8).fill(3));
+    const [busy, allocated, resync] = h.responses();
+    assert.deepEqual(busy, error(OTHER_CID, E.ERR_CHANNEL_BUSY));
+    assert.equal(allocated!.cid, BROADCAST_CID);
+    assert.equal(allocated!.cmd, C.CTAPHID_INIT);
+    assert.equal(resync!.cid, SOLO_CID);
+    assert.equal(readU32be(resync!.data, 8), SOLO_CID);
+    assert.equal(h.device.busy, false);
+    // Under 'allocated' INIT on an allocated channel is answered while another one assembles.
+    const strict = deviceHarness();
+    const [a, b] = [strict.init(), strict.init()];
+    strict.device.receive(fragment(a, C.CTAPHID_PING, new Uint8Array(100))[0]!);
+    strict.request(b, C.CTAPHID_INIT, new Uint8Array(8));
+    assert.deepEqual(
+      strict.responses().map((r) => [r.cid, r.cmd]),
+      [[b, C.CTAPHID_INIT]],
+    );
+  });
+
   it("under the default policy ('allocated') the same requests are INVALID_CHANNEL", () => {
     const h = deviceHarness();
     h.request(SOLO_CID, C.CTAPHID_PING, bytes(1, 2));
