@@ -120,7 +120,7 @@ function softkeyShim(config) {
     return /** @type {JsonObject} */ (copyPlain(v));
   }
   /**
-   * @param {Iterable<PublicKeyCredentialDescriptor> | undefined} list
+   * @param {ArrayLike<PublicKeyCredentialDescriptor> | undefined} list the page's array (read as array-like)
    * @param {string} field
    */
   function descriptorsJSON(list, field) {
