@@ -191,6 +191,9 @@ export interface UvState {
   result: UvResult;
 }
 
+/** The wrong answer the fault plan's `badSignature` arms (one implementation of the lie, in the authenticator). */
+const BAD_SIGNATURE = 'bad-signature';
+
 const ALG_NAMES: Record<number, string> = {
   [-7]: 'ES256',
   [-35]: 'ES384',
@@ -221,7 +224,16 @@ export class Controller {
     { type: string; off: () => void }[]
   >();
   private keyring: Keyring | undefined;
-  private readonly wrong = new ArmedWrongAnswers(() => this.emit({ type: 'overrides', overrides: this.wrong.state() }));
+  private readonly wrong = new ArmedWrongAnswers(() => {
+    this.emit({ type: 'overrides', overrides: this.wrong.state() });
+    // The fault plan's badSignature is the armed `bad-signature` (setFaults): its view follows.
+    const badSignature = this.wrong.has(BAD_SIGNATURE);
+    if (badSignature !== this.badSignatureShown) {
+      this.badSignatureShown = badSignature;
+      this.emit({ type: 'faults', faults: this.faults() });
+    }
+  });
+  private badSignatureShown = false;
 
   constructor(private readonly d: ControlledDevice) {
     d.trace.subscribe((entry) => this.emit({ type: 'trace', entry }));
@@ -724,7 +736,8 @@ export class Controller {
   // --- faults ---
   /** The armed plan, with command and status names (authenticatorMakeCredential, CTAP2_ERR_KEY_STORE_FULL). */
   faults(): FaultPlanView {
-    const { ctapError, ...rest } = this.d.faults.current;
+    const { ctapError, ...plan } = this.d.faults.current;
+    const rest = this.wrong.has(BAD_SIGNATURE) ? { ...plan, badSignature: true } : plan;
     if (!ctapError) return rest;
     const { command, status, every } = ctapError;
     return {
@@ -737,7 +750,11 @@ export class Controller {
     };
   }
 
-  /** Arms a fault plan (replacing the previous one). ctapError.command/status may be names. */
+  /**
+   * Arms a fault plan (replacing the previous one). ctapError.command/status may be names.
+   * badSignature arms the wrong answer `bad-signature` once for the next authentication (and a plan
+   * without it disarms it), so the control API's bad signature is the RP test bench's.
+   */
   setFaults(input: unknown): FaultPlanView {
     let raw = input;
     const e = (input as { ctapError?: { command?: unknown; status?: unknown } } | null)?.ctapError;
@@ -754,7 +771,10 @@ export class Controller {
     } catch (err) {
       throw new ControlError((err as Error).message);
     }
-    this.d.faults.set(plan);
+    const { badSignature, ...applied } = plan;
+    if (badSignature) this.wrong.override({ answer: BAD_SIGNATURE, once: true, ceremony: 'authentication' });
+    else this.wrong.disarm(BAD_SIGNATURE);
+    this.d.faults.set(applied);
     this.d.presence.withhold = plan.withholdPresence;
     return this.faults();
   }

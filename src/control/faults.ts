@@ -1,7 +1,9 @@
 /**
  * Fault injection plan: what the device should get wrong, on purpose, for testing clients. The
- * plan is data; src/main/faults.ts applies it around the transports and the CTAP2 dispatch, so the
+ * plan is data; faultInjection.ts applies it around the transports and the CTAP2 dispatch, so the
  * authenticator itself stays correct. Report counts start when the plan is set (1 = the next report).
+ * `badSignature` is not applied here: the Controller arms the wrong answer `bad-signature` for it
+ * (wrongAnswers.ts; one implementation of the lie, in the authenticator).
  */
 
 export interface CorruptReport {
@@ -29,7 +31,10 @@ export interface FaultPlan {
   dropReport?: number;
   corruptReport?: CorruptReport;
   ctapError?: CtapErrorFault;
-  /** The next assertion (getAssertion/getNextAssertion) carries a signature that does not verify. */
+  /**
+   * The next assertion (a getAssertion with user presence) carries a signature that does not verify:
+   * the wrong answer `bad-signature`, armed once for authentication (Controller.setFaults).
+   */
   badSignature?: boolean;
   /** Prompts are never answered: they end at the user-action timeout, or only on CTAPHID_CANCEL. */
   withholdPresence?: 'timeout' | 'cancel';
@@ -144,13 +149,6 @@ export class Faults {
     if (!f || f.command !== command) return undefined;
     if (!f.every) this.disarm('ctapError');
     return f.status;
-  }
-
-  /** True once for the next assertion when badSignature is armed. */
-  takeBadSignature(): boolean {
-    if (!this.plan.badSignature) return false;
-    this.disarm('badSignature');
-    return true;
   }
 
   get delayMs(): number {

@@ -272,6 +272,18 @@ export class ArmedWrongAnswers {
     return this.state();
   }
 
+  /** Whether `answer` is armed (for any ceremony). */
+  has(answer: string): boolean {
+    return this.armed.some((a) => a.answer === answer);
+  }
+
+  /** Disarms `answer` if it is armed. */
+  disarm(answer: string): void {
+    if (!this.has(answer)) return;
+    this.armed = this.armed.filter((a) => a.answer !== answer);
+    this.onChange();
+  }
+
   /** The names armed for this ceremony; the one-time ones of `layer` are used up. */
   take(ceremony: WebAuthnCeremony, layer: 'authenticator' | 'client'): ReadonlySet<string> {
     const now = this.armed.filter((a) => a.ceremonies.includes(ceremony));

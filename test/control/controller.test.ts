@@ -205,6 +205,31 @@ describe('key.control', () => {
     assert.ok(verifies(pair.publicKey, await key.cbor(getAssertion('badsig.example'))));
   });
 
+  it('badSignature is the wrong answer bad-signature: armed once for a sign-in, shown in both views, disarmed with the plan', async () => {
+    const pair = p256();
+    key.control.addCredential({ rpId: 'badsig2.example', userId: 'AQ', privateKey: { jwk: pair.jwk } });
+    const events: string[] = [];
+    const off = key.control.subscribe((e) => events.push(e.type));
+    assert.deepEqual(key.control.setFaults({ badSignature: true, delayMs: 0 }), { delayMs: 0, badSignature: true });
+    assert.deepEqual(key.control.overrides().armed, [
+      { answer: 'bad-signature', ceremonies: ['authentication'], once: true },
+    ]);
+    assert.ok(events.includes('faults') && events.includes('overrides'));
+    assert.deepEqual(key.control.setFaults({ delayMs: 0 }), { delayMs: 0 }, 'a plan without it disarms it');
+    assert.deepEqual(key.control.overrides().armed, []);
+    assert.ok(verifies(pair.publicKey, await key.cbor(getAssertion('badsig2.example'))));
+
+    key.control.clearFaults();
+    key.control.override({ answer: 'bad-signature', once: true });
+    assert.deepEqual(key.control.faults(), { badSignature: true }, 'armed as a wrong answer: the fault view shows it');
+    events.length = 0;
+    assert.ok(!verifies(pair.publicKey, await key.cbor(getAssertion('badsig2.example'))));
+    assert.deepEqual(key.control.faults(), {});
+    assert.ok(events.includes('faults'), 'the fault view changed when the sign-in used it up');
+    off();
+    key.control.clearFaults();
+  });
+
   it('withholds presence until the user-action timeout, or until CTAPHID_CANCEL', async () => {
     key.control.setFaults({ withholdPresence: 'timeout' });
     assert.equal((await key.cbor(makeCredential('withheld.example')))[0], Status.CTAP2_ERR_USER_ACTION_TIMEOUT);
