@@ -120,8 +120,9 @@ interface VuState {
   /** The VU's own key: made at its sign-up, or a resident pool user's. */
   key?: SoftKey;
   profile?: string;
-  /** The pool user this VU signs in as. */
+  /** The pool user this VU signs in as, and the worker's pool signer. */
   poolIndex?: number;
+  signer?: PoolSigner;
   /** The credential softkeyCreate made for this VU. */
   credentialId?: string;
   lastCounter: number;
@@ -163,15 +164,29 @@ function vu(context: ArtilleryContext): VuState {
   return s;
 }
 
-const queues = new WeakMap<SoftKey, Promise<unknown>>();
+/** Per shared key: when its last queued ceremony has settled, and how many are queued or running. */
+const queues = new WeakMap<SoftKey, { tail: Promise<unknown>; queued: number }>();
 
-/** Runs `ceremony` on `key` after every one queued before it (the pool's shared key; see the header). */
+/**
+ * Runs `ceremony` on `key` after every one queued before it (the pool's shared key; see the header);
+ * at once when none is (one VU per worker, or a quiet moment), without waiting a turn for the queue.
+ */
 function serially<T>(key: SoftKey, ceremony: () => Promise<T>): Promise<T> {
-  const run = (queues.get(key) ?? Promise.resolve()).then(ceremony, ceremony);
-  queues.set(
-    key,
-    run.catch(() => undefined),
-  );
+  let q = queues.get(key);
+  if (!q) queues.set(key, (q = { tail: Promise.resolve(), queued: 0 }));
+  const queue = q;
+  let run: Promise<T>;
+  if (queue.queued > 0) run = queue.tail.then(ceremony, ceremony);
+  else {
+    try {
+      run = ceremony();
+    } catch (e) {
+      run = Promise.reject(e);
+    }
+  }
+  queue.queued++;
+  const settled = () => void queue.queued--;
+  queue.tail = run.then(settled, settled);
   return run;
 }
 
@@ -284,7 +299,7 @@ export async function softkeyCreate(
 export async function softkeyPickPoolUser(context: ArtilleryContext, events: ArtilleryEvents): Promise<void> {
   const state = vu(context);
   if (!state.settings.pool) throw new SoftkeyArtilleryError('softkeyPickPoolUser needs config.variables.softkey.pool');
-  const signer = await poolSigner(context, state.settings.pool);
+  const signer = (state.signer = await poolSigner(context, state.settings.pool));
   const given = context.vars.softkeyUserIndex; // e.g. from a CSV payload; else a random pool user
   const random = Math.floor(Math.random() * signer.pool.users.length);
   state.poolIndex =
@@ -325,7 +340,7 @@ export async function softkeyGet(
   let credentialId: string;
   let pool: PoolSigner | undefined;
   if (state.poolIndex !== undefined) {
-    pool = await poolSigner(context, state.settings.pool!);
+    pool = state.signer ?? (state.signer = await poolSigner(context, state.settings.pool!));
     key = state.key ?? pool.key; // a resident pool user's own key, else the worker's
     credentialId = pool.user(state.poolIndex).credentialId;
   } else if (state.key && state.credentialId) {
@@ -354,7 +369,7 @@ export async function softkeyGet(
   const response = pool && key === pool.key ? await serially(key, ceremony) : await ceremony();
   events.emit('histogram', 'softkey.sign_ms.get', elapsed(t0));
   events.emit('counter', 'softkey.ceremonies.get', 1);
-  if (pool) events.emit('counter', `softkey.pool.lane.${pool.lane}`, 1);
+  if (pool) events.emit('counter', pool.laneMetric, 1);
   if (!fault && !pool) {
     const authData = b64d(response.response.authenticatorData); // may be a view into a shared buffer: read at its offset
     const signCount = new DataView(authData.buffer, authData.byteOffset, authData.byteLength).getUint32(33); // §6.1 signCount

@@ -212,13 +212,17 @@ type MasterState = ReturnType<typeof readKeyState>;
  */
 export class PoolSigner {
   private readonly last = new Map<string, number>();
+  /** The Artillery counter of this worker's sign-ins (softkey.pool.lane.N). */
+  readonly laneMetric: string;
   private constructor(
     readonly pool: PoolFile,
     readonly key: SoftKey,
     readonly lane: number,
     private readonly now: () => number,
     private readonly master: MasterState,
-  ) {}
+  ) {
+    this.laneMetric = `softkey.pool.lane.${lane}`;
+  }
 
   static async open(dir: string, o: { lane: number; passphrase?: string; now?: () => number }): Promise<PoolSigner> {
     const pool = readPoolFile(dir);

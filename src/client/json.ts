@@ -149,11 +149,14 @@ export interface AuthenticationResponseJSON {
 
 const typeError = (what: string) => new WebAuthnError('TypeError', what);
 
-/** A base64url string or a BufferSource, as a fresh Uint8Array. */
+/**
+ * A base64url string or a BufferSource, as a fresh Uint8Array. A string's bytes are decoded into
+ * memory of their own (a short one's into Node's Buffer pool: read it with byteOffset/byteLength).
+ */
 export function bytesOf(value: unknown, field: string): Uint8Array {
   if (typeof value === 'string') {
     try {
-      return b64u.decode(value).slice();
+      return b64u.decode(value);
     } catch {
       throw new WebAuthnError('EncodingError', `${field} is not base64url`);
     }
@@ -167,7 +170,7 @@ export function bytesOf(value: unknown, field: string): Uint8Array {
 /** bytesOf for a base64url string, its error message made only when it fails. */
 function ownBytesOfBase64url(value: string, field: string, i: number): Uint8Array {
   try {
-    return b64u.decode(value).slice();
+    return b64u.decode(value);
   } catch {
     throw new WebAuthnError('EncodingError', `${field}[${i}].id is not base64url`);
   }
@@ -310,6 +313,11 @@ export function parseRequestOptionsFromJSON(
 
 /** Client extension outputs to their JSON form (§5.1.8: ArrayBuffer members become base64url). */
 export function extensionOutputsToJSON(outputs: Record<string, unknown>): AuthenticationExtensionsClientOutputsJSON {
+  for (const _ in outputs) return convertOutputs(outputs);
+  return {}; // no extension asked for (most ceremonies)
+}
+
+function convertOutputs(outputs: Record<string, unknown>): AuthenticationExtensionsClientOutputsJSON {
   const convert = (v: unknown): unknown => {
     if (v instanceof Uint8Array) return b64u.encode(v);
     if (Array.isArray(v)) return v.map(convert);

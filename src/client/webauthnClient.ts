@@ -37,6 +37,7 @@ import {
   chooseAuthenticator,
   eligibleAuthenticators,
   type AuthenticatorAttachment,
+  type AuthenticatorCandidate,
   type AuthenticatorChooser,
 } from './authenticatorChoice.js';
 import {
@@ -96,6 +97,13 @@ export const DEFAULT_PUB_KEY_CRED_PARAMS: readonly PublicKeyCredentialParameters
 ];
 
 const NO_WRONG_ANSWERS: ReadonlySet<string> = new Set();
+
+/** How a ceremony verifies the user: the uv option, a pinUvAuthToken, or neither. */
+interface Verification {
+  uv?: true;
+  token?: PinUvAuthToken;
+}
+const NO_VERIFICATION: Readonly<Verification> = Object.freeze({});
 
 /** clientDataHash of silent probes: a fixed value, so no signature over real client data escapes without presence. */
 const PREFLIGHT_CLIENT_DATA_HASH = sha256(utf8.encode('softkey: silent pre-flight probe'));
@@ -180,6 +188,19 @@ const typeError = (m: string) => new WebAuthnError('TypeError', m);
 const notAllowed = (m: string, cause?: unknown) =>
   new WebAuthnError('NotAllowedError', m, cause === undefined ? undefined : { cause });
 
+/** What a ceremony asks of the authenticator it uses (authenticatorChoice.ts). */
+interface AuthenticatorRequirements {
+  required?: string;
+  hints?: readonly string[];
+  allowTransports?: ReadonlyArray<readonly string[] | undefined>;
+}
+
+/** The authenticator a ceremony uses: its getInfo and its attachment. */
+interface Chosen {
+  info: GetInfoResponse;
+  attachment: AuthenticatorAttachment;
+}
+
 function uvRequirement(value: string | undefined): UserVerificationRequirement {
   return value === 'required' || value === 'discouraged' ? value : 'preferred';
 }
@@ -187,6 +208,8 @@ function uvRequirement(value: string | undefined): UserVerificationRequirement {
 export class WebAuthnClient {
   /** getInfo of each authenticator, asked once and cached. */
   private readonly infos = new Map<CtapTransport, GetInfoResponse>();
+  /** Each cached getInfo as an authenticator candidate (authenticatorChoice.ts). */
+  private readonly candidates = new WeakMap<GetInfoResponse, AuthenticatorCandidate>();
   /** SHA-256 of the RP IDs this client checked authenticatorData against (bounded; a few per client). */
   private readonly rpIdHashes = new Map<string, Uint8Array>();
   /** This client's transport first, then options.authenticators. */
@@ -350,7 +373,7 @@ export class WebAuthnClient {
    * is the caller's effective domain or a registrable suffix of it, else when the RP's related
    * origins list the caller (§5.11, relatedOrigins.ts); SecurityError otherwise.
    */
-  private async rpIdFor(caller: CallerOrigin, requested: string | undefined, signal?: AbortSignal): Promise<string> {
+  private rpIdFor(caller: CallerOrigin, requested: string | undefined, signal?: AbortSignal): string | Promise<string> {
     try {
       return resolveRpId(caller, requested);
     } catch (e) {
@@ -360,8 +383,9 @@ export class WebAuthnClient {
         !(e instanceof WebAuthnError && e.name === 'SecurityError')
       )
         throw e;
-      await validateRelatedOrigins(caller.origin, requested, this.options.relatedOrigins ?? {}, signal);
-      return requested;
+      return validateRelatedOrigins(caller.origin, requested, this.options.relatedOrigins ?? {}, signal).then(
+        () => requested,
+      );
     }
   }
 
@@ -369,19 +393,36 @@ export class WebAuthnClient {
    * The authenticator a ceremony uses (authenticatorChoice.ts): the ceremony talks to it from now on.
    * None eligible: wait for the timeout (NotAllowedError), as Chromium does.
    */
-  private async pickAuthenticator(
+  private pickAuthenticator(
     c: Ceremony,
-    req: {
-      required?: string;
-      hints?: readonly string[];
-      allowTransports?: ReadonlyArray<readonly string[] | undefined>;
-    },
+    req: AuthenticatorRequirements,
     probe?: (info: GetInfoResponse) => Promise<boolean>,
-  ): Promise<{ info: GetInfoResponse; attachment: AuthenticatorAttachment }> {
+  ): Chosen | Promise<Chosen> {
+    // One authenticator whose getInfo is known (every ceremony after the first): nothing to wait for.
+    const info = this.all.length === 1 ? this.infos.get(this.transport) : undefined;
+    if (info) {
+      const only = eligibleAuthenticators([this.candidate(0, info)], req)[0];
+      if (only) return { info, attachment: only.attachment };
+    }
+    return this.pickAmong(c, req, probe);
+  }
+
+  /** The candidate of authenticator `index` with this getInfo (kept while getInfo is). */
+  private candidate(index: number, info: GetInfoResponse): AuthenticatorCandidate {
+    let cached = this.candidates.get(info);
+    if (!cached) this.candidates.set(info, (cached = candidateOf(index, info)));
+    return cached;
+  }
+
+  private async pickAmong(
+    c: Ceremony,
+    req: AuthenticatorRequirements,
+    probe?: (info: GetInfoResponse) => Promise<boolean>,
+  ): Promise<Chosen> {
     const infos: GetInfoResponse[] = [];
     for (const t of this.all) infos.push(this.infos.get(t) ?? (await c.guard(this.getInfo(c.signal, t))));
     const eligible = eligibleAuthenticators(
-      infos.map((info, i) => candidateOf(i, info)),
+      infos.map((info, i) => this.candidate(i, info)),
       req,
     );
     let chosen =
@@ -417,7 +458,8 @@ export class WebAuthnClient {
     if (options.user.id.length < 1 || options.user.id.length > 64) throw typeError('user.id must be 1 to 64 bytes');
     if (options.challenge.length < 16) throw typeError('challenge must be at least 16 bytes');
     const caller = callerOrigin(ctx.origin);
-    const rpId = await this.rpIdFor(caller, options.rp.id, ctx.signal);
+    const rpIdOrCheck = this.rpIdFor(caller, options.rp.id, ctx.signal);
+    const rpId = typeof rpIdOrCheck === 'string' ? rpIdOrCheck : await rpIdOrCheck;
     // L3 §5.1.3, mediation "conditional" (passkey upgrade): only after an authentication this client
     // mediated for the same origin, and with the user's consent; no user verification is asked for.
     const conditional = ctx.mediation === 'conditional';
@@ -556,7 +598,8 @@ export class WebAuthnClient {
     const caller = callerOrigin(ctx.origin);
     // A public key credential always needs the user (user presence); silent mediation cannot produce one.
     if (ctx.mediation === 'silent') throw notAllowed('silent mediation is not possible for public key credentials');
-    const rpId = await this.rpIdFor(caller, options.rpId, ctx.signal);
+    const rpIdOrCheck = this.rpIdFor(caller, options.rpId, ctx.signal);
+    const rpId = typeof rpIdOrCheck === 'string' ? rpIdOrCheck : await rpIdOrCheck;
     if (options.challenge.length < 16) throw typeError('challenge must be at least 16 bytes');
     const uv = uvRequirement(options.userVerification);
     const topOrigin = ctx.topOrigin === undefined ? undefined : callerOrigin(ctx.topOrigin).origin;
@@ -581,9 +624,9 @@ export class WebAuthnClient {
         ctx.mediation === 'conditional'
           ? await this.autofillChoice(c, caller.origin, rpId, allowCredentials)
           : undefined;
-      const { info, attachment } =
+      const chosen =
         picked ??
-        (await this.pickAuthenticator(
+        this.pickAuthenticator(
           c,
           {
             ...(options.hints && { hints: options.hints }),
@@ -595,7 +638,10 @@ export class WebAuthnClient {
             const chunks = allowCredentials.length > 0 ? this.chunks(eligible, probed) : [undefined];
             return (await this.silentProbe(c, rpId, chunks)) !== undefined;
           },
-        ));
+        );
+      // Steps that answer at once (a known lone authenticator, no UV, no prf or largeBlob) are not
+      // awaited: each await is a turn of the microtask queue on every sign-in.
+      const { info, attachment } = chosen instanceof Promise ? await chosen : chosen;
       const extensions = planGetExtensions(options.extensions, info, { allowCredentials });
 
       let allowList: CredentialDescriptor[] | undefined;
@@ -627,23 +673,19 @@ export class WebAuthnClient {
         allowList = [found];
       }
 
-      const verification = await this.userVerification(
-        c,
-        info,
-        uv,
-        PinUvAuthTokenPermission.ga | extensions.permissions,
-        rpId,
-        {
-          tokenWanted: extensions.permissions !== 0,
-        },
-      );
-      const prf = await this.prfInput(
-        c,
-        info,
-        extensions,
-        verification.token,
-        allowList?.length === 1 ? allowList[0]!.id : undefined,
-      );
+      const verifying = this.userVerification(c, info, uv, PinUvAuthTokenPermission.ga | extensions.permissions, rpId, {
+        tokenWanted: extensions.permissions !== 0,
+      });
+      const verification = verifying instanceof Promise ? await verifying : verifying;
+      const prf = extensions.prf
+        ? await this.prfInput(
+            c,
+            info,
+            extensions,
+            verification.token,
+            allowList?.length === 1 ? allowList[0]!.id : undefined,
+          )
+        : undefined;
       const request = encodeGetAssertionRequest({
         rpId,
         clientDataHash: clientData.hash,
@@ -668,7 +710,10 @@ export class WebAuthnClient {
         outputs,
         largeBlobKey: result.largeBlobKey,
         prf: prf && prfResults(prf.secret, outputs?.get(prf.inputKey), prf.saltCount),
-        largeBlob: await this.largeBlobAfterAssertion(c, info, extensions, result.largeBlobKey, verification.token),
+        largeBlob:
+          extensions.largeBlob && result.largeBlobKey
+            ? await this.largeBlobAfterAssertion(c, info, extensions, result.largeBlobKey, verification.token)
+            : undefined,
       });
 
       const id = b64u.encode(result.credential.id);
@@ -813,19 +858,16 @@ export class WebAuthnClient {
    *   - the PIN from `client.pin` → getPinUvAuthTokenUsingPinWithPermissions (getPinToken on CTAP 2.0);
    *   - neither: "required" → NotAllowedError, otherwise on without UV.
    */
-  private async userVerification(
+  private userVerification(
     c: Ceremony,
     info: GetInfoResponse,
     requirement: UserVerificationRequirement,
     permission: number,
     rpId: string,
     why: { makeCredential?: { rk: boolean }; tokenWanted?: boolean },
-  ): Promise<{ uv?: true; token?: PinUvAuthToken }> {
+  ): Verification | Promise<Verification> {
     const o = info.options ?? {};
-    const pinSet = o.clientPin === true;
-    const builtInUv = o.uv === true;
-    const tokens = o.pinUvAuthToken === true;
-    const protectedByUv = pinSet || builtInUv;
+    const protectedByUv = o.clientPin === true || o.uv === true;
     const mc = why.makeCredential;
     const mcNeedsUv =
       mc !== undefined && (o.alwaysUv === true || (protectedByUv && (o.makeCredUvNotRqd !== true || mc.rk)));
@@ -833,7 +875,23 @@ export class WebAuthnClient {
     const needed = requirement === 'required' || mcNeedsUv || o.alwaysUv === true;
     const wanted =
       needed || (requirement === 'preferred' && protectedByUv) || (why.tokenWanted === true && protectedByUv);
-    if (!wanted) return {};
+    if (!wanted) return NO_VERIFICATION;
+    return this.verifyUser(c, info, requirement, permission, rpId, needed);
+  }
+
+  /** userVerification when it is wanted; `needed`: going on without it is not allowed. */
+  private async verifyUser(
+    c: Ceremony,
+    info: GetInfoResponse,
+    requirement: UserVerificationRequirement,
+    permission: number,
+    rpId: string,
+    needed: boolean,
+  ): Promise<Verification> {
+    const o = info.options ?? {};
+    const pinSet = o.clientPin === true;
+    const builtInUv = o.uv === true;
+    const tokens = o.pinUvAuthToken === true;
 
     if (this.options.userVerifier) {
       if (pinSet || (tokens && builtInUv)) {

@@ -649,11 +649,15 @@ export class Controller {
       if (input[k] !== undefined && typeof input[k] !== 'boolean') throw new ControlError(`${k} must be true or false`);
     if (input.backupEligible !== undefined || input.backupState !== undefined)
       this.setBackup(id, input as { backupEligible?: boolean; backupState?: boolean });
-    this.credentialChanged('credentialUpdated', id, this.d.store.getResident(id), this.d.store.getCounter(id));
-    this.emit({ type: 'credentials' });
+    const signCount = this.d.store.getCounter(id);
+    // Nobody listening (a load test arming a counter per sign-in): no event to build.
+    if (this.listeners.size > 0) {
+      this.credentialChanged('credentialUpdated', id, this.d.store.getResident(id), signCount);
+      this.emit({ type: 'credentials' });
+    }
     const bits = backupFlagBits(this.d.core, id);
     return {
-      signCount: this.d.store.getCounter(id),
+      signCount,
       backupEligible: (bits & 0x08) !== 0,
       backupState: (bits & 0x10) !== 0,
     };
