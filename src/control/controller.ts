@@ -202,10 +202,17 @@ const ALG_NAMES: Record<number, string> = {
   [-257]: 'RS256',
 };
 
+/** The last base64url field decoded (a load test arms the same credential's counter on every sign-in). */
+let lastField: { text: string; bytes: Uint8Array } = { text: '', bytes: new Uint8Array(0) };
+
+/** A base64url field's bytes (the same bytes for the same text: read them, never write them). */
 function bytesField(value: unknown, what: string): Uint8Array {
   if (typeof value !== 'string' || value === '') throw new ControlError(`${what} must be a base64url string`);
+  if (value === lastField.text) return lastField.bytes;
   try {
-    return b64u.decode(value);
+    const bytes = b64u.decode(value);
+    lastField = { text: value, bytes };
+    return bytes;
   } catch {
     throw new ControlError(`${what} is not base64url`);
   }
