@@ -35,7 +35,6 @@ import { startWebServices, type WebServices } from '../main/webServices.js';
 import { WEB_FLAGS, webServicesFromFlags } from './webFlags.js';
 import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices } from '../main/panel.js';
 import { ctlCommand } from './ctlCommands.js';
-import { mcpCommand } from './mcpCommand.js';
 import { listCredentials } from '../main/control.js';
 import { stateCommand } from './stateCommands.js';
 import { listenFor } from '../main/listenErrors.js';
@@ -510,8 +509,11 @@ export async function main(
         return await restore(args, io);
       case 'ctl':
         return await ctlCommand(args, io);
-      case 'mcp':
+      case 'mcp': {
+        // Loaded on demand: the MCP SDK and its schemas cost every other command ~0.3 s of CPU at start-up.
+        const { mcpCommand } = await import('./mcpCommand.js');
         return await mcpCommand(args, io, VERSION);
+      }
       case 'state':
         return await stateCommand(args, io);
       case 'pool':
