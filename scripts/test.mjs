@@ -28,6 +28,7 @@ function walk(dir) {
  * not listed starts after these, in path order; a listed name that no longer exists is ignored.
  */
 const LONG_FIRST = [
+  'main/soak',
   'interop/pythonFido2Split',
   'control/ctl',
   'playwright/fixture',
