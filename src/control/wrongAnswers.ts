@@ -222,6 +222,8 @@ export interface OverrideState {
   armed: ArmedWrongAnswer[];
 }
 
+const NOTHING_ARMED: ReadonlySet<string> = new Set();
+
 /** The armed wrong answers; one-time ones are used up by the ceremony whose layer tells them. */
 export class ArmedWrongAnswers {
   private armed: ArmedWrongAnswer[] = [];
@@ -286,8 +288,9 @@ export class ArmedWrongAnswers {
 
   /** The names armed for this ceremony; the one-time ones of `layer` are used up. */
   take(ceremony: WebAuthnCeremony, layer: 'authenticator' | 'client'): ReadonlySet<string> {
+    if (this.armed.length === 0) return NOTHING_ARMED;
     const now = this.armed.filter((a) => a.ceremonies.includes(ceremony));
-    if (now.length === 0) return new Set();
+    if (now.length === 0) return NOTHING_ARMED;
     const before = this.armed.length;
     this.armed = this.armed.filter(
       (a) => !(a.once && a.ceremonies.includes(ceremony) && LAYER.get(a.answer) === layer),

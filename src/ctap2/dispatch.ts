@@ -13,44 +13,54 @@ import { decodeMakeCredentialRequest, encodeMakeCredentialResponse } from './mak
 import { encodeGetInfoResponse } from './getInfo.js';
 import { CtapError, Status } from './status.js';
 
-type Handler = (a: Ctap2Authenticator, params: Uint8Array, ctx: RequestContext) => Promise<Uint8Array | undefined>;
+/** A command's decode → call → encode: the whole response, status byte CTAP2_OK ‖ its CBOR map (if any). */
+type Handler = (a: Ctap2Authenticator, params: Uint8Array, ctx: RequestContext) => Promise<Uint8Array>;
 
-const EMPTY = new Uint8Array(0);
+/** CTAP2_OK ‖ `body` (a copy: for the encoders that answer the map alone), or CTAP2_OK alone. */
+function ok(body?: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + (body?.length ?? 0));
+  if (body) out.set(body, 1);
+  return out;
+}
 
 /** §6.8 authenticatorCredentialManagement, and 0x41, its FIDO_2_1_PRE form with the same parameters. */
 const credentialManagement: Handler = async (a, p, ctx) =>
-  encodeCredentialManagementResponse(await a.credentialManagement(decodeCredentialManagementRequest(p), ctx));
+  ok(encodeCredentialManagementResponse(await a.credentialManagement(decodeCredentialManagementRequest(p), ctx)));
 
-/** Commands and their decode → call → encode. Extended by later command families. */
+/**
+ * Commands and their decode → call → encode. Extended by later command families. The assertion
+ * responses are encoded after their status byte in one allocation (the hot path, issue 19).
+ */
 export const COMMAND_TABLE = new Map<number, Handler>([
-  [Command.authenticatorGetInfo, async (a) => encodeGetInfoResponse(a.getInfo())],
+  [Command.authenticatorGetInfo, async (a) => ok(encodeGetInfoResponse(a.getInfo()))],
   [
     Command.authenticatorMakeCredential,
-    async (a, p, ctx) => encodeMakeCredentialResponse(await a.makeCredential(decodeMakeCredentialRequest(p), ctx)),
+    async (a, p, ctx) => ok(encodeMakeCredentialResponse(await a.makeCredential(decodeMakeCredentialRequest(p), ctx))),
   ],
   [
     Command.authenticatorGetAssertion,
-    async (a, p, ctx) => encodeGetAssertionResponse(await a.getAssertion(decodeGetAssertionRequest(p), ctx)),
+    async (a, p, ctx) =>
+      encodeGetAssertionResponse(await a.getAssertion(decodeGetAssertionRequest(p), ctx), Status.CTAP2_OK),
   ],
   [
     Command.authenticatorGetNextAssertion,
-    async (a, _p, ctx) => encodeGetAssertionResponse(await a.getNextAssertion(ctx)),
+    async (a, _p, ctx) => encodeGetAssertionResponse(await a.getNextAssertion(ctx), Status.CTAP2_OK),
   ],
   [
     Command.authenticatorClientPIN,
-    async (a, p, ctx) => encodeClientPinResponse(await a.clientPin(decodeClientPinRequest(p), ctx)),
+    async (a, p, ctx) => ok(encodeClientPinResponse(await a.clientPin(decodeClientPinRequest(p), ctx))),
   ],
-  [Command.authenticatorReset, async (a, _p, ctx) => (await a.reset(ctx), undefined)],
-  [Command.authenticatorSelection, async (a, _p, ctx) => (await a.selection(ctx), undefined)],
+  [Command.authenticatorReset, async (a, _p, ctx) => (await a.reset(ctx), ok())],
+  [Command.authenticatorSelection, async (a, _p, ctx) => (await a.selection(ctx), ok())],
   [Command.authenticatorCredentialManagement, credentialManagement],
   [Command.authenticatorCredentialManagementPreview, credentialManagement],
   [
     Command.authenticatorLargeBlobs,
-    async (a, p, ctx) => encodeLargeBlobsResponse(await a.largeBlobs(decodeLargeBlobsRequest(p), ctx)),
+    async (a, p, ctx) => ok(encodeLargeBlobsResponse(await a.largeBlobs(decodeLargeBlobsRequest(p), ctx))),
   ],
   [
     Command.authenticatorConfig,
-    async (a, p, ctx) => (await a.authenticatorConfig(decodeAuthenticatorConfigRequest(p), ctx), undefined),
+    async (a, p, ctx) => (await a.authenticatorConfig(decodeAuthenticatorConfigRequest(p), ctx), ok()),
   ],
 ]);
 
@@ -78,10 +88,7 @@ export async function dispatchCtap2(
   }
   try {
     authenticator.beforeCommand?.(command);
-    const body = (await handler(authenticator, request.subarray(1), ctx)) ?? EMPTY;
-    const out = new Uint8Array(1 + body.length);
-    out.set(body, 1);
-    return out;
+    return await handler(authenticator, request.subarray(1), ctx);
   } catch (e) {
     if (e instanceof CtapError) return new Uint8Array([e.status]);
     options.onInternalError?.(e);

@@ -91,9 +91,12 @@ export function decodeGetAssertionRequest(params: Uint8Array): GetAssertionReque
   return req;
 }
 
-/** Authenticator: the response map (after the status byte). */
-export function encodeGetAssertionResponse(res: GetAssertionResponse): Uint8Array {
-  return encode(getAssertionResponse.toMap(res));
+/**
+ * Authenticator: the response map (after the status byte); with `status`, that byte ‖ the map, the
+ * whole response in one allocation (the dispatcher's hot path).
+ */
+export function encodeGetAssertionResponse(res: GetAssertionResponse, status?: number): Uint8Array {
+  return encode(getAssertionResponse.toMap(res), status);
 }
 
 /**

@@ -236,11 +236,7 @@ export function decodeRequestMap(params: Uint8Array): CborMap {
 
 /** command byte ‖ canonical CBOR of the parameters (none: the command byte alone), CTAP 2.1 §6. */
 export function commandBytes(command: number, params?: ReadonlyMap<CborKey, Encodable>): Uint8Array {
-  const body = params ? encode(params) : new Uint8Array(0);
-  const out = new Uint8Array(1 + body.length);
-  out[0] = command;
-  out.set(body, 1);
-  return out;
+  return params ? encode(params, command) : Uint8Array.of(command);
 }
 
 /** Responses may nest deeper than requests: compound attStmt → statement → attStmt → x5c (WebAuthn L3 §8.9). */

@@ -25,6 +25,7 @@ import {
   INIT_DATA_SIZE,
   MAX_MESSAGE_SIZE,
 } from './constants.js';
+import { allocBytes } from '../encoding/bytes.js';
 import { decodePacket } from './packet.js';
 
 export type AssemblerResult =
@@ -107,7 +108,7 @@ export class Assembler {
     if (packet.bcnt <= INIT_DATA_SIZE || isInit) {
       return this.singlePacket(packet.cid, packet.cmd, packet.bcnt, packet.data);
     }
-    const buffer = new Uint8Array(packet.bcnt);
+    const buffer = allocBytes(packet.bcnt); // pooled: a message is mostly 65–1024 bytes (bytes.ts)
     buffer.set(packet.data, 0);
     this.pending = { cid: packet.cid, cmd: packet.cmd, buffer, filled: INIT_DATA_SIZE, nextSeq: 0 };
     return { kind: 'need-more', cid: packet.cid };

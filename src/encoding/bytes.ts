@@ -21,9 +21,63 @@ export function equal(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/** Copies of 65–1024 bytes come from one shared ArrayBuffer of this size at a time (see copyBytes). */
+const POOL_SIZE = 16 * 1024;
+const POOLED_MIN = 65;
+const POOLED_MAX = 1024;
+let pool = new ArrayBuffer(POOL_SIZE);
+let poolOffset = 0;
+
+/**
+ * A copy of `src[start, end)` as a plain Uint8Array. V8 keeps a typed array of more than 64 bytes
+ * off its heap, and allocating, tracking and freeing that memory costs more than the copy; so, as
+ * Node's Buffer pool does, copies of 65–1024 bytes are views into a shared 16 KiB ArrayBuffer (8-byte
+ * aligned; a new one when it is used up). A copy's `.buffer` is therefore not its own: read it with
+ * byteOffset and byteLength (every use here does). The CBOR codec's outputs (a credential ID, a
+ * response) are such copies.
+ */
+export function copyBytes(src: Uint8Array, start = 0, end = src.length): Uint8Array {
+  const n = end - start;
+  if (n < POOLED_MIN || n > POOLED_MAX) return src.slice(start, end);
+  const out = allocBytes(n);
+  out.set(src.subarray(start, end));
+  return out;
+}
+
+/** `n` zero bytes, from the shared pool when 65–1024 (see copyBytes: pooled memory is never handed out twice). */
+export function allocBytes(n: number): Uint8Array {
+  if (n < POOLED_MIN || n > POOLED_MAX) return new Uint8Array(n);
+  if (poolOffset + n > POOL_SIZE) {
+    pool = new ArrayBuffer(POOL_SIZE);
+    poolOffset = 0;
+  }
+  const out = new Uint8Array(pool, poolOffset, n);
+  poolOffset = (poolOffset + n + 7) & ~7;
+  return out;
+}
+
+/**
+ * The last bytes toHex converted (a copy) and their hex: one request names the same credential ID to
+ * several caches keyed by hex (opened IDs, signing keys, counters), and comparing 65 bytes costs
+ * less than converting them again.
+ */
+let lastBytes = new Uint8Array(0);
+let lastHex = '';
+
 /** Lowercase hex (node's native encoder on a view of the same memory: ~3× a JS loop for an ID). */
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  const n = bytes.length;
+  if (n === lastBytes.length && n >= 16) {
+    let i = 0;
+    while (i < n && bytes[i] === lastBytes[i]) i++;
+    if (i === n) return lastHex;
+  }
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('hex');
+  if (n >= 16 && n <= 256) {
+    lastBytes = bytes.slice();
+    lastHex = hex;
+  }
+  return hex;
 }
 
 export function fromHex(hex: string): Uint8Array {

@@ -13,6 +13,8 @@
  * deeper than 4 (the top-level container is depth 1).
  */
 
+import { copyBytes } from './bytes.js';
+
 export type CborValue = number | bigint | string | boolean | null | Uint8Array | CborValue[] | CborMap;
 
 export type CborKey = number | string;
@@ -215,14 +217,19 @@ function sortedInsert(keys: Uint8Array[], values: Encodable[], key: Uint8Array, 
 /** One writer reused by every encode() (a fresh one only when encode() is re-entered). */
 let shared: Writer | undefined = new Writer(1024);
 
-/** Encodes canonically (CTAP2 §8: minimal lengths, definite lengths, length-first sorted keys). */
-export function encode(value: Encodable): Uint8Array {
+/**
+ * Encodes canonically (CTAP2 §8: minimal lengths, definite lengths, length-first sorted keys).
+ * `prefix`: a byte written before the item (a status or command byte), so that a message of that
+ * byte ‖ CBOR is one allocation rather than an encoding and a copy.
+ */
+export function encode(value: Encodable, prefix?: number): Uint8Array {
   const w = shared ?? new Writer();
   shared = undefined;
   w.length = 0;
   try {
+    if (prefix !== undefined) w.byte(prefix);
     encodeInto(w, value);
-    return w.buf.slice(0, w.length);
+    return copyBytes(w.buf, 0, w.length);
   } finally {
     // A writer grown for a large item (a large-blob array) is not kept.
     if (w.buf.length <= 64 * 1024) shared = w;
@@ -305,7 +312,7 @@ class Reader {
         return typeof value === 'bigint' ? -1n - value : -1 - value;
       case 2: {
         const n = this.length(value);
-        const out = this.bytes.slice(this.offset, this.offset + n);
+        const out = copyBytes(this.bytes, this.offset, this.offset + n);
         this.offset += n;
         return out;
       }
