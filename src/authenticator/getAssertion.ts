@@ -49,7 +49,7 @@ export async function getAssertion(
   const prompt = { operation: 'getAssertion' as const, rpId: req.rpId, message: `Sign in to ${req.rpId}?` };
 
   // Steps 1–2: pinUvAuthParam probe and protocol checks.
-  const protocol = await pinUvAuthPreamble(core, req, ctx, prompt);
+  const protocol = req.pinUvAuthParam === undefined ? undefined : await pinUvAuthPreamble(core, req, ctx, prompt);
 
   // Step 4: options. pinUvAuthParam takes precedence over the "uv" option.
   if (req.options?.rk !== undefined) throw new CtapError(Status.CTAP2_ERR_UNSUPPORTED_OPTION, 'rk in getAssertion');

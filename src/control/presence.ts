@@ -107,6 +107,11 @@ export class PresenceBroker implements UserPresence, TransactionReview {
 
   // --- UserPresence (authenticator port) ---
   request(req: PresenceRequest, signal: AbortSignal): Promise<PresenceResult> {
+    // 'auto' answers at once and shows nothing: no prompt is built (the hot path of every assertion).
+    if (this.mode === 'auto' && !this.withhold) {
+      this.nextId++;
+      return Promise.resolve(req.longTouch ? 'longTouch' : 'approved');
+    }
     return this.decide(this.promptOf('presence', req), signal, (s) => this.delegate(req, s));
   }
 

@@ -92,10 +92,19 @@ export const openMap: Codec<ReadonlyMap<CborKey, Encodable>> = {
 export const anyValue: Codec<CborValue> = { decode: (v) => v, encode: identity };
 
 export function arrayOf<T>(item: Codec<T>): Codec<T[]> {
+  // The items' paths for the last path seen (a struct passes the same string each time): no string per item.
+  let pathsOf: string | undefined;
+  let paths: string[] = [];
   return {
     decode: (v, path) => {
       if (!Array.isArray(v)) throw unexpected(path, 'an array');
-      return v.map((x, i) => item.decode(x, `${path}[${i}]`));
+      if (path !== pathsOf) {
+        pathsOf = path;
+        paths = [];
+      }
+      const out: T[] = new Array<T>(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = item.decode(v[i]!, (paths[i] ??= `${path}[${i}]`));
+      return out;
     },
     encode: (list) => list.map((x) => item.encode(x)),
   };
@@ -185,11 +194,19 @@ export function struct<O>(members: Members<O>, options: StructOptions = {}): Str
     }
     return out;
   };
+  // The members' paths for the last path seen (the same string on every request): no string per member.
+  let namesOf: string | undefined;
+  let names: string[] = [];
   const fromMap = (map: CborMap, path: string): O => {
     const out: Record<string, unknown> = {};
-    for (const row of rows) {
+    if (path !== namesOf) {
+      namesOf = path;
+      names = rows.map((row) => `${path}.${row.name}`);
+    }
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
       const x = map.get(row.key);
-      const name = `${path}.${row.name}`;
+      const name = names[i]!;
       if (x === undefined) {
         if (!row.optional) throw new CtapError(Status.CTAP2_ERR_MISSING_PARAMETER, name);
         continue;

@@ -239,6 +239,27 @@ export function encode(value: Encodable, prefix?: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
+/**
+ * Short ASCII text strings decoded before (map keys such as "id" and "type", "public-key", an RP
+ * ID), by an FNV-1a-style hash of their bytes: a request's strings are mostly these, and building a
+ * string costs more than comparing one. One string per slot; a different string in the slot replaces it.
+ */
+const ASCII_SLOTS = 256;
+const asciiSeen: Array<string | undefined> = new Array<string | undefined>(ASCII_SLOTS);
+
+function shortAscii(b: Uint8Array, start: number, n: number, hash: number): string {
+  const slot = hash & (ASCII_SLOTS - 1);
+  const seen = asciiSeen[slot];
+  if (seen !== undefined && seen.length === n) {
+    let i = 0;
+    while (i < n && seen.charCodeAt(i) === b[start + i]) i++;
+    if (i === n) return seen;
+  }
+  const s = String.fromCharCode.apply(null, b.subarray(start, start + n) as unknown as number[]);
+  asciiSeen[slot] = s;
+  return s;
+}
+
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
 class Reader {
@@ -318,14 +339,21 @@ class Reader {
       }
       case 3: {
         const n = this.length(value);
-        const view = this.bytes.subarray(this.offset, this.offset + n);
+        const start = this.offset;
         this.offset += n;
         if (n <= 64) {
-          // Short ASCII (names, keys, RP IDs): no TextDecoder call.
+          // Short ASCII (names, keys, RP IDs): no TextDecoder call, and the ones seen before are not built again.
+          const b = this.bytes;
+          let hash = n;
           let ascii = true;
-          for (let i = 0; i < n; i++) if (view[i]! >= 0x80) ascii = false;
-          if (ascii) return String.fromCharCode.apply(null, view as unknown as number[]);
+          for (let i = start; i < start + n; i++) {
+            const c = b[i]!;
+            if (c >= 0x80) ascii = false;
+            hash = Math.imul(hash ^ c, 0x01000193);
+          }
+          if (ascii) return shortAscii(b, start, n, hash);
         }
+        const view = this.bytes.subarray(start, start + n);
         try {
           return textDecoder.decode(view);
         } catch {

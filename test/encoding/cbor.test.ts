@@ -182,3 +182,18 @@ describe('CBOR against cbor2 (independent oracle)', () => {
     );
   });
 });
+
+describe('short text strings (decoded strings are remembered by a hash of their bytes)', () => {
+  it('answers each string as cbor2 does, however many share a slot and however often they repeat', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ maxLength: 70 }), { minLength: 1, maxLength: 600 }), (strings) => {
+        const bytes = encode(strings);
+        const expected = oracleDecode(bytes) as string[];
+        assert.deepEqual(decode(bytes), expected);
+        assert.deepEqual(decode(bytes), expected);
+        assert.deepEqual(decode(encode([...strings].reverse())), [...expected].reverse());
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
