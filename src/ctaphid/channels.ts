@@ -108,6 +108,8 @@ export class CtapHidDevice {
 
   /** Allocated CIDs, least recently used first. */
   private readonly channels = new Set<number>();
+  /** The last of `channels` (the most recently used), or undefined when unknown. */
+  private newestChannel: number | undefined;
   private readonly assembler: Assembler;
   private assemblyTimer: unknown = undefined;
   /** When the last packet of the message being assembled arrived (scheduler time). */
@@ -166,7 +168,10 @@ export class CtapHidDevice {
     if (this.transaction !== undefined) this.endTransaction(this.transaction, 'power cycle');
     this.assembler.reset();
     this.syncAssemblyTimer(false);
-    if (!options.keepChannels) this.channels.clear();
+    if (!options.keepChannels) {
+      this.channels.clear();
+      this.newestChannel = undefined;
+    }
     this.lock = undefined;
   }
 
@@ -353,6 +358,7 @@ export class CtapHidDevice {
     for (let c = 1; cid === undefined; c++) if (valid(c)) cid = c;
     this.evictIfFull();
     this.channels.add(cid);
+    this.newestChannel = cid;
     return cid;
   }
 
@@ -367,13 +373,16 @@ export class CtapHidDevice {
     for (const c of this.channels) {
       if (c === this.transaction?.cid || c === this.lock?.cid || c === this.assembler.pendingCid) continue;
       this.channels.delete(c);
+      if (c === this.newestChannel) this.newestChannel = undefined;
       return;
     }
   }
 
   private touch(cid: number): void {
+    if (cid === this.newestChannel) return; // already last: every report of a transaction comes here
     this.channels.delete(cid);
     this.channels.add(cid);
+    this.newestChannel = cid;
   }
 
   /** A request of another CID is being assembled or processed. */

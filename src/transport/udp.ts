@@ -8,6 +8,8 @@
  * Bytes in and out only: no protocol logic here.
  */
 import dgram from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { equal, fromHex } from '../encoding/bytes.js';
 import { hostPort, portEvents, type HidReportPort } from './hidPort.js';
 
@@ -83,6 +85,26 @@ export interface UdpHostTransport {
 
 const defaultOnError = (error: unknown) => console.error('[udp]', error);
 
+/**
+ * The sockets' address lookup: an IP literal (what the reply and device addresses almost always are)
+ * answers at once, a name goes to dns.lookup. Node's default runs dns.lookup for every datagram,
+ * which answers an IP literal one tick later, after a regular-expression test: per 64-byte report.
+ */
+const literals = new Map<string, number>();
+function lookup(
+  host: string,
+  family: number | object,
+  callback: (error: Error | null, address: string, family: number) => void,
+): void {
+  let ipFamily = literals.get(host);
+  if (ipFamily === undefined) {
+    ipFamily = isIP(host);
+    if (ipFamily !== 0 && literals.size < 64) literals.set(host, ipFamily);
+  }
+  if (ipFamily !== 0) callback(null, host, ipFamily);
+  else dnsLookup(host, family as number, callback);
+}
+
 function bind(socket: dgram.Socket, port: number, host: string): Promise<UdpAddress> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
@@ -129,7 +151,7 @@ export async function startUdpDeviceTransport(options: UdpDeviceTransportOptions
   const onError = options.onError ?? defaultOnError;
   const state = { closed: false };
 
-  const socket = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
+  const socket = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', lookup });
   const address = await bind(socket, port, host);
   socket.on('error', onError);
   socket.on('message', (msg) => {
@@ -189,7 +211,7 @@ export async function connectUdpHost(options: UdpHostTransportOptions = {}): Pro
   const state = { closed: false };
   const listeners = new Set<(report: Uint8Array) => void>();
 
-  const socket = dgram.createSocket({ type: bindHost.includes(':') ? 'udp6' : 'udp4' });
+  const socket = dgram.createSocket({ type: bindHost.includes(':') ? 'udp6' : 'udp4', lookup });
   const address = await bind(socket, bindPort, bindHost);
   socket.on('error', onError);
   socket.on('message', (msg) => {
