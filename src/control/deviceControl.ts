@@ -93,12 +93,13 @@ export function prepareControl(options: {
   const interpose: ControlInterposer = {
     ctap2: (next) => {
       const faulty = faultyCtap2(faults, next);
-      return async (request, ctx) => {
+      return (request, ctx) => {
         tracer.ctap2Request(request, ctx.cid);
-        const response = await faulty(request, ctx);
-        tracer.ctap2Response(request, response, ctx.cid);
-        if (CHANGES_CREDENTIALS.has(request[0]!) && response[0] === 0) controller?.emit({ type: 'credentials' });
-        return response;
+        return faulty(request, ctx).then((response) => {
+          tracer.ctap2Response(request, response, ctx.cid);
+          if (CHANGES_CREDENTIALS.has(request[0]!) && response[0] === 0) controller?.emit({ type: 'credentials' });
+          return response;
+        });
       };
     },
     ctap1: (next) => {
