@@ -9,12 +9,18 @@
  * sets and page script cannot forge (Puppeteer's exposeFunction does not say which frame called,
  * so it cannot serve as a trusted channel). The bridge closes with the page or browser.
  *
+ * The bridge also learns from Puppeteer which origins the attached pages show at top level (their
+ * main frames), so that script in a cross-origin frame that reaches the bridge by itself, without the
+ * shim's grant request, is refused as the shim would refuse it (WebAuthn L3 §5.9, server.ts).
+ *
  * Type-only import of puppeteer-core: it is an optional peer dependency.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page, Target } from 'puppeteer-core';
 import { WebAuthnClient } from '../client/index.js';
 import { encode as base64url } from '../encoding/base64url.js';
 import type { AttachableKey } from './playwright.js';
+import { normalizeOrigin } from './protocol.js';
 import { startBridgeServer, type BridgeServer } from './server.js';
 import type { BridgeClient } from './session.js';
 
@@ -34,6 +40,30 @@ export interface Attachment {
   detach(): Promise<void>;
 }
 
+/** How long the bridge waits for a page to say its own origin. */
+const ASK_PAGE_MS = 2000;
+
+/**
+ * Whether one of `pages` shows a document of `origin` at top level: Puppeteer's record of the main
+ * frame's URL, else (it may lag a navigation that has just committed) the main frame asked itself.
+ */
+async function showsAtTopLevel(pages: ReadonlySet<Page>, origin: string): Promise<boolean> {
+  const open = [...pages].filter((p) => !p.isClosed());
+  if (open.some((p) => normalizeOrigin(p.url()) === origin)) return true;
+  const ask = async (p: Page) => {
+    const stop = new AbortController();
+    try {
+      return await Promise.race([
+        p.evaluate(() => location.origin).catch(() => undefined),
+        sleep(ASK_PAGE_MS, undefined, { signal: stop.signal }).catch(() => undefined),
+      ]);
+    } finally {
+      stop.abort();
+    }
+  };
+  return (await Promise.all(open.map(ask))).includes(origin);
+}
+
 function isPage(target: Page | Browser | BrowserContext): target is Page {
   return typeof (target as Page).evaluateOnNewDocument === 'function';
 }
@@ -45,7 +75,14 @@ export async function attach(
 ): Promise<Attachment> {
   const client = options.client ?? key.client ?? new WebAuthnClient(key);
   const token = base64url(globalThis.crypto.getRandomValues(new Uint8Array(24)));
-  const bridge = await startBridgeServer({ client, token, port: 0, allowedOrigins: options.origins ?? 'any' });
+  const pages = new Set<Page>();
+  const bridge = await startBridgeServer({
+    client,
+    token,
+    port: 0,
+    allowedOrigins: options.origins ?? 'any',
+    topLevel: (origin) => showsAtTopLevel(pages, origin),
+  });
   const script = bridge.shimScript();
   let closed = false;
   const detach = async () => {
@@ -54,6 +91,8 @@ export async function attach(
     await bridge.close();
   };
   const prepare = async (page: Page) => {
+    pages.add(page);
+    page.once('close', () => pages.delete(page));
     await page.evaluateOnNewDocument(script);
   };
   if (isPage(target)) {

@@ -12,7 +12,12 @@
  * rpId rules (WebAuthn L3 §5.1.3 step 7-8) apply to the page as they would in a browser.
  *
  * A cross-origin frame's create()/get() is served only with a grant its embedder's own connection
- * gave for it (WebAuthn L3 §5.9, permissionsPolicy.ts); clientData then carries the top origin.
+ * gave for it (WebAuthn L3 §5.9, permissionsPolicy.ts); clientData then carries the top origin. The
+ * shim asks for that grant, but script in the frame could skip the shim and talk to the bridge
+ * itself; so when the bridge is told which origins have a top-level document open (`topLevel`, from
+ * the browser driver or the shim proxy), a connection of any other origin is a frame's: without a
+ * grant its create()/get() gets the same NotAllowedError, and it can neither signal nor vouch for a
+ * frame of its own (a grant offer needs a top-level document or a grant of the offerer's own, `via`).
  *
  * GET /shim.js?token=TOKEN serves the shim, already pointing at this server, for pages that want
  * to include it with a <script> tag.
@@ -53,6 +58,12 @@ export interface BridgeServerOptions {
   allowedOrigins?: readonly string[] | 'any';
   /** Called for refused connections and protocol trouble (for logs); never throws. */
   onEvent?: (event: string) => void;
+  /**
+   * Whether a top-level document of `origin` is open in the browser, by the driver's own record (not
+   * anything a page says). Given, connections of other origins are taken for frames (see above).
+   * Without it every connection counts as a top-level document's: the token and the origins gate it.
+   */
+  topLevel?: (origin: string) => boolean | Promise<boolean>;
 }
 
 export interface BridgeServer {
@@ -69,6 +80,9 @@ export interface BridgeServer {
   shimScript(): string;
   close(): Promise<void>;
 }
+
+/** The NotAllowedError message of a frame's signal (the shim says the same before asking). */
+const CROSS_ORIGIN_SIGNAL = 'softkey does not serve cross-origin frames';
 
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -127,7 +141,23 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
 
   // Cross-origin frames (L3 §5.9): grants one connection (the embedder) gives another (the frame).
   const grants = new FrameGrants();
-  async function answer(session: BridgeSession, message: unknown, origin: string): Promise<BridgeReply | undefined> {
+  /** One connection: one document of one origin, top-level or a frame for its whole life. */
+  interface Connection {
+    origin: string;
+    /** Known to be a top-level document's (asked once it matters; only a yes is kept). */
+    top: boolean;
+  }
+  const isTopLevel = async (c: Connection): Promise<boolean> => {
+    if (c.top || !options.topLevel) return true;
+    try {
+      c.top = (await options.topLevel(c.origin)) === true;
+    } catch (e) {
+      log(`cannot tell whether ${c.origin} is a top-level document: ${(e as Error).message}`);
+    }
+    return c.top;
+  };
+  async function answer(session: BridgeSession, message: unknown, c: Connection): Promise<BridgeReply | undefined> {
+    const origin = c.origin;
     const m = (typeof message === 'object' && message !== null ? message : {}) as Record<string, unknown>;
     const id = typeof m.id === 'string' ? m.id : '';
     const refuse = (text: string): BridgeReply => ({
@@ -145,6 +175,8 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
           : undefined;
       if (!frameOrigin || !feature || typeof m.nonce !== 'string' || (m.via !== undefined && typeof m.via !== 'string'))
         return refuse('malformed grant');
+      // Only a top-level document, or a frame showing its own grant, vouches for a frame.
+      if (m.via === undefined && !(await isTopLevel(c))) return refuse(notGrantedMessage(feature, origin));
       const why = grants.offer(origin, {
         nonce: m.nonce,
         frameOrigin,
@@ -154,8 +186,13 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       });
       return why === undefined ? { id, ok: true, value: null } : refuse(why);
     }
-    if (m.grant === undefined || (m.type !== 'create' && m.type !== 'get')) return session.handle(message, origin);
-    const feature = featureFor(m.type);
+    const ceremony = m.type === 'create' || m.type === 'get';
+    if (!ceremony || m.grant === undefined) {
+      if (ceremony && !(await isTopLevel(c))) return refuse(notGrantedMessage(featureFor(m.type as 'get'), origin));
+      if (m.type === 'signal' && !(await isTopLevel(c))) return refuse(CROSS_ORIGIN_SIGNAL);
+      return session.handle(message, origin);
+    }
+    const feature = featureFor(m.type as 'create' | 'get');
     const top = typeof m.grant === 'string' ? grants.take(m.grant, origin, feature) : undefined;
     if (top === undefined) return refuse(notGrantedMessage(feature, origin));
     return session.handle(message, origin, top);
@@ -164,6 +201,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
   function serve(ws: WebSocket, origin: string): void {
     explainOversizeClose(ws, MAX_MESSAGE_BYTES);
     const session = new BridgeSession(options.client);
+    const connection: Connection = { origin, top: false };
     ws.on('message', (data, isBinary) => {
       let message: unknown;
       try {
@@ -171,7 +209,7 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
       } catch {
         message = undefined;
       }
-      void answer(session, message, origin).then((reply) => {
+      void answer(session, message, connection).then((reply) => {
         if (reply && ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
       });
     });

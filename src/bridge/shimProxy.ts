@@ -11,6 +11,10 @@
  * doctype, else first. CONNECT (https) is tunnelled untouched: TLS pages are not modified.
  * A Content-Security-Policy that forbids inline scripts blocks the shim (the page then has no
  * WebAuthn, as before).
+ *
+ * It also notes which origins the browser has loaded as top-level documents (Fetch Metadata
+ * `Sec-Fetch-Dest: document`, a header page script cannot set), for the bridge to tell a frame's
+ * connection from a top-level page's (server.ts `topLevel`).
  */
 import {
   createServer,
@@ -38,6 +42,11 @@ export interface ShimProxy {
   readonly port: number;
   /** HOST:PORT, for a browser's manual httpProxy setting. */
   readonly address: string;
+  /**
+   * Whether a top-level document of `origin` has come through this proxy (`Sec-Fetch-Dest:
+   * document`); true for every origin while the browser sends no Fetch Metadata (it cannot tell).
+   */
+  topLevel(origin: string): boolean;
   close(): Promise<void>;
 }
 
@@ -87,6 +96,8 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
   const agent = new Agent({ keepAlive: true });
   const host = options.host ?? '127.0.0.1';
   const sockets = new Set<Socket>();
+  const topOrigins = new Set<string>();
+  let fetchMetadata = false;
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let target: URL;
@@ -103,6 +114,9 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
         .end(`softkey shim proxy: cannot forward ${target.protocol} URLs\n`);
       return;
     }
+    const dest = req.headers['sec-fetch-dest'];
+    if (dest !== undefined) fetchMetadata = true;
+    if (dest === 'document') topOrigins.add(target.origin);
     const inject = origins === 'any' || origins.includes(target.origin);
     const headers = withoutHopByHop(req.headers);
     if (inject) headers['accept-encoding'] = 'identity';
@@ -196,6 +210,7 @@ export async function startShimProxy(options: ShimProxyOptions): Promise<ShimPro
     host,
     port,
     address: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+    topLevel: (origin) => !fetchMetadata || topOrigins.has(origin),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -262,6 +262,8 @@ export async function startWebDriverIntermediary(
       port: 0,
       allowedOrigins: 'any',
       onEvent: log,
+      // Through the shim proxy, frames are told from top-level pages by Fetch Metadata (shimProxy.ts).
+      topLevel: (origin) => proxy?.topLevel(origin) ?? true,
     });
     let proxy: ShimProxy | undefined;
     const cleanup = async () => {

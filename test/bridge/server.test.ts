@@ -206,6 +206,70 @@ describe("bridge server: a cross-origin frame served on its embedder's grant (L3
   });
 });
 
+describe('bridge server: frames that skip the shim (topLevel given)', () => {
+  const FRAME = 'http://127.0.0.1:5174';
+  it('serves top-level origins; a frame origin only with a grant, never its own; signals refused, capabilities kept', async () => {
+    const b = await startBridgeServer({
+      client: new WebAuthnClient(key),
+      token: TOKEN,
+      port: 0,
+      allowedOrigins: [ORIGIN, FRAME],
+      topLevel: (origin) => origin === ORIGIN,
+    });
+    const connect = async (origin: string) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${b.port}/?token=${TOKEN}`, { origin });
+      await new Promise((resolve) => ws.once('open', resolve));
+      const ask = (m: Record<string, unknown>) =>
+        new Promise<BridgeReply>((resolve) => {
+          ws.once('message', (d) => resolve(JSON.parse(d.toString()) as BridgeReply));
+          ws.send(JSON.stringify(m));
+        });
+      return { ws, ask };
+    };
+    try {
+      const top = await connect(ORIGIN);
+      const frame = await connect(FRAME);
+      const create = { type: 'create', origin: FRAME, options: creation('127.0.0.1') };
+      const grant = { type: 'grant', frameOrigin: FRAME, feature: 'publickey-credentials-create', allow: null };
+      const notGranted = `the embedding page has not granted publickey-credentials-create to ${FRAME} (iframe allow attribute)`;
+      const refused = (id: string, message = notGranted) => ({
+        id,
+        ok: false,
+        error: { name: 'NotAllowedError', message },
+      });
+
+      assert.deepEqual(await frame.ask({ ...create, id: 'f1' }), refused('f1'));
+      assert.deepEqual(
+        await frame.ask({ ...grant, id: 'f2', origin: FRAME, nonce: 'self-nonce-0123456789' }),
+        refused('f2'),
+      );
+      assert.deepEqual(await frame.ask({ ...create, id: 'f3', grant: 'self-nonce-0123456789' }), refused('f3'));
+      assert.deepEqual(
+        await frame.ask({ type: 'signal', id: 'f4', origin: FRAME, signal: 'unknownCredential', options: {} }),
+        refused('f4', 'softkey does not serve cross-origin frames'),
+      );
+      assert.equal((await frame.ask({ type: 'capabilities', id: 'f5', origin: FRAME })).ok, true);
+      // The top-level page grants it (iframe allow): then the frame is served, once.
+      const given = await top.ask({
+        ...grant,
+        id: 't1',
+        origin: ORIGIN,
+        nonce: 'top-nonce-0123456789',
+        allow: 'publickey-credentials-create',
+      });
+      assert.deepEqual(given, { id: 't1', ok: true, value: null });
+      const served = await frame.ask({ ...create, id: 'f6', grant: 'top-nonce-0123456789' });
+      assert.equal(served.ok, true, JSON.stringify(served));
+      const own = await top.ask({ type: 'create', id: 't2', origin: ORIGIN, options: creation() });
+      assert.equal(own.ok, true, JSON.stringify(own));
+      top.ws.close();
+      frame.ws.close();
+    } finally {
+      await b.close();
+    }
+  });
+});
+
 describe('bridge server: abort', () => {
   it('an abort message cancels the running request with AbortError', async () => {
     const hanging = await openSoftKey({ dataDir: ':memory:', presence: 'timeout', userActionTimeoutMs: 60_000 });

@@ -13,14 +13,18 @@ import { injectScript, startShimProxy, type ShimProxy } from '../../src/bridge/s
 const PAGE =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><script>window.page = 1</script></head><body>é</body></html>';
 
-function get(proxy: ShimProxy, url: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+function get(
+  proxy: ShimProxy,
+  url: string,
+  extra: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
         host: proxy.host,
         port: proxy.port,
         path: url,
-        headers: { host: url.startsWith('http') ? new URL(url).host : 'proxy', 'accept-encoding': 'gzip' },
+        headers: { host: url.startsWith('http') ? new URL(url).host : 'proxy', 'accept-encoding': 'gzip', ...extra },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -110,5 +114,27 @@ describe('shim proxy', () => {
     });
     assert.equal(reply, '101');
     assert.deepEqual(seenOrigins, ['http://localhost:1234']);
+  });
+});
+
+describe('shim proxy: top-level documents (Fetch Metadata)', () => {
+  it('counts an origin as top-level once a Sec-Fetch-Dest: document came through; every origin before any metadata', async () => {
+    const site = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE));
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const port = (site.address() as AddressInfo).port;
+    const top = `http://127.0.0.1:${port}`;
+    const framed = `http://localhost:${port}`;
+    const proxy = await startShimProxy({ script: () => '', origins: 'any' });
+    try {
+      assert.deepEqual([proxy.topLevel(top), proxy.topLevel(framed)], [true, true]);
+      await get(proxy, `${framed}/`, { 'sec-fetch-dest': 'iframe' });
+      assert.deepEqual([proxy.topLevel(top), proxy.topLevel(framed)], [false, false]);
+      await get(proxy, `${top}/`, { 'sec-fetch-dest': 'document' });
+      assert.deepEqual([proxy.topLevel(top), proxy.topLevel(framed)], [true, false]);
+    } finally {
+      await proxy.close();
+      site.closeAllConnections();
+      await new Promise((resolve) => site.close(resolve));
+    }
   });
 });

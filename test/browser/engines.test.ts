@@ -62,6 +62,20 @@ const fillAndSubmit = (page: EnginePage, form: { username: string; button: strin
 const FRAMED_PAGE = `<!doctype html><title>framed</title><script>
 addEventListener('message', function (e) {
   if (!e.data || typeof e.data.op !== 'string') return;
+  if (e.data.op === 'direct') {
+    // Past the shim: this frame's own WebSocket to the bridge (as if its token had leaked), the
+    // messages sent one after another; the replies (or how the socket ended) posted back.
+    var replies = [];
+    var ws = new WebSocket(e.data.url);
+    var next = function () {
+      if (replies.length === e.data.messages.length) { ws.close(); e.source.postMessage({ replies: replies }, '*'); }
+      else ws.send(JSON.stringify(e.data.messages[replies.length]));
+    };
+    ws.onopen = next;
+    ws.onmessage = function (m) { replies.push(JSON.parse(m.data)); next(); };
+    ws.onclose = function (c) { if (replies.length < e.data.messages.length) e.source.postMessage({ replies: replies, closed: c.code }, '*'); };
+    return;
+  }
   var b64u = function (b) { return btoa(String.fromCharCode.apply(null, new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, ''); };
   var done = function (c) { e.source.postMessage({ outcome: 'ok', clientData: new TextDecoder().decode(c.response.clientDataJSON), rawId: b64u(c.rawId) }, '*'); };
   var failed = function (err) { e.source.postMessage({ outcome: err.name + ': ' + err.message }, '*'); };
@@ -431,6 +445,89 @@ for (const engine of ENGINES) {
         );
       }
     });
+
+    // Over a binding (Chromium) Playwright names the calling frame itself: there is no bridge to reach.
+    if (ENGINE_NOTES[engine].channel.includes('WebSocket'))
+      it('frames: one that reaches the bridge itself, past the shim, is refused like an ungranted frame (L3 §5.9)', async () => {
+        assert.ok(page.bridgeUrl, 'the engine page names its bridge');
+        const cross = framed.origin.replace('localhost', '127.0.0.1');
+        await page.goto(site.origin);
+        const options = (host: string) => ({
+          rp: { name: 'F', id: host },
+          user: { id: 'Aw', name: 'f', displayName: 'F' },
+          challenge: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+          pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+        });
+        const nonce = 'self-granted-0123456789';
+        const fromFrame = [
+          { type: 'create', id: 'd1', origin: cross, options: options('127.0.0.1') },
+          { type: 'get', id: 'd2', origin: cross, options: { challenge: 'AAAA', rpId: '127.0.0.1' } },
+          // A frame vouching for itself: refused, so the grant it names does not exist.
+          {
+            type: 'grant',
+            id: 'd3',
+            origin: cross,
+            nonce,
+            frameOrigin: cross,
+            feature: 'publickey-credentials-create',
+          },
+          { type: 'create', id: 'd4', origin: cross, options: options('127.0.0.1'), grant: nonce },
+          {
+            type: 'signal',
+            id: 'd5',
+            origin: cross,
+            signal: 'unknownCredential',
+            options: { rpId: '127.0.0.1', credentialId: 'AAAA' },
+          },
+        ];
+        const r = await page.run(
+          async (a) => {
+            const frame = await new Promise<HTMLIFrameElement>((resolve) => {
+              const f = document.createElement('iframe');
+              f.onload = () => resolve(f);
+              f.src = a.src;
+              document.body.append(f);
+            });
+            const answer = new Promise<{
+              replies: Array<{ id: string; ok: boolean; error?: { name: string; message: string } }>;
+            }>((resolve) =>
+              addEventListener('message', (e) => {
+                if (e.source === frame.contentWindow) resolve(e.data as never);
+              }),
+            );
+            frame.contentWindow!.postMessage({ op: 'direct', url: a.url, messages: a.messages }, '*');
+            // The same from the top-level page itself: served.
+            const top = new WebSocket(a.url);
+            const topReply = await new Promise<{ ok: boolean }>((resolve, reject) => {
+              top.onopen = () => top.send(JSON.stringify(a.topCreate));
+              top.onmessage = (m) => resolve(JSON.parse(m.data as string) as { ok: boolean });
+              top.onclose = () => reject(new Error('the bridge closed the top-level connection'));
+            });
+            top.onclose = null;
+            top.close();
+            return { frame: await answer, top: topReply.ok };
+          },
+          {
+            src: `${framed.origin.replace('localhost', '127.0.0.1')}/`,
+            url: page.bridgeUrl,
+            messages: fromFrame,
+            topCreate: { type: 'create', id: 't1', origin: site.origin, options: options('localhost') },
+          },
+        );
+        const notGranted = (f: string) =>
+          `the embedding page has not granted ${f} to ${cross} (iframe allow attribute)`;
+        assert.deepEqual(
+          r.frame.replies.map((x) => [x.id, x.ok, x.error?.name, x.error?.message]),
+          [
+            ['d1', false, 'NotAllowedError', notGranted('publickey-credentials-create')],
+            ['d2', false, 'NotAllowedError', notGranted('publickey-credentials-get')],
+            ['d3', false, 'NotAllowedError', notGranted('publickey-credentials-create')],
+            ['d4', false, 'NotAllowedError', notGranted('publickey-credentials-create')],
+            ['d5', false, 'NotAllowedError', 'softkey does not serve cross-origin frames'],
+          ],
+        );
+        assert.equal(r.top, true);
+      });
 
     it(`statics and interfaces (${ENGINE_NOTES[engine].nativeWebAuthn ? 'native WebAuthn, shim over it' : 'no WebAuthn in this build: the shim provides it'})`, async () => {
       const r = await page.run(async () => ({

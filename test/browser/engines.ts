@@ -169,6 +169,8 @@ export function skip(engine: EngineName): false | string {
 /** A page in one engine, driven with page functions given as source (the same text in every engine). */
 export interface EnginePage {
   readonly engine: EngineName;
+  /** The WebSocket bridge the shim talks to (ws://…?token=…), where the engine uses one. */
+  readonly bridgeUrl?: string;
   goto(url: string): Promise<void>;
   /** Runs `(fn)(arg)` in the page and resolves to its (awaited, JSON-able) result. */
   run<A, T>(fn: (arg: A) => T | Promise<T>, arg?: A): Promise<T>;
@@ -211,12 +213,13 @@ async function openChromium(options: EngineOptions): Promise<EnginePage> {
 async function openFirefox(options: EngineOptions): Promise<EnginePage> {
   const browser = await launchPuppeteer('firefox');
   const page = await browser.newPage();
-  await attachPuppeteer(page, options.key, {
+  const attached = await attachPuppeteer(page, options.key, {
     ...(options.client && { client: options.client }),
     origins: options.origins,
   });
   return {
     engine: 'firefox',
+    bridgeUrl: attached.bridge.url,
     goto: async (url) => void (await page.goto(url)),
     run: (fn, arg) => page.evaluate(source(fn, arg)) as never,
     url: async () => page.url(),
@@ -303,7 +306,13 @@ async function openWebKit(options: EngineOptions): Promise<EnginePage> {
   const { WebAuthnClient } = await import('../../src/client/index.js');
   const client = options.client ?? options.key.client ?? new WebAuthnClient(options.key);
   const token = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(24))).toString('base64url');
-  const bridge = await startBridgeServer({ client, token, port: 0, allowedOrigins: options.origins });
+  const bridge = await startBridgeServer({
+    client,
+    token,
+    port: 0,
+    allowedOrigins: options.origins,
+    topLevel: (origin) => proxy.topLevel(origin),
+  });
   const proxy = await startShimProxy({ script: () => bridge.shimScript(), origins: options.origins });
   const xvfb = await startXvfb();
   const port = await freePort();
@@ -337,6 +346,7 @@ async function openWebKit(options: EngineOptions): Promise<EnginePage> {
     await session.command('POST', '/timeouts', { script: 60_000 });
     return {
       engine: 'webkit',
+      bridgeUrl: bridge.url,
       goto: async (url) => void (await session.command('POST', '/url', { url })),
       run: (fn, arg) => session.run(fn, arg),
       url: async () => (await session.command('GET', '/url')) as string,
