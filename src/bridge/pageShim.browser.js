@@ -55,12 +55,42 @@ function softkeyShim(config) {
     return;
   }
   var settings = { channel: config.channel, uvpa: config.uvpa === true };
+  // What the WebSocket channel uses, taken now, before any page script runs: a page that wraps
+  // WebSocket (a monitoring library, or script in a frame) never sees the bridge URL and its token.
+  var WS = typeof WebSocket === 'function' ? WebSocket : null;
+  var apply = Reflect.apply;
+  var wsSend = WS && WS.prototype.send;
+  var wsClose = WS && WS.prototype.close;
+  var listen = EventTarget.prototype.addEventListener;
+  // MessageEvent's data attribute: a WebIDL accessor on the prototype.
+  var messageData = /** @type {(this: MessageEvent) => unknown} */ (
+    /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data')).get
+  );
 
   // ---- bytes ----------------------------------------------------------------------------------
+  // The engine's own base64url (TC39 Uint8Array base64, where it has it), else btoa/atob. Not in the
+  // ES2020 lib the page scripts are checked against: read as unknown, typed once found to be functions.
+  /**
+   * @typedef {(this: Uint8Array, options: { alphabet: 'base64url', omitPadding: boolean }) => string} ToBase64
+   * @typedef {(this: Uint8ArrayConstructor, text: string, options: { alphabet: 'base64url' }) =>
+   *   Uint8Array<ArrayBuffer>} FromBase64
+   */
+  /** @type {unknown} */
+  var fromBase64 = Reflect.get(Uint8Array, 'fromBase64');
+  /** @type {unknown} */
+  var toBase64 = Reflect.get(Uint8Array.prototype, 'toBase64');
+  var nativeFrom = typeof fromBase64 === 'function' ? /** @type {FromBase64} */ (fromBase64) : null;
+  var nativeTo = typeof toBase64 === 'function' ? /** @type {ToBase64} */ (toBase64) : null;
+  /** @type {{ alphabet: 'base64url', omitPadding: boolean }} */
+  var B64U_TO = { alphabet: 'base64url', omitPadding: true };
+  /** @type {{ alphabet: 'base64url' }} */
+  var B64U_FROM = { alphabet: 'base64url' };
+  var B64U = /^[A-Za-z0-9_-]*$/;
   /** @param {ArrayBuffer | ArrayBufferView} buf */
   function toB64u(buf) {
     var bytes =
       buf instanceof ArrayBuffer ? new Uint8Array(buf) : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (nativeTo) return apply(nativeTo, bytes, [B64U_TO]);
     var s = '';
     for (var i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -71,9 +101,10 @@ function softkeyShim(config) {
    * @returns {ArrayBuffer}
    */
   function fromB64u(str, field) {
-    if (typeof str !== 'string' || !/^[A-Za-z0-9_-]*$/.test(str) || str.length % 4 === 1) {
+    if (typeof str !== 'string' || !B64U.test(str) || str.length % 4 === 1) {
       throw new DOMException(field + ' is not base64url', 'EncodingError');
     }
+    if (nativeFrom) return apply(nativeFrom, Uint8Array, [str, B64U_FROM]).buffer;
     var s = atob(str.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((str.length + 3) % 4));
     var out = new Uint8Array(s.length);
     for (var i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
@@ -447,90 +478,114 @@ function softkeyShim(config) {
   var prefix = nonce()
     .slice(0, 8)
     .replace(/[^A-Za-z0-9]/g, 'x');
-  /** @type {{ [id: string]: Waiter }} */
-  var waiting = {};
-  /** @type {WebSocket | null} */
-  var socket = null;
-  /** @type {Promise<WebSocket> | null} */
+  // The open (or opening) connection: its socket and the requests waiting for an answer on it. A
+  // connection that closes fails only its own requests (a re-configured shim has a new one).
+  /** @typedef {{ ws: WebSocket, waiting: { [id: string]: Waiter } }} Connection */
+  /** @type {Connection | null} */
+  var conn = null;
+  /** @type {Promise<Connection> | null} */
   var opened = null;
-  /** @param {DOMException} err */
-  function failAll(err) {
-    Object.keys(waiting).forEach(function (id) {
-      var w = waiting[id];
-      delete waiting[id];
+  /**
+   * @param {Connection} c
+   * @param {DOMException} err
+   */
+  function failAll(c, err) {
+    Object.keys(c.waiting).forEach(function (id) {
+      var w = c.waiting[id];
+      delete c.waiting[id];
       if (w) w.reject(err);
     });
   }
   function connect() {
     if (opened) return opened;
     var url = /** @type {{ kind: 'ws', url: string }} */ (settings.channel).url;
-    /** @type {Promise<WebSocket>} */
+    /** @type {Promise<Connection>} */
     var mine = (opened = new Promise(function (resolve, reject) {
       /** @type {WebSocket} */
       var ws;
       try {
-        ws = new WebSocket(url);
+        if (!WS) throw new Error('no WebSocket');
+        ws = new WS(url);
       } catch (e) {
         opened = null;
         reject(new DOMException('cannot reach the softkey bridge', 'NotAllowedError'));
         return;
       }
       var ready = false;
-      ws.onopen = function () {
-        ready = true;
-        if (opened === mine) socket = ws;
-        else ws.close(); // re-configured meanwhile
-        resolve(ws);
-      };
-      ws.onmessage = function (ev) {
-        /** @type {Reply | null} */
-        var reply;
-        try {
-          reply = JSON.parse(ev.data);
-        } catch (e) {
-          return;
-        }
-        var w = reply && waiting[reply.id];
-        if (!reply || !w) return;
-        delete waiting[reply.id];
-        if (reply.ok) w.resolve(reply.credential !== undefined ? reply.credential : reply.value);
-        else w.reject(errorFrom(reply.error));
-      };
-      ws.onclose = function () {
-        if (socket === ws) socket = null;
-        if (opened === mine) opened = null;
-        var err = new DOMException(
-          ready
-            ? 'the softkey bridge closed the connection'
-            : 'the softkey bridge refused the connection (origin or token)',
-          'NotAllowedError',
-        );
-        if (!ready) reject(err);
-        failAll(err);
-      };
+      /** @type {Connection} */
+      var c = { ws: ws, waiting: {} };
+      apply(listen, ws, [
+        'open',
+        function () {
+          ready = true;
+          if (opened === mine) conn = c;
+          else if (wsClose) apply(wsClose, ws, []); // re-configured meanwhile
+          resolve(c);
+        },
+      ]);
+      apply(listen, ws, [
+        'message',
+        function (/** @type {Event} */ ev) {
+          /** @type {Reply | null} */
+          var reply;
+          try {
+            // A 'message' listener is given MessageEvents; JSON.parse reads its data as a string.
+            reply = JSON.parse(String(apply(messageData, /** @type {MessageEvent} */ (ev), [])));
+          } catch (e) {
+            return;
+          }
+          var w = reply && c.waiting[reply.id];
+          if (!reply || !w) return;
+          delete c.waiting[reply.id];
+          if (reply.ok) w.resolve(reply.credential !== undefined ? reply.credential : reply.value);
+          else w.reject(errorFrom(reply.error));
+        },
+      ]);
+      apply(listen, ws, [
+        'close',
+        function () {
+          if (conn === c) conn = null;
+          if (opened === mine) opened = null;
+          var err = new DOMException(
+            ready
+              ? 'the softkey bridge closed the connection'
+              : 'the softkey bridge refused the connection (origin or token)',
+            'NotAllowedError',
+          );
+          if (!ready) reject(err);
+          failAll(c, err);
+        },
+      ]);
     }));
     return opened;
   }
   /**
+   * Sends one message over the WebSocket; `w`, when given, waits for the answer to `message.id`.
    * @param {BridgeMessage} message
-   * @returns {Promise<Reply | undefined>} a binding's reply; over the socket the reply comes to `waiting`
+   * @param {Waiter} [w]
+   * @returns {Promise<Connection>} the connection it went on
+   */
+  function sendOverSocket(message, w) {
+    return connect().then(function (c) {
+      if (w) c.waiting[message.id] = w;
+      if (wsSend) apply(wsSend, c.ws, [JSON.stringify(message)]); // a connection exists only where WS does
+      return c;
+    });
+  }
+  /**
+   * Calls the binding with one message; resolves to the reply.
+   * @param {BridgeMessage} message
+   * @returns {Promise<Reply | undefined>}
    */
   function post(message) {
-    if (settings.channel.kind === 'binding') {
-      var fn = globalNamed(settings.channel.name);
-      if (typeof fn !== 'function')
-        return Promise.reject(new DOMException('softkey is not attached to this page', 'NotAllowedError'));
-      if (!settings.channel.json) return fn(message);
-      return fn(JSON.stringify(message)).then(function (/** @type {unknown} */ reply) {
-        return typeof reply === 'string' ? JSON.parse(reply) : reply;
-      });
-    }
-    return connect().then(
-      /** @returns {undefined} */
-      function (ws) {
-        ws.send(JSON.stringify(message));
-      },
-    );
+    var channel = /** @type {{ kind: 'binding', name: string, json?: boolean }} */ (settings.channel);
+    var fn = globalNamed(channel.name);
+    if (typeof fn !== 'function')
+      return Promise.reject(new DOMException('softkey is not attached to this page', 'NotAllowedError'));
+    if (!channel.json) return fn(message);
+    return fn(JSON.stringify(message)).then(function (/** @type {unknown} */ reply) {
+      return typeof reply === 'string' ? JSON.parse(reply) : reply;
+    });
   }
   // Whether this document is not same-origin with all its ancestors (L3 §5.9, §5.8.1 crossOrigin).
   function crossOriginFrame() {
@@ -682,12 +737,25 @@ function softkeyShim(config) {
       var id = prefix + '-' + ++counter;
       var done = false;
       var sent = false;
+      /** @type {Promise<Connection> | null} */
+      var onSocket = null;
       var onAbort = function () {
         if (done) return;
         done = true;
-        delete waiting[id];
-        if (sent) post({ type: 'abort', id: id }).catch(function () {});
-        reject(/** @type {AbortSignal} */ (signal).reason); // listened to only on a signal
+        if (!sent) {
+          reject(/** @type {AbortSignal} */ (signal).reason); // listened to only on a signal
+          return;
+        }
+        if (overSocket && onSocket) {
+          onSocket.then(
+            function (c) {
+              delete c.waiting[id];
+              if (wsSend) apply(wsSend, c.ws, [JSON.stringify({ type: 'abort', id: id })]);
+            },
+            function () {},
+          );
+        } else if (!overSocket) post({ type: 'abort', id: id }).catch(function () {});
+        reject(/** @type {AbortSignal} */ (signal).reason);
       };
       /**
        * @param {boolean} ok
@@ -733,16 +801,15 @@ function softkeyShim(config) {
             },
           );
         } else {
-          waiting[id] = {
+          onSocket = sendOverSocket(message, {
             resolve: function (c) {
               finish(true, c);
             },
             reject: function (e) {
               finish(false, e);
             },
-          };
-          post(message).catch(function (e) {
-            delete waiting[id];
+          });
+          onSocket.catch(function (e) {
             finish(false, e);
           });
         }
@@ -831,10 +898,10 @@ function softkeyShim(config) {
     if (JSON.stringify(next.channel) !== JSON.stringify(settings.channel)) {
       settings.channel = next.channel;
       opened = null;
-      if (socket) {
-        var old = socket;
-        socket = null;
-        old.close();
+      if (conn) {
+        var old = conn;
+        conn = null;
+        if (wsClose) apply(wsClose, old.ws, []);
       }
     }
     wrapContainer();

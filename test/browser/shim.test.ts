@@ -9,9 +9,18 @@ import { after, before, describe, it } from 'node:test';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { Page } from 'playwright-core';
 import { pageShimScript } from '../../src/bridge/pageShim.js';
+import { startBridgeServer, type BridgeServer } from '../../src/bridge/server.js';
+import type { BridgeClient } from '../../src/bridge/session.js';
 import { openSoftKey, type SoftKey } from '../../src/main/softkey.js';
 import { ScriptedPresence } from '../helpers/env.js';
-import { attachedChromium, KEEP_NAMES_SHIM, SKIP, type AttachedChromium } from './engines.js';
+import {
+  attachedChromium,
+  KEEP_NAMES_SHIM,
+  launchChromium,
+  pageServer,
+  SKIP,
+  type AttachedChromium,
+} from './engines.js';
 
 describe('page shim in Chromium', { skip: SKIP }, () => {
   let chromium: AttachedChromium;
@@ -383,3 +392,111 @@ describe('page shim: a binding that rejects, and installing the shim again', { s
     assert.notEqual(marker.native, 'RangeError', 'the native get is not the shim');
   });
 });
+
+describe(
+  'page shim over a WebSocket: the bridge URL stays hidden; a re-configured shim uses its new connection',
+  {
+    skip: SKIP,
+  },
+  () => {
+    let key: SoftKey;
+    let site: Awaited<ReturnType<typeof pageServer>>;
+    let browser: Awaited<ReturnType<typeof launchChromium>>;
+    let page: Page;
+    const bridges: BridgeServer[] = [];
+    const served: Record<string, number> = { A: 0, B: 0 };
+
+    before(async () => {
+      key = await openSoftKey({ dataDir: ':memory:' });
+      site = await pageServer();
+      for (const name of ['A', 'B']) {
+        const counting: BridgeClient = {
+          create: (o, c) => (served[name]!++, key.client.create(o, c)),
+          get: (o, c) => (served[name]!++, key.client.get(o, c)),
+        };
+        bridges.push(
+          await startBridgeServer({
+            client: counting,
+            token: `shim-test-token-${name}-0123456789`,
+            port: 0,
+            allowedOrigins: [site.origin],
+          }),
+        );
+      }
+      browser = await launchChromium();
+      const context = await browser.newContext();
+      await context.addInitScript({ content: KEEP_NAMES_SHIM });
+      await context.addInitScript({ content: bridges[0]!.shimScript() });
+      page = await context.newPage();
+      await page.goto(site.origin);
+    });
+    after(async () => {
+      await browser?.close();
+      for (const b of bridges) await b.close();
+      await site?.close();
+      await key?.close();
+    });
+
+    const create = () =>
+      navigator.credentials
+        .create({
+          publicKey: {
+            rp: { name: 'Demo', id: 'localhost' },
+            user: { id: new Uint8Array([5]), name: 'w', displayName: 'W' },
+            challenge: new Uint8Array(32),
+            pubKeyCredParams: [{ type: 'public-key', alg: -7 }],
+          },
+        })
+        .then(
+          (c) => (c instanceof PublicKeyCredential ? 'ok' : 'not a PublicKeyCredential'),
+          (e: Error) => `${e.name}: ${e.message}`,
+        );
+
+    it('page script that wraps WebSocket, send, addEventListener and MessageEvent.data never sees the token', async () => {
+      const r = await page.evaluate(async (run) => {
+        const seen: string[] = [];
+        const Native = WebSocket;
+        const wrapped = function (this: unknown, url: string | URL, protocols?: string | string[]) {
+          seen.push(`new ${String(url)}`);
+          return new Native(url, protocols);
+        } as unknown as typeof WebSocket;
+        wrapped.prototype = Native.prototype;
+        window.WebSocket = wrapped;
+        const send = Native.prototype.send;
+        Native.prototype.send = function (this: WebSocket, d) {
+          seen.push(`send ${this.url}`);
+          send.call(this, d);
+        };
+        const listen = EventTarget.prototype.addEventListener;
+        EventTarget.prototype.addEventListener = function (this: EventTarget, ...a: Parameters<typeof listen>) {
+          if (this instanceof Native) seen.push(`listen ${this.url}`);
+          listen.apply(this, a);
+        };
+        const data = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data')!.get!;
+        Object.defineProperty(MessageEvent.prototype, 'data', {
+          configurable: true,
+          get(this: MessageEvent) {
+            if (this.target instanceof Native) seen.push(`data ${this.target.url}`);
+            return data.call(this) as unknown;
+          },
+        });
+        const outcome = await (0, eval)(`(${run})()`);
+        return { outcome: outcome as string, seen };
+      }, create.toString());
+      assert.deepEqual(r, { outcome: 'ok', seen: [] });
+    });
+
+    it('a request made right after re-configuring is answered on the new connection, not failed by the old', async () => {
+      const before = { ...served };
+      const outcome = await page.evaluate(
+        async ([script, run]) => {
+          (0, eval)(script!);
+          return (await (0, eval)(`(${run})()`)) as string;
+        },
+        [bridges[1]!.shimScript(), create.toString()],
+      );
+      assert.equal(outcome, 'ok');
+      assert.deepEqual({ A: served.A! - before.A!, B: served.B! - before.B! }, { A: 0, B: 1 });
+    });
+  },
+);
