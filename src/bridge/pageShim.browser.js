@@ -61,11 +61,17 @@ function softkeyShim(config) {
   var apply = Reflect.apply;
   var wsSend = WS && WS.prototype.send;
   var wsClose = WS && WS.prototype.close;
-  var listen = EventTarget.prototype.addEventListener;
-  // MessageEvent's data attribute: a WebIDL accessor on the prototype.
-  var messageData = /** @type {(this: MessageEvent) => unknown} */ (
-    /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data')).get
-  );
+  var listen = WS && WS.prototype.addEventListener;
+  // A DOM without the accessor (happy-dom keeps data as a plain field) is read as a property.
+  var dataField = typeof MessageEvent === 'function' && Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data');
+  /** @type {(this: MessageEvent) => unknown} */
+  var messageData =
+    dataField && dataField.get
+      ? dataField.get
+      : /** @this {MessageEvent} */
+        function () {
+          return this.data;
+        };
 
   // ---- bytes ----------------------------------------------------------------------------------
   // The engine's own base64url (TC39 Uint8Array base64, where it has it), else btoa/atob. Not in the
@@ -504,7 +510,7 @@ function softkeyShim(config) {
       /** @type {WebSocket} */
       var ws;
       try {
-        if (!WS) throw new Error('no WebSocket');
+        if (!WS || !listen) throw new Error('no WebSocket');
         ws = new WS(url);
       } catch (e) {
         opened = null;
