@@ -188,7 +188,8 @@ export async function startBridgeServer(options: BridgeServerOptions): Promise<B
     }
     const ceremony = m.type === 'create' || m.type === 'get';
     if (!ceremony || m.grant === undefined) {
-      if (ceremony && !(await isTopLevel(c))) return refuse(notGrantedMessage(featureFor(m.type as 'get'), origin));
+      if (ceremony && !(await isTopLevel(c)))
+        return refuse(notGrantedMessage(featureFor(m.type as 'create' | 'get'), origin));
       if (m.type === 'signal' && !(await isTopLevel(c))) return refuse(CROSS_ORIGIN_SIGNAL);
       return session.handle(message, origin);
     }
