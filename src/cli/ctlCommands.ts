@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../main/address.js';
-import { controlRequest, readControlInfo } from '../main/panel.js';
-import { DEFAULT_DATA_DIR } from '../main/device.js';
+import { controlRequest, readControlInfo } from '../main/controlClient.js';
+import { DEFAULT_DATA_DIR } from '../main/defaults.js';
 
 export const CTL_HELP = `softkey ctl [--data-dir DIR | --url URL --token TOKEN] OPERATION [ARGS]
   state                                      everything at once

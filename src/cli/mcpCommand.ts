@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../main/address.js';
-import { DEFAULT_DATA_DIR } from '../main/device.js';
+import { DEFAULT_DATA_DIR } from '../main/defaults.js';
 import { runMcpServer } from '../mcp/stdio.js';
 
 export const MCP_HELP = `softkey mcp [--data-dir DIR | --url URL --token TOKEN]

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../main/address.js';
-import { DEFAULT_DATA_DIR } from '../main/device.js';
+import { DEFAULT_DATA_DIR } from '../main/defaults.js';
 import {
   AUTHENTICATOR_STATUSES,
   MdsError,

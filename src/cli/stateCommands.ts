@@ -5,7 +5,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../main/address.js';
-import { DEFAULT_DATA_DIR } from '../main/device.js';
+import { DEFAULT_DATA_DIR } from '../main/defaults.js';
 import { exportKeyState, importKeyState } from '../main/keyState.js';
 
 export const STATE_HELP = `softkey state export [--data-dir DIR] [--out FILE] [--passphrase-file F | --passphrase-env VAR]

@@ -2,8 +2,7 @@
  * Composition root of the FIDO device: store + vault → authenticator → CTAP2 dispatch →
  * CTAPHID → transports. The only place these layers meet (architecture.md).
  */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { DEFAULT_DATA_DIR } from './defaults.js';
 import { createAuthenticator, type Authenticator } from '../authenticator/authenticator.js';
 import { commandPolicy, defaultConfig, type AuthenticatorConfig } from '../authenticator/config.js';
 import { profileConfig, type ProfileSpec } from './profiles.js';
@@ -23,7 +22,7 @@ import { StoreError } from '../store/storeErrors.js';
 import type { CredentialStore } from '../store/credentialStore.js';
 import type { Vault } from '../store/vault.js';
 
-export const DEFAULT_DATA_DIR = join(homedir(), '.softkey');
+export { DEFAULT_DATA_DIR };
 export { DEVICE_VERSION } from './hidFront.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
