@@ -20,9 +20,10 @@ import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey
 import { readInfo, resetDevice } from '../main/operations.js';
 import { startSplit } from '../main/splitStart.js';
 import { ATTESTATION_FORMATS, isAttestationFormat, ProfileError, profileConfig } from '../main/profiles.js';
-import { startWebServices, type WebServices } from '../main/webServices.js';
+import type { WebServices } from '../main/webServices.js';
 import { WEB_FLAGS, webServicesFromFlags } from './webFlags.js';
-import { PANEL_DEFAULT, PANEL_FLAGS, startControlServices, type ControlServices } from '../main/panel.js';
+import type { ControlServices } from '../main/panel.js';
+import { PANEL_DEFAULT, PANEL_FLAGS } from '../main/serviceDefaults.js';
 import { listCredentials } from '../main/control.js';
 import { listenFor } from '../main/listenErrors.js';
 import { parseResetWindowMs } from '../main/resetWindow.js';
@@ -182,7 +183,11 @@ export async function start(rawArgs: string[], io: Io): Promise<number> {
   // With --presence panel the demo's pages tell the user to approve there, and link the panel.
   const approvalPanel = values.presence === 'panel' ? () => panel?.server.origin : undefined;
   try {
-    if (webOptions) web = await startWebServices(key, { ...webOptions, ...(approvalPanel && { approvalPanel }) });
+    // Loaded only when served: the bridge, the demo RP and @simplewebauthn/server are a large share of start-up.
+    if (webOptions) {
+      const { startWebServices } = await import('../main/webServices.js');
+      web = await startWebServices(key, { ...webOptions, ...(approvalPanel && { approvalPanel }) });
+    }
   } catch (e) {
     await wallet?.close();
     for (const t of served) await t.close();
@@ -191,11 +196,13 @@ export async function start(rawArgs: string[], io: Io): Promise<number> {
   }
   for (const line of web?.lines ?? []) io.out(line);
   try {
-    if (!values['no-panel'])
+    if (!values['no-panel']) {
+      const { startControlServices } = await import('../main/panel.js');
       panel = await startControlServices(key, {
         ...(values.panel !== undefined && { listen: values.panel }),
         dataDir: values['data-dir'] ?? DEFAULT_DATA_DIR,
       });
+    }
   } catch (e) {
     await web?.close();
     await wallet?.close();

@@ -6,7 +6,6 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../main/address.js';
 import { DEFAULT_DATA_DIR } from '../main/defaults.js';
-import { exportKeyState, importKeyState } from '../main/keyState.js';
 
 export const STATE_HELP = `softkey state export [--data-dir DIR] [--out FILE] [--passphrase-file F | --passphrase-env VAR]
       the whole key (credentials with private keys, counters, PIN, large blobs, secrets) as JSON;
@@ -68,6 +67,8 @@ export async function stateCommand(args: string[], io: Io): Promise<number> {
   if (sub === 'export') {
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     if (values.force) throw new UsageError('--force goes with import');
+    // Loaded here: --help and usage mistakes need not load the device stack.
+    const { exportKeyState } = await import('../main/keyState.js');
     const doc = await exportKeyState(dataDir, passphrase === undefined ? {} : { passphrase });
     const json = JSON.stringify(doc, null, 2) + '\n';
     if (values.out === undefined) io.out(json.trimEnd());
@@ -91,6 +92,7 @@ export async function stateCommand(args: string[], io: Io): Promise<number> {
     } catch (e) {
       throw new UsageError(`cannot read ${positionals[0]}: ${(e as Error).message}`);
     }
+    const { importKeyState } = await import('../main/keyState.js');
     const config = await importKeyState(dataDir, text, {
       ...(passphrase !== undefined && { passphrase }),
       ...(values.force && { force: true }),

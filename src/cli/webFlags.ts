@@ -4,12 +4,8 @@
  */
 import { join } from 'node:path';
 import { parseHostPort, UsageError } from '../main/address.js';
-import {
-  DEFAULT_BRIDGE_HOST,
-  DEFAULT_BRIDGE_PORT,
-  normalizeOrigin,
-  type WebServicesOptions,
-} from '../main/webServices.js';
+import { DEFAULT_BRIDGE_HOST, DEFAULT_BRIDGE_PORT, normalizeOrigin } from '../main/serviceDefaults.js';
+import type { WebServicesOptions } from '../main/webServices.js';
 
 /** Where the demo keeps its database inside a data directory. */
 export const demoDbPath = (dataDir: string) => (dataDir === ':memory:' ? ':memory:' : join(dataDir, 'rp-demo.sqlite'));

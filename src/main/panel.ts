@@ -7,7 +7,8 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from '../crypto/aead.js';
 import * as b64u from '../encoding/base64url.js';
-import { DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT, startPanelServer, type PanelServer } from '../panel/server.js';
+import { startPanelServer, type PanelServer } from '../panel/server.js';
+import { PANEL_DEFAULT } from './serviceDefaults.js';
 import { parseHostPort } from './address.js';
 import { listenFor } from './listenErrors.js';
 import type { ControlSurface } from '../control/httpApi.js';
@@ -23,8 +24,7 @@ export {
   type ControlInfo,
 } from '../control/controlClient.js';
 
-export const PANEL_FLAGS = { panel: { type: 'string' }, 'no-panel': { type: 'boolean' } } as const;
-export const PANEL_DEFAULT = `${DEFAULT_PANEL_HOST}:${DEFAULT_PANEL_PORT}`;
+export { PANEL_DEFAULT, PANEL_FLAGS } from './serviceDefaults.js';
 
 export interface ControlServices {
   readonly server: PanelServer;

@@ -15,9 +15,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createControlApi, guard, sameToken, tokenOf, type ControlSurface } from '../control/httpApi.js';
 import { explainOversizeClose, hostAllowed, misdirectedText } from '../encoding/webGuard.js';
 import { panelPage, tokenMissingPage } from './page.js';
+import { DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT } from './defaults.js';
 
-export const DEFAULT_PANEL_HOST = '127.0.0.1';
-export const DEFAULT_PANEL_PORT = 5174;
+export { DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT };
 /** The panel's WebSocket only carries events out; what comes in is ignored, and bounded. */
 export const MAX_PANEL_MESSAGE_BYTES = 4096;
 
