@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline/promises';
 import { parseHostPort, UsageError } from '../main/address.js';
 import { DEFAULT_DATA_DIR } from '../main/defaults.js';
 import { PRESENCE_MODES, type PresenceMode } from '../main/presence.js';
-import { createWalletApp, startWalletServer } from '../main/wallet.js';
+import type { startWalletServer } from '../main/wallet.js';
 import { backupDataDir, DataDirOccupiedError, restoreDataDir } from '../main/dataDir.js';
 import {
   hidTransportDefaults,
@@ -18,7 +18,6 @@ import {
 } from '../main/hidTransports.js';
 import { connectSoftKey, openSoftKey, type CtapTransport } from '../main/softkey.js';
 import { readInfo, resetDevice } from '../main/operations.js';
-import { startSplit } from '../main/splitStart.js';
 import { ATTESTATION_FORMATS, isAttestationFormat, ProfileError, profileConfig } from '../main/profiles.js';
 import type { WebServices } from '../main/webServices.js';
 import { WEB_FLAGS, webServicesFromFlags } from './webFlags.js';
@@ -86,8 +85,10 @@ function withDefaults(args: string[], defaults: Record<string, string>): string[
 }
 
 export async function start(rawArgs: string[], io: Io): Promise<number> {
-  if (rawArgs.includes('--split'))
+  if (rawArgs.includes('--split')) {
+    const { startSplit } = await import('../main/splitStart.js');
     return startSplit(withDefaults(rawArgs, { ...hidTransportDefaults(), '--panel': PANEL_DEFAULT }), io); // docs/split.md
+  }
   const args = withDefaults(rawArgs, {
     ...hidTransportDefaults(),
     '--bridge': '127.0.0.1:5175',
@@ -152,8 +153,10 @@ export async function start(rawArgs: string[], io: Io): Promise<number> {
   );
   io.out(`CTAPHID over UDP listening on ${key.udpAddress}, replying to ${values['reply-to'] ?? '127.0.0.1:7112'}`);
   // The Filecoin app (unless --no-apdu): served on --apdu and as USB/IP's second device.
-  const walletApp = apdu
-    ? key.traceWallet(createWalletApp({ vault: key.device.vault, review: key.review }))
+  // Loaded only when served (--no-apdu, as tests run devices, skips the BIP32/BIP39 stack).
+  const walletModule = apdu ? await import('../main/wallet.js') : undefined;
+  const walletApp = walletModule
+    ? key.traceWallet(walletModule.createWalletApp({ vault: key.device.vault, review: key.review }))
     : undefined;
   let served: Array<{ description: string; close(): Promise<void> }>;
   try {
@@ -164,8 +167,9 @@ export async function start(rawArgs: string[], io: Io): Promise<number> {
   }
   for (const t of served) io.out(t.description);
   let wallet: Awaited<ReturnType<typeof startWalletServer>> | undefined;
-  if (apdu && walletApp) {
+  if (apdu && walletModule && walletApp) {
     const app = walletApp;
+    const { startWalletServer } = walletModule;
     try {
       wallet = await listenFor(
         '--apdu',
