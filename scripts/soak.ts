@@ -513,7 +513,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const burns = 1 + Math.floor(random() * 2);
       if (killAt >= 0 && (o.kills - killsLeft) % 2 === 0 && (ackRetries ?? 0) >= 4) {
         plan.splice(killAt, 0, ...new Array<Op>(burns).fill('wrongPin'));
-        killAt += Math.floor(random() * (burns + 1)); // during a wrong PIN, or the operation after them
+        // During a wrong PIN, or the operation after them. The first such kill always lands during a
+        // wrong PIN, so every run restarts at least once with retries below the maximum (the operation
+        // after them may be a makeCredential whose PIN token restores the maximum before the kill).
+        killAt += Math.floor(random() * (o.kills === killsLeft ? burns : burns + 1));
       }
       // The kill lands at once after a request is written (a quarter of the kills), or after a random
       // fraction of how long that kind of request has been taking on this machine; a makeCredential
