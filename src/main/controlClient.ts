@@ -1,6 +1,6 @@
 /**
  * The control API's client side for the CLI, without the panel server (hono and the panel pages):
- * `softkey ctl` and `softkey mcp` talk to a running device and need only this.
+ * `softkey ctl` talks to a running device and needs only this (the one place the CLI gets it from).
  */
 export {
   CONTROL_FILE,

@@ -14,18 +14,6 @@ import { listenFor } from './listenErrors.js';
 import type { ControlSurface } from '../control/httpApi.js';
 import { CONTROL_FILE, type ControlInfo } from '../control/controlClient.js';
 
-/** The control API's client side, for the CLI. */
-export {
-  CONTROL_FILE,
-  ControlClientError,
-  controlRequest,
-  findRunningDevice,
-  readControlInfo,
-  type ControlInfo,
-} from '../control/controlClient.js';
-
-export { PANEL_DEFAULT, PANEL_FLAGS } from './serviceDefaults.js';
-
 export interface ControlServices {
   readonly server: PanelServer;
   readonly lines: string[];
