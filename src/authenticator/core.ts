@@ -2,11 +2,11 @@
  * The authenticator's shared parts: ports, config, device secrets and runtime (volatile) state.
  * Persistent state lives in the store and vault; RuntimeState is lost on a power cycle.
  */
-import { SigningKeyCache, signWithKey } from '../crypto/credentialKeys.js';
+import { SigningKeyCache, signWithKey, type CredentialKeyPair } from '../crypto/credentialKeys.js';
 import { sha256 } from '../crypto/hash.js';
 import { toHex } from '../encoding/bytes.js';
 import { CoseAlg, type CredentialAlg } from '../encoding/cose.js';
-import type { CredentialIdPayload } from '../store/credentialId.js';
+import type { CredentialIdPayload, CredentialOptions } from '../store/credentialId.js';
 import { credentialIdsFor, SECRET_WRAP_KEY, type CredentialIds } from '../store/credentialIds.js';
 import type { ResidentCredential, ResidentSelection } from '../store/credentialStore.js';
 import type { AuthenticatorConfig } from './config.js';
@@ -140,7 +140,15 @@ export class Core {
     return record ? { id, hexId, payload, resident: record } : undefined;
   }
 
-  /** A new credential's ID (the port); the caller checked hasFreeCredentialSlot() before user presence. */
+  /**
+   * A new credential the device makes: its key pair and ID (the port; a sealed ID derives the key).
+   * The caller checked hasFreeCredentialSlot() before user presence.
+   */
+  newCredential(rpIdHash: Uint8Array, options: CredentialOptions): { id: Uint8Array; key: CredentialKeyPair } {
+    return this.credentialIds.create(options, rpIdHash);
+  }
+
+  /** The ID of a credential whose key was given from outside (importCredential.ts). */
   newCredentialId(rpIdHash: Uint8Array, payload: CredentialIdPayload): Uint8Array {
     return this.credentialIds.wrap(payload, rpIdHash);
   }

@@ -2,7 +2,6 @@
  * CTAP 2.1 §6.1.2 authenticatorMakeCredential algorithm (and CTAP 2.3's attestationFormatsPreference).
  * https://fidoalliance.org/specs/fido-v2.1-ps-20210615/fido-client-to-authenticator-protocol-v2.1-ps-20210615.html#sctn-makeCred-authnr-alg
  */
-import { generateCredentialKey } from '../crypto/credentialKeys.js';
 import { concat } from '../encoding/bytes.js';
 import type { Encodable } from '../encoding/cbor.js';
 import { CoseAlg, encodeCoseKey, type CredentialAlg } from '../encoding/cose.js';
@@ -171,16 +170,14 @@ export async function makeCredential(
   const ext = processMakeCredentialExtensions(core, req.extensions, { rpId: req.rp.id, rk });
   const { credProtect } = ext;
 
-  // Steps 16–18: generate the credential.
-  const key = generateCredentialKey(alg);
-  const id = core.newCredentialId(rpIdHash, {
+  // Steps 16–18: generate the credential (its key is derived from its sealed ID: store/credentialId.ts).
+  const { id, key } = core.newCredential(rpIdHash, {
     discoverable: rk,
     u2f: false,
     alg,
     credProtect,
     ...(ext.credBlob && { credBlob: ext.credBlob }),
     ...ext.flags,
-    secret: key.secret,
   });
   const publicKey = encodeCoseKey(key.publicKey);
   let replaced: Uint8Array | undefined;

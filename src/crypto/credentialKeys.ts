@@ -17,11 +17,13 @@ import {
   createPrivateKey,
   createPublicKey,
   generatePrimeSync,
+  hkdfSync,
   randomBytes,
   sign,
   verify,
   type KeyObject,
 } from 'node:crypto';
+import { mapHashToField, getMinHashLength } from '@noble/curves/abstract/modular.js';
 import * as b64u from '../encoding/base64url.js';
 import { concat, toHex, u16be } from '../encoding/bytes.js';
 import { CoseAlg, EC2_COORDINATE_LENGTH, type CoseKey, type CredentialAlg, type Ec2Curve } from '../encoding/cose.js';
@@ -210,6 +212,45 @@ export function secretOfPrivatePart(alg: CredentialAlg, part: Uint8Array): Uint8
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The orders n of the P-256, P-384 and P-521 base points (FIPS 186-5 / SP 800-186 §3.2.1.3–5),
+ * written out rather than read from @noble/curves' nist module (which would load three curves at
+ * start-up for three numbers); a test checks them against that module.
+ */
+export const EC_GROUP_ORDERS: ReadonlyMap<number, bigint> = new Map([
+  [CoseAlg.ES256, 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n],
+  [CoseAlg.ES384, 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n],
+  [
+    CoseAlg.ES512,
+    BigInt(
+      '0x1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff' +
+        'fa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409',
+    ),
+  ],
+]);
+
+/**
+ * A key pair derived from a secret key and a context (credential IDs version 0x04,
+ * store/credentialId.ts): HKDF-SHA-256 (RFC 5869) of `ikm` with `info`, then
+ *   ES256/384/512: (n + n/2) bytes of output mapped uniformly onto 1…n−1 by @noble/curves'
+ *                  mapHashToField (FIPS 186-5 §A.2.1, no modular bias worth the name, never zero);
+ *   EdDSA:         32 bytes of output are the Ed25519 seed (RFC 8032 §5.1.5 hashes it itself).
+ * The public part is recomputed (one scalar multiplication). RS256 keys are not derived (RangeError).
+ */
+export function deriveCredentialKey(alg: CredentialAlg, ikm: Uint8Array, info: Uint8Array): CredentialKeyPair {
+  const hkdf = (length: number) => new Uint8Array(hkdfSync('sha256', ikm, new Uint8Array(0), info, length));
+  let part: Uint8Array;
+  if (alg === CoseAlg.EdDSA) part = hkdf(32);
+  else {
+    const order = EC_GROUP_ORDERS.get(alg);
+    if (order === undefined) throw new RangeError(`${alg} keys are generated, not derived`);
+    part = mapHashToField(hkdf(getMinHashLength(order)), order);
+  }
+  const secret = secretOfPrivatePart(alg, part);
+  if (!secret) throw new Error(`derived ${alg} key does not import`); // mapHashToField gives 1…n−1 only
+  return { alg, secret, publicKey: publicKeyOfSecret(alg, secret) };
 }
 
 function privatePartLength(alg: CredentialAlg): number | undefined {

@@ -4,7 +4,8 @@
  * present; `unwrap` gives the payload back for that ID and RP ID hash only. Three formats, one
  * payload (credentialPayload.ts):
  *
- *   sealed       the ID carries the payload, AES-256-GCM under the wrapping key (credentialId.ts);
+ *   sealed       the ID carries the payload, AES-256-GCM under the wrapping key (credentialId.ts),
+ *                and the key is derived from the ID (version 0x04) or sealed in it (0x03);
  *                nothing is stored, so there is always room
  *   slots        a random handle naming a stored slot (credentialSlot.ts): the badge's 64-byte
  *                versioned handles, or a provider profile's random IDs of a fixed length
@@ -14,15 +15,30 @@
  * A device writes one format and reads all three ({@link credentialIdsFor}), so credentials made
  * under one profile or mode keep working in another on the same data directory.
  */
+import { generateCredentialKey, type CredentialKeyPair } from '../crypto/credentialKeys.js';
 import { equal, toHex } from '../encoding/bytes.js';
-import { openCredentialId, sealCredentialId } from './credentialId.js';
+import {
+  derivationKeyOf,
+  isDerivable,
+  openCredentialId,
+  sealCredentialId,
+  sealDerivedCredentialId,
+  SECRET_KEY_SEED,
+  type CredentialIdKeys,
+  type CredentialOptions,
+} from './credentialId.js';
 import type { CredentialPayload } from './credentialPayload.js';
 import { slotHandle, SLOT_HANDLE_LENGTH } from './credentialSlot.js';
 import type { CredentialStore } from './credentialStore.js';
 import type { Vault } from './vault.js';
 
 export interface CredentialIds {
-  /** A new credential's ID, bound to `rpIdHash` (the caller checked hasRoom() first). */
+  /**
+   * A credential the device makes (makeCredential, U2F register): its key pair and its ID, bound to
+   * `rpIdHash` (the caller checked hasRoom() first). Sealed IDs derive the key from the ID (version 0x04).
+   */
+  create(options: CredentialOptions, rpIdHash: Uint8Array): { id: Uint8Array; key: CredentialKeyPair };
+  /** The ID of a credential whose key is given (an imported one), bound to `rpIdHash`. */
   wrap(payload: CredentialPayload, rpIdHash: Uint8Array): Uint8Array;
   /** The payload of an ID this device made for `rpIdHash`; undefined for anything else. */
   unwrap(id: Uint8Array, rpIdHash: Uint8Array): CredentialPayload | undefined;
@@ -42,30 +58,58 @@ export interface CredentialIdDeps {
 
 /** Vault name of the wrapping key of sealed IDs (also the root of hmac-secret's CredRandom key). */
 export const SECRET_WRAP_KEY = 'credential-wrap-key';
+export { SECRET_KEY_SEED };
+
+/** A credential made by generating its key and wrapping it (formats whose IDs do not derive keys). */
+function generateAndWrap(
+  ids: CredentialIds,
+  options: CredentialOptions,
+  rpIdHash: Uint8Array,
+): { id: Uint8Array; key: CredentialKeyPair } {
+  const key = generateCredentialKey(options.alg);
+  return { id: ids.wrap({ ...options, secret: key.secret }, rpIdHash), key };
+}
 /** Length of split mode's handles: seed 004's credential ID field. */
 export const VAULT_HANDLE_LENGTH = 16;
 const VAULT_HANDLE_PREFIX = 'split-credential:';
 const CACHE_SIZE = 4096;
 
-/** Sealed IDs (credentialId.ts). Opened IDs are cached with their RP ID hash, so a credential used again skips AES-GCM. */
+/**
+ * Sealed IDs (credentialId.ts): version 0x04 for keys the device makes (derived from the ID), 0x03
+ * for keys given to it and RS256. Opened IDs are cached with their RP ID hash, so a credential used
+ * again skips AES-GCM and the key derivation.
+ */
 export class SealedCredentialIds implements CredentialIds {
-  private key: Uint8Array | undefined;
+  private idKeys: CredentialIdKeys | undefined;
   private readonly opened = new Map<string, { rpIdHash: Uint8Array; payload: CredentialPayload }>();
 
   constructor(private readonly deps: CredentialIdDeps) {}
 
-  wrapKey(): Uint8Array {
-    this.key ??= this.deps.vault.secret(SECRET_WRAP_KEY, () => this.deps.rng.bytes(32));
-    return this.key;
+  /** The wrapping key and the derivation key (read from the vault once, made on first use). */
+  keys(): CredentialIdKeys {
+    const { vault, rng } = this.deps;
+    this.idKeys ??= {
+      wrapKey: vault.secret(SECRET_WRAP_KEY, () => rng.bytes(32)),
+      derivationKey: derivationKeyOf(vault.secret(SECRET_KEY_SEED, () => rng.bytes(32))),
+    };
+    return this.idKeys;
+  }
+  create(options: CredentialOptions, rpIdHash: Uint8Array): { id: Uint8Array; key: CredentialKeyPair } {
+    if (!isDerivable(options.alg)) return generateAndWrap(this, options, rpIdHash);
+    return sealDerivedCredentialId(this.keys(), rpIdHash, options, this.deps.rng.bytes(12));
   }
   wrap(payload: CredentialPayload, rpIdHash: Uint8Array): Uint8Array {
-    return sealCredentialId(this.wrapKey(), rpIdHash, payload, this.deps.rng.bytes(12));
+    return sealCredentialId(this.keys().wrapKey, rpIdHash, payload, this.deps.rng.bytes(12));
+  }
+  /** Opens a sealed ID without the cache (split mode's vault entries). */
+  open(id: Uint8Array, rpIdHash: Uint8Array): CredentialPayload | undefined {
+    return openCredentialId(this.keys(), rpIdHash, id);
   }
   unwrap(id: Uint8Array, rpIdHash: Uint8Array): CredentialPayload | undefined {
     const hex = toHex(id);
     const cached = this.opened.get(hex);
     if (cached) return equal(cached.rpIdHash, rpIdHash) ? cached.payload : undefined;
-    const payload = openCredentialId(this.wrapKey(), rpIdHash, id);
+    const payload = this.open(id, rpIdHash);
     if (payload) {
       if (this.opened.size >= CACHE_SIZE) this.opened.delete(this.opened.keys().next().value!);
       this.opened.set(hex, { rpIdHash, payload });
@@ -75,10 +119,13 @@ export class SealedCredentialIds implements CredentialIds {
   hasRoom(): boolean {
     return true;
   }
-  /** A new wrapping key: every earlier sealed ID (and vault handle) stops opening. */
+  /** A new wrapping key and key seed: every earlier sealed ID (and vault handle) stops opening. */
   reset(): void {
-    this.key = this.deps.rng.bytes(32);
-    this.deps.vault.set(SECRET_WRAP_KEY, this.key);
+    const { vault, rng } = this.deps;
+    const [wrapKey, seed] = [rng.bytes(32), rng.bytes(32)];
+    vault.set(SECRET_WRAP_KEY, wrapKey);
+    vault.set(SECRET_KEY_SEED, seed);
+    this.idKeys = { wrapKey, derivationKey: derivationKeyOf(seed) };
     this.opened.clear();
   }
 }
@@ -94,6 +141,9 @@ export class SlotCredentialIds implements CredentialIds {
     private readonly options: { slots?: number; idLength?: number } = {},
   ) {}
 
+  create(options: CredentialOptions, rpIdHash: Uint8Array): { id: Uint8Array; key: CredentialKeyPair } {
+    return generateAndWrap(this, options, rpIdHash);
+  }
   wrap(payload: CredentialPayload, rpIdHash: Uint8Array): Uint8Array {
     const { idLength } = this.options;
     const id =
@@ -119,17 +169,25 @@ export class VaultHandleCredentialIds implements CredentialIds {
     private readonly sealed: SealedCredentialIds,
   ) {}
 
+  /** The vault entry holds the sealed ID (version 0x04 for derived keys, as the sealed format writes). */
+  create(options: CredentialOptions, rpIdHash: Uint8Array): { id: Uint8Array; key: CredentialKeyPair } {
+    const made = this.sealed.create(options, rpIdHash);
+    return { id: this.newHandle(made.id), key: made.key };
+  }
   wrap(payload: CredentialPayload, rpIdHash: Uint8Array): Uint8Array {
+    return this.newHandle(this.sealed.wrap(payload, rpIdHash));
+  }
+  private newHandle(sealedId: Uint8Array): Uint8Array {
     const { vault, rng } = this.deps;
     let id = rng.bytes(VAULT_HANDLE_LENGTH);
     while (vault.get(VAULT_HANDLE_PREFIX + toHex(id))) id = rng.bytes(VAULT_HANDLE_LENGTH);
-    vault.set(VAULT_HANDLE_PREFIX + toHex(id), this.sealed.wrap(payload, rpIdHash));
+    vault.set(VAULT_HANDLE_PREFIX + toHex(id), sealedId);
     return id;
   }
   unwrap(id: Uint8Array, rpIdHash: Uint8Array): CredentialPayload | undefined {
     if (id.length !== VAULT_HANDLE_LENGTH) return undefined;
     const sealed = this.deps.vault.get(VAULT_HANDLE_PREFIX + toHex(id));
-    return sealed && openCredentialId(this.sealed.wrapKey(), rpIdHash, sealed);
+    return sealed && this.sealed.open(sealed, rpIdHash);
   }
   hasRoom(): boolean {
     return true;
@@ -147,6 +205,9 @@ export class AnyCredentialIds implements CredentialIds {
     private readonly readers: readonly CredentialIds[],
   ) {}
 
+  create(options: CredentialOptions, rpIdHash: Uint8Array): { id: Uint8Array; key: CredentialKeyPair } {
+    return this.writer.create(options, rpIdHash);
+  }
   wrap(payload: CredentialPayload, rpIdHash: Uint8Array): Uint8Array {
     return this.writer.wrap(payload, rpIdHash);
   }

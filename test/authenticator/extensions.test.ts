@@ -630,7 +630,7 @@ describe('credential IDs and persistence', () => {
     assert.deepEqual(a.credential.id, v2);
     assert.ok(verifySignature(key.publicKey, concat(a.authData, sha('assertion')), a.signature));
     const made = await d.mc({});
-    assert.deepEqual([made.id[0], made.id.length], [3, 65]);
+    assert.deepEqual([made.id[0], made.id.length], [4, 33]);
   });
   it('a version 0x01 credential ID still opens; version 0x01 cannot carry the new flags', async () => {
     const d = await device();
@@ -661,7 +661,7 @@ describe('credential IDs and persistence', () => {
       () => sealCredentialId(wrapKey, sha('example.com'), { ...payload, hmacSecret: true }, new Uint8Array(12), 1),
       RangeError,
     );
-    assert.equal((await d.mc({})).id[0], 3);
+    assert.equal((await d.mc({})).id[0], 4);
   });
 
   it('every extension survives closing and reopening a SQLite data dir', async (t: TestContext) => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { generateCredentialKey } from '../../src/crypto/credentialKeys.js';
+import { generateCredentialKey, signWithSecret, verifySignature } from '../../src/crypto/credentialKeys.js';
 import { CoseAlg } from '../../src/encoding/cose.js';
 import { credentialIdsFor, VAULT_HANDLE_LENGTH } from '../../src/store/credentialIds.js';
 import {
@@ -63,6 +63,33 @@ describe('credential IDs as a port', () => {
       ids.reset();
       d.store.wipe(); // authenticatorReset wipes the store too (slots)
       assert.equal(ids.unwrap(id, rp), undefined);
+    });
+  }
+
+  const createChecks: Record<string, (id: Uint8Array) => void> = {
+    sealed: (id) => assert.deepEqual([id[0], id.length], [0x04, 33]), // nonce and tag only: the key is derived
+    badge: (id) => assert.ok(isSlotHandle(id)),
+    provider: (id) => assert.equal(id.length, 20),
+    split: (id) => assert.equal(id.length, VAULT_HANDLE_LENGTH),
+  };
+  for (const [name, { format }] of Object.entries(formats)) {
+    it(`${name}: create makes a key and an ID that unwraps to that key (ES256, EdDSA, RS256); reset forgets it`, () => {
+      const d = deps();
+      const ids = credentialIdsFor(d, format);
+      for (const alg of [CoseAlg.ES256, CoseAlg.EdDSA, CoseAlg.RS256]) {
+        const options = { discoverable: false, u2f: false, alg, credProtect: 1 as const, hmacSecret: true };
+        const { id, key } = ids.create(options, rp);
+        if (alg === CoseAlg.ES256) createChecks[name]!(id);
+        if (name === 'sealed' && alg === CoseAlg.RS256) assert.equal(id[0], 0x03); // RS256 keys are sealed in the ID
+        const opened = credentialIdsFor(d, format).unwrap(id, rp)!; // a fresh process on the same vault
+        assert.deepEqual(opened, { ...options, secret: key.secret });
+        const data = new Uint8Array(20).fill(alg & 0xff);
+        assert.ok(verifySignature(key.publicKey, data, signWithSecret(alg, opened.secret, data)));
+        assert.equal(ids.unwrap(id, otherRp), undefined);
+        ids.reset();
+        d.store.wipe();
+        assert.equal(ids.unwrap(id, rp), undefined);
+      }
     });
   }
 
