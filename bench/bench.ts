@@ -2,7 +2,7 @@
  * `npm run bench [-- --json] [-- --quick]` (--quick: store.scale stops at 10,000 credentials):
  * throughput of softkey's hot paths, each next to a baseline measured in the same run (ratios, not absolute numbers, are what compare across machines).
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ import {
   type MakeCredentialRequest,
 } from '../src/ctap2/makeCredential.js';
 import { encodeGetAssertionRequest } from '../src/ctap2/getAssertion.js';
+import { CtapHidHost } from '../src/ctaphid/hostDevice.js';
+import { connectUdpHost } from '../src/transport/udp.js';
 
 export type { BenchResult };
 
@@ -50,6 +52,43 @@ async function checkOk(response: Uint8Array): Promise<void> {
   if (response[0] !== 0) throw new Error(`device answered status 0x${response[0]!.toString(16)}`);
 }
 
+/**
+ * The UDP datagrams one call takes, counted on a host socket of its own (bound to the device's
+ * reply port before the bench client is, and closed again): to the device and back.
+ */
+async function datagramsPerCall(
+  devicePort: number,
+  replyPort: number,
+  request: Uint8Array,
+): Promise<{ toDevice: number; fromDevice: number; requestBytes: number; responseBytes: number }> {
+  const udp = await connectUdpHost({ devicePort, bindPort: replyPort });
+  const counts = { toDevice: 0, fromDevice: 0 };
+  try {
+    const hid = new CtapHidHost(
+      {
+        send: (report) => {
+          counts.toDevice++;
+          udp.send(report);
+        },
+        onReport: (callback) =>
+          udp.onReport((report) => {
+            counts.fromDevice++;
+            callback(report);
+          }),
+      },
+      { rng: (n) => new Uint8Array(randomBytes(n)) },
+    );
+    await hid.init();
+    await checkOk(await hid.cbor(request)); // a first call (opens and caches the ID), then the counted one
+    Object.assign(counts, { toDevice: 0, fromDevice: 0 });
+    const response = await hid.cbor(request);
+    await checkOk(response);
+    return { ...counts, requestBytes: request.length, responseBytes: response.length };
+  } finally {
+    await udp.close();
+  }
+}
+
 export async function benchCtap2(): Promise<BenchResult[]> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' }); // never exported (see credentialKeys.ts)
   const data = new Uint8Array(69);
@@ -58,14 +97,23 @@ export async function benchCtap2(): Promise<BenchResult[]> {
   const replyPort = devicePort + 1;
   phase('ctap2 setup');
   const key = await openSoftKey({ dataDir: dir, udp: `127.0.0.1:${devicePort}`, replyTo: `127.0.0.1:${replyPort}` });
-  const client = await connectSoftKey({ udp: `127.0.0.1:${devicePort}`, replyTo: `127.0.0.1:${replyPort}` });
+  let client: Awaited<ReturnType<typeof connectSoftKey>> | undefined;
   try {
     const request = assertionRequest(await credentialOn(key));
+    const datagrams = await datagramsPerCall(devicePort, replyPort, request);
+    if (!process.argv.includes('--json'))
+      console.log(
+        `ctap2.getAssertion.udp: ${datagrams.toDevice + datagrams.fromDevice} datagrams per call ` +
+          `(${datagrams.toDevice} to the device for ${datagrams.requestBytes} bytes, ` +
+          `${datagrams.fromDevice} back for ${datagrams.responseBytes})`,
+      );
+    client = await connectSoftKey({ udp: `127.0.0.1:${devicePort}`, replyTo: `127.0.0.1:${replyPort}` });
+    const udpClient = client;
     const mc = encodeMakeCredentialRequest(mcParams());
     const s = await alternatingRounds({
       'crypto.es256.sign': () => sign('sha256', data, { key: privateKey, dsaEncoding: 'der' }),
       'ctap2.getAssertion.inprocess': async () => checkOk(await key.cbor(request)),
-      'ctap2.getAssertion.udp': async () => checkOk(await client.cbor(request)),
+      'ctap2.getAssertion.udp': async () => checkOk(await udpClient.cbor(request)),
       'ctap2.makeCredential.inprocess': async () => checkOk(await key.cbor(mc)),
     });
     const raw = { name: 'crypto.es256.sign', values: s['crypto.es256.sign']! };
@@ -77,7 +125,7 @@ export async function benchCtap2(): Promise<BenchResult[]> {
     ];
   } finally {
     phase('ctap2 close');
-    await client.close();
+    await client?.close();
     await key.close();
     rmSync(dir, { recursive: true, force: true });
   }
