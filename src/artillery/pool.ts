@@ -3,9 +3,9 @@
  * of load-generator workers that share nothing at run time but the pool secret.
  *
  * How: one throwaway softkey (':memory:') makes one non-discoverable credential per user through the
- * ordinary WebAuthn create path (WebAuthn L3 §5.1.3). A non-discoverable credential ID is the
- * credential's private key sealed under the key's wrapping key (store/credentialId.ts), so the
- * exported key state (its master secrets; `key.exportState()`) is all a worker needs: each worker
+ * ordinary WebAuthn create path (WebAuthn L3 §5.1.3). A non-discoverable credential ID is sealed
+ * under the key's wrapping key and its private key is derived from the ID under the key's key seed
+ * (store/credentialId.ts, version 0x04), so the exported key state (its master secrets; `key.exportState()`) is all a worker needs: each worker
  * opens its own softkey from that state and the one authenticator unwraps whichever credential ID
  * the relying party lists in allowCredentials (CTAP 2.1 §6.2 getAssertion).
  *
