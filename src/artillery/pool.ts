@@ -6,8 +6,9 @@
  * ordinary WebAuthn create path (WebAuthn L3 §5.1.3). A non-discoverable credential ID is sealed
  * under the key's wrapping key and its private key is derived from the ID under the key's key seed
  * (store/credentialId.ts, version 0x04), so the exported key state (its master secrets;
- * `key.exportState()`) is all a worker needs: each worker opens its own softkey from that state and the one authenticator unwraps whichever credential ID
- * the relying party lists in allowCredentials (CTAP 2.1 §6.2 getAssertion).
+ * `key.exportState()`) is all a worker needs: each worker opens its own softkey from that state and
+ * the one authenticator unwraps whichever credential ID the relying party lists in allowCredentials
+ * (CTAP 2.1 §6.2 getAssertion).
  *
  *   DIR/pool.json    public: what a relying party seeds its database from (per user: name, user
  *                    handle, credential ID, COSE public key, SPKI, algorithm, counter)
