@@ -16,10 +16,18 @@
  * container policy); clientData then carries crossOrigin: true and topOrigin. Otherwise it is
  * refused with NotAllowedError, as browsers do. (Permissions-Policy response headers are not read.)
  *
+ * `channel: 'websocket'` (Chromium; opt-in) trades that robustness for speed: the shim then reaches a
+ * loopback WebSocket bridge started for this attach (attachBridge.ts: per-attach token, Origin and
+ * Host checks), the channel softkey/puppeteer uses. One WebSocket message each way costs less than a
+ * Playwright binding call (which goes page → browser → Playwright's protocol → Node and back), but the
+ * page's CSP connect-src must allow ws://127.0.0.1, Chromium's Local Network Access may ask before a
+ * public page reaches loopback, and a port stays open on 127.0.0.1 until the context or page closes.
+ *
  * Works with any Playwright Page or BrowserContext (type-only import: no runtime dependency).
  */
 import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { WebAuthnClient, type CtapTransport } from '../client/index.js';
+import { startAttachBridge, type Attachment } from './attachBridge.js';
 import { pageShimScript } from './pageShim.js';
 import type { BridgeReply } from './protocol.js';
 import { BridgeSession, type BridgeClient } from './session.js';
@@ -27,6 +35,7 @@ import { allowAttributeGrants, featureFor, notGrantedMessage } from './permissio
 import { normalizeOrigin } from './protocol.js';
 
 export { allowAttributeGrants };
+export type { Attachment };
 
 /** What attach() needs of a key: openSoftKey()/connectSoftKey() results qualify. */
 export type AttachableKey = CtapTransport & { client?: BridgeClient };
@@ -36,6 +45,11 @@ export interface AttachOptions {
   origins?: readonly string[];
   /** The WebAuthn client to use; default key.client, else a new WebAuthnClient over the key. */
   client?: BridgeClient;
+  /**
+   * How the page reaches softkey: 'binding' (the default) through page.exposeBinding; 'websocket'
+   * through a loopback WebSocket bridge of this attach's own (faster; see the module comment for the trade).
+   */
+  channel?: 'binding' | 'websocket';
 }
 
 const BINDING = '__softkeyBridge';
@@ -60,12 +74,59 @@ async function frameGranted(frame: Frame, feature: string, top: string): Promise
   return true;
 }
 
+/** A Page's or a BrowserContext's pages, as the bridge asks after them. */
+function pagesOf(target: Page | BrowserContext): () => Page[] {
+  return 'pages' in target ? () => target.pages() : () => [target];
+}
+
+/** `channel: 'websocket'`: the shim in every page of `target`, talking to a bridge that closes with it. */
+async function attachOverWebSocket(
+  target: Page | BrowserContext,
+  client: BridgeClient,
+  options: AttachOptions,
+): Promise<Attachment> {
+  const attachment = await startAttachBridge(client, pagesOf(target), options.origins);
+  const detach = () => void attachment.detach();
+  if ('pages' in target) target.once('close', detach);
+  else target.once('close', detach);
+  try {
+    await target.addInitScript({ content: attachment.bridge.shimScript() });
+  } catch (e) {
+    await attachment.detach();
+    throw e;
+  }
+  return attachment;
+}
+
+/**
+ * Puts softkey behind navigator.credentials in `target` (a Page, or a BrowserContext: every page,
+ * popup and frame of it). Call before navigating. Over `channel: 'websocket'` it resolves to the
+ * bridge, which closes with the page or context (or by `detach()`).
+ */
+export async function attach(
+  target: Page | BrowserContext,
+  key: AttachableKey,
+  options: AttachOptions & { channel: 'websocket' },
+): Promise<Attachment>;
+export async function attach(
+  target: Page | BrowserContext,
+  key: AttachableKey,
+  options?: AttachOptions & { channel?: 'binding' },
+): Promise<void>;
+export async function attach(
+  target: Page | BrowserContext,
+  key: AttachableKey,
+  options?: AttachOptions,
+): Promise<Attachment | void>;
 export async function attach(
   target: Page | BrowserContext,
   key: AttachableKey,
   options: AttachOptions = {},
-): Promise<void> {
+): Promise<Attachment | void> {
   const client = options.client ?? key.client ?? new WebAuthnClient(key);
+  if (options.channel === 'websocket') return attachOverWebSocket(target, client, options);
+  if (options.channel !== undefined && options.channel !== 'binding')
+    throw new TypeError(`unknown softkey channel ${String(options.channel)}: 'binding' or 'websocket'`);
   const allowed = options.origins?.map((o) => normalizeOrigin(o) ?? o);
   const session = new BridgeSession(client);
   // One JSON string each way (the shim's `json` channel): Playwright then serializes a string, not

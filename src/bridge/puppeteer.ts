@@ -15,53 +15,25 @@
  *
  * Type-only import of puppeteer-core: it is an optional peer dependency.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page, Target } from 'puppeteer-core';
 import { WebAuthnClient } from '../client/index.js';
-import { encode as base64url } from '../encoding/base64url.js';
+import { startAttachBridge, type Attachment } from './attachBridge.js';
 import type { AttachableKey } from './playwright.js';
-import { normalizeOrigin } from './protocol.js';
-import { startBridgeServer, type BridgeServer } from './server.js';
 import type { BridgeClient } from './session.js';
 
-export type { AttachableKey };
+export type { AttachableKey, Attachment };
 
 export interface PuppeteerAttachOptions {
   /** Only these page origins may use the key (default: any origin, the token admits the page). */
   origins?: readonly string[];
   /** The WebAuthn client to use; default key.client, else a new WebAuthnClient over the key. */
   client?: BridgeClient;
-}
-
-export interface Attachment {
-  /** The bridge the pages talk to. */
-  readonly bridge: BridgeServer;
-  /** Stops the bridge (also done when the page closes or the browser disconnects). */
-  detach(): Promise<void>;
-}
-
-/** How long the bridge waits for a page to say its own origin. */
-const ASK_PAGE_MS = 2000;
-
-/**
- * Whether one of `pages` shows a document of `origin` at top level: Puppeteer's record of the main
- * frame's URL, else (it may lag a navigation that has just committed) the main frame asked itself.
- */
-async function showsAtTopLevel(pages: ReadonlySet<Page>, origin: string): Promise<boolean> {
-  const open = [...pages].filter((p) => !p.isClosed());
-  if (open.some((p) => normalizeOrigin(p.url()) === origin)) return true;
-  const ask = async (p: Page) => {
-    const stop = new AbortController();
-    try {
-      return await Promise.race([
-        p.evaluate(() => location.origin).catch(() => undefined),
-        sleep(ASK_PAGE_MS, undefined, { signal: stop.signal }).catch(() => undefined),
-      ]);
-    } finally {
-      stop.abort();
-    }
-  };
-  return (await Promise.all(open.map(ask))).includes(origin);
+  /**
+   * How pages reach softkey: always the loopback WebSocket bridge here ('websocket', the default;
+   * accepted for symmetry with softkey/playwright). Puppeteer's exposeFunction does not say which
+   * frame called it, so it cannot carry a trusted origin.
+   */
+  channel?: 'websocket';
 }
 
 function isPage(target: Page | Browser | BrowserContext): target is Page {
@@ -73,23 +45,13 @@ export async function attach(
   key: AttachableKey,
   options: PuppeteerAttachOptions = {},
 ): Promise<Attachment> {
+  if (options.channel !== undefined && options.channel !== 'websocket')
+    throw new TypeError(`softkey/puppeteer reaches pages over a WebSocket only, not ${String(options.channel)}`);
   const client = options.client ?? key.client ?? new WebAuthnClient(key);
-  const token = base64url(globalThis.crypto.getRandomValues(new Uint8Array(24)));
   const pages = new Set<Page>();
-  const bridge = await startBridgeServer({
-    client,
-    token,
-    port: 0,
-    allowedOrigins: options.origins ?? 'any',
-    topLevel: (origin) => showsAtTopLevel(pages, origin),
-  });
-  const script = bridge.shimScript();
-  let closed = false;
-  const detach = async () => {
-    if (closed) return;
-    closed = true;
-    await bridge.close();
-  };
+  const attachment = await startAttachBridge(client, () => pages, options.origins);
+  const detach = () => attachment.detach();
+  const script = attachment.bridge.shimScript();
   const prepare = async (page: Page) => {
     pages.add(page);
     page.once('close', () => pages.delete(page));
@@ -114,5 +76,5 @@ export async function attach(
       'browser' in target && typeof target.browser === 'function' ? target.browser() : (target as Browser);
     browser.once('disconnected', () => void detach());
   }
-  return { bridge, detach };
+  return attachment;
 }

@@ -19,7 +19,7 @@ import type {
 import { attach } from '../bridge/playwright.js';
 import { openSoftKey, type OpenSoftKeyOptions, type SoftKey } from '../main/softkey.js';
 
-export { attach, type AttachOptions, type AttachableKey } from '../bridge/playwright.js';
+export { attach, type AttachOptions, type AttachableKey, type Attachment } from '../bridge/playwright.js';
 
 export interface SoftkeyFixtures {
   /** The test's key, attached to `context` before the test body runs. */
