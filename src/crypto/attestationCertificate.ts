@@ -4,15 +4,12 @@
  * Basic Constraints CA:FALSE, and the id-fido-gen-ce-aaguid extension (1.3.6.1.4.1.45724.1.1.4)
  * holding the AAGUID as an OCTET STRING, not critical. Self-signed, made once per device.
  */
-import 'reflect-metadata'; // @peculiar/x509 (through tsyringe) needs the Reflect metadata polyfill
 import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import * as b64u from '../encoding/base64url.js';
 import { concat } from '../encoding/bytes.js';
 import { CoseAlg } from '../encoding/cose.js';
 import { generateCredentialKey } from './credentialKeys.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+import { peculiarX509 } from './x509.js';
 
 export const OID_FIDO_GEN_CE_AAGUID = '1.3.6.1.4.1.45724.1.1.4';
 
@@ -28,6 +25,7 @@ export async function createAttestationIdentity(opts: {
   commonName?: string;
   notBefore: Date;
 }): Promise<AttestationIdentity> {
+  const x509 = peculiarX509();
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
   // The key pair is made as every credential key is (no KeyGenJob: see generateCredentialKey),
   // then imported into WebCrypto for @peculiar/x509.
@@ -82,6 +80,7 @@ export async function createEnterpriseAttestationCertificate(opts: {
   rpId?: string;
   notBefore: Date;
 }): Promise<Uint8Array> {
+  const x509 = peculiarX509();
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
   const [d, x, y] = [opts.secret.subarray(0, 32), opts.secret.subarray(32, 64), opts.secret.subarray(64, 96)].map((b) =>
     b64u.encode(b),

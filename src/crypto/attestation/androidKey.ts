@@ -7,20 +7,10 @@
  * KM_ORIGIN_GENERATED and purpose KM_PURPOSE_SIGN (here in teeEnforced). x5c is leaf →
  * intermediate → root, as Android sends its whole chain.
  */
-import * as x509 from '@peculiar/x509';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import {
-  AuthorizationList,
-  IntegerSet,
-  KeyDescription,
-  RootOfTrust,
-  SecurityLevel,
-  Version,
-  VerifiedBootState,
-  id_ce_keyDescription,
-} from '@peculiar/asn1-android';
+import type { KeyDescription } from '@peculiar/asn1-android';
 import type { Encodable } from '../../encoding/cbor.js';
 import type { CoseKey, CredentialAlg } from '../../encoding/cose.js';
+import { asn1Android, asn1Schema, peculiarX509 } from '../x509.js';
 import { issueCertificate, type AttestationAuthority, type LeafOptions } from './certificates.js';
 
 /** Keymaster tag values (hardware/interfaces/keymaster 4.0 types.hal). */
@@ -39,6 +29,9 @@ export function keyDescription(o: {
   publicKey: CoseKey;
   createdAt: number;
 }): KeyDescription {
+  const { AuthorizationList, IntegerSet, KeyDescription, RootOfTrust, SecurityLevel, Version, VerifiedBootState } =
+    asn1Android();
+  const { OctetString } = asn1Schema();
   const keyFacts =
     o.publicKey.kty === 'RSA'
       ? { algorithm: KM.ALGORITHM_RSA, keySize: o.publicKey.n.length * 8 }
@@ -80,7 +73,12 @@ export async function androidKeyStatement(
     createdAt: number;
   },
 ): Promise<Map<string, Encodable>> {
-  const description = new x509.Extension(id_ce_keyDescription, false, AsnConvert.serialize(keyDescription(o)));
+  const { id_ce_keyDescription } = asn1Android();
+  const description = new (peculiarX509().Extension)(
+    id_ce_keyDescription,
+    false,
+    asn1Schema().AsnConvert.serialize(keyDescription(o)),
+  );
   const leaf = await issueCertificate({
     subject: 'CN=Android Keystore Key',
     publicKey: o.publicKey,

@@ -4,11 +4,11 @@
  * SEQUENCE { [1] EXPLICIT OCTET STRING nonce } with nonce = SHA-256(authenticatorData ‖
  * clientDataHash); no signature beyond the certificate's. x5c is credCert → intermediate.
  */
-import * as x509 from '@peculiar/x509';
 import { concat } from '../../encoding/bytes.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg, type CoseKey } from '../../encoding/cose.js';
 import { sha256 } from '../hash.js';
+import { peculiarX509 } from '../x509.js';
 import { issueCertificate, type AttestationAuthority } from './certificates.js';
 
 export const OID_APPLE_NONCE = '1.2.840.113635.100.8.2';
@@ -25,7 +25,7 @@ export async function appleStatement(
   o: { publicKey: CoseKey; signed: Uint8Array; random: Uint8Array; notBefore: Date },
 ): Promise<Map<string, Encodable>> {
   if (o.publicKey.kty !== 'EC2') throw new Error('apple attests P-256 credentials only');
-  const nonce = new x509.Extension(
+  const nonce = new (peculiarX509().Extension)(
     OID_APPLE_NONCE,
     false,
     appleNonceExtensionValue(sha256(o.signed)).buffer as ArrayBuffer,

@@ -4,14 +4,12 @@
  * needs, issued with @peculiar/x509. Keys are made as every credential key is (generateCredentialKey,
  * no KeyGenJob) and imported into WebCrypto only to sign certificates.
  */
-import 'reflect-metadata'; // @peculiar/x509 (through tsyringe) needs the Reflect metadata polyfill
 import { webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as x509 from '@peculiar/x509';
 import * as b64u from '../../encoding/base64url.js';
 import { CoseAlg, type CoseKey } from '../../encoding/cose.js';
 import { generateCredentialKey, publicKeyOfSecret, spkiOf } from '../credentialKeys.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+import { peculiarX509 } from '../x509.js';
 
 /** A private key in credentialKeys.ts's compact form with its certificate (DER). */
 export interface CertifiedKey {
@@ -65,6 +63,7 @@ export interface IssueOptions {
 
 /** Issues one X.509 v3 certificate (DER). */
 export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
+  const x509 = peculiarX509();
   if (o.issuer && o.issuer.alg !== CoseAlg.ES256) throw new Error('attestation CAs sign with ES256');
   const signingSecret = o.issuer ? o.issuer.secret : o.selfSecret;
   if (!signingSecret) throw new Error('issueCertificate: an issuer or a self-signing secret is needed');

@@ -5,11 +5,12 @@
  * id-fido-gen-ce-aaguid 1.3.6.1.4.1.45724.1.1.4 holding the AAGUID, not critical) and x5c carries
  * leaf → intermediate (the root is what the RP trusts; it is not sent).
  */
-import * as x509 from '@peculiar/x509';
+import type * as x509 from '@peculiar/x509';
 import { concat } from '../../encoding/bytes.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg, type CredentialAlg } from '../../encoding/cose.js';
 import { signWithSecret } from '../credentialKeys.js';
+import { peculiarX509 } from '../x509.js';
 import {
   certifiedKey,
   issueCertificate,
@@ -22,7 +23,7 @@ export const OID_FIDO_GEN_CE_AAGUID = '1.3.6.1.4.1.45724.1.1.4';
 
 /** id-fido-gen-ce-aaguid: extnValue is an OCTET STRING wrapping the 16-byte AAGUID OCTET STRING. */
 export function aaguidExtension(aaguid: Uint8Array): x509.Extension {
-  return new x509.Extension(
+  return new (peculiarX509().Extension)(
     OID_FIDO_GEN_CE_AAGUID,
     false,
     concat(new Uint8Array([0x04, 0x10]), aaguid).buffer as ArrayBuffer,

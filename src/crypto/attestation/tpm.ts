@@ -8,22 +8,13 @@
  * -Version (TCG EK Credential Profile §3.2.9), extKeyUsage tcg-kp-AIKCertificate 2.23.133.8.3,
  * basicConstraints cA FALSE, and the AAGUID extension.
  */
-import * as x509 from '@peculiar/x509';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  AttributeTypeAndValue,
-  AttributeValue,
-  GeneralName,
-  Name,
-  RelativeDistinguishedName,
-  SubjectAlternativeName,
-  id_ce_subjectAltName,
-} from '@peculiar/asn1-x509';
+import type { Name } from '@peculiar/asn1-x509';
 import { concat, u16be, u32be } from '../../encoding/bytes.js';
 import type { Encodable } from '../../encoding/cbor.js';
 import { CoseAlg, type CoseKey } from '../../encoding/cose.js';
 import { publicKeyOfSecret, signWithSecret } from '../credentialKeys.js';
 import { sha256 } from '../hash.js';
+import { asn1Schema, asn1X509, peculiarX509 } from '../x509.js';
 import {
   certifiedKey,
   issueCertificate,
@@ -100,6 +91,7 @@ export function tpmsAttestCertify(o: {
 }
 
 function tcgDirectoryName(o: { manufacturer: string; model: string; version: string }): Name {
+  const { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } = asn1X509();
   const rdn = (type: string, value: string) =>
     new RelativeDistinguishedName([
       new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) }),
@@ -113,6 +105,9 @@ export function createAikLeaf(
   authority: AttestationAuthority,
   o: LeafOptions & { aaguid: Uint8Array },
 ): Promise<CertifiedKey> {
+  const { GeneralName, SubjectAlternativeName, id_ce_subjectAltName } = asn1X509();
+  const { AsnConvert } = asn1Schema();
+  const x509 = peculiarX509();
   const directoryName = tcgDirectoryName({ manufacturer: TPM_MANUFACTURER, model: 'softkey', version: 'id:00020001' });
   const san = new SubjectAlternativeName([new GeneralName({ directoryName })]);
   return certifiedKey(CoseAlg.ES256, (publicKey) =>
