@@ -14,8 +14,17 @@
  * The registrable domain comes from the Public Suffix List as packaged by `tldts`. The fetch is a
  * port (`RelatedOriginsFetch`), so tests and tools can point it at a local server.
  */
-import { parse } from 'tldts';
+import { createRequire } from 'node:module';
+import type * as Tldts from 'tldts';
 import { WebAuthnError } from './errors.js';
+
+/**
+ * tldts (the Public Suffix List, 0.17 CPU-s to load), required on the first related-origins check
+ * rather than by every process that imports the WebAuthn client. It is CommonJS without an exports
+ * map, so require() returns the module an import would.
+ */
+let tldts: typeof Tldts | undefined;
+const publicSuffixList = (): typeof Tldts => (tldts ??= createRequire(import.meta.url)('tldts') as typeof Tldts);
 
 /** GETs a URL as the client would (redirects followed); a `fetch`-compatible subset. */
 export type RelatedOriginsFetch = (
@@ -40,7 +49,7 @@ export interface RelatedOriginsOptions {
 
 /** The registrable origin label of a host (L3 §5.11.1), or undefined when it has none. */
 export function registrableOriginLabel(host: string): string | undefined {
-  const parsed = parse(host, { allowPrivateDomains: false });
+  const parsed = publicSuffixList().parse(host, { allowPrivateDomains: false });
   if (parsed.isIp || !parsed.domain) return undefined;
   return parsed.domainWithoutSuffix || undefined;
 }

@@ -13,12 +13,21 @@
  * report. Bytes in and out only.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type * as Ws from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { sameSecret } from '../encoding/secret.js';
 import { explainOversizeClose, messageBytes } from '../encoding/webGuard.js';
 import { refusedAtEdge, refuseUpgrade, type HttpEdge } from './httpGuard.js';
 import { portEvents, type HidReportPort } from './hidPort.js';
+
+/**
+ * `ws`, required when a server or client is made: most processes that import this transport (through
+ * main/softkey.ts) open neither, and loading it costs 0.15 CPU-s. ws's `require` entry is the
+ * CommonJS module its `import` wrapper re-exports, so the classes are the same.
+ */
+const wsLibrary = (): typeof Ws => createRequire(import.meta.url)('ws') as typeof Ws;
 
 export const WEBSOCKET_HID_REPORT_SIZE = 64;
 export const DEFAULT_WEBSOCKET_HID_HOST = '127.0.0.1';
@@ -53,6 +62,7 @@ export async function startWebSocketHidServer(options: WebSocketHidServerOptions
   if (options.token.length < 16) throw new Error('the WebSocket CTAPHID token must be at least 16 characters');
   const onError = options.onError ?? ((e: unknown) => console.error('[ws-hid]', e));
   const allowed = new Set(options.allowOrigins ?? []);
+  const { WebSocket, WebSocketServer } = wsLibrary();
   const wss = new WebSocketServer({ noServer: true, maxPayload: WEBSOCKET_HID_REPORT_SIZE });
   let current: WebSocket | undefined;
   const host = options.host ?? DEFAULT_WEBSOCKET_HID_HOST;
@@ -152,6 +162,7 @@ export function connectWebSocketHid(
   options: { onError?: (e: unknown) => void } = {},
 ): Promise<WebSocketHidClient> {
   const listeners = new Set<(report: Uint8Array) => void>();
+  const { WebSocket } = wsLibrary();
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { maxPayload: WEBSOCKET_HID_REPORT_SIZE });
     ws.binaryType = 'nodebuffer';
