@@ -35,7 +35,6 @@ const LONG_FIRST = [
   'artillery/run',
   'testing/examples',
   'interop/pythonFido2SplitTcpHid',
-  'authenticator/residentScale',
   'browser/engines',
   'interop/libfido2',
   'types/resolution',
@@ -54,6 +53,7 @@ const LONG_FIRST = [
   'browser/bridgeSecurity',
   'docs/package',
   'browser/webauthnL3',
+  'authenticator/residentScale',
 ];
 
 /** A file's place: its index in LONG_FIRST, or after all of them. */
