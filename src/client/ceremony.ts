@@ -43,26 +43,83 @@ type Reason = { kind: 'abort'; reason: unknown } | { kind: 'timeout'; ms: number
 const spareControllers: AbortController[] = [];
 const SPARE_CONTROLLERS = 32;
 
+/**
+ * Every ceremony's lifetimeTimer runs on one Node timer, armed for the earliest deadline: a
+ * ceremony that ends before the timer fires (nearly all of them) only leaves the set, where a
+ * timer of its own cost a setTimeout and a clearTimeout per ceremony (the load.ceremonies profile).
+ * The timer holds the process open only while a ceremony with a deadline runs, as each ceremony's
+ * own timer did; when it fires it stops the ceremonies whose time is up and is armed for the next.
+ * `timed` is an array with each ceremony's slot in it, not a Set: a Set that gains and loses a member
+ * per ceremony rehashes on most changes, which costs more than the timer it replaces.
+ */
+const timed: Ceremony[] = [];
+let lifetimeTimer: ReturnType<typeof setTimeout> | undefined;
+/** When lifetimeTimer fires (performance.now() time); Infinity when none is armed. */
+let lifetimeTimerAt = Infinity;
+const MAX_TIMER_MS = 0x7fff_ffff;
+
+function armLifetimeTimer(at: number): void {
+  if (lifetimeTimer !== undefined) clearTimeout(lifetimeTimer);
+  lifetimeTimerAt = at;
+  // A Node timer holds at most 2^31 - 1 ms (~24.8 days); a later deadline is re-armed when that fires.
+  const ms = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - performance.now())));
+  lifetimeTimer = setTimeout(lifetimeTimerFired, ms);
+}
+
+function lifetimeTimerFired(): void {
+  lifetimeTimer = undefined;
+  lifetimeTimerAt = Infinity;
+  const now = performance.now();
+  let next = Infinity;
+  for (const c of [...timed]) {
+    if (c.deadline <= now) c.expire();
+    else next = Math.min(next, c.deadline);
+  }
+  if (next !== Infinity) armLifetimeTimer(next);
+}
+
 export class Ceremony {
   private readonly controller = spareControllers.pop() ?? new AbortController();
-  private readonly timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the lifetimeTimer expires (performance.now() time); Infinity without one. */
+  readonly deadline: number;
   private readonly onUserAbort: (() => void) | undefined;
   private why: Reason | undefined;
-  /** Rejections of the guards waiting now (guard()). */
-  private readonly waiting = new Set<(e: unknown) => void>();
+  /** This ceremony's index in `timed`; -1 when it is not there. */
+  private slot = -1;
+  /** Rejections of the guards waiting now (guard()); an array, as `timed` is (usually one guard). */
+  private readonly waiting: Array<(e: unknown) => void> = [];
 
   constructor(
     private transport: CtapTransport,
     private readonly userSignal: AbortSignal | undefined,
-    timeoutMs: number | undefined,
+    private readonly timeoutMs: number | undefined,
   ) {
     if (userSignal) {
       this.onUserAbort = () => this.stop({ kind: 'abort', reason: userSignal.reason });
       if (userSignal.aborted) this.onUserAbort();
       else userSignal.addEventListener('abort', this.onUserAbort, { once: true });
     }
-    if (timeoutMs !== undefined && !this.why)
-      this.timer = setTimeout(() => this.stop({ kind: 'timeout', ms: timeoutMs }), timeoutMs);
+    this.deadline = timeoutMs !== undefined && !this.why ? performance.now() + timeoutMs : Infinity;
+    if (this.deadline !== Infinity) {
+      this.slot = timed.push(this) - 1;
+      if (this.deadline < lifetimeTimerAt) armLifetimeTimer(this.deadline);
+      else if (timed.length === 1) lifetimeTimer?.ref();
+    }
+  }
+
+  /** @internal The lifetimeTimer expired (lifetimeTimerFired). */
+  expire(): void {
+    this.leaveTimed();
+    this.stop({ kind: 'timeout', ms: this.timeoutMs! });
+  }
+
+  private leaveTimed(): void {
+    // The shared timer stays armed for a later ceremony, without holding the process open meanwhile.
+    if (this.slot < 0) return;
+    const last = timed.pop()!;
+    if (last !== this) timed[(last.slot = this.slot)] = last;
+    this.slot = -1;
+    if (timed.length === 0) lifetimeTimer?.unref();
   }
 
   /** Aborted when the caller aborts or the timer expires; handed to the transport. */
@@ -74,8 +131,8 @@ export class Ceremony {
     if (this.why) return;
     this.why = why;
     this.controller.abort(this.error());
-    for (const reject of this.waiting) reject(this.stopped());
-    this.waiting.clear();
+    const waiting = this.waiting.splice(0);
+    for (const reject of waiting) reject(this.stopped());
   }
 
   /** The error this ceremony ends with once stopped (undefined while it runs). */
@@ -94,7 +151,7 @@ export class Ceremony {
   }
 
   /**
-   * Waits for `p`, or rejects as soon as the ceremony stops. The waiting guards are kept in a set
+   * Waits for `p`, or rejects as soon as the ceremony stops. The waiting guards are kept in a list
    * that stop() rejects, rather than as listeners on the signal (an AbortSignal listener added and
    * removed per device round trip costs more than the rest of the guard).
    */
@@ -104,19 +161,24 @@ export class Ceremony {
       return Promise.reject(this.stopped());
     }
     return new Promise<T>((resolve, reject) => {
-      const onStop = (e: unknown) => reject(e);
-      this.waiting.add(onStop);
+      this.waiting.push(reject);
       p.then(
         (v) => {
-          this.waiting.delete(onStop);
+          this.unwait(reject);
           resolve(v);
         },
         (e: unknown) => {
-          this.waiting.delete(onStop);
+          this.unwait(reject);
           reject(e);
         },
       );
     });
+  }
+
+  private unwait(onStop: (e: unknown) => void): void {
+    const i = this.waiting.lastIndexOf(onStop);
+    if (i === this.waiting.length - 1) this.waiting.pop();
+    else if (i >= 0) this.waiting.splice(i, 1);
   }
 
   /** Talks to another authenticator from now on (the one the client picked, WebAuthn L3 §5.1.3 step 20). */
@@ -136,14 +198,14 @@ export class Ceremony {
   }
 
   close(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.leaveTimed();
     if (this.userSignal && this.onUserAbort) this.userSignal.removeEventListener('abort', this.onUserAbort);
     const signal = this.controller.signal;
     // Reused only as good as new: never aborted, and nobody still listening (a transport that kept a
     // listener would otherwise hear a later ceremony's abort).
     if (
       !signal.aborted &&
-      this.waiting.size === 0 &&
+      this.waiting.length === 0 &&
       spareControllers.length < SPARE_CONTROLLERS &&
       getEventListeners(signal, 'abort').length === 0
     )
