@@ -49,28 +49,48 @@ export function candidateOf(index: number, info: GetInfoResponse): Authenticator
 }
 
 /**
- * The eligible candidates, best first; `required` is authenticatorSelection.authenticatorAttachment
- * (create only), `allowTransports` the transports of each allowCredentials descriptor (get only).
+ * What a ceremony asks of the authenticator: `required` is authenticatorSelection.authenticatorAttachment
+ * (create only), `allowCredentials` the allowCredentials descriptors, whose transports count (get only).
  */
-export function eligibleAuthenticators(
-  all: readonly AuthenticatorCandidate[],
-  req: { required?: string; hints?: readonly string[]; allowTransports?: ReadonlyArray<readonly string[] | undefined> },
-): AuthenticatorCandidate[] {
-  const hinted = (req.hints ?? []).map(hintAttachment).filter((a): a is AuthenticatorAttachment => a !== undefined);
-  let out = [...all];
+export interface AuthenticatorRequirements {
+  required?: string;
+  hints?: readonly string[];
+  allowCredentials?: ReadonlyArray<{ readonly transports?: readonly string[] | undefined }>;
+}
+
+const NO_HINTS: readonly AuthenticatorAttachment[] = [];
+
+function hintedOf(req: AuthenticatorRequirements): readonly AuthenticatorAttachment[] {
+  if (!req.hints || req.hints.length === 0) return NO_HINTS;
+  return req.hints.map(hintAttachment).filter((a): a is AuthenticatorAttachment => a !== undefined);
+}
+
+/** Whether `c` may serve a ceremony with these requirements (the filters of eligibleAuthenticators). */
+export function isEligible(
+  c: AuthenticatorCandidate,
+  req: AuthenticatorRequirements,
+  hinted: readonly AuthenticatorAttachment[] = hintedOf(req),
+): boolean {
   const required = req.required === 'platform' || req.required === 'cross-platform' ? req.required : undefined;
   // Hints win over authenticatorAttachment when they contradict it.
-  if (required && !(hinted.length > 0 && !hinted.includes(required)))
-    out = out.filter((c) => c.attachment === required);
-  const allow = req.allowTransports;
-  if (allow && allow.length > 0 && allow.every((t) => t !== undefined && t.length > 0)) {
-    out = out.filter((c) => allow.some((t) => t!.some((x) => c.transports.includes(x))));
-  }
+  if (required && !(hinted.length > 0 && !hinted.includes(required)) && c.attachment !== required) return false;
+  const allow = req.allowCredentials;
+  if (allow && allow.length > 0 && allow.every((d) => d.transports !== undefined && d.transports.length > 0))
+    return allow.some((d) => d.transports!.some((x) => c.transports.includes(x)));
+  return true;
+}
+
+/** The eligible candidates, best first. */
+export function eligibleAuthenticators(
+  all: readonly AuthenticatorCandidate[],
+  req: AuthenticatorRequirements,
+): AuthenticatorCandidate[] {
+  const hinted = hintedOf(req);
   const rank = (c: AuthenticatorCandidate) => {
     const h = hinted.indexOf(c.attachment);
     return h === -1 ? hinted.length + (c.attachment === 'platform' ? 0 : 1) : h;
   };
-  return out.sort((a, b) => rank(a) - rank(b) || a.index - b.index);
+  return all.filter((c) => isEligible(c, req, hinted)).sort((a, b) => rank(a) - rank(b) || a.index - b.index);
 }
 
 /** The user's pick among eligible candidates (best first). */

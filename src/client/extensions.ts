@@ -77,9 +77,9 @@ export function planCreateExtensions(
   info: GetInfoResponse,
   ctx: { rk: boolean },
 ): ExtensionPlan {
+  if (!ext) return NO_GET_EXTENSIONS;
   const inputs = new Map<string, Encodable>();
   const out: Array<(r: AuthenticatorExtensionResult, o: Record<string, unknown>) => void> = [];
-  if (!ext) return { inputs, permissions: 0, outputs: () => ({}) };
   let prf: PrfEvaluation | undefined;
 
   if (ext.credProps === true) out.push((_r, o) => (o.credProps = { rk: ctx.rk }));
@@ -149,14 +149,24 @@ export function planCreateExtensions(
   };
 }
 
+/**
+ * The plan of a get() without extensions (most sign-ins), made once: its `inputs` stay empty (only a
+ * plan with prf gains one, in WebAuthnClient.prfInput).
+ */
+const NO_GET_EXTENSIONS: ExtensionPlan = Object.freeze({
+  inputs: new Map<string, Encodable>(),
+  permissions: 0,
+  outputs: () => ({}),
+});
+
 export function planGetExtensions(
   ext: AuthenticationExtensionsClientInputs | undefined,
   info: GetInfoResponse,
   ctx: { allowCredentials: PublicKeyCredentialDescriptor[] },
 ): ExtensionPlan {
+  if (!ext) return NO_GET_EXTENSIONS;
   const inputs = new Map<string, Encodable>();
   const out: Array<(r: AuthenticatorExtensionResult, o: Record<string, unknown>) => void> = [];
-  if (!ext) return { inputs, permissions: 0, outputs: () => ({}) };
   let prf: PrfEvaluation | undefined;
   let largeBlob: ExtensionPlan['largeBlob'];
   let permissions = 0;

@@ -36,9 +36,11 @@ import {
   candidateOf,
   chooseAuthenticator,
   eligibleAuthenticators,
+  isEligible,
   type AuthenticatorAttachment,
   type AuthenticatorCandidate,
   type AuthenticatorChooser,
+  type AuthenticatorRequirements,
 } from './authenticatorChoice.js';
 import {
   anonymize,
@@ -188,13 +190,6 @@ const typeError = (m: string) => new WebAuthnError('TypeError', m);
 const notAllowed = (m: string, cause?: unknown) =>
   new WebAuthnError('NotAllowedError', m, cause === undefined ? undefined : { cause });
 
-/** What a ceremony asks of the authenticator it uses (authenticatorChoice.ts). */
-interface AuthenticatorRequirements {
-  required?: string;
-  hints?: readonly string[];
-  allowTransports?: ReadonlyArray<readonly string[] | undefined>;
-}
-
 /** The authenticator a ceremony uses: its getInfo and its attachment. */
 interface Chosen {
   info: GetInfoResponse;
@@ -210,6 +205,8 @@ export class WebAuthnClient {
   private readonly infos = new Map<CtapTransport, GetInfoResponse>();
   /** Each cached getInfo as an authenticator candidate (authenticatorChoice.ts). */
   private readonly candidates = new WeakMap<GetInfoResponse, AuthenticatorCandidate>();
+  /** The lone authenticator's cached getInfo as a ceremony's choice (pickAuthenticator). */
+  private readonly chosen = new WeakMap<GetInfoResponse, Readonly<Chosen>>();
   /** SHA-256 of the RP IDs this client checked authenticatorData against (bounded; a few per client). */
   private readonly rpIdHashes = new Map<string, Uint8Array>();
   /** This client's transport first, then options.authenticators. */
@@ -400,11 +397,15 @@ export class WebAuthnClient {
   ): Chosen | Promise<Chosen> {
     // One authenticator whose getInfo is known (every ceremony after the first): nothing to wait for.
     const info = this.all.length === 1 ? this.infos.get(this.transport) : undefined;
-    if (info) {
-      const only = eligibleAuthenticators([this.candidate(0, info)], req)[0];
-      if (only) return { info, attachment: only.attachment };
-    }
+    if (info && isEligible(this.candidate(0, info), req)) return this.chosenOf(info);
     return this.pickAmong(c, req, probe);
+  }
+
+  /** The lone authenticator as the ceremony's choice (kept while its getInfo is: made once, not per sign-in). */
+  private chosenOf(info: GetInfoResponse): Chosen {
+    let chosen = this.chosen.get(info);
+    if (!chosen) this.chosen.set(info, (chosen = { info, attachment: this.candidate(0, info).attachment }));
+    return chosen;
   }
 
   /** The candidate of authenticator `index` with this getInfo (kept while getInfo is). */
@@ -628,10 +629,7 @@ export class WebAuthnClient {
         picked ??
         this.pickAuthenticator(
           c,
-          {
-            ...(options.hints && { hints: options.hints }),
-            allowTransports: allowCredentials.map((d) => d.transports),
-          },
+          options.hints ? { hints: options.hints, allowCredentials } : { allowCredentials },
           async (probed) => {
             const eligible = this.eligible(allowCredentials, probed);
             if (allowCredentials.length > 0 && eligible.length === 0) return false;
