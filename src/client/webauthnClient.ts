@@ -497,7 +497,7 @@ export class WebAuthnClient {
         : collectClientData('webauthn.create', options.challenge, caller.origin, topOrigin);
     const timeout = effectiveTimeout(options.timeout, this.timeouts);
 
-    return this.run(ctx.signal, timeout, async (c) => {
+    return await this.run(ctx.signal, timeout, async (c) => {
       const { info, attachment } = await this.pickAuthenticator(c, {
         ...(selection.authenticatorAttachment !== undefined && { required: selection.authenticatorAttachment }),
         ...(options.hints && { hints: options.hints }),
@@ -618,7 +618,7 @@ export class WebAuthnClient {
     // L3 §5.1.4.1: with conditional mediation the timeout is ignored.
     const timeout = ctx.mediation === 'conditional' ? undefined : effectiveTimeout(options.timeout, this.timeouts);
 
-    return this.run(ctx.signal, timeout, async (c) => {
+    return await this.run(ctx.signal, timeout, async (c) => {
       // Conditional mediation (passkey autofill): the user picks an offered account first; the
       // assertion then asks that authenticator for that credential only.
       const picked =
@@ -734,19 +734,25 @@ export class WebAuthnClient {
 
   // ---------------------------------------------------------------------------------------------
 
-  private async run<T>(
+  /** Runs `body` as one ceremony: its error as a WebAuthnError (the ceremony's own when it was stopped). */
+  private run<T>(
     signal: AbortSignal | undefined,
     timeoutMs: number | undefined,
     body: (c: Ceremony) => Promise<T>,
   ): Promise<T> {
     const c = new Ceremony(this.transport, signal, timeoutMs);
-    try {
-      return await body(c);
-    } catch (e) {
-      throw c.error() ?? toWebAuthnError(e);
-    } finally {
-      c.close();
-    }
+    // Not an async function: `body` (async) never throws, and an await here was a promise more per sign-in.
+    return body(c).then(
+      (v) => {
+        c.close();
+        return v;
+      },
+      (e: unknown) => {
+        const error = c.error() ?? toWebAuthnError(e);
+        c.close();
+        throw error;
+      },
+    );
   }
 
   /**
@@ -798,14 +804,17 @@ export class WebAuthnClient {
   /** Descriptors the device can take: type public-key, ID no longer than getInfo.maxCredentialIdLength. */
   private eligible(list: readonly PublicKeyCredentialDescriptor[], info: GetInfoResponse): CredentialDescriptor[] {
     const maxId = info.maxCredentialIdLength;
-    return list
-      .filter((d) => d.type === 'public-key' && (maxId === undefined || d.id.length <= maxId))
-      .map((d) => ({ type: 'public-key', id: d.id }));
+    const out: CredentialDescriptor[] = [];
+    for (const d of list)
+      if (d.type === 'public-key' && (maxId === undefined || d.id.length <= maxId))
+        out.push({ type: 'public-key', id: d.id });
+    return out;
   }
 
   /** Chunks of getInfo.maxCredentialCountInList (CTAP 2.1 §6.4: absent means one at a time). */
   private chunks(list: CredentialDescriptor[], info: GetInfoResponse): CredentialDescriptor[][] {
     const size = Math.max(1, info.maxCredentialCountInList ?? 1);
+    if (list.length > 0 && list.length <= size) return [list]; // one chunk (a sign-in's usual allowList): the list itself
     const out: CredentialDescriptor[][] = [];
     for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
     return out;
