@@ -45,7 +45,7 @@ const SPARE_CONTROLLERS = 32;
 
 /**
  * Every ceremony's lifetimeTimer runs on one Node timer, armed for the earliest deadline: a
- * ceremony that ends before the timer fires (nearly all of them) only leaves the set, where a
+ * ceremony that ends before the timer fires (nearly all of them) only leaves the list, where a
  * timer of its own cost a setTimeout and a clearTimeout per ceremony (the load.ceremonies profile).
  * The timer holds the process open only while a ceremony with a deadline runs, as each ceremony's
  * own timer did; when it fires it stops the ceremonies whose time is up and is armed for the next.
@@ -75,7 +75,8 @@ function lifetimeTimerFired(): void {
     if (c.deadline <= now) c.expire();
     else next = Math.min(next, c.deadline);
   }
-  if (next !== Infinity) armLifetimeTimer(next);
+  // A ceremony started while these stopped has armed the timer for itself already, if it came first.
+  if (next < lifetimeTimerAt) armLifetimeTimer(next);
 }
 
 export class Ceremony {
@@ -177,8 +178,9 @@ export class Ceremony {
 
   private unwait(onStop: (e: unknown) => void): void {
     const i = this.waiting.lastIndexOf(onStop);
+    if (i < 0) return; // stop() took it already
     if (i === this.waiting.length - 1) this.waiting.pop();
-    else if (i >= 0) this.waiting.splice(i, 1);
+    else this.waiting.splice(i, 1);
   }
 
   /** Talks to another authenticator from now on (the one the client picked, WebAuthn L3 §5.1.3 step 20). */
