@@ -14,7 +14,8 @@
  * - CANCEL while the same channel's request is still being assembled drops that request.
  * - The message timeout (ERR_MSG_TIMEOUT) is measured between packets of one request.
  * - An exception thrown by the handler becomes ERR_OTHER (a thrown CtapHidError keeps its code).
- * - Channel policy (`channels`): 'allocated' (default, as OpenSK) serves only CIDs handed out by
+ * - Channel policy (`channels`): 'allocated' (this class's default, as OpenSK; a device built from an
+ *   AuthenticatorConfig gets its `hidChannels`, default 'any') serves only CIDs handed out by
  *   CTAPHID_INIT (§11.2.4) and answers any other ERR_INVALID_CHANNEL; 'any' (CTAP 2.0-era keys such as
  *   the solo1 and canokey firmware) takes a request on a non-zero, non-broadcast CID it never handed
  *   out as if INIT had allocated it; busy, lock and cancel rules then apply to it like to any channel,
@@ -293,7 +294,11 @@ export class CtapHidDevice {
       signal: tx.controller.signal,
       cid,
       setStatus: (status) => {
+        const wasWaiting = tx.status === 'upneeded';
         tx.status = status;
+        // The first UPNEEDED leaves at once (as solo1's status update does), so a platform can show its
+        // touch prompt, and a presence test answered at once still shows one (§11.2.9.2.1).
+        if (status === 'upneeded' && !wasWaiting && this.transaction === tx) this.sendKeepalive(tx, true);
       },
     };
     this.scheduleKeepalive(tx);
@@ -328,11 +333,17 @@ export class CtapHidDevice {
   private scheduleKeepalive(tx: Transaction): void {
     tx.keepaliveTimer = this.scheduler.setTimeout(() => {
       if (this.transaction !== tx) return;
-      const status =
-        tx.status === 'upneeded' ? KeepaliveStatusCode.STATUS_UPNEEDED : KeepaliveStatusCode.STATUS_PROCESSING;
-      this.respond(tx.cid, CtapHidCommand.CTAPHID_KEEPALIVE, new Uint8Array([status]));
-      this.scheduleKeepalive(tx);
+      this.sendKeepalive(tx, false);
     }, this.keepaliveIntervalMs);
+  }
+
+  /** One KEEPALIVE with the transaction's status; the next follows an interval later. */
+  private sendKeepalive(tx: Transaction, restartTimer: boolean): void {
+    if (restartTimer && tx.keepaliveTimer !== undefined) this.scheduler.clearTimeout(tx.keepaliveTimer);
+    const status =
+      tx.status === 'upneeded' ? KeepaliveStatusCode.STATUS_UPNEEDED : KeepaliveStatusCode.STATUS_PROCESSING;
+    this.respond(tx.cid, CtapHidCommand.CTAPHID_KEEPALIVE, new Uint8Array([status]));
+    this.scheduleKeepalive(tx);
   }
 
   private endTransaction(tx: Transaction, abortReason?: string): void {

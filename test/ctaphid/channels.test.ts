@@ -452,7 +452,7 @@ describe('CTAPHID_CANCEL and KEEPALIVE', () => {
     assert.equal(h.device.busy, false);
   });
 
-  it('sends KEEPALIVE every 100 ms with PROCESSING, then UPNEEDED, and stops after the answer', async () => {
+  it('sends KEEPALIVE every 100 ms with PROCESSING, then UPNEEDED at once and every 100 ms, and stops after the answer', async () => {
     const { handler, calls } = controlledHandler();
     const h = deviceHarness({ handler });
     const a = h.init();
@@ -462,11 +462,16 @@ describe('CTAPHID_CANCEL and KEEPALIVE', () => {
     h.scheduler.advance(100);
     const processing = { cid: a, cmd: C.CTAPHID_KEEPALIVE, data: bytes(KeepaliveStatusCode.STATUS_PROCESSING) };
     assert.deepEqual(h.responses(), [processing, processing]);
+    const upneeded = { cid: a, cmd: C.CTAPHID_KEEPALIVE, data: bytes(KeepaliveStatusCode.STATUS_UPNEEDED) };
+    // The first UPNEEDED leaves at once (solo1 does the same), the next ones every 100 ms after it.
+    h.scheduler.advance(50);
     calls[0]!.ctx.setStatus('upneeded');
-    h.scheduler.advance(100);
-    assert.deepEqual(h.responses(), [
-      { cid: a, cmd: C.CTAPHID_KEEPALIVE, data: bytes(KeepaliveStatusCode.STATUS_UPNEEDED) },
-    ]);
+    assert.deepEqual(h.responses(), [upneeded]);
+    calls[0]!.ctx.setStatus('upneeded');
+    h.scheduler.advance(99);
+    assert.deepEqual(h.responses(), [], 'setting the same status again sends nothing; the timer restarted');
+    h.scheduler.advance(1);
+    assert.deepEqual(h.responses(), [upneeded]);
     calls[0]!.resolve(bytes(0));
     await flush();
     h.scheduler.advance(1000);
