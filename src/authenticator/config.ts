@@ -46,9 +46,10 @@ export interface AuthenticatorConfig {
    */
   ctap23: boolean;
   /**
-   * CTAPHID channels served (CTAP 2.1 §11.2.4; src/ctaphid/channels.ts): 'allocated' only CIDs that
-   * CTAPHID_INIT handed out (others: ERR_INVALID_CHANNEL); 'any' also a non-zero, non-broadcast CID
-   * the host picked itself, taken as if allocated, as CTAP 2.0-era keys (solo1, canokey) do.
+   * CTAPHID channels served (CTAP 2.1 §11.2.4; src/ctaphid/channels.ts): 'any' (default) also a
+   * non-zero, non-broadcast CID the host picked itself, taken as if allocated, as the solo1, canokey and
+   * pico-fido firmware do; 'allocated' only CIDs that CTAPHID_INIT handed out (others:
+   * ERR_INVALID_CHANNEL), as OpenSK does. docs/profiles.md gives the reasons for the default.
    */
   hidChannels: 'allocated' | 'any';
   /** §6.6: reset only this long after power-up. */
@@ -132,7 +133,7 @@ export function defaultConfig(overrides: Partial<AuthenticatorConfig> = {}): Aut
     firmwareVersion: 0x000100,
     ctap20: false,
     ctap23: true,
-    hidChannels: 'allocated',
+    hidChannels: 'any',
     resetWindowMs: 10_000,
     nextAssertionTimeoutMs: 30_000,
     profile: 'default',

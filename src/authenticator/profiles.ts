@@ -67,7 +67,7 @@ export interface ProfileSpec {
     ctap20Errors?: boolean;
     /** The CTAP 2.3 capability (FIDO_2_3, getInfo 0x16–0x1F, pcmr, long touch, …); default true. */
     ctap23?: boolean;
-    /** CTAPHID channels served: 'allocated' by CTAPHID_INIT only (default), or 'any' CID but 0 and broadcast. */
+    /** CTAPHID channels served: 'any' CID but 0 and broadcast (default), or 'allocated' by CTAPHID_INIT only. */
     hidChannels?: 'allocated' | 'any';
     attestation?: AttestationFormat;
     /** New credential IDs: this many random bytes (16–32), stored, not sealed (passkey providers). */
@@ -175,7 +175,7 @@ const CTAP20: ProfileSpec = {
     makeCredUvNotRqd: false,
     ctap20Errors: true,
     ctap23: false,
-    // CTAP 2.0-era keys (solo1, canokey) serve any CID but 0 and broadcast, allocated or not.
+    // CTAP 2.0-era keys (solo1, canokey) serve any CID but 0 and broadcast, allocated or not (also the default).
     hidChannels: 'any',
   },
 };

@@ -39,8 +39,8 @@ Usage:
 ${hidTransportHelp()}
       --split                      keys, store and prompts in a separate secure-core process (docs/split.md)
       --profile NAME|FILE.json     default | badge | ctap20 | a profile file (docs/profiles.md)
-      --hid-channels allocated|any CTAPHID channels served: those CTAPHID_INIT allocated (default; ctap20: any),
-                                   or any CID but 0 and broadcast, as CTAP 2.0-era keys (docs/profiles.md)
+      --hid-channels allocated|any CTAPHID channels served: any CID but 0 and broadcast, as most keys (default),
+                                   or only those CTAPHID_INIT allocated, as OpenSK (docs/profiles.md)
       --bridge [HOST:PORT]         browser bridge (WebSocket) for the page shim (default 127.0.0.1:5175)
       --allow-origin ORIGIN        a page origin the bridge accepts (repeatable; default http://localhost:5173)
       --demo [HOST:PORT]           the WebAuthn Demo relying party, with the bridge (default localhost:5173;

@@ -346,10 +346,19 @@ describe('key.control', () => {
     assert.equal((await key.cbor(getAssertion('reset.example', id)))[0], Status.CTAP2_OK);
     key.control.reset();
     assert.equal((await key.cbor(getAssertion('reset.example', id)))[0], Status.CTAP2_ERR_NO_CREDENTIALS);
-    // Power cycle: a CTAPHID channel is forgotten.
+    // Power cycle: every CTAPHID channel is forgotten. Under channel policy 'allocated' the old CID is
+    // refused until INIT; under the default 'any' it is taken again as a new channel.
     const { host } = await hidHost(key);
     key.control.powerCycle();
-    await assert.rejects(host.ping(new Uint8Array([1])), /INVALID_CHANNEL|channel/i);
+    assert.deepEqual(await host.ping(new Uint8Array([1])), new Uint8Array([1]));
+    const strict = await openSoftKey({ dataDir: ':memory:', presence: 'auto', config: { hidChannels: 'allocated' } });
+    try {
+      const { host: strictHost } = await hidHost(strict);
+      strict.control.powerCycle();
+      await assert.rejects(strictHost.ping(new Uint8Array([1])), /INVALID_CHANNEL|channel/i);
+    } finally {
+      await strict.close();
+    }
   });
 
   it("traces the Filecoin app's APDUs and shows its review as a prompt", async () => {
