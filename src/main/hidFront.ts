@@ -37,7 +37,8 @@ export function oneAtATime(run: Exchange): QueuedExchange {
 
 /**
  * How a power cycle treats CTAPHID channels. The control API's power cycle is a re-plug: every
- * channel is forgotten (ERR_INVALID_CHANNEL until the host INITs again, as on hardware). The UDP
+ * channel is forgotten (under channel policy 'allocated' ERR_INVALID_CHANNEL until the host INITs
+ * again; under 'any' an old CID is taken again as a new channel). The UDP
  * convention's magic reboot report keeps the channels allocated before it (`keepChannels`), as the
  * solo1 and canokey simulations do; volatile authenticator state is dropped either way.
  */
