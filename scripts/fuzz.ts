@@ -418,7 +418,11 @@ async function hidHarness(): Promise<HidHarness> {
   return h;
 }
 
-/** After a burst of inputs: drop our channels' half-messages, and the device must answer PING. */
+/**
+ * After a burst of inputs: drop the half-messages and transactions of every channel the burst used
+ * (under the default channel policy 'any' a random CID is served too, so it may hold a transaction or
+ * the lock), and the device must answer PING.
+ */
 async function stillAnswers(h: HidHarness, t: TargetCounts, cids: number[], input: string): Promise<boolean> {
   await tick();
   for (const c of cids) {
@@ -627,13 +631,19 @@ async function fuzzReports(n: number, r: Rand, t: TargetCounts): Promise<void> {
       h.drain(t, input);
       await tick();
     }
-    if (!(await stillAnswers(h, t, cids, input))) {
+    if (!(await stillAnswers(h, t, [...new Set([...cids, ...burstCids(burst)])], input))) {
       h.device.close();
       h = await hidHarness();
       cids = await ownChannels(h, t);
     }
   }
   h.device.close();
+}
+
+/** The CIDs a burst of reports used, but 0 and broadcast. */
+function burstCids(burst: Uint8Array[]): number[] {
+  const used = burst.map((b) => (b.length >= 4 ? readU32be(b, 0) : 0));
+  return used.filter((c) => c !== 0 && c !== BROADCAST_CID);
 }
 
 async function ownChannels(h: HidHarness, t: TargetCounts): Promise<number[]> {
