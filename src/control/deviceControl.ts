@@ -30,6 +30,8 @@ const CHANGES_CREDENTIALS = new Set<number>([
   Command.authenticatorCredentialManagementPreview,
 ]);
 
+const CREDENTIALS_CHANGED = Object.freeze({ type: 'credentials' as const });
+
 type Exchange<C> = (request: Uint8Array, ctx: C) => Promise<Uint8Array>;
 type ExchangeContext = { signal: AbortSignal; cid?: number };
 
@@ -92,14 +94,14 @@ export function prepareControl(options: {
   const tracer = new Tracer(trace);
   const interpose: ControlInterposer = {
     ctap2: (next) => {
-      const faulty = faultyCtap2(faults, next);
+      const faulty = faultyCtap2(faults, next, (request, response, ctx) => {
+        tracer.ctap2Response(request, response, ctx.cid);
+        if (CHANGES_CREDENTIALS.has(request[0]!) && response[0] === 0) controller?.emit(CREDENTIALS_CHANGED);
+        return response;
+      });
       return (request, ctx) => {
         tracer.ctap2Request(request, ctx.cid);
-        return faulty(request, ctx).then((response) => {
-          tracer.ctap2Response(request, response, ctx.cid);
-          if (CHANGES_CREDENTIALS.has(request[0]!) && response[0] === 0) controller?.emit({ type: 'credentials' });
-          return response;
-        });
+        return faulty(request, ctx);
       };
     },
     ctap1: (next) => {

@@ -17,14 +17,31 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** CTAP2 (command ‖ CBOR → status ‖ CBOR) with the plan's error and delay faults. */
-export function faultyCtap2<C extends { signal: AbortSignal }>(faults: Faults, next: Exchange<C>): Exchange<C> {
-  return async (request, ctx) => {
+/**
+ * CTAP2 (command ‖ CBOR → status ‖ CBOR) with the plan's error and delay faults; `answered` sees each
+ * response as it leaves, after any delay (the trace). One promise reaction per command, not an async
+ * frame and a second reaction (the in-process hot path, issue 19). The delay is the plan's when the
+ * response is ready, as before.
+ */
+export function faultyCtap2<C extends { signal: AbortSignal }>(
+  faults: Faults,
+  next: Exchange<C>,
+  answered: (request: Uint8Array, response: Uint8Array, ctx: C) => Uint8Array = (_request, response) => response,
+): Exchange<C> {
+  return (request, ctx) => {
     const command = request[0];
     const forced = command === undefined ? undefined : faults.ctapErrorFor(command);
-    const response = forced !== undefined ? new Uint8Array([forced]) : await next(request, ctx);
-    if (faults.delayMs > 0) await sleep(faults.delayMs, ctx.signal);
-    return response;
+    let response: Promise<Uint8Array>;
+    try {
+      response = forced !== undefined ? Promise.resolve(new Uint8Array([forced])) : next(request, ctx);
+    } catch (e) {
+      response = Promise.reject(e);
+    }
+    return response.then((r) =>
+      faults.delayMs > 0
+        ? sleep(faults.delayMs, ctx.signal).then(() => answered(request, r, ctx))
+        : answered(request, r, ctx),
+    );
   };
 }
 

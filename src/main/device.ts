@@ -113,8 +113,8 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
   const u2f = new U2fAuthenticator(authenticator.core);
   // The profile's commands: enabled, refused (UNSUPPORTED_OPTION), or INVALID_COMMAND.
   const policy = commandPolicy(authenticator.core.config);
-  const dispatch: Exchange = (request, ctx) =>
-    dispatchCtap2(authenticator, request, ctx, { onInternalError, ...policy });
+  const dispatchOptions = { onInternalError, ...policy };
+  const dispatch: Exchange = (request, ctx) => dispatchCtap2(authenticator, request, ctx, dispatchOptions);
 
   const run = options.interpose?.ctap2?.(dispatch) ?? dispatch;
   // Unavailable U2F (profile without U2F_V2, or alwaysUv on): CTAPHID_MSG is ERR_INVALID_CMD.
