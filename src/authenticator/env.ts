@@ -46,6 +46,11 @@ export type PresenceResult = 'approved' | 'longTouch' | 'denied' | 'timeout';
 
 export interface UserPresence {
   request(req: PresenceRequest, signal: AbortSignal): Promise<PresenceResult>;
+  /**
+   * The answer, when the port has it without waiting (an approving policy), in place of `request`;
+   * undefined: ask `request`. Lets a command that needs a touch finish without a microtask turn.
+   */
+  answerAtOnce?(req: PresenceRequest): PresenceResult | undefined;
 }
 
 /** Built-in user verification (simulated fingerprint etc.); off by default. */

@@ -127,7 +127,9 @@ export async function getAssertion(
   // Step 9: user presence (unless built-in UV or the token's userPresent flag gave it), after which
   // the token's cached UP and UV are used up.
   if (up) {
-    await ensureUserPresence(core, protocol !== undefined, presentByUv, prompt, ctx);
+    // Nothing to await when the port answered at once: the command then ends in this turn (issue 19).
+    const touch = ensureUserPresence(core, protocol !== undefined, presentByUv, prompt, ctx);
+    if (touch) await touch;
     consumePinUvAuthToken(core);
   }
 

@@ -89,15 +89,15 @@ export function verifyPinUvAuthParam(
  * §6.1.2 step 14 / §6.2.2 step 9 (the "up" option is true): collects user presence unless it is
  * already established, by built-in UV in this request or by the pinUvAuthToken's userPresent flag.
  */
-export async function ensureUserPresence(
+export function ensureUserPresence(
   core: Core,
   viaToken: boolean,
   presentAlready: boolean,
   prompt: PresenceRequest,
   ctx: RequestContext,
-): Promise<void> {
+): Promise<void> | undefined {
   const present = presentAlready || (viaToken && core.runtime.pinUvAuth?.token.getUserPresentFlagValue() === true);
-  if (!present) await collectUserPresence(core.env.presence, prompt, ctx);
+  return present ? undefined : collectUserPresence(core.env.presence, prompt, ctx);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { RequestContext } from '../ctap2/api.js';
 import { CtapError, Status } from '../ctap2/status.js';
-import type { PresenceRequest, UserPresence } from './env.js';
+import type { PresenceRequest, PresenceResult, UserPresence } from './env.js';
 
 /** Races the prompt against CTAPHID_CANCEL, removing its abort listener afterwards. */
 export async function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): Promise<T | 'cancelled'> {
@@ -39,22 +39,45 @@ export async function untilCancelled<T>(work: Promise<T>, signal: AbortSignal): 
  * A touch (or a long touch, which is also one) approves. When `req.longTouch` asks for a long touch
  * (CTAP 2.3 reset with longTouchForReset), a short touch does not count: a key would go on waiting
  * for the long one, so the answer is CTAP2_ERR_USER_ACTION_TIMEOUT.
+ *
+ * Undefined (nothing to await) when the port answered at once (UserPresence.answerAtOnce), so that
+ * an approving policy costs a command no microtask turn (issue 19); an error then throws at once.
  */
-export async function collectUserPresence(
+export function collectUserPresence(
   presence: UserPresence,
   req: PresenceRequest,
   ctx: RequestContext,
-): Promise<void> {
+): Promise<void> | undefined {
   if (ctx.signal.aborted) throw new CtapError(Status.CTAP2_ERR_KEEPALIVE_CANCEL);
   ctx.setStatus('upneeded');
+  let atOnce: PresenceResult | undefined;
   try {
-    const result = await untilCancelled(presence.request(req, ctx.signal), ctx.signal);
-    if (result === 'longTouch' || (result === 'approved' && !req.longTouch)) return;
-    if (result === 'approved') throw new CtapError(Status.CTAP2_ERR_USER_ACTION_TIMEOUT, 'a long touch is needed');
-    if (result === 'cancelled') throw new CtapError(Status.CTAP2_ERR_KEEPALIVE_CANCEL);
-    if (result === 'denied') throw new CtapError(Status.CTAP2_ERR_OPERATION_DENIED);
-    throw new CtapError(Status.CTAP2_ERR_USER_ACTION_TIMEOUT);
+    atOnce = presence.answerAtOnce?.(req);
+  } catch (e) {
+    ctx.setStatus('processing');
+    throw e;
+  }
+  if (atOnce !== undefined) {
+    ctx.setStatus('processing');
+    presenceOutcome(atOnce, req);
+    return undefined;
+  }
+  return waitForPresence(presence, req, ctx);
+}
+
+async function waitForPresence(presence: UserPresence, req: PresenceRequest, ctx: RequestContext): Promise<void> {
+  try {
+    presenceOutcome(await untilCancelled(presence.request(req, ctx.signal), ctx.signal), req);
   } finally {
     ctx.setStatus('processing');
   }
+}
+
+/** Returns for a touch that counts; throws the spec's error for any other outcome. */
+function presenceOutcome(result: PresenceResult | 'cancelled', req: PresenceRequest): void {
+  if (result === 'longTouch' || (result === 'approved' && !req.longTouch)) return;
+  if (result === 'approved') throw new CtapError(Status.CTAP2_ERR_USER_ACTION_TIMEOUT, 'a long touch is needed');
+  if (result === 'cancelled') throw new CtapError(Status.CTAP2_ERR_KEEPALIVE_CANCEL);
+  if (result === 'denied') throw new CtapError(Status.CTAP2_ERR_OPERATION_DENIED);
+  throw new CtapError(Status.CTAP2_ERR_USER_ACTION_TIMEOUT);
 }

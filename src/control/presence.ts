@@ -107,12 +107,16 @@ export class PresenceBroker implements UserPresence, TransactionReview {
 
   // --- UserPresence (authenticator port) ---
   request(req: PresenceRequest, signal: AbortSignal): Promise<PresenceResult> {
-    // 'auto' answers at once and shows nothing: no prompt is built (the hot path of every assertion).
-    if (this.mode === 'auto' && !this.withhold) {
-      this.nextId++;
-      return Promise.resolve(req.longTouch ? 'longTouch' : 'approved');
-    }
+    const atOnce = this.answerAtOnce(req);
+    if (atOnce !== undefined) return Promise.resolve(atOnce);
     return this.decide(this.promptOf('presence', req), signal, (s) => this.delegate(req, s));
+  }
+
+  // 'auto' answers at once and shows nothing: no prompt is built (the hot path of every assertion).
+  answerAtOnce(req: PresenceRequest): PresenceResult | undefined {
+    if (this.mode !== 'auto' || this.withhold) return undefined;
+    this.nextId++;
+    return req.longTouch ? 'longTouch' : 'approved';
   }
 
   /** The simulated built-in sensor (UserVerification port); installed only while available. */
