@@ -34,7 +34,7 @@ import { selection } from './selection.js';
  * with CTAP2_ERR_LARGE_BLOB_STORAGE_FULL; any other command whose write fails for lack of space gets
  * KEY_STORE_FULL too, rather than CTAP1_ERR_OTHER.
  */
-function storageFull<T>(run: () => Promise<T>, status: number = Status.CTAP2_ERR_KEY_STORE_FULL): Promise<T> {
+function storageFull<T>(run: () => Promise<T>, full: (e: unknown) => never = keyStoreFull): Promise<T> {
   // A rejection handler rather than an async wrapper: one promise fewer on every command. A
   // synchronous throw (an extension input decoded before the command runs) still rejects.
   let running: Promise<T>;
@@ -43,11 +43,18 @@ function storageFull<T>(run: () => Promise<T>, status: number = Status.CTAP2_ERR
   } catch (e) {
     running = Promise.reject(e);
   }
-  return running.catch((e: unknown) => {
+  return running.catch(full);
+}
+
+/** The rejection handlers of storageFull, made once rather than per command. */
+const fullAs =
+  (status: number) =>
+  (e: unknown): never => {
     if (e instanceof StoreFullError) throw new CtapError(status, e.message);
     throw e;
-  });
-}
+  };
+const keyStoreFull = fullAs(Status.CTAP2_ERR_KEY_STORE_FULL);
+const largeBlobStorageFull = fullAs(Status.CTAP2_ERR_LARGE_BLOB_STORAGE_FULL);
 
 export class Authenticator implements Ctap2Authenticator {
   constructor(readonly core: Core) {}
@@ -80,7 +87,7 @@ export class Authenticator implements Ctap2Authenticator {
     return storageFull(() => credentialManagement(this.core, req, ctx));
   }
   largeBlobs(req: LargeBlobsRequest, ctx: RequestContext): Promise<LargeBlobsResponse> {
-    return storageFull(() => largeBlobs(this.core, req, ctx), Status.CTAP2_ERR_LARGE_BLOB_STORAGE_FULL);
+    return storageFull(() => largeBlobs(this.core, req, ctx), largeBlobStorageFull);
   }
   authenticatorConfig(req: ConfigRequest, ctx: RequestContext): Promise<void> {
     return storageFull(() => authenticatorConfig(this.core, req, ctx));

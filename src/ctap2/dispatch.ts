@@ -7,7 +7,7 @@ import type { Ctap2Authenticator, RequestContext } from './api.js';
 import { decodeAuthenticatorConfigRequest } from './authenticatorConfig.js';
 import { decodeClientPinRequest, encodeClientPinResponse } from './clientPin.js';
 import { decodeCredentialManagementRequest, encodeCredentialManagementResponse } from './credentialManagement.js';
-import { decodeGetAssertionRequest, encodeGetAssertionResponse } from './getAssertion.js';
+import { decodeGetAssertionRequest, encodeGetAssertionResponse, type GetAssertionResponse } from './getAssertion.js';
 import { decodeLargeBlobsRequest, encodeLargeBlobsResponse } from './largeBlobs.js';
 import { decodeMakeCredentialRequest, encodeMakeCredentialResponse } from './makeCredential.js';
 import { encodeGetInfoResponse } from './getInfo.js';
@@ -27,9 +27,13 @@ function ok(body?: Uint8Array): Uint8Array {
 const credentialManagement: Handler = async (a, p, ctx) =>
   ok(encodeCredentialManagementResponse(await a.credentialManagement(decodeCredentialManagementRequest(p), ctx)));
 
+/** CTAP2_OK ‖ an assertion's map, in one allocation (the hot path, issue 19). */
+const assertionResponse = (res: GetAssertionResponse) => encodeGetAssertionResponse(res, Status.CTAP2_OK);
+
 /**
  * Commands and their decode → call → encode. Extended by later command families. The assertion
- * responses are encoded after their status byte in one allocation (the hot path, issue 19).
+ * commands are a reaction on the authenticator's promise rather than an async frame around it, and a
+ * request that does not decode throws at once (dispatchCtap2 answers its status either way).
  */
 export const COMMAND_TABLE = new Map<number, Handler>([
   [Command.authenticatorGetInfo, async (a) => ok(encodeGetInfoResponse(a.getInfo()))],
@@ -39,13 +43,9 @@ export const COMMAND_TABLE = new Map<number, Handler>([
   ],
   [
     Command.authenticatorGetAssertion,
-    async (a, p, ctx) =>
-      encodeGetAssertionResponse(await a.getAssertion(decodeGetAssertionRequest(p), ctx), Status.CTAP2_OK),
+    (a, p, ctx) => a.getAssertion(decodeGetAssertionRequest(p), ctx).then(assertionResponse),
   ],
-  [
-    Command.authenticatorGetNextAssertion,
-    async (a, _p, ctx) => encodeGetAssertionResponse(await a.getNextAssertion(ctx), Status.CTAP2_OK),
-  ],
+  [Command.authenticatorGetNextAssertion, (a, _p, ctx) => a.getNextAssertion(ctx).then(assertionResponse)],
   [
     Command.authenticatorClientPIN,
     async (a, p, ctx) => ok(encodeClientPinResponse(await a.clientPin(decodeClientPinRequest(p), ctx))),
@@ -73,25 +73,40 @@ export interface DispatchOptions {
   onInternalError?: (error: unknown) => void;
 }
 
-export async function dispatchCtap2(
+/**
+ * The response to `request`, never a rejection. A promise handler rather than an async frame: a
+ * command costs one promise here (the in-process hot path, issue 19).
+ */
+export function dispatchCtap2(
   authenticator: Ctap2Authenticator,
   request: Uint8Array,
   ctx: RequestContext,
   options: DispatchOptions = {},
 ): Promise<Uint8Array> {
-  if (request.length === 0) return new Uint8Array([Status.CTAP1_ERR_INVALID_LENGTH]);
+  if (request.length === 0) return statusOnly(Status.CTAP1_ERR_INVALID_LENGTH);
   const command = request[0]!;
-  if (options.refused?.(command)) return new Uint8Array([Status.CTAP2_ERR_UNSUPPORTED_OPTION]);
+  if (options.refused?.(command)) return statusOnly(Status.CTAP2_ERR_UNSUPPORTED_OPTION);
   const handler = COMMAND_TABLE.get(command);
   if (!handler || (options.enabled && !options.enabled(command))) {
-    return new Uint8Array([Status.CTAP1_ERR_INVALID_COMMAND]);
+    return statusOnly(Status.CTAP1_ERR_INVALID_COMMAND);
   }
+  let answer: Promise<Uint8Array>;
   try {
     authenticator.beforeCommand?.(command);
-    return await handler(authenticator, request.subarray(1), ctx);
+    answer = handler(authenticator, request.subarray(1), ctx);
   } catch (e) {
-    if (e instanceof CtapError) return new Uint8Array([e.status]);
-    options.onInternalError?.(e);
-    return new Uint8Array([Status.CTAP1_ERR_OTHER]);
+    return Promise.resolve(errorResponse(e, options));
   }
+  return answer.catch((e: unknown) => errorResponse(e, options));
+}
+
+function statusOnly(status: number): Promise<Uint8Array> {
+  return Promise.resolve(new Uint8Array([status]));
+}
+
+/** A CtapError's status byte; anything else is CTAP1_ERR_OTHER, and is reported. */
+function errorResponse(e: unknown, options: DispatchOptions): Uint8Array {
+  if (e instanceof CtapError) return new Uint8Array([e.status]);
+  options.onInternalError?.(e);
+  return new Uint8Array([Status.CTAP1_ERR_OTHER]);
 }
