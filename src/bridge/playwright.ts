@@ -87,6 +87,7 @@ async function attachOverWebSocket(
 ): Promise<Attachment> {
   const attachment = await startAttachBridge(client, pagesOf(target), options.origins);
   const detach = () => void attachment.detach();
+  // Page and BrowserContext overload once() differently, so the union is not callable: one branch each.
   if ('pages' in target) target.once('close', detach);
   else target.once('close', detach);
   try {

@@ -1,7 +1,8 @@
 /**
- * What every device front shares, single-process or split: one request at a time across all
- * transports (as one USB key answers one host at a time), and a CtapHidDevice per transport whose
- * INIT capabilities and message limit follow the device's getInfo.
+ * What every device front shares, single-process or split: a queue that runs in-process commands
+ * one at a time (oneAtATime), and a CtapHidDevice per transport, which runs one transaction at a time
+ * and whose INIT capabilities and message limit follow the device's getInfo. The HID transports do
+ * not share the in-process queue: a HID transaction and an in-process command can overlap.
  */
 import { randomBytes } from '../crypto/aead.js';
 import { CtapHidDevice, type ChannelPolicy, type CtapHidTraceEvent } from '../ctaphid/channels.js';

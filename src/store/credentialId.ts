@@ -121,14 +121,9 @@ export function sealDerivedCredentialId(
 ): { id: Uint8Array; key: CredentialKeyPair } {
   const algCode = codeOfAlg(options.alg);
   if (algCode === undefined || !isDerivable(options.alg)) throw new RangeError(`${options.alg} keys are not derived`);
-  if (nonce.length !== NONCE_LENGTH) throw new RangeError('nonce must be 12 bytes');
-  const blob = options.credBlob ?? new Uint8Array(0);
-  if (blob.length > 255) throw new RangeError('credBlob too long');
-  const flags = encodePayloadFlags({ ...options, secret: new Uint8Array(0) }, VERSION_FLAGS.get(0x04));
-  const plaintext = concat(new Uint8Array([flags, algCode, options.credProtect, blob.length]), blob);
-  const header = new Uint8Array([DERIVED_CREDENTIAL_ID_VERSION]);
-  const id = concat(header, nonce, aesGcmSeal(keys.wrapKey, nonce, plaintext, concat(header, rpIdHash)));
-  return { id, key: derivedKey(keys.derivationKey, header, nonce, rpIdHash, options.alg, algCode) };
+  const version = DERIVED_CREDENTIAL_ID_VERSION;
+  const id = seal(keys.wrapKey, rpIdHash, version, VERSION_FLAGS.get(version), algCode, options, nonce, EMPTY);
+  return { id, key: derivedKey(keys.derivationKey, id.subarray(0, 1), nonce, rpIdHash, options.alg, algCode) };
 }
 
 /** Seals a credential ID; `version` is for tests that need an older format (its flags must fit). */
@@ -141,14 +136,34 @@ export function sealCredentialId(
 ): Uint8Array {
   const algCode = codeOfAlg(payload.alg);
   if (algCode === undefined) throw new RangeError(`unsupported algorithm ${payload.alg}`);
-  if (nonce.length !== NONCE_LENGTH) throw new RangeError('nonce must be 12 bytes');
-  const blob = payload.credBlob ?? new Uint8Array(0);
-  if (blob.length > 255) throw new RangeError('credBlob too long');
   const knownFlags = version === DERIVED_CREDENTIAL_ID_VERSION ? undefined : VERSION_FLAGS.get(version);
-  if (knownFlags === undefined) throw new RangeError(`credential ID version ${version} is not one this device writes`);
-  const flags = encodePayloadFlags(payload, knownFlags);
   const secret = version >= PRIVATE_PART_VERSION ? privatePartOfSecret(payload.alg, payload.secret) : payload.secret;
-  const plaintext = concat(new Uint8Array([flags, algCode, payload.credProtect, blob.length]), blob, secret);
+  return seal(wrapKey, rpIdHash, version, knownFlags, algCode, payload, nonce, secret);
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The one layout every version writes: version ‖ nonce ‖ AES-256-GCM(flags ‖ algCode ‖ credProtect ‖
+ * credBlobLength ‖ credBlob ‖ key secret, aad = version ‖ rpIdHash); version 0x04's key secret is empty.
+ * `knownFlags` undefined: a version this device does not write.
+ */
+function seal(
+  wrapKey: Uint8Array,
+  rpIdHash: Uint8Array,
+  version: number,
+  knownFlags: number | undefined,
+  algCode: number,
+  fields: CredentialOptions,
+  nonce: Uint8Array,
+  secret: Uint8Array,
+): Uint8Array {
+  if (nonce.length !== NONCE_LENGTH) throw new RangeError('nonce must be 12 bytes');
+  const blob = fields.credBlob ?? EMPTY;
+  if (blob.length > 255) throw new RangeError('credBlob too long');
+  if (knownFlags === undefined) throw new RangeError(`credential ID version ${version} is not one this device writes`);
+  const flags = encodePayloadFlags(fields, knownFlags);
+  const plaintext = concat(new Uint8Array([flags, algCode, fields.credProtect, blob.length]), blob, secret);
   const header = new Uint8Array([version]);
   return concat(header, nonce, aesGcmSeal(wrapKey, nonce, plaintext, concat(header, rpIdHash)));
 }

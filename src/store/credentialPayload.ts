@@ -48,7 +48,7 @@ export const PAYLOAD_FLAGS: ReadonlyArray<readonly [FlagName, number]> = [
 export const ALL_PAYLOAD_FLAGS = PAYLOAD_FLAGS.reduce((m, [, bit]) => m | bit, 0);
 
 /** The payload's flag byte; RangeError when it sets a bit outside `mask` (the format version's bits). */
-export function encodePayloadFlags(p: CredentialPayload, mask = ALL_PAYLOAD_FLAGS): number {
+export function encodePayloadFlags(p: Pick<CredentialPayload, FlagName>, mask = ALL_PAYLOAD_FLAGS): number {
   const flags = PAYLOAD_FLAGS.reduce((m, [name, bit]) => (p[name] ? m | bit : m), 0);
   if ((flags & ~mask) !== 0) throw new RangeError(`flags ${flags} do not fit this format version (bits ${mask})`);
   return flags;

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { attach } from '../../src/bridge/playwright.js';
@@ -18,6 +17,7 @@ import { openSoftKey } from '../../src/main/softkey.js';
 import { createDemoServer } from '../../src/rp-demo/server.js';
 import { launchChromium, pageServer, SKIP } from './engines.js';
 import { login, register } from './demoPage.js';
+import { verifyCeremony } from './verifyCeremony.js';
 
 /** The client, counting the ceremonies that reach it (so the test knows the bridge carried them). */
 function counting(client: BridgeClient): BridgeClient & { creates: number; gets: number } {
@@ -128,24 +128,7 @@ describe("softkey/playwright attach(…, { channel: 'websocket' }) in Chromium",
       await page.goto(site.origin);
       const r = await ceremony(page);
       assert.equal(r.binding, 'undefined');
-      assert.equal(r.isPkc, true);
-      const reg = await verifyRegistrationResponse({
-        response: r.made as never,
-        expectedChallenge: r.c1,
-        expectedOrigin: site.origin,
-        expectedRPID: 'localhost',
-        requireUserVerification: false,
-      });
-      assert.equal(reg.verified, true);
-      const auth = await verifyAuthenticationResponse({
-        response: r.got as never,
-        expectedChallenge: r.c2,
-        expectedOrigin: site.origin,
-        expectedRPID: 'localhost',
-        credential: reg.registrationInfo.credential,
-        requireUserVerification: false,
-      });
-      assert.equal(auth.verified, true);
+      await verifyCeremony(r, site.origin);
 
       const url = attached.bridge.url;
       assert.equal(await admits(url, site.origin), true, 'the page origin with the token');
